@@ -1,0 +1,56 @@
+# Client Portal — `make run` and `make test` do all the set-up on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORTAL_PORT ?= 3000
+export PORTAL_PORT
+export PATH := $(CURDIR)/.tools/node_modules/.bin:$(PATH)
+# Reflex wants bun >= 1.4.4 and cannot download it here: we install it from npm (.tools/).
+export REFLEX_USE_SYSTEM_BUN := 1
+export REFLEX_TELEMETRY_ENABLED := false
+export REFLEX_CHECK_LATEST_VERSION := false
+
+.PHONY: install install-dev run test test-unit test-integration test-e2e bench clean
+
+$(VENV)/.installed: requirements.txt constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt -c constraints.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install -q -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+.tools/node_modules/.installed: .tools/package.json
+	cd .tools && npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed .tools/node_modules/.installed
+
+install-dev: install $(VENV)/.installed-dev
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+run: install
+	$(PY) -m portal_app.cli migrate
+	$(PY) -m portal_app.cli seed
+	$(VENV)/bin/reflex run --env prod --single-port --frontend-port $(PORTAL_PORT)
+
+test: install-dev
+	$(PY) -m pytest -q tests
+
+test-unit: install-dev
+	$(PY) -m pytest -q tests/unit
+
+test-integration: install-dev
+	$(PY) -m pytest -q tests/integration
+
+test-e2e: install-dev
+	$(PY) -m pytest -q tests/e2e
+
+bench: install-dev
+	$(PY) bench/page_load.py
+
+clean:
+	rm -rf .web data uploaded_files test-artifacts

@@ -1,0 +1,1 @@
+"""Client Portal: a self-hosted, branded client portal for service businesses."""

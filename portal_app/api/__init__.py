@@ -1,0 +1,1 @@
+"""Starlette routes mounted with rx.App(api_transformer=...): thin, they call services."""

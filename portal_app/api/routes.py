@@ -1,0 +1,231 @@
+"""HTTP routes: sign-in/out (the only places the session cookie is set), first-run setup,
+accepting an invitation, the workspace logo and health.
+
+Forms on Reflex pages post here natively (see components/native_form.py); every failure
+redirects back with a fixed error code that the page turns into a human message. No route
+echoes user input into a page.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlencode, urlsplit
+
+import sqlalchemy as sa
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from ..db import get_engine, unit_of_work
+from ..services import auth, invites, portal_settings, workspaces
+from ..services.errors import ServiceError, Throttled
+from ..settings import get_settings
+
+log = logging.getLogger("portal.api")
+
+SESSION_COOKIE = "portal_session"
+MAX_FORM_BYTES = 16 * 1024
+
+
+def _cookie_kwargs() -> dict:
+    return {"httponly": True, "samesite": "lax", "secure": get_settings().secure_cookies, "path": "/"}
+
+
+def _set_session(resp: Response, token: str) -> Response:
+    resp.set_cookie(SESSION_COOKIE, token, max_age=get_settings().session_max_hours * 3600,
+                    **_cookie_kwargs())
+    return resp
+
+
+def _back(path: str, **params: str) -> RedirectResponse:
+    query = urlencode({k: v for k, v in params.items() if v})
+    return RedirectResponse(f"{path}?{query}" if query else path, status_code=303)
+
+
+def _safe_next(value: str | None, default: str) -> str:
+    """Only same-site paths: never an open redirect."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return default
+    return value
+
+
+def _client_ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def _same_origin(request: Request) -> bool:
+    """CSRF guard for form posts: Origin (or Referer) must be this host or a configured origin."""
+    source = request.headers.get("origin") or request.headers.get("referer") or ""
+    if not source:
+        return False
+    parts = urlsplit(source)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    return parts.netloc == request.headers.get("host", "") or origin in get_settings().cors_origins
+
+
+async def _form(request: Request) -> dict[str, str]:
+    if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
+        raise ServiceError("The form was too large.")
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+def _workspace_id(db, request: Request) -> int | None:
+    ws = workspaces.workspace_for_host(db, request.headers.get("host", ""))
+    return ws.id if ws else None
+
+
+async def health(request: Request) -> Response:
+    try:
+        with get_engine().connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except Exception:  # noqa: BLE001
+        return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "ok"})
+
+
+async def _sign_in(request: Request, kind: str) -> Response:
+    login_page = "/staff/login" if kind == "staff" else "/login"
+    home = "/staff" if kind == "staff" else "/"
+    if not _same_origin(request):
+        return _back(login_page, error="origin")
+    try:
+        form = await _form(request)
+        with unit_of_work() as db:
+            ws_id = _workspace_id(db, request)
+            if ws_id is None:
+                return _back(login_page, error="noportal")
+            token = auth.sign_in(db, ws_id, kind, form.get("email", ""), form.get("password", ""),
+                                 ip=_client_ip(request), user_agent=request.headers.get("user-agent", ""))
+    except Throttled:
+        return _back(login_page, error="throttled")
+    except ServiceError:
+        _record_failed_login(request, kind, form if "form" in locals() else {})
+        return _back(login_page, error="invalid")
+    resp = RedirectResponse(_safe_next(form.get("next"), home), status_code=303)
+    return _set_session(resp, token)
+
+
+def _record_failed_login(request: Request, kind: str, form: dict) -> None:
+    """The sign-in transaction rolled back; keep the throttling record anyway."""
+    try:
+        with unit_of_work() as db:
+            ws_id = _workspace_id(db, request)
+            if ws_id is not None:
+                auth.record_failed_sign_in(db, ws_id, form.get("email", ""), _client_ip(request))
+    except Exception:  # noqa: BLE001
+        log.exception("could not record a failed sign-in")
+
+
+async def staff_login(request: Request) -> Response:
+    return await _sign_in(request, "staff")
+
+
+async def client_login(request: Request) -> Response:
+    return await _sign_in(request, "client")
+
+
+async def logout(request: Request) -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    target = "/login"
+    if _same_origin(request):
+        with unit_of_work() as db:
+            ws_id = _workspace_id(db, request)
+            actor = auth.resolve_actor(db, token, ws_id)
+            if getattr(actor, "kind", "") == "staff":
+                target = "/staff/login"
+            auth.sign_out(db, token)
+    resp = _back(target, signed_out="1")
+    resp.delete_cookie(SESSION_COOKIE, **_cookie_kwargs())
+    return resp
+
+
+async def setup(request: Request) -> Response:
+    if not _same_origin(request):
+        return _back("/setup", error="origin")
+    try:
+        form = await _form(request)
+        if form.get("password", "") != form.get("confirm", ""):
+            return _back("/setup", error="mismatch")
+        with unit_of_work() as db:
+            ws, owner = workspaces.first_run_setup(
+                db, base_url=get_settings().base_url, name=form.get("workspace_name", ""),
+                owner_email=form.get("email", ""), owner_name=form.get("name", ""),
+                owner_password=form.get("password", ""))
+            token = auth.start_staff_session(db, owner, ip=_client_ip(request),
+                                             user_agent=request.headers.get("user-agent", ""))
+    except ServiceError as exc:
+        return _back("/setup", error=exc.field or "invalid", msg_code=_code_of(exc))
+    return _set_session(RedirectResponse("/staff", status_code=303), token)
+
+
+def _code_of(exc: ServiceError) -> str:
+    return type(exc).__name__.lower()
+
+
+async def accept_invite(request: Request) -> Response:
+    form: dict = {}
+    try:
+        form = await _form(request)
+        token = form.get("token", "")
+        if not _same_origin(request):
+            return _back("/invite", token=token, error="origin")
+        with unit_of_work() as db:
+            session_token = invites.accept_invite(
+                db, token, form.get("password", ""), form.get("confirm", ""),
+                workspace_id=_workspace_id(db, request), ip=_client_ip(request),
+                user_agent=request.headers.get("user-agent", ""))
+    except ServiceError as exc:
+        return _back("/invite", token=form.get("token", ""), error=exc.field or "invalid",
+                     reason=_reason(exc))
+    return _set_session(RedirectResponse("/?welcome=1", status_code=303), session_token)
+
+
+def _reason(exc: ServiceError) -> str:
+    """A fixed code for the page's message table; the page never shows raw query text."""
+    for code, text in invites.INVITE_MESSAGES.items():
+        if exc.message == text:
+            return code
+    if exc.field == "password":
+        return "weak"
+    if exc.field == "confirm":
+        return "mismatch"
+    return "other"
+
+
+async def logo(request: Request) -> Response:
+    try:
+        with unit_of_work() as db:
+            data, content_type = portal_settings.logo_bytes(db, request.path_params["workspace"])
+    except Exception:  # noqa: BLE001 - a missing or unreadable logo is a plain 404
+        return Response("Not found", status_code=404, media_type="text/plain")
+    return Response(data, media_type=content_type, headers={
+        "cache-control": "public, max-age=86400",
+        "content-security-policy": "default-src 'none'; sandbox",
+    })
+
+
+def build_api() -> Starlette:
+    return Starlette(routes=[
+        Route("/api/health", health, methods=["GET"]),
+        Route("/api/auth/staff/login", staff_login, methods=["POST"]),
+        Route("/api/auth/client/login", client_login, methods=["POST"]),
+        Route("/api/auth/logout", logout, methods=["POST"]),
+        Route("/api/setup", setup, methods=["POST"]),
+        Route("/api/invite/accept", accept_invite, methods=["POST"]),
+        Route("/api/logo/{workspace}", logo, methods=["GET"]),
+    ])
+
+
+# Every route and who may call it; tests/unit/test_authz_matrix.py checks this list against
+# build_api() so that a new route without a matrix row fails.
+ROUTES = {
+    ("GET", "/api/health"): "public",
+    ("POST", "/api/auth/staff/login"): "public (credentials)",
+    ("POST", "/api/auth/client/login"): "public (credentials)",
+    ("POST", "/api/auth/logout"): "any session",
+    ("POST", "/api/setup"): "public, only before a workspace exists",
+    ("POST", "/api/invite/accept"): "holder of a valid invitation token",
+    ("GET", "/api/logo/{workspace}"): "public branding",
+}

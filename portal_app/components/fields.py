@@ -1,0 +1,42 @@
+"""Labelled form fields: every input has a visible label tied to it by id."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+
+def field(label: str, name: str, *, type_: str = "text", value=None, default_value=None,
+          required: bool = False, autocomplete: str | None = None, max_length: int | None = None,
+          on_change=None, hint: str | None = None, error=None, **props) -> rx.Component:
+    field_id = f"f-{name}"
+    input_props = dict(id=field_id, name=name, type=type_, required=required, width="100%",
+                       size="3")
+    if autocomplete:
+        input_props["auto_complete"] = autocomplete
+    if max_length:
+        input_props["max_length"] = max_length
+    if value is not None:
+        input_props["value"] = value
+    if default_value is not None:
+        input_props["default_value"] = default_value
+    if on_change is not None:
+        input_props["on_change"] = on_change
+    if hint:
+        input_props["aria_describedby"] = f"{field_id}-hint"
+    children = [
+        rx.el.label(label + (" *" if required else ""), html_for=field_id,
+                    style={"fontWeight": "500", "fontSize": "14px"}),
+        rx.input(**input_props, **props),
+    ]
+    if hint:
+        children.append(rx.text(hint, id=f"{field_id}-hint", size="1", color_scheme="gray"))
+    if error is not None:
+        children.append(rx.cond(error != "", rx.text(error, size="2", color_scheme="red", role="alert")))
+    return rx.vstack(*children, spacing="1", width="100%", align="start")
+
+
+def alert_box(message, tone: str = "red") -> rx.Component:
+    return rx.cond(
+        message != "",
+        rx.callout(message, color_scheme=tone, role="alert", width="100%"),
+    )

@@ -1,0 +1,168 @@
+"""Page shells: the branded client portal and the staff workspace."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ..state.base import BaseState
+from .native_form import native_form
+
+CLIENT_NAV = [
+    ("invoices", "Invoices", "/invoices", "receipt"),
+    ("documents", "Documents", "/documents", "signature"),
+    ("files", "Files", "/files", "folder"),
+    ("appointments", "Appointments", "/appointments", "calendar"),
+    ("communications", "Communications", "/communications", "messages-square"),
+]
+
+
+def brand_vars() -> dict:
+    """Radix reads the accent from CSS variables: the workspace's color drives every
+    solid button and focus ring inside the shell."""
+    return {
+        "--accent-9": BaseState.accent,
+        "--accent-10": BaseState.accent,
+        "--accent-contrast": BaseState.accent_text,
+        "--focus-8": BaseState.accent,
+        "--brand": BaseState.accent,
+    }
+
+
+def sign_out_button() -> rx.Component:
+    return native_form(
+        rx.button(rx.icon("log-out", size=16, aria_hidden="true"), "Sign out", type="submit",
+                  variant="outline", color_scheme="gray", size="2"),
+        action="/api/auth/logout", method="post",
+    )
+
+
+def brand_mark(size: str = "40px") -> rx.Component:
+    return rx.cond(
+        BaseState.logo_url != "",
+        rx.image(src=BaseState.logo_url, alt=BaseState.business_name, max_height=size,
+                 max_width="180px", object_fit="contain"),
+        rx.text(BaseState.business_name, weight="bold", size="5"),
+    )
+
+
+def _nav_link(label: str, href: str, icon: str) -> rx.Component:
+    return rx.link(
+        rx.hstack(rx.icon(icon, size=16, aria_hidden="true"), rx.text(label), spacing="2", align="center"),
+        href=href, underline="none", color_scheme="gray", high_contrast=True,
+        padding="8px 10px", border_radius="6px", white_space="nowrap",
+        _hover={"background": "var(--gray-a3)"},
+    )
+
+
+def client_shell(*content: rx.Component, title: str = "") -> rx.Component:
+    nav_items = [_nav_link("Home", "/", "house")]
+    for key, label, href, icon in CLIENT_NAV:
+        nav_items.append(rx.cond(BaseState.sections[key], _nav_link(label, href, icon)))
+    nav_items.append(_nav_link("Profile", "/profile", "user"))
+    return rx.box(
+        rx.el.header(
+            rx.hstack(
+                rx.link(brand_mark(), href="/", aria_label=BaseState.business_name + " portal home"),
+                rx.spacer(),
+                rx.text(BaseState.viewer_name, size="2", color_scheme="gray",
+                        display=["none", "none", "block"]),
+                sign_out_button(),
+                align="center", width="100%", max_width="1040px", margin="0 auto",
+                padding="12px 16px", spacing="3",
+            ),
+            rx.el.nav(
+                rx.hstack(*nav_items, spacing="1", max_width="1040px", margin="0 auto",
+                          padding="0 12px 8px", overflow_x="auto", width="100%"),
+                aria_label="Portal sections",
+            ),
+            background="white",
+            border_top=f"4px solid {BaseState.accent}",
+            border_bottom="1px solid var(--gray-a5)",
+        ),
+        rx.el.main(
+            rx.vstack(
+                *( [rx.heading(title, as_="h1", size="7")] if title else [] ),
+                *content,
+                spacing="5", width="100%", max_width="1040px", margin="0 auto",
+                padding=["20px 16px", "28px 24px"], align="stretch",
+            ),
+            id="main",
+        ),
+        style=brand_vars(),
+        min_height="100vh",
+        background="var(--gray-2)",
+    )
+
+
+def _staff_nav() -> rx.Component:
+    return rx.el.nav(
+        rx.vstack(
+            _nav_link("Contacts", "/staff/contacts", "users"),
+            rx.text("Sites", size="1", weight="bold", color_scheme="gray", padding="10px 10px 0"),
+            _nav_link("Client Portal › Configure Portal", "/staff/sites/portal", "palette"),
+            rx.cond(BaseState.demo_mode, _nav_link("Dev outbox", "/staff/outbox", "mail")),
+            spacing="1", align="stretch",
+        ),
+        aria_label="Staff navigation",
+    )
+
+
+def staff_shell(*content: rx.Component, title: str = "", crumbs: list[str] | None = None) -> rx.Component:
+    header_children = []
+    if crumbs:
+        header_children.append(rx.text(" › ".join(crumbs), size="2", color_scheme="gray"))
+    if title:
+        header_children.append(rx.heading(title, as_="h1", size="7"))
+    return rx.box(
+        rx.el.header(
+            rx.hstack(
+                rx.link(brand_mark("32px"), href="/staff", aria_label="Staff home"),
+                rx.badge("Staff", color_scheme="gray"),
+                rx.spacer(),
+                rx.text(BaseState.viewer_name, size="2", color_scheme="gray", display=["none", "block"]),
+                sign_out_button(),
+                align="center", width="100%", padding="10px 16px", spacing="3",
+            ),
+            background="white", border_bottom="1px solid var(--gray-a5)",
+        ),
+        rx.flex(
+            rx.box(_staff_nav(), width=["100%", "100%", "260px"], flex_shrink="0",
+                   padding="12px", border_right=["none", "none", "1px solid var(--gray-a5)"],
+                   border_bottom=["1px solid var(--gray-a5)", "1px solid var(--gray-a5)", "none"],
+                   background="white"),
+            rx.el.main(
+                rx.vstack(*header_children, *content, spacing="4", width="100%",
+                          max_width="1100px", align="stretch", padding=["16px", "24px"]),
+                id="main", style={"flex": "1", "minWidth": "0"},
+            ),
+            direction=rx.breakpoints(initial="column", md="row"),
+            min_height="calc(100vh - 58px)",
+        ),
+        style=brand_vars(),
+        background="var(--gray-2)",
+        min_height="100vh",
+    )
+
+
+def centered_card(*content: rx.Component, show_brand: bool = True) -> rx.Component:
+    """Sign-in, invitation and setup pages."""
+    return rx.center(
+        rx.el.main(
+            rx.card(
+                rx.vstack(
+                    *([rx.center(brand_mark("56px"), width="100%", padding_bottom="8px")] if show_brand else []),
+                    *content,
+                    spacing="4", width="100%", align="stretch",
+                ),
+                size="4", width="100%",
+                style={"borderTop": f"4px solid {BaseState.accent}"},
+            ),
+            width="100%", max_width="440px",
+        ),
+        style=brand_vars(),
+        min_height="100vh", padding="16px", background="var(--gray-2)",
+    )
+
+
+def not_available(message) -> rx.Component:
+    return rx.callout(message, icon="ban", color_scheme="gray", role="status", width="100%")

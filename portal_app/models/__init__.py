@@ -1,0 +1,15 @@
+"""SQLModel tables; importing this package registers every table on SQLModel.metadata."""
+
+from .accounts import AuthSession, ClientAccount, ClientStatus, LoginAttempt, StaffRole, StaffUser
+from .audit import AuditEvent
+from .base import UTCDateTime, new_public_id, utcnow
+from .contacts import CONTACT_FIELDS, NOTES_MAX, Contact, EmailChange, Invitation
+from .outbox import DevMail, OutboxMessage
+from .workspace import SECTIONS, Domain, PortalSettings, Workspace
+
+__all__ = [
+    "AuditEvent", "AuthSession", "CONTACT_FIELDS", "ClientAccount", "ClientStatus", "Contact",
+    "DevMail", "Domain", "EmailChange", "Invitation", "LoginAttempt", "NOTES_MAX", "OutboxMessage",
+    "PortalSettings", "SECTIONS", "StaffRole", "StaffUser", "UTCDateTime", "Workspace",
+    "new_public_id", "utcnow",
+]

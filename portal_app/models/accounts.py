@@ -1,0 +1,81 @@
+"""People who sign in: staff users, client accounts, their sessions and sign-in attempts."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from .base import new_public_id, ts_column, utcnow
+
+
+class StaffRole(str, enum.Enum):
+    owner = "owner"
+    admin = "admin"
+    member = "member"
+
+
+class ClientStatus(str, enum.Enum):
+    invited = "invited"
+    active = "active"
+    disabled = "disabled"
+
+
+class StaffUser(SQLModel, table=True):
+    __tablename__ = "staff_user"
+    __table_args__ = (sa.UniqueConstraint("workspace_id", "email", name="uq_staff_user_ws_email"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    public_id: str = Field(default_factory=lambda: new_public_id("usr"), unique=True, max_length=40)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    email: str = Field(max_length=254)
+    name: str = Field(max_length=120)
+    role: str = Field(default=StaffRole.member.value, max_length=10)
+    password_hash: str = Field(max_length=200)
+    disabled: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+
+
+class ClientAccount(SQLModel, table=True):
+    """A contact's portal account; exists from the first invitation on."""
+
+    __tablename__ = "client_account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    contact_id: int = Field(foreign_key="contact.id", unique=True)
+    password_hash: str | None = Field(default=None, max_length=200)
+    status: str = Field(default=ClientStatus.invited.value, max_length=10, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+    activated_at: datetime | None = Field(default=None, sa_column=ts_column())
+    last_login_at: datetime | None = Field(default=None, sa_column=ts_column())
+
+
+class AuthSession(SQLModel, table=True):
+    """A server-side session; the browser holds only the random token (stored hashed)."""
+
+    __tablename__ = "auth_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    staff_user_id: int | None = Field(default=None, foreign_key="staff_user.id", index=True)
+    client_account_id: int | None = Field(default=None, foreign_key="client_account.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+    expires_at: datetime = Field(sa_column=ts_column(nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=ts_column())
+    ip: str = Field(default="", max_length=64)
+    user_agent: str = Field(default="", max_length=300)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """Failed sign-ins, for throttling (keys are hashed: no address is stored)."""
+
+    __tablename__ = "login_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key_hash: str = Field(max_length=64, index=True)
+    attempted_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False, index=True))

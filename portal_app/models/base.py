@@ -1,0 +1,43 @@
+"""Shared column types and helpers for the tables."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_public_id(prefix: str) -> str:
+    """A random id for URLs: integer keys stay internal."""
+    return f"{prefix}_{secrets.token_urlsafe(12)}"
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite keeps no zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused; use UTC-aware datetimes")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def ts_column(nullable: bool = True, index: bool = False) -> sa.Column:
+    return sa.Column(UTCDateTime(), nullable=nullable, index=index)

@@ -1,0 +1,85 @@
+"""Contacts (a business's clients), their invitations and email-change confirmations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from .base import new_public_id, ts_column, utcnow
+
+CONTACT_FIELDS = {
+    # name: max length
+    "first_name": 80,
+    "last_name": 80,
+    "company": 120,
+    "email": 254,
+    "phone": 40,
+    "address_line1": 120,
+    "address_line2": 120,
+    "city": 80,
+    "region": 80,
+    "postal_code": 20,
+    "country": 80,
+}
+NOTES_MAX = 5000
+
+
+class Contact(SQLModel, table=True):
+    __tablename__ = "contact"
+    __table_args__ = (
+        sa.Index("ix_contact_ws_email", "workspace_id", "email"),
+        sa.Index("ix_contact_ws_last_first", "workspace_id", "last_name", "first_name"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    public_id: str = Field(default_factory=lambda: new_public_id("ct"), unique=True, max_length=40)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    first_name: str = Field(default="", max_length=80)
+    last_name: str = Field(default="", max_length=80)
+    company: str = Field(default="", max_length=120)
+    email: str = Field(default="", max_length=254)
+    phone: str = Field(default="", max_length=40)
+    address_line1: str = Field(default="", max_length=120)
+    address_line2: str = Field(default="", max_length=120)
+    city: str = Field(default="", max_length=80)
+    region: str = Field(default="", max_length=80)
+    postal_code: str = Field(default="", max_length=20)
+    country: str = Field(default="", max_length=80)
+    notes: str = Field(default="", max_length=NOTES_MAX)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+
+    @property
+    def display_name(self) -> str:
+        name = f"{self.first_name} {self.last_name}".strip()
+        return name or self.email or "(no name)"
+
+
+class Invitation(SQLModel, table=True):
+    __tablename__ = "invitation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    contact_id: int = Field(foreign_key="contact.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    email: str = Field(max_length=254)
+    created_by_id: int | None = Field(default=None, foreign_key="staff_user.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+    expires_at: datetime = Field(sa_column=ts_column(nullable=False))
+    used_at: datetime | None = Field(default=None, sa_column=ts_column())
+    revoked_at: datetime | None = Field(default=None, sa_column=ts_column())
+
+
+class EmailChange(SQLModel, table=True):
+    __tablename__ = "email_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    contact_id: int = Field(foreign_key="contact.id", index=True)
+    new_email: str = Field(max_length=254)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+    expires_at: datetime = Field(sa_column=ts_column(nullable=False))
+    used_at: datetime | None = Field(default=None, sa_column=ts_column())

@@ -1,0 +1,59 @@
+"""Workspace (one business), its portal settings and the hostnames that reach it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from .base import new_public_id, ts_column, utcnow
+
+SECTIONS = ("invoices", "documents", "files", "appointments", "communications")
+
+
+class Workspace(SQLModel, table=True):
+    __tablename__ = "workspace"
+
+    id: int | None = Field(default=None, primary_key=True)
+    public_id: str = Field(default_factory=lambda: new_public_id("ws"), unique=True, max_length=40)
+    name: str = Field(max_length=120)
+    base_url: str = Field(max_length=300)
+    is_default: bool = Field(default=False, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+
+
+class PortalSettings(SQLModel, table=True):
+    __tablename__ = "portal_settings"
+
+    workspace_id: int = Field(foreign_key="workspace.id", primary_key=True)
+    portal_title: str = Field(default="Client Portal", max_length=120)
+    accent_color: str = Field(default="#2563eb", max_length=7)
+    brand_primary: str | None = Field(default=None, max_length=7)
+    brand_secondary: str | None = Field(default=None, max_length=7)
+    logo_key: str | None = Field(default=None, max_length=300)
+    logo_content_type: str | None = Field(default=None, max_length=40)
+    logo_version: int = Field(default=0)
+    show_invoices: bool = True
+    show_documents: bool = True
+    show_files: bool = True
+    show_appointments: bool = True
+    show_communications: bool = True
+    chat_widget: bool = False
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+
+    def section_enabled(self, section: str) -> bool:
+        if section not in SECTIONS:
+            return False
+        return bool(getattr(self, f"show_{section}"))
+
+
+class Domain(SQLModel, table=True):
+    """A hostname that reaches a workspace's portal."""
+
+    __tablename__ = "domain"
+
+    id: int | None = Field(default=None, primary_key=True)
+    hostname: str = Field(max_length=253, unique=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    verified: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))

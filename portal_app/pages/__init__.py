@@ -1,0 +1,1 @@
+"""One module per page: Reflex components only, no queries, no business rules."""

@@ -1,0 +1,144 @@
+"""Sign-in (client and staff), first-run setup, invitation and email-confirmation pages."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ..components.fields import alert_box, field
+from ..components.layout import centered_card
+from ..components.native_form import hidden, native_form
+from ..state.auth_pages import ConfirmEmailState, InviteState, LoginState, SetupState
+from ..state.base import BaseState
+
+
+def _login(title: str, action: str, intro: str) -> rx.Component:
+    return centered_card(
+        rx.heading(title, as_="h1", size="6", text_align="center"),
+        rx.text(intro, color_scheme="gray", size="2", text_align="center"),
+        rx.cond(BaseState.no_portal, rx.callout("There is no portal at this address.",
+                                                color_scheme="red", role="alert")),
+        alert_box(LoginState.notice, "green"),
+        alert_box(LoginState.error),
+        native_form(
+            rx.vstack(
+                field("Email", "email", type_="email", required=True, autocomplete="username",
+                      max_length=254),
+                field("Password", "password", type_="password", required=True,
+                      autocomplete="current-password", max_length=200),
+                hidden("next", LoginState.next_path),
+                rx.button("Sign in", type="submit", size="3", width="100%"),
+                spacing="4", width="100%",
+            ),
+            action=action, method="post",
+        ),
+    )
+
+
+def client_login() -> rx.Component:
+    return _login("Sign in to your portal", "/api/auth/client/login",
+                  "Use the email address your invitation was sent to.")
+
+
+def staff_login() -> rx.Component:
+    return _login("Staff sign-in", "/api/auth/staff/login", "Sign in to manage your client portal.")
+
+
+def setup() -> rx.Component:
+    return centered_card(
+        rx.heading("Set up your client portal", as_="h1", size="6"),
+        rx.text("Create your business's workspace and your owner account. This page works once.",
+                color_scheme="gray", size="2"),
+        alert_box(SetupState.error),
+        native_form(
+            rx.vstack(
+                field("Business name", "workspace_name", required=True, max_length=120,
+                      autocomplete="organization"),
+                field("Your name", "name", required=True, max_length=120, autocomplete="name"),
+                field("Email", "email", type_="email", required=True, autocomplete="username",
+                      max_length=254),
+                field("Password", "password", type_="password", required=True,
+                      autocomplete="new-password", hint="At least 10 characters.", max_length=200),
+                field("Confirm password", "confirm", type_="password", required=True,
+                      autocomplete="new-password", max_length=200),
+                rx.button("Create workspace", type="submit", size="3", width="100%"),
+                spacing="4", width="100%",
+            ),
+            action="/api/setup", method="post",
+        ),
+        show_brand=False,
+    )
+
+
+def _invite_form() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Welcome, ", InviteState.invitee_name, as_="h1", size="6"),
+        rx.text(BaseState.business_name, " invited ", rx.text.strong(InviteState.invitee_email),
+                " to their client portal. Choose a password to accept.", size="2"),
+        alert_box(InviteState.error),
+        native_form(
+            rx.vstack(
+                rx.el.input(type="email", name="username", value=InviteState.invitee_email,
+                            auto_complete="username", read_only=True, hidden=True, aria_hidden="true"),
+                hidden("token", InviteState.token),
+                field("Password", "password", type_="password", required=True,
+                      autocomplete="new-password", hint="At least 10 characters.", max_length=200),
+                field("Confirm password", "confirm", type_="password", required=True,
+                      autocomplete="new-password", max_length=200),
+                rx.button("Accept invitation", type="submit", size="3", width="100%"),
+                spacing="4", width="100%",
+            ),
+            action="/api/invite/accept", method="post",
+        ),
+        spacing="4", width="100%", align="stretch",
+    )
+
+
+def _invite_problem() -> rx.Component:
+    return rx.vstack(
+        rx.heading("This link cannot be used", as_="h1", size="6"),
+        rx.callout(InviteState.message, color_scheme="amber", role="alert", icon="triangle-alert"),
+        rx.cond(
+            InviteState.requested,
+            rx.callout("Thank you. If this link came from us, the team has been told and will send "
+                       "you a new invitation.", color_scheme="green", role="status"),
+            rx.vstack(
+                rx.text("Ask for a new invitation and the team will send you a fresh link.", size="2"),
+                rx.button("Ask for a new invitation", on_click=InviteState.request_new, size="3"),
+                rx.link("Already have a password? Sign in", href="/login", size="2"),
+                spacing="3", align="start",
+            ),
+        ),
+        spacing="4", width="100%", align="stretch",
+    )
+
+
+def invite() -> rx.Component:
+    return centered_card(
+        rx.cond(
+            InviteState.status == "checking",
+            rx.center(rx.spinner(size="3"), rx.text("Checking your invitation…"), padding="24px"),
+            rx.cond(InviteState.status == "valid", _invite_form(), _invite_problem()),
+        ),
+    )
+
+
+def confirm_email() -> rx.Component:
+    return centered_card(
+        rx.heading("Confirm your new email", as_="h1", size="6"),
+        rx.match(
+            ConfirmEmailState.status,
+            ("done", rx.vstack(
+                rx.callout(rx.text("Your email address is now ", rx.text.strong(ConfirmEmailState.new_email), "."),
+                           color_scheme="green", role="status"),
+                rx.link("Go to your portal", href="/"),
+                spacing="3")),
+            ("error", rx.vstack(
+                rx.callout(ConfirmEmailState.message, color_scheme="red", role="alert"),
+                rx.link("Go to your portal", href="/"),
+                spacing="3")),
+            rx.vstack(
+                rx.text("Press the button to confirm the change of your email address.", size="2"),
+                rx.button("Confirm email address", on_click=ConfirmEmailState.confirm, size="3"),
+                spacing="3", align="start"),
+        ),
+    )

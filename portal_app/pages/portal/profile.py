@@ -1,0 +1,67 @@
+"""The client's own contact details."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ...components.fields import alert_box, field
+from ...components.layout import client_shell
+from ...state.portal import ProfileState
+
+EDITABLE = [
+    ("First name", "first_name", 80, "given-name"),
+    ("Last name", "last_name", 80, "family-name"),
+    ("Company", "company", 120, "organization"),
+    ("Phone", "phone", 40, "tel"),
+    ("Address line 1", "address_line1", 120, "address-line1"),
+    ("Address line 2", "address_line2", 120, "address-line2"),
+    ("City", "city", 80, "address-level2"),
+    ("State / region", "region", 80, "address-level1"),
+    ("Postal code", "postal_code", 20, "postal-code"),
+    ("Country", "country", 80, "country-name"),
+]
+
+
+def profile_page() -> rx.Component:
+    inputs = [
+        field(label, name, default_value=ProfileState.values[name], max_length=max_len,
+              autocomplete=ac, type_="tel" if name == "phone" else "text",
+              key=ProfileState.values[name])
+        for label, name, max_len, ac in EDITABLE
+    ]
+    return client_shell(
+        rx.heading("Your profile", as_="h1", size="7"),
+        rx.card(
+            rx.form(
+                rx.vstack(
+                    rx.heading("Contact details", as_="h2", size="4"),
+                    alert_box(ProfileState.error),
+                    alert_box(ProfileState.saved, "green"),
+                    rx.grid(*inputs, columns=rx.breakpoints(initial="1", sm="2"), spacing="4", width="100%"),
+                    rx.button("Save changes", type="submit", size="3"),
+                    spacing="4", width="100%", align="start",
+                ),
+                on_submit=ProfileState.save,
+            ),
+        ),
+        rx.card(
+            rx.form(
+                rx.vstack(
+                    rx.heading("Email address", as_="h2", size="4"),
+                    rx.text("Your current email: ", rx.text.strong(ProfileState.email), size="2"),
+                    rx.cond(ProfileState.pending_email != "",
+                            rx.text("Waiting for confirmation: ", ProfileState.pending_email, size="2",
+                                    color_scheme="amber")),
+                    alert_box(ProfileState.email_error),
+                    alert_box(ProfileState.email_notice, "green"),
+                    field("New email", "new_email", type_="email", required=True, max_length=254,
+                          autocomplete="email",
+                          hint="We send a confirmation link to the new address; nothing changes until you open it."),
+                    rx.button("Send confirmation link", type="submit", variant="soft", size="3"),
+                    spacing="3", width="100%", align="start",
+                ),
+                on_submit=ProfileState.change_email,
+                reset_on_submit=True,
+            ),
+        ),
+    )

@@ -1,0 +1,188 @@
+"""Sites › Client Portal › Configure Portal: branding, colors, sections, with a live preview."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ...components.fields import alert_box
+from ...components.layout import CLIENT_NAV, staff_shell
+from ...state.base import BaseState
+from ...state.staff import PortalConfigState as S
+
+SECTION_HELP = {
+    "invoices": "Clients view and pay invoices.",
+    "documents": "Clients review and sign proposals and contracts.",
+    "files": "Clients open files you share.",
+    "appointments": "Clients see upcoming appointments.",
+    "communications": "Clients see the history of messages and emails.",
+}
+
+
+def _color_row(label: str, name: str, value, setter, optional: bool) -> rx.Component:
+    return rx.vstack(
+        rx.el.label(label, html_for=f"color-{name}", style={"fontWeight": "500", "fontSize": "14px"}),
+        rx.hstack(
+            rx.el.input(type="color", id=f"color-{name}-picker", aria_label=f"{label} picker",
+                        value=rx.cond(value != "", value, "#ffffff"), on_change=setter,
+                        style={"width": "44px", "height": "36px", "border": "1px solid var(--gray-a6)",
+                               "borderRadius": "6px", "padding": "2px", "background": "white"}),
+            rx.input(id=f"color-{name}", value=value, on_change=setter, max_length=7,
+                     placeholder="#2563eb" if not optional else "none", width="120px"),
+            align="center", spacing="2",
+        ),
+        spacing="1", align="start",
+    )
+
+
+def _logo_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Logo", as_="h2", size="4"),
+            rx.cond(
+                BaseState.logo_url != "",
+                rx.hstack(
+                    rx.box(rx.image(src=BaseState.logo_url, alt="Current logo", max_height="56px",
+                                    max_width="200px"),
+                           padding="8px", border="1px solid var(--gray-a5)", border_radius="6px",
+                           background="white"),
+                    rx.button("Remove logo", variant="soft", color_scheme="red", on_click=S.remove_logo),
+                    align="center", spacing="3", wrap="wrap",
+                ),
+                rx.text("No logo yet: the portal shows your business name.", size="2", color_scheme="gray"),
+            ),
+            rx.upload(
+                rx.vstack(
+                    rx.icon("image-up", size=24, aria_hidden="true"),
+                    rx.text("Drop a PNG or JPEG here, or click to choose", size="2"),
+                    rx.text("Up to 1 MB. SVG is not accepted.", size="1", color_scheme="gray"),
+                    align="center", spacing="1",
+                ),
+                id="logo",
+                accept={"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"]},
+                max_files=1,
+                multiple=False,
+                border="1px dashed var(--gray-a7)", border_radius="8px", padding="16px",
+                width="100%", cursor="pointer",
+                aria_label="Choose a logo file",
+            ),
+            rx.foreach(rx.selected_files("logo"), lambda f: rx.text("Selected: ", f, size="2")),
+            alert_box(S.logo_error),
+            rx.button(rx.icon("upload", size=16, aria_hidden="true"), "Upload logo",
+                      on_click=S.upload_logo(rx.upload_files(upload_id="logo"))),
+            spacing="3", align="start", width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _colors_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Colors and title", as_="h2", size="4"),
+            rx.vstack(
+                rx.el.label("Portal title", html_for="portal-title", style={"fontWeight": "500", "fontSize": "14px"}),
+                rx.input(id="portal-title", value=S.form_title, on_change=S.set_title, max_length=120,
+                         width="100%"),
+                spacing="1", width="100%",
+            ),
+            _color_row("Accent color", "accent", S.form_accent, S.set_accent, False),
+            rx.text("Used for buttons, the top bar and focus rings. Text on it turns black or white "
+                    "automatically to stay readable.", size="1", color_scheme="gray"),
+            rx.hstack(
+                _color_row("Brand color 1 (optional)", "primary", S.form_primary, S.set_primary, True),
+                _color_row("Brand color 2 (optional)", "secondary", S.form_secondary, S.set_secondary, True),
+                spacing="4", wrap="wrap",
+            ),
+            rx.button("Clear brand colors", variant="ghost", size="1", on_click=S.clear_brand_colors),
+            spacing="3", align="start", width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _sections_card() -> rx.Component:
+    rows = []
+    for key, label, _href, _icon in CLIENT_NAV:
+        rows.append(rx.hstack(
+            rx.switch(id=f"sec-{key}", checked=S.form_sections[key],
+                      on_change=lambda v, k=key: S.toggle_section(k, v)),
+            rx.vstack(rx.el.label(label, html_for=f"sec-{key}", style={"fontWeight": "500"}),
+                      rx.text(SECTION_HELP[key], size="1", color_scheme="gray"), spacing="0"),
+            align="center", spacing="3",
+        ))
+    rows.append(rx.hstack(
+        rx.switch(id="sec-chat", checked=S.form_chat, on_change=S.set_chat),
+        rx.vstack(rx.el.label("Chat widget", html_for="sec-chat", style={"fontWeight": "500"}),
+                  rx.text("Show the team chat on portal pages.", size="1", color_scheme="gray"),
+                  spacing="0"),
+        align="center", spacing="3",
+    ))
+    return rx.card(
+        rx.vstack(rx.heading("Sections clients see", as_="h2", size="4"), *rows, spacing="3",
+                  align="start", width="100%"),
+        width="100%",
+    )
+
+
+def _preview() -> rx.Component:
+    nav = [rx.text("Home", size="1", weight="medium")]
+    for key, label, _h, _i in CLIENT_NAV:
+        nav.append(rx.cond(S.form_sections[key], rx.text(label, size="1")))
+    nav.append(rx.text("Profile", size="1"))
+    accent = rx.cond(S.form_accent != "", S.form_accent, "#2563eb")
+    return rx.card(
+        rx.vstack(
+            rx.heading("Live preview", as_="h2", size="4"),
+            rx.box(
+                rx.hstack(
+                    rx.cond(BaseState.logo_url != "",
+                            rx.image(src=BaseState.logo_url, alt="", max_height="28px", max_width="120px"),
+                            rx.text(BaseState.business_name, weight="bold", size="2")),
+                    rx.spacer(),
+                    rx.text(S.form_title, size="1", color_scheme="gray"),
+                    align="center", width="100%",
+                ),
+                rx.hstack(*nav, spacing="3", wrap="wrap", padding_top="8px"),
+                border_top=f"4px solid {accent}",
+                padding="10px", background="white",
+                border_bottom="1px solid var(--gray-a5)",
+                aria_hidden="true",
+            ),
+            rx.box(
+                rx.text("Hello, Casey", weight="bold", size="3"),
+                rx.hstack(
+                    rx.box("Pay now", background=accent, color=rx.cond(S.form_accent != "", "white", "white"),
+                           padding="6px 12px", border_radius="6px", font_size="13px"),
+                    rx.cond(S.form_primary != "", rx.box(width="24px", height="24px", border_radius="4px",
+                                                         background=S.form_primary)),
+                    rx.cond(S.form_secondary != "", rx.box(width="24px", height="24px", border_radius="4px",
+                                                           background=S.form_secondary)),
+                    spacing="2", align="center", padding_top="8px",
+                ),
+                padding="12px", background="var(--gray-2)",
+                aria_hidden="true",
+            ),
+            rx.text("The preview follows your changes; clients see them after you save.", size="1",
+                    color_scheme="gray"),
+            spacing="3", width="100%", align="stretch",
+        ),
+        width="100%",
+        position=["static", "static", "sticky"], top="16px",
+    )
+
+
+def configure_portal_page() -> rx.Component:
+    return staff_shell(
+        alert_box(S.error),
+        alert_box(S.saved, "green"),
+        rx.grid(
+            rx.vstack(_logo_card(), _colors_card(), _sections_card(),
+                      rx.button("Save settings", size="3", on_click=S.save),
+                      spacing="4", width="100%", align="start"),
+            rx.box(_preview(), width="100%"),
+            columns=rx.breakpoints(initial="1", md="3fr 2fr"), spacing="4", width="100%",
+            align_items="start",
+        ),
+        title="Configure Portal",
+        crumbs=["Sites", "Client Portal", "Configure Portal"],
+    )

@@ -1,0 +1,35 @@
+"""The dev outbox: mail the portal 'sent' in demo/dev mode."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ...components.layout import staff_shell
+from ...state.staff import OutboxState
+
+
+def _mail(m: dict) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(rx.text(m["subject"], weight="bold"), rx.spacer(),
+                      rx.text(m["at"], size="1", color_scheme="gray"), width="100%", wrap="wrap"),
+            rx.text("To: ", m["to"], size="2"),
+            rx.cond(m["link"] != "", rx.link("Open the link in this email", href=m["link"], size="2")),
+            rx.el.pre(m["text"], style={"whiteSpace": "pre-wrap", "overflowWrap": "anywhere",
+                                        "fontSize": "13px", "margin": "0"}),
+            spacing="2", align="stretch",
+        ),
+        width="100%",
+    )
+
+
+def outbox_page() -> rx.Component:
+    return staff_shell(
+        rx.text("In demo and dev mode email is not sent: it lands here. Set PORTAL_MAIL=smtp to send.",
+                size="2", color_scheme="gray"),
+        rx.cond(OutboxState.error != "", rx.callout(OutboxState.error, color_scheme="gray", role="status")),
+        rx.cond(OutboxState.mails.length() > 0, rx.vstack(rx.foreach(OutboxState.mails, _mail), spacing="3",
+                                                          width="100%"),
+                rx.cond(OutboxState.error == "", rx.callout("No mail yet.", color_scheme="gray", role="status"))),
+        title="Dev outbox",
+    )

@@ -1,0 +1,73 @@
+"""The Reflex app: pages, the api/ routes, security headers and the in-process worker."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+
+import reflex as rx
+
+from .api.routes import build_api
+from .api.security_headers import SecurityHeaders
+from .pages import auth as auth_pages
+from .pages.portal.home import home
+from .pages.portal.profile import profile_page
+from .pages.portal.section import section_page
+from .pages.staff.configure_portal import configure_portal_page
+from .pages.staff.contacts import contact_record_page, contacts_page
+from .pages.staff.outbox import outbox_page
+from .settings import get_settings
+from .state.auth_pages import ConfirmEmailState, InviteState, LoginState, SetupState
+from .state.portal import HomeState, ProfileState, SectionState
+from .state.staff import ContactRecordState, ContactsState, OutboxState, PortalConfigState, StaffHomeState
+
+logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+app = rx.App(
+    theme=rx.theme(appearance="light", accent_color="blue", gray_color="slate", radius="medium"),
+    api_transformer=[build_api(), SecurityHeaders],
+    stylesheets=[],
+)
+
+
+async def _outbox_worker():
+    """Delivers queued email while the app runs (PORTAL_WORKER_INTERVAL seconds apart)."""
+    from .worker import run_forever
+
+    stop = threading.Event()
+    thread = threading.Thread(target=run_forever, args=(get_settings().worker_interval, stop),
+                              name="outbox-worker", daemon=True)
+    thread.start()
+    try:
+        while True:
+            await asyncio.sleep(3600)
+    except asyncio.CancelledError:
+        stop.set()
+        raise
+
+
+app.register_lifespan_task(_outbox_worker)
+
+PAGES = [
+    ("/", home, HomeState.load, "Home"),
+    ("/login", auth_pages.client_login, LoginState.load_client, "Sign in"),
+    ("/invite", auth_pages.invite, InviteState.load, "Accept your invitation"),
+    ("/confirm-email", auth_pages.confirm_email, ConfirmEmailState.load, "Confirm your email"),
+    ("/profile", profile_page, ProfileState.load, "Your profile"),
+    ("/invoices", section_page, SectionState.load, "Invoices"),
+    ("/documents", section_page, SectionState.load, "Documents"),
+    ("/files", section_page, SectionState.load, "Files"),
+    ("/appointments", section_page, SectionState.load, "Appointments"),
+    ("/communications", section_page, SectionState.load, "Communications"),
+    ("/setup", auth_pages.setup, SetupState.load, "Set up your portal"),
+    ("/staff/login", auth_pages.staff_login, LoginState.load_staff, "Staff sign-in"),
+    ("/staff", lambda: rx.center(rx.spinner(), min_height="100vh"), StaffHomeState.load, "Staff"),
+    ("/staff/contacts", contacts_page, ContactsState.load, "Contacts"),
+    ("/staff/contacts/[contact_id]", contact_record_page, ContactRecordState.load, "Contact"),
+    ("/staff/sites/portal", configure_portal_page, PortalConfigState.load, "Configure Portal"),
+    ("/staff/outbox", outbox_page, OutboxState.load, "Dev outbox"),
+]
+
+for route, component, on_load, title in PAGES:
+    app.add_page(component, route=route, on_load=on_load, title=f"{title} · Client Portal")

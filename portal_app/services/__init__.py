@@ -1,0 +1,1 @@
+"""Use cases in plain Python. No `import reflex` below this line."""

@@ -1,0 +1,78 @@
+"""Emails in the workspace's branding, as HTML and plain text. Every value is escaped."""
+
+from __future__ import annotations
+
+from html import escape
+
+from sqlmodel import Session
+
+from ..models import Workspace
+from . import outbox
+from .portal_settings import branding_for
+
+
+def _html(ws: Workspace, branding, heading: str, paragraphs: list[str], button_label: str,
+          button_url: str, footer: str) -> str:
+    accent = escape(branding.accent_color)
+    logo = ""
+    if branding.logo_url:
+        logo = (f'<img src="{escape(ws.base_url + branding.logo_url)}" alt="{escape(ws.name)}" '
+                f'style="max-height:48px;max-width:200px">')
+    else:
+        logo = f'<strong style="font-size:18px">{escape(ws.name)}</strong>'
+    body = "".join(f'<p style="margin:0 0 14px">{escape(p)}</p>' for p in paragraphs)
+    return f"""<!doctype html><html><body style="margin:0;background:#f4f5f7;font-family:Arial,sans-serif;color:#1f2937">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0"><tr><td align="center" style="padding:24px">
+<table role="presentation" width="560" cellpadding="0" cellspacing="0" style="background:#fff;border-radius:8px;border-top:4px solid {accent}">
+<tr><td style="padding:24px 32px 8px">{logo}</td></tr>
+<tr><td style="padding:8px 32px 24px"><h1 style="font-size:20px;margin:0 0 16px">{escape(heading)}</h1>{body}
+<p style="margin:24px 0"><a href="{escape(button_url)}" style="background:{accent};color:#fff;padding:12px 20px;border-radius:6px;text-decoration:none;display:inline-block">{escape(button_label)}</a></p>
+<p style="font-size:12px;color:#6b7280;margin:0">If the button does not work, copy this link into your browser:<br>{escape(button_url)}</p>
+</td></tr>
+<tr><td style="padding:16px 32px;font-size:12px;color:#6b7280;border-top:1px solid #e5e7eb">{escape(footer)}</td></tr>
+</table></td></tr></table></body></html>"""
+
+
+def queue_branded_email(db: Session, ws: Workspace, *, to: str, subject: str, heading: str,
+                        paragraphs: list[str], button_label: str, button_url: str, footer: str) -> None:
+    branding = branding_for(db, ws)
+    text = "\n\n".join([heading, *paragraphs, f"{button_label}: {button_url}", "--", footer])
+    html = _html(ws, branding, heading, paragraphs, button_label, button_url, footer)
+    outbox.enqueue(db, ws.id, "email", {
+        "to": to, "subject": subject, "text": text, "html": html, "from_name": ws.name,
+    })
+
+
+def invitation_email(db: Session, ws: Workspace, *, to: str, contact_name: str, link: str,
+                     days: int) -> None:
+    queue_branded_email(
+        db, ws, to=to,
+        subject=f"{ws.name} invited you to your client portal",
+        heading=f"Hello {contact_name},",
+        paragraphs=[
+            f"{ws.name} has set up a secure client portal for you. There you can see what "
+            f"{ws.name} shares with you and keep your contact details up to date.",
+            f"Open the link below to choose your password. It works once and expires in {days} days.",
+        ],
+        button_label="Accept invitation", button_url=link,
+        footer=f"You received this email because {ws.name} invited {to}. If you did not expect "
+               f"it, you can ignore it.",
+    )
+
+
+def email_change_email(db: Session, ws: Workspace, *, to: str, contact_name: str, link: str) -> None:
+    queue_branded_email(
+        db, ws, to=to,
+        subject=f"Confirm your new email for {ws.name}",
+        heading=f"Hello {contact_name},",
+        paragraphs=[f"Please confirm that {to} is your new email address for the {ws.name} client portal.",
+                    "The link works once and expires in 24 hours."],
+        button_label="Confirm email address", button_url=link,
+        footer="If you did not ask for this change, ignore this email; nothing will change.",
+    )
+
+
+def staff_notice_email(db: Session, ws: Workspace, *, to: str, subject: str, text: str, link: str) -> None:
+    queue_branded_email(db, ws, to=to, subject=subject, heading=subject, paragraphs=[text],
+                        button_label="Open in the portal", button_url=link,
+                        footer=f"Sent by the {ws.name} client portal.")

@@ -1,0 +1,51 @@
+"""What the client portal's home page summarizes, and section access."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from ..access import Actor, require_client, require_portal_section
+from ..models import Contact, Workspace
+from .portal_settings import SECTION_LABELS, portal_settings_for
+
+
+@dataclass
+class SectionSummary:
+    key: str
+    label: str
+    count: int
+    empty_text: str
+
+
+EMPTY_TEXT = {
+    "invoices": "No invoices have been shared with you yet.",
+    "documents": "No documents are waiting for you.",
+    "files": "No files have been shared with you yet.",
+    "appointments": "You have no upcoming appointments.",
+    "communications": "No messages yet.",
+}
+
+
+def home_summary(db: Session, actor: Actor) -> tuple[str, list[SectionSummary]]:
+    """(greeting name, enabled sections with their counts). Counts are real: sections that
+    later features fill hold nothing yet, so they say so."""
+    client = require_client(actor)
+    contact = db.get(Contact, client.contact_id)
+    ps = portal_settings_for(db, client.workspace_id)
+    sections = [SectionSummary(key, SECTION_LABELS[key], 0, EMPTY_TEXT[key])
+                for key in SECTION_LABELS if ps.section_enabled(key)]
+    return (contact.first_name or contact.display_name), sections
+
+
+def open_section(db: Session, actor: Actor, section: str) -> SectionSummary:
+    client = require_client(actor)
+    ps = portal_settings_for(db, client.workspace_id)
+    require_portal_section(client, ps, section)
+    return SectionSummary(section, SECTION_LABELS[section], 0, EMPTY_TEXT[section])
+
+
+def business_name(db: Session, workspace_id: int) -> str:
+    ws = db.get(Workspace, workspace_id)
+    return ws.name if ws else ""

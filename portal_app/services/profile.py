@@ -1,0 +1,111 @@
+"""A client's own contact details."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from ..access import Actor, require_client
+from ..models import Contact, EmailChange, Workspace, utcnow
+from . import audit, emails
+from .contacts import clean_contact_fields
+from .errors import Invalid, NotFound
+from .security import hash_token, new_token
+from .validation import clean_email
+
+CLIENT_EDITABLE = ("first_name", "last_name", "company", "phone", "address_line1", "address_line2",
+                   "city", "region", "postal_code", "country")
+PROFILE_FIELDS = ("email", *CLIENT_EDITABLE)
+
+
+def _own_contact(db: Session, actor: Actor) -> Contact:
+    client = require_client(actor)
+    contact = db.get(Contact, client.contact_id)
+    if contact is None or contact.workspace_id != client.workspace_id:
+        raise NotFound()
+    return contact
+
+
+def get_profile(db: Session, actor: Actor) -> dict:
+    contact = _own_contact(db, actor)
+    data = {k: getattr(contact, k) for k in PROFILE_FIELDS}
+    pending = db.exec(select(EmailChange).where(
+        EmailChange.contact_id == contact.id, EmailChange.used_at.is_(None),
+        EmailChange.expires_at > utcnow()).order_by(sa.desc(EmailChange.id))).first()
+    data["pending_email"] = pending.new_email if pending else ""
+    return data
+
+
+def update_profile(db: Session, actor: Actor, values: dict) -> list[str]:
+    """Saves the editable fields (never email, never notes); returns the changed field names."""
+    client = require_client(actor)
+    contact = _own_contact(db, actor)
+    clean = clean_contact_fields(values, CLIENT_EDITABLE)
+    changes = {k: [getattr(contact, k), v] for k, v in clean.items() if getattr(contact, k) != v}
+    if changes:
+        for key, (_, new) in changes.items():
+            setattr(contact, key, new)
+        contact.updated_at = utcnow()
+        db.add(contact)
+        audit.record(db, client.workspace_id, client, "profile.updated", "contact", contact.public_id,
+                     changes)
+    return sorted(changes)
+
+
+def request_email_change(db: Session, actor: Actor, new_email: str) -> str:
+    client = require_client(actor)
+    contact = _own_contact(db, actor)
+    new_email = clean_email(new_email, "new_email", "New email")
+    if new_email == contact.email:
+        raise Invalid("This is already your email address.", "new_email")
+    taken = db.exec(select(Contact.id).where(Contact.workspace_id == client.workspace_id,
+                                             Contact.email == new_email, Contact.id != contact.id)).first()
+    if taken is not None:
+        raise Invalid("This address cannot be used. Please contact us if you need help.", "new_email")
+    now = utcnow()
+    for old in db.exec(select(EmailChange).where(EmailChange.contact_id == contact.id,
+                                                 EmailChange.used_at.is_(None))):
+        old.expires_at = now
+        db.add(old)
+    token = new_token()
+    db.add(EmailChange(workspace_id=client.workspace_id, contact_id=contact.id, new_email=new_email,
+                       token_hash=hash_token(token), created_at=now, expires_at=now + timedelta(hours=24)))
+    ws = db.get(Workspace, client.workspace_id)
+    emails.email_change_email(db, ws, to=new_email, contact_name=contact.display_name,
+                              link=f"{ws.base_url}/confirm-email?token={token}")
+    audit.record(db, client.workspace_id, client, "profile.email_change_requested", "contact",
+                 contact.public_id, {"new_email": new_email})
+    return new_email
+
+
+def confirm_email_change(db: Session, token: str) -> str:
+    """The link proves the new address; returns it. Refuses used/expired/forged links."""
+    if not token or len(token) > 200:
+        raise Invalid("This confirmation link is not valid.")
+    change = db.exec(select(EmailChange).where(EmailChange.token_hash == hash_token(token))).first()
+    if change is None:
+        raise Invalid("This confirmation link is not valid.")
+    if change.used_at is not None:
+        raise Invalid("This confirmation link has already been used.")
+    if utcnow() >= change.expires_at:
+        raise Invalid("This confirmation link has expired. Ask for a new one from your profile.")
+    contact = db.get(Contact, change.contact_id)
+    taken = db.exec(select(Contact.id).where(Contact.workspace_id == contact.workspace_id,
+                                             Contact.email == change.new_email,
+                                             Contact.id != contact.id)).first()
+    if taken is not None:
+        raise Invalid("This address is now used by another contact; please contact us.")
+    flipped = db.execute(sa.update(EmailChange).where(EmailChange.id == change.id,
+                                                      EmailChange.used_at.is_(None))
+                         .values(used_at=utcnow())).rowcount
+    if flipped != 1:
+        raise Invalid("This confirmation link has already been used.")
+    old = contact.email
+    contact.email = change.new_email
+    contact.updated_at = utcnow()
+    db.add(contact)
+    audit.record(db, contact.workspace_id, None, "profile.email_changed", "contact", contact.public_id,
+                 {"email": [old, change.new_email], "confirmed_by": "link"})
+    return change.new_email

@@ -1,0 +1,139 @@
+"""Every configuration value, read from the environment once, typed and documented.
+
+The README's settings table is generated from SETTINGS_DOC below; keep them together.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+SETTINGS_DOC: list[tuple[str, str, str]] = [
+    ("PORTAL_DATABASE_URL", "sqlite:///data/portal.db", "SQLAlchemy URL. PostgreSQL: postgresql+psycopg://user@host/db"),
+    ("PORTAL_BASE_URL", "http://localhost:$PORTAL_PORT", "Public URL of the default workspace; links in emails are built from it"),
+    ("PORTAL_PORT", "3000", "Port `make run` serves on"),
+    ("PORTAL_DEMO", "1", "1 seeds a demo workspace when the database is empty and shows the dev outbox page"),
+    ("PORTAL_SECRET_KEY", "(generated into data/secret.key)", "Key for secrets at rest; keep it stable"),
+    ("PORTAL_CORS_ORIGINS", "(the base URL)", "Comma-separated origins allowed for CORS and the websocket"),
+    ("PORTAL_SESSION_IDLE_MINUTES", "120", "A session unused this long ends"),
+    ("PORTAL_SESSION_MAX_HOURS", "336", "A session ends this long after sign-in whatever happens"),
+    ("PORTAL_INVITE_DAYS", "7", "Days an invitation link stays valid"),
+    ("PORTAL_LOGIN_MAX_FAILURES", "5", "Failed sign-ins per address (and per IP x4) in the window before throttling"),
+    ("PORTAL_LOGIN_WINDOW_MINUTES", "15", "Throttling window"),
+    ("PORTAL_LOGO_MAX_BYTES", "1048576", "Largest logo accepted"),
+    ("PORTAL_STORAGE", "local", "`local` or `s3`"),
+    ("PORTAL_STORAGE_DIR", "data/files", "Folder for local storage (never a public folder)"),
+    ("PORTAL_S3_BUCKET", "", "S3 bucket (MinIO, R2 and other S3 APIs work)"),
+    ("PORTAL_S3_ENDPOINT_URL", "", "S3 endpoint URL; empty means AWS"),
+    ("PORTAL_S3_REGION", "us-east-1", "S3 region"),
+    ("PORTAL_S3_ACCESS_KEY_ID", "", "S3 credentials (empty: boto3's default chain)"),
+    ("PORTAL_S3_SECRET_ACCESS_KEY", "", "S3 credentials"),
+    ("PORTAL_MAIL", "outbox", "`outbox` (dev: mail is kept in the database and shown at /staff/outbox) or `smtp`"),
+    ("PORTAL_MAIL_FROM", "portal@localhost", "Sender address"),
+    ("PORTAL_SMTP_HOST", "localhost", "SMTP host"),
+    ("PORTAL_SMTP_PORT", "587", "SMTP port"),
+    ("PORTAL_SMTP_SECURITY", "starttls", "`starttls`, `ssl` or `none`"),
+    ("PORTAL_SMTP_USERNAME", "", "SMTP user (empty: no AUTH)"),
+    ("PORTAL_SMTP_PASSWORD", "", "SMTP password"),
+    ("PORTAL_WORKER_INTERVAL", "1.0", "Seconds between outbox polls of the in-process worker"),
+    ("REFLEX_REDIS_URL", "", "Set to share state through Redis and run several workers"),
+]
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name)
+    return default if value is None or value == "" else value
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    base_url: str
+    port: int
+    demo: bool
+    secret_key_file: str
+    cors_origins: tuple[str, ...]
+    session_idle_minutes: int
+    session_max_hours: int
+    invite_days: int
+    login_max_failures: int
+    login_window_minutes: int
+    logo_max_bytes: int
+    storage: str
+    storage_dir: str
+    s3_bucket: str
+    s3_endpoint_url: str
+    s3_region: str
+    s3_access_key_id: str
+    s3_secret_access_key: str
+    mail: str
+    mail_from: str
+    smtp_host: str
+    smtp_port: int
+    smtp_security: str
+    smtp_username: str
+    smtp_password: str
+    worker_interval: float
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def base_host(self) -> str:
+        return (urlsplit(self.base_url).hostname or "localhost").lower()
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+
+def load_settings() -> Settings:
+    port = int(_env("PORTAL_PORT", "3000"))
+    base_url = _env("PORTAL_BASE_URL", f"http://localhost:{port}").rstrip("/")
+    origins = _env("PORTAL_CORS_ORIGINS", "")
+    if origins:
+        cors = tuple(o.strip().rstrip("/") for o in origins.split(",") if o.strip())
+    else:
+        parts = urlsplit(base_url)
+        cors = (f"{parts.scheme}://{parts.netloc}",)
+        if parts.hostname == "localhost":
+            cors += (f"{parts.scheme}://127.0.0.1" + (f":{parts.port}" if parts.port else ""),)
+    return Settings(
+        database_url=_env("PORTAL_DATABASE_URL", "sqlite:///data/portal.db"),
+        base_url=base_url,
+        port=port,
+        demo=_env("PORTAL_DEMO", "1") not in ("0", "false", "no"),
+        secret_key_file=_env("PORTAL_SECRET_KEY_FILE", "data/secret.key"),
+        cors_origins=cors,
+        session_idle_minutes=int(_env("PORTAL_SESSION_IDLE_MINUTES", "120")),
+        session_max_hours=int(_env("PORTAL_SESSION_MAX_HOURS", "336")),
+        invite_days=int(_env("PORTAL_INVITE_DAYS", "7")),
+        login_max_failures=int(_env("PORTAL_LOGIN_MAX_FAILURES", "5")),
+        login_window_minutes=int(_env("PORTAL_LOGIN_WINDOW_MINUTES", "15")),
+        logo_max_bytes=int(_env("PORTAL_LOGO_MAX_BYTES", str(1024 * 1024))),
+        storage=_env("PORTAL_STORAGE", "local"),
+        storage_dir=_env("PORTAL_STORAGE_DIR", "data/files"),
+        s3_bucket=_env("PORTAL_S3_BUCKET", ""),
+        s3_endpoint_url=_env("PORTAL_S3_ENDPOINT_URL", ""),
+        s3_region=_env("PORTAL_S3_REGION", "us-east-1"),
+        s3_access_key_id=_env("PORTAL_S3_ACCESS_KEY_ID", ""),
+        s3_secret_access_key=_env("PORTAL_S3_SECRET_ACCESS_KEY", ""),
+        mail=_env("PORTAL_MAIL", "outbox"),
+        mail_from=_env("PORTAL_MAIL_FROM", "portal@localhost"),
+        smtp_host=_env("PORTAL_SMTP_HOST", "localhost"),
+        smtp_port=int(_env("PORTAL_SMTP_PORT", "587")),
+        smtp_security=_env("PORTAL_SMTP_SECURITY", "starttls"),
+        smtp_username=_env("PORTAL_SMTP_USERNAME", ""),
+        smtp_password=_env("PORTAL_SMTP_PASSWORD", ""),
+        worker_interval=float(_env("PORTAL_WORKER_INTERVAL", "1.0")),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
+
+
+def reset_settings_cache() -> None:
+    """Tests change the environment and call this."""
+    get_settings.cache_clear()

@@ -1,0 +1,121 @@
+"""The base state: resolves the workspace (from the socket's Host) and the actor (from the
+socket's HttpOnly session cookie) on the server, for every event, and holds the branding
+every page shows. Nothing here trusts a value the browser sends."""
+
+from __future__ import annotations
+
+import logging
+from http.cookies import CookieError, SimpleCookie
+from typing import Any, Callable
+
+import reflex as rx
+
+
+from ..api.routes import SESSION_COOKIE
+from ..db import unit_of_work
+from ..services import auth, portal_settings, workspaces
+from ..services.errors import NotSignedIn, ServiceError
+
+log = logging.getLogger("portal.state")
+
+
+def contrast_text(hex_color: str) -> str:
+    """Black or white text, whichever reads better on the color (WCAG luminance)."""
+    try:
+        r, g, b = (int(hex_color[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    except (ValueError, IndexError):
+        return "#ffffff"
+
+    def lin(c: float) -> float:
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    lum = 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
+    return "#111827" if (lum + 0.05) / 0.05 > 1.05 / (lum + 0.05) else "#ffffff"
+
+
+class BaseState(rx.State):
+    """Branding and who is looking; loaded by every page's on_load."""
+
+    business_name: str = ""
+    portal_title: str = ""
+    accent: str = "#2563eb"
+    accent_text: str = "#ffffff"
+    brand_primary: str = ""
+    brand_secondary: str = ""
+    logo_url: str = ""
+    sections: dict[str, bool] = {}
+    viewer_name: str = ""
+    viewer_kind: str = "anonymous"
+    no_portal: bool = False
+    demo_mode: bool = False
+
+    # --- server-side context (helpers start with _ and are not callable from the browser)
+
+    def _session_token(self) -> str | None:
+        raw = self.router.headers.cookie or ""
+        try:
+            jar = SimpleCookie()
+            jar.load(raw)
+        except CookieError:
+            return None
+        morsel = jar.get(SESSION_COOKIE)
+        return morsel.value if morsel else None
+
+    def _context(self, db):
+        """(workspace or None, actor) for this event."""
+        ws = workspaces.workspace_for_host(db, self.router.headers.host)
+        actor = auth.resolve_actor(db, self._session_token(), ws.id if ws else None)
+        return ws, actor
+
+    def _apply_branding(self, db, ws, actor) -> None:
+        from ..settings import get_settings
+
+        self.demo_mode = get_settings().demo
+        if ws is None:
+            self.no_portal = True
+            return
+        self.no_portal = False
+        b = portal_settings.branding_for(db, ws)
+        self.business_name = b.business_name
+        self.portal_title = b.portal_title
+        self.accent = b.accent_color
+        self.accent_text = contrast_text(b.accent_color)
+        self.brand_primary = b.brand_primary
+        self.brand_secondary = b.brand_secondary
+        self.logo_url = b.logo_url
+        self.sections = b.sections
+        self.viewer_kind = actor.kind
+        self.viewer_name = getattr(actor, "name", "")
+
+    def _run(self, work: Callable[[Any, Any, Any], Any], *, on_error: Callable[[ServiceError], Any] | None = None):
+        """Run one use case in a unit of work with the resolved context.
+
+        Service errors become a human message (toast, or on_error); anything unexpected is
+        logged and shown as a generic message: no stack trace reaches a user.
+        """
+        try:
+            with unit_of_work() as db:
+                ws, actor = self._context(db)
+                self._apply_branding(db, ws, actor)
+                return work(db, ws, actor)
+        except NotSignedIn:
+            return self._to_login()
+        except ServiceError as exc:
+            if on_error is not None:
+                return on_error(exc)
+            return rx.toast.error(exc.message)
+        except Exception:  # noqa: BLE001
+            log.exception("unexpected error in %s", type(self).__name__)
+            return rx.toast.error("Something went wrong on our side. Nothing was changed; please try again.")
+
+    def _to_login(self):
+        path = self.router.url.path or "/"
+        if path.startswith("/staff"):
+            return rx.redirect(f"/staff/login?next={path}")
+        return rx.redirect(f"/login?next={path}")
+
+    def _query(self, name: str) -> str:
+        value = self.router.url.query_parameters.get(name, "")
+        return value if isinstance(value, str) else ""
+
+

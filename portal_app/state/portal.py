@@ -1,0 +1,106 @@
+"""States of the client portal pages: home, sections, profile."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ..services import portal_home, profile
+from ..services.errors import ServiceError
+from .base import BaseState
+
+
+
+
+class HomeState(BaseState):
+    greeting_name: str = ""
+    cards: list[dict[str, str]] = []
+    welcome: bool = False
+
+    @rx.event
+    def load(self):
+        def work(db, ws, actor):
+            if actor.kind == "staff":
+                return rx.redirect("/staff")
+            name, sections = portal_home.home_summary(db, actor)
+            self.greeting_name = name
+            self.welcome = self._query("welcome") == "1"
+            self.cards = [{"key": s.key, "label": s.label, "count": str(s.count),
+                           "empty": s.empty_text, "href": f"/{s.key}"} for s in sections]
+            return None
+
+        return self._run(work)
+
+
+class SectionState(BaseState):
+    """Invoices, Documents, Files, Appointments, Communications: refused by URL when the
+    business turned the section off; honest empty states until later features fill them."""
+
+    section: str = ""
+    label: str = ""
+    empty_text: str = ""
+    available: bool = False
+    refusal: str = ""
+
+    @rx.event
+    def load(self):
+        key = (self.router.url.path or "/").strip("/").split("/")[0]
+
+        def work(db, ws, actor):
+            self.section, self.available, self.refusal = key, False, ""
+            summary = portal_home.open_section(db, actor, key)
+            self.label, self.empty_text, self.available = summary.label, summary.empty_text, True
+
+        def refused(exc: ServiceError):
+            self.available, self.refusal = False, exc.message
+
+        return self._run(work, on_error=refused)
+
+
+class ProfileState(BaseState):
+    values: dict[str, str] = {}
+    email: str = ""
+    pending_email: str = ""
+    error: str = ""
+    error_field: str = ""
+    saved: str = ""
+    email_error: str = ""
+    email_notice: str = ""
+
+    @rx.event
+    def load(self):
+        def work(db, ws, actor):
+            data = profile.get_profile(db, actor)
+            self.email = data.pop("email")
+            self.pending_email = data.pop("pending_email")
+            self.values = data
+            self.error = self.error_field = self.saved = self.email_error = self.email_notice = ""
+
+        return self._run(work)
+
+    @rx.event
+    def save(self, form: dict):
+        def work(db, ws, actor):
+            values = {k: str(form.get(k, "")) for k in profile.CLIENT_EDITABLE}
+            changed = profile.update_profile(db, actor, values)
+            self.values = {k: v for k, v in profile.get_profile(db, actor).items()
+                           if k in profile.CLIENT_EDITABLE}
+            self.error = self.error_field = ""
+            self.saved = "Your details were saved." if changed else "Nothing to change."
+
+        def failed(exc: ServiceError):
+            self.error, self.error_field, self.saved = exc.message, exc.field or "", ""
+
+        return self._run(work, on_error=failed)
+
+    @rx.event
+    def change_email(self, form: dict):
+        def work(db, ws, actor):
+            new = profile.request_email_change(db, actor, str(form.get("new_email", "")))
+            self.pending_email = new
+            self.email_error = ""
+            self.email_notice = f"We sent a confirmation link to {new}. Your email changes when you open it."
+
+        def failed(exc: ServiceError):
+            self.email_error, self.email_notice = exc.message, ""
+
+        return self._run(work, on_error=failed)

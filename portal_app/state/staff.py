@@ -1,0 +1,280 @@
+"""States of the staff pages: contacts, a contact record, portal configuration, dev outbox."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ..access import require_staff
+from ..models import SECTIONS
+from ..services import contacts, invites, portal_settings, staff_views
+from ..services.errors import ServiceError
+from .base import BaseState
+
+
+class StaffHomeState(BaseState):
+    @rx.event
+    def load(self):
+        def work(db, ws, actor):
+            require_staff(actor)
+            return rx.redirect("/staff/contacts")
+
+        return self._run(work)
+
+
+class ContactsState(BaseState):
+    rows: list[dict[str, str]] = []
+    query: str = ""
+    page: int = 1
+    pages: int = 1
+    total: int = 0
+    create_error: str = ""
+    create_open: bool = False
+
+    def _fetch(self, db, actor) -> None:
+        result = contacts.list_contacts(db, actor, self.query, self.page)
+        self.rows = contacts.as_dicts(result.rows)
+        self.page, self.pages, self.total = result.page, result.pages, result.total
+
+    @rx.event
+    def load(self):
+        def work(db, ws, actor):
+            self.query, self.page = "", 1
+            self._fetch(db, actor)
+
+        return self._run(work)
+
+    @rx.event
+    def search(self, form: dict):
+        def work(db, ws, actor):
+            self.query = str(form.get("q", ""))[:100]
+            self.page = 1
+            self._fetch(db, actor)
+
+        return self._run(work)
+
+    @rx.event
+    def go_page(self, delta: int):
+        def work(db, ws, actor):
+            self.page = max(1, self.page + (1 if int(delta) > 0 else -1))
+            self._fetch(db, actor)
+
+        return self._run(work)
+
+    @rx.event
+    def set_create_open(self, value: bool):
+        self.create_open = bool(value)
+        self.create_error = ""
+
+    @rx.event
+    def create(self, form: dict):
+        def work(db, ws, actor):
+            contact = contacts.create_contact(db, actor, {k: str(v) for k, v in form.items()})
+            self.create_open = False
+            self.create_error = ""
+            return rx.redirect(f"/staff/contacts/{contact.public_id}")
+
+        def failed(exc: ServiceError):
+            self.create_error = exc.message
+
+        return self._run(work, on_error=failed)
+
+
+class ContactRecordState(BaseState):
+    contact: dict[str, str] = {}
+    portal_status: str = ""
+    invite_pending: bool = False
+    invite_expires: str = ""
+    last_login: str = ""
+    history: list[dict[str, str]] = []
+    found: bool = True
+    error: str = ""
+    saved: str = ""
+
+    def _public_id(self) -> str:
+        return (self.router.url.path or "").rstrip("/").rsplit("/", 1)[-1]
+
+    def _refresh(self, db, actor) -> None:
+        record = staff_views.contact_record(db, actor, self._public_id())
+        self.contact = {k: str(v) for k, v in record["contact"].items()}
+        self.portal_status = record["portal_status"]
+        self.invite_pending = record["invite_pending"]
+        self.invite_expires = record["invite_expires"]
+        self.last_login = record["last_login"]
+        self.history = record["history"]
+        self.found = True
+
+    @rx.event
+    def load(self):
+        def work(db, ws, actor):
+            self.error = self.saved = ""
+            self._refresh(db, actor)
+
+        def failed(exc: ServiceError):
+            self.found, self.error = False, exc.message
+
+        return self._run(work, on_error=failed)
+
+    @rx.event
+    def save(self, form: dict):
+        def work(db, ws, actor):
+            contacts.update_contact(db, actor, self._public_id(), {k: str(v) for k, v in form.items()})
+            self._refresh(db, actor)
+            self.error, self.saved = "", "Contact saved."
+
+        def failed(exc: ServiceError):
+            self.error, self.saved = exc.message, ""
+
+        return self._run(work, on_error=failed)
+
+    def _action(self, fn, done: str):
+        def work(db, ws, actor):
+            fn(db, actor, self._public_id())
+            self._refresh(db, actor)
+            return rx.toast.success(done)
+
+        return self._run(work)
+
+    @rx.event
+    def send_invite(self):
+        return self._action(invites.send_invite, "Portal invitation sent.")
+
+    @rx.event
+    def revoke_invite(self):
+        return self._action(invites.revoke_invite, "Invitation revoked; the link no longer works.")
+
+    @rx.event
+    def disable_access(self):
+        return self._action(lambda db, a, pid: invites.set_portal_access(db, a, pid, False),
+                            "Portal access disabled; the client was signed out.")
+
+    @rx.event
+    def enable_access(self):
+        return self._action(lambda db, a, pid: invites.set_portal_access(db, a, pid, True),
+                            "Portal access enabled.")
+
+
+class PortalConfigState(BaseState):
+    form_title: str = ""
+    form_accent: str = "#2563eb"
+    form_primary: str = ""
+    form_secondary: str = ""
+    form_sections: dict[str, bool] = {}
+    form_chat: bool = False
+    error: str = ""
+    error_field: str = ""
+    logo_error: str = ""
+    saved: str = ""
+    uploading: bool = False
+
+    def _fill(self, db, actor) -> None:
+        require_staff(actor, "admin")
+        ps = portal_settings.portal_settings_for(db, actor.workspace_id)
+        self.form_title = ps.portal_title
+        self.form_accent = ps.accent_color
+        self.form_primary = ps.brand_primary or ""
+        self.form_secondary = ps.brand_secondary or ""
+        self.form_sections = {s: ps.section_enabled(s) for s in SECTIONS}
+        self.form_chat = ps.chat_widget
+
+    @rx.event
+    def load(self):
+        def work(db, ws, actor):
+            self.error = self.error_field = self.logo_error = self.saved = ""
+            self._fill(db, actor)
+
+        return self._run(work)
+
+    # Live preview: these only change what this browser shows until Save.
+    @rx.event
+    def set_title(self, value: str):
+        self.form_title = str(value)[:200]
+
+    @rx.event
+    def set_accent(self, value: str):
+        self.form_accent = str(value)[:7]
+
+    @rx.event
+    def set_primary(self, value: str):
+        self.form_primary = str(value)[:7]
+
+    @rx.event
+    def set_secondary(self, value: str):
+        self.form_secondary = str(value)[:7]
+
+    @rx.event
+    def toggle_section(self, section: str, value: bool):
+        if section in SECTIONS:
+            self.form_sections = {**self.form_sections, section: bool(value)}
+
+    @rx.event
+    def set_chat(self, value: bool):
+        self.form_chat = bool(value)
+
+    @rx.event
+    def clear_brand_colors(self):
+        self.form_primary = self.form_secondary = ""
+
+    @rx.event
+    def save(self):
+        def work(db, ws, actor):
+            portal_settings.update_portal_settings(
+                db, actor, portal_title=self.form_title, accent_color=self.form_accent,
+                brand_primary=self.form_primary or None, brand_secondary=self.form_secondary or None,
+                sections=dict(self.form_sections), chat_widget=self.form_chat)
+            self.error = self.error_field = ""
+            self.saved = "Saved. Clients see the new settings now."
+            return rx.toast.success("Portal settings saved.")
+
+        def failed(exc: ServiceError):
+            self.error, self.error_field, self.saved = exc.message, exc.field or "", ""
+
+        return self._run(work, on_error=failed)
+
+    @rx.event
+    async def upload_logo(self, files: list[rx.UploadFile]):
+        from ..settings import get_settings
+
+        limit = get_settings().logo_max_bytes
+        if not files:
+            self.logo_error = "Choose an image file first."
+            return
+        upload = files[0]
+        data = await upload.read(limit + 1)  # never read more than the limit needs
+        name = upload.name or upload.filename or ""
+
+        def work(db, ws, actor):
+            portal_settings.set_logo(db, actor, data, name)
+            self._apply_branding(db, ws, actor)
+            self.logo_error = ""
+            return [rx.clear_selected_files("logo"), rx.toast.success("Logo updated.")]
+
+        def failed(exc: ServiceError):
+            self.logo_error = exc.message
+            return rx.clear_selected_files("logo")
+
+        return self._run(work, on_error=failed)
+
+    @rx.event
+    def remove_logo(self):
+        def work(db, ws, actor):
+            portal_settings.remove_logo(db, actor)
+            self._apply_branding(db, ws, actor)
+            return rx.toast.success("Logo removed.")
+
+        return self._run(work)
+
+
+class OutboxState(BaseState):
+    mails: list[dict[str, str]] = []
+    error: str = ""
+
+    @rx.event
+    def load(self):
+        def work(db, ws, actor):
+            self.mails = staff_views.dev_outbox(db, actor)
+            self.error = ""
+
+        def failed(exc: ServiceError):
+            self.mails, self.error = [], exc.message
+
+        return self._run(work, on_error=failed)

@@ -1,0 +1,111 @@
+"""Carries out queued side effects (emails today) from the outbox, with retries.
+
+`run_once` handles due messages one at a time, each in its own transaction; a message is
+marked done in the same transaction that records its delivery, so an acknowledged message
+is never sent twice. Rendered emails carry one-time links: once sent, their bodies are
+scrubbed from the outbox.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from datetime import timedelta
+
+from sqlmodel import Session, select
+
+from .adapters.mail import Mail, get_mailer
+from .db import get_engine
+from .models import OutboxMessage, utcnow
+
+log = logging.getLogger("portal.worker")
+MAX_ATTEMPTS = 8
+
+
+def _deliver(db: Session, msg: OutboxMessage) -> None:
+    payload = json.loads(msg.payload)
+    if msg.kind == "email":
+        get_mailer().send(Mail(to=payload["to"], subject=payload["subject"], text=payload["text"],
+                               html=payload["html"], from_name=payload.get("from_name", "")),
+                          msg.workspace_id, db)
+        msg.payload = json.dumps({"to": payload["to"], "subject": payload["subject"], "scrubbed": True})
+    else:
+        log.info("outbox: no handler for %s yet; acknowledged", msg.kind)
+
+
+CLAIM_SECONDS = 120
+
+
+def _claim(engine, msg_id: int) -> bool:
+    """Push next_attempt_at forward atomically: only one worker wins a message."""
+    import sqlalchemy as sa
+
+    now = utcnow()
+    with engine.begin() as conn:
+        result = conn.execute(
+            sa.update(OutboxMessage.__table__)
+            .where(OutboxMessage.__table__.c.id == msg_id,
+                   OutboxMessage.__table__.c.done_at.is_(None),
+                   OutboxMessage.__table__.c.next_attempt_at <= now)
+            .values(next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS)))
+        return result.rowcount == 1
+
+
+def run_once(limit: int = 50) -> int:
+    """Process due messages; returns how many were delivered."""
+    delivered = 0
+    engine = get_engine()
+    with Session(engine) as db:
+        ids = db.exec(select(OutboxMessage.id).where(
+            OutboxMessage.done_at.is_(None), OutboxMessage.next_attempt_at <= utcnow(),
+            OutboxMessage.attempts < MAX_ATTEMPTS).order_by(OutboxMessage.id).limit(limit)).all()
+    for msg_id in ids:
+        if not _claim(engine, msg_id):
+            continue  # another worker process has it
+        with Session(engine, expire_on_commit=False) as db:
+            msg = db.get(OutboxMessage, msg_id)
+            if msg is None or msg.done_at is not None:
+                continue
+            try:
+                _deliver(db, msg)
+                msg.done_at = utcnow()
+                msg.attempts += 1
+                db.add(msg)
+                db.commit()
+                delivered += 1
+            except Exception as exc:  # noqa: BLE001 - any failure is retried later
+                db.rollback()
+                msg = db.get(OutboxMessage, msg_id)
+                msg.attempts += 1
+                msg.last_error = f"{type(exc).__name__}: {exc}"[:500]
+                msg.next_attempt_at = utcnow() + timedelta(seconds=min(600, 2 ** msg.attempts))
+                db.add(msg)
+                db.commit()
+                log.warning("outbox message %s failed (attempt %s): %s", msg_id, msg.attempts, exc)
+    return delivered
+
+
+def run_forever(interval: float, stop: threading.Event) -> None:
+    while not stop.is_set():
+        try:
+            run_once()
+        except Exception:  # noqa: BLE001
+            log.exception("worker pass failed")
+        stop.wait(interval)
+
+
+def main() -> None:  # pragma: no cover - CLI
+    from .settings import get_settings
+
+    logging.basicConfig(level=logging.INFO)
+    stop = threading.Event()
+    try:
+        run_forever(get_settings().worker_interval, stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

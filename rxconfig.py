@@ -1,0 +1,19 @@
+"""Reflex configuration: everything configurable comes from portal_app.settings."""
+
+import reflex as rx
+from reflex.plugins import SitemapPlugin
+
+from portal_app.settings import get_settings
+
+_settings = get_settings()
+
+config = rx.Config(
+    app_name="portal_app",
+    # CORS and websocket origins: the base URL (and configured origins), never "*".
+    cors_allowed_origins=list(_settings.cors_origins),
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    plugins=[rx.plugins.RadixThemesPlugin()],
+    # The sitemap would list every staff page; pages are not for crawlers.
+    disable_plugins=[SitemapPlugin],
+)
