@@ -60,11 +60,38 @@ def _sqlite_url() -> str:
 
 
 _pg_schema_ready: set[str] = set()
+_pg_session_db: list[str] = []
+
+
+def make_pg_database(prefix: str = "portal_test") -> str:
+    """A fresh database of its own (parallel runs never share one); dropped at exit."""
+    import atexit
+
+    require_service("PostgreSQL", "127.0.0.1", 5432)
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+    def drop() -> None:
+        from portal_app.db import reset_engines
+
+        reset_engines()
+        eng = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with eng.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        eng.dispose()
+
+    atexit.register(drop)
+    return url
 
 
 def _pg_url() -> str:
-    require_service("PostgreSQL", "127.0.0.1", 5432)
-    return PG_ADMIN_URL
+    if not _pg_session_db:
+        _pg_session_db.append(make_pg_database())
+    return _pg_session_db[0]
 
 
 def _reset_tables(engine: sa.Engine) -> None:
