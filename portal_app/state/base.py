@@ -14,7 +14,7 @@ import reflex as rx
 from ..api.routes import SESSION_COOKIE
 from ..db import unit_of_work
 from ..services import auth, portal_settings, workspaces
-from ..services.errors import NotSignedIn, ServiceError
+from ..services.errors import Forbidden, NotFound, NotSignedIn, ServiceError
 
 log = logging.getLogger("portal.state")
 
@@ -48,6 +48,9 @@ class BaseState(rx.State):
     viewer_kind: str = "anonymous"
     no_portal: bool = False
     demo_mode: bool = False
+    # How the last handler ended (ok | signin | denied | invalid | error): server-side only,
+    # for logs and the authorization matrix test.
+    _outcome: str = ""
 
     # --- server-side context (helpers start with _ and are not callable from the browser)
 
@@ -97,14 +100,19 @@ class BaseState(rx.State):
             with unit_of_work() as db:
                 ws, actor = self._context(db)
                 self._apply_branding(db, ws, actor)
-                return work(db, ws, actor)
+                result = work(db, ws, actor)
+                self._outcome = "ok"
+                return result
         except NotSignedIn:
+            self._outcome = "signin"
             return self._to_login()
         except ServiceError as exc:
+            self._outcome = "denied" if isinstance(exc, (Forbidden, NotFound)) else "invalid"
             if on_error is not None:
                 return on_error(exc)
             return rx.toast.error(exc.message)
         except Exception:  # noqa: BLE001
+            self._outcome = "error"
             log.exception("unexpected error in %s", type(self).__name__)
             return rx.toast.error("Something went wrong on our side. Nothing was changed; please try again.")
 
