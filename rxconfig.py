@@ -13,7 +13,8 @@ config = rx.Config(
     cors_allowed_origins=list(_settings.cors_origins),
     telemetry_enabled=False,
     show_built_with_reflex=False,
-    plugins=[rx.plugins.RadixThemesPlugin()],
+    plugins=[rx.plugins.RadixThemesPlugin(
+        theme=rx.theme(appearance="light", accent_color="blue", gray_color="slate", radius="medium"))],
     # The sitemap would list every staff page; pages are not for crawlers.
     disable_plugins=[SitemapPlugin],
 )

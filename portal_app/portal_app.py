@@ -25,7 +25,6 @@ from .state.staff import ContactRecordState, ContactsState, OutboxState, PortalC
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
 app = rx.App(
-    theme=rx.theme(appearance="light", accent_color="blue", gray_color="slate", radius="medium"),
     api_transformer=[build_api(), SecurityHeaders],
     stylesheets=[],
 )

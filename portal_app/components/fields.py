@@ -24,8 +24,13 @@ def field(label: str, name: str, *, type_: str = "text", value=None, default_val
     if hint:
         input_props["aria_describedby"] = f"{field_id}-hint"
     children = [
-        rx.el.label(label + (" *" if required else ""), html_for=field_id,
-                    style={"fontWeight": "500", "fontSize": "14px"}),
+        rx.hstack(
+            rx.el.label(label, html_for=field_id, style={"fontWeight": "500", "fontSize": "14px"}),
+            # the input's `required` attribute tells assistive tech; the star is for the eye
+            *([rx.el.span("*", aria_hidden="true", style={"color": "var(--red-11)", "fontSize": "14px"})]
+              if required else []),
+            spacing="1",
+        ),
         rx.input(**input_props, **props),
     ]
     if hint:
@@ -35,8 +40,13 @@ def field(label: str, name: str, *, type_: str = "text", value=None, default_val
     return rx.vstack(*children, spacing="1", width="100%", align="start")
 
 
+def callout(*children, **props) -> rx.Component:
+    """Radix callouts in high contrast: their default text fails WCAG AA on some tones."""
+    return rx.callout(*children, high_contrast=True, **props)
+
+
 def alert_box(message, tone: str = "red") -> rx.Component:
     return rx.cond(
         message != "",
-        rx.callout(message, color_scheme=tone, role="alert", width="100%"),
+        callout(message, color_scheme=tone, role="alert", width="100%"),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from ..state.base import BaseState
+from .fields import callout
 from .native_form import native_form
 
 CLIENT_NAV = [
@@ -14,6 +15,18 @@ CLIENT_NAV = [
     ("appointments", "Appointments", "/appointments", "calendar"),
     ("communications", "Communications", "/communications", "messages-square"),
 ]
+
+
+def flash() -> rx.Component:
+    """The page-level message a handler left (success as status, failure as alert)."""
+    return rx.cond(
+        BaseState.notice != "",
+        rx.cond(
+            BaseState.notice_tone == "red",
+            callout(BaseState.notice, color_scheme="red", role="alert", icon="triangle-alert", width="100%"),
+            callout(BaseState.notice, color_scheme="green", role="status", icon="check", width="100%"),
+        ),
+    )
 
 
 def brand_vars() -> dict:
@@ -62,17 +75,17 @@ def client_shell(*content: rx.Component, title: str = "") -> rx.Component:
     return rx.box(
         rx.el.header(
             rx.hstack(
-                rx.link(brand_mark(), href="/", aria_label=BaseState.business_name + " portal home"),
+                rx.link(brand_mark(), href="/"),
                 rx.spacer(),
                 rx.text(BaseState.viewer_name, size="2", color_scheme="gray",
                         display=["none", "none", "block"]),
                 sign_out_button(),
                 align="center", width="100%", max_width="1040px", margin="0 auto",
-                padding="12px 16px", spacing="3",
+                padding=["12px 16px", "12px 24px"], spacing="3",
             ),
             rx.el.nav(
                 rx.hstack(*nav_items, spacing="1", max_width="1040px", margin="0 auto",
-                          padding="0 12px 8px", overflow_x="auto", width="100%"),
+                          padding=["0 8px 8px", "0 16px 8px"], wrap="wrap", width="100%"),
                 aria_label="Portal sections",
             ),
             background="white",
@@ -82,6 +95,7 @@ def client_shell(*content: rx.Component, title: str = "") -> rx.Component:
         rx.el.main(
             rx.vstack(
                 *( [rx.heading(title, as_="h1", size="7")] if title else [] ),
+                flash(),
                 *content,
                 spacing="5", width="100%", max_width="1040px", margin="0 auto",
                 padding=["20px 16px", "28px 24px"], align="stretch",
@@ -98,8 +112,9 @@ def _staff_nav() -> rx.Component:
     return rx.el.nav(
         rx.vstack(
             _nav_link("Contacts", "/staff/contacts", "users"),
-            rx.text("Sites", size="1", weight="bold", color_scheme="gray", padding="10px 10px 0"),
-            _nav_link("Client Portal › Configure Portal", "/staff/sites/portal", "palette"),
+            rx.text("Sites › Client Portal", size="1", weight="bold", color_scheme="gray",
+                    padding="10px 10px 0"),
+            _nav_link("Configure Portal", "/staff/sites/portal", "palette"),
             rx.cond(BaseState.demo_mode, _nav_link("Dev outbox", "/staff/outbox", "mail")),
             spacing="1", align="stretch",
         ),
@@ -116,7 +131,7 @@ def staff_shell(*content: rx.Component, title: str = "", crumbs: list[str] | Non
     return rx.box(
         rx.el.header(
             rx.hstack(
-                rx.link(brand_mark("32px"), href="/staff", aria_label="Staff home"),
+                rx.link(brand_mark("32px"), href="/staff"),
                 rx.badge("Staff", color_scheme="gray"),
                 rx.spacer(),
                 rx.text(BaseState.viewer_name, size="2", color_scheme="gray", display=["none", "block"]),
@@ -131,7 +146,7 @@ def staff_shell(*content: rx.Component, title: str = "", crumbs: list[str] | Non
                    border_bottom=["1px solid var(--gray-a5)", "1px solid var(--gray-a5)", "none"],
                    background="white"),
             rx.el.main(
-                rx.vstack(*header_children, *content, spacing="4", width="100%",
+                rx.vstack(*header_children, flash(), *content, spacing="4", width="100%",
                           max_width="1100px", align="stretch", padding=["16px", "24px"]),
                 id="main", style={"flex": "1", "minWidth": "0"},
             ),
@@ -165,4 +180,4 @@ def centered_card(*content: rx.Component, show_brand: bool = True) -> rx.Compone
 
 
 def not_available(message) -> rx.Component:
-    return rx.callout(message, icon="ban", color_scheme="gray", role="status", width="100%")
+    return callout(message, icon="ban", color_scheme="gray", role="status", width="100%")

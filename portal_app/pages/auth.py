@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ..components.fields import alert_box, field
+from ..components.fields import alert_box, callout, field
 from ..components.layout import centered_card
 from ..components.native_form import hidden, native_form
 from ..state.auth_pages import ConfirmEmailState, InviteState, LoginState, SetupState
@@ -15,7 +15,7 @@ def _login(title: str, action: str, intro: str) -> rx.Component:
     return centered_card(
         rx.heading(title, as_="h1", size="6", text_align="center"),
         rx.text(intro, color_scheme="gray", size="2", text_align="center"),
-        rx.cond(BaseState.no_portal, rx.callout("There is no portal at this address.",
+        rx.cond(BaseState.no_portal, callout("There is no portal at this address.",
                                                 color_scheme="red", role="alert")),
         alert_box(LoginState.notice, "green"),
         alert_box(LoginState.error),
@@ -96,10 +96,10 @@ def _invite_form() -> rx.Component:
 def _invite_problem() -> rx.Component:
     return rx.vstack(
         rx.heading("This link cannot be used", as_="h1", size="6"),
-        rx.callout(InviteState.message, color_scheme="amber", role="alert", icon="triangle-alert"),
+        callout(InviteState.message, color_scheme="amber", role="alert", icon="triangle-alert"),
         rx.cond(
             InviteState.requested,
-            rx.callout("Thank you. If this link came from us, the team has been told and will send "
+            callout("Thank you. If this link came from us, the team has been told and will send "
                        "you a new invitation.", color_scheme="green", role="status"),
             rx.vstack(
                 rx.text("Ask for a new invitation and the team will send you a fresh link.", size="2"),
@@ -128,12 +128,12 @@ def confirm_email() -> rx.Component:
         rx.match(
             ConfirmEmailState.status,
             ("done", rx.vstack(
-                rx.callout(rx.text("Your email address is now ", rx.text.strong(ConfirmEmailState.new_email), "."),
+                callout(rx.text("Your email address is now ", rx.text.strong(ConfirmEmailState.new_email), "."),
                            color_scheme="green", role="status"),
                 rx.link("Go to your portal", href="/"),
                 spacing="3")),
             ("error", rx.vstack(
-                rx.callout(ConfirmEmailState.message, color_scheme="red", role="alert"),
+                callout(ConfirmEmailState.message, color_scheme="red", role="alert"),
                 rx.link("Go to your portal", href="/"),
                 spacing="3")),
             rx.vstack(

@@ -48,6 +48,10 @@ class BaseState(rx.State):
     viewer_kind: str = "anonymous"
     no_portal: bool = False
     demo_mode: bool = False
+    # The page-level message (shown by the shells as a status or alert callout). Handlers
+    # never return toasts: those run through eval(), which our CSP forbids.
+    notice: str = ""
+    notice_tone: str = "green"
     # How the last handler ended (ok | signin | denied | invalid | error): server-side only,
     # for logs and the authorization matrix test.
     _outcome: str = ""
@@ -96,6 +100,7 @@ class BaseState(rx.State):
         Service errors become a human message (toast, or on_error); anything unexpected is
         logged and shown as a generic message: no stack trace reaches a user.
         """
+        self.notice = ""
         try:
             with unit_of_work() as db:
                 ws, actor = self._context(db)
@@ -110,11 +115,16 @@ class BaseState(rx.State):
             self._outcome = "denied" if isinstance(exc, (Forbidden, NotFound)) else "invalid"
             if on_error is not None:
                 return on_error(exc)
-            return rx.toast.error(exc.message)
+            self._notify(exc.message, "red")
+            return None
         except Exception:  # noqa: BLE001
             self._outcome = "error"
             log.exception("unexpected error in %s", type(self).__name__)
-            return rx.toast.error("Something went wrong on our side. Nothing was changed; please try again.")
+            self._notify("Something went wrong on our side. Nothing was changed; please try again.", "red")
+            return None
+
+    def _notify(self, message: str, tone: str = "green") -> None:
+        self.notice, self.notice_tone = message, tone
 
     def _to_login(self):
         path = self.router.url.path or "/"

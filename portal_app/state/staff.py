@@ -130,7 +130,7 @@ class ContactRecordState(BaseState):
         def work(db, ws, actor):
             fn(db, actor, self._public_id())
             self._refresh(db, actor)
-            return rx.toast.success(done)
+            self._notify(done)
 
         return self._run(work)
 
@@ -164,7 +164,7 @@ class PortalConfigState(BaseState):
     error_field: str = ""
     logo_error: str = ""
     saved: str = ""
-    uploading: bool = False
+    upload_round: int = 0  # remounts the dropzone, which clears its selection
 
     def _fill(self, db, actor) -> None:
         require_staff(actor, "admin")
@@ -223,7 +223,6 @@ class PortalConfigState(BaseState):
                 sections=dict(self.form_sections), chat_widget=self.form_chat)
             self.error = self.error_field = ""
             self.saved = "Saved. Clients see the new settings now."
-            return rx.toast.success("Portal settings saved.")
 
         def failed(exc: ServiceError):
             self.error, self.error_field, self.saved = exc.message, exc.field or "", ""
@@ -246,11 +245,12 @@ class PortalConfigState(BaseState):
             portal_settings.set_logo(db, actor, data, name)
             self._apply_branding(db, ws, actor)
             self.logo_error = ""
-            return [rx.clear_selected_files("logo"), rx.toast.success("Logo updated.")]
+            self.upload_round += 1
+            self._notify("Logo updated.")
 
         def failed(exc: ServiceError):
             self.logo_error = exc.message
-            return rx.clear_selected_files("logo")
+            self.upload_round += 1
 
         return self._run(work, on_error=failed)
 
@@ -259,7 +259,7 @@ class PortalConfigState(BaseState):
         def work(db, ws, actor):
             portal_settings.remove_logo(db, actor)
             self._apply_branding(db, ws, actor)
-            return rx.toast.success("Logo removed.")
+            self._notify("Logo removed.")
 
         return self._run(work)
 

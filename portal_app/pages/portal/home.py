@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ...components.fields import callout
+
 from ...components.layout import client_shell
 from ...state.portal import HomeState
 
@@ -25,7 +27,7 @@ def _card(card: dict) -> rx.Component:
 def home() -> rx.Component:
     return client_shell(
         rx.cond(HomeState.welcome,
-                rx.callout("Your portal is ready. Welcome!", icon="party-popper", color_scheme="green",
+                callout("Your portal is ready. Welcome!", icon="party-popper", color_scheme="green",
                            role="status")),
         rx.heading("Hello, ", HomeState.greeting_name, as_="h1", size="7"),
         rx.text("Here is everything ", HomeState.business_name, " has shared with you.",
@@ -34,7 +36,7 @@ def home() -> rx.Component:
             HomeState.cards.length() > 0,
             rx.grid(rx.foreach(HomeState.cards, _card), columns=rx.breakpoints(initial="1", sm="2", md="3"),
                     spacing="4", width="100%"),
-            rx.callout("Nothing is shared in this portal yet.", color_scheme="gray", role="status"),
+            callout("Nothing is shared in this portal yet.", color_scheme="gray", role="status"),
         ),
         rx.card(
             rx.hstack(
@@ -42,8 +44,7 @@ def home() -> rx.Component:
                           rx.text("Keep your phone number and address up to date.", size="2",
                                   color_scheme="gray"), spacing="1", align="start"),
                 rx.spacer(),
-                rx.link(rx.button("Open profile", variant="soft", color_scheme="gray",
-                                  tab_index=-1), href="/profile"),
+                rx.link("Open profile", href="/profile", weight="medium"),
                 align="center", width="100%", wrap="wrap", spacing="3",
             ),
         ),

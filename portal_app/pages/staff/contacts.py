@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ...components.fields import alert_box, field
+from ...components.fields import alert_box, callout, field
 from ...components.layout import staff_shell
 from ...state.staff import ContactRecordState, ContactsState
 from ..portal.profile import EDITABLE
@@ -16,7 +16,7 @@ STATUS_TEXT = {"active": "Active", "invited": "Invited", "disabled": "Disabled",
 def status_badge(status) -> rx.Component:
     return rx.match(
         status,
-        *[(key, rx.badge(STATUS_TEXT[key], color_scheme=color, variant="soft"))
+        *[(key, rx.badge(STATUS_TEXT[key], color_scheme=color, variant="soft", high_contrast=True))
           for key, color in STATUS_COLORS.items()],
         rx.badge(status),
     )
@@ -49,7 +49,7 @@ def _new_contact_dialog() -> rx.Component:
                     field("Company", "company", max_length=120),
                     field("Phone", "phone", type_="tel", max_length=40),
                     rx.hstack(
-                        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
+                        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", high_contrast=True, type="button")),
                         rx.button("Create contact", type="submit"),
                         justify="end", width="100%", spacing="3"),
                     spacing="3", width="100%",
@@ -73,7 +73,7 @@ def contacts_page() -> rx.Component:
                                        "overflow": "hidden", "clip": "rect(0 0 0 0)"}),
                     rx.input(id="contact-search", name="q", placeholder="Search name, email or company",
                              max_length=100, width=["100%", "320px"]),
-                    rx.button("Search", type="submit", variant="soft"),
+                    rx.button("Search", type="submit", variant="soft", high_contrast=True),
                     spacing="2", width="100%",
                 ),
                 on_submit=ContactsState.search,
@@ -97,7 +97,7 @@ def contacts_page() -> rx.Component:
                 ),
                 overflow_x="auto", width="100%",
             ),
-            rx.callout(rx.cond(ContactsState.query != "", "No contact matches this search.",
+            callout(rx.cond(ContactsState.query != "", "No contact matches this search.",
                                "No contacts yet. Add your first client with New contact."),
                        color_scheme="gray", role="status"),
         ),
@@ -105,9 +105,9 @@ def contacts_page() -> rx.Component:
             rx.text(ContactsState.total, " contacts · page ", ContactsState.page, " of ",
                     ContactsState.pages, size="2", color_scheme="gray"),
             rx.spacer(),
-            rx.button("Previous", variant="soft", disabled=ContactsState.page <= 1,
+            rx.button("Previous", variant="soft", high_contrast=True, disabled=ContactsState.page <= 1,
                       on_click=ContactsState.go_page(-1)),
-            rx.button("Next", variant="soft", disabled=ContactsState.page >= ContactsState.pages,
+            rx.button("Next", variant="soft", high_contrast=True, disabled=ContactsState.page >= ContactsState.pages,
                       on_click=ContactsState.go_page(1)),
             width="100%", align="center",
         ),
@@ -118,7 +118,7 @@ def contacts_page() -> rx.Component:
 def _actions_menu() -> rx.Component:
     return rx.menu.root(
         rx.menu.trigger(rx.button("Actions", rx.icon("chevron-down", size=16, aria_hidden="true"),
-                                  variant="soft", color_scheme="gray")),
+                                  variant="soft", color_scheme="gray", high_contrast=True)),
         rx.menu.content(
             rx.cond(ContactRecordState.portal_status == "none",
                     rx.menu.item("Send Portal Invite", on_select=ContactRecordState.send_invite)),
@@ -152,10 +152,10 @@ def _portal_card() -> rx.Component:
                                        on_click=s.send_invite)),
                     ("invited", rx.hstack(
                         rx.button("Resend invite", on_click=s.send_invite),
-                        rx.button("Revoke invite", on_click=s.revoke_invite, variant="soft", color_scheme="red"),
+                        rx.button("Revoke invite", on_click=s.revoke_invite, variant="soft", color_scheme="red", high_contrast=True),
                         spacing="2", wrap="wrap")),
                     ("active", rx.button("Disable portal access", on_click=s.disable_access,
-                                         variant="soft", color_scheme="red")),
+                                         variant="soft", color_scheme="red", high_contrast=True)),
                     ("disabled", rx.button("Enable portal access", on_click=s.enable_access)),
                     rx.fragment(),
                 ),
@@ -244,7 +244,7 @@ def contact_record_page() -> rx.Component:
                 spacing="3", width="100%", align="stretch",
             ),
             rx.vstack(rx.heading("Contact not found", as_="h1", size="7"),
-                      rx.callout(ContactRecordState.error, color_scheme="gray", role="status"),
+                      callout(ContactRecordState.error, color_scheme="gray", role="status"),
                       rx.link("Back to contacts", href="/staff/contacts"), spacing="3", align="start"),
         ),
     )

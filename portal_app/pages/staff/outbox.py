@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ...components.fields import callout
+
 from ...components.layout import staff_shell
 from ...state.staff import OutboxState
 
@@ -27,9 +29,9 @@ def outbox_page() -> rx.Component:
     return staff_shell(
         rx.text("In demo and dev mode email is not sent: it lands here. Set PORTAL_MAIL=smtp to send.",
                 size="2", color_scheme="gray"),
-        rx.cond(OutboxState.error != "", rx.callout(OutboxState.error, color_scheme="gray", role="status")),
+        rx.cond(OutboxState.error != "", callout(OutboxState.error, color_scheme="gray", role="status")),
         rx.cond(OutboxState.mails.length() > 0, rx.vstack(rx.foreach(OutboxState.mails, _mail), spacing="3",
                                                           width="100%"),
-                rx.cond(OutboxState.error == "", rx.callout("No mail yet.", color_scheme="gray", role="status"))),
+                rx.cond(OutboxState.error == "", callout("No mail yet.", color_scheme="gray", role="status"))),
         title="Dev outbox",
     )

@@ -1,0 +1,238 @@
+"""End-to-end fixtures: the production build served as the README says, in a subprocess
+with its own port, database and storage, in one of two configurations:
+
+- embedded: SQLite, local storage, disk state manager, dev outbox (what `make run` uses);
+- production: PostgreSQL, Redis state manager with two workers, S3 (moto's server) and
+  SMTP (aiosmtpd in this process).
+
+The app is copied into a temporary folder so that its build never touches the working
+tree's .web/. Chromium is Debian's (/usr/bin/chromium).
+"""
+
+from __future__ import annotations
+
+import email
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from email import policy
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REQUIRE_SERVICES, make_pg_database, require_service
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "e2e"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+AXE = ROOT / ".tools" / "node_modules" / "axe-core" / "axe.min.js"
+COPY = ["rxconfig.py", "portal_app", "assets", "alembic", "alembic.ini", "reflex.lock"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Mailbox:
+    messages: list = field(default_factory=list)
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted for delivery"
+
+    def link_for(self, to: str, timeout: float = 30) -> str:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for msg in reversed(self.messages):
+                if to in str(msg["To"]):
+                    text = msg.get_body(preferencelist=("plain",)).get_content()
+                    match = re.search(r"https?://\S+", text)
+                    assert msg.get_body(preferencelist=("html",)) is not None, "no HTML part"
+                    return match.group(0)
+            time.sleep(0.3)
+        raise AssertionError(f"no email to {to} arrived at the SMTP server")
+
+
+@dataclass
+class Server:
+    config: str
+    url: str
+    proc: subprocess.Popen
+    log_path: Path
+    mailbox: Mailbox | None
+    env: dict
+
+    def log_tail(self, n: int = 60) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return ""
+
+
+def _prepare_tree(tmp: Path) -> Path:
+    app = tmp / "app"
+    app.mkdir()
+    for name in COPY:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, app / name, ignore=shutil.ignore_patterns("__pycache__"))
+        elif src.exists():
+            shutil.copy2(src, app / name)
+    web = ROOT / ".web"
+    if (web / "node_modules").is_dir():  # reuse installed frontend packages: faster builds
+        top_level_skip = {"build", ".react-router", "backend.zip"}
+        shutil.copytree(web, app / ".web", symlinks=True,
+                        ignore=lambda d, names: top_level_skip & set(names) if Path(d) == web else set())
+    return app
+
+
+def _wait_up(server: Server, timeout: float) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if server.proc.poll() is not None:
+            raise RuntimeError(f"app exited early:\n{server.log_tail()}")
+        try:
+            with urllib.request.urlopen(server.url + "/api/health", timeout=2) as resp:
+                if resp.status == 200:
+                    with urllib.request.urlopen(server.url + "/staff/login", timeout=5) as page:
+                        if page.status == 200:
+                            return
+        except OSError:
+            pass
+        time.sleep(2)
+    raise RuntimeError(f"app did not come up in {timeout}s:\n{server.log_tail()}")
+
+
+def _start_services(config: str, stack: list) -> tuple[dict, Mailbox | None]:
+    if config == "embedded":
+        return {"PORTAL_MAIL": "outbox", "PORTAL_DEMO": "1"}, None
+    require_service("PostgreSQL", "127.0.0.1", 5432)
+    require_service("Redis", "127.0.0.1", 6379)
+    import boto3
+    from aiosmtpd.controller import Controller
+    from moto.server import ThreadedMotoServer
+
+    s3_port, smtp_port = free_port(), free_port()
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=s3_port, verbose=False)
+    moto.start()
+    stack.append(moto.stop)
+    s3_url = f"http://127.0.0.1:{s3_port}"
+    boto3.client("s3", endpoint_url=s3_url, region_name="us-east-1", aws_access_key_id="test",
+                 aws_secret_access_key="test").create_bucket(Bucket="portal-e2e")
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    stack.append(controller.stop)
+    return {
+        "PORTAL_DATABASE_URL": make_pg_database("portal_e2e"),
+        "REFLEX_REDIS_URL": "redis://127.0.0.1:6379/3",
+        "GRANIAN_WORKERS": "2",
+        "PORTAL_STORAGE": "s3", "PORTAL_S3_BUCKET": "portal-e2e", "PORTAL_S3_ENDPOINT_URL": s3_url,
+        "PORTAL_S3_ACCESS_KEY_ID": "test", "PORTAL_S3_SECRET_ACCESS_KEY": "test",
+        "PORTAL_MAIL": "smtp", "PORTAL_SMTP_HOST": "127.0.0.1", "PORTAL_SMTP_PORT": str(smtp_port),
+        "PORTAL_SMTP_SECURITY": "none", "PORTAL_DEMO": "0",
+    }, mailbox
+
+
+@pytest.fixture(scope="module", params=["embedded", "production"])
+def server(request):
+    if not Path(CHROMIUM).exists():
+        if REQUIRE_SERVICES:
+            pytest.fail("Chromium is not installed at /usr/bin/chromium (make install-dev installs it)")
+        pytest.skip("Chromium is not installed at /usr/bin/chromium")
+    config = request.param
+    stack: list = []
+    tmp = Path(tempfile.mkdtemp(prefix=f"portal-e2e-{config}-"))
+    port = free_port()
+    extra, mailbox = _start_services(config, stack)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "REFLEX_REDIS"))}
+    tools = ROOT / ".tools" / "node_modules" / ".bin"
+    env.update({
+        "PATH": f"{tools}:{Path(sys.executable).parent}:{env.get('PATH', '')}",
+        "REFLEX_USE_SYSTEM_BUN": "1", "REFLEX_TELEMETRY_ENABLED": "false",
+        "REFLEX_CHECK_LATEST_VERSION": "false",
+        "PORTAL_PORT": str(port), "PORTAL_BASE_URL": f"http://localhost:{port}",
+        "PORTAL_DATABASE_URL": f"sqlite:///{tmp}/portal.db",
+        "PORTAL_STORAGE_DIR": str(tmp / "files"), "PORTAL_SECRET_KEY_FILE": str(tmp / "secret.key"),
+        "PORTAL_WORKER_INTERVAL": "0.5",
+        **extra,
+    })
+    app_dir = _prepare_tree(tmp)
+    py = sys.executable
+    for cmd in (["-m", "portal_app.cli", "migrate"], ["-m", "portal_app.cli", "seed"]):
+        subprocess.run([py, *cmd], cwd=app_dir, env=env, check=True, capture_output=True, timeout=120)
+    log_path = tmp / "app.log"
+    log = open(log_path, "w")
+    proc = subprocess.Popen(
+        [str(Path(py).parent / "reflex"), "run", "--env", "prod", "--single-port",
+         "--frontend-port", str(port)],
+        cwd=app_dir, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    srv = Server(config, f"http://localhost:{port}", proc, log_path, mailbox, env)
+    try:
+        _wait_up(srv, timeout=600)
+        yield srv
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=20)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        log.close()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(log_path, ARTIFACTS / f"server-{config}.log")
+        for stop in reversed(stack):
+            stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class Axe:
+    """axe-core, evaluated through the DevTools protocol (our CSP forbids injected scripts)."""
+
+    def __init__(self):
+        self.source = AXE.read_text()
+        self.results: dict[str, list] = {}
+
+    def scan(self, page, name: str) -> None:
+        page.evaluate(self.source + ";0")
+        result = page.evaluate("async () => { const r = await axe.run(document, {resultTypes: ['violations']});"
+                               " return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+                               " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})); }")
+        self.results[name] = result
+
+    def serious(self) -> dict[str, list]:
+        return {page: [v for v in vs if v["impact"] in ("serious", "critical")]
+                for page, vs in self.results.items()
+                if any(v["impact"] in ("serious", "critical") for v in vs)}
+
+
+@pytest.fixture
+def axe():
+    if not AXE.exists():
+        pytest.fail("axe-core is missing: run `make install` (npm install in .tools/)")
+    return Axe()

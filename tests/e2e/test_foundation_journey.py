@@ -1,0 +1,265 @@
+"""The foundation journey, in Chromium against the production build (issue #2).
+
+staff signs in (or sets the portal up) → uploads a logo, picks a color, disables
+Appointments → creates contacts → Send Portal Invite → the email is read (SMTP server or
+dev outbox) → the client opens the link, sets a password → sees the logo and color, no
+Appointments link, /appointments refused → updates their phone → staff sees the phone and
+the audit entry → a second client never sees the first one's data → staff disables the
+second client, whose session ends at once → both sign out. axe-core scans every page;
+screenshots at 1280 and 390 px are saved under test-artifacts/e2e/.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+from PIL import Image
+from playwright.sync_api import expect
+
+from .conftest import ARTIFACTS
+
+PASSWORD = "a-long-client-password"
+STAFF_PASSWORD = "a-long-staff-password"
+ACCENT = "#b91c1c"  # rgb(185, 28, 28)
+CLIENT1 = ("Erin", "Example", "erin@client.example")
+CLIENT2 = ("Gus", "Second", "gus@client.example")
+
+
+class Journey:
+    def __init__(self, server, browser, axe):
+        self.s, self.browser, self.axe = server, browser, axe
+        self.errors: list[str] = []
+        self.shots = ARTIFACTS / server.config
+        self.shots.mkdir(parents=True, exist_ok=True)
+
+    def context(self):
+        ctx = self.browser.new_context(viewport={"width": 1280, "height": 900})
+        ctx.set_default_timeout(20_000)
+        return ctx
+
+    def page(self, ctx):
+        page = ctx.new_page()
+        page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
+        page.on("console", lambda m: self.errors.append(f"console: {m.text}")
+                if m.type == "error" and ("Content Security Policy" in m.text or "Uncaught" in m.text) else None)
+        return page
+
+    def look(self, page, name: str) -> None:
+        """axe scan + screenshots at desktop and phone width."""
+        page.wait_for_timeout(300)
+        self.axe.scan(page, name)
+        page.screenshot(path=str(self.shots / f"{name}-1280.png"), full_page=True)
+        size = page.viewport_size
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(self.shots / f"{name}-390.png"), full_page=True)
+        page.set_viewport_size(size)
+
+    def go(self, page, path: str):
+        page.goto(self.s.url + path)
+        page.wait_for_load_state("networkidle")
+
+    def invite_link(self, staff, to: str) -> str:
+        if self.s.mailbox is not None:
+            return self.s.mailbox.link_for(to)
+        self.go(staff, "/staff/outbox")
+        card = staff.locator(".rt-Card", has_text=f"To: {to}").first
+        expect(card).to_be_visible()
+        self.look(staff, "staff-outbox")
+        return card.get_by_role("link", name="Open the link in this email").get_attribute("href")
+
+
+def _logo_png() -> bytes:
+    img = Image.new("RGB", (240, 80), (185, 28, 28))
+    for x in range(20, 220):
+        for y in range(30, 50):
+            img.putpixel((x, y), (255, 255, 255))
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def staff_sign_in(j: Journey, page) -> None:
+    j.go(page, "/staff/login")
+    if "/setup" in page.url:  # production configuration: no demo, first-run setup
+        expect(page.get_by_role("heading", name="Set up your client portal")).to_be_visible()
+        j.look(page, "setup")
+        page.get_by_label("Business name").fill("Harbor Design Co")
+        page.get_by_label("Your name").fill("Hana Harbor")
+        page.get_by_label("Email").fill("hana@harbor.example")
+        page.get_by_label("Password", exact=True).fill(STAFF_PASSWORD)
+        page.get_by_label("Confirm password").fill(STAFF_PASSWORD)
+        page.get_by_role("button", name="Create workspace").click()
+        page.wait_for_url(re.compile(r"/staff/contacts"))
+        return
+    j.look(page, "staff-login")
+    page.get_by_label("Email").fill("owner@demo.example")
+    page.get_by_label("Password").fill("wrong password here")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("do not match")
+    page.get_by_label("Email").fill("owner@demo.example")
+    page.get_by_label("Password").fill("northwind-owner")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/staff/contacts"))
+
+
+def configure_portal(j: Journey, page, tmp_path) -> None:
+    j.go(page, "/staff/sites/portal")
+    expect(page.get_by_role("heading", name="Configure Portal")).to_be_visible()
+    bad = tmp_path / "not-a-logo.png"
+    bad.write_text("<html><script>alert(1)</script></html>")
+    page.locator("input[type=file]").set_input_files(str(bad))
+    page.get_by_role("button", name="Upload logo").click()
+    expect(page.get_by_text("This file is not a PNG or JPEG image.")).to_be_visible()
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(_logo_png())
+    page.locator("input[type=file]").set_input_files(str(logo))
+    page.get_by_role("button", name="Upload logo").click()
+    expect(page.get_by_role("img", name="Current logo")).to_be_visible()
+    accent = page.get_by_label("Accent color", exact=True)
+    accent.fill(ACCENT)
+    page.get_by_role("switch", name="Appointments").click()
+    expect(page.get_by_role("switch", name="Appointments")).to_have_attribute("aria-checked", "false")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.get_by_text("Saved. Clients see the new settings now.")).to_be_visible()
+    j.look(page, "staff-configure-portal")
+
+
+def create_contact(j: Journey, page, first: str, last: str, email: str) -> None:
+    j.go(page, "/staff/contacts")
+    page.get_by_role("button", name="New contact").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Email").fill("not-an-email")
+    dialog.get_by_role("button", name="Create contact").click()
+    # the browser's own check or ours: either way nothing is created and the dialog stays
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("First name").fill(first)
+    dialog.get_by_label("Last name").fill(last)
+    dialog.get_by_label("Email").fill(email)
+    dialog.get_by_role("button", name="Create contact").click()
+    page.wait_for_url(re.compile(r"/staff/contacts/ct_"))
+    expect(page.get_by_role("heading", name=f"{first} {last}")).to_be_visible()
+
+
+def test_foundation_journey(server, browser, axe, tmp_path):
+    j = Journey(server, browser, axe)
+    staff_ctx, c1_ctx, c2_ctx = j.context(), j.context(), j.context()
+    staff, c1, c2 = j.page(staff_ctx), j.page(c1_ctx), j.page(c2_ctx)
+
+    # Staff: sign in, brand the portal, disable Appointments.
+    staff_sign_in(j, staff)
+    expect(staff.get_by_role("heading", name="Contacts")).to_be_visible()
+    staff.wait_for_load_state("networkidle")
+    j.look(staff, "staff-contacts")
+    configure_portal(j, staff, tmp_path)
+
+    # Staff: two contacts, invite the first from the Send Portal Invite button.
+    create_contact(j, staff, *CLIENT2)
+    c2_record = staff.url
+    staff.get_by_role("button", name="Send Portal Invite").click()
+    expect(staff.get_by_text("Invited", exact=True).first).to_be_visible()
+    create_contact(j, staff, *CLIENT1)
+    c1_record = staff.url
+    staff.get_by_role("button", name="Send Portal Invite").click()
+    expect(staff.get_by_text("Invited", exact=True).first).to_be_visible()
+    expect(staff.get_by_role("status").filter(has_text="Portal invitation sent.")).to_be_visible()
+    j.look(staff, "staff-contact-record")
+
+    # Client 1: the emailed link shows a confirm page; accepting sets the password.
+    link = j.invite_link(staff, CLIENT1[2])
+    assert link.startswith(server.url + "/invite?token="), link
+    c1.goto(link)
+    expect(c1.get_by_role("heading", name=re.compile("Welcome, Erin"))).to_be_visible()
+    j.look(c1, "client-invite")
+    c1.get_by_label("Password", exact=True).fill(PASSWORD)
+    c1.get_by_label("Confirm password").fill(PASSWORD + "x")
+    c1.get_by_role("button", name="Accept invitation").click()
+    expect(c1.get_by_role("alert")).to_contain_text("do not match")
+    c1.get_by_label("Password", exact=True).fill(PASSWORD)
+    c1.get_by_label("Confirm password").fill(PASSWORD)
+    c1.get_by_role("button", name="Accept invitation").click()
+    c1.wait_for_url(re.compile(r"/\?welcome=1"))
+    expect(c1.get_by_role("heading", name="Hello, Erin")).to_be_visible()
+
+    # The link is single use.
+    reuse = j.page(c2_ctx)
+    reuse.goto(link)
+    expect(reuse.get_by_text("This invitation link has already been used.")).to_be_visible()
+    j.look(reuse, "client-invite-used")
+    reuse.close()
+
+    # Branding: logo, color, no Appointments; /appointments refused by URL.
+    expect(c1.locator("header img")).to_have_attribute("src", re.compile(r"^/api/logo/ws_"))
+    border = c1.locator("header").first.evaluate("e => getComputedStyle(e).borderTopColor")
+    assert border == "rgb(185, 28, 28)", border
+    nav = c1.get_by_role("navigation", name="Portal sections")
+    expect(nav.get_by_role("link", name="Invoices")).to_be_visible()
+    expect(nav.get_by_role("link", name="Appointments")).to_have_count(0)
+    j.look(c1, "client-home")
+    j.go(c1, "/appointments")
+    expect(c1.get_by_text("This section is not available in this portal.")).to_be_visible()
+    j.look(c1, "client-appointments-refused")
+    j.go(c1, "/invoices")
+    expect(c1.get_by_text("No invoices have been shared with you yet.")).to_be_visible()
+    j.look(c1, "client-invoices-empty")
+
+    # Profile: bad input, then a new phone.
+    j.go(c1, "/profile")
+    phone = c1.get_by_label("Phone")
+    expect(phone).to_be_visible()
+    phone.fill("call me <script>")
+    c1.get_by_role("button", name="Save changes").click()
+    expect(c1.get_by_role("alert").first).to_contain_text("Phone may contain")
+    phone.fill("+1 555 0142")
+    c1.get_by_role("button", name="Save changes").click()
+    expect(c1.get_by_text("Your details were saved.")).to_be_visible()
+    j.look(c1, "client-profile")
+
+    # Staff sees the new phone and the audit entry.
+    staff.goto(c1_record)
+    staff.wait_for_load_state("networkidle")
+    expect(staff.get_by_label("Phone")).to_have_value("+1 555 0142")
+    expect(staff.get_by_text("Client updated their profile")).to_be_visible()
+    expect(staff.get_by_text(re.compile(r"phone: — → \+1 555 0142"))).to_be_visible()
+
+    # Client 2 accepts their invitation and never sees client 1's data.
+    link2 = j.invite_link(staff, CLIENT2[2]) if server.mailbox is None else server.mailbox.link_for(CLIENT2[2])
+    c2.goto(link2)
+    c2.get_by_label("Password", exact=True).fill(PASSWORD)
+    c2.get_by_label("Confirm password").fill(PASSWORD)
+    c2.get_by_role("button", name="Accept invitation").click()
+    expect(c2.get_by_role("heading", name="Hello, Gus")).to_be_visible()
+    j.go(c2, "/profile")
+    expect(c2.get_by_text(CLIENT2[2])).to_be_visible()
+    for other in (CLIENT1[2], "+1 555 0142", "Erin"):
+        assert other not in c2.content(), f"client 2 sees {other!r}"
+    j.go(c2, "/staff/contacts")
+    assert "erin@client.example" not in c2.content()
+
+    # Staff disables client 2: their session ends at once.
+    staff.goto(c2_record)
+    staff.wait_for_load_state("networkidle")
+    staff.get_by_role("button", name="Disable portal access").click()
+    expect(staff.get_by_text("Disabled", exact=True).first).to_be_visible()
+    j.go(c2, "/profile")
+    c2.wait_for_url(re.compile(r"/login"))
+    j.look(c2, "client-login")
+
+    # Sign out, both sides.
+    c1.get_by_role("button", name="Sign out").click()
+    c1.wait_for_url(re.compile(r"/login"))
+    expect(c1.get_by_text("You have signed out.")).to_be_visible()
+    j.go(c1, "/profile")
+    c1.wait_for_url(re.compile(r"/login"))
+    staff.get_by_role("button", name="Sign out").click()
+    staff.wait_for_url(re.compile(r"/staff/login"))
+
+    for ctx in (staff_ctx, c1_ctx, c2_ctx):
+        ctx.close()
+    # Reflex reports browser-side failures (e.g. a CSP refusal inside an event) to the server.
+    assert "Frontend Exception" not in server.log_path.read_text(errors="replace"), server.log_tail(80)
+    assert not j.errors, "\n".join(j.errors)
+    serious = axe.serious()
+    assert not serious, "\n".join(f"{page}: {v['id']} ({v['impact']}) {v['help']} at {v['nodes']}"
+                                   for page, vs in serious.items() for v in vs)
