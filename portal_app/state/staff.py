@@ -164,7 +164,6 @@ class PortalConfigState(BaseState):
     error_field: str = ""
     logo_error: str = ""
     saved: str = ""
-    upload_round: int = 0  # remounts the dropzone, which clears its selection
 
     def _fill(self, db, actor) -> None:
         require_staff(actor, "admin")
@@ -222,6 +221,7 @@ class PortalConfigState(BaseState):
                 brand_primary=self.form_primary or None, brand_secondary=self.form_secondary or None,
                 sections=dict(self.form_sections), chat_widget=self.form_chat)
             self.error = self.error_field = ""
+            self._apply_branding(db, ws, actor)
             self.saved = "Saved. Clients see the new settings now."
 
         def failed(exc: ServiceError):
@@ -245,12 +245,10 @@ class PortalConfigState(BaseState):
             portal_settings.set_logo(db, actor, data, name)
             self._apply_branding(db, ws, actor)
             self.logo_error = ""
-            self.upload_round += 1
             self._notify("Logo updated.")
 
         def failed(exc: ServiceError):
             self.logo_error = exc.message
-            self.upload_round += 1
 
         return self._run(work, on_error=failed)
 
