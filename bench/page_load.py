@@ -270,7 +270,6 @@ def prepare_ours(tmp: Path, port: int, timeout: float) -> Server:
         "PORTAL_BASE_URL": f"http://localhost:{port}",
         "PORTAL_DATABASE_URL": f"sqlite:///{data}/bench.db",
         "PORTAL_STORAGE_DIR": str(data / "files"),
-        "PORTAL_SECRET_KEY_FILE": str(data / "secret.key"),
     })
     logfile = tmp / "ours-setup.log"
     run_step([str(PYTHON), "-m", "portal_app.cli", "migrate"], app_dir, env, timeout, logfile)

@@ -15,7 +15,6 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
     ("PORTAL_BASE_URL", "http://localhost:$PORTAL_PORT", "Public URL of the default workspace; links in emails are built from it"),
     ("PORTAL_PORT", "3000", "Port `make run` serves on"),
     ("PORTAL_DEMO", "1", "1 seeds a demo workspace when the database is empty and shows the dev outbox page"),
-    ("PORTAL_SECRET_KEY", "(generated into data/secret.key)", "Key for secrets at rest; keep it stable"),
     ("PORTAL_CORS_ORIGINS", "(the base URL)", "Comma-separated origins allowed for CORS and the websocket"),
     ("PORTAL_SESSION_IDLE_MINUTES", "120", "A session unused this long ends"),
     ("PORTAL_SESSION_MAX_HOURS", "336", "A session ends this long after sign-in whatever happens"),
@@ -37,6 +36,7 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
     ("PORTAL_SMTP_SECURITY", "starttls", "`starttls`, `ssl` or `none`"),
     ("PORTAL_SMTP_USERNAME", "", "SMTP user (empty: no AUTH)"),
     ("PORTAL_SMTP_PASSWORD", "", "SMTP password"),
+    ("PORTAL_SMTP_CA_FILE", "", "PEM file of CA certificates to trust for the SMTP server's TLS certificate (empty: the system's)"),
     ("PORTAL_WORKER_INTERVAL", "1.0", "Seconds between outbox polls of the in-process worker"),
     ("REFLEX_REDIS_URL", "", "Set to share state through Redis and run several workers"),
 ]
@@ -53,7 +53,6 @@ class Settings:
     base_url: str
     port: int
     demo: bool
-    secret_key_file: str
     cors_origins: tuple[str, ...]
     session_idle_minutes: int
     session_max_hours: int
@@ -75,6 +74,7 @@ class Settings:
     smtp_security: str
     smtp_username: str
     smtp_password: str
+    smtp_ca_file: str
     worker_interval: float
     extra: dict = field(default_factory=dict)
 
@@ -103,7 +103,6 @@ def load_settings() -> Settings:
         base_url=base_url,
         port=port,
         demo=_env("PORTAL_DEMO", "1") not in ("0", "false", "no"),
-        secret_key_file=_env("PORTAL_SECRET_KEY_FILE", "data/secret.key"),
         cors_origins=cors,
         session_idle_minutes=int(_env("PORTAL_SESSION_IDLE_MINUTES", "120")),
         session_max_hours=int(_env("PORTAL_SESSION_MAX_HOURS", "336")),
@@ -125,6 +124,7 @@ def load_settings() -> Settings:
         smtp_security=_env("PORTAL_SMTP_SECURITY", "starttls"),
         smtp_username=_env("PORTAL_SMTP_USERNAME", ""),
         smtp_password=_env("PORTAL_SMTP_PASSWORD", ""),
+        smtp_ca_file=_env("PORTAL_SMTP_CA_FILE", ""),
         worker_interval=float(_env("PORTAL_WORKER_INTERVAL", "1.0")),
     )
 

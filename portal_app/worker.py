@@ -24,15 +24,27 @@ log = logging.getLogger("portal.worker")
 MAX_ATTEMPTS = 8
 
 
+def _send_email(db: Session, msg: OutboxMessage, payload: dict) -> None:
+    get_mailer().send(Mail(to=payload["to"], subject=payload["subject"], text=payload["text"],
+                           html=payload["html"], from_name=payload.get("from_name", "")),
+                      msg.workspace_id, db)
+    msg.payload = json.dumps({"to": payload["to"], "subject": payload["subject"], "scrubbed": True})
+
+
+def _delete_blob(db: Session, msg: OutboxMessage, payload: dict) -> None:
+    """A replaced file is deleted only once the change that replaced it has committed."""
+    from .adapters.storage import get_storage
+
+    get_storage().delete(payload["key"])
+
+
+# Kinds this worker carries out. Other kinds (events that later features will follow)
+# stay pending, untouched, until a handler for them exists: nothing is acknowledged unread.
+HANDLERS = {"email": _send_email, "storage.delete": _delete_blob}
+
+
 def _deliver(db: Session, msg: OutboxMessage) -> None:
-    payload = json.loads(msg.payload)
-    if msg.kind == "email":
-        get_mailer().send(Mail(to=payload["to"], subject=payload["subject"], text=payload["text"],
-                               html=payload["html"], from_name=payload.get("from_name", "")),
-                          msg.workspace_id, db)
-        msg.payload = json.dumps({"to": payload["to"], "subject": payload["subject"], "scrubbed": True})
-    else:
-        log.info("outbox: no handler for %s yet; acknowledged", msg.kind)
+    HANDLERS[msg.kind](db, msg, json.loads(msg.payload))
 
 
 CLAIM_SECONDS = 120
@@ -60,6 +72,7 @@ def run_once(limit: int = 50) -> int:
     with Session(engine) as db:
         ids = db.exec(select(OutboxMessage.id).where(
             OutboxMessage.done_at.is_(None), OutboxMessage.next_attempt_at <= utcnow(),
+            OutboxMessage.kind.in_(list(HANDLERS)),
             OutboxMessage.attempts < MAX_ATTEMPTS).order_by(OutboxMessage.id).limit(limit)).all()
     for msg_id in ids:
         if not _claim(engine, msg_id):

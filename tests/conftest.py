@@ -37,6 +37,17 @@ def require_service(name: str, host: str, port: int) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(monkeypatch):
+    """argon2id with the smallest cost in tests (the code path is the same; production keeps
+    the library's RFC 9106 profile). Hashes made here verify with their own parameters."""
+    from argon2 import PasswordHasher
+
+    from portal_app.services import security
+
+    monkeypatch.setattr(security, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
+
+
+@pytest.fixture(autouse=True)
 def _isolated_settings(tmp_path, monkeypatch):
     """Each test gets its own storage folder and fresh settings/adapters."""
     from portal_app.adapters import mail, storage

@@ -27,9 +27,16 @@ class Mailer(Protocol):
     def send(self, mail: Mail, workspace_id: int, db: Session) -> None: ...
 
 
+SMTP_SECURITY = ("starttls", "ssl", "none")
+
+
 class SmtpMailer:
     def __init__(self, settings: Settings):
         self.s = settings
+
+    def _tls_context(self) -> ssl.SSLContext:
+        """Verifies the server's certificate and name; PORTAL_SMTP_CA_FILE adds a private CA."""
+        return ssl.create_default_context(cafile=self.s.smtp_ca_file or None)
 
     def build(self, mail: Mail) -> EmailMessage:
         msg = EmailMessage()
@@ -44,15 +51,18 @@ class SmtpMailer:
     def send(self, mail: Mail, workspace_id: int, db: Session) -> None:
         msg = self.build(mail)
         s = self.s
+        if s.smtp_security not in SMTP_SECURITY:
+            # A typo must not quietly mean "no encryption" (and a password sent in clear).
+            raise ValueError(f"PORTAL_SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}")
         if s.smtp_security == "ssl":
             server: smtplib.SMTP = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=20,
-                                                   context=ssl.create_default_context())
+                                                   context=self._tls_context())
         else:
             server = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=20)
         with server:
             server.ehlo()
             if s.smtp_security == "starttls":
-                server.starttls(context=ssl.create_default_context())
+                server.starttls(context=self._tls_context())
                 server.ehlo()
             if s.smtp_username:
                 server.login(s.smtp_username, s.smtp_password)

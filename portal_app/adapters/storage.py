@@ -26,6 +26,18 @@ def check_key(key: str) -> str:
     return key
 
 
+def content_disposition(filename: str) -> str:
+    """`attachment` with a safe ASCII filename plus RFC 5987 `filename*` for the real name:
+    a quote, backslash or line break in a user's file name cannot break the header."""
+    from urllib.parse import quote
+
+    ascii_name = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in filename)
+    value = f'attachment; filename="{ascii_name or "download"}"'
+    if ascii_name != filename:
+        value += f"; filename*=UTF-8''{quote(filename, safe='')}"
+    return value
+
+
 class Storage(Protocol):
     def put(self, key: str, data: bytes, content_type: str) -> None: ...
     def get(self, key: str) -> bytes: ...
@@ -62,23 +74,25 @@ class LocalStorage:
         try:
             with open(self._path(key), "rb") as fh:
                 return fh.read()
-        except FileNotFoundError as exc:
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+            # A key that names a folder, or runs through a file, is simply not a blob.
             raise StorageError("not found") from exc
 
     def delete(self, key: str) -> None:
         try:
             os.unlink(self._path(key))
-        except FileNotFoundError:
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             pass
 
     def exists(self, key: str) -> bool:
-        return os.path.exists(self._path(key))
+        return os.path.isfile(self._path(key))
 
 
 class S3Storage:
     def __init__(self, bucket: str, endpoint_url: str | None, region: str,
                  access_key_id: str | None, secret_access_key: str | None):
         import boto3
+        from botocore.config import Config
 
         self.bucket = bucket
         self.client = boto3.client(
@@ -87,6 +101,9 @@ class S3Storage:
             region_name=region,
             aws_access_key_id=access_key_id or None,
             aws_secret_access_key=secret_access_key or None,
+            # SigV4 everywhere, presigned URLs included: botocore would otherwise presign with
+            # SigV2, which AWS buckets created since 2020 and R2 reject.
+            config=Config(signature_version="s3v4"),
         )
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
@@ -116,7 +133,7 @@ class S3Storage:
     def presigned_url(self, key: str, expires: int = 300, filename: str | None = None) -> str:
         params = {"Bucket": self.bucket, "Key": check_key(key)}
         if filename:
-            params["ResponseContentDisposition"] = f'attachment; filename="{filename}"'
+            params["ResponseContentDisposition"] = content_disposition(filename)
         return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires)
 
 

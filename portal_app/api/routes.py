@@ -61,12 +61,28 @@ def _same_origin(request: Request) -> bool:
         return False
     parts = urlsplit(source)
     origin = f"{parts.scheme}://{parts.netloc}"
-    return parts.netloc == request.headers.get("host", "") or origin in get_settings().cors_origins
+    settings = get_settings()
+    if origin in settings.cors_origins:
+        return True
+    # Same host; and a deployment served over https accepts no plain-http origin.
+    return (parts.netloc == request.headers.get("host", "")
+            and (parts.scheme == "https" or not settings.secure_cookies))
 
 
 async def _form(request: Request) -> dict[str, str]:
-    if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
+    """The posted form, refused past MAX_FORM_BYTES however the body is sent (chunked too)."""
+    try:
+        declared = int(request.headers.get("content-length") or 0)
+    except ValueError:
+        raise ServiceError("The form could not be read.")
+    if declared > MAX_FORM_BYTES:
         raise ServiceError("The form was too large.")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            raise ServiceError("The form was too large.")
+    request._body = bytes(body)  # Starlette parses the form from the cached body
     form = await request.form()
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
@@ -170,11 +186,15 @@ async def accept_invite(request: Request) -> Response:
         form = await _form(request)
         token = form.get("token", "")
         if not _same_origin(request):
-            return _back("/invite", token=token, error="origin")
+            # The invite page shows `reason`: without it the visitor saw no message at all.
+            return _back("/invite", token=token, error="origin", reason="origin")
         with unit_of_work() as db:
+            ws_id = _workspace_id(db, request)
+            if ws_id is None:  # like sign-in: no portal answers at this host
+                return _back("/invite", token=token, error="noportal", reason="noportal")
             session_token = invites.accept_invite(
                 db, token, form.get("password", ""), form.get("confirm", ""),
-                workspace_id=_workspace_id(db, request), ip=_client_ip(request),
+                workspace_id=ws_id, ip=_client_ip(request),
                 user_agent=request.headers.get("user-agent", ""))
     except ServiceError as exc:
         return _back("/invite", token=form.get("token", ""), error=exc.field or "invalid",

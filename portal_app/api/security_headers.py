@@ -52,6 +52,7 @@ class SecurityHeaders:
 
         async def wrapped(message):
             if message["type"] == "http.response.start":
+                own_csp = [v for k, v in message.get("headers", []) if k.lower() == b"content-security-policy"]
                 headers = [(k, v) for k, v in message.get("headers", [])
                            if k.lower() not in (b"content-security-policy",)]
                 ctype = dict((k.lower(), v) for k, v in headers).get(b"content-type", b"")
@@ -60,7 +61,12 @@ class SecurityHeaders:
                 if state["html"]:
                     state["start"] = message  # held until the body is complete
                     return
-                message["headers"].append((b"content-security-policy", csp(None)))
+                # A route's own policy (e.g. the logo's "default-src 'none'; sandbox") stands,
+                # never framable; pages always get the nonce policy below.
+                policy = own_csp[0] if own_csp else csp(None)
+                if b"frame-ancestors" not in policy:
+                    policy += b"; frame-ancestors 'none'"
+                message["headers"].append((b"content-security-policy", policy))
                 await send(message)
                 return
             if message["type"] == "http.response.body" and state["html"]:

@@ -29,7 +29,8 @@ NOTES_MAX = 5000
 class Contact(SQLModel, table=True):
     __tablename__ = "contact"
     __table_args__ = (
-        sa.Index("ix_contact_ws_email", "workspace_id", "email"),
+        # one contact per address in a workspace: sign-in finds the account by email
+        sa.UniqueConstraint("workspace_id", "email", name="uq_contact_ws_email"),
         sa.Index("ix_contact_ws_last_first", "workspace_id", "last_name", "first_name"),
     )
 

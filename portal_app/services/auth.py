@@ -18,8 +18,18 @@ from .validation import clean_email
 BAD_LOGIN = "That email and password do not match an account here."
 
 
+def _throttle_email(email: str) -> str:
+    """The address as sign-in will look it up, so spelling variants that reach the same
+    account (case, full-width letters in the domain) share one throttle key."""
+    raw = (email or "").strip().lower()[:254]
+    try:
+        return clean_email(raw)
+    except Invalid:
+        return raw
+
+
 def _throttle_keys(workspace_id: int, email: str, ip: str) -> tuple[str, str]:
-    return (hash_token(f"email:{workspace_id}:{email}"), hash_token(f"ip:{ip}"))
+    return (hash_token(f"email:{workspace_id}:{_throttle_email(email)}"), hash_token(f"ip:{ip}"))
 
 
 def _check_throttle(db: Session, keys: tuple[str, str]) -> None:
@@ -38,7 +48,6 @@ def _check_throttle(db: Session, keys: tuple[str, str]) -> None:
 
 def record_failed_sign_in(db: Session, workspace_id: int, email: str, ip: str) -> None:
     """Called in its own transaction after a failed sign-in (the failed one rolls back)."""
-    email = (email or "").strip().lower()[:254]
     for key in _throttle_keys(workspace_id, email, ip):
         db.add(LoginAttempt(key_hash=key))
 
@@ -60,7 +69,7 @@ def sign_in(db: Session, workspace_id: int, kind: str, email: str, password: str
             ip: str = "", user_agent: str = "") -> str:
     """Returns a new session token, or raises Invalid/Throttled with one message for
     every failure so that nobody learns whether an address has an account."""
-    _check_throttle(db, _throttle_keys(workspace_id, (email or "").strip().lower()[:254], ip))
+    _check_throttle(db, _throttle_keys(workspace_id, email, ip))
     try:
         email = clean_email(email)
     except Invalid:

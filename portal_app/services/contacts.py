@@ -117,14 +117,19 @@ def update_contact(db: Session, actor: Actor, public_id: str, values: dict) -> C
 def list_contacts(db: Session, actor: Actor, query: str = "", page: int = 1) -> ContactPage:
     staff = require_manage_contacts(actor)
     query = clean_text(query, "q", "Search", 100)
-    page = max(1, int(page))
+    try:
+        page = max(1, int(page))
+    except (TypeError, ValueError):
+        raise Invalid("The page number must be a whole number.", "page")
     base = select(Contact).where(Contact.workspace_id == staff.workspace_id)
     if query:
-        like = f"%{query.lower()}%"
+        # % and _ typed in the search box are literal characters, not wildcards
+        escaped = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like = f"%{escaped}%"
         base = base.where(sa.or_(
-            sa.func.lower(Contact.first_name + " " + Contact.last_name).like(like),
-            sa.func.lower(Contact.email).like(like),
-            sa.func.lower(Contact.company).like(like),
+            sa.func.lower(Contact.first_name + " " + Contact.last_name).like(like, escape="\\"),
+            sa.func.lower(Contact.email).like(like, escape="\\"),
+            sa.func.lower(Contact.company).like(like, escape="\\"),
         ))
     total = db.exec(select(sa.func.count()).select_from(base.subquery())).one()
     pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlmodel import Session, select
 
 from ..access import Actor, require_manage_contacts
-from ..models import (ClientAccount, ClientStatus, Contact, Invitation, StaffRole, StaffUser,
+from ..models import (AuditEvent, ClientAccount, ClientStatus, Contact, Invitation, StaffRole, StaffUser,
                       Workspace, utcnow)
 from ..settings import get_settings
 from . import audit, emails
@@ -23,6 +23,7 @@ class InviteCheck:
     """What the invitation page may show about a token (nothing if forged)."""
 
     status: str  # valid | expired | used | revoked | invalid
+    workspace_id: int | None = None
     business_name: str = ""
     contact_name: str = ""
     email: str = ""
@@ -72,7 +73,7 @@ def send_invite(db: Session, actor: Actor, contact_public_id: str) -> Invitation
     emails.invitation_email(db, ws, to=contact.email, contact_name=contact.display_name,
                             link=link, days=days)
     audit.record(db, staff.workspace_id, staff, "invite.sent", "contact", contact.public_id,
-                 {"email": contact.email, "expires_at": inv.expires_at.isoformat()})
+                 {"email": contact.email, "expires": inv.expires_at.strftime("%Y-%m-%d %H:%M UTC")})
     return inv
 
 
@@ -114,7 +115,7 @@ def check_invite(db: Session, token: str) -> InviteCheck:
         status = "expired"
     else:
         status = "valid"
-    return InviteCheck(status, ws.name, contact.display_name if contact else "", inv.email)
+    return InviteCheck(status, ws.id, ws.name, contact.display_name if contact else "", inv.email)
 
 
 def accept_invite(db: Session, token: str, password: str, confirm: str, *, workspace_id: int | None,
@@ -157,12 +158,21 @@ def accept_invite(db: Session, token: str, password: str, confirm: str, *, works
 
 
 def request_new_invite(db: Session, token: str) -> bool:
-    """From a spent link: tell the business's owners and admins. Forged links: nothing."""
+    """From a link that no longer works: tell the business's owners and admins, at most
+    once a day per contact. Forged, used and still-valid links send nothing. The page shows
+    the same answer whatever happened here."""
     inv = _find(db, token)
-    if inv is None or inv.used_at is not None:
+    if inv is None or inv.used_at is not None or check_invite(db, token).status == "valid":
         return False
     contact = db.get(Contact, inv.contact_id)
     ws = db.get(Workspace, inv.workspace_id)
+    since = utcnow() - timedelta(hours=24)
+    recent = db.exec(select(AuditEvent.id).where(
+        AuditEvent.workspace_id == ws.id, AuditEvent.subject_type == "contact",
+        AuditEvent.subject_id == contact.public_id, AuditEvent.action == "invite.new_requested",
+        AuditEvent.at >= since).limit(1)).first()
+    if recent is not None:
+        return False
     staff = db.exec(select(StaffUser).where(
         StaffUser.workspace_id == ws.id, StaffUser.disabled.is_(False),
         StaffUser.role.in_([StaffRole.owner.value, StaffRole.admin.value]))).all()

@@ -12,7 +12,7 @@ from ..access import Actor, require_configure_portal
 from ..adapters.storage import get_storage
 from ..models import SECTIONS, PortalSettings, Workspace, utcnow
 from ..settings import get_settings
-from . import audit
+from . import audit, outbox
 from .errors import Invalid, NotFound
 from .validation import clean_color, clean_text
 
@@ -139,7 +139,8 @@ def check_logo(data: bytes, filename: str) -> tuple[bytes, str]:
         img.load()
     except Invalid:
         raise
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        # PIL reports a damaged PNG chunk (bad CRC) as SyntaxError
         raise Invalid("The image could not be read; it may be damaged.", "logo")
     img.thumbnail((LOGO_MAX_SIDE, LOGO_MAX_SIDE))
     out = io.BytesIO()
@@ -164,9 +165,8 @@ def set_logo(db: Session, actor: Actor, data: bytes, filename: str) -> None:
     db.add(ps)
     audit.record(db, ws.id, staff, "portal.logo_changed", "workspace", ws.public_id,
                  {"bytes": len(clean), "type": content_type})
-    db.flush()
-    if old_key:
-        get_storage().delete(old_key)
+    if old_key:  # deleted by the worker after this transaction commits
+        outbox.enqueue(db, ws.id, "storage.delete", {"key": old_key})
 
 
 def remove_logo(db: Session, actor: Actor) -> None:
@@ -179,8 +179,7 @@ def remove_logo(db: Session, actor: Actor) -> None:
         ps.logo_version += 1
         db.add(ps)
         audit.record(db, ws.id, staff, "portal.logo_removed", "workspace", ws.public_id, {})
-        db.flush()
-        get_storage().delete(old)
+        outbox.enqueue(db, ws.id, "storage.delete", {"key": old})
 
 
 def logo_bytes(db: Session, workspace_public_id: str) -> tuple[bytes, str]:

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from ..access import Actor, require_client
-from ..models import Contact, EmailChange, Workspace, utcnow
+from ..models import ClientAccount, ClientStatus, Contact, EmailChange, Workspace, utcnow
 from . import audit, emails
 from .contacts import clean_contact_fields
 from .errors import Invalid, NotFound
@@ -60,10 +60,8 @@ def request_email_change(db: Session, actor: Actor, new_email: str) -> str:
     new_email = clean_email(new_email, "new_email", "New email")
     if new_email == contact.email:
         raise Invalid("This is already your email address.", "new_email")
-    taken = db.exec(select(Contact.id).where(Contact.workspace_id == client.workspace_id,
-                                             Contact.email == new_email, Contact.id != contact.id)).first()
-    if taken is not None:
-        raise Invalid("This address cannot be used. Please contact us if you need help.", "new_email")
+    # Whether another contact uses the address is checked when the link is opened, not
+    # here: the answer must not tell a client who else is a client of the business.
     now = utcnow()
     for old in db.exec(select(EmailChange).where(EmailChange.contact_id == contact.id,
                                                  EmailChange.used_at.is_(None))):
@@ -92,6 +90,9 @@ def confirm_email_change(db: Session, token: str) -> str:
     if utcnow() >= change.expires_at:
         raise Invalid("This confirmation link has expired. Ask for a new one from your profile.")
     contact = db.get(Contact, change.contact_id)
+    account = db.exec(select(ClientAccount).where(ClientAccount.contact_id == contact.id)).first()
+    if account is None or account.status == ClientStatus.disabled.value:
+        raise Invalid("Portal access for this account is disabled; the email was not changed.")
     taken = db.exec(select(Contact.id).where(Contact.workspace_id == contact.workspace_id,
                                              Contact.email == change.new_email,
                                              Contact.id != contact.id)).first()
@@ -108,4 +109,11 @@ def confirm_email_change(db: Session, token: str) -> str:
     db.add(contact)
     audit.record(db, contact.workspace_id, None, "profile.email_changed", "contact", contact.public_id,
                  {"email": [old, change.new_email], "confirmed_by": "link"})
+    ws = db.get(Workspace, contact.workspace_id)
+    if old:  # the previous address hears of the change, in case it was not its owner's doing
+        emails.staff_notice_email(
+            db, ws, to=old, subject=f"Your email for {ws.name} was changed",
+            text=f"The email address of your {ws.name} client portal account is now "
+                 f"{change.new_email}. If you did not make this change, contact {ws.name} at once.",
+            link=f"{ws.base_url}/login")
     return change.new_email

@@ -36,7 +36,7 @@ class LoginState(BaseState):
             self.notice = "You have signed out." if self._query("signed_out") else ""
             nxt = self._query("next")
             self.next_path = nxt if nxt.startswith("/") and not nxt.startswith("//") else ""
-            if staff and workspaces.needs_setup(db):
+            if workspaces.needs_setup(db):  # a fresh install: the first visitor sets it up
                 return rx.redirect("/setup")
             if actor.kind == "staff" and staff:
                 return rx.redirect(self.next_path or "/staff")
@@ -84,7 +84,7 @@ class InviteState(BaseState):
             self.token = self._query("token")
             self.requested = False
             check = invites.check_invite(db, self.token)
-            if check.status == "valid" and ws is not None and check.business_name != ws.name:
+            if check.status == "valid" and (ws is None or check.workspace_id != ws.id):
                 check = invites.InviteCheck("invalid")  # a link for another workspace's portal
             self.status = check.status
             self.message = invites.INVITE_MESSAGES.get(check.status, "")

@@ -166,7 +166,7 @@ def server(request):
         "REFLEX_CHECK_LATEST_VERSION": "false",
         "PORTAL_PORT": str(port), "PORTAL_BASE_URL": f"http://localhost:{port}",
         "PORTAL_DATABASE_URL": f"sqlite:///{tmp}/portal.db",
-        "PORTAL_STORAGE_DIR": str(tmp / "files"), "PORTAL_SECRET_KEY_FILE": str(tmp / "secret.key"),
+        "PORTAL_STORAGE_DIR": str(tmp / "files"),
         "PORTAL_WORKER_INTERVAL": "0.5",
         **extra,
     })

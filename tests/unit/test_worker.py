@@ -1,0 +1,184 @@
+"""worker.run_once: delivers queued email from the outbox, once, with retries and backoff.
+
+run_once opens its own sessions on portal_app.db.get_engine() (PORTAL_DATABASE_URL, set by
+the db_url fixture), so each test commits its data first and reads results afresh after.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import select
+
+from portal_app import worker
+from portal_app.adapters import mail
+from portal_app.models import DevMail, OutboxMessage, utcnow
+from portal_app.services import invites
+from portal_app.services.contacts import create_contact
+
+
+class FailingMailer:
+    """Records what it was asked to send, then fails like an unreachable SMTP server."""
+
+    def __init__(self, write_first: bool = False):
+        self.calls: list[mail.Mail] = []
+        self.write_first = write_first
+
+    def send(self, message, workspace_id, db):
+        self.calls.append(message)
+        if self.write_first:  # a half-done delivery must roll back with the failure
+            mail.OutboxMailer().send(message, workspace_id, db)
+            db.flush()
+        raise ConnectionRefusedError("smtp down")
+
+
+def _fresh(db) -> None:
+    db.rollback()
+    db.expire_all()
+
+
+def _messages(db) -> list[OutboxMessage]:
+    _fresh(db)
+    return db.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+
+
+def _devmail(db) -> list[DevMail]:
+    _fresh(db)
+    return db.exec(select(DevMail).order_by(DevMail.id)).all()
+
+
+@pytest.fixture
+def invited(db, world):
+    """Two queued invitation emails, one per workspace, committed."""
+    dana = create_contact(db, world.staff_a, {"first_name": "Dana", "email": "dana@diaz.example"})
+    erin = create_contact(db, world.staff_b, {"first_name": "Erin", "email": "erin@evans.example"})
+    invites.send_invite(db, world.staff_a, dana.public_id)
+    invites.send_invite(db, world.staff_b, erin.public_id)
+    db.commit()
+    return world
+
+
+def test_run_once_delivers_to_the_dev_outbox_and_scrubs(db, invited):
+    queued = _messages(db)
+    assert len(queued) == 2 and all("token=" in m.payload for m in queued)
+    assert worker.run_once() == 2
+
+    sent = _devmail(db)
+    assert [(m.workspace_id, m.to_addr) for m in sent] == [
+        (invited.ws_a.id, "dana@diaz.example"), (invited.ws_b.id, "erin@evans.example")]
+    assert "https://alpha.example.test/invite?token=" in sent[0].text_body
+    assert "https://beta.example.test/invite?token=" in sent[1].text_body
+    assert sent[0].subject == "Alpha Studio invited you to your client portal"
+    assert "<!doctype html>" in sent[0].html_body
+
+    for msg in _messages(db):
+        assert msg.done_at is not None and msg.attempts == 1 and msg.last_error == ""
+        payload = json.loads(msg.payload)
+        assert payload["scrubbed"] is True and "to" in payload and "subject" in payload
+        assert "token=" not in msg.payload and "http" not in msg.payload
+        assert "text" not in payload and "html" not in payload
+
+
+def test_second_run_sends_nothing_twice(db, invited):
+    assert worker.run_once() == 2
+    assert worker.run_once() == 0
+    assert len(_devmail(db)) == 2
+
+
+def test_limit_bounds_one_pass(db, invited):
+    assert worker.run_once(limit=1) == 1
+    assert [m.done_at is not None for m in _messages(db)] == [True, False]
+    assert worker.run_once(limit=1) == 1
+    assert len(_devmail(db)) == 2
+
+
+def test_failure_is_retried_with_backoff(db, invited):
+    failing = FailingMailer()
+    mail.set_mailer(failing)
+    started = utcnow()
+    assert worker.run_once() == 0
+    ended = utcnow()
+    assert len(failing.calls) == 2
+    first = _messages(db)[0]
+    assert first.done_at is None and first.attempts == 1
+    assert first.last_error == "ConnectionRefusedError: smtp down"
+    wait = timedelta(seconds=2)  # 2 ** attempts seconds after the failure
+    assert started + wait <= first.next_attempt_at <= ended + wait
+    assert "token=" in first.payload  # not sent, so nothing to scrub yet
+    assert _devmail(db) == []
+
+    # not due yet: a pass right away leaves it alone
+    assert worker.run_once() == 0
+    assert len(failing.calls) == 2
+
+    # due again and still failing: the wait doubles
+    db.execute(sa.update(OutboxMessage).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
+    db.commit()
+    started = utcnow()
+    assert worker.run_once() == 0
+    ended = utcnow()
+    second = _messages(db)[0]
+    assert second.attempts == 2
+    wait = timedelta(seconds=4)
+    assert started + wait <= second.next_attempt_at <= ended + wait
+
+    # the mail server is back: the next due pass delivers exactly once
+    mail.set_mailer(None)
+    db.execute(sa.update(OutboxMessage).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
+    db.commit()
+    assert worker.run_once() == 2
+    assert worker.run_once() == 0
+    assert len(_devmail(db)) == 2
+    assert all(m.done_at is not None and m.attempts == 3 for m in _messages(db))
+
+
+def test_failed_delivery_leaves_no_partial_mail(db, invited):
+    mail.set_mailer(FailingMailer(write_first=True))
+    assert worker.run_once() == 0
+    assert _devmail(db) == []
+    assert all(m.done_at is None for m in _messages(db))
+
+
+def test_gives_up_after_max_attempts(db, invited):
+    db.execute(sa.update(OutboxMessage).values(attempts=worker.MAX_ATTEMPTS))
+    db.commit()
+    assert worker.run_once() == 0
+    assert _devmail(db) == []
+
+
+def test_a_message_claimed_by_another_worker_is_skipped(db, invited):
+    first, second = _messages(db)
+    # another worker claimed the first one a moment ago (its claim pushed next_attempt_at on)
+    assert worker._claim(db.get_bind(), first.id) is True
+    assert worker._claim(db.get_bind(), first.id) is False
+    assert worker.run_once() == 1
+    sent = _devmail(db)
+    assert [m.to_addr for m in sent] == ["erin@evans.example"]
+
+
+
+def test_kinds_without_a_handler_stay_pending(db, world):
+    from portal_app.services import outbox
+
+    outbox.enqueue(db, world.ws_a.id, "invoice.sent", {"invoice": "inv_1"})
+    db.commit()
+    assert worker.run_once() == 0
+    _fresh(db)
+    (msg,) = [m for m in _messages(db) if m.kind == "invoice.sent"]
+    assert msg.done_at is None and msg.attempts == 0  # kept for the feature that will follow it
+
+
+def test_storage_delete_runs_after_commit(db, world, tmp_path):
+    from portal_app.adapters.storage import get_storage
+    from portal_app.services import outbox
+
+    get_storage().put("ws_x/branding/old", b"old", "image/png")
+    outbox.enqueue(db, world.ws_a.id, "storage.delete", {"key": "ws_x/branding/old"})
+    db.rollback()  # the change that replaced the file never committed: the file stays
+    assert worker.run_once() == 0 and get_storage().exists("ws_x/branding/old")
+    outbox.enqueue(db, world.ws_a.id, "storage.delete", {"key": "ws_x/branding/old"})
+    db.commit()
+    assert worker.run_once() == 1 and not get_storage().exists("ws_x/branding/old")
