@@ -18,7 +18,8 @@ from .pages.staff.configure_portal import configure_portal_page
 from .pages.staff.contacts import contact_record_page, contacts_page
 from .pages.staff.outbox import outbox_page
 from .settings import get_settings
-from .state.auth_pages import ConfirmEmailState, InviteState, LoginState, SetupState
+from .state.auth_pages import (ConfirmEmailState, ForgotPasswordState, InviteState, LoginState,
+                               ResetPasswordState, SetupState)
 from .state.portal import HomeState, ProfileState, SectionState
 from .state.staff import ContactRecordState, ContactsState, OutboxState, PortalConfigState, StaffHomeState
 
@@ -60,6 +61,9 @@ PAGES = [
     ("/appointments", section_page, SectionState.load, "Appointments"),
     ("/communications", section_page, SectionState.load, "Communications"),
     ("/setup", auth_pages.setup, SetupState.load, "Set up your portal"),
+    ("/forgot-password", auth_pages.forgot_password, ForgotPasswordState.load, "Forgot your password"),
+    ("/staff/forgot-password", auth_pages.forgot_password, ForgotPasswordState.load, "Forgot your password"),
+    ("/reset-password", auth_pages.reset_password, ResetPasswordState.load, "Choose a new password"),
     ("/staff/login", auth_pages.staff_login, LoginState.load_staff, "Staff sign-in"),
     ("/staff", lambda: rx.center(rx.spinner(), min_height="100vh"), StaffHomeState.load, "Staff"),
     ("/staff/contacts", contacts_page, ContactsState.load, "Contacts"),

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from ..db import get_engine, unit_of_work
-from ..services import auth, invites, portal_settings, workspaces
+from ..services import auth, invites, passwords, portal_settings, workspaces
 from ..services.errors import ServiceError, Throttled
 from ..settings import get_settings
 
@@ -214,6 +214,26 @@ def _reason(exc: ServiceError) -> str:
     return "other"
 
 
+async def reset_password(request: Request) -> Response:
+    form: dict = {}
+    try:
+        form = await _form(request)
+        token = form.get("token", "")
+        if not _same_origin(request):
+            return _back("/reset-password", token=token, reason="origin")
+        with unit_of_work() as db:
+            kind, session_token = passwords.reset_password(
+                db, token, form.get("password", ""), form.get("confirm", ""),
+                workspace_id=_workspace_id(db, request), ip=_client_ip(request),
+                user_agent=request.headers.get("user-agent", ""))
+    except ServiceError as exc:
+        reason = next((code for code, text in passwords.RESET_MESSAGES.items() if text == exc.message),
+                      {"password": "weak", "confirm": "mismatch"}.get(exc.field or "", "other"))
+        return _back("/reset-password", token=form.get("token", ""), reason=reason)
+    target = "/staff?password_changed=1" if kind == "staff" else "/?password_changed=1"
+    return _set_session(RedirectResponse(target, status_code=303), session_token)
+
+
 async def logo(request: Request) -> Response:
     try:
         with unit_of_work() as db:
@@ -234,6 +254,7 @@ def build_api() -> Starlette:
         Route("/api/auth/logout", logout, methods=["POST"]),
         Route("/api/setup", setup, methods=["POST"]),
         Route("/api/invite/accept", accept_invite, methods=["POST"]),
+        Route("/api/auth/reset", reset_password, methods=["POST"]),
         Route("/api/logo/{workspace}", logo, methods=["GET"]),
     ])
 
@@ -247,5 +268,6 @@ ROUTES = {
     ("POST", "/api/auth/logout"): "any session",
     ("POST", "/api/setup"): "public, only before a workspace exists",
     ("POST", "/api/invite/accept"): "holder of a valid invitation token",
+    ("POST", "/api/auth/reset"): "holder of a valid password-reset token",
     ("GET", "/api/logo/{workspace}"): "public branding",
 }

@@ -1,6 +1,7 @@
 """SQLModel tables; importing this package registers every table on SQLModel.metadata."""
 
-from .accounts import AuthSession, ClientAccount, ClientStatus, LoginAttempt, StaffRole, StaffUser
+from .accounts import (AuthSession, ClientAccount, ClientStatus, LoginAttempt, PasswordReset, StaffRole,
+                       StaffUser)
 from .audit import AuditEvent
 from .base import UTCDateTime, new_public_id, utcnow
 from .contacts import CONTACT_FIELDS, NOTES_MAX, Contact, EmailChange, Invitation
@@ -10,6 +11,6 @@ from .workspace import SECTIONS, Domain, PortalSettings, Workspace
 __all__ = [
     "AuditEvent", "AuthSession", "CONTACT_FIELDS", "ClientAccount", "ClientStatus", "Contact",
     "DevMail", "Domain", "EmailChange", "Invitation", "LoginAttempt", "NOTES_MAX", "OutboxMessage",
-    "PortalSettings", "SECTIONS", "StaffRole", "StaffUser", "UTCDateTime", "Workspace",
+    "PasswordReset", "PortalSettings", "SECTIONS", "StaffRole", "StaffUser", "UTCDateTime", "Workspace",
     "new_public_id", "utcnow",
 ]

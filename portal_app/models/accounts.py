@@ -79,3 +79,18 @@ class LoginAttempt(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key_hash: str = Field(max_length=64, index=True)
     attempted_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False, index=True))
+
+
+class PasswordReset(SQLModel, table=True):
+    """A single-use link to choose a new password (staff or client); stored hashed."""
+
+    __tablename__ = "password_reset"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    staff_user_id: int | None = Field(default=None, foreign_key="staff_user.id", index=True)
+    client_account_id: int | None = Field(default=None, foreign_key="client_account.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False, index=True))
+    expires_at: datetime = Field(sa_column=ts_column(nullable=False))
+    used_at: datetime | None = Field(default=None, sa_column=ts_column())

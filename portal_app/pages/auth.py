@@ -7,11 +7,12 @@ import reflex as rx
 from ..components.fields import alert_box, callout, field
 from ..components.layout import centered_card
 from ..components.native_form import hidden, native_form
-from ..state.auth_pages import ConfirmEmailState, InviteState, LoginState, SetupState
+from ..state.auth_pages import (ConfirmEmailState, ForgotPasswordState, InviteState, LoginState,
+                                ResetPasswordState, SetupState)
 from ..state.base import BaseState
 
 
-def _login(title: str, action: str, intro: str) -> rx.Component:
+def _login(title: str, action: str, intro: str, forgot_href: str) -> rx.Component:
     return centered_card(
         rx.heading(title, as_="h1", size="6", text_align="center"),
         rx.text(intro, color_scheme="gray", size="2", text_align="center"),
@@ -27,6 +28,7 @@ def _login(title: str, action: str, intro: str) -> rx.Component:
                       autocomplete="current-password", max_length=200),
                 hidden("next", LoginState.next_path),
                 rx.button("Sign in", type="submit", size="3", width="100%"),
+                rx.link("Forgot your password?", href=forgot_href, size="2"),
                 spacing="4", width="100%",
             ),
             action=action, method="post",
@@ -36,11 +38,12 @@ def _login(title: str, action: str, intro: str) -> rx.Component:
 
 def client_login() -> rx.Component:
     return _login("Sign in to your portal", "/api/auth/client/login",
-                  "Use the email address your invitation was sent to.")
+                  "Use the email address your invitation was sent to.", "/forgot-password")
 
 
 def staff_login() -> rx.Component:
-    return _login("Staff sign-in", "/api/auth/staff/login", "Sign in to manage your client portal.")
+    return _login("Staff sign-in", "/api/auth/staff/login", "Sign in to manage your client portal.",
+                  "/staff/forgot-password")
 
 
 def setup() -> rx.Component:
@@ -140,5 +143,71 @@ def confirm_email() -> rx.Component:
                 rx.text("Press the button to confirm the change of your email address.", size="2"),
                 rx.button("Confirm email address", on_click=ConfirmEmailState.confirm, size="3"),
                 spacing="3", align="start"),
+        ),
+    )
+
+
+def forgot_password() -> rx.Component:
+    s = ForgotPasswordState
+    return centered_card(
+        rx.heading("Forgot your password?", as_="h1", size="6"),
+        rx.cond(
+            s.sent_to != "",
+            rx.vstack(
+                callout(rx.text("If ", rx.text.strong(s.sent_to), " has an account here, we sent it a link "
+                                "to choose a new password. It works for one hour."),
+                        color_scheme="green", role="status"),
+                rx.link("Back to sign-in", href=rx.cond(s.staff_side, "/staff/login", "/login"), size="2"),
+                spacing="3", align="start",
+            ),
+            rx.form(
+                rx.vstack(
+                    rx.text("Enter your email address and we will send you a link to choose a new password.",
+                            size="2", color_scheme="gray", high_contrast=True),
+                    alert_box(s.error),
+                    field("Email", "email", type_="email", required=True, autocomplete="username",
+                          max_length=254),
+                    rx.button("Send the link", type="submit", size="3", width="100%"),
+                    rx.link("Back to sign-in", href=rx.cond(s.staff_side, "/staff/login", "/login"), size="2"),
+                    spacing="4", width="100%",
+                ),
+                on_submit=s.request,
+            ),
+        ),
+    )
+
+
+def reset_password() -> rx.Component:
+    s = ResetPasswordState
+    return centered_card(
+        rx.cond(
+            s.status == "checking",
+            rx.center(rx.spinner(size="3"), padding="24px"),
+            rx.cond(
+                s.status == "valid",
+                rx.vstack(
+                    rx.heading("Choose a new password", as_="h1", size="6"),
+                    alert_box(s.error),
+                    native_form(
+                        rx.vstack(
+                            hidden("token", s.token),
+                            field("New password", "password", type_="password", required=True,
+                                  autocomplete="new-password", hint="At least 10 characters.", max_length=200),
+                            field("Confirm password", "confirm", type_="password", required=True,
+                                  autocomplete="new-password", max_length=200),
+                            rx.button("Save the new password", type="submit", size="3", width="100%"),
+                            spacing="4", width="100%",
+                        ),
+                        action="/api/auth/reset", method="post",
+                    ),
+                    spacing="4", width="100%", align="stretch",
+                ),
+                rx.vstack(
+                    rx.heading("This link cannot be used", as_="h1", size="6"),
+                    callout(s.message, color_scheme="amber", role="alert", icon="triangle-alert"),
+                    rx.link("Ask for a new link", href=s.forgot_href),
+                    spacing="4", width="100%", align="stretch",
+                ),
+            ),
         ),
     )

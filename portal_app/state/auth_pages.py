@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ..services import invites, profile, workspaces
+from ..services import invites, passwords, profile, workspaces
 from ..services.auth import BAD_LOGIN
 from ..services.errors import ServiceError, Throttled
 from ..services.security import PASSWORD_MIN
@@ -22,6 +22,7 @@ FORM_ERRORS = {
     "owner_name": "Enter your name.",
     "workspace_name": "Enter your business name (at most 120 characters).",
     "forbidden": "This portal is already set up. Sign in instead.",
+    "other": "That did not work. Please try again.",
 }
 
 
@@ -129,3 +130,60 @@ class ConfirmEmailState(BaseState):
             self.status, self.message = "error", exc.message
 
         return self._run(work, on_error=failed)
+
+
+class ForgotPasswordState(BaseState):
+    """Asking for a password link. The answer is the same whether or not the address has an
+    account, and the page never says which."""
+
+    sent_to: str = ""
+    error: str = ""
+    staff_side: bool = False
+
+    @rx.event
+    def load(self):
+        self.sent_to, self.error = "", ""
+        self.staff_side = (self.router.url.path or "").startswith("/staff")
+        return self._run(lambda db, ws, actor: None)
+
+    @rx.event
+    def request(self, form: dict):
+        kind = "staff" if (self.router.url.path or "").startswith("/staff") else "client"
+
+        def work(db, ws, actor):
+            if ws is None:
+                self.error = FORM_ERRORS["noportal"]
+                return
+            email = str(form.get("email", ""))[:300]
+            passwords.request_reset(db, ws.id, kind, email)
+            self.error, self.sent_to = "", email.strip()
+
+        def failed(exc: ServiceError):
+            self.error, self.sent_to = exc.message, ""
+
+        return self._run(work, on_error=failed)
+
+
+class ResetPasswordState(BaseState):
+    status: str = "checking"  # checking | valid | expired | used | invalid
+    message: str = ""
+    error: str = ""
+    token: str = ""  # already in the visitor's address bar; the form posts it back
+    forgot_href: str = "/forgot-password"
+
+    @rx.event
+    def load(self):
+        def work(db, ws, actor):
+            self.token = self._query("token")
+            check = passwords.check_reset(db, self.token)
+            if check.status == "valid" and (ws is None or check.workspace_id != ws.id):
+                check = passwords.ResetCheck("invalid")
+            reason = self._query("reason")
+            if reason in passwords.RESET_MESSAGES:
+                check = passwords.ResetCheck(reason, check.kind, check.workspace_id)
+            self.status = check.status
+            self.message = passwords.RESET_MESSAGES.get(check.status, "")
+            self.error = FORM_ERRORS.get(reason, "") if reason not in passwords.RESET_MESSAGES else ""
+            self.forgot_href = "/staff/forgot-password" if check.kind == "staff" else "/forgot-password"
+
+        return self._run(work)

@@ -24,6 +24,8 @@ class HomeState(BaseState):
             name, sections = portal_home.home_summary(db, actor)
             self.greeting_name = name
             self.welcome = self._query("welcome") == "1"
+            if self._query("password_changed") == "1":
+                self._notify("Your new password is saved. Your other devices were signed out.")
             self.cards = [{"key": s.key, "label": s.label, "count": str(s.count),
                            "empty": s.empty_text, "href": f"/{s.key}"} for s in sections]
             return None

@@ -245,12 +245,32 @@ def test_foundation_journey(server, browser, axe, tmp_path):
     c2.wait_for_url(re.compile(r"/login"))
     j.look(c2, "client-login")
 
-    # Sign out, both sides.
+    # Client 1 signs out, forgets the password and chooses a new one by an emailed link.
     c1.get_by_role("button", name="Sign out").click()
     c1.wait_for_url(re.compile(r"/login"))
     expect(c1.get_by_text("You have signed out.")).to_be_visible()
     j.go(c1, "/profile")
     c1.wait_for_url(re.compile(r"/login"))
+    c1.get_by_role("link", name="Forgot your password?").click()
+    c1.wait_for_url(re.compile(r"/forgot-password"))
+    c1.get_by_label("Email").fill(CLIENT1[2])
+    c1.get_by_role("button", name="Send the link").click()
+    expect(c1.get_by_role("status")).to_contain_text("we sent it a link")
+    j.look(c1, "client-forgot-password")
+    reset_link = j.invite_link(staff, CLIENT1[2])
+    assert reset_link.startswith(server.url + "/reset-password?token="), reset_link
+    c1.goto(reset_link)
+    expect(c1.get_by_role("heading", name="Choose a new password")).to_be_visible()
+    j.look(c1, "client-reset-password")
+    c1.get_by_label("New password").fill(PASSWORD + "-2")
+    c1.get_by_label("Confirm password").fill(PASSWORD + "-2")
+    c1.get_by_role("button", name="Save the new password").click()
+    c1.wait_for_url(re.compile(r"password_changed=1"))
+    expect(c1.get_by_role("status").filter(has_text="Your new password is saved")).to_be_visible()
+    c1.goto(reset_link)  # single use
+    expect(c1.get_by_text("This password link has already been used.")).to_be_visible()
+
+    # Staff signs out.
     staff.get_by_role("button", name="Sign out").click()
     staff.wait_for_url(re.compile(r"/staff/login"))
 

@@ -5,11 +5,16 @@ Host header (portal.test), as in production. Fixtures: conftest.py; helpers: api
 from __future__ import annotations
 
 import io
+import json
+import re
 from urllib.parse import urlsplit
 
 import pytest
 
+from sqlmodel import select
+
 from portal_app.api.routes import SESSION_COOKIE
+from portal_app.models import OutboxMessage
 from portal_app.settings import reset_settings_cache
 from tests.integration.api_helpers import (HOST, ORIGIN, PW, _db, actor_for, assert_security_headers,
                                            invite_token, login, no_cookie, post, query, session_count,
@@ -270,3 +275,32 @@ def test_a_chunked_form_past_the_limit_is_refused(portal, client):
         "origin": ORIGIN, "content-type": "application/x-www-form-urlencoded"})
     assert resp.status_code == 303 and "error=" in resp.headers["location"]
     assert no_cookie(resp) and session_count() == before
+
+
+# --- password reset ------------------------------------------------------------------------
+
+def _reset_token(portal) -> str:
+    from portal_app.services import passwords
+
+    with _db() as s:
+        passwords.request_reset(s, portal.ws.id, "staff", "owner@portal.example")
+        s.commit()
+        payload = [json.loads(m.payload) for m in s.exec(select(OutboxMessage)).all()][-1]
+    return re.search(r"reset-password\?token=([A-Za-z0-9_\-]+)", payload["text"]).group(1)
+
+
+def test_reset_password_signs_in_and_is_single_use(portal, client):
+    token = _reset_token(portal)
+    new = "a fresh staff password"
+    bad = post(client, "/api/auth/reset", {"token": token, "password": new, "confirm": new + "x"})
+    assert query(bad)["reason"] == ["mismatch"] and no_cookie(bad)
+    foreign = post(client, "/api/auth/reset", {"token": token, "password": new, "confirm": new},
+                   origin="http://evil.example")
+    assert query(foreign)["reason"] == ["origin"] and no_cookie(foreign)
+    ok = post(client, "/api/auth/reset", {"token": token, "password": new, "confirm": new})
+    assert ok.status_code == 303 and ok.headers["location"] == "/staff?password_changed=1"
+    assert "httponly" in ok.headers["set-cookie"].lower()
+    again = post(client, "/api/auth/reset", {"token": token, "password": new, "confirm": new})
+    assert query(again)["reason"] == ["used"] and no_cookie(again)
+    assert login(client, password=new).headers["location"] == "/staff"
+    assert login(client).headers["location"] == "/staff/login?error=invalid"  # the old one is gone

@@ -114,6 +114,11 @@ def matrix(world):
         (auth_pages.InviteState, "load", (), "/invite?token=forged", PUBLIC),
         (auth_pages.InviteState, "request_new", (), "/invite?token=forged", PUBLIC),
         (auth_pages.InviteState, "setvar", ("status", "valid"), "/invite", "setvar"),
+        (auth_pages.ForgotPasswordState, "load", (), "/forgot-password", PUBLIC),
+        (auth_pages.ForgotPasswordState, "request", ({"email": "alice@client.example"},), "/forgot-password", PUBLIC),
+        (auth_pages.ForgotPasswordState, "setvar", ("sent_to", "x"), "/forgot-password", "setvar"),
+        (auth_pages.ResetPasswordState, "load", (), "/reset-password?token=forged", PUBLIC),
+        (auth_pages.ResetPasswordState, "setvar", ("status", "valid"), "/reset-password", "setvar"),
         (auth_pages.ConfirmEmailState, "load", (), "/confirm-email?token=x", PUBLIC),
         (auth_pages.ConfirmEmailState, "confirm", (), "/confirm-email?token=forged", grid(**dict.fromkeys(ACTORS, "invalid"))),
         (auth_pages.ConfirmEmailState, "setvar", ("status", "done"), "/confirm-email", "setvar"),
@@ -280,3 +285,18 @@ def test_forged_invite_request_sends_nothing(world, db, actors):
     run_handler(InviteState, "request_new", (), host, cookie, "/invite?token=forged")
     db.expire_all()
     assert db.exec(select(OutboxMessage)).all() == [] and db.exec(select(DevMail)).all() == []
+
+
+def test_forgot_password_answers_the_same_for_unknown_addresses(world, db, actors):
+    from portal_app.state.auth_pages import ForgotPasswordState
+
+    host, cookie = actors["anon"]
+    known, _ = run_handler(ForgotPasswordState, "request", ({"email": "alice@client.example"},), host, cookie,
+                           "/forgot-password")
+    unknown, _ = run_handler(ForgotPasswordState, "request", ({"email": "nobody@client.example"},), host,
+                             cookie, "/forgot-password")
+    assert (known._outcome, known.error) == (unknown._outcome, unknown.error) == ("ok", "")
+    assert known.sent_to == "alice@client.example" and unknown.sent_to == "nobody@client.example"
+    db.expire_all()
+    sent = [json.loads(m.payload)["to"] for m in db.exec(select(OutboxMessage)).all()]
+    assert sent == ["alice@client.example"]  # only a real account gets a link
