@@ -59,10 +59,17 @@ def brand_mark(size: str = "40px") -> rx.Component:
 
 
 def _nav_link(label: str, href: str, icon: str) -> rx.Component:
+    path = rx.State.router.url.path
+    current = (path == href) | (path == href + "/") | (
+        (href not in ("/", "/staff")) & path.startswith(href + "/"))
     return rx.link(
         rx.hstack(rx.icon(icon, size=16, aria_hidden="true"), rx.text(label), spacing="2", align="center"),
         href=href, underline="none", color_scheme="gray", high_contrast=True,
         padding="8px 10px", border_radius="6px", white_space="nowrap",
+        aria_current=rx.cond(current, "page", "false"),
+        font_weight=rx.cond(current, "600", "400"),
+        background=rx.cond(current, "var(--gray-a3)", "transparent"),
+        box_shadow=rx.cond(current, "inset 3px 0 0 var(--brand)", "none"),
         _hover={"background": "var(--gray-a3)"},
     )
 
