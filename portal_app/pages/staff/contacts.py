@@ -74,7 +74,7 @@ def contacts_page() -> rx.Component:
                     rx.input(id="contact-search", name="q", placeholder="Search name, email or company",
                              max_length=100, width=["100%", "320px"]),
                     rx.button("Search", type="submit", variant="soft", high_contrast=True),
-                    spacing="2", width="100%",
+                    spacing="2",
                 ),
                 on_submit=ContactsState.search,
             ),
