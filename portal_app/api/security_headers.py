@@ -77,8 +77,9 @@ class SecurityHeaders:
                 body = _SCRIPT_TAG.sub(f'<script nonce="{nonce}"'.encode(), b"".join(state["chunks"]))
                 start = state["start"]
                 headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
-                headers += [(b"content-length", str(len(body)).encode()),
-                            (b"content-security-policy", csp(nonce)),
+                if scope.get("method") != "HEAD":  # (a HEAD answer cannot know the GET's length)
+                    headers.append((b"content-length", str(len(body)).encode()))
+                headers += [(b"content-security-policy", csp(nonce)),
                             (b"cache-control", b"no-store")]
                 await send(dict(start, headers=headers))
                 await send({"type": "http.response.body", "body": body, "more_body": False})

@@ -41,6 +41,17 @@ def brand_vars() -> dict:
     }
 
 
+def skip_link() -> rx.Component:
+    """First stop for keyboard users: jump past the navigation."""
+    return rx.el.a(
+        "Skip to main content", href="#main",
+        style={"position": "absolute", "left": "-9999px", "top": "8px", "zIndex": "100",
+               "padding": "8px 12px", "background": "white", "border": "2px solid var(--brand)",
+               "borderRadius": "6px", "color": "var(--gray-12)"},
+        _focus={"left": "8px"},
+    )
+
+
 def sign_out_button() -> rx.Component:
     return native_form(
         rx.button(rx.icon("log-out", size=16, aria_hidden="true"), "Sign out", type="submit",
@@ -80,6 +91,7 @@ def client_shell(*content: rx.Component, title: str = "") -> rx.Component:
         nav_items.append(rx.cond(BaseState.sections[key], _nav_link(label, href, icon)))
     nav_items.append(_nav_link("Profile", "/profile", "user"))
     return rx.box(
+        skip_link(),
         rx.el.header(
             rx.hstack(
                 rx.link(brand_mark(), href="/"),
@@ -107,7 +119,7 @@ def client_shell(*content: rx.Component, title: str = "") -> rx.Component:
                 spacing="5", width="100%", max_width="1040px", margin="0 auto",
                 padding=["20px 16px", "28px 24px"], align="stretch",
             ),
-            id="main",
+            id="main", tab_index=-1,
         ),
         style=brand_vars(),
         min_height="100vh",
@@ -136,6 +148,7 @@ def staff_shell(*content: rx.Component, title: str = "", crumbs: list[str] | Non
     if title:
         header_children.append(rx.heading(title, as_="h1", size="7"))
     return rx.box(
+        skip_link(),
         rx.el.header(
             rx.hstack(
                 rx.link(brand_mark("32px"), href="/staff"),
@@ -155,7 +168,7 @@ def staff_shell(*content: rx.Component, title: str = "", crumbs: list[str] | Non
             rx.el.main(
                 rx.vstack(*header_children, flash(), *content, spacing="4", width="100%",
                           max_width="1100px", align="stretch", padding=["16px", "24px"]),
-                id="main", style={"flex": "1", "minWidth": "0"},
+                id="main", tab_index=-1, style={"flex": "1", "minWidth": "0"},
             ),
             direction=rx.breakpoints(initial="column", md="row"),
             min_height="calc(100vh - 58px)",
