@@ -17,10 +17,12 @@ from .pages.portal.section import section_page
 from .pages.staff.configure_portal import configure_portal_page
 from .pages.staff.contacts import contact_record_page, contacts_page
 from .pages.staff.outbox import outbox_page
+from .pages.staff.team import join_page, team_page
 from .settings import get_settings
 from .state.auth_pages import (ConfirmEmailState, ForgotPasswordState, InviteState, LoginState,
                                ResetPasswordState, SetupState)
 from .state.portal import HomeState, ProfileState, SectionState
+from .state.team import JoinState, TeamState
 from .state.staff import ContactRecordState, ContactsState, OutboxState, PortalConfigState, StaffHomeState
 
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -70,6 +72,8 @@ PAGES = [
     ("/staff/contacts/[contact_id]", contact_record_page, ContactRecordState.load, "Contact"),
     ("/staff/sites/portal", configure_portal_page, PortalConfigState.load, "Configure Portal"),
     ("/staff/outbox", outbox_page, OutboxState.load, "Dev outbox"),
+    ("/staff/team", team_page, TeamState.load, "Team"),
+    ("/staff/join", join_page, JoinState.load, "Join the team"),
 ]
 
 for route, component, on_load, title in PAGES:

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from ..db import get_engine, unit_of_work
-from ..services import auth, invites, passwords, portal_settings, workspaces
+from ..services import auth, invites, passwords, portal_settings, team, workspaces
 from ..services.errors import ServiceError, Throttled
 from ..settings import get_settings
 
@@ -234,6 +234,25 @@ async def reset_password(request: Request) -> Response:
     return _set_session(RedirectResponse(target, status_code=303), session_token)
 
 
+async def join_staff(request: Request) -> Response:
+    form: dict = {}
+    try:
+        form = await _form(request)
+        token = form.get("token", "")
+        if not _same_origin(request):
+            return _back("/staff/join", token=token, reason="origin")
+        with unit_of_work() as db:
+            session_token = team.accept_staff_invite(
+                db, token, form.get("password", ""), form.get("confirm", ""),
+                workspace_id=_workspace_id(db, request), ip=_client_ip(request),
+                user_agent=request.headers.get("user-agent", ""))
+    except ServiceError as exc:
+        reason = next((code for code, text in team.STAFF_INVITE_MESSAGES.items() if text == exc.message),
+                      {"password": "weak", "confirm": "mismatch"}.get(exc.field or "", "other"))
+        return _back("/staff/join", token=form.get("token", ""), reason=reason)
+    return _set_session(RedirectResponse("/staff/contacts", status_code=303), session_token)
+
+
 async def logo(request: Request) -> Response:
     try:
         with unit_of_work() as db:
@@ -255,6 +274,7 @@ def build_api() -> Starlette:
         Route("/api/setup", setup, methods=["POST"]),
         Route("/api/invite/accept", accept_invite, methods=["POST"]),
         Route("/api/auth/reset", reset_password, methods=["POST"]),
+        Route("/api/staff/join", join_staff, methods=["POST"]),
         Route("/api/logo/{workspace}", logo, methods=["GET"]),
     ])
 
@@ -269,5 +289,6 @@ ROUTES = {
     ("POST", "/api/setup"): "public, only before a workspace exists",
     ("POST", "/api/invite/accept"): "holder of a valid invitation token",
     ("POST", "/api/auth/reset"): "holder of a valid password-reset token",
+    ("POST", "/api/staff/join"): "holder of a valid staff invitation token",
     ("GET", "/api/logo/{workspace}"): "public branding",
 }

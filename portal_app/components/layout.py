@@ -134,6 +134,8 @@ def _staff_nav() -> rx.Component:
             rx.text("Sites › Client Portal", size="1", weight="bold", color_scheme="gray",
                     padding="10px 10px 0"),
             _nav_link("Configure Portal", "/staff/sites/portal", "palette"),
+            rx.text("Settings", size="1", weight="bold", color_scheme="gray", padding="10px 10px 0"),
+            _nav_link("Team", "/staff/team", "users-round"),
             rx.cond(BaseState.demo_mode, _nav_link("Dev outbox", "/staff/outbox", "mail")),
             spacing="1", align="stretch",
         ),

@@ -1,7 +1,7 @@
 """SQLModel tables; importing this package registers every table on SQLModel.metadata."""
 
-from .accounts import (AuthSession, ClientAccount, ClientStatus, LoginAttempt, PasswordReset, StaffRole,
-                       StaffUser)
+from .accounts import (AuthSession, ClientAccount, ClientStatus, LoginAttempt, PasswordReset, StaffInvitation,
+                       StaffRole, StaffUser)
 from .audit import AuditEvent
 from .base import UTCDateTime, new_public_id, utcnow
 from .contacts import CONTACT_FIELDS, NOTES_MAX, Contact, EmailChange, Invitation
@@ -11,6 +11,6 @@ from .workspace import SECTIONS, Domain, PortalSettings, Workspace
 __all__ = [
     "AuditEvent", "AuthSession", "CONTACT_FIELDS", "ClientAccount", "ClientStatus", "Contact",
     "DevMail", "Domain", "EmailChange", "Invitation", "LoginAttempt", "NOTES_MAX", "OutboxMessage",
-    "PasswordReset", "PortalSettings", "SECTIONS", "StaffRole", "StaffUser", "UTCDateTime", "Workspace",
+    "PasswordReset", "PortalSettings", "SECTIONS", "StaffInvitation", "StaffRole", "StaffUser", "UTCDateTime", "Workspace",
     "new_public_id", "utcnow",
 ]

@@ -94,3 +94,21 @@ class PasswordReset(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False, index=True))
     expires_at: datetime = Field(sa_column=ts_column(nullable=False))
     used_at: datetime | None = Field(default=None, sa_column=ts_column())
+
+
+class StaffInvitation(SQLModel, table=True):
+    """An invitation to join a workspace's staff; single use, stored hashed."""
+
+    __tablename__ = "staff_invitation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    email: str = Field(max_length=254)
+    name: str = Field(max_length=120)
+    role: str = Field(default=StaffRole.member.value, max_length=10)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_by_id: int | None = Field(default=None, foreign_key="staff_user.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+    expires_at: datetime = Field(sa_column=ts_column(nullable=False))
+    used_at: datetime | None = Field(default=None, sa_column=ts_column())
+    revoked_at: datetime | None = Field(default=None, sa_column=ts_column())

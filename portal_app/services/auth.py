@@ -158,6 +158,14 @@ def sign_out(db: Session, token: str | None) -> None:
         db.add(sess)
 
 
+def revoke_staff_sessions(db: Session, user_id: int) -> int:
+    result = db.execute(
+        sa.update(AuthSession).where(AuthSession.staff_user_id == user_id,
+                                     AuthSession.revoked_at.is_(None)).values(revoked_at=utcnow())
+    )
+    return result.rowcount or 0
+
+
 def revoke_client_sessions(db: Session, account_id: int) -> int:
     now = utcnow()
     result = db.execute(

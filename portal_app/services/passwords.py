@@ -13,10 +13,11 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from ..models import (AuthSession, ClientAccount, ClientStatus, Contact, PasswordReset, StaffUser,
+from ..models import (ClientAccount, ClientStatus, Contact, PasswordReset, StaffUser,
                       Workspace, utcnow)
 from . import audit, emails
-from .auth import revoke_client_sessions, start_client_session, start_staff_session
+from .auth import (revoke_client_sessions, revoke_staff_sessions, start_client_session,
+                   start_staff_session)
 from .errors import Invalid
 from .security import hash_password, hash_token, new_token, password_problem
 from .validation import clean_email
@@ -124,8 +125,7 @@ def reset_password(db: Session, token: str, password: str, confirm: str, *, work
             raise Invalid(RESET_MESSAGES["invalid"], "token")
         user.password_hash = hash_password(password)
         db.add(user)
-        db.execute(sa.update(AuthSession).where(AuthSession.staff_user_id == user.id,
-                                                AuthSession.revoked_at.is_(None)).values(revoked_at=now))
+        revoke_staff_sessions(db, user.id)
         audit.record(db, user.workspace_id, None, "staff.password_reset", "staff_user", user.public_id, {"ip": ip})
         return "staff", start_staff_session(db, user, ip=ip, user_agent=user_agent)
     account = db.get(ClientAccount, row.client_account_id)

@@ -74,6 +74,7 @@ class Server:
     log_path: Path
     mailbox: Mailbox | None
     env: dict
+    setup_done: bool = False
 
     def log_tail(self, n: int = 60) -> str:
         try:
@@ -147,7 +148,7 @@ def _start_services(config: str, stack: list) -> tuple[dict, Mailbox | None]:
     }, mailbox
 
 
-@pytest.fixture(scope="module", params=["embedded", "production"])
+@pytest.fixture(scope="session", params=["embedded", "production"])
 def server(request):
     if not Path(CHROMIUM).exists():
         if REQUIRE_SERVICES:
@@ -203,6 +204,8 @@ def server(request):
 
 @pytest.fixture(scope="module")
 def browser():
+    # Module scope, not session: Playwright's sync API keeps an event loop running on this
+    # thread while it is open, which would break later tests that call asyncio.run().
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

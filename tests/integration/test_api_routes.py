@@ -304,3 +304,31 @@ def test_reset_password_signs_in_and_is_single_use(portal, client):
     assert query(again)["reason"] == ["used"] and no_cookie(again)
     assert login(client, password=new).headers["location"] == "/staff"
     assert login(client).headers["location"] == "/staff/login?error=invalid"  # the old one is gone
+
+
+# --- joining the staff -----------------------------------------------------------------------
+
+def test_staff_join_creates_the_account_once(portal, client):
+    from portal_app.services import team
+    from portal_app.services.workspaces import owner_actor
+
+    with _db() as s:
+        team.invite_staff(s, owner_actor(portal.owner), email="newbie@portal.example", name="New Bie",
+                          role="member")
+        s.commit()
+        payload = [json.loads(m.payload) for m in s.exec(select(OutboxMessage)).all()][-1]
+    token = re.search(r"/staff/join\?token=([A-Za-z0-9_\-]+)", payload["text"]).group(1)
+    pw = "newbie's long password"
+    weak = post(client, "/api/staff/join", {"token": token, "password": "short", "confirm": "short"})
+    assert query(weak)["reason"] == ["weak"] and no_cookie(weak)
+    foreign = post(client, "/api/staff/join", {"token": token, "password": pw, "confirm": pw},
+                   origin="http://evil.example")
+    assert query(foreign)["reason"] == ["origin"] and no_cookie(foreign)
+    ok = post(client, "/api/staff/join", {"token": token, "password": pw, "confirm": pw})
+    assert ok.status_code == 303 and ok.headers["location"] == "/staff/contacts"
+    actor = actor_for(session_token(ok), portal.ws.id)
+    assert actor.kind == "staff" and actor.role == "member" and actor.email == "newbie@portal.example"
+    again = post(client, "/api/staff/join", {"token": token, "password": pw, "confirm": pw})
+    assert query(again)["reason"] == ["used"] and no_cookie(again)
+    forged = post(client, "/api/staff/join", {"token": "forged", "password": pw, "confirm": pw})
+    assert query(forged)["reason"] == ["invalid"]

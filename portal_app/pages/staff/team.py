@@ -1,0 +1,157 @@
+"""Settings › Team: who works in this workspace, and joining it by invitation."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ...components.fields import alert_box, callout, field
+from ...components.layout import centered_card, staff_shell
+from ...components.native_form import hidden, native_form
+from ...state.base import BaseState
+from ...state.team import JoinState, TeamState
+
+ROLE_HELP = "Owners manage everything and the team's roles; admins also brand the portal; members work with contacts."
+
+
+def _role_cell(row: dict) -> rx.Component:
+    editable = TeamState.is_owner & (row["is_me"] == "") & (row["status"] != "invited")
+    return rx.cond(
+        editable,
+        rx.select(["owner", "admin", "member"], value=row["role"], size="1",
+                  on_change=lambda role: TeamState.change_role(row["public_id"], role),
+                  aria_label="Role of " + row["name"]),
+        rx.text(row["role"]),
+    )
+
+
+def _actions(row: dict) -> rx.Component:
+    return rx.cond(
+        TeamState.can_manage & (row["is_me"] == ""),
+        rx.match(
+            row["status"],
+            ("invited", rx.button("Withdraw", size="1", variant="soft", color_scheme="red", high_contrast=True,
+                                  on_click=TeamState.revoke_invite(row["public_id"]),
+                                  aria_label="Withdraw the invitation of " + row["name"])),
+            ("active", rx.button("Disable", size="1", variant="soft", color_scheme="red", high_contrast=True,
+                                 on_click=TeamState.disable(row["public_id"]),
+                                 aria_label="Disable " + row["name"])),
+            ("disabled", rx.button("Enable", size="1", variant="soft", high_contrast=True,
+                                   on_click=TeamState.enable(row["public_id"]),
+                                   aria_label="Enable " + row["name"])),
+            rx.fragment(),
+        ),
+        rx.cond(row["is_me"] != "", rx.text("You", size="1", color_scheme="gray", high_contrast=True)),
+    )
+
+
+def _row(row: dict) -> rx.Component:
+    return rx.table.row(
+        rx.table.row_header_cell(row["name"]),
+        rx.table.cell(row["email"]),
+        rx.table.cell(_role_cell(row)),
+        rx.table.cell(rx.match(
+            row["status"],
+            ("active", rx.badge("Active", color_scheme="green", variant="soft", high_contrast=True)),
+            ("invited", rx.badge("Invited", color_scheme="amber", variant="soft", high_contrast=True)),
+            rx.badge("Disabled", color_scheme="red", variant="soft", high_contrast=True),
+        )),
+        rx.table.cell(_actions(row)),
+    )
+
+
+def _invite_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.trigger(rx.button(rx.icon("user-plus", size=16, aria_hidden="true"), "Invite a colleague")),
+        rx.dialog.content(
+            rx.dialog.title("Invite a colleague"),
+            rx.dialog.description("They get an email with a link to choose their password.", size="2"),
+            rx.form(
+                rx.vstack(
+                    alert_box(TeamState.invite_error),
+                    field("Name", "name", required=True, max_length=120),
+                    field("Email", "email", type_="email", required=True, max_length=254),
+                    rx.vstack(
+                        rx.el.label("Role", html_for="invite-role", style={"fontWeight": "500", "fontSize": "14px"}),
+                        rx.el.select(
+                            rx.el.option("Member", value="member"),
+                            rx.el.option("Admin", value="admin"),
+                            rx.cond(TeamState.is_owner, rx.el.option("Owner", value="owner")),
+                            id="invite-role", name="role", default_value="member",
+                            style={"padding": "6px", "borderRadius": "6px", "border": "1px solid var(--gray-a7)"},
+                        ),
+                        rx.text(ROLE_HELP, size="1", color_scheme="gray", high_contrast=True),
+                        spacing="1", width="100%",
+                    ),
+                    rx.hstack(
+                        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", high_contrast=True,
+                                                  type="button")),
+                        rx.button("Send invitation", type="submit"),
+                        justify="end", width="100%", spacing="3"),
+                    spacing="3", width="100%",
+                ),
+                on_submit=TeamState.invite,
+            ),
+            max_width="480px",
+        ),
+        open=TeamState.invite_open,
+        on_open_change=TeamState.set_invite_open,
+    )
+
+
+def team_page() -> rx.Component:
+    return staff_shell(
+        rx.hstack(rx.text(ROLE_HELP, size="2", color_scheme="gray", high_contrast=True), rx.spacer(),
+                  rx.cond(TeamState.can_manage, _invite_dialog()), width="100%", wrap="wrap", spacing="3"),
+        rx.box(
+            rx.table.root(
+                rx.table.header(rx.table.row(
+                    rx.table.column_header_cell("Name"), rx.table.column_header_cell("Email"),
+                    rx.table.column_header_cell("Role"), rx.table.column_header_cell("Status"),
+                    rx.table.column_header_cell(rx.el.span("Actions")),
+                )),
+                rx.table.body(rx.foreach(TeamState.rows, _row)),
+                variant="surface", width="100%",
+            ),
+            overflow_x="auto", width="100%",
+        ),
+        title="Team",
+        crumbs=["Settings", "Team"],
+    )
+
+
+def join_page() -> rx.Component:
+    s = JoinState
+    return centered_card(
+        rx.cond(
+            s.status == "checking",
+            rx.center(rx.spinner(size="3"), padding="24px"),
+            rx.cond(
+                s.status == "valid",
+                rx.vstack(
+                    rx.heading("Join ", BaseState.business_name, as_="h1", size="6"),
+                    rx.text("Welcome, ", s.invitee_name, ". Choose a password for ",
+                            rx.text.strong(s.invitee_email), ".", size="2"),
+                    alert_box(s.error),
+                    native_form(
+                        rx.vstack(
+                            hidden("token", s.token),
+                            field("Password", "password", type_="password", required=True,
+                                  autocomplete="new-password", hint="At least 10 characters.", max_length=200),
+                            field("Confirm password", "confirm", type_="password", required=True,
+                                  autocomplete="new-password", max_length=200),
+                            rx.button("Join the team", type="submit", size="3", width="100%"),
+                            spacing="4", width="100%",
+                        ),
+                        action="/api/staff/join", method="post",
+                    ),
+                    spacing="4", width="100%", align="stretch",
+                ),
+                rx.vstack(
+                    rx.heading("This link cannot be used", as_="h1", size="6"),
+                    callout(s.message, color_scheme="amber", role="alert", icon="triangle-alert"),
+                    rx.link("Staff sign-in", href="/staff/login"),
+                    spacing="4", width="100%", align="stretch",
+                ),
+            ),
+        ),
+    )

@@ -1,0 +1,213 @@
+"""The workspace's staff: invite colleagues, change roles, disable accounts.
+
+Owners and admins invite and disable; only owners change roles or invite owners. A
+workspace always keeps at least one active owner, and nobody disables or demotes
+themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from ..access import ROLE_RANK, Actor, Staff, require_staff
+from ..models import StaffInvitation, StaffRole, StaffUser, Workspace, utcnow
+from ..settings import get_settings
+from . import audit, emails
+from .auth import revoke_staff_sessions, start_staff_session
+from .errors import Forbidden, Invalid, NotFound
+from .security import hash_password, hash_token, new_token, password_problem
+from .validation import clean_email, clean_text
+
+ROLES = (StaffRole.owner.value, StaffRole.admin.value, StaffRole.member.value)
+STAFF_INVITE_MESSAGES = {
+    "expired": "This invitation link has expired. Ask the person who invited you for a new one.",
+    "used": "This invitation link has already been used. Sign in instead.",
+    "revoked": "This invitation was withdrawn.",
+    "invalid": "This invitation link is not valid. Check that you copied the whole link.",
+}
+
+
+@dataclass
+class TeamRow:
+    public_id: str
+    name: str
+    email: str
+    role: str
+    status: str  # active | disabled | invited
+    is_me: bool
+
+
+def _require_team_admin(actor: Actor) -> Staff:
+    return require_staff(actor, "admin")
+
+
+def _check_role(staff: Staff, role: str) -> str:
+    if role not in ROLES:
+        raise Invalid("Choose a role: owner, admin or member.", "role")
+    if ROLE_RANK[role] > ROLE_RANK[staff.role]:
+        raise Forbidden("You cannot give a role above your own.")
+    return role
+
+
+def list_team(db: Session, actor: Actor) -> list[TeamRow]:
+    staff = require_staff(actor)
+    users = db.exec(select(StaffUser).where(StaffUser.workspace_id == staff.workspace_id)
+                    .order_by(StaffUser.name, StaffUser.id).limit(500)).all()
+    rows = [TeamRow(u.public_id, u.name, u.email, u.role, "disabled" if u.disabled else "active",
+                    u.id == staff.user_id) for u in users]
+    now = utcnow()
+    pending = db.exec(select(StaffInvitation).where(
+        StaffInvitation.workspace_id == staff.workspace_id, StaffInvitation.used_at.is_(None),
+        StaffInvitation.revoked_at.is_(None), StaffInvitation.expires_at > now)
+        .order_by(StaffInvitation.id).limit(200)).all()
+    rows += [TeamRow(f"inv_{i.id}", i.name, i.email, i.role, "invited", False) for i in pending]
+    return rows
+
+
+def invite_staff(db: Session, actor: Actor, *, email: str, name: str, role: str) -> None:
+    staff = _require_team_admin(actor)
+    email = clean_email(email)
+    name = clean_text(name, "name", "Name", 120, required=True)
+    role = _check_role(staff, role)
+    if db.exec(select(StaffUser.id).where(StaffUser.workspace_id == staff.workspace_id,
+                                          StaffUser.email == email)).first() is not None:
+        raise Invalid("This person is already on your team.", "email")
+    now = utcnow()
+    for old in db.exec(select(StaffInvitation).where(
+            StaffInvitation.workspace_id == staff.workspace_id, StaffInvitation.email == email,
+            StaffInvitation.used_at.is_(None), StaffInvitation.revoked_at.is_(None))):
+        old.revoked_at = now  # a resend replaces the earlier link
+        db.add(old)
+    token = new_token()
+    days = get_settings().invite_days
+    db.add(StaffInvitation(workspace_id=staff.workspace_id, email=email, name=name, role=role,
+                           token_hash=hash_token(token), created_by_id=staff.user_id, created_at=now,
+                           expires_at=now + timedelta(days=days)))
+    ws = db.get(Workspace, staff.workspace_id)
+    emails.queue_branded_email(
+        db, ws, to=email, subject=f"{staff.name} invited you to the {ws.name} team",
+        heading=f"Hello {name},",
+        paragraphs=[f"{staff.name} invited you to work with clients in the {ws.name} portal as {role}.",
+                    f"Open the link below to choose your password. It works once and expires in {days} days."],
+        button_label="Join the team", button_url=f"{ws.base_url}/staff/join?token={token}",
+        footer=f"If you did not expect this, you can ignore it.")
+    audit.record(db, staff.workspace_id, staff, "team.invited", "workspace", ws.public_id,
+                 {"email": email, "role": role})
+
+
+def revoke_staff_invite(db: Session, actor: Actor, row_id: str) -> None:
+    staff = _require_team_admin(actor)
+    try:
+        inv_id = int(str(row_id).removeprefix("inv_"))
+    except ValueError:
+        raise NotFound()
+    inv = db.get(StaffInvitation, inv_id)
+    if inv is None or inv.workspace_id != staff.workspace_id or inv.used_at or inv.revoked_at:
+        raise NotFound("This invitation no longer exists.")
+    inv.revoked_at = utcnow()
+    db.add(inv)
+    ws = db.get(Workspace, staff.workspace_id)
+    audit.record(db, staff.workspace_id, staff, "team.invite_revoked", "workspace", ws.public_id,
+                 {"email": inv.email})
+
+
+def _find_invite(db: Session, token: str) -> StaffInvitation | None:
+    if not token or len(token) > 200:
+        return None
+    return db.exec(select(StaffInvitation).where(StaffInvitation.token_hash == hash_token(token))).first()
+
+
+def check_staff_invite(db: Session, token: str) -> tuple[str, StaffInvitation | None]:
+    """(status, invitation) without consuming anything."""
+    inv = _find_invite(db, token)
+    if inv is None:
+        return "invalid", None
+    if inv.used_at is not None:
+        return "used", inv
+    if inv.revoked_at is not None:
+        return "revoked", inv
+    if utcnow() >= inv.expires_at:
+        return "expired", inv
+    return "valid", inv
+
+
+def accept_staff_invite(db: Session, token: str, password: str, confirm: str, *, workspace_id: int | None,
+                        ip: str = "", user_agent: str = "") -> str:
+    status, inv = check_staff_invite(db, token)
+    if status != "valid" or inv is None or inv.workspace_id != workspace_id:
+        raise Invalid(STAFF_INVITE_MESSAGES.get(status if status != "valid" else "invalid"), "token")
+    problem = password_problem(password)
+    if problem:
+        raise Invalid(problem, "password")
+    if password != confirm:
+        raise Invalid("The two passwords do not match.", "confirm")
+    flipped = db.execute(sa.update(StaffInvitation).where(StaffInvitation.id == inv.id,
+                                                          StaffInvitation.used_at.is_(None))
+                         .values(used_at=utcnow())).rowcount
+    if flipped != 1:
+        raise Invalid(STAFF_INVITE_MESSAGES["used"], "token")
+    if db.exec(select(StaffUser.id).where(StaffUser.workspace_id == inv.workspace_id,
+                                          StaffUser.email == inv.email)).first() is not None:
+        raise Invalid(STAFF_INVITE_MESSAGES["used"], "token")
+    user = StaffUser(workspace_id=inv.workspace_id, email=inv.email, name=inv.name, role=inv.role,
+                     password_hash=hash_password(password))
+    db.add(user)
+    db.flush()
+    ws = db.get(Workspace, inv.workspace_id)
+    audit.record(db, ws.id, None, "team.joined", "workspace", ws.public_id, {"email": inv.email, "role": inv.role})
+    return start_staff_session(db, user, ip=ip, user_agent=user_agent)
+
+
+def _member(db: Session, staff: Staff, public_id: str) -> StaffUser:
+    user = db.exec(select(StaffUser).where(StaffUser.public_id == str(public_id)[:40],
+                                           StaffUser.workspace_id == staff.workspace_id)).first()
+    if user is None:
+        raise NotFound("This team member does not exist.")
+    return user
+
+
+def _active_owners(db: Session, workspace_id: int) -> int:
+    return db.exec(select(sa.func.count()).select_from(StaffUser).where(
+        StaffUser.workspace_id == workspace_id, StaffUser.role == StaffRole.owner.value,
+        StaffUser.disabled.is_(False))).one()
+
+
+def set_role(db: Session, actor: Actor, public_id: str, role: str) -> None:
+    staff = require_staff(actor, "owner")
+    role = _check_role(staff, role)
+    user = _member(db, staff, public_id)
+    if user.id == staff.user_id:
+        raise Invalid("You cannot change your own role. Ask another owner.")
+    if user.role == StaffRole.owner.value and role != StaffRole.owner.value and _active_owners(db, staff.workspace_id) <= 1:
+        raise Invalid("A workspace needs at least one owner.")
+    if user.role != role:
+        old, user.role = user.role, role
+        db.add(user)
+        ws = db.get(Workspace, staff.workspace_id)
+        audit.record(db, staff.workspace_id, staff, "team.role_changed", "workspace", ws.public_id,
+                     {"email": user.email, "role": [old, role]})
+
+
+def set_disabled(db: Session, actor: Actor, public_id: str, disabled: bool) -> None:
+    """Disabling ends the person's sessions at once."""
+    staff = _require_team_admin(actor)
+    user = _member(db, staff, public_id)
+    if user.id == staff.user_id:
+        raise Invalid("You cannot disable your own account.")
+    if ROLE_RANK[user.role] > ROLE_RANK[staff.role]:
+        raise Forbidden("Only an owner can do this to an owner.")
+    if disabled and user.role == StaffRole.owner.value and _active_owners(db, staff.workspace_id) <= 1:
+        raise Invalid("A workspace needs at least one owner.")
+    if user.disabled == disabled:
+        return
+    user.disabled = disabled
+    db.add(user)
+    if disabled:
+        revoke_staff_sessions(db, user.id)
+    ws = db.get(Workspace, staff.workspace_id)
+    audit.record(db, staff.workspace_id, staff, "team.disabled" if disabled else "team.enabled", "workspace",
+                 ws.public_id, {"email": user.email})

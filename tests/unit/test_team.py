@@ -1,0 +1,298 @@
+"""Staff team management: services/team.py (invite, accept, list, roles, disable, revoke)."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from portal_app.access import Anonymous, Staff
+from portal_app.models import AuditEvent, StaffInvitation, StaffUser, utcnow
+from portal_app.services import auth, team
+from portal_app.services.errors import Forbidden, Invalid, NotFound, NotSignedIn
+from portal_app.services.security import hash_password
+
+from .helpers import last_link, outbox_payloads, token_of
+
+NEW = "a brand new password"
+
+
+def _invite(db, actor, email="nina@alpha.example", role="member", name="Nina New") -> str:
+    team.invite_staff(db, actor, email=email, name=name, role=role)
+    db.flush()
+    return token_of(last_link(db, "/staff/join"))
+
+
+def _colleague(db, world, role="admin", email="adam@alpha.example", ws=None) -> tuple[StaffUser, Staff]:
+    ws = ws or world.ws_a
+    user = StaffUser(workspace_id=ws.id, email=email, name=email.split("@")[0].title(), role=role,
+                     password_hash=hash_password(world.password))
+    db.add(user)
+    db.flush()
+    return user, Staff(ws.id, user.id, role, user.email, user.name)
+
+
+def _member_user(db, world) -> StaffUser:
+    return db.get(StaffUser, world.member_a.user_id)
+
+
+# --- invite_staff --------------------------------------------------------------------------
+
+def test_owner_invite_queues_a_link_from_the_base_url_and_stores_the_token_hashed(db, world):
+    token = _invite(db, world.staff_a, email="Nina@Alpha.example", role="admin")
+    link = last_link(db, "/staff/join")
+    assert link == f"https://alpha.example.test/staff/join?token={token}"
+    assert outbox_payloads(db, world.ws_a.id)[-1]["to"] == "nina@alpha.example"
+    inv = db.exec(select(StaffInvitation)).one()
+    assert (inv.workspace_id, inv.email, inv.role, inv.name) == (world.ws_a.id, "nina@alpha.example", "admin", "Nina New")
+    assert inv.token_hash != token and token not in inv.token_hash
+    assert inv.created_by_id == world.owner_user.id and inv.used_at is None and inv.revoked_at is None
+
+
+def test_admin_may_invite_but_not_an_owner(db, world):
+    _, admin = _colleague(db, world)
+    _invite(db, admin, role="admin")
+    with pytest.raises(Forbidden):
+        team.invite_staff(db, admin, email="boss@alpha.example", name="Boss", role="owner")
+
+
+@pytest.mark.parametrize("who,error", [("member_a", Forbidden), ("client_a1", Forbidden), ("anon", NotSignedIn)])
+def test_member_client_and_anonymous_cannot_invite(db, world, who, error):
+    with pytest.raises(error):
+        team.invite_staff(db, getattr(world, who), email="x@alpha.example", name="X", role="member")
+    assert db.exec(select(StaffInvitation)).all() == []
+
+
+@pytest.mark.parametrize("email,name,role,field", [
+    ("x@alpha.example", "X", "superuser", "role"),
+    ("x@alpha.example", "X", "", "role"),
+    ("not an email", "X", "member", "email"),
+    ("", "X", "member", "email"),
+    ("x@alpha.example", "   ", "member", "name"),
+    ("owner@alpha.example", "Again", "member", "email"),  # already on the team
+    ("MEMBER@alpha.example", "Again", "member", "email"),  # same address, other case
+])
+def test_bad_invite_input_is_invalid_with_the_field(db, world, email, name, role, field):
+    with pytest.raises(Invalid) as err:
+        team.invite_staff(db, world.staff_a, email=email, name=name, role=role)
+    assert err.value.field == field
+    assert db.exec(select(StaffInvitation)).all() == []
+
+
+def test_a_resend_revokes_the_earlier_link(db, world):
+    first = _invite(db, world.staff_a)
+    second = _invite(db, world.staff_a)
+    assert first != second
+    assert team.check_staff_invite(db, first)[0] == "revoked"
+    assert team.check_staff_invite(db, second)[0] == "valid"
+    with pytest.raises(Invalid, match="withdrawn"):
+        team.accept_staff_invite(db, first, NEW, NEW, workspace_id=world.ws_a.id)
+
+
+# --- list_team -----------------------------------------------------------------------------
+
+def test_list_team_shows_active_disabled_and_pending_of_own_workspace_only(db, world):
+    _member_user(db, world).disabled = True
+    _colleague(db, world, email="other@beta.example", ws=world.ws_b)
+    _invite(db, world.staff_a, email="nina@alpha.example")
+    _invite(db, world.staff_b, email="bea@beta.example")
+    old = _invite(db, world.staff_a, email="gone@alpha.example")
+    team.revoke_staff_invite(db, world.staff_a, f"inv_{team.check_staff_invite(db, old)[1].id}")
+    rows = {r.email: r for r in team.list_team(db, world.staff_a)}
+    assert set(rows) == {"owner@alpha.example", "member@alpha.example", "nina@alpha.example"}
+    assert rows["owner@alpha.example"].status == "active" and rows["owner@alpha.example"].is_me
+    assert rows["member@alpha.example"].status == "disabled" and not rows["member@alpha.example"].is_me
+    assert rows["nina@alpha.example"].status == "invited" and rows["nina@alpha.example"].public_id.startswith("inv_")
+    mine = [r.email for r in team.list_team(db, world.member_a) if r.is_me]
+    assert mine == ["member@alpha.example"]
+
+
+def test_list_team_needs_staff(db, world):
+    with pytest.raises(Forbidden):
+        team.list_team(db, world.client_a1)
+    with pytest.raises(NotSignedIn):
+        team.list_team(db, world.anon)
+
+
+# --- check / accept ------------------------------------------------------------------------
+
+def test_accept_creates_the_user_with_the_invited_role_and_signs_them_in(db, world):
+    token = _invite(db, world.staff_a, role="admin")
+    assert team.check_staff_invite(db, token)[0] == "valid"
+    assert team.check_staff_invite(db, token)[0] == "valid"  # read-only
+    assert db.exec(select(StaffInvitation)).one().used_at is None
+    session = team.accept_staff_invite(db, token, NEW, NEW, workspace_id=world.ws_a.id)
+    actor = auth.resolve_actor(db, session, world.ws_a.id)
+    assert isinstance(actor, Staff) and actor.workspace_id == world.ws_a.id
+    assert (actor.email, actor.role, actor.name) == ("nina@alpha.example", "admin", "Nina New")
+    assert auth.sign_in(db, world.ws_a.id, "staff", "nina@alpha.example", NEW)
+    assert team.check_staff_invite(db, token)[0] == "used"
+    with pytest.raises(Invalid, match="already been used"):
+        team.accept_staff_invite(db, token, NEW, NEW, workspace_id=world.ws_a.id)
+
+
+def test_expired_revoked_forged_and_other_workspace_links_are_refused(db, world):
+    token = _invite(db, world.staff_a)
+    with pytest.raises(Invalid, match="not valid") as err:
+        team.accept_staff_invite(db, token, NEW, NEW, workspace_id=world.ws_b.id)
+    assert err.value.field == "token"
+    for forged in ("forged-token", "", "x" * 500):
+        assert team.check_staff_invite(db, forged) == ("invalid", None)
+        with pytest.raises(Invalid, match="not valid"):
+            team.accept_staff_invite(db, forged, NEW, NEW, workspace_id=world.ws_a.id)
+    inv = db.exec(select(StaffInvitation)).one()
+    inv.expires_at = utcnow() - timedelta(seconds=1)
+    db.add(inv)
+    db.flush()
+    with pytest.raises(Invalid, match="expired"):
+        team.accept_staff_invite(db, token, NEW, NEW, workspace_id=world.ws_a.id)
+    inv.revoked_at = utcnow()
+    db.add(inv)
+    db.flush()
+    with pytest.raises(Invalid, match="withdrawn"):
+        team.accept_staff_invite(db, token, NEW, NEW, workspace_id=world.ws_a.id)
+    assert db.exec(select(StaffUser).where(StaffUser.email == "nina@alpha.example")).first() is None
+
+
+def test_bad_password_leaves_the_invitation_unused(db, world):
+    token = _invite(db, world.staff_a)
+    for password, confirm, field in [("short", "short", "password"), (NEW, NEW + "x", "confirm")]:
+        with pytest.raises(Invalid) as err:
+            team.accept_staff_invite(db, token, password, confirm, workspace_id=world.ws_a.id)
+        assert err.value.field == field
+    assert team.check_staff_invite(db, token)[0] == "valid"
+    assert db.exec(select(StaffUser).where(StaffUser.email == "nina@alpha.example")).first() is None
+
+
+# --- set_role ------------------------------------------------------------------------------
+
+def test_owner_changes_a_role_and_it_is_audited(db, world):
+    team.set_role(db, world.staff_a, _member_user(db, world).public_id, "admin")
+    db.flush()
+    assert _member_user(db, world).role == "admin"
+    session = auth.start_staff_session(db, _member_user(db, world))
+    assert auth.resolve_actor(db, session, world.ws_a.id).role == "admin"  # read fresh per request
+    ev = db.exec(select(AuditEvent).where(AuditEvent.action == "team.role_changed")).one()
+    assert ev.workspace_id == world.ws_a.id and ev.actor_label == "owner@alpha.example"
+    assert json.loads(ev.detail) == {"email": "member@alpha.example", "role": ["member", "admin"]}
+
+
+def test_only_owners_change_roles(db, world):
+    admin_user, admin = _colleague(db, world)
+    target = _member_user(db, world).public_id
+    for actor, error in [(admin, Forbidden), (world.member_a, Forbidden), (world.client_a1, Forbidden),
+                         (world.anon, NotSignedIn)]:
+        with pytest.raises(error):
+            team.set_role(db, actor, target, "admin")
+    assert _member_user(db, world).role == "member"
+    with pytest.raises(Invalid) as err:
+        team.set_role(db, world.staff_a, target, "boss")
+    assert err.value.field == "role"
+
+
+def test_owners_cannot_change_their_own_role_or_leave_no_owner(db, world):
+    with pytest.raises(Invalid, match="own role"):
+        team.set_role(db, world.staff_a, world.owner_user.public_id, "member")
+    second, second_actor = _colleague(db, world, role="owner", email="olga@alpha.example")
+    # a stale owner actor (their row was just demoted) must not demote the last active owner
+    world.owner_user.role = "admin"
+    db.add(world.owner_user)
+    db.flush()
+    with pytest.raises(Invalid, match="at least one owner"):
+        team.set_role(db, world.staff_a, second.public_id, "admin")
+    assert db.get(StaffUser, second.id).role == "owner"
+    team.set_role(db, second_actor, world.owner_user.public_id, "owner")  # with two owners it works
+    team.set_role(db, second_actor, world.owner_user.public_id, "member")
+    assert db.get(StaffUser, world.owner_user.id).role == "member"
+
+
+def test_set_role_on_another_workspace_user_is_not_found(db, world):
+    with pytest.raises(NotFound):
+        team.set_role(db, world.staff_b, _member_user(db, world).public_id, "admin")
+    with pytest.raises(NotFound):
+        team.set_role(db, world.staff_a, "usr_nope", "admin")
+    assert _member_user(db, world).role == "member"
+
+
+# --- set_disabled --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("as_admin", [False, True])
+def test_disabling_a_member_ends_their_sessions_and_enable_restores(db, world, as_admin):
+    actor = _colleague(db, world)[1] if as_admin else world.staff_a
+    member = _member_user(db, world)
+    session = auth.start_staff_session(db, member)
+    assert isinstance(auth.resolve_actor(db, session, world.ws_a.id), Staff)
+    team.set_disabled(db, actor, member.public_id, True)
+    db.flush()
+    assert isinstance(auth.resolve_actor(db, session, world.ws_a.id), Anonymous)
+    assert [r.status for r in team.list_team(db, world.staff_a) if r.email == member.email] == ["disabled"]
+    with pytest.raises(Invalid):
+        auth.sign_in(db, world.ws_a.id, "staff", member.email, world.password)
+    team.set_disabled(db, actor, member.public_id, False)
+    db.flush()
+    assert not _member_user(db, world).disabled
+    assert auth.sign_in(db, world.ws_a.id, "staff", member.email, world.password)
+    actions = [e.action for e in db.exec(select(AuditEvent).order_by(AuditEvent.seq)).all()]
+    assert [a for a in actions if a.startswith("team.")] == ["team.disabled", "team.enabled"]
+
+
+def test_disable_guards(db, world):
+    admin_user, admin = _colleague(db, world)
+    with pytest.raises(Invalid, match="your own"):
+        team.set_disabled(db, world.staff_a, world.owner_user.public_id, True)
+    with pytest.raises(Invalid, match="your own"):
+        team.set_disabled(db, admin, admin_user.public_id, True)
+    with pytest.raises(Forbidden):
+        team.set_disabled(db, admin, world.owner_user.public_id, True)
+    with pytest.raises(Forbidden):
+        team.set_disabled(db, world.member_a, admin_user.public_id, True)
+    with pytest.raises(NotSignedIn):
+        team.set_disabled(db, world.anon, admin_user.public_id, True)
+    with pytest.raises(NotFound):
+        team.set_disabled(db, world.staff_b, _member_user(db, world).public_id, True)
+    with pytest.raises(NotFound):
+        team.set_disabled(db, world.staff_b, world.owner_user.public_id, True)
+    assert not any(u.disabled for u in db.exec(select(StaffUser)).all())
+
+
+def test_the_last_active_owner_cannot_be_disabled(db, world):
+    second, second_actor = _colleague(db, world, role="owner", email="olga@alpha.example")
+    world.owner_user.role = "admin"  # the stale owner actor below is no longer an owner
+    db.add(world.owner_user)
+    db.flush()
+    with pytest.raises(Invalid, match="at least one owner"):
+        team.set_disabled(db, world.staff_a, second.public_id, True)
+    assert not db.get(StaffUser, second.id).disabled
+    world.owner_user.role = "owner"
+    db.add(world.owner_user)
+    db.flush()
+    team.set_disabled(db, world.staff_a, second.public_id, True)  # two active owners: fine
+    assert db.get(StaffUser, second.id).disabled
+
+
+# --- revoke_staff_invite -------------------------------------------------------------------
+
+def test_revoke_invite(db, world):
+    _, admin = _colleague(db, world)
+    token = _invite(db, world.staff_a)
+    row = next(r for r in team.list_team(db, admin) if r.status == "invited")
+    for actor, error in [(world.member_a, Forbidden), (world.client_a1, Forbidden), (world.anon, NotSignedIn),
+                         (world.staff_b, NotFound)]:
+        with pytest.raises(error):
+            team.revoke_staff_invite(db, actor, row.public_id)
+    for bad in ("inv_abc", "inv_", "abc", "inv_999999"):
+        with pytest.raises(NotFound):
+            team.revoke_staff_invite(db, admin, bad)
+    team.revoke_staff_invite(db, admin, row.public_id)
+    db.flush()
+    assert team.check_staff_invite(db, token)[0] == "revoked"
+    assert [r for r in team.list_team(db, admin) if r.status == "invited"] == []
+    with pytest.raises(NotFound):
+        team.revoke_staff_invite(db, admin, row.public_id)  # already revoked
+    b_token = _invite(db, world.staff_b, email="bea@beta.example")
+    b_id = team.check_staff_invite(db, b_token)[1].id
+    with pytest.raises(NotFound):
+        team.revoke_staff_invite(db, world.staff_a, f"inv_{b_id}")
+    assert team.check_staff_invite(db, b_token)[0] == "valid"
