@@ -105,6 +105,8 @@ def revoke_staff_invite(db: Session, actor: Actor, row_id: str) -> None:
         inv_id = int(str(row_id).removeprefix("inv_"))
     except ValueError:
         raise NotFound()
+    if not 0 < inv_id < 2**31:  # the browser sent it: out of the column's range is "not found"
+        raise NotFound()
     inv = db.get(StaffInvitation, inv_id)
     if inv is None or inv.workspace_id != staff.workspace_id or inv.used_at or inv.revoked_at:
         raise NotFound("This invitation no longer exists.")
@@ -182,7 +184,8 @@ def set_role(db: Session, actor: Actor, public_id: str, role: str) -> None:
     user = _member(db, staff, public_id)
     if user.id == staff.user_id:
         raise Invalid("You cannot change your own role. Ask another owner.")
-    if user.role == StaffRole.owner.value and role != StaffRole.owner.value and _active_owners(db, staff.workspace_id) <= 1:
+    if (user.role == StaffRole.owner.value and role != StaffRole.owner.value and not user.disabled
+            and _active_owners(db, staff.workspace_id) <= 1):
         raise Invalid("A workspace needs at least one owner.")
     if user.role != role:
         old, user.role = user.role, role
@@ -200,10 +203,10 @@ def set_disabled(db: Session, actor: Actor, public_id: str, disabled: bool) -> N
         raise Invalid("You cannot disable your own account.")
     if ROLE_RANK[user.role] > ROLE_RANK[staff.role]:
         raise Forbidden("Only an owner can do this to an owner.")
-    if disabled and user.role == StaffRole.owner.value and _active_owners(db, staff.workspace_id) <= 1:
-        raise Invalid("A workspace needs at least one owner.")
     if user.disabled == disabled:
         return
+    if disabled and user.role == StaffRole.owner.value and _active_owners(db, staff.workspace_id) <= 1:
+        raise Invalid("A workspace needs at least one owner.")
     user.disabled = disabled
     db.add(user)
     if disabled:
