@@ -55,7 +55,7 @@ def skip_link() -> rx.Component:
 def sign_out_button() -> rx.Component:
     return native_form(
         rx.button(rx.icon("log-out", size=16, aria_hidden="true"), "Sign out", type="submit",
-                  variant="outline", color_scheme="gray", size="2"),
+                  variant="outline", color_scheme="gray", size="2", white_space="nowrap"),
         action="/api/auth/logout", method="post",
     )
 
@@ -127,17 +127,23 @@ def client_shell(*content: rx.Component, title: str = "") -> rx.Component:
     )
 
 
+def _nav_group(label: str) -> rx.Component:
+    # group labels help on a wide screen; on a phone the links sit in one wrapped row
+    return rx.text(label, size="1", weight="bold", color_scheme="gray", high_contrast=True,
+                   padding="10px 10px 0", display=["none", "none", "block"], width="100%")
+
+
 def _staff_nav() -> rx.Component:
     return rx.el.nav(
-        rx.vstack(
+        rx.flex(
             _nav_link("Contacts", "/staff/contacts", "users"),
-            rx.text("Sites › Client Portal", size="1", weight="bold", color_scheme="gray",
-                    padding="10px 10px 0"),
+            _nav_group("Sites › Client Portal"),
             _nav_link("Configure Portal", "/staff/sites/portal", "palette"),
-            rx.text("Settings", size="1", weight="bold", color_scheme="gray", padding="10px 10px 0"),
+            _nav_group("Settings"),
             _nav_link("Team", "/staff/team", "users-round"),
             rx.cond(BaseState.demo_mode, _nav_link("Dev outbox", "/staff/outbox", "mail")),
-            spacing="1", align="stretch",
+            direction=rx.breakpoints(initial="row", md="column"), wrap="wrap", gap="4px",
+            align=rx.breakpoints(initial="center", md="stretch"),
         ),
         aria_label="Staff navigation",
     )
@@ -154,7 +160,7 @@ def staff_shell(*content: rx.Component, title: str = "", crumbs: list[str] | Non
         rx.el.header(
             rx.hstack(
                 rx.link(brand_mark("32px"), href="/staff"),
-                rx.badge("Staff", color_scheme="gray"),
+                rx.badge("Staff", color_scheme="gray", display=["none", "inline-flex"]),
                 rx.spacer(),
                 rx.text(BaseState.viewer_name, size="2", color_scheme="gray", display=["none", "block"]),
                 sign_out_button(),

@@ -25,8 +25,8 @@ def status_badge(status) -> rx.Component:
 def _row(row: dict) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(rx.link(row["name"], href="/staff/contacts/" + row["public_id"])),
-        rx.table.cell(row["company"]),
-        rx.table.cell(row["email"]),
+        rx.table.cell(row["company"], display=["none", "none", "table-cell"]),
+        rx.table.cell(row["email"], display=["none", "table-cell"]),
         rx.table.cell(status_badge(row["portal_status"])),
     )
 
@@ -88,8 +88,8 @@ def contacts_page() -> rx.Component:
                 rx.table.root(
                     rx.table.header(rx.table.row(
                         rx.table.column_header_cell("Name"),
-                        rx.table.column_header_cell("Company"),
-                        rx.table.column_header_cell("Email"),
+                        rx.table.column_header_cell("Company", display=["none", "none", "table-cell"]),
+                        rx.table.column_header_cell("Email", display=["none", "table-cell"]),
                         rx.table.column_header_cell("Portal"),
                     )),
                     rx.table.body(rx.foreach(ContactsState.rows, _row)),

@@ -47,7 +47,7 @@ def _actions(row: dict) -> rx.Component:
 def _row(row: dict) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(row["name"]),
-        rx.table.cell(row["email"]),
+        rx.table.cell(row["email"], display=["none", "table-cell"]),
         rx.table.cell(_role_cell(row)),
         rx.table.cell(rx.match(
             row["status"],
@@ -105,7 +105,7 @@ def team_page() -> rx.Component:
         rx.box(
             rx.table.root(
                 rx.table.header(rx.table.row(
-                    rx.table.column_header_cell("Name"), rx.table.column_header_cell("Email"),
+                    rx.table.column_header_cell("Name"), rx.table.column_header_cell("Email", display=["none", "table-cell"]),
                     rx.table.column_header_cell("Role"), rx.table.column_header_cell("Status"),
                     rx.table.column_header_cell(rx.el.span("Actions")),
                 )),
