@@ -180,77 +180,60 @@ def _code_of(exc: ServiceError) -> str:
     return type(exc).__name__.lower()
 
 
-async def accept_invite(request: Request) -> Response:
+async def _redeem_link(request: Request, page: str, messages: dict[str, str], redeem) -> Response:
+    """The three "choose a password from an emailed link" forms (invitation, password reset,
+    joining the staff): check the origin, run `redeem(db, token, password, confirm, ws_id,
+    ip, user_agent) -> (target, session token)`, set the cookie; on failure go back to
+    `page` with a fixed reason code for its message table."""
     form: dict = {}
     try:
         form = await _form(request)
         token = form.get("token", "")
         if not _same_origin(request):
-            # The invite page shows `reason`: without it the visitor saw no message at all.
-            return _back("/invite", token=token, error="origin", reason="origin")
+            return _back(page, token=token, error="origin", reason="origin")
         with unit_of_work() as db:
             ws_id = _workspace_id(db, request)
             if ws_id is None:  # like sign-in: no portal answers at this host
-                return _back("/invite", token=token, error="noportal", reason="noportal")
-            session_token = invites.accept_invite(
-                db, token, form.get("password", ""), form.get("confirm", ""),
-                workspace_id=ws_id, ip=_client_ip(request),
-                user_agent=request.headers.get("user-agent", ""))
+                return _back(page, token=token, error="noportal", reason="noportal")
+            target, session_token = redeem(db, token, form.get("password", ""), form.get("confirm", ""),
+                                           ws_id, _client_ip(request), request.headers.get("user-agent", ""))
     except ServiceError as exc:
-        return _back("/invite", token=form.get("token", ""), error=exc.field or "invalid",
-                     reason=_reason(exc))
-    return _set_session(RedirectResponse("/?welcome=1", status_code=303), session_token)
-
-
-def _reason(exc: ServiceError) -> str:
-    """A fixed code for the page's message table; the page never shows raw query text."""
-    for code, text in invites.INVITE_MESSAGES.items():
-        if exc.message == text:
-            return code
-    if exc.field == "password":
-        return "weak"
-    if exc.field == "confirm":
-        return "mismatch"
-    return "other"
-
-
-async def reset_password(request: Request) -> Response:
-    form: dict = {}
-    try:
-        form = await _form(request)
-        token = form.get("token", "")
-        if not _same_origin(request):
-            return _back("/reset-password", token=token, reason="origin")
-        with unit_of_work() as db:
-            kind, session_token = passwords.reset_password(
-                db, token, form.get("password", ""), form.get("confirm", ""),
-                workspace_id=_workspace_id(db, request), ip=_client_ip(request),
-                user_agent=request.headers.get("user-agent", ""))
-    except ServiceError as exc:
-        reason = next((code for code, text in passwords.RESET_MESSAGES.items() if text == exc.message),
-                      {"password": "weak", "confirm": "mismatch"}.get(exc.field or "", "other"))
-        return _back("/reset-password", token=form.get("token", ""), reason=reason)
-    target = "/staff?password_changed=1" if kind == "staff" else "/?password_changed=1"
+        return _back(page, token=form.get("token", ""), error=exc.field or "invalid",
+                     reason=_reason(exc, messages))
     return _set_session(RedirectResponse(target, status_code=303), session_token)
 
 
+def _reason(exc: ServiceError, messages: dict[str, str]) -> str:
+    """A fixed code for the page's message table; the page never shows raw query text."""
+    for code, text in messages.items():
+        if exc.message == text:
+            return code
+    return {"password": "weak", "confirm": "mismatch"}.get(exc.field or "", "other")
+
+
+async def accept_invite(request: Request) -> Response:
+    def redeem(db, token, password, confirm, ws_id, ip, ua):
+        return "/?welcome=1", invites.accept_invite(db, token, password, confirm, workspace_id=ws_id,
+                                                   ip=ip, user_agent=ua)
+
+    return await _redeem_link(request, "/invite", invites.INVITE_MESSAGES, redeem)
+
+
+async def reset_password(request: Request) -> Response:
+    def redeem(db, token, password, confirm, ws_id, ip, ua):
+        kind, session = passwords.reset_password(db, token, password, confirm, workspace_id=ws_id,
+                                                 ip=ip, user_agent=ua)
+        return ("/staff?password_changed=1" if kind == "staff" else "/?password_changed=1"), session
+
+    return await _redeem_link(request, "/reset-password", passwords.RESET_MESSAGES, redeem)
+
+
 async def join_staff(request: Request) -> Response:
-    form: dict = {}
-    try:
-        form = await _form(request)
-        token = form.get("token", "")
-        if not _same_origin(request):
-            return _back("/staff/join", token=token, reason="origin")
-        with unit_of_work() as db:
-            session_token = team.accept_staff_invite(
-                db, token, form.get("password", ""), form.get("confirm", ""),
-                workspace_id=_workspace_id(db, request), ip=_client_ip(request),
-                user_agent=request.headers.get("user-agent", ""))
-    except ServiceError as exc:
-        reason = next((code for code, text in team.STAFF_INVITE_MESSAGES.items() if text == exc.message),
-                      {"password": "weak", "confirm": "mismatch"}.get(exc.field or "", "other"))
-        return _back("/staff/join", token=form.get("token", ""), reason=reason)
-    return _set_session(RedirectResponse("/staff/contacts", status_code=303), session_token)
+    def redeem(db, token, password, confirm, ws_id, ip, ua):
+        return "/staff/contacts", team.accept_staff_invite(db, token, password, confirm, workspace_id=ws_id,
+                                                          ip=ip, user_agent=ua)
+
+    return await _redeem_link(request, "/staff/join", team.STAFF_INVITE_MESSAGES, redeem)
 
 
 async def logo(request: Request) -> Response:

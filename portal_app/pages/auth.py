@@ -6,6 +6,7 @@ import reflex as rx
 
 from ..components.fields import alert_box, callout, field
 from ..components.layout import centered_card
+from ..components.link_forms import choose_password_form, dead_link
 from ..components.native_form import hidden, native_form
 from ..state.auth_pages import (ConfirmEmailState, ForgotPasswordState, InviteState, LoginState,
                                 ResetPasswordState, SetupState)
@@ -78,20 +79,8 @@ def _invite_form() -> rx.Component:
         rx.text(BaseState.business_name, " invited ", rx.text.strong(InviteState.invitee_email),
                 " to their client portal. Choose a password to accept.", size="2"),
         alert_box(InviteState.error),
-        native_form(
-            rx.vstack(
-                rx.el.input(type="email", name="username", value=InviteState.invitee_email,
-                            auto_complete="username", read_only=True, hidden=True, aria_hidden="true"),
-                hidden("token", InviteState.token),
-                field("Password", "password", type_="password", required=True,
-                      autocomplete="new-password", hint="At least 10 characters.", max_length=200),
-                field("Confirm password", "confirm", type_="password", required=True,
-                      autocomplete="new-password", max_length=200),
-                rx.button("Accept invitation", type="submit", size="3", width="100%"),
-                spacing="4", width="100%",
-            ),
-            action="/api/invite/accept", method="post",
-        ),
+        choose_password_form("/api/invite/accept", InviteState.token, "Accept invitation",
+                             username=InviteState.invitee_email),
         spacing="4", width="100%", align="stretch",
     )
 
@@ -188,26 +177,11 @@ def reset_password() -> rx.Component:
                 rx.vstack(
                     rx.heading("Choose a new password", as_="h1", size="6"),
                     alert_box(s.error),
-                    native_form(
-                        rx.vstack(
-                            hidden("token", s.token),
-                            field("New password", "password", type_="password", required=True,
-                                  autocomplete="new-password", hint="At least 10 characters.", max_length=200),
-                            field("Confirm password", "confirm", type_="password", required=True,
-                                  autocomplete="new-password", max_length=200),
-                            rx.button("Save the new password", type="submit", size="3", width="100%"),
-                            spacing="4", width="100%",
-                        ),
-                        action="/api/auth/reset", method="post",
-                    ),
+                    choose_password_form("/api/auth/reset", s.token, "Save the new password",
+                                         first_label="New password"),
                     spacing="4", width="100%", align="stretch",
                 ),
-                rx.vstack(
-                    rx.heading("This link cannot be used", as_="h1", size="6"),
-                    callout(s.message, color_scheme="amber", role="alert", icon="triangle-alert"),
-                    rx.link("Ask for a new link", href=s.forgot_href),
-                    spacing="4", width="100%", align="stretch",
-                ),
+                dead_link(s.message, "Ask for a new link", s.forgot_href),
             ),
         ),
     )

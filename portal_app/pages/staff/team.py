@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ...components.fields import alert_box, callout, field
+from ...components.fields import alert_box, field
 from ...components.layout import centered_card, staff_shell
-from ...components.native_form import hidden, native_form
+from ...components.link_forms import choose_password_form, dead_link
 from ...state.base import BaseState
 from ...state.team import JoinState, TeamState
 
@@ -132,26 +132,10 @@ def join_page() -> rx.Component:
                     rx.text("Welcome, ", s.invitee_name, ". Choose a password for ",
                             rx.text.strong(s.invitee_email), ".", size="2"),
                     alert_box(s.error),
-                    native_form(
-                        rx.vstack(
-                            hidden("token", s.token),
-                            field("Password", "password", type_="password", required=True,
-                                  autocomplete="new-password", hint="At least 10 characters.", max_length=200),
-                            field("Confirm password", "confirm", type_="password", required=True,
-                                  autocomplete="new-password", max_length=200),
-                            rx.button("Join the team", type="submit", size="3", width="100%"),
-                            spacing="4", width="100%",
-                        ),
-                        action="/api/staff/join", method="post",
-                    ),
+                    choose_password_form("/api/staff/join", s.token, "Join the team", username=s.invitee_email),
                     spacing="4", width="100%", align="stretch",
                 ),
-                rx.vstack(
-                    rx.heading("This link cannot be used", as_="h1", size="6"),
-                    callout(s.message, color_scheme="amber", role="alert", icon="triangle-alert"),
-                    rx.link("Staff sign-in", href="/staff/login"),
-                    spacing="4", width="100%", align="stretch",
-                ),
+                dead_link(s.message, "Staff sign-in", "/staff/login"),
             ),
         ),
     )
