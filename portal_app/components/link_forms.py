@@ -38,3 +38,16 @@ def dead_link(message, link_label: str, href) -> rx.Component:
         rx.link(link_label, href=href),
         spacing="4", width="100%", align="stretch",
     )
+
+
+def link_page(status, valid: rx.Component, dead: rx.Component) -> rx.Component:
+    """A page opened from an emailed link: checking → the form, or why the link is dead."""
+    from .layout import centered_card
+
+    return centered_card(
+        rx.cond(
+            status == "checking",
+            rx.center(rx.spinner(size="3"), padding="24px"),
+            rx.cond(status == "valid", valid, dead),
+        ),
+    )

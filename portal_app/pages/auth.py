@@ -6,7 +6,7 @@ import reflex as rx
 
 from ..components.fields import alert_box, callout, field
 from ..components.layout import centered_card
-from ..components.link_forms import choose_password_form, dead_link
+from ..components.link_forms import choose_password_form, dead_link, link_page
 from ..components.native_form import hidden, native_form
 from ..state.auth_pages import (ConfirmEmailState, ForgotPasswordState, InviteState, LoginState,
                                 ResetPasswordState, SetupState)
@@ -105,13 +105,7 @@ def _invite_problem() -> rx.Component:
 
 
 def invite() -> rx.Component:
-    return centered_card(
-        rx.cond(
-            InviteState.status == "checking",
-            rx.center(rx.spinner(size="3"), rx.text("Checking your invitation…"), padding="24px"),
-            rx.cond(InviteState.status == "valid", _invite_form(), _invite_problem()),
-        ),
-    )
+    return link_page(InviteState.status, _invite_form(), _invite_problem())
 
 
 def confirm_email() -> rx.Component:
@@ -168,20 +162,14 @@ def forgot_password() -> rx.Component:
 
 def reset_password() -> rx.Component:
     s = ResetPasswordState
-    return centered_card(
-        rx.cond(
-            s.status == "checking",
-            rx.center(rx.spinner(size="3"), padding="24px"),
-            rx.cond(
-                s.status == "valid",
-                rx.vstack(
-                    rx.heading("Choose a new password", as_="h1", size="6"),
-                    alert_box(s.error),
-                    choose_password_form("/api/auth/reset", s.token, "Save the new password",
-                                         first_label="New password"),
-                    spacing="4", width="100%", align="stretch",
-                ),
-                dead_link(s.message, "Ask for a new link", s.forgot_href),
-            ),
+    return link_page(
+        s.status,
+        rx.vstack(
+            rx.heading("Choose a new password", as_="h1", size="6"),
+            alert_box(s.error),
+            choose_password_form("/api/auth/reset", s.token, "Save the new password",
+                                 first_label="New password"),
+            spacing="4", width="100%", align="stretch",
         ),
+        dead_link(s.message, "Ask for a new link", s.forgot_href),
     )

@@ -5,8 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from ...components.fields import alert_box, field
-from ...components.layout import centered_card, staff_shell
-from ...components.link_forms import choose_password_form, dead_link
+from ...components.layout import staff_shell
+from ...components.link_forms import choose_password_form, dead_link, link_page
 from ...state.base import BaseState
 from ...state.team import JoinState, TeamState
 
@@ -121,21 +121,15 @@ def team_page() -> rx.Component:
 
 def join_page() -> rx.Component:
     s = JoinState
-    return centered_card(
-        rx.cond(
-            s.status == "checking",
-            rx.center(rx.spinner(size="3"), padding="24px"),
-            rx.cond(
-                s.status == "valid",
-                rx.vstack(
-                    rx.heading("Join ", BaseState.business_name, as_="h1", size="6"),
-                    rx.text("Welcome, ", s.invitee_name, ". Choose a password for ",
-                            rx.text.strong(s.invitee_email), ".", size="2"),
-                    alert_box(s.error),
-                    choose_password_form("/api/staff/join", s.token, "Join the team", username=s.invitee_email),
-                    spacing="4", width="100%", align="stretch",
-                ),
-                dead_link(s.message, "Staff sign-in", "/staff/login"),
-            ),
+    return link_page(
+        s.status,
+        rx.vstack(
+            rx.heading("Join ", BaseState.business_name, as_="h1", size="6"),
+            rx.text("Welcome, ", s.invitee_name, ". Choose a password for ",
+                    rx.text.strong(s.invitee_email), ".", size="2"),
+            alert_box(s.error),
+            choose_password_form("/api/staff/join", s.token, "Join the team", username=s.invitee_email),
+            spacing="4", width="100%", align="stretch",
         ),
+        dead_link(s.message, "Staff sign-in", "/staff/login"),
     )
