@@ -37,6 +37,7 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
     ("PORTAL_SMTP_USERNAME", "", "SMTP user (empty: no AUTH)"),
     ("PORTAL_SMTP_PASSWORD", "", "SMTP password"),
     ("PORTAL_SMTP_CA_FILE", "", "PEM file of CA certificates to trust for the SMTP server's TLS certificate (empty: the system's)"),
+    ("PORTAL_TRUSTED_PROXY_HOPS", "0", "Reverse proxies in front of the app; >0 takes the client IP from X-Forwarded-For (for throttling and logs)"),
     ("PORTAL_WORKER_INTERVAL", "1.0", "Seconds between outbox polls of the in-process worker"),
     ("REFLEX_REDIS_URL", "", "Set to share state through Redis and run several workers"),
 ]
@@ -76,6 +77,7 @@ class Settings:
     smtp_password: str
     smtp_ca_file: str
     worker_interval: float
+    trusted_proxy_hops: int
     extra: dict = field(default_factory=dict)
 
     @property
@@ -126,6 +128,7 @@ def load_settings() -> Settings:
         smtp_password=_env("PORTAL_SMTP_PASSWORD", ""),
         smtp_ca_file=_env("PORTAL_SMTP_CA_FILE", ""),
         worker_interval=float(_env("PORTAL_WORKER_INTERVAL", "1.0")),
+        trusted_proxy_hops=max(0, int(_env("PORTAL_TRUSTED_PROXY_HOPS", "0"))),
     )
 
 

@@ -51,7 +51,15 @@ def _safe_next(value: str | None, default: str) -> str:
 
 
 def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else ""
+    """The peer's address; behind PORTAL_TRUSTED_PROXY_HOPS proxies, the address the
+    outermost trusted proxy saw (X-Forwarded-For is read from the right, never trusted
+    further than configured, so a client cannot pick its own throttling key)."""
+    peer = request.client.host if request.client else ""
+    hops = get_settings().trusted_proxy_hops
+    if hops <= 0:
+        return peer
+    chain = [p.strip() for p in request.headers.get("x-forwarded-for", "").split(",") if p.strip()]
+    return chain[-hops] if len(chain) >= hops else peer
 
 
 def _same_origin(request: Request) -> bool:

@@ -94,6 +94,22 @@ def test_throttling_after_repeated_failures(portal, client, monkeypatch):
     assert login(client, email="other@portal.example").headers["location"].endswith("error=invalid")
 
 
+def test_behind_a_trusted_proxy_throttling_keys_on_the_forwarded_address(portal, client, monkeypatch):
+    monkeypatch.setenv("PORTAL_LOGIN_MAX_FAILURES", "1")  # per IP: 4 failures
+    monkeypatch.setenv("PORTAL_TRUSTED_PROXY_HOPS", "1")
+    reset_settings_cache()
+
+    def attempt(ip: str, n: int, forged_prefix: str = ""):
+        xff = f"{forged_prefix}{ip}" if forged_prefix else ip
+        return client.post("/api/auth/staff/login", data={"email": f"x{n}@portal.example", "password": "nope"},
+                           headers={"origin": ORIGIN, "x-forwarded-for": xff})
+
+    for n in range(4):  # a client cannot dodge the key by prepending its own entries
+        assert attempt("203.0.113.7", n, forged_prefix=f"10.0.0.{n}, ").headers["location"].endswith("error=invalid")
+    assert attempt("203.0.113.7", 9).headers["location"].endswith("error=throttled")
+    assert attempt("198.51.100.2", 10).headers["location"].endswith("error=invalid")  # another client
+
+
 @pytest.mark.parametrize("headers", [
     {"origin": None}, {"origin": "http://evil.example"}, {"origin": "null"},
     {"origin": None, "referer": "http://evil.example/portal.test/"},
