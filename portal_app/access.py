@@ -86,12 +86,6 @@ def require_read_dev_outbox(actor: Actor, demo_mode: bool) -> Staff:
     return staff
 
 
-def require_same_workspace(actor: Staff | Client, workspace_id: int) -> None:
-    """Objects of another workspace do not exist for this actor."""
-    if actor.workspace_id != workspace_id:
-        raise NotFound()
-
-
 # --- client abilities --------------------------------------------------------------------
 
 def require_client(actor: Actor) -> Client:
@@ -116,9 +110,3 @@ def require_portal_section(actor: Actor, settings, section: str) -> Client:
     if not settings.section_enabled(section):
         raise NotFound("This section is not available in this portal.")
     return client
-
-
-def require_any_signed_in(actor: Actor) -> Staff | Client:
-    if isinstance(actor, (Staff, Client)):
-        return actor
-    raise NotSignedIn()

@@ -6,7 +6,7 @@ The README's settings table is generated from SETTINGS_DOC below; keep them toge
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -78,7 +78,6 @@ class Settings:
     smtp_ca_file: str
     worker_interval: float
     trusted_proxy_hops: int
-    extra: dict = field(default_factory=dict)
 
     @property
     def base_host(self) -> str:

@@ -180,7 +180,8 @@ async def setup(request: Request) -> Response:
             token = auth.start_staff_session(db, owner, ip=_client_ip(request),
                                              user_agent=request.headers.get("user-agent", ""))
     except ServiceError as exc:
-        return _back("/setup", error=exc.field or "invalid", msg_code=_code_of(exc))
+        # a field name, or the kind of refusal (e.g. "forbidden": already set up)
+        return _back("/setup", error=exc.field or _code_of(exc), msg_code=_code_of(exc))
     return _set_session(RedirectResponse("/staff", status_code=303), token)
 
 

@@ -100,6 +100,16 @@ def _find(db: Session, token: str) -> Invitation | None:
     return db.exec(select(Invitation).where(Invitation.token_hash == hash_token(token))).first()
 
 
+def _status(inv: Invitation | None) -> str:
+    if inv is None:
+        return "invalid"
+    if inv.used_at is not None:
+        return "used"
+    if inv.revoked_at is not None:
+        return "revoked"
+    return "expired" if utcnow() >= inv.expires_at else "valid"
+
+
 def check_invite(db: Session, token: str) -> InviteCheck:
     """Read-only: opening the link (a mail scanner's GET) consumes nothing."""
     inv = _find(db, token)
@@ -107,24 +117,16 @@ def check_invite(db: Session, token: str) -> InviteCheck:
         return InviteCheck("invalid")
     ws = db.get(Workspace, inv.workspace_id)
     contact = db.get(Contact, inv.contact_id)
-    if inv.used_at is not None:
-        status = "used"
-    elif inv.revoked_at is not None:
-        status = "revoked"
-    elif utcnow() >= inv.expires_at:
-        status = "expired"
-    else:
-        status = "valid"
-    return InviteCheck(status, ws.id, ws.name, contact.display_name if contact else "", inv.email)
+    return InviteCheck(_status(inv), ws.id, ws.name, contact.display_name if contact else "", inv.email)
 
 
 def accept_invite(db: Session, token: str, password: str, confirm: str, *, workspace_id: int | None,
                   ip: str = "", user_agent: str = "") -> str:
     """Consume the invitation, set the password, activate the account; returns a session token."""
     inv = _find(db, token)
-    check = check_invite(db, token)
-    if inv is None or check.status != "valid" or (workspace_id is not None and inv.workspace_id != workspace_id):
-        raise Invalid(INVITE_MESSAGES.get(check.status, INVITE_MESSAGES["invalid"]), "token")
+    status = _status(inv)
+    if status != "valid" or (workspace_id is not None and inv.workspace_id != workspace_id):
+        raise Invalid(INVITE_MESSAGES.get(status, INVITE_MESSAGES["invalid"]), "token")
     problem = password_problem(password)
     if problem:
         raise Invalid(problem, "password")
@@ -162,7 +164,7 @@ def request_new_invite(db: Session, token: str) -> bool:
     once a day per contact. Forged, used and still-valid links send nothing. The page shows
     the same answer whatever happened here."""
     inv = _find(db, token)
-    if inv is None or inv.used_at is not None or check_invite(db, token).status == "valid":
+    if _status(inv) in ("invalid", "used", "valid"):
         return False
     contact = db.get(Contact, inv.contact_id)
     ws = db.get(Workspace, inv.workspace_id)

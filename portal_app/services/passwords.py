@@ -90,7 +90,10 @@ def _find(db: Session, token: str) -> PasswordReset | None:
 
 def check_reset(db: Session, token: str) -> ResetCheck:
     """Read-only: opening the link consumes nothing."""
-    row = _find(db, token)
+    return _check(_find(db, token))
+
+
+def _check(row: PasswordReset | None) -> ResetCheck:
     if row is None:
         return ResetCheck("invalid")
     kind = "staff" if row.staff_user_id is not None else "client"
@@ -104,7 +107,8 @@ def check_reset(db: Session, token: str) -> ResetCheck:
 def reset_password(db: Session, token: str, password: str, confirm: str, *, workspace_id: int | None,
                    ip: str = "", user_agent: str = "") -> tuple[str, str]:
     """Sets the new password; returns (kind, new session token)."""
-    check = check_reset(db, token)
+    row = _find(db, token)
+    check = _check(row)
     if check.status != "valid" or check.workspace_id != workspace_id:
         raise Invalid(RESET_MESSAGES.get(check.status, RESET_MESSAGES["invalid"]), "token")
     problem = password_problem(password)
@@ -112,7 +116,6 @@ def reset_password(db: Session, token: str, password: str, confirm: str, *, work
         raise Invalid(problem, "password")
     if password != confirm:
         raise Invalid("The two passwords do not match.", "confirm")
-    row = _find(db, token)
     now = utcnow()
     flipped = db.execute(sa.update(PasswordReset).where(PasswordReset.id == row.id,
                                                         PasswordReset.used_at.is_(None))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from ..access import Actor, require_client, require_portal_section
-from ..models import Contact, Workspace
+from ..models import Contact
 from .portal_settings import SECTION_LABELS, portal_settings_for
 
 
@@ -44,8 +44,3 @@ def open_section(db: Session, actor: Actor, section: str) -> SectionSummary:
     ps = portal_settings_for(db, client.workspace_id)
     require_portal_section(client, ps, section)
     return SectionSummary(section, SECTION_LABELS[section], 0, EMPTY_TEXT[section])
-
-
-def business_name(db: Session, workspace_id: int) -> str:
-    ws = db.get(Workspace, workspace_id)
-    return ws.name if ws else ""

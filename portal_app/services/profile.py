@@ -7,7 +7,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from ..access import Actor, require_client
+from ..access import Actor, require_client, require_own_contact
 from ..models import ClientAccount, ClientStatus, Contact, EmailChange, Workspace, utcnow
 from . import audit, emails
 from .contacts import clean_contact_fields
@@ -21,10 +21,10 @@ PROFILE_FIELDS = ("email", *CLIENT_EDITABLE)
 
 
 def _own_contact(db: Session, actor: Actor) -> Contact:
-    client = require_client(actor)
-    contact = db.get(Contact, client.contact_id)
-    if contact is None or contact.workspace_id != client.workspace_id:
+    contact = db.get(Contact, require_client(actor).contact_id)
+    if contact is None:
         raise NotFound()
+    require_own_contact(actor, contact.id, contact.workspace_id)
     return contact
 
 

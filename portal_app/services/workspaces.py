@@ -27,10 +27,9 @@ def workspace_for_host(db: Session, host_header: str) -> Workspace | None:
     name = hostname_of(host_header)
     if not name:
         return None
-    domain = db.exec(select(Domain).where(Domain.hostname == name)).first()
-    if domain is None:
-        return None
-    return db.get(Workspace, domain.workspace_id)
+    # every event asks this: one query, not two
+    return db.exec(select(Workspace).join(Domain, Domain.workspace_id == Workspace.id)
+                   .where(Domain.hostname == name)).first()
 
 
 def needs_setup(db: Session) -> bool:

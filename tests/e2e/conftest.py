@@ -153,7 +153,8 @@ def server(request):
     if not Path(CHROMIUM).exists():
         if REQUIRE_SERVICES:
             pytest.fail("Chromium is not installed at /usr/bin/chromium (make install-dev installs it)")
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
+        pytest.skip("Chromium is not installed at /usr/bin/chromium; `make install-dev` installs it "
+                    "(under CI, or with PORTAL_REQUIRE_SERVICES=1, this fails instead of skipping)")
     config = request.param
     stack: list = []
     tmp = Path(tempfile.mkdtemp(prefix=f"portal-e2e-{config}-"))
