@@ -11,16 +11,19 @@ import reflex as rx
 from .api.routes import build_api
 from .api.security_headers import SecurityHeaders
 from .pages import auth as auth_pages
+from .pages.portal.files import files_page
 from .pages.portal.home import home
 from .pages.portal.profile import profile_page
 from .pages.portal.section import section_page
 from .pages.staff.configure_portal import configure_portal_page
+from .pages.staff.files import staff_files_page
 from .pages.staff.contacts import contact_record_page, contacts_page
 from .pages.staff.outbox import outbox_page
 from .pages.staff.team import join_page, team_page
 from .settings import get_settings
 from .state.auth_pages import (ConfirmEmailState, ForgotPasswordState, InviteState, LoginState,
                                ResetPasswordState, SetupState)
+from .state.files import ClientFilesState, StaffFilesState
 from .state.portal import HomeState, ProfileState, SectionState
 from .state.team import JoinState, TeamState
 from .state.staff import ContactRecordState, ContactsState, OutboxState, PortalConfigState, StaffHomeState
@@ -59,7 +62,7 @@ PAGES = [
     ("/profile", profile_page, ProfileState.load, "Your profile"),
     ("/invoices", section_page, SectionState.load, "Invoices"),
     ("/documents", section_page, SectionState.load, "Documents"),
-    ("/files", section_page, SectionState.load, "Files"),
+    ("/files", files_page, ClientFilesState.load, "Files"),
     ("/appointments", section_page, SectionState.load, "Appointments"),
     ("/communications", section_page, SectionState.load, "Communications"),
     ("/setup", auth_pages.setup, SetupState.load, "Set up your portal"),
@@ -70,6 +73,7 @@ PAGES = [
     ("/staff", lambda: rx.center(rx.spinner(), min_height="100vh"), StaffHomeState.load, "Staff"),
     ("/staff/contacts", contacts_page, ContactsState.load, "Contacts"),
     ("/staff/contacts/[contact_id]", contact_record_page, ContactRecordState.load, "Contact"),
+    ("/staff/files", staff_files_page, StaffFilesState.load, "Files"),
     ("/staff/sites/portal", configure_portal_page, PortalConfigState.load, "Configure Portal"),
     ("/staff/outbox", outbox_page, OutboxState.load, "Dev outbox"),
     ("/staff/team", team_page, TeamState.load, "Team"),

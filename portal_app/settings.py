@@ -22,6 +22,9 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
     ("PORTAL_LOGIN_MAX_FAILURES", "5", "Failed sign-ins per address (and per IP x4) in the window before throttling"),
     ("PORTAL_LOGIN_WINDOW_MINUTES", "15", "Throttling window"),
     ("PORTAL_LOGO_MAX_BYTES", "1048576", "Largest logo accepted"),
+    ("PORTAL_FILE_MAX_BYTES", "524288000", "Largest shared file accepted (staff and client uploads), in bytes"),
+    ("PORTAL_FILE_QUOTA_BYTES", "10737418240", "Total bytes of shared files a workspace may store"),
+    ("PORTAL_DOWNLOAD_LINK_SECONDS", "120", "Lifetime of a presigned S3 download link (the app checks access before each one)"),
     ("PORTAL_STORAGE", "local", "`local` or `s3`"),
     ("PORTAL_STORAGE_DIR", "data/files", "Folder for local storage (never a public folder)"),
     ("PORTAL_S3_BUCKET", "", "S3 bucket (MinIO, R2 and other S3 APIs work)"),
@@ -61,6 +64,9 @@ class Settings:
     login_max_failures: int
     login_window_minutes: int
     logo_max_bytes: int
+    file_max_bytes: int
+    file_quota_bytes: int
+    download_link_seconds: int
     storage: str
     storage_dir: str
     s3_bucket: str
@@ -111,6 +117,9 @@ def load_settings() -> Settings:
         login_max_failures=int(_env("PORTAL_LOGIN_MAX_FAILURES", "5")),
         login_window_minutes=int(_env("PORTAL_LOGIN_WINDOW_MINUTES", "15")),
         logo_max_bytes=int(_env("PORTAL_LOGO_MAX_BYTES", str(1024 * 1024))),
+        file_max_bytes=int(_env("PORTAL_FILE_MAX_BYTES", str(500 * 1024 * 1024))),
+        file_quota_bytes=int(_env("PORTAL_FILE_QUOTA_BYTES", str(10 * 1024 ** 3))),
+        download_link_seconds=max(1, min(3600, int(_env("PORTAL_DOWNLOAD_LINK_SECONDS", "120")))),
         storage=_env("PORTAL_STORAGE", "local"),
         storage_dir=_env("PORTAL_STORAGE_DIR", "data/files"),
         s3_bucket=_env("PORTAL_S3_BUCKET", ""),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from typing import Protocol
+from typing import Iterator, Protocol
 
 from ..settings import Settings, get_settings
 
@@ -26,21 +26,26 @@ def check_key(key: str) -> str:
     return key
 
 
-def content_disposition(filename: str) -> str:
+def content_disposition(filename: str, disposition: str = "attachment") -> str:
     """`attachment` with a safe ASCII filename plus RFC 5987 `filename*` for the real name:
     a quote, backslash or line break in a user's file name cannot break the header."""
     from urllib.parse import quote
 
     ascii_name = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in filename)
-    value = f'attachment; filename="{ascii_name or "download"}"'
+    value = f'{disposition}; filename="{ascii_name or "download"}"'
     if ascii_name != filename:
         value += f"; filename*=UTF-8''{quote(filename, safe='')}"
     return value
 
 
+CHUNK = 1024 * 1024
+
+
 class Storage(Protocol):
     def put(self, key: str, data: bytes, content_type: str) -> None: ...
+    def put_file(self, key: str, path: str, content_type: str) -> None: ...
     def get(self, key: str) -> bytes: ...
+    def iter_chunks(self, key: str) -> Iterator[bytes]: ...
     def delete(self, key: str) -> None: ...
     def exists(self, key: str) -> bool: ...
 
@@ -69,6 +74,40 @@ class LocalStorage:
             if os.path.exists(tmp):
                 os.unlink(tmp)
             raise
+
+    def put_file(self, key: str, path: str, content_type: str) -> None:
+        """Move a finished temporary file into place (a rename when on the same disk, so a
+        200 MB file is not copied); the source is consumed."""
+        target = self._path(key)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        try:
+            os.replace(path, target)
+        except OSError:  # another filesystem: copy to a temporary name, then rename
+            import shutil
+
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".part-")
+            os.close(fd)
+            try:
+                shutil.copyfile(path, tmp)
+                os.replace(tmp, target)
+            except BaseException:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+                raise
+            os.unlink(path)
+
+    def iter_chunks(self, key: str) -> Iterator[bytes]:
+        try:
+            fh = open(self._path(key), "rb")
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+            raise StorageError("not found") from exc
+
+        def chunks() -> Iterator[bytes]:
+            with fh:
+                while block := fh.read(CHUNK):
+                    yield block
+
+        return chunks()
 
     def get(self, key: str) -> bytes:
         try:
@@ -110,6 +149,20 @@ class S3Storage:
         self.client.put_object(Bucket=self.bucket, Key=check_key(key), Body=data,
                                ContentType=content_type)
 
+    def put_file(self, key: str, path: str, content_type: str) -> None:
+        """Multipart upload from disk (boto3 splits and retries parts); the source is consumed."""
+        self.client.upload_file(path, self.bucket, check_key(key), ExtraArgs={"ContentType": content_type})
+        os.unlink(path)
+
+    def iter_chunks(self, key: str) -> Iterator[bytes]:
+        from botocore.exceptions import ClientError
+
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=check_key(key))["Body"]
+        except ClientError as exc:
+            raise StorageError("not found") from exc
+        return body.iter_chunks(CHUNK)
+
     def get(self, key: str) -> bytes:
         from botocore.exceptions import ClientError
 
@@ -134,6 +187,8 @@ class S3Storage:
         params = {"Bucket": self.bucket, "Key": check_key(key)}
         if filename:
             params["ResponseContentDisposition"] = content_disposition(filename)
+            # never rendered by the browser as the stored type, whatever it is
+            params["ResponseContentType"] = "application/octet-stream"
         return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires)
 
 

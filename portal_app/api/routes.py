@@ -258,6 +258,8 @@ async def logo(request: Request) -> Response:
 
 
 def build_api() -> Starlette:
+    from . import files as files_api
+
     return Starlette(routes=[
         Route("/api/health", health, methods=["GET"]),
         Route("/api/auth/staff/login", staff_login, methods=["POST"]),
@@ -268,6 +270,8 @@ def build_api() -> Starlette:
         Route("/api/auth/reset", reset_password, methods=["POST"]),
         Route("/api/staff/join", join_staff, methods=["POST"]),
         Route("/api/logo/{workspace}", logo, methods=["GET"]),
+        Route("/api/files/{file}/download", files_api.download, methods=["GET"]),
+        Route("/api/files/{file}/preview", files_api.preview, methods=["GET"]),
     ])
 
 
@@ -283,4 +287,6 @@ ROUTES = {
     ("POST", "/api/auth/reset"): "holder of a valid password-reset token",
     ("POST", "/api/staff/join"): "holder of a valid staff invitation token",
     ("GET", "/api/logo/{workspace}"): "public branding",
+    ("GET", "/api/files/{file}/download"): "staff of the workspace; a client the file is shared with",
+    ("GET", "/api/files/{file}/preview"): "as download, PDFs and raster images only",
 }

@@ -57,7 +57,9 @@ class SecurityHeaders:
                            if k.lower() not in (b"content-security-policy",)]
                 ctype = dict((k.lower(), v) for k, v in headers).get(b"content-type", b"")
                 state["html"] = ctype.startswith(b"text/html")
-                message = dict(message, headers=headers + BASE_HEADERS)
+                # a route may relax framing for itself (file previews: same origin only)
+                own = {k.lower() for k, _ in headers}
+                message = dict(message, headers=headers + [(k, v) for k, v in BASE_HEADERS if k not in own])
                 if state["html"]:
                     state["start"] = message  # held until the body is complete
                     return

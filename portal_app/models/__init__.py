@@ -5,12 +5,13 @@ from .accounts import (AuthSession, ClientAccount, ClientStatus, LoginAttempt, P
 from .audit import AuditEvent
 from .base import UTCDateTime, new_public_id, utcnow
 from .contacts import CONTACT_FIELDS, NOTES_MAX, Contact, EmailChange, Invitation
+from .files import ITEM_KINDS, FileDownload, FileItem, FileShare
 from .outbox import DevMail, OutboxMessage
 from .workspace import SECTIONS, Domain, PortalSettings, Workspace
 
 __all__ = [
     "AuditEvent", "AuthSession", "CONTACT_FIELDS", "ClientAccount", "ClientStatus", "Contact",
-    "DevMail", "Domain", "EmailChange", "Invitation", "LoginAttempt", "NOTES_MAX", "OutboxMessage",
+    "DevMail", "Domain", "FileDownload", "FileItem", "FileShare", "ITEM_KINDS", "EmailChange", "Invitation", "LoginAttempt", "NOTES_MAX", "OutboxMessage",
     "PasswordReset", "PortalSettings", "SECTIONS", "StaffInvitation", "StaffRole", "StaffUser", "UTCDateTime", "Workspace",
     "new_public_id", "utcnow",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from .base import new_public_id, ts_column, utcnow
@@ -39,6 +40,7 @@ class PortalSettings(SQLModel, table=True):
     show_appointments: bool = True
     show_communications: bool = True
     chat_widget: bool = False
+    allow_client_uploads: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     updated_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
 
     def section_enabled(self, section: str) -> bool:

@@ -75,13 +75,15 @@ def portal_settings_for(db: Session, workspace_id: int) -> PortalSettings:
 
 def update_portal_settings(db: Session, actor: Actor, *, portal_title: str, accent_color: str,
                            brand_primary: str | None, brand_secondary: str | None,
-                           sections: dict[str, bool], chat_widget: bool) -> None:
+                           sections: dict[str, bool], chat_widget: bool,
+                           allow_client_uploads: bool | None = None) -> None:
     staff = require_configure_portal(actor)
     ps = _settings_row(db, staff.workspace_id)
     before = {
         "portal_title": ps.portal_title, "accent_color": ps.accent_color,
         "brand_primary": ps.brand_primary, "brand_secondary": ps.brand_secondary,
         **{f"show_{s}": ps.section_enabled(s) for s in SECTIONS}, "chat_widget": ps.chat_widget,
+        "allow_client_uploads": ps.allow_client_uploads,
     }
     ps.portal_title = clean_text(portal_title, "portal_title", "Portal title", 120, required=True)
     ps.accent_color = clean_color(accent_color, "accent_color", "Accent color")
@@ -90,12 +92,15 @@ def update_portal_settings(db: Session, actor: Actor, *, portal_title: str, acce
     for section in SECTIONS:
         setattr(ps, f"show_{section}", bool(sections.get(section, False)))
     ps.chat_widget = bool(chat_widget)
+    if allow_client_uploads is not None:
+        ps.allow_client_uploads = bool(allow_client_uploads)
     ps.updated_at = utcnow()
     db.add(ps)
     after = {
         "portal_title": ps.portal_title, "accent_color": ps.accent_color,
         "brand_primary": ps.brand_primary, "brand_secondary": ps.brand_secondary,
         **{f"show_{s}": ps.section_enabled(s) for s in SECTIONS}, "chat_widget": ps.chat_widget,
+        "allow_client_uploads": ps.allow_client_uploads,
     }
     changed = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
     if changed:

@@ -160,6 +160,7 @@ class PortalConfigState(BaseState):
     form_secondary: str = ""
     form_sections: dict[str, bool] = {}
     form_chat: bool = False
+    form_client_uploads: bool = False
     error: str = ""
     error_field: str = ""
     logo_error: str = ""
@@ -174,6 +175,7 @@ class PortalConfigState(BaseState):
         self.form_secondary = ps.brand_secondary or ""
         self.form_sections = {s: ps.section_enabled(s) for s in SECTIONS}
         self.form_chat = ps.chat_widget
+        self.form_client_uploads = ps.allow_client_uploads
 
     @rx.event
     def load(self):
@@ -210,6 +212,10 @@ class PortalConfigState(BaseState):
         self.form_chat = bool(value)
 
     @rx.event
+    def set_client_uploads(self, value: bool):
+        self.form_client_uploads = bool(value)
+
+    @rx.event
     def clear_brand_colors(self):
         self.form_primary = self.form_secondary = ""
 
@@ -219,7 +225,8 @@ class PortalConfigState(BaseState):
             portal_settings.update_portal_settings(
                 db, actor, portal_title=self.form_title, accent_color=self.form_accent,
                 brand_primary=self.form_primary or None, brand_secondary=self.form_secondary or None,
-                sections=dict(self.form_sections), chat_widget=self.form_chat)
+                sections=dict(self.form_sections), chat_widget=self.form_chat,
+                allow_client_uploads=self.form_client_uploads)
             self.error = self.error_field = ""
             self._apply_branding(db, ws, actor)
             self.saved = "Saved. Clients see the new settings now."

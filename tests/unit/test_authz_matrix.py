@@ -160,6 +160,7 @@ def matrix(world):
         (staff.PortalConfigState, "set_secondary", ("#000000",), "/staff/sites/portal", "local"),
         (staff.PortalConfigState, "toggle_section", ("invoices", False), "/staff/sites/portal", "local"),
         (staff.PortalConfigState, "set_chat", (True,), "/staff/sites/portal", "local"),
+        (staff.PortalConfigState, "set_client_uploads", (True,), "/staff/sites/portal", "local"),
         (staff.PortalConfigState, "clear_brand_colors", (), "/staff/sites/portal", "local"),
         (staff.PortalConfigState, "save", (), "/staff/sites/portal", ADMIN),
         (staff.PortalConfigState, "upload_logo", (logo,), "/staff/sites/portal", ADMIN),

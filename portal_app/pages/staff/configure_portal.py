@@ -122,6 +122,14 @@ def _sections_card() -> rx.Component:
                   spacing="0"),
         align="center", spacing="3",
     ))
+    rows.append(rx.hstack(
+        rx.switch(id="sec-client-uploads", checked=S.form_client_uploads, on_change=S.set_client_uploads),
+        rx.vstack(rx.el.label("Clients may upload files", html_for="sec-client-uploads", style={"fontWeight": "500"}),
+                  rx.text("Their uploads land in their own “From <client>” folder, which other clients never see.",
+                          size="1", color_scheme="gray"),
+                  spacing="0"),
+        align="center", spacing="3",
+    ))
     return rx.card(
         rx.vstack(rx.heading("Sections clients see", as_="h2", size="4"), *rows, spacing="3",
                   align="start", width="100%"),

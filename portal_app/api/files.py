@@ -1,0 +1,109 @@
+"""Authorized file downloads and previews.
+
+The actor comes from the session cookie and the workspace from the Host, as everywhere.
+Local storage is streamed by the app; S3 answers with a presigned URL that expires within
+minutes and forces `attachment`. Nothing is ever served as HTML or SVG in our origin:
+downloads are `application/octet-stream` + `attachment`, previews only for PDFs and raster
+images (type judged from the content at upload), under a sandboxing CSP.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import sqlalchemy.exc
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response, StreamingResponse
+
+from ..adapters.storage import S3Storage, StorageError, content_disposition, get_storage
+from ..db import unit_of_work
+from ..services import auth, file_transfer, workspaces
+from ..services.errors import NotSignedIn, ServiceError
+from ..settings import get_settings
+
+log = logging.getLogger("portal.api.files")
+
+NO_STORE = "private, no-store"
+PREVIEW_CSP = {
+    "application/pdf": "default-src 'none'; frame-ancestors 'self'",
+    "image": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox; frame-ancestors 'self'",
+}
+
+
+# what new_public_id("fi") makes; anything else (a NUL byte, 10 kB of junk) never reaches
+# the database (PostgreSQL refuses NUL in text: a 500 instead of a 404)
+_FILE_ID = re.compile(r"fi_[A-Za-z0-9_-]{1,37}")
+
+
+def _not_found() -> Response:
+    return Response("Not found", status_code=404, media_type="text/plain", headers={"cache-control": NO_STORE})
+
+
+def _open(request: Request, preview: bool):
+    from .routes import SESSION_COOKIE
+
+    file_id = request.path_params["file"]
+    if not _FILE_ID.fullmatch(file_id):
+        file_id = ""  # no file has it: still signed-out → sign in, anyone else → not found
+    for attempt in range(3):  # two clients' first downloads may race for the audit sequence
+        try:
+            with unit_of_work() as db:
+                ws = workspaces.workspace_for_host(db, request.headers.get("host", ""))
+                actor = auth.resolve_actor(db, request.cookies.get(SESSION_COOKIE), ws.id if ws else None)
+                return actor, file_transfer.open_file(db, actor, file_id, preview=preview)
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.OperationalError):
+            if attempt == 2:
+                raise
+    raise RuntimeError("unreachable")  # pragma: no cover
+
+
+def _signin(actor_kind_path: str) -> Response:
+    return RedirectResponse(f"/login?next={actor_kind_path}", status_code=303)
+
+
+async def download(request: Request) -> Response:
+    try:
+        # database and storage calls block: never on the event loop the whole server shares
+        _actor, dl = await run_in_threadpool(_open, request, False)
+    except NotSignedIn:
+        return _signin("/files")
+    except ServiceError:
+        return _not_found()
+    storage = get_storage()
+    if isinstance(storage, S3Storage):
+        url = storage.presigned_url(dl.key, expires=get_settings().download_link_seconds, filename=dl.name)
+        return RedirectResponse(url, status_code=302, headers={"cache-control": NO_STORE})
+    try:
+        chunks = await run_in_threadpool(storage.iter_chunks, dl.key)
+    except StorageError:
+        log.error("file %s is listed but its blob is missing", request.path_params["file"])
+        return _not_found()
+    return StreamingResponse(iterate_in_threadpool(chunks), media_type="application/octet-stream", headers={
+        "content-disposition": content_disposition(dl.name),
+        "content-length": str(dl.size),
+        "cache-control": NO_STORE,
+        "content-security-policy": "default-src 'none'; sandbox",
+    })
+
+
+async def preview(request: Request) -> Response:
+    try:
+        _actor, dl = await run_in_threadpool(_open, request, True)
+    except NotSignedIn:
+        return _signin("/files")
+    except ServiceError:
+        return _not_found()
+    try:
+        chunks = await run_in_threadpool(get_storage().iter_chunks, dl.key)
+    except StorageError:
+        return _not_found()
+    policy = PREVIEW_CSP.get(dl.content_type) or PREVIEW_CSP["image"]
+    return StreamingResponse(iterate_in_threadpool(chunks), media_type=dl.content_type, headers={
+        "content-disposition": content_disposition(dl.name, "inline"),
+        "content-length": str(dl.size),
+        "cache-control": NO_STORE,
+        "content-security-policy": policy,
+        "x-frame-options": "SAMEORIGIN",
+    })

@@ -1,0 +1,242 @@
+"""Pieces of the Files pages shared by staff and clients: breadcrumbs, search and sort,
+the listing table, the upload panel with a progress bar per file, the preview dialog."""
+
+from __future__ import annotations
+
+import reflex as rx
+from reflex.vars.base import Var, VarData
+from reflex_components_core.core.upload import get_upload_files_context_var_data
+
+from .fields import alert_box
+
+UPLOAD_ID = "files"
+SORT_LABELS = {"name": "Name", "date": "Newest first", "size": "Largest first"}
+
+
+def selected_meta() -> Var:
+    """Names and sizes of the files chosen in the dropzone (read in the browser)."""
+    return Var(
+        _js_expr=f"(filesById['{UPLOAD_ID}'] ?? []).map((f) => ({{name: f.name, size: f.size}}))",
+        _var_type=list[dict],
+        _var_data=VarData.merge(get_upload_files_context_var_data()),
+    )
+
+
+def breadcrumbs(S, base: str, root_label: str) -> rx.Component:
+    return rx.el.nav(
+        rx.hstack(
+            rx.link(root_label, href=base, size="2"),
+            rx.foreach(S.crumbs, lambda c: rx.hstack(
+                rx.icon("chevron-right", size=14, aria_hidden="true", color="var(--gray-10)"),
+                rx.link(c["name"], href=f"{base}?folder=" + c["id"], size="2"),
+                spacing="1", align="center")),
+            spacing="1", align="center", wrap="wrap",
+        ),
+        aria_label="Folder path",
+    )
+
+
+def search_and_sort(S) -> rx.Component:
+    return rx.flex(
+        rx.form(
+            rx.hstack(
+                rx.el.label("Search files", html_for="files-q", style={"position": "absolute", "left": "-9999px"}),
+                rx.input(id="files-q", name="q", default_value=S.query, placeholder="Search by name",
+                         max_length=100, width=["100%", "260px"], key=S.query),
+                rx.button(rx.icon("search", size=16, aria_hidden="true"), "Search", type="submit", variant="soft"),
+                spacing="2", width="100%",
+            ),
+            on_submit=S.search, width=["100%", "auto"],
+        ),
+        rx.hstack(
+            rx.el.label("Sort by", html_for="files-sort", style={"fontSize": "14px"}),
+            rx.el.select(
+                *[rx.el.option(label, value=key) for key, label in SORT_LABELS.items()],
+                id="files-sort", value=S.sort, on_change=S.set_sort,
+                style={"height": "32px", "borderRadius": "6px", "border": "1px solid var(--gray-a7)",
+                       "padding": "0 8px", "background": "white"},
+            ),
+            spacing="2", align="center",
+        ),
+        gap="3", wrap="wrap", justify="between", align="center", width="100%",
+    )
+
+
+def _name_cell(row, base: str, S) -> rx.Component:
+    icon = rx.icon(tag="file", size=18, aria_hidden="true")
+    return rx.hstack(
+        rx.match(row["icon"].to(str),
+                 ("folder", rx.icon("folder", size=18, aria_hidden="true", color="var(--amber-10)")),
+                 ("link", rx.icon("link", size=18, aria_hidden="true", color="var(--blue-10)")),
+                 ("image", rx.icon("image", size=18, aria_hidden="true", color="var(--green-10)")),
+                 ("file-text", rx.icon("file-text", size=18, aria_hidden="true", color="var(--red-10)")),
+                 ("file-spreadsheet", rx.icon("file-spreadsheet", size=18, aria_hidden="true", color="var(--green-11)")),
+                 ("presentation", rx.icon("presentation", size=18, aria_hidden="true", color="var(--orange-10)")),
+                 ("file-archive", rx.icon("file-archive", size=18, aria_hidden="true")),
+                 ("file-video", rx.icon("file-video", size=18, aria_hidden="true")),
+                 ("file-audio", rx.icon("file-audio", size=18, aria_hidden="true")),
+                 icon),
+        rx.match(
+            row["kind"].to(str),
+            ("folder", rx.link(row["name"].to(str), href=f"{base}?folder=" + row["id"].to(str), weight="medium")),
+            ("link", rx.vstack(
+                rx.link(row["name"].to(str), rx.icon("external-link", size=12, aria_hidden="true", margin_left="4px"),
+                        href=row["url"].to(str), is_external=True, rel="noopener noreferrer nofollow", weight="medium"),
+                rx.cond(row["description"].to(str) != "", rx.text(row["description"].to(str), size="1", color_scheme="gray")),
+                spacing="0")),
+            rx.cond(row["previewable"].to(bool),
+                    rx.link(row["name"].to(str), href="#", on_click=S.open_preview(row["id"].to(str)).prevent_default,
+                            weight="medium", aria_label="Preview " + row["name"].to(str)),
+                    rx.text(row["name"].to(str), weight="medium")),
+        ),
+        spacing="2", align="center", min_width="0", style={"wordBreak": "break-word"},
+    )
+
+
+def download_button(row) -> rx.Component:
+    return rx.cond(
+        row["kind"].to(str) == "file",
+        rx.button(rx.el.a(rx.icon("download", size=14, aria_hidden="true"), "Download", href=row["download_url"].to(str),
+                          aria_label="Download " + row["name"].to(str)),
+                  as_child=True, size="1", variant="soft"),
+    )
+
+
+def files_table(S, base: str, actions, extra_columns: list[tuple[str, object]] | None = None,
+                empty: rx.Component | None = None) -> rx.Component:
+    extra_columns = extra_columns or []
+    header = rx.table.header(rx.table.row(
+        rx.table.column_header_cell("Name"),
+        rx.table.column_header_cell("Type", display=["none", "table-cell"]),
+        rx.table.column_header_cell("Size", display=["none", "table-cell"]),
+        rx.table.column_header_cell("Modified", display=["none", "none", "table-cell"]),
+        *[rx.table.column_header_cell(label, display=["none", "none", "table-cell"]) for label, _ in extra_columns],
+        rx.table.column_header_cell(rx.el.span("Actions", style={"position": "absolute", "left": "-9999px"})),
+    ))
+
+    def row_view(row):
+        return rx.table.row(
+            rx.table.row_header_cell(_name_cell(row, base, S)),
+            rx.table.cell(row["type"].to(str), display=["none", "table-cell"]),
+            rx.table.cell(row["size"].to(str), display=["none", "table-cell"], white_space="nowrap"),
+            rx.table.cell(row["updated_label"].to(str), display=["none", "none", "table-cell"], white_space="nowrap"),
+            *[rx.table.cell(cell(row), display=["none", "none", "table-cell"]) for _, cell in extra_columns],
+            rx.table.cell(actions(row), text_align="right"),
+            align="center",
+        )
+
+    table = rx.table.root(header, rx.table.body(rx.foreach(S.rows, row_view)), variant="surface", width="100%")
+    return rx.cond(S.rows.length() > 0, table, empty if empty is not None else rx.fragment())
+
+
+def pager(S, base: str) -> rx.Component:
+    return rx.cond(
+        S.pages > 1,
+        rx.hstack(
+            rx.cond(S.page > 1, rx.link("← Previous", href=f"{base}?folder=" + S.folder_id + "&q=" + S.query
+                                        + "&sort=" + S.sort + "&page=" + (S.page - 1).to_string())),
+            rx.text("Page ", S.page, " of ", S.pages, " · ", S.total, " items", size="2", color_scheme="gray"),
+            rx.cond(S.page < S.pages, rx.link("Next →", href=f"{base}?folder=" + S.folder_id + "&q=" + S.query
+                                              + "&sort=" + S.sort + "&page=" + (S.page + 1).to_string())),
+            spacing="4", align="center", justify="center", width="100%",
+        ),
+    )
+
+
+def _upload_row(row) -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.match(row["status"].to(str),
+                     ("done", rx.icon("circle-check", size=16, color="var(--green-10)", aria_hidden="true")),
+                     ("error", rx.icon("circle-x", size=16, color="var(--red-10)", aria_hidden="true")),
+                     rx.icon("upload", size=16, aria_hidden="true")),
+            rx.text(row["name"].to(str), size="2", weight="medium", style={"wordBreak": "break-all"}),
+            rx.spacer(),
+            rx.text(row["size"].to(str), size="1", color_scheme="gray", white_space="nowrap"),
+            rx.text(rx.match(row["status"].to(str), ("done", "Uploaded"), ("error", "Failed"), ("queued", "Waiting"),
+                             rx.cond(row["percent"].to(int) >= 100, "Saving…", row["percent"].to_string() + "%")),
+                    size="1", white_space="nowrap", min_width="64px", text_align="right"),
+            width="100%", align="center", spacing="2",
+        ),
+        rx.progress(value=row["percent"].to(int), max=100, width="100%",
+                    aria_label="Upload progress of " + row["name"].to(str),
+                    color_scheme=rx.match(row["status"].to(str), ("error", "red"), ("done", "green"), "blue")),
+        rx.cond(row["message"].to(str) != "", rx.text(row["message"].to(str), size="1", color_scheme="red", role="alert")),
+        spacing="1", width="100%",
+    )
+
+
+def upload_panel(S, title: str, hint) -> rx.Component:
+    """Drop or choose files, see them listed, upload with a progress bar per file."""
+    chosen = rx.selected_files(UPLOAD_ID)
+    return rx.card(
+        rx.vstack(
+            rx.heading(title, as_="h2", size="4"),
+            rx.el.label(
+                rx.upload(
+                    rx.vstack(
+                        rx.icon("upload", size=24, aria_hidden="true"),
+                        rx.text("Drop files here, or click to choose", size="2", weight="medium"),
+                        rx.text(hint, size="1", color_scheme="gray", high_contrast=True),
+                        align="center", spacing="1",
+                    ),
+                    id=UPLOAD_ID, multiple=True, no_click=True, on_drop_rejected=S.drop_rejected,
+                    border="1px dashed var(--gray-a8)", border_radius="8px", padding="16px", width="100%",
+                ),
+                style={"display": "block", "width": "100%", "cursor": "pointer"},
+            ),
+            rx.cond(
+                chosen.length() > 0,
+                rx.vstack(
+                    rx.text("Ready to upload:", size="2", weight="medium"),
+                    rx.el.ul(rx.foreach(selected_meta(), lambda f: rx.el.li(
+                        rx.text(f["name"].to(str), size="2", as_="span"))), style={"margin": "0", "paddingLeft": "20px"}),
+                    rx.hstack(
+                        rx.button(rx.icon("upload", size=16, aria_hidden="true"), "Upload ", chosen.length(),
+                                  rx.cond(chosen.length() == 1, " file", " files"),
+                                  on_click=S.start_upload(selected_meta()), loading=S.uploading,
+                                  disabled=S.uploading),
+                        rx.button("Clear", variant="soft", color_scheme="gray", on_click=rx.clear_selected_files(UPLOAD_ID)),
+                        spacing="2",
+                    ),
+                    spacing="2", width="100%",
+                ),
+            ),
+            # start_upload accepted the selection: this mounts and sends the files
+            rx.cond(S.upload_ready, rx.box(on_mount=[
+                S.receive_upload(rx.upload_files_chunk(upload_id=UPLOAD_ID, on_upload_progress=S.upload_progress)),
+                rx.clear_selected_files(UPLOAD_ID),
+            ])),
+            alert_box(S.upload_error),
+            rx.cond(S.uploads.length() > 0,
+                    rx.vstack(rx.foreach(S.uploads, _upload_row), spacing="3", width="100%",
+                              aria_live="polite", role="status")),
+            spacing="3", width="100%",
+        ),
+        width="100%",
+    )
+
+
+def preview_dialog(S) -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(S.preview_name, style={"wordBreak": "break-all"}),
+            rx.dialog.description("Preview", size="1", color_scheme="gray"),
+            rx.cond(
+                S.preview_kind == "pdf",
+                rx.el.iframe(src=S.preview_url, title="Preview of " + S.preview_name,
+                             style={"width": "100%", "height": "70vh", "border": "1px solid var(--gray-a5)",
+                                    "borderRadius": "6px"}),
+                rx.center(rx.image(src=S.preview_url, alt="Preview of " + S.preview_name, max_height="70vh",
+                                   max_width="100%", object_fit="contain")),
+            ),
+            rx.hstack(
+                rx.button(rx.el.a(rx.icon("download", size=16, aria_hidden="true"), "Download",
+                                  href=S.preview_url.replace("/preview", "/download")), as_child=True),
+                rx.dialog.close(rx.button("Close", variant="soft", color_scheme="gray")),
+                justify="end", spacing="3", padding_top="12px",
+            ),
+            max_width="min(960px, 95vw)",
+        ),
+        open=S.preview_open, on_open_change=S.set_preview_open,
+    )

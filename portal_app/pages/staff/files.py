@@ -1,0 +1,221 @@
+"""Staff › Files: upload into folders, add links, share, rename, move, delete."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ...components.fields import alert_box, field
+from ...components.files_ui import (breadcrumbs, download_button, files_table, pager, preview_dialog,
+                                    search_and_sort, upload_panel)
+from ...components.layout import staff_shell
+from ...state.files import StaffFilesState as S
+
+
+def _actions(row) -> rx.Component:
+    return rx.hstack(
+        download_button(row),
+        rx.cond(~row["client_folder"].to(bool) | (row["kind"].to(str) != "folder"),
+                rx.button(rx.icon("share-2", size=14, aria_hidden="true"), "Share", size="1", variant="soft",
+                          on_click=S.open_dialog("share", row["id"].to(str)), aria_label="Share " + row["name"].to(str))),
+        rx.menu.root(
+            rx.menu.trigger(rx.button(rx.icon("ellipsis-vertical", size=14, aria_hidden="true"), size="1",
+                                      variant="ghost", aria_label="More actions for " + row["name"].to(str))),
+            rx.menu.content(
+                rx.menu.item("Rename", on_select=S.open_dialog("rename", row["id"].to(str))),
+                rx.menu.item("Move", on_select=S.open_dialog("move", row["id"].to(str))),
+                rx.menu.separator(),
+                rx.menu.item("Delete", color="red", on_select=S.open_dialog("delete", row["id"].to(str))),
+            ),
+        ),
+        spacing="2", justify="end", align="center",
+    )
+
+
+def _dialog(kind: str, title: str, *body: rx.Component, description: str = "") -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(title, style={"wordBreak": "break-word"}),
+            *([rx.dialog.description(description, size="2", color_scheme="gray")] if description else []),
+            rx.vstack(alert_box(S.dialog_error), *body, spacing="3", width="100%", padding_top="8px"),
+            max_width="min(560px, 95vw)",
+        ),
+        open=S.dialog == kind, on_open_change=S.set_dialog_open,
+    )
+
+
+def _buttons(submit: str, color: str = "accent") -> rx.Component:
+    return rx.hstack(
+        rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray")),
+        rx.button(submit, type="submit", color_scheme=None if color == "accent" else color),
+        justify="end", spacing="3", width="100%",
+    )
+
+
+def _folder_dialog() -> rx.Component:
+    return _dialog("folder", "New folder", rx.form(
+        rx.vstack(field("Folder name", "name", required=True, max_length=255), _buttons("Create folder"),
+                  spacing="3", width="100%"),
+        on_submit=S.create_folder, reset_on_submit=False, width="100%"))
+
+
+def _link_dialog() -> rx.Component:
+    return _dialog("link", "Add a link", rx.form(
+        rx.vstack(
+            field("Title", "title", required=True, max_length=255),
+            field("Web address", "url", type_="url", required=True, max_length=2000, placeholder="https://"),
+            rx.vstack(
+                rx.el.label("Description (optional)", html_for="f-description",
+                            style={"fontWeight": "500", "fontSize": "14px"}),
+                rx.text_area(id="f-description", name="description", max_length=1000, width="100%"),
+                spacing="1", width="100%"),
+            _buttons("Add link"), spacing="3", width="100%"),
+        on_submit=S.add_link, width="100%"))
+
+
+def _rename_dialog() -> rx.Component:
+    return _dialog("rename", "Rename", rx.form(
+        rx.vstack(field("New name", "name", required=True, max_length=255, default_value=S.target["name"].to(str),
+                        key=S.target["id"].to(str)),
+                  _buttons("Rename"), spacing="3", width="100%"),
+        on_submit=S.rename, width="100%"))
+
+
+def _move_dialog() -> rx.Component:
+    return _dialog("move", "Move “" + S.target["name"].to(str) + "”", rx.form(
+        rx.vstack(
+            rx.el.label("Move to", html_for="move-target", style={"fontWeight": "500", "fontSize": "14px"}),
+            rx.el.select(
+                rx.el.option("Top level (no folder)", value="top"),
+                rx.foreach(S.extra["move_targets"].to(list[dict[str, str]]),
+                           lambda f: rx.el.option(f["name"], value=f["id"])),
+                id="move-target", name="target",
+                style={"height": "36px", "width": "100%", "borderRadius": "6px", "border": "1px solid var(--gray-a7)",
+                       "background": "white", "padding": "0 8px"},
+            ),
+            _buttons("Move"), spacing="3", width="100%"),
+        on_submit=S.move, width="100%"))
+
+
+def _delete_dialog() -> rx.Component:
+    return _dialog(
+        "delete", "Delete “" + S.target["name"].to(str) + "”?",
+        rx.text(rx.cond(S.target["kind"].to(str) == "folder",
+                        "The folder and everything in it will be deleted for everyone. This cannot be undone.",
+                        "It will be deleted for everyone it is shared with. This cannot be undone."), size="2"),
+        rx.hstack(
+            rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
+            rx.button("Delete", color_scheme="red", on_click=S.delete),
+            justify="end", spacing="3", width="100%"),
+    )
+
+
+def _switch(id_: str, label: str, checked, on_change, help_text) -> rx.Component:
+    return rx.hstack(
+        rx.switch(id=id_, checked=checked, on_change=on_change),
+        rx.vstack(rx.el.label(label, html_for=id_, style={"fontWeight": "500", "fontSize": "14px"}),
+                  rx.text(help_text, size="1", color_scheme="gray"), spacing="0"),
+        spacing="3", align="center",
+    )
+
+
+def _contact_option(c) -> rx.Component:
+    cid = c["public_id"]
+    return rx.el.li(rx.checkbox(
+        c["name"] + " · " + c["email"], checked=S.share_selected.contains(cid),
+        on_change=lambda v: S.toggle_contact(cid, v)), style={"listStyle": "none", "padding": "4px 0"})
+
+
+def _share_dialog() -> rx.Component:
+    own = ~S.share_inherit
+    return _dialog(
+        "share", "Share “" + S.target["name"].to(str) + "”",
+        rx.cond(S.share["in_folder"].to(bool),
+                _switch("share-inherit", "Same as its folder", S.share_inherit, S.set_share_inherit,
+                        "Shared with whoever can open “" + S.share["folder_name"].to(str) + "”.")),
+        rx.cond(own, rx.vstack(
+            _switch("share-all", "All clients", S.share_all, S.set_share_all,
+                    "Every client of this workspace, now and later."),
+            rx.text("Specific contacts", size="2", weight="medium"),
+            rx.cond(S.share_selected.length() > 0,
+                    rx.flex(rx.foreach(S.share_selected, lambda cid: rx.badge(
+                        S.share_labels[cid], rx.icon_button(rx.icon("x", size=12), size="1", variant="ghost",
+                                                             aria_label="Remove " + S.share_labels[cid],
+                                                             on_click=S.toggle_contact(cid, False)),
+                        size="2", variant="soft")), gap="2", wrap="wrap"),
+                    rx.text("No specific contacts yet.", size="1", color_scheme="gray")),
+            rx.el.label("Find contacts", html_for="share-find", style={"fontSize": "14px"}),
+            rx.input(id="share-find", placeholder="Name or email", on_change=S.find_contacts.debounce(300),
+                     width="100%"),
+            rx.el.ul(rx.foreach(S.share_candidates, _contact_option),
+                     style={"maxHeight": "180px", "overflowY": "auto", "margin": "0", "padding": "0 4px",
+                            "border": "1px solid var(--gray-a5)", "borderRadius": "6px"}),
+            rx.checkbox("Email newly added contacts who have a portal account", checked=S.share_notify,
+                        on_change=S.set_share_notify),
+            spacing="2", width="100%")),
+        rx.cond(S.share["kind"].to(str) == "file", rx.vstack(
+            rx.text("Downloads", size="2", weight="medium"),
+            rx.cond(S.share["downloads"].to(list[dict]).length() > 0,
+                    rx.el.ul(rx.foreach(S.share["downloads"].to(list[dict[str, str]]), lambda d: rx.el.li(
+                        rx.text(d["name"], " first downloaded it on ",
+                                rx.moment(d["first"], format="D MMM YYYY, HH:mm"), " (", d["count"], "×)",
+                                size="2"))),
+                             style={"margin": "0", "paddingLeft": "20px"}),
+                    rx.text("No client has downloaded it yet.", size="1", color_scheme="gray")),
+            spacing="1", width="100%")),
+        rx.hstack(rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                  rx.button("Save sharing", on_click=S.save_sharing), justify="end", spacing="3", width="100%"),
+    )
+
+
+def _usage() -> rx.Component:
+    return rx.hstack(
+        rx.text(S.extra["used"].to(str), " of ", S.extra["quota"].to(str), " used", size="1", color_scheme="gray",
+                white_space="nowrap"),
+        rx.progress(value=S.extra["used_percent"].to(int), max=100, width="120px", aria_label="Storage used"),
+        spacing="2", align="center",
+    )
+
+
+def _toolbar() -> rx.Component:
+    return rx.flex(
+        breadcrumbs(S, "/staff/files", "All files"),
+        rx.hstack(
+            rx.button(rx.icon("folder-plus", size=16, aria_hidden="true"), "New folder", variant="soft",
+                      on_click=S.open_dialog("folder", "")),
+            rx.button(rx.icon("link", size=16, aria_hidden="true"), "Add link", variant="soft",
+                      on_click=S.open_dialog("link", "")),
+            spacing="2", wrap="wrap",
+        ),
+        justify="between", align="center", wrap="wrap", gap="3", width="100%",
+    )
+
+
+def _empty() -> rx.Component:
+    return rx.card(rx.vstack(
+        rx.icon("folder-open", size=28, aria_hidden="true", color="var(--gray-9)"),
+        rx.cond(S.query != "", rx.text("No file matches “", S.query, "”."),
+                rx.text("Nothing here yet. Upload files, create a folder or add a link.")),
+        align="center", spacing="2", padding="24px"), width="100%")
+
+
+def staff_files_page() -> rx.Component:
+    return staff_shell(
+        rx.cond(S.refusal != "", alert_box(S.refusal), rx.fragment()),
+        _toolbar(),
+        search_and_sort(S),
+        files_table(S, "/staff/files", _actions,
+                    extra_columns=[("Shared with", lambda row: rx.text(row["sharing"].to(str), size="2"))], empty=_empty()),
+        pager(S, "/staff/files"),
+        upload_panel(S, rx.cond(S.folder_name != "", "Upload to “" + S.folder_name + "”", "Upload files"),
+                     "Several at once. Files keep their names; clients see them once you share them."),
+        rx.hstack(
+            _usage(), rx.spacer(),
+            rx.text(rx.cond(S.extra["client_uploads"].to(bool), "Clients may upload files.",
+                            "Client uploads are off."), " ",
+                    rx.link("Change in Configure Portal", href="/staff/sites/portal"), size="1", color_scheme="gray"),
+            width="100%", wrap="wrap", spacing="3",
+        ),
+        _folder_dialog(), _link_dialog(), _rename_dialog(), _move_dialog(), _delete_dialog(), _share_dialog(),
+        preview_dialog(S),
+        title="Files",
+    )

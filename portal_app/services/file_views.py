@@ -1,0 +1,208 @@
+"""Listings of shared files for staff and clients: paginated, sorted, searchable, and a
+fixed number of queries however many files exist."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from ..access import (Actor, Client, require_client, FolderNode, client_visible_clause, folders_visible_to, require_client_files,
+                      require_manage_files)
+from ..models import Contact, FileItem, FileShare
+from ..settings import get_settings
+from .files import folder_nodes, get_item
+from .filetypes import PREVIEWABLE, human_size, type_and_icon
+from .portal_settings import portal_settings_for
+from .validation import clean_text
+
+PER_PAGE = 25
+SORTS = {"name", "date", "size"}
+
+
+@dataclass
+class FolderPage:
+    folder_id: str
+    folder_name: str
+    breadcrumbs: list[dict]
+    rows: list[dict]
+    total: int
+    page: int
+    pages: int
+    query: str
+    sort: str
+    extra: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _row(item: FileItem, sharing: str = "") -> dict:
+    type_label, icon = type_and_icon(item.kind, item.name)
+    is_file = item.kind == "file"
+    return {
+        "id": item.public_id, "kind": item.kind, "name": item.name, "icon": icon, "type": type_label,
+        "size": human_size(item.size) if is_file else "", "bytes": item.size if is_file else 0,
+        "updated": item.updated_at.isoformat(), "updated_label": item.updated_at.strftime("%d %b %Y"),
+        "url": item.url or "", "description": item.description,
+        "previewable": is_file and item.content_type in PREVIEWABLE,
+        "preview_kind": ("pdf" if item.content_type == "application/pdf" else "image") if is_file else "",
+        "download_url": f"/api/files/{item.public_id}/download" if is_file else "",
+        "preview_url": f"/api/files/{item.public_id}/preview" if is_file else "",
+        "sharing": sharing,
+        "client_folder": item.owner_contact_id is not None,
+    }
+
+
+def _order(stmt, sort: str):
+    folders_first = sa.case((FileItem.kind == "folder", 0), else_=1)
+    if sort == "date":
+        return stmt.order_by(folders_first, FileItem.updated_at.desc(), FileItem.id.desc())
+    if sort == "size":
+        return stmt.order_by(folders_first, FileItem.size.desc(), FileItem.id.desc())
+    return stmt.order_by(folders_first, sa.func.lower(FileItem.name), FileItem.id)
+
+
+def _page(db: Session, stmt, page: int) -> tuple[list[FileItem], int, int, int]:
+    total = db.exec(select(sa.func.count()).select_from(stmt.subquery())).one()
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(max(1, int(page or 1)), pages)
+    rows = db.exec(stmt.offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
+    return rows, total, page, pages
+
+
+def _crumbs(names: dict[int, tuple[str, str]], nodes: dict[int, FolderNode], folder_id: int | None,
+            stop: set[int] | None = None) -> list[dict]:
+    out = []
+    fid = folder_id
+    while fid is not None and fid in nodes and len(out) < 64:
+        if stop is not None and fid not in stop:
+            break
+        out.append({"id": names[fid][0], "name": names[fid][1]})
+        fid = nodes[fid].parent_id
+    return list(reversed(out))
+
+
+def _folder_names(db: Session, workspace_id: int) -> dict[int, tuple[str, str]]:
+    rows = db.exec(select(FileItem.id, FileItem.public_id, FileItem.name)
+                   .where(FileItem.workspace_id == workspace_id, FileItem.kind == "folder")).all()
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def _search(stmt, query: str):
+    if query:
+        stmt = stmt.where(sa.func.lower(FileItem.name).like(f"%{query.lower()}%"))
+    return stmt
+
+
+def _clean_query(query: object, sort: object) -> tuple[str, str]:
+    q = clean_text(query, "q", "Search", 100).replace("%", "").replace("_", " ").strip()
+    s = sort if sort in SORTS else "name"
+    return q, s
+
+
+# --- staff ---------------------------------------------------------------------------------
+
+def staff_folder(db: Session, actor: Actor, folder_public_id: str | None = None, *, query: object = "",
+                 sort: object = "name", page: int = 1) -> FolderPage:
+    staff = require_manage_files(actor)
+    q, s = _clean_query(query, sort)
+    folder = get_item(db, staff.workspace_id, folder_public_id, "folder") if folder_public_id else None
+    stmt = select(FileItem).where(FileItem.workspace_id == staff.workspace_id)
+    if q:  # search the whole workspace
+        stmt = _search(stmt, q)
+    else:
+        stmt = stmt.where(FileItem.parent_id == folder.id if folder else FileItem.parent_id.is_(None))
+    items, total, page, pages = _page(db, _order(stmt, s), page)
+    ids = [i.id for i in items]
+    counts = dict(db.exec(select(FileShare.item_id, sa.func.count()).where(FileShare.item_id.in_(ids))
+                          .group_by(FileShare.item_id)).all()) if ids else {}
+    owners = {i.owner_contact_id for i in items if i.owner_contact_id}
+    owner_names = {c.id: c.display_name for c in db.exec(select(Contact).where(Contact.id.in_(owners))).all()} if owners else {}
+    rows = [_row(i, _sharing_label(i, counts.get(i.id, 0), owner_names)) for i in items]
+    nodes = folder_nodes(db, staff.workspace_id)
+    names = _folder_names(db, staff.workspace_id)
+    ps = portal_settings_for(db, staff.workspace_id)
+    used = db.exec(select(sa.func.coalesce(sa.func.sum(FileItem.size), 0))
+                   .where(FileItem.workspace_id == staff.workspace_id, FileItem.kind == "file")).one()
+    quota = get_settings().file_quota_bytes
+    return FolderPage(
+        folder_id=folder.public_id if folder else "", folder_name=folder.name if folder else "",
+        breadcrumbs=_crumbs(names, nodes, folder.id if folder else None), rows=rows, total=total, page=page,
+        pages=pages, query=q, sort=s,
+        extra={
+            "move_targets": sorted(({"id": names[f][0], "name": _path_label(names, nodes, f)}
+                                    for f in nodes if nodes[f].owner_contact_id is None), key=lambda d: d["name"].lower()),
+            "used": human_size(int(used)), "quota": human_size(quota),
+            "used_percent": min(100, round(100 * int(used) / quota)) if quota else 0,
+            "client_uploads": ps.allow_client_uploads,
+            "in_client_folder": bool(folder and folder.owner_contact_id),
+        })
+
+
+def _path_label(names, nodes, fid) -> str:
+    return " / ".join(c["name"] for c in _crumbs(names, nodes, fid))
+
+
+def _sharing_label(item: FileItem, contact_count: int, owner_names: dict[int, str]) -> str:
+    if item.owner_contact_id is not None:
+        return f"Only {owner_names.get(item.owner_contact_id, 'the client')}"
+    if item.parent_id is not None and item.inherit_sharing:
+        return "As its folder"
+    parts = []
+    if item.shared_with_all:
+        parts.append("All clients")
+    if contact_count:
+        parts.append(f"{contact_count} contact" + ("s" if contact_count != 1 else ""))
+    return " + ".join(parts) or "Not shared"
+
+
+# --- client --------------------------------------------------------------------------------
+
+def client_context(db: Session, client: Client) -> tuple[dict[int, FolderNode], set[int], set[int]]:
+    """(folders, folders this client may open, ids shared with this client directly)."""
+    nodes = folder_nodes(db, client.workspace_id)
+    shared_ids = set(db.exec(select(FileShare.item_id).join(FileItem, FileItem.id == FileShare.item_id)
+                             .where(FileShare.workspace_id == client.workspace_id,
+                                    FileShare.contact_id == client.contact_id, FileItem.kind == "folder")).all())
+    return nodes, folders_visible_to(client, nodes, shared_ids), shared_ids
+
+
+def client_folder(db: Session, actor: Actor, folder_public_id: str | None = None, *, query: object = "",
+                  sort: object = "name", page: int = 1) -> FolderPage:
+    client = require_client(actor)
+    ps = portal_settings_for(db, client.workspace_id)
+    require_client_files(client, ps)
+    q, s = _clean_query(query, sort)
+    nodes, visible, _ = client_context(db, client)
+    folder = None
+    if folder_public_id:
+        folder = db.exec(select(FileItem).where(FileItem.workspace_id == client.workspace_id,
+                                                FileItem.public_id == str(folder_public_id),
+                                                FileItem.kind == "folder")).first()
+        if folder is None or folder.id not in visible:
+            raise_not_found()
+    stmt = select(FileItem).where(client_visible_clause(FileItem, FileShare, client, visible))
+    if q:
+        stmt = _search(stmt, q)
+    elif folder is not None:
+        stmt = stmt.where(FileItem.parent_id == folder.id)
+    else:  # the client's top level: what they may see whose folder they may not open
+        stmt = stmt.where(sa.or_(FileItem.parent_id.is_(None), FileItem.parent_id.not_in(sorted(visible) or [-1])))
+    items, total, page, pages = _page(db, _order(stmt, s), page)
+    names = _folder_names(db, client.workspace_id)
+    own_folder = next((f for f, n in nodes.items() if n.owner_contact_id == client.contact_id and n.parent_id is None), None)
+    return FolderPage(
+        folder_id=folder.public_id if folder else "", folder_name=folder.name if folder else "",
+        breadcrumbs=_crumbs(names, nodes, folder.id if folder else None, stop=visible),
+        rows=[_row(i) for i in items], total=total, page=page, pages=pages, query=q, sort=s,
+        extra={"can_upload": ps.allow_client_uploads,
+               "upload_folder": names[own_folder][0] if own_folder else "",
+               "max_upload": human_size(get_settings().file_max_bytes)})
+
+
+def raise_not_found():
+    from .errors import NotFound
+
+    raise NotFound("This folder is not shared with you.")

@@ -1,0 +1,310 @@
+"""States of the Files pages: staff (/staff/files) and client (/files).
+
+The folder, search, sort and page live in the URL (?folder=&q=&sort=&page=), so links,
+the back button and a reload all work; on_load reads them and asks the services.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import reflex as rx
+
+from ..services import file_transfer, file_views, files
+from ..access import require_client, require_client_upload, require_manage_files
+from ..services.errors import ServiceError
+from ..services.portal_settings import portal_settings_for
+from . import uploads
+from .base import BaseState
+
+
+class FilesMixin(rx.State, mixin=True):
+    """Listing, upload and preview: the same on both pages. A concrete page state sets
+    `_base_path` and implements `_reload(db, actor)` and `_upload_folder(db, actor)`."""
+
+    _base_path: str = "/files"
+
+    rows: list[dict] = []
+    crumbs: list[dict[str, str]] = []
+    folder_id: str = ""
+    folder_name: str = ""
+    query: str = ""
+    sort: str = "name"
+    page: int = 1
+    pages: int = 1
+    total: int = 0
+    refusal: str = ""
+    # uploads
+    uploads: list[dict] = []
+    upload_error: str = ""
+    uploading: bool = False
+    upload_ready: bool = False          # start_upload accepted the selection: the page sends it
+    _upload_plan: list[dict] = []
+    _upload_sizes: list[int] = []
+    # preview
+    preview_open: bool = False
+    preview_name: str = ""
+    preview_url: str = ""
+    preview_kind: str = ""
+
+    def _fill(self, page: file_views.FolderPage) -> None:
+        self.rows, self.crumbs = page.rows, page.breadcrumbs
+        self.folder_id, self.folder_name = page.folder_id, page.folder_name
+        self.query, self.sort, self.page, self.pages, self.total = page.query, page.sort, page.page, page.pages, page.total
+
+    def _url(self, base: str, **changes) -> str:
+        params = {"folder": self.folder_id, "q": self.query, "sort": self.sort, "page": str(self.page)}
+        params.update(changes)
+        clean = {k: v for k, v in params.items() if v and not (k == "sort" and v == "name") and not (k == "page" and v == "1")}
+        return f"{base}?{urlencode(clean)}" if clean else base
+
+    def _page_arg(self) -> int:
+        try:
+            return max(1, int(self._query("page") or 1))
+        except ValueError:
+            return 1
+
+    def _show_preview(self, item_id: str) -> None:
+        row = next((r for r in self.rows if r.get("id") == item_id and r.get("previewable")), None)
+        if row is None:
+            self.preview_open = False
+            return
+        self.preview_open, self.preview_name = True, row["name"]
+        self.preview_url, self.preview_kind = row["preview_url"], row["preview_kind"]
+
+    @rx.event
+    def search(self, form: dict):
+        q = str(form.get("q", ""))[:100]
+        return rx.redirect(self._url(self._base_path, q=q, page="1", folder="" if q.strip() else self.folder_id))
+
+    @rx.event
+    def set_sort(self, value: str):
+        return rx.redirect(self._url(self._base_path, sort=value if value in file_views.SORTS else "name", page="1"))
+
+    @rx.event
+    def start_upload(self, meta: list):
+        def work(db, ws, actor):
+            uploads.start(self, meta, lambda f: file_transfer.check_declared(db, actor, f))
+
+        return self._run(work)
+
+    @rx.event
+    def upload_progress(self, prog: dict):
+        uploads.progress(self, prog)
+
+    @rx.event
+    def drop_rejected(self, _files: list):
+        self.upload_error = "Some of those files could not be added. Choose files again."
+
+    @rx.event(background=True)
+    async def receive_upload(self, chunks: rx.UploadChunkIterator):
+        await uploads.receive(self, chunks, self._upload_folder, self._reload)
+
+    @rx.event
+    def open_preview(self, item_id: str):
+        self._show_preview(str(item_id))
+
+    @rx.event
+    def set_preview_open(self, value: bool):
+        self.preview_open = bool(value) and self.preview_open
+
+
+class StaffFilesState(FilesMixin, BaseState):
+    _base_path: str = "/staff/files"
+    extra: dict = {}
+    dialog: str = ""                    # folder | link | rename | move | delete | share
+    target: dict = {}                   # the row a dialog acts on
+    dialog_error: str = ""
+    share: dict = {}                    # sharing view of `target`
+    share_selected: list[str] = []      # contact public ids with own access
+    share_labels: dict[str, str] = {}   # public id -> "Name · email" (selected and candidates)
+    share_candidates: list[dict[str, str]] = []
+    share_inherit: bool = False
+    share_all: bool = False
+    share_notify: bool = True
+
+    def _reload(self, db, actor) -> None:
+        page = file_views.staff_folder(db, actor, self.folder_id or None, query=self.query, sort=self.sort,
+                                       page=self.page)
+        self._fill(page)
+        self.extra = page.extra
+
+    @rx.event
+    def load(self):
+        def work(db, ws, actor):
+            self.dialog, self.uploads, self.upload_error, self.refusal, self.preview_open = "", [], "", "", False
+            page = file_views.staff_folder(db, actor, self._query("folder") or None, query=self._query("q"),
+                                           sort=self._query("sort"), page=self._page_arg())
+            self._fill(page)
+            self.extra = page.extra
+
+        def refused(exc: ServiceError):
+            self.refusal, self.rows = exc.message, []
+
+        return self._run(work, on_error=refused)
+
+    # --- dialogs
+    @rx.event
+    def open_dialog(self, kind: str, item_id: str = ""):
+        self.dialog_error = ""
+        row = next((r for r in self.rows if r.get("id") == item_id), {})
+        if kind in ("folder", "link"):
+            self.dialog, self.target = kind, {}
+            return None
+        if kind not in ("rename", "move", "delete", "share") or not row:
+            self.dialog = ""
+            return None
+        self.target = row
+        if kind != "share":
+            self.dialog = kind
+            return None
+
+        def work(db, ws, actor):
+            view = files.sharing_view(db, actor, item_id)
+            self._fill_share(view)
+            self.share_candidates = files.contact_choices(db, actor)
+            self._label(self.share_candidates)
+            self.dialog = "share"
+
+        return self._run(work)
+
+    def _fill_share(self, view: files.SharingView) -> None:
+        self.share = {"name": view.name, "kind": view.kind, "in_folder": view.in_folder,
+                      "folder_name": view.folder_name, "client_folder": view.client_folder,
+                      "downloads": view.downloads}
+        self.share_inherit, self.share_all = view.inherit, view.all_clients
+        self.share_selected = [c["public_id"] for c in view.contacts]
+        self._label(view.contacts)
+
+    def _label(self, contacts: list[dict]) -> None:
+        labels = dict(self.share_labels)
+        for c in contacts:
+            labels[c["public_id"]] = f"{c['name']} · {c['email']}" if c.get("email") else c["name"]
+        self.share_labels = labels
+
+    @rx.event
+    def close_dialog(self):
+        self.dialog, self.dialog_error = "", ""
+
+    @rx.event
+    def set_dialog_open(self, value: bool):
+        if not value:
+            self.dialog, self.dialog_error = "", ""
+
+    @rx.event
+    def set_share_inherit(self, value: bool):
+        self.share_inherit = bool(value)
+
+    @rx.event
+    def set_share_all(self, value: bool):
+        self.share_all = bool(value)
+
+    @rx.event
+    def set_share_notify(self, value: bool):
+        self.share_notify = bool(value)
+
+    @rx.event
+    def toggle_contact(self, public_id: str, value: bool):
+        chosen = [p for p in self.share_selected if p != public_id]
+        if value and public_id in self.share_labels:
+            chosen.append(public_id)
+        self.share_selected = chosen
+
+    @rx.event
+    def find_contacts(self, value: str):
+        def work(db, ws, actor):
+            self.share_candidates = files.contact_choices(db, actor, str(value)[:100])
+            self._label(self.share_candidates)
+
+        return self._run(work)
+
+    def _act(self, action, success: str):
+        def work(db, ws, actor):
+            action(db, actor)
+            self._reload(db, actor)
+            self.dialog, self.dialog_error = "", ""
+            self._notify(success)
+
+        def failed(exc: ServiceError):
+            self.dialog_error = exc.message
+
+        return self._run(work, on_error=failed)
+
+    @rx.event
+    def create_folder(self, form: dict):
+        name = str(form.get("name", ""))
+        return self._act(lambda db, a: files.create_folder(db, a, name=name, parent_public_id=self.folder_id or None),
+                         f"Folder “{name.strip()[:80]}” created.")
+
+    @rx.event
+    def add_link(self, form: dict):
+        return self._act(lambda db, a: files.add_link(db, a, title=form.get("title", ""), url=form.get("url", ""),
+                                                      description=form.get("description", ""),
+                                                      parent_public_id=self.folder_id or None),
+                         "Link added.")
+
+    @rx.event
+    def rename(self, form: dict):
+        item = str(self.target.get("id", ""))
+        return self._act(lambda db, a: files.rename_item(db, a, item, form.get("name", "")), "Renamed.")
+
+    @rx.event
+    def move(self, form: dict):
+        item = str(self.target.get("id", ""))
+        dest = str(form.get("target", "")) or None
+        return self._act(lambda db, a: files.move_item(db, a, item, None if dest == "top" else dest), "Moved.")
+
+    @rx.event
+    def delete(self):
+        item = str(self.target.get("id", ""))
+        name = str(self.target.get("name", ""))
+        return self._act(lambda db, a: files.delete_item(db, a, item), f"“{name[:80]}” was deleted.")
+
+    @rx.event
+    def save_sharing(self):
+        item = str(self.target.get("id", ""))
+        return self._act(lambda db, a: files.set_sharing(db, a, item, inherit=self.share_inherit, all_clients=self.share_all,
+                                                         contact_public_ids=list(self.share_selected),
+                                                         notify=self.share_notify),
+                         "Sharing saved.")
+
+    def _upload_folder(self, db, actor):
+        require_manage_files(actor)
+        return self.folder_id or None
+
+
+class ClientFilesState(FilesMixin, BaseState):
+    _base_path: str = "/files"
+    can_upload: bool = False
+    upload_folder: str = ""
+    max_upload: str = ""
+
+    def _reload(self, db, actor) -> None:
+        page = file_views.client_folder(db, actor, self.folder_id or None, query=self.query, sort=self.sort,
+                                        page=self.page)
+        self._fill(page)
+        self.can_upload, self.upload_folder = page.extra["can_upload"], page.extra["upload_folder"]
+        self.max_upload = page.extra["max_upload"]
+
+    @rx.event
+    def load(self):
+        def work(db, ws, actor):
+            if actor.kind == "staff":
+                return rx.redirect("/staff/files")
+            self.uploads, self.upload_error, self.refusal, self.preview_open = [], "", "", False
+            page = file_views.client_folder(db, actor, self._query("folder") or None, query=self._query("q"),
+                                            sort=self._query("sort"), page=self._page_arg())
+            self._fill(page)
+            self.can_upload, self.upload_folder = page.extra["can_upload"], page.extra["upload_folder"]
+            self.max_upload = page.extra["max_upload"]
+            return None
+
+        def refused(exc: ServiceError):
+            self.refusal, self.rows, self.can_upload = exc.message, [], False
+
+        return self._run(work, on_error=refused)
+
+    def _upload_folder(self, db, actor):
+        client = require_client(actor)
+        require_client_upload(client, portal_settings_for(db, client.workspace_id))
+        return None  # always the client's own folder
