@@ -43,5 +43,69 @@ def seed_demo(db: Session, base_url: str, staff_password: str | None = None,
                          password_hash=hash_password(client_password), activated_at=utcnow()))
     audit.record(db, ws.id, staff, "client.access_enabled", "contact", client.public_id,
                  {"demo": True})
+    _seed_files(db, staff, client)
     return {"staff_email": DEMO_STAFF_EMAIL, "staff_password": staff_password,
             "client_email": DEMO_CLIENT_EMAIL, "client_password": client_password}
+
+
+def _pdf(lines: list[str]) -> bytes:
+    """A small, valid one-page PDF (Helvetica text) written by hand: no drawing library."""
+    text = "BT /F1 14 Tf 72 760 Td 18 TL " + " ".join(
+        "(" + ln.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ") '" for ln in lines) + " ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> "
+        b"/Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Length %d >>\nstream\n" % len(text) + text.encode("latin-1") + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for i, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def _png() -> bytes:
+    import io
+
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (600, 200), "white")
+    draw = ImageDraw.Draw(img)
+    for i, color in enumerate(["#1d4ed8", "#f59e0b", "#10b981", "#111827"]):
+        draw.rectangle([20 + i * 145, 30, 145 + i * 145, 170], fill=color)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _seed_files(db: Session, staff, client) -> None:
+    """A shared "Welcome pack" folder with three files, and a link, for the demo client."""
+    from .file_transfer import IncomingFile, store_upload
+    from .files import add_link, create_folder, set_sharing
+
+    folder = create_folder(db, staff, name="Welcome pack")
+    for name, data in [
+        ("Welcome guide.pdf", _pdf(["Welcome to Northwind Studio", "", "This guide explains how we work together:",
+                                    "1. Kick-off call", "2. Brand discovery", "3. Design rounds", "4. Launch"])),
+        ("Brand colors.png", _png()),
+        ("Project timeline.csv", b"Phase,Start,End\nDiscovery,2026-12-01,2026-12-12\nDesign,2026-12-15,2027-01-16\n"
+                                 b"Launch,2027-01-19,2027-01-30\n"),
+    ]:
+        incoming = IncomingFile(name)
+        try:
+            incoming.write(data)
+            store_upload(db, staff, incoming, folder.public_id)
+        finally:
+            incoming.discard()
+    set_sharing(db, staff, folder.public_id, inherit=False, all_clients=False, contact_public_ids=[client.public_id])
+    link = add_link(db, staff, title="Book a call with us", url="https://cal.example.com/northwind",
+                    description="Pick a time that suits you for our next review.")
+    set_sharing(db, staff, link.public_id, inherit=False, all_clients=False, contact_public_ids=[client.public_id])

@@ -84,6 +84,7 @@ class FilesMixin(rx.State, mixin=True):
     @rx.event
     def start_upload(self, meta: list):
         def work(db, ws, actor):
+            self._upload_folder(db, actor)  # this page's own rule (staff, or a client with uploads on)
             uploads.start(self, meta, lambda f: file_transfer.check_declared(db, actor, f))
 
         return self._run(work)

@@ -57,8 +57,24 @@ def actors(world, db):
     db.flush()
     world.pending_invite = f"inv_{db.exec(select(StaffInvitation.id)).one()}"
     world.member_public_id = member.public_id
+    _shared_files(db, world)
     db.commit()
     return tokens
+
+
+def _shared_files(db, world) -> None:
+    """A folder shared with client A1 holding a PDF; a loose file to delete."""
+    from portal_app.services import file_transfer, files
+
+    folder = files.create_folder(db, world.staff_a, name="Matrix folder")
+    files.set_sharing(db, world.staff_a, folder.public_id, inherit=False, all_clients=False,
+                      contact_public_ids=[world.contact_a1.public_id])
+    stored = {}
+    for name, data, parent in [("plan.pdf", b"%PDF-1.4\n%%EOF\n", folder.public_id), ("old.txt", b"old", None)]:
+        incoming = file_transfer.IncomingFile(name)
+        incoming.write(data)
+        stored[name] = file_transfer.store_upload(db, world.staff_a, incoming, parent).public_id
+    world.files_folder, world.files_pdf, world.files_old = folder.public_id, stored["plan.pdf"], stored["old.txt"]
 
 
 def run_handler(state_cls, handler: str, args: tuple, host: str, cookie: str | None, path: str,
@@ -74,8 +90,10 @@ def run_handler(state_cls, handler: str, args: tuple, host: str, cookie: str | N
         headers["cookie"] = f"other=1; portal_session={cookie}"
     root.router = RouterData.from_router_data({"headers": headers, "pathname": path, "asPath": path})
     state = root.get_substate(state_cls.get_full_name().split(".")[1:])
-    for name in pre:  # e.g. the page's load, as the browser would have run it first
-        state_cls.event_handlers[name].fn(state)
+    for step in pre:  # e.g. the page's load, as the browser would have run it first
+        name, pre_args = (step, ()) if isinstance(step, str) else step
+        pre_args = pre_args() if callable(pre_args) else pre_args
+        state_cls.event_handlers[name].fn(state, *pre_args)
     fn = state_cls.event_handlers[handler].fn
     result = fn(state, *args)
     if asyncio.iscoroutine(result):
@@ -178,10 +196,60 @@ def matrix(world):
         (team.TeamState, "setvar", ("rows", []), "/staff/team", "setvar"),
         (team.JoinState, "load", (), "/staff/join?token=forged", PUBLIC),
         (team.JoinState, "setvar", ("status", "valid"), "/staff/join", "setvar"),
+        *files_rows(world),
         (staff.OutboxState, "load", (), "/staff/outbox", STAFF),
         (staff.OutboxState, "setvar", ("mails", []), "/staff/outbox", "setvar"),
     ]
     return rows
+
+
+def files_rows(world) -> list:
+    from portal_app.state import files
+
+    S, C = files.StaffFilesState, files.ClientFilesState
+    in_folder = lambda: f"/staff/files?folder={world.files_folder}"  # noqa: E731
+    top = "/staff/files"
+    meta = ([{"name": "brief.pdf", "size": 1200}],)
+    # Handlers acting on a row need the page loaded and the dialog opened first (pre-steps).
+    on_pdf = lambda kind: ("load", ("open_dialog", lambda: (kind, world.files_pdf)))  # noqa: E731
+    return [
+        (S, "load", (), top, STAFF),
+        (S, "search", ({"q": "plan"},), top, "local"),
+        (S, "set_sort", ("size",), top, "local"),
+        (S, "start_upload", meta, top, STAFF),
+        (S, "upload_progress", ({"loaded": 10, "total": 100},), top, "local"),
+        (S, "drop_rejected", ([],), top, "local"),
+        (S, "receive_upload", (), top, ("background", STAFF)),
+        (S, "open_preview", (lambda: world.files_pdf,), top, "local"),
+        (S, "set_preview_open", (False,), top, "local"),
+        (S, "open_dialog", ("share", lambda: world.files_pdf), in_folder, STAFF_ON_A1, ("load",)),
+        (S, "close_dialog", (), top, "local"),
+        (S, "set_dialog_open", (False,), top, "local"),
+        (S, "set_share_inherit", (True,), top, "local"),
+        (S, "set_share_all", (True,), top, "local"),
+        (S, "set_share_notify", (False,), top, "local"),
+        (S, "toggle_contact", ("ct_x", True), top, "local"),
+        (S, "find_contacts", ("ali",), top, STAFF),
+        (S, "create_folder", ({"name": "Contracts"},), top, STAFF),
+        (S, "add_link", ({"title": "Site", "url": "https://example.com"},), top, STAFF),
+        (S, "rename", ({"name": "plan v2.pdf"},), in_folder, STAFF_ON_A1, on_pdf("rename")),
+        (S, "move", ({"target": "top"},), in_folder, STAFF_ON_A1, on_pdf("move")),
+        (S, "save_sharing", (), top, STAFF_ON_A1, ("load", ("open_dialog", lambda: ("share", world.files_pdf)))),
+        (S, "delete", (), top, STAFF_ON_A1, ("load", ("open_dialog", lambda: ("delete", world.files_old)))),
+        (S, "setvar", ("rows", []), top, "setvar"),
+        (C, "load", (), "/files", grid(**SIGNIN_FOR_OTHERS)),
+        (C, "load", (), lambda: f"/files?folder={world.files_folder}", grid(**SIGNIN_FOR_OTHERS, client_a2="denied")),
+        (C, "search", ({"q": "plan"},), "/files", "local"),
+        (C, "set_sort", ("date",), "/files", "local"),
+        # client uploads are off by default: every client is refused before a byte is sent
+        (C, "start_upload", meta, "/files", grid(CLIENT, client_a1="denied", client_a2="denied")),
+        (C, "upload_progress", ({"loaded": 10, "total": 100},), "/files", "local"),
+        (C, "drop_rejected", ([],), "/files", "local"),
+        (C, "receive_upload", (), "/files", ("background", grid(CLIENT, client_a1="denied", client_a2="denied"))),
+        (C, "open_preview", (lambda: world.files_pdf,), "/files", "local"),
+        (C, "set_preview_open", (False,), "/files", "local"),
+        (C, "setvar", ("rows", []), "/files", "setvar"),
+    ]
 
 
 def all_handlers() -> set[tuple[str, str]]:
@@ -229,8 +297,9 @@ def _settings_snapshot(db, ws_id) -> dict:
 def test_matrix(world, db, actors, actor):
     host, cookie = actors[actor]
     failures = []
-    for state_cls, handler, args, path, expected in matrix(world):
+    for state_cls, handler, args, path, expected, *explicit_pre in matrix(world):
         args = tuple(a() if callable(a) else a for a in args)
+        path = path() if callable(path) else path
         before = _settings_snapshot(db, world.ws_a.id)
         audit_before = db.exec(select(AuditEvent.id)).all()
         if expected == "setvar":
@@ -243,7 +312,15 @@ def test_matrix(world, db, actors, actor):
                 pass
             continue
         pre = ("load",) if (state_cls.__name__, handler) == ("PortalConfigState", "save") else ()
-        state, _result = run_handler(state_cls, handler, args, host, cookie, path, pre)
+        pre = explicit_pre[0] if explicit_pre else pre
+        if isinstance(expected, tuple) and expected[0] == "background":
+            # A background upload handler runs outside the request; its first act is the page's
+            # own access rule (_upload_folder), checked here for every actor.
+            expected = expected[1]
+            state, _ = run_handler(state_cls, "upload_progress", ({},), host, cookie, path)
+            state._run(lambda db, ws, a: state._upload_folder(db, a))
+        else:
+            state, _result = run_handler(state_cls, handler, args, host, cookie, path, pre)
         if expected == "local":
             # Only this browser's form vars change; nothing is read or written server-side.
             if _settings_snapshot(db, world.ws_a.id) != before or db.exec(select(AuditEvent.id)).all() != audit_before:
