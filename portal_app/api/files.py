@@ -52,7 +52,8 @@ def _open(request: Request, preview: bool):
             with unit_of_work() as db:
                 ws = workspaces.workspace_for_host(db, request.headers.get("host", ""))
                 actor = auth.resolve_actor(db, request.cookies.get(SESSION_COOKIE), ws.id if ws else None)
-                return actor, file_transfer.open_file(db, actor, file_id, preview=preview)
+                return actor, file_transfer.open_file(db, actor, file_id, preview=preview,
+                                                      count=request.method != "HEAD")
         except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.OperationalError):
             if attempt == 2:
                 raise

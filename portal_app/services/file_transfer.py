@@ -207,7 +207,7 @@ class Download:
     previewable: bool
 
 
-def open_file(db: Session, actor: Actor, public_id: str, *, preview: bool = False) -> Download:
+def open_file(db: Session, actor: Actor, public_id: str, *, preview: bool = False, count: bool = True) -> Download:
     """Check that the actor may have this file; for a client, remember the first download
     (audit log + outbox) and count the rest."""
     if isinstance(actor, Staff):
@@ -227,7 +227,7 @@ def open_file(db: Session, actor: Actor, public_id: str, *, preview: bool = Fals
             FileShare.item_id == item.id)).all())
         if not client_may_see(client, item, visible, shared):
             raise NotFound()
-        if not preview:
+        if count and not preview:  # (a HEAD request is not a download)
             _count_download(db, client, item)
     if preview and item.content_type not in PREVIEWABLE:
         raise Forbidden("This file cannot be previewed; download it instead.")
@@ -238,10 +238,9 @@ def _count_download(db: Session, client: Client, item: FileItem) -> None:
     row = db.exec(select(FileDownload).where(FileDownload.item_id == item.id,
                                              FileDownload.contact_id == client.contact_id)).first()
     now = utcnow()
-    if row is not None:
-        row.count += 1
-        row.last_at = now
-        db.add(row)
+    if row is not None:  # one atomic UPDATE: concurrent downloads never lose a count
+        db.execute(sa.update(FileDownload).where(FileDownload.id == row.id)
+                   .values(count=FileDownload.count + 1, last_at=now))
         return
     db.add(FileDownload(workspace_id=client.workspace_id, item_id=item.id, contact_id=client.contact_id,
                         first_at=now, last_at=now))

@@ -72,8 +72,12 @@ def create_folder(db: Session, actor: Actor, *, name: object, parent_public_id: 
 
 def clean_url(value: object) -> str:
     url = clean_text(value, "url", "Link", 2000, required=True)
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # e.g. an unclosed [IPv6 bracket
+        host = None
+    if not host or parts.scheme.lower() not in ("http", "https"):
         raise Invalid("The link must be a web address starting with https:// or http://.", "url")
     return url
 
@@ -202,7 +206,8 @@ def sharing_view(db: Session, actor: Actor, public_id: str) -> SharingView:
         folder_name=parent.name if parent else "", inherit=bool(parent) and item.inherit_sharing,
         all_clients=item.shared_with_all, client_folder=item.owner_contact_id is not None,
         contacts=[{"public_id": c.public_id, "name": c.display_name, "email": c.email} for c in shared],
-        downloads=[{"name": c.display_name, "email": c.email, "first": d.first_at.isoformat(), "count": d.count}
+        downloads=[{"name": c.display_name, "email": c.email, "first": d.first_at.strftime("%d %b %Y, %H:%M UTC"),
+                    "count": d.count}
                    for d, c in downloads],
     )
 
@@ -272,8 +277,9 @@ def contact_choices(db: Session, actor: Actor, query: str = "", limit: int = 30)
     stmt = select(Contact).where(Contact.workspace_id == staff.workspace_id)
     q = clean_text(query, "q", "Search", 100)
     if q:
-        like = f"%{q.lower()}%"
-        stmt = stmt.where(sa.or_(sa.func.lower(Contact.email).like(like), sa.func.lower(Contact.first_name).like(like),
-                                 sa.func.lower(Contact.last_name).like(like), sa.func.lower(Contact.company).like(like)))
+        escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like = f"%{escaped}%"
+        stmt = stmt.where(sa.or_(*(sa.func.lower(col).like(like, escape="\\")
+                                   for col in (Contact.email, Contact.first_name, Contact.last_name, Contact.company))))
     rows = db.exec(stmt.order_by(Contact.first_name, Contact.last_name).limit(limit)).all()
     return [{"public_id": c.public_id, "name": c.display_name, "email": c.email} for c in rows]

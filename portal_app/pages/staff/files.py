@@ -147,7 +147,7 @@ def _share_dialog() -> rx.Component:
             rx.input(id="share-find", placeholder="Name or email", on_change=S.find_contacts.debounce(300),
                      width="100%"),
             rx.el.ul(rx.foreach(S.share_candidates, _contact_option),
-                     style={"maxHeight": "180px", "overflowY": "auto", "margin": "0", "padding": "0 4px",
+                     style={"maxHeight": "180px", "overflowY": "auto", "margin": "0", "padding": "0 8px", "width": "100%",
                             "border": "1px solid var(--gray-a5)", "borderRadius": "6px"}),
             rx.checkbox("Email newly added contacts who have a portal account", checked=S.share_notify,
                         on_change=S.set_share_notify),
@@ -156,8 +156,7 @@ def _share_dialog() -> rx.Component:
             rx.text("Downloads", size="2", weight="medium"),
             rx.cond(S.share["downloads"].to(list[dict]).length() > 0,
                     rx.el.ul(rx.foreach(S.share["downloads"].to(list[dict[str, str]]), lambda d: rx.el.li(
-                        rx.text(d["name"], " first downloaded it on ",
-                                rx.moment(d["first"], format="D MMM YYYY, HH:mm"), " (", d["count"], "×)",
+                        rx.text(d["name"], " first downloaded it on ", d["first"], " (", d["count"], "×)",
                                 size="2"))),
                              style={"margin": "0", "paddingLeft": "20px"}),
                     rx.text("No client has downloaded it yet.", size="1", color_scheme="gray")),
