@@ -11,7 +11,7 @@ export REFLEX_USE_SYSTEM_BUN := 1
 export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := false
 
-.PHONY: install install-dev run test test-unit test-integration test-e2e bench clean
+.PHONY: install install-dev run test test-unit test-integration test-e2e bench bench-files clean
 
 $(VENV)/.installed: requirements.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ test-e2e: install-dev
 
 bench: install-dev
 	$(PY) bench/page_load.py
+
+# Upload/download of a 200 MB file, local disk vs S3 (moto); SIZE_MB=… to change it.
+SIZE_MB ?= 200
+bench-files: install-dev
+	$(PY) bench/file_transfer.py --size-mb $(SIZE_MB)
 
 clean:
 	rm -rf .web data uploaded_files test-artifacts
