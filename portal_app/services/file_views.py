@@ -15,6 +15,7 @@ from ..settings import get_settings
 from .files import folder_nodes, get_item
 from .filetypes import PREVIEWABLE, human_size, type_and_icon
 from .portal_settings import portal_settings_for
+from .errors import Invalid
 from .validation import clean_text
 
 PER_PAGE = 25
@@ -67,7 +68,10 @@ def _order(stmt, sort: str):
 def _page(db: Session, stmt, page: int) -> tuple[list[FileItem], int, int, int]:
     total = db.exec(select(sa.func.count()).select_from(stmt.subquery())).one()
     pages = max(1, -(-total // PER_PAGE))
-    page = min(max(1, int(page or 1)), pages)
+    try:
+        page = min(max(1, int(page or 1)), pages)
+    except (TypeError, ValueError):
+        raise Invalid("The page number must be a whole number.", "page") from None
     rows = db.exec(stmt.offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
     return rows, total, page, pages
 
@@ -92,12 +96,14 @@ def _folder_names(db: Session, workspace_id: int) -> dict[int, tuple[str, str]]:
 
 def _search(stmt, query: str):
     if query:
-        stmt = stmt.where(sa.func.lower(FileItem.name).like(f"%{query.lower()}%"))
+        # % and _ typed in the search box are literal characters, not wildcards
+        escaped = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(sa.func.lower(FileItem.name).like(f"%{escaped}%", escape="\\"))
     return stmt
 
 
 def _clean_query(query: object, sort: object) -> tuple[str, str]:
-    q = clean_text(query, "q", "Search", 100).replace("%", "").replace("_", " ").strip()
+    q = clean_text(query, "q", "Search", 100)
     s = sort if sort in SORTS else "name"
     return q, s
 

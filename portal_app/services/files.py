@@ -220,12 +220,14 @@ def set_sharing(db: Session, actor: Actor, public_id: str, *, inherit: bool, all
     item = get_item(db, staff.workspace_id, public_id)
     if item.owner_contact_id is not None:
         raise Invalid("Files in a client's own upload folder are shared only with that client.")
+    inherit = bool(inherit) and item.parent_id is not None
+    if inherit:  # "same as its folder" replaces the item's own sharing: nobody is told of access they lack
+        contact_public_ids, all_clients = [], False
     wanted_ids = [str(p) for p in (contact_public_ids or [])][:500]
     contacts = db.exec(select(Contact).where(Contact.workspace_id == staff.workspace_id,
                                              Contact.public_id.in_(wanted_ids))).all() if wanted_ids else []
     if len(contacts) != len(set(wanted_ids)):
         raise NotFound("One of the chosen contacts no longer exists.")
-    inherit = bool(inherit) and item.parent_id is not None
     current = {s.contact_id: s for s in db.exec(select(FileShare).where(FileShare.item_id == item.id)).all()}
     wanted = {c.id: c for c in contacts}
     added = [c for cid, c in wanted.items() if cid not in current]
