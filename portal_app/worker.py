@@ -100,10 +100,40 @@ def run_once(limit: int = 50) -> int:
     return delivered
 
 
+SWEEP_EVERY_SECONDS = 3600
+STALE_UPLOAD_SECONDS = 24 * 3600
+
+
+def sweep_incoming(max_age: float = STALE_UPLOAD_SECONDS, now: float | None = None) -> int:
+    """Remove temporary upload files a crash left behind (a finished or refused upload
+    removes its own at once). Returns how many went."""
+    import os
+    import time
+
+    from .services.file_transfer import incoming_dir
+
+    folder, now = incoming_dir(), now if now is not None else time.time()
+    removed = 0
+    for entry in os.scandir(folder):
+        try:
+            if entry.is_file() and now - entry.stat().st_mtime > max_age:
+                os.unlink(entry.path)
+                removed += 1
+        except FileNotFoundError:
+            pass
+    return removed
+
+
 def run_forever(interval: float, stop: threading.Event) -> None:
+    import time
+
+    last_sweep = 0.0
     while not stop.is_set():
         try:
             run_once()
+            if time.monotonic() - last_sweep > SWEEP_EVERY_SECONDS:
+                last_sweep = time.monotonic()
+                sweep_incoming()
         except Exception:  # noqa: BLE001
             log.exception("worker pass failed")
         stop.wait(interval)

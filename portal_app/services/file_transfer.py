@@ -166,6 +166,15 @@ def store_upload(db: Session, actor: Actor, incoming: IncomingFile, folder_publi
     except BaseException:
         incoming.discard()
         raise
+    try:
+        # Two uploads finishing at once must not both fit in the last free space: the
+        # workspace row is locked (PostgreSQL; SQLite has one writer) and the room checked
+        # again, briefly, after the slow part (storing the blob) is done.
+        db.exec(select(Workspace.id).where(Workspace.id == actor.workspace_id).with_for_update()).one()
+        check_room(db, actor.workspace_id, incoming.size)
+    except BaseException:
+        get_storage().delete(key)
+        raise
     item = FileItem(workspace_id=actor.workspace_id, parent_id=folder.id if folder else None, kind="file",
                     name=incoming.name, storage_key=key, size=incoming.size, content_type=incoming.content_type,
                     sha256=incoming.sha256, owner_contact_id=owner, created_by_user_id=by_user,

@@ -19,6 +19,7 @@ from .errors import Invalid
 from .validation import clean_text
 
 PER_PAGE = 25
+MOVE_TARGETS_MAX = 300
 SORTS = {"name", "date", "size"}
 
 
@@ -138,8 +139,10 @@ def staff_folder(db: Session, actor: Actor, folder_public_id: str | None = None,
         breadcrumbs=_crumbs(names, nodes, folder.id if folder else None), rows=rows, total=total, page=page,
         pages=pages, query=q, sort=s,
         extra={
+            # (the page state stays small: at most MOVE_TARGETS_MAX folders are offered)
             "move_targets": sorted(({"id": names[f][0], "name": _path_label(names, nodes, f)}
-                                    for f in nodes if nodes[f].owner_contact_id is None), key=lambda d: d["name"].lower()),
+                                    for f in nodes if nodes[f].owner_contact_id is None),
+                                   key=lambda d: d["name"].lower())[:MOVE_TARGETS_MAX],
             "used": human_size(int(used)), "quota": human_size(quota),
             "used_percent": min(100, round(100 * int(used) / quota)) if quota else 0,
             "client_uploads": ps.allow_client_uploads,

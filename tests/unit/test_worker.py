@@ -182,3 +182,19 @@ def test_storage_delete_runs_after_commit(db, world, tmp_path):
     outbox.enqueue(db, world.ws_a.id, "storage.delete", {"key": "ws_x/branding/old"})
     db.commit()
     assert worker.run_once() == 1 and not get_storage().exists("ws_x/branding/old")
+
+
+def test_sweep_removes_only_stale_temporary_uploads(tmp_path, monkeypatch):
+    import os
+    import time
+
+    from portal_app.services import file_transfer
+
+    monkeypatch.setattr(file_transfer, "incoming_dir", lambda: str(tmp_path))
+    stale, fresh = tmp_path / "up-stale", tmp_path / "up-fresh"
+    stale.write_bytes(b"left by a crash")
+    fresh.write_bytes(b"an upload in progress")
+    day_ago = time.time() - 25 * 3600
+    os.utime(stale, (day_ago, day_ago))
+    assert worker.sweep_incoming() == 1
+    assert not stale.exists() and fresh.exists()
