@@ -8,6 +8,7 @@ from reflex.vars.base import Var, VarData
 from reflex_components_core.core.upload import get_upload_files_context_var_data
 
 from .fields import alert_box
+from .layout import brand_vars
 
 UPLOAD_ID = "files"
 SORT_LABELS = {"name": "Name", "date": "Newest first", "size": "Largest first"}
@@ -43,7 +44,8 @@ def search_and_sort(S) -> rx.Component:
                 rx.el.label("Search files", html_for="files-q", style={"position": "absolute", "left": "-9999px"}),
                 rx.input(id="files-q", name="q", default_value=S.query, placeholder="Search by name",
                          max_length=100, width=["100%", "260px"], key=S.query),
-                rx.button(rx.icon("search", size=16, aria_hidden="true"), "Search", type="submit", variant="soft"),
+                rx.button(rx.icon("search", size=16, aria_hidden="true"), "Search", type="submit", variant="soft",
+                          high_contrast=True),
                 spacing="2", width="100%",
             ),
             on_submit=S.search, width=["100%", "auto"],
@@ -65,7 +67,7 @@ def search_and_sort(S) -> rx.Component:
 def _name_cell(row, base: str, S) -> rx.Component:
     icon = rx.icon(tag="file", size=18, aria_hidden="true")
     return rx.hstack(
-        rx.match(row["icon"].to(str),
+        rx.flex(rx.match(row["icon"].to(str),
                  ("folder", rx.icon("folder", size=18, aria_hidden="true", color="var(--amber-10)")),
                  ("link", rx.icon("link", size=18, aria_hidden="true", color="var(--blue-10)")),
                  ("image", rx.icon("image", size=18, aria_hidden="true", color="var(--green-10)")),
@@ -75,12 +77,13 @@ def _name_cell(row, base: str, S) -> rx.Component:
                  ("file-archive", rx.icon("file-archive", size=18, aria_hidden="true")),
                  ("file-video", rx.icon("file-video", size=18, aria_hidden="true")),
                  ("file-audio", rx.icon("file-audio", size=18, aria_hidden="true")),
-                 icon),
+                 icon), flex_shrink="0"),  # a long name wraps; the icon keeps its size
         rx.match(
             row["kind"].to(str),
             ("folder", rx.link(row["name"].to(str), href=f"{base}?folder=" + row["id"].to(str), weight="medium")),
             ("link", rx.vstack(
-                rx.link(row["name"].to(str), rx.icon("external-link", size=12, aria_hidden="true", margin_left="4px"),
+                rx.link(row["name"].to(str), rx.icon("external-link", size=12, aria_hidden="true", margin_left="4px",
+                                display="inline-block", vertical_align="baseline"),  # on the title's line
                         href=row["url"].to(str), is_external=True, rel="noopener noreferrer nofollow", weight="medium"),
                 rx.cond(row["description"].to(str) != "", rx.text(row["description"].to(str), size="1", color_scheme="gray")),
                 spacing="0")),
@@ -96,9 +99,11 @@ def _name_cell(row, base: str, S) -> rx.Component:
 def download_button(row) -> rx.Component:
     return rx.cond(
         row["kind"].to(str) == "file",
+        # rx.el.a is React Router's <Link>: without reload_document a click is routed inside
+        # the single-page app and the browser never requests the file
         rx.button(rx.el.a(rx.icon("download", size=14, aria_hidden="true"), "Download", href=row["download_url"].to(str),
-                          aria_label="Download " + row["name"].to(str)),
-                  as_child=True, size="1", variant="soft"),
+                          aria_label="Download " + row["name"].to(str), reload_document=True),
+                  as_child=True, size="1", variant="soft", high_contrast=True),
     )
 
 
@@ -196,7 +201,8 @@ def upload_panel(S, title: str, hint) -> rx.Component:
                                   rx.cond(chosen.length() == 1, " file", " files"),
                                   on_click=S.start_upload(selected_meta()), loading=S.uploading,
                                   disabled=S.uploading),
-                        rx.button("Clear", variant="soft", color_scheme="gray", on_click=rx.clear_selected_files(UPLOAD_ID)),
+                        rx.button("Clear", variant="soft", high_contrast=True, color_scheme="gray",
+                                  on_click=rx.clear_selected_files(UPLOAD_ID)),
                         spacing="2",
                     ),
                     spacing="2", width="100%",
@@ -232,11 +238,14 @@ def preview_dialog(S) -> rx.Component:
             ),
             rx.hstack(
                 rx.button(rx.el.a(rx.icon("download", size=16, aria_hidden="true"), "Download",
-                                  href=S.preview_url.replace("/preview", "/download")), as_child=True),
-                rx.dialog.close(rx.button("Close", variant="soft", color_scheme="gray")),
+                                  href=S.preview_url.replace("/preview", "/download"), reload_document=True),
+                          as_child=True),
+                rx.dialog.close(rx.button("Close", variant="soft", high_contrast=True, color_scheme="gray")),
                 justify="end", spacing="3", padding_top="12px",
             ),
             max_width="min(960px, 95vw)",
+            # a dialog renders outside the page shell: give it the workspace's accent too
+            style=brand_vars(),
         ),
         open=S.preview_open, on_open_change=S.set_preview_open,
     )

@@ -13,7 +13,7 @@ from ...state.files import ClientFilesState as S
 def _actions(row) -> rx.Component:
     return rx.hstack(
         rx.cond(row["previewable"].to(bool),
-                rx.button(rx.icon("eye", size=14, aria_hidden="true"), "Preview", size="1", variant="soft",
+                rx.button(rx.icon("eye", size=14, aria_hidden="true"), "Preview", size="1", variant="soft", high_contrast=True,
                           on_click=S.open_preview(row["id"].to(str)), aria_label="Preview " + row["name"].to(str))),
         download_button(row),
         spacing="2", justify="end",
@@ -41,7 +41,8 @@ def files_page() -> rx.Component:
     return client_shell(
         rx.cond(
             S.refusal != "",
-            not_available(S.refusal),
+            rx.vstack(not_available(S.refusal), rx.link("Back to all files", href="/files", size="2"),
+                      spacing="3", width="100%"),
             rx.vstack(
                 breadcrumbs(S, "/files", "All files"),
                 search_and_sort(S),

@@ -7,19 +7,20 @@ import reflex as rx
 from ...components.fields import alert_box, field
 from ...components.files_ui import (breadcrumbs, download_button, files_table, pager, preview_dialog,
                                     search_and_sort, upload_panel)
-from ...components.layout import staff_shell
+from ...components.layout import brand_vars, staff_shell
 from ...state.files import StaffFilesState as S
 
 
 def _actions(row) -> rx.Component:
     return rx.hstack(
         download_button(row),
-        rx.cond(~row["client_folder"].to(bool) | (row["kind"].to(str) != "folder"),
-                rx.button(rx.icon("share-2", size=14, aria_hidden="true"), "Share", size="1", variant="soft",
+        # what is in a client's own folder is shared with that client only: nothing to set
+        rx.cond(~row["client_folder"].to(bool),
+                rx.button(rx.icon("share-2", size=14, aria_hidden="true"), "Share", size="1", variant="soft", high_contrast=True,
                           on_click=S.open_dialog("share", row["id"].to(str)), aria_label="Share " + row["name"].to(str))),
         rx.menu.root(
             rx.menu.trigger(rx.button(rx.icon("ellipsis-vertical", size=14, aria_hidden="true"), size="1",
-                                      variant="ghost", aria_label="More actions for " + row["name"].to(str))),
+                                      variant="ghost", high_contrast=True, aria_label="More actions for " + row["name"].to(str))),
             rx.menu.content(
                 rx.menu.item("Rename", on_select=S.open_dialog("rename", row["id"].to(str))),
                 rx.menu.item("Move", on_select=S.open_dialog("move", row["id"].to(str))),
@@ -38,6 +39,8 @@ def _dialog(kind: str, title: str, *body: rx.Component, description: str = "") -
             *([rx.dialog.description(description, size="2", color_scheme="gray")] if description else []),
             rx.vstack(alert_box(S.dialog_error), *body, spacing="3", width="100%", padding_top="8px"),
             max_width="min(560px, 95vw)",
+            # a dialog renders outside the page shell: give it the workspace's accent too
+            style=brand_vars(),
         ),
         open=S.dialog == kind, on_open_change=S.set_dialog_open,
     )
@@ -45,7 +48,7 @@ def _dialog(kind: str, title: str, *body: rx.Component, description: str = "") -
 
 def _buttons(submit: str, color: str = "accent") -> rx.Component:
     return rx.hstack(
-        rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray")),
+        rx.dialog.close(rx.button("Cancel", type="button", variant="soft", high_contrast=True, color_scheme="gray")),
         rx.button(submit, type="submit", color_scheme=None if color == "accent" else color),
         justify="end", spacing="3", width="100%",
     )
@@ -103,7 +106,7 @@ def _delete_dialog() -> rx.Component:
                         "The folder and everything in it will be deleted for everyone. This cannot be undone.",
                         "It will be deleted for everyone it is shared with. This cannot be undone."), size="2"),
         rx.hstack(
-            rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
+            rx.dialog.close(rx.button("Cancel", variant="soft", high_contrast=True, color_scheme="gray")),
             rx.button("Delete", color_scheme="red", on_click=S.delete),
             justify="end", spacing="3", width="100%"),
     )
@@ -138,10 +141,10 @@ def _share_dialog() -> rx.Component:
             rx.text("Specific contacts", size="2", weight="medium"),
             rx.cond(S.share_selected.length() > 0,
                     rx.flex(rx.foreach(S.share_selected, lambda cid: rx.badge(
-                        S.share_labels[cid], rx.icon_button(rx.icon("x", size=12), size="1", variant="ghost",
+                        S.share_labels[cid], rx.icon_button(rx.icon("x", size=12), size="1", variant="ghost", high_contrast=True,
                                                              aria_label="Remove " + S.share_labels[cid],
                                                              on_click=S.toggle_contact(cid, False)),
-                        size="2", variant="soft")), gap="2", wrap="wrap"),
+                        size="2", variant="soft", high_contrast=True)), gap="2", wrap="wrap"),
                     rx.text("No specific contacts yet.", size="1", color_scheme="gray")),
             rx.el.label("Find contacts", html_for="share-find", style={"fontSize": "14px"}),
             rx.input(id="share-find", placeholder="Name or email", on_change=S.find_contacts.debounce(300),
@@ -161,7 +164,7 @@ def _share_dialog() -> rx.Component:
                              style={"margin": "0", "paddingLeft": "20px"}),
                     rx.text("No client has downloaded it yet.", size="1", color_scheme="gray")),
             spacing="1", width="100%")),
-        rx.hstack(rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
+        rx.hstack(rx.dialog.close(rx.button("Cancel", variant="soft", high_contrast=True, color_scheme="gray")),
                   rx.button("Save sharing", on_click=S.save_sharing), justify="end", spacing="3", width="100%"),
     )
 
@@ -179,9 +182,9 @@ def _toolbar() -> rx.Component:
     return rx.flex(
         breadcrumbs(S, "/staff/files", "All files"),
         rx.hstack(
-            rx.button(rx.icon("folder-plus", size=16, aria_hidden="true"), "New folder", variant="soft",
+            rx.button(rx.icon("folder-plus", size=16, aria_hidden="true"), "New folder", variant="soft", high_contrast=True,
                       on_click=S.open_dialog("folder", "")),
-            rx.button(rx.icon("link", size=16, aria_hidden="true"), "Add link", variant="soft",
+            rx.button(rx.icon("link", size=16, aria_hidden="true"), "Add link", variant="soft", high_contrast=True,
                       on_click=S.open_dialog("link", "")),
             spacing="2", wrap="wrap",
         ),
@@ -206,7 +209,9 @@ def staff_files_page() -> rx.Component:
                     extra_columns=[("Shared with", lambda row: rx.text(row["sharing"].to(str), size="2"))], empty=_empty()),
         pager(S, "/staff/files"),
         upload_panel(S, rx.cond(S.folder_name != "", "Upload to “" + S.folder_name + "”", "Upload files"),
-                     "Several at once. Files keep their names; clients see them once you share them."),
+                     rx.cond(S.extra["in_client_folder"].to(bool),
+                             "Several at once. Files here are visible to this client at once, and to no one else.",
+                             "Several at once. Files keep their names; clients see them once you share them.")),
         rx.hstack(
             _usage(), rx.spacer(),
             rx.text(rx.cond(S.extra["client_uploads"].to(bool), "Clients may upload files.",
