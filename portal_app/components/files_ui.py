@@ -227,7 +227,8 @@ def preview_dialog(S) -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
             rx.dialog.title(S.preview_name, style={"wordBreak": "break-all"}),
-            rx.dialog.description("Preview", size="1", color_scheme="gray"),
+            rx.dialog.description("Download the file to keep a copy.", size="1", color_scheme="gray",
+                                  high_contrast=True),
             rx.cond(
                 S.preview_kind == "pdf",
                 rx.el.iframe(src=S.preview_url, title="Preview of " + S.preview_name,

@@ -20,6 +20,7 @@ from .validation import clean_text
 
 PER_PAGE = 25
 MOVE_TARGETS_MAX = 300
+OWN_FOLDER_LABEL = "Your uploads"
 SORTS = {"name", "date", "size"}
 
 
@@ -202,10 +203,17 @@ def client_folder(db: Session, actor: Actor, folder_public_id: str | None = None
     items, total, page, pages = _page(db, _order(stmt, s), page)
     names = _folder_names(db, client.workspace_id)
     own_folder = next((f for f, n in nodes.items() if n.owner_contact_id == client.contact_id and n.parent_id is None), None)
+    if own_folder is not None:  # staff see "From <client>"; the client sees it as theirs
+        names[own_folder] = (names[own_folder][0], OWN_FOLDER_LABEL)
+    rows = [_row(i) for i in items]
+    for row, item in zip(rows, items):
+        if item.id == own_folder:
+            row["name"] = OWN_FOLDER_LABEL
     return FolderPage(
-        folder_id=folder.public_id if folder else "", folder_name=folder.name if folder else "",
+        folder_id=folder.public_id if folder else "",
+        folder_name=(OWN_FOLDER_LABEL if folder.id == own_folder else folder.name) if folder else "",
         breadcrumbs=_crumbs(names, nodes, folder.id if folder else None, stop=visible),
-        rows=[_row(i) for i in items], total=total, page=page, pages=pages, query=q, sort=s,
+        rows=rows, total=total, page=page, pages=pages, query=q, sort=s,
         extra={"can_upload": ps.allow_client_uploads,
                "upload_folder": names[own_folder][0] if own_folder else "",
                "max_upload": human_size(get_settings().file_max_bytes)})

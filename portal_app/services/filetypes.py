@@ -110,7 +110,7 @@ _LABELS = [
     ({"zip", "gz", "tgz", "rar", "7z"}, "Archive", "file-archive"),
     ({"mp4", "mov", "m4v", "webm", "avi"}, "Video", "file-video"),
     ({"mp3", "wav", "m4a", "ogg", "flac"}, "Audio", "file-audio"),
-    ({"txt", "md"}, "Text", "file-text"),
+    ({"txt", "md"}, "Text", "file"),
 ]
 
 

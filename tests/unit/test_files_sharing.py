@@ -265,7 +265,7 @@ def alice_upload(db, world, store):
 
 def test_own_upload_folder_is_visible_only_to_its_client(db, world, alice_upload):
     item, folder = alice_upload
-    assert top(db, world.client_a1) == ["From Alice Client"]
+    assert top(db, world.client_a1) == ["Your uploads"]  # (staff see "From Alice Client")
     page = client_folder(db, world.client_a1, folder.public_id)
     assert names(page) == ["passport.pdf"] and page.extra["upload_folder"] == folder.public_id
     assert client_folder(db, world.client_a1).extra["can_upload"] is True
@@ -619,7 +619,7 @@ def test_delete_a_clients_upload_folder(db, world, store):
     again = upload(db, world.client_a1, "scan2.pdf", pdf())
     folder = db.get(FileItem, again.parent_id)
     assert folder.public_id != old_folder and folder.name == "From Alice Client"
-    assert top(db, world.client_a1) == ["From Alice Client"]
+    assert top(db, world.client_a1) == ["Your uploads"]  # (staff see "From Alice Client")
 
 
 # --- sharing ---------------------------------------------------------------------------------

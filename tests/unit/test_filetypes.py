@@ -199,7 +199,7 @@ def test_human_size(n, label):
     ("file", "b.tgz", ("Archive", "file-archive")),
     ("file", "clip.mov", ("Video", "file-video")),
     ("file", "song.mp3", ("Audio", "file-audio")),
-    ("file", "notes.md", ("Text", "file-text")),
+    ("file", "notes.md", ("Text", "file")),
     ("file", "z.abc", ("ABC file", "file")),
     ("file", "noext", ("File", "file")),
     ("file", "x.verylongext", ("File", "file")),

@@ -50,8 +50,10 @@ def files_page() -> rx.Component:
                 pager(S, "/files"),
                 rx.cond(S.can_upload, upload_panel(
                     S, "Send files to the team",
-                    rx.cond(S.upload_folder != "", "Your uploads go to your own folder, which only you and the team see. ",
-                            "Your uploads go to a folder only you and the team see. ") + "Up to " + S.max_upload + " per file.")),
+                    "Files you send land in “Your uploads”, which only you and the team see. Up to "
+                    + S.max_upload + " per file.")),
+                rx.cond(S.can_upload & (S.upload_folder != "") & (S.folder_id != S.upload_folder),
+                        rx.link("Open “Your uploads”", href="/files?folder=" + S.upload_folder, size="2")),
                 preview_dialog(S),
                 spacing="4", width="100%", align="stretch",
             ),

@@ -149,7 +149,7 @@ def _share_dialog() -> rx.Component:
             rx.el.label("Find contacts", html_for="share-find", style={"fontSize": "14px"}),
             rx.input(id="share-find", placeholder="Name or email", on_change=S.find_contacts.debounce(300),
                      width="100%"),
-            rx.el.ul(rx.foreach(S.share_candidates, _contact_option),
+            rx.el.ul(rx.foreach(S.share_candidates, _contact_option), aria_label="Contacts to share with",
                      style={"maxHeight": "180px", "overflowY": "auto", "margin": "0", "padding": "0 8px", "width": "100%",
                             "border": "1px solid var(--gray-a5)", "borderRadius": "6px"}),
             rx.checkbox("Email newly added contacts who have a portal account", checked=S.share_notify,
