@@ -101,7 +101,8 @@ def download_button(row) -> rx.Component:
         row["kind"].to(str) == "file",
         # rx.el.a is React Router's <Link>: without reload_document a click is routed inside
         # the single-page app and the browser never requests the file
-        rx.button(rx.el.a(rx.icon("download", size=14, aria_hidden="true"), "Download", href=row["download_url"].to(str),
+        rx.button(rx.el.a(rx.icon("download", size=14, aria_hidden="true"), rx.el.span("Download", display=["none", "inline"]),
+                          href=row["download_url"].to(str),
                           aria_label="Download " + row["name"].to(str), reload_document=True),
                   as_child=True, size="1", variant="soft", high_contrast=True),
     )

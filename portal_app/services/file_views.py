@@ -219,6 +219,14 @@ def client_folder(db: Session, actor: Actor, folder_public_id: str | None = None
                "max_upload": human_size(get_settings().file_max_bytes)})
 
 
+def client_item_count(db: Session, client: Client) -> int:
+    """How many files and links this client can open (for the home page card)."""
+    _nodes, visible, _ = client_context(db, client)
+    stmt = select(sa.func.count()).select_from(FileItem).where(
+        client_visible_clause(FileItem, FileShare, client, visible), FileItem.kind != "folder")
+    return int(db.exec(stmt).one())
+
+
 def raise_not_found():
     from .errors import NotFound
 

@@ -188,6 +188,7 @@ class SharingView:
     all_clients: bool
     client_folder: bool
     contacts: list[dict]      # own shares: public_id, name, email
+    effective: str            # who can open it now, in words ("All clients, Casey Client")
     downloads: list[dict]     # who downloaded (files): name, email, first, count
 
 
@@ -195,9 +196,22 @@ def sharing_view(db: Session, actor: Actor, public_id: str) -> SharingView:
     staff = require_manage_files(actor)
     item = get_item(db, staff.workspace_id, public_id)
     parent = db.get(FileItem, item.parent_id) if item.parent_id else None
-    shared = db.exec(select(Contact).join(FileShare, FileShare.contact_id == Contact.id)
-                     .where(FileShare.item_id == item.id, FileShare.workspace_id == staff.workspace_id)
-                     .order_by(Contact.first_name, Contact.last_name)).all()
+    shared = _shared_contacts(db, staff.workspace_id, item.id)
+    # who can open it while it follows its folder: the sharing of the nearest folder up the
+    # tree that has its own (or the client whose upload folder it is in)
+    source = item
+    nodes = folder_nodes(db, staff.workspace_id) if item.parent_id and item.inherit_sharing else {}
+    while source.parent_id is not None and source.inherit_sharing and source.owner_contact_id is None \
+            and source.parent_id in nodes:
+        source = db.get(FileItem, source.parent_id)
+    if source.owner_contact_id is not None:
+        owner = db.get(Contact, source.owner_contact_id)
+        effective = f"Only {owner.display_name}" if owner else "Only the client"
+    else:
+        source_contacts = shared if source is item else _shared_contacts(db, staff.workspace_id, source.id)
+        names = [c.display_name for c in source_contacts]
+        parts = (["All clients"] if source.shared_with_all else []) + names[:10]
+        effective = ", ".join(parts) + (f" and {len(names) - 10} more" if len(names) > 10 else "") or "Nobody yet"
     downloads = db.exec(select(FileDownload, Contact).join(Contact, FileDownload.contact_id == Contact.id)
                         .where(FileDownload.item_id == item.id, FileDownload.workspace_id == staff.workspace_id)
                         .order_by(FileDownload.first_at)).all()
@@ -206,10 +220,17 @@ def sharing_view(db: Session, actor: Actor, public_id: str) -> SharingView:
         folder_name=parent.name if parent else "", inherit=bool(parent) and item.inherit_sharing,
         all_clients=item.shared_with_all, client_folder=item.owner_contact_id is not None,
         contacts=[{"public_id": c.public_id, "name": c.display_name, "email": c.email} for c in shared],
+        effective=effective,
         downloads=[{"name": c.display_name, "email": c.email, "first": d.first_at.strftime("%d %b %Y, %H:%M UTC"),
                     "count": d.count}
                    for d, c in downloads],
     )
+
+
+def _shared_contacts(db: Session, workspace_id: int, item_id: int) -> list[Contact]:
+    return db.exec(select(Contact).join(FileShare, FileShare.contact_id == Contact.id)
+                   .where(FileShare.item_id == item_id, FileShare.workspace_id == workspace_id)
+                   .order_by(Contact.first_name, Contact.last_name)).all()
 
 
 def set_sharing(db: Session, actor: Actor, public_id: str, *, inherit: bool, all_clients: bool,

@@ -36,6 +36,14 @@ def home_summary(db: Session, actor: Actor) -> tuple[str, list[SectionSummary]]:
     ps = portal_settings_for(db, client.workspace_id)
     sections = [SectionSummary(key, SECTION_LABELS[key], 0, EMPTY_TEXT[key])
                 for key in SECTION_LABELS if ps.section_enabled(key)]
+    for summary in sections:
+        if summary.key == "files":
+            from .file_views import client_item_count
+
+            summary.count = client_item_count(db, client)
+            if summary.count:  # (the card's text: what is there, or the honest empty state)
+                summary.empty_text = ("1 file or link is shared with you." if summary.count == 1 else
+                                      f"{summary.count} files and links are shared with you.")
     return (contact.first_name or contact.display_name), sections
 
 

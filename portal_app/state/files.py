@@ -172,6 +172,7 @@ class StaffFilesState(FilesMixin, BaseState):
     def _fill_share(self, view: files.SharingView) -> None:
         self.share = {"name": view.name, "kind": view.kind, "in_folder": view.in_folder,
                       "folder_name": view.folder_name, "client_folder": view.client_folder,
+                      "effective": view.effective,
                       "downloads": view.downloads}
         self.share_inherit, self.share_all = view.inherit, view.all_clients
         self.share_selected = [c["public_id"] for c in view.contacts]

@@ -722,3 +722,35 @@ def test_sharing_events_are_in_the_outbox_of_the_right_workspace(db, world, stor
         "Beta Books shared a file with you"
     assert db.exec(select(AuditEvent).where(AuditEvent.action == "file.sharing_changed")).one().workspace_id == \
         world.ws_b.id
+
+
+def test_sharing_view_says_who_can_open_an_inherited_item(db, world):
+    from portal_app.services import files as files_service
+
+    outer = files_service.create_folder(db, world.staff_a, name="Outer")
+    inner = files_service.create_folder(db, world.staff_a, name="Inner", parent_public_id=outer.public_id)
+    link = files_service.add_link(db, world.staff_a, title="Deep link", url="https://example.com/x",
+                                  parent_public_id=inner.public_id)
+    assert files_service.sharing_view(db, world.staff_a, link.public_id).effective == "Nobody yet"
+    files_service.set_sharing(db, world.staff_a, outer.public_id, inherit=False, all_clients=True,
+                              contact_public_ids=[world.contact_a1.public_id])
+    view = files_service.sharing_view(db, world.staff_a, link.public_id)
+    assert view.inherit and view.effective == "All clients, Alice Client"
+    files_service.set_sharing(db, world.staff_a, inner.public_id, inherit=False, all_clients=False,
+                              contact_public_ids=[world.contact_a2.public_id])
+    assert files_service.sharing_view(db, world.staff_a, link.public_id).effective == "Bob Client"
+
+
+def test_home_card_counts_what_the_client_can_open(db, world):
+    from portal_app.services import files as files_service
+    from portal_app.services.portal_home import home_summary
+
+    def files_text(client):
+        return next(s.empty_text for s in home_summary(db, client)[1] if s.key == "files")
+
+    assert files_text(world.client_a1) == "No files have been shared with you yet."
+    link = files_service.add_link(db, world.staff_a, title="Brief", url="https://example.com/brief")
+    files_service.set_sharing(db, world.staff_a, link.public_id, inherit=False, all_clients=False,
+                              contact_public_ids=[world.contact_a1.public_id])
+    assert files_text(world.client_a1) == "1 file or link is shared with you."
+    assert files_text(world.client_a2) == "No files have been shared with you yet."

@@ -16,7 +16,7 @@ def _actions(row) -> rx.Component:
         download_button(row),
         # what is in a client's own folder is shared with that client only: nothing to set
         rx.cond(~row["client_folder"].to(bool),
-                rx.button(rx.icon("share-2", size=14, aria_hidden="true"), "Share", size="1", variant="soft", high_contrast=True,
+                rx.button(rx.icon("share-2", size=14, aria_hidden="true"), rx.el.span("Share", display=["none", "inline"]), size="1", variant="soft", high_contrast=True,
                           on_click=S.open_dialog("share", row["id"].to(str)), aria_label="Share " + row["name"].to(str))),
         rx.menu.root(
             rx.menu.trigger(rx.button(rx.icon("ellipsis-vertical", size=14, aria_hidden="true"), size="1",
@@ -155,6 +155,8 @@ def _share_dialog() -> rx.Component:
             rx.checkbox("Email newly added contacts who have a portal account", checked=S.share_notify,
                         on_change=S.set_share_notify),
             spacing="2", width="100%")),
+        rx.cond(S.share_inherit, rx.callout("Can open it now: " + S.share["effective"].to(str), icon="users",
+                                            size="1", color_scheme="gray", high_contrast=True, width="100%")),
         rx.cond(S.share["kind"].to(str) == "file", rx.vstack(
             rx.text("Downloads", size="2", weight="medium"),
             rx.cond(S.share["downloads"].to(list[dict]).length() > 0,
