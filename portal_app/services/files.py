@@ -306,3 +306,29 @@ def contact_choices(db: Session, actor: Actor, query: str = "", limit: int = 30)
                                    for col in (Contact.email, Contact.first_name, Contact.last_name, Contact.company))))
     rows = db.exec(stmt.order_by(Contact.first_name, Contact.last_name).limit(limit)).all()
     return [{"public_id": c.public_id, "name": c.display_name, "email": c.email} for c in rows]
+
+
+def files_for_contact(db: Session, actor: Actor, contact: Contact, limit: int = 8) -> dict:
+    """For the contact record: what is shared with this contact by name (at most `limit`,
+    newest first) and their own upload folder, in three small queries."""
+    staff = require_manage_files(actor)
+    base = (select(FileItem).join(FileShare, FileShare.item_id == FileItem.id)
+            .where(FileShare.workspace_id == staff.workspace_id, FileShare.contact_id == contact.id))
+    total = db.exec(select(sa.func.count()).select_from(base.subquery())).one()
+    items = db.exec(base.order_by(FileShare.created_at.desc(), FileShare.id.desc()).limit(limit)).all()
+    own = db.exec(select(FileItem.public_id).where(FileItem.workspace_id == staff.workspace_id,
+                                                   FileItem.kind == "folder", FileItem.owner_contact_id == contact.id,
+                                                   FileItem.parent_id.is_(None))).first()
+    return {
+        "shared": [{"name": i.name, "kind": i.kind,
+                    "href": f"/staff/files?folder={i.public_id}" if i.kind == "folder"
+                    else f"/staff/files?folder={_parent_public_id(db, i)}" if i.parent_id else "/staff/files"}
+                   for i in items],
+        "shared_total": int(total),
+        "upload_folder": own or "",
+    }
+
+
+def _parent_public_id(db: Session, item: FileItem) -> str:
+    parent = db.get(FileItem, item.parent_id)
+    return parent.public_id if parent else ""

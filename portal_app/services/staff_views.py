@@ -41,6 +41,8 @@ def _describe(detail: dict) -> str:
 
 
 def contact_record(db: Session, actor: Actor, public_id: str) -> dict:
+    from .files import files_for_contact
+
     staff = require_manage_contacts(actor)
     contact = get_contact(db, staff, public_id)
     account = db.exec(select(ClientAccount).where(ClientAccount.contact_id == contact.id)).first()
@@ -55,6 +57,7 @@ def contact_record(db: Session, actor: Actor, public_id: str) -> dict:
         "invite_pending": pending,
         "invite_expires": invite.expires_at.strftime("%Y-%m-%d %H:%M UTC") if pending else "",
         "last_login": account.last_login_at.strftime("%Y-%m-%d %H:%M UTC") if account and account.last_login_at else "",
+        "files": files_for_contact(db, staff, contact),
         "history": [
             {"at": e.at.strftime("%Y-%m-%d %H:%M UTC"), "actor": e.actor,
              "action": ACTION_TEXT.get(e.action, e.action), "detail": _describe(e.detail)}

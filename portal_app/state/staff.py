@@ -86,6 +86,9 @@ class ContactRecordState(BaseState):
     invite_expires: str = ""
     last_login: str = ""
     history: list[dict[str, str]] = []
+    shared_files: list[dict[str, str]] = []
+    shared_total: int = 0
+    upload_folder: str = ""
     found: bool = True
     error: str = ""
     saved: str = ""
@@ -101,6 +104,8 @@ class ContactRecordState(BaseState):
         self.invite_expires = record["invite_expires"]
         self.last_login = record["last_login"]
         self.history = record["history"]
+        self.shared_files, self.shared_total = record["files"]["shared"], record["files"]["shared_total"]
+        self.upload_folder = record["files"]["upload_folder"]
         self.found = True
 
     @rx.event

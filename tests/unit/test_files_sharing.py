@@ -754,3 +754,20 @@ def test_home_card_counts_what_the_client_can_open(db, world):
                               contact_public_ids=[world.contact_a1.public_id])
     assert files_text(world.client_a1) == "1 file or link is shared with you."
     assert files_text(world.client_a2) == "No files have been shared with you yet."
+
+
+def test_contact_record_lists_what_is_shared_with_the_contact(db, world):
+    from portal_app.services import files as files_service
+    from portal_app.services.staff_views import contact_record
+
+    folder = files_service.create_folder(db, world.staff_a, name="For Alice")
+    link = files_service.add_link(db, world.staff_a, title="Alice's link", url="https://example.com/a",
+                                  parent_public_id=folder.public_id)
+    files_service.set_sharing(db, world.staff_a, folder.public_id, inherit=False, all_clients=False,
+                              contact_public_ids=[world.contact_a1.public_id])
+    files_service.set_sharing(db, world.staff_a, link.public_id, inherit=False, all_clients=False,
+                              contact_public_ids=[world.contact_a1.public_id])
+    alice = contact_record(db, world.staff_a, world.contact_a1.public_id)["files"]
+    assert alice["shared_total"] == 2 and {f["name"] for f in alice["shared"]} == {"For Alice", "Alice's link"}
+    assert {f["href"] for f in alice["shared"]} == {f"/staff/files?folder={folder.public_id}"}
+    assert contact_record(db, world.staff_a, world.contact_a2.public_id)["files"]["shared"] == []

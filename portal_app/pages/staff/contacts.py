@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from ...components.fields import alert_box, callout, field
-from ...components.layout import staff_shell
+from ...components.layout import brand_vars, staff_shell
 from ...state.staff import ContactRecordState, ContactsState
 from ..portal.profile import EDITABLE
 
@@ -56,6 +56,8 @@ def _new_contact_dialog() -> rx.Component:
                 ),
                 on_submit=ContactsState.create,
             ),
+            # a dialog renders outside the page shell: give it the brand accent (contrast)
+            style=brand_vars(),
             max_width="520px",
         ),
         open=ContactsState.create_open,
@@ -228,6 +230,30 @@ def _details_form() -> rx.Component:
     )
 
 
+def _files_card() -> rx.Component:
+    S = ContactRecordState
+    return rx.card(
+        rx.vstack(
+            rx.hstack(rx.heading("Shared files", as_="h2", size="4"), rx.spacer(),
+                      rx.link("Open Files", href="/staff/files", size="2"), width="100%", align="center"),
+            rx.cond(
+                S.shared_files.length() > 0,
+                rx.el.ul(rx.foreach(S.shared_files, lambda f: rx.el.li(
+                    rx.link(f["name"], href=f["href"], size="2"))), style={"margin": "0", "paddingLeft": "20px"}),
+                rx.text("Nothing is shared with this contact by name yet (items shared with all clients are "
+                        "not listed here).", size="2", color_scheme="gray", high_contrast=True),
+            ),
+            rx.cond(S.shared_total > S.shared_files.length(),
+                    rx.text("and ", S.shared_total - S.shared_files.length(), " more", size="1", color_scheme="gray",
+                            high_contrast=True)),
+            rx.cond(S.upload_folder != "",
+                    rx.link("Files this client uploaded", href="/staff/files?folder=" + S.upload_folder, size="2")),
+            spacing="2", width="100%", align="start",
+        ),
+        width="100%",
+    )
+
+
 def contact_record_page() -> rx.Component:
     return staff_shell(
         rx.cond(
@@ -238,7 +264,7 @@ def contact_record_page() -> rx.Component:
                 rx.text(ContactRecordState.contact["company"], color_scheme="gray"),
                 rx.grid(
                     rx.vstack(_details_form(), spacing="4", width="100%"),
-                    rx.vstack(_portal_card(), _history(), spacing="4", width="100%"),
+                    rx.vstack(_portal_card(), _files_card(), _history(), spacing="4", width="100%"),
                     columns=rx.breakpoints(initial="1", md="2"), spacing="4", width="100%",
                 ),
                 spacing="3", width="100%", align="stretch",

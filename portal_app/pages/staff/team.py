@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from ...components.fields import alert_box, field
-from ...components.layout import staff_shell
+from ...components.layout import brand_vars, staff_shell
 from ...components.link_forms import choose_password_form, dead_link, link_page
 from ...state.base import BaseState
 from ...state.team import JoinState, TeamState
@@ -91,6 +91,8 @@ def _invite_dialog() -> rx.Component:
                 ),
                 on_submit=TeamState.invite,
             ),
+            # a dialog renders outside the page shell: give it the brand accent (contrast)
+            style=brand_vars(),
             max_width="480px",
         ),
         open=TeamState.invite_open,
