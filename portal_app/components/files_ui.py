@@ -26,10 +26,12 @@ def selected_meta() -> Var:
 def breadcrumbs(S, base: str, root_label: str) -> rx.Component:
     return rx.el.nav(
         rx.hstack(
-            rx.link(root_label, href=base, size="2"),
+            rx.link(root_label, href=base, size="2",
+                    aria_current=rx.cond((S.folder_id == "") & (S.query == ""), "page", "false")),
             rx.foreach(S.crumbs, lambda c: rx.hstack(
                 rx.icon("chevron-right", size=14, aria_hidden="true", color="var(--gray-10)"),
-                rx.link(c["name"], href=f"{base}?folder=" + c["id"], size="2"),
+                rx.link(c["name"], href=f"{base}?folder=" + c["id"], size="2",
+                        aria_current=rx.cond(c["id"] == S.folder_id, "page", "false")),
                 spacing="1", align="center")),
             spacing="1", align="center", wrap="wrap",
         ),
@@ -242,8 +244,11 @@ def preview_dialog(S) -> rx.Component:
                 rx.button(rx.el.a(rx.icon("download", size=16, aria_hidden="true"), "Download",
                                   href=S.preview_url.replace("/preview", "/download"), reload_document=True),
                           as_child=True),
+                # small screens and browsers without a built-in PDF viewer: the file on its own
+                rx.link("Open in a new tab", href=S.preview_url, is_external=True, size="2"),
+                rx.spacer(),
                 rx.dialog.close(rx.button("Close", variant="soft", high_contrast=True, color_scheme="gray")),
-                justify="end", spacing="3", padding_top="12px",
+                justify="end", align="center", spacing="3", padding_top="12px", wrap="wrap",
             ),
             max_width="min(960px, 95vw)",
             # a dialog renders outside the page shell: give it the workspace's accent too
