@@ -40,3 +40,5 @@ def portal(db, base_url) -> Portal:
 def client():
     with TestClient(SecurityHeaders(build_api()), base_url=ORIGIN, follow_redirects=False) as c:
         yield c
+
+from tests.integration.stripe_fixtures import localstripe_url  # noqa: E402,F401  (session fixture)
