@@ -40,6 +40,8 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
     ("PORTAL_SMTP_USERNAME", "", "SMTP user (empty: no AUTH)"),
     ("PORTAL_SMTP_PASSWORD", "", "SMTP password"),
     ("PORTAL_SMTP_CA_FILE", "", "PEM file of CA certificates to trust for the SMTP server's TLS certificate (empty: the system's)"),
+    ("PORTAL_SECRET_KEY", "", "Key(s) that encrypt secrets at rest (Stripe keys); comma-separated for rotation, the first encrypts. Empty: PORTAL_SECRET_KEY_FILE"),
+    ("PORTAL_SECRET_KEY_FILE", "data/secret.key", "Created with a random key when PORTAL_SECRET_KEY is empty; back it up with the database"),
     ("PORTAL_STRIPE_API_BASE", "", "Stripe API base URL; empty means the real Stripe (the tests point it at localstripe)"),
     ("PORTAL_STRIPE_JS_URL", "https://js.stripe.com/v3/", "Where the payment page loads Stripe.js from (localstripe serves a stand-in at `/js.stripe.com/v3/`)"),
     ("PORTAL_TRUSTED_PROXY_HOPS", "0", "Reverse proxies in front of the app; >0 takes the client IP from X-Forwarded-For (for throttling and logs)"),
@@ -84,6 +86,8 @@ class Settings:
     smtp_username: str
     smtp_password: str
     smtp_ca_file: str
+    secret_key: str
+    secret_key_file: str
     stripe_api_base: str
     stripe_js_url: str
     worker_interval: float
@@ -139,6 +143,8 @@ def load_settings() -> Settings:
         smtp_username=_env("PORTAL_SMTP_USERNAME", ""),
         smtp_password=_env("PORTAL_SMTP_PASSWORD", ""),
         smtp_ca_file=_env("PORTAL_SMTP_CA_FILE", ""),
+        secret_key=_env("PORTAL_SECRET_KEY", ""),
+        secret_key_file=_env("PORTAL_SECRET_KEY_FILE", "data/secret.key"),
         stripe_api_base=_env("PORTAL_STRIPE_API_BASE", "").rstrip("/"),
         stripe_js_url=_env("PORTAL_STRIPE_JS_URL", "https://js.stripe.com/v3/"),
         worker_interval=float(_env("PORTAL_WORKER_INTERVAL", "1.0")),
