@@ -194,3 +194,10 @@ def client_visible_clause(model, share_model, client: Client, visible_folders: s
     return sa.and_(model.workspace_id == client.workspace_id,
                    sa.or_(sa.and_(model.kind == "folder", model.id.in_(folder_ids)),
                           sa.and_(model.kind != "folder", not_others, sa.or_(inherited, own))))
+
+
+# --- payments ------------------------------------------------------------------------------
+
+def require_configure_payments(actor: Actor) -> Staff:
+    """Stripe keys, invoice numbering, partial payments: owners and admins."""
+    return require_staff(actor, "admin")

@@ -19,11 +19,13 @@ from .pages.staff.configure_portal import configure_portal_page
 from .pages.staff.files import staff_files_page
 from .pages.staff.contacts import contact_record_page, contacts_page
 from .pages.staff.outbox import outbox_page
+from .pages.staff.payments import payments_settings_page
 from .pages.staff.team import join_page, team_page
 from .settings import get_settings
 from .state.auth_pages import (ConfirmEmailState, ForgotPasswordState, InviteState, LoginState,
                                ResetPasswordState, SetupState)
 from .state.files import ClientFilesState, StaffFilesState
+from .state.payments import PaymentsSettingsState
 from .state.portal import HomeState, ProfileState, SectionState
 from .state.team import JoinState, TeamState
 from .state.staff import ContactRecordState, ContactsState, OutboxState, PortalConfigState, StaffHomeState
@@ -77,6 +79,7 @@ PAGES = [
     ("/staff/sites/portal", configure_portal_page, PortalConfigState.load, "Configure Portal"),
     ("/staff/outbox", outbox_page, OutboxState.load, "Dev outbox"),
     ("/staff/team", team_page, TeamState.load, "Team"),
+    ("/staff/settings/payments", payments_settings_page, PaymentsSettingsState.load, "Payments"),
     ("/staff/join", join_page, JoinState.load, "Join the team"),
 ]
 

@@ -56,6 +56,10 @@ def _isolated_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("PORTAL_STORAGE_DIR", str(tmp_path / "files"))
     monkeypatch.setenv("PORTAL_BASE_URL", "https://portal.example.test")
     monkeypatch.setenv("PORTAL_MAIL", "outbox")
+    monkeypatch.setenv("PORTAL_SECRET_KEY_FILE", str(tmp_path / "secret.key"))
+    # no test reaches the real Stripe: an unset base would mean api.stripe.com
+    if not os.environ.get("PORTAL_STRIPE_API_BASE"):
+        monkeypatch.setenv("PORTAL_STRIPE_API_BASE", "http://127.0.0.1:9")
     reset_settings_cache()
     storage.set_storage(None)
     mail.set_mailer(None)

@@ -21,7 +21,7 @@ def field(label: str, name: str, *, type_: str = "text", value=None, default_val
         input_props["default_value"] = default_value
     if on_change is not None:
         input_props["on_change"] = on_change
-    if hint:
+    if hint is not None:
         input_props["aria_describedby"] = f"{field_id}-hint"
     children = [
         rx.hstack(
@@ -33,7 +33,7 @@ def field(label: str, name: str, *, type_: str = "text", value=None, default_val
         ),
         rx.input(**input_props, **props),
     ]
-    if hint:
+    if hint is not None:
         children.append(rx.text(hint, id=f"{field_id}-hint", size="1", color_scheme="gray"))
     if error is not None:
         children.append(rx.cond(error != "", rx.text(error, size="2", color_scheme="red", role="alert")))

@@ -142,6 +142,7 @@ def _staff_nav() -> rx.Component:
             _nav_link("Configure Portal", "/staff/sites/portal", "palette"),
             _nav_group("Settings"),
             _nav_link("Team", "/staff/team", "users-round"),
+            _nav_link("Payments", "/staff/settings/payments", "credit-card"),
             rx.cond(BaseState.demo_mode, _nav_link("Dev outbox", "/staff/outbox", "mail")),
             direction=rx.breakpoints(initial="row", md="column"), wrap="wrap", gap="4px",
             align=rx.breakpoints(initial="center", md="stretch"),

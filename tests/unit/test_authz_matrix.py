@@ -197,10 +197,30 @@ def matrix(world):
         (team.JoinState, "load", (), "/staff/join?token=forged", PUBLIC),
         (team.JoinState, "setvar", ("status", "valid"), "/staff/join", "setvar"),
         *files_rows(world),
+        *payments_rows(),
         (staff.OutboxState, "load", (), "/staff/outbox", STAFF),
         (staff.OutboxState, "setvar", ("mails", []), "/staff/outbox", "setvar"),
     ]
     return rows
+
+
+def payments_rows() -> list:
+    from portal_app.state.payments import PaymentsSettingsState as P
+
+    path = "/staff/settings/payments"
+    keys = {"publishable_key": "pk_test_1234567890", "secret_key": "sk_test_1234567890",
+            "webhook_secret": "whsec_1234567890"}
+    return [
+        (P, "load", (), path, ADMIN),
+        (P, "save_keys", (keys,), path, ADMIN),
+        # (Stripe is unreachable in tests: an admin gets the human "did not accept" answer)
+        (P, "test_connection", (), path, grid(ADMIN, staff_a="invalid", staff_b_on_b="invalid")),
+        (P, "set_confirm_disconnect", (True,), path, "local"),
+        (P, "save_invoicing", ({"invoice_prefix": "NW-", "default_currency": "EUR", "allow_partial": "on",
+                                "min_partial": "10.00"},), path, ADMIN),
+        (P, "disconnect", (), path, ADMIN),
+        (P, "setvar", ("view", {}), path, "setvar"),
+    ]
 
 
 def files_rows(world) -> list:

@@ -1,0 +1,153 @@
+"""Invoices, their lines, the payment ledger, payment attempts and Stripe events.
+
+Money is integer minor units + an ISO currency. An invoice's paid amount and balance are
+derived from its ledger rows (payments, refunds, disputes), never incremented in place;
+the invoice row keeps the last derived figures for listing.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from .base import new_public_id, ts_column, utcnow
+
+INVOICE_STATUSES = ("draft", "sent", "partially_paid", "paid", "void")
+LEDGER_KINDS = ("payment", "refund", "dispute", "dispute_won")
+PAYMENT_METHODS = ("card", "cash", "check", "bank_transfer", "other")
+
+
+def _money(nullable: bool = False) -> sa.Column:
+    return sa.Column(sa.BigInteger, nullable=nullable, server_default="0")
+
+
+class WorkspacePayments(SQLModel, table=True):
+    """A workspace's invoicing settings and its Stripe account (secrets sealed at rest)."""
+
+    __tablename__ = "workspace_payments"
+
+    workspace_id: int = Field(foreign_key="workspace.id", primary_key=True)
+    invoice_prefix: str = Field(default="INV-", max_length=20)
+    next_invoice_number: int = Field(default=1)
+    default_currency: str = Field(default="USD", max_length=3)
+    allow_partial: bool = Field(default=False)
+    min_partial_minor: int = Field(default=0, sa_column=_money())
+    stripe_publishable_key: str = Field(default="", max_length=255)
+    stripe_secret_sealed: str = Field(default="", max_length=1000)
+    stripe_webhook_secret_sealed: str = Field(default="", max_length=1000)
+    stripe_connected_at: datetime | None = Field(default=None, sa_column=ts_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+
+
+class Invoice(SQLModel, table=True):
+    __tablename__ = "invoice"
+    __table_args__ = (
+        sa.UniqueConstraint("workspace_id", "number", name="uq_invoice_ws_number"),
+        sa.Index("ix_invoice_ws_status_due", "workspace_id", "status", "due_date"),
+        sa.Index("ix_invoice_ws_contact_status", "workspace_id", "contact_id", "status"),
+        sa.Index("ix_invoice_ws_due", "workspace_id", "due_date"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    public_id: str = Field(default_factory=lambda: new_public_id("in"), unique=True, max_length=40)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    contact_id: int = Field(foreign_key="contact.id", index=True)
+    number: str = Field(max_length=40)
+    status: str = Field(default="draft", max_length=20, index=True)
+    currency: str = Field(default="USD", max_length=3)
+    issue_date: date = Field(sa_column=sa.Column(sa.Date, nullable=False))
+    due_date: date = Field(sa_column=sa.Column(sa.Date, nullable=False))
+    discount_percent: str = Field(default="", max_length=12)     # Decimal as text, "" = none
+    discount_fixed_minor: int = Field(default=0, sa_column=_money())
+    notes: str = Field(default="", max_length=5000)
+    terms: str = Field(default="", max_length=5000)
+    subtotal_minor: int = Field(default=0, sa_column=_money())
+    discount_minor: int = Field(default=0, sa_column=_money())
+    tax_minor: int = Field(default=0, sa_column=_money())
+    total_minor: int = Field(default=0, sa_column=_money())
+    paid_minor: int = Field(default=0, sa_column=_money())        # derived from the ledger
+    balance_minor: int = Field(default=0, sa_column=_money())     # derived: total − paid
+    overpaid: bool = Field(default=False)
+    sent_at: datetime | None = Field(default=None, sa_column=ts_column())
+    first_viewed_at: datetime | None = Field(default=None, sa_column=ts_column())
+    paid_at: datetime | None = Field(default=None, sa_column=ts_column())
+    voided_at: datetime | None = Field(default=None, sa_column=ts_column())
+    created_by_user_id: int | None = Field(default=None, foreign_key="staff_user.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+
+
+class InvoiceLine(SQLModel, table=True):
+    __tablename__ = "invoice_line"
+
+    id: int | None = Field(default=None, primary_key=True)
+    invoice_id: int = Field(foreign_key="invoice.id", index=True)
+    position: int = Field(default=0)
+    description: str = Field(max_length=2000)
+    quantity: str = Field(max_length=20)        # Decimal as text: exact, portable
+    unit_minor: int = Field(sa_column=_money())
+    tax_rate: str = Field(default="0", max_length=12)
+    amount_minor: int = Field(default=0, sa_column=_money())
+
+
+class LedgerEntry(SQLModel, table=True):
+    """One money movement on an invoice. `dedupe_key` names its outside identity (a Stripe
+    PaymentIntent, refund or dispute) so the same movement can never be booked twice."""
+
+    __tablename__ = "ledger_entry"
+    __table_args__ = (
+        sa.UniqueConstraint("workspace_id", "dedupe_key", name="uq_ledger_ws_dedupe"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    public_id: str = Field(default_factory=lambda: new_public_id("pay"), unique=True, max_length=40)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    invoice_id: int = Field(foreign_key="invoice.id", index=True)
+    kind: str = Field(max_length=20)
+    method: str = Field(default="card", max_length=20)
+    amount_minor: int = Field(sa_column=_money())   # positive; the kind says which way it goes
+    currency: str = Field(max_length=3)
+    dedupe_key: str | None = Field(default=None, max_length=120)
+    stripe_payment_intent_id: str | None = Field(default=None, max_length=80, index=True)
+    reference: str = Field(default="", max_length=200)
+    note: str = Field(default="", max_length=1000)
+    received_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+    created_by_user_id: int | None = Field(default=None, foreign_key="staff_user.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+
+
+class PaymentAttempt(SQLModel, table=True):
+    """Written before any Stripe call; its public id is the call's idempotency key, so a
+    retry after a crash asks Stripe for the same PaymentIntent instead of a second one."""
+
+    __tablename__ = "payment_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    public_id: str = Field(default_factory=lambda: new_public_id("att"), unique=True, max_length=40)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    invoice_id: int = Field(foreign_key="invoice.id", index=True)
+    contact_id: int | None = Field(default=None, foreign_key="contact.id", index=True)
+    kind: str = Field(default="payment", max_length=20)    # payment | refund
+    amount_minor: int = Field(sa_column=_money())
+    currency: str = Field(max_length=3)
+    status: str = Field(default="created", max_length=30)
+    stripe_payment_intent_id: str | None = Field(default=None, max_length=80, index=True)
+    error: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+
+
+class StripeEvent(SQLModel, table=True):
+    """Every webhook event applied, once: the unique key makes a duplicate a no-op."""
+
+    __tablename__ = "stripe_event"
+    __table_args__ = (sa.UniqueConstraint("workspace_id", "event_id", name="uq_stripe_event_ws_event"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    event_id: str = Field(max_length=80)
+    type: str = Field(max_length=80)
+    outcome: str = Field(default="", max_length=200)
+    received_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))

@@ -1,0 +1,196 @@
+"""Invoices, staff side: drafts with exact totals, numbering, sending, voiding, manual
+payments; and the client's first view. (Pages and Stripe payments build on these.)"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from sqlmodel import Session, select
+
+from ..access import Actor, Client, require_client, require_staff
+from ..models import PAYMENT_METHODS, Contact, Invoice, InvoiceLine, WorkspacePayments, utcnow
+from . import audit, ledger, outbox
+from .errors import Invalid, NotFound
+from .money import CURRENCIES, Discount, Line, compute
+from .validation import clean_text
+
+MAX_LINES = 500
+
+
+def payments_settings(db: Session, workspace_id: int) -> WorkspacePayments:
+    row = db.get(WorkspacePayments, workspace_id)
+    if row is None:
+        row = WorkspacePayments(workspace_id=workspace_id)
+        db.add(row)
+        db.flush()
+    return row
+
+
+def _next_number(db: Session, workspace_id: int) -> str:
+    """INV-0001, INV-0002, …: the counter row is locked, so two drafts never share a
+    number, and a number is never reused (deleting a draft does not give it back)."""
+    row = payments_settings(db, workspace_id)
+    db.refresh(row, with_for_update=db.get_bind().dialect.name == "postgresql")
+    number = f"{row.invoice_prefix}{row.next_invoice_number:04d}"
+    row.next_invoice_number += 1
+    db.add(row)
+    return number
+
+
+def _decimal(value: object, label: str, field: str) -> Decimal:
+    try:
+        d = Decimal(str(value).strip() or "0")
+    except InvalidOperation:
+        raise Invalid(f"{label} must be a number.", field) from None
+    if not d.is_finite():
+        raise Invalid(f"{label} must be a number.", field)
+    return d
+
+
+def _lines(raw_lines: list[dict]) -> list[tuple[str, Line]]:
+    if not raw_lines:
+        raise Invalid("Add at least one line.", "lines")
+    if len(raw_lines) > MAX_LINES:
+        raise Invalid(f"An invoice has at most {MAX_LINES} lines.", "lines")
+    out = []
+    for i, raw in enumerate(raw_lines, 1):
+        desc = clean_text(raw.get("description", ""), "description", f"Line {i} description", 2000,
+                          multiline=True, required=True)
+        qty = _decimal(raw.get("quantity", "1"), f"Line {i} quantity", "quantity")
+        if qty.as_tuple().exponent < -3:
+            raise Invalid(f"Line {i} quantity can have at most 3 decimals.", "quantity")
+        unit = raw.get("unit_minor")
+        if not isinstance(unit, int) or isinstance(unit, bool):
+            raise Invalid(f"Line {i} unit price is missing.", "unit_price")
+        rate = _decimal(raw.get("tax_rate", "0"), f"Line {i} tax rate", "tax_rate")
+        out.append((desc, Line(qty, unit, rate)))
+    return out
+
+
+def _discount(percent: object, fixed_minor: int) -> Discount:
+    if str(percent or "").strip():
+        return Discount(percent=_decimal(percent, "Discount", "discount"))
+    return Discount(amount_minor=int(fixed_minor or 0)) if fixed_minor else Discount()
+
+
+def _apply(db: Session, inv: Invoice, raw_lines: list[dict], discount_percent: object, discount_fixed_minor: int) -> None:
+    lines = _lines(raw_lines)
+    disc = _discount(discount_percent, discount_fixed_minor)
+    totals = compute([ln for _, ln in lines], disc)
+    for old in db.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id)).all():
+        db.delete(old)
+    for pos, ((desc, ln), amount) in enumerate(zip(lines, totals.line_amounts)):
+        db.add(InvoiceLine(invoice_id=inv.id, position=pos, description=desc, quantity=str(ln.quantity),
+                           unit_minor=ln.unit_minor, tax_rate=str(ln.tax_rate), amount_minor=amount))
+    inv.discount_percent = str(disc.percent) if disc.percent is not None else ""
+    inv.discount_fixed_minor = disc.amount_minor or 0
+    inv.subtotal_minor, inv.discount_minor, inv.tax_minor = totals.subtotal, totals.discount, totals.tax
+    inv.total_minor = totals.total
+    inv.balance_minor = totals.total - inv.paid_minor
+
+
+def create_invoice(db: Session, actor: Actor, *, contact_public_id: str, lines: list[dict], currency: str = "USD",
+                   issue_date: date | None = None, due_date: date | None = None, discount_percent: object = "",
+                   discount_fixed_minor: int = 0, notes: str = "", terms: str = "") -> Invoice:
+    staff = require_staff(actor)
+    contact = db.exec(select(Contact).where(Contact.workspace_id == staff.workspace_id,
+                                            Contact.public_id == str(contact_public_id))).first()
+    if contact is None:
+        raise NotFound("This contact no longer exists.")
+    currency = str(currency or "").upper()
+    if currency not in CURRENCIES:
+        raise Invalid("Choose a currency from the list.", "currency")
+    issue = issue_date or utcnow().date()
+    due = due_date or issue
+    if due < issue:
+        raise Invalid("The due date cannot be before the issue date.", "due_date")
+    inv = Invoice(workspace_id=staff.workspace_id, contact_id=contact.id, number=_next_number(db, staff.workspace_id),
+                  currency=currency, issue_date=issue, due_date=due,
+                  notes=clean_text(notes, "notes", "Notes", 5000, multiline=True),
+                  terms=clean_text(terms, "terms", "Terms", 5000, multiline=True), created_by_user_id=staff.user_id)
+    db.add(inv)
+    db.flush()
+    _apply(db, inv, lines, discount_percent, discount_fixed_minor)
+    db.flush()
+    audit.record(db, staff.workspace_id, staff, "invoice.created", "invoice", inv.public_id,
+                 {"number": inv.number, "total": inv.total_minor, "currency": currency})
+    return inv
+
+
+def get_invoice(db: Session, workspace_id: int, public_id: str) -> Invoice:
+    inv = db.exec(select(Invoice).where(Invoice.workspace_id == workspace_id,
+                                        Invoice.public_id == str(public_id or ""))).first()
+    if inv is None:
+        raise NotFound("This invoice does not exist.")
+    return inv
+
+
+def send_invoice(db: Session, actor: Actor, public_id: str) -> Invoice:
+    staff = require_staff(actor)
+    inv = get_invoice(db, staff.workspace_id, public_id)
+    if inv.status == "void":
+        raise Invalid("A void invoice cannot be sent.")
+    if inv.total_minor <= 0:
+        raise Invalid("An invoice needs a total above zero before it is sent.")
+    first = inv.status == "draft"
+    if first:
+        inv.status, inv.sent_at = "sent", utcnow()
+        db.add(inv)
+    audit.record(db, staff.workspace_id, staff, "invoice.sent" if first else "invoice.resent", "invoice",
+                 inv.public_id, {"number": inv.number})
+    outbox.enqueue(db, staff.workspace_id, "invoice.sent", {"invoice": inv.public_id, "number": inv.number})
+    return inv
+
+
+def void_invoice(db: Session, actor: Actor, public_id: str) -> Invoice:
+    staff = require_staff(actor)
+    inv = get_invoice(db, staff.workspace_id, public_id)
+    if inv.status == "void":
+        return inv
+    if inv.paid_minor > 0 or inv.status == "paid":
+        raise Invalid("An invoice with payments cannot be voided; refund the payments first.")
+    inv.status, inv.voided_at, inv.updated_at = "void", utcnow(), utcnow()
+    db.add(inv)
+    audit.record(db, staff.workspace_id, staff, "invoice.voided", "invoice", inv.public_id, {"number": inv.number})
+    outbox.enqueue(db, staff.workspace_id, "invoice.voided", {"invoice": inv.public_id, "number": inv.number})
+    return inv
+
+
+def record_manual_payment(db: Session, actor: Actor, public_id: str, *, amount_minor: int, method: str,
+                          reference: str = "", received_on: date | None = None):
+    staff = require_staff(actor)
+    inv = get_invoice(db, staff.workspace_id, public_id)
+    if inv.status in ("draft", "void"):
+        raise Invalid("Payments are recorded on sent invoices only.")
+    if method not in PAYMENT_METHODS or method == "card":
+        raise Invalid("Choose cash, check, bank transfer or other.", "method")
+    if not isinstance(amount_minor, int) or amount_minor <= 0:
+        raise Invalid("The amount must be more than zero.", "amount")
+    entry = ledger.book(db, inv, "payment", amount_minor, dedupe_key=None, method=method,
+                        reference=clean_text(reference, "reference", "Reference", 200),
+                        created_by_user_id=staff.user_id)
+    audit.record(db, staff.workspace_id, staff, "invoice.payment_recorded", "invoice", inv.public_id,
+                 {"amount": amount_minor, "method": method})
+    _paid_events(db, inv)
+    return entry
+
+
+def _paid_events(db: Session, inv: Invoice) -> None:
+    outbox.enqueue(db, inv.workspace_id, "invoice.paid" if inv.status == "paid" else "invoice.payment",
+                   {"invoice": inv.public_id, "number": inv.number, "paid": inv.paid_minor,
+                    "balance": inv.balance_minor, "overpaid": inv.overpaid})
+
+
+def mark_viewed(db: Session, actor: Actor, public_id: str) -> Invoice:
+    """A client opened their invoice: the first time is remembered (staff see "viewed")."""
+    client: Client = require_client(actor)
+    inv = get_invoice(db, client.workspace_id, public_id)
+    if inv.contact_id != client.contact_id or inv.status == "draft":
+        raise NotFound("This invoice does not exist.")
+    if inv.first_viewed_at is None:
+        inv.first_viewed_at = utcnow()
+        db.add(inv)
+        audit.record(db, client.workspace_id, client, "invoice.viewed", "invoice", inv.public_id, {"number": inv.number})
+        outbox.enqueue(db, client.workspace_id, "invoice.viewed", {"invoice": inv.public_id})
+    return inv

@@ -1,0 +1,80 @@
+"""The payment ledger: booking money movements exactly once, and deriving an invoice's paid
+amount, balance and status from its rows (never incremented in place).
+
+Status moves only forward: draft → sent → partially_paid → paid; void is final and only
+reachable while nothing is paid. A refund or a lost dispute after payment does not move
+the status back; it shows in the ledger and the balance. Overdue is derived from the due
+date (`is_overdue`), never stored. An overpayment is flagged on the invoice for staff.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from ..models import Invoice, LedgerEntry, utcnow
+
+ORDER = {"draft": 0, "sent": 1, "partially_paid": 2, "paid": 3}
+SIGN = {"payment": 1, "refund": -1, "dispute": -1, "dispute_won": 1}
+
+
+def book(db: Session, invoice: Invoice, kind: str, amount_minor: int, *, dedupe_key: str | None,
+         method: str = "card", stripe_payment_intent_id: str | None = None, reference: str = "",
+         note: str = "", created_by_user_id: int | None = None) -> LedgerEntry | None:
+    """Add one movement unless its dedupe key is already booked (then None). The insert runs
+    in a savepoint, so a concurrent duplicate loses cleanly without spoiling the caller's
+    transaction."""
+    if kind not in SIGN:
+        raise ValueError(f"unknown ledger kind {kind!r}")
+    if amount_minor <= 0:
+        raise ValueError("a ledger amount is positive; the kind gives its direction")
+    if dedupe_key is not None:
+        exists = db.exec(select(LedgerEntry.id).where(LedgerEntry.workspace_id == invoice.workspace_id,
+                                                      LedgerEntry.dedupe_key == dedupe_key)).first()
+        if exists is not None:
+            return None
+    entry = LedgerEntry(workspace_id=invoice.workspace_id, invoice_id=invoice.id, kind=kind, method=method,
+                        amount_minor=amount_minor, currency=invoice.currency, dedupe_key=dedupe_key,
+                        stripe_payment_intent_id=stripe_payment_intent_id, reference=reference, note=note,
+                        created_by_user_id=created_by_user_id)
+    try:
+        with db.begin_nested():
+            db.add(entry)
+            db.flush()
+    except sa.exc.IntegrityError:
+        return None  # another request booked the same movement a moment ago
+    settle(db, invoice)
+    return entry
+
+
+def paid_amount(db: Session, invoice_id: int) -> int:
+    rows = db.exec(select(LedgerEntry.kind, sa.func.coalesce(sa.func.sum(LedgerEntry.amount_minor), 0))
+                   .where(LedgerEntry.invoice_id == invoice_id).group_by(LedgerEntry.kind)).all()
+    return sum(SIGN[kind] * int(total) for kind, total in rows)
+
+
+def settle(db: Session, invoice: Invoice) -> Invoice:
+    """Derive paid, balance, overpaid and status from the ledger."""
+    db.refresh(invoice, with_for_update=db.get_bind().dialect.name == "postgresql")
+    paid = paid_amount(db, invoice.id)
+    invoice.paid_minor = paid
+    invoice.balance_minor = invoice.total_minor - paid
+    invoice.overpaid = paid > invoice.total_minor
+    if invoice.status != "void":
+        derived = "paid" if paid >= invoice.total_minor and invoice.total_minor > 0 else (
+            "partially_paid" if paid > 0 else invoice.status)
+        if ORDER.get(derived, 0) > ORDER.get(invoice.status, 0):
+            invoice.status = derived
+            if derived == "paid" and invoice.paid_at is None:
+                invoice.paid_at = utcnow()
+    invoice.updated_at = utcnow()
+    db.add(invoice)
+    db.flush()
+    return invoice
+
+
+def is_overdue(invoice: Invoice, today: date | None = None) -> bool:
+    today = today or utcnow().date()
+    return invoice.status in ("sent", "partially_paid") and invoice.balance_minor > 0 and invoice.due_date < today
