@@ -54,7 +54,7 @@ def _stripe_card() -> rx.Component:
                     ),
                     spacing="3", width="100%",
                 ),
-                on_submit=S.save_keys, width="100%",
+                on_submit=S.save_keys, reset_on_submit=True, width="100%",  # secrets never stay in the page
             ),
             rx.cond(S.test_result != "", callout(S.test_result, color_scheme="green", role="status", icon="check",
                                                  width="100%")),
