@@ -194,3 +194,43 @@ def mark_viewed(db: Session, actor: Actor, public_id: str) -> Invoice:
         audit.record(db, client.workspace_id, client, "invoice.viewed", "invoice", inv.public_id, {"number": inv.number})
         outbox.enqueue(db, client.workspace_id, "invoice.viewed", {"invoice": inv.public_id})
     return inv
+
+
+def update_draft(db: Session, actor: Actor, public_id: str, *, lines: list[dict], currency: str | None = None,
+                 issue_date: date | None = None, due_date: date | None = None, discount_percent: object = "",
+                 discount_fixed_minor: int = 0, notes: str = "", terms: str = "") -> Invoice:
+    """Edit a draft (a sent invoice is not edited: void it and issue a new one)."""
+    staff = require_staff(actor)
+    inv = get_invoice(db, staff.workspace_id, public_id)
+    if inv.status != "draft":
+        raise Invalid("Only a draft can be edited. Void this invoice and create a new one instead.")
+    if currency is not None:
+        currency = str(currency).upper()
+        if currency not in CURRENCIES:
+            raise Invalid("Choose a currency from the list.", "currency")
+        inv.currency = currency
+    inv.issue_date = issue_date or inv.issue_date
+    inv.due_date = due_date or inv.due_date
+    if inv.due_date < inv.issue_date:
+        raise Invalid("The due date cannot be before the issue date.", "due_date")
+    inv.notes = clean_text(notes, "notes", "Notes", 5000, multiline=True)
+    inv.terms = clean_text(terms, "terms", "Terms", 5000, multiline=True)
+    _apply(db, inv, lines, discount_percent, discount_fixed_minor)
+    inv.updated_at = utcnow()
+    db.add(inv)
+    db.flush()
+    audit.record(db, staff.workspace_id, staff, "invoice.edited", "invoice", inv.public_id,
+                 {"number": inv.number, "total": inv.total_minor})
+    return inv
+
+
+def delete_draft(db: Session, actor: Actor, public_id: str) -> None:
+    """A draft nobody was sent can go; its number is not given back."""
+    staff = require_staff(actor)
+    inv = get_invoice(db, staff.workspace_id, public_id)
+    if inv.status != "draft":
+        raise Invalid("Only a draft can be deleted; void a sent invoice instead.")
+    for line in db.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id)).all():
+        db.delete(line)
+    db.delete(inv)
+    audit.record(db, staff.workspace_id, staff, "invoice.deleted", "invoice", inv.public_id, {"number": inv.number})

@@ -1,0 +1,160 @@
+"""What the invoice pages show: lists (paginated, filtered, a fixed number of queries) and
+one invoice's detail, for staff and for the invoice's own client."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from ..access import Actor, Client, Staff, require_client, require_portal_section, require_staff
+from ..models import INVOICE_STATUSES, Contact, Invoice, InvoiceLine, LedgerEntry, utcnow
+from .errors import NotFound
+from .invoices import payments_settings
+from .ledger import is_overdue
+from .money import format_amount
+from .portal_settings import portal_settings_for
+from .secret_box import SecretUnavailable, unseal
+
+PER_PAGE = 25
+STATUS_LABELS = {"draft": "Draft", "sent": "Sent", "partially_paid": "Partially paid", "paid": "Paid", "void": "Void"}
+
+
+@dataclass
+class InvoicePage:
+    rows: list[dict]
+    total: int
+    page: int
+    pages: int
+    outstanding: list[dict]    # per currency: {"currency", "amount"}
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _status(inv: Invoice, today: date) -> tuple[str, str]:
+    if is_overdue(inv, today):
+        return "overdue", "Overdue"
+    return inv.status, STATUS_LABELS[inv.status]
+
+
+def _row(inv: Invoice, contact_name: str, today: date) -> dict:
+    key, label = _status(inv, today)
+    return {
+        "id": inv.public_id, "number": inv.number, "contact": contact_name, "status": key, "status_label": label,
+        "issue_date": inv.issue_date.strftime("%d %b %Y"), "due_date": inv.due_date.strftime("%d %b %Y"),
+        "total": format_amount(inv.total_minor, inv.currency), "balance": format_amount(inv.balance_minor, inv.currency),
+        "viewed": inv.first_viewed_at.strftime("%d %b %Y, %H:%M UTC") if inv.first_viewed_at else "",
+        "overpaid": inv.overpaid,
+    }
+
+
+def _paginate(db: Session, stmt, page: int) -> tuple[list, int, int, int]:
+    total = db.exec(select(sa.func.count()).select_from(stmt.subquery())).one()
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(max(1, int(page or 1)), pages)
+    return db.exec(stmt.offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all(), total, page, pages
+
+
+def _outstanding(db: Session, where) -> list[dict]:
+    rows = db.exec(select(Invoice.currency, sa.func.sum(Invoice.balance_minor))
+                   .where(where, Invoice.status.in_(("sent", "partially_paid")), Invoice.balance_minor > 0)
+                   .group_by(Invoice.currency).order_by(Invoice.currency)).all()
+    return [{"currency": c, "amount": format_amount(int(a or 0), c)} for c, a in rows]
+
+
+def staff_invoices(db: Session, actor: Actor, *, status: str = "", contact_public_id: str = "",
+                   page: int = 1) -> InvoicePage:
+    """Filters: a status, or "overdue" (derived from the due date); one contact."""
+    staff: Staff = require_staff(actor)
+    today = utcnow().date()
+    where = Invoice.workspace_id == staff.workspace_id
+    stmt = select(Invoice, Contact).join(Contact, Contact.id == Invoice.contact_id).where(where)
+    if status == "overdue":
+        stmt = stmt.where(Invoice.status.in_(("sent", "partially_paid")), Invoice.balance_minor > 0,
+                          Invoice.due_date < today)
+    elif status in INVOICE_STATUSES:
+        stmt = stmt.where(Invoice.status == status)
+    if contact_public_id:
+        stmt = stmt.where(Contact.public_id == str(contact_public_id))
+    stmt = stmt.order_by(Invoice.issue_date.desc(), Invoice.id.desc())
+    rows, total, page, pages = _paginate(db, stmt, page)
+    return InvoicePage([_row(inv, c.display_name, today) for inv, c in rows], total, page, pages, _outstanding(db, where))
+
+
+def _client_settings(db: Session, actor: Actor) -> Client:
+    client = require_client(actor)
+    require_portal_section(client, portal_settings_for(db, client.workspace_id), "invoices")
+    return client
+
+
+def client_invoices(db: Session, actor: Actor, page: int = 1) -> InvoicePage:
+    """A client's own sent invoices, outstanding first (oldest due first), then the rest."""
+    client = _client_settings(db, actor)
+    today = utcnow().date()
+    where = sa.and_(Invoice.workspace_id == client.workspace_id, Invoice.contact_id == client.contact_id)
+    open_first = sa.case((sa.and_(Invoice.status.in_(("sent", "partially_paid")), Invoice.balance_minor > 0), 0), else_=1)
+    stmt = (select(Invoice).where(where, Invoice.status != "draft")
+            .order_by(open_first, Invoice.due_date, Invoice.id.desc()))
+    rows, total, page, pages = _paginate(db, stmt, page)
+    return InvoicePage([_row(inv, "", today) for inv in rows], total, page, pages, _outstanding(db, where))
+
+
+def _find(db: Session, actor: Actor, public_id: str) -> tuple[Invoice, bool]:
+    """(invoice, viewer is its client). A client asking for another's invoice, or a draft,
+    gets NotFound, exactly like an id that does not exist."""
+    if isinstance(actor, Staff):
+        staff = require_staff(actor)
+        inv = db.exec(select(Invoice).where(Invoice.workspace_id == staff.workspace_id,
+                                            Invoice.public_id == str(public_id or ""))).first()
+        if inv is None:
+            raise NotFound("This invoice does not exist.")
+        return inv, False
+    client = _client_settings(db, actor)
+    inv = db.exec(select(Invoice).where(Invoice.workspace_id == client.workspace_id,
+                                        Invoice.contact_id == client.contact_id,
+                                        Invoice.public_id == str(public_id or ""),
+                                        Invoice.status != "draft")).first()
+    if inv is None:
+        raise NotFound("This invoice does not exist.")
+    return inv, True
+
+
+def invoice_detail(db: Session, actor: Actor, public_id: str) -> dict:
+    inv, is_client = _find(db, actor, public_id)
+    contact = db.get(Contact, inv.contact_id)
+    lines = db.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id).order_by(InvoiceLine.position)).all()
+    entries = db.exec(select(LedgerEntry).where(LedgerEntry.invoice_id == inv.id).order_by(LedgerEntry.received_at,
+                                                                                          LedgerEntry.id)).all()
+    settings = payments_settings(db, inv.workspace_id)
+    try:
+        stripe_ready = bool(settings.stripe_publishable_key and unseal(settings.stripe_secret_sealed))
+    except SecretUnavailable:
+        stripe_ready = False
+    key, label = _status(inv, utcnow().date())
+    money = lambda m: format_amount(m, inv.currency)  # noqa: E731
+    sign = {"payment": 1, "refund": -1, "dispute": -1, "dispute_won": 1}
+    return {
+        "id": inv.public_id, "number": inv.number, "status": key, "status_label": label,
+        "contact": contact.display_name, "contact_id": contact.public_id, "contact_email": contact.email,
+        "issue_date": inv.issue_date.strftime("%d %b %Y"), "due_date": inv.due_date.strftime("%d %b %Y"),
+        "currency": inv.currency, "notes": inv.notes, "terms": inv.terms,
+        "lines": [{"description": ln.description, "quantity": ln.quantity, "unit": money(ln.unit_minor),
+                   "tax_rate": (ln.tax_rate.rstrip("0").rstrip(".") if "." in ln.tax_rate else ln.tax_rate) + " %",
+                   "amount": money(ln.amount_minor)} for ln in lines],
+        "subtotal": money(inv.subtotal_minor), "discount": money(inv.discount_minor) if inv.discount_minor else "",
+        "tax": money(inv.tax_minor), "total": money(inv.total_minor), "paid": money(inv.paid_minor),
+        "balance": money(inv.balance_minor), "balance_minor": inv.balance_minor, "overpaid": inv.overpaid,
+        "payments": [{"id": e.public_id, "kind": e.kind, "method": e.method.replace("_", " "),
+                      "amount": money(sign[e.kind] * e.amount_minor), "date": e.received_at.strftime("%d %b %Y"),
+                      "reference": e.reference} for e in entries],
+        "viewed": inv.first_viewed_at.strftime("%d %b %Y, %H:%M UTC") if inv.first_viewed_at else "",
+        "sent": inv.sent_at.strftime("%d %b %Y, %H:%M UTC") if inv.sent_at else "",
+        "can_pay": is_client and stripe_ready and inv.status in ("sent", "partially_paid") and inv.balance_minor > 0,
+        "stripe_ready": stripe_ready,
+        "allow_partial": settings.allow_partial, "min_partial_minor": settings.min_partial_minor,
+        "publishable_key": settings.stripe_publishable_key if is_client else "",
+        "is_client": is_client,
+    }
