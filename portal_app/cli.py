@@ -1,4 +1,4 @@
-"""Command line: `python -m portal_app.cli migrate|seed|worker|verify-audit`."""
+"""Command line: `python -m portal_app.cli migrate|seed|worker|verify-audit|reconcile-payments`."""
 
 from __future__ import annotations
 
@@ -58,10 +58,50 @@ def verify_audit() -> int:
     return 1 if bad else 0
 
 
+def reconcile_payments(since: str, workspace: str | None) -> int:
+    from datetime import datetime, timezone
+
+    from sqlmodel import select
+
+    from .adapters.payments import PaymentsError
+    from .db import unit_of_work
+    from .models import Workspace
+    from .services.reconcile import reconcile_workspace
+
+    try:
+        start = datetime.strptime(since, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+    except ValueError:
+        print("--since must be a date like 2026-11-01", file=sys.stderr)
+        return 2
+    failed = 0
+    with unit_of_work() as db:
+        query = select(Workspace) if not workspace else select(Workspace).where(Workspace.public_id == workspace)
+        workspaces_found = db.exec(query).all()
+    if not workspaces_found:
+        print("No such workspace.", file=sys.stderr)
+        return 2
+    for ws in workspaces_found:
+        try:
+            with unit_of_work() as db:
+                r = reconcile_workspace(db, ws, start)
+        except PaymentsError as exc:
+            print(f"{ws.public_id} {ws.name}: Stripe answered: {exc.message}")
+            failed += 1
+            continue
+        print(f"{ws.public_id} {ws.name}: {r.note or f'{r.checked} PaymentIntents checked, {r.repaired} payments repaired, {r.skipped} not ours'}")
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="portal_app.cli")
-    parser.add_argument("command", choices=["migrate", "seed", "worker", "verify-audit"])
+    parser.add_argument("command", choices=["migrate", "seed", "worker", "verify-audit", "reconcile-payments"])
+    parser.add_argument("--since", help="reconcile-payments: first day to check (YYYY-MM-DD)")
+    parser.add_argument("--workspace", help="reconcile-payments: one workspace's public id (default: all)")
     args = parser.parse_args(argv)
+    if args.command == "reconcile-payments":
+        if not args.since:
+            parser.error("reconcile-payments needs --since YYYY-MM-DD")
+        return reconcile_payments(args.since, args.workspace)
     if args.command == "migrate":
         migrate()
     elif args.command == "seed":
