@@ -44,6 +44,7 @@ def seed_demo(db: Session, base_url: str, staff_password: str | None = None,
     audit.record(db, ws.id, staff, "client.access_enabled", "contact", client.public_id,
                  {"demo": True})
     _seed_files(db, staff, client)
+    _seed_invoices(db, staff, client)
     return {"staff_email": DEMO_STAFF_EMAIL, "staff_password": staff_password,
             "client_email": DEMO_CLIENT_EMAIL, "client_password": client_password}
 
@@ -109,3 +110,32 @@ def _seed_files(db: Session, staff, client) -> None:
     link = add_link(db, staff, title="Book a call with us", url="https://cal.example.com/northwind",
                     description="Pick a time that suits you for our next review.")
     set_sharing(db, staff, link.public_id, inherit=False, all_clients=False, contact_public_ids=[client.public_id])
+
+
+def _seed_invoices(db: Session, staff, client) -> None:
+    """Four invoices for the demo client: sent, partially paid, paid, overdue."""
+    from datetime import timedelta
+
+    from .invoices import create_invoice, record_manual_payment, send_invoice
+
+    today = utcnow().date()
+    specs = [
+        ("sent", 3, 27, [("Website redesign — discovery workshop", "1", 180000, "8.25"),
+                         ("Moodboards and style tiles", "6", 9500, "8.25")], 0),
+        ("partial", 20, 10, [("Logo design package", "1", 240000, "0"),
+                             ("Brand guidelines (PDF)", "1", 60000, "0")], 100000),
+        ("paid", 40, 10, [("Monthly retainer — October", "1", 150000, "0")], 150000),
+        ("overdue", 45, -15, [("Photography session (half day)", "4", 12500, "8.25"),
+                              ("Retouching", "12.5", 4000, "8.25")], 0),
+    ]
+    for _label, days_ago, due_in, lines, paid in specs:
+        issued = today - timedelta(days=days_ago)
+        inv = create_invoice(db, staff, contact_public_id=client.public_id, currency="USD", issue_date=issued,
+                             due_date=issued + timedelta(days=days_ago + due_in),
+                             lines=[{"description": d, "quantity": q, "unit_minor": u, "tax_rate": t}
+                                    for d, q, u, t in lines],
+                             notes="Thank you for your business!", terms="Payment due by the date above.")
+        send_invoice(db, staff, inv.public_id)
+        if paid:
+            record_manual_payment(db, staff, inv.public_id, amount_minor=paid, method="bank_transfer",
+                                  reference="Wire ref. NW-" + inv.number[-4:])
