@@ -11,7 +11,7 @@ export REFLEX_USE_SYSTEM_BUN := 1
 export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := false
 
-.PHONY: install install-dev run test test-unit test-integration test-e2e bench bench-files clean
+.PHONY: install install-dev run test test-unit test-integration test-e2e bench bench-files bench-pdf clean
 
 $(VENV)/.installed: requirements.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,11 @@ bench: install-dev
 SIZE_MB ?= 200
 bench-files: install-dev
 	$(PY) bench/file_transfer.py --size-mb $(SIZE_MB)
+
+# Invoice PDF render time (median, p95 of PDF_RUNS renders) and size: typical and 200-line invoices.
+PDF_RUNS ?= 100
+bench-pdf: install-dev
+	$(PY) bench/invoice_pdf.py --runs $(PDF_RUNS)
 
 clean:
 	rm -rf .web data uploaded_files test-artifacts
