@@ -57,3 +57,20 @@ def unit_of_work() -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def savepoint(session: Session) -> Iterator[None]:
+    """A SAVEPOINT inside the session's transaction, on both databases (roll back to it on
+    an error, e.g. losing a race on a unique key, and carry on with the transaction).
+
+    pysqlite opens its transaction lazily, at the first INSERT/UPDATE/DELETE. A SAVEPOINT
+    issued before that opens a transaction of its own, and its RELEASE commits it: what was
+    written inside would survive a later rollback of the use case. So on SQLite the
+    transaction is begun first (IMMEDIATE: it is about to write, and this waits for the
+    writer lock under busy_timeout instead of failing later on a stale snapshot)."""
+    conn = session.connection()
+    if conn.dialect.name == "sqlite" and not conn.connection.driver_connection.in_transaction:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    with session.begin_nested():
+        yield

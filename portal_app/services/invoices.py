@@ -3,39 +3,50 @@ payments; and the client's first view. (Pages and Stripe payments build on these
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timezone
 from decimal import Decimal, InvalidOperation
 
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from ..access import Actor, Client, require_client, require_staff
 from ..models import PAYMENT_METHODS, Contact, Invoice, InvoiceLine, WorkspacePayments, utcnow
 from . import audit, ledger, outbox
 from .errors import Invalid, NotFound
-from .money import CURRENCIES, Discount, Line, compute
+from .money import CURRENCIES, MAX_UNIT_MINOR, Discount, Line, Totals, compute
 from .validation import clean_text
 
 MAX_LINES = 500
+RATE_DECIMALS = 4       # tax rates and discount percentages: 8.875, 12.5; stored as text (12 chars)
+MAX_TOTAL_MINOR = MAX_UNIT_MINOR
 
 
 def payments_settings(db: Session, workspace_id: int) -> WorkspacePayments:
     row = db.get(WorkspacePayments, workspace_id)
     if row is None:
-        row = WorkspacePayments(workspace_id=workspace_id)
-        db.add(row)
-        db.flush()
+        # Two first requests at once (two drafts, a draft and a settings save): INSERT …
+        # ON CONFLICT DO NOTHING lets the second one wait for the first and use its row.
+        insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+        db.execute(insert(WorkspacePayments).values(**WorkspacePayments(workspace_id=workspace_id).model_dump())
+                   .on_conflict_do_nothing(index_elements=["workspace_id"]))
+        row = db.get(WorkspacePayments, workspace_id)
     return row
 
 
 def _next_number(db: Session, workspace_id: int) -> str:
-    """INV-0001, INV-0002, …: the counter row is locked, so two drafts never share a
+    """INV-0001, INV-0002, …: one atomic UPDATE … SET n = n + 1 RETURNING (the row is
+    locked until commit on PostgreSQL, the database on SQLite), so two drafts never share a
     number, and a number is never reused (deleting a draft does not give it back)."""
     row = payments_settings(db, workspace_id)
-    db.refresh(row, with_for_update=db.get_bind().dialect.name == "postgresql")
-    number = f"{row.invoice_prefix}{row.next_invoice_number:04d}"
-    row.next_invoice_number += 1
-    db.add(row)
-    return number
+    db.flush()
+    table = WorkspacePayments.__table__
+    prefix, after = db.execute(sa.update(table).where(table.c.workspace_id == workspace_id)
+                               .values(next_invoice_number=table.c.next_invoice_number + 1)
+                               .returning(table.c.invoice_prefix, table.c.next_invoice_number)).one()
+    db.expire(row, ["next_invoice_number"])
+    return f"{prefix}{after - 1:04d}"
 
 
 def _decimal(value: object, label: str, field: str) -> Decimal:
@@ -64,20 +75,39 @@ def _lines(raw_lines: list[dict]) -> list[tuple[str, Line]]:
         if not isinstance(unit, int) or isinstance(unit, bool):
             raise Invalid(f"Line {i} unit price is missing.", "unit_price")
         rate = _decimal(raw.get("tax_rate", "0"), f"Line {i} tax rate", "tax_rate")
+        if rate.as_tuple().exponent < -RATE_DECIMALS:
+            raise Invalid(f"Line {i} tax rate can have at most {RATE_DECIMALS} decimals.", "tax_rate")
         out.append((desc, Line(qty, unit, rate)))
     return out
 
 
 def _discount(percent: object, fixed_minor: int) -> Discount:
     if str(percent or "").strip():
-        return Discount(percent=_decimal(percent, "Discount", "discount"))
-    return Discount(amount_minor=int(fixed_minor or 0)) if fixed_minor else Discount()
+        pct = _decimal(percent, "Discount", "discount")
+        if pct.as_tuple().exponent < -RATE_DECIMALS:
+            raise Invalid(f"A discount can have at most {RATE_DECIMALS} decimals.", "discount")
+        return Discount(percent=pct)
+    if fixed_minor is None or fixed_minor == 0:
+        return Discount()
+    if not isinstance(fixed_minor, int) or isinstance(fixed_minor, bool):
+        raise Invalid("The discount must be an amount.", "discount")
+    return Discount(amount_minor=fixed_minor)
 
 
-def _apply(db: Session, inv: Invoice, raw_lines: list[dict], discount_percent: object, discount_fixed_minor: int) -> None:
+def _priced(raw_lines: list[dict], discount_percent: object,
+            discount_fixed_minor: int) -> tuple[list[tuple[str, Line]], Discount, Totals]:
+    """Everything checked and computed before anything is written."""
     lines = _lines(raw_lines)
     disc = _discount(discount_percent, discount_fixed_minor)
     totals = compute([ln for _, ln in lines], disc)
+    if max(totals.subtotal, totals.total) > MAX_TOTAL_MINOR:
+        raise Invalid("The invoice total is too large (at most 10,000,000,000).", "lines")
+    return lines, disc, totals
+
+
+def _apply(db: Session, inv: Invoice, raw_lines: list[dict], discount_percent: object, discount_fixed_minor: int,
+           priced: tuple[list[tuple[str, Line]], Discount, Totals] | None = None) -> None:
+    lines, disc, totals = priced or _priced(raw_lines, discount_percent, discount_fixed_minor)
     for old in db.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id)).all():
         db.delete(old)
     for pos, ((desc, ln), amount) in enumerate(zip(lines, totals.line_amounts)):
@@ -105,13 +135,15 @@ def create_invoice(db: Session, actor: Actor, *, contact_public_id: str, lines: 
     due = due_date or issue
     if due < issue:
         raise Invalid("The due date cannot be before the issue date.", "due_date")
+    notes = clean_text(notes, "notes", "Notes", 5000, multiline=True)
+    terms = clean_text(terms, "terms", "Terms", 5000, multiline=True)
+    priced = _priced(lines, discount_percent, discount_fixed_minor)  # refused input takes no number
     inv = Invoice(workspace_id=staff.workspace_id, contact_id=contact.id, number=_next_number(db, staff.workspace_id),
-                  currency=currency, issue_date=issue, due_date=due,
-                  notes=clean_text(notes, "notes", "Notes", 5000, multiline=True),
-                  terms=clean_text(terms, "terms", "Terms", 5000, multiline=True), created_by_user_id=staff.user_id)
+                  currency=currency, issue_date=issue, due_date=due, notes=notes, terms=terms,
+                  created_by_user_id=staff.user_id)
     db.add(inv)
     db.flush()
-    _apply(db, inv, lines, discount_percent, discount_fixed_minor)
+    _apply(db, inv, lines, discount_percent, discount_fixed_minor, priced)
     db.flush()
     audit.record(db, staff.workspace_id, staff, "invoice.created", "invoice", inv.public_id,
                  {"number": inv.number, "total": inv.total_minor, "currency": currency})
@@ -165,11 +197,15 @@ def record_manual_payment(db: Session, actor: Actor, public_id: str, *, amount_m
         raise Invalid("Payments are recorded on sent invoices only.")
     if method not in PAYMENT_METHODS or method == "card":
         raise Invalid("Choose cash, check, bank transfer or other.", "method")
-    if not isinstance(amount_minor, int) or amount_minor <= 0:
+    if not isinstance(amount_minor, int) or isinstance(amount_minor, bool) or amount_minor <= 0:
         raise Invalid("The amount must be more than zero.", "amount")
+    if amount_minor > MAX_TOTAL_MINOR:
+        raise Invalid("The amount is too large.", "amount")
+    # the day the money came in; noon UTC is that same date from UTC−11 to UTC+11
+    received_at = datetime.combine(received_on, time(12), tzinfo=timezone.utc) if received_on else None
     entry = ledger.book(db, inv, "payment", amount_minor, dedupe_key=None, method=method,
                         reference=clean_text(reference, "reference", "Reference", 200),
-                        created_by_user_id=staff.user_id)
+                        created_by_user_id=staff.user_id, received_at=received_at)
     audit.record(db, staff.workspace_id, staff, "invoice.payment_recorded", "invoice", inv.public_id,
                  {"amount": amount_minor, "method": method})
     _paid_events(db, inv)
@@ -232,5 +268,6 @@ def delete_draft(db: Session, actor: Actor, public_id: str) -> None:
         raise Invalid("Only a draft can be deleted; void a sent invoice instead.")
     for line in db.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id)).all():
         db.delete(line)
+    db.flush()  # the lines first: without a relationship nothing orders the two DELETEs
     db.delete(inv)
     audit.record(db, staff.workspace_id, staff, "invoice.deleted", "invoice", inv.public_id, {"number": inv.number})

@@ -9,11 +9,12 @@ date (`is_overdue`), never stored. An overpayment is flagged on the invoice for 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from ..db import savepoint
 from ..models import Invoice, LedgerEntry, utcnow
 
 ORDER = {"draft": 0, "sent": 1, "partially_paid": 2, "paid": 3}
@@ -22,14 +23,16 @@ SIGN = {"payment": 1, "refund": -1, "dispute": -1, "dispute_won": 1}
 
 def book(db: Session, invoice: Invoice, kind: str, amount_minor: int, *, dedupe_key: str | None,
          method: str = "card", stripe_payment_intent_id: str | None = None, reference: str = "",
-         note: str = "", created_by_user_id: int | None = None) -> LedgerEntry | None:
+         note: str = "", created_by_user_id: int | None = None,
+         received_at: datetime | None = None) -> LedgerEntry | None:
     """Add one movement unless its dedupe key is already booked (then None). The insert runs
     in a savepoint, so a concurrent duplicate loses cleanly without spoiling the caller's
     transaction."""
     if kind not in SIGN:
         raise ValueError(f"unknown ledger kind {kind!r}")
-    if amount_minor <= 0:
-        raise ValueError("a ledger amount is positive; the kind gives its direction")
+    if isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or amount_minor <= 0:
+        raise ValueError("a ledger amount is a positive integer; the kind gives its direction")
+    lock(db, invoice)
     if dedupe_key is not None:
         exists = db.exec(select(LedgerEntry.id).where(LedgerEntry.workspace_id == invoice.workspace_id,
                                                       LedgerEntry.dedupe_key == dedupe_key)).first()
@@ -38,15 +41,24 @@ def book(db: Session, invoice: Invoice, kind: str, amount_minor: int, *, dedupe_
     entry = LedgerEntry(workspace_id=invoice.workspace_id, invoice_id=invoice.id, kind=kind, method=method,
                         amount_minor=amount_minor, currency=invoice.currency, dedupe_key=dedupe_key,
                         stripe_payment_intent_id=stripe_payment_intent_id, reference=reference, note=note,
-                        created_by_user_id=created_by_user_id)
+                        created_by_user_id=created_by_user_id, received_at=received_at or utcnow())
     try:
-        with db.begin_nested():
+        with savepoint(db):
             db.add(entry)
             db.flush()
     except sa.exc.IntegrityError:
         return None  # another request booked the same movement a moment ago
     settle(db, invoice)
     return entry
+
+
+def lock(db: Session, invoice: Invoice) -> Invoice:
+    """Re-read the invoice and, on PostgreSQL, hold its row until commit, so movements on one
+    invoice apply one after another (SQLite has a single writer anyway). Taken *before* a
+    ledger row is inserted: that insert's foreign key takes a KEY SHARE lock on the invoice,
+    and two transactions each holding one while asking FOR UPDATE would deadlock."""
+    db.refresh(invoice, with_for_update=db.get_bind().dialect.name == "postgresql")
+    return invoice
 
 
 def paid_amount(db: Session, invoice_id: int) -> int:

@@ -69,6 +69,14 @@ def format_amount(minor: int, currency: str) -> str:
     return f"{sign}{text} {currency.upper()}"
 
 
+def plain_amount(minor: int, currency: str) -> str:
+    """123450, "USD" → "1234.50": what an input shows for parse_amount to read back."""
+    digits = exponent(currency)
+    sign = "-" if minor < 0 else ""
+    whole, frac = divmod(abs(minor), 10 ** digits) if digits else (abs(minor), 0)
+    return f"{sign}{whole}" + (f".{frac:0{digits}d}" if digits else "")
+
+
 @dataclass(frozen=True)
 class Line:
     quantity: Decimal

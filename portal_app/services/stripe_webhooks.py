@@ -13,11 +13,11 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from ..adapters.payments import PaymentsError, verify_webhook
-from ..models import Invoice, LedgerEntry, PaymentAttempt, StripeEvent, Workspace, utcnow
+from ..db import savepoint
+from ..models import Invoice, LedgerEntry, PaymentAttempt, StripeEvent, Workspace, WorkspacePayments, utcnow
 from . import ledger, outbox
 from .errors import Forbidden, Invalid, NotFound
-from .invoices import payments_settings
-from .secret_box import unseal
+from .secret_box import SecretUnavailable, unseal
 
 log = logging.getLogger("portal.stripe")
 HANDLED = ("payment_intent.succeeded", "payment_intent.payment_failed", "charge.refunded",
@@ -30,7 +30,11 @@ def handle_webhook(db: Session, workspace_public_id: str, payload: bytes, signat
     ws = db.exec(select(Workspace).where(Workspace.public_id == str(workspace_public_id))).first()
     if ws is None:
         raise NotFound("No such workspace.")
-    secret = unseal(payments_settings(db, ws.id).stripe_webhook_secret_sealed)
+    settings = db.get(WorkspacePayments, ws.id)  # read only: a refused request writes nothing
+    try:
+        secret = unseal(settings.stripe_webhook_secret_sealed if settings else "")
+    except SecretUnavailable as exc:
+        raise Invalid(exc.message, "no_secret") from None
     try:
         event = verify_webhook(payload, signature, secret)
     except PaymentsError as exc:
@@ -43,7 +47,7 @@ def handle_webhook(db: Session, workspace_public_id: str, payload: bytes, signat
         return "duplicate"
     record = StripeEvent(workspace_id=ws.id, event_id=event_id, type=kind[:80])
     try:
-        with db.begin_nested():
+        with savepoint(db):
             db.add(record)
             db.flush()
     except sa.exc.IntegrityError:
@@ -124,6 +128,9 @@ def _refunded(db: Session, ws: Workspace, charge: dict) -> str:
     inv = _invoice_of_intent(db, ws, pi)
     if inv is None:
         inv = _invoice_from_metadata(db, ws, charge)
+    # Hold the invoice before reading what is already refunded: two events of one charge
+    # applied at once must not both book from the same starting point.
+    ledger.lock(db, inv)
     refunds = ((charge.get("refunds") or {}).get("data")) or []
     booked = 0
     for refund in refunds:
