@@ -61,22 +61,32 @@ def lock(db: Session, invoice: Invoice) -> Invoice:
     return invoice
 
 
-def paid_amount(db: Session, invoice_id: int) -> int:
+def _sums(db: Session, invoice_id: int) -> dict[str, int]:
     rows = db.exec(select(LedgerEntry.kind, sa.func.coalesce(sa.func.sum(LedgerEntry.amount_minor), 0))
                    .where(LedgerEntry.invoice_id == invoice_id).group_by(LedgerEntry.kind)).all()
-    return sum(SIGN[kind] * int(total) for kind, total in rows)
+    return {kind: int(total) for kind, total in rows}
+
+
+def paid_amount(db: Session, invoice_id: int) -> int:
+    """Net money kept: payments − refunds − disputes (+ disputes won)."""
+    return sum(SIGN[kind] * total for kind, total in _sums(db, invoice_id).items())
 
 
 def settle(db: Session, invoice: Invoice) -> Invoice:
     """Derive paid, balance, overpaid and status from the ledger."""
     db.refresh(invoice, with_for_update=db.get_bind().dialect.name == "postgresql")
-    paid = paid_amount(db, invoice.id)
+    sums = _sums(db, invoice.id)
+    paid = sum(SIGN[kind] * total for kind, total in sums.items())
+    # The status follows what the client paid (gross payments), which only grows: it does
+    # not depend on the order Stripe delivers payments and refunds in. Refunds and disputes
+    # show in the ledger and the balance.
+    gross = sums.get("payment", 0)
     invoice.paid_minor = paid
     invoice.balance_minor = invoice.total_minor - paid
     invoice.overpaid = paid > invoice.total_minor
     if invoice.status != "void":
-        derived = "paid" if paid >= invoice.total_minor and invoice.total_minor > 0 else (
-            "partially_paid" if paid > 0 else invoice.status)
+        derived = "paid" if gross >= invoice.total_minor and invoice.total_minor > 0 else (
+            "partially_paid" if gross > 0 else invoice.status)
         if ORDER.get(derived, 0) > ORDER.get(invoice.status, 0):
             invoice.status = derived
             if derived == "paid" and invoice.paid_at is None:
