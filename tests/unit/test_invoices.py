@@ -25,6 +25,13 @@ from portal_app.services.money import Discount, Line, compute
 
 TODAY = utcnow().date()
 
+
+@pytest.fixture(autouse=True)
+def _today():
+    """Today as each test starts (a run that crosses midnight must not fail)."""
+    global TODAY
+    TODAY = utcnow().date()
+
 LINES = [
     {"description": "Design work", "quantity": "2.5", "unit_minor": 12_345, "tax_rate": "8.875"},
     {"description": "Hosting", "quantity": "1", "unit_minor": 999, "tax_rate": "0"},
