@@ -13,10 +13,12 @@ from .api.security_headers import SecurityHeaders
 from .pages import auth as auth_pages
 from .pages.portal.files import files_page
 from .pages.portal.home import home
+from .pages.portal.invoices import invoice_page, invoices_page
 from .pages.portal.profile import profile_page
 from .pages.portal.section import section_page
 from .pages.staff.configure_portal import configure_portal_page
 from .pages.staff.files import staff_files_page
+from .pages.staff.invoices import invoice_editor_page, staff_invoice_page, staff_invoices_page
 from .pages.staff.contacts import contact_record_page, contacts_page
 from .pages.staff.outbox import outbox_page
 from .pages.staff.payments import payments_settings_page
@@ -25,6 +27,8 @@ from .settings import get_settings
 from .state.auth_pages import (ConfirmEmailState, ForgotPasswordState, InviteState, LoginState,
                                ResetPasswordState, SetupState)
 from .state.files import ClientFilesState, StaffFilesState
+from .state.invoices_client import ClientInvoiceState, ClientInvoicesState
+from .state.invoices_staff import InvoiceEditorState, StaffInvoicesState, StaffInvoiceState
 from .state.payments import PaymentsSettingsState
 from .state.portal import HomeState, ProfileState, SectionState
 from .state.team import JoinState, TeamState
@@ -62,7 +66,8 @@ PAGES = [
     ("/invite", auth_pages.invite, InviteState.load, "Accept your invitation"),
     ("/confirm-email", auth_pages.confirm_email, ConfirmEmailState.load, "Confirm your email"),
     ("/profile", profile_page, ProfileState.load, "Your profile"),
-    ("/invoices", section_page, SectionState.load, "Invoices"),
+    ("/invoices", invoices_page, ClientInvoicesState.load, "Invoices"),
+    ("/invoices/[invoice_id]", invoice_page, ClientInvoiceState.load, "Invoice"),
     ("/documents", section_page, SectionState.load, "Documents"),
     ("/files", files_page, ClientFilesState.load, "Files"),
     ("/appointments", section_page, SectionState.load, "Appointments"),
@@ -76,6 +81,10 @@ PAGES = [
     ("/staff/contacts", contacts_page, ContactsState.load, "Contacts"),
     ("/staff/contacts/[contact_id]", contact_record_page, ContactRecordState.load, "Contact"),
     ("/staff/files", staff_files_page, StaffFilesState.load, "Files"),
+    ("/staff/invoices", staff_invoices_page, StaffInvoicesState.load, "Invoices"),
+    ("/staff/invoices/new", invoice_editor_page, InvoiceEditorState.load, "New invoice"),
+    ("/staff/invoices/[invoice_id]", staff_invoice_page, StaffInvoiceState.load, "Invoice"),
+    ("/staff/invoices/[invoice_id]/edit", invoice_editor_page, InvoiceEditorState.load, "Edit invoice"),
     ("/staff/sites/portal", configure_portal_page, PortalConfigState.load, "Configure Portal"),
     ("/staff/outbox", outbox_page, OutboxState.load, "Dev outbox"),
     ("/staff/team", team_page, TeamState.load, "Team"),

@@ -259,6 +259,7 @@ async def logo(request: Request) -> Response:
 
 def build_api() -> Starlette:
     from . import files as files_api
+    from . import invoices as invoices_api
     from . import payments as payments_api
 
     return Starlette(routes=[
@@ -273,6 +274,7 @@ def build_api() -> Starlette:
         Route("/api/logo/{workspace}", logo, methods=["GET"]),
         Route("/api/files/{file}/download", files_api.download, methods=["GET"]),
         Route("/api/files/{file}/preview", files_api.preview, methods=["GET"]),
+        Route("/api/invoices/{invoice}/pdf", invoices_api.download_pdf, methods=["GET"]),
         Route("/api/stripe/webhook/{workspace}", payments_api.stripe_webhook, methods=["POST"]),
     ])
 
@@ -291,5 +293,6 @@ ROUTES = {
     ("GET", "/api/logo/{workspace}"): "public branding",
     ("GET", "/api/files/{file}/download"): "staff of the workspace; a client the file is shared with",
     ("GET", "/api/files/{file}/preview"): "as download, PDFs and raster images only",
+    ("GET", "/api/invoices/{invoice}/pdf"): "staff of the workspace; the invoice's own client (never a draft)",
     ("POST", "/api/stripe/webhook/{workspace}"): "Stripe: a valid signature with that workspace's webhook secret",
 }

@@ -62,7 +62,7 @@ def search_and_sort(S) -> rx.Component:
             ),
             spacing="2", align="center",
         ),
-        gap="3", wrap="wrap", justify="between", align="center", width="100%",
+        spacing="3", wrap="wrap", justify="between", align="center", width="100%",
     )
 
 

@@ -138,6 +138,7 @@ def _staff_nav() -> rx.Component:
         rx.flex(
             _nav_link("Contacts", "/staff/contacts", "users"),
             _nav_link("Files", "/staff/files", "folder"),
+            _nav_link("Invoices", "/staff/invoices", "receipt"),
             _nav_group("Sites › Client Portal"),
             _nav_link("Configure Portal", "/staff/sites/portal", "palette"),
             _nav_group("Settings"),

@@ -11,10 +11,10 @@ from sqlmodel import Session, select
 
 from ..access import Actor, Client, Staff, require_client, require_portal_section, require_staff
 from ..models import INVOICE_STATUSES, Contact, Invoice, InvoiceLine, LedgerEntry, utcnow
-from .errors import NotFound
+from .errors import Invalid, NotFound
 from .invoices import payments_settings
 from .ledger import is_overdue
-from .money import format_amount
+from .money import format_amount, plain_amount
 from .portal_settings import portal_settings_for
 from .secret_box import SecretUnavailable, unseal
 
@@ -157,4 +157,50 @@ def invoice_detail(db: Session, actor: Actor, public_id: str) -> dict:
         "allow_partial": settings.allow_partial, "min_partial_minor": settings.min_partial_minor,
         "publishable_key": settings.stripe_publishable_key if is_client else "",
         "is_client": is_client,
+    }
+
+
+def _contact_choice(contact: Contact) -> dict:
+    return {"public_id": contact.public_id, "name": contact.display_name, "email": contact.email}
+
+
+def new_invoice_form(db: Session, actor: Actor, contact_public_id: str = "") -> dict:
+    """What the staff editor starts from: the workspace's default currency, today, due in
+    30 days, and the contact named in the link (if it is one of this workspace's)."""
+    staff: Staff = require_staff(actor)
+    settings = payments_settings(db, staff.workspace_id)
+    today = utcnow().date()
+    contact = None
+    if contact_public_id:
+        contact = db.exec(select(Contact).where(Contact.workspace_id == staff.workspace_id,
+                                                Contact.public_id == str(contact_public_id)[:40])).first()
+    return {
+        "id": "", "number": f"{settings.invoice_prefix}{settings.next_invoice_number:04d}",
+        "contact": _contact_choice(contact) if contact else {}, "currency": settings.default_currency,
+        "issue_date": today.isoformat(), "due_date": date.fromordinal(today.toordinal() + 30).isoformat(),
+        "discount_percent": "", "discount_fixed": "", "notes": "", "terms": "",
+        "lines": [{"description": "", "quantity": "1", "unit_price": "", "tax_rate": "0"}],
+    }
+
+
+def draft_form(db: Session, actor: Actor, public_id: str) -> dict:
+    """A draft's editable values, as the editor's inputs take them (plain numbers, ISO dates).
+    A sent or void invoice is not edited."""
+    staff: Staff = require_staff(actor)
+    inv = db.exec(select(Invoice).where(Invoice.workspace_id == staff.workspace_id,
+                                        Invoice.public_id == str(public_id or ""))).first()
+    if inv is None:
+        raise NotFound("This invoice does not exist.")
+    if inv.status != "draft":
+        raise Invalid("Only a draft can be edited. Void this invoice and create a new one instead.")
+    contact = db.get(Contact, inv.contact_id)
+    lines = db.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id).order_by(InvoiceLine.position)).all()
+    return {
+        "id": inv.public_id, "number": inv.number, "contact": _contact_choice(contact), "currency": inv.currency,
+        "issue_date": inv.issue_date.isoformat(), "due_date": inv.due_date.isoformat(),
+        "discount_percent": inv.discount_percent,
+        "discount_fixed": plain_amount(inv.discount_fixed_minor, inv.currency) if inv.discount_fixed_minor else "",
+        "notes": inv.notes, "terms": inv.terms,
+        "lines": [{"description": ln.description, "quantity": ln.quantity,
+                   "unit_price": plain_amount(ln.unit_minor, inv.currency), "tax_rate": ln.tax_rate} for ln in lines],
     }

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from ..access import Actor, require_client, require_portal_section
+from ..access import Actor, Client, require_client, require_portal_section
 from ..models import Contact
 from .portal_settings import SECTION_LABELS, portal_settings_for
 
@@ -37,6 +37,8 @@ def home_summary(db: Session, actor: Actor) -> tuple[str, list[SectionSummary]]:
     sections = [SectionSummary(key, SECTION_LABELS[key], 0, EMPTY_TEXT[key])
                 for key in SECTION_LABELS if ps.section_enabled(key)]
     for summary in sections:
+        if summary.key == "invoices":
+            summary.count, summary.empty_text = _invoices_card(db, client)
         if summary.key == "files":
             from .file_views import client_item_count
 
@@ -45,6 +47,31 @@ def home_summary(db: Session, actor: Actor) -> tuple[str, list[SectionSummary]]:
                 summary.empty_text = ("1 file or link is shared with you." if summary.count == 1 else
                                       f"{summary.count} files and links are shared with you.")
     return (contact.first_name or contact.display_name), sections
+
+
+def _invoices_card(db: Session, client: Client) -> tuple[int, str]:
+    """(outstanding invoices, the card's text): "2 invoices to pay (1,250.00 USD)"; nothing
+    to pay but invoices in the history says so; none at all is the honest empty state.
+    Two queries, whatever the number of invoices."""
+    import sqlalchemy as sa
+    from sqlmodel import select
+
+    from ..models import Invoice
+    from .money import format_amount
+
+    mine = sa.and_(Invoice.workspace_id == client.workspace_id, Invoice.contact_id == client.contact_id)
+    rows = db.exec(select(Invoice.currency, sa.func.count(), sa.func.sum(Invoice.balance_minor))
+                   .where(mine, Invoice.status.in_(("sent", "partially_paid")), Invoice.balance_minor > 0)
+                   .group_by(Invoice.currency).order_by(Invoice.currency)).all()
+    count = sum(int(n) for _, n, _ in rows)
+    if count:
+        amounts = ", ".join(format_amount(int(total or 0), cur) for cur, _, total in rows)
+        return count, f"{count} invoice{'s' if count != 1 else ''} to pay ({amounts})"
+    sent = db.exec(select(sa.func.count()).select_from(Invoice).where(mine, Invoice.status != "draft")).one()
+    if sent:
+        return 0, ("Nothing to pay right now. 1 invoice in your history." if sent == 1 else
+                   f"Nothing to pay right now. {sent} invoices in your history.")
+    return 0, EMPTY_TEXT["invoices"]
 
 
 def open_section(db: Session, actor: Actor, section: str) -> SectionSummary:

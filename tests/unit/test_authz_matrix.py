@@ -58,6 +58,8 @@ def actors(world, db):
     world.pending_invite = f"inv_{db.exec(select(StaffInvitation.id)).one()}"
     world.member_public_id = member.public_id
     _shared_files(db, world)
+    _invoices(db, world)
+    _client_invoices(db, world)
     db.commit()
     return tokens
 
@@ -75,6 +77,32 @@ def _shared_files(db, world) -> None:
         incoming.write(data)
         stored[name] = file_transfer.store_upload(db, world.staff_a, incoming, parent).public_id
     world.files_folder, world.files_pdf, world.files_old = folder.public_id, stored["plan.pdf"], stored["old.txt"]
+
+
+def _invoices(db, world) -> None:
+    """Invoices of client A1 for the staff invoice pages: drafts to edit, send and delete;
+    sent ones to take a payment and to void."""
+    from portal_app.services.invoices import create_invoice, send_invoice
+
+    lines = [{"description": "Consulting", "quantity": "1", "unit_minor": 10_000, "tax_rate": "0"}]
+    made = {}
+    for name in ("draft", "send", "delete", "pay", "void"):
+        inv = create_invoice(db, world.staff_a, contact_public_id=world.contact_a1.public_id, lines=lines)
+        if name in ("pay", "void"):
+            send_invoice(db, world.staff_a, inv.public_id)
+        made[name] = inv.public_id
+    world.staff_invoices = made
+
+
+def _client_invoices(db, world) -> None:
+    """For the client invoice pages: a sent invoice of client A1 and a draft of A1's."""
+    from portal_app.services.invoices import create_invoice, send_invoice
+
+    lines = [{"description": "Matrix work", "quantity": "1", "unit_minor": 5_000, "tax_rate": "0"}]
+    sent = create_invoice(db, world.staff_a, contact_public_id=world.contact_a1.public_id, lines=lines)
+    send_invoice(db, world.staff_a, sent.public_id)
+    draft = create_invoice(db, world.staff_a, contact_public_id=world.contact_a1.public_id, lines=lines)
+    world.client_invoices = {"sent": sent.public_id, "draft": draft.public_id}
 
 
 def run_handler(state_cls, handler: str, args: tuple, host: str, cookie: str | None, path: str,
@@ -198,6 +226,8 @@ def matrix(world):
         (team.JoinState, "setvar", ("status", "valid"), "/staff/join", "setvar"),
         *files_rows(world),
         *payments_rows(),
+        *client_invoice_rows(world),
+        *staff_invoice_rows(world),
         (staff.OutboxState, "load", (), "/staff/outbox", STAFF),
         (staff.OutboxState, "setvar", ("mails", []), "/staff/outbox", "setvar"),
     ]
@@ -220,6 +250,55 @@ def payments_rows() -> list:
                                 "min_partial": "10.00"},), path, ADMIN),
         (P, "disconnect", (), path, ADMIN),
         (P, "setvar", ("view", {}), path, "setvar"),
+    ]
+
+
+def staff_invoice_rows(world) -> list:
+    from portal_app.state import invoices_staff
+
+    L, E, D = invoices_staff.StaffInvoicesState, invoices_staff.InvoiceEditorState, invoices_staff.StaffInvoiceState
+    top, new = "/staff/invoices", "/staff/invoices/new"
+    inv = lambda name, tail="": lambda: f"/staff/invoices/{world.staff_invoices[name]}{tail}"  # noqa: E731
+    a1 = lambda: world.contact_a1.public_id  # noqa: E731
+    # the editor's inputs are named after their line's key: a fresh editor's first line is l1
+    form = {"description_l1": "Strategy", "quantity_l1": "2", "unit_price_l1": "150.00", "tax_rate_l1": "10",
+            "currency": "USD", "issue_date": "2026-03-01", "due_date": "2026-03-31", "discount_kind": "none",
+            "notes": "", "terms": ""}
+    payment = {"amount": "40.00", "method": "check", "reference": "No. 1001"}
+    return [
+        (L, "load", (), top, STAFF),
+        # another workspace's client in the URL filters to nothing (no name, no rows)
+        (L, "load", (), lambda: f"{top}?status=sent&contact={a1()}&page=2", STAFF),
+        (L, "set_status", ("overdue",), top, "local"),
+        (L, "find_contacts", ("ali",), top, STAFF),
+        (L, "filter_contact", (a1,), top, "local"),
+        (L, "clear_contact", (), top, "local"),
+        (L, "setvar", ("rows", []), top, "setvar"),
+        (E, "load", (), new, STAFF),
+        (E, "load", (), inv("draft", "/edit"), STAFF_ON_A1),
+        (E, "find_contacts", ("ali",), new, STAFF),
+        (E, "choose_contact", (a1,), new, "local"),
+        (E, "change_contact", (), new, "local"),
+        (E, "set_currency", ("EUR",), new, "local"),
+        (E, "set_line", ("l1", "unit_price", "12.50"), new, "local"),
+        (E, "add_line", (), new, "local"),
+        (E, "remove_line", ("l1",), new, "local"),
+        (E, "set_discount_kind", ("percent",), new, "local"),
+        (E, "set_discount_value", ("10",), new, "local"),
+        (E, "set_intent", ("send",), new, "local"),
+        # a new invoice: staff of B cannot pick A's client (it is not among their choices)
+        (E, "save", (form,), new, grid(STAFF, staff_b_on_b="invalid"),
+         ("load", ("find_contacts", ("alice",)), ("choose_contact", lambda: (a1(),)))),
+        (E, "save", (form,), inv("draft", "/edit"), STAFF_ON_A1, ("load",)),
+        (E, "setvar", ("contact", {}), new, "setvar"),
+        (D, "load", (), inv("pay"), STAFF_ON_A1),
+        (D, "open_dialog", ("payment",), inv("pay"), "local"),
+        (D, "set_dialog_open", (False,), inv("pay"), "local"),
+        (D, "send", (), inv("send"), STAFF_ON_A1),
+        (D, "record_payment", (payment,), inv("pay"), STAFF_ON_A1),
+        (D, "void", (), inv("void"), STAFF_ON_A1),
+        (D, "delete", (), inv("delete"), STAFF_ON_A1),
+        (D, "setvar", ("inv", {}), inv("pay"), "setvar"),
     ]
 
 
@@ -269,6 +348,24 @@ def files_rows(world) -> list:
         (C, "open_preview", (lambda: world.files_pdf,), "/files", "local"),
         (C, "set_preview_open", (False,), "/files", "local"),
         (C, "setvar", ("rows", []), "/files", "setvar"),
+    ]
+
+
+def client_invoice_rows(world) -> list:
+    from portal_app.state import invoices_client
+
+    L, D = invoices_client.ClientInvoicesState, invoices_client.ClientInvoiceState
+    inv = lambda name: lambda: f"/invoices/{world.client_invoices[name]}"  # noqa: E731
+    # staff are sent to their own pages (ok, nothing loaded); a client sees only her own,
+    # never a draft, and another client's invoice is "does not exist"
+    return [
+        (L, "load", (), "/invoices", grid(**SIGNIN_FOR_OTHERS)),
+        (L, "load", (), "/invoices?page=999", grid(**SIGNIN_FOR_OTHERS)),
+        (L, "setvar", ("rows", []), "/invoices", "setvar"),
+        (D, "load", (), inv("sent"), grid(**SIGNIN_FOR_OTHERS, client_a2="denied")),
+        (D, "load", (), inv("draft"), grid(**SIGNIN_FOR_OTHERS, client_a1="denied", client_a2="denied")),
+        (D, "load", (), "/invoices/in_doesnotexist", grid(**SIGNIN_FOR_OTHERS, client_a1="denied", client_a2="denied")),
+        (D, "setvar", ("invoice", {}), inv("sent"), "setvar"),
     ]
 
 

@@ -144,7 +144,7 @@ def _share_dialog() -> rx.Component:
                         S.share_labels[cid], rx.icon_button(rx.icon("x", size=12), size="1", variant="ghost", high_contrast=True,
                                                              aria_label="Remove " + S.share_labels[cid],
                                                              on_click=S.toggle_contact(cid, False)),
-                        size="2", variant="soft", high_contrast=True)), gap="2", wrap="wrap"),
+                        size="2", variant="soft", high_contrast=True)), spacing="2", wrap="wrap"),
                     rx.text("No specific contacts yet.", size="1", color_scheme="gray")),
             rx.el.label("Find contacts", html_for="share-find", style={"fontSize": "14px"}),
             rx.input(id="share-find", placeholder="Name or email", on_change=S.find_contacts.debounce(300),
@@ -190,7 +190,7 @@ def _toolbar() -> rx.Component:
                       on_click=S.open_dialog("link", "")),
             spacing="2", wrap="wrap",
         ),
-        justify="between", align="center", wrap="wrap", gap="3", width="100%",
+        justify="between", align="center", wrap="wrap", spacing="3", width="100%",
     )
 
 
