@@ -19,7 +19,7 @@ from ..models import Contact, FileDownload, FileItem, FileShare, Workspace, utcn
 from ..settings import get_settings
 from . import audit, outbox
 from .errors import Forbidden, Invalid, NotFound
-from .file_views import client_context
+from .file_views import client_context, usage
 from .files import get_item
 from .filetypes import HEAD_BYTES, PREVIEWABLE, check_content, clean_file_name, human_size
 from .portal_settings import portal_settings_for
@@ -88,11 +88,6 @@ class IncomingFile:
             self._fh.close()
         if os.path.exists(self.path):
             os.unlink(self.path)
-
-
-def usage(db: Session, workspace_id: int) -> int:
-    return int(db.exec(select(sa.func.coalesce(sa.func.sum(FileItem.size), 0))
-                       .where(FileItem.workspace_id == workspace_id, FileItem.kind == "file")).one())
 
 
 def check_room(db: Session, workspace_id: int, incoming_bytes: int) -> None:

@@ -132,8 +132,7 @@ def staff_folder(db: Session, actor: Actor, folder_public_id: str | None = None,
     nodes = folder_nodes(db, staff.workspace_id)
     names = _folder_names(db, staff.workspace_id)
     ps = portal_settings_for(db, staff.workspace_id)
-    used = db.exec(select(sa.func.coalesce(sa.func.sum(FileItem.size), 0))
-                   .where(FileItem.workspace_id == staff.workspace_id, FileItem.kind == "file")).one()
+    used = usage(db, staff.workspace_id)
     quota = get_settings().file_quota_bytes
     return FolderPage(
         folder_id=folder.public_id if folder else "", folder_name=folder.name if folder else "",
@@ -149,6 +148,12 @@ def staff_folder(db: Session, actor: Actor, folder_public_id: str | None = None,
             "client_uploads": ps.allow_client_uploads,
             "in_client_folder": bool(folder and folder.owner_contact_id),
         })
+
+
+def usage(db: Session, workspace_id: int) -> int:
+    """Bytes of stored files in a workspace (what the quota counts)."""
+    return int(db.exec(select(sa.func.coalesce(sa.func.sum(FileItem.size), 0))
+                       .where(FileItem.workspace_id == workspace_id, FileItem.kind == "file")).one())
 
 
 def _path_label(names, nodes, fid) -> str:

@@ -1,6 +1,6 @@
 """Download PDF: an invoice's branded PDF for the people allowed to see it.
 
-Authorization is invoice_detail's (services/invoice_views.py `_find`): staff of the
+Authorization is invoice_detail's (services/invoice_views.py `find_invoice`): staff of the
 invoice's workspace, or the invoice's own client while the Invoices section is on; a draft
 is never a client's; anything else is NotFound, exactly like an id that does not exist.
 
@@ -29,7 +29,7 @@ from ..adapters.pdf import InvoicePdf, LinePdf, PartyPdf, PaymentPdf, render_inv
 from ..adapters.storage import StorageError, get_storage
 from ..models import Contact, Invoice, InvoiceLine, LedgerEntry, Workspace, utcnow
 from .errors import ServiceError
-from .invoice_views import _find, _status
+from .invoice_views import find_invoice, status_of
 from .money import Discount, Line, compute, format_amount
 from .portal_settings import portal_settings_for
 
@@ -74,7 +74,7 @@ def party_dict(party: PartyPdf) -> dict:
 
 def invoice_parties(db: Session, actor: Actor, public_id: str) -> dict:
     """{"business": …, "client": …} for an invoice the actor may see (same rule as the PDF)."""
-    inv, _ = _find(db, actor, public_id)
+    inv, _ = find_invoice(db, actor, public_id)
     ws = db.get(Workspace, inv.workspace_id)
     contact = db.get(Contact, inv.contact_id)
     return {"business": party_dict(business_party(ws)), "client": party_dict(client_party(contact))}
@@ -135,7 +135,7 @@ def _logo(db: Session, workspace_id: int) -> bytes | None:
 def build_invoice_pdf(db: Session, actor: Actor, public_id: str, today: date | None = None) -> tuple[Invoice, InvoicePdf]:
     """(invoice, the adapter's view model), for staff of the workspace or the invoice's own
     client (drafts never to clients); NotFound otherwise."""
-    inv, _is_client = _find(db, actor, public_id)
+    inv, _is_client = find_invoice(db, actor, public_id)
     ws = db.get(Workspace, inv.workspace_id)
     contact = db.get(Contact, inv.contact_id)
     lines = db.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id).order_by(InvoiceLine.position)).all()
@@ -143,7 +143,7 @@ def build_invoice_pdf(db: Session, actor: Actor, public_id: str, today: date | N
                       .order_by(LedgerEntry.received_at, LedgerEntry.id)).all()
     ps = portal_settings_for(db, inv.workspace_id)
     money = lambda m: format_amount(m, inv.currency)  # noqa: E731
-    status, _label = _status(inv, today or utcnow().date())
+    status, _label = status_of(inv, today or utcnow().date())
     discount_label = "Discount"
     if inv.discount_percent:
         discount_label = f"Discount ({_rate_label(inv.discount_percent) or '0 %'})"

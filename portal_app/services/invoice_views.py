@@ -13,7 +13,7 @@ from ..access import Actor, Client, Staff, require_client, require_portal_sectio
 from ..models import INVOICE_STATUSES, Contact, Invoice, InvoiceLine, LedgerEntry, utcnow
 from .errors import Invalid, NotFound
 from .invoices import payments_settings
-from .ledger import is_overdue
+from .ledger import SIGN, is_overdue
 from .money import format_amount, plain_amount
 from .portal_settings import portal_settings_for
 from .secret_box import SecretUnavailable, unseal
@@ -34,14 +34,14 @@ class InvoicePage:
         return asdict(self)
 
 
-def _status(inv: Invoice, today: date) -> tuple[str, str]:
+def status_of(inv: Invoice, today: date) -> tuple[str, str]:
     if is_overdue(inv, today):
         return "overdue", "Overdue"
     return inv.status, STATUS_LABELS[inv.status]
 
 
 def _row(inv: Invoice, contact_name: str, today: date) -> dict:
-    key, label = _status(inv, today)
+    key, label = status_of(inv, today)
     return {
         "id": inv.public_id, "number": inv.number, "contact": contact_name, "status": key, "status_label": label,
         "issue_date": inv.issue_date.strftime("%d %b %Y"), "due_date": inv.due_date.strftime("%d %b %Y"),
@@ -102,7 +102,7 @@ def client_invoices(db: Session, actor: Actor, page: int = 1) -> InvoicePage:
     return InvoicePage([_row(inv, "", today) for inv in rows], total, page, pages, _outstanding(db, where))
 
 
-def _find(db: Session, actor: Actor, public_id: str) -> tuple[Invoice, bool]:
+def find_invoice(db: Session, actor: Actor, public_id: str) -> tuple[Invoice, bool]:
     """(invoice, viewer is its client). A client asking for another's invoice, or a draft,
     gets NotFound, exactly like an id that does not exist."""
     if isinstance(actor, Staff):
@@ -123,7 +123,7 @@ def _find(db: Session, actor: Actor, public_id: str) -> tuple[Invoice, bool]:
 
 
 def invoice_detail(db: Session, actor: Actor, public_id: str) -> dict:
-    inv, is_client = _find(db, actor, public_id)
+    inv, is_client = find_invoice(db, actor, public_id)
     contact = db.get(Contact, inv.contact_id)
     lines = db.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id).order_by(InvoiceLine.position)).all()
     entries = db.exec(select(LedgerEntry).where(LedgerEntry.invoice_id == inv.id).order_by(LedgerEntry.received_at,
@@ -133,9 +133,8 @@ def invoice_detail(db: Session, actor: Actor, public_id: str) -> dict:
         stripe_ready = bool(settings.stripe_publishable_key and unseal(settings.stripe_secret_sealed))
     except SecretUnavailable:
         stripe_ready = False
-    key, label = _status(inv, utcnow().date())
+    key, label = status_of(inv, utcnow().date())
     money = lambda m: format_amount(m, inv.currency)  # noqa: E731
-    sign = {"payment": 1, "refund": -1, "dispute": -1, "dispute_won": 1}
     return {
         "id": inv.public_id, "number": inv.number, "status": key, "status_label": label,
         "contact": contact.display_name, "contact_id": contact.public_id, "contact_email": contact.email,
@@ -148,7 +147,7 @@ def invoice_detail(db: Session, actor: Actor, public_id: str) -> dict:
         "tax": money(inv.tax_minor), "total": money(inv.total_minor), "paid": money(inv.paid_minor),
         "balance": money(inv.balance_minor), "balance_minor": inv.balance_minor, "overpaid": inv.overpaid,
         "payments": [{"id": e.public_id, "kind": e.kind, "method": e.method.replace("_", " "),
-                      "amount": money(sign[e.kind] * e.amount_minor), "date": e.received_at.strftime("%d %b %Y"),
+                      "amount": money(SIGN[e.kind] * e.amount_minor), "date": e.received_at.strftime("%d %b %Y"),
                       "reference": e.reference} for e in entries],
         "viewed": inv.first_viewed_at.strftime("%d %b %Y, %H:%M UTC") if inv.first_viewed_at else "",
         "sent": inv.sent_at.strftime("%d %b %Y, %H:%M UTC") if inv.sent_at else "",

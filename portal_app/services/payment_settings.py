@@ -14,7 +14,7 @@ from ..models import Workspace, utcnow
 from . import audit
 from .errors import Invalid
 from .invoices import payments_settings
-from .money import CURRENCIES, format_amount, parse_amount
+from .money import CURRENCIES, parse_amount, plain_amount
 from .secret_box import SecretUnavailable, hint, seal, unseal
 from .validation import clean_text
 
@@ -58,7 +58,7 @@ def payments_view(db: Session, actor: Actor) -> PaymentsView:
         connected_at=row.stripe_connected_at.strftime("%d %b %Y, %H:%M UTC") if row.stripe_connected_at else "",
         invoice_prefix=row.invoice_prefix, next_number=f"{row.invoice_prefix}{row.next_invoice_number:04d}",
         default_currency=row.default_currency, allow_partial=row.allow_partial,
-        min_partial=format_amount(row.min_partial_minor, row.default_currency).rsplit(" ", 1)[0].replace(",", "")
+        min_partial=plain_amount(row.min_partial_minor, row.default_currency)
         if row.min_partial_minor else "", key_problem=problem)
 
 
