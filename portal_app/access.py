@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .services.errors import Forbidden, NotFound, NotSignedIn
+from .services.errors import Forbidden, Invalid, NotFound, NotSignedIn
 
 ROLE_RANK = {"member": 1, "admin": 2, "owner": 3}
 
@@ -201,3 +201,14 @@ def client_visible_clause(model, share_model, client: Client, visible_folders: s
 def require_configure_payments(actor: Actor) -> Staff:
     """Stripe keys, invoice numbering, partial payments: owners and admins."""
     return require_staff(actor, "admin")
+
+
+def require_pay_invoice(actor: Actor, invoice) -> Client:
+    """A client pays only an invoice sent to them, and only while something is left to pay."""
+    client = require_client(actor)
+    if invoice.workspace_id != client.workspace_id or invoice.contact_id != client.contact_id \
+            or invoice.status == "draft":
+        raise NotFound("This invoice does not exist.")
+    if invoice.status not in ("sent", "partially_paid") or invoice.balance_minor <= 0:
+        raise Invalid("This invoice has nothing left to pay.")
+    return client

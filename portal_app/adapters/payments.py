@@ -298,6 +298,26 @@ class StripeGateway:
             raise self._translate(e, "create PaymentIntent") from None
         return payment_intent_info(pi)
 
+    def save_card(self, card_token: str, *, email: str, name: str, metadata: Mapping[str, Any],
+                  idempotency_key: str) -> tuple[str, str]:
+        """(customer id, card id): a Stripe customer holding the card that Stripe.js turned
+        into `card_token` (tok_…). Stripe checks the card with the bank as it is attached,
+        so a card the bank refuses (4000 0000 0000 0002 in test mode) fails here with the
+        bank's reason, before any PaymentIntent exists. Both calls carry keys derived from
+        `idempotency_key`, so a retry finds the same customer and card."""
+        _check_idempotency_key(idempotency_key)
+        if not isinstance(card_token, str) or not card_token.startswith("tok_"):
+            raise ValueError("card_token must be a Stripe.js card token (tok_…)")
+        try:
+            customer = self._client.v1.customers.create(
+                {"email": email, "name": name[:200], "metadata": _check_metadata(metadata)},
+                {"idempotency_key": f"{idempotency_key}-customer"})
+            card = self._client.v1.customers.payment_sources.create(
+                customer.id, {"source": card_token}, {"idempotency_key": f"{idempotency_key}-card"})
+        except stripe.StripeError as e:
+            raise self._translate(e, "save card") from None
+        return customer.id, card.id
+
     def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntentInfo:
         if not isinstance(payment_intent_id, str) or not payment_intent_id.strip():
             raise ValueError("payment_intent_id is required")

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import re
 import secrets
+from urllib.parse import urlsplit
+
+from ..settings import get_settings
 
 _SCRIPT_TAG = re.compile(rb"<script(?=[\s>])")
 
@@ -20,14 +23,34 @@ BASE_HEADERS = [
 ]
 
 
-def csp(nonce: str | None) -> bytes:
+def _origin(url: str) -> str:
+    parts = urlsplit(url or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else ""
+
+
+def stripe_sources(js_url: str) -> dict[str, str]:
+    """What Pay Now's Stripe.js needs beyond 'self': its script, the API it calls and its
+    frames. Real Stripe serves them from three hosts; a stand-in (localstripe) serves the
+    script and the API from its own origin."""
+    js = _origin(js_url)
+    if not js:
+        return {"script": "", "connect": "", "frame": ""}
+    if js == "https://js.stripe.com":
+        return {"script": js, "connect": "https://api.stripe.com", "frame": f"{js} https://hooks.stripe.com"}
+    return {"script": js, "connect": js, "frame": js}
+
+
+def csp(nonce: str | None, js_url: str | None = None) -> bytes:
+    stripe = stripe_sources(get_settings().stripe_js_url if js_url is None else js_url)
+    extra = {k: f" {v}" if v else "" for k, v in stripe.items()}
     script = f"'self' 'nonce-{nonce}'" if nonce else "'self'"
     return ("default-src 'self'; "
-            f"script-src {script}; "
+            f"script-src {script}{extra['script']}; "
             "style-src 'self' 'unsafe-inline'; "
             "img-src 'self' data: blob:; "
             "font-src 'self' data:; "
-            "connect-src 'self' ws: wss:; "
+            f"connect-src 'self' ws: wss:{extra['connect']}; "
+            f"frame-src 'self'{extra['frame']}; "
             "object-src 'none'; base-uri 'self'; form-action 'self'; "
             "frame-ancestors 'none'").encode()
 

@@ -4,19 +4,33 @@
 Both read only what the services hand the client (their own sent invoices, while the
 section is on); the page number and the invoice id come from the URL and are only
 arguments to those services, never trusted beyond that. Opening an invoice records the
-client's first view (staff see "viewed"). Pay Now is not built yet: the detail page
-explains how to pay instead.
+client's first view (staff see "viewed").
+
+Pay Now (services/card_payments.py): Stripe.js turns the card form into a token in the
+browser; `pay_with_card` checks the request under the page's access rules and hands the
+token to the background event `charge_card`, which talks to Stripe without holding the
+session lock, then watches the invoice until the webhook books the money: the page turns
+Paid (or Partially paid) by itself, no reload.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 
 import reflex as rx
 
-from ..services import invoice_pdf, invoice_views, invoices
+from ..db import unit_of_work
+from ..services import card_payments, invoice_pdf, invoice_views, invoices
 from ..services.errors import ServiceError
 from .base import BaseState
+
+log = logging.getLogger("portal.pay")
+WATCH_SECONDS = 90      # how long an open page waits for the payment webhook
+WATCH_EVERY = 1.0
+GENERIC = "Something went wrong on our side. Your card was not charged by this attempt; please try again."
+CHECKOUT_KEYS = ("publishable_key", "js_url", "balance", "balance_plain", "minimum", "reason")
 
 _INVOICE_ID = re.compile(r"in_[A-Za-z0-9_-]{1,37}")
 OUTSTANDING = ("sent", "partially_paid", "overdue")
@@ -73,14 +87,41 @@ class ClientInvoiceState(BaseState):
     payments: list[dict[str, str]] = []
     business: dict[str, str] = {}
     client: dict[str, str] = {}
-    # the balance is open: the page explains how to pay (Pay Now comes with Stripe payments)
-    payable: bool = False
+    payable: bool = False          # something is left to pay
     loaded: bool = False
     refusal: str = ""
+    # Pay Now
+    checkout: dict[str, str] = {}
+    can_pay: bool = False          # payable and the business takes cards online
+    partial: bool = False          # the client may choose the amount
+    pay_open: bool = False
+    pay_amount: str = ""
+    pay_error: str = ""
+    pay_phase: str = ""            # "" | paying | confirming | processing | done
+    pay_done: str = ""             # what the page says once the payment is booked
+    action_secret: str = ""        # 3-D Secure: for Stripe.js only, for this client's own payment
+    _pending_token: str = ""
+    _watch: int = 0                # the current watcher; a newer one (or a reload) ends the older
+
+    def _invoice_id(self) -> str:
+        return (self.router.url.path or "").rstrip("/").rsplit("/", 1)[-1][:80]
+
+    def _fill(self, db, actor, invoice_id: str) -> None:
+        detail = invoice_views.invoice_detail(db, actor, invoice_id)
+        parties = invoice_pdf.invoice_parties(db, actor, invoice_id)
+        self.invoice = {k: str(detail[k]) for k in DETAIL_KEYS}
+        self.lines = [{k: str(ln[k]) for k in LINE_KEYS} for ln in detail["lines"]]
+        self.payments = [{"method": invoice_pdf.payment_label(p["kind"], p["method"]),
+                          **{k: str(p[k]) for k in PAYMENT_KEYS}} for p in detail["payments"]]
+        self.business, self.client = _party(parties["business"]), _party(parties["client"])
+        self.payable = detail["status"] in OUTSTANDING and detail["balance_minor"] > 0
+        co = card_payments.checkout(db, actor, invoice_id)
+        self.checkout = {k: str(getattr(co, k)) for k in CHECKOUT_KEYS}
+        self.can_pay, self.partial = co.available, co.allow_partial
 
     @rx.event
     def load(self):
-        invoice_id = (self.router.url.path or "").rstrip("/").rsplit("/", 1)[-1][:80]
+        invoice_id = self._invoice_id()
 
         def work(db, ws, actor):
             if actor.kind == "staff":  # the same invoice on the staff pages (they check it themselves)
@@ -88,21 +129,171 @@ class ClientInvoiceState(BaseState):
                                    else "/staff/invoices")
             self.refusal, self.loaded = "", False
             detail = invoice_views.invoice_detail(db, actor, invoice_id)
-            parties = invoice_pdf.invoice_parties(db, actor, invoice_id)
             if detail["is_client"]:
                 invoices.mark_viewed(db, actor, invoice_id)
-            self.invoice = {k: str(detail[k]) for k in DETAIL_KEYS}
-            self.lines = [{k: str(ln[k]) for k in LINE_KEYS} for ln in detail["lines"]]
-            self.payments = [{"method": invoice_pdf.payment_label(p["kind"], p["method"]),
-                              **{k: str(p[k]) for k in PAYMENT_KEYS}} for p in detail["payments"]]
-            self.business, self.client = _party(parties["business"]), _party(parties["client"])
-            self.payable = detail["status"] in OUTSTANDING and detail["balance_minor"] > 0
+            self._fill(db, actor, invoice_id)
+            self.pay_open, self.pay_error, self.pay_done, self.action_secret = False, "", "", ""
+            self.pay_phase = "processing" if card_payments.payment_on_its_way(db, actor, invoice_id) else ""
             self.loaded = True
-            return None
+            self._watch += 1
+            return ClientInvoiceState.watch_payment if self.pay_phase else None
 
         def refused(exc: ServiceError):
             self.refusal, self.invoice, self.business, self.client = exc.message, {}, {}, {}
-            self.lines, self.payments = [], []
-            self.payable, self.loaded = False, False
+            self.lines, self.payments, self.checkout = [], [], {}
+            self.payable = self.loaded = self.can_pay = self.pay_open = False
 
         return self._run(work, on_error=refused)
+
+    # ------------------------------------------------------------------ Pay Now
+
+    @rx.event
+    def open_pay(self):
+        def work(db, ws, actor):
+            co = card_payments.checkout(db, actor, self._invoice_id())
+            self.checkout = {k: str(getattr(co, k)) for k in CHECKOUT_KEYS}
+            self.can_pay, self.partial = co.available, co.allow_partial
+            if not co.available or self.pay_phase in ("paying", "confirming", "processing"):
+                return
+            self.pay_amount, self.pay_error, self.action_secret, self.pay_open = co.balance_plain, "", "", True
+
+        return self._run(work)
+
+    @rx.event
+    def set_pay_open(self, value: bool):
+        # the dialog stays open while the card is being charged or confirmed
+        if not value and self.pay_phase in ("paying", "confirming"):
+            return
+        self.pay_open = bool(value) and self.can_pay
+
+    @rx.event
+    def set_pay_amount(self, value: str):
+        self.pay_amount = str(value or "")[:30]
+
+    @rx.event
+    def card_failed(self, message: str):
+        """Stripe.js could not read the card (shown to this browser only, as text)."""
+        def work(db, ws, actor):
+            card_payments.checkout(db, actor, self._invoice_id())  # the page's own access rule
+            self.pay_error = " ".join(str(message or "").split())[:300] or "Check your card details and try again."
+            self.pay_phase = ""
+
+        return self._run(work)
+
+    @rx.event
+    def pay_with_card(self, token: str):
+        def work(db, ws, actor):
+            co = card_payments.checkout(db, actor, self._invoice_id())
+            if self.pay_phase in ("paying", "confirming", "processing"):
+                return None  # a double submit: the first one is on its way
+            if not co.available:
+                self.pay_error = co.reason or "This invoice has nothing left to pay."
+                return None
+            self.pay_error, self.action_secret, self.pay_phase = "", "", "paying"
+            self._pending_token = str(token or "")[:255]
+            return ClientInvoiceState.charge_card
+
+        def refused(exc: ServiceError):
+            self.pay_error, self.pay_phase = exc.message, ""
+
+        return self._run(work, on_error=refused)
+
+    @rx.event(background=True)
+    async def charge_card(self):
+        async with self:
+            token, self._pending_token = self._pending_token, ""
+            invoice_id, amount = self._invoice_id(), self.pay_amount
+            if not token or self.pay_phase != "paying":
+                return
+            try:
+                with unit_of_work() as db:
+                    _ws, actor = self._context(db)
+            except Exception:  # noqa: BLE001
+                log.exception("could not resolve the payer")
+                self.pay_error, self.pay_phase = GENERIC, ""
+                return
+
+        def work():
+            with unit_of_work() as db:
+                return card_payments.start_card_payment(db, actor, invoice_id, amount=amount, card_token=token)
+
+        try:
+            started = await asyncio.to_thread(work)
+        except ServiceError as exc:
+            async with self:
+                self.pay_error, self.pay_phase = exc.message, ""
+            return
+        except Exception:  # noqa: BLE001
+            log.exception("card payment failed unexpectedly")
+            async with self:
+                self.pay_error, self.pay_phase = GENERIC, ""
+            return
+        async with self:
+            if started.status == "requires_action":
+                self.pay_phase, self.action_secret = "confirming", started.client_secret
+                return
+            self.pay_phase = "processing"
+            self._watch += 1
+            watch = self._watch
+        await self._watch_until_booked(watch)
+
+    @rx.event
+    def action_done(self, message: str):
+        """Stripe.js finished 3-D Secure: "" means the bank confirmed the payment."""
+        def work(db, ws, actor):
+            card_payments.checkout(db, actor, self._invoice_id())
+            if self.pay_phase != "confirming":
+                return None
+            self.action_secret = ""
+            text = " ".join(str(message or "").split())[:300]
+            if text:
+                self.pay_error, self.pay_phase = text, ""
+                return None
+            self.pay_phase = "processing"
+            self._watch += 1
+            return ClientInvoiceState.watch_payment
+
+        return self._run(work)
+
+    @rx.event(background=True)
+    async def watch_payment(self):
+        async with self:
+            watch = self._watch
+        await self._watch_until_booked(watch)
+
+    async def _watch_until_booked(self, watch: int) -> None:
+        """Poll the invoice (one small query a second) until the webhook has booked the
+        payment, the page moved on, or WATCH_SECONDS passed."""
+        async with self:
+            invoice_id = self._invoice_id()
+            before = (self.invoice.get("status", ""), self.invoice.get("paid", ""))
+        for _ in range(int(WATCH_SECONDS / WATCH_EVERY)):
+            await asyncio.sleep(WATCH_EVERY)
+            async with self:
+                if self._watch != watch or self._invoice_id() != invoice_id or self.pay_phase != "processing":
+                    return
+                try:
+                    with unit_of_work() as db:
+                        _ws, actor = self._context(db)
+                        if card_payments.payment_on_its_way(db, actor, invoice_id):
+                            continue
+                        self._fill(db, actor, invoice_id)
+                        failed = card_payments.last_failure(db, actor, invoice_id)
+                except ServiceError as exc:
+                    self.pay_error, self.pay_phase = exc.message, ""
+                    return
+                except Exception:  # noqa: BLE001
+                    log.exception("watching a payment failed")
+                    return
+                if (self.invoice.get("status", ""), self.invoice.get("paid", "")) == before and failed:
+                    self.pay_error, self.pay_phase = failed, ""
+                    return
+                self.pay_phase, self.pay_open = "done", False
+                self.pay_done = ("Payment received. Thank you!" if self.invoice.get("status") == "paid"
+                                 else "Payment received. Thank you! The rest stays due.")
+                return
+        async with self:
+            if self._watch == watch and self.pay_phase == "processing":
+                self.pay_phase = "done"
+                self.pay_done = ("Your payment is still being processed by the bank. It will show here once "
+                                 "it is confirmed; you do not need to pay again.")

@@ -42,7 +42,8 @@ def test_html_gets_a_nonce_on_every_script_and_a_matching_csp():
     nonce = _nonce(first)
     csp = first.headers["content-security-policy"]
     assert first.headers.get_list("content-security-policy") == [csp]  # exactly one policy
-    assert csp.split("script-src ")[1].split(";")[0] == f"'self' 'nonce-{nonce}'"  # the weak policy is gone
+    # the weak policy is gone: our scripts by nonce, plus Stripe.js (Pay Now) from its configured host
+    assert csp.split("script-src ")[1].split(";")[0] == f"'self' 'nonce-{nonce}' https://js.stripe.com"
     body = first.text
     tags = re.findall(r"<script(?=[\s>])[^>]*>", body)
     assert len(tags) == 3 and all(f'nonce="{nonce}"' in t for t in tags)
@@ -61,7 +62,7 @@ def test_non_html_keeps_its_body_and_gets_a_nonce_free_csp():
     resp = TestClient(SecurityHeaders(app), base_url=ORIGIN).get("/assets/x.js", headers={"accept-encoding": "gzip"})
     assert resp.text == "<script>not html</script>"
     csp = resp.headers["content-security-policy"]
-    assert "nonce" not in csp and "script-src 'self';" in csp and "'unsafe-inline'" not in csp.split("style-src")[0]
+    assert "nonce" not in csp and "script-src 'self' https://js.stripe.com;" in csp and "'unsafe-inline'" not in csp.split("style-src")[0]
     assert_security_headers(resp)
     assert dict(seen[0]["headers"])[b"accept-encoding"] == b"gzip"  # assets may stay compressed
 
@@ -86,3 +87,18 @@ def test_websocket_scopes_pass_through_untouched():
     with TestClient(SecurityHeaders(app), base_url=ORIGIN).websocket_connect("/_event") as ws:
         assert ws.receive_text() == "hello"
     assert seen == ["websocket"]
+
+
+def test_stripe_js_sources_follow_the_configured_url():
+    from portal_app.api.security_headers import csp, stripe_sources
+
+    real = csp("n", "https://js.stripe.com/v3/").decode()
+    assert "script-src 'self' 'nonce-n' https://js.stripe.com;" in real
+    assert "connect-src 'self' ws: wss: https://api.stripe.com;" in real
+    assert "frame-src 'self' https://js.stripe.com https://hooks.stripe.com;" in real
+    stand_in = csp(None, "http://127.0.0.1:8420/js.stripe.com/v3/").decode()
+    assert "script-src 'self' http://127.0.0.1:8420;" in stand_in
+    assert "connect-src 'self' ws: wss: http://127.0.0.1:8420;" in stand_in
+    # nothing usable configured: no extra source at all (never a wildcard)
+    assert stripe_sources("javascript:alert(1)") == {"script": "", "connect": "", "frame": ""}
+    assert "*" not in csp("n", "").decode().replace("frame-ancestors 'none'", "")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ...components.fields import callout
 from ...components.layout import client_shell, not_available
+from ...components.pay_now import pay_button, pay_dialog, pay_status
 from ...state.base import BaseState
 from ...state.invoices_client import ClientInvoicesState as L
 from ...state.invoices_client import ClientInvoiceState as D
@@ -279,18 +279,6 @@ def _text_block(title: str, value) -> rx.Component:
     )
 
 
-def _how_to_pay() -> rx.Component:
-    # Pay Now (Stripe) is not built yet: the same explanation whether Stripe is connected or not
-    return rx.cond(
-        D.payable,
-        callout(
-            "Online payment is not available for this invoice. Please pay using the details in the invoice or "
-            "contact " + D.business_name + ".",
-            icon="info", color_scheme="gray", role="status", width="100%",
-        ),
-    )
-
-
 def _download() -> rx.Component:
     # rx.el.a is React Router's <Link>: reload_document makes the click a real request
     return rx.button(
@@ -311,10 +299,11 @@ def _detail() -> rx.Component:
                 status_badge(inv["status"], inv["status_label"]),
                 spacing="3", align="center", wrap="wrap",
             ),
-            _download(),
+            rx.hstack(pay_button(), _download(), spacing="3", align="center", wrap="wrap"),
             justify="between", align="center", wrap="wrap", spacing="3", width="100%",
         ),
-        _how_to_pay(),
+        pay_status(),
+        pay_dialog(),
         _header_card(),
         _lines(),
         _totals(),
