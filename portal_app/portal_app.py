@@ -18,7 +18,9 @@ from .pages.portal.profile import profile_page
 from .pages.portal.section import section_page
 from .pages.staff.configure_portal import configure_portal_page
 from .pages.staff.files import staff_files_page
-from .pages.staff.invoices import invoice_editor_page, staff_invoice_page, staff_invoices_page
+from .pages.staff.invoice_detail import staff_invoice_page
+from .pages.staff.invoice_editor import invoice_editor_page
+from .pages.staff.invoice_list import staff_invoices_page
 from .pages.staff.contacts import contact_record_page, contacts_page
 from .pages.staff.outbox import outbox_page
 from .pages.staff.payments import payments_settings_page
@@ -28,7 +30,9 @@ from .state.auth_pages import (ConfirmEmailState, ForgotPasswordState, InviteSta
                                ResetPasswordState, SetupState)
 from .state.files import ClientFilesState, StaffFilesState
 from .state.invoices_client import ClientInvoiceState, ClientInvoicesState
-from .state.invoices_staff import InvoiceEditorState, StaffInvoicesState, StaffInvoiceState
+from .state.invoice_detail import StaffInvoiceState
+from .state.invoice_editor import InvoiceEditorState
+from .state.invoice_list import StaffInvoicesState
 from .state.payments import PaymentsSettingsState
 from .state.portal import HomeState, ProfileState, SectionState
 from .state.team import JoinState, TeamState

@@ -255,9 +255,10 @@ def payments_rows() -> list:
 
 
 def staff_invoice_rows(world) -> list:
-    from portal_app.state import invoices_staff
+    from portal_app.state.invoice_detail import StaffInvoiceState as D
+    from portal_app.state.invoice_editor import InvoiceEditorState as E
+    from portal_app.state.invoice_list import StaffInvoicesState as L
 
-    L, E, D = invoices_staff.StaffInvoicesState, invoices_staff.InvoiceEditorState, invoices_staff.StaffInvoiceState
     top, new = "/staff/invoices", "/staff/invoices/new"
     inv = lambda name, tail="": lambda: f"/staff/invoices/{world.staff_invoices[name]}{tail}"  # noqa: E731
     a1 = lambda: world.contact_a1.public_id  # noqa: E731

@@ -1,5 +1,6 @@
-"""Staff invoice pages (state/invoices_staff.py) driven through their event handlers, as the
-browser would: the list, the editor (new and edit), and one invoice with its actions.
+"""Staff invoice pages (state/invoice_list.py, invoice_editor.py, invoice_detail.py) driven
+through their event handlers, as the browser would: the list, the editor (new and edit), and
+one invoice with its actions.
 
 Handlers run on a real State tree whose router carries the Host and the HttpOnly session
 cookie, like the authorization matrix (tests/unit/test_authz_matrix.py); one tree per page
@@ -110,7 +111,7 @@ def invoice_count(db) -> int:
 
 
 def new_editor(sessions, who="owner", contact=None, world=None) -> Tab:
-    from portal_app.state.invoices_staff import InvoiceEditorState
+    from portal_app.state.invoice_editor import InvoiceEditorState
 
     tab = open_tab(sessions, who, InvoiceEditorState, "/staff/invoices/new")
     tab("load")
@@ -123,7 +124,7 @@ def new_editor(sessions, who="owner", contact=None, world=None) -> Tab:
 
 
 def detail(sessions, who: str, public_id: str) -> Tab:
-    from portal_app.state.invoices_staff import StaffInvoiceState
+    from portal_app.state.invoice_detail import StaffInvoiceState
 
     tab = open_tab(sessions, who, StaffInvoiceState, f"/staff/invoices/{public_id}")
     tab("load")
@@ -134,7 +135,9 @@ def detail(sessions, who: str, public_id: str) -> Tab:
 
 @pytest.mark.parametrize("who", ["owner", "member"])
 def test_create_edit_send_and_get_paid(world, db, sessions, who):
-    from portal_app.state.invoices_staff import InvoiceEditorState, StaffInvoicesState, StaffInvoiceState
+    from portal_app.state.invoice_editor import InvoiceEditorState
+    from portal_app.state.invoice_list import StaffInvoicesState
+    from portal_app.state.invoice_detail import StaffInvoiceState
 
     # New invoice: defaults, a client picked by search, a live preview of the totals
     ed = new_editor(sessions, who, world.contact_a1)
@@ -267,7 +270,7 @@ def test_bad_input_keeps_the_form_and_says_what_is_wrong(world, db, sessions):
 
 def test_a_sent_invoice_is_not_edited(world, db, sessions):
     from portal_app.services.invoices import create_invoice, send_invoice
-    from portal_app.state.invoices_staff import InvoiceEditorState
+    from portal_app.state.invoice_editor import InvoiceEditorState
 
     inv = create_invoice(db, world.staff_a, contact_public_id=world.contact_a1.public_id,
                          lines=[{"description": "X", "quantity": "1", "unit_minor": 500, "tax_rate": "0"}])
@@ -283,7 +286,7 @@ def test_a_sent_invoice_is_not_edited(world, db, sessions):
 
 def test_void_delete_and_resend(world, db, sessions):
     from portal_app.services.invoices import create_invoice, send_invoice
-    from portal_app.state.invoices_staff import StaffInvoicesState
+    from portal_app.state.invoice_list import StaffInvoicesState
 
     lines = [{"description": "X", "quantity": "1", "unit_minor": 500, "tax_rate": "0"}]
     sent = create_invoice(db, world.staff_a, contact_public_id=world.contact_a1.public_id, lines=lines)
@@ -314,7 +317,7 @@ def test_void_delete_and_resend(world, db, sessions):
 def test_list_filters_pages_and_outstanding(world, db, sessions):
     from portal_app.services.invoices import create_invoice, record_manual_payment, send_invoice
     from portal_app.services.invoice_views import PER_PAGE
-    from portal_app.state.invoices_staff import StaffInvoicesState
+    from portal_app.state.invoice_list import StaffInvoicesState
 
     today = utcnow().date()
 
@@ -379,7 +382,8 @@ def test_list_filters_pages_and_outstanding(world, db, sessions):
 
 def test_staff_of_another_workspace_cannot_open_or_act_on_an_invoice_by_url(world, db, sessions):
     from portal_app.services.invoices import create_invoice, send_invoice
-    from portal_app.state.invoices_staff import InvoiceEditorState, StaffInvoicesState
+    from portal_app.state.invoice_editor import InvoiceEditorState
+    from portal_app.state.invoice_list import StaffInvoicesState
 
     lines = [{"description": "Secret work", "quantity": "1", "unit_minor": 500, "tax_rate": "0"}]
     draft = create_invoice(db, world.staff_a, contact_public_id=world.contact_a1.public_id, lines=lines)
@@ -420,7 +424,8 @@ def test_staff_of_another_workspace_cannot_open_or_act_on_an_invoice_by_url(worl
 @pytest.mark.parametrize("who, outcome", [("client", "denied"), ("anon", "signin")])
 def test_clients_and_strangers_get_nothing(world, db, sessions, who, outcome):
     from portal_app.services.invoices import create_invoice
-    from portal_app.state.invoices_staff import InvoiceEditorState, StaffInvoicesState
+    from portal_app.state.invoice_editor import InvoiceEditorState
+    from portal_app.state.invoice_list import StaffInvoicesState
 
     inv = create_invoice(db, world.staff_a, contact_public_id=world.contact_a1.public_id,
                          lines=[{"description": "X", "quantity": "1", "unit_minor": 500, "tax_rate": "0"}])
@@ -437,7 +442,7 @@ def test_clients_and_strangers_get_nothing(world, db, sessions, who, outcome):
 
 def test_an_overpayment_is_flagged_on_the_page_and_in_the_list(world, db, sessions):
     from portal_app.services.invoices import create_invoice, send_invoice
-    from portal_app.state.invoices_staff import StaffInvoicesState
+    from portal_app.state.invoice_list import StaffInvoicesState
 
     inv = create_invoice(db, world.staff_a, contact_public_id=world.contact_a1.public_id, currency="EUR",
                          lines=[{"description": "X", "quantity": "1", "unit_minor": 5_000, "tax_rate": "0"}])

@@ -1,0 +1,26 @@
+"""What the staff invoice pages' states share: the list's path, the status filters, the
+manual payment methods, and small helpers for URLs, clipped input and client choices."""
+
+from __future__ import annotations
+
+from ..services import contacts
+
+LIST_PATH = "/staff/invoices"
+STATUS_FILTERS = {"": "All", "draft": "Draft", "sent": "Sent", "partially_paid": "Partially paid", "paid": "Paid",
+                  "overdue": "Overdue", "void": "Void"}
+MANUAL_METHODS = {"bank_transfer": "Bank transfer", "check": "Check", "cash": "Cash", "other": "Other"}
+CONTACT_CHOICES = 8
+
+
+def clip(value: object, limit: int) -> str:
+    return str(value if value is not None else "")[:limit]
+
+
+def segments(path: str) -> list[str]:
+    return [s for s in (path or "").split("?", 1)[0].strip("/").split("/") if s]
+
+
+def contact_options(db, actor, query: str) -> list[dict[str, str]]:
+    page = contacts.list_contacts(db, actor, clip(query, 100))
+    return [{"public_id": r.public_id, "name": r.name, "email": r.email} for r in page.rows[:CONTACT_CHOICES]]
+

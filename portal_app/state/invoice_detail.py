@@ -1,0 +1,144 @@
+"""State of one invoice on the staff side (/staff/invoices/[invoice_id]): send, resend,
+record a payment, void, delete a draft."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ..access import require_staff
+from ..services import invoice_views, invoices
+from ..services.errors import Invalid, NotFound, ServiceError
+from ..services.money import format_amount, parse_amount, plain_amount
+from .base import BaseState
+from .invoice_common import LIST_PATH, MANUAL_METHODS, clip, segments
+from .invoice_list import StaffInvoicesState
+
+
+class StaffInvoiceState(BaseState):
+    inv: dict[str, str] = {}            # number, status, status_label, contact, dates, totals (formatted)
+    lines: list[dict[str, str]] = []
+    payments: list[dict[str, str]] = []
+    overpaid: bool = False
+    found: bool = True
+    refusal: str = ""
+    dialog: str = ""                    # payment | void | delete
+    dialog_error: str = ""
+    _flash: str = ""
+
+    def _public_id(self) -> str:
+        parts = segments(self.router.url.path)
+        return parts[2] if len(parts) >= 3 else ""
+
+    def _show(self, db, actor) -> dict:
+        detail = invoice_views.invoice_detail(db, actor, self._public_id())
+        self.inv = {
+            **{k: str(detail[k]) for k in ("id", "number", "status", "status_label", "contact", "contact_id",
+                                           "contact_email", "issue_date", "due_date", "currency", "notes", "terms",
+                                           "subtotal", "discount", "tax", "total", "paid", "balance", "viewed",
+                                           "sent")},
+            "balance_plain": plain_amount(max(0, int(detail["balance_minor"])), detail["currency"]),
+        }
+        self.lines = [{k: str(v) for k, v in ln.items()} for ln in detail["lines"]]
+        self.payments = [{**{k: str(v) for k, v in p.items()},
+                          "kind_label": {"payment": "Payment", "refund": "Refund", "dispute": "Dispute",
+                                         "dispute_won": "Dispute won"}.get(p["kind"], p["kind"]),
+                          "method": str(p["method"]).capitalize()} for p in detail["payments"]]
+        self.overpaid = bool(detail["overpaid"])
+        self.found, self.refusal = True, ""
+        return detail
+
+    def _clear(self, message: str) -> None:
+        self.found, self.refusal = False, message
+        self.inv, self.lines, self.payments, self.overpaid, self.dialog = {}, [], [], False, ""
+
+    @rx.event
+    def load(self):
+        def work(db, ws, actor):
+            require_staff(actor)
+            self.dialog, self.dialog_error = "", ""
+            self._show(db, actor)
+            if self._flash:
+                self._notify(self._flash)
+                self._flash = ""
+
+        return self._run(work, on_error=lambda exc: self._clear(exc.message))
+
+    @rx.event
+    def open_dialog(self, kind: str):
+        self.dialog = kind if kind in ("payment", "void", "delete") else ""
+        self.dialog_error = ""
+
+    @rx.event
+    def set_dialog_open(self, value: bool):
+        if not value:
+            self.dialog, self.dialog_error = "", ""
+
+    def _act(self, action, done):
+        """Run an action on this invoice, show it afresh, say what happened. A refusal stays
+        in the open dialog, or becomes the page's message."""
+        def work(db, ws, actor):
+            require_staff(actor)
+            result = action(db, actor, self._public_id())
+            self._show(db, actor)
+            self.dialog, self.dialog_error = "", ""
+            self._notify(done(result) if callable(done) else done)
+
+        def failed(exc: ServiceError):
+            if self.dialog:
+                self.dialog_error = exc.message
+            else:
+                self._notify(exc.message, "red")
+            if isinstance(exc, NotFound):
+                self._clear(exc.message)
+
+        return self._run(work, on_error=failed)
+
+    @rx.event
+    def send(self):
+        def send(db, actor, public_id):
+            first = invoice_views.invoice_detail(db, actor, public_id)["status"] == "draft"
+            inv = invoices.send_invoice(db, actor, public_id)
+            return f"Invoice {inv.number} {'sent' if first else 'sent again'}. The client was emailed a link to it."
+
+        return self._act(send, lambda message: message)
+
+    @rx.event
+    def void(self):
+        return self._act(invoices.void_invoice, lambda inv: f"Invoice {inv.number} is void. The client sees it as void.")
+
+    @rx.event
+    def record_payment(self, form: dict):
+        def pay(db, actor, public_id):
+            currency = invoice_views.invoice_detail(db, actor, public_id)["currency"]
+            amount = parse_amount(clip(form.get("amount", ""), 40), currency, "Amount", "amount")
+            if amount <= 0:
+                raise Invalid("The amount must be more than zero.", "amount")
+            method = str(form.get("method", ""))
+            if method not in MANUAL_METHODS:
+                raise Invalid("Choose how the payment was made.", "method")
+            invoices.record_manual_payment(db, actor, public_id, amount_minor=amount, method=method,
+                                           reference=clip(form.get("reference", ""), 200))
+            return format_amount(amount, currency)
+
+        return self._act(pay, lambda amount: f"Payment of {amount} recorded.")
+
+    @rx.event
+    async def delete(self):
+        outcome: dict = {}
+
+        def work(db, ws, actor):
+            require_staff(actor)
+            number = invoice_views.invoice_detail(db, actor, self._public_id())["number"]
+            invoices.delete_draft(db, actor, self._public_id())
+            outcome["flash"] = f"Draft {number} deleted."
+            self.dialog = ""
+            return rx.redirect(LIST_PATH)
+
+        def failed(exc: ServiceError):
+            self.dialog_error = exc.message
+
+        result = self._run(work, on_error=failed)
+        if outcome.get("flash"):
+            listing = await self.get_state(StaffInvoicesState)
+            listing._flash = outcome["flash"]
+        return result
