@@ -73,11 +73,7 @@ def _amount() -> rx.Component:
 
 def _card_form() -> rx.Component:
     return StripeCardForm.create(
-        rx.vstack(
-            _amount(),
-            rx.text("Card details", as_="div", size="2", weight="medium", id="card-label"),
-            spacing="2", width="100%", align="stretch",
-        ),
+        _amount(),
         rx.vstack(
             alert_box(D.pay_error),
             rx.text("Your card details go straight to Stripe, our payment processor; ", D.business_name,
@@ -95,7 +91,7 @@ def _card_form() -> rx.Component:
         ),
         publishable_key=D.checkout["publishable_key"], script_url=D.checkout["js_url"],
         action_secret=D.action_secret, on_token=D.pay_with_card, on_failure=D.card_failed,
-        on_action_done=D.action_done, id="pay-form", aria_labelledby="pay-title",
+        on_action_done=D.action_done, id="pay-form", aria_label="Card payment",
         class_name="portal-pay-form",
     )
 
@@ -103,7 +99,7 @@ def _card_form() -> rx.Component:
 def pay_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
-            rx.dialog.title("Pay invoice ", D.invoice["number"], id="pay-title"),
+            rx.dialog.title("Pay invoice ", D.invoice["number"]),
             rx.dialog.description("Balance due: ", D.checkout["balance"], size="2", margin_bottom="12px"),
             rx.cond(D.pay_open, _card_form()),
             max_width="480px", style=brand_vars(),

@@ -4,7 +4,7 @@
 // client secret (actionSecret), handed to confirmCardPayment; its outcome is reported by
 // onActionDone ("" when it went through, else Stripe's message). Anything that goes wrong
 // in the browser is reported by onFailure with a sentence for a person.
-import { useEffect, useRef, useState } from "react";
+import { Children, useEffect, useRef, useState } from "react";
 
 let loading = null;
 
@@ -126,10 +126,32 @@ export function StripeCardForm({
     }
   };
 
+  // the first child (the amount) comes before the card fields, the others after them
+  const [first, ...others] = Children.toArray(children);
   return (
     <form onSubmit={submit} noValidate aria-busy={busy ? "true" : "false"} {...rest}>
-      <div role="group" aria-label="Card details" ref={mountRef} className="portal-card-element" />
-      {children}
+      {first}
+      <div id="card-label" style={{ fontWeight: 500, fontSize: "14px", margin: "12px 0 4px" }}>
+        Card details
+      </div>
+      <div
+        role="group"
+        aria-labelledby="card-label"
+        ref={mountRef}
+        className="portal-card-element"
+        style={{
+          border: "1px solid var(--gray-a7)",
+          borderRadius: "var(--radius-2)",
+          padding: "10px 12px",
+          minHeight: "44px",
+          display: "flex",
+          flexWrap: "wrap",
+          gap: "6px",
+          alignItems: "center",
+          background: "var(--color-surface)",
+        }}
+      />
+      {others}
     </form>
   );
 }

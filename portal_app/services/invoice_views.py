@@ -203,3 +203,23 @@ def draft_form(db: Session, actor: Actor, public_id: str) -> dict:
         "lines": [{"description": ln.description, "quantity": ln.quantity,
                    "unit_price": plain_amount(ln.unit_minor, inv.currency), "tax_rate": ln.tax_rate} for ln in lines],
     }
+
+
+# --- live pages: what an open page compares every few seconds (one small keyed query)
+
+def detail_marker(db: Session, actor: Actor, public_id: str) -> tuple:
+    """What changes when an invoice is sent, viewed, paid, refunded or voided."""
+    inv, _ = find_invoice(db, actor, public_id)
+    return inv.status, inv.paid_minor, inv.balance_minor, inv.first_viewed_at, inv.updated_at
+
+
+def rows_marker(db: Session, actor: Actor, public_ids: list[str]) -> list[tuple]:
+    """The same for the invoices a staff list shows (at most a page of them)."""
+    staff = require_staff(actor)
+    ids = [str(i) for i in public_ids[:PER_PAGE]]
+    if not ids:
+        return []
+    return [tuple(r) for r in db.exec(
+        select(Invoice.public_id, Invoice.status, Invoice.paid_minor, Invoice.first_viewed_at, Invoice.updated_at)
+        .where(Invoice.workspace_id == staff.workspace_id, Invoice.public_id.in_(ids))
+        .order_by(Invoice.public_id)).all()]

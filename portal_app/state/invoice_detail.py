@@ -1,5 +1,6 @@
 """State of one invoice on the staff side (/staff/invoices/[invoice_id]): send, resend,
-record a payment, void, delete a draft."""
+record a payment, void, delete a draft. The open page follows the invoice live (sent,
+viewed, paid by card, refunded) through `follow`."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from ..access import require_staff
 from ..services import invoice_views, invoices
 from ..services.errors import Invalid, NotFound, ServiceError
 from ..services.money import format_amount, parse_amount, plain_amount
+from . import live
 from .base import BaseState
 from .invoice_common import LIST_PATH, MANUAL_METHODS, clip, segments
 from .invoice_list import StaffInvoicesState
@@ -24,6 +26,7 @@ class StaffInvoiceState(BaseState):
     dialog: str = ""                    # payment | void | delete
     dialog_error: str = ""
     _flash: str = ""
+    _live: int = 0
 
     def _public_id(self) -> str:
         parts = segments(self.router.url.path)
@@ -60,8 +63,16 @@ class StaffInvoiceState(BaseState):
             if self._flash:
                 self._notify(self._flash)
                 self._flash = ""
+            return StaffInvoiceState.follow
 
         return self._run(work, on_error=lambda exc: self._clear(exc.message))
+
+    @rx.event(background=True)
+    async def follow(self):
+        """Keep the open invoice current: a client's view or payment shows without a reload."""
+        await live.follow(self, lambda db, actor: invoice_views.detail_marker(db, require_staff(actor),
+                                                                              self._public_id()),
+                          self._show)
 
     @rx.event
     def open_dialog(self, kind: str):

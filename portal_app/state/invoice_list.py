@@ -1,7 +1,8 @@
 """State of the staff invoice list (/staff/invoices).
 
 The list's filter, client and page live in the URL (?status=&contact=&page=): links, the
-back button and a reload all work; on_load reads them.
+back button and a reload all work; on_load reads them. The invoices on screen follow
+their status live (`follow`): a payment, a view or a void shows without a reload.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import reflex as rx
 from ..access import require_staff
 from ..services import contacts, invoice_views
 from ..services.errors import NotFound, ServiceError
+from . import live
 from .base import BaseState
 from .invoice_common import LIST_PATH, STATUS_FILTERS, clip, contact_options
 
@@ -29,6 +31,7 @@ class StaffInvoicesState(BaseState):
     refusal: str = ""
     contact_options: list[dict[str, str]] = []
     _flash: str = ""
+    _live: int = 0
 
     def _url(self, **changes) -> str:
         params = {"status": self.status, "contact": self.contact_id, "page": str(self.page)}
@@ -45,30 +48,40 @@ class StaffInvoicesState(BaseState):
     @rx.event
     def load(self):
         def work(db, ws, actor):
-            require_staff(actor)
-            status = self._query("status")
-            status = status if status in STATUS_FILTERS else ""
-            contact_id = clip(self._query("contact"), 40)
-            result = invoice_views.staff_invoices(db, actor, status=status, contact_public_id=contact_id,
-                                                  page=self._page_arg())
-            label = ""
-            if contact_id:
-                try:
-                    label = contacts.get_contact(db, actor, contact_id).display_name
-                except NotFound:
-                    label = "a client that no longer exists"
-            self.status, self.contact_id, self.contact_label = status, contact_id, label
-            self.rows, self.total, self.page, self.pages = result.rows, result.total, result.page, result.pages
-            self.outstanding = result.outstanding
+            self._list(db, actor)
             self.refusal, self.contact_options = "", []
             if self._flash:
                 self._notify(self._flash)
                 self._flash = ""
+            return StaffInvoicesState.follow
 
         def refused(exc: ServiceError):
             self.refusal, self.rows, self.outstanding, self.total = exc.message, [], [], 0
 
         return self._run(work, on_error=refused)
+
+    def _list(self, db, actor) -> None:
+        require_staff(actor)
+        status = self._query("status")
+        status = status if status in STATUS_FILTERS else ""
+        contact_id = clip(self._query("contact"), 40)
+        result = invoice_views.staff_invoices(db, actor, status=status, contact_public_id=contact_id,
+                                              page=self._page_arg())
+        label = ""
+        if contact_id:
+            try:
+                label = contacts.get_contact(db, actor, contact_id).display_name
+            except NotFound:
+                label = "a client that no longer exists"
+        self.status, self.contact_id, self.contact_label = status, contact_id, label
+        self.rows, self.total, self.page, self.pages = result.rows, result.total, result.page, result.pages
+        self.outstanding = result.outstanding
+
+    @rx.event(background=True)
+    async def follow(self):
+        """Keep the rows on screen current (one keyed query every few seconds)."""
+        await live.follow(self, lambda db, actor: invoice_views.rows_marker(db, actor, [r["id"] for r in self.rows]),
+                          self._list)
 
     @rx.event
     def set_status(self, value: str):

@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REQUIRE_SERVICES, make_pg_database, require_service
+from tests.integration.stripe_fixtures import localstripe_url  # noqa: F401  (Stripe's stand-in for Pay Now)
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
@@ -74,6 +75,7 @@ class Server:
     log_path: Path
     mailbox: Mailbox | None
     env: dict
+    stripe_url: str = ""
     setup_done: bool = False
 
     def log_tail(self, n: int = 60) -> str:
@@ -149,7 +151,7 @@ def _start_services(config: str, stack: list) -> tuple[dict, Mailbox | None]:
 
 
 @pytest.fixture(scope="session", params=["embedded", "production"])
-def server(request):
+def server(request, localstripe_url):
     if not Path(CHROMIUM).exists():
         if REQUIRE_SERVICES:
             pytest.fail("Chromium is not installed at /usr/bin/chromium (make install-dev installs it)")
@@ -170,6 +172,9 @@ def server(request):
         "PORTAL_DATABASE_URL": f"sqlite:///{tmp}/portal.db",
         "PORTAL_STORAGE_DIR": str(tmp / "files"),
         "PORTAL_WORKER_INTERVAL": "0.5",
+        # Stripe: the API and Stripe.js of localstripe (the page loads its fake Stripe.js)
+        "PORTAL_STRIPE_API_BASE": localstripe_url,
+        "PORTAL_STRIPE_JS_URL": f"{localstripe_url}/js.stripe.com/v3/",
         **extra,
     })
     app_dir = _prepare_tree(tmp)
@@ -182,7 +187,7 @@ def server(request):
         [str(Path(py).parent / "reflex"), "run", "--env", "prod", "--single-port",
          "--frontend-port", str(port)],
         cwd=app_dir, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    srv = Server(config, f"http://localhost:{port}", proc, log_path, mailbox, env)
+    srv = Server(config, f"http://localhost:{port}", proc, log_path, mailbox, env, localstripe_url)
     try:
         _wait_up(srv, timeout=600)
         yield srv

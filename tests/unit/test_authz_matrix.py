@@ -276,6 +276,7 @@ def staff_invoice_rows(world) -> list:
         (L, "filter_contact", (a1,), top, "local"),
         (L, "clear_contact", (), top, "local"),
         (L, "setvar", ("rows", []), top, "setvar"),
+        (L, "follow", (), top, ("background", STAFF, _follow_rows)),
         (E, "load", (), new, STAFF),
         (E, "load", (), inv("draft", "/edit"), STAFF_ON_A1),
         (E, "find_contacts", ("ali",), new, STAFF),
@@ -294,6 +295,7 @@ def staff_invoice_rows(world) -> list:
         (E, "save", (form,), inv("draft", "/edit"), STAFF_ON_A1, ("load",)),
         (E, "setvar", ("contact", {}), new, "setvar"),
         (D, "load", (), inv("pay"), STAFF_ON_A1),
+        (D, "follow", (), inv("pay"), ("background", STAFF_ON_A1, _follow_invoice)),
         (D, "open_dialog", ("payment",), inv("pay"), "local"),
         (D, "set_dialog_open", (False,), inv("pay"), "local"),
         (D, "send", (), inv("send"), STAFF_ON_A1),
@@ -382,6 +384,20 @@ def client_invoice_rows(world) -> list:
         (D, "charge_card", (), inv("sent"), ("background", PAYER, _pay_access)),
         (D, "watch_payment", (), inv("sent"), ("background", PAYER, _pay_access)),
     ]
+
+
+def _follow_rows(state) -> None:
+    """A live list re-reads only its own rows, as staff of the workspace."""
+    from portal_app.services import invoice_views
+
+    state._run(lambda db, ws, a: invoice_views.rows_marker(db, a, [r["id"] for r in state.rows]))
+
+
+def _follow_invoice(state) -> None:
+    from portal_app.access import require_staff
+    from portal_app.services import invoice_views
+
+    state._run(lambda db, ws, a: invoice_views.detail_marker(db, require_staff(a), state._public_id()))
 
 
 def _pay_access(state) -> None:
