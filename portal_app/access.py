@@ -201,3 +201,13 @@ def client_visible_clause(model, share_model, client: Client, visible_folders: s
 def require_configure_payments(actor: Actor) -> Staff:
     """Stripe keys, invoice numbering, partial payments: owners and admins."""
     return require_staff(actor, "admin")
+
+
+def require_refund_payments(actor: Actor) -> Staff:
+    """Giving money back (through Stripe for card payments): owners and admins."""
+    return require_staff(actor, "admin")
+
+
+def may_refund_payments(actor: Actor) -> bool:
+    """The same rule, asked by a page deciding whether to offer a Refund button."""
+    return isinstance(actor, Staff) and ROLE_RANK.get(actor.role, 0) >= ROLE_RANK["admin"]
