@@ -212,3 +212,13 @@ def require_pay_invoice(actor: Actor, invoice) -> Client:
     if invoice.status not in ("sent", "partially_paid") or invoice.balance_minor <= 0:
         raise Invalid("This invoice has nothing left to pay.")
     return client
+
+
+def require_refund_payments(actor: Actor) -> Staff:
+    """Giving money back (through Stripe for card payments): owners and admins."""
+    return require_staff(actor, "admin")
+
+
+def may_refund_payments(actor: Actor) -> bool:
+    """The same rule, asked by a page deciding whether to offer a Refund button."""
+    return isinstance(actor, Staff) and ROLE_RANK.get(actor.role, 0) >= ROLE_RANK["admin"]

@@ -101,6 +101,7 @@ class RefundInfo:
     amount: int
     payment_intent: str | None
     charge: str | None
+    metadata: dict[str, str] = field(default_factory=dict)
 
 
 def _id_of(value: Any) -> str | None:
@@ -160,6 +161,7 @@ def refund_info(obj: Any) -> RefundInfo:
         amount=int(d.get("amount") or 0),
         payment_intent=_id_of(d.get("payment_intent")),
         charge=_id_of(d.get("charge")),
+        metadata={str(k): str(v) for k, v in dict(d.get("metadata") or {}).items()},
     )
 
 
@@ -355,7 +357,8 @@ class StripeGateway:
         except stripe.StripeError as e:
             raise self._translate(e, "list PaymentIntents") from None
 
-    def refund(self, payment_intent_id: str, amount: int | None, *, idempotency_key: str) -> RefundInfo:
+    def refund(self, payment_intent_id: str, amount: int | None, *, idempotency_key: str,
+               metadata: Mapping[str, Any] | None = None) -> RefundInfo:
         """Refunds `amount` (minor units) of a PaymentIntent's charge. None refunds what is
         left on real Stripe, but the whole charge again on localstripe (which also allows
         refunding more than was paid): pass the amount the app's ledger says is left."""
@@ -365,11 +368,24 @@ class StripeGateway:
         params: dict[str, Any] = {"payment_intent": payment_intent_id}
         if amount is not None:
             params["amount"] = _check_amount(amount)
+        if metadata:
+            params["metadata"] = _check_metadata(metadata)
         try:
             refund = self._client.v1.refunds.create(params, {"idempotency_key": idempotency_key})
         except stripe.StripeError as e:
             raise self._translate(e, "refund") from None
         return refund_info(refund)
+
+    def list_refunds(self, payment_intent_id: str) -> list[RefundInfo]:
+        """The refunds of a PaymentIntent (one page of up to 100: a payment is refunded in a
+        few parts, not hundreds)."""
+        if not isinstance(payment_intent_id, str) or not payment_intent_id.strip():
+            raise ValueError("payment_intent_id is required")
+        try:
+            page = self._client.v1.refunds.list({"payment_intent": payment_intent_id, "limit": 100})
+        except stripe.StripeError as e:
+            raise self._translate(e, "list refunds") from None
+        return [refund_info(r) for r in page.data]
 
     def check_connection(self) -> None:
         """A cheap authenticated read (one PaymentIntent) that also proves the key may read

@@ -111,6 +111,10 @@ class LedgerEntry(SQLModel, table=True):
     currency: str = Field(max_length=3)
     dedupe_key: str | None = Field(default=None, max_length=120)
     stripe_payment_intent_id: str | None = Field(default=None, max_length=80, index=True)
+    # a refund row names the payment row it gives money back from (what remains refundable
+    # of a payment is its amount minus the refunds pointing at it)
+    refund_of_id: int | None = Field(default=None, sa_column=sa.Column(
+        sa.Integer, sa.ForeignKey("ledger_entry.id", name="fk_ledger_entry_refund_of_id"), nullable=True, index=True))
     reference: str = Field(default="", max_length=200)
     note: str = Field(default="", max_length=1000)
     received_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))

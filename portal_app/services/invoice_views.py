@@ -16,6 +16,7 @@ from .invoices import payments_settings
 from .ledger import SIGN, is_overdue
 from .money import format_amount, plain_amount
 from .portal_settings import portal_settings_for
+from .refunds import refund_summary
 from .secret_box import SecretUnavailable, unseal
 
 PER_PAGE = 25
@@ -135,6 +136,9 @@ def invoice_detail(db: Session, actor: Actor, public_id: str) -> dict:
         stripe_ready = False
     key, label = status_of(inv, utcnow().date())
     money = lambda m: format_amount(m, inv.currency)  # noqa: E731
+    # staff see what remains refundable of each payment (0 for other rows)
+    left = {} if is_client or inv.status in ("draft", "void") else refund_summary(db, inv, entries)
+    refunded = sum(e.amount_minor for e in entries if e.kind == "refund")
     return {
         "id": inv.public_id, "number": inv.number, "status": key, "status_label": label,
         "contact": contact.display_name, "contact_id": contact.public_id, "contact_email": contact.email,
@@ -148,7 +152,12 @@ def invoice_detail(db: Session, actor: Actor, public_id: str) -> dict:
         "balance": money(inv.balance_minor), "balance_minor": inv.balance_minor, "overpaid": inv.overpaid,
         "payments": [{"id": e.public_id, "kind": e.kind, "method": e.method.replace("_", " "),
                       "amount": money(SIGN[e.kind] * e.amount_minor), "date": e.received_at.strftime("%d %b %Y"),
-                      "reference": e.reference} for e in entries],
+                      "reference": e.reference, "note": e.note if not is_client else "",
+                      "refundable_minor": left.get(e.id, 0),
+                      "refundable": money(left.get(e.id, 0)), "refundable_plain": plain_amount(left.get(e.id, 0),
+                                                                                              inv.currency)}
+                     for e in entries],
+        "refunded": money(refunded) if refunded else "", "refunded_minor": refunded,
         "viewed": inv.first_viewed_at.strftime("%d %b %Y, %H:%M UTC") if inv.first_viewed_at else "",
         "sent": inv.sent_at.strftime("%d %b %Y, %H:%M UTC") if inv.sent_at else "",
         "can_pay": is_client and stripe_ready and inv.status in ("sent", "partially_paid") and inv.balance_minor > 0,

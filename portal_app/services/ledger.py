@@ -24,7 +24,7 @@ SIGN = {"payment": 1, "refund": -1, "dispute": -1, "dispute_won": 1}
 def book(db: Session, invoice: Invoice, kind: str, amount_minor: int, *, dedupe_key: str | None,
          method: str = "card", stripe_payment_intent_id: str | None = None, reference: str = "",
          note: str = "", created_by_user_id: int | None = None,
-         received_at: datetime | None = None) -> LedgerEntry | None:
+         received_at: datetime | None = None, refund_of_id: int | None = None) -> LedgerEntry | None:
     """Add one movement unless its dedupe key is already booked (then None). The insert runs
     in a savepoint, so a concurrent duplicate loses cleanly without spoiling the caller's
     transaction."""
@@ -41,7 +41,8 @@ def book(db: Session, invoice: Invoice, kind: str, amount_minor: int, *, dedupe_
     entry = LedgerEntry(workspace_id=invoice.workspace_id, invoice_id=invoice.id, kind=kind, method=method,
                         amount_minor=amount_minor, currency=invoice.currency, dedupe_key=dedupe_key,
                         stripe_payment_intent_id=stripe_payment_intent_id, reference=reference, note=note,
-                        created_by_user_id=created_by_user_id, received_at=received_at or utcnow())
+                        created_by_user_id=created_by_user_id, received_at=received_at or utcnow(),
+                        refund_of_id=refund_of_id)
     try:
         with savepoint(db):
             db.add(entry)
@@ -50,6 +51,22 @@ def book(db: Session, invoice: Invoice, kind: str, amount_minor: int, *, dedupe_
         return None  # another request booked the same movement a moment ago
     settle(db, invoice)
     return entry
+
+
+def payment_of_intent(db: Session, workspace_id: int, payment_intent_id: str | None) -> int | None:
+    """The id of the payment row booked for a Stripe PaymentIntent (what its refunds refund)."""
+    if not payment_intent_id:
+        return None
+    return db.exec(select(LedgerEntry.id).where(LedgerEntry.workspace_id == workspace_id,
+                                                LedgerEntry.kind == "payment",
+                                                LedgerEntry.stripe_payment_intent_id == payment_intent_id)
+                   .order_by(LedgerEntry.id)).first()
+
+
+def refunded_of(db: Session, payment_id: int) -> int:
+    """What is already refunded of one payment row."""
+    return int(db.exec(select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount_minor), 0))
+                       .where(LedgerEntry.refund_of_id == payment_id, LedgerEntry.kind == "refund")).one())
 
 
 def lock(db: Session, invoice: Invoice) -> Invoice:

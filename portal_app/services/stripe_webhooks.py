@@ -131,12 +131,14 @@ def _refunded(db: Session, ws: Workspace, charge: dict) -> str:
     # Hold the invoice before reading what is already refunded: two events of one charge
     # applied at once must not both book from the same starting point.
     ledger.lock(db, inv)
+    payment_id = ledger.payment_of_intent(db, ws.id, pi)
     refunds = ((charge.get("refunds") or {}).get("data")) or []
     booked = 0
     for refund in refunds:
         if refund.get("status") in ("succeeded", "pending") and int(refund.get("amount") or 0) > 0:
             if ledger.book(db, inv, "refund", int(refund["amount"]), dedupe_key=f"re:{refund['id']}",
-                           stripe_payment_intent_id=pi, reference=str(refund["id"])) is not None:
+                           stripe_payment_intent_id=pi, reference=str(refund["id"]),
+                           refund_of_id=payment_id) is not None:
                 booked += 1
     if not refunds and int(charge.get("amount_refunded") or 0) > 0:
         # no refund list: book what is refunded beyond what the ledger already holds
@@ -144,7 +146,7 @@ def _refunded(db: Session, ws: Workspace, charge: dict) -> str:
             LedgerEntry.invoice_id == inv.id, LedgerEntry.kind == "refund",
             LedgerEntry.stripe_payment_intent_id == pi)).all())
         delta = int(charge["amount_refunded"]) - already
-        if delta > 0 and ledger.book(db, inv, "refund", delta, stripe_payment_intent_id=pi,
+        if delta > 0 and ledger.book(db, inv, "refund", delta, stripe_payment_intent_id=pi, refund_of_id=payment_id,
                                      dedupe_key=f"rt:{charge.get('id')}:{charge['amount_refunded']}") is not None:
             booked += 1
     if booked:

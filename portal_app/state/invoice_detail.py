@@ -1,13 +1,13 @@
 """State of one invoice on the staff side (/staff/invoices/[invoice_id]): send, resend,
-record a payment, void, delete a draft. The open page follows the invoice live (sent,
-viewed, paid by card, refunded) through `follow`."""
+record a payment, refund a payment, void, delete a draft. The open page follows the
+invoice live (sent, viewed, paid by card, refunded) through `follow`."""
 
 from __future__ import annotations
 
 import reflex as rx
 
-from ..access import require_staff
-from ..services import invoice_views, invoices
+from ..access import may_refund_payments, require_staff
+from ..services import invoice_views, invoices, refunds
 from ..services.errors import Invalid, NotFound, ServiceError
 from ..services.money import format_amount, parse_amount, plain_amount
 from . import live
@@ -23,8 +23,11 @@ class StaffInvoiceState(BaseState):
     overpaid: bool = False
     found: bool = True
     refusal: str = ""
-    dialog: str = ""                    # payment | void | delete
+    dialog: str = ""                    # payment | refund | void | delete
     dialog_error: str = ""
+    dialog_field: str = ""              # the field dialog_error is about ("" = the whole form)
+    can_refund: bool = False            # owner or admin: offer Refund on payments
+    refund_target: dict[str, str] = {}  # the payment the refund dialog is about
     _flash: str = ""
     _live: int = 0
 
@@ -34,18 +37,22 @@ class StaffInvoiceState(BaseState):
 
     def _show(self, db, actor) -> dict:
         detail = invoice_views.invoice_detail(db, actor, self._public_id())
+        self.can_refund = may_refund_payments(actor)
         self.inv = {
             **{k: str(detail[k]) for k in ("id", "number", "status", "status_label", "contact", "contact_id",
                                            "contact_email", "issue_date", "due_date", "currency", "notes", "terms",
                                            "subtotal", "discount", "tax", "total", "paid", "balance", "viewed",
                                            "sent")},
             "balance_plain": plain_amount(max(0, int(detail["balance_minor"])), detail["currency"]),
+            "refunded": str(detail["refunded"]),
         }
         self.lines = [{k: str(v) for k, v in ln.items()} for ln in detail["lines"]]
         self.payments = [{**{k: str(v) for k, v in p.items()},
                           "kind_label": {"payment": "Payment", "refund": "Refund", "dispute": "Dispute",
                                          "dispute_won": "Dispute won"}.get(p["kind"], p["kind"]),
-                          "method": str(p["method"]).capitalize()} for p in detail["payments"]]
+                          "method": str(p["method"]).capitalize(),
+                          "can_refund": "1" if self.can_refund and p["kind"] == "payment"
+                          and int(p["refundable_minor"]) > 0 else ""} for p in detail["payments"]]
         self.overpaid = bool(detail["overpaid"])
         self.found, self.refusal = True, ""
         return detail
@@ -53,12 +60,13 @@ class StaffInvoiceState(BaseState):
     def _clear(self, message: str) -> None:
         self.found, self.refusal = False, message
         self.inv, self.lines, self.payments, self.overpaid, self.dialog = {}, [], [], False, ""
+        self.can_refund, self.refund_target = False, {}
 
     @rx.event
     def load(self):
         def work(db, ws, actor):
             require_staff(actor)
-            self.dialog, self.dialog_error = "", ""
+            self.dialog, self.dialog_error, self.dialog_field = "", "", ""
             self._show(db, actor)
             if self._flash:
                 self._notify(self._flash)
@@ -77,12 +85,21 @@ class StaffInvoiceState(BaseState):
     @rx.event
     def open_dialog(self, kind: str):
         self.dialog = kind if kind in ("payment", "void", "delete") else ""
-        self.dialog_error = ""
+        self.dialog_error, self.dialog_field = "", ""
+
+    @rx.event
+    def open_refund(self, payment_id: str):
+        """The refund dialog for one of the payments shown (only this tab's vars change; the
+        refund itself is authorized by the service)."""
+        target = next((p for p in self.payments if p["id"] == str(payment_id) and p["can_refund"]), None)
+        self.refund_target = dict(target) if target else {}
+        self.dialog = "refund" if target else ""
+        self.dialog_error, self.dialog_field = "", ""
 
     @rx.event
     def set_dialog_open(self, value: bool):
         if not value:
-            self.dialog, self.dialog_error = "", ""
+            self.dialog, self.dialog_error, self.dialog_field = "", "", ""
 
     def _act(self, action, done):
         """Run an action on this invoice, show it afresh, say what happened. A refusal stays
@@ -132,6 +149,31 @@ class StaffInvoiceState(BaseState):
             return format_amount(amount, currency)
 
         return self._act(pay, lambda amount: f"Payment of {amount} recorded.")
+
+    @rx.event
+    def refund_payment(self, form: dict):
+        payment_id = str(self.refund_target.get("id", ""))
+
+        def work(db, ws, actor):
+            require_staff(actor)
+            currency = invoice_views.invoice_detail(db, actor, self._public_id())["currency"]
+            amount = parse_amount(clip(form.get("refund_amount", ""), 40), currency, "Amount", "amount")
+            done = refunds.refund_payment(db, actor, self._public_id(), payment_id, amount_minor=amount,
+                                          reason=clip(form.get("reason", ""), 500))
+            self._show(db, actor)
+            self.dialog, self.dialog_error, self.dialog_field, self.refund_target = "", "", "", {}
+            self._notify(f"Refunded {done.amount}.")
+
+        def failed(exc: ServiceError):
+            # the dialog stays open with what was typed; the message says what to change
+            if not self.found or not self.inv:
+                self._clear(exc.message)
+            elif self.dialog == "refund":
+                self.dialog_error, self.dialog_field = exc.message, exc.field or ""
+            else:
+                self._notify(exc.message, "red")
+
+        return self._run(work, on_error=failed)
 
     @rx.event
     async def delete(self):

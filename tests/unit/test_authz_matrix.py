@@ -81,17 +81,19 @@ def _shared_files(db, world) -> None:
 
 def _invoices(db, world) -> None:
     """Invoices of client A1 for the staff invoice pages: drafts to edit, send and delete;
-    sent ones to take a payment and to void."""
-    from portal_app.services.invoices import create_invoice, send_invoice
+    sent ones to take a payment and to void; one paid by check, to refund."""
+    from portal_app.services.invoices import create_invoice, record_manual_payment, send_invoice
 
     lines = [{"description": "Consulting", "quantity": "1", "unit_minor": 10_000, "tax_rate": "0"}]
     made = {}
-    for name in ("draft", "send", "delete", "pay", "void"):
+    for name in ("draft", "send", "delete", "pay", "void", "refund"):
         inv = create_invoice(db, world.staff_a, contact_public_id=world.contact_a1.public_id, lines=lines)
-        if name in ("pay", "void"):
+        if name in ("pay", "void", "refund"):
             send_invoice(db, world.staff_a, inv.public_id)
         made[name] = inv.public_id
     world.staff_invoices = made
+    world.refundable_payment = record_manual_payment(db, world.staff_a, made["refund"], amount_minor=4_000,
+                                                     method="check", reference="No. 77").public_id
 
 
 def _client_invoices(db, world) -> None:
@@ -267,6 +269,11 @@ def staff_invoice_rows(world) -> list:
             "currency": "USD", "issue_date": "2026-03-01", "due_date": "2026-03-31", "discount_kind": "none",
             "notes": "", "terms": ""}
     payment = {"amount": "40.00", "method": "check", "reference": "No. 1001"}
+    refund = {"refund_amount": "10.00", "reason": "Matrix refund"}
+    # owners and admins of A only: a member (who may read the invoice, so the page keeps
+    # what she loaded) is refused by the service even with a forged dialog, and nothing is
+    # written; B's owner finds no such invoice
+    refunder = grid(ADMIN, staff_b_on_b="denied", member_a="denied_kept")
     return [
         (L, "load", (), top, STAFF),
         # another workspace's client in the URL filters to nothing (no name, no rows)
@@ -300,6 +307,11 @@ def staff_invoice_rows(world) -> list:
         (D, "set_dialog_open", (False,), inv("pay"), "local"),
         (D, "send", (), inv("send"), STAFF_ON_A1),
         (D, "record_payment", (payment,), inv("pay"), STAFF_ON_A1),
+        (D, "open_refund", (lambda: world.refundable_payment,), inv("refund"), "local"),
+        (D, "refund_payment", (refund,), inv("refund"), refunder,
+         ("load", ("open_refund", lambda: (world.refundable_payment,)))),
+        # a forged call without the dialog (no payment chosen) is refused the same way
+        (D, "refund_payment", (refund,), inv("refund"), grid(refunder, staff_a="denied", member_a="denied")),
         (D, "void", (), inv("void"), STAFF_ON_A1),
         (D, "delete", (), inv("delete"), STAFF_ON_A1),
         (D, "setvar", ("inv", {}), inv("pay"), "setvar"),
@@ -489,6 +501,14 @@ def test_matrix(world, db, actors, actor):
             continue
         want = expected[actor]
         got = state._outcome
+        if want == "denied_kept":
+            # Refused after a page load this actor is allowed (it keeps what it may read):
+            # the deny assertion is that nothing was written.
+            if got != "denied":
+                failures.append(f"{state_cls.__name__}.{handler} as {actor}: expected denied, got {got}")
+            if db.exec(select(AuditEvent.id)).all() != audit_before or _settings_snapshot(db, world.ws_a.id) != before:
+                failures.append(f"{state_cls.__name__}.{handler} as {actor}: a refused call wrote data")
+            continue
         if got != want:
             failures.append(f"{state_cls.__name__}.{handler} as {actor}: expected {want}, got {got}")
         if want != "ok":
@@ -500,6 +520,30 @@ def test_matrix(world, db, actors, actor):
             if _settings_snapshot(db, world.ws_a.id) != before:
                 failures.append(f"{state_cls.__name__}.{handler} as {actor}: settings changed on a denied call")
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("actor", [a for a in ACTORS if a != "staff_a"])
+def test_a_refused_refund_writes_nothing(world, db, actors, actor):
+    """Deny assertion for the refund handler: whoever is refused, no refund row, no attempt,
+    no audit event and no outbox message exists afterwards, and the balance is unchanged."""
+    from portal_app.models import Invoice, LedgerEntry, PaymentAttempt
+    from portal_app.state.invoice_detail import StaffInvoiceState
+
+    host, cookie = actors[actor]
+    path = f"/staff/invoices/{world.staff_invoices['refund']}"
+    counts = lambda: (len(db.exec(select(AuditEvent.id)).all()), len(db.exec(select(OutboxMessage.id)).all()),  # noqa: E731
+                      len(db.exec(select(PaymentAttempt.id)).all()))
+    db.expire_all()
+    before = counts()
+    for pre in (("load", ("open_refund", (world.refundable_payment,))), ()):
+        state, _ = run_handler(StaffInvoiceState, "refund_payment", ({"refund_amount": "40.00"},), host, cookie,
+                               path, pre)
+        assert state._outcome in ("denied", "signin")
+    db.expire_all()
+    assert db.exec(select(LedgerEntry).where(LedgerEntry.kind == "refund")).all() == []
+    assert counts() == before
+    inv = db.exec(select(Invoice).where(Invoice.public_id == world.staff_invoices["refund"])).one()
+    assert (inv.paid_minor, inv.balance_minor) == (4_000, 6_000)
 
 
 def test_staff_of_another_workspace_sees_only_their_contacts(world, db, actors):

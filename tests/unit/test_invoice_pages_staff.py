@@ -457,3 +457,53 @@ def test_an_overpayment_is_flagged_on_the_page_and_in_the_list(world, db, sessio
     listing = open_tab(sessions, "owner", StaffInvoicesState, "/staff/invoices")
     listing("load")
     assert listing.rows[0]["overpaid"] is True and listing.outstanding == []
+
+
+# --- refunds -----------------------------------------------------------------------------------
+
+def _paid_by_check(db, world) -> tuple[str, str]:
+    from portal_app.services.invoices import create_invoice, record_manual_payment, send_invoice
+
+    inv = create_invoice(db, world.staff_a, contact_public_id=world.contact_a1.public_id,
+                         lines=[{"description": "Work", "quantity": "1", "unit_minor": 10_000, "tax_rate": "0"}])
+    send_invoice(db, world.staff_a, inv.public_id)
+    pay = record_manual_payment(db, world.staff_a, inv.public_id, amount_minor=6_000, method="check",
+                                reference="No. 1001")
+    db.commit()
+    return inv.public_id, pay.public_id
+
+
+def test_refund_dialog_keeps_errors_and_books_the_refund(world, db, sessions):
+    invoice_id, payment_id = _paid_by_check(db, world)
+    page = detail(sessions, "owner", invoice_id)
+    assert page.can_refund and page.payments[0]["can_refund"] == "1"
+    assert page.payments[0]["refundable_plain"] == "60.00"
+    page("open_refund", payment_id)
+    assert page.dialog == "refund" and page.refund_target["refundable"] == page.payments[0]["refundable"]
+    # too much: the message is about the amount field; the dialog stays open, nothing booked
+    page("refund_payment", {"refund_amount": "60.01", "reason": "Too much"})
+    assert page.dialog == "refund" and page.dialog_field == "amount"
+    assert page.dialog_error.startswith("At most 60.00 USD") and page.notice == ""
+    page("refund_payment", {"refund_amount": "lots", "reason": ""})
+    assert page.dialog == "refund" and page.dialog_field == "amount" and page.dialog_error
+    page("refund_payment", {"refund_amount": "15", "reason": "Cancelled session"})
+    assert page._outcome == "ok" and page.dialog == "" and page.notice == "Refunded 15.00 USD."
+    kinds = [(p["kind_label"], p["amount"], p["note"]) for p in page.payments]
+    assert kinds == [("Payment", "60.00 USD", ""), ("Refund", "-15.00 USD", "Cancelled session")]
+    assert page.inv["refunded"] == "15.00 USD" and page.inv["paid"] == "45.00 USD"
+    assert page.inv["status"] == "partially_paid" and page.payments[0]["refundable_plain"] == "45.00"
+    assert page.payments[1]["can_refund"] == ""  # a refund row is not refundable
+    db.expire_all()
+    assert db.exec(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.kind == "refund")).one() == 1
+
+
+def test_members_get_no_refund_button_and_a_forged_refund_is_refused(world, db, sessions):
+    invoice_id, payment_id = _paid_by_check(db, world)
+    page = detail(sessions, "member", invoice_id)
+    assert page._outcome == "ok" and not page.can_refund and page.payments[0]["can_refund"] == ""
+    page("open_refund", payment_id)
+    assert page.dialog == ""
+    page("refund_payment", {"refund_amount": "10"})
+    assert page._outcome == "denied"
+    db.expire_all()
+    assert db.exec(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.kind == "refund")).one() == 0

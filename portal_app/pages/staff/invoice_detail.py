@@ -1,5 +1,5 @@
-"""Staff › Invoices › one invoice with its actions (send, record a payment, void, edit or
-delete a draft)."""
+"""Staff › Invoices › one invoice with its actions (send, record a payment, refund a
+payment, void, edit or delete a draft)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,10 @@ from ...components.layout import brand_vars, staff_shell
 from ...state.invoice_common import MANUAL_METHODS
 from ...state.invoice_detail import StaffInvoiceState as D
 from .invoice_common import SELECT_STYLE, field_label, money_row, status_badge
+
+# read by screen readers, not shown (the app has no utility CSS such as Tailwind's sr-only)
+VISUALLY_HIDDEN = {"position": "absolute", "width": "1px", "height": "1px", "padding": "0", "margin": "-1px",
+                   "overflow": "hidden", "clip": "rect(0, 0, 0, 0)", "whiteSpace": "nowrap", "border": "0"}
 
 
 def _dialog_buttons(*buttons: rx.Component) -> rx.Component:
@@ -47,6 +51,38 @@ def _payment_dialog() -> rx.Component:
             style=brand_vars(),
         ),
         open=D.dialog == "payment", on_open_change=D.set_dialog_open,
+    )
+
+
+def _refund_dialog() -> rx.Component:
+    p = D.refund_target
+    amount_error = rx.cond(D.dialog_field == "amount", D.dialog_error, "")
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Refund a payment"),
+            rx.dialog.description(
+                rx.cond(p["method"] == "Card",
+                        "The money goes back to the client's card through Stripe.",
+                        "Record money you gave back to the client outside the portal."),
+                " Payment of ", p["amount"], " on ", p["date"], " (", p["method"], ").",
+                size="2", color_scheme="gray", high_contrast=True),
+            rx.form(
+                rx.vstack(
+                    alert_box(rx.cond(D.dialog_field != "amount", D.dialog_error, "")),
+                    field("Amount (" + D.inv["currency"] + ")", "refund_amount", required=True, max_length=20,
+                          default_value=p["refundable_plain"], key="ref-" + p["id"] + "-" + p["refundable_plain"],
+                          input_mode="decimal", hint="Up to " + p["refundable"] + " can be refunded.",
+                          error=amount_error, aria_invalid=rx.cond(amount_error != "", "true", "false")),
+                    field("Reason (optional)", "reason", max_length=500, placeholder="e.g. Cancelled session"),
+                    _dialog_buttons(rx.button("Confirm refund", type="submit")),
+                    spacing="3", width="100%",
+                ),
+                on_submit=D.refund_payment, reset_on_submit=False, width="100%",
+            ),
+            max_width="min(480px, 95vw)",
+            style=brand_vars(),
+        ),
+        open=D.dialog == "refund", on_open_change=D.set_dialog_open,
     )
 
 
@@ -201,10 +237,26 @@ def _notes() -> rx.Component:
     )
 
 
+def _refund_cell(p) -> rx.Component:
+    return rx.table.cell(
+        rx.cond(p["can_refund"] == "1",
+                rx.button(rx.icon("undo-2", size=14, aria_hidden="true"), "Refund", size="1", variant="soft",
+                          high_contrast=True, on_click=D.open_refund(p["id"]),
+                          aria_label="Refund payment of " + p["amount"] + " on " + p["date"])),
+        text_align="right", white_space="nowrap",
+    )
+
+
 def _ledger() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading("Payments", as_="h2", size="4"),
+            rx.hstack(
+                rx.heading("Payments", as_="h2", size="4"),
+                rx.spacer(),
+                rx.cond(D.inv["refunded"] != "", rx.text("Refunded ", D.inv["refunded"], size="2",
+                                                         style={"fontVariantNumeric": "tabular-nums"})),
+                align="baseline", width="100%",
+            ),
             rx.cond(
                 D.payments.length() > 0,
                 rx.box(rx.table.root(
@@ -214,6 +266,8 @@ def _ledger() -> rx.Component:
                         rx.table.column_header_cell("Method", display=["none", "table-cell"]),
                         rx.table.column_header_cell("Reference", display=["none", "none", "table-cell"]),
                         rx.table.column_header_cell("Amount", text_align="right"),
+                        rx.cond(D.can_refund, rx.table.column_header_cell(rx.el.span("Actions", style=VISUALLY_HIDDEN),
+                                                                          text_align="right")),
                     )),
                     rx.table.body(rx.foreach(D.payments, lambda p: rx.table.row(
                         rx.table.cell(p["date"], white_space="nowrap"),
@@ -221,8 +275,11 @@ def _ledger() -> rx.Component:
                                                                high_contrast=True, display=["block", "none"])),
                         rx.table.cell(p["method"], display=["none", "table-cell"]),
                         rx.table.cell(rx.cond(p["reference"] != "", p["reference"], "—"),
+                                      rx.cond(p["note"] != "", rx.text(p["note"], size="1", color_scheme="gray",
+                                                                        high_contrast=True)),
                                       display=["none", "none", "table-cell"], style={"overflowWrap": "anywhere"}),
                         rx.table.cell(p["amount"], text_align="right", white_space="nowrap"),
+                        rx.cond(D.can_refund, _refund_cell(p)),
                     ))),
                     variant="ghost", width="100%", size="1",
                 ), overflow_x="auto", width="100%"),
@@ -260,6 +317,7 @@ def staff_invoice_page() -> rx.Component:
                       spacing="3", align="start", width="100%"),
         ),
         _payment_dialog(),
+        _refund_dialog(),
         _confirm_dialog("void", "Void invoice " + D.inv["number"] + "?",
                         "The client will see it as void and cannot pay it. This cannot be undone.",
                         "Void invoice", D.void),
