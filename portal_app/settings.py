@@ -24,6 +24,8 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
     ("PORTAL_LOGO_MAX_BYTES", "1048576", "Largest logo accepted"),
     ("PORTAL_FILE_MAX_BYTES", "524288000", "Largest shared file accepted (staff and client uploads), in bytes"),
     ("PORTAL_FILE_QUOTA_BYTES", "10737418240", "Total bytes of shared files a workspace may store"),
+    ("PORTAL_DOCUMENT_MAX_BYTES", "26214400", "Largest PDF accepted for signature, in bytes"),
+    ("PORTAL_DOCUMENT_MAX_PAGES", "500", "Most pages a PDF for signature may have"),
     ("PORTAL_DOWNLOAD_LINK_SECONDS", "120", "Lifetime of a presigned S3 download link (the app checks access before each one)"),
     ("PORTAL_STORAGE", "local", "`local` or `s3`"),
     ("PORTAL_STORAGE_DIR", "data/files", "Folder for local storage (never a public folder)"),
@@ -69,6 +71,8 @@ class Settings:
     login_window_minutes: int
     logo_max_bytes: int
     file_max_bytes: int
+    document_max_bytes: int
+    document_max_pages: int
     file_quota_bytes: int
     download_link_seconds: int
     storage: str
@@ -127,6 +131,8 @@ def load_settings() -> Settings:
         logo_max_bytes=int(_env("PORTAL_LOGO_MAX_BYTES", str(1024 * 1024))),
         file_max_bytes=int(_env("PORTAL_FILE_MAX_BYTES", str(500 * 1024 * 1024))),
         file_quota_bytes=int(_env("PORTAL_FILE_QUOTA_BYTES", str(10 * 1024 ** 3))),
+        document_max_bytes=int(_env("PORTAL_DOCUMENT_MAX_BYTES", str(25 * 1024 * 1024))),
+        document_max_pages=int(_env("PORTAL_DOCUMENT_MAX_PAGES", "500")),
         download_link_seconds=max(1, min(3600, int(_env("PORTAL_DOWNLOAD_LINK_SECONDS", "120")))),
         storage=_env("PORTAL_STORAGE", "local"),
         storage_dir=_env("PORTAL_STORAGE_DIR", "data/files"),

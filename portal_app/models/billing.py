@@ -33,6 +33,8 @@ class WorkspacePayments(SQLModel, table=True):
     next_invoice_number: int = Field(default=1)
     default_currency: str = Field(default="USD", max_length=3)
     allow_partial: bool = Field(default=False)
+    # an accepted (signed) estimate becomes an invoice: "draft" for staff to check, or "sent" at once
+    estimate_invoice: str = Field(default="draft", max_length=10, sa_column_kwargs={"server_default": "draft"})
     min_partial_minor: int = Field(default=0, sa_column=_money())
     stripe_publishable_key: str = Field(default="", max_length=255)
     stripe_secret_sealed: str = Field(default="", max_length=1000)
