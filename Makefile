@@ -11,7 +11,7 @@ export REFLEX_USE_SYSTEM_BUN := 1
 export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := false
 
-.PHONY: install install-dev run test test-unit test-integration test-e2e bench bench-files bench-pdf clean
+.PHONY: install install-dev run test test-unit test-integration test-e2e bench bench-files bench-pdf bench-invoices bench-webhooks clean
 
 $(VENV)/.installed: requirements.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,18 @@ bench-files: install-dev
 PDF_RUNS ?= 100
 bench-pdf: install-dev
 	$(PY) bench/invoice_pdf.py --runs $(PDF_RUNS)
+
+# Invoice list/detail page loads with 100,000 invoices (10,000 for one client), SQLite and PostgreSQL:
+# SQL statements per load (must not grow with the data) and handler time (median, p95 of INVOICE_RUNS).
+INVOICE_RUNS ?= 30
+bench-invoices: install-dev
+	$(PY) bench/invoice_list.py --runs $(INVOICE_RUNS)
+
+# Stripe webhooks per second on one granian worker, PostgreSQL: WEBHOOK_EVENTS signed events (30 % re-deliveries)
+# from 4 threads, then every invoice's paid/balance and the ledger checked exactly.
+WEBHOOK_EVENTS ?= 2000
+bench-webhooks: install-dev
+	$(PY) bench/webhooks.py --events $(WEBHOOK_EVENTS)
 
 clean:
 	rm -rf .web data uploaded_files test-artifacts
