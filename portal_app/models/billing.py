@@ -50,6 +50,8 @@ class Invoice(SQLModel, table=True):
         sa.Index("ix_invoice_ws_status_due", "workspace_id", "status", "due_date"),
         sa.Index("ix_invoice_ws_contact_status", "workspace_id", "contact_id", "status"),
         sa.Index("ix_invoice_ws_due", "workspace_id", "due_date"),
+        # the staff list's order (newest first) without sorting the whole workspace
+        sa.Index("ix_invoice_ws_issue", "workspace_id", "issue_date", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

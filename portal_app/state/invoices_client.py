@@ -106,8 +106,8 @@ class ClientInvoiceState(BaseState):
     def _invoice_id(self) -> str:
         return (self.router.url.path or "").rstrip("/").rsplit("/", 1)[-1][:80]
 
-    def _fill(self, db, actor, invoice_id: str) -> None:
-        detail = invoice_views.invoice_detail(db, actor, invoice_id)
+    def _fill(self, db, actor, invoice_id: str, detail: dict | None = None) -> None:
+        detail = detail or invoice_views.invoice_detail(db, actor, invoice_id)
         parties = invoice_pdf.invoice_parties(db, actor, invoice_id)
         self.invoice = {k: str(detail[k]) for k in DETAIL_KEYS}
         self.lines = [{k: str(ln[k]) for k in LINE_KEYS} for ln in detail["lines"]]
@@ -131,7 +131,7 @@ class ClientInvoiceState(BaseState):
             detail = invoice_views.invoice_detail(db, actor, invoice_id)
             if detail["is_client"]:
                 invoices.mark_viewed(db, actor, invoice_id)
-            self._fill(db, actor, invoice_id)
+            self._fill(db, actor, invoice_id, detail)
             self.pay_open, self.pay_error, self.pay_done, self.action_secret = False, "", "", ""
             self.pay_phase = "processing" if card_payments.payment_on_its_way(db, actor, invoice_id) else ""
             self.loaded = True
