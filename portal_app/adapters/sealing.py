@@ -221,11 +221,13 @@ def load_pkcs12(data: bytes, password: str, *, now: datetime | None = None) -> S
                                    "PKCS#12 (.p12 or .pfx) certificate.") from None
     except Exception:  # noqa: BLE001 — unsupported algorithms, malformed structures
         raise SealingIdentityError("This file cannot be read as a PKCS#12 (.p12 or .pfx) certificate.") from None
-    if cert is None:
-        raise SealingIdentityError("This file has no certificate in it.")
-    if key is None:
+    if key is None and (cert is not None or chain):
         raise SealingIdentityError("This file has a certificate but no private key. Export it again "
                                    "with the private key included.")
+    if key is None:
+        raise SealingIdentityError("This file has no certificate and no private key in it.")
+    if cert is None:
+        raise SealingIdentityError("This file has a private key but no certificate for it.")
     if _public_numbers(key.public_key()) != _public_numbers(cert.public_key()):
         raise SealingIdentityError("The private key in this file does not belong to its certificate.")
     check_certificate(cert, now=now)
