@@ -1,0 +1,133 @@
+"""PDFs and signing records the sealing tests build for themselves (fpdf2 + pypdf)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from datetime import datetime, timedelta, timezone
+
+import pypdf
+from fpdf import FPDF
+from PIL import Image, ImageDraw
+from pypdf.generic import (ArrayObject, BooleanObject, DictionaryObject, FloatObject, NameObject, NumberObject,
+                           StreamObject, TextStringObject)
+
+from portal_app.adapters.pdf_records import CertificateInfo, EventInfo, SignerInfo
+
+T0 = datetime(2026, 3, 2, 14, 5, 9, tzinfo=timezone.utc)
+
+
+def plain_pdf(pages: int = 1, paper: str = "A4") -> bytes:
+    pdf = FPDF(unit="pt", format=paper)
+    pdf.set_compression(True)
+    pdf.set_creation_date(T0)
+    pdf.set_font("helvetica", size=11)
+    for n in range(pages):
+        pdf.add_page()
+        pdf.text(40, 60, f"Agreement page {n + 1} of {pages}")
+        pdf.text(40, 80, "The parties agree to the terms set out in this document.")
+    return bytes(pdf.output())
+
+
+def rotated_pdf() -> bytes:
+    """Four pages: /Rotate 0, 90, 180, 270; page 2 (90) also has a MediaBox and a smaller
+    CropBox that do not start at 0,0."""
+    reader = pypdf.PdfReader(io.BytesIO(plain_pdf(4)))
+    writer = pypdf.PdfWriter(clone_from=reader)
+    for page, angle in zip(writer.pages, (0, 90, 180, 270)):
+        if angle:
+            page[NameObject("/Rotate")] = NumberObject(angle)
+    p = writer.pages[1]
+    p.mediabox = pypdf.generic.RectangleObject([50, 100, 50 + 595.28, 100 + 841.89])
+    p.cropbox = pypdf.generic.RectangleObject([80, 140, 80 + 500, 140 + 700])
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _stream(writer, content: bytes, bbox, resources=None, matrix=None):
+    s = StreamObject()
+    s.set_data(content)
+    s[NameObject("/Type")] = NameObject("/XObject")
+    s[NameObject("/Subtype")] = NameObject("/Form")
+    s[NameObject("/BBox")] = ArrayObject(FloatObject(v) for v in bbox)
+    if matrix:
+        s[NameObject("/Matrix")] = ArrayObject(FloatObject(v) for v in matrix)
+    if resources is not None:
+        s[NameObject("/Resources")] = resources
+    return writer._add_object(s)
+
+
+def form_pdf() -> bytes:
+    """One page with an AcroForm: a text field with a value but no appearance
+    (NeedAppearances), a ticked checkbox whose two states draw "BOX-ON" / "BOX-OFF", and a
+    hidden text field whose appearance draws "HIDDEN-FIELD"."""
+    writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(io.BytesIO(plain_pdf(1))))
+    page = writer.pages[0]
+    helv = writer._add_object(DictionaryObject({NameObject("/Type"): NameObject("/Font"),
+                                                NameObject("/Subtype"): NameObject("/Type1"),
+                                                NameObject("/BaseFont"): NameObject("/Helvetica")}))
+    font_res = DictionaryObject({NameObject("/Font"): DictionaryObject({NameObject("/Helv"): helv})})
+
+    def text_appearance(label: str):
+        return _stream(writer, f"BT /Helv 10 Tf 2 4 Td ({label}) Tj ET".encode(), (0, 0, 120, 20), font_res)
+
+    company = DictionaryObject({
+        NameObject("/Type"): NameObject("/Annot"), NameObject("/Subtype"): NameObject("/Widget"),
+        NameObject("/FT"): NameObject("/Tx"), NameObject("/T"): TextStringObject("company"),
+        NameObject("/V"): TextStringObject("Acme Corp"), NameObject("/DA"): TextStringObject("/Helv 12 Tf 0 g"),
+        NameObject("/Rect"): ArrayObject(FloatObject(v) for v in (72, 600, 300, 624)),
+        NameObject("/F"): NumberObject(4), NameObject("/P"): page.indirect_reference})
+    checkbox = DictionaryObject({
+        NameObject("/Type"): NameObject("/Annot"), NameObject("/Subtype"): NameObject("/Widget"),
+        NameObject("/FT"): NameObject("/Btn"), NameObject("/T"): TextStringObject("agree"),
+        NameObject("/V"): NameObject("/Yes"), NameObject("/AS"): NameObject("/Yes"),
+        NameObject("/Rect"): ArrayObject(FloatObject(v) for v in (72, 560, 192, 580)),
+        NameObject("/AP"): DictionaryObject({NameObject("/N"): DictionaryObject({
+            NameObject("/Yes"): text_appearance("BOX-ON"), NameObject("/Off"): text_appearance("BOX-OFF")})}),
+        NameObject("/F"): NumberObject(4), NameObject("/P"): page.indirect_reference})
+    hidden = DictionaryObject({
+        NameObject("/Type"): NameObject("/Annot"), NameObject("/Subtype"): NameObject("/Widget"),
+        NameObject("/FT"): NameObject("/Tx"), NameObject("/T"): TextStringObject("secret"),
+        NameObject("/V"): TextStringObject("x"), NameObject("/F"): NumberObject(2),
+        NameObject("/Rect"): ArrayObject(FloatObject(v) for v in (72, 500, 192, 520)),
+        NameObject("/AP"): DictionaryObject({NameObject("/N"): text_appearance("HIDDEN-FIELD")}),
+        NameObject("/P"): page.indirect_reference})
+    refs = [writer._add_object(a) for a in (company, checkbox, hidden)]
+    page[NameObject("/Annots")] = ArrayObject(refs)
+    writer._root_object[NameObject("/AcroForm")] = DictionaryObject({
+        NameObject("/Fields"): ArrayObject(refs), NameObject("/NeedAppearances"): BooleanObject(True),
+        NameObject("/DR"): font_res, NameObject("/DA"): TextStringObject("/Helv 12 Tf 0 g")})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def drawn_png(size=(400, 120)) -> bytes:
+    image = Image.new("RGBA", size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.line([(20, 90), (80, 20), (140, 100), (220, 30), (300, 95), (380, 40)], fill=(10, 20, 90, 255), width=6)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def certificate(original: bytes, *, events: int = 4, title: str = "Services agreement") -> CertificateInfo:
+    signers = [
+        SignerInfo(name="Zoë Łukasiewicz", email="zoe@cafe.example", role="Client", ip="203.0.113.7",
+                   user_agent="Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0",
+                   consent_text="I agree to use electronic records and signatures.", consent_version="2026-01",
+                   sent_at=T0, viewed_at=T0 + timedelta(minutes=3), signed_at=T0 + timedelta(minutes=7)),
+        SignerInfo(name="Sam Staff", email="sam@northwind.example", role="Countersigner", ip="2001:db8::1",
+                   user_agent="Mozilla/5.0 (Macintosh) Safari/605.1.15", consent_text="I agree.",
+                   consent_version="2026-01", sent_at=T0 + timedelta(minutes=8),
+                   viewed_at=T0 + timedelta(minutes=9), signed_at=T0 + timedelta(minutes=10, seconds=30)),
+    ]
+    trail = [EventInfo(at=T0 + timedelta(seconds=n * 17), action=f"Event number {n}: reminder sent",
+                       actor="sam@northwind.example", ip="198.51.100.9") for n in range(events)]
+    return CertificateInfo(title=title, document_id="doc_7Hq2xK9p", original_sha256=sha(original),
+                           signers=signers, events=trail, workspace_name="Northwind Studio")
