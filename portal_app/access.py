@@ -222,3 +222,37 @@ def require_refund_payments(actor: Actor) -> Staff:
 def may_refund_payments(actor: Actor) -> bool:
     """The same rule, asked by a page deciding whether to offer a Refund button."""
     return isinstance(actor, Staff) and ROLE_RANK.get(actor.role, 0) >= ROLE_RANK["admin"]
+
+
+# --- documents and e-signatures ------------------------------------------------------------
+
+def require_manage_documents(actor: Actor) -> Staff:
+    """Any staff member uploads documents, places fields, sends, reminds and voids."""
+    return require_staff(actor, "member")
+
+
+def require_configure_sealing(actor: Actor) -> Staff:
+    """The workspace's sealing certificate: owners and admins."""
+    return require_staff(actor, "admin")
+
+
+def require_client_documents(actor: Actor, settings) -> Client:
+    """A client sees documents while the Documents section is enabled."""
+    return require_portal_section(actor, settings, "documents")
+
+
+def require_signer(actor: Actor, document, signer) -> Actor:
+    """Only the person a signer row names acts as that signer: the client contact it names
+    (in the document's workspace), or the staff user it names."""
+    if isinstance(actor, Anonymous):
+        raise NotSignedIn()
+    if actor.workspace_id != document.workspace_id or (signer is not None and signer.document_id != document.id):
+        raise NotFound("This document does not exist.")
+    if signer is None and not isinstance(actor, Staff):
+        raise NotFound("This document does not exist.")  # a client who is not a signer never learns of it
+    if signer is not None and isinstance(actor, Client) and signer.role == "client" \
+            and signer.contact_id == actor.contact_id:
+        return actor
+    if signer is not None and isinstance(actor, Staff) and signer.role == "staff" and signer.user_id == actor.user_id:
+        return actor
+    raise Forbidden("This signature is not yours to give.")

@@ -11,12 +11,18 @@ import reflex as rx
 from .api.routes import build_api
 from .api.security_headers import SecurityHeaders
 from .pages import auth as auth_pages
+from .pages.portal.documents import documents_page, signing_page
 from .pages.portal.files import files_page
 from .pages.portal.home import home
 from .pages.portal.invoices import invoice_page, invoices_page
 from .pages.portal.profile import profile_page
 from .pages.portal.section import section_page
 from .pages.staff.configure_portal import configure_portal_page
+from .pages.staff.document_detail import staff_document_page
+from .pages.staff.document_sign import staff_sign_page
+from .pages.staff.documents import new_document_page, staff_documents_page
+from .pages.staff.sealing import sealing_page
+from .pages.verify import verify_page
 from .pages.staff.files import staff_files_page
 from .pages.staff.invoice_detail import staff_invoice_page
 from .pages.staff.invoice_editor import invoice_editor_page
@@ -28,7 +34,11 @@ from .pages.staff.team import join_page, team_page
 from .settings import get_settings
 from .state.auth_pages import (ConfirmEmailState, ForgotPasswordState, InviteState, LoginState,
                                ResetPasswordState, SetupState)
+from .state.documents_staff import NewDocumentState, StaffDocumentsState, StaffDocumentState
 from .state.files import ClientFilesState, StaffFilesState
+from .state.signing import ClientDocumentsState, SigningState
+from .state.sealing import SealingState
+from .state.verify import VerifyState
 from .state.invoices_client import ClientInvoiceState, ClientInvoicesState
 from .state.invoice_detail import StaffInvoiceState
 from .state.invoice_editor import InvoiceEditorState
@@ -72,7 +82,9 @@ PAGES = [
     ("/profile", profile_page, ProfileState.load, "Your profile"),
     ("/invoices", invoices_page, ClientInvoicesState.load, "Invoices"),
     ("/invoices/[invoice_id]", invoice_page, ClientInvoiceState.load, "Invoice"),
-    ("/documents", section_page, SectionState.load, "Documents"),
+    ("/documents", documents_page, ClientDocumentsState.load, "Documents"),
+    ("/documents/[document_id]", signing_page, SigningState.load, "Review and sign"),
+    ("/verify", verify_page, VerifyState.load, "Verify a signed PDF"),
     ("/files", files_page, ClientFilesState.load, "Files"),
     ("/appointments", section_page, SectionState.load, "Appointments"),
     ("/communications", section_page, SectionState.load, "Communications"),
@@ -89,10 +101,15 @@ PAGES = [
     ("/staff/invoices/new", invoice_editor_page, InvoiceEditorState.load, "New invoice"),
     ("/staff/invoices/[invoice_id]", staff_invoice_page, StaffInvoiceState.load, "Invoice"),
     ("/staff/invoices/[invoice_id]/edit", invoice_editor_page, InvoiceEditorState.load, "Edit invoice"),
+    ("/staff/documents", staff_documents_page, StaffDocumentsState.load, "Documents & Contracts"),
+    ("/staff/documents/new", new_document_page, NewDocumentState.load, "New document"),
+    ("/staff/documents/[document_id]", staff_document_page, StaffDocumentState.load, "Document"),
+    ("/staff/documents/[document_id]/sign", staff_sign_page, SigningState.load, "Countersign"),
     ("/staff/sites/portal", configure_portal_page, PortalConfigState.load, "Configure Portal"),
     ("/staff/outbox", outbox_page, OutboxState.load, "Dev outbox"),
     ("/staff/team", team_page, TeamState.load, "Team"),
     ("/staff/settings/payments", payments_settings_page, PaymentsSettingsState.load, "Payments"),
+    ("/staff/settings/sealing", sealing_page, SealingState.load, "Document sealing"),
     ("/staff/join", join_page, JoinState.load, "Join the team"),
 ]
 

@@ -38,9 +38,17 @@ def _delete_blob(db: Session, msg: OutboxMessage, payload: dict) -> None:
     get_storage().delete(payload["key"])
 
 
+def _seal_document(db: Session, msg: OutboxMessage, payload: dict) -> None:
+    """The last signature was given: stamp, append the certificate, seal (services/sealing.py).
+    A failure leaves the document "sealing" and this message is retried."""
+    from .services import sealing
+
+    sealing.complete(db, payload["document"])
+
+
 # Kinds this worker carries out. Other kinds (events that later features will follow)
 # stay pending, untouched, until a handler for them exists: nothing is acknowledged unread.
-HANDLERS = {"email": _send_email, "storage.delete": _delete_blob}
+HANDLERS = {"email": _send_email, "storage.delete": _delete_blob, "document.seal": _seal_document}
 
 
 def _deliver(db: Session, msg: OutboxMessage) -> None:
@@ -101,6 +109,16 @@ def run_once(limit: int = 50) -> int:
 
 
 SWEEP_EVERY_SECONDS = 3600
+EXPIRE_EVERY_SECONDS = 60
+
+
+def expire_documents() -> int:
+    """Open documents past their expiry date become expired (their events go to the outbox)."""
+    from .db import unit_of_work
+    from .services.documents import expire_due
+
+    with unit_of_work() as db:
+        return expire_due(db)
 STALE_UPLOAD_SECONDS = 24 * 3600
 
 
@@ -127,10 +145,13 @@ def sweep_incoming(max_age: float = STALE_UPLOAD_SECONDS, now: float | None = No
 def run_forever(interval: float, stop: threading.Event) -> None:
     import time
 
-    last_sweep = 0.0
+    last_sweep = last_expiry = 0.0
     while not stop.is_set():
         try:
             run_once()
+            if time.monotonic() - last_expiry > EXPIRE_EVERY_SECONDS:
+                last_expiry = time.monotonic()
+                expire_documents()
             if time.monotonic() - last_sweep > SWEEP_EVERY_SECONDS:
                 last_sweep = time.monotonic()
                 sweep_incoming()

@@ -259,6 +259,7 @@ async def logo(request: Request) -> Response:
 
 def build_api() -> Starlette:
     from . import files as files_api
+    from . import documents as documents_api
     from . import invoices as invoices_api
     from . import payments as payments_api
 
@@ -275,6 +276,9 @@ def build_api() -> Starlette:
         Route("/api/files/{file}/download", files_api.download, methods=["GET"]),
         Route("/api/files/{file}/preview", files_api.preview, methods=["GET"]),
         Route("/api/invoices/{invoice}/pdf", invoices_api.download_pdf, methods=["GET"]),
+        Route("/api/documents/{document}/pages/{page}", documents_api.page, methods=["GET"]),
+        Route("/api/documents/{document}/original", documents_api.original, methods=["GET"]),
+        Route("/api/documents/{document}/completed", documents_api.completed, methods=["GET"]),
         Route("/api/stripe/webhook/{workspace}", payments_api.stripe_webhook, methods=["POST"]),
     ])
 
@@ -295,4 +299,7 @@ ROUTES = {
     ("GET", "/api/files/{file}/preview"): "as download, PDFs and raster images only",
     ("GET", "/api/invoices/{invoice}/pdf"): "staff of the workspace; the invoice's own client (never a draft)",
     ("POST", "/api/stripe/webhook/{workspace}"): "Stripe: a valid signature with that workspace's webhook secret",
+    ("GET", "/api/documents/{document}/pages/{page}"): "staff of the workspace; the document's client signer (never a draft)",
+    ("GET", "/api/documents/{document}/original"): "staff of the workspace",
+    ("GET", "/api/documents/{document}/completed"): "staff of the workspace; its client signer once completed",
 }

@@ -45,6 +45,9 @@ def seed_demo(db: Session, base_url: str, staff_password: str | None = None,
                  {"demo": True})
     _seed_files(db, staff, client)
     _seed_invoices(db, staff, client)
+    from .demo_documents import seed_documents
+
+    seed_documents(db, staff, client)
     return {"staff_email": DEMO_STAFF_EMAIL, "staff_password": staff_password,
             "client_email": DEMO_CLIENT_EMAIL, "client_password": client_password}
 

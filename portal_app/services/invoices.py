@@ -59,7 +59,7 @@ def _decimal(value: object, label: str, field: str) -> Decimal:
     return d
 
 
-def _lines(raw_lines: list[dict]) -> list[tuple[str, Line]]:
+def parse_lines(raw_lines: list[dict]) -> list[tuple[str, Line]]:
     if not raw_lines:
         raise Invalid("Add at least one line.", "lines")
     if len(raw_lines) > MAX_LINES:
@@ -97,7 +97,7 @@ def _discount(percent: object, fixed_minor: int) -> Discount:
 def _priced(raw_lines: list[dict], discount_percent: object,
             discount_fixed_minor: int) -> tuple[list[tuple[str, Line]], Discount, Totals]:
     """Everything checked and computed before anything is written."""
-    lines = _lines(raw_lines)
+    lines = parse_lines(raw_lines)
     disc = _discount(discount_percent, discount_fixed_minor)
     totals = compute([ln for _, ln in lines], disc)
     if max(totals.subtotal, totals.total) > MAX_TOTAL_MINOR:

@@ -32,6 +32,7 @@ class PaymentsView:
     default_currency: str
     allow_partial: bool
     min_partial: str
+    estimate_invoice: str  # draft | sent: what an accepted estimate becomes
     key_problem: str       # a stored secret that this server's key cannot read
 
     def as_dict(self) -> dict:
@@ -59,7 +60,7 @@ def payments_view(db: Session, actor: Actor) -> PaymentsView:
         invoice_prefix=row.invoice_prefix, next_number=f"{row.invoice_prefix}{row.next_invoice_number:04d}",
         default_currency=row.default_currency, allow_partial=row.allow_partial,
         min_partial=plain_amount(row.min_partial_minor, row.default_currency)
-        if row.min_partial_minor else "", key_problem=problem)
+        if row.min_partial_minor else "", estimate_invoice=row.estimate_invoice or "draft", key_problem=problem)
 
 
 def _key(value: object, prefixes: tuple[str, ...], label: str, field: str) -> str:
@@ -123,7 +124,7 @@ def test_connection(db: Session, actor: Actor) -> str:
 
 
 def save_invoice_settings(db: Session, actor: Actor, *, invoice_prefix: object, default_currency: object,
-                          allow_partial: bool, min_partial: object) -> PaymentsView:
+                          allow_partial: bool, min_partial: object, estimate_invoice: object = None) -> PaymentsView:
     staff = require_configure_payments(actor)
     row = payments_settings(db, staff.workspace_id)
     prefix = clean_text(invoice_prefix, "invoice_prefix", "Invoice number prefix", 20)
@@ -135,6 +136,10 @@ def save_invoice_settings(db: Session, actor: Actor, *, invoice_prefix: object, 
     minimum = parse_amount(min_partial, currency, "Minimum partial payment", "min_partial") if str(min_partial or "").strip() else 0
     row.invoice_prefix, row.default_currency = prefix, currency
     row.allow_partial, row.min_partial_minor, row.updated_at = bool(allow_partial), minimum, utcnow()
+    if estimate_invoice is not None:
+        if estimate_invoice not in ("draft", "sent"):
+            raise Invalid("Choose what a signed estimate becomes.", "estimate_invoice")
+        row.estimate_invoice = estimate_invoice
     db.add(row)
     audit.record(db, staff.workspace_id, staff, "payments.invoice_settings_saved", "workspace",
                  str(staff.workspace_id), {"prefix": prefix, "currency": currency, "allow_partial": bool(allow_partial)})

@@ -39,6 +39,8 @@ def home_summary(db: Session, actor: Actor) -> tuple[str, list[SectionSummary]]:
     for summary in sections:
         if summary.key == "invoices":
             summary.count, summary.empty_text = _invoices_card(db, client)
+        if summary.key == "documents":
+            summary.count, summary.empty_text = _documents_card(db, client)
         if summary.key == "files":
             from .file_views import client_item_count
 
@@ -72,6 +74,27 @@ def _invoices_card(db: Session, client: Client) -> tuple[int, str]:
         return 0, ("Nothing to pay right now. 1 invoice in your history." if sent == 1 else
                    f"Nothing to pay right now. {sent} invoices in your history.")
     return 0, EMPTY_TEXT["invoices"]
+
+
+def _documents_card(db: Session, client: Client) -> tuple[int, str]:
+    """(documents awaiting this client's signature, the card's text). One query."""
+    import sqlalchemy as sa
+    from sqlmodel import select
+
+    from ..models import OPEN_STATUSES, Document, DocumentSigner
+
+    waiting, total = db.exec(
+        select(sa.func.count().filter(sa.and_(Document.status.in_(OPEN_STATUSES), DocumentSigner.status == "pending")),
+               sa.func.count())
+        .select_from(Document).join(DocumentSigner, sa.and_(DocumentSigner.document_id == Document.id,
+                                                            DocumentSigner.role == "client"))
+        .where(Document.workspace_id == client.workspace_id, DocumentSigner.contact_id == client.contact_id,
+               Document.status != "draft")).one()
+    if waiting:
+        return int(waiting), (f"{waiting} document{'s' if waiting != 1 else ''} waiting for your signature.")
+    if total:
+        return 0, f"Nothing to sign right now. {total} document{'s' if total != 1 else ''} in your history."
+    return 0, EMPTY_TEXT["documents"]
 
 
 def open_section(db: Session, actor: Actor, section: str) -> SectionSummary:

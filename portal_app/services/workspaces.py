@@ -65,6 +65,9 @@ def create_workspace(db: Session, *, name: str, base_url: str, owner_email: str,
     _map_base_url_hosts(db, ws)
     audit.record(db, ws.id, owner_actor(owner), "workspace.created", "workspace", ws.public_id,
                  {"name": name})
+    from .sealing import ensure_identity
+
+    ensure_identity(db, ws)  # its own self-signed sealing certificate from the start (ECDSA: instant)
     return ws, owner
 
 

@@ -74,7 +74,8 @@ class PaymentsSettingsState(BaseState):
                 db, actor, invoice_prefix=form.get("invoice_prefix", ""),
                 default_currency=form.get("default_currency", ""),
                 allow_partial=str(form.get("allow_partial", "")) in ("on", "true", "1"),
-                min_partial=form.get("min_partial", "")))
+                min_partial=form.get("min_partial", ""),
+                estimate_invoice=str(form.get("estimate_invoice", "draft"))[:10]))
             self.invoice_error = ""
             self._notify("Invoice settings saved.")
 

@@ -23,6 +23,8 @@ from sqlmodel import select
 
 from portal_app.models import AuditEvent, DevMail, OutboxMessage, PortalSettings
 
+from .matrix_documents import document_rows, documents_world
+
 ACTORS = ["anon", "client_a1", "client_a2", "client_b_on_a", "staff_a", "member_a", "staff_b_on_b"]
 HOST_A, HOST_B = "alpha.example.test", "beta.example.test"
 
@@ -60,6 +62,7 @@ def actors(world, db):
     _shared_files(db, world)
     _invoices(db, world)
     _client_invoices(db, world)
+    documents_world(db, world)
     db.commit()
     return tokens
 
@@ -231,6 +234,8 @@ def matrix(world):
         *payments_rows(),
         *client_invoice_rows(world),
         *staff_invoice_rows(world),
+        *document_rows(world, {"STAFF": STAFF, "STAFF_ON_A1": STAFF_ON_A1, "SIGNIN": SIGNIN_FOR_OTHERS,
+                               "PUBLIC": PUBLIC, "ADMIN": ADMIN, "grid": grid}),
         (staff.OutboxState, "load", (), "/staff/outbox", STAFF),
         (staff.OutboxState, "setvar", ("mails", []), "/staff/outbox", "setvar"),
     ]

@@ -1,0 +1,120 @@
+"""The signing page's body, for a client and for a staff countersigner: the pages with
+every field shown where it sits, then the signer's own fields as a labelled form, the
+electronic-signature consent, draw-or-type signature, Sign and Decline."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ..state.signing import SigningState as S
+from .field_editor import FieldEditor
+from .fields import alert_box, callout, field
+from .layout import brand_vars
+from .signature_pad import SignaturePad
+
+
+def _my_field(f) -> rx.Component:
+    fid = f["id"].to(str)
+    label = rx.cond(f["label"].to(str) != "", f["label"].to(str), "Text") + " (page " + \
+        (f["page"].to(int) + 1).to_string() + ")"
+    return rx.match(
+        f["kind"].to(str),
+        ("text", rx.vstack(
+            rx.el.label(label, rx.cond(f["required"].to(bool), rx.el.span(" *", aria_hidden="true",
+                                                                          style={"color": "var(--red-11)"})),
+                        html_for="fv-" + fid, style={"fontWeight": "500", "fontSize": "14px"}),
+            rx.input(id="fv-" + fid, value=S.values[fid], on_change=lambda v: S.set_value(fid, v),
+                     required=f["required"].to(bool), max_length=500, width="100%", size="3"),
+            spacing="1", width="100%")),
+        ("checkbox", rx.hstack(
+            rx.checkbox(id="fv-" + fid, checked=S.values[fid] == "true", on_change=lambda v: S.set_checked(fid, v)),
+            rx.el.label(label, html_for="fv-" + fid), align="center", spacing="2")),
+        rx.fragment(),
+    )
+
+
+def _signature() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Your signature", as_="h2", size="4"),
+        rx.segmented_control.root(
+            rx.segmented_control.item("Draw", value="draw"), rx.segmented_control.item("Type", value="type"),
+            value=S.mode, on_change=S.set_mode, aria_label="How to sign"),
+        rx.cond(
+            S.mode == "draw",
+            rx.box(SignaturePad.create(on_change=S.set_drawn, aria_label="Signature drawing area",
+                                       hint="Draw your signature with a mouse, finger or pen."), width="100%"),
+            rx.vstack(
+                field("Type your full name", "typed-name", value=S.typed, on_change=S.set_typed, max_length=100,
+                      autocomplete="name"),
+                rx.box(rx.text(S.typed, style={"fontFamily": "'Kristi', 'Segoe Script', cursive",
+                                               "fontSize": "40px", "lineHeight": "1.2"}),
+                       aria_hidden="true", padding="8px 12px", border_bottom="1px solid var(--gray-a8)",
+                       width="100%", min_height="64px"),
+                spacing="2", width="100%"),
+        ),
+        spacing="3", width="100%",
+    )
+
+
+def _form() -> rx.Component:
+    return rx.card(rx.vstack(
+        rx.cond(S.values.length() > 0, rx.vstack(
+            rx.heading("Your details", as_="h2", size="4"),
+            rx.foreach(S.fields, lambda f: rx.cond(f["signer"].to(str) == S.doc["my_signer"].to(str), _my_field(f))),
+            spacing="2", width="100%")),
+        _signature(),
+        rx.hstack(
+            rx.checkbox(id="consent", checked=S.consent, on_change=S.set_consent),
+            rx.el.label(S.doc["consent_text"].to(str), html_for="consent", style={"fontSize": "14px"}),
+            align="start", spacing="2"),
+        alert_box(S.error),
+        rx.flex(
+            rx.button("Decline…", variant="soft", color_scheme="red", high_contrast=True,
+                      on_click=S.set_decline_open(True)),
+            rx.button(rx.icon("pen-line", size=16, aria_hidden="true"), "Sign", size="3", on_click=S.sign),
+            justify="between", spacing="3", width="100%", wrap="wrap"),
+        spacing="4", width="100%"), width="100%", id="sign-form")
+
+
+def _decline() -> rx.Component:
+    return rx.dialog.root(rx.dialog.content(
+        rx.dialog.title("Decline to sign"),
+        rx.dialog.description("Tell the sender why, so they can follow up. The document can no longer be signed "
+                              "by anyone.", size="2"),
+        rx.form(rx.vstack(
+            rx.el.label("Reason", html_for="decline-reason", style={"fontWeight": "500", "fontSize": "14px"}),
+            rx.text_area(id="decline-reason", name="reason", max_length=1000, rows="3", required=True, width="100%"),
+            alert_box(S.decline_error),
+            rx.flex(rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray",
+                                              high_contrast=True)),
+                    rx.button("Decline", type="submit", color_scheme="red", high_contrast=True),
+                    justify="end", spacing="3", width="100%"),
+            spacing="3", margin_top="12px"), on_submit=S.decline, reset_on_submit=False),
+        style=brand_vars(), max_width="460px"), open=S.decline_open, on_open_change=S.set_decline_open)
+
+
+def signing_body(back_href: str, back_label: str) -> rx.Component:
+    d = S.doc
+    return rx.vstack(
+        rx.link(back_label, href=back_href, size="2"),
+        rx.heading(d["title"].to(str), as_="h1", size="7", style={"wordBreak": "break-word"}),
+        rx.text(d["kind"].to(str), rx.cond(d["estimate_total"].to(str) != "", " · total " +
+                                           d["estimate_total"].to(str), ""),
+                size="2", color_scheme="gray", high_contrast=True),
+        rx.cond(d["message"].to(str) != "", rx.text(d["message"].to(str), white_space="pre-line", size="3")),
+        rx.cond(d["download"].to(str) != "", callout(rx.hstack(
+            rx.text("Everyone has signed. The sealed PDF proves itself: anyone can check it at /verify."),
+            rx.button(rx.el.a(rx.icon("download", size=16, aria_hidden="true"), "Download signed PDF",
+                              href=d["download"].to(str), reload_document=True), as_child=True, size="2",
+                      color_scheme="green", high_contrast=True),
+            spacing="3", align="center", wrap="wrap"), icon="circle-check", color_scheme="green", role="status",
+            width="100%")),
+        rx.cond(~d["can_sign"].to(bool) & (d["reason"].to(str) != "") & (d["download"].to(str) == ""),
+                callout(d["reason"].to(str), icon="info", color_scheme="gray", role="status", width="100%")),
+        rx.box(FieldEditor.create(pages=S.pages, fields=S.fields, signers=S.signers, selected="", read_only=True,
+                                  values=S.preview),
+               width="100%", max_width="900px", margin="0 auto"),
+        rx.cond(d["can_sign"].to(bool), _form()),
+        _decline(),
+        spacing="4", width="100%", align="stretch",
+    )

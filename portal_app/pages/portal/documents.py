@@ -1,0 +1,72 @@
+"""The client's Documents section: the list (awaiting their signature first) and the
+signing page (/documents/[document_id])."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ...components.layout import client_shell, not_available
+from ...components.signing_ui import signing_body
+from ...state.base import BaseState
+from ...state.signing import ClientDocumentsState as L
+from ...state.signing import SigningState as S
+from ..staff.documents import document_badge
+
+
+def _row(row) -> rx.Component:
+    waiting = (row["status"] == "sent") | (row["status"] == "viewed") | (row["status"] == "partially_signed")
+    return rx.table.row(
+        rx.table.row_header_cell(rx.vstack(
+            rx.link(row["title"], href="/documents/" + row["id"], weight="medium"),
+            rx.text(row["kind"], size="1", color_scheme="gray", high_contrast=True), spacing="0", align="start")),
+        rx.table.cell(rx.cond(row["sent"] != "", row["sent"], "—"), white_space="nowrap",
+                      display=["none", "table-cell"]),
+        rx.table.cell(document_badge(row["status"], row["status_label"])),
+        rx.table.cell(rx.cond(waiting, rx.button(rx.link("Review and sign", href="/documents/" + row["id"],
+                                                         underline="none"), as_child=True, size="2"),
+                              rx.cond(row["status"] == "completed",
+                                      rx.link("Download", href="/api/documents/" + row["id"] + "/completed",
+                                              reload_document=True, size="2")))),
+        align="center",
+    )
+
+
+def _list() -> rx.Component:
+    return rx.cond(
+        L.rows.length() > 0,
+        rx.table.root(
+            rx.table.header(rx.table.row(
+                rx.table.column_header_cell("Document"),
+                rx.table.column_header_cell("Sent", display=["none", "table-cell"]),
+                rx.table.column_header_cell("Status"),
+                rx.table.column_header_cell(rx.el.span("Action", style={"position": "absolute", "width": "1px",
+                                                                       "height": "1px", "overflow": "hidden",
+                                                                       "clip": "rect(0 0 0 0)"})),
+            )),
+            rx.table.body(rx.foreach(L.rows, _row)), variant="surface", width="100%"),
+        rx.card(rx.vstack(
+            rx.icon("file-pen-line", size=28, aria_hidden="true", color="var(--gray-9)"),
+            rx.text("No documents have been sent to you yet.", size="3"),
+            rx.text("When ", BaseState.business_name, " sends you a proposal, contract or estimate to sign, it "
+                    "appears here.", size="2", color_scheme="gray", high_contrast=True),
+            align="center", spacing="2", padding="24px", text_align="center"), width="100%"),
+    )
+
+
+def documents_page() -> rx.Component:
+    return client_shell(
+        rx.vstack(
+            rx.heading("Documents", as_="h1", size="7"),
+            rx.cond(L.refusal != "", not_available(L.refusal), rx.cond(L.loaded, _list(), rx.spinner())),
+            spacing="4", width="100%", align="stretch"),
+    )
+
+
+def signing_page() -> rx.Component:
+    return client_shell(
+        rx.cond(S.refusal != "",
+                rx.vstack(rx.heading("Document", as_="h1", size="7"), not_available(S.refusal),
+                          rx.link("Back to your documents", href="/documents", size="2"), spacing="3"),
+                rx.cond(S.loaded, signing_body("/documents", "← All documents"), rx.center(rx.spinner(size="3"))),
+                ),
+    )

@@ -1,0 +1,209 @@
+"""Staff › one document: the field editor while it is a draft; afterwards its status,
+signers, audit trail and files. Everything updates live."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ...components.field_editor import FieldEditor
+from ...components.fields import alert_box, callout, field
+from ...components.layout import brand_vars, staff_shell
+from ...state.documents_staff import FIELD_LABELS
+from ...state.documents_staff import StaffDocumentState as S
+from .documents import document_badge
+from .invoice_common import SELECT_STYLE, field_label
+
+
+def _download(label: str, href, icon: str = "download") -> rx.Component:
+    # a real request (React Router's <Link> would try to route it)
+    return rx.button(rx.el.a(rx.icon(icon, size=16, aria_hidden="true"), label, href=href, reload_document=True),
+                     as_child=True, variant="soft", high_contrast=True)
+
+
+def _actions() -> rx.Component:
+    d = S.doc
+    status = d["status"].to(str)
+    is_open = (status == "sent") | (status == "viewed") | (status == "partially_signed")
+    return rx.flex(
+        rx.cond(status == "draft", rx.button(rx.icon("send", size=16, aria_hidden="true"), "Send for signature",
+                                             on_click=S.open_dialog("send"))),
+        rx.cond(d["my_turn"].to(bool), rx.button(rx.link(rx.icon("pen-line", size=16, aria_hidden="true"),
+                                                         "Countersign", underline="none",
+                                                         href="/staff/documents/" + d["id"].to(str) + "/sign"),
+                                                 as_child=True)),
+        rx.cond(is_open, rx.button(rx.icon("bell", size=16, aria_hidden="true"), "Send reminder", variant="soft",
+                                   high_contrast=True, on_click=S.remind)),
+        _download("Original PDF", "/api/documents/" + d["id"].to(str) + "/original"),
+        rx.cond(status == "completed", _download("Signed PDF", "/api/documents/" + d["id"].to(str) + "/completed",
+                                                 "file-check")),
+        rx.cond(is_open | (status == "draft"), rx.button(rx.icon("ban", size=16, aria_hidden="true"), "Void",
+                                                         variant="soft", color_scheme="red", high_contrast=True,
+                                                         on_click=S.open_dialog("void"))),
+        spacing="2", wrap="wrap",
+    )
+
+
+def _header() -> rx.Component:
+    d = S.doc
+    return rx.vstack(
+        rx.link("← All documents", href="/staff/documents", size="2"),
+        rx.flex(
+            rx.hstack(rx.heading(d["title"].to(str), as_="h1", size="7", style={"wordBreak": "break-word"}),
+                      document_badge(d["status"].to(str), d["status_label"].to(str)), align="center", wrap="wrap"),
+            _actions(), justify="between", align="center", wrap="wrap", spacing="3", width="100%"),
+        rx.text(d["kind"].to(str), " for ", d["contact"].to(str), " · ", d["page_count"].to(str),
+                rx.cond(d["page_count"].to(int) == 1, " page", " pages"),
+                rx.cond(d["expires"].to(str) != "", " · expires " + d["expires"].to(str), ""),
+                rx.cond(d["estimate_total"].to(str) != "", " · total " + d["estimate_total"].to(str), ""),
+                size="2", color_scheme="gray", high_contrast=True),
+        rx.cond(d["decline_reason"].to(str) != "", callout(
+            rx.text(rx.text.strong("Declined. "), "Reason: ", d["decline_reason"].to(str)), color_scheme="red",
+            role="status", width="100%")),
+        rx.cond(d["seal_error"].to(str) != "", callout(
+            "Sealing has not finished yet (" + d["seal_error"].to(str) + "); it is retried automatically.",
+            color_scheme="amber", role="status", width="100%")),
+        spacing="2", width="100%",
+    )
+
+
+def _toolbar() -> rx.Component:
+    return rx.card(rx.flex(
+        rx.vstack(field_label("Field", "fld-kind"),
+                  rx.el.select(*[rx.el.option(label, value=key) for key, label in FIELD_LABELS.items()],
+                               id="fld-kind", value=S.tool, on_change=S.set_tool,
+                               style={**SELECT_STYLE, "width": "170px"}), spacing="1"),
+        rx.vstack(field_label("For", "fld-signer"),
+                  rx.el.select(rx.foreach(S.signers, lambda s: rx.el.option(s["name"].to(str), value=s["id"].to(str))),
+                               id="fld-signer", value=S.tool_signer, on_change=S.set_tool_signer,
+                               style={**SELECT_STYLE, "width": "220px"}), spacing="1"),
+        rx.vstack(field_label("Page", "fld-page"),
+                  rx.el.select(rx.foreach(S.pages, lambda _p, i: rx.el.option((i + 1).to_string(),
+                                                                             value=i.to_string())),
+                               id="fld-page", value=S.tool_page.to_string(), on_change=S.set_tool_page,
+                               style={**SELECT_STYLE, "width": "90px"}), spacing="1"),
+        rx.button(rx.icon("plus", size=16, aria_hidden="true"), "Add field", variant="soft", high_contrast=True,
+                  on_click=S.add_at_page),
+        rx.text("Or click a spot on a page to place it there. Drag a field to move it, its corner to resize it; "
+                "arrow keys move the selected field.", size="2", color_scheme="gray", high_contrast=True,
+                max_width="340px"),
+        rx.spacer(),
+        rx.vstack(
+            rx.button(rx.icon("save", size=16, aria_hidden="true"), "Save fields", on_click=S.save_fields,
+                      variant=rx.cond(S.dirty, "solid", "soft"), high_contrast=~S.dirty),
+            rx.cond(S.dirty, rx.text("Unsaved changes", size="1", color_scheme="amber", high_contrast=True)),
+            spacing="1", align="end"),
+        spacing="4", wrap="wrap", align="end", width="100%"),
+        width="100%", position="sticky", top="0", z_index="5")
+
+
+def _selected() -> rx.Component:
+    return rx.cond(
+        S.selected != "",
+        rx.foreach(S.fields, lambda f: rx.cond(
+            f["id"].to(str) == S.selected,
+            rx.hstack(
+                rx.text(f["label"].to(str), " for ", f["signer_name"].to(str), " on page ",
+                        (f["page"].to(int) + 1).to_string(), weight="medium", size="2"),
+                rx.hstack(rx.switch(id="fld-required", checked=f["required"].to(bool),
+                                    on_change=lambda _v: S.toggle_required(f["id"].to(str))),
+                          rx.el.label("Required", html_for="fld-required"), align="center", spacing="1"),
+                rx.button(rx.icon("trash-2", size=14, aria_hidden="true"), "Remove field", size="1", variant="soft",
+                          color_scheme="red", high_contrast=True, on_click=S.delete_field(f["id"].to(str))),
+                spacing="4", align="center", wrap="wrap"),
+        )),
+    )
+
+
+def _signers() -> rx.Component:
+    return rx.card(rx.vstack(
+        rx.heading("Signers", as_="h2", size="4"),
+        rx.foreach(S.signers, lambda s, i: rx.hstack(
+            rx.box(width="10px", height="10px", border_radius="50%", background=s["color"].to(str), aria_hidden="true"),
+            rx.vstack(rx.text((i + 1).to_string(), ". ", s["name"].to(str), weight="medium", size="2"),
+                      rx.text(s["email"].to(str), size="1", color_scheme="gray", high_contrast=True), spacing="0"),
+            rx.spacer(),
+            rx.vstack(
+                rx.text(rx.match(s["status"].to(str), ("signed", "Signed " + s["signed"].to(str)), ("declined", "Declined"),
+                                 rx.cond(s["viewed"].to(str) != "", "Viewed " + s["viewed"].to(str), "Not viewed yet")),
+                        size="1"),
+                rx.cond(s["turn"].to(bool), rx.badge("Their turn", color_scheme="blue", high_contrast=True)),
+                spacing="1", align="end"),
+            align="center", width="100%")),
+        spacing="3", width="100%"), width="100%")
+
+
+def _trail() -> rx.Component:
+    return rx.card(rx.vstack(
+        rx.heading("Audit trail", as_="h2", size="4"),
+        rx.el.ol(rx.foreach(S.trail, lambda e: rx.el.li(
+            rx.text(e["action"], size="2", weight="medium", style={"overflowWrap": "anywhere"}),
+            rx.text(e["at"], " · ", e["actor"], size="1", color_scheme="gray", high_contrast=True),
+            style={"padding": "6px 0", "borderBottom": "1px solid var(--gray-a4)", "listStyle": "none"})),
+            style={"margin": "0", "padding": "0", "width": "100%"}),
+        rx.text("Original SHA-256: ", rx.code(S.doc["original_sha256"].to(str)), size="1",
+                style={"overflowWrap": "anywhere"}),
+        rx.cond(S.doc["completed_sha256"].to(str) != "",
+                rx.text("Signed PDF SHA-256: ", rx.code(S.doc["completed_sha256"].to(str)), size="1",
+                        style={"overflowWrap": "anywhere"})),
+        spacing="3", width="100%"), width="100%")
+
+
+def _dialogs() -> rx.Component:
+    return rx.fragment(
+        rx.dialog.root(rx.dialog.content(
+            rx.dialog.title("Send for signature"),
+            rx.dialog.description("The client gets an email with a link to review and sign.", size="2"),
+            rx.vstack(
+                field("Expires on (optional)", "doc-expires", type_="date", value=S.expires_on,
+                      on_change=S.set_expires_on, hint="After this day the document can no longer be signed."),
+                alert_box(S.dialog_error),
+                rx.flex(rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", high_contrast=True)),
+                        rx.button(rx.icon("send", size=16, aria_hidden="true"), "Send", on_click=S.send),
+                        justify="end", spacing="3", width="100%"),
+                spacing="3", margin_top="12px"),
+            style=brand_vars(), max_width="460px"),
+            open=S.dialog == "send", on_open_change=S.set_dialog_open),
+        rx.dialog.root(rx.dialog.content(
+            rx.dialog.title("Void this document?"),
+            rx.dialog.description("Nobody can sign it any more. The audit trail keeps everything that happened.",
+                                  size="2"),
+            rx.form(rx.vstack(
+                field("Reason (optional)", "reason", max_length=500),
+                alert_box(S.dialog_error),
+                rx.flex(rx.dialog.close(rx.button("Keep it", type="button", variant="soft", color_scheme="gray",
+                                                  high_contrast=True)),
+                        rx.button("Void document", type="submit", color_scheme="red", high_contrast=True),
+                        justify="end", spacing="3", width="100%"),
+                spacing="3", margin_top="12px"), on_submit=S.void),
+            style=brand_vars(), max_width="460px"),
+            open=S.dialog == "void", on_open_change=S.set_dialog_open),
+    )
+
+
+def _pages() -> rx.Component:
+    draft = S.doc["status"].to(str) == "draft"
+    return rx.box(
+        FieldEditor.create(pages=S.pages, fields=S.fields, signers=S.signers, selected=S.selected,
+                           read_only=~draft, values=S.values, on_change=S.move_fields, on_select=S.select,
+                           on_page_click=S.place, on_delete=S.delete_field),
+        width="100%", max_width="900px", margin="0 auto",
+    )
+
+
+def staff_document_page() -> rx.Component:
+    draft = S.doc["status"].to(str) == "draft"
+    return staff_shell(
+        rx.cond(
+            S.found,
+            rx.vstack(
+                _header(),
+                rx.cond(draft, rx.vstack(_toolbar(), _selected(), spacing="2", width="100%"),
+                        rx.grid(_signers(), _trail(), columns=rx.breakpoints(initial="1", xl="2"), spacing="4",
+                                width="100%", align_items="start")),
+                _pages(),
+                _dialogs(),
+                spacing="4", width="100%", align="stretch"),
+            rx.vstack(rx.heading("Document not found", as_="h1", size="7"), alert_box(S.refusal),
+                      rx.link("Back to all documents", href="/staff/documents"), spacing="3"),
+        ),
+    )

@@ -1,0 +1,48 @@
+"""Settings › Document sealing (/staff/settings/sealing): the certificate completed
+documents are sealed with; owners and admins may replace it with their own PKCS#12."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ..services import sealing
+from ..services.errors import ServiceError
+from .base import BaseState
+
+
+class SealingState(BaseState):
+    cert: dict[str, str] = {}
+    password: str = ""
+    error: str = ""
+    refusal: str = ""
+
+    @rx.event
+    def load(self):
+        def work(db, ws, actor):
+            self.cert, self.refusal, self.error, self.password = sealing.certificate_view(db, actor), "", "", ""
+
+        def refused(exc: ServiceError):
+            self.cert, self.refusal = {}, exc.message
+
+        return self._run(work, on_error=refused)
+
+    @rx.event
+    def set_password(self, value: str):
+        self.password = str(value)[:200]
+
+    @rx.event
+    async def upload(self, files: list[rx.UploadFile]):
+        if not files:
+            self.error = "Choose a PKCS#12 file (.p12 or .pfx)."
+            return None
+        data = await files[0].read(200_001)
+
+        def work(db, ws, actor):
+            sealing.upload_pkcs12(db, actor, data, self.password)
+            self.cert, self.error, self.password = sealing.certificate_view(db, actor), "", ""
+            self._notify("Certificate replaced. New documents are sealed with it; older ones still verify.")
+
+        def failed(exc: ServiceError):
+            self.error = exc.message
+
+        return self._run(work, on_error=failed)

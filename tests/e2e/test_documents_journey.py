@@ -1,0 +1,216 @@
+"""Documents and e-signatures, in Chromium against the production build:
+
+staff uploads a PDF (with a countersignature), places a signature and a date field for
+the client and a signature for themselves in the field editor, sends it → the client opens
+it from Documents, draws a signature with the pointer, agrees and signs → staff countersigns
+by typing → the worker seals it → both download the completed PDF, which pyHanko validates
+as intact and covering the whole file, and /verify says "sealed here"; one changed byte and
+/verify says it changed → a second document is signed at phone width → a third is declined
+and staff read the reason. axe-core scans every page; screenshots at 1280 and 390 px.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+from fpdf import FPDF
+from playwright.sync_api import expect
+
+from .test_files_journey import _accept, _invite, _look
+from .test_foundation_journey import Journey, staff_sign_in
+
+CLIENT = ("Sara", "Signer", "sara@sign.example")
+
+
+def _pdf(title: str) -> bytes:
+    pdf = FPDF(unit="pt", format="letter")
+    pdf.add_page()
+    pdf.set_font("helvetica", "B", 22)
+    pdf.text(72, 100, title)
+    pdf.set_font("helvetica", size=12)
+    pdf.text(72, 140, "Services, fees and terms as agreed.")
+    pdf.text(72, 680, "Client: ____________________        Date: ____________")
+    pdf.text(72, 730, "Studio: ____________________")
+    return bytes(pdf.output())
+
+
+def _upload(j: Journey, staff, tmp_path, title: str, countersign: bool) -> str:
+    j.go(staff, "/staff/documents/new")
+    expect(staff.get_by_role("heading", name="New document")).to_be_visible()
+    staff.get_by_label("Title").fill(title)
+    staff.get_by_label("Find a client").fill(CLIENT[2])
+    choices = staff.get_by_role("list", name="Clients to choose from").get_by_role("button")
+    expect(choices).to_have_count(1)
+    choices.click()
+    if countersign:
+        staff.get_by_role("switch", name="I countersign after the client").click()
+    path = tmp_path / f"{title}.pdf"
+    path.write_bytes(_pdf(title))
+    staff.locator("#doc-file input[type=file]").set_input_files(str(path))
+    expect(staff.get_by_text(f"{title}.pdf")).to_be_visible()
+    staff.get_by_role("button", name="Upload and place fields").click()
+    staff.wait_for_url(re.compile(r"/staff/documents/doc_[\w-]+$"))
+    expect(staff.get_by_role("heading", name=title)).to_be_visible()
+    return staff.url.rsplit("/", 1)[-1]
+
+
+BOX_NAMES = {"Signature": "Signature", "Date signed": "Date"}  # the option, and the box's own name
+
+
+def _place(staff, kind: str, signer: str, fx: float, fy: float) -> None:
+    staff.get_by_label("Field", exact=True).select_option(label=kind)
+    staff.get_by_label("For", exact=True).select_option(label=signer)
+    page = staff.locator("[data-page='0']")
+    # bring the spot itself into view (a page image is taller than the window)
+    page.evaluate("(e, f) => { const r = e.getBoundingClientRect();"
+                  " window.scrollBy(0, r.top + r.height * f - window.innerHeight / 2); }", fy)
+    box = page.bounding_box()
+    staff.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+    expect(staff.get_by_role("button", name=re.compile(f"^{BOX_NAMES[kind]} · {signer}"))).to_have_count(1)
+
+
+def _send(staff) -> None:
+    staff.get_by_role("button", name="Save fields").click()
+    expect(staff.get_by_role("status").filter(has_text="Fields saved.")).to_be_visible()
+    staff.get_by_role("button", name="Send for signature").click()
+    dialog = staff.get_by_role("dialog")
+    dialog.get_by_role("button", name="Send", exact=True).click()
+    expect(staff.get_by_role("status").filter(has_text="Sent.")).to_be_visible()
+
+
+def _draw(page) -> None:
+    pad = page.get_by_role("img", name="Signature drawing area")
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    points = [(0.1, 0.7), (0.25, 0.25), (0.4, 0.75), (0.55, 0.3), (0.7, 0.7), (0.9, 0.35)]
+    page.mouse.move(box["x"] + box["width"] * points[0][0], box["y"] + box["height"] * points[0][1])
+    page.mouse.down()
+    for fx, fy in points[1:]:
+        page.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy, steps=6)
+    page.mouse.up()
+
+
+def _sign_as_client(j: Journey, client, doc_id: str, look: str) -> None:
+    j.go(client, "/documents")
+    client.get_by_role("row").filter(has_text="Review and sign").first.get_by_role("link").first.click()
+    client.wait_for_url(re.compile(rf"/documents/{doc_id}$"))
+    expect(client.get_by_role("img", name="Page 1 of 1")).to_be_visible()
+    _draw(client)
+    client.get_by_role("button", name="Sign", exact=True).click()
+    expect(client.get_by_role("alert")).to_have_text("Please agree to sign electronically first.")
+    client.get_by_label(re.compile("I agree to sign this document electronically")).click()
+    expect(client.get_by_role("alert")).to_have_count(0)  # the reminder goes once the box is ticked
+    _look(j, client, look)
+    client.get_by_role("button", name="Sign", exact=True).click()
+    expect(client.get_by_role("status").filter(has_text=re.compile(r"^Signed\."))).to_be_visible()
+
+
+def _verify(j: Journey, page, data: bytes, tmp_path, name: str) -> str:
+    j.go(page, "/verify")
+    path = tmp_path / name
+    path.write_bytes(data)
+    page.locator("#verify-file input[type=file]").set_input_files(str(path))
+    result = page.get_by_role("status").filter(has=page.get_by_role("heading"))
+    expect(result).to_be_visible()
+    return result.get_by_role("heading").inner_text()
+
+
+def _pyhanko_intact(data: bytes) -> None:
+    import asyncio
+    import concurrent.futures
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import async_validate_pdf_signature
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+    from pyhanko_certvalidator import ValidationContext
+
+    sig = PdfFileReader(io.BytesIO(data)).embedded_signatures[0]
+    context = ValidationContext(trust_roots=[sig.signer_cert])
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # Playwright's loop runs in this thread
+        status = pool.submit(lambda: asyncio.run(async_validate_pdf_signature(sig, context))).result()
+    assert status.intact and status.valid and status.coverage == SignatureCoverageLevel.ENTIRE_FILE, status
+
+
+def test_documents_journey(server, browser, axe, tmp_path):
+    j = Journey(server, browser, axe)
+    staff_ctx, client_ctx = j.context(), j.context()
+    staff, client = j.page(staff_ctx), j.page(client_ctx)
+    staff_sign_in(j, staff)
+    _accept(client, _invite(j, staff, *CLIENT), CLIENT[0])
+    staff_name = "Hana Harbor" if server.env["PORTAL_DEMO"] == "0" else "Olivia Owner"
+
+    # staff: upload, place fields, send
+    doc = _upload(j, staff, tmp_path, "Design retainer", countersign=True)
+    _place(staff, "Signature", f"{CLIENT[0]} {CLIENT[1]}", 0.3, 0.84)
+    _place(staff, "Date signed", f"{CLIENT[0]} {CLIENT[1]}", 0.7, 0.84)
+    _place(staff, "Signature", staff_name, 0.3, 0.91)
+    _look(j, staff, "staff-document-editor")
+    _send(staff)
+    _look(j, staff, "staff-document-sent")
+
+    # the client signs by drawing; staff sees it live, then countersigns by typing
+    _sign_as_client(j, client, doc, "client-signing")
+    expect(staff.get_by_text("Partially signed", exact=True).first).to_be_visible(timeout=30_000)
+    staff.get_by_role("link", name="Countersign").click()
+    staff.wait_for_url(re.compile(rf"/staff/documents/{doc}/sign$"))
+    staff.get_by_role("radio", name="Type").click()
+    staff.get_by_label("Type your full name").fill(staff_name)
+    staff.get_by_label(re.compile("I agree to sign this document electronically")).click()
+    staff.get_by_role("button", name="Sign", exact=True).click()
+    expect(staff.get_by_role("status").filter(has_text="Signed. Everyone has signed")).to_be_visible()
+
+    # sealed by the worker: both download it
+    j.go(client, f"/documents/{doc}")
+    download = client.get_by_role("link", name="Download signed PDF")
+    expect(download).to_be_visible(timeout=60_000)
+    _look(j, client, "client-document-completed")
+    with client.expect_download() as got:
+        download.click()
+    sealed = open(got.value.path(), "rb").read()
+    _pyhanko_intact(sealed)
+    j.go(staff, f"/staff/documents/{doc}")
+    expect(staff.get_by_text("Completed", exact=True).first).to_be_visible()
+    with staff.expect_download() as got:
+        staff.get_by_role("link", name="Signed PDF").click()
+    assert open(got.value.path(), "rb").read() == sealed
+    expect(staff.get_by_role("listitem").filter(has_text=f"Signed by {CLIENT[2]} (drawn signature")).to_be_visible()
+    expect(staff.get_by_role("listitem").filter(has_text="Sealed and completed")).to_be_visible()
+    _look(j, staff, "staff-document-completed")
+
+    # /verify, for anyone
+    anon = j.page(j.context())
+    assert _verify(j, anon, sealed, tmp_path, "sealed.pdf") == "Sealed here and unchanged"
+    expect(anon.get_by_text(re.compile(f"Signed by {CLIENT[0]} {CLIENT[1]}"))).to_be_visible()
+    _look(j, anon, "verify-sealed")
+    tampered = bytearray(sealed)
+    tampered[len(sealed) // 2] ^= 0x01
+    assert _verify(j, anon, bytes(tampered), tmp_path, "tampered.pdf") in ("Changed after sealing",
+                                                                           "Not a PDF we can read")
+    assert _verify(j, anon, _pdf("Elsewhere"), tmp_path, "other.pdf") == "Not sealed by this portal"
+
+    # a second document, signed at phone width
+    second = _upload(j, staff, tmp_path, "Photo release", countersign=False)
+    _place(staff, "Signature", f"{CLIENT[0]} {CLIENT[1]}", 0.3, 0.84)
+    _send(staff)
+    client.set_viewport_size({"width": 390, "height": 844})
+    _sign_as_client(j, client, second, "client-signing-phone")
+    client.set_viewport_size({"width": 1280, "height": 900})
+
+    # a third, declined with a reason that staff read
+    third = _upload(j, staff, tmp_path, "Extra scope", countersign=False)
+    _place(staff, "Signature", f"{CLIENT[0]} {CLIENT[1]}", 0.3, 0.84)
+    _send(staff)
+    j.go(client, f"/documents/{third}")
+    client.get_by_role("button", name="Decline…").click()
+    dialog = client.get_by_role("dialog")
+    dialog.get_by_label("Reason").fill("We agreed on two rounds, not three.")
+    dialog.get_by_role("button", name="Decline", exact=True).click()
+    expect(client.get_by_role("status").filter(has_text="You declined this document.")).to_be_visible()
+    j.go(staff, f"/staff/documents/{third}")
+    expect(staff.get_by_role("status").filter(has_text="Declined. Reason: We agreed on two rounds, not three.")
+           ).to_be_visible()
+    _look(j, staff, "staff-document-declined")
+
+    assert not axe.serious(), axe.serious()
+    assert not j.errors, j.errors
