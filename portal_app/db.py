@@ -59,6 +59,16 @@ def unit_of_work() -> Iterator[Session]:
             raise
 
 
+def begin_write(session: Session) -> None:
+    """On SQLite, take the writer lock now (BEGIN IMMEDIATE) so what the use case reads next
+    cannot change before it writes; PostgreSQL uses row locks (SELECT … FOR UPDATE) instead.
+    pysqlite starts its transaction lazily, at the first write: two use cases could otherwise
+    both read "not signed yet" and both write."""
+    conn = session.connection()
+    if conn.dialect.name == "sqlite" and not conn.connection.driver_connection.in_transaction:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 @contextmanager
 def savepoint(session: Session) -> Iterator[None]:
     """A SAVEPOINT inside the session's transaction, on both databases (roll back to it on

@@ -28,6 +28,7 @@ from sqlmodel import Session, select
 
 from ..access import Actor, require_client, require_pay_invoice
 from ..adapters.payments import PaymentsError, make_gateway
+from ..db import begin_write
 from ..models import Contact, PaymentAttempt, Workspace, utcnow
 from ..settings import get_settings
 from . import audit, ledger
@@ -135,6 +136,7 @@ def start_card_payment(db: Session, actor: Actor, invoice_public_id: str, *, amo
     publishable, secret = _secret(db, inv.workspace_id)
     if not secret:
         raise Invalid(UNAVAILABLE)
+    begin_write(db)  # SQLite: the writer lock before the checks below (PostgreSQL: the row lock)
     ledger.lock(db, inv)
     require_pay_invoice(actor, inv)  # again, on the row as it is now
     row = payments_settings(db, inv.workspace_id)

@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 from ..access import Actor, require_manage_documents
 from ..adapters import pdf_guard
 from ..adapters.storage import get_storage
+from ..db import begin_write
 from ..models import (DOCUMENT_KINDS, FIELD_KINDS, OPEN_STATUSES, Contact, Document, DocumentField, DocumentSigner,
                       StaffUser, Workspace, utcnow)
 from ..settings import get_settings
@@ -36,8 +37,11 @@ REMIND_EVERY = timedelta(hours=1)
 
 def get_document(db: Session, workspace_id: int, public_id: str, *, lock: bool = False) -> Document:
     q = select(Document).where(Document.workspace_id == workspace_id, Document.public_id == str(public_id or "")[:40])
-    if lock and db.get_bind().dialect.name == "postgresql":
-        q = q.with_for_update()
+    if lock:  # one change at a time per document: FOR UPDATE on PostgreSQL, the writer lock on SQLite
+        begin_write(db)
+        q = q.execution_options(populate_existing=True)  # re-read, never a copy loaded earlier
+        if db.get_bind().dialect.name == "postgresql":
+            q = q.with_for_update()
     doc = db.exec(q).first()
     if doc is None:
         raise NotFound("This document does not exist.")

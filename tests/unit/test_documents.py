@@ -269,3 +269,38 @@ def test_staff_replace_the_sealing_certificate_and_old_seals_still_verify(db, wo
     assert view["fingerprint"] != first and view["source"] == "Uploaded by your team" and view["older"] == "1"
     data, _name = document_views.document_file(db, world.staff_a, doc.public_id, "completed")
     assert verify.verify_upload(db, data).verdict == "sealed_here"
+
+
+def test_two_submits_at_the_same_moment_sign_once(db, db_url, world):
+    """Two sessions sign the same document at once: the row lock (PostgreSQL) or the single
+    writer (SQLite) lets one through; the other is refused and writes nothing."""
+    import threading
+
+    from sqlmodel import Session
+
+    from portal_app.db import get_engine
+
+    doc = sent(db, world)
+    barrier, outcomes = threading.Barrier(2), []
+
+    def attempt():
+        with Session(get_engine(db_url), expire_on_commit=False) as s:
+            barrier.wait()
+            try:
+                signing.sign_document(s, world.client_a1, doc.public_id, consent=True, values={},
+                                      signature={"kind": "typed", "name": "Alice Client"})
+                s.commit()
+                outcomes.append("signed")
+            except Exception as exc:  # noqa: BLE001  (the loser: refused, or its write lost the race)
+                s.rollback()
+                outcomes.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=attempt) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert outcomes.count("signed") == 1, outcomes
+    db.expire_all()
+    assert db.get(Document, doc.id).status == "sealing"
+    assert kinds(db).count("document.signed") == 1 and kinds(db).count("document.seal") == 1
