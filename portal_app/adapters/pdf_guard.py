@@ -200,7 +200,9 @@ def _precheck(data: bytes, max_bytes: int | None) -> None:
 
 
 def _mb(size: int) -> str:
-    text = f"{size / 1_000_000:.1f}"
+    """1,300,000 → "1.3"; 50,000,000 → "50"; never "0" for a small file (0.02)."""
+    mb = size / 1_000_000
+    text = f"{mb:.1f}" if mb >= 0.1 else f"{mb:.2g}"
     return text[:-2] if text.endswith(".0") else text
 
 
@@ -230,7 +232,10 @@ class _Spare:
                 self.process = _spawn(preload=True)  # the next one warms up while this one works
         if process is not None and process.poll() is None:
             return process
-        return _spawn(preload=bool(process))
+        if process is not None:
+            process.kill()
+            process.communicate()
+        return _spawn(preload=False)
 
     def discard(self) -> None:
         with self.lock:

@@ -237,19 +237,23 @@ def op_render(data: bytes, args: dict) -> dict:
     indexes = args["page_indexes"]
     if any(not 0 <= i < count for i in indexes):
         raise Refusal("no_such_page", pages=count)
-    doc.init_forms()
     pngs = []
-    for index in indexes:
-        page = doc[index]
-        width_pt, height_pt = page.get_size()  # already turned by /Rotate
-        scale = args["width_px"] / width_pt
-        if width_pt * height_pt * scale * scale > MAX_RENDER_PIXELS:
-            scale = (MAX_RENDER_PIXELS / (width_pt * height_pt)) ** 0.5
-        image = page.render(scale=scale, may_draw_forms=True).to_pil()
-        out = io.BytesIO()
-        image.save(out, "PNG", compress_level=3)
-        pngs.append(base64.b64encode(out.getvalue()).decode("ascii"))
-        page.close()
+    try:
+        doc.init_forms()
+        for index in indexes:
+            page = doc[index]
+            width_pt, height_pt = page.get_size()  # already turned by /Rotate
+            scale = args["width_px"] / width_pt
+            if width_pt * height_pt * scale * scale > MAX_RENDER_PIXELS:
+                scale = (MAX_RENDER_PIXELS / (width_pt * height_pt)) ** 0.5
+            image = page.render(scale=scale, may_draw_forms=True).to_pil()
+            out = io.BytesIO()
+            image.save(out, "PNG", compress_level=3)
+            pngs.append(base64.b64encode(out.getvalue()).decode("ascii"))
+            page.close()
+    except pdfium.PdfiumError:
+        # the document opened; a page failing now is pdfium out of memory or at a limit
+        raise Refusal("too_complex") from None
     doc.close()
     return {"page_count": count, "pngs": pngs}
 
@@ -273,7 +277,10 @@ def answer(payload: dict) -> None:
 def main() -> int:
     if "--preload" in sys.argv:
         preload()  # a warm spare: pay the imports now, wait for work on stdin
-    header = json.loads(sys.stdin.buffer.readline(65536))
+    line = sys.stdin.buffer.readline(65536)
+    if not line.strip():
+        return 0  # a spare told to go away (stdin closed)
+    header = json.loads(line)
     op = OPS[header["op"]]
     if header["op"] != "render":
         import pypdf  # noqa: F401  (imports before the limits: their memory is not the file's)
