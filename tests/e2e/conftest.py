@@ -77,6 +77,7 @@ class Server:
     env: dict
     stripe_url: str = ""
     setup_done: bool = False
+    wrong_password_shown: bool = False
 
     def log_tail(self, n: int = 60) -> str:
         try:
