@@ -11,7 +11,7 @@ export REFLEX_USE_SYSTEM_BUN := 1
 export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := false
 
-.PHONY: install install-dev run test test-unit test-integration test-e2e bench bench-files bench-pdf clean
+.PHONY: install install-dev run test test-unit test-integration test-e2e bench bench-files bench-pdf bench-preview clean
 
 $(VENV)/.installed: requirements.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,12 @@ bench-files: install-dev
 PDF_RUNS ?= 100
 bench-pdf: install-dev
 	$(PY) bench/invoice_pdf.py --runs $(PDF_RUNS)
+
+# PDF guard: page preview render (1-page letter, page 50 of 100) and inspect_pdf (5, 300 pages),
+# cold child per call vs warm spare; median, p95 of PREVIEW_RUNS calls.
+PREVIEW_RUNS ?= 20
+bench-preview: install-dev
+	$(PY) bench/pdf_preview.py --runs $(PREVIEW_RUNS)
 
 clean:
 	rm -rf .web data uploaded_files test-artifacts
