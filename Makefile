@@ -80,5 +80,11 @@ SEAL_RUNS ?= 5
 bench-seal: install-dev
 	$(PY) bench/document_seal.py --runs $(SEAL_RUNS)
 
+# PDF guard: page preview render (1-page letter, page 50 of 100) and inspect_pdf (5, 300 pages),
+# cold child per call vs warm spare; median, p95 of PREVIEW_RUNS calls.
+PREVIEW_RUNS ?= 20
+bench-preview: install-dev
+	$(PY) bench/pdf_preview.py --runs $(PREVIEW_RUNS)
+
 clean:
 	rm -rf .web data uploaded_files test-artifacts

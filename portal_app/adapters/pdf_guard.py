@@ -24,7 +24,9 @@ and configuration into the process that parses hostile bytes; fork copies the wh
 server, threads and secrets included. Our child is a fresh interpreter in isolated mode
 (no cwd, no PYTHONPATH, no user site) with an empty environment (no database URL, no
 Stripe key) and imports only pypdf or pypdfium2 + Pillow. Measured on the 2-core build
-machine: bare interpreter ~15 ms, with pypdf ~130 ms, with pypdfium2 + Pillow ~80 ms.
+machine: bare interpreter ~14 ms (a multiprocessing spawn round trip from a
+one-line script: ~62 ms, before any app import), with pypdf ~130 ms, with pypdfium2 +
+Pillow ~80 ms.
 `keep_warm()` keeps one spare child started and imported, waiting on stdin, so a request
 pays only its own work; each child still serves exactly one file, so no file can leave
 anything behind for the next one. bench/pdf_preview.py measures both.
