@@ -94,13 +94,17 @@ class BaseState(rx.State):
         self.viewer_kind = actor.kind
         self.viewer_name = getattr(actor, "name", "")
 
-    def _run(self, work: Callable[[Any, Any, Any], Any], *, on_error: Callable[[ServiceError], Any] | None = None):
+    def _run(self, work: Callable[[Any, Any, Any], Any], *, on_error: Callable[[ServiceError], Any] | None = None,
+             keep_notice: bool = False):
         """Run one use case in a unit of work with the resolved context.
 
         Service errors become a human message (toast, or on_error); anything unexpected is
-        logged and shown as a generic message: no stack trace reaches a user.
+        logged and shown as a generic message: no stack trace reaches a user. A lookup
+        (keep_notice) leaves the message of the last action on screen: a debounced search
+        landing after a save must not wipe "Saved.".
         """
-        self.notice = ""
+        if not keep_notice:
+            self.notice = ""
         try:
             with unit_of_work() as db:
                 ws, actor = self._context(db)

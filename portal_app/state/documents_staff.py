@@ -138,7 +138,7 @@ class NewDocumentState(BaseState):
             query = clip(value, 100).strip()
             self.contact_options = contact_options(db, actor, query) if query else []
 
-        return self._run(work)
+        return self._run(work, keep_notice=True)
 
     @rx.event
     def choose_contact(self, public_id: str):

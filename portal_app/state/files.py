@@ -214,11 +214,14 @@ class StaffFilesState(FilesMixin, BaseState):
 
     @rx.event
     def find_contacts(self, value: str):
+        if self.dialog != "share":  # a debounced search landing after the dialog closed
+            return None
+
         def work(db, ws, actor):
             self.share_candidates = files.contact_choices(db, actor, str(value)[:100])
             self._label(self.share_candidates)
 
-        return self._run(work)
+        return self._run(work, keep_notice=True)
 
     def _act(self, action, success: str):
         def work(db, ws, actor):

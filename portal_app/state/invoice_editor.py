@@ -194,7 +194,7 @@ class InvoiceEditorState(BaseState):
         def work(db, ws, actor):
             self.contact_options = contact_options(db, actor, clip(value, 100).strip())
 
-        return self._run(work)
+        return self._run(work, keep_notice=True)
 
     @rx.event
     def choose_contact(self, public_id: str):

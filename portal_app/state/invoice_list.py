@@ -94,7 +94,7 @@ class StaffInvoicesState(BaseState):
             query = clip(value, 100).strip()
             self.contact_options = contact_options(db, actor, query) if query else []
 
-        return self._run(work)
+        return self._run(work, keep_notice=True)
 
     @rx.event
     def filter_contact(self, public_id: str):

@@ -21,6 +21,13 @@ from tests.unit.test_authz_matrix import HOST_A, run_handler
 TODAY = utcnow().date()
 
 
+@pytest.fixture(autouse=True)
+def _today():
+    """Today as each test starts (a run that crosses midnight must not fail)."""
+    global TODAY
+    TODAY = utcnow().date()
+
+
 def lines(amount_minor: int, text: str = "Consulting") -> list[dict]:
     return [{"description": text, "quantity": "1", "unit_minor": amount_minor, "tax_rate": "0"}]
 
