@@ -12,6 +12,9 @@ config = rx.Config(
     # CORS and websocket origins: the base URL (and configured origins), never "*".
     cors_allowed_origins=list(_settings.cors_origins),
     telemetry_enabled=False,
+    # The client IP events see (recorded on signatures, used by throttling) comes from
+    # X-Forwarded-For only through this many trusted proxies, as for the api/ routes.
+    trusted_proxy_hops=_settings.trusted_proxy_hops,
     show_built_with_reflex=False,
     plugins=[rx.plugins.RadixThemesPlugin(
         theme=rx.theme(appearance="light", accent_color="blue", gray_color="slate", radius="medium"))],

@@ -46,7 +46,7 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
     ("PORTAL_SECRET_KEY_FILE", "data/secret.key", "Created with a random key when PORTAL_SECRET_KEY is empty; back it up with the database"),
     ("PORTAL_STRIPE_API_BASE", "", "Stripe API base URL; empty means the real Stripe (the tests point it at localstripe)"),
     ("PORTAL_STRIPE_JS_URL", "https://js.stripe.com/v3/", "Where the payment page loads Stripe.js from (localstripe serves a stand-in at `/js.stripe.com/v3/`)"),
-    ("PORTAL_TRUSTED_PROXY_HOPS", "0", "Reverse proxies in front of the app; >0 takes the client IP from X-Forwarded-For (for throttling and logs)"),
+    ("PORTAL_TRUSTED_PROXY_HOPS", "0", "Reverse proxies in front of the app; >0 takes the client IP from X-Forwarded-For (throttling, sessions, the IP recorded on signatures)"),
     ("PORTAL_WORKER_INTERVAL", "1.0", "Seconds between outbox polls of the in-process worker"),
     ("REFLEX_REDIS_URL", "", "Set to share state through Redis and run several workers"),
 ]
