@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import reflex as rx
 
+# read by screen readers, not shown (the app has no utility CSS such as Tailwind's sr-only)
+VISUALLY_HIDDEN = {"position": "absolute", "width": "1px", "height": "1px", "padding": "0", "margin": "-1px",
+                   "overflow": "hidden", "clip": "rect(0, 0, 0, 0)", "whiteSpace": "nowrap", "border": "0"}
+
 
 def field(label: str, name: str, *, type_: str = "text", value=None, default_value=None,
           required: bool = False, autocomplete: str | None = None, max_length: int | None = None,

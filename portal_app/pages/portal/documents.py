@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ...components.fields import VISUALLY_HIDDEN
 from ...components.layout import client_shell, not_available
 from ...components.signing_ui import signing_body
 from ...state.base import BaseState
@@ -39,9 +40,7 @@ def _list() -> rx.Component:
                 rx.table.column_header_cell("Document"),
                 rx.table.column_header_cell("Sent", display=["none", "table-cell"]),
                 rx.table.column_header_cell("Status"),
-                rx.table.column_header_cell(rx.el.span("Action", style={"position": "absolute", "width": "1px",
-                                                                       "height": "1px", "overflow": "hidden",
-                                                                       "clip": "rect(0 0 0 0)"})),
+                rx.table.column_header_cell(rx.el.span("Action", style=VISUALLY_HIDDEN)),
             )),
             rx.table.body(rx.foreach(L.rows, _row)), variant="surface", width="100%"),
         rx.card(rx.vstack(

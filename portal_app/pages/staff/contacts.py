@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ...components.fields import alert_box, callout, field
+from ...components.fields import VISUALLY_HIDDEN, alert_box, callout, field
 from ...components.layout import brand_vars, staff_shell
 from ...state.staff import ContactRecordState, ContactsState
 from ..portal.profile import EDITABLE
@@ -70,9 +70,7 @@ def contacts_page() -> rx.Component:
         rx.hstack(
             rx.form(
                 rx.hstack(
-                    rx.el.label("Search contacts", html_for="contact-search", class_name="sr-only",
-                                style={"position": "absolute", "width": "1px", "height": "1px",
-                                       "overflow": "hidden", "clip": "rect(0 0 0 0)"}),
+                    rx.el.label("Search contacts", html_for="contact-search", style=VISUALLY_HIDDEN),
                     rx.input(id="contact-search", name="q", placeholder="Search name, email or company",
                              max_length=100, width=["100%", "320px"]),
                     rx.button("Search", type="submit", variant="soft", high_contrast=True),

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ...components.fields import alert_box, callout, field
+from ...components.fields import VISUALLY_HIDDEN, alert_box, callout, field
 from ...components.layout import brand_vars, staff_shell
 from ...state.invoice_common import MANUAL_METHODS
 from ...state.invoice_detail import StaffInvoiceState as D
 from .invoice_common import SELECT_STYLE, field_label, money_row, status_badge
 
-# read by screen readers, not shown (the app has no utility CSS such as Tailwind's sr-only)
-VISUALLY_HIDDEN = {"position": "absolute", "width": "1px", "height": "1px", "padding": "0", "margin": "-1px",
-                   "overflow": "hidden", "clip": "rect(0, 0, 0, 0)", "whiteSpace": "nowrap", "border": "0"}
 
 
 def _dialog_buttons(*buttons: rx.Component) -> rx.Component:
