@@ -35,9 +35,11 @@ def _pdf(title: str) -> bytes:
     return bytes(pdf.output())
 
 
-def _upload(j: Journey, staff, tmp_path, title: str, countersign: bool) -> str:
+def _upload(j: Journey, staff, tmp_path, title: str, countersign: bool, look: bool = False) -> str:
     j.go(staff, "/staff/documents/new")
     expect(staff.get_by_role("heading", name="New document")).to_be_visible()
+    if look:
+        _look(j, staff, "staff-document-new")
     staff.get_by_label("Title").fill(title)
     staff.get_by_label("Find a client").fill(CLIENT[2])
     choices = staff.get_by_role("list", name="Clients to choose from").get_by_role("button")
@@ -93,6 +95,8 @@ def _draw(page) -> None:
 
 def _sign_as_client(j: Journey, client, doc_id: str, look: str) -> None:
     j.go(client, "/documents")
+    expect(client.get_by_role("heading", name="Documents")).to_be_visible()
+    _look(j, client, look + "-list")
     client.get_by_role("row").filter(has_text="Review and sign").first.get_by_role("link").first.click()
     client.wait_for_url(re.compile(rf"/documents/{doc_id}$"))
     expect(client.get_by_role("img", name="Page 1 of 1")).to_be_visible()
@@ -141,7 +145,7 @@ def test_documents_journey(server, browser, axe, tmp_path):
     staff_name = "Hana Harbor" if server.env["PORTAL_DEMO"] == "0" else "Olivia Owner"
 
     # staff: upload, place fields, send
-    doc = _upload(j, staff, tmp_path, "Design retainer", countersign=True)
+    doc = _upload(j, staff, tmp_path, "Design retainer", countersign=True, look=True)
     _place(staff, "Signature", f"{CLIENT[0]} {CLIENT[1]}", 0.3, 0.84)
     _place(staff, "Date signed", f"{CLIENT[0]} {CLIENT[1]}", 0.7, 0.84)
     _place(staff, "Signature", staff_name, 0.3, 0.91)
@@ -171,6 +175,13 @@ def test_documents_journey(server, browser, axe, tmp_path):
     _pyhanko_intact(sealed)
     j.go(staff, f"/staff/documents/{doc}")
     expect(staff.get_by_text("Completed", exact=True).first).to_be_visible()
+    j.go(staff, "/staff/settings/sealing")
+    expect(staff.get_by_role("heading", name="Sealing certificate")).to_be_visible()
+    _look(j, staff, "staff-sealing")
+    j.go(staff, "/staff/documents")
+    expect(staff.get_by_role("row").filter(has_text="Design retainer")).to_contain_text("Completed")
+    _look(j, staff, "staff-documents")
+    j.go(staff, f"/staff/documents/{doc}")
     with staff.expect_download() as got:
         staff.get_by_role("link", name="Signed PDF").click()
     assert open(got.value.path(), "rb").read() == sealed
