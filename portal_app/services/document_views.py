@@ -105,6 +105,7 @@ def _trail_text(action: str, d: dict) -> str:
         "document.voided": "Voided" + (f": {d['reason']}" if d.get("reason") else ""),
         "document.expired": "Expired unsigned",
         "document.completed": f"Sealed and completed ({pages} pages with the certificate)",
+        "document.seal_retried": "Sealing retried",
     }.get(action, action.replace("document.", "").replace("_", " "))
 
 

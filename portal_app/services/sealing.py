@@ -17,13 +17,14 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from sqlmodel import Session, select
 
-from ..access import Actor, Staff, require_configure_sealing
+from ..access import Actor, Staff, require_configure_sealing, require_manage_documents
 from ..adapters import pdf_complete, sealing as seal_adapter
 from ..adapters.pdf_records import CertificateInfo, EventInfo, FieldValue, SignerInfo
 from ..adapters.storage import get_storage
-from ..models import Contact, Document, SealingIdentity, StaffUser, Workspace, WorkspacePayments, utcnow
+from ..models import (Contact, Document, OutboxMessage, SealingIdentity, StaffUser, Workspace, WorkspacePayments,
+                      utcnow)
 from . import audit, emails, outbox
-from .documents import fields_of, signers_of
+from .documents import fields_of, get_document, signers_of
 from .errors import Invalid
 from .secret_box import seal, unseal
 from .signing import CONSENT_TEXT
@@ -130,6 +131,10 @@ def complete(db: Session, document_public_id: str) -> Document | None:
         db.add(doc)
         db.commit()
         raise
+    # a second job for the same document (staff retried while this one ran) finds it completed
+    doc = get_document(db, doc.workspace_id, doc.public_id, lock=True)
+    if doc.status != "sealing":
+        return doc
     key = doc.original_key.replace("/documents/", "/documents/completed-")
     get_storage().put(key, done.data, "application/pdf")
     doc.status, doc.completed_key, doc.completed_sha256 = "completed", key, done.sha256
@@ -148,6 +153,26 @@ def complete(db: Session, document_public_id: str) -> Document | None:
                                    footer=f"Sent by the {ws.name} client portal.")
     if doc.kind == "estimate":
         _invoice_from_estimate(db, doc)
+    return doc
+
+
+def retry_sealing(db: Session, actor: Actor, public_id: str) -> Document:
+    """Staff's "Retry sealing now": a fresh job for a document stuck in "sealing" (the
+    worker gives up on a job after its last attempt; the cause, e.g. a certificate, may be
+    fixed since). Pending jobs for it are superseded, so one job runs, now."""
+    staff = require_manage_documents(actor)
+    doc = get_document(db, staff.workspace_id, public_id, lock=True)
+    if doc.status != "sealing":
+        raise Invalid("Only a document waiting to be sealed can be retried.")
+    pending = db.exec(select(OutboxMessage).where(OutboxMessage.workspace_id == doc.workspace_id,
+                                                  OutboxMessage.kind == "document.seal",
+                                                  OutboxMessage.done_at.is_(None))).all()
+    for msg in pending:
+        if json.loads(msg.payload).get("document") == doc.public_id:
+            msg.done_at, msg.last_error = utcnow(), (msg.last_error + " (superseded by a retry)")[-500:]
+            db.add(msg)
+    outbox.enqueue(db, doc.workspace_id, "document.seal", {"document": doc.public_id})
+    audit.record(db, doc.workspace_id, staff, "document.seal_retried", "document", doc.public_id, {})
     return doc
 
 

@@ -10,7 +10,7 @@ import reflex as rx
 
 from ..access import require_manage_documents
 from ..models import DOCUMENT_STATUSES
-from ..services import document_views, documents
+from ..services import document_views, documents, sealing
 from ..services.errors import ServiceError
 from . import live
 from .base import BaseState
@@ -361,6 +361,15 @@ class StaffDocumentState(BaseState):
             signer = documents.remind(db, actor, self._public_id())
             self._show(db, actor)
             self._notify(f"Reminder sent to {signer.email}.")
+
+        return self._run(work)
+
+    @rx.event
+    def retry_sealing(self):
+        def work(db, ws, actor):
+            sealing.retry_sealing(db, actor, self._public_id())
+            self._show(db, actor)
+            self._notify("Sealing will be tried again in a moment.")
 
         return self._run(work)
 

@@ -214,10 +214,10 @@ class StaffFilesState(FilesMixin, BaseState):
 
     @rx.event
     def find_contacts(self, value: str):
-        if self.dialog != "share":  # a debounced search landing after the dialog closed
-            return None
-
         def work(db, ws, actor):
+            require_manage_files(actor)
+            if self.dialog != "share":  # a debounced search landing after the dialog closed
+                return
             self.share_candidates = files.contact_choices(db, actor, str(value)[:100])
             self._label(self.share_candidates)
 

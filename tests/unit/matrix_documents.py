@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from .doc_helpers import draft, pdf_bytes, place, sent
+from .doc_helpers import draft, pdf_bytes, place, sent, sign_as_client
 
 
 def documents_world(db, world) -> None:
@@ -18,6 +18,9 @@ def documents_world(db, world) -> None:
         docs[name] = doc.public_id
     docs["sent"] = sent(db, world).public_id
     docs["decline"] = sent(db, world).public_id
+    signed = sent(db, world)
+    sign_as_client(db, world, signed)  # everyone has signed: waiting for the seal
+    docs["sealing"] = signed.public_id
     world.docs = docs
 
 
@@ -77,6 +80,7 @@ def document_rows(world, grids: dict) -> list:
         (D, "save_fields", (), staff_doc("edit"), STAFF_ON_A1, ("load",)),
         (D, "send", (), staff_doc("send"), STAFF_ON_A1, ("load",)),
         (D, "remind", (), staff_doc("sent"), STAFF_ON_A1, ("load",)),
+        (D, "retry_sealing", (), staff_doc("sealing"), STAFF_ON_A1, ("load",)),
         (D, "void", ({"reason": "superseded"},), staff_doc("void"), STAFF_ON_A1, ("load",)),
         (D, "setvar", ("doc", {}), staff_doc("edit"), "setvar"),
         (C, "load", (), "/documents", grid(**SIGNIN)),

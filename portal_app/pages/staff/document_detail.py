@@ -6,7 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from ...components.field_editor import FieldEditor
-from ...components.fields import alert_box, callout, field
+from ...components.fields import alert_box, field
 from ...components.layout import brand_vars, staff_shell
 from ...state.documents_staff import FIELD_LABELS
 from ...state.documents_staff import StaffDocumentState as S
@@ -56,12 +56,16 @@ def _header() -> rx.Component:
                 rx.cond(d["expires"].to(str) != "", " · expires " + d["expires"].to(str), ""),
                 rx.cond(d["estimate_total"].to(str) != "", " · total " + d["estimate_total"].to(str), ""),
                 size="2", color_scheme="gray", high_contrast=True),
-        rx.cond(d["decline_reason"].to(str) != "", callout(
-            rx.text(rx.text.strong("Declined. "), "Reason: ", d["decline_reason"].to(str)), color_scheme="red",
-            role="status", width="100%")),
-        rx.cond(d["seal_error"].to(str) != "", callout(
-            "Sealing has not finished yet (" + d["seal_error"].to(str) + "); it is retried automatically.",
-            color_scheme="amber", role="status", width="100%")),
+        rx.cond(d["decline_reason"].to(str) != "", rx.callout.root(
+            rx.callout.text(rx.text.strong("Declined. "), "Reason: ", d["decline_reason"].to(str)), color_scheme="red",
+            high_contrast=True, role="status", width="100%")),
+        rx.cond(d["seal_error"].to(str) != "", rx.callout.root(
+            rx.callout.text("Sealing has not finished yet (" + d["seal_error"].to(str) + "). It is retried "
+                            "automatically for a few minutes; once the cause is fixed (for example the sealing "
+                            "certificate), retry now."),
+            rx.box(rx.button(rx.icon("refresh-cw", size=14, aria_hidden="true"), "Retry sealing now", size="2",
+                             variant="surface", high_contrast=True, on_click=S.retry_sealing)),
+            color_scheme="amber", high_contrast=True, role="status", width="100%")),
         spacing="2", width="100%",
     )
 
