@@ -171,6 +171,8 @@ def retry_sealing(db: Session, actor: Actor, public_id: str) -> Document:
         if json.loads(msg.payload).get("document") == doc.public_id:
             msg.done_at, msg.last_error = utcnow(), (msg.last_error + " (superseded by a retry)")[-500:]
             db.add(msg)
+    doc.seal_error = ""  # until this job says otherwise
+    db.add(doc)
     outbox.enqueue(db, doc.workspace_id, "document.seal", {"document": doc.public_id})
     audit.record(db, doc.workspace_id, staff, "document.seal_retried", "document", doc.public_id, {})
     return doc

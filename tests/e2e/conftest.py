@@ -79,6 +79,11 @@ class Server:
     setup_done: bool = False
     wrong_password_shown: bool = False
 
+    @property
+    def app_dir(self) -> Path:
+        """The tree the server runs from (its data/secret.key and relative paths)."""
+        return self.log_path.parent / "app"
+
     def log_tail(self, n: int = 60) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])

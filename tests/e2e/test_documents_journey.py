@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import io
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 from fpdf import FPDF
 from playwright.sync_api import expect
 
+from .stuck_seal import REASON
 from .test_files_journey import _accept, _invite, _look
 from .test_foundation_journey import Journey, staff_sign_in
 
@@ -55,6 +59,17 @@ def _upload(j: Journey, staff, tmp_path, title: str, countersign: bool, look: bo
     staff.wait_for_url(re.compile(r"/staff/documents/doc_[\w-]+$"))
     expect(staff.get_by_role("heading", name=title)).to_be_visible()
     return staff.url.rsplit("/", 1)[-1]
+
+
+def _stuck_seal(server) -> str:
+    """A signed document whose seal job used up its attempts, made in the server's own
+    database, storage and keys (tests/e2e/stuck_seal.py)."""
+    root = Path(__file__).resolve().parents[2]
+    env = {**server.env, "PYTHONPATH": f"{server.app_dir}:{root}"}
+    out = subprocess.run([sys.executable, str(Path(__file__).with_name("stuck_seal.py")), CLIENT[2]],
+                         cwd=server.app_dir, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout.strip().splitlines()[-1]
 
 
 BOX_NAMES = {"Signature": "Signature", "Date signed": "Date"}  # the option, and the box's own name
@@ -188,6 +203,17 @@ def test_documents_journey(server, browser, axe, tmp_path):
     expect(staff.get_by_role("listitem").filter(has_text=f"Signed by {CLIENT[2]} (drawn signature")).to_be_visible()
     expect(staff.get_by_role("listitem").filter(has_text="Sealed and completed")).to_be_visible()
     _look(j, staff, "staff-document-completed")
+
+    # a seal that kept failing until the worker gave up: staff read why, retry, and it completes
+    stuck = _stuck_seal(server)
+    j.go(staff, f"/staff/documents/{stuck}")
+    expect(staff.get_by_role("status").filter(has_text="Sealing has not finished yet")).to_contain_text(REASON)
+    _look(j, staff, "staff-document-seal-stuck")
+    staff.get_by_role("button", name="Retry sealing now").click()
+    expect(staff.get_by_role("status").filter(has_text="Sealing will be tried again in a moment.")).to_be_visible()
+    expect(staff.get_by_text("Completed", exact=True).first).to_be_visible(timeout=60_000)  # live, no reload
+    expect(staff.get_by_role("button", name="Retry sealing now")).to_have_count(0)
+    expect(staff.get_by_role("listitem").filter(has_text="Sealing retried")).to_be_visible()
 
     # /verify, for anyone
     anon = j.page(j.context())

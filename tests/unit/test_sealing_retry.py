@@ -82,6 +82,7 @@ def test_the_worker_gives_up_then_staff_retry_and_it_completes(db, world, signed
     old, fresh = _seal_jobs(db, signed)
     assert old.done_at is not None and "superseded by a retry" in old.last_error
     assert fresh.done_at is None and fresh.attempts == 0
+    assert db.get(Document, signed.id).seal_error == ""  # the stale reason is gone until the job reports
     trail = [e.action for e in db.exec(select(AuditEvent).where(AuditEvent.subject_id == signed.public_id)).all()]
     assert "document.seal_retried" in trail
 

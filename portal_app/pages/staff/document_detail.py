@@ -60,9 +60,9 @@ def _header() -> rx.Component:
             rx.callout.text(rx.text.strong("Declined. "), "Reason: ", d["decline_reason"].to(str)), color_scheme="red",
             high_contrast=True, role="status", width="100%")),
         rx.cond(d["seal_error"].to(str) != "", rx.callout.root(
-            rx.callout.text("Sealing has not finished yet (" + d["seal_error"].to(str) + "). It is retried "
-                            "automatically for a few minutes; once the cause is fixed (for example the sealing "
-                            "certificate), retry now."),
+            rx.callout.text(rx.text.strong("Sealing has not finished yet. "), d["seal_error"].to(str),
+                            " It is retried automatically for a few minutes; once the cause is fixed (for example "
+                            "the sealing certificate), retry now."),
             rx.box(rx.button(rx.icon("refresh-cw", size=14, aria_hidden="true"), "Retry sealing now", size="2",
                              variant="surface", high_contrast=True, on_click=S.retry_sealing)),
             color_scheme="amber", high_contrast=True, role="status", width="100%")),
