@@ -8,13 +8,19 @@ from tests.unit.test_authz_matrix import HOST_A, run_handler
 from tests.unit.test_state_notice import call, staff_cookie  # noqa: F401  (fixture)
 
 
-def test_the_selected_field_stays_selected_after_saving(world, db, staff_cookie):  # noqa: F811
+def _editor_with_one_field(db, world, cookie, page: int):
+    """The editor of a fresh draft, loaded, with one signature field placed (not saved)."""
     from portal_app.state.documents_staff import StaffDocumentState
 
     doc = draft(db, world)
     db.commit()
-    state, _ = run_handler(StaffDocumentState, "place", ({"page": 1, "x": 0.5, "y": 0.5},), HOST_A, staff_cookie,
+    state, _ = run_handler(StaffDocumentState, "place", ({"page": page, "x": 0.5, "y": 0.5},), HOST_A, cookie,
                            f"/staff/documents/{doc.public_id}", pre=("load",))
+    return state
+
+
+def test_the_selected_field_stays_selected_after_saving(world, db, staff_cookie):  # noqa: F811
+    state = _editor_with_one_field(db, world, staff_cookie, page=1)
     call(state, "set_tool", "date")
     call(state, "place", {"page": 0, "x": 0.3, "y": 0.2})
     assert len(state.fields) == 2 and state.selected.startswith("new-")
@@ -30,12 +36,7 @@ def test_the_selected_field_stays_selected_after_saving(world, db, staff_cookie)
 
 
 def test_nothing_selected_stays_nothing_selected(world, db, staff_cookie):  # noqa: F811
-    from portal_app.state.documents_staff import StaffDocumentState
-
-    doc = draft(db, world)
-    db.commit()
-    state, _ = run_handler(StaffDocumentState, "place", ({"page": 0, "x": 0.5, "y": 0.5},), HOST_A, staff_cookie,
-                           f"/staff/documents/{doc.public_id}", pre=("load",))
+    state = _editor_with_one_field(db, world, staff_cookie, page=0)
     call(state, "select", "")
     call(state, "save_fields")
     assert state.selected == "" and len(state.fields) == 1

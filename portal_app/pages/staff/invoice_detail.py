@@ -12,7 +12,6 @@ from ...state.invoice_detail import StaffInvoiceState as D
 from .invoice_common import SELECT_STYLE, field_label, money_row, status_badge
 
 
-
 def _dialog_buttons(*buttons: rx.Component) -> rx.Component:
     return rx.hstack(
         rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray", high_contrast=True)),
