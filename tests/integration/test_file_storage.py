@@ -22,7 +22,8 @@ import httpx
 import pytest
 
 from portal_app.adapters import storage as storage_module
-from portal_app.adapters.storage import CHUNK, LocalStorage, S3Storage, StorageError, content_disposition
+from portal_app.adapters.storage import (CHUNK, UPLOAD_PART, LocalStorage, S3Storage, StorageError,
+                                         content_disposition)
 from tests.integration.test_storage_s3 import (ACCESS_KEY, BUCKET, REGION, SECRET_KEY, _tamper,  # noqa: F401
                                                s3_endpoint, sigv4_verify)
 
@@ -56,14 +57,16 @@ def _temp_file(tmp_path, size: int) -> tuple[str, bytes]:
 # --- put_file / iter_chunks on both backends ----------------------------------------------
 
 def test_put_file_of_a_multi_megabyte_file_streams_back_identically(store, tmp_path):
-    # 9.5 MB: more than boto3's 8 MB multipart threshold (a real multipart upload on S3)
-    # and several CHUNKs when read back.
-    path, data = _temp_file(tmp_path, 9 * MB + MB // 2 + 7)
+    # Two parts and a short last one: a real multipart upload on S3 (parts sent in parallel
+    # must land in order), and several CHUNKs when read back.
+    path, data = _temp_file(tmp_path, 2 * UPLOAD_PART + MB // 2 + 7)
     key = _key("big.bin")
     assert store.exists(key) is False
     store.put_file(key, path, "application/pdf")
     assert not os.path.exists(path)  # the temporary upload is consumed
     assert store.exists(key) is True
+    if isinstance(store, S3Storage):  # a multipart object's ETag ends in its part count
+        assert store.client.head_object(Bucket=BUCKET, Key=key)["ETag"].endswith('-3"')
     chunks = list(store.iter_chunks(key))
     assert len(chunks) >= 2 and all(len(c) <= CHUNK for c in chunks)
     assert b"".join(chunks) == data
