@@ -7,7 +7,7 @@ import reflex as rx
 from reflex.vars.base import Var, VarData
 from reflex_components_core.core.upload import get_upload_files_context_var_data
 
-from .fields import alert_box
+from .fields import VISUALLY_HIDDEN, alert_box
 from .layout import brand_vars
 
 UPLOAD_ID = "files"
@@ -66,34 +66,43 @@ def search_and_sort(S) -> rx.Component:
     )
 
 
+def _icon(row) -> rx.Component:
+    return rx.match(
+        row["icon"].to(str),
+        ("folder", rx.icon("folder", size=18, aria_hidden="true", color="var(--amber-10)")),
+        ("link", rx.icon("link", size=18, aria_hidden="true", color="var(--blue-10)")),
+        ("image", rx.icon("image", size=18, aria_hidden="true", color="var(--green-10)")),
+        ("file-text", rx.icon("file-text", size=18, aria_hidden="true", color="var(--red-10)")),
+        ("file-spreadsheet", rx.icon("file-spreadsheet", size=18, aria_hidden="true", color="var(--green-11)")),
+        ("presentation", rx.icon("presentation", size=18, aria_hidden="true", color="var(--orange-10)")),
+        ("file-archive", rx.icon("file-archive", size=18, aria_hidden="true")),
+        ("file-video", rx.icon("file-video", size=18, aria_hidden="true")),
+        ("file-audio", rx.icon("file-audio", size=18, aria_hidden="true")),
+        rx.icon(tag="file", size=18, aria_hidden="true"),
+    )
+
+
 def _name_cell(row, base: str, S) -> rx.Component:
-    icon = rx.icon(tag="file", size=18, aria_hidden="true")
+    name = rx.match(
+        row["kind"].to(str),
+        ("folder", rx.link(row["name"].to(str), href=f"{base}?folder=" + row["id"].to(str), weight="medium")),
+        ("link", rx.vstack(
+            rx.link(row["name"].to(str), rx.icon("external-link", size=12, aria_hidden="true", margin_left="4px",
+                                                 display="inline-block", vertical_align="baseline"),  # on the title's line
+                    href=row["url"].to(str), is_external=True, rel="noopener noreferrer nofollow", weight="medium"),
+            rx.cond(row["description"].to(str) != "", rx.text(row["description"].to(str), size="1", color_scheme="gray")),
+            spacing="0")),
+        rx.cond(row["previewable"].to(bool),
+                rx.link(row["name"].to(str), href="#", on_click=S.open_preview(row["id"].to(str)).prevent_default,
+                        weight="medium", aria_label="Preview " + row["name"].to(str)),
+                rx.text(row["name"].to(str), weight="medium")),
+    )
+    # Phones hide the Type, Size and Modified columns: the same facts go on one line under the name.
+    meta = rx.cond(row["meta"].to(str) != "",
+                   rx.text(row["meta"].to(str), size="1", color_scheme="gray", display=["block", "none"]))
     return rx.hstack(
-        rx.flex(rx.match(row["icon"].to(str),
-                 ("folder", rx.icon("folder", size=18, aria_hidden="true", color="var(--amber-10)")),
-                 ("link", rx.icon("link", size=18, aria_hidden="true", color="var(--blue-10)")),
-                 ("image", rx.icon("image", size=18, aria_hidden="true", color="var(--green-10)")),
-                 ("file-text", rx.icon("file-text", size=18, aria_hidden="true", color="var(--red-10)")),
-                 ("file-spreadsheet", rx.icon("file-spreadsheet", size=18, aria_hidden="true", color="var(--green-11)")),
-                 ("presentation", rx.icon("presentation", size=18, aria_hidden="true", color="var(--orange-10)")),
-                 ("file-archive", rx.icon("file-archive", size=18, aria_hidden="true")),
-                 ("file-video", rx.icon("file-video", size=18, aria_hidden="true")),
-                 ("file-audio", rx.icon("file-audio", size=18, aria_hidden="true")),
-                 icon), flex_shrink="0"),  # a long name wraps; the icon keeps its size
-        rx.match(
-            row["kind"].to(str),
-            ("folder", rx.link(row["name"].to(str), href=f"{base}?folder=" + row["id"].to(str), weight="medium")),
-            ("link", rx.vstack(
-                rx.link(row["name"].to(str), rx.icon("external-link", size=12, aria_hidden="true", margin_left="4px",
-                                display="inline-block", vertical_align="baseline"),  # on the title's line
-                        href=row["url"].to(str), is_external=True, rel="noopener noreferrer nofollow", weight="medium"),
-                rx.cond(row["description"].to(str) != "", rx.text(row["description"].to(str), size="1", color_scheme="gray")),
-                spacing="0")),
-            rx.cond(row["previewable"].to(bool),
-                    rx.link(row["name"].to(str), href="#", on_click=S.open_preview(row["id"].to(str)).prevent_default,
-                            weight="medium", aria_label="Preview " + row["name"].to(str)),
-                    rx.text(row["name"].to(str), weight="medium")),
-        ),
+        rx.flex(_icon(row), flex_shrink="0"),  # a long name wraps; the icon keeps its size
+        rx.vstack(name, meta, spacing="0", min_width="0"),
         spacing="2", align="center", min_width="0", style={"wordBreak": "break-word"},
     )
 
@@ -119,7 +128,7 @@ def files_table(S, base: str, actions, extra_columns: list[tuple[str, object]] |
         rx.table.column_header_cell("Size", display=["none", "table-cell"]),
         rx.table.column_header_cell("Modified", display=["none", "none", "table-cell"]),
         *[rx.table.column_header_cell(label, display=["none", "none", "table-cell"]) for label, _ in extra_columns],
-        rx.table.column_header_cell(rx.el.span("Actions", style={"position": "absolute", "left": "-9999px"})),
+        rx.table.column_header_cell(rx.el.span("Actions", style=VISUALLY_HIDDEN)),
     ))
 
     def row_view(row):

@@ -238,8 +238,9 @@ def test_listing_rows_and_usage(db, world, big, monkeypatch):
     assert row == {
         "id": biggest.public_id, "kind": "file", "name": biggest.name, "icon": "file-text", "type": "PDF",
         "size": human_size(biggest.size), "bytes": biggest.size, "updated": biggest.updated_at.isoformat(),
-        "updated_label": biggest.updated_at.strftime("%d %b %Y"), "url": "", "description": "",
-        "previewable": True, "preview_kind": "pdf",
+        "updated_label": biggest.updated_at.strftime("%d %b %Y"),
+        "meta": f"PDF · {human_size(biggest.size)} · {biggest.updated_at.strftime('%d %b %Y')}",
+        "url": "", "description": "", "previewable": True, "preview_kind": "pdf",
         "download_url": f"/api/files/{biggest.public_id}/download",
         "preview_url": f"/api/files/{biggest.public_id}/preview", "sharing": "As its folder",
         "client_folder": False,
@@ -247,3 +248,7 @@ def test_listing_rows_and_usage(db, world, big, monkeypatch):
     folder_row = page.rows[0]
     assert (folder_row["kind"], folder_row["size"], folder_row["download_url"], folder_row["previewable"]) == (
         "folder", "", "", False)
+    assert folder_row["meta"] == f"Folder · {folder_row['updated_label']}"  # no size for a folder
+    last = staff_folder(db, world.staff_a, folder.public_id, sort="size", page=page.pages)
+    link_row = next(r for r in last.rows if r["kind"] == "link")
+    assert link_row["meta"] == ""  # a link shows its description there instead
