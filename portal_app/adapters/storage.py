@@ -48,7 +48,7 @@ class Storage(Protocol):
     def put(self, key: str, data: bytes, content_type: str) -> None: ...
     def put_file(self, key: str, path: str, content_type: str) -> None: ...
     def get(self, key: str) -> bytes: ...
-    def iter_chunks(self, key: str) -> Iterator[bytes]: ...
+    def iter_chunks(self, key: str, start: int = 0, end: int | None = None) -> Iterator[bytes]: ...
     def delete(self, key: str) -> None: ...
     def exists(self, key: str) -> bool: ...
 
@@ -99,7 +99,8 @@ class LocalStorage:
                 raise
             os.unlink(path)
 
-    def iter_chunks(self, key: str) -> Iterator[bytes]:
+    def iter_chunks(self, key: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        """The blob's bytes from `start` to `end` (inclusive; None: to the end), CHUNK at a time."""
         try:
             fh = open(self._path(key), "rb")
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
@@ -107,7 +108,14 @@ class LocalStorage:
 
         def chunks() -> Iterator[bytes]:
             with fh:
-                while block := fh.read(CHUNK):
+                fh.seek(start)
+                left = None if end is None else end - start + 1
+                while left is None or left > 0:
+                    block = fh.read(CHUNK if left is None else min(CHUNK, left))
+                    if not block:
+                        return
+                    if left is not None:
+                        left -= len(block)
                     yield block
 
         return chunks()
@@ -166,11 +174,12 @@ class S3Storage:
                                 ExtraArgs={"ContentType": content_type}, Config=config)
         os.unlink(path)
 
-    def iter_chunks(self, key: str) -> Iterator[bytes]:
+    def iter_chunks(self, key: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
         from botocore.exceptions import ClientError
 
+        extra = {} if start == 0 and end is None else {"Range": f"bytes={start}-{'' if end is None else end}"}
         try:
-            body = self.client.get_object(Bucket=self.bucket, Key=check_key(key))["Body"]
+            body = self.client.get_object(Bucket=self.bucket, Key=check_key(key), **extra)["Body"]
         except ClientError as exc:
             raise StorageError("not found") from exc
         return body.iter_chunks(CHUNK)

@@ -22,6 +22,7 @@ from ..db import unit_of_work
 from ..services import auth, file_transfer, workspaces
 from ..services.errors import NotSignedIn, ServiceError
 from ..settings import get_settings
+from . import ranges
 
 log = logging.getLogger("portal.api.files")
 
@@ -52,8 +53,9 @@ def _open(request: Request, preview: bool):
             with unit_of_work() as db:
                 ws = workspaces.workspace_for_host(db, request.headers.get("host", ""))
                 actor = auth.resolve_actor(db, request.cookies.get(SESSION_COOKIE), ws.id if ws else None)
-                return actor, file_transfer.open_file(db, actor, file_id, preview=preview,
-                                                      count=request.method != "HEAD")
+                # a HEAD, or the rest of a download already begun, is not another download
+                count = request.method != "HEAD" and not ranges.resumes(request.headers.get("range"))
+                return actor, file_transfer.open_file(db, actor, file_id, preview=preview, count=count)
         except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.OperationalError):
             if attempt == 2:
                 raise
@@ -76,15 +78,8 @@ async def download(request: Request) -> Response:
     if isinstance(storage, S3Storage):
         url = storage.presigned_url(dl.key, expires=get_settings().download_link_seconds, filename=dl.name)
         return RedirectResponse(url, status_code=302, headers={"cache-control": NO_STORE})
-    try:
-        chunks = await run_in_threadpool(storage.iter_chunks, dl.key)
-    except StorageError:
-        log.error("file %s is listed but its blob is missing", request.path_params["file"])
-        return _not_found()
-    return StreamingResponse(iterate_in_threadpool(chunks), media_type="application/octet-stream", headers={
+    return await _stream(request, storage, dl, "application/octet-stream", {
         "content-disposition": content_disposition(dl.name),
-        "content-length": str(dl.size),
-        "cache-control": NO_STORE,
         "content-security-policy": "default-src 'none'; sandbox",
     })
 
@@ -96,15 +91,32 @@ async def preview(request: Request) -> Response:
         return _signin("/files")
     except ServiceError:
         return _not_found()
-    try:
-        chunks = await run_in_threadpool(get_storage().iter_chunks, dl.key)
-    except StorageError:
-        return _not_found()
     policy = PREVIEW_CSP.get(dl.content_type) or PREVIEW_CSP["image"]
-    return StreamingResponse(iterate_in_threadpool(chunks), media_type=dl.content_type, headers={
+    return await _stream(request, get_storage(), dl, dl.content_type, {
         "content-disposition": content_disposition(dl.name, "inline"),
-        "content-length": str(dl.size),
-        "cache-control": NO_STORE,
         "content-security-policy": policy,
         "x-frame-options": "SAMEORIGIN",
     })
+
+
+async def _stream(request: Request, storage, dl: file_transfer.Download, media_type: str,
+                  headers: dict[str, str]) -> Response:
+    """The file, or the one byte range asked for (206; 416 past the end), streamed."""
+    etag = f'"{dl.sha256}"' if dl.sha256 else ""
+    headers = {**headers, "cache-control": NO_STORE, "accept-ranges": "bytes", **({"etag": etag} if etag else {})}
+    try:
+        wanted = ranges.requested_range(request.headers.get("range"), dl.size,
+                                        if_range=request.headers.get("if-range"), etag=etag)
+    except ranges.Unsatisfiable:
+        return Response(status_code=416, headers={**headers, "content-range": f"bytes */{dl.size}"})
+    first, last = wanted or (0, dl.size - 1)
+    try:
+        chunks = await run_in_threadpool(storage.iter_chunks, dl.key, first, last if wanted else None)
+    except StorageError:
+        log.error("file %s is listed but its blob is missing", request.path_params["file"])
+        return _not_found()
+    headers["content-length"] = str(last - first + 1)
+    if wanted:
+        headers["content-range"] = f"bytes {first}-{last}/{dl.size}"
+    return StreamingResponse(iterate_in_threadpool(chunks), status_code=206 if wanted else 200,
+                             media_type=media_type, headers=headers)

@@ -209,6 +209,7 @@ class Download:
     size: int
     content_type: str
     previewable: bool
+    sha256: str = ""
 
 
 def open_file(db: Session, actor: Actor, public_id: str, *, preview: bool = False, count: bool = True) -> Download:
@@ -235,7 +236,8 @@ def open_file(db: Session, actor: Actor, public_id: str, *, preview: bool = Fals
             _count_download(db, client, item)
     if preview and item.content_type not in PREVIEWABLE:
         raise Forbidden("This file cannot be previewed; download it instead.")
-    return Download(item.name, item.storage_key, item.size, item.content_type, item.content_type in PREVIEWABLE)
+    return Download(item.name, item.storage_key, item.size, item.content_type, item.content_type in PREVIEWABLE,
+                    item.sha256)
 
 
 def _count_download(db: Session, client: Client, item: FileItem) -> None:

@@ -268,6 +268,11 @@ def test_files_journey(server, browser, axe, tmp_path):
     assert download.suggested_filename == PNG_NAME, download.suggested_filename
     assert Path(download.path()).read_bytes() == png.read_bytes()
     png_href = _row(a, PNG_NAME).get_by_role("link", name=f"Download {PNG_NAME}").get_attribute("href")
+    # A cut-off download resumes: the served app answers one byte range with 206.
+    part = a_ctx.request.get(server.url + png_href, headers={"range": "bytes=100-"})
+    assert part.status == 206, part.status
+    assert part.body() == png.read_bytes()[100:]
+    assert part.headers["content-range"] == f"bytes 100-{len(png.read_bytes()) - 1}/{len(png.read_bytes())}"
 
     # Search the whole tree, then sort.
     a.get_by_label("Search files").fill("brief")

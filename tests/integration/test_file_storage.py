@@ -88,6 +88,17 @@ def test_put_file_replaces_an_existing_blob(store, tmp_path):
     assert not os.path.exists(first) and not second.exists()
 
 
+@pytest.mark.parametrize("start, end", [(0, 0), (5, 99), (CHUNK - 3, CHUNK + 3), (CHUNK, None),
+                                        (2 * CHUNK + 10, 3 * CHUNK), (3 * CHUNK - 1, None)])
+def test_iter_chunks_of_a_byte_range(store, tmp_path, start, end):
+    path, data = _temp_file(tmp_path, 3 * CHUNK)
+    key = _key("ranged")
+    store.put_file(key, path, "application/pdf")
+    chunks = list(store.iter_chunks(key, start, end))
+    assert b"".join(chunks) == data[start:None if end is None else end + 1]
+    assert all(len(c) <= CHUNK for c in chunks)
+
+
 def test_empty_file_round_trips(store, tmp_path):
     key = _key("empty")
     path = tmp_path / "empty"
