@@ -228,11 +228,16 @@ class StaffDocumentState(BaseState):
             d = document_views.document_detail(db, actor, self._public_id())
             return d["status"], tuple((s["status"], s["viewed"]) for s in d["signers"]), d["seal_error"]
 
-        def refresh(db, actor):
-            if not self.dirty:  # never throw away unsaved field placement
-                self._show(db, actor)
+        await live.follow(self, marker, self._refresh_live)
 
-        await live.follow(self, marker, refresh)
+    def _refresh_live(self, db, actor) -> None:
+        if self.dirty:  # never throw away unsaved field placement
+            return
+        before = self.doc.get("status")
+        self._show(db, actor)
+        if before != "completed" and self.doc.get("status") == "completed":
+            # replaces a message about what came before ("Sealing will be tried again…")
+            self._notify("Completed: every signer has signed and the PDF is sealed.")
 
     # --- the field editor (a draft) -------------------------------------------------------
 

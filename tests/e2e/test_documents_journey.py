@@ -212,6 +212,8 @@ def test_documents_journey(server, browser, axe, tmp_path):
     staff.get_by_role("button", name="Retry sealing now").click()
     expect(staff.get_by_role("status").filter(has_text="Sealing will be tried again in a moment.")).to_be_visible()
     expect(staff.get_by_text("Completed", exact=True).first).to_be_visible(timeout=60_000)  # live, no reload
+    expect(staff.get_by_role("status").filter(has_text="Completed: every signer has signed")).to_be_visible()
+    expect(staff.get_by_text("Sealing will be tried again in a moment.")).to_have_count(0)
     expect(staff.get_by_role("button", name="Retry sealing now")).to_have_count(0)
     expect(staff.get_by_role("listitem").filter(has_text="Sealing retried")).to_be_visible()
 

@@ -15,6 +15,7 @@ from portal_app.models import AuditEvent, Document, OutboxMessage, utcnow
 from portal_app.services import document_views, sealing, verify
 from portal_app.services.errors import Forbidden, Invalid, NotFound
 from tests.unit.doc_helpers import sent, sign_as_client
+from tests.unit.test_state_notice import staff_cookie  # noqa: F401  (fixture)
 
 
 def _seal_jobs(db, doc) -> list[OutboxMessage]:
@@ -121,3 +122,25 @@ def test_only_this_workspaces_staff_retry_and_only_a_sealing_document(db, world,
         sealing.retry_sealing(db, world.staff_a, other.public_id)
     db.rollback()
     assert len(_seal_jobs(db, signed)) == 1  # nothing was queued by the refusals
+
+
+def test_the_live_page_says_completed_when_the_retried_seal_lands(db, world, signed, broken_sealer,
+                                                                  monkeypatch, staff_cookie):  # noqa: F811
+    from portal_app.db import unit_of_work
+    from portal_app.state.documents_staff import StaffDocumentState
+    from tests.unit.test_authz_matrix import HOST_A, run_handler
+
+    worker.run_once()  # fails: the page shows why
+    state, _ = run_handler(StaffDocumentState, "retry_sealing", (), HOST_A, staff_cookie,
+                           f"/staff/documents/{signed.public_id}", pre=("load",))
+    assert state.notice == "Sealing will be tried again in a moment."
+    with unit_of_work() as s:  # the follow loop's check while nothing has changed
+        state._refresh_live(s, state._context(s)[1])
+    assert state.notice == "Sealing will be tried again in a moment."
+    monkeypatch.undo()  # the cause is fixed
+    sealing.complete(db, signed.public_id)  # the worker seals it
+    db.commit()
+    with unit_of_work() as s:
+        state._refresh_live(s, state._context(s)[1])
+    assert state.doc["status"] == "completed"
+    assert (state.notice, state.notice_tone) == ("Completed: every signer has signed and the PDF is sealed.", "green")
