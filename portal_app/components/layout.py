@@ -69,7 +69,7 @@ def brand_mark(size: str = "40px") -> rx.Component:
     )
 
 
-def _nav_link(label: str, href: str, icon: str) -> rx.Component:
+def _nav_link(label: str, href: str, icon: str, **props) -> rx.Component:
     path = rx.State.router.url.path
     current = (path == href) | (path == href + "/") | (
         (href not in ("/", "/staff")) & path.startswith(href + "/"))
@@ -82,6 +82,7 @@ def _nav_link(label: str, href: str, icon: str) -> rx.Component:
         background=rx.cond(current, "var(--gray-a3)", "transparent"),
         box_shadow=rx.cond(current, "inset 3px 0 0 var(--brand)", "none"),
         _hover={"background": "var(--gray-a3)"},
+        **props,
     )
 
 
@@ -128,30 +129,48 @@ def client_shell(*content: rx.Component, title: str = "") -> rx.Component:
 
 
 def _nav_group(label: str) -> rx.Component:
-    # group labels help on a wide screen; on a phone the links sit in one wrapped row
     return rx.text(label, size="1", weight="bold", color_scheme="gray", high_contrast=True,
-                   padding="10px 10px 0", display=["none", "none", "block"], width="100%")
+                   padding="10px 10px 0", width="100%")
+
+
+STAFF_NAV_ID = "staff-nav"
+# Below this width the staff navigation is a column over the page, folded behind "Menu".
+PHONE_NAV = "@media screen and (max-width: 61.99em)"  # Reflex's md breakpoint is 62em
 
 
 def _staff_nav() -> rx.Component:
+    def link(label: str, href: str, icon: str) -> rx.Component:
+        return _nav_link(label, href, icon, on_click=BaseState.set_nav_open(False))
+
     return rx.el.nav(
         rx.flex(
-            _nav_link("Contacts", "/staff/contacts", "users"),
-            _nav_link("Files", "/staff/files", "folder"),
+            link("Contacts", "/staff/contacts", "users"),
+            link("Files", "/staff/files", "folder"),
             _nav_group("Payments"),
-            _nav_link("Invoices", "/staff/invoices", "receipt"),
-            _nav_link("Documents & Contracts", "/staff/documents", "file-pen-line"),
+            link("Invoices", "/staff/invoices", "receipt"),
+            link("Documents & Contracts", "/staff/documents", "file-pen-line"),
             _nav_group("Sites › Client Portal"),
-            _nav_link("Configure Portal", "/staff/sites/portal", "palette"),
+            link("Configure Portal", "/staff/sites/portal", "palette"),
             _nav_group("Settings"),
-            _nav_link("Team", "/staff/team", "users-round"),
-            _nav_link("Payments", "/staff/settings/payments", "credit-card"),
-            _nav_link("Document sealing", "/staff/settings/sealing", "shield-check"),
-            rx.cond(BaseState.demo_mode, _nav_link("Dev outbox", "/staff/outbox", "mail")),
-            direction=rx.breakpoints(initial="row", md="column"), wrap="wrap", gap="4px",
-            align=rx.breakpoints(initial="center", md="stretch"),
+            link("Team", "/staff/team", "users-round"),
+            link("Payments", "/staff/settings/payments", "credit-card"),
+            link("Document sealing", "/staff/settings/sealing", "shield-check"),
+            rx.cond(BaseState.demo_mode, link("Dev outbox", "/staff/outbox", "mail")),
+            direction="column", gap="4px", align="stretch",
         ),
         aria_label="Staff navigation",
+    )
+
+
+def _menu_button() -> rx.Component:
+    """Phones and narrow windows: the navigation opens under the header on demand."""
+    return rx.button(
+        rx.cond(BaseState.nav_open, rx.icon("x", size=16, aria_hidden="true"),
+                rx.icon("menu", size=16, aria_hidden="true")),
+        "Menu",
+        on_click=BaseState.set_nav_open(~BaseState.nav_open),
+        aria_expanded=rx.cond(BaseState.nav_open, "true", "false"), aria_controls=STAFF_NAV_ID,
+        variant="soft", color_scheme="gray", size="2", display=rx.breakpoints(initial="inline-flex", md="none"),
     )
 
 
@@ -165,6 +184,7 @@ def staff_shell(*content: rx.Component, title: str = "", crumbs: list[str] | Non
         skip_link(),
         rx.el.header(
             rx.hstack(
+                _menu_button(),
                 rx.link(brand_mark("32px"), href="/staff"),
                 rx.badge("Staff", color_scheme="gray", display=["none", "inline-flex"]),
                 rx.spacer(),
@@ -175,16 +195,19 @@ def staff_shell(*content: rx.Component, title: str = "", crumbs: list[str] | Non
             background="white", border_bottom="1px solid var(--gray-a5)",
         ),
         rx.flex(
-            rx.box(_staff_nav(), width=["100%", "100%", "260px"], flex_shrink="0",
-                   padding="12px", border_right=["none", "none", "1px solid var(--gray-a5)"],
-                   border_bottom=["1px solid var(--gray-a5)", "1px solid var(--gray-a5)", "none"],
-                   background="white"),
+            rx.box(_staff_nav(), id=STAFF_NAV_ID, data_open=rx.cond(BaseState.nav_open, "true", "false"),
+                   width=rx.breakpoints(initial="100%", md="260px"), flex_shrink="0", padding="12px",
+                   border_right=rx.breakpoints(initial="none", md="1px solid var(--gray-a5)"),
+                   border_bottom=rx.breakpoints(initial="1px solid var(--gray-a5)", md="none"),
+                   background="white",
+                   style={PHONE_NAV: {"&[data-open='false']": {"display": "none"}}}),
             rx.el.main(
                 rx.vstack(*header_children, flash(), *content, spacing="4", width="100%",
                           max_width="1100px", align="stretch", padding=["16px", "24px"]),
                 id="main", tab_index=-1, style={"flex": "1", "minWidth": "0"},
             ),
-            direction=rx.breakpoints(initial="column", md="row"),
+            # a CSS breakpoint (62em), the same as the menu's: Radix's own `direction` would switch at 1024px
+            flex_direction=rx.breakpoints(initial="column", md="row"),
             min_height="calc(100vh - 58px)",
         ),
         style=brand_vars(),

@@ -158,9 +158,22 @@ def test_files_journey(server, browser, axe, tmp_path):
     _accept(b, link_b, CLIENT_B[0])
 
     # Staff: Files, a folder, two files uploaded into it.
+    # (on a phone: the staff navigation is folded behind Menu, and folds again once used)
     j.go(staff, "/staff/contacts")
-    staff.get_by_role("navigation", name="Staff navigation").get_by_role("link", name="Files").click()
+    staff.set_viewport_size({"width": 390, "height": 844})
+    nav_files = staff.get_by_role("navigation", name="Staff navigation").get_by_role("link", name="Files")
+    menu = staff.get_by_role("button", name="Menu")
+    expect(nav_files).to_be_hidden()
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    menu.click()
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    nav_files.click()
     staff.wait_for_url(re.compile(r"/staff/files$"))
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    expect(nav_files).to_be_hidden()
+    staff.set_viewport_size({"width": 1280, "height": 900})
+    expect(menu).to_be_hidden()
+    expect(nav_files).to_be_visible()  # a wide window always shows it
     expect(staff.get_by_text("Clients may upload files.")).to_be_visible()
     expect(staff.get_by_role("heading", name="Upload files")).to_be_visible()
     staff.get_by_role("button", name="New folder").click()
