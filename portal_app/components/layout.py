@@ -86,15 +86,42 @@ def _nav_link(label: str, href: str, icon: str, **props) -> rx.Component:
     )
 
 
+STAFF_NAV_ID, PORTAL_NAV_ID = "staff-nav", "portal-nav"
+# Below this width (Reflex's md breakpoint, 62em) a shell's navigation is a column under the
+# header, folded behind "Menu" until asked for.
+PHONE_NAV = "@media screen and (max-width: 61.99em)"
+
+
+def _menu_button(controls: str) -> rx.Component:
+    return rx.button(
+        rx.cond(BaseState.nav_open, rx.icon("x", size=16, aria_hidden="true"),
+                rx.icon("menu", size=16, aria_hidden="true")),
+        "Menu",
+        on_click=BaseState.set_nav_open(~BaseState.nav_open),
+        aria_expanded=rx.cond(BaseState.nav_open, "true", "false"), aria_controls=controls,
+        variant="soft", color_scheme="gray", size="2", display=rx.breakpoints(initial="inline-flex", md="none"),
+    )
+
+
+def _foldable(nav_id: str) -> dict:
+    """Props of the box holding a navigation that folds behind _menu_button on narrow screens."""
+    return {"id": nav_id, "data_open": rx.cond(BaseState.nav_open, "true", "false"),
+            "style": {PHONE_NAV: {"&[data-open='false']": {"display": "none"}}}}
+
+
 def client_shell(*content: rx.Component, title: str = "") -> rx.Component:
-    nav_items = [_nav_link("Home", "/", "house")]
+    def link(label: str, href: str, icon: str) -> rx.Component:
+        return _nav_link(label, href, icon, on_click=BaseState.set_nav_open(False))
+
+    nav_items = [link("Home", "/", "house")]
     for key, label, href, icon in CLIENT_NAV:
-        nav_items.append(rx.cond(BaseState.sections[key], _nav_link(label, href, icon)))
-    nav_items.append(_nav_link("Profile", "/profile", "user"))
+        nav_items.append(rx.cond(BaseState.sections[key], link(label, href, icon)))
+    nav_items.append(link("Profile", "/profile", "user"))
     return rx.box(
         skip_link(),
         rx.el.header(
             rx.hstack(
+                _menu_button(PORTAL_NAV_ID),
                 rx.link(brand_mark(), href="/"),
                 rx.spacer(),
                 rx.text(BaseState.viewer_name, size="2", color_scheme="gray",
@@ -104,9 +131,12 @@ def client_shell(*content: rx.Component, title: str = "") -> rx.Component:
                 padding=["12px 16px", "12px 24px"], spacing="3",
             ),
             rx.el.nav(
-                rx.hstack(*nav_items, spacing="1", max_width="1040px", margin="0 auto",
-                          padding=["0 8px 8px", "0 16px 8px"], wrap="wrap", width="100%"),
-                aria_label="Portal sections",
+                # a row on a wide screen; on a narrow one, a column under Menu
+                rx.flex(*nav_items, gap="4px", max_width="1040px", margin="0 auto",
+                        padding=["0 8px 8px", "0 16px 8px"], wrap="wrap", width="100%",
+                        flex_direction=rx.breakpoints(initial="column", md="row"),
+                        align_items=rx.breakpoints(initial="stretch", md="center")),
+                aria_label="Portal sections", **_foldable(PORTAL_NAV_ID),
             ),
             background="white",
             border_top=f"4px solid {BaseState.accent}",
@@ -133,9 +163,6 @@ def _nav_group(label: str) -> rx.Component:
                    padding="10px 10px 0", width="100%")
 
 
-STAFF_NAV_ID = "staff-nav"
-# Below this width the staff navigation is a column over the page, folded behind "Menu".
-PHONE_NAV = "@media screen and (max-width: 61.99em)"  # Reflex's md breakpoint is 62em
 
 
 def _staff_nav() -> rx.Component:
@@ -162,18 +189,6 @@ def _staff_nav() -> rx.Component:
     )
 
 
-def _menu_button() -> rx.Component:
-    """Phones and narrow windows: the navigation opens under the header on demand."""
-    return rx.button(
-        rx.cond(BaseState.nav_open, rx.icon("x", size=16, aria_hidden="true"),
-                rx.icon("menu", size=16, aria_hidden="true")),
-        "Menu",
-        on_click=BaseState.set_nav_open(~BaseState.nav_open),
-        aria_expanded=rx.cond(BaseState.nav_open, "true", "false"), aria_controls=STAFF_NAV_ID,
-        variant="soft", color_scheme="gray", size="2", display=rx.breakpoints(initial="inline-flex", md="none"),
-    )
-
-
 def staff_shell(*content: rx.Component, title: str = "", crumbs: list[str] | None = None) -> rx.Component:
     header_children = []
     if crumbs:
@@ -184,7 +199,7 @@ def staff_shell(*content: rx.Component, title: str = "", crumbs: list[str] | Non
         skip_link(),
         rx.el.header(
             rx.hstack(
-                _menu_button(),
+                _menu_button(STAFF_NAV_ID),
                 rx.link(brand_mark("32px"), href="/staff"),
                 rx.badge("Staff", color_scheme="gray", display=["none", "inline-flex"]),
                 rx.spacer(),
@@ -195,12 +210,10 @@ def staff_shell(*content: rx.Component, title: str = "", crumbs: list[str] | Non
             background="white", border_bottom="1px solid var(--gray-a5)",
         ),
         rx.flex(
-            rx.box(_staff_nav(), id=STAFF_NAV_ID, data_open=rx.cond(BaseState.nav_open, "true", "false"),
-                   width=rx.breakpoints(initial="100%", md="260px"), flex_shrink="0", padding="12px",
+            rx.box(_staff_nav(), width=rx.breakpoints(initial="100%", md="260px"), flex_shrink="0", padding="12px",
                    border_right=rx.breakpoints(initial="none", md="1px solid var(--gray-a5)"),
                    border_bottom=rx.breakpoints(initial="1px solid var(--gray-a5)", md="none"),
-                   background="white",
-                   style={PHONE_NAV: {"&[data-open='false']": {"display": "none"}}}),
+                   background="white", **_foldable(STAFF_NAV_ID)),
             rx.el.main(
                 rx.vstack(*header_children, flash(), *content, spacing="4", width="100%",
                           max_width="1100px", align="stretch", padding=["16px", "24px"]),

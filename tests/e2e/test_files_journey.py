@@ -114,6 +114,25 @@ def _share_with(j: Journey, staff, item: str, contact: tuple[str, str, str], loo
     expect(_row(staff, item)).to_contain_text("1 contact")
 
 
+def _phone_menu(page, nav_name: str, link: str, url) -> None:
+    """On a phone the navigation is folded behind Menu, and folds again once a link is followed;
+    a wide window always shows it."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    target = page.get_by_role("navigation", name=nav_name).get_by_role("link", name=link)
+    menu = page.get_by_role("button", name="Menu")
+    expect(target).to_be_hidden()
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    menu.click()
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    target.click()
+    page.wait_for_url(url)
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    expect(target).to_be_hidden()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    expect(menu).to_be_hidden()
+    expect(target).to_be_visible()
+
+
 def _upload(page, paths: list[Path]) -> None:
     page.locator("#files input[type=file]").set_input_files([str(p) for p in paths])
     expect(page.get_by_text("Ready to upload:")).to_be_visible()
@@ -158,22 +177,8 @@ def test_files_journey(server, browser, axe, tmp_path):
     _accept(b, link_b, CLIENT_B[0])
 
     # Staff: Files, a folder, two files uploaded into it.
-    # (on a phone: the staff navigation is folded behind Menu, and folds again once used)
     j.go(staff, "/staff/contacts")
-    staff.set_viewport_size({"width": 390, "height": 844})
-    nav_files = staff.get_by_role("navigation", name="Staff navigation").get_by_role("link", name="Files")
-    menu = staff.get_by_role("button", name="Menu")
-    expect(nav_files).to_be_hidden()
-    expect(menu).to_have_attribute("aria-expanded", "false")
-    menu.click()
-    expect(menu).to_have_attribute("aria-expanded", "true")
-    nav_files.click()
-    staff.wait_for_url(re.compile(r"/staff/files$"))
-    expect(menu).to_have_attribute("aria-expanded", "false")
-    expect(nav_files).to_be_hidden()
-    staff.set_viewport_size({"width": 1280, "height": 900})
-    expect(menu).to_be_hidden()
-    expect(nav_files).to_be_visible()  # a wide window always shows it
+    _phone_menu(staff, "Staff navigation", "Files", re.compile(r"/staff/files$"))
     expect(staff.get_by_text("Clients may upload files.")).to_be_visible()
     expect(staff.get_by_role("heading", name="Upload files")).to_be_visible()
     staff.get_by_role("button", name="New folder").click()
@@ -230,8 +235,7 @@ def test_files_journey(server, browser, axe, tmp_path):
 
     # Client A: the folder and the link at the top level, the files inside.
     j.go(a, "/")
-    a.get_by_role("navigation", name="Portal sections").get_by_role("link", name="Files").click()
-    a.wait_for_url(re.compile(r"/files$"))
+    _phone_menu(a, "Portal sections", "Files", re.compile(r"/files$"))
     expect(_row(a, FOLDER)).to_be_visible()
     link_row = _row(a, LINK[0])
     expect(link_row).to_contain_text(LINK[2])
