@@ -103,7 +103,9 @@ async def _stream(request: Request, storage, dl: file_transfer.Download, media_t
                   headers: dict[str, str]) -> Response:
     """The file, or the one byte range asked for (206; 416 past the end), streamed."""
     etag = f'"{dl.sha256}"' if dl.sha256 else ""
-    headers = {**headers, "cache-control": NO_STORE, "accept-ranges": "bytes", **({"etag": etag} if etag else {})}
+    headers = {**headers, "cache-control": NO_STORE, "accept-ranges": "bytes"}
+    if etag:
+        headers["etag"] = etag
     try:
         wanted = ranges.requested_range(request.headers.get("range"), dl.size,
                                         if_range=request.headers.get("if-range"), etag=etag)

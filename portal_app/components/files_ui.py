@@ -66,20 +66,18 @@ def search_and_sort(S) -> rx.Component:
     )
 
 
+# the row's "icon" (services/filetypes.py) → its color; the rest are drawn in the text color
+_ICON_COLORS = {"folder": "var(--amber-10)", "link": "var(--blue-10)", "image": "var(--green-10)",
+                "file-text": "var(--red-10)", "file-spreadsheet": "var(--green-11)",
+                "presentation": "var(--orange-10)", "file-archive": None, "file-video": None, "file-audio": None}
+
+
 def _icon(row) -> rx.Component:
-    return rx.match(
-        row["icon"].to(str),
-        ("folder", rx.icon("folder", size=18, aria_hidden="true", color="var(--amber-10)")),
-        ("link", rx.icon("link", size=18, aria_hidden="true", color="var(--blue-10)")),
-        ("image", rx.icon("image", size=18, aria_hidden="true", color="var(--green-10)")),
-        ("file-text", rx.icon("file-text", size=18, aria_hidden="true", color="var(--red-10)")),
-        ("file-spreadsheet", rx.icon("file-spreadsheet", size=18, aria_hidden="true", color="var(--green-11)")),
-        ("presentation", rx.icon("presentation", size=18, aria_hidden="true", color="var(--orange-10)")),
-        ("file-archive", rx.icon("file-archive", size=18, aria_hidden="true")),
-        ("file-video", rx.icon("file-video", size=18, aria_hidden="true")),
-        ("file-audio", rx.icon("file-audio", size=18, aria_hidden="true")),
-        rx.icon(tag="file", size=18, aria_hidden="true"),
-    )
+    def icon(tag: str, color: str | None = None) -> rx.Component:
+        return rx.icon(tag, size=18, aria_hidden="true", **({"color": color} if color else {}))
+
+    return rx.match(row["icon"].to(str), *[(tag, icon(tag, color)) for tag, color in _ICON_COLORS.items()],
+                    icon("file"))
 
 
 def _name_cell(row, base: str, S) -> rx.Component:

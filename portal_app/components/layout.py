@@ -69,7 +69,8 @@ def brand_mark(size: str = "40px") -> rx.Component:
     )
 
 
-def _nav_link(label: str, href: str, icon: str, **props) -> rx.Component:
+def _nav_link(label: str, href: str, icon: str) -> rx.Component:
+    """A shell's navigation link; following it folds the phone menu again."""
     path = rx.State.router.url.path
     current = (path == href) | (path == href + "/") | (
         (href not in ("/", "/staff")) & path.startswith(href + "/"))
@@ -82,7 +83,7 @@ def _nav_link(label: str, href: str, icon: str, **props) -> rx.Component:
         background=rx.cond(current, "var(--gray-a3)", "transparent"),
         box_shadow=rx.cond(current, "inset 3px 0 0 var(--brand)", "none"),
         _hover={"background": "var(--gray-a3)"},
-        **props,
+        on_click=BaseState.set_nav_open(False),
     )
 
 
@@ -110,13 +111,10 @@ def _foldable(nav_id: str) -> dict:
 
 
 def client_shell(*content: rx.Component, title: str = "") -> rx.Component:
-    def link(label: str, href: str, icon: str) -> rx.Component:
-        return _nav_link(label, href, icon, on_click=BaseState.set_nav_open(False))
-
-    nav_items = [link("Home", "/", "house")]
+    nav_items = [_nav_link("Home", "/", "house")]
     for key, label, href, icon in CLIENT_NAV:
-        nav_items.append(rx.cond(BaseState.sections[key], link(label, href, icon)))
-    nav_items.append(link("Profile", "/profile", "user"))
+        nav_items.append(rx.cond(BaseState.sections[key], _nav_link(label, href, icon)))
+    nav_items.append(_nav_link("Profile", "/profile", "user"))
     return rx.box(
         skip_link(),
         rx.el.header(
@@ -163,26 +161,21 @@ def _nav_group(label: str) -> rx.Component:
                    padding="10px 10px 0", width="100%")
 
 
-
-
 def _staff_nav() -> rx.Component:
-    def link(label: str, href: str, icon: str) -> rx.Component:
-        return _nav_link(label, href, icon, on_click=BaseState.set_nav_open(False))
-
     return rx.el.nav(
         rx.flex(
-            link("Contacts", "/staff/contacts", "users"),
-            link("Files", "/staff/files", "folder"),
+            _nav_link("Contacts", "/staff/contacts", "users"),
+            _nav_link("Files", "/staff/files", "folder"),
             _nav_group("Payments"),
-            link("Invoices", "/staff/invoices", "receipt"),
-            link("Documents & Contracts", "/staff/documents", "file-pen-line"),
+            _nav_link("Invoices", "/staff/invoices", "receipt"),
+            _nav_link("Documents & Contracts", "/staff/documents", "file-pen-line"),
             _nav_group("Sites › Client Portal"),
-            link("Configure Portal", "/staff/sites/portal", "palette"),
+            _nav_link("Configure Portal", "/staff/sites/portal", "palette"),
             _nav_group("Settings"),
-            link("Team", "/staff/team", "users-round"),
-            link("Payments", "/staff/settings/payments", "credit-card"),
-            link("Document sealing", "/staff/settings/sealing", "shield-check"),
-            rx.cond(BaseState.demo_mode, link("Dev outbox", "/staff/outbox", "mail")),
+            _nav_link("Team", "/staff/team", "users-round"),
+            _nav_link("Payments", "/staff/settings/payments", "credit-card"),
+            _nav_link("Document sealing", "/staff/settings/sealing", "shield-check"),
+            rx.cond(BaseState.demo_mode, _nav_link("Dev outbox", "/staff/outbox", "mail")),
             direction="column", gap="4px", align="stretch",
         ),
         aria_label="Staff navigation",

@@ -44,14 +44,15 @@ class FolderPage:
 def _row(item: FileItem, sharing: str = "") -> dict:
     type_label, icon = type_and_icon(item.kind, item.name)
     is_file = item.kind == "file"
+    size = human_size(item.size) if is_file else ""
     updated_label = item.updated_at.strftime("%d %b %Y")
-    # one line under the name where the table has no room for its columns (phones)
-    meta = " · ".join(([type_label, human_size(item.size)] if is_file else [type_label]) + [updated_label])
     return {
         "id": item.public_id, "kind": item.kind, "name": item.name, "icon": icon, "type": type_label,
-        "size": human_size(item.size) if is_file else "", "bytes": item.size if is_file else 0,
+        "size": size, "bytes": item.size if is_file else 0,
         "updated": item.updated_at.isoformat(), "updated_label": updated_label,
-        "meta": "" if item.kind == "link" else meta,
+        # one line under the name where the table has no room for its columns (phones); a link
+        # shows its description there instead
+        "meta": "" if item.kind == "link" else " · ".join(p for p in (type_label, size, updated_label) if p),
         "url": item.url or "", "description": item.description,
         "previewable": is_file and item.content_type in PREVIEWABLE,
         "preview_kind": ("pdf" if item.content_type == "application/pdf" else "image") if is_file else "",

@@ -52,17 +52,17 @@ class BaseState(rx.State):
     # never return toasts: those run through eval(), which our CSP forbids.
     notice: str = ""
     notice_tone: str = "green"
-    # the staff navigation on a phone: folded behind a Menu button until asked for
+    # a shell's navigation on a phone: folded behind its Menu button until asked for
     nav_open: bool = False
     # How the last handler ended (ok | signin | denied | invalid | error): server-side only,
     # for logs and the authorization matrix test.
     _outcome: str = ""
 
-    # --- server-side context (helpers start with _ and are not callable from the browser)
-
     @rx.event
     def set_nav_open(self, value: bool):
         self.nav_open = bool(value)
+
+    # --- server-side context (helpers start with _ and are not callable from the browser)
 
     def _session_token(self) -> str | None:
         raw = self.router.headers.cookie or ""
