@@ -8,6 +8,12 @@ import reflex as rx
 VISUALLY_HIDDEN = {"position": "absolute", "width": "1px", "height": "1px", "padding": "0", "margin": "-1px",
                    "overflow": "hidden", "clip": "rect(0, 0, 0, 0)", "whiteSpace": "nowrap", "border": "0"}
 
+# Props of a link that downloads a file from an api/ route. `reload_document`: the browser
+# requests it (React Router would route it inside the app). `download`: the browser treats
+# it as a download, not a navigation, so no `beforeunload` fires, which would make Reflex
+# drop the page's websocket (live updates stop until the next event reconnects it).
+DOWNLOAD_LINK = {"reload_document": True, "download": ""}
+
 
 def field(label: str, name: str, *, type_: str = "text", value=None, default_value=None,
           required: bool = False, autocomplete: str | None = None, max_length: int | None = None,

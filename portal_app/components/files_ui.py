@@ -7,7 +7,7 @@ import reflex as rx
 from reflex.vars.base import Var, VarData
 from reflex_components_core.core.upload import get_upload_files_context_var_data
 
-from .fields import VISUALLY_HIDDEN, alert_box
+from .fields import DOWNLOAD_LINK, VISUALLY_HIDDEN, alert_box
 from .layout import brand_vars
 
 UPLOAD_ID = "files"
@@ -112,7 +112,7 @@ def download_button(row) -> rx.Component:
         # the single-page app and the browser never requests the file
         rx.button(rx.el.a(rx.icon("download", size=14, aria_hidden="true"), rx.el.span("Download", display=["none", "inline"]),
                           href=row["download_url"].to(str),
-                          aria_label="Download " + row["name"].to(str), reload_document=True),
+                          aria_label="Download " + row["name"].to(str), **DOWNLOAD_LINK),
                   as_child=True, size="1", variant="soft", high_contrast=True),
     )
 
@@ -249,7 +249,7 @@ def preview_dialog(S) -> rx.Component:
             ),
             rx.hstack(
                 rx.button(rx.el.a(rx.icon("download", size=16, aria_hidden="true"), "Download",
-                                  href=S.preview_url.replace("/preview", "/download"), reload_document=True),
+                                  href=S.preview_url.replace("/preview", "/download"), **DOWNLOAD_LINK),
                           as_child=True),
                 # small screens and browsers without a built-in PDF viewer: the file on its own
                 rx.link("Open in a new tab", href=S.preview_url, is_external=True, size="2"),

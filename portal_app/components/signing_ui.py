@@ -8,7 +8,7 @@ import reflex as rx
 
 from ..state.signing import SigningState as S
 from .field_editor import FieldEditor
-from .fields import alert_box, callout, field
+from .fields import DOWNLOAD_LINK, alert_box, callout, field
 from .layout import brand_vars
 from .signature_pad import SignaturePad
 
@@ -105,7 +105,7 @@ def signing_body(back_href: str, back_label: str) -> rx.Component:
         rx.cond(d["download"].to(str) != "", callout(rx.hstack(
             rx.text("Everyone has signed. The sealed PDF proves itself: anyone can check it at /verify."),
             rx.button(rx.el.a(rx.icon("download", size=16, aria_hidden="true"), "Download signed PDF",
-                              href=d["download"].to(str), reload_document=True), as_child=True, size="2",
+                              href=d["download"].to(str), **DOWNLOAD_LINK), as_child=True, size="2",
                       color_scheme="green", high_contrast=True),
             spacing="3", align="center", wrap="wrap"), icon="circle-check", color_scheme="green", role="status",
             width="100%")),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ...components.fields import VISUALLY_HIDDEN
+from ...components.fields import DOWNLOAD_LINK, VISUALLY_HIDDEN
 from ...components.layout import client_shell, not_available
 from ...components.signing_ui import signing_body
 from ...state.base import BaseState
@@ -28,7 +28,7 @@ def _row(row) -> rx.Component:
                                                 size=rx.breakpoints(initial="1", sm="2"), white_space="nowrap"),
                               rx.cond(row["status"] == "completed",
                                       rx.link("Download", href="/api/documents/" + row["id"] + "/completed",
-                                              reload_document=True, size="2")))),
+                                              **DOWNLOAD_LINK, size="2")))),
         align="center",
     )
 

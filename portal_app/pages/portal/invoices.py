@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ...components.fields import DOWNLOAD_LINK
 from ...components.layout import client_shell, not_available
 from ...components.pay_now import pay_button, pay_dialog, pay_status
 from ...state.base import BaseState
@@ -283,7 +284,7 @@ def _download() -> rx.Component:
     # rx.el.a is React Router's <Link>: reload_document makes the click a real request
     return rx.button(
         rx.el.a(rx.icon("download", size=16, aria_hidden="true"), "Download PDF",
-                href="/api/invoices/" + D.invoice["id"] + "/pdf", reload_document=True,
+                href="/api/invoices/" + D.invoice["id"] + "/pdf", **DOWNLOAD_LINK,
                 aria_label="Download PDF of invoice " + D.invoice["number"]),
         as_child=True, variant="soft", high_contrast=True, size="2",
     )

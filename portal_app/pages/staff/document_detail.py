@@ -6,7 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from ...components.field_editor import FieldEditor
-from ...components.fields import alert_box, field
+from ...components.fields import DOWNLOAD_LINK, alert_box, field
 from ...components.layout import brand_vars, staff_shell
 from ...state.documents_staff import FIELD_LABELS
 from ...state.documents_staff import StaffDocumentState as S
@@ -16,7 +16,7 @@ from .invoice_common import SELECT_STYLE, field_label
 
 def _download(label: str, href, icon: str = "download") -> rx.Component:
     # a real request (React Router's <Link> would try to route it)
-    return rx.button(rx.el.a(rx.icon(icon, size=16, aria_hidden="true"), label, href=href, reload_document=True),
+    return rx.button(rx.el.a(rx.icon(icon, size=16, aria_hidden="true"), label, href=href, **DOWNLOAD_LINK),
                      as_child=True, variant="soft", high_contrast=True)
 
 
