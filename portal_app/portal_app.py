@@ -38,6 +38,7 @@ from .state.documents_staff import NewDocumentState, StaffDocumentsState, StaffD
 from .state.files import ClientFilesState, StaffFilesState
 from .state.signing import ClientDocumentsState, SigningState
 from .state.sealing import SealingState
+from .state.session_guard import SessionGuard, UploadGuard
 from .state.verify import VerifyState
 from .state.invoices_client import ClientInvoiceState, ClientInvoicesState
 from .state.invoice_detail import StaffInvoiceState
@@ -51,9 +52,12 @@ from .state.staff import ContactRecordState, ContactsState, OutboxState, PortalC
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
 app = rx.App(
-    api_transformer=[build_api(), SecurityHeaders],
+    # UploadGuard: an upload must carry the cookie of the session its tab's state is bound to
+    api_transformer=[build_api(), UploadGuard, SecurityHeaders],
     stylesheets=[],
 )
+# First of all middlewares: what another session loaded is reset before anything runs.
+app.add_middleware(SessionGuard(), index=0)
 
 
 async def _outbox_worker():
