@@ -6,12 +6,16 @@ process (services/verify.py → adapters/pdf_verify.py), and this handler awaits
 thread, so the event loop keeps serving everyone else meanwhile (it used to run on the
 loop: a crafted 3.9 MB file froze every user's requests for 8 s). The handler holds only
 this tab's state lock while it waits, for at most the child's wall-clock limit plus its
-turn for a CPU slot."""
+turn for a CPU slot. The threads are a pool of their own (one per CPU, as many as the PDF
+guard runs children at once): queued checks wait there, not in asyncio's default executor,
+which other handlers use for their own short blocking work."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import reflex as rx
 
@@ -21,6 +25,7 @@ from ..services.errors import ServiceError
 from .base import BaseState
 
 log = logging.getLogger("portal.verify")
+_checks = ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1), thread_name_prefix="verify")
 
 
 def _check(data: bytes, client_ip: str) -> dict:
@@ -49,7 +54,7 @@ class VerifyState(BaseState):
         self.file_name = str(files[0].name or files[0].filename or "document.pdf")[:200]
         client_ip = str(getattr(self.router.session, "client_ip", "") or "")[:64]
         try:
-            self.result = await asyncio.to_thread(_check, data, client_ip)
+            self.result = await asyncio.get_running_loop().run_in_executor(_checks, _check, data, client_ip)
             self._outcome = "ok"
         except ServiceError as exc:
             self.error, self._outcome = exc.message, "invalid"
