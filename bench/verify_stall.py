@@ -12,7 +12,8 @@ The hostile file is the one from issue 11: a sealed PDF plus one incremental upd
 `--objects` tiny objects, all reachable from the catalog (pypdf writes it; ~2.8 MB for
 60,000). `--uploads` copies of it are posted at once to Reflex's upload route `/_upload`,
 as the browser's upload component does (multipart field "files", headers
-reflex-client-token — a fresh tab token each — and reflex-event-handler = VerifyState.check;
+reflex-client-token — a fresh tab token each, whose /verify page a Socket.IO client
+hydrated first, as a browser tab does — and reflex-event-handler = VerifyState.check;
 anonymous, no cookie). Meanwhile one client asks `GET /api/health` every 20 ms.
 
 Printed: /api/health latency (p50, p95, max, count) with the server idle, then while the
@@ -89,14 +90,41 @@ def health_once(client, base: str) -> float:
     return elapsed
 
 
-def upload(base: str, data: bytes, out: dict) -> None:
+async def _as_tab(base: str, data: bytes):
+    """An anonymous browser tab on /verify: a Socket.IO connection under a fresh tab token
+    that hydrates the page (uploads are accepted only for a tab whose state a page loaded:
+    state/session_guard.py), then the upload under that token."""
+    import asyncio
+
     import httpx
+    import socketio
+    from reflex.state import State
+    from reflex_base.utils.format import format_event_handler
+
+    token, hydrated = str(uuid.uuid4()), asyncio.Event()
+    sio = socketio.AsyncClient(reconnection=False)
+    sio.on("event", lambda update: hydrated.set() if isinstance(update, dict) and update.get("final") else None,
+           namespace="/_event")
+    hydrate = {"name": format_event_handler(State.event_handlers["hydrate_and_load"]), "payload": {},
+               "router_data": {"pathname": "/verify", "query": {}, "asPath": "/verify"}}
+    await sio.connect(f"{base}?token={token}", socketio_path="/_event", transports=["websocket"],
+                      headers={"Origin": base}, auth={"event": hydrate}, namespaces=["/_event"])
+    try:
+        await asyncio.wait_for(hydrated.wait(), timeout=60)
+        async with httpx.AsyncClient(timeout=300) as client:
+            return await client.post(base + "/_upload", files={"files": ("hostile.pdf", data, "application/pdf")},
+                                     headers={"reflex-client-token": token, "reflex-event-handler": HANDLER,
+                                              "Origin": base})
+    finally:
+        await sio.disconnect()
+
+
+def upload(base: str, data: bytes, out: dict) -> None:
+    import asyncio
 
     t0 = time.perf_counter()
     try:
-        r = httpx.post(base + "/_upload", files={"files": ("hostile.pdf", data, "application/pdf")},
-                       headers={"reflex-client-token": str(uuid.uuid4()), "reflex-event-handler": HANDLER},
-                       timeout=300)
+        r = asyncio.run(_as_tab(base, data))
         out["status"] = r.status_code
         text = r.text
         verdict = next(iter(__import__("re").findall(r'"verdict"\s*:\s*"([a-z_]+)"', text)), "")
