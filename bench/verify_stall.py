@@ -103,8 +103,7 @@ async def _as_tab(base: str, data: bytes):
 
     token, hydrated = str(uuid.uuid4()), asyncio.Event()
     sio = socketio.AsyncClient(reconnection=False)
-    sio.on("event", lambda update: hydrated.set() if isinstance(update, dict) and update.get("final") else None,
-           namespace="/_event")
+    sio.on("event", lambda update: hydrated.set(), namespace="/_event")  # the hydrate's snapshot arrived
     hydrate = {"name": format_event_handler(State.event_handlers["hydrate_and_load"]), "payload": {},
                "router_data": {"pathname": "/verify", "query": {}, "asPath": "/verify"}}
     await sio.connect(f"{base}?token={token}", socketio_path="/_event", transports=["websocket"],

@@ -121,8 +121,7 @@ async def _replay_hydrate(url: str, tab_token: str, path: str, cookie: str | Non
 
     async def on_event(data):  # noqa: ANN001
         received.append(data if isinstance(data, str) else json.dumps(data))
-        if isinstance(data, dict) and data.get("final"):
-            done.set()
+        done.set()  # the hydrate's snapshot; what follows (on_load's updates) within a second
 
     client.on("event", on_event, namespace=NAMESPACE)
 
