@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from functools import lru_cache
 
 import reflex as rx
 
+from .api import body_limits
 from .api.routes import build_api
 from .api.security_headers import SecurityHeaders
 from .pages import auth as auth_pages
@@ -51,9 +53,50 @@ from .state.staff import ContactRecordState, ContactsState, OutboxState, PortalC
 
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
+def _handler_name(handler) -> str:
+    """The name the browser sends in `reflex-event-handler` for this handler."""
+    from reflex_base.utils.format import format_event_handler
+
+    return format_event_handler(handler)
+
+
+@lru_cache(maxsize=1)
+def _upload_handlers() -> dict[str, str]:
+    """Every handler that takes rx.UploadFile or upload chunks -> which limit it gets
+    (tests/unit/test_body_limits.py fails when one is missing)."""
+    return {
+        _handler_name(StaffFilesState.receive_upload): "files",
+        _handler_name(ClientFilesState.receive_upload): "files",
+        _handler_name(NewDocumentState.upload): "document",
+        _handler_name(PortalConfigState.upload_logo): "logo",
+        _handler_name(SealingState.upload): "pkcs12",
+        _handler_name(VerifyState.check): "verify",
+    }
+
+
+def upload_limits() -> dict[str, int]:
+    """The most body bytes `/_upload` reads for each handler: its own natural limit plus the
+    multipart framing, read from the settings at request time."""
+    from .services import file_transfer, sealing, verify
+
+    s, slack = get_settings(), body_limits.MULTIPART_SLACK
+    batch = min(s.file_max_bytes * file_transfer.MAX_FILES_PER_UPLOAD, s.file_quota_bytes)
+    by_kind = {
+        "files": batch + file_transfer.MAX_FILES_PER_UPLOAD * slack,
+        "document": s.document_max_bytes + slack,
+        "logo": s.logo_max_bytes + slack,
+        "pkcs12": sealing.PKCS12_MAX_BYTES + slack,
+        "verify": verify.max_bytes() + slack,
+    }
+    return {name: by_kind[kind] for name, kind in _upload_handlers().items()}
+
+
 app = rx.App(
-    # UploadGuard: an upload must carry the cookie of the session its tab's state is bound to
-    api_transformer=[build_api(), UploadGuard, SecurityHeaders],
+    # build_api() mounts the Reflex app under the api/ routes; UploadGuard (an upload must carry
+    # the cookie of the session its tab's state is bound to) wraps both, BodyLimits wraps that
+    # (sizes are refused before the state is read), and SecurityHeaders wraps everything,
+    # its own 413s and 403s included.
+    api_transformer=[build_api(), UploadGuard, body_limits.guard(upload_limits), SecurityHeaders],
     stylesheets=[],
 )
 # First of all middlewares: what another session loaded is reset before anything runs.

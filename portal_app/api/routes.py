@@ -152,14 +152,16 @@ async def client_login(request: Request) -> Response:
 
 async def logout(request: Request) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
+    if not _same_origin(request):
+        # another site cannot sign anyone out: neither the session nor the cookie is touched
+        return _back("/login", error="origin")
     target = "/login"
-    if _same_origin(request):
-        with unit_of_work() as db:
-            ws_id = _workspace_id(db, request)
-            actor = auth.resolve_actor(db, token, ws_id)
-            if getattr(actor, "kind", "") == "staff":
-                target = "/staff/login"
-            auth.sign_out(db, token)
+    with unit_of_work() as db:
+        ws_id = _workspace_id(db, request)
+        actor = auth.resolve_actor(db, token, ws_id)
+        if getattr(actor, "kind", "") == "staff":
+            target = "/staff/login"
+        auth.sign_out(db, token)
     resp = _back(target, signed_out="1")
     resp.delete_cookie(SESSION_COOKIE, **_cookie_kwargs())
     # Empties the tab's sessionStorage: the signed-out page gets a fresh Reflex tab token

@@ -6,6 +6,7 @@ prerendered pages, so script-src needs neither 'unsafe-inline' nor 'unsafe-eval'
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 from urllib.parse import urlsplit
@@ -55,6 +56,11 @@ def csp(nonce: str | None, js_url: str | None = None) -> bytes:
             "frame-ancestors 'none'").encode()
 
 
+def _read(path: str) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read()
+
+
 class SecurityHeaders:
     def __init__(self, app):
         self.app = app
@@ -63,6 +69,11 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        # zero-copy sends are never used (no server we run offers them; a held HTML start
+        # could not be completed by one)
+        if "http.response.zerocopysend" in (scope.get("extensions") or {}):
+            scope = dict(scope, extensions={k: v for k, v in scope["extensions"].items()
+                                            if k != "http.response.zerocopysend"})
         if not scope.get("path", "").startswith(("/assets/", "/_")):
             # Pages are rewritten below (nonces), so ask for them uncompressed.
             # ...and as body messages, not as a file path the server sends by itself.
@@ -79,7 +90,10 @@ class SecurityHeaders:
                 headers = [(k, v) for k, v in message.get("headers", [])
                            if k.lower() not in (b"content-security-policy",)]
                 ctype = dict((k.lower(), v) for k, v in headers).get(b"content-type", b"")
-                state["html"] = ctype.startswith(b"text/html")
+                # (a compressed page, e.g. a precompressed 404.html asked for under /_… or
+                # /assets/, cannot be rewritten: it keeps the nonce-free policy below)
+                encoded = any(k.lower() == b"content-encoding" for k, _ in headers)
+                state["html"] = ctype.startswith(b"text/html") and not encoded
                 # a route may relax framing for itself (file previews: same origin only)
                 own = {k.lower() for k, _ in headers}
                 message = dict(message, headers=headers + [(k, v) for k, v in BASE_HEADERS if k not in own])
@@ -94,6 +108,11 @@ class SecurityHeaders:
                 message["headers"].append((b"content-security-policy", policy))
                 await send(message)
                 return
+            if message["type"] == "http.response.pathsend" and state["html"]:
+                # An HTML file (e.g. the frontend's 404.html for an unknown /_… or /assets/
+                # path) the app hands to the server by path: its start is held above, so read
+                # the file here and rewrite it like any page (the server never saw a start).
+                message = {"type": "http.response.body", "body": await asyncio.to_thread(_read, message["path"])}
             if message["type"] == "http.response.body" and state["html"]:
                 state["chunks"].append(message.get("body", b""))
                 if message.get("more_body"):

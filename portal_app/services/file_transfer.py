@@ -25,6 +25,9 @@ from .filetypes import HEAD_BYTES, PREVIEWABLE, check_content, clean_file_name, 
 from .portal_settings import portal_settings_for
 
 
+MAX_FILES_PER_UPLOAD = 200
+
+
 class TooLarge(Invalid):
     """Past the per-file limit: the rest of the body is not worth reading."""
 
@@ -110,7 +113,7 @@ def check_declared(db: Session, actor: Actor, files: list[dict]) -> None:
     if not isinstance(files, (list, tuple)):
         raise Invalid("The list of files could not be read.", "file")
     total = 0
-    for f in files[:200]:
+    for f in files[:MAX_FILES_PER_UPLOAD]:
         try:
             size = int(f.get("size") or 0)
         except (AttributeError, TypeError, ValueError):
@@ -119,8 +122,8 @@ def check_declared(db: Session, actor: Actor, files: list[dict]) -> None:
             raise Invalid(f"“{clean_file_name(str(f.get('name', '')))}” is larger than the {human_size(limit)} limit. "
                           "Nothing was uploaded.", "file")
         total += max(0, size)
-    if len(files) > 200:
-        raise Invalid("Upload at most 200 files at once.", "file")
+    if len(files) > MAX_FILES_PER_UPLOAD:
+        raise Invalid(f"Upload at most {MAX_FILES_PER_UPLOAD} files at once.", "file")
     check_room(db, actor.workspace_id, total)
 
 

@@ -62,6 +62,9 @@ def ensure_identity(db: Session, ws: Workspace) -> SealingIdentity:
     return row
 
 
+PKCS12_MAX_BYTES = 200_000  # a PKCS#12 with its chain is a few KB
+
+
 def _identity(row: SealingIdentity) -> seal_adapter.SealingIdentity:
     return seal_adapter.SealingIdentity(pkcs12=base64.b64decode(unseal(row.pkcs12_sealed)),
                                         password=unseal(row.passphrase_sealed))
@@ -70,7 +73,7 @@ def _identity(row: SealingIdentity) -> seal_adapter.SealingIdentity:
 def upload_pkcs12(db: Session, actor: Actor, data: bytes, password: str) -> SealingIdentity:
     """Staff replace the generated certificate with their own (PKCS#12 with its key)."""
     staff = require_configure_sealing(actor)
-    if not data or len(data) > 200_000:
+    if not data or len(data) > PKCS12_MAX_BYTES:
         raise Invalid("Choose a PKCS#12 file (.p12 or .pfx) under 200 KB.", "file")
     try:
         identity = seal_adapter.load_pkcs12(data, password or "")

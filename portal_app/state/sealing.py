@@ -35,7 +35,7 @@ class SealingState(BaseState):
         if not files:
             self.error = "Choose a PKCS#12 file (.p12 or .pfx)."
             return None
-        data = await files[0].read(200_001)
+        data = await files[0].read(sealing.PKCS12_MAX_BYTES + 1)
 
         def work(db, ws, actor):
             sealing.upload_pkcs12(db, actor, data, self.password)

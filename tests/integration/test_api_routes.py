@@ -151,9 +151,12 @@ def test_logout_revokes_the_session_and_clears_the_cookie(portal, client):
     assert actor_for(other, portal.ws.id).kind == "staff"  # only that session ended
 
 
-def test_cross_site_logout_does_not_touch_the_session(portal, client):
+@pytest.mark.parametrize("origin", ["http://evil.example", None])
+def test_cross_site_logout_touches_neither_the_session_nor_the_cookie(portal, client, origin):
     token = session_token(login(client))
-    post(client, "/api/auth/logout", {}, origin="http://evil.example", cookie=f"{SESSION_COOKIE}={token}")
+    resp = post(client, "/api/auth/logout", {}, origin=origin, cookie=f"{SESSION_COOKIE}={token}")
+    assert resp.status_code == 303 and query(resp)["error"] == ["origin"]
+    assert no_cookie(resp)  # the browser keeps its cookie (main deleted it anyway)
     assert actor_for(token, portal.ws.id).kind == "staff"
 
 
