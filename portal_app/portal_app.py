@@ -160,10 +160,5 @@ PAGES = [
     ("/staff/join", join_page, JoinState.load, "Join the team"),
 ]
 
-# Staff pages drawn in the staff shell also ask whether its navigation offers the dev outbox.
-NO_STAFF_SHELL = {"/staff", "/staff/login", "/staff/forgot-password", "/staff/join"}
-
 for route, component, on_load, title in PAGES:
-    if route.startswith("/staff") and route not in NO_STAFF_SHELL:
-        on_load = [on_load, OutboxState.load_nav]
     app.add_page(component, route=route, on_load=on_load, title=f"{title} · Client Portal")

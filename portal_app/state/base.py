@@ -11,6 +11,7 @@ from typing import Any, Callable
 import reflex as rx
 
 
+from ..access import may_read_dev_outbox
 from ..api.routes import SESSION_COOKIE
 from ..db import unit_of_work
 from ..services import auth, portal_settings, workspaces
@@ -46,6 +47,8 @@ class BaseState(rx.State):
     sections: dict[str, bool] = {}
     viewer_name: str = ""
     viewer_kind: str = "anonymous"
+    # whether the staff navigation offers the dev outbox (access.may_read_dev_outbox)
+    outbox_offered: bool = False
     no_portal: bool = False
     demo_mode: bool = False
     # The page-level message (shown by the shells as a status or alert callout). Handlers
@@ -102,6 +105,7 @@ class BaseState(rx.State):
         self.sections = b.sections
         self.viewer_kind = actor.kind
         self.viewer_name = getattr(actor, "name", "")
+        self.outbox_offered = may_read_dev_outbox(actor, get_settings().mail == "outbox")
 
     def _run(self, work: Callable[[Any, Any, Any], Any], *, on_error: Callable[[ServiceError], Any] | None = None,
              keep_notice: bool = False):

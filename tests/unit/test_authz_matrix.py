@@ -244,7 +244,6 @@ def matrix(world):
         *document_rows(world, {"STAFF": STAFF, "STAFF_ON_A1": STAFF_ON_A1, "SIGNIN": SIGNIN_FOR_OTHERS,
                                "PUBLIC": PUBLIC, "ADMIN": ADMIN, "grid": grid}),
         (staff.OutboxState, "load", (), "/staff/outbox", grid(STAFF, member_a="denied")),  # owners only
-        (staff.OutboxState, "load_nav", (), "/staff/contacts", PUBLIC),  # a yes/no for the nav, nothing read
         (staff.OutboxState, "setvar", ("mails", []), "/staff/outbox", "setvar"),
     ]
     return rows
