@@ -11,7 +11,7 @@ export REFLEX_USE_SYSTEM_BUN := 1
 export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := false
 
-.PHONY: install install-dev run test test-unit test-integration test-e2e bench bench-files bench-pdf bench-invoices bench-webhooks bench-seal bench-preview clean
+.PHONY: install install-dev run test test-unit test-integration test-e2e bench bench-files bench-pdf bench-invoices bench-webhooks bench-seal bench-preview bench-verify clean
 
 $(VENV)/.installed: requirements.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -85,6 +85,12 @@ bench-seal: install-dev
 PREVIEW_RUNS ?= 20
 bench-preview: install-dev
 	$(PY) bench/pdf_preview.py --runs $(PREVIEW_RUNS)
+
+# /verify under attack: /api/health latency (p50/p95/max) idle and while VERIFY_UPLOADS hostile PDFs (one update of
+# 60,000 tiny objects) are posted to /_upload at once; production build, one worker.
+VERIFY_UPLOADS ?= 4
+bench-verify: install-dev
+	$(PY) bench/verify_stall.py --uploads $(VERIFY_UPLOADS)
 
 clean:
 	rm -rf .web data uploaded_files test-artifacts

@@ -3,9 +3,12 @@
 import reflex as rx
 from reflex.plugins import SitemapPlugin
 
-from portal_app.settings import get_settings
+from portal_app.settings import SettingsError, get_settings
 
-_settings = get_settings()
+try:
+    _settings = get_settings()
+except SettingsError as exc:  # e.g. PORTAL_DEMO=1 on a public or https base URL: do not start
+    raise SystemExit(f"Client Portal will not start: {exc}") from None
 
 config = rx.Config(
     app_name="portal_app",

@@ -79,11 +79,28 @@ def require_configure_portal(actor: Actor) -> Staff:
     return require_staff(actor, "admin")
 
 
-def require_read_dev_outbox(actor: Actor, demo_mode: bool) -> Staff:
+def require_read_dev_outbox(actor: Actor, mail_to_outbox: bool) -> Staff:
+    """The dev outbox holds other people's one-time links (password resets, invitations):
+    it exists only while mail goes to it (PORTAL_MAIL=outbox), and only owners read it."""
+    if not mail_to_outbox:
+        if isinstance(actor, Anonymous):
+            raise NotSignedIn()
+        raise NotFound("There is no dev outbox: mail is sent by SMTP.")
     staff = require_staff(actor, "member")
-    if not demo_mode:
-        raise NotFound("The dev outbox exists only in demo/dev mode.")
+    if staff.role != "owner":
+        raise Forbidden("Only the workspace owner can read the dev outbox.")
     return staff
+
+
+def may_read_dev_outbox(actor: Actor, mail_to_outbox: bool) -> bool:
+    """The same rule, asked by the staff navigation deciding whether to offer the page."""
+    return mail_to_outbox and isinstance(actor, Staff) and actor.role == "owner"
+
+
+def may_see_links_in_dev_mail(staff: Staff, to_addr: str) -> bool:
+    """One-time links (anything with a token in its URL) are for the person the mail was
+    sent to: in the dev outbox the owner sees those of mail to their own address only."""
+    return bool(to_addr) and to_addr.strip().lower() == staff.email.strip().lower()
 
 
 # --- client abilities --------------------------------------------------------------------

@@ -98,6 +98,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--since", help="reconcile-payments: first day to check (YYYY-MM-DD)")
     parser.add_argument("--workspace", help="reconcile-payments: one workspace's public id (default: all)")
     args = parser.parse_args(argv)
+    from .settings import SettingsError, get_settings
+
+    try:
+        get_settings()  # a configuration the app refuses is refused here too, before any work
+    except SettingsError as exc:
+        print(f"Client Portal will not start: {exc}", file=sys.stderr)
+        return 2
     if args.command == "reconcile-payments":
         if not args.since:
             parser.error("reconcile-payments needs --since YYYY-MM-DD")

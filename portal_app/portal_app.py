@@ -40,6 +40,7 @@ from .state.documents_staff import NewDocumentState, StaffDocumentsState, StaffD
 from .state.files import ClientFilesState, StaffFilesState
 from .state.signing import ClientDocumentsState, SigningState
 from .state.sealing import SealingState
+from .state.session_guard import SessionGuard, UploadGuard
 from .state.verify import VerifyState
 from .state.invoices_client import ClientInvoiceState, ClientInvoicesState
 from .state.invoice_detail import StaffInvoiceState
@@ -85,17 +86,21 @@ def upload_limits() -> dict[str, int]:
         "document": s.document_max_bytes + slack,
         "logo": s.logo_max_bytes + slack,
         "pkcs12": sealing.PKCS12_MAX_BYTES + slack,
-        "verify": verify.MAX_BYTES + slack,
+        "verify": verify.max_bytes() + slack,
     }
     return {name: by_kind[kind] for name, kind in _upload_handlers().items()}
 
 
 app = rx.App(
-    # build_api() mounts the Reflex app under the api/ routes; BodyLimits then wraps both
-    # (so /_upload too), and SecurityHeaders wraps everything, its own 413s included.
-    api_transformer=[build_api(), body_limits.guard(upload_limits), SecurityHeaders],
+    # build_api() mounts the Reflex app under the api/ routes; UploadGuard (an upload must carry
+    # the cookie of the session its tab's state is bound to) wraps both, BodyLimits wraps that
+    # (sizes are refused before the state is read), and SecurityHeaders wraps everything,
+    # its own 413s and 403s included.
+    api_transformer=[build_api(), UploadGuard, body_limits.guard(upload_limits), SecurityHeaders],
     stylesheets=[],
 )
+# First of all middlewares: what another session loaded is reset before anything runs.
+app.add_middleware(SessionGuard(), index=0)
 
 
 async def _outbox_worker():
@@ -155,5 +160,10 @@ PAGES = [
     ("/staff/join", join_page, JoinState.load, "Join the team"),
 ]
 
+# Staff pages drawn in the staff shell also ask whether its navigation offers the dev outbox.
+NO_STAFF_SHELL = {"/staff", "/staff/login", "/staff/forgot-password", "/staff/join"}
+
 for route, component, on_load, title in PAGES:
+    if route.startswith("/staff") and route not in NO_STAFF_SHELL:
+        on_load = [on_load, OutboxState.load_nav]
     app.add_page(component, route=route, on_load=on_load, title=f"{title} · Client Portal")

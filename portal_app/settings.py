@@ -14,7 +14,7 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
     ("PORTAL_DATABASE_URL", "sqlite:///data/portal.db", "SQLAlchemy URL. PostgreSQL: postgresql+psycopg://user@host/db"),
     ("PORTAL_BASE_URL", "http://localhost:$PORTAL_PORT", "Public URL of the default workspace; links in emails are built from it"),
     ("PORTAL_PORT", "3000", "Port `make run` serves on"),
-    ("PORTAL_DEMO", "1", "1 seeds a demo workspace when the database is empty and shows the dev outbox page"),
+    ("PORTAL_DEMO", "1", "1 seeds a demo workspace (public passwords) when the database is empty; refused unless PORTAL_BASE_URL is a local http address (localhost, 127.0.0.1, [::1], *.localhost, *.test). A real install sets 0"),
     ("PORTAL_CORS_ORIGINS", "(the base URL)", "Comma-separated origins allowed for CORS and the websocket"),
     ("PORTAL_SESSION_IDLE_MINUTES", "120", "A session unused this long ends"),
     ("PORTAL_SESSION_MAX_HOURS", "336", "A session ends this long after sign-in whatever happens"),
@@ -36,7 +36,7 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
     ("PORTAL_S3_REGION", "us-east-1", "S3 region"),
     ("PORTAL_S3_ACCESS_KEY_ID", "", "S3 credentials (empty: boto3's default chain)"),
     ("PORTAL_S3_SECRET_ACCESS_KEY", "", "S3 credentials"),
-    ("PORTAL_MAIL", "outbox", "`outbox` (dev: mail is kept in the database and shown at /staff/outbox) or `smtp`"),
+    ("PORTAL_MAIL", "outbox", "`outbox` (dev: mail is kept in the database; the workspace owner reads it at /staff/outbox, one-time links of mail to others redacted) or `smtp`"),
     ("PORTAL_MAIL_FROM", "portal@localhost", "Sender address"),
     ("PORTAL_SMTP_HOST", "localhost", "SMTP host"),
     ("PORTAL_SMTP_PORT", "587", "SMTP port"),
@@ -45,13 +45,39 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
     ("PORTAL_SMTP_PASSWORD", "", "SMTP password"),
     ("PORTAL_SMTP_CA_FILE", "", "PEM file of CA certificates to trust for the SMTP server's TLS certificate (empty: the system's)"),
     ("PORTAL_SECRET_KEY", "", "Key(s) that encrypt secrets at rest (Stripe keys); comma-separated for rotation, the first encrypts. Empty: PORTAL_SECRET_KEY_FILE"),
-    ("PORTAL_SECRET_KEY_FILE", "data/secret.key", "Created with a random key when PORTAL_SECRET_KEY is empty; back it up with the database"),
+    ("PORTAL_SECRET_KEY_FILE", "data/secret.key", "Created with a random key when PORTAL_SECRET_KEY is empty; back it up once, apart from the database backups (see below)"),
     ("PORTAL_STRIPE_API_BASE", "", "Stripe API base URL; empty means the real Stripe (the tests point it at localstripe)"),
     ("PORTAL_STRIPE_JS_URL", "https://js.stripe.com/v3/", "Where the payment page loads Stripe.js from (localstripe serves a stand-in at `/js.stripe.com/v3/`)"),
     ("PORTAL_TRUSTED_PROXY_HOPS", "0", "Reverse proxies in front of the app; >0 takes the client IP from X-Forwarded-For (throttling, sessions, the IP recorded on signatures)"),
     ("PORTAL_WORKER_INTERVAL", "1.0", "Seconds between outbox polls of the in-process worker"),
     ("REFLEX_REDIS_URL", "", "Set to share state through Redis and run several workers"),
 ]
+
+
+class SettingsError(ValueError):
+    """A configuration the app refuses to start with; the message says what to change."""
+
+
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def is_local_url(url: str) -> bool:
+    """A plain-http address on this machine or a reserved test name: where demo mode may run."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    return parts.scheme == "http" and (host in LOCAL_HOSTS or host.endswith((".localhost", ".test")))
+
+
+def demo_problem(demo: bool, base_url: str) -> str:
+    """Why demo mode may not run at this base URL ("" when it may). Demo mode seeds a
+    workspace whose passwords are printed in the README: a real install must be chosen on
+    purpose (PORTAL_DEMO=0), never reached by forgetting a default."""
+    if not demo or is_local_url(base_url):
+        return ""
+    return (f"PORTAL_DEMO=1 (the default) seeds a demo workspace whose passwords are public, so it runs "
+            f"only on a local http address (localhost, 127.0.0.1, [::1], *.localhost, *.test), and "
+            f"PORTAL_BASE_URL is {base_url}. For a real install set PORTAL_DEMO=0; to try the demo, "
+            f"use PORTAL_BASE_URL=http://localhost:<port>.")
 
 
 def _env(name: str, default: str) -> str:
@@ -111,8 +137,13 @@ class Settings:
 
 
 def load_settings() -> Settings:
+    """Raises SettingsError for a configuration the app must not start with."""
     port = int(_env("PORTAL_PORT", "3000"))
     base_url = _env("PORTAL_BASE_URL", f"http://localhost:{port}").rstrip("/")
+    demo = _env("PORTAL_DEMO", "1") not in ("0", "false", "no")
+    problem = demo_problem(demo, base_url)
+    if problem:
+        raise SettingsError(problem)
     origins = _env("PORTAL_CORS_ORIGINS", "")
     if origins:
         cors = tuple(o.strip().rstrip("/") for o in origins.split(",") if o.strip())
@@ -125,7 +156,7 @@ def load_settings() -> Settings:
         database_url=_env("PORTAL_DATABASE_URL", "sqlite:///data/portal.db"),
         base_url=base_url,
         port=port,
-        demo=_env("PORTAL_DEMO", "1") not in ("0", "false", "no"),
+        demo=demo,
         cors_origins=cors,
         session_idle_minutes=int(_env("PORTAL_SESSION_IDLE_MINUTES", "120")),
         session_max_hours=int(_env("PORTAL_SESSION_MAX_HOURS", "336")),

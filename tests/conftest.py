@@ -55,6 +55,7 @@ def _isolated_settings(tmp_path, monkeypatch):
 
     monkeypatch.setenv("PORTAL_STORAGE_DIR", str(tmp_path / "files"))
     monkeypatch.setenv("PORTAL_BASE_URL", "https://portal.example.test")
+    monkeypatch.setenv("PORTAL_DEMO", "0")  # demo mode refuses a non-local/https base URL
     monkeypatch.setenv("PORTAL_MAIL", "outbox")
     monkeypatch.setenv("PORTAL_SECRET_KEY_FILE", str(tmp_path / "secret.key"))
     # no test reaches the real Stripe: an unset base would mean api.stripe.com

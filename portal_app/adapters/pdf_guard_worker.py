@@ -11,8 +11,9 @@ the file contains runs without them. stdout is one JSON object: {"ok": true, "re
 or {"ok": false, "code": "...", "detail": {...}}. Codes, not sentences: the parent owns the
 human messages. Anything else (a signal, a crash, no JSON) means "too complex" to the parent.
 
-Self-contained on purpose: stdlib, pypdf, pypdfium2 and Pillow only, no `portal_app`
-import, so it runs with `python -I` (no cwd, no PYTHONPATH, no user site on sys.path).
+Self-contained on purpose: stdlib, pypdf, pypdfium2, Pillow and (for "verify") pyHanko
+only, no `portal_app` import, so it runs with `python -I` (no cwd, no PYTHONPATH, no user
+site on sys.path).
 """
 
 from __future__ import annotations
@@ -258,7 +259,90 @@ def op_render(data: bytes, args: dict) -> dict:
     return {"page_count": count, "pngs": pngs}
 
 
-OPS = {"inspect": op_inspect, "normalize": op_normalize, "render": op_render}
+# ---------------------------------------------------------------------------- verification
+
+def op_verify(data: bytes, args: dict) -> dict:
+    """The public /verify page's question (see adapters/pdf_verify.py for the trust model):
+    validate the last signature with pyHanko, the signer's certificate pinned when its
+    SHA-256 is in args["trusted"]. Answers facts, never a verdict about this deployment's
+    database (the parent owns that). pyHanko is lenient-read (strict=False): a sealed file
+    must be checked as it is, not refused for a quirk. The diff analysis of revisions added
+    after the seal is skipped (skip_diff): our verdict only needs "the seal covers the whole
+    file", and that analysis is what a crafted update of tens of thousands of objects makes
+    slow. A file pyHanko cannot read is "unreadable" ("tampered" if it claims a signature)."""
+    try:
+        facts = _verify_signature(data, set(args["trusted"]))
+    except (MemoryError, RecursionError):
+        raise
+    except Exception as error:  # noqa: BLE001  pyHanko is strict about damage: that is the answer
+        sys.stderr.write(f"verify: {type(error).__name__}: {error}\n"[:2000])
+        facts = {"status": "tampered" if b"/ByteRange" in data else "unreadable", "signed": b"/ByteRange" in data}
+    facts["sha256"] = hashlib.sha256(data).hexdigest()
+    if facts["status"] == "sealed_here":
+        facts["manifest"] = _manifest(data, args["manifest_name"], args["manifest_format"])
+    return facts
+
+
+def _verify_signature(data: bytes, trusted: set[str]) -> dict:
+    import asyncio
+    import logging
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import async_validate_pdf_signature
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+    from pyhanko_certvalidator import ValidationContext
+
+    logging.disable(logging.CRITICAL)  # pyHanko logs whole object lists; stderr stays short
+    reader = PdfFileReader(io.BytesIO(data), strict=False)
+    if reader.encrypted:
+        return {"status": "unreadable"}
+    signatures = reader.embedded_signatures
+    if not signatures:
+        return {"status": "not_signed"}
+    sig = signatures[-1]
+    cert = sig.signer_cert
+    fingerprint = hashlib.sha256(cert.dump()).hexdigest()
+    ours = fingerprint in trusted
+    moment = sig.self_reported_timestamp
+    context = ValidationContext(trust_roots=[cert] if ours else [], allow_fetching=False,
+                                revocation_mode="soft-fail", moment=moment, best_signature_time=moment)
+    status = asyncio.run(async_validate_pdf_signature(sig, signer_validation_context=context, skip_diff=True))
+    intact = bool(status.intact and status.valid)
+    whole = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+    when = status.signer_reported_dt
+    facts = {"signed": True, "ours": ours, "intact": intact, "covers_whole_file": whole,
+             "trusted": bool(status.trusted), "signing_time": when.isoformat() if when else None,
+             "signer_subject": cert.subject.human_friendly, "certificate_sha256": fingerprint,
+             "signatures": len(signatures)}
+    if not intact:
+        verdict = "tampered"
+    elif not ours:
+        verdict = "signed_elsewhere"
+    elif not status.trusted:  # ours, intact, but the certificate was not valid at the seal's time
+        verdict = "tampered"
+    elif not whole:
+        verdict = "modified"
+    else:
+        verdict = "sealed_here"
+    return {"status": verdict, **facts}
+
+
+def _manifest(data: bytes, name: str, fmt: str) -> dict | None:
+    """The manifest the seal embeds (title, id, signers): read only from a file that is
+    sealed_here, so it lies inside the signed bytes and cannot have been edited."""
+    from pypdf import PdfReader
+
+    try:
+        found = PdfReader(io.BytesIO(data), strict=False).attachments.get(name) or []
+        body = json.loads(found[0]) if found else None
+    except (MemoryError, RecursionError):
+        raise
+    except Exception:  # noqa: BLE001
+        return None
+    return body if isinstance(body, dict) and body.get("format") == fmt else None
+
+
+OPS = {"inspect": op_inspect, "normalize": op_normalize, "render": op_render, "verify": op_verify}
 
 
 def preload() -> None:
@@ -284,7 +368,11 @@ def main() -> int:
     op = OPS[header["op"]]
     if header["op"] != "render":
         import pypdf  # noqa: F401  (imports before the limits: their memory is not the file's)
-    else:
+    if header["op"] == "verify":
+        import pyhanko.sign.validation  # noqa: F401
+        import pyhanko.pdf_utils.reader  # noqa: F401
+        import pyhanko_certvalidator  # noqa: F401
+    if header["op"] == "render":
         import pypdfium2  # noqa: F401
         import PIL.Image  # noqa: F401
     apply_limits(header["limits"]["memory_bytes"], header["limits"]["cpu_seconds"])

@@ -25,7 +25,18 @@ Status, from pyHanko's `validate_pdf_signature`:
 * signed_elsewhere — a signature by a certificate we did not issue;
 * not_signed — a readable PDF with no signature;
 * unreadable — not a PDF, encrypted, or damaged beyond reading (a truncated sealed file
-  lands here or in tampered: either way it is not what we sealed).
+  lands here or in tampered: either way it is not what we sealed);
+* too_complex — the check ran out of the child's CPU, memory or time limits.
+
+Where it runs: pyHanko parses the upload in the PDF guard's limited child process
+(pdf_guard.verify_signature → pdf_guard_worker.op_verify: CPU, memory, wall-clock limits,
+no environment), never in the server process. A crafted file (one incremental update with
+60,000 tiny objects) cost pyHanko seconds of CPU in the server's event loop before; now it
+costs one child, and the diff analysis it targeted is skipped (see op_verify).
+
+"sealed_here" here means only "our certificate, intact, whole file". Whether this
+deployment *completed a document* with these bytes is the database's answer
+(services/verify.py): a seal made offline with a workspace's key is not one of ours.
 
 The manifest (title, id, signers and when they signed) is read only from a file that is
 sealed_here: inside the sealed byte range, so it cannot have been edited.
@@ -34,13 +45,11 @@ sealed_here: inside the sealed byte range, so it cannot have been edited.
 from __future__ import annotations
 
 import hashlib
-import io
-import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .pdf_complete import run_sync
+from . import pdf_guard
 from .pdf_records import MANIFEST_FORMAT, MANIFEST_NAME
 from .sealing import normalise_fingerprint
 
@@ -54,6 +63,8 @@ MESSAGES = {
     "signed_elsewhere": "This document is signed, but not by us: we cannot vouch for who signed it.",
     "not_signed": "This document was not sealed by us: it carries no digital signature.",
     "unreadable": "This file is not a PDF we can read (it may be damaged, incomplete or password-protected).",
+    "too_complex": "We could not check this file: it needs far more time or memory than any document we seal, "
+                   "so it is not one we can vouch for.",
 }
 
 
@@ -89,76 +100,41 @@ def _result(status: str, **kwargs) -> Verification:
     return Verification(status=status, message=MESSAGES[status], **kwargs)
 
 
-def _manifest(data: bytes) -> dict | None:
-    from pypdf import PdfReader
-
-    try:
-        found = PdfReader(io.BytesIO(data), strict=False).attachments.get(MANIFEST_NAME) or []
-        body = json.loads(found[0]) if found else None
-    except Exception:  # noqa: BLE001
-        return None
-    return body if isinstance(body, dict) and body.get("format") == MANIFEST_FORMAT else None
-
-
-def _validate(data: bytes, trusted: set[str]):
-    from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.diff_analysis import ModificationLevel
-    from pyhanko.sign.validation import async_validate_pdf_signature
-    from pyhanko.sign.validation.status import SignatureCoverageLevel
-    from pyhanko_certvalidator import ValidationContext
-
-    reader = PdfFileReader(io.BytesIO(data), strict=False)
-    if reader.encrypted:
-        return "unreadable", {}
-    signatures = reader.embedded_signatures
-    if not signatures:
-        return "not_signed", {}
-    sig = signatures[-1]
-    cert = sig.signer_cert
-    fp = hashlib.sha256(cert.dump()).hexdigest()
-    ours = fp in trusted
-    moment = sig.self_reported_timestamp
-    context = ValidationContext(trust_roots=[cert] if ours else [], allow_fetching=False,
-                                revocation_mode="soft-fail", moment=moment, best_signature_time=moment)
-    status = run_sync(lambda: async_validate_pdf_signature(sig, signer_validation_context=context))
-    intact = bool(status.intact and status.valid)
-    whole = status.coverage == SignatureCoverageLevel.ENTIRE_FILE and status.modification_level in (
-        None, ModificationLevel.NONE)
-    facts = {"signed": True, "sealed_here": ours and intact and whole and bool(status.trusted), "intact": intact,
-             "covers_whole_file": whole, "signing_time": status.signer_reported_dt,
-             "signer_subject": cert.subject.human_friendly, "certificate_sha256": fp, "signatures": len(signatures)}
-    if not intact:
-        return "tampered", facts
-    if not ours:
-        return "signed_elsewhere", facts
-    if not status.trusted:     # ours, intact, but the certificate was not valid at the seal's time
-        return "tampered", facts
-    if not whole:
-        return "modified", facts
-    return "sealed_here", facts
-
-
-def verify_pdf(data: bytes, trusted_fingerprints: set[str]) -> Verification:
+def verify_pdf(data: bytes, trusted_fingerprints: set[str], *, max_bytes: int = MAX_BYTES,
+               limits: pdf_guard.Limits | None = None) -> Verification:
+    """Blocks for one limited child's lifetime (pdf_guard): call it from a thread, never on
+    the event loop."""
     if not isinstance(data, (bytes, bytearray)) or not data:
         return _result("unreadable")
-    data = bytes(data[:MAX_BYTES + 1])
+    data = bytes(data[:max_bytes + 1])
     digest = hashlib.sha256(data).hexdigest()
-    if len(data) > MAX_BYTES or b"%PDF-" not in data[:1024]:
+    if len(data) > max_bytes or b"%PDF-" not in data[:1024]:
         return _result("unreadable", sha256=digest)
     trusted = {normalise_fingerprint(f) for f in trusted_fingerprints or ()}
     try:
-        status, facts = _validate(data, trusted)
-    except Exception:  # noqa: BLE001 — a damaged file: pyHanko is strict, and that is the answer
-        log.info("verify: a PDF could not be validated", exc_info=True)
-        if b"/ByteRange" in data:
-            return _result("tampered", sha256=digest, signed=True)
+        facts = pdf_guard.verify_signature(data, trusted, max_bytes=max_bytes,
+                                           manifest=(MANIFEST_NAME, MANIFEST_FORMAT),
+                                           limits=limits or pdf_guard.VERIFY_LIMITS)
+    except pdf_guard.PdfRejected as refused:
+        log.info("verify: refused by the PDF guard (%s)", refused.code)
+        return _result("too_complex" if refused.code == "too_complex" else "unreadable", sha256=digest)
+    status = facts.get("status")
+    if status not in MESSAGES or facts.get("sha256") != digest:
         return _result("unreadable", sha256=digest)
+    when = facts.get("signing_time")
+    common = dict(sha256=digest, signed=bool(facts.get("signed")), intact=bool(facts.get("intact")),
+                  covers_whole_file=bool(facts.get("covers_whole_file")),
+                  signing_time=datetime.fromisoformat(when) if when else None,
+                  signer_subject=str(facts.get("signer_subject", "")),
+                  certificate_sha256=str(facts.get("certificate_sha256", "")),
+                  signatures=int(facts.get("signatures", 0)),
+                  sealed_here=status == "sealed_here")
     if status != "sealed_here":
-        return _result(status, sha256=digest, **facts)
-    manifest = _manifest(data) or {}
+        return _result(status, **common)
+    manifest = facts.get("manifest") or {}
     signers = [SignedBy(name=str(s.get("name", "")), email=str(s.get("email", "")), role=str(s.get("role", "")),
                         signed_at=s.get("signed_at")) for s in manifest.get("signers", []) if isinstance(s, dict)]
-    return _result(status, sha256=digest, **facts, title=str(manifest.get("title", "")),
+    return _result(status, **common, title=str(manifest.get("title", "")),
                    document_id=str(manifest.get("document_id", "")),
                    original_sha256=str(manifest.get("original_sha256", "")),
                    completed_at=manifest.get("completed_at"), signers=signers)

@@ -176,6 +176,9 @@ async def logout(request: Request) -> Response:
 
     resp = _back(await run_in_threadpool(sign_out), signed_out="1")
     resp.delete_cookie(SESSION_COOKIE, **_cookie_kwargs())
+    # Empties the tab's sessionStorage: the signed-out page gets a fresh Reflex tab token
+    # (state/session_guard.py has the full story).
+    resp.headers["clear-site-data"] = '"storage"'
     return resp
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from ..state.base import BaseState
+from ..state.staff import OutboxState
 from .fields import callout
 from .native_form import native_form
 
@@ -175,7 +176,8 @@ def _staff_nav() -> rx.Component:
             _nav_link("Team", "/staff/team", "users-round"),
             _nav_link("Payments", "/staff/settings/payments", "credit-card"),
             _nav_link("Document sealing", "/staff/settings/sealing", "shield-check"),
-            rx.cond(BaseState.demo_mode, _nav_link("Dev outbox", "/staff/outbox", "mail")),
+            # owners only, while mail goes to the dev outbox (access.may_read_dev_outbox)
+            rx.cond(OutboxState.offered, _nav_link("Dev outbox", "/staff/outbox", "mail")),
             direction="column", gap="4px", align="stretch",
         ),
         aria_label="Staff navigation",

@@ -94,6 +94,8 @@ class PasswordReset(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False, index=True))
     expires_at: datetime = Field(sa_column=ts_column(nullable=False))
     used_at: datetime | None = Field(default=None, sa_column=ts_column())
+    # set when a newer request or a successful reset of the same account ends this link
+    revoked_at: datetime | None = Field(default=None, sa_column=ts_column())
 
 
 class StaffInvitation(SQLModel, table=True):

@@ -84,3 +84,5 @@ class EmailChange(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
     expires_at: datetime = Field(sa_column=ts_column(nullable=False))
     used_at: datetime | None = Field(default=None, sa_column=ts_column())
+    # set when a newer request or a confirmed change of the same contact ends this link
+    revoked_at: datetime | None = Field(default=None, sa_column=ts_column())

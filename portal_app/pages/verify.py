@@ -8,7 +8,7 @@ from ..components.fields import alert_box, callout
 from ..components.layout import centered_card
 from ..state.verify import VerifyState as V
 
-TONES = (("sealed_here", "green"), ("modified", "red"), ("tampered", "red"), ("signed_elsewhere", "amber"),
+TONES = (("sealed_here", "green"), ("not_issued_here", "amber"), ("modified", "red"), ("tampered", "red"), ("signed_elsewhere", "amber"),
          ("not_signed", "gray"), ("unreadable", "gray"))
 
 

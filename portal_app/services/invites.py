@@ -22,7 +22,7 @@ from .security import hash_password, hash_token, new_token, password_problem
 class InviteCheck:
     """What the invitation page may show about a token (nothing if forged)."""
 
-    status: str  # valid | expired | used | revoked | invalid
+    status: str  # valid | expired | used | replaced | revoked | invalid
     workspace_id: int | None = None
     business_name: str = ""
     contact_name: str = ""
@@ -32,6 +32,8 @@ class InviteCheck:
 INVITE_MESSAGES = {
     "expired": "This invitation link has expired.",
     "used": "This invitation link has already been used.",
+    "replaced": "This invitation link was replaced by a newer one. Use the link in the newest "
+                "invitation email, or sign in if you have already chosen a password.",
     "revoked": "This invitation was withdrawn.",
     "invalid": "This invitation link is not valid. Check that you copied the whole link.",
 }
@@ -100,13 +102,16 @@ def _find(db: Session, token: str) -> Invitation | None:
     return db.exec(select(Invitation).where(Invitation.token_hash == hash_token(token))).first()
 
 
-def _status(inv: Invitation | None) -> str:
+def _status(db: Session, inv: Invitation | None) -> str:
     if inv is None:
         return "invalid"
     if inv.used_at is not None:
         return "used"
     if inv.revoked_at is not None:
-        return "revoked"
+        # ended by a resend or by accepting another link (a newer one exists), or withdrawn
+        newer = db.exec(select(Invitation.id).where(Invitation.contact_id == inv.contact_id,
+                                                    Invitation.id > inv.id).limit(1)).first()
+        return "replaced" if newer is not None else "revoked"
     return "expired" if utcnow() >= inv.expires_at else "valid"
 
 
@@ -117,14 +122,14 @@ def check_invite(db: Session, token: str) -> InviteCheck:
         return InviteCheck("invalid")
     ws = db.get(Workspace, inv.workspace_id)
     contact = db.get(Contact, inv.contact_id)
-    return InviteCheck(_status(inv), ws.id, ws.name, contact.display_name if contact else "", inv.email)
+    return InviteCheck(_status(db, inv), ws.id, ws.name, contact.display_name if contact else "", inv.email)
 
 
 def accept_invite(db: Session, token: str, password: str, confirm: str, *, workspace_id: int | None,
                   ip: str = "", user_agent: str = "") -> str:
     """Consume the invitation, set the password, activate the account; returns a session token."""
     inv = _find(db, token)
-    status = _status(inv)
+    status = _status(db, inv)
     if status != "valid" or (workspace_id is not None and inv.workspace_id != workspace_id):
         raise Invalid(INVITE_MESSAGES.get(status, INVITE_MESSAGES["invalid"]), "token")
     problem = password_problem(password)
@@ -136,10 +141,15 @@ def accept_invite(db: Session, token: str, password: str, confirm: str, *, works
     import sqlalchemy as sa
 
     now = utcnow()
-    flipped = db.execute(sa.update(Invitation).where(Invitation.id == inv.id, Invitation.used_at.is_(None))
+    flipped = db.execute(sa.update(Invitation).where(Invitation.id == inv.id, Invitation.used_at.is_(None),
+                                                     Invitation.revoked_at.is_(None))
                          .values(used_at=now)).rowcount
     if flipped != 1:
         raise Invalid(INVITE_MESSAGES["used"], "token")
+    # Any other link of this contact (e.g. two sends that raced) dies with this acceptance.
+    db.execute(sa.update(Invitation).where(Invitation.contact_id == inv.contact_id, Invitation.id != inv.id,
+                                           Invitation.used_at.is_(None), Invitation.revoked_at.is_(None))
+               .values(revoked_at=now))
     account = db.exec(select(ClientAccount).where(ClientAccount.contact_id == inv.contact_id)).first()
     if account is None:
         account = ClientAccount(workspace_id=inv.workspace_id, contact_id=inv.contact_id)
@@ -164,7 +174,7 @@ def request_new_invite(db: Session, token: str) -> bool:
     once a day per contact. Forged, used and still-valid links send nothing. The page shows
     the same answer whatever happened here."""
     inv = _find(db, token)
-    if _status(inv) in ("invalid", "used", "valid"):
+    if _status(db, inv) in ("invalid", "used", "valid"):
         return False
     contact = db.get(Contact, inv.contact_id)
     ws = db.get(Workspace, inv.workspace_id)

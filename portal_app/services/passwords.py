@@ -1,8 +1,9 @@
 """Forgotten passwords: a single-use, one-hour link by email, for staff and clients.
 
 Asking never reveals whether an address has an account (the same answer every time, and
-at most RESETS_PER_HOUR emails per account). Choosing the new password ends every other
-session of that account and signs this browser in.
+at most RESETS_PER_HOUR emails per account). Only the newest link of an account works: a new
+request ends the earlier ones, and choosing the new password ends every other link and every
+other session of that account, then signs this browser in.
 """
 
 from __future__ import annotations
@@ -28,13 +29,15 @@ RESETS_PER_HOUR = 3
 RESET_MESSAGES = {
     "expired": "This password link has expired. Ask for a new one.",
     "used": "This password link has already been used. Ask for a new one if you need it.",
+    "replaced": "This password link no longer works: a newer link was sent, or the password was "
+                "changed since. Use the newest email, or ask for a new link.",
     "invalid": "This password link is not valid. Check that you copied the whole link.",
 }
 
 
 @dataclass
 class ResetCheck:
-    status: str  # valid | expired | used | invalid
+    status: str  # valid | expired | used | replaced | invalid
     kind: str = ""  # staff | client
     workspace_id: int | None = None
 
@@ -63,7 +66,8 @@ def request_reset(db: Session, workspace_id: int, kind: str, email: str) -> None
     recent = db.exec(select(sa.func.count()).select_from(PasswordReset).where(
         column == account.id, PasswordReset.created_at >= now - timedelta(hours=1))).one()
     if recent >= RESETS_PER_HOUR:
-        return
+        return  # no new link: the earlier ones keep working
+    _end_links(db, column == account.id, now)  # only the link sent now will work
     token = new_token()
     db.add(PasswordReset(
         workspace_id=workspace_id, token_hash=hash_token(token), created_at=now,
@@ -80,6 +84,14 @@ def request_reset(db: Session, workspace_id: int, kind: str, email: str) -> None
                     "ignore this email: your password stays as it is."],
         button_label="Choose a new password", button_url=f"{ws.base_url}/reset-password?token={token}",
         footer=f"Sent by the {ws.name} client portal.")
+
+
+def _end_links(db: Session, whose, now, *, keep: int | None = None) -> None:
+    """Ends every still-open link of one account (`whose`: a clause on its id column)."""
+    clause = sa.and_(whose, PasswordReset.used_at.is_(None), PasswordReset.revoked_at.is_(None))
+    if keep is not None:
+        clause = sa.and_(clause, PasswordReset.id != keep)
+    db.execute(sa.update(PasswordReset).where(clause).values(revoked_at=now))
 
 
 def _find(db: Session, token: str) -> PasswordReset | None:
@@ -99,6 +111,8 @@ def _check(row: PasswordReset | None) -> ResetCheck:
     kind = "staff" if row.staff_user_id is not None else "client"
     if row.used_at is not None:
         return ResetCheck("used", kind, row.workspace_id)
+    if row.revoked_at is not None:
+        return ResetCheck("replaced", kind, row.workspace_id)
     if utcnow() >= row.expires_at:
         return ResetCheck("expired", kind, row.workspace_id)
     return ResetCheck("valid", kind, row.workspace_id)
@@ -118,10 +132,14 @@ def reset_password(db: Session, token: str, password: str, confirm: str, *, work
         raise Invalid("The two passwords do not match.", "confirm")
     now = utcnow()
     flipped = db.execute(sa.update(PasswordReset).where(PasswordReset.id == row.id,
-                                                        PasswordReset.used_at.is_(None))
+                                                        PasswordReset.used_at.is_(None),
+                                                        PasswordReset.revoked_at.is_(None))
                          .values(used_at=now)).rowcount
     if flipped != 1:
         raise Invalid(RESET_MESSAGES["used"], "token")
+    column = PasswordReset.staff_user_id if check.kind == "staff" else PasswordReset.client_account_id
+    account_id = row.staff_user_id if check.kind == "staff" else row.client_account_id
+    _end_links(db, column == account_id, now, keep=row.id)  # every other link of the account dies
     if check.kind == "staff":
         user = db.get(StaffUser, row.staff_user_id)
         if user is None or user.disabled:

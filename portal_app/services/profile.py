@@ -1,4 +1,8 @@
-"""A client's own contact details."""
+"""A client's own contact details.
+
+Changing the email goes through a confirmation link sent to the new address; only the newest
+link works: a new request ends the earlier ones, and a confirmed change ends any other.
+"""
 
 from __future__ import annotations
 
@@ -33,7 +37,7 @@ def get_profile(db: Session, actor: Actor) -> dict:
     data = {k: getattr(contact, k) for k in PROFILE_FIELDS}
     pending = db.exec(select(EmailChange).where(
         EmailChange.contact_id == contact.id, EmailChange.used_at.is_(None),
-        EmailChange.expires_at > utcnow()).order_by(sa.desc(EmailChange.id))).first()
+        EmailChange.revoked_at.is_(None), EmailChange.expires_at > utcnow()).order_by(sa.desc(EmailChange.id))).first()
     data["pending_email"] = pending.new_email if pending else ""
     return data
 
@@ -63,10 +67,7 @@ def request_email_change(db: Session, actor: Actor, new_email: str) -> str:
     # Whether another contact uses the address is checked when the link is opened, not
     # here: the answer must not tell a client who else is a client of the business.
     now = utcnow()
-    for old in db.exec(select(EmailChange).where(EmailChange.contact_id == contact.id,
-                                                 EmailChange.used_at.is_(None))):
-        old.expires_at = now
-        db.add(old)
+    _end_links(db, contact.id, now)  # only the link sent now will work
     token = new_token()
     db.add(EmailChange(workspace_id=client.workspace_id, contact_id=contact.id, new_email=new_email,
                        token_hash=hash_token(token), created_at=now, expires_at=now + timedelta(hours=24)))
@@ -78,17 +79,36 @@ def request_email_change(db: Session, actor: Actor, new_email: str) -> str:
     return new_email
 
 
+EMAIL_CHANGE_MESSAGES = {
+    "invalid": "This confirmation link is not valid.",
+    "used": "This confirmation link has already been used.",
+    "replaced": "This confirmation link no longer works: a newer one was sent, or your email was "
+                "changed since. Use the newest email, or ask again from your profile.",
+    "expired": "This confirmation link has expired. Ask for a new one from your profile.",
+}
+
+
+def _end_links(db: Session, contact_id: int, now, *, keep: int | None = None) -> None:
+    clause = sa.and_(EmailChange.contact_id == contact_id, EmailChange.used_at.is_(None),
+                     EmailChange.revoked_at.is_(None))
+    if keep is not None:
+        clause = sa.and_(clause, EmailChange.id != keep)
+    db.execute(sa.update(EmailChange).where(clause).values(revoked_at=now))
+
+
 def confirm_email_change(db: Session, token: str) -> str:
     """The link proves the new address; returns it. Refuses used/expired/forged links."""
     if not token or len(token) > 200:
-        raise Invalid("This confirmation link is not valid.")
+        raise Invalid(EMAIL_CHANGE_MESSAGES["invalid"])
     change = db.exec(select(EmailChange).where(EmailChange.token_hash == hash_token(token))).first()
     if change is None:
-        raise Invalid("This confirmation link is not valid.")
+        raise Invalid(EMAIL_CHANGE_MESSAGES["invalid"])
     if change.used_at is not None:
-        raise Invalid("This confirmation link has already been used.")
+        raise Invalid(EMAIL_CHANGE_MESSAGES["used"])
+    if change.revoked_at is not None:
+        raise Invalid(EMAIL_CHANGE_MESSAGES["replaced"])
     if utcnow() >= change.expires_at:
-        raise Invalid("This confirmation link has expired. Ask for a new one from your profile.")
+        raise Invalid(EMAIL_CHANGE_MESSAGES["expired"])
     contact = db.get(Contact, change.contact_id)
     account = db.exec(select(ClientAccount).where(ClientAccount.contact_id == contact.id)).first()
     if account is None or account.status == ClientStatus.disabled.value:
@@ -98,11 +118,14 @@ def confirm_email_change(db: Session, token: str) -> str:
                                              Contact.id != contact.id)).first()
     if taken is not None:
         raise Invalid("This address is now used by another contact; please contact us.")
+    now = utcnow()
     flipped = db.execute(sa.update(EmailChange).where(EmailChange.id == change.id,
-                                                      EmailChange.used_at.is_(None))
-                         .values(used_at=utcnow())).rowcount
+                                                      EmailChange.used_at.is_(None),
+                                                      EmailChange.revoked_at.is_(None))
+                         .values(used_at=now)).rowcount
     if flipped != 1:
-        raise Invalid("This confirmation link has already been used.")
+        raise Invalid(EMAIL_CHANGE_MESSAGES["used"])
+    _end_links(db, contact.id, now, keep=change.id)  # a link to yet another address dies too
     old = contact.email
     contact.email = change.new_email
     contact.updated_at = utcnow()

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-
+from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from ..access import Actor, require_manage_contacts, require_read_dev_outbox
+from ..access import Actor, may_see_links_in_dev_mail, require_manage_contacts, require_read_dev_outbox
 from ..models import ClientAccount, DevMail, Invitation, utcnow
 from ..settings import get_settings
 from . import audit
@@ -67,16 +67,44 @@ def contact_record(db: Session, actor: Actor, public_id: str) -> dict:
 
 
 def dev_outbox(db: Session, actor: Actor, limit: int = 50) -> list[dict]:
-    staff = require_read_dev_outbox(actor, get_settings().demo)
+    """The mail 'sent' while PORTAL_MAIL=outbox, newest first, for the workspace's owner.
+    One-time links are for the person each mail was sent to: in mail to anyone else they
+    show redacted (the HTML body, which holds the same links, is never sent to the page)."""
+    staff = require_read_dev_outbox(actor, get_settings().mail == "outbox")
     rows = db.exec(select(DevMail).where(DevMail.workspace_id == staff.workspace_id)
                    .order_by(sa.desc(DevMail.id)).limit(limit)).all()
-    return [{"id": str(r.id), "to": r.to_addr, "subject": r.subject, "text": r.text_body,
-             "link": _first_link(r.text_body),
-             "at": r.created_at.strftime("%Y-%m-%d %H:%M:%S UTC")} for r in rows]
+    out = []
+    for r in rows:
+        own = may_see_links_in_dev_mail(staff, r.to_addr)
+        text = r.text_body if own else redact_links(r.text_body)
+        out.append({"id": str(r.id), "to": r.to_addr, "subject": r.subject, "text": text,
+                    "link": _first_link(text) if own or text == r.text_body else "",
+                    "redacted": "" if text == r.text_body else "1",
+                    "at": r.created_at.strftime("%Y-%m-%d %H:%M:%S UTC")})
+    return out
+
+
+REDACTED = "\u2022\u2022\u2022\u2022"  # ••••
+_URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+def redact_links(text: str) -> str:
+    """Every URL's query values and fragment become •••• (our one-time links carry their
+    token there: /reset-password?token=…, /invite?token=…, /staff/join?token=…,
+    /confirm-email?token=…); the rest of the URL stays readable."""
+    def redact(match: re.Match) -> str:
+        url = match.group(0)
+        parts = urlsplit(url)
+        if not parts.query and not parts.fragment:
+            return url
+        query = "&".join(f"{pair.split('=', 1)[0]}={REDACTED}" if pair else pair
+                         for pair in parts.query.split("&")) if parts.query else ""
+        return urlunsplit((parts.scheme, parts.netloc, parts.path, query,
+                           REDACTED if parts.fragment else ""))
+
+    return _URL.sub(redact, text or "")
 
 
 def _first_link(text: str) -> str:
-    match = re.search(r"https?://\S+", text)
+    match = _URL.search(text)
     return match.group(0) if match else ""
-
-

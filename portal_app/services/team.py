@@ -26,6 +26,8 @@ ROLES = (StaffRole.owner.value, StaffRole.admin.value, StaffRole.member.value)
 STAFF_INVITE_MESSAGES = {
     "expired": "This invitation link has expired. Ask the person who invited you for a new one.",
     "used": "This invitation link has already been used. Sign in instead.",
+    "replaced": "This invitation link was replaced by a newer one. Use the link in the newest "
+                "invitation email, or sign in if you have already joined.",
     "revoked": "This invitation was withdrawn.",
     "invalid": "This invitation link is not valid. Check that you copied the whole link.",
 }
@@ -131,7 +133,11 @@ def check_staff_invite(db: Session, token: str) -> tuple[str, StaffInvitation | 
     if inv.used_at is not None:
         return "used", inv
     if inv.revoked_at is not None:
-        return "revoked", inv
+        # ended by a resend or by joining with another link (a newer one exists), or withdrawn
+        newer = db.exec(select(StaffInvitation.id).where(
+            StaffInvitation.workspace_id == inv.workspace_id, StaffInvitation.email == inv.email,
+            StaffInvitation.id > inv.id).limit(1)).first()
+        return ("replaced" if newer is not None else "revoked"), inv
     if utcnow() >= inv.expires_at:
         return "expired", inv
     return "valid", inv
@@ -147,11 +153,18 @@ def accept_staff_invite(db: Session, token: str, password: str, confirm: str, *,
         raise Invalid(problem, "password")
     if password != confirm:
         raise Invalid("The two passwords do not match.", "confirm")
+    now = utcnow()
     flipped = db.execute(sa.update(StaffInvitation).where(StaffInvitation.id == inv.id,
-                                                          StaffInvitation.used_at.is_(None))
-                         .values(used_at=utcnow())).rowcount
+                                                          StaffInvitation.used_at.is_(None),
+                                                          StaffInvitation.revoked_at.is_(None))
+                         .values(used_at=now)).rowcount
     if flipped != 1:
         raise Invalid(STAFF_INVITE_MESSAGES["used"], "token")
+    # Any other link for this address (e.g. two invitations that raced) dies with this one.
+    db.execute(sa.update(StaffInvitation).where(
+        StaffInvitation.workspace_id == inv.workspace_id, StaffInvitation.email == inv.email,
+        StaffInvitation.id != inv.id, StaffInvitation.used_at.is_(None),
+        StaffInvitation.revoked_at.is_(None)).values(revoked_at=now))
     if db.exec(select(StaffUser.id).where(StaffUser.workspace_id == inv.workspace_id,
                                           StaffUser.email == inv.email)).first() is not None:
         raise Invalid(STAFF_INVITE_MESSAGES["used"], "token")

@@ -71,7 +71,7 @@ class SetupState(BaseState):
 
 
 class InviteState(BaseState):
-    status: str = "checking"  # checking | valid | expired | used | revoked | invalid
+    status: str = "checking"  # checking | valid | expired | used | replaced | revoked | invalid
     message: str = ""
     error: str = ""
     invitee_name: str = ""
@@ -165,7 +165,7 @@ class ForgotPasswordState(BaseState):
 
 
 class ResetPasswordState(BaseState):
-    status: str = "checking"  # checking | valid | expired | used | invalid
+    status: str = "checking"  # checking | valid | expired | used | replaced | invalid
     message: str = ""
     error: str = ""
     token: str = ""  # already in the visitor's address bar; the form posts it back

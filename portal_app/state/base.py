@@ -57,6 +57,9 @@ class BaseState(rx.State):
     # How the last handler ended (ok | signin | denied | invalid | error): server-side only,
     # for logs and the authorization matrix test.
     _outcome: str = ""
+    # The hash of the session token this tree was filled under ("" for none): set and
+    # checked before every event by session_guard.SessionGuard, never by a handler.
+    _bound_session: str = ""
 
     @rx.event
     def set_nav_open(self, value: bool):

@@ -41,6 +41,7 @@ class FilesMixin(rx.State, mixin=True):
     upload_ready: bool = False          # start_upload accepted the selection: the page sends it
     _upload_plan: list[dict] = []
     _upload_sizes: list[int] = []
+    _upload_bound: str = ""  # the session an upload in flight belongs to
     # preview
     preview_open: bool = False
     preview_name: str = ""

@@ -202,7 +202,7 @@ class ClientInvoiceState(BaseState):
     async def charge_card(self):
         async with self:
             token, self._pending_token = self._pending_token, ""
-            invoice_id, amount = self._invoice_id(), self.pay_amount
+            invoice_id, amount, bound = self._invoice_id(), self.pay_amount, self._bound_session
             if not token or self.pay_phase != "paying":
                 return
             try:
@@ -221,14 +221,18 @@ class ClientInvoiceState(BaseState):
             started = await asyncio.to_thread(work)
         except ServiceError as exc:
             async with self:
-                self.pay_error, self.pay_phase = exc.message, ""
+                if self._bound_session == bound:
+                    self.pay_error, self.pay_phase = exc.message, ""
             return
         except Exception:  # noqa: BLE001
             log.exception("card payment failed unexpectedly")
             async with self:
-                self.pay_error, self.pay_phase = GENERIC, ""
+                if self._bound_session == bound:
+                    self.pay_error, self.pay_phase = GENERIC, ""
             return
         async with self:
+            if self._bound_session != bound:
+                return  # the tab changed hands while the bank answered (session_guard.py)
             if started.status == "requires_action":
                 self.pay_phase, self.action_secret = "confirming", started.client_secret
                 return
@@ -265,12 +269,13 @@ class ClientInvoiceState(BaseState):
         """Poll the invoice (one small query a second) until the webhook has booked the
         payment, the page moved on, or WATCH_SECONDS passed."""
         async with self:
-            invoice_id = self._invoice_id()
+            invoice_id, bound = self._invoice_id(), self._bound_session
             before = (self.invoice.get("status", ""), self.invoice.get("paid", ""))
         for _ in range(int(WATCH_SECONDS / WATCH_EVERY)):
             await asyncio.sleep(WATCH_EVERY)
             async with self:
-                if self._watch != watch or self._invoice_id() != invoice_id or self.pay_phase != "processing":
+                if (self._watch != watch or self._invoice_id() != invoice_id or self.pay_phase != "processing"
+                        or self._bound_session != bound):
                     return
                 try:
                     with unit_of_work() as db:
@@ -293,7 +298,7 @@ class ClientInvoiceState(BaseState):
                                  else "Payment received. Thank you! The rest stays due.")
                 return
         async with self:
-            if self._watch == watch and self.pay_phase == "processing":
+            if self._watch == watch and self.pay_phase == "processing" and self._bound_session == bound:
                 self.pay_phase = "done"
                 self.pay_done = ("Your payment is still being processed by the bank. It will show here once "
                                  "it is confirmed; you do not need to pay again.")

@@ -4,7 +4,9 @@ While the browser stays on the page it was started from, it reads a cheap marker
 columns of the rows on screen, by primary or unique key) every few seconds and refreshes
 the page's view only when the marker changed. It ends when the browser leaves the page,
 when a newer follower starts (a reload, a second tab of the same session), or after
-`minutes`. The state's lock is held only for the moment of each check.
+`minutes`, or when the tab's state is bound to another session (signed out, someone else
+signed in: session_guard.py); it never writes into a tree another session owns. The
+state's lock is held only for the moment of each check.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ async def follow(state, marker: Callable[[Any, Any], Any], refresh: Callable[[An
     Both run with the actor resolved again for each check (a revoked session stops it)."""
     async with state:
         state._live += 1
-        mine, path = state._live, _path(state)
+        mine, path, bound = state._live, _path(state), state._bound_session
         try:
             with unit_of_work() as db:
                 _ws, actor = state._context(db)
@@ -41,8 +43,8 @@ async def follow(state, marker: Callable[[Any, Any], Any], refresh: Callable[[An
     for _ in range(int(minutes * 60 / every)):
         await asyncio.sleep(every)
         async with state:
-            if state._live != mine or _path(state) != path:
-                return
+            if state._live != mine or _path(state) != path or state._bound_session != bound:
+                return  # left the page, a newer follower, or another session took the tab
             try:
                 with unit_of_work() as db:
                     _ws, actor = state._context(db)

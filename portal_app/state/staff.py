@@ -6,10 +6,11 @@ import asyncio
 
 import reflex as rx
 
-from ..access import require_staff
+from ..access import may_read_dev_outbox, require_staff
 from ..models import SECTIONS
 from ..services import contacts, invites, portal_settings, staff_views
 from ..services.errors import ServiceError
+from ..settings import get_settings
 from .base import BaseState
 
 
@@ -278,8 +279,13 @@ class PortalConfigState(BaseState):
 
 
 class OutboxState(BaseState):
+    """The dev outbox page (owners, while PORTAL_MAIL=outbox), and whether the staff
+    navigation offers it: `load_nav` runs with every staff page's load (the rule is
+    access.may_read_dev_outbox; the page's own load is what protects the data)."""
+
     mails: list[dict[str, str]] = []
     error: str = ""
+    offered: bool = False
 
     @rx.event
     def load(self):
@@ -291,3 +297,12 @@ class OutboxState(BaseState):
             self.mails, self.error = [], exc.message
 
         return self._run(work, on_error=failed)
+
+    @rx.event
+    def load_nav(self):
+        def work(db, ws, actor):
+            self.offered = may_read_dev_outbox(actor, get_settings().mail == "outbox")
+            if not self.offered:
+                self.mails = []
+
+        return self._run(work, keep_notice=True)

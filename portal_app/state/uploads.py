@@ -63,6 +63,8 @@ def progress(state, prog: dict) -> None:
 
 async def _set_row(state, index: int, **values) -> None:
     async with state:
+        if state._bound_session != state._upload_bound:
+            return  # the tab changed hands mid-upload: never write into the next person's page
         rows = [dict(r) for r in state.uploads]
         if 0 <= index < len(rows):
             rows[index].update(values)
@@ -75,6 +77,7 @@ async def receive(state, chunks, folder_for, done) -> None:
     async with state:
         plan = list(state._upload_plan)
         state._upload_plan, state.upload_ready = [], False
+        state._upload_bound = state._bound_session
         try:
             with unit_of_work() as db:
                 _ws, actor = state._context(db)
@@ -125,18 +128,24 @@ async def receive(state, chunks, folder_for, done) -> None:
         if current is not None:
             current.discard()
         async with state:
-            state.uploading = False
-            rows = [dict(r) for r in state.uploads]
-            for r in rows:
-                if r["status"] in ("queued", "uploading"):
-                    r.update(status="error", message="Not uploaded: the upload stopped before this file.")
-            state.uploads = rows
-            try:
-                with unit_of_work() as db:
-                    _ws, actor2 = state._context(db)
-                    done(db, actor2)
-            except Exception:  # noqa: BLE001
-                log.exception("could not refresh the listing after an upload")
+            # the tab changed hands mid-upload: nothing goes into the next person's page
+            if state._bound_session == state._upload_bound:
+                _wrap_up(state, done)
+
+
+def _wrap_up(state, done) -> None:
+    state.uploading = False
+    rows = [dict(r) for r in state.uploads]
+    for r in rows:
+        if r["status"] in ("queued", "uploading"):
+            r.update(status="error", message="Not uploaded: the upload stopped before this file.")
+    state.uploads = rows
+    try:
+        with unit_of_work() as db:
+            _ws, actor2 = state._context(db)
+            done(db, actor2)
+    except Exception:  # noqa: BLE001
+        log.exception("could not refresh the listing after an upload")
 
 
 async def _finish(state, store, incoming, index: int) -> None:

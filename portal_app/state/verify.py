@@ -1,9 +1,21 @@
 """The public /verify page: anyone uploads a PDF and learns whether this portal sealed it
-and whether it is intact. Nobody needs to be signed in; nothing is stored."""
+and whether it is intact. Nobody needs to be signed in; nothing is stored.
+
+The check parses a stranger's PDF with pyHanko: it runs in the PDF guard's limited child
+process (services/verify.py → adapters/pdf_verify.py), and this handler awaits it from a
+thread, so the event loop keeps serving everyone else meanwhile (it used to run on the
+loop: a crafted 3.9 MB file froze every user's requests for 8 s). The handler holds only
+this tab's state lock while it waits, for at most the child's wall-clock limit plus its
+turn for a CPU slot. The threads are a pool of their own (one per CPU, as many as the PDF
+guard runs children at once): queued checks wait there, not in asyncio's default executor,
+which other handlers use for their own short blocking work."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import reflex as rx
 
@@ -13,6 +25,13 @@ from ..services.errors import ServiceError
 from .base import BaseState
 
 log = logging.getLogger("portal.verify")
+_checks = ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1), thread_name_prefix="verify")
+
+
+def _check(data: bytes, client_ip: str) -> dict:
+    """In a worker thread: its own unit of work, and the blocking child."""
+    with unit_of_work() as db:
+        return verify.verify_upload(db, data, client_ip=client_ip).as_dict()
 
 
 class VerifyState(BaseState):
@@ -31,11 +50,11 @@ class VerifyState(BaseState):
         if not files:
             self.error = "Choose a PDF to check."
             return
-        data = await files[0].read(verify.MAX_BYTES + 1)
+        data = await files[0].read(verify.max_bytes() + 1)
         self.file_name = str(files[0].name or files[0].filename or "document.pdf")[:200]
+        client_ip = str(getattr(self.router.session, "client_ip", "") or "")[:64]
         try:
-            with unit_of_work() as db:
-                self.result = verify.verify_upload(db, data).as_dict()
+            self.result = await asyncio.get_running_loop().run_in_executor(_checks, _check, data, client_ip)
             self._outcome = "ok"
         except ServiceError as exc:
             self.error, self._outcome = exc.message, "invalid"

@@ -84,6 +84,29 @@ class Server:
         """The tree the server runs from (its data/secret.key and relative paths)."""
         return self.log_path.parent / "app"
 
+    def dev_mail_link(self, to: str, path: str = "", timeout: float = 30) -> str:
+        """Embedded config: the link (to `path`, if given) in the newest dev-outbox mail to
+        `to`, read from the server's own database, as the person the mail was for would get
+        it; the outbox page shows such links redacted to everyone else (issue #11). Waits for
+        the worker to deliver."""
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(self.env["PORTAL_DATABASE_URL"])
+        try:
+            deadline = time.time() + timeout
+            while time.time() < deadline:
+                with engine.connect() as conn:
+                    bodies = conn.execute(sa.text("SELECT text_body FROM dev_mail WHERE to_addr = :to "
+                                                  "ORDER BY id DESC"), {"to": to}).scalars().all()
+                for body in bodies:
+                    match = re.search(r"https?://\S+", body)
+                    if match and path in match.group(0):
+                        return match.group(0)
+                time.sleep(0.3)
+        finally:
+            engine.dispose()
+        raise AssertionError(f"no email to {to} with a link to {path or 'anything'} reached the dev outbox")
+
     def log_tail(self, n: int = 60) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])

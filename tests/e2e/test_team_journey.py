@@ -1,6 +1,7 @@
 """Settings › Team, in Chromium against the production build: the owner invites a
 colleague as a member → the colleague joins by the emailed link → a member cannot open
-Configure Portal nor invite anyone → the owner disables the member, whose session ends."""
+Configure Portal nor invite anyone, nor read the dev outbox (owners only; the owner sees the
+join link redacted there) → the owner disables the member, whose session ends."""
 
 from __future__ import annotations
 
@@ -52,6 +53,18 @@ def test_team_journey(server, browser, axe):
     j.go(member, "/staff/team")
     expect(member.get_by_role("row").filter(has_text=MEMBER[1])).to_be_visible()
     expect(member.get_by_role("button", name="Invite a colleague")).to_have_count(0)
+
+    # The dev outbox holds other people's links: owners only, and only while mail goes to it.
+    member_nav = member.get_by_role("navigation", name="Staff navigation")
+    expect(member_nav.get_by_role("link", name="Team")).to_be_visible()
+    expect(member_nav.get_by_role("link", name="Dev outbox")).to_have_count(0)
+    j.go(member, "/staff/outbox")
+    refusal = ("Only the workspace owner can read the dev outbox." if server.mailbox is None
+               else "There is no dev outbox: mail is sent by SMTP.")
+    expect(member.get_by_text(refusal)).to_be_visible()
+    expect(member.locator(".rt-Card")).to_have_count(0)
+    owner_nav = owner.get_by_role("navigation", name="Staff navigation")
+    expect(owner_nav.get_by_role("link", name="Dev outbox")).to_have_count(1 if server.mailbox is None else 0)
 
     # The owner disables the member: their session ends at once.
     j.go(owner, "/staff/team")

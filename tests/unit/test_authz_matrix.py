@@ -114,6 +114,9 @@ def run_handler(state_cls, handler: str, args: tuple, host: str, cookie: str | N
                 pre: tuple[str, ...] = ()):
     from reflex.istate.data import RouterData
     from reflex.state import State
+    from reflex_base.event import Event
+
+    from portal_app.state.session_guard import SessionGuard
 
     import portal_app.portal_app  # noqa: F401  (registers every state)
 
@@ -121,7 +124,10 @@ def run_handler(state_cls, handler: str, args: tuple, host: str, cookie: str | N
     headers = {"host": host, "origin": f"https://{host}"}
     if cookie:
         headers["cookie"] = f"other=1; portal_session={cookie}"
-    root.router = RouterData.from_router_data({"headers": headers, "pathname": path, "asPath": path})
+    root.router_data = {"headers": headers, "pathname": path, "asPath": path}
+    root.router = RouterData.from_router_data(root.router_data)
+    # As Reflex does before every handler: the app's middlewares (the session guard) first.
+    asyncio.run(SessionGuard().preprocess(app=None, state=root, event=Event(name=f"{state_cls.get_full_name()}.{handler}")))
     state = root.get_substate(state_cls.get_full_name().split(".")[1:])
     for step in pre:  # e.g. the page's load, as the browser would have run it first
         name, pre_args = (step, ()) if isinstance(step, str) else step
@@ -237,7 +243,8 @@ def matrix(world):
         *staff_invoice_rows(world),
         *document_rows(world, {"STAFF": STAFF, "STAFF_ON_A1": STAFF_ON_A1, "SIGNIN": SIGNIN_FOR_OTHERS,
                                "PUBLIC": PUBLIC, "ADMIN": ADMIN, "grid": grid}),
-        (staff.OutboxState, "load", (), "/staff/outbox", STAFF),
+        (staff.OutboxState, "load", (), "/staff/outbox", grid(STAFF, member_a="denied")),  # owners only
+        (staff.OutboxState, "load_nav", (), "/staff/contacts", PUBLIC),  # a yes/no for the nav, nothing read
         (staff.OutboxState, "setvar", ("mails", []), "/staff/outbox", "setvar"),
     ]
     return rows
@@ -471,11 +478,13 @@ def _settings_snapshot(db, ws_id) -> dict:
 def test_matrix(world, db, actors, actor):
     host, cookie = actors[actor]
     failures = []
+    no_leak_rows = 0
     for state_cls, handler, args, path, expected, *explicit_pre in matrix(world):
         args = tuple(a() if callable(a) else a for a in args)
         path = path() if callable(path) else path
         before = _settings_snapshot(db, world.ws_a.id)
         audit_before = db.exec(select(AuditEvent.id)).all()
+        tables_before = _tables_snapshot(db) if expected not in ("setvar", "local") else None
         if expected == "setvar":
             # setvar reaches only explicitly written set_* handlers: no var is settable by name.
             state = None
@@ -518,14 +527,52 @@ def test_matrix(world, db, actors, actor):
         if got != want:
             failures.append(f"{state_cls.__name__}.{handler} as {actor}: expected {want}, got {got}")
         if want != "ok":
-            # Deny assertion: nothing of A's leaked into the state and nothing was written.
-            dumped = json.dumps({k: v for k, v in state.dict().items()}, default=str)
-            for secret in ("alice@client.example", "bob@client.example", "carol@client.example"):
+            # Deny assertion: nothing of anyone else's anywhere in the tree a hydrate would send
+            # (every substate, not only this page's), and no row of any table written.
+            dumped = json.dumps(state._get_root_state().dict(), default=str)
+            for secret in FOREIGN[actor]:
                 if secret in dumped:
-                    failures.append(f"{state_cls.__name__}.{handler} as {actor}: state holds {secret}")
+                    failures.append(f"{state_cls.__name__}.{handler} as {actor}: the tree holds {secret}")
             if _settings_snapshot(db, world.ws_a.id) != before:
                 failures.append(f"{state_cls.__name__}.{handler} as {actor}: settings changed on a denied call")
+            if _tables_snapshot(db) != tables_before:
+                failures.append(f"{state_cls.__name__}.{handler} as {actor}: a refused call wrote to "
+                                f"{_changed_tables(tables_before, _tables_snapshot(db))}")
+            no_leak_rows += 1
     assert not failures, "\n".join(failures)
+    # every actor but the owner is refused somewhere: those rows were checked for leaks
+    print(f"\nmatrix[{actor}]: {len(matrix(world))} rows, {no_leak_rows} refused calls checked for "
+          "leaks in the whole tree and writes to every table")
+    assert actor == "staff_a" or no_leak_rows > 10, no_leak_rows
+
+
+# What each actor must never receive from a refused call: other people's addresses.
+_EMAILS = {"client_a1": "alice@client.example", "client_a2": "bob@client.example",
+           "client_b_on_a": "carol@client.example", "staff_a": "owner@alpha.example",
+           "member_a": "member@alpha.example", "staff_b_on_b": "owner@beta.example"}
+FOREIGN = {actor: tuple(e for who, e in _EMAILS.items() if who != actor) for actor in ACTORS}
+
+# Columns a refused call may touch without writing anything of consequence.
+_VOLATILE = {("auth_session", "last_seen_at")}
+
+
+def _tables_snapshot(db) -> dict[str, str]:
+    """A digest of every row of every table (deny assertion: a refused call writes nothing)."""
+    import hashlib
+
+    from sqlmodel import SQLModel
+
+    db.expire_all()
+    out = {}
+    for table in SQLModel.metadata.sorted_tables:
+        cols = [c for c in table.columns if (table.name, c.name) not in _VOLATILE]
+        rows = db.execute(select(*cols).order_by(*table.primary_key.columns)).all()
+        out[table.name] = hashlib.sha256(repr(rows).encode()).hexdigest()
+    return out
+
+
+def _changed_tables(before: dict, after: dict) -> list[str]:
+    return sorted(t for t in after if before.get(t) != after[t])
 
 
 @pytest.mark.parametrize("actor", [a for a in ACTORS if a != "staff_a"])

@@ -88,8 +88,8 @@ def test_bad_invite_input_is_invalid_with_the_field(db, world, email, name, role
 def test_a_resend_revokes_the_earlier_link(db, world):
     first, second = _invite(db, world.staff_a), _invite(db, world.staff_a)
     assert first != second and len(outbox_payloads(db, world.ws_a.id)) == 2
-    assert [team.check_staff_invite(db, t)[0] for t in (first, second)] == ["revoked", "valid"]
-    with pytest.raises(Invalid, match="withdrawn"):
+    assert [team.check_staff_invite(db, t)[0] for t in (first, second)] == ["replaced", "valid"]
+    with pytest.raises(Invalid, match="replaced by a newer one"):
         team.accept_staff_invite(db, first, NEW, NEW, workspace_id=world.ws_a.id)
 
 

@@ -29,6 +29,7 @@ class FakeState:
                         for p in plan]
         self.upload_ready, self.uploading, self.upload_error = True, True, ""
         self.reloads = 0
+        self._bound_session, self._upload_bound = "staff-session", ""
 
     async def __aenter__(self):
         return self
@@ -77,6 +78,28 @@ def test_files_arrive_one_after_another_and_are_listed(db, world, store):  # noq
     assert [r["status"] for r in state.uploads] == ["done", "done"]
     assert rows(db) == ["brief.pdf", "notes.txt"] and temps(store) == []
     assert state.uploading is False and state.reloads == 1
+
+
+def test_a_tab_that_changes_hands_mid_upload_gets_none_of_its_rows(db, world, store):  # noqa: F811
+    """Signed out (or someone else signed in) while the files were still arriving: the
+    files are the uploader's and are stored, but nothing is written into the tab's state,
+    which belongs to the next person now (session_guard.py)."""
+    files = [("brief.pdf", PDF + b"%" * 5000), ("notes.txt", b"hello\n" * 900)]
+    db.commit()
+    state = FakeState(world.staff_a, plan(files))
+    real_chunks = chunks_of(files)
+
+    async def handed_over():
+        async for chunk in real_chunks:
+            if chunk.filename == "notes.txt":
+                state._bound_session = ""  # the next event came from another session
+                state.uploads = []  # ... and the guard reset the page
+            yield chunk
+
+    asyncio.run(uploads.receive(state, handed_over(), lambda db, actor: None,
+                                lambda db, actor: setattr(state, "reloads", state.reloads + 1)))
+    assert state.uploads == [] and state.uploading is True and state.reloads == 0
+    assert rows(db) == ["brief.pdf", "notes.txt"] and temps(store) == []
 
 
 def test_a_wrong_file_is_refused_and_the_next_one_still_arrives(db, world, store):  # noqa: F811

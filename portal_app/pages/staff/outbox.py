@@ -1,4 +1,5 @@
-"""The dev outbox: mail the portal 'sent' in demo/dev mode."""
+"""The dev outbox: mail the portal 'sent' while PORTAL_MAIL=outbox; owners only. One-time
+links in mail to anyone but the owner reading it show redacted (services/staff_views.py)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ def _mail(m: dict) -> rx.Component:
                       rx.text(m["at"], size="1", color_scheme="gray"), width="100%", wrap="wrap"),
             rx.text("To: ", m["to"], size="2"),
             rx.cond(m["link"] != "", rx.link("Open the link in this email", href=m["link"], size="2")),
+            rx.cond(m["redacted"] != "",
+                    rx.text("One-time links are hidden here: they are for the person this email was sent to.",
+                            size="2", color_scheme="gray")),
             rx.el.pre(m["text"], style={"whiteSpace": "pre-wrap", "overflowWrap": "anywhere",
                                         "fontSize": "13px", "margin": "0"}),
             spacing="2", align="stretch",
@@ -27,8 +31,9 @@ def _mail(m: dict) -> rx.Component:
 
 def outbox_page() -> rx.Component:
     return staff_shell(
-        rx.text("In demo and dev mode email is not sent: it lands here. Set PORTAL_MAIL=smtp to send.",
-                size="2", color_scheme="gray"),
+        rx.text("With PORTAL_MAIL=outbox email is not sent: it lands here. Links that sign someone in "
+                "(password resets, invitations, email confirmations) show only in mail to you. "
+                "Set PORTAL_MAIL=smtp to send.", size="2", color_scheme="gray"),
         rx.cond(OutboxState.error != "", callout(OutboxState.error, color_scheme="gray", role="status")),
         rx.cond(OutboxState.mails.length() > 0, rx.vstack(rx.foreach(OutboxState.mails, _mail), spacing="3",
                                                           width="100%"),

@@ -1,0 +1,181 @@
+"""A member cannot read someone else's credentials (issue #11, item 5).
+
+The dev outbox (/staff/outbox) exists only while mail goes to it (PORTAL_MAIL=outbox), only
+the workspace's owner reads it, and one-time links show only in mail to that owner: every
+other mail's reset / invitation / join / email-change link is redacted. The staff navigation
+offers the page to owners only.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlmodel import select
+
+from portal_app import worker
+from portal_app.models import StaffUser
+from portal_app.services import auth, invites, passwords, profile, staff_views, team
+from portal_app.services.contacts import create_contact
+from portal_app.services.errors import Forbidden, NotFound
+from portal_app.settings import reset_settings_cache
+
+from .helpers import last_link, token_of
+from .test_authz_matrix import HOST_A, run_handler
+
+SECRET_PATHS = ("/reset-password?token=", "/invite?token=", "/staff/join?token=", "/confirm-email?token=")
+
+
+def _admin(db, world) -> StaffUser:
+    """An admin of workspace A, joined through the team invitation like anyone else."""
+    team.invite_staff(db, world.staff_a, email="adele@alpha.example", name="Adele Admin", role="admin")
+    db.flush()
+    team.accept_staff_invite(db, token_of(last_link(db, "/staff/join")), "an admin password", "an admin password",
+                             workspace_id=world.ws_a.id)
+    return db.exec(select(StaffUser).where(StaffUser.email == "adele@alpha.example")).one()
+
+
+@pytest.fixture
+def mail(db, world):
+    """One of each one-time link, delivered to the dev outbox by the worker; returns the
+    live tokens by kind."""
+    dana = create_contact(db, world.staff_a, {"first_name": "Dana", "email": "dana@diaz.example"})
+    invites.send_invite(db, world.staff_a, dana.public_id)
+    db.flush()
+    tokens = {"invite": token_of(last_link(db, "/invite"))}
+    team.invite_staff(db, world.staff_a, email="nina@alpha.example", name="Nina New", role="member")
+    db.flush()
+    tokens["join"] = token_of(last_link(db, "/staff/join"))
+    profile.request_email_change(db, world.client_a1, "alice.new@client.example")
+    db.flush()
+    tokens["email"] = token_of(last_link(db, "/confirm-email"))
+    for kind, email in [("staff", "owner@alpha.example"), ("staff", "member@alpha.example"),
+                        ("client", "alice@client.example")]:
+        passwords.request_reset(db, world.ws_a.id, kind, email)
+        db.flush()
+        tokens[email] = token_of(last_link(db, "/reset-password"))
+    db.commit()
+    assert worker.run_once() >= 6
+    return tokens
+
+
+def _sessions(db, world):
+    admin = _admin(db, world)
+    member = db.get(StaffUser, world.member_a.user_id)
+    cookies = {"owner": auth.start_staff_session(db, world.owner_user),
+               "admin": auth.start_staff_session(db, admin),
+               "member": auth.start_staff_session(db, member),
+               "client": auth.start_client_session(db, world.account_a1)}
+    db.commit()
+    return cookies
+
+
+def _load(cookie, handler="load", path="/staff/outbox"):
+    from portal_app.state.staff import OutboxState
+
+    state, _ = run_handler(OutboxState, handler, (), HOST_A, cookie, path)
+    return state
+
+
+# --- who reads it ------------------------------------------------------------------------------
+
+def test_only_the_owner_reads_the_outbox(db, world, mail):
+    cookies = _sessions(db, world)
+    owner = _load(cookies["owner"])
+    assert owner._outcome == "ok" and len(owner.mails) >= 6
+    for who in ("admin", "member", "client"):
+        state = _load(cookies[who])
+        assert state._outcome == "denied", who
+        assert state.mails == [], who
+        dumped = json.dumps(state.dict(), default=str)
+        for token in mail.values():
+            assert token not in dumped, f"{who} received a one-time link"
+    assert _load(cookies["member"]).error == "Only the workspace owner can read the dev outbox."
+    assert _load(None)._outcome == "signin"
+
+
+def test_service_refuses_member_and_admin(db, world, mail):
+    admin = _admin(db, world)
+    from portal_app.services.workspaces import owner_actor
+
+    for actor in (world.member_a, owner_actor(admin)):
+        with pytest.raises(Forbidden):
+            staff_views.dev_outbox(db, actor)
+    assert staff_views.dev_outbox(db, world.staff_a)
+
+
+def test_no_outbox_page_when_mail_goes_by_smtp(db, world, mail, monkeypatch):
+    monkeypatch.setenv("PORTAL_MAIL", "smtp")
+    reset_settings_cache()
+    with pytest.raises(NotFound, match="SMTP"):
+        staff_views.dev_outbox(db, world.staff_a)
+    cookies = _sessions(db, world)
+    state = _load(cookies["owner"])
+    assert state._outcome == "denied" and state.mails == []
+
+
+# --- what the owner sees -------------------------------------------------------------------------
+
+def test_links_are_redacted_except_in_mail_to_the_owner(db, world, mail):
+    rows = {r["to"]: r for r in staff_views.dev_outbox(db, world.staff_a)}
+    own = rows["owner@alpha.example"]
+    assert mail["owner@alpha.example"] in own["text"] and mail["owner@alpha.example"] in own["link"]
+    assert own["redacted"] == ""
+    for to in ("dana@diaz.example", "nina@alpha.example", "alice.new@client.example", "member@alpha.example",
+               "alice@client.example"):
+        row = rows[to]
+        assert row["redacted"] == "1" and row["link"] == "", to
+        assert any(f"{p}••••" in row["text"] for p in SECRET_PATHS), row["text"]
+    everything = json.dumps(list(rows.values()))
+    for who, token in mail.items():
+        if who != "owner@alpha.example":
+            assert token not in everything, f"the {who} link shows"
+    assert "https://alpha.example.test/reset-password?token=••••" in rows["member@alpha.example"]["text"]
+
+
+def test_mail_without_a_token_is_shown_whole(db, world):
+    """A notice to another address (no one-time link) keeps its link: nothing to hide."""
+    from portal_app.services import emails
+
+    emails.staff_notice_email(db, world.ws_a, to="member@alpha.example", subject="FYI",
+                              text="Something happened.", link="https://alpha.example.test/staff/files")
+    db.commit()
+    worker.run_once()
+    [row] = staff_views.dev_outbox(db, world.staff_a)
+    assert row["link"] == "https://alpha.example.test/staff/files" and row["redacted"] == ""
+
+
+@pytest.mark.parametrize("text,want", [
+    ("Go: https://a.test/reset-password?token=abc-DEF_123 now",
+     "Go: https://a.test/reset-password?token=•••• now"),
+    ("https://a.test/invite?token=x&next=/home", "https://a.test/invite?token=••••&next=••••"),
+    ("https://a.test/confirm-email#token=abc", "https://a.test/confirm-email#••••"),
+    ("http://localhost:3000/staff/join?token=t1\nhttps://a.test/files", "http://localhost:3000/staff/join?token=••••\nhttps://a.test/files"),
+    ("no links here", "no links here"),
+])
+def test_redact_links(text, want):
+    assert staff_views.redact_links(text) == want
+
+
+# --- the navigation ----------------------------------------------------------------------------
+
+def test_navigation_offers_the_outbox_to_owners_only(db, world, monkeypatch):
+    cookies = _sessions(db, world)
+    offered = {who: _load(c, "load_nav", "/staff/contacts").offered for who, c in cookies.items()}
+    offered["anonymous"] = _load(None, "load_nav", "/staff/contacts").offered
+    assert offered == {"owner": True, "admin": False, "member": False, "client": False, "anonymous": False}
+    monkeypatch.setenv("PORTAL_MAIL", "smtp")
+    reset_settings_cache()
+    assert _load(cookies["owner"], "load_nav", "/staff/contacts").offered is False
+
+
+def test_every_staff_shell_page_asks_the_navigation_rule():
+    import portal_app.portal_app as app_module
+
+    load_events = app_module.app._load_events
+    shell_routes = [r for r, *_ in app_module.PAGES if r.startswith("/staff") and r not in app_module.NO_STAFF_SHELL]
+    assert "/staff/contacts" in shell_routes and "/staff/outbox" in shell_routes
+    for route in shell_routes:
+        key = route.strip("/")
+        names = [h.fn.__qualname__ for h in load_events.get(key, [])]
+        assert "OutboxState.load_nav" in names, (route, names)
