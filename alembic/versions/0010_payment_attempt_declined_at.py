@@ -1,7 +1,7 @@
 """payment_attempt: declined_at, for the failed-card-attempt limit on Pay Now
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-10 10:00:00.000000
 
 Written by hand. A client's recent declines are counted per contact (contact_id is indexed;
@@ -15,8 +15,8 @@ from alembic import op
 import portal_app.models.base
 
 
-revision: str = '0009'
-down_revision: Union[str, None] = '0008'
+revision: str = '0010'
+down_revision: Union[str, None] = '0009'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
