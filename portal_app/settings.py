@@ -21,6 +21,8 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
     ("PORTAL_INVITE_DAYS", "7", "Days an invitation link stays valid"),
     ("PORTAL_LOGIN_MAX_FAILURES", "5", "Failed sign-ins per address (and per IP x4) in the window before throttling"),
     ("PORTAL_LOGIN_WINDOW_MINUTES", "15", "Throttling window"),
+    ("PORTAL_CARD_MAX_DECLINES", "5", "Cards a client may have declined (Pay Now) in the window before Pay Now waits"),
+    ("PORTAL_CARD_DECLINE_WINDOW_MINUTES", "60", "Window for PORTAL_CARD_MAX_DECLINES"),
     ("PORTAL_LOGO_MAX_BYTES", "1048576", "Largest logo accepted"),
     ("PORTAL_FILE_MAX_BYTES", "524288000", "Largest shared file accepted (staff and client uploads), in bytes"),
     ("PORTAL_FILE_QUOTA_BYTES", "10737418240", "Total bytes of shared files a workspace may store"),
@@ -95,6 +97,8 @@ class Settings:
     invite_days: int
     login_max_failures: int
     login_window_minutes: int
+    card_max_declines: int
+    card_decline_window_minutes: int
     logo_max_bytes: int
     file_max_bytes: int
     document_max_bytes: int
@@ -159,6 +163,8 @@ def load_settings() -> Settings:
         invite_days=int(_env("PORTAL_INVITE_DAYS", "7")),
         login_max_failures=int(_env("PORTAL_LOGIN_MAX_FAILURES", "5")),
         login_window_minutes=int(_env("PORTAL_LOGIN_WINDOW_MINUTES", "15")),
+        card_max_declines=max(1, int(_env("PORTAL_CARD_MAX_DECLINES", "5"))),
+        card_decline_window_minutes=max(1, int(_env("PORTAL_CARD_DECLINE_WINDOW_MINUTES", "60"))),
         logo_max_bytes=int(_env("PORTAL_LOGO_MAX_BYTES", str(1024 * 1024))),
         file_max_bytes=int(_env("PORTAL_FILE_MAX_BYTES", str(500 * 1024 * 1024))),
         file_quota_bytes=int(_env("PORTAL_FILE_QUOTA_BYTES", str(10 * 1024 ** 3))),

@@ -4,6 +4,10 @@ accepting an invitation, the workspace logo and health.
 Forms on Reflex pages post here natively (see components/native_form.py); every failure
 redirects back with a fixed error code that the page turns into a human message. No route
 echoes user input into a page.
+
+Nothing slow on the event loop: the services are synchronous (SQL, and argon2 hashing that
+takes tens of milliseconds of CPU on purpose), so every route runs them with
+`run_in_threadpool`; one event loop serves every user of a worker.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from urllib.parse import urlencode, urlsplit
 
 import sqlalchemy as sa
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -114,19 +119,25 @@ async def _sign_in(request: Request, kind: str) -> Response:
     home = "/staff" if kind == "staff" else "/"
     if not _same_origin(request):
         return _back(login_page, error="origin")
-    try:
-        form = await _form(request)
+    def sign_in(form: dict) -> str | None:
         with unit_of_work() as db:
             ws_id = _workspace_id(db, request)
             if ws_id is None:
-                return _back(login_page, error="noportal")
-            token = auth.sign_in(db, ws_id, kind, form.get("email", ""), form.get("password", ""),
-                                 ip=_client_ip(request), user_agent=request.headers.get("user-agent", ""))
+                return None
+            return auth.sign_in(db, ws_id, kind, form.get("email", ""), form.get("password", ""),
+                                ip=_client_ip(request), user_agent=request.headers.get("user-agent", ""))
+
+    form: dict = {}
+    try:
+        form = await _form(request)
+        token = await run_in_threadpool(sign_in, form)
     except Throttled:
         return _back(login_page, error="throttled")
     except ServiceError:
-        _record_failed_login(request, kind, form if "form" in locals() else {})
+        await run_in_threadpool(_record_failed_login, request, kind, form)
         return _back(login_page, error="invalid")
+    if token is None:
+        return _back(login_page, error="noportal")
     resp = RedirectResponse(_safe_next(form.get("next"), home), status_code=303)
     return _set_session(resp, token)
 
@@ -155,14 +166,15 @@ async def logout(request: Request) -> Response:
     if not _same_origin(request):
         # another site cannot sign anyone out: neither the session nor the cookie is touched
         return _back("/login", error="origin")
-    target = "/login"
-    with unit_of_work() as db:
-        ws_id = _workspace_id(db, request)
-        actor = auth.resolve_actor(db, token, ws_id)
-        if getattr(actor, "kind", "") == "staff":
-            target = "/staff/login"
-        auth.sign_out(db, token)
-    resp = _back(target, signed_out="1")
+
+    def sign_out() -> str:
+        with unit_of_work() as db:
+            ws_id = _workspace_id(db, request)
+            actor = auth.resolve_actor(db, token, ws_id)
+            auth.sign_out(db, token)
+            return "/staff/login" if getattr(actor, "kind", "") == "staff" else "/login"
+
+    resp = _back(await run_in_threadpool(sign_out), signed_out="1")
     resp.delete_cookie(SESSION_COOKIE, **_cookie_kwargs())
     # Empties the tab's sessionStorage: the signed-out page gets a fresh Reflex tab token
     # (state/session_guard.py has the full story).
@@ -177,13 +189,17 @@ async def setup(request: Request) -> Response:
         form = await _form(request)
         if form.get("password", "") != form.get("confirm", ""):
             return _back("/setup", error="mismatch")
-        with unit_of_work() as db:
-            ws, owner = workspaces.first_run_setup(
-                db, base_url=get_settings().base_url, name=form.get("workspace_name", ""),
-                owner_email=form.get("email", ""), owner_name=form.get("name", ""),
-                owner_password=form.get("password", ""))
-            token = auth.start_staff_session(db, owner, ip=_client_ip(request),
-                                             user_agent=request.headers.get("user-agent", ""))
+
+        def first_run() -> str:
+            with unit_of_work() as db:
+                ws, owner = workspaces.first_run_setup(
+                    db, base_url=get_settings().base_url, name=form.get("workspace_name", ""),
+                    owner_email=form.get("email", ""), owner_name=form.get("name", ""),
+                    owner_password=form.get("password", ""))
+                return auth.start_staff_session(db, owner, ip=_client_ip(request),
+                                                user_agent=request.headers.get("user-agent", ""))
+
+        token = await run_in_threadpool(first_run)
     except ServiceError as exc:
         # a field name, or the kind of refusal (e.g. "forbidden": already set up)
         return _back("/setup", error=exc.field or _code_of(exc), msg_code=_code_of(exc))
@@ -205,15 +221,22 @@ async def _redeem_link(request: Request, page: str, messages: dict[str, str], re
         token = form.get("token", "")
         if not _same_origin(request):
             return _back(page, token=token, error="origin", reason="origin")
-        with unit_of_work() as db:
-            ws_id = _workspace_id(db, request)
-            if ws_id is None:  # like sign-in: no portal answers at this host
-                return _back(page, token=token, error="noportal", reason="noportal")
-            target, session_token = redeem(db, token, form.get("password", ""), form.get("confirm", ""),
-                                           ws_id, _client_ip(request), request.headers.get("user-agent", ""))
+
+        def run() -> tuple[str, str] | None:
+            with unit_of_work() as db:
+                ws_id = _workspace_id(db, request)
+                if ws_id is None:
+                    return None
+                return redeem(db, token, form.get("password", ""), form.get("confirm", ""),
+                              ws_id, _client_ip(request), request.headers.get("user-agent", ""))
+
+        redeemed = await run_in_threadpool(run)
     except ServiceError as exc:
         return _back(page, token=form.get("token", ""), error=exc.field or "invalid",
                      reason=_reason(exc, messages))
+    if redeemed is None:  # like sign-in: no portal answers at this host
+        return _back(page, token=token, error="noportal", reason="noportal")
+    target, session_token = redeemed
     return _set_session(RedirectResponse(target, status_code=303), session_token)
 
 

@@ -143,6 +143,9 @@ class PaymentAttempt(SQLModel, table=True):
     status: str = Field(default="created", max_length=30)
     stripe_payment_intent_id: str | None = Field(default=None, max_length=80, index=True)
     error: str = Field(default="", max_length=500)
+    # when Stripe reported the card declined (not set for our own or Stripe's outages):
+    # Pay Now counts a client's recent declines (services/card_payments.py)
+    declined_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
 

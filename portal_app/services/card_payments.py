@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
@@ -43,6 +43,9 @@ CARD_TOKEN = re.compile(r"tok_[A-Za-z0-9_]{1,200}")
 STRIPE_MIN_MINOR = 50
 # An attempt still on its way blocks a second one for this long (a double click, two tabs).
 IN_FLIGHT = timedelta(minutes=2)
+DECLINES_WAIT = ("Your card was declined several times, so Pay Now is paused for this account for a while "
+                 "(this protects you and us from card testing). Please try again after {until} UTC, "
+                 "or pay using the details on the invoice.")
 UNAVAILABLE = ("Online card payment is not set up for this invoice. Please pay using the details on the "
                "invoice, or contact us.")
 
@@ -121,8 +124,24 @@ def _amount(row, inv, amount: object) -> int:
     return minor
 
 
+def declines_block_until(db: Session, workspace_id: int, contact_id: int,
+                         now: datetime | None = None) -> datetime | None:
+    """When this client may try a card again, if PORTAL_CARD_MAX_DECLINES of their cards were
+    declined by Stripe within the last PORTAL_CARD_DECLINE_WINDOW_MINUTES; else None."""
+    settings = get_settings()
+    now = now or utcnow()
+    window = timedelta(minutes=settings.card_decline_window_minutes)
+    recent = db.exec(select(PaymentAttempt.declined_at).where(
+        PaymentAttempt.workspace_id == workspace_id, PaymentAttempt.contact_id == contact_id,
+        PaymentAttempt.declined_at.is_not(None), PaymentAttempt.declined_at > now - window)
+        .order_by(PaymentAttempt.declined_at.desc()).limit(settings.card_max_declines)).all()
+    if len(recent) < settings.card_max_declines:
+        return None
+    return recent[-1] + window  # the oldest of the last N leaves the window then
+
+
 def start_card_payment(db: Session, actor: Actor, invoice_public_id: str, *, amount: object,
-                       card_token: object) -> PaymentStart:
+                       card_token: object, now: datetime | None = None) -> PaymentStart:
     """Charge the client's card for `amount` (the balance unless partial payments are on).
 
     Commits the session (the attempt row must exist before Stripe hears of it). Raises
@@ -139,6 +158,9 @@ def start_card_payment(db: Session, actor: Actor, invoice_public_id: str, *, amo
     begin_write(db)  # SQLite: the writer lock before the checks below (PostgreSQL: the row lock)
     ledger.lock(db, inv)
     require_pay_invoice(actor, inv)  # again, on the row as it is now
+    until = declines_block_until(db, inv.workspace_id, client.contact_id, now)
+    if until is not None:
+        raise Invalid(DECLINES_WAIT.format(until=until.strftime("%H:%M")), "card")
     row = payments_settings(db, inv.workspace_id)
     minor = _amount(row, inv, amount)
     if minor < STRIPE_MIN_MINOR:
@@ -167,7 +189,7 @@ def start_card_payment(db: Session, actor: Actor, invoice_public_id: str, *, amo
                                            idempotency_key=attempt.public_id, payment_method=card,
                                            customer=customer, confirm=True)
     except PaymentsError as exc:
-        _failed(db, attempt, exc.message)
+        _failed(db, attempt, exc.message, declined=exc.code == "card_error")
         raise Invalid(exc.message, "card") from None
     attempt.stripe_payment_intent_id, attempt.updated_at = pi.id, utcnow()
     if pi.status in ("succeeded", "processing", "requires_capture"):
@@ -176,7 +198,7 @@ def start_card_payment(db: Session, actor: Actor, invoice_public_id: str, *, amo
     elif pi.status == "requires_action" and pi.client_secret:
         attempt.status = "requires_action"
     else:
-        _failed(db, attempt, pi.last_error or "The payment did not go through.")
+        _failed(db, attempt, pi.last_error or "The payment did not go through.", declined=True)
         raise Invalid(pi.last_error or "The payment did not go through. Please try another card.", "card")
     db.add(attempt)
     db.commit()
@@ -185,11 +207,13 @@ def start_card_payment(db: Session, actor: Actor, invoice_public_id: str, *, amo
                         client_secret=(pi.client_secret or "") if attempt.status == "requires_action" else "")
 
 
-def _failed(db: Session, attempt: PaymentAttempt, message: str) -> None:
+def _failed(db: Session, attempt: PaymentAttempt, message: str, *, declined: bool = False) -> None:
     db.rollback()  # whatever the failed step left half-done; the attempt row is committed
     fresh = db.get(PaymentAttempt, attempt.id)
     if fresh is not None and fresh.status != "succeeded":
         fresh.status, fresh.error, fresh.updated_at = "failed", str(message)[:500], utcnow()
+        if declined:
+            fresh.declined_at = fresh.updated_at
         db.add(fresh)
         db.commit()
 

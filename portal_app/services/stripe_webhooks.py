@@ -117,6 +117,7 @@ def _failed(db: Session, ws: Workspace, obj: dict) -> str:
     if attempt is not None and attempt.status != "succeeded":
         error = (obj.get("last_payment_error") or {}).get("message") or "The payment failed."
         attempt.status, attempt.error, attempt.updated_at = "failed", str(error)[:500], utcnow()
+        attempt.declined_at = attempt.declined_at or attempt.updated_at  # the bank said no (e.g. after 3-D Secure)
         attempt.stripe_payment_intent_id = str(obj.get("id", "")) or attempt.stripe_payment_intent_id
         db.add(attempt)
     return "payment failed"

@@ -4,6 +4,7 @@ editor while it is a draft, then its status, signers and audit trail, live."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 
 import reflex as rx
@@ -171,7 +172,8 @@ class NewDocumentState(BaseState):
         def failed(exc: ServiceError):
             self.error, self.error_field = exc.message, exc.field or ""
 
-        return self._run(work, on_error=failed)
+        # the PDF guard waits for its child process (up to 30 s): in a thread, never on the event loop
+        return await asyncio.to_thread(self._run, work, on_error=failed)
 
 
 class StaffDocumentState(BaseState):

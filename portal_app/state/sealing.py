@@ -3,6 +3,8 @@ documents are sealed with; owners and admins may replace it with their own PKCS#
 
 from __future__ import annotations
 
+import asyncio
+
 import reflex as rx
 
 from ..services import sealing
@@ -45,4 +47,6 @@ class SealingState(BaseState):
         def failed(exc: ServiceError):
             self.error = exc.message
 
-        return self._run(work, on_error=failed)
+        # reading a PKCS#12 (key derivation with the file's own iteration count) is CPU work:
+        # in a thread, never on the event loop
+        return await asyncio.to_thread(self._run, work, on_error=failed)

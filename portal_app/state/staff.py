@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import reflex as rx
 
 from ..access import require_staff
@@ -262,7 +264,8 @@ class PortalConfigState(BaseState):
         def failed(exc: ServiceError):
             self.logo_error = exc.message
 
-        return self._run(work, on_error=failed)
+        # Pillow decodes and re-encodes the image: in a thread, never on the event loop
+        return await asyncio.to_thread(self._run, work, on_error=failed)
 
     @rx.event
     def remove_logo(self):

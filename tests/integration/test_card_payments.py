@@ -165,3 +165,61 @@ def test_without_stripe_there_is_no_pay_now_and_a_short_explanation(db, world):
     with pytest.raises(Invalid) as caught:
         card_payments.start_card_payment(db, world.client_a1, inv.public_id, amount="", card_token="tok_abc")
     assert caught.value.message == card_payments.UNAVAILABLE
+
+
+def test_declines_pause_pay_now_for_that_client_until_the_window_passes(db, db_url, payable, sdk, monkeypatch):
+    """Card testing: after PORTAL_CARD_MAX_DECLINES declines reported by Stripe within the
+    window, Pay Now refuses (before asking Stripe) with a human message, for that client
+    only, until the window has passed (the clock is injected)."""
+    from datetime import timedelta
+
+    from portal_app.models import utcnow
+
+    monkeypatch.setenv("PORTAL_CARD_MAX_DECLINES", "3")
+    monkeypatch.setenv("PORTAL_CARD_DECLINE_WINDOW_MINUTES", "60")
+    reset_settings_cache()
+    world = payable
+    inv = invoice(db, world, 5_000)
+    for _ in range(3):
+        with pytest.raises(Invalid) as caught:
+            card_payments.start_card_payment(db, world.client_a1, inv.public_id, amount="",
+                                             card_token=token(sdk, DECLINED))
+        assert caught.value.message == "Your card was declined."
+    started = utcnow()
+    with pytest.raises(Invalid) as caught:  # even a good card: the pause is per client, not per card
+        card_payments.start_card_payment(db, world.client_a1, inv.public_id, amount="", card_token=token(sdk))
+    assert "Pay Now is paused" in caught.value.message and "UTC" in caught.value.message
+    assert [a[0] for a in attempts(db_url, inv)] == ["failed"] * 3  # Stripe was not asked a 4th time
+    # another invoice of the same client is paused too; another client is not
+    other = invoice(db, world, 3_000)
+    with pytest.raises(Invalid):
+        card_payments.start_card_payment(db, world.client_a1, other.public_id, amount="", card_token=token(sdk),
+                                         now=started + timedelta(minutes=59))
+    # once the window has passed, the client may pay again
+    done = card_payments.start_card_payment(db, world.client_a1, inv.public_id, amount="",
+                                            card_token=token(sdk), now=started + timedelta(minutes=61))
+    assert done.status == "processing"
+    wait_for(db_url, inv, ("paid", 5_000, 0))
+
+
+def test_outages_are_not_declines(db, db_url, payable, sdk, monkeypatch):
+    """Only the bank's refusals count: Stripe unreachable is not the client's fault."""
+    from portal_app.adapters.payments import PaymentsError
+    from portal_app.adapters import payments as payments_adapter
+
+    monkeypatch.setenv("PORTAL_CARD_MAX_DECLINES", "1")
+    reset_settings_cache()
+    world = payable
+    inv = invoice(db, world, 5_000)
+
+    class Down:
+        def save_card(self, *a, **k):
+            raise PaymentsError("Could not reach Stripe.", "connection")
+
+    monkeypatch.setattr(card_payments, "make_gateway", lambda secret: Down())
+    for _ in range(2):
+        with pytest.raises(Invalid):
+            card_payments.start_card_payment(db, world.client_a1, inv.public_id, amount="", card_token=token(sdk))
+    monkeypatch.setattr(card_payments, "make_gateway", payments_adapter.make_gateway)
+    card_payments.start_card_payment(db, world.client_a1, inv.public_id, amount="", card_token=token(sdk))
+    wait_for(db_url, inv, ("paid", 5_000, 0))

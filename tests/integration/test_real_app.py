@@ -117,8 +117,8 @@ def _temp_state() -> tuple[set[str], int]:
 
 def test_parallel_streamed_oversize_uploads_stop_at_the_handlers_limit_and_leave_no_temp_files(served):
     """Four anonymous chunked uploads of 120 MB each to buffered handlers (the logo, the
-    sealing key, a document for signature): each is cut off at its handler's limit with 413,
-    and the temp folder (where Reflex's form parser spools) is as it was."""
+    sealing key, a document for signature): none is read past its handler's limit, and the
+    temp folder (where Reflex's form parser spools) is as it was."""
     from portal_app.portal_app import upload_limits
     from portal_app.state.documents_staff import NewDocumentState
     from portal_app.state.sealing import SealingState
@@ -139,7 +139,9 @@ def test_parallel_streamed_oversize_uploads_stop_at_the_handlers_limit_and_leave
     for t in threads:
         t.join(120)
     for handler, (status, sent) in zip(handlers, results):
-        assert status == 413
+        # 413 from BodyLimits, or 403 from the upload session guard inside it (no cookie:
+        # refused before a byte is read); the cut-off itself is tested in test_body_limits.py
+        assert status in (403, 413)
         # what the client pushed: the limit plus what the kernel's socket buffers took in
         assert sent <= limits[handler] + 16 * MB
     assert _temp_state() == before
