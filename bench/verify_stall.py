@@ -24,7 +24,6 @@ go to test-artifacts/bench/verify_stall.json.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import shutil
 import statistics
@@ -47,8 +46,6 @@ HANDLER = ("reflex___state____state.portal_app___state___base____base_state."
 
 def hostile_pdf(objects: int) -> bytes:
     from fpdf import FPDF
-    from pypdf import PdfWriter
-    from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject
 
     from portal_app.adapters.pdf_complete import complete_document
     from portal_app.adapters.pdf_records import CertificateInfo
@@ -63,14 +60,9 @@ def hostile_pdf(objects: int) -> bytes:
     cert = CertificateInfo(title="Services agreement", document_id="doc_bench", workspace_name="Elsewhere",
                            original_sha256=hashlib.sha256(original).hexdigest(), signers=[], events=[])
     sealed = complete_document(original, [], cert, new_sealing_identity("Bench sealing", "Elsewhere")).data
-    writer = PdfWriter(io.BytesIO(sealed), incremental=True)
-    refs = ArrayObject()
-    for i in range(objects):
-        refs.append(writer._add_object(DictionaryObject({NameObject("/N"): NumberObject(i)})))
-    writer._root_object[NameObject("/Junk")] = refs
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    from tests.unit.pdf_samples import many_objects_update
+
+    return many_objects_update(sealed, objects)
 
 
 def summary(values: list[float]) -> dict:

@@ -160,7 +160,11 @@ class UploadGuard:
         from .base import BaseState
 
         try:
-            root = await get_state_manager().get_state(BaseStateToken(ident=tab, cls=BaseState))
+            manager = get_state_manager()
+        except LookupError:  # no event processor runs (an app served without its lifespan)
+            return False
+        try:
+            root = await manager.get_state(BaseStateToken(ident=tab, cls=BaseState))
             base = await root.get_state(BaseState)
         except Exception:  # noqa: BLE001 - an unreadable tree is no proof of anything
             log.exception("could not read the tab's state for an upload")

@@ -131,3 +131,16 @@ def certificate(original: bytes, *, events: int = 4, title: str = "Services agre
                        actor="sam@northwind.example", ip="198.51.100.9") for n in range(events)]
     return CertificateInfo(title=title, document_id="doc_7Hq2xK9p", original_sha256=sha(original),
                            signers=signers, events=trail, workspace_name="Northwind Studio")
+
+
+def many_objects_update(base: bytes, objects: int = 60_000) -> bytes:
+    """The issue's hostile file: `base` plus one incremental update of `objects` tiny
+    objects, all reachable from the catalog (pypdf writes the update)."""
+    writer = pypdf.PdfWriter(io.BytesIO(base), incremental=True)
+    refs = ArrayObject()
+    for i in range(objects):
+        refs.append(writer._add_object(DictionaryObject({NameObject("/N"): NumberObject(i)})))
+    writer._root_object[NameObject("/Junk")] = refs
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

@@ -28,7 +28,7 @@ from portal_app.services.errors import Invalid, Throttled
 from portal_app.services.rate_limit import RateLimiter
 
 from .doc_helpers import sent, sign_as_client
-from .pdf_samples import certificate, plain_pdf
+from .pdf_samples import certificate, many_objects_update, plain_pdf
 from .test_pdf_verify import _cert, _p12
 
 LOOP_BOUND_S = 0.5  # a ticker due every 10 ms may be this late at worst (generous: CI machines are shared)
@@ -58,22 +58,6 @@ def sealed_offline(identity) -> bytes:
     """What the holder of a workspace's key can make without this portal."""
     original = plain_pdf(1)
     return complete_document(original, [], certificate(original), identity).data
-
-
-def crafted(base: bytes, objects: int = 60_000) -> bytes:
-    """The issue's hostile file: `base` plus one incremental update of `objects` tiny
-    objects, all reachable from the catalog (pypdf writes the update)."""
-    from pypdf import PdfWriter
-    from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject
-
-    writer = PdfWriter(io.BytesIO(base), incremental=True)
-    refs = ArrayObject()
-    for i in range(objects):
-        refs.append(writer._add_object(DictionaryObject({NameObject("/N"): NumberObject(i)})))
-    writer._root_object[NameObject("/Junk")] = refs
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 def huge_xref(base: bytes, entries: int = 1_000_000) -> bytes:
@@ -226,7 +210,7 @@ def test_size_cap_is_the_largest_original_plus_what_sealing_adds(db, world, monk
 # ---------------------------------------------------------------------------- no stall
 
 def test_the_crafted_pdf_is_checked_in_the_child_while_the_loop_keeps_running(db, world):
-    hostile = crafted(sealed_offline(sealing._identity(sealing.ensure_identity(db, world.ws_a))))
+    hostile = many_objects_update(sealed_offline(sealing._identity(sealing.ensure_identity(db, world.ws_a))))
     db.commit()
     state, lag = run_check(hostile)
     assert not state.error and state.result["verdict"] == "modified"   # content added after the seal
