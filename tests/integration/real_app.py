@@ -62,15 +62,18 @@ def free_port() -> int:
 
 
 class Served:
-    """granian serving an ASGI app on a free port in a thread (no lifespan)."""
+    """granian serving an ASGI app on a free port in a thread. Without lifespan by default
+    (enough for plain HTTP routes); `lifespan=True` runs the app's lifespan tasks -- Reflex's
+    event processor among them -- so websocket events and `/_upload` are processed. The
+    server's event loop is `self.loop` (`call` runs a coroutine on it)."""
 
-    def __init__(self, app):
+    def __init__(self, app, *, lifespan: bool = False):
         from granian.constants import Interfaces
         from granian.server.embed import Server
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = Server(app, address="127.0.0.1", port=self.port, interface=Interfaces.ASGINL,
+        self.server = Server(app, address="127.0.0.1", port=self.port, interface=Interfaces.ASGI if lifespan else Interfaces.ASGINL,
                              log_enabled=False)
         self.loop = asyncio.new_event_loop()
         self.failure: list[BaseException] = []
@@ -95,6 +98,10 @@ class Served:
             if self.failure or time.monotonic() > deadline:
                 pytest.fail(f"the app server did not start on {self.url}: {self.failure}")
             time.sleep(0.05)
+
+    def call(self, coro, timeout: float = 30):
+        """Run a coroutine on the server's own loop (e.g. to read a tab's server-side state)."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     def __exit__(self, *exc) -> None:
         self.loop.call_soon_threadsafe(self.server.stop)
