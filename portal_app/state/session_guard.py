@@ -126,6 +126,24 @@ class SessionGuard(Middleware):
         return None
 
 
+DRAIN_BYTES = 1024 * 1024
+
+
+async def _drain(receive) -> None:
+    """Read (and drop) up to DRAIN_BYTES of a refused body before answering: a server that
+    answers while the client is still sending resets the connection, and the client sees a
+    network error instead of the 403. Larger bodies are cut off (api/body_limits.py has
+    already held them to the handler's own limit)."""
+    seen = 0
+    while seen <= DRAIN_BYTES:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        seen += len(message.get("body", b""))
+        if not message.get("more_body"):
+            return
+
+
 def _deny(message: str, status: int = 403):
     body = json.dumps({"detail": message}).encode()
     return [{"type": "http.response.start", "status": status,
@@ -147,6 +165,7 @@ class UploadGuard:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         tab = headers.get("reflex-client-token", "")
         if not tab or len(tab) > 200 or not await self._matches(tab, binding_of(session_token(headers.get("cookie")))):
+            await _drain(receive)
             for message in _deny("This upload does not belong to your session. Reload the page and try again."):
                 await send(message)
             return

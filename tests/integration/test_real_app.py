@@ -5,6 +5,7 @@ told to send the file by path: a 500)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import tempfile
@@ -153,3 +154,23 @@ def test_an_upload_naming_no_known_handler_is_refused_with_400(served, handler):
                       headers={"reflex-client-token": "t", "reflex-event-handler": handler,
                                "content-type": "multipart/form-data; boundary=x"})
     assert resp.status_code == 400
+
+
+def test_a_refused_upload_reaches_a_client_that_sends_the_body_after_the_head(served):
+    """UploadGuard decides from the head (no state of that tab here), but reads the bounded
+    body before answering: a client that sends head then body (httpx's async client, a
+    browser) gets the 403 and its message, never a connection reset."""
+    from portal_app.state.verify import VerifyState
+
+    async def post_all() -> list[int]:
+        async with httpx.AsyncClient(timeout=30) as client:
+            got = []
+            for _ in range(12):
+                r = await client.post(served.url + "/_upload", files=[("files", ("a.pdf", b"%PDF-" + b"x" * 200_000))],
+                                      headers={"reflex-client-token": "tab-without-a-page",
+                                               "reflex-event-handler": _handler(VerifyState, "check")})
+                assert "does not belong to your session" in r.text
+                got.append(r.status_code)
+            return got
+
+    assert asyncio.run(post_all()) == [403] * 12
