@@ -82,6 +82,11 @@ class NewDocumentState(BaseState):
     error: str = ""
     error_field: str = ""
     busy: bool = False
+    _next_key: int = 0
+
+    def _new_key(self) -> str:
+        self._next_key += 1
+        return f"l{self._next_key}"
 
     @rx.event
     def load(self):
@@ -89,7 +94,9 @@ class NewDocumentState(BaseState):
             require_manage_documents(actor)
             self.kind, self.title, self.message, self.countersign = "contract", "", "", False
             self.contact, self.contact_options, self.error, self.error_field, self.busy = {}, [], "", "", False
-            self.lines = [{"key": "l1", "description": "", "quantity": "1", "unit_price": "", "tax_rate": "0"}]
+            self._next_key = 0
+            self.lines = [{"key": self._new_key(), "description": "", "quantity": "1", "unit_price": "",
+                           "tax_rate": "0"}]
             wanted = clip(self._query("contact"), 40)
             if wanted:
                 match = [c for c in contact_options(db, actor, "") if c["public_id"] == wanted]
@@ -125,8 +132,9 @@ class NewDocumentState(BaseState):
     @rx.event
     def add_line(self):
         if len(self.lines) < 50:
-            self.lines = [*self.lines, {"key": f"l{len(self.lines) + 1}-{len(self.title)}", "description": "",
-                                        "quantity": "1", "unit_price": "", "tax_rate": "0"}]
+            # a counter, never the list's length: a removed line's key is never given again
+            self.lines = [*self.lines, {"key": self._new_key(), "description": "", "quantity": "1",
+                                        "unit_price": "", "tax_rate": "0"}]
 
     @rx.event
     def remove_line(self, key: str):
