@@ -8,37 +8,26 @@ submitted form (never a debounced var that may lag a keystroke behind).
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
 
 import reflex as rx
 
 from ..access import require_staff
 from ..services import invoice_views, invoices
 from ..services.errors import Invalid, ServiceError
-from ..services.money import CURRENCIES, Discount, Line, compute, format_amount, parse_amount
+from ..services.money import CURRENCIES, Discount, Line, compute, format_amount, parse_amount, parse_decimal
 from .base import BaseState
 from .invoice_common import LIST_PATH, clip, contact_options, segments
 from .invoice_detail import StaffInvoiceState
 from .line_items import LINE_FIELDS, LineItemsMixin, is_blank as _is_blank
 
 
-def _decimal(text: str, label: str, field: str) -> Decimal:
-    try:
-        value = Decimal(str(text).strip().replace(",", "") or "0")
-    except InvalidOperation:
-        raise Invalid(f"{label} must be a number.", field) from None
-    if not value.is_finite():
-        raise Invalid(f"{label} must be a number.", field)
-    return value
-
-
 def _check_line(line: dict, currency: str, *, for_save: bool) -> Line | None:
     """The line as money.compute takes it, or None while its price is still empty. Raises
     Invalid with a message for the person typing."""
-    qty = _decimal(line["quantity"] or "1", "Quantity", "quantity")
+    qty = parse_decimal(line["quantity"] or "1", "Quantity", "quantity")
     if qty.as_tuple().exponent < -3:
         raise Invalid("Quantity can have at most 3 decimals.", "quantity")
-    rate = _decimal(line["tax_rate"] or "0", "Tax rate", "tax_rate")
+    rate = parse_decimal(line["tax_rate"] or "0", "Tax rate", "tax_rate")
     price_text = str(line["unit_price"]).strip()
     if not price_text:
         if for_save:
@@ -141,7 +130,7 @@ class InvoiceEditorState(LineItemsMixin, BaseState):
     def _discount(self, currency: str) -> Discount:
         value = str(self.discount_value).strip()
         if self.discount_kind == "percent" and value:
-            return Discount(percent=_decimal(value.rstrip("%").strip(), "Discount", "discount"))
+            return Discount(percent=parse_decimal(value.rstrip("%").strip(), "Discount", "discount"))
         if self.discount_kind == "fixed" and value:
             return Discount(amount_minor=parse_amount(value, currency, "Discount", "discount"))
         return Discount()
