@@ -4,7 +4,6 @@ payments; and the client's first view. (Pages and Stripe payments build on these
 from __future__ import annotations
 
 from datetime import date, datetime, time, timezone
-from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -15,7 +14,7 @@ from ..access import Actor, Client, require_client, require_staff
 from ..models import PAYMENT_METHODS, Contact, Invoice, InvoiceLine, WorkspacePayments, utcnow
 from . import audit, ledger, outbox
 from .errors import Invalid, NotFound
-from .money import CURRENCIES, MAX_UNIT_MINOR, Discount, Line, Totals, compute
+from .money import CURRENCIES, MAX_UNIT_MINOR, Discount, Line, Totals, compute, parse_decimal
 from .validation import clean_text
 
 MAX_LINES = 500
@@ -49,16 +48,6 @@ def _next_number(db: Session, workspace_id: int) -> str:
     return f"{prefix}{after - 1:04d}"
 
 
-def _decimal(value: object, label: str, field: str) -> Decimal:
-    try:
-        d = Decimal(str(value).strip() or "0")
-    except InvalidOperation:
-        raise Invalid(f"{label} must be a number.", field) from None
-    if not d.is_finite():
-        raise Invalid(f"{label} must be a number.", field)
-    return d
-
-
 def parse_lines(raw_lines: list[dict]) -> list[tuple[str, Line]]:
     if not raw_lines:
         raise Invalid("Add at least one line.", "lines")
@@ -68,13 +57,13 @@ def parse_lines(raw_lines: list[dict]) -> list[tuple[str, Line]]:
     for i, raw in enumerate(raw_lines, 1):
         desc = clean_text(raw.get("description", ""), "description", f"Line {i} description", 2000,
                           multiline=True, required=True)
-        qty = _decimal(raw.get("quantity", "1"), f"Line {i} quantity", "quantity")
+        qty = parse_decimal(raw.get("quantity", "1"), f"Line {i} quantity", "quantity")
         if qty.as_tuple().exponent < -3:
             raise Invalid(f"Line {i} quantity can have at most 3 decimals.", "quantity")
         unit = raw.get("unit_minor")
         if not isinstance(unit, int) or isinstance(unit, bool):
             raise Invalid(f"Line {i} unit price is missing.", "unit_price")
-        rate = _decimal(raw.get("tax_rate", "0"), f"Line {i} tax rate", "tax_rate")
+        rate = parse_decimal(raw.get("tax_rate", "0"), f"Line {i} tax rate", "tax_rate")
         if rate.as_tuple().exponent < -RATE_DECIMALS:
             raise Invalid(f"Line {i} tax rate can have at most {RATE_DECIMALS} decimals.", "tax_rate")
         out.append((desc, Line(qty, unit, rate)))
@@ -83,7 +72,7 @@ def parse_lines(raw_lines: list[dict]) -> list[tuple[str, Line]]:
 
 def _discount(percent: object, fixed_minor: int) -> Discount:
     if str(percent or "").strip():
-        pct = _decimal(percent, "Discount", "discount")
+        pct = parse_decimal(percent, "Discount", "discount")
         if pct.as_tuple().exponent < -RATE_DECIMALS:
             raise Invalid(f"A discount can have at most {RATE_DECIMALS} decimals.", "discount")
         return Discount(percent=pct)

@@ -39,6 +39,20 @@ def round_half_up(value: Decimal) -> int:
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def parse_decimal(text: object, label: str, field_name: str) -> Decimal:
+    """"1,000.5" → Decimal("1000.5"): a quantity, a tax rate or a percentage as typed
+    (empty reads as 0). Refuses nonsense, NaN and infinities with a message a person
+    understands; the caller checks the range and the decimals it allows."""
+    raw = str(text if text is not None else "").strip().replace(",", "").replace(" ", "")
+    try:
+        value = Decimal(raw or "0")
+    except InvalidOperation:
+        raise Invalid(f"{label} must be a number.", field_name) from None
+    if not value.is_finite():
+        raise Invalid(f"{label} must be a number.", field_name)
+    return value
+
+
 def parse_amount(text: object, currency: str, label: str = "Amount", field_name: str = "amount") -> int:
     """"1,234.50" → 123450 (for a 2-decimal currency). Refuses more decimals than the
     currency has, negatives and nonsense, with a message a person understands."""

@@ -16,8 +16,10 @@ from ..services.errors import ServiceError
 from . import live
 from .base import BaseState
 from .invoice_common import clip, contact_options, segments
+from .line_items import LineItemsMixin
 
 LIST = "/staff/documents"
+MAX_ESTIMATE_LINES = 50
 FIELD_LABELS = {"signature": "Signature", "initials": "Initials", "date": "Date signed", "text": "Text",
                 "checkbox": "Checkbox"}
 DEFAULT_SIZE = {"signature": (0.3, 0.06), "initials": (0.1, 0.05), "date": (0.2, 0.035), "text": (0.3, 0.035),
@@ -70,7 +72,7 @@ class StaffDocumentsState(BaseState):
         return rx.redirect(f"{LIST}?status={value}" if value in DOCUMENT_STATUSES else LIST)
 
 
-class NewDocumentState(BaseState):
+class NewDocumentState(LineItemsMixin, BaseState):
     kind: str = "contract"
     title: str = ""
     message: str = ""
@@ -78,10 +80,12 @@ class NewDocumentState(BaseState):
     contact: dict[str, str] = {}
     contact_options: list[dict[str, str]] = []
     currency: str = "USD"
-    lines: list[dict[str, str]] = []
     error: str = ""
     error_field: str = ""
     busy: bool = False
+
+    def _max_lines(self) -> int:
+        return MAX_ESTIMATE_LINES
 
     @rx.event
     def load(self):
@@ -89,7 +93,7 @@ class NewDocumentState(BaseState):
             require_manage_documents(actor)
             self.kind, self.title, self.message, self.countersign = "contract", "", "", False
             self.contact, self.contact_options, self.error, self.error_field, self.busy = {}, [], "", "", False
-            self.lines = [{"key": "l1", "description": "", "quantity": "1", "unit_price": "", "tax_rate": "0"}]
+            self._set_lines([])
             wanted = clip(self._query("contact"), 40)
             if wanted:
                 match = [c for c in contact_options(db, actor, "") if c["public_id"] == wanted]
@@ -116,22 +120,6 @@ class NewDocumentState(BaseState):
     @rx.event
     def set_currency(self, value: str):
         self.currency = str(value)[:3].upper()
-
-    @rx.event
-    def set_line(self, key: str, field: str, value: str):
-        if field in ("description", "quantity", "unit_price", "tax_rate"):
-            self.lines = [{**ln, field: str(value)[:2000]} if ln["key"] == key else ln for ln in self.lines]
-
-    @rx.event
-    def add_line(self):
-        if len(self.lines) < 50:
-            self.lines = [*self.lines, {"key": f"l{len(self.lines) + 1}-{len(self.title)}", "description": "",
-                                        "quantity": "1", "unit_price": "", "tax_rate": "0"}]
-
-    @rx.event
-    def remove_line(self, key: str):
-        if len(self.lines) > 1:
-            self.lines = [ln for ln in self.lines if ln["key"] != key]
 
     @rx.event
     def find_contacts(self, value: str):

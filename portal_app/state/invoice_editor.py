@@ -8,48 +8,26 @@ submitted form (never a debounced var that may lag a keystroke behind).
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
 
 import reflex as rx
 
 from ..access import require_staff
 from ..services import invoice_views, invoices
 from ..services.errors import Invalid, ServiceError
-from ..services.money import CURRENCIES, Discount, Line, compute, format_amount, parse_amount
+from ..services.money import CURRENCIES, Discount, Line, compute, format_amount, parse_amount, parse_decimal
 from .base import BaseState
 from .invoice_common import LIST_PATH, clip, contact_options, segments
 from .invoice_detail import StaffInvoiceState
-
-LINE_FIELDS = ("description", "quantity", "unit_price", "tax_rate")
-MAX_EDITOR_LINES = 100
-
-
-def _blank_line(key: str) -> dict[str, str]:
-    return {"key": key, "description": "", "quantity": "1", "unit_price": "", "tax_rate": "0", "amount": "",
-            "error": ""}
-
-
-def _is_blank(line: dict) -> bool:
-    return not str(line.get("description", "")).strip() and not str(line.get("unit_price", "")).strip()
-
-
-def _decimal(text: str, label: str, field: str) -> Decimal:
-    try:
-        value = Decimal(str(text).strip().replace(",", "") or "0")
-    except InvalidOperation:
-        raise Invalid(f"{label} must be a number.", field) from None
-    if not value.is_finite():
-        raise Invalid(f"{label} must be a number.", field)
-    return value
+from .line_items import LINE_FIELDS, LineItemsMixin, is_blank as _is_blank
 
 
 def _check_line(line: dict, currency: str, *, for_save: bool) -> Line | None:
     """The line as money.compute takes it, or None while its price is still empty. Raises
     Invalid with a message for the person typing."""
-    qty = _decimal(line["quantity"] or "1", "Quantity", "quantity")
+    qty = parse_decimal(line["quantity"] or "1", "Quantity", "quantity")
     if qty.as_tuple().exponent < -3:
         raise Invalid("Quantity can have at most 3 decimals.", "quantity")
-    rate = _decimal(line["tax_rate"] or "0", "Tax rate", "tax_rate")
+    rate = parse_decimal(line["tax_rate"] or "0", "Tax rate", "tax_rate")
     price_text = str(line["unit_price"]).strip()
     if not price_text:
         if for_save:
@@ -72,7 +50,7 @@ def _parse_date(text: str, label: str, field: str) -> date | None:
         raise Invalid(f"{label} must be a date.", field) from None
 
 
-class InvoiceEditorState(BaseState):
+class InvoiceEditorState(LineItemsMixin, BaseState):
     invoice_id: str = ""                 # "" while creating a new invoice
     number: str = ""
     found: bool = True
@@ -83,7 +61,6 @@ class InvoiceEditorState(BaseState):
     currency: str = "USD"
     issue_date: str = ""
     due_date: str = ""
-    lines: list[dict[str, str]] = []     # key, description, quantity, unit_price, tax_rate, amount, error
     discount_kind: str = "none"          # none | percent | fixed
     discount_value: str = ""
     notes: str = ""
@@ -93,20 +70,14 @@ class InvoiceEditorState(BaseState):
     error: str = ""
     field_errors: dict[str, str] = {}
     _intent: str = "draft"
-    _next_key: int = 0
 
     # helpers
-    def _new_key(self) -> str:
-        self._next_key += 1
-        return f"l{self._next_key}"
-
     def _fill(self, form: dict) -> None:
         self.invoice_id, self.number = form["id"], form["number"]
         self.contact = dict(form["contact"])
         self.currency = form["currency"]
         self.issue_date, self.due_date = form["issue_date"], form["due_date"]
-        self.lines = [{**_blank_line(self._new_key()), **{k: str(ln[k]) for k in LINE_FIELDS}}
-                      for ln in form["lines"]] or [_blank_line(self._new_key())]
+        self._set_lines(form["lines"])
         if form["discount_percent"]:
             self.discount_kind, self.discount_value = "percent", form["discount_percent"]
         elif form["discount_fixed"]:
@@ -159,7 +130,7 @@ class InvoiceEditorState(BaseState):
     def _discount(self, currency: str) -> Discount:
         value = str(self.discount_value).strip()
         if self.discount_kind == "percent" and value:
-            return Discount(percent=_decimal(value.rstrip("%").strip(), "Discount", "discount"))
+            return Discount(percent=parse_decimal(value.rstrip("%").strip(), "Discount", "discount"))
         if self.discount_kind == "fixed" and value:
             return Discount(amount_minor=parse_amount(value, currency, "Discount", "discount"))
         return Discount()
@@ -214,24 +185,8 @@ class InvoiceEditorState(BaseState):
             self.currency = value
             self._recompute()
 
-    @rx.event
-    def set_line(self, key: str, field: str, value: str):
-        if field not in LINE_FIELDS:
-            return
-        limit = 2000 if field == "description" else 40
-        self.lines = [{**ln, field: clip(value, limit)} if ln["key"] == str(key) else ln for ln in self.lines]
-        if field != "description":
-            self._recompute()
-
-    @rx.event
-    def add_line(self):
-        if len(self.lines) < MAX_EDITOR_LINES:
-            self.lines = [*self.lines, _blank_line(self._new_key())]
-
-    @rx.event
-    def remove_line(self, key: str):
-        if len(self.lines) > 1:
-            self.lines = [ln for ln in self.lines if ln["key"] != str(key)]
+    def _lines_changed(self, field: str) -> None:
+        if field != "description":  # a description changes no figure
             self._recompute()
 
     @rx.event

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from portal_app.services.errors import Invalid
 from portal_app.services.money import (Discount, Line, allocate, compute, format_amount, parse_amount,
-                                       round_half_up)
+                                       parse_decimal, round_half_up)
 
 
 def test_a_line_is_rounded_half_up_to_the_cent():
@@ -54,6 +54,15 @@ def test_bad_amounts_get_a_human_message(text, message):
     with pytest.raises(Invalid) as err:
         parse_amount(text, "USD")
     assert message in err.value.message
+
+
+def test_numbers_read_as_typed_the_same_for_the_editor_and_the_service():
+    assert parse_decimal(" 1,000.5 ", "Quantity", "quantity") == D("1000.5")
+    assert parse_decimal("", "Tax rate", "tax_rate") == 0
+    for bad in ("two", "NaN", "Infinity", "1..2"):
+        with pytest.raises(Invalid) as err:
+            parse_decimal(bad, "Line 2 quantity", "quantity")
+        assert (err.value.message, err.value.field) == ("Line 2 quantity must be a number.", "quantity")
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -6,6 +6,7 @@ import reflex as rx
 
 from ...components.fields import alert_box, callout, field
 from ...components.layout import staff_shell
+from ...components.line_items import line_items
 from ...services.money import CURRENCIES
 from ...state.documents_staff import NewDocumentState as N
 from ...state.documents_staff import StaffDocumentsState as L
@@ -129,28 +130,6 @@ def _contact() -> rx.Component:
     )
 
 
-def _estimate_line(line, index) -> rx.Component:
-    key = line["key"]
-
-    def cell(fld: str, label: str, **props):
-        input_id = "est-" + fld + "-" + key
-        return rx.vstack(rx.el.label(label, html_for=input_id, style={"fontSize": "13px", "fontWeight": "500"}),
-                         rx.input(id=input_id, default_value=line[fld], on_blur=lambda v: N.set_line(key, fld, v),
-                                  width="100%", **props), spacing="1", width="100%", min_width="0")
-
-    return rx.grid(
-        cell("description", "Description", max_length=2000),
-        cell("quantity", "Qty", max_length=20, input_mode="decimal"),
-        cell("unit_price", "Unit price", max_length=20, input_mode="decimal", placeholder="0.00"),
-        cell("tax_rate", "Tax %", max_length=12, input_mode="decimal"),
-        rx.icon_button(rx.icon("trash-2", size=16, aria_hidden="true"), type="button", variant="ghost",
-                       color_scheme="red", aria_label="Remove line " + (index + 1).to_string(),
-                       on_click=N.remove_line(key), align_self="end"),
-        columns=rx.breakpoints(initial="1", sm="4fr 1fr 2fr 1fr auto"), spacing="2", width="100%",
-        role="group", aria_label="Estimate line " + (index + 1).to_string(),
-    )
-
-
 def _estimate() -> rx.Component:
     return rx.cond(
         N.kind == "estimate",
@@ -162,10 +141,8 @@ def _estimate() -> rx.Component:
                       rx.el.select(*[rx.el.option(c, value=c) for c in CURRENCIES], id="est-currency",
                                    value=N.currency, on_change=N.set_currency,
                                    style={**SELECT_STYLE, "width": "120px"}), align="center"),
-            rx.foreach(N.lines, _estimate_line),
-            rx.button(rx.icon("plus", size=16, aria_hidden="true"), "Add line", type="button", variant="soft",
-                      high_contrast=True, on_click=N.add_line),
-            field_error(rx.cond(N.error_field == "estimate", N.error, "")),
+            line_items(N, group_label="Estimate line", amounts=False, required=False,
+                       error=field_error(rx.cond(N.error_field == "estimate", N.error, ""))),
             spacing="2", width="100%",
         ),
     )

@@ -8,7 +8,6 @@ import reflex as rx
 STATUS_COLORS = {"draft": "gray", "sent": "blue", "partially_paid": "amber", "paid": "green", "overdue": "red",
                  "void": "gray"}
 LABEL_STYLE = {"fontWeight": "500", "fontSize": "14px"}
-LINE_LABEL_STYLE = {"fontWeight": "500", "fontSize": "13px"}
 SELECT_STYLE = {"height": "40px", "width": "100%", "borderRadius": "6px", "border": "1px solid var(--gray-a7)",
                 "padding": "0 8px", "background": "white", "fontSize": "15px"}
 

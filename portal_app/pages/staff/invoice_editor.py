@@ -7,9 +7,10 @@ import reflex as rx
 
 from ...components.fields import alert_box, callout, field
 from ...components.layout import staff_shell
+from ...components.line_items import line_items
 from ...services.money import CURRENCIES
 from ...state.invoice_editor import InvoiceEditorState as E
-from .invoice_common import LABEL_STYLE, LINE_LABEL_STYLE, SELECT_STYLE, field_error, field_label, money_row
+from .invoice_common import LABEL_STYLE, SELECT_STYLE, field_error, field_label, money_row
 
 
 def _contact_picker() -> rx.Component:
@@ -86,65 +87,11 @@ def _details() -> rx.Component:
     )
 
 
-def _line_input(line, fld: str, label: str, **props) -> rx.Component:
-    key = line["key"].to(str)
-    input_id = "line-" + fld + "-" + key
-    return rx.vstack(
-        rx.el.label(label, html_for=input_id, style=LINE_LABEL_STYLE),
-        rx.input(id=input_id, name=fld + "_" + key, default_value=line[fld].to(str),
-                 on_change=lambda v: E.set_line(key, fld, v).debounce(400),
-                 on_blur=lambda v: E.set_line(key, fld, v), width="100%", size="3",
-                 aria_invalid=rx.cond(line["error"].to(str) != "", "true", "false"),
-                 aria_describedby="line-error-" + key, **props),
-        spacing="1", width="100%", min_width="0",
-    )
-
-
-def _line(line, index) -> rx.Component:
-    key = line["key"].to(str)
-    return rx.box(
-        rx.grid(
-            rx.box(_line_input(line, "description", "Description", max_length=2000, required=True),
-                   grid_column=rx.breakpoints(initial="1 / -1", md="auto"), min_width="0"),
-            _line_input(line, "quantity", "Qty", max_length=20, input_mode="decimal"),
-            _line_input(line, "unit_price", "Unit price", max_length=20, input_mode="decimal", placeholder="0.00"),
-            _line_input(line, "tax_rate", "Tax %", max_length=12, input_mode="decimal"),
-            rx.flex(
-                rx.text("Amount", style=LINE_LABEL_STYLE),
-                rx.text(rx.cond(line["amount"].to(str) != "", line["amount"].to(str), "—"), size="3",
-                        white_space="nowrap", weight="medium",
-                        style={"fontVariantNumeric": "tabular-nums", "lineHeight": "40px"}),
-                direction=rx.breakpoints(initial="row", md="column"), spacing=rx.breakpoints(initial="2", md="1"),
-                align=rx.breakpoints(initial="center", md="end"),
-                grid_column=rx.breakpoints(initial="1 / 3", md="auto"),
-            ),
-            rx.flex(
-                rx.icon_button(rx.icon("trash-2", size=18, aria_hidden="true"), type="button", variant="ghost",
-                               color_scheme="red", high_contrast=True, size="3",
-                               aria_label="Remove line " + (index + 1).to_string(),
-                               disabled=E.lines.length() <= 1, on_click=E.remove_line(key)),
-                justify="end", align="center", height="40px",
-            ),
-            columns=rx.breakpoints(initial="1fr 1fr 1fr", md="minmax(0, 1fr) 76px 120px 76px 128px 40px"),
-            spacing="3", width="100%", align_items="end",
-        ),
-        rx.cond(line["error"].to(str) != "",
-                rx.text(line["error"].to(str), id="line-error-" + key, size="2", color_scheme="red",
-                        high_contrast=True, role="alert", padding_top="6px")),
-        key=key,
-        padding_y="12px", border_bottom="1px solid var(--gray-a4)", width="100%",
-        role="group", aria_label="Line " + (index + 1).to_string(),
-    )
-
-
 def _lines() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("Lines", as_="h2", size="4"),
-            rx.box(rx.foreach(E.lines, _line), width="100%"),
-            field_error(E.field_errors["lines"].to(str)),
-            rx.button(rx.icon("plus", size=16, aria_hidden="true"), "Add line", type="button", variant="soft",
-                      high_contrast=True, on_click=E.add_line),
+            line_items(E, error=field_error(E.field_errors["lines"].to(str))),
             spacing="3", width="100%", align="start",
         ),
         width="100%",
