@@ -56,13 +56,14 @@ def _deliver(db: Session, msg: OutboxMessage) -> None:
 
 
 CLAIM_SECONDS = 120
+clock = utcnow  # what "now" is for due times, claims and backoff (tests set it: no wall clock in a test)
 
 
 def _claim(engine, msg_id: int) -> bool:
     """Push next_attempt_at forward atomically: only one worker wins a message."""
     import sqlalchemy as sa
 
-    now = utcnow()
+    now = clock()
     with engine.begin() as conn:
         result = conn.execute(
             sa.update(OutboxMessage.__table__)
@@ -79,7 +80,7 @@ def run_once(limit: int = 50) -> int:
     engine = get_engine()
     with Session(engine) as db:
         ids = db.exec(select(OutboxMessage.id).where(
-            OutboxMessage.done_at.is_(None), OutboxMessage.next_attempt_at <= utcnow(),
+            OutboxMessage.done_at.is_(None), OutboxMessage.next_attempt_at <= clock(),
             OutboxMessage.kind.in_(list(HANDLERS)),
             OutboxMessage.attempts < MAX_ATTEMPTS).order_by(OutboxMessage.id).limit(limit)).all()
     for msg_id in ids:
@@ -91,7 +92,7 @@ def run_once(limit: int = 50) -> int:
                 continue
             try:
                 _deliver(db, msg)
-                msg.done_at = utcnow()
+                msg.done_at = clock()
                 msg.attempts += 1
                 db.add(msg)
                 db.commit()
@@ -101,7 +102,7 @@ def run_once(limit: int = 50) -> int:
                 msg = db.get(OutboxMessage, msg_id)
                 msg.attempts += 1
                 msg.last_error = f"{type(exc).__name__}: {exc}"[:500]
-                msg.next_attempt_at = utcnow() + timedelta(seconds=min(600, 2 ** msg.attempts))
+                msg.next_attempt_at = clock() + timedelta(seconds=min(600, 2 ** msg.attempts))
                 db.add(msg)
                 db.commit()
                 log.warning("outbox message %s failed (attempt %s): %s", msg_id, msg.attempts, exc)

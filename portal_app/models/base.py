@@ -9,8 +9,15 @@ import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 
 
-def utcnow() -> datetime:
+def _wall_clock() -> datetime:
     return datetime.now(timezone.utc)
+
+
+clock = _wall_clock  # what every utcnow() reads (a test may set it to freeze "now" and "today")
+
+
+def utcnow() -> datetime:
+    return clock()
 
 
 def new_public_id(prefix: str) -> str:

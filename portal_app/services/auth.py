@@ -15,6 +15,8 @@ from .errors import Invalid, Throttled
 from .security import hash_token, new_token, verify_password
 from .validation import clean_email
 
+clock = utcnow  # what "now" is for sessions (idle, absolute expiry) and the sign-in throttle window (tests set it)
+
 BAD_LOGIN = "That email and password do not match an account here."
 
 
@@ -34,7 +36,7 @@ def _throttle_keys(workspace_id: int, email: str, ip: str) -> tuple[str, str]:
 
 def _check_throttle(db: Session, keys: tuple[str, str]) -> None:
     s = get_settings()
-    since = utcnow() - timedelta(minutes=s.login_window_minutes)
+    since = clock() - timedelta(minutes=s.login_window_minutes)
     email_key, ip_key = keys
     counts = dict(db.exec(
         select(LoginAttempt.key_hash, sa.func.count()).where(
@@ -49,14 +51,14 @@ def _check_throttle(db: Session, keys: tuple[str, str]) -> None:
 def record_failed_sign_in(db: Session, workspace_id: int, email: str, ip: str) -> None:
     """Called in its own transaction after a failed sign-in (the failed one rolls back)."""
     for key in _throttle_keys(workspace_id, email, ip):
-        db.add(LoginAttempt(key_hash=key))
+        db.add(LoginAttempt(key_hash=key, attempted_at=clock()))
 
 
 def _start_session(db: Session, workspace_id: int, *, staff_user_id: int | None = None,
                    client_account_id: int | None = None, ip: str = "", user_agent: str = "") -> str:
     s = get_settings()
     token = new_token()  # a fresh token at every sign-in
-    now = utcnow()
+    now = clock()
     db.add(AuthSession(token_hash=hash_token(token), workspace_id=workspace_id,
                        staff_user_id=staff_user_id, client_account_id=client_account_id,
                        created_at=now, last_seen_at=now,
@@ -92,7 +94,7 @@ def sign_in(db: Session, workspace_id: int, kind: str, email: str, password: str
         account, contact = row if row else (None, None)
         ok = verify_password(account.password_hash if account else None, password)
         if ok and account and contact and account.status == ClientStatus.active.value:
-            account.last_login_at = utcnow()
+            account.last_login_at = clock()
             db.add(account)
             token = _start_session(db, workspace_id, client_account_id=account.id, ip=ip,
                                    user_agent=user_agent)
@@ -128,7 +130,7 @@ def resolve_actor(db: Session, token: str | None, workspace_id: int | None) -> A
     sess = db.exec(select(AuthSession).where(AuthSession.token_hash == hash_token(token))).first()
     if sess is None or sess.revoked_at is not None or sess.workspace_id != workspace_id:
         return anon
-    now = utcnow()
+    now = clock()
     s = get_settings()
     if now >= sess.expires_at or now - sess.last_seen_at > timedelta(minutes=s.session_idle_minutes):
         return anon
@@ -154,20 +156,20 @@ def sign_out(db: Session, token: str | None) -> None:
         return
     sess = db.exec(select(AuthSession).where(AuthSession.token_hash == hash_token(token))).first()
     if sess and sess.revoked_at is None:
-        sess.revoked_at = utcnow()
+        sess.revoked_at = clock()
         db.add(sess)
 
 
 def revoke_staff_sessions(db: Session, user_id: int) -> int:
     result = db.execute(
         sa.update(AuthSession).where(AuthSession.staff_user_id == user_id,
-                                     AuthSession.revoked_at.is_(None)).values(revoked_at=utcnow())
+                                     AuthSession.revoked_at.is_(None)).values(revoked_at=clock())
     )
     return result.rowcount or 0
 
 
 def revoke_client_sessions(db: Session, account_id: int) -> int:
-    now = utcnow()
+    now = clock()
     result = db.execute(
         sa.update(AuthSession).where(AuthSession.client_account_id == account_id,
                                      AuthSession.revoked_at.is_(None)).values(revoked_at=now)

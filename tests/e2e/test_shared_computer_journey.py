@@ -110,17 +110,21 @@ def _hydrate_name() -> str:
     return format_event_handler(State.event_handlers["hydrate_and_load"])
 
 
-async def _replay_hydrate(url: str, tab_token: str, path: str, cookie: str | None) -> str:
+async def _replay_hydrate(url: str, tab_token: str, path: str, cookie: str | None,
+                          until: str | None = None) -> str:
     """A raw Socket.IO client: the tab's token (and optionally a cookie), a hydrate, and
-    every message the server sends back within a few seconds."""
+    every message the server sends back: until `until` has arrived (up to 15 s) when the
+    caller knows what must come, else within a second of the first answer (a window for what
+    must *not* come: a late message there can only make the check weaker, never fail it)."""
     import socketio
 
     received: list[str] = []
-    done = asyncio.Event()
+    done, arrived = asyncio.Event(), asyncio.Event()
     client = socketio.AsyncClient(reconnection=False)
 
     async def on_event(data):  # noqa: ANN001
         received.append(data if isinstance(data, str) else json.dumps(data))
+        arrived.set()
         done.set()  # the hydrate's snapshot; what follows (on_load's updates) within a second
 
     client.on("event", on_event, namespace=NAMESPACE)
@@ -134,9 +138,14 @@ async def _replay_hydrate(url: str, tab_token: str, path: str, cookie: str | Non
                          headers=headers, auth={"event": hydrate}, namespaces=[NAMESPACE])
     try:
         await asyncio.wait_for(done.wait(), timeout=15)
+        if until is None:
+            await asyncio.sleep(1)
+        else:  # wait for it, not a fixed second: a loaded server may take longer
+            while until not in "".join(received):
+                arrived.clear()
+                await asyncio.wait_for(arrived.wait(), timeout=15)
     except asyncio.TimeoutError:
         pass
-    await asyncio.sleep(1)
     await client.disconnect()
     return "\n".join(received)
 
@@ -192,7 +201,8 @@ def test_a_tab_token_without_its_cookie_gets_nothing(server, browser, axe):
     assert got, "the server answered nothing: the replay did not reach it"
     assert note not in got and "rory@replay.example" not in got
     # The cookie is the credential: with it, the same replay is the staff member's own page.
-    own = _in_thread(_replay_hydrate(server.url, tab_token, path, f"portal_session={cookie['value']}"))
+    own = _in_thread(_replay_hydrate(server.url, tab_token, path, f"portal_session={cookie['value']}",
+                                     until="rory@replay.example"))
     assert "rory@replay.example" in own
     ctx.close()
     assert not j.errors, "\n".join(j.errors)

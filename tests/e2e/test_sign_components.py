@@ -217,7 +217,8 @@ def test_canvas_is_crisp_at_device_pixel_ratio_2_and_survives_resize(open_harnes
     page.set_viewport_size({"width": 390, "height": 844})  # a phone, or a rotation
     page.wait_for_function("() => { const c = document.querySelector('canvas');"
                            " return Math.abs(c.width - 2 * c.getBoundingClientRect().width) < 1; }")
-    page.wait_for_timeout(100)  # the redraw runs in the next animation frame
+    # a redraw scheduled for the next animation frame has run once two more frames have begun
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     after = canvas_ink(page)
     width_ratio = page.evaluate("document.querySelector('canvas').width") / size[0]
     # the same strokes, redrawn smaller: ink area shrinks with the pad's width

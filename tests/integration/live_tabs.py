@@ -87,9 +87,11 @@ class Tab:
         return self
 
     async def emit(self, state_cls, name: str, **payload) -> None:
-        await self._client.emit("event", {"name": handler_name(state_cls, name), "payload": payload,
-                                          "router_data": _router(self.path)}, namespace=NAMESPACE)
-        await asyncio.sleep(0.05)  # let the server take it off the socket before asking if it is idle
+        # call(), not emit(): Socket.IO acknowledges once the server's handler has returned, and
+        # Reflex's handler returns once the event is queued, so the idle check below cannot run
+        # before the server has the event (a fixed sleep could, on a loaded machine)
+        await self._client.call("event", {"name": handler_name(state_cls, name), "payload": payload,
+                                          "router_data": _router(self.path)}, namespace=NAMESPACE, timeout=20)
         await self.idle()
 
     async def upload(self, state_cls, name: str, files: list[tuple[str, bytes, str]], *,
@@ -109,8 +111,7 @@ class Tab:
                                        files=[("files", f) for f in files], timeout=60)
         got = Upload(resp.status_code, resp.text)
         self.uploads.append(got)
-        await asyncio.sleep(0.05)
-        await self.idle()
+        await self.idle()  # the response streams the handler's updates: it ends when the handler has
         return got
 
     async def idle(self, timeout: float = 20) -> None:

@@ -173,8 +173,6 @@ def test_declines_pause_pay_now_for_that_client_until_the_window_passes(db, db_u
     only, until the window has passed (the clock is injected)."""
     from datetime import timedelta
 
-    from portal_app.models import utcnow
-
     monkeypatch.setenv("PORTAL_CARD_MAX_DECLINES", "3")
     monkeypatch.setenv("PORTAL_CARD_DECLINE_WINDOW_MINUTES", "60")
     reset_settings_cache()
@@ -185,19 +183,22 @@ def test_declines_pause_pay_now_for_that_client_until_the_window_passes(db, db_u
             card_payments.start_card_payment(db, world.client_a1, inv.public_id, amount="",
                                              card_token=token(sdk, DECLINED))
         assert caught.value.message == "Your card was declined."
-    started = utcnow()
+    with Session(get_engine(db_url)) as s:  # the window runs from the oldest of the 3 declines
+        first = min(s.exec(select(PaymentAttempt.declined_at).where(PaymentAttempt.invoice_id == inv.id)).all())
+    window_ends = first + timedelta(minutes=60)
     with pytest.raises(Invalid) as caught:  # even a good card: the pause is per client, not per card
-        card_payments.start_card_payment(db, world.client_a1, inv.public_id, amount="", card_token=token(sdk))
+        card_payments.start_card_payment(db, world.client_a1, inv.public_id, amount="", card_token=token(sdk),
+                                         now=first)
     assert "Pay Now is paused" in caught.value.message and "UTC" in caught.value.message
     assert [a[0] for a in attempts(db_url, inv)] == ["failed"] * 3  # Stripe was not asked a 4th time
-    # another invoice of the same client is paused too; another client is not
+    # another invoice of the same client is paused too, to the window's last moment
     other = invoice(db, world, 3_000)
     with pytest.raises(Invalid):
         card_payments.start_card_payment(db, world.client_a1, other.public_id, amount="", card_token=token(sdk),
-                                         now=started + timedelta(minutes=59))
+                                         now=window_ends - timedelta(microseconds=1))
     # once the window has passed, the client may pay again
     done = card_payments.start_card_payment(db, world.client_a1, inv.public_id, amount="",
-                                            card_token=token(sdk), now=started + timedelta(minutes=61))
+                                            card_token=token(sdk), now=window_ends)
     assert done.status == "processing"
     wait_for(db_url, inv, ("paid", 5_000, 0))
 

@@ -488,32 +488,38 @@ def test_slow_lookups_do_not_block_other_requests(world, db, sessions, monkeypat
     worker threads, so one slow lookup (a locked SQLite file, a distant PostgreSQL or S3)
     does not stall every other request and websocket event of the server process."""
     import asyncio
-    import time
+    import threading
 
     from portal_app.services import file_transfer
 
     item = upload(db, world.staff_a, "a.pdf", b"%PDF-1.4 concurrent")
     real_open = file_transfer.open_file
+    # Ordering, not a wall-clock bound: each lookup waits, as a slow database would, until all
+    # five are inside it at once, which only happens if none blocks the others.
+    all_in = threading.Barrier(5, timeout=30)
+    waited: list[bool] = []
 
     def slow_open(*args, **kwargs):
-        time.sleep(0.6)  # as a slow database would
+        try:
+            all_in.wait()
+            waited.append(True)
+        except threading.BrokenBarrierError:
+            waited.append(False)
         return real_open(*args, **kwargs)
 
     monkeypatch.setattr(file_transfer, "open_file", slow_open)
     cookie = f"{SESSION_COOKIE}={sessions['staff_a'][1]}"
 
-    async def run() -> tuple[float, list]:
+    async def run() -> list:
         transport = httpx.ASGITransport(app=SecurityHeaders(build_api()))
         async with httpx.AsyncClient(transport=transport, base_url=f"http://{HOST_A}") as c:
-            started = time.monotonic()
-            results = await asyncio.gather(*(c.get(f"/api/files/{item.public_id}/{what}", headers={"cookie": cookie})
-                                             for what in ("download", "preview", "download", "preview", "download")))
-            return time.monotonic() - started, results
+            return await asyncio.gather(*(c.get(f"/api/files/{item.public_id}/{what}", headers={"cookie": cookie})
+                                          for what in ("download", "preview", "download", "preview", "download")))
 
-    elapsed, results = asyncio.run(run())
+    results = asyncio.run(run())
     assert [r.status_code for r in results] == [200] * 5
     assert all(r.content == b"%PDF-1.4 concurrent" for r in results)
-    assert elapsed < 2.0, f"5 lookups of 0.6 s took {elapsed:.2f} s: they ran one after another"
+    assert waited == [True] * 5, "the 5 lookups never ran at the same time: they ran one after another"
 
 
 def test_concurrent_downloads_never_lose_a_count(world, db, sessions):

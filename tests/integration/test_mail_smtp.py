@@ -26,6 +26,7 @@ from sqlmodel import Session, select
 from portal_app.adapters import mail as mail_adapter
 from portal_app.adapters.mail import Mail, SmtpMailer
 from portal_app.settings import get_settings, reset_settings_cache
+from tests.clock import Clock
 
 USER, PASSWORD = "mailer@portal.test", "s3cret-smtp-pass"
 
@@ -286,7 +287,8 @@ def test_invite_email_goes_through_worker_to_smtp(world, db, smtp_server, config
     assert len(handler.envelopes) == 1
 
 
-def test_worker_keeps_the_message_when_smtp_is_down(world, db, configure):
+def test_worker_keeps_the_message_when_smtp_is_down(world, db, configure, monkeypatch):
+    from portal_app import worker
     from portal_app.db import get_engine
     from portal_app.models import OutboxMessage
     from portal_app.services.contacts import create_contact
@@ -298,10 +300,12 @@ def test_worker_keeps_the_message_when_smtp_is_down(world, db, configure):
     send_invite(db, world.staff_a, contact.public_id)
     db.commit()
     configure(port=_free_port(), security="none")  # nothing listens there
+    clock = Clock()  # the retry is due 2 s after the failure, however slow the refused connection
+    monkeypatch.setattr(worker, "clock", clock)
 
     assert run_once() == 0
     with Session(get_engine()) as s:
         [row] = s.exec(select(OutboxMessage)).all()
         assert row.done_at is None and row.attempts == 1 and row.last_error
         assert "token=" in json.loads(row.payload)["text"]  # kept for the retry
-        assert row.next_attempt_at > dt.datetime.now(dt.timezone.utc)
+        assert row.next_attempt_at == clock.now + dt.timedelta(seconds=2)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-import sqlalchemy as sa
 from sqlmodel import select
 
 from portal_app.access import Anonymous, Client, Staff
@@ -15,6 +14,16 @@ from portal_app.services.errors import Invalid, Throttled
 from portal_app.services.invites import set_portal_access
 from portal_app.services.security import hash_token
 from portal_app.settings import reset_settings_cache
+from tests.clock import Clock
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    """auth's clock, stepped by hand: a boundary is crossed when the test says, not when a
+    loaded machine gets round to it."""
+    clock = Clock()
+    monkeypatch.setattr(auth, "clock", clock)
+    return clock
 
 
 def _session_row(db, token: str) -> AuthSession:
@@ -131,14 +140,17 @@ def test_throttle_key_ignores_spelling_variants_of_the_address(db, world, max_fa
         auth.sign_in(db, world.ws_a.id, "client", "alice@\uff43lient.example", world.password)
 
 
-def test_throttle_per_ip_and_window(db, world, max_failures_3):
+def test_throttle_per_ip_and_window(db, world, max_failures_3, clock):
     for i in range(12):  # 4 x the per-address limit, each from a different address
         auth.record_failed_sign_in(db, world.ws_a.id, f"guess{i}@client.example", "10.9.9.9")
     with pytest.raises(Throttled):
         auth.sign_in(db, world.ws_a.id, "client", "alice@client.example", world.password, ip="10.9.9.9")
     assert auth.sign_in(db, world.ws_a.id, "client", "alice@client.example", world.password, ip="10.1.1.1")
+    clock.advance(minutes=15)  # the last moment of the window: they still count
+    with pytest.raises(Throttled):
+        auth.sign_in(db, world.ws_a.id, "client", "alice@client.example", world.password, ip="10.9.9.9")
     # failures older than the window no longer count
-    db.execute(sa.update(LoginAttempt).values(attempted_at=utcnow() - timedelta(minutes=16)))
+    clock.advance(microseconds=1)
     assert auth.sign_in(db, world.ws_a.id, "client", "alice@client.example", world.password, ip="10.9.9.9")
 
 
@@ -167,25 +179,25 @@ def test_revoked_session_is_anonymous(db, world):
     assert isinstance(auth.resolve_actor(db, token, world.ws_a.id), Anonymous)
 
 
-def test_idle_session_expires(db, world):
+def test_idle_session_expires(db, world, clock):
     token = _staff_token(db, world)
     row = _session_row(db, token)
-    row.last_seen_at = utcnow() - timedelta(minutes=119)
-    db.add(row)
+    clock.advance(minutes=120)  # idle exactly the limit: still signed in
     assert isinstance(auth.resolve_actor(db, token, world.ws_a.id), Staff)
-    assert utcnow() - row.last_seen_at < timedelta(minutes=1)  # touched on use
-    row.last_seen_at = utcnow() - timedelta(minutes=121)
-    db.add(row)
+    assert row.last_seen_at == clock.now  # touched on use
+    clock.advance(minutes=120, microseconds=1)
     assert isinstance(auth.resolve_actor(db, token, world.ws_a.id), Anonymous)
 
 
-def test_absolute_expiry_ends_a_busy_session(db, world):
+def test_absolute_expiry_ends_a_busy_session(db, world, clock):
     token = _client_token(db, world)
     row = _session_row(db, token)
     assert row.expires_at - row.created_at == timedelta(hours=336)
-    row.expires_at = utcnow() - timedelta(seconds=1)
-    row.last_seen_at = utcnow()
+    clock.now = row.expires_at - timedelta(microseconds=1)
+    row.last_seen_at = clock.now  # busy to the end
     db.add(row)
+    assert isinstance(auth.resolve_actor(db, token, world.ws_a.id), Client)
+    clock.advance(microseconds=1)
     assert isinstance(auth.resolve_actor(db, token, world.ws_a.id), Anonymous)
 
 

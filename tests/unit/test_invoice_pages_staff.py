@@ -16,7 +16,8 @@ from datetime import timedelta
 import pytest
 from sqlmodel import func, select
 
-from portal_app.models import Invoice, LedgerEntry, OutboxMessage, utcnow
+from portal_app.models import Invoice, LedgerEntry, OutboxMessage, base, utcnow
+from tests.clock import Clock
 
 HOST_A, HOST_B = "alpha.example.test", "beta.example.test"
 
@@ -134,7 +135,8 @@ def detail(sessions, who: str, public_id: str) -> Tab:
 # --- the whole journey -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("who", ["owner", "member"])
-def test_create_edit_send_and_get_paid(world, db, sessions, who):
+def test_create_edit_send_and_get_paid(world, db, sessions, who, monkeypatch):
+    monkeypatch.setattr(base, "clock", Clock())  # one "today" for the editor's defaults and the checks below
     from portal_app.state.invoice_editor import InvoiceEditorState
     from portal_app.state.invoice_list import StaffInvoicesState
     from portal_app.state.invoice_detail import StaffInvoiceState

@@ -16,20 +16,24 @@ import pytest
 from sqlmodel import Session, func, select
 
 from portal_app.db import get_engine, unit_of_work
-from portal_app.models import AuditEvent, Invoice, InvoiceLine, LedgerEntry, OutboxMessage, WorkspacePayments, utcnow
+from portal_app.models import (AuditEvent, Invoice, InvoiceLine, LedgerEntry, OutboxMessage, WorkspacePayments, base,
+                               utcnow)
 from portal_app.services import audit, ledger
 from portal_app.services.errors import Forbidden, Invalid, NotFound, NotSignedIn
 from portal_app.services.invoices import (MAX_LINES, create_invoice, mark_viewed, payments_settings,
                                           record_manual_payment, send_invoice, void_invoice)
 from portal_app.services.money import Discount, Line, compute
+from tests.clock import Clock
 
 TODAY = utcnow().date()
 
 
 @pytest.fixture(autouse=True)
-def _today():
-    """Today as each test starts (a run that crosses midnight must not fail)."""
+def _today(monkeypatch):
+    """Today as each test starts, and the services' today for the whole test: time stands
+    still (models.base.clock), so a test that crosses midnight UTC does not see two days."""
     global TODAY
+    monkeypatch.setattr(base, "clock", Clock())
     TODAY = utcnow().date()
 
 LINES = [

@@ -14,17 +14,20 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from portal_app.models import AuditEvent, Invoice, OutboxMessage, utcnow
+from portal_app.models import AuditEvent, Invoice, OutboxMessage, base, utcnow
 from portal_app.services.invoices import create_invoice, record_manual_payment, send_invoice, void_invoice
+from tests.clock import Clock
 from tests.unit.test_authz_matrix import HOST_A, run_handler
 
 TODAY = utcnow().date()
 
 
 @pytest.fixture(autouse=True)
-def _today():
-    """Today as each test starts (a run that crosses midnight must not fail)."""
+def _today(monkeypatch):
+    """Today as each test starts, and the services' today for the whole test: time stands
+    still (models.base.clock), so a test that crosses midnight UTC does not see two days."""
     global TODAY
+    monkeypatch.setattr(base, "clock", Clock())
     TODAY = utcnow().date()
 
 

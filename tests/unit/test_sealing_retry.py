@@ -5,6 +5,7 @@ the test database."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
@@ -14,6 +15,7 @@ from portal_app.adapters import pdf_complete
 from portal_app.models import AuditEvent, Document, OutboxMessage, utcnow
 from portal_app.services import document_views, sealing, verify
 from portal_app.services.errors import Forbidden, Invalid, NotFound
+from tests.clock import Clock
 from tests.unit.doc_helpers import sent, sign_as_client
 from tests.unit.test_state_notice import staff_cookie  # noqa: F401  (fixture)
 
@@ -54,13 +56,15 @@ def broken_sealer(monkeypatch):
     return calls
 
 
-def test_a_failed_seal_keeps_the_document_sealing_and_says_why(db, world, signed, broken_sealer):
+def test_a_failed_seal_keeps_the_document_sealing_and_says_why(db, world, signed, broken_sealer, monkeypatch):
+    clock = Clock()  # the retry is due 2 s after the failure, however long the checks below take
+    monkeypatch.setattr(worker, "clock", clock)
     worker.run_once()
     [job] = _seal_jobs(db, signed)
     doc = db.get(Document, signed.id)
     assert (doc.status, doc.completed_key, doc.completed_sha256) == ("sealing", "", "")
     assert doc.seal_error == "The sealing certificate has expired."
-    assert job.done_at is None and job.attempts == 1 and job.next_attempt_at > utcnow()
+    assert job.done_at is None and job.attempts == 1 and job.next_attempt_at == clock.now + timedelta(seconds=2)
     assert "DocumentError" in job.last_error
     view = document_views.document_detail(db, world.staff_a, doc.public_id)
     assert (view["status"], view["seal_error"]) == ("sealing", "The sealing certificate has expired.")

@@ -342,6 +342,17 @@ def test_refunds_without_a_list_book_what_amount_refunded_adds(db, billing, db_u
     assert sum(a for k, a, _ in ledger_rows(db_url, inv) if k == "refund") == 3_000
 
 
+def _wait_for_a_lock_waiter(session: Session, timeout: float = 30) -> None:
+    """PostgreSQL: until another backend of this database waits on a lock (the statement sent
+    is then really blocked, not just about to be)."""
+    deadline = time.monotonic() + timeout
+    query = sa.text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()")
+    while not session.connection().execute(query).scalar():
+        assert time.monotonic() < deadline, "no backend waits on the invoice lock"
+        time.sleep(0.01)
+
+
 def test_two_refund_events_of_one_charge_at_once_count_each_refund_once(db, billing, db_url):
     """Without a refund list, each event says how much of the charge is refunded so far. Two
     such events applied at the same moment must not both book from the same starting point."""
@@ -354,12 +365,26 @@ def test_two_refund_events_of_one_charge_at_once_count_each_refund_once(db, bill
     e2 = raw(refunded(w.ws_a, inv, pi, 10_000, None, amount_refunded=3_000))
 
     answers: list[Answer] = []
-    with unit_of_work() as first:
-        assert stripe_webhooks.handle_webhook(first, w.ws_a.public_id, e1, sign(e1)) == "1 refund(s) booked"
-        other = threading.Thread(target=lambda: answers.append(through_service(w.ws_a.public_id, e2, sign(e2))))
-        other.start()
-        time.sleep(1.0)  # the second event is under way while the first is not yet committed
-    other.join(30)
+    blocked = threading.Event()  # the second event has asked for the lock the first one holds
+    other = threading.Thread(target=lambda: answers.append(through_service(w.ws_a.public_id, e2, sign(e2))))
+
+    def asks_for_the_lock(conn, cursor, statement, parameters, context, executemany):
+        if threading.current_thread() is other and ("BEGIN IMMEDIATE" in statement or "FOR UPDATE" in statement):
+            blocked.set()
+
+    engine = get_engine()
+    sa.event.listen(engine, "before_cursor_execute", asks_for_the_lock)
+    try:
+        with unit_of_work() as first:
+            assert stripe_webhooks.handle_webhook(first, w.ws_a.public_id, e1, sign(e1)) == "1 refund(s) booked"
+            other.start()
+            # wait for that, not a fixed second: on a loaded machine the thread may not have got there yet
+            assert blocked.wait(30), "the second event never reached the invoice lock"
+            if engine.dialect.name == "postgresql":
+                _wait_for_a_lock_waiter(first)
+        other.join(30)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", asks_for_the_lock)
     assert answers and answers[0].status == 200, answers
     assert state(db_url, inv) == ("paid", 7_000, 3_000, False)
     assert sum(a for k, a, _ in ledger_rows(db_url, inv) if k == "refund") == 3_000

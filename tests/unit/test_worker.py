@@ -15,9 +15,10 @@ from sqlmodel import select
 
 from portal_app import worker
 from portal_app.adapters import mail
-from portal_app.models import DevMail, OutboxMessage, utcnow
+from portal_app.models import DevMail, OutboxMessage
 from portal_app.services import invites
 from portal_app.services.contacts import create_contact
+from tests.clock import Clock
 
 
 class FailingMailer:
@@ -95,40 +96,36 @@ def test_limit_bounds_one_pass(db, invited):
     assert len(_devmail(db)) == 2
 
 
-def test_failure_is_retried_with_backoff(db, invited):
+def test_failure_is_retried_with_backoff(db, invited, monkeypatch):
+    clock = Clock()  # steps by hand: "not due yet" holds however long a pass takes
+    monkeypatch.setattr(worker, "clock", clock)
     failing = FailingMailer()
     mail.set_mailer(failing)
-    started = utcnow()
     assert worker.run_once() == 0
-    ended = utcnow()
     assert len(failing.calls) == 2
     first = _messages(db)[0]
     assert first.done_at is None and first.attempts == 1
     assert first.last_error == "ConnectionRefusedError: smtp down"
-    wait = timedelta(seconds=2)  # 2 ** attempts seconds after the failure
-    assert started + wait <= first.next_attempt_at <= ended + wait
+    assert first.next_attempt_at == clock.now + timedelta(seconds=2)  # 2 ** attempts seconds after the failure
     assert "token=" in first.payload  # not sent, so nothing to scrub yet
     assert _devmail(db) == []
 
-    # not due yet: a pass right away leaves it alone
+    # not due yet: a pass a moment before leaves it alone
+    clock.advance(seconds=1.999)
     assert worker.run_once() == 0
     assert len(failing.calls) == 2
 
     # due again and still failing: the wait doubles
-    db.execute(sa.update(OutboxMessage).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
-    db.commit()
-    started = utcnow()
+    clock.advance(seconds=0.001)
     assert worker.run_once() == 0
-    ended = utcnow()
+    assert len(failing.calls) == 4
     second = _messages(db)[0]
     assert second.attempts == 2
-    wait = timedelta(seconds=4)
-    assert started + wait <= second.next_attempt_at <= ended + wait
+    assert second.next_attempt_at == clock.now + timedelta(seconds=4)
 
     # the mail server is back: the next due pass delivers exactly once
     mail.set_mailer(None)
-    db.execute(sa.update(OutboxMessage).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
-    db.commit()
+    clock.advance(seconds=4)
     assert worker.run_once() == 2
     assert worker.run_once() == 0
     assert len(_devmail(db)) == 2
