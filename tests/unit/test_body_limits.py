@@ -151,7 +151,11 @@ async def test_other_request_bodies_have_the_default_limit():
     assert big.status_code == 413
 
 
-async def test_parallel_oversize_uploads_leave_the_temp_disk_as_it_was():
+async def test_parallel_oversize_uploads_leave_the_temp_disk_as_it_was(tmp_path, monkeypatch):
+    # a temp folder of this test's own: other tests and processes write to the shared /tmp
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spool))
     inner = FormApp()
     app = _guarded(inner, limit=4 * MB)  # past Starlette's 1 MB spool: parts go to disk
     before = _temp_state()
