@@ -97,6 +97,22 @@ def events(page, kind: str) -> list:
     return [e["value"] for e in page.evaluate("window.__events") if e["type"] == kind]
 
 
+def next_event(page, kind: str, action) -> str:
+    """Do `action`, wait until the page reported one more `kind` event, return its value (a
+    click resolves when it is dispatched; the pad reports after it has drawn)."""
+    count = len(events(page, kind))
+    action()
+    page.wait_for_function("([kind, n]) => window.__events.filter(e => e.type === kind).length > n",
+                           arg=[kind, count])
+    return events(page, kind)[-1]
+
+
+def frames_later(page) -> None:
+    """Return once two more animation frames have begun: a redraw the pad scheduled for the
+    next frame has run by then."""
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
 def decode(url: str) -> Image.Image:
     assert url.startswith("data:image/png;base64,"), url[:40]
     return Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGBA")
@@ -178,19 +194,15 @@ def test_undo_and_clear(open_harness):
     undo, clear = page.get_by_role("button", name="Undo"), page.get_by_role("button", name="Clear")
     assert undo.is_disabled() and clear.is_disabled()
     box = pad_box(page)
-    mouse_stroke(page, zigzag(box, left=0.1, right=0.4))
-    mouse_stroke(page, zigzag(box, left=0.5, right=0.9))
-    two = decode(events(page, "pad-change")[-1])
-    undo.click()
-    one = decode(events(page, "pad-change")[-1])
+    next_event(page, "pad-change", lambda: mouse_stroke(page, zigzag(box, left=0.1, right=0.4)))
+    two = decode(next_event(page, "pad-change", lambda: mouse_stroke(page, zigzag(box, left=0.5, right=0.9))))
+    one = decode(next_event(page, "pad-change", undo.click))
     assert one.width < two.width * 0.7
-    undo.click()
-    assert events(page, "pad-change")[-1] == ""
+    assert next_event(page, "pad-change", undo.click) == ""
     assert undo.is_disabled()
-    mouse_stroke(page, zigzag(box))
-    assert events(page, "pad-change")[-1] != ""
-    clear.click()
-    assert events(page, "pad-change")[-1] == ""
+    assert next_event(page, "pad-change", lambda: mouse_stroke(page, zigzag(box))) != ""
+    assert next_event(page, "pad-change", clear.click) == ""
+    frames_later(page)  # the pad redraws in the next animation frame
     assert canvas_ink(page) == 0
     page.get_by_text("No signature yet").wait_for()
 
@@ -217,8 +229,7 @@ def test_canvas_is_crisp_at_device_pixel_ratio_2_and_survives_resize(open_harnes
     page.set_viewport_size({"width": 390, "height": 844})  # a phone, or a rotation
     page.wait_for_function("() => { const c = document.querySelector('canvas');"
                            " return Math.abs(c.width - 2 * c.getBoundingClientRect().width) < 1; }")
-    # a redraw scheduled for the next animation frame has run once two more frames have begun
-    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    frames_later(page)
     after = canvas_ink(page)
     width_ratio = page.evaluate("document.querySelector('canvas').width") / size[0]
     # the same strokes, redrawn smaller: ink area shrinks with the pad's width
