@@ -20,6 +20,18 @@ from ..services.errors import Forbidden, NotFound, NotSignedIn, ServiceError
 log = logging.getLogger("portal.state")
 
 
+def session_token(cookie_header: str | None) -> str | None:
+    """Our session token from a Cookie header (None when absent or unreadable): the one
+    place it is read, for events (BaseState._session_token) and uploads (UploadGuard)."""
+    try:
+        jar = SimpleCookie()
+        jar.load(cookie_header or "")
+    except CookieError:
+        return None
+    morsel = jar.get(SESSION_COOKIE)
+    return morsel.value if morsel and morsel.value else None
+
+
 def contrast_text(hex_color: str) -> str:
     """Black or white text, whichever reads better on the color (WCAG luminance)."""
     try:
@@ -71,14 +83,8 @@ class BaseState(rx.State):
     # --- server-side context (helpers start with _ and are not callable from the browser)
 
     def _session_token(self) -> str | None:
-        raw = self.router.headers.cookie or ""
-        try:
-            jar = SimpleCookie()
-            jar.load(raw)
-        except CookieError:
-            return None
-        morsel = jar.get(SESSION_COOKIE)
-        return morsel.value if morsel else None
+        """The session token of this event's socket (uploads: see session_guard.UploadGuard)."""
+        return session_token(self.router.headers.cookie)
 
     def _context(self, db):
         """(workspace or None, actor) for this event."""

@@ -38,29 +38,17 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from http.cookies import CookieError, SimpleCookie
 
 from reflex.middleware import Middleware
 
-from ..api.routes import SESSION_COOKIE
 from ..db import unit_of_work
 from ..services import auth, workspaces
 from ..services.security import hash_token
+from .base import BaseState, session_token
 
 log = logging.getLogger("portal.session_guard")
 
 UPLOAD_PATH = "/_upload"
-
-
-def session_token(cookie_header: str | None) -> str | None:
-    """Our session token from a Cookie header (None when absent or unreadable)."""
-    try:
-        jar = SimpleCookie()
-        jar.load(cookie_header or "")
-    except CookieError:
-        return None
-    morsel = jar.get(SESSION_COOKIE)
-    return morsel.value if morsel and morsel.value else None
 
 
 def binding_of(token: str | None) -> str:
@@ -70,8 +58,6 @@ def binding_of(token: str | None) -> str:
 
 def app_state_classes() -> list[type]:
     """Every State class of the app, parents before children."""
-    from .base import BaseState
-
     found, todo = [], [BaseState]
     while todo:
         cls = todo.pop(0)
@@ -105,21 +91,18 @@ class SessionGuard(Middleware):
     async def preprocess(self, app, state, event):
         from reflex_base.event.processor.base_state_processor import _hydrate_event_names
 
-        from .base import BaseState
-
         hydrate = event.name in _hydrate_event_names()
         if not hydrate and not event.name.startswith(BaseState.get_full_name() + "."):
             # Reflex's own internal events (on_load_internal, update_vars_internal) carry no
             # app data; skipping them spares a full tree load from Redis per page load.
             return None
         base = await state.get_state(BaseState)
-        headers = state.router.headers
-        token = session_token(headers.cookie)
+        token = base._session_token()
         binding = binding_of(token)
         stale = base._bound_session != binding
         if not stale and token and hydrate:
             # A page load: the session must still be live, or what it loaded goes.
-            stale = not await asyncio.to_thread(_session_is_live, token, headers.host)
+            stale = not await asyncio.to_thread(_session_is_live, token, base.router.headers.host)
         if stale:
             await reset_tree(state)
             base._bound_session = binding
@@ -175,8 +158,6 @@ class UploadGuard:
     async def _matches(tab: str, binding: str) -> bool:
         from reflex.istate.manager import get_state_manager
         from reflex.istate.manager.token import BaseStateToken
-
-        from .base import BaseState
 
         try:
             manager = get_state_manager()
