@@ -70,6 +70,21 @@ def _isolated_settings(tmp_path, monkeypatch):
     mail.set_mailer(None)
 
 
+def temp_state() -> tuple[set[str], int]:
+    """The temp folder's entries, and this process's open files in it that are already
+    unlinked (Starlette spools to anonymous temporary files)."""
+    tmp = tempfile.gettempdir()
+    hidden = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith(tmp) and target.endswith("(deleted)"):
+            hidden += 1
+    return set(os.listdir(tmp)), hidden
+
+
 def _sqlite_url() -> str:
     path = os.path.join(tempfile.mkdtemp(prefix="portal-test-"), "test.db")
     return f"sqlite:///{path}"

@@ -40,6 +40,16 @@ AXE = ROOT / ".tools" / "node_modules" / "axe-core" / "axe.min.js"
 COPY = ["rxconfig.py", "portal_app", "assets", "alembic", "alembic.ini", "reflex.lock"]
 
 
+def until(find, timeout: float, failure: str):
+    """What `find()` returns once it is not None, asked again every 0.3 s: the server's worker
+    delivers mail in its own time. `timeout` only bounds a hang, it times nothing."""
+    deadline = time.monotonic() + timeout
+    while (found := find()) is None:
+        assert time.monotonic() < deadline, failure
+        time.sleep(0.3)
+    return found
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -55,16 +65,15 @@ class Mailbox:
         return "250 Message accepted for delivery"
 
     def link_for(self, to: str, timeout: float = 30) -> str:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
+        def find() -> str | None:
             for msg in reversed(self.messages):
                 if to in str(msg["To"]):
                     text = msg.get_body(preferencelist=("plain",)).get_content()
-                    match = re.search(r"https?://\S+", text)
                     assert msg.get_body(preferencelist=("html",)) is not None, "no HTML part"
-                    return match.group(0)
-            time.sleep(0.3)
-        raise AssertionError(f"no email to {to} arrived at the SMTP server")
+                    return re.search(r"https?://\S+", text).group(0)
+            return None
+
+        return until(find, timeout, f"no email to {to} arrived at the SMTP server")
 
 
 @dataclass
@@ -92,20 +101,18 @@ class Server:
         import sqlalchemy as sa
 
         engine = sa.create_engine(self.env["PORTAL_DATABASE_URL"])
+
+        def find() -> str | None:
+            with engine.connect() as conn:
+                bodies = conn.execute(sa.text("SELECT text_body FROM dev_mail WHERE to_addr = :to "
+                                              "ORDER BY id DESC"), {"to": to}).scalars().all()
+            links = (re.search(r"https?://\S+", body) for body in bodies)
+            return next((m.group(0) for m in links if m and path in m.group(0)), None)
+
         try:
-            deadline = time.time() + timeout
-            while time.time() < deadline:
-                with engine.connect() as conn:
-                    bodies = conn.execute(sa.text("SELECT text_body FROM dev_mail WHERE to_addr = :to "
-                                                  "ORDER BY id DESC"), {"to": to}).scalars().all()
-                for body in bodies:
-                    match = re.search(r"https?://\S+", body)
-                    if match and path in match.group(0):
-                        return match.group(0)
-                time.sleep(0.3)
+            return until(find, timeout, f"no email to {to} with a link to {path or 'anything'} reached the dev outbox")
         finally:
             engine.dispose()
-        raise AssertionError(f"no email to {to} with a link to {path or 'anything'} reached the dev outbox")
 
     def log_tail(self, n: int = 60) -> str:
         try:

@@ -6,14 +6,13 @@ told to send the file by path: a 500)."""
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
-import tempfile
 import threading
 
 import httpx
 import pytest
 
+from tests.conftest import temp_state
 from tests.integration.real_app import NOT_FOUND_PAGE, Served, build_real_app
 
 MB = 1024 * 1024
@@ -104,18 +103,6 @@ def test_an_anonymous_declared_120_mb_upload_gets_413_before_a_byte_is_read(serv
     assert sent < 120 * MB
 
 
-def _temp_state() -> tuple[set[str], int]:
-    tmp = tempfile.gettempdir()
-    hidden = 0
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            target = os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:
-            continue
-        hidden += target.startswith(tmp) and target.endswith("(deleted)")
-    return set(os.listdir(tmp)), hidden
-
-
 def test_parallel_streamed_oversize_uploads_stop_at_the_handlers_limit_and_leave_no_temp_files(served):
     """Four anonymous chunked uploads of 120 MB each to buffered handlers (the logo, the
     sealing key, a document for signature): none is read past its handler's limit, and the
@@ -128,7 +115,7 @@ def test_parallel_streamed_oversize_uploads_stop_at_the_handlers_limit_and_leave
     handlers = [_handler(PortalConfigState, "upload_logo"), _handler(SealingState, "upload"),
                 _handler(NewDocumentState, "upload"), _handler(PortalConfigState, "upload_logo")]
     limits = upload_limits()
-    before = _temp_state()
+    before = temp_state()
     results: list = [None] * len(handlers)
 
     def run(i: int) -> None:
@@ -145,7 +132,7 @@ def test_parallel_streamed_oversize_uploads_stop_at_the_handlers_limit_and_leave
         assert status in (403, 413)
         # what the client pushed: the limit plus what the kernel's socket buffers took in
         assert sent <= limits[handler] + 16 * MB
-    assert _temp_state() == before
+    assert temp_state() == before
 
 
 @pytest.mark.parametrize("handler", ["", "reflex___state____state.no_such_state.upload"])

@@ -6,7 +6,6 @@ buffered upload path does (`await request.form()`, spooling files to temporary f
 from __future__ import annotations
 
 import asyncio
-import os
 import tempfile
 
 import httpx
@@ -17,6 +16,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from portal_app.api.body_limits import DEFAULT_MAX_BODY, BodyLimits
+from tests.conftest import temp_state
 
 MB = 1024 * 1024
 HANDLER = "reflex___state____state.portal_app___state___x____x_state.upload"
@@ -77,21 +77,6 @@ def _headers(handler: str | None = HANDLER, **extra) -> dict:
 async def _post(app, path: str = "/_upload", **kwargs) -> httpx.Response:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://portal.test") as c:
         return await c.post(path, **kwargs)
-
-
-def _temp_state() -> tuple[set[str], int]:
-    """The temp folder's entries, and this process's open files in it that are already
-    unlinked (Starlette spools to anonymous temporary files)."""
-    tmp = tempfile.gettempdir()
-    hidden = 0
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            target = os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:
-            continue
-        if target.startswith(tmp) and target.endswith("(deleted)"):
-            hidden += 1
-    return set(os.listdir(tmp)), hidden
 
 
 async def test_an_upload_within_its_handlers_limit_reaches_the_app_whole():
@@ -158,13 +143,13 @@ async def test_parallel_oversize_uploads_leave_the_temp_disk_as_it_was(tmp_path,
     monkeypatch.setattr(tempfile, "tempdir", str(spool))
     inner = FormApp()
     app = _guarded(inner, limit=4 * MB)  # past Starlette's 1 MB spool: parts go to disk
-    before = _temp_state()
+    before = temp_state()
     pulled: list[list] = [[] for _ in range(6)]
     results = await asyncio.gather(*[_post(app, content=_multipart(64 * MB, pulled=p), headers=_headers())
                                      for p in pulled])
     assert [r.status_code for r in results] == [413] * 6
     assert all(sum(p) <= 4 * MB + 256 * 1024 for p in pulled)
-    assert _temp_state() == before
+    assert temp_state() == before
 
 
 async def test_websockets_and_lifespan_pass_untouched():
