@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .services.errors import Forbidden, Invalid, NotFound, NotSignedIn
+from .errors import Forbidden, Invalid, NotFound, NotSignedIn
 
 ROLE_RANK = {"member": 1, "admin": 2, "owner": 3}
 

@@ -14,8 +14,8 @@ from starlette.responses import RedirectResponse, Response
 
 from ..adapters.storage import content_disposition
 from ..db import unit_of_work
+from ..errors import NotSignedIn, ServiceError
 from ..services import auth, document_views, workspaces
-from ..services.errors import NotSignedIn, ServiceError
 
 NO_STORE = "private, no-store"
 _DOC_ID = re.compile(r"doc_[A-Za-z0-9_-]{1,37}")

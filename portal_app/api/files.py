@@ -19,8 +19,8 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from ..adapters.storage import S3Storage, StorageError, content_disposition, get_storage
 from ..db import unit_of_work
+from ..errors import NotSignedIn, ServiceError
 from ..services import auth, file_transfer, workspaces
-from ..services.errors import NotSignedIn, ServiceError
 from ..settings import get_settings
 from . import ranges
 

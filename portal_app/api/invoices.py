@@ -17,8 +17,8 @@ from starlette.responses import RedirectResponse, Response
 
 from ..adapters.storage import content_disposition
 from ..db import unit_of_work
+from ..errors import NotSignedIn, ServiceError
 from ..services import auth, invoice_pdf, workspaces
-from ..services.errors import NotSignedIn, ServiceError
 
 log = logging.getLogger("portal.api.invoices")
 

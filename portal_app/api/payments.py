@@ -11,8 +11,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..db import unit_of_work
+from ..errors import Forbidden, Invalid, NotFound
 from ..services import stripe_webhooks
-from ..services.errors import Forbidden, Invalid, NotFound
 
 log = logging.getLogger("portal.api.payments")
 MAX_BODY = 512 * 1024

@@ -23,8 +23,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from ..db import get_engine, unit_of_work
+from ..errors import ServiceError, Throttled
 from ..services import auth, invites, passwords, portal_settings, team, workspaces
-from ..services.errors import ServiceError, Throttled
 from ..settings import get_settings
 
 log = logging.getLogger("portal.api")

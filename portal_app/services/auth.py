@@ -8,10 +8,10 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from ..access import Actor, Anonymous, Client, Staff
+from ..errors import Invalid, Throttled
 from ..models import AuthSession, ClientAccount, ClientStatus, Contact, LoginAttempt, StaffUser, utcnow
 from ..settings import get_settings
 from . import audit
-from .errors import Invalid, Throttled
 from .security import hash_token, new_token, verify_password
 from .validation import clean_email
 

@@ -29,10 +29,10 @@ from sqlmodel import Session, select
 from ..access import Actor, require_client, require_pay_invoice
 from ..adapters.payments import PaymentsError, make_gateway
 from ..db import begin_write
+from ..errors import Invalid
 from ..models import Contact, PaymentAttempt, Workspace, utcnow
 from ..settings import get_settings
 from . import audit, ledger
-from .errors import Invalid
 from .invoice_views import find_invoice
 from .invoices import payments_settings
 from .money import format_amount, parse_amount, plain_amount

@@ -8,9 +8,9 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from ..access import Actor, require_manage_contacts
+from ..errors import Invalid, NotFound
 from ..models import CONTACT_FIELDS, NOTES_MAX, ClientAccount, Contact, Invitation, utcnow
 from . import audit
-from .errors import Invalid, NotFound
 from .validation import clean_email, clean_phone, clean_text
 
 PAGE_SIZE = 25

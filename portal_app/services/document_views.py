@@ -9,10 +9,10 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from ..access import Actor, require_client, require_client_documents, require_manage_documents
+from ..errors import Invalid
 from ..models import DOCUMENT_STATUSES, OPEN_STATUSES, Contact, Document, DocumentSigner
 from . import audit
 from .documents import KIND_LABELS, current_signer, expire_if_due, fields_of, get_document, signers_of
-from .errors import Invalid
 from .invoice_views import PER_PAGE, paginate
 from .money import format_amount
 from .portal_settings import portal_settings_for

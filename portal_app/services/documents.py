@@ -20,11 +20,11 @@ from ..access import Actor, require_manage_documents
 from ..adapters import pdf_guard
 from ..adapters.storage import get_storage
 from ..db import begin_write
+from ..errors import Invalid, NotFound
 from ..models import (DOCUMENT_KINDS, FIELD_KINDS, OPEN_STATUSES, Contact, Document, DocumentField, DocumentSigner,
                       StaffUser, Workspace, utcnow)
 from ..settings import get_settings
 from . import audit, emails, outbox
-from .errors import Invalid, NotFound
 from .invoices import parse_lines
 from .money import CURRENCIES, compute, parse_amount
 from .validation import clean_text

@@ -15,10 +15,10 @@ from sqlmodel import Session, select
 from ..access import (Actor, Client, Staff, client_may_see, require_client, require_client_files,
                       require_client_upload, require_manage_files)
 from ..adapters.storage import get_storage
+from ..errors import Forbidden, Invalid, NotFound
 from ..models import Contact, FileDownload, FileItem, FileShare, Workspace, utcnow
 from ..settings import get_settings
 from . import audit, outbox
-from .errors import Forbidden, Invalid, NotFound
 from .file_views import client_context, usage
 from .files import get_item
 from .filetypes import HEAD_BYTES, PREVIEWABLE, check_content, clean_file_name, human_size

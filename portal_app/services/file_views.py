@@ -10,12 +10,12 @@ from sqlmodel import Session, select
 
 from ..access import (Actor, Client, require_client, FolderNode, client_visible_clause, folders_visible_to, require_client_files,
                       require_manage_files)
+from ..errors import Invalid
 from ..models import Contact, FileItem, FileShare
 from ..settings import get_settings
 from .files import folder_nodes, get_item
 from .filetypes import PREVIEWABLE, human_size, type_and_icon
 from .portal_settings import portal_settings_for
-from .errors import Invalid
 from .validation import clean_text
 
 PER_PAGE = 25
@@ -238,6 +238,6 @@ def client_item_count(db: Session, client: Client) -> int:
 
 
 def raise_not_found():
-    from .errors import NotFound
+    from ..errors import NotFound
 
     raise NotFound("This folder is not shared with you.")

@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from ..access import Actor, FolderNode, Staff, require_manage_files
+from ..errors import Invalid, NotFound
 from ..models import Contact, FileDownload, FileItem, FileShare, Workspace, utcnow
 from . import audit, outbox
-from .errors import Invalid, NotFound
 from .filetypes import clean_file_name
 from .validation import clean_text
 

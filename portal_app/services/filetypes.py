@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import unicodedata
 
-from .errors import Invalid
+from ..errors import Invalid
 
 HEAD_BYTES = 4096
 PREVIEWABLE = {"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp"}

@@ -8,13 +8,13 @@ from datetime import timedelta
 from sqlmodel import Session, select
 
 from ..access import Actor, require_manage_contacts
+from ..errors import Invalid, NotFound
 from ..models import (AuditEvent, ClientAccount, ClientStatus, Contact, Invitation, StaffRole, StaffUser,
                       Workspace, utcnow)
 from ..settings import get_settings
 from . import audit, emails
 from .auth import revoke_client_sessions, start_client_session
 from .contacts import get_contact
-from .errors import Invalid, NotFound
 from .security import hash_password, hash_token, new_token, password_problem
 
 

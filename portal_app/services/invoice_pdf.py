@@ -27,8 +27,8 @@ from ..access import Actor
 from ..adapters import pdf as pdf_adapter
 from ..adapters.pdf import InvoicePdf, LinePdf, PartyPdf, PaymentPdf, render_invoice
 from ..adapters.storage import StorageError, get_storage
+from ..errors import ServiceError
 from ..models import Contact, Invoice, InvoiceLine, LedgerEntry, Workspace, utcnow
-from .errors import ServiceError
 from .invoice_views import find_invoice, status_of
 from .money import Discount, Line, compute, format_amount
 from .portal_settings import portal_settings_for

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from ..access import Actor, Client, Staff, require_client, require_portal_section, require_staff
+from ..errors import Invalid, NotFound
 from ..models import INVOICE_STATUSES, Contact, Invoice, InvoiceLine, LedgerEntry, utcnow
-from .errors import Invalid, NotFound
 from .invoices import payments_settings
 from .ledger import SIGN, is_overdue
 from .money import format_amount, plain_amount

@@ -11,9 +11,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from ..access import Actor, Client, require_client, require_staff
+from ..errors import Invalid, NotFound
 from ..models import PAYMENT_METHODS, Contact, Invoice, InvoiceLine, WorkspacePayments, utcnow
 from . import audit, ledger, outbox
-from .errors import Invalid, NotFound
 from .money import CURRENCIES, MAX_UNIT_MINOR, Discount, Line, Totals, compute, parse_decimal
 from .validation import clean_text
 

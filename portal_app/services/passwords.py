@@ -14,12 +14,12 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from ..errors import Invalid
 from ..models import (ClientAccount, ClientStatus, Contact, PasswordReset, StaffUser,
                       Workspace, utcnow)
 from . import audit, emails
 from .auth import (revoke_client_sessions, revoke_staff_sessions, start_client_session,
                    start_staff_session)
-from .errors import Invalid
 from .security import hash_password, hash_token, new_token, password_problem
 from .validation import clean_email
 

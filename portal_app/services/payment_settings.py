@@ -10,9 +10,9 @@ from sqlmodel import Session
 
 from ..access import Actor, require_configure_payments
 from ..adapters.payments import PaymentsError, make_gateway
+from ..errors import Invalid
 from ..models import Workspace, utcnow
 from . import audit
-from .errors import Invalid
 from .invoices import payments_settings
 from .money import CURRENCIES, parse_amount, plain_amount
 from .secret_box import SecretUnavailable, hint, seal, unseal

@@ -10,10 +10,10 @@ from sqlmodel import Session
 
 from ..access import Actor, require_configure_portal
 from ..adapters.storage import get_storage
+from ..errors import Invalid, NotFound
 from ..models import SECTIONS, PortalSettings, Workspace, utcnow
 from ..settings import get_settings
 from . import audit, outbox
-from .errors import Invalid, NotFound
 from .validation import clean_color, clean_text
 
 SECTION_LABELS = {

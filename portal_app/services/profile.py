@@ -12,10 +12,10 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from ..access import Actor, require_client, require_own_contact
+from ..errors import Invalid, NotFound
 from ..models import ClientAccount, ClientStatus, Contact, EmailChange, Workspace, utcnow
 from . import audit, emails
 from .contacts import clean_contact_fields
-from .errors import Invalid, NotFound
 from .security import hash_token, new_token
 from .validation import clean_email
 

@@ -32,9 +32,9 @@ from sqlmodel import Session, select
 
 from ..access import Actor, Staff, require_refund_payments
 from ..adapters.payments import PaymentsError, RefundInfo, make_gateway
+from ..errors import Invalid, NotFound
 from ..models import Invoice, LedgerEntry, PaymentAttempt, Workspace, utcnow
 from . import audit, ledger, outbox
-from .errors import Invalid, NotFound
 from .invoices import MAX_TOTAL_MINOR, get_invoice, payments_settings
 from .money import format_amount
 from .secret_box import SecretUnavailable, unseal

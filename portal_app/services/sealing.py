@@ -21,11 +21,11 @@ from ..access import Actor, Staff, require_configure_sealing, require_manage_doc
 from ..adapters import pdf_complete, sealing as seal_adapter
 from ..adapters.pdf_records import CertificateInfo, EventInfo, FieldValue, SignerInfo
 from ..adapters.storage import get_storage
+from ..errors import Invalid
 from ..models import (Contact, Document, OutboxMessage, SealingIdentity, StaffUser, Workspace, WorkspacePayments,
                       utcnow)
 from . import audit, emails, outbox
 from .documents import fields_of, get_document, signers_of
-from .errors import Invalid
 from .secret_box import seal, unseal
 from .signing import CONSENT_TEXT
 

@@ -21,10 +21,10 @@ from sqlmodel import Session
 
 from ..access import Actor, Client, Staff, require_client_documents, require_signer, require_staff
 from ..adapters.storage import get_storage
+from ..errors import Invalid, NotFound
 from ..models import OPEN_STATUSES, Document, DocumentSigner, StaffUser, Workspace, utcnow
 from . import audit, emails, outbox
 from .documents import current_signer, email_signer, expire_if_due, fields_of, get_document, signers_of
-from .errors import Invalid, NotFound
 from .portal_settings import portal_settings_for
 from .validation import clean_text
 

@@ -14,9 +14,9 @@ from sqlmodel import Session, select
 
 from ..adapters.payments import PaymentsError, verify_webhook
 from ..db import savepoint
+from ..errors import Forbidden, Invalid, NotFound
 from ..models import Invoice, LedgerEntry, PaymentAttempt, StripeEvent, Workspace, WorkspacePayments, utcnow
 from . import ledger, outbox
-from .errors import Forbidden, Invalid, NotFound
 from .secret_box import SecretUnavailable, unseal
 
 log = logging.getLogger("portal.stripe")

@@ -14,11 +14,11 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from ..access import ROLE_RANK, Actor, Staff, require_staff
+from ..errors import Forbidden, Invalid, NotFound
 from ..models import StaffInvitation, StaffRole, StaffUser, Workspace, utcnow
 from ..settings import get_settings
 from . import audit, emails
 from .auth import revoke_staff_sessions, start_staff_session
-from .errors import Forbidden, Invalid, NotFound
 from .security import hash_password, hash_token, new_token, password_problem
 from .validation import clean_email, clean_text
 

@@ -7,7 +7,7 @@ import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
 
-from .errors import Invalid
+from ..errors import Invalid
 
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 _PHONE = re.compile(r"^[0-9+() .\-/x]*$")

@@ -29,9 +29,9 @@ from sqlmodel import Session, select
 
 from ..adapters import pdf_verify
 from ..adapters.sealing import normalise_fingerprint
+from ..errors import Invalid, Throttled
 from ..models import Document, SealingIdentity, Workspace
 from ..settings import get_settings
-from .errors import Invalid, Throttled
 from .rate_limit import RateLimiter
 
 # Sealing adds to the (normalised) original: one stamp per filled field (measured: 1,000

@@ -6,9 +6,9 @@ from urllib.parse import urlsplit
 
 from sqlmodel import Session, select
 
+from ..errors import Forbidden, Invalid
 from ..models import Domain, PortalSettings, StaffRole, StaffUser, Workspace
 from . import audit
-from .errors import Forbidden, Invalid
 from .security import hash_password, password_problem
 from .validation import clean_email, clean_text
 

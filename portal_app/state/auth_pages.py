@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ..errors import ServiceError, Throttled
 from ..services import invites, passwords, profile, workspaces
 from ..services.auth import BAD_LOGIN
-from ..services.errors import ServiceError, Throttled
 from ..services.security import PASSWORD_MIN
 from .base import BaseState
 

@@ -14,8 +14,8 @@ import reflex as rx
 from ..access import may_read_dev_outbox
 from ..api.routes import SESSION_COOKIE
 from ..db import unit_of_work
+from ..errors import Forbidden, NotFound, NotSignedIn, ServiceError
 from ..services import auth, portal_settings, workspaces
-from ..services.errors import Forbidden, NotFound, NotSignedIn, ServiceError
 
 log = logging.getLogger("portal.state")
 

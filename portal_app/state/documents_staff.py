@@ -10,9 +10,9 @@ from datetime import date
 import reflex as rx
 
 from ..access import require_manage_documents
+from ..errors import ServiceError
 from ..models import DOCUMENT_STATUSES
 from ..services import document_views, documents, sealing
-from ..services.errors import ServiceError
 from . import live
 from .base import BaseState
 from .invoice_common import clip, contact_options, segments

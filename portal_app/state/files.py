@@ -10,9 +10,9 @@ from urllib.parse import urlencode
 
 import reflex as rx
 
+from ..errors import ServiceError
 from ..services import file_transfer, file_views, files
 from ..access import require_client, require_client_upload, require_manage_files
-from ..services.errors import ServiceError
 from ..services.portal_settings import portal_settings_for
 from . import uploads
 from .base import BaseState

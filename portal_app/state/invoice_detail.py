@@ -7,8 +7,8 @@ from __future__ import annotations
 import reflex as rx
 
 from ..access import may_refund_payments, require_staff
+from ..errors import Invalid, NotFound, ServiceError
 from ..services import invoice_views, invoices, refunds
-from ..services.errors import Invalid, NotFound, ServiceError
 from ..services.money import format_amount, parse_amount, plain_amount
 from . import live
 from .base import BaseState

@@ -12,8 +12,8 @@ from datetime import date
 import reflex as rx
 
 from ..access import require_staff
+from ..errors import Invalid, ServiceError
 from ..services import invoice_views, invoices
-from ..services.errors import Invalid, ServiceError
 from ..services.money import CURRENCIES, Discount, Line, compute, format_amount, parse_amount, parse_decimal
 from .base import BaseState
 from .invoice_common import LIST_PATH, clip, contact_options, segments

@@ -12,8 +12,8 @@ from urllib.parse import urlencode
 import reflex as rx
 
 from ..access import require_staff
+from ..errors import NotFound, ServiceError
 from ..services import contacts, invoice_views
-from ..services.errors import NotFound, ServiceError
 from . import live
 from .base import BaseState
 from .invoice_common import LIST_PATH, STATUS_FILTERS, clip, contact_options

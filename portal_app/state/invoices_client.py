@@ -22,8 +22,8 @@ import re
 import reflex as rx
 
 from ..db import unit_of_work
+from ..errors import ServiceError
 from ..services import card_payments, invoice_pdf, invoice_views, invoices
-from ..services.errors import ServiceError
 from .base import BaseState
 
 log = logging.getLogger("portal.pay")

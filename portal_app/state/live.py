@@ -16,7 +16,7 @@ import logging
 from typing import Any, Callable
 
 from ..db import unit_of_work
-from ..services.errors import ServiceError
+from ..errors import ServiceError
 
 log = logging.getLogger("portal.live")
 EVERY = 2.0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ..errors import ServiceError
 from ..services import portal_home, profile
-from ..services.errors import ServiceError
 from .base import BaseState
 
 

@@ -7,8 +7,8 @@ import asyncio
 
 import reflex as rx
 
+from ..errors import ServiceError
 from ..services import sealing
-from ..services.errors import ServiceError
 from .base import BaseState
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ..errors import ServiceError
 from ..services import document_views, signing
-from ..services.errors import ServiceError
 from . import live
 from .base import BaseState
 from .invoice_common import clip, segments

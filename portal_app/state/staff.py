@@ -7,9 +7,9 @@ import asyncio
 import reflex as rx
 
 from ..access import require_staff
+from ..errors import ServiceError
 from ..models import SECTIONS
 from ..services import contacts, invites, portal_settings, staff_views
-from ..services.errors import ServiceError
 from .base import BaseState
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from ..access import require_staff
+from ..errors import ServiceError
 from ..services import team
-from ..services.errors import ServiceError
 from .auth_pages import FORM_ERRORS
 from .base import BaseState
 

@@ -13,8 +13,8 @@ import asyncio
 import logging
 
 from ..db import unit_of_work
+from ..errors import ServiceError
 from ..services import file_transfer
-from ..services.errors import ServiceError
 from ..services.filetypes import clean_file_name, human_size
 
 log = logging.getLogger("portal.uploads")

@@ -20,8 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 import reflex as rx
 
 from ..db import unit_of_work
+from ..errors import ServiceError
 from ..services import verify
-from ..services.errors import ServiceError
 from .base import BaseState
 
 log = logging.getLogger("portal.verify")

@@ -9,9 +9,9 @@ import pytest
 from sqlmodel import Session, select
 
 from portal_app.db import get_engine
+from portal_app.errors import Forbidden, Invalid, NotFound
 from portal_app.models import LedgerEntry, PaymentAttempt
 from portal_app.services import card_payments
-from portal_app.services.errors import Forbidden, Invalid, NotFound
 from portal_app.services.invoices import payments_settings
 from portal_app.settings import reset_settings_cache
 from tests.integration.test_stripe_flow import app_url, gateway, invoice, sdk, shop, state, wait_for  # noqa: F401

@@ -8,9 +8,9 @@ import pytest
 from sqlmodel import select
 
 from portal_app.access import Anonymous, Client, Staff
+from portal_app.errors import Invalid, Throttled
 from portal_app.models import AuditEvent, AuthSession, LoginAttempt, StaffUser, utcnow
 from portal_app.services import auth
-from portal_app.services.errors import Invalid, Throttled
 from portal_app.services.invites import set_portal_access
 from portal_app.services.security import hash_token
 from portal_app.settings import reset_settings_cache

@@ -8,10 +8,10 @@ import pytest
 from sqlmodel import select
 
 from portal_app.access import Anonymous
+from portal_app.errors import Forbidden, Invalid, NotFound, NotSignedIn
 from portal_app.models import AuditEvent, Contact
 from portal_app.services import contacts, invites
 from portal_app.services.contacts import PAGE_SIZE, create_contact, list_contacts, update_contact
-from portal_app.services.errors import Forbidden, Invalid, NotFound, NotSignedIn
 
 from .helpers import outbox_payloads
 

@@ -14,10 +14,10 @@ import pytest
 from sqlmodel import select
 
 from portal_app import worker
+from portal_app.errors import Forbidden, NotFound
 from portal_app.models import StaffUser
 from portal_app.services import auth, invites, passwords, profile, staff_views, team
 from portal_app.services.contacts import create_contact
-from portal_app.services.errors import Forbidden, NotFound
 from portal_app.settings import reset_settings_cache
 
 from .helpers import last_link, token_of

@@ -11,10 +11,10 @@ from sqlalchemy import event
 from sqlmodel import Session, select
 
 from portal_app.db import get_engine
+from portal_app.errors import Invalid
 from portal_app.models import FileItem
 from portal_app.services import file_transfer as ft
 from portal_app.services import files
-from portal_app.services.errors import Invalid
 from portal_app.services.file_views import PER_PAGE, client_folder, staff_folder
 from portal_app.services.filetypes import human_size
 

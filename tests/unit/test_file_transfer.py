@@ -12,12 +12,12 @@ import pytest
 from sqlmodel import select
 
 from portal_app.adapters.storage import LocalStorage, set_storage
+from portal_app.errors import Forbidden, Invalid, NotFound, NotSignedIn
 from portal_app.models import (SECTIONS, AuditEvent, FileDownload, FileItem, OutboxMessage,
                                PortalSettings)
 from portal_app.services import file_transfer as ft
 from portal_app.services import files
 from portal_app.services import portal_settings as ps
-from portal_app.services.errors import Forbidden, Invalid, NotFound, NotSignedIn
 from portal_app.settings import reset_settings_cache
 
 from .test_filetypes import HTML, PDF, docx_bytes, png_bytes

@@ -10,11 +10,11 @@ from types import SimpleNamespace
 import pytest
 from sqlmodel import select
 
+from portal_app.errors import Forbidden, Invalid, NotFound, NotSignedIn
 from portal_app.models import AuditEvent, ClientAccount, FileDownload, FileItem, FileShare, OutboxMessage
 from portal_app.services import file_transfer as ft
 from portal_app.services import files
 from portal_app.services.contacts import create_contact
-from portal_app.services.errors import Forbidden, Invalid, NotFound, NotSignedIn
 from portal_app.services.file_views import client_folder, staff_folder
 from portal_app.services.invites import send_invite
 

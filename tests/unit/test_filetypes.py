@@ -10,7 +10,7 @@ import zipfile
 import pytest
 from PIL import Image
 
-from portal_app.services.errors import Invalid
+from portal_app.errors import Invalid
 from portal_app.services.filetypes import (HEAD_BYTES, check_content, clean_file_name, extension, human_size,
                                            sniff, type_and_icon)
 

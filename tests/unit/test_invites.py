@@ -8,10 +8,10 @@ import pytest
 from sqlmodel import select
 
 from portal_app.access import Anonymous, Client
+from portal_app.errors import Forbidden, Invalid, NotFound, NotSignedIn
 from portal_app.models import ClientAccount, Contact, Invitation, OutboxMessage, utcnow
 from portal_app.services import auth, invites
 from portal_app.services.contacts import create_contact
-from portal_app.services.errors import Forbidden, Invalid, NotFound, NotSignedIn
 
 from .helpers import last_link, outbox_payloads, token_of
 

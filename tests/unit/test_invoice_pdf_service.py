@@ -14,9 +14,9 @@ import pytest
 from pypdf import PdfReader
 
 from portal_app.adapters.storage import get_storage
+from portal_app.errors import NotFound, NotSignedIn
 from portal_app.models import utcnow
 from portal_app.services import invoice_pdf
-from portal_app.services.errors import NotFound, NotSignedIn
 from portal_app.services.invoices import create_invoice, record_manual_payment, send_invoice, void_invoice
 
 TODAY = utcnow().date()

@@ -9,10 +9,10 @@ import pytest
 from sqlmodel import select
 
 from portal_app.access import Staff
+from portal_app.errors import Invalid
 from portal_app.models import Contact, EmailChange, PasswordReset, StaffInvitation, StaffUser
 from portal_app.services import auth, invites, passwords, profile, team
 from portal_app.services.contacts import create_contact
-from portal_app.services.errors import Invalid
 
 from .helpers import last_link, token_of
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from portal_app.errors import Forbidden, NotFound
 from portal_app.services import invoice_views, invoices
-from portal_app.services.errors import Forbidden, NotFound
 
 LINES = [{"description": "Work", "quantity": "1", "unit_minor": 5_000, "tax_rate": "0"}]
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from portal_app.services.errors import Invalid
+from portal_app.errors import Invalid
 from portal_app.services.money import (Discount, Line, allocate, compute, format_amount, parse_amount,
                                        parse_decimal, round_half_up)
 

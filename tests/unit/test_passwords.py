@@ -8,9 +8,9 @@ import pytest
 from sqlmodel import select
 
 from portal_app.access import Anonymous, Client, Staff
+from portal_app.errors import Invalid
 from portal_app.models import ClientAccount, PasswordReset, StaffUser, utcnow
 from portal_app.services import auth, passwords
-from portal_app.services.errors import Invalid
 from portal_app.services.invites import set_portal_access
 
 from .helpers import last_link, outbox_payloads, token_of

@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from portal_app.errors import Forbidden, Invalid, NotFound, NotSignedIn
 from portal_app.models import Contact, EmailChange, utcnow
 from portal_app.services import auth, profile
 from portal_app.services.contacts import create_contact
-from portal_app.services.errors import Forbidden, Invalid, NotFound, NotSignedIn
 from portal_app.services.staff_views import contact_record
 
 from .helpers import last_link, outbox_payloads, token_of

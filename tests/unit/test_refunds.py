@@ -14,9 +14,9 @@ from sqlmodel import Session, func, select
 
 from portal_app.adapters.payments import PaymentsError, RefundInfo
 from portal_app.db import get_engine
+from portal_app.errors import Forbidden, Invalid, NotFound, NotSignedIn
 from portal_app.models import AuditEvent, Invoice, LedgerEntry, OutboxMessage, PaymentAttempt, utcnow
 from portal_app.services import ledger, refunds, stripe_webhooks
-from portal_app.services.errors import Forbidden, Invalid, NotFound, NotSignedIn
 from portal_app.services.invoices import create_invoice, record_manual_payment, send_invoice, void_invoice
 
 LINES = [{"description": "Consulting", "quantity": "1", "unit_minor": 10_000, "tax_rate": "0"}]

@@ -12,9 +12,9 @@ from sqlmodel import select
 
 from portal_app import worker
 from portal_app.adapters import pdf_complete
+from portal_app.errors import Forbidden, Invalid, NotFound
 from portal_app.models import AuditEvent, Document, OutboxMessage, utcnow
 from portal_app.services import document_views, sealing, verify
-from portal_app.services.errors import Forbidden, Invalid, NotFound
 from tests.clock import Clock
 from tests.unit.doc_helpers import sent, sign_as_client
 from tests.unit.test_state_notice import staff_cookie  # noqa: F401  (fixture)

@@ -9,9 +9,9 @@ import pytest
 from sqlmodel import select
 
 from portal_app.access import Anonymous, Staff
+from portal_app.errors import Forbidden, Invalid, NotFound, NotSignedIn
 from portal_app.models import AuditEvent, StaffInvitation, StaffUser, utcnow
 from portal_app.services import auth, team
-from portal_app.services.errors import Forbidden, Invalid, NotFound, NotSignedIn
 from portal_app.services.security import hash_password
 
 from .helpers import last_link, outbox_payloads, token_of

@@ -23,8 +23,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from portal_app.adapters import pdf_guard
 from portal_app.adapters.pdf_complete import complete_document
+from portal_app.errors import Invalid, Throttled
 from portal_app.services import document_views, sealing, verify
-from portal_app.services.errors import Invalid, Throttled
 from portal_app.services.rate_limit import RateLimiter
 
 from .doc_helpers import sent, sign_as_client
