@@ -7,11 +7,13 @@ data, and scope every query by the actor's workspace (and, for clients, contact)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .errors import Forbidden, Invalid, NotFound, NotSignedIn
 
 ROLE_RANK = {"member": 1, "admin": 2, "owner": 3}
+STAFF_ROLES = ("owner", "admin", "member")  # highest first
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,31 @@ class Client:
 
 
 Actor = Anonymous | Staff | Client
+
+
+# --- who the actor is ----------------------------------------------------------------------
+
+def is_signed_in(actor: Actor) -> bool:
+    return not isinstance(actor, Anonymous)
+
+
+def is_staff(actor: Actor) -> bool:
+    return isinstance(actor, Staff)
+
+
+def is_client(actor: Actor) -> bool:
+    return isinstance(actor, Client)
+
+
+def has_role(actor: Actor, min_role: str) -> bool:
+    """A staff member whose role ranks at least `min_role` (member < admin < owner)."""
+    return isinstance(actor, Staff) and ROLE_RANK.get(actor.role, 0) >= ROLE_RANK[min_role]
+
+
+def roles_at_least(min_role: str) -> list[str]:
+    """The roles ranking at least `min_role`, highest first: the SQL form of `has_role`
+    (`StaffUser.role.in_(roles_at_least("admin"))` finds the owners and admins)."""
+    return [role for role in STAFF_ROLES if ROLE_RANK[role] >= ROLE_RANK[min_role]]
 
 
 # --- staff abilities ---------------------------------------------------------------------
@@ -101,6 +128,64 @@ def may_see_links_in_dev_mail(staff: Staff, to_addr: str) -> bool:
     """One-time links (anything with a token in its URL) are for the person the mail was
     sent to: in the dev outbox the owner sees those of mail to their own address only."""
     return bool(to_addr) and to_addr.strip().lower() == staff.email.strip().lower()
+
+
+# --- the team ------------------------------------------------------------------------------
+
+def require_manage_team(actor: Actor) -> Staff:
+    """Owners and admins invite colleagues, withdraw invitations, disable and enable accounts."""
+    return require_staff(actor, "admin")
+
+
+def may_manage_team(actor: Actor) -> bool:
+    """The same rule, asked by the team page deciding whether to offer those actions."""
+    return has_role(actor, "admin")
+
+
+def require_change_roles(actor: Actor) -> Staff:
+    """Only owners change a colleague's role."""
+    return require_staff(actor, "owner")
+
+
+def may_change_roles(actor: Actor) -> bool:
+    """The same rule, asked by the team page (role pickers, the Owner choice when inviting)."""
+    return has_role(actor, "owner")
+
+
+def require_grant_role(staff: Staff, role: str) -> str:
+    """A role given by invitation or by a change is one of the three, never above the giver's own."""
+    if role not in STAFF_ROLES:
+        raise Invalid("Choose a role: owner, admin or member.", "role")
+    if ROLE_RANK[role] > ROLE_RANK[staff.role]:
+        raise Forbidden("You cannot give a role above your own.")
+    return role
+
+
+def require_change_role(staff: Staff, member, role: str, active_owners: Callable[[], int]) -> None:
+    """Nobody changes their own role, and the workspace keeps an active owner. `member` is
+    the StaffUser row; `active_owners` counts the workspace's (asked only when it matters)."""
+    if member.id == staff.user_id:
+        raise Invalid("You cannot change your own role. Ask another owner.")
+    _require_keeps_an_owner(member, role, member.disabled, active_owners)
+
+
+def require_set_disabled(staff: Staff, member, disabled: bool, active_owners: Callable[[], int]) -> None:
+    """Nobody disables their own account, only an owner disables or enables an owner, and
+    the last active owner stays enabled."""
+    if member.id == staff.user_id:
+        raise Invalid("You cannot disable your own account.")
+    if ROLE_RANK[member.role] > ROLE_RANK[staff.role]:
+        raise Forbidden("Only an owner can do this to an owner.")
+    _require_keeps_an_owner(member, member.role, disabled, active_owners)
+
+
+def _require_keeps_an_owner(member, role: str, disabled: bool, active_owners: Callable[[], int]) -> None:
+    """A workspace always keeps at least one active owner: the last one is neither demoted
+    nor disabled."""
+    was_owner = member.role == "owner" and not member.disabled
+    stays_owner = role == "owner" and not disabled
+    if was_owner and not stays_owner and active_owners() <= 1:
+        raise Invalid("A workspace needs at least one owner.")
 
 
 # --- client abilities --------------------------------------------------------------------
@@ -220,11 +305,25 @@ def require_configure_payments(actor: Actor) -> Staff:
     return require_staff(actor, "admin")
 
 
+def client_may_see_invoice(client: Client, invoice) -> bool:
+    """A client sees an invoice sent to them: in their workspace, billed to their own
+    contact, and sent (a draft is nobody's but the business's)."""
+    return (invoice.workspace_id == client.workspace_id and invoice.contact_id == client.contact_id
+            and invoice.status != "draft")
+
+
+def client_invoice_clause(model, client: Client):
+    """SQL form of `client_may_see_invoice` for listings and look-ups."""
+    import sqlalchemy as sa
+
+    return sa.and_(model.workspace_id == client.workspace_id, model.contact_id == client.contact_id,
+                   model.status != "draft")
+
+
 def require_pay_invoice(actor: Actor, invoice) -> Client:
     """A client pays only an invoice sent to them, and only while something is left to pay."""
     client = require_client(actor)
-    if invoice.workspace_id != client.workspace_id or invoice.contact_id != client.contact_id \
-            or invoice.status == "draft":
+    if not client_may_see_invoice(client, invoice):
         raise NotFound("This invoice does not exist.")
     if invoice.status not in ("sent", "partially_paid") or invoice.balance_minor <= 0:
         raise Invalid("This invoice has nothing left to pay.")
@@ -267,9 +366,27 @@ def require_signer(actor: Actor, document, signer) -> Actor:
         raise NotFound("This document does not exist.")
     if signer is None and not isinstance(actor, Staff):
         raise NotFound("This document does not exist.")  # a client who is not a signer never learns of it
-    if signer is not None and isinstance(actor, Client) and signer.role == "client" \
-            and signer.contact_id == actor.contact_id:
-        return actor
-    if signer is not None and isinstance(actor, Staff) and signer.role == "staff" and signer.user_id == actor.user_id:
+    if signer is not None and is_own_signer(actor, signer):
         return actor
     raise Forbidden("This signature is not yours to give.")
+
+
+def is_own_signer(actor: Actor, signer) -> bool:
+    """Whether a signer row names this actor: a client signer their own contact, a staff
+    signer (countersigner) their own user. (The document's workspace is the caller's check.)"""
+    if isinstance(actor, Client):
+        return signer.role == "client" and signer.contact_id == actor.contact_id
+    if isinstance(actor, Staff):
+        return signer.role == "staff" and signer.user_id == actor.user_id
+    return False
+
+
+def own_signer_clause(signer_model, actor: Actor):
+    """SQL form of `is_own_signer`, e.g. to join a client's documents to their signer rows."""
+    import sqlalchemy as sa
+
+    if isinstance(actor, Client):
+        return sa.and_(signer_model.role == "client", signer_model.contact_id == actor.contact_id)
+    if isinstance(actor, Staff):
+        return sa.and_(signer_model.role == "staff", signer_model.user_id == actor.user_id)
+    return sa.false()

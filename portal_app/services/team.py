@@ -2,7 +2,8 @@
 
 Owners and admins invite and disable; only owners change roles or invite owners. A
 workspace always keeps at least one active owner, and nobody disables or demotes
-themselves.
+themselves. Those rules are access.py's (require_manage_team, require_grant_role,
+require_change_role, require_set_disabled); this module asks them.
 """
 
 from __future__ import annotations
@@ -13,16 +14,25 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from ..access import ROLE_RANK, Actor, Staff, require_staff
-from ..errors import Forbidden, Invalid, NotFound
-from ..models import StaffInvitation, StaffRole, StaffUser, Workspace, utcnow
+from ..access import (
+    Actor,
+    Staff,
+    require_change_role,
+    require_change_roles,
+    require_grant_role,
+    require_manage_team,
+    require_set_disabled,
+    require_staff,
+    roles_at_least,
+)
+from ..errors import Invalid, NotFound
+from ..models import StaffInvitation, StaffUser, Workspace, utcnow
 from ..settings import get_settings
 from . import audit, emails
 from .auth import revoke_staff_sessions, start_staff_session
 from .security import hash_password, hash_token, new_token, password_problem
 from .validation import clean_email, clean_text
 
-ROLES = (StaffRole.owner.value, StaffRole.admin.value, StaffRole.member.value)
 STAFF_INVITE_MESSAGES = {
     "expired": "This invitation link has expired. Ask the person who invited you for a new one.",
     "used": "This invitation link has already been used. Sign in instead.",
@@ -43,18 +53,6 @@ class TeamRow:
     is_me: bool
 
 
-def _require_team_admin(actor: Actor) -> Staff:
-    return require_staff(actor, "admin")
-
-
-def _check_role(staff: Staff, role: str) -> str:
-    if role not in ROLES:
-        raise Invalid("Choose a role: owner, admin or member.", "role")
-    if ROLE_RANK[role] > ROLE_RANK[staff.role]:
-        raise Forbidden("You cannot give a role above your own.")
-    return role
-
-
 def list_team(db: Session, actor: Actor) -> list[TeamRow]:
     staff = require_staff(actor)
     users = db.exec(select(StaffUser).where(StaffUser.workspace_id == staff.workspace_id)
@@ -71,10 +69,10 @@ def list_team(db: Session, actor: Actor) -> list[TeamRow]:
 
 
 def invite_staff(db: Session, actor: Actor, *, email: str, name: str, role: str) -> None:
-    staff = _require_team_admin(actor)
+    staff = require_manage_team(actor)
     email = clean_email(email)
     name = clean_text(name, "name", "Name", 120, required=True)
-    role = _check_role(staff, role)
+    role = require_grant_role(staff, role)
     if db.exec(select(StaffUser.id).where(StaffUser.workspace_id == staff.workspace_id,
                                           StaffUser.email == email)).first() is not None:
         raise Invalid("This person is already on your team.", "email")
@@ -102,7 +100,7 @@ def invite_staff(db: Session, actor: Actor, *, email: str, name: str, role: str)
 
 
 def revoke_staff_invite(db: Session, actor: Actor, row_id: str) -> None:
-    staff = _require_team_admin(actor)
+    staff = require_manage_team(actor)
     try:
         inv_id = int(str(row_id).removeprefix("inv_"))
     except ValueError:
@@ -187,19 +185,15 @@ def _member(db: Session, staff: Staff, public_id: str) -> StaffUser:
 
 def _active_owners(db: Session, workspace_id: int) -> int:
     return db.exec(select(sa.func.count()).select_from(StaffUser).where(
-        StaffUser.workspace_id == workspace_id, StaffUser.role == StaffRole.owner.value,
+        StaffUser.workspace_id == workspace_id, StaffUser.role.in_(roles_at_least("owner")),
         StaffUser.disabled.is_(False))).one()
 
 
 def set_role(db: Session, actor: Actor, public_id: str, role: str) -> None:
-    staff = require_staff(actor, "owner")
-    role = _check_role(staff, role)
+    staff = require_change_roles(actor)
+    role = require_grant_role(staff, role)
     user = _member(db, staff, public_id)
-    if user.id == staff.user_id:
-        raise Invalid("You cannot change your own role. Ask another owner.")
-    if (user.role == StaffRole.owner.value and role != StaffRole.owner.value and not user.disabled
-            and _active_owners(db, staff.workspace_id) <= 1):
-        raise Invalid("A workspace needs at least one owner.")
+    require_change_role(staff, user, role, lambda: _active_owners(db, staff.workspace_id))
     if user.role != role:
         old, user.role = user.role, role
         db.add(user)
@@ -210,16 +204,11 @@ def set_role(db: Session, actor: Actor, public_id: str, role: str) -> None:
 
 def set_disabled(db: Session, actor: Actor, public_id: str, disabled: bool) -> None:
     """Disabling ends the person's sessions at once."""
-    staff = _require_team_admin(actor)
+    staff = require_manage_team(actor)
     user = _member(db, staff, public_id)
-    if user.id == staff.user_id:
-        raise Invalid("You cannot disable your own account.")
-    if ROLE_RANK[user.role] > ROLE_RANK[staff.role]:
-        raise Forbidden("Only an owner can do this to an owner.")
+    require_set_disabled(staff, user, disabled, lambda: _active_owners(db, staff.workspace_id))
     if user.disabled == disabled:
         return
-    if disabled and user.role == StaffRole.owner.value and _active_owners(db, staff.workspace_id) <= 1:
-        raise Invalid("A workspace needs at least one owner.")
     user.disabled = disabled
     db.add(user)
     if disabled:

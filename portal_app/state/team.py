@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ..access import require_staff
+from ..access import may_change_roles, may_manage_team, require_staff
 from ..errors import ServiceError
 from ..services import team
 from .auth_pages import FORM_ERRORS
@@ -23,8 +23,8 @@ class TeamState(BaseState):
         self.rows = [{"public_id": r.public_id, "name": r.name, "email": r.email, "role": r.role,
                       "status": r.status, "is_me": "1" if r.is_me else ""}
                      for r in team.list_team(db, staff)]
-        self.can_manage = staff.role in ("owner", "admin")
-        self.is_owner = staff.role == "owner"
+        self.can_manage = may_manage_team(staff)
+        self.is_owner = may_change_roles(staff)
 
     @rx.event
     def load(self):
