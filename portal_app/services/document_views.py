@@ -8,7 +8,15 @@ import json
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from ..access import Actor, require_client, require_client_documents, require_manage_documents
+from ..access import (
+    Actor,
+    is_own_signer,
+    is_staff,
+    own_signer_clause,
+    require_client,
+    require_client_documents,
+    require_manage_documents,
+)
 from ..errors import Invalid
 from ..models import DOCUMENT_STATUSES, OPEN_STATUSES, Contact, Document, DocumentSigner
 from . import audit
@@ -53,9 +61,9 @@ def client_documents(db: Session, actor: Actor, *, page: int = 1) -> dict:
     require_client_documents(client, portal_settings_for(db, client.workspace_id))
     awaiting = sa.case((sa.and_(Document.status.in_(OPEN_STATUSES), DocumentSigner.status == "pending"), 0), else_=1)
     stmt = (select(Document).join(DocumentSigner, sa.and_(DocumentSigner.document_id == Document.id,
-                                                          DocumentSigner.role == "client"))
+                                                          own_signer_clause(DocumentSigner, client)))
             .where(Document.workspace_id == client.workspace_id, Document.contact_id == client.contact_id,
-                   DocumentSigner.contact_id == client.contact_id, Document.status != "draft")
+                   Document.status != "draft")
             .order_by(awaiting, Document.updated_at.desc(), Document.id.desc()))
     rows, total, page, pages = paginate(db, stmt, page)
     return {"rows": [_row(d, "") for d in rows], "total": total, "page": page, "pages": pages}
@@ -120,7 +128,7 @@ def document_detail(db: Session, actor: Actor, public_id: str) -> dict:
     contact = db.get(Contact, doc.contact_id)
     trail = [{"at": _when(e.at), "actor": e.actor, "action": _trail_text(e.action, e.detail)}
              for e in audit.events_for(db, doc.workspace_id, "document", doc.public_id, limit=100)]
-    mine = next((s for s in signers if s.role == "staff" and s.user_id == staff.user_id), None)
+    mine = next((s for s in signers if is_own_signer(staff, s)), None)
     turn = current_signer(signers)
     return {
         **_row(doc, contact.display_name if contact else ""), "message": doc.message, "file_name": doc.file_name,
@@ -166,7 +174,7 @@ def signing_view(db: Session, actor: Actor, public_id: str) -> dict:
 
 def _readable(db: Session, actor: Actor, public_id: str):
     """Staff of the workspace, or the document's client signer (never a draft)."""
-    if getattr(actor, "kind", "") == "staff":
+    if is_staff(actor):
         staff = require_manage_documents(actor)
         return get_document(db, staff.workspace_id, public_id), True
     doc, _signers, _mine = signer_for(db, actor, public_id)

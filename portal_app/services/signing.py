@@ -19,7 +19,7 @@ import secrets
 from PIL import Image, UnidentifiedImageError
 from sqlmodel import Session
 
-from ..access import Actor, Client, Staff, require_client_documents, require_signer, require_staff
+from ..access import Actor, is_client, is_own_signer, require_client_documents, require_signer, require_staff
 from ..adapters.storage import get_storage
 from ..errors import Invalid, NotFound
 from ..models import OPEN_STATUSES, Document, DocumentSigner, StaffUser, Workspace, utcnow
@@ -41,7 +41,7 @@ CLOSED = {"voided": "This document was voided by the sender; it can no longer be
 
 
 def _document(db: Session, actor: Actor, public_id: str, *, lock: bool = False) -> Document:
-    if isinstance(actor, Client):
+    if is_client(actor):
         require_client_documents(actor, portal_settings_for(db, actor.workspace_id))
         doc = get_document(db, actor.workspace_id, public_id, lock=lock)
         if doc.status == "draft":
@@ -52,12 +52,7 @@ def _document(db: Session, actor: Actor, public_id: str, *, lock: bool = False) 
 
 
 def my_signer(actor: Actor, doc: Document, signers: list[DocumentSigner]) -> DocumentSigner | None:
-    for s in signers:
-        if isinstance(actor, Client) and s.role == "client" and s.contact_id == actor.contact_id:
-            return s
-        if isinstance(actor, Staff) and s.role == "staff" and s.user_id == actor.user_id:
-            return s
-    return None
+    return next((s for s in signers if is_own_signer(actor, s)), None)
 
 
 def signer_for(db: Session, actor: Actor, public_id: str, *, lock: bool = False):
@@ -66,7 +61,7 @@ def signer_for(db: Session, actor: Actor, public_id: str, *, lock: bool = False)
     doc = _document(db, actor, public_id, lock=lock)
     signers = signers_of(db, doc)
     mine = my_signer(actor, doc, signers)
-    if mine is None and isinstance(actor, Client):
+    if mine is None and is_client(actor):
         raise NotFound("This document does not exist.")
     return doc, signers, mine
 
