@@ -9,7 +9,16 @@ from datetime import date
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from ..access import Actor, Client, Staff, require_client, require_portal_section, require_staff
+from ..access import (
+    Actor,
+    Client,
+    Staff,
+    client_invoice_clause,
+    is_staff,
+    require_client,
+    require_portal_section,
+    require_staff,
+)
 from ..errors import Invalid, NotFound
 from ..models import INVOICE_STATUSES, Contact, Invoice, InvoiceLine, LedgerEntry, utcnow
 from .invoices import payments_settings
@@ -96,9 +105,9 @@ def client_invoices(db: Session, actor: Actor, page: int = 1) -> InvoicePage:
     """A client's own sent invoices, outstanding first (oldest due first), then the rest."""
     client = _client_settings(db, actor)
     today = utcnow().date()
-    where = sa.and_(Invoice.workspace_id == client.workspace_id, Invoice.contact_id == client.contact_id)
+    where = client_invoice_clause(Invoice, client)
     open_first = sa.case((sa.and_(Invoice.status.in_(("sent", "partially_paid")), Invoice.balance_minor > 0), 0), else_=1)
-    stmt = (select(Invoice).where(where, Invoice.status != "draft")
+    stmt = (select(Invoice).where(where)
             .order_by(open_first, Invoice.due_date, Invoice.id.desc()))
     rows, total, page, pages = paginate(db, stmt, page)
     return InvoicePage([_row(inv, "", today) for inv in rows], total, page, pages, _outstanding(db, where))
@@ -107,7 +116,7 @@ def client_invoices(db: Session, actor: Actor, page: int = 1) -> InvoicePage:
 def find_invoice(db: Session, actor: Actor, public_id: str) -> tuple[Invoice, bool]:
     """(invoice, viewer is its client). A client asking for another's invoice, or a draft,
     gets NotFound, exactly like an id that does not exist."""
-    if isinstance(actor, Staff):
+    if is_staff(actor):
         staff = require_staff(actor)
         inv = db.exec(select(Invoice).where(Invoice.workspace_id == staff.workspace_id,
                                             Invoice.public_id == str(public_id or ""))).first()
@@ -115,10 +124,8 @@ def find_invoice(db: Session, actor: Actor, public_id: str) -> tuple[Invoice, bo
             raise NotFound("This invoice does not exist.")
         return inv, False
     client = _client_settings(db, actor)
-    inv = db.exec(select(Invoice).where(Invoice.workspace_id == client.workspace_id,
-                                        Invoice.contact_id == client.contact_id,
-                                        Invoice.public_id == str(public_id or ""),
-                                        Invoice.status != "draft")).first()
+    inv = db.exec(select(Invoice).where(client_invoice_clause(Invoice, client),
+                                        Invoice.public_id == str(public_id or ""))).first()
     if inv is None:
         raise NotFound("This invoice does not exist.")
     return inv, True

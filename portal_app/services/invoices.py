@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
-from ..access import Actor, Client, require_client, require_staff
+from ..access import Actor, Client, client_may_see_invoice, require_client, require_staff
 from ..errors import Invalid, NotFound
 from ..models import PAYMENT_METHODS, Contact, Invoice, InvoiceLine, WorkspacePayments, utcnow
 from . import audit, ledger, outbox
@@ -211,7 +211,7 @@ def mark_viewed(db: Session, actor: Actor, public_id: str) -> Invoice:
     """A client opened their invoice: the first time is remembered (staff see "viewed")."""
     client: Client = require_client(actor)
     inv = get_invoice(db, client.workspace_id, public_id)
-    if inv.contact_id != client.contact_id or inv.status == "draft":
+    if not client_may_see_invoice(client, inv):
         raise NotFound("This invoice does not exist.")
     if inv.first_viewed_at is None:
         inv.first_viewed_at = utcnow()

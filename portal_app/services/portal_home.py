@@ -6,7 +6,14 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from ..access import Actor, Client, require_client, require_portal_section
+from ..access import (
+    Actor,
+    Client,
+    client_invoice_clause,
+    own_signer_clause,
+    require_client,
+    require_portal_section,
+)
 from ..models import Contact
 from .portal_settings import SECTION_LABELS, portal_settings_for
 
@@ -61,7 +68,7 @@ def _invoices_card(db: Session, client: Client) -> tuple[int, str]:
     from ..models import Invoice
     from .money import format_amount
 
-    mine = sa.and_(Invoice.workspace_id == client.workspace_id, Invoice.contact_id == client.contact_id)
+    mine = client_invoice_clause(Invoice, client)
     rows = db.exec(select(Invoice.currency, sa.func.count(), sa.func.sum(Invoice.balance_minor))
                    .where(mine, Invoice.status.in_(("sent", "partially_paid")), Invoice.balance_minor > 0)
                    .group_by(Invoice.currency).order_by(Invoice.currency)).all()
@@ -69,7 +76,7 @@ def _invoices_card(db: Session, client: Client) -> tuple[int, str]:
     if count:
         amounts = ", ".join(format_amount(int(total or 0), cur) for cur, _, total in rows)
         return count, f"{count} invoice{'s' if count != 1 else ''} to pay ({amounts})"
-    sent = db.exec(select(sa.func.count()).select_from(Invoice).where(mine, Invoice.status != "draft")).one()
+    sent = db.exec(select(sa.func.count()).select_from(Invoice).where(mine)).one()
     if sent:
         return 0, ("Nothing to pay right now. 1 invoice in your history." if sent == 1 else
                    f"Nothing to pay right now. {sent} invoices in your history.")
@@ -87,9 +94,8 @@ def _documents_card(db: Session, client: Client) -> tuple[int, str]:
         select(sa.func.count().filter(sa.and_(Document.status.in_(OPEN_STATUSES), DocumentSigner.status == "pending")),
                sa.func.count())
         .select_from(Document).join(DocumentSigner, sa.and_(DocumentSigner.document_id == Document.id,
-                                                            DocumentSigner.role == "client"))
-        .where(Document.workspace_id == client.workspace_id, DocumentSigner.contact_id == client.contact_id,
-               Document.status != "draft")).one()
+                                                            own_signer_clause(DocumentSigner, client)))
+        .where(Document.workspace_id == client.workspace_id, Document.status != "draft")).one()
     if waiting:
         return int(waiting), (f"{waiting} document{'s' if waiting != 1 else ''} waiting for your signature.")
     if total:
