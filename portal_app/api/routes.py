@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from ..access import is_staff
 from ..db import get_engine, unit_of_work
 from ..errors import ServiceError, Throttled
 from ..services import auth, invites, passwords, portal_settings, team, workspaces
@@ -172,7 +173,7 @@ async def logout(request: Request) -> Response:
             ws_id = _workspace_id(db, request)
             actor = auth.resolve_actor(db, token, ws_id)
             auth.sign_out(db, token)
-            return "/staff/login" if getattr(actor, "kind", "") == "staff" else "/login"
+            return "/staff/login" if is_staff(actor) else "/login"
 
     resp = _back(await run_in_threadpool(sign_out), signed_out="1")
     resp.delete_cookie(SESSION_COOKIE, **_cookie_kwargs())

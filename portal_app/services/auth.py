@@ -7,7 +7,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from ..access import Actor, Anonymous, Client, Staff
+from ..access import Actor, Anonymous, Client, Staff, is_signed_in
 from ..errors import Invalid, Throttled
 from ..models import AuthSession, ClientAccount, ClientStatus, Contact, LoginAttempt, StaffUser, utcnow
 from ..settings import get_settings
@@ -145,7 +145,7 @@ def resolve_actor(db: Session, token: str | None, workspace_id: int | None) -> A
             contact = db.get(Contact, account.contact_id)
             if contact:
                 actor = _client_actor(account, contact, sess.id)
-    if not isinstance(actor, Anonymous) and now - sess.last_seen_at > timedelta(minutes=1):
+    if is_signed_in(actor) and now - sess.last_seen_at > timedelta(minutes=1):
         sess.last_seen_at = now
         db.add(sess)
     return actor

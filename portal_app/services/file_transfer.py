@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from ..access import (Actor, Client, Staff, client_may_see, require_client, require_client_files,
-                      require_client_upload, require_manage_files)
+from ..access import (Actor, Client, client_may_see, is_staff, require_client, require_client_files,
+                      require_client_upload, require_manage_files, roles_at_least)
 from ..adapters.storage import get_storage
 from ..errors import Forbidden, Invalid, NotFound
 from ..models import Contact, FileDownload, FileItem, FileShare, Workspace, utcnow
@@ -104,7 +104,7 @@ def check_room(db: Session, workspace_id: int, incoming_bytes: int) -> None:
 def check_declared(db: Session, actor: Actor, files: list[dict]) -> None:
     """Before any byte is sent: the sizes the browser declares, against the per-file limit
     and the quota (the stream is checked again as it arrives; a browser can lie)."""
-    if isinstance(actor, Staff):
+    if is_staff(actor):
         require_manage_files(actor)
     else:
         client = require_client(actor)
@@ -145,7 +145,7 @@ def store_upload(db: Session, actor: Actor, incoming: IncomingFile, folder_publi
     lands in their own "From <client>" folder. The row appears only once the blob is stored;
     whatever is refused, the temporary file is removed."""
     try:
-        if isinstance(actor, Staff):
+        if is_staff(actor):
             staff = require_manage_files(actor)
             folder = get_item(db, staff.workspace_id, folder_public_id, "folder") if folder_public_id else None
             owner = folder.owner_contact_id if folder else None
@@ -197,7 +197,7 @@ def _tell_staff(db: Session, ws: Workspace, client: Client, item: FileItem) -> N
     from .emails import staff_notice_email
 
     admins = db.exec(select(StaffUser).where(StaffUser.workspace_id == ws.id, StaffUser.disabled.is_(False),
-                                             StaffUser.role.in_(["owner", "admin"]))).all()
+                                             StaffUser.role.in_(roles_at_least("admin")))).all()
     for user in admins:
         staff_notice_email(db, ws, to=user.email, subject=f"{client.name or client.email} uploaded a file",
                            text=f"{client.name or client.email} uploaded “{item.name}” ({human_size(item.size)}) "
@@ -218,7 +218,7 @@ class Download:
 def open_file(db: Session, actor: Actor, public_id: str, *, preview: bool = False, count: bool = True) -> Download:
     """Check that the actor may have this file; for a client, remember the first download
     (audit log + outbox) and count the rest."""
-    if isinstance(actor, Staff):
+    if is_staff(actor):
         staff = require_manage_files(actor)
         item = get_item(db, staff.workspace_id, public_id, "file")
     else:

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from ..access import Actor, require_manage_contacts
+from ..access import Actor, require_manage_contacts, roles_at_least
 from ..errors import Invalid, NotFound
-from ..models import (AuditEvent, ClientAccount, ClientStatus, Contact, Invitation, StaffRole, StaffUser,
+from ..models import (AuditEvent, ClientAccount, ClientStatus, Contact, Invitation, StaffUser,
                       Workspace, utcnow)
 from ..settings import get_settings
 from . import audit, emails
@@ -187,7 +187,7 @@ def request_new_invite(db: Session, token: str) -> bool:
         return False
     staff = db.exec(select(StaffUser).where(
         StaffUser.workspace_id == ws.id, StaffUser.disabled.is_(False),
-        StaffUser.role.in_([StaffRole.owner.value, StaffRole.admin.value]))).all()
+        StaffUser.role.in_(roles_at_least("admin")))).all()
     for user in staff:
         emails.staff_notice_email(
             db, ws, to=user.email, subject=f"{contact.display_name} asks for a new portal invitation",

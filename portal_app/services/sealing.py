@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from sqlmodel import Session, select
 
-from ..access import Actor, Staff, require_configure_sealing, require_manage_documents
+from ..access import Actor, Staff, require_configure_sealing, require_manage_documents, roles_at_least
 from ..adapters import pdf_complete, sealing as seal_adapter
 from ..adapters.pdf_records import CertificateInfo, EventInfo, FieldValue, SignerInfo
 from ..adapters.storage import get_storage
@@ -192,7 +192,8 @@ def _invoice_from_estimate(db: Session, doc: Document) -> None:
     user = db.get(StaffUser, doc.created_by_user_id) if doc.created_by_user_id else None
     if user is None or user.disabled:
         user = db.exec(select(StaffUser).where(StaffUser.workspace_id == doc.workspace_id,
-                                               StaffUser.role == "owner", StaffUser.disabled.is_(False))).first()
+                                               StaffUser.role.in_(roles_at_least("owner")),
+                                               StaffUser.disabled.is_(False))).first()
     if user is None:
         return
     sender = Staff(workspace_id=doc.workspace_id, user_id=user.id, role=user.role, email=user.email, name=user.name)

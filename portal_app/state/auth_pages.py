@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ..access import is_client, is_staff
 from ..errors import ServiceError, Throttled
 from ..services import invites, passwords, profile, workspaces
 from ..services.auth import BAD_LOGIN
@@ -39,9 +40,9 @@ class LoginState(BaseState):
             self.next_path = nxt if nxt.startswith("/") and not nxt.startswith("//") else ""
             if workspaces.needs_setup(db):  # a fresh install: the first visitor sets it up
                 return rx.redirect("/setup")
-            if actor.kind == "staff" and staff:
+            if is_staff(actor) and staff:
                 return rx.redirect(self.next_path or "/staff")
-            if actor.kind == "client" and not staff:
+            if is_client(actor) and not staff:
                 return rx.redirect(self.next_path or "/")
             return None
 

@@ -12,7 +12,7 @@ import reflex as rx
 
 from ..errors import ServiceError
 from ..services import file_transfer, file_views, files
-from ..access import require_client, require_client_upload, require_manage_files
+from ..access import is_staff, require_client, require_client_upload, require_manage_files
 from ..services.portal_settings import portal_settings_for
 from . import uploads
 from .base import BaseState
@@ -295,7 +295,7 @@ class ClientFilesState(FilesMixin, BaseState):
     @rx.event
     def load(self):
         def work(db, ws, actor):
-            if actor.kind == "staff":
+            if is_staff(actor):
                 return rx.redirect("/staff/files")
             self.uploads, self.upload_error, self.refusal, self.preview_open = [], "", "", False
             page = file_views.client_folder(db, actor, self._query("folder") or None, query=self._query("q"),

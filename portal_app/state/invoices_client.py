@@ -21,6 +21,7 @@ import re
 
 import reflex as rx
 
+from ..access import is_staff
 from ..db import unit_of_work
 from ..errors import ServiceError
 from ..services import card_payments, invoice_pdf, invoice_views, invoices
@@ -64,7 +65,7 @@ class ClientInvoicesState(BaseState):
     @rx.event
     def load(self):
         def work(db, ws, actor):
-            if actor.kind == "staff":
+            if is_staff(actor):
                 return rx.redirect("/staff/invoices")
             self.refusal, self.loaded = "", False
             result = invoice_views.client_invoices(db, actor, self._page_arg())
@@ -124,7 +125,7 @@ class ClientInvoiceState(BaseState):
         invoice_id = self._invoice_id()
 
         def work(db, ws, actor):
-            if actor.kind == "staff":  # the same invoice on the staff pages (they check it themselves)
+            if is_staff(actor):  # the same invoice on the staff pages (they check it themselves)
                 return rx.redirect(f"/staff/invoices/{invoice_id}" if _INVOICE_ID.fullmatch(invoice_id)
                                    else "/staff/invoices")
             self.refusal, self.loaded = "", False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ..access import is_staff
 from ..errors import ServiceError
 from ..services import portal_home, profile
 from .base import BaseState
@@ -19,7 +20,7 @@ class HomeState(BaseState):
     @rx.event
     def load(self):
         def work(db, ws, actor):
-            if actor.kind == "staff":
+            if is_staff(actor):
                 return rx.redirect("/staff")
             name, sections = portal_home.home_summary(db, actor)
             self.greeting_name = name

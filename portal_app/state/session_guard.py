@@ -41,6 +41,7 @@ import logging
 
 from reflex.middleware import Middleware
 
+from ..access import is_signed_in
 from ..db import unit_of_work
 from ..services import auth, workspaces
 from ..services.security import hash_token
@@ -82,7 +83,7 @@ def _session_is_live(token: str | None, host: str) -> bool:
         return False
     with unit_of_work() as db:
         ws = workspaces.workspace_for_host(db, host)
-        return auth.resolve_actor(db, token, ws.id if ws else None).kind != "anonymous"
+        return is_signed_in(auth.resolve_actor(db, token, ws.id if ws else None))
 
 
 class SessionGuard(Middleware):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ..access import is_staff
 from ..errors import ServiceError
 from ..services import document_views, signing
 from . import live
@@ -28,7 +29,7 @@ class ClientDocumentsState(BaseState):
     @rx.event
     def load(self):
         def work(db, ws, actor):
-            if actor.kind == "staff":
+            if is_staff(actor):
                 return rx.redirect("/staff/documents")
             try:
                 page = max(1, int(self._query("page") or 1))
@@ -105,7 +106,7 @@ class SigningState(BaseState):
     @rx.event
     def load(self):
         def work(db, ws, actor):
-            if actor.kind == "staff" and not self.router.url.path.startswith("/staff/"):
+            if is_staff(actor) and not self.router.url.path.startswith("/staff/"):
                 return rx.redirect(f"/staff/documents/{self._public_id()}")
             ip, ua = self._client_meta()
             signing.mark_viewed(db, actor, self._public_id(), ip=ip, user_agent=ua)

@@ -6,7 +6,7 @@ import asyncio
 
 import reflex as rx
 
-from ..access import require_staff
+from ..access import require_configure_portal, require_staff
 from ..errors import ServiceError
 from ..models import SECTIONS
 from ..services import contacts, invites, portal_settings, staff_views
@@ -174,7 +174,7 @@ class PortalConfigState(BaseState):
     saved: str = ""
 
     def _fill(self, db, actor) -> None:
-        require_staff(actor, "admin")
+        require_configure_portal(actor)
         ps = portal_settings.portal_settings_for(db, actor.workspace_id)
         self.form_title = ps.portal_title
         self.form_accent = ps.accent_color
