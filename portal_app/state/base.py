@@ -5,31 +5,19 @@ every page shows. Nothing here trusts a value the browser sends."""
 from __future__ import annotations
 
 import logging
-from http.cookies import CookieError, SimpleCookie
 from typing import Any, Callable
 
 import reflex as rx
 
-
 from ..access import may_read_dev_outbox
-from ..api.routes import SESSION_COOKIE
 from ..db import unit_of_work
-from ..services import auth, portal_settings, workspaces
+from ..services import portal_settings
 from ..services.errors import Forbidden, NotFound, NotSignedIn, ServiceError
+from ..services.sessions import context_for, session_token
 
 log = logging.getLogger("portal.state")
 
-
-def session_token(cookie_header: str | None) -> str | None:
-    """Our session token from a Cookie header (None when absent or unreadable): the one
-    place it is read, for events (BaseState._session_token) and uploads (UploadGuard)."""
-    try:
-        jar = SimpleCookie()
-        jar.load(cookie_header or "")
-    except CookieError:
-        return None
-    morsel = jar.get(SESSION_COOKIE)
-    return morsel.value if morsel and morsel.value else None
+GENERIC = "Something went wrong on our side. Nothing was changed; please try again."
 
 
 def contrast_text(hex_color: str) -> str:
@@ -87,10 +75,8 @@ class BaseState(rx.State):
         return session_token(self.router.headers.cookie)
 
     def _context(self, db):
-        """(workspace or None, actor) for this event."""
-        ws = workspaces.workspace_for_host(db, self.router.headers.host)
-        actor = auth.resolve_actor(db, self._session_token(), ws.id if ws else None)
-        return ws, actor
+        """(workspace or None, actor) for this event (services/sessions.context_for)."""
+        return context_for(db, self.router.headers.host, self._session_token())
 
     def _apply_branding(self, db, ws, actor) -> None:
         from ..settings import get_settings
@@ -143,7 +129,7 @@ class BaseState(rx.State):
         except Exception:  # noqa: BLE001
             self._outcome = "error"
             log.exception("unexpected error in %s", type(self).__name__)
-            self._notify("Something went wrong on our side. Nothing was changed; please try again.", "red")
+            self._notify(GENERIC, "red")
             return None
 
     def _notify(self, message: str, tone: str = "green") -> None:
