@@ -132,6 +132,38 @@ class BaseState(rx.State):
             self._notify(GENERIC, "red")
             return None
 
+    def _run_background(self, work: Callable[[Any, Any, Any], Any], *,
+                        on_error: Callable[[ServiceError], Any] | None = None,
+                        on_unexpected: Callable[[], Any] | None = None) -> tuple[bool, Any]:
+        """One step of a background handler: `work(db, ws, actor)` in a unit of work of its
+        own, with the context resolved afresh from this event's socket (a session revoked
+        meanwhile reads as Anonymous). Returns (True, result), or (False, None) after a
+        failure: the handler's cue to stop.
+
+        Call it inside `async with self:` -- state changes need the lock in a background
+        handler, and the caller checks what else must still hold there (the tab still bound
+        to the session it started under: session_guard.py). Errors map as in `_run`: a
+        service error goes to `on_error` (default: the page notice), anything unexpected is
+        logged and goes to `on_unexpected` (default: the generic notice). A page that must
+        not show anything (a live follower) passes handlers that do nothing.
+        """
+        try:
+            with unit_of_work() as db:
+                ws, actor = self._context(db)
+                return True, work(db, ws, actor)
+        except ServiceError as exc:
+            if on_error is None:
+                self._notify(exc.message, "red")
+            else:
+                on_error(exc)
+        except Exception:
+            log.exception("unexpected error in a background event of %s", self.__class__.__name__)
+            if on_unexpected is None:
+                self._notify(GENERIC, "red")
+            else:
+                on_unexpected()
+        return False, None
+
     def _notify(self, message: str, tone: str = "green") -> None:
         self.notice, self.notice_tone = message, tone
 
