@@ -14,25 +14,19 @@ from starlette.responses import RedirectResponse, Response
 
 from ..adapters.storage import content_disposition
 from ..db import unit_of_work
+from ..services import document_views
 from ..errors import NotSignedIn, ServiceError
-from ..services import auth, document_views, workspaces
+from ._common import NO_STORE, request_context
+from ._common import not_found as _not_found
 
-NO_STORE = "private, no-store"
 _DOC_ID = re.compile(r"doc_[A-Za-z0-9_-]{1,37}")
 
 
-def _not_found() -> Response:
-    return Response("Not found", status_code=404, media_type="text/plain", headers={"cache-control": NO_STORE})
-
-
 def _with_actor(request: Request, work):
-    from .routes import SESSION_COOKIE
-
     doc_id = request.path_params["document"]
     doc_id = doc_id if _DOC_ID.fullmatch(doc_id) else ""
     with unit_of_work() as db:
-        ws = workspaces.workspace_for_host(db, request.headers.get("host", ""))
-        actor = auth.resolve_actor(db, request.cookies.get(SESSION_COOKIE), ws.id if ws else None)
+        _ws, actor = request_context(db, request)
         return work(db, actor, doc_id)
 
 

@@ -19,14 +19,15 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from ..adapters.storage import S3Storage, StorageError, content_disposition, get_storage
 from ..db import unit_of_work
+from ..services import file_transfer
 from ..errors import NotSignedIn, ServiceError
-from ..services import auth, file_transfer, workspaces
 from ..settings import get_settings
 from . import ranges
+from ._common import NO_STORE, request_context
+from ._common import not_found as _not_found
 
 log = logging.getLogger("portal.api.files")
 
-NO_STORE = "private, no-store"
 PREVIEW_CSP = {
     "application/pdf": "default-src 'none'; frame-ancestors 'self'",
     "image": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox; frame-ancestors 'self'",
@@ -38,21 +39,14 @@ PREVIEW_CSP = {
 _FILE_ID = re.compile(r"fi_[A-Za-z0-9_-]{1,37}")
 
 
-def _not_found() -> Response:
-    return Response("Not found", status_code=404, media_type="text/plain", headers={"cache-control": NO_STORE})
-
-
 def _open(request: Request, preview: bool):
-    from .routes import SESSION_COOKIE
-
     file_id = request.path_params["file"]
     if not _FILE_ID.fullmatch(file_id):
         file_id = ""  # no file has it: still signed-out → sign in, anyone else → not found
     for attempt in range(3):  # two clients' first downloads may race for the audit sequence
         try:
             with unit_of_work() as db:
-                ws = workspaces.workspace_for_host(db, request.headers.get("host", ""))
-                actor = auth.resolve_actor(db, request.cookies.get(SESSION_COOKIE), ws.id if ws else None)
+                _ws, actor = request_context(db, request)
                 # a HEAD, or the rest of a download already begun, is not another download
                 count = request.method != "HEAD" and not ranges.resumes(request.headers.get("range"))
                 return actor, file_transfer.open_file(db, actor, file_id, preview=preview, count=count)

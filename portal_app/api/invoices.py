@@ -17,29 +17,23 @@ from starlette.responses import RedirectResponse, Response
 
 from ..adapters.storage import content_disposition
 from ..db import unit_of_work
+from ..services import invoice_pdf
 from ..errors import NotSignedIn, ServiceError
-from ..services import auth, invoice_pdf, workspaces
+from ._common import NO_STORE, request_context
+from ._common import not_found as _not_found
 
 log = logging.getLogger("portal.api.invoices")
 
-NO_STORE = "private, no-store"
 # what new_public_id("in") makes; anything else never reaches the database
 _INVOICE_ID = re.compile(r"in_[A-Za-z0-9_-]{1,37}")
 
 
-def _not_found() -> Response:
-    return Response("Not found", status_code=404, media_type="text/plain", headers={"cache-control": NO_STORE})
-
-
 def _pdf(request: Request) -> invoice_pdf.InvoicePdfFile:
-    from .routes import SESSION_COOKIE
-
     invoice_id = request.path_params["invoice"]
     if not _INVOICE_ID.fullmatch(invoice_id):
         invoice_id = ""  # no invoice has it: still signed-out → sign in, anyone else → not found
     with unit_of_work() as db:
-        ws = workspaces.workspace_for_host(db, request.headers.get("host", ""))
-        actor = auth.resolve_actor(db, request.cookies.get(SESSION_COOKIE), ws.id if ws else None)
+        _ws, actor = request_context(db, request)
         return invoice_pdf.invoice_pdf(db, actor, invoice_id)
 
 

@@ -5,31 +5,19 @@ every page shows. Nothing here trusts a value the browser sends."""
 from __future__ import annotations
 
 import logging
-from http.cookies import CookieError, SimpleCookie
 from typing import Any, Callable
 
 import reflex as rx
 
-
 from ..access import may_read_dev_outbox
-from ..api.routes import SESSION_COOKIE
 from ..db import unit_of_work
+from ..services import portal_settings
 from ..errors import Forbidden, NotFound, NotSignedIn, ServiceError
-from ..services import auth, portal_settings, workspaces
+from ..services.sessions import context_for, session_token
 
 log = logging.getLogger("portal.state")
 
-
-def session_token(cookie_header: str | None) -> str | None:
-    """Our session token from a Cookie header (None when absent or unreadable): the one
-    place it is read, for events (BaseState._session_token) and uploads (UploadGuard)."""
-    try:
-        jar = SimpleCookie()
-        jar.load(cookie_header or "")
-    except CookieError:
-        return None
-    morsel = jar.get(SESSION_COOKIE)
-    return morsel.value if morsel and morsel.value else None
+GENERIC = "Something went wrong on our side. Nothing was changed; please try again."
 
 
 def contrast_text(hex_color: str) -> str:
@@ -87,10 +75,8 @@ class BaseState(rx.State):
         return session_token(self.router.headers.cookie)
 
     def _context(self, db):
-        """(workspace or None, actor) for this event."""
-        ws = workspaces.workspace_for_host(db, self.router.headers.host)
-        actor = auth.resolve_actor(db, self._session_token(), ws.id if ws else None)
-        return ws, actor
+        """(workspace or None, actor) for this event (services/sessions.context_for)."""
+        return context_for(db, self.router.headers.host, self._session_token())
 
     def _apply_branding(self, db, ws, actor) -> None:
         from ..settings import get_settings
@@ -143,8 +129,40 @@ class BaseState(rx.State):
         except Exception:  # noqa: BLE001
             self._outcome = "error"
             log.exception("unexpected error in %s", type(self).__name__)
-            self._notify("Something went wrong on our side. Nothing was changed; please try again.", "red")
+            self._notify(GENERIC, "red")
             return None
+
+    def _run_background(self, work: Callable[[Any, Any, Any], Any], *,
+                        on_error: Callable[[ServiceError], Any] | None = None,
+                        on_unexpected: Callable[[], Any] | None = None) -> tuple[bool, Any]:
+        """One step of a background handler: `work(db, ws, actor)` in a unit of work of its
+        own, with the context resolved afresh from this event's socket (a session revoked
+        meanwhile reads as Anonymous). Returns (True, result), or (False, None) after a
+        failure: the handler's cue to stop.
+
+        Call it inside `async with self:` -- state changes need the lock in a background
+        handler, and the caller checks what else must still hold there (the tab still bound
+        to the session it started under: session_guard.py). Errors map as in `_run`: a
+        service error goes to `on_error` (default: the page notice), anything unexpected is
+        logged and goes to `on_unexpected` (default: the generic notice). A page that must
+        not show anything (a live follower) passes handlers that do nothing.
+        """
+        try:
+            with unit_of_work() as db:
+                ws, actor = self._context(db)
+                return True, work(db, ws, actor)
+        except ServiceError as exc:
+            if on_error is None:
+                self._notify(exc.message, "red")
+            else:
+                on_error(exc)
+        except Exception:
+            log.exception("unexpected error in a background event of %s", self.__class__.__name__)
+            if on_unexpected is None:
+                self._notify(GENERIC, "red")
+            else:
+                on_unexpected()
+        return False, None
 
     def _notify(self, message: str, tone: str = "green") -> None:
         self.notice, self.notice_tone = message, tone

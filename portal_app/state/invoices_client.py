@@ -206,12 +206,14 @@ class ClientInvoiceState(BaseState):
             invoice_id, amount, bound = self._invoice_id(), self.pay_amount, self._bound_session
             if not token or self.pay_phase != "paying":
                 return
-            try:
-                with unit_of_work() as db:
-                    _ws, actor = self._context(db)
-            except Exception:  # noqa: BLE001
-                log.exception("could not resolve the payer")
-                self.pay_error, self.pay_phase = GENERIC, ""
+
+            def refused(message: str) -> None:
+                self.pay_error, self.pay_phase = message, ""
+
+            ok, actor = self._run_background(lambda db, _ws, actor: actor,
+                                             on_error=lambda exc: refused(exc.message),
+                                             on_unexpected=lambda: refused(GENERIC))
+            if not ok:
                 return
 
         def work():
@@ -278,19 +280,25 @@ class ClientInvoiceState(BaseState):
                 if (self._watch != watch or self._invoice_id() != invoice_id or self.pay_phase != "processing"
                         or self._bound_session != bound):
                     return
-                try:
-                    with unit_of_work() as db:
-                        _ws, actor = self._context(db)
-                        if card_payments.payment_on_its_way(db, actor, invoice_id):
-                            continue
-                        self._fill(db, actor, invoice_id)
-                        failed = card_payments.last_failure(db, actor, invoice_id)
-                except ServiceError as exc:
+
+                def check(db, _ws, actor) -> tuple[bool, str]:
+                    """(booked yet, the last failure the bank reported), refilling the page once booked."""
+                    if card_payments.payment_on_its_way(db, actor, invoice_id):
+                        return False, ""
+                    self._fill(db, actor, invoice_id)
+                    return True, card_payments.last_failure(db, actor, invoice_id)
+
+                def refused(exc: ServiceError) -> None:
                     self.pay_error, self.pay_phase = exc.message, ""
+
+                # an unexpected failure is logged and ends the watch with no error on the page:
+                # a payment may be on its way, and an error could have the client pay twice
+                ok, seen = self._run_background(check, on_error=refused, on_unexpected=lambda: None)
+                if not ok:
                     return
-                except Exception:  # noqa: BLE001
-                    log.exception("watching a payment failed")
-                    return
+                booked, failed = seen
+                if not booked:
+                    continue
                 if (self.invoice.get("status", ""), self.invoice.get("paid", "")) == before and failed:
                     self.pay_error, self.pay_phase = failed, ""
                     return

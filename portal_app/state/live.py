@@ -12,19 +12,19 @@ state's lock is held only for the moment of each check.
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Any, Callable
 
-from ..db import unit_of_work
-from ..errors import ServiceError
-
-log = logging.getLogger("portal.live")
 EVERY = 2.0
 MINUTES = 30
 
 
 def _path(state) -> str:
     return (state.router.url.path or "").rstrip("/")
+
+
+def _quietly(*_args) -> None:
+    """A follower that fails (signed out, disabled, the object went away, or a bug, which
+    BaseState._run_background logs) just stops: the page's next event says what happened."""
 
 
 async def follow(state, marker: Callable[[Any, Any], Any], refresh: Callable[[Any, Any], None], *,
@@ -34,26 +34,22 @@ async def follow(state, marker: Callable[[Any, Any], Any], refresh: Callable[[An
     async with state:
         state._live += 1
         mine, path, bound = state._live, _path(state), state._bound_session
-        try:
-            with unit_of_work() as db:
-                _ws, actor = state._context(db)
-                last = marker(db, actor)
-        except ServiceError:
+        ok, last = state._run_background(lambda db, _ws, actor: marker(db, actor),
+                                         on_error=_quietly, on_unexpected=_quietly)
+        if not ok:
             return
     for _ in range(int(minutes * 60 / every)):
         await asyncio.sleep(every)
         async with state:
             if state._live != mine or _path(state) != path or state._bound_session != bound:
                 return  # left the page, a newer follower, or another session took the tab
-            try:
-                with unit_of_work() as db:
-                    _ws, actor = state._context(db)
-                    now = marker(db, actor)
-                    if now != last:
-                        last = now
-                        refresh(db, actor)
-            except ServiceError:
-                return  # signed out, disabled, or the object went away: the next event says so
-            except Exception:  # noqa: BLE001
-                log.exception("a live page stopped following")
+
+            def check(db, _ws, actor, last=last):
+                now = marker(db, actor)
+                if now != last:
+                    refresh(db, actor)
+                return now
+
+            ok, last = state._run_background(check, on_error=_quietly, on_unexpected=_quietly)
+            if not ok:
                 return

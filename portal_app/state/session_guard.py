@@ -29,7 +29,7 @@ So the guard has two halves:
    reads a byte or runs the handler.
 
 Sign-out also gives the tab a fresh token: the logout response carries
-`Clear-Site-Data: "storage"` (api/routes.py), which empties the tab's sessionStorage, so
+`Clear-Site-Data: "storage"` (api/auth_routes.py), which empties the tab's sessionStorage, so
 the signed-out page connects under a new token and the old tree is never addressed again.
 """
 
@@ -43,9 +43,9 @@ from reflex.middleware import Middleware
 
 from ..access import is_signed_in
 from ..db import unit_of_work
-from ..services import auth, workspaces
 from ..services.security import hash_token
-from .base import BaseState, session_token
+from ..services.sessions import context_for, session_token
+from .base import BaseState
 
 log = logging.getLogger("portal.session_guard")
 
@@ -82,8 +82,7 @@ def _session_is_live(token: str | None, host: str) -> bool:
     if not token:
         return False
     with unit_of_work() as db:
-        ws = workspaces.workspace_for_host(db, host)
-        return is_signed_in(auth.resolve_actor(db, token, ws.id if ws else None))
+        return is_signed_in(context_for(db, host, token)[1])
 
 
 class SessionGuard(Middleware):

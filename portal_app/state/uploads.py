@@ -78,13 +78,15 @@ async def receive(state, chunks, folder_for, done) -> None:
         plan = list(state._upload_plan)
         state._upload_plan, state.upload_ready = [], False
         state._upload_bound = state._bound_session
-        try:
-            with unit_of_work() as db:
-                _ws, actor = state._context(db)
-                folder = folder_for(db, actor)
-        except ServiceError as exc:
+
+        def refused(exc: ServiceError) -> None:
             state.upload_error, state.uploading = exc.message, False
+
+        ok, target = state._run_background(lambda db, _ws, actor: (actor, folder_for(db, actor)),
+                                           on_error=refused, on_unexpected=lambda: refused(ServiceError(GENERIC)))
+        if not ok:
             return
+        actor, folder = target
     if not plan:
         async with state:
             state.uploading = False
@@ -140,12 +142,11 @@ def _wrap_up(state, done) -> None:
         if r["status"] in ("queued", "uploading"):
             r.update(status="error", message="Not uploaded: the upload stopped before this file.")
     state.uploads = rows
-    try:
-        with unit_of_work() as db:
-            _ws, actor2 = state._context(db)
-            done(db, actor2)
-    except Exception:  # noqa: BLE001
-        log.exception("could not refresh the listing after an upload")
+    # a failure is logged, and the rows above already say how each file ended
+    state._run_background(lambda db, _ws, actor: done(db, actor),
+                          on_error=lambda exc: log.warning("could not refresh the listing after an upload: %s",
+                                                           exc.message),
+                          on_unexpected=lambda: None)
 
 
 async def _finish(state, store, incoming, index: int) -> None:

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from sqlmodel import Session, func, select
 
-from portal_app.api.routes import SESSION_COOKIE
+from portal_app.services.sessions import SESSION_COOKIE
 
 PW = "correct horse battery"
 HOST = "portal.test"

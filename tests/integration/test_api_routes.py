@@ -13,8 +13,8 @@ import pytest
 
 from sqlmodel import select
 
-from portal_app.api.routes import SESSION_COOKIE
 from portal_app.models import OutboxMessage
+from portal_app.services.sessions import SESSION_COOKIE
 from portal_app.settings import reset_settings_cache
 from tests.integration.api_helpers import (HOST, ORIGIN, PW, _db, actor_for, assert_security_headers,
                                            invite_token, login, no_cookie, post, query, session_count,
@@ -282,7 +282,7 @@ def test_logo(portal, client):
 
 
 def test_a_chunked_form_past_the_limit_is_refused(portal, client):
-    from portal_app.api.routes import MAX_FORM_BYTES
+    from portal_app.api.forms import MAX_FORM_BYTES
 
     def body():
         yield b"email=owner%40portal.example&password="

@@ -15,9 +15,10 @@ with warnings.catch_warnings():  # as in tests/integration/conftest.py
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
-from portal_app.api.routes import SESSION_COOKIE, build_api
+from portal_app.api.routes import build_api
 from portal_app.api.security_headers import SecurityHeaders
 from portal_app.services import sealing
+from portal_app.services.sessions import SESSION_COOKIE
 from tests.integration.test_file_routes import HOST_A, NOT_FOUND, sessions  # noqa: F401  (fixture)
 from tests.unit.doc_helpers import draft, sent, sign_as_client
 

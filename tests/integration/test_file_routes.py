@@ -24,9 +24,10 @@ with warnings.catch_warnings():  # as in tests/integration/conftest.py
     from starlette.testclient import TestClient
 
 from portal_app.adapters.storage import S3Storage, content_disposition, get_storage, set_storage
-from portal_app.api.routes import SESSION_COOKIE, build_api
+from portal_app.api.routes import build_api
 from portal_app.api.security_headers import SecurityHeaders
 from portal_app.models import FileDownload, OutboxMessage, StaffUser
+from portal_app.services.sessions import SESSION_COOKIE
 from portal_app.settings import reset_settings_cache
 from tests.integration.test_storage_s3 import (ACCESS_KEY, BUCKET, REGION, SECRET_KEY,  # noqa: F401
                                                s3_endpoint, sigv4_verify)

@@ -61,7 +61,7 @@ def test_a_short_chain_falls_back_to_the_peer(monkeypatch, restore):
 def test_the_api_routes_agree(monkeypatch, restore):
     from types import SimpleNamespace
 
-    from portal_app.api.routes import _client_ip
+    from portal_app.api.forms import client_ip as _client_ip
     from portal_app.settings import reset_settings_cache
 
     monkeypatch.setenv("PORTAL_TRUSTED_PROXY_HOPS", "1")

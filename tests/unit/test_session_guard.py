@@ -17,6 +17,7 @@ import json
 import pytest
 from reflex_base.event import Event
 
+from portal_app.state.base import BaseState
 from portal_app.state.session_guard import SessionGuard, app_state_classes, binding_of
 
 from .test_authz_matrix import HOST_A, actors, matrix  # noqa: F401  (fixture re-used)
@@ -197,6 +198,8 @@ def test_a_live_follower_stops_when_the_tab_changes_hands(monkeypatch):
 
         def _context(self, db):
             return None, None
+
+        _run_background = BaseState._run_background  # what follow() calls on the real state
 
     tab, refreshed, ticks = Tab(), [], []
 

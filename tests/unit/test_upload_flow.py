@@ -13,6 +13,7 @@ from sqlmodel import select
 from portal_app.models import FileItem
 from portal_app.settings import reset_settings_cache
 from portal_app.state import uploads
+from portal_app.state.base import BaseState
 
 from .test_file_transfer import store, temps  # noqa: F401  (fixture)
 from .test_filetypes import HTML, PDF
@@ -39,6 +40,8 @@ class FakeState:
 
     def _context(self, db):
         return None, self.actor
+
+    _run_background = BaseState._run_background  # what receive() calls on the real state
 
 
 def chunks_of(files: list[tuple[str, bytes]], piece: int = 1000, cut_after: int | None = None):
