@@ -224,9 +224,9 @@ def require_pay_invoice(actor: Actor, invoice) -> Client:
     """A client pays only an invoice sent to them, and only while something is left to pay."""
     client = require_client(actor)
     if invoice.workspace_id != client.workspace_id or invoice.contact_id != client.contact_id \
-            or invoice.status == "draft":
+            or not invoice.is_issued:
         raise NotFound("This invoice does not exist.")
-    if invoice.status not in ("sent", "partially_paid") or invoice.balance_minor <= 0:
+    if not invoice.is_payable:
         raise Invalid("This invoice has nothing left to pay.")
     return client
 

@@ -182,7 +182,7 @@ def record_manual_payment(db: Session, actor: Actor, public_id: str, *, amount_m
                           reference: str = "", received_on: date | None = None):
     staff = require_staff(actor)
     inv = get_invoice(db, staff.workspace_id, public_id)
-    if inv.status in ("draft", "void"):
+    if not inv.takes_payments:
         raise Invalid("Payments are recorded on sent invoices only.")
     if method not in PAYMENT_METHODS or method == "card":
         raise Invalid("Choose cash, check, bank transfer or other.", "method")
@@ -211,7 +211,7 @@ def mark_viewed(db: Session, actor: Actor, public_id: str) -> Invoice:
     """A client opened their invoice: the first time is remembered (staff see "viewed")."""
     client: Client = require_client(actor)
     inv = get_invoice(db, client.workspace_id, public_id)
-    if inv.contact_id != client.contact_id or inv.status == "draft":
+    if inv.contact_id != client.contact_id or not inv.is_issued:
         raise NotFound("This invoice does not exist.")
     if inv.first_viewed_at is None:
         inv.first_viewed_at = utcnow()

@@ -63,13 +63,13 @@ def _invoices_card(db: Session, client: Client) -> tuple[int, str]:
 
     mine = sa.and_(Invoice.workspace_id == client.workspace_id, Invoice.contact_id == client.contact_id)
     rows = db.exec(select(Invoice.currency, sa.func.count(), sa.func.sum(Invoice.balance_minor))
-                   .where(mine, Invoice.status.in_(("sent", "partially_paid")), Invoice.balance_minor > 0)
+                   .where(mine, Invoice.payable_clause())
                    .group_by(Invoice.currency).order_by(Invoice.currency)).all()
     count = sum(int(n) for _, n, _ in rows)
     if count:
         amounts = ", ".join(format_amount(int(total or 0), cur) for cur, _, total in rows)
         return count, f"{count} invoice{'s' if count != 1 else ''} to pay ({amounts})"
-    sent = db.exec(select(sa.func.count()).select_from(Invoice).where(mine, Invoice.status != "draft")).one()
+    sent = db.exec(select(sa.func.count()).select_from(Invoice).where(mine, Invoice.issued_clause())).one()
     if sent:
         return 0, ("Nothing to pay right now. 1 invoice in your history." if sent == 1 else
                    f"Nothing to pay right now. {sent} invoices in your history.")
@@ -81,15 +81,15 @@ def _documents_card(db: Session, client: Client) -> tuple[int, str]:
     import sqlalchemy as sa
     from sqlmodel import select
 
-    from ..models import OPEN_STATUSES, Document, DocumentSigner
+    from ..models import Document, DocumentSigner
 
     waiting, total = db.exec(
-        select(sa.func.count().filter(sa.and_(Document.status.in_(OPEN_STATUSES), DocumentSigner.status == "pending")),
+        select(sa.func.count().filter(sa.and_(Document.open_clause(), DocumentSigner.status == "pending")),
                sa.func.count())
         .select_from(Document).join(DocumentSigner, sa.and_(DocumentSigner.document_id == Document.id,
                                                             DocumentSigner.role == "client"))
         .where(Document.workspace_id == client.workspace_id, DocumentSigner.contact_id == client.contact_id,
-               Document.status != "draft")).one()
+               Document.issued_clause())).one()
     if waiting:
         return int(waiting), (f"{waiting} document{'s' if waiting != 1 else ''} waiting for your signature.")
     if total:
