@@ -146,7 +146,7 @@ def invoice_detail(db: Session, actor: Actor, public_id: str) -> dict:
         "lines": [{"description": ln.description, "quantity": ln.quantity, "unit": money(ln.unit_minor),
                    "tax_rate": (ln.tax_rate.rstrip("0").rstrip(".") if "." in ln.tax_rate else ln.tax_rate) + " %",
                    "amount": money(ln.amount_minor)} for ln in lines],
-        "subtotal": money(inv.subtotal_minor), "discount": money(inv.discount_minor) if inv.discount_minor else "",
+        "subtotal": money(inv.subtotal_minor), "discount": money(-inv.discount_minor) if inv.discount_minor else "",
         "tax": money(inv.tax_minor), "total": money(inv.total_minor), "paid": money(inv.paid_minor),
         "balance": money(inv.balance_minor), "balance_minor": inv.balance_minor, "overpaid": inv.overpaid,
         "payments": [{"id": e.public_id, "kind": e.kind, "method": e.method.replace("_", " "),

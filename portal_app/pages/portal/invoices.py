@@ -223,7 +223,7 @@ def _totals() -> rx.Component:
     return rx.flex(
         rx.vstack(
             _fact("Subtotal", inv["subtotal"]),
-            rx.cond(inv["discount"] != "", _fact("Discount", "-" + inv["discount"])),
+            rx.cond(inv["discount"] != "", _fact("Discount", inv["discount"])),
             _fact("Tax", inv["tax"]),
             rx.separator(size="4"),
             _fact("Total", inv["total"], strong=True),

@@ -206,7 +206,7 @@ def _totals() -> rx.Component:
     return rx.card(
         rx.vstack(
             money_row("Subtotal", inv["subtotal"]),
-            rx.cond(inv["discount"] != "", money_row("Discount", "−" + inv["discount"])),
+            rx.cond(inv["discount"] != "", money_row("Discount", inv["discount"])),
             money_row("Tax", inv["tax"]),
             rx.separator(size="4"),
             money_row("Total", inv["total"], strong=True),
