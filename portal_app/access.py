@@ -309,7 +309,7 @@ def client_may_see_invoice(client: Client, invoice) -> bool:
     """A client sees an invoice sent to them: in their workspace, billed to their own
     contact, and sent (a draft is nobody's but the business's)."""
     return (invoice.workspace_id == client.workspace_id and invoice.contact_id == client.contact_id
-            and invoice.status != "draft")
+            and invoice.is_issued)
 
 
 def client_invoice_clause(model, client: Client):
@@ -317,7 +317,7 @@ def client_invoice_clause(model, client: Client):
     import sqlalchemy as sa
 
     return sa.and_(model.workspace_id == client.workspace_id, model.contact_id == client.contact_id,
-                   model.status != "draft")
+                   model.issued_clause())
 
 
 def require_pay_invoice(actor: Actor, invoice) -> Client:
@@ -325,7 +325,7 @@ def require_pay_invoice(actor: Actor, invoice) -> Client:
     client = require_client(actor)
     if not client_may_see_invoice(client, invoice):
         raise NotFound("This invoice does not exist.")
-    if invoice.status not in ("sent", "partially_paid") or invoice.balance_minor <= 0:
+    if not invoice.is_payable:
         raise Invalid("This invoice has nothing left to pay.")
     return client
 

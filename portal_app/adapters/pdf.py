@@ -4,9 +4,9 @@
 Amounts arrive already formatted. The invoice service owns money (services/money.py:
 `format_amount`) and fills every amount field with its text, e.g. "1,234.50 USD" — the same
 string the portal pages show — so an adapter never re-implements currency exponents, and
-the PDF cannot disagree with the screen. `discount` is the positive amount ("12.00 USD");
-the PDF prints it with a minus sign. A refund in `payments` is a negative amount
-("-50.00 USD"), exactly as format_amount writes it.
+the PDF cannot disagree with the screen. `discount` is what it takes off, a negative
+amount ("−12.00 USD", with the minus sign U+2212), and so is a refund in `payments`
+("−50.00 USD"), exactly as format_amount writes them: the PDF prints them as given.
 
 The output is deterministic: the same `InvoicePdf` gives the same bytes (the creation date
 is the issue date at 00:00 UTC, the file id is a hash of the content), so a cache keyed by
@@ -97,7 +97,7 @@ class InvoicePdf:
     total: str
     balance: str
     amount_paid: str = ""         # "" hides the row
-    discount: str = ""            # positive, formatted; "" hides the row
+    discount: str = ""            # negative, formatted ("−12.00 USD"); "" hides the row
     discount_label: str = ""      # "Discount (10 %)"; "Discount" when empty
     tax_by_rate: list[tuple[str, str]] = field(default_factory=list)  # ("Tax 8.875 %", "8.88 USD")
     payments: list[PaymentPdf] = field(default_factory=list)
@@ -606,8 +606,7 @@ class _Renderer:
         rows: list[tuple[str, str, str]] = [("Subtotal", _clean(inv.subtotal, MAX_SHORT), "normal")]
         discount = _clean(inv.discount, MAX_SHORT)
         if discount:
-            shown = discount if discount.startswith(("-", "−")) else f"-{discount}"
-            rows.append((_clean(inv.discount_label, MAX_SHORT) or "Discount", shown, "normal"))
+            rows.append((_clean(inv.discount_label, MAX_SHORT) or "Discount", discount, "normal"))
         for label, amount in list(inv.tax_by_rate or [])[:50]:
             rows.append((_clean(label, MAX_SHORT) or "Tax", _clean(amount, MAX_SHORT), "normal"))
         rows.append(("Total", _clean(inv.total, MAX_SHORT), "total"))

@@ -3,21 +3,24 @@
 from .accounts import (AuthSession, ClientAccount, ClientStatus, LoginAttempt, PasswordReset, StaffInvitation,
                        StaffRole, StaffUser)
 from .audit import AuditEvent
-from .billing import (INVOICE_STATUSES, LEDGER_KINDS, PAYMENT_METHODS, Invoice, InvoiceLine, LedgerEntry,
-                      PaymentAttempt, StripeEvent, WorkspacePayments)
+from .billing import (INVOICE_SHOWN_STATUSES, INVOICE_STATUSES, LEDGER_KINDS, OPEN_INVOICE_STATUSES, OVERDUE,
+                      PAYMENT_METHODS, Invoice, InvoiceLine, LedgerEntry, PaymentAttempt, StripeEvent,
+                      WorkspacePayments)
 from .base import UTCDateTime, new_public_id, utcnow
 from .contacts import CONTACT_FIELDS, NOTES_MAX, Contact, EmailChange, Invitation
-from .documents import (DOCUMENT_KINDS, DOCUMENT_STATUSES, FIELD_KINDS, OPEN_STATUSES, SIGNER_ROLES, Document,
-                        DocumentField, DocumentSigner, SealingIdentity)
+from .documents import (DOCUMENT_KINDS, DOCUMENT_STATUSES, FIELD_KINDS, OPEN_STATUSES, SIGNER_ROLES,
+                        VOIDABLE_STATUSES, Document, DocumentField, DocumentSigner, SealingIdentity)
 from .files import ITEM_KINDS, FileDownload, FileItem, FileShare
 from .outbox import DevMail, OutboxMessage
 from .workspace import SECTIONS, Domain, PortalSettings, Workspace
 
 __all__ = [
-    "AuditEvent", "INVOICE_STATUSES", "Invoice", "InvoiceLine", "LEDGER_KINDS", "LedgerEntry", "PAYMENT_METHODS",
+    "AuditEvent", "INVOICE_SHOWN_STATUSES", "INVOICE_STATUSES", "OPEN_INVOICE_STATUSES", "OVERDUE",
+    "Invoice", "InvoiceLine", "LEDGER_KINDS", "LedgerEntry", "PAYMENT_METHODS",
     "PaymentAttempt", "StripeEvent", "WorkspacePayments", "AuthSession", "CONTACT_FIELDS", "ClientAccount", "ClientStatus", "Contact",
     "DevMail", "DOCUMENT_KINDS", "DOCUMENT_STATUSES", "Document", "DocumentField", "DocumentSigner", "FIELD_KINDS",
-    "OPEN_STATUSES", "SIGNER_ROLES", "SealingIdentity", "Domain", "FileDownload", "FileItem", "FileShare", "ITEM_KINDS", "EmailChange", "Invitation", "LoginAttempt", "NOTES_MAX", "OutboxMessage",
+    "OPEN_STATUSES", "SIGNER_ROLES", "VOIDABLE_STATUSES",
+    "SealingIdentity", "Domain", "FileDownload", "FileItem", "FileShare", "ITEM_KINDS", "EmailChange", "Invitation", "LoginAttempt", "NOTES_MAX", "OutboxMessage",
     "PasswordReset", "PortalSettings", "SECTIONS", "StaffInvitation", "StaffRole", "StaffUser", "UTCDateTime", "Workspace",
     "new_public_id", "utcnow",
 ]

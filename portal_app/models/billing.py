@@ -10,11 +10,19 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from .base import new_public_id, ts_column, utcnow
 
+# Invoice statuses, stored. Status moves only forward along STATUS_ORDER (services/ledger.py);
+# void is final. The rules that read them are the Invoice methods below, each with the SQL
+# clause that selects the same rows (tests/unit/test_status_rules.py holds them equal).
 INVOICE_STATUSES = ("draft", "sent", "partially_paid", "paid", "void")
+STATUS_ORDER = {"draft": 0, "sent": 1, "partially_paid": 2, "paid": 3}
+OPEN_INVOICE_STATUSES = ("sent", "partially_paid")   # issued, not settled
+# Shown, never stored: an invoice still to be paid after its due date (`Invoice.shown_status`).
+OVERDUE = "overdue"
+INVOICE_SHOWN_STATUSES = (*INVOICE_STATUSES, OVERDUE)
 LEDGER_KINDS = ("payment", "refund", "dispute", "dispute_won")
 PAYMENT_METHODS = ("card", "cash", "check", "bank_transfer", "other")
 
@@ -81,6 +89,43 @@ class Invoice(SQLModel, table=True):
     created_by_user_id: int | None = Field(default=None, foreign_key="staff_user.id", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+
+    # --- status rules: each property, and the clause selecting the same rows in a query
+
+    @property
+    def is_issued(self) -> bool:
+        """Sent to its client at some point (anything but a draft): what the client may see."""
+        return self.status != "draft"
+
+    @classmethod
+    def issued_clause(cls):
+        return col(cls.status) != "draft"
+
+    @property
+    def takes_payments(self) -> bool:
+        """Issued and not void: payments may be recorded and refunded (a paid invoice too)."""
+        return self.status not in ("draft", "void")
+
+    @property
+    def is_payable(self) -> bool:
+        """Issued, not settled, and something is left to pay (Pay Now, the outstanding sums)."""
+        return self.status in OPEN_INVOICE_STATUSES and self.balance_minor > 0
+
+    @classmethod
+    def payable_clause(cls):
+        return sa.and_(col(cls.status).in_(OPEN_INVOICE_STATUSES), col(cls.balance_minor) > 0)
+
+    def is_overdue(self, today: date | None = None) -> bool:
+        """Payable after its due date. Due today is not overdue yet; `today` is the UTC date."""
+        return self.is_payable and self.due_date < (today or utcnow().date())
+
+    @classmethod
+    def overdue_clause(cls, today: date):
+        return sa.and_(cls.payable_clause(), col(cls.due_date) < today)
+
+    def shown_status(self, today: date | None = None) -> str:
+        """The status the pages and the PDF show: the stored one, or "overdue"."""
+        return OVERDUE if self.is_overdue(today) else self.status
 
 
 class InvoiceLine(SQLModel, table=True):

@@ -15,14 +15,15 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from .base import new_public_id, ts_column, utcnow
 
 DOCUMENT_KINDS = ("contract", "proposal", "estimate")
 DOCUMENT_STATUSES = ("draft", "sent", "viewed", "partially_signed", "sealing", "completed", "declined",
                      "expired", "voided")
-OPEN_STATUSES = ("sent", "viewed", "partially_signed")
+OPEN_STATUSES = ("sent", "viewed", "partially_signed")       # out for signature: `Document.is_open`
+VOIDABLE_STATUSES = ("draft", *OPEN_STATUSES)
 FIELD_KINDS = ("signature", "initials", "date", "text", "checkbox")
 SIGNER_ROLES = ("client", "staff")
 
@@ -68,6 +69,31 @@ class Document(SQLModel, table=True):
     created_by_user_id: int | None = Field(default=None, foreign_key="staff_user.id", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+
+    # --- status rules: each property, and the clause selecting the same rows in a query
+
+    @property
+    def is_issued(self) -> bool:
+        """Sent at some point (anything but a draft): what a signer may see."""
+        return self.status != "draft"
+
+    @classmethod
+    def issued_clause(cls):
+        return col(cls.status) != "draft"
+
+    @property
+    def is_open(self) -> bool:
+        """Out for signature: sent and not yet fully signed, declined, expired or voided."""
+        return self.status in OPEN_STATUSES
+
+    @classmethod
+    def open_clause(cls):
+        return col(cls.status).in_(OPEN_STATUSES)
+
+    @property
+    def is_voidable(self) -> bool:
+        """A draft or an open document can be voided; a finished one cannot."""
+        return self.status in VOIDABLE_STATUSES
 
 
 class DocumentSigner(SQLModel, table=True):

@@ -94,7 +94,7 @@ def checkout(db: Session, actor: Actor, invoice_public_id: str) -> Checkout:
     publishable, secret = _secret(db, inv.workspace_id)
     row = payments_settings(db, inv.workspace_id)
     minimum = _minimum(row.min_partial_minor if row.allow_partial else 0, inv.balance_minor)
-    payable = inv.status in ("sent", "partially_paid") and inv.balance_minor > 0
+    payable = inv.is_payable
     available = payable and bool(secret) and inv.balance_minor >= STRIPE_MIN_MINOR
     return Checkout(
         available=available, reason="" if available or not payable else UNAVAILABLE,

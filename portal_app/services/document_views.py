@@ -18,7 +18,8 @@ from ..access import (
     require_manage_documents,
 )
 from ..errors import Invalid
-from ..models import DOCUMENT_STATUSES, OPEN_STATUSES, Contact, Document, DocumentSigner
+from ..models import DOCUMENT_STATUSES, Contact, Document, DocumentSigner
+from ..models.status import status_label
 from . import audit
 from .documents import KIND_LABELS, current_signer, expire_if_due, fields_of, get_document, signers_of
 from .invoice_views import PER_PAGE, paginate
@@ -26,9 +27,6 @@ from .money import format_amount
 from .portal_settings import portal_settings_for
 from .signing import CLOSED, CONSENT_TEXT, CONSENT_VERSION, signer_for
 
-STATUS_LABELS = {"draft": "Draft", "sent": "Sent", "viewed": "Viewed", "partially_signed": "Partially signed",
-                 "sealing": "Sealing", "completed": "Completed", "declined": "Declined", "expired": "Expired",
-                 "voided": "Voided"}
 SIGNER_COLORS = ("#2563eb", "#c2410c", "#047857", "#7c3aed")
 
 
@@ -38,7 +36,7 @@ def _when(value) -> str:
 
 def _row(doc: Document, contact_name: str) -> dict:
     return {"id": doc.public_id, "title": doc.title, "kind": KIND_LABELS.get(doc.kind, doc.kind),
-            "status": doc.status, "status_label": STATUS_LABELS.get(doc.status, doc.status), "contact": contact_name,
+            "status": doc.status, "status_label": status_label("document", doc.status), "contact": contact_name,
             "sent": _when(doc.sent_at), "updated": _when(doc.updated_at), "completed": _when(doc.completed_at)}
 
 
@@ -59,11 +57,11 @@ def client_documents(db: Session, actor: Actor, *, page: int = 1) -> dict:
     """The client's documents, those awaiting their signature first."""
     client = require_client(actor)
     require_client_documents(client, portal_settings_for(db, client.workspace_id))
-    awaiting = sa.case((sa.and_(Document.status.in_(OPEN_STATUSES), DocumentSigner.status == "pending"), 0), else_=1)
+    awaiting = sa.case((sa.and_(Document.open_clause(), DocumentSigner.status == "pending"), 0), else_=1)
     stmt = (select(Document).join(DocumentSigner, sa.and_(DocumentSigner.document_id == Document.id,
                                                           own_signer_clause(DocumentSigner, client)))
             .where(Document.workspace_id == client.workspace_id, Document.contact_id == client.contact_id,
-                   Document.status != "draft")
+                   Document.issued_clause())
             .order_by(awaiting, Document.updated_at.desc(), Document.id.desc()))
     rows, total, page, pages = paginate(db, stmt, page)
     return {"rows": [_row(d, "") for d in rows], "total": total, "page": page, "pages": pages}
@@ -138,7 +136,7 @@ def document_detail(db: Session, actor: Actor, public_id: str) -> dict:
         "decline_reason": doc.decline_reason, "expires": doc.expires_at.strftime("%d %b %Y") if doc.expires_at else "",
         "original_sha256": doc.original_sha256, "completed_sha256": doc.completed_sha256,
         "estimate_total": format_amount(doc.estimate_total_minor, doc.currency) if doc.kind == "estimate" else "",
-        "my_turn": bool(mine is not None and turn is not None and turn.id == mine.id and doc.status in OPEN_STATUSES),
+        "my_turn": bool(mine is not None and turn is not None and turn.id == mine.id and doc.is_open),
         "seal_error": doc.seal_error,
     }
 
@@ -152,7 +150,7 @@ def signing_view(db: Session, actor: Actor, public_id: str) -> dict:
     by_id = {s.id: s for s in signers}
     turn = current_signer(signers)
     reason = ""
-    if doc.status not in OPEN_STATUSES:
+    if not doc.is_open:
         reason = CLOSED.get(doc.status, "This document cannot be signed.")
     elif mine is None:
         reason = "You are not a signer of this document."

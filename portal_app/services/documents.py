@@ -21,7 +21,7 @@ from ..adapters import pdf_guard
 from ..adapters.storage import get_storage
 from ..db import begin_write
 from ..errors import Invalid, NotFound
-from ..models import (DOCUMENT_KINDS, FIELD_KINDS, OPEN_STATUSES, Contact, Document, DocumentField, DocumentSigner,
+from ..models import (DOCUMENT_KINDS, FIELD_KINDS, Contact, Document, DocumentField, DocumentSigner,
                       StaffUser, Workspace, utcnow)
 from ..settings import get_settings
 from . import audit, emails, outbox
@@ -234,7 +234,7 @@ def remind(db: Session, actor: Actor, public_id: str) -> DocumentSigner:
     staff = require_manage_documents(actor)
     doc = get_document(db, staff.workspace_id, public_id, lock=True)
     expire_if_due(db, doc)
-    if doc.status not in OPEN_STATUSES:
+    if not doc.is_open:
         raise Invalid("Only a document waiting for signatures can be reminded.")
     if doc.last_reminded_at and utcnow() - doc.last_reminded_at < REMIND_EVERY:
         raise Invalid("A reminder was sent less than an hour ago.")
@@ -251,7 +251,7 @@ def remind(db: Session, actor: Actor, public_id: str) -> DocumentSigner:
 def void_document(db: Session, actor: Actor, public_id: str, reason: str = "") -> Document:
     staff = require_manage_documents(actor)
     doc = get_document(db, staff.workspace_id, public_id, lock=True)
-    if doc.status not in ("draft", *OPEN_STATUSES):
+    if not doc.is_voidable:
         raise Invalid("Only a draft or a document waiting for signatures can be voided.")
     doc.status, doc.voided_at, doc.updated_at = "voided", utcnow(), utcnow()
     db.add(doc)
@@ -263,7 +263,7 @@ def void_document(db: Session, actor: Actor, public_id: str, reason: str = "") -
 
 def expire_if_due(db: Session, doc: Document) -> bool:
     """An open document past its expiry date becomes expired (on any touch, and by the worker)."""
-    if doc.status in OPEN_STATUSES and doc.expires_at and doc.expires_at < utcnow():
+    if doc.is_open and doc.expires_at and doc.expires_at < utcnow():
         doc.status, doc.updated_at = "expired", utcnow()
         db.add(doc)
         audit.record(db, doc.workspace_id, None, "document.expired", "document", doc.public_id, {})
@@ -274,6 +274,6 @@ def expire_if_due(db: Session, doc: Document) -> bool:
 
 def expire_due(db: Session) -> int:
     """The worker's sweep: every open document past its expiry date."""
-    due = db.exec(select(Document).where(Document.status.in_(OPEN_STATUSES), Document.expires_at.is_not(None),
+    due = db.exec(select(Document).where(Document.open_clause(), Document.expires_at.is_not(None),
                                          Document.expires_at < utcnow()).limit(200)).all()
     return sum(expire_if_due(db, doc) for doc in due)

@@ -156,7 +156,7 @@ def build_invoice_pdf(db: Session, actor: Actor, public_id: str, today: date | N
               for ln in lines],
         subtotal=money(inv.subtotal_minor), total=money(inv.total_minor), balance=money(inv.balance_minor),
         amount_paid=money(inv.paid_minor) if entries else "",
-        discount=money(inv.discount_minor) if inv.discount_minor else "", discount_label=discount_label,
+        discount=money(-inv.discount_minor) if inv.discount_minor else "", discount_label=discount_label,
         tax_by_rate=_tax_rows(inv, list(lines)),
         payments=[_payment(e, inv.currency) for e in entries],
         notes=inv.notes, terms=inv.terms, accent_color=ps.accent_color or pdf_adapter.DEFAULT_ACCENT,

@@ -20,16 +20,16 @@ from ..access import (
     require_staff,
 )
 from ..errors import Invalid, NotFound
-from ..models import INVOICE_STATUSES, Contact, Invoice, InvoiceLine, LedgerEntry, utcnow
+from ..models import INVOICE_STATUSES, OVERDUE, Contact, Invoice, InvoiceLine, LedgerEntry, utcnow
+from ..models.status import status_label
 from .invoices import payments_settings
-from .ledger import SIGN, is_overdue
+from .ledger import SIGN
 from .money import format_amount, plain_amount
 from .portal_settings import portal_settings_for
 from .refunds import refund_summary
 from .secret_box import SecretUnavailable, unseal
 
 PER_PAGE = 25
-STATUS_LABELS = {"draft": "Draft", "sent": "Sent", "partially_paid": "Partially paid", "paid": "Paid", "void": "Void"}
 
 
 @dataclass
@@ -45,9 +45,8 @@ class InvoicePage:
 
 
 def status_of(inv: Invoice, today: date) -> tuple[str, str]:
-    if is_overdue(inv, today):
-        return "overdue", "Overdue"
-    return inv.status, STATUS_LABELS[inv.status]
+    shown = inv.shown_status(today)
+    return shown, status_label("invoice", shown)
 
 
 def _row(inv: Invoice, contact_name: str, today: date) -> dict:
@@ -71,7 +70,7 @@ def paginate(db: Session, stmt, page: int) -> tuple[list, int, int, int]:
 
 def _outstanding(db: Session, where) -> list[dict]:
     rows = db.exec(select(Invoice.currency, sa.func.sum(Invoice.balance_minor))
-                   .where(where, Invoice.status.in_(("sent", "partially_paid")), Invoice.balance_minor > 0)
+                   .where(where, Invoice.payable_clause())
                    .group_by(Invoice.currency).order_by(Invoice.currency)).all()
     return [{"currency": c, "amount": format_amount(int(a or 0), c)} for c, a in rows]
 
@@ -83,9 +82,8 @@ def staff_invoices(db: Session, actor: Actor, *, status: str = "", contact_publi
     today = utcnow().date()
     where = Invoice.workspace_id == staff.workspace_id
     stmt = select(Invoice, Contact).join(Contact, Contact.id == Invoice.contact_id).where(where)
-    if status == "overdue":
-        stmt = stmt.where(Invoice.status.in_(("sent", "partially_paid")), Invoice.balance_minor > 0,
-                          Invoice.due_date < today)
+    if status == OVERDUE:
+        stmt = stmt.where(Invoice.overdue_clause(today))
     elif status in INVOICE_STATUSES:
         stmt = stmt.where(Invoice.status == status)
     if contact_public_id:
@@ -106,7 +104,7 @@ def client_invoices(db: Session, actor: Actor, page: int = 1) -> InvoicePage:
     client = _client_settings(db, actor)
     today = utcnow().date()
     where = client_invoice_clause(Invoice, client)
-    open_first = sa.case((sa.and_(Invoice.status.in_(("sent", "partially_paid")), Invoice.balance_minor > 0), 0), else_=1)
+    open_first = sa.case((Invoice.payable_clause(), 0), else_=1)
     stmt = (select(Invoice).where(where)
             .order_by(open_first, Invoice.due_date, Invoice.id.desc()))
     rows, total, page, pages = paginate(db, stmt, page)
@@ -145,7 +143,7 @@ def invoice_detail(db: Session, actor: Actor, public_id: str) -> dict:
     key, label = status_of(inv, utcnow().date())
     money = lambda m: format_amount(m, inv.currency)  # noqa: E731
     # staff see what remains refundable of each payment (0 for other rows)
-    left = {} if is_client or inv.status in ("draft", "void") else refund_summary(db, inv, entries)
+    left = {} if is_client or not inv.takes_payments else refund_summary(db, inv, entries)
     refunded = sum(e.amount_minor for e in entries if e.kind == "refund")
     return {
         "id": inv.public_id, "number": inv.number, "status": key, "status_label": label,
@@ -155,7 +153,7 @@ def invoice_detail(db: Session, actor: Actor, public_id: str) -> dict:
         "lines": [{"description": ln.description, "quantity": ln.quantity, "unit": money(ln.unit_minor),
                    "tax_rate": (ln.tax_rate.rstrip("0").rstrip(".") if "." in ln.tax_rate else ln.tax_rate) + " %",
                    "amount": money(ln.amount_minor)} for ln in lines],
-        "subtotal": money(inv.subtotal_minor), "discount": money(inv.discount_minor) if inv.discount_minor else "",
+        "subtotal": money(inv.subtotal_minor), "discount": money(-inv.discount_minor) if inv.discount_minor else "",
         "tax": money(inv.tax_minor), "total": money(inv.total_minor), "paid": money(inv.paid_minor),
         "balance": money(inv.balance_minor), "balance_minor": inv.balance_minor, "overpaid": inv.overpaid,
         "payments": [{"id": e.public_id, "kind": e.kind, "method": e.method.replace("_", " "),
@@ -168,7 +166,8 @@ def invoice_detail(db: Session, actor: Actor, public_id: str) -> dict:
         "refunded": money(refunded) if refunded else "", "refunded_minor": refunded,
         "viewed": inv.first_viewed_at.strftime("%d %b %Y, %H:%M UTC") if inv.first_viewed_at else "",
         "sent": inv.sent_at.strftime("%d %b %Y, %H:%M UTC") if inv.sent_at else "",
-        "can_pay": is_client and stripe_ready and inv.status in ("sent", "partially_paid") and inv.balance_minor > 0,
+        "payable": inv.is_payable,
+        "can_pay": is_client and stripe_ready and inv.is_payable,
         "stripe_ready": stripe_ready,
         "allow_partial": settings.allow_partial, "min_partial_minor": settings.min_partial_minor,
         "publishable_key": settings.stripe_publishable_key if is_client else "",

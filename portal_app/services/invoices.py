@@ -182,7 +182,7 @@ def record_manual_payment(db: Session, actor: Actor, public_id: str, *, amount_m
                           reference: str = "", received_on: date | None = None):
     staff = require_staff(actor)
     inv = get_invoice(db, staff.workspace_id, public_id)
-    if inv.status in ("draft", "void"):
+    if not inv.takes_payments:
         raise Invalid("Payments are recorded on sent invoices only.")
     if method not in PAYMENT_METHODS or method == "card":
         raise Invalid("Choose cash, check, bank transfer or other.", "method")

@@ -4,20 +4,20 @@ amount, balance and status from its rows (never incremented in place).
 Status moves only forward: draft → sent → partially_paid → paid; void is final and only
 reachable while nothing is paid. A refund or a lost dispute after payment does not move
 the status back; it shows in the ledger and the balance. Overdue is derived from the due
-date (`is_overdue`), never stored. An overpayment is flagged on the invoice for staff.
+date (`Invoice.is_overdue`), never stored. An overpayment is flagged on the invoice for staff.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from ..db import savepoint
 from ..models import Invoice, LedgerEntry, utcnow
+from ..models.billing import STATUS_ORDER
 
-ORDER = {"draft": 0, "sent": 1, "partially_paid": 2, "paid": 3}
 SIGN = {"payment": 1, "refund": -1, "dispute": -1, "dispute_won": 1}
 
 
@@ -104,7 +104,7 @@ def settle(db: Session, invoice: Invoice) -> Invoice:
     if invoice.status != "void":
         derived = "paid" if gross >= invoice.total_minor and invoice.total_minor > 0 else (
             "partially_paid" if gross > 0 else invoice.status)
-        if ORDER.get(derived, 0) > ORDER.get(invoice.status, 0):
+        if STATUS_ORDER.get(derived, 0) > STATUS_ORDER.get(invoice.status, 0):
             invoice.status = derived
             if derived == "paid" and invoice.paid_at is None:
                 invoice.paid_at = utcnow()
@@ -112,8 +112,3 @@ def settle(db: Session, invoice: Invoice) -> Invoice:
     db.add(invoice)
     db.flush()
     return invoice
-
-
-def is_overdue(invoice: Invoice, today: date | None = None) -> bool:
-    today = today or utcnow().date()
-    return invoice.status in ("sent", "partially_paid") and invoice.balance_minor > 0 and invoice.due_date < today

@@ -29,6 +29,10 @@ CURRENCIES = ("USD", "EUR", "GBP", "CAD", "AUD", "NZD", "CHF", "SEK", "NOK", "DK
 MAX_QUANTITY = Decimal("1000000")
 MAX_UNIT_MINOR = 10 ** 12          # ten billion dollars in cents: more is a typo
 MAX_RATE = Decimal("100")
+# A negative amount shown to a person (a discount, a refund, an overpaid balance) is written
+# with the minus sign U+2212, never the hyphen: format_amount is the one place that writes
+# it, for the pages and the invoice PDF alike (its font, DejaVu Sans, has the glyph).
+MINUS = "\u2212"
 
 
 def exponent(currency: str) -> int:
@@ -75,9 +79,10 @@ def parse_amount(text: object, currency: str, label: str = "Amount", field_name:
 
 
 def format_amount(minor: int, currency: str) -> str:
-    """123450, "USD" → "1,234.50 USD" (symbol-free: the same on every locale)."""
+    """123450, "USD" → "1,234.50 USD" (symbol-free: the same on every locale); -5000 →
+    "−50.00 USD" (MINUS). A discount is shown as what it takes off: format_amount(-discount)."""
     digits = exponent(currency)
-    sign = "-" if minor < 0 else ""
+    sign = MINUS if minor < 0 else ""
     whole, frac = divmod(abs(minor), 10 ** digits) if digits else (abs(minor), 0)
     text = f"{whole:,}" + (f".{frac:0{digits}d}" if digits else "")
     return f"{sign}{text} {currency.upper()}"

@@ -70,7 +70,7 @@ def _invoices_card(db: Session, client: Client) -> tuple[int, str]:
 
     mine = client_invoice_clause(Invoice, client)
     rows = db.exec(select(Invoice.currency, sa.func.count(), sa.func.sum(Invoice.balance_minor))
-                   .where(mine, Invoice.status.in_(("sent", "partially_paid")), Invoice.balance_minor > 0)
+                   .where(mine, Invoice.payable_clause())
                    .group_by(Invoice.currency).order_by(Invoice.currency)).all()
     count = sum(int(n) for _, n, _ in rows)
     if count:
@@ -88,14 +88,14 @@ def _documents_card(db: Session, client: Client) -> tuple[int, str]:
     import sqlalchemy as sa
     from sqlmodel import select
 
-    from ..models import OPEN_STATUSES, Document, DocumentSigner
+    from ..models import Document, DocumentSigner
 
     waiting, total = db.exec(
-        select(sa.func.count().filter(sa.and_(Document.status.in_(OPEN_STATUSES), DocumentSigner.status == "pending")),
+        select(sa.func.count().filter(sa.and_(Document.open_clause(), DocumentSigner.status == "pending")),
                sa.func.count())
         .select_from(Document).join(DocumentSigner, sa.and_(DocumentSigner.document_id == Document.id,
                                                             own_signer_clause(DocumentSigner, client)))
-        .where(Document.workspace_id == client.workspace_id, Document.status != "draft")).one()
+        .where(Document.workspace_id == client.workspace_id, Document.issued_clause())).one()
     if waiting:
         return int(waiting), (f"{waiting} document{'s' if waiting != 1 else ''} waiting for your signature.")
     if total:

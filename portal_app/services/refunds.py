@@ -127,7 +127,7 @@ def refund_payment(db: Session, actor: Actor, invoice_public_id: str, payment_pu
     payment = _payment(db, inv, payment_public_id)
     reason = clean_text(reason, "reason", "Reason", 500)
     amount = _check_amount(amount_minor)
-    if inv.status in ("draft", "void"):
+    if not inv.takes_payments:
         raise Invalid("A draft or void invoice takes no refunds.")
     ledger.lock(db, inv)  # one movement on this invoice at a time, from here to commit
     stale = [a for a in _open_attempts(db, inv, payment) if a.created_at < utcnow() - STALE_AFTER]

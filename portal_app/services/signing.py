@@ -22,7 +22,7 @@ from sqlmodel import Session
 from ..access import Actor, is_client, is_own_signer, require_client_documents, require_signer, require_staff
 from ..adapters.storage import get_storage
 from ..errors import Invalid, NotFound
-from ..models import OPEN_STATUSES, Document, DocumentSigner, StaffUser, Workspace, utcnow
+from ..models import Document, DocumentSigner, StaffUser, Workspace, utcnow
 from . import audit, emails, outbox
 from .documents import current_signer, email_signer, expire_if_due, fields_of, get_document, signers_of
 from .portal_settings import portal_settings_for
@@ -44,7 +44,7 @@ def _document(db: Session, actor: Actor, public_id: str, *, lock: bool = False) 
     if is_client(actor):
         require_client_documents(actor, portal_settings_for(db, actor.workspace_id))
         doc = get_document(db, actor.workspace_id, public_id, lock=lock)
-        if doc.status == "draft":
+        if not doc.is_issued:
             raise NotFound("This document does not exist.")
         return doc
     staff = require_staff(actor)
@@ -69,7 +69,7 @@ def signer_for(db: Session, actor: Actor, public_id: str, *, lock: bool = False)
 def mark_viewed(db: Session, actor: Actor, public_id: str, *, ip: str = "", user_agent: str = "") -> None:
     """The signer opened the document: the first time is remembered for the certificate."""
     doc, _signers, mine = signer_for(db, actor, public_id, lock=True)
-    if mine is None or mine.viewed_at is not None or doc.status not in OPEN_STATUSES:
+    if mine is None or mine.viewed_at is not None or not doc.is_open:
         return
     mine.viewed_at, mine.ip, mine.user_agent = utcnow(), ip[:64], user_agent[:400]
     db.add(mine)
@@ -83,7 +83,7 @@ def mark_viewed(db: Session, actor: Actor, public_id: str, *, ip: str = "", user
 def _check_open(db: Session, doc: Document) -> None:
     if expire_if_due(db, doc):
         raise Invalid(CLOSED["expired"])
-    if doc.status not in OPEN_STATUSES:
+    if not doc.is_open:
         raise Invalid(CLOSED.get(doc.status, "This document cannot be signed."))
 
 

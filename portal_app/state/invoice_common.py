@@ -3,11 +3,11 @@ manual payment methods, and small helpers for URLs, clipped input and client cho
 
 from __future__ import annotations
 
+from ..models.status import status_labels
 from ..services import contacts
 
 LIST_PATH = "/staff/invoices"
-STATUS_FILTERS = {"": "All", "draft": "Draft", "sent": "Sent", "partially_paid": "Partially paid", "paid": "Paid",
-                  "overdue": "Overdue", "void": "Void"}
+STATUS_FILTERS = {"": "All", **status_labels("invoice")}
 MANUAL_METHODS = {"bank_transfer": "Bank transfer", "check": "Check", "cash": "Cash", "other": "Other"}
 CONTACT_CHOICES = 8
 

@@ -8,6 +8,7 @@ import reflex as rx
 
 from ..access import may_refund_payments, require_staff
 from ..errors import Invalid, NotFound, ServiceError
+from ..models.status import status_label
 from ..services import invoice_views, invoices, refunds
 from ..services.money import format_amount, parse_amount, plain_amount
 from . import live
@@ -48,8 +49,7 @@ class StaffInvoiceState(BaseState):
         }
         self.lines = [{k: str(v) for k, v in ln.items()} for ln in detail["lines"]]
         self.payments = [{**{k: str(v) for k, v in p.items()},
-                          "kind_label": {"payment": "Payment", "refund": "Refund", "dispute": "Dispute",
-                                         "dispute_won": "Dispute won"}.get(p["kind"], p["kind"]),
+                          "kind_label": status_label("payment", p["kind"]),
                           "method": str(p["method"]).capitalize(),
                           "can_refund": "1" if self.can_refund and p["kind"] == "payment"
                           and int(p["refundable_minor"]) > 0 else ""} for p in detail["payments"]]

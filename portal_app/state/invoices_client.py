@@ -34,7 +34,6 @@ GENERIC = "Something went wrong on our side. Your card was not charged by this a
 CHECKOUT_KEYS = ("publishable_key", "js_url", "balance", "balance_plain", "minimum", "reason")
 
 _INVOICE_ID = re.compile(r"in_[A-Za-z0-9_-]{1,37}")
-OUTSTANDING = ("sent", "partially_paid", "overdue")
 # what the detail page shows of invoice_detail's dict (nothing else reaches the browser)
 DETAIL_KEYS = ("id", "number", "status", "status_label", "issue_date", "due_date", "currency", "notes", "terms",
                "subtotal", "discount", "tax", "total", "paid", "balance")
@@ -115,7 +114,7 @@ class ClientInvoiceState(BaseState):
         self.payments = [{"method": invoice_pdf.payment_label(p["kind"], p["method"]),
                           **{k: str(p[k]) for k in PAYMENT_KEYS}} for p in detail["payments"]]
         self.business, self.client = _party(parties["business"]), _party(parties["client"])
-        self.payable = detail["status"] in OUTSTANDING and detail["balance_minor"] > 0
+        self.payable = bool(detail["payable"])
         co = card_payments.checkout(db, actor, invoice_id)
         self.checkout = {k: str(getattr(co, k)) for k in CHECKOUT_KEYS}
         self.can_pay, self.partial = co.available, co.allow_partial

@@ -152,7 +152,7 @@ def test_create_edit_send_and_get_paid(world, db, sessions, who, monkeypatch):
     assert ed.totals == {"subtotal": "2,500.00 USD", "discount": "", "tax": "221.88 USD", "total": "2,721.88 USD"}
     ed("set_discount_kind", "percent")
     ed("set_discount_value", "10")
-    assert ed.totals["discount"] == "-250.00 USD" and ed.totals["total"] == "2,449.69 USD"
+    assert ed.totals["discount"] == "\u2212250.00 USD" and ed.totals["total"] == "2,449.69 USD"
 
     result = ed("save", editor_form(ed, [("Design work", "2", "1,250.00", "8.875"), ("Hosting", "1", "9.99", "0")],
                                     discount_kind="percent", discount_value="10", notes="Thanks!", terms="Net 30"))
@@ -163,7 +163,7 @@ def test_create_edit_send_and_get_paid(world, db, sessions, who, monkeypatch):
     page("load")
     assert page.notice == "Draft INV-0001 saved." and page.inv["status"] == "draft"
     assert [ln["description"] for ln in page.lines] == ["Design work", "Hosting"]
-    assert page.inv["discount"] == "251.00 USD" and page.inv["total"] == "2,458.68 USD"
+    assert page.inv["discount"] == "\u2212251.00 USD" and page.inv["total"] == "2,458.68 USD"
 
     # Edit the draft: the form comes back as typed (plain numbers, ISO dates)
     ed = open_tab(sessions, who, InvoiceEditorState, f"/staff/invoices/{public_id}/edit")
@@ -454,7 +454,7 @@ def test_an_overpayment_is_flagged_on_the_page_and_in_the_list(world, db, sessio
     assert not page.overpaid
     page("open_dialog", "payment")
     page("record_payment", {"amount": "60.00", "method": "bank_transfer", "reference": "wire 77"})
-    assert page.overpaid and page.inv["status"] == "paid" and page.inv["balance"] == "-10.00 EUR"
+    assert page.overpaid and page.inv["status"] == "paid" and page.inv["balance"] == "\u221210.00 EUR"
     assert page.inv["balance_plain"] == "0.00"   # the next payment is not prefilled with a negative amount
     listing = open_tab(sessions, "owner", StaffInvoicesState, "/staff/invoices")
     listing("load")
@@ -491,7 +491,7 @@ def test_refund_dialog_keeps_errors_and_books_the_refund(world, db, sessions):
     page("refund_payment", {"refund_amount": "15", "reason": "Cancelled session"})
     assert page._outcome == "ok" and page.dialog == "" and page.notice == "Refunded 15.00 USD."
     kinds = [(p["kind_label"], p["amount"], p["note"]) for p in page.payments]
-    assert kinds == [("Payment", "60.00 USD", ""), ("Refund", "-15.00 USD", "Cancelled session")]
+    assert kinds == [("Payment", "60.00 USD", ""), ("Refund", "\u221215.00 USD", "Cancelled session")]
     assert page.inv["refunded"] == "15.00 USD" and page.inv["paid"] == "45.00 USD"
     assert page.inv["status"] == "partially_paid" and page.payments[0]["refundable_plain"] == "45.00"
     assert page.payments[1]["can_refund"] == ""  # a refund row is not refundable

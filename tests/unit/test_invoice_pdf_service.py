@@ -131,9 +131,22 @@ def test_discount_and_tax_rows_match_the_invoice(world, db):
     inv = make(db, world, discount_percent="10")
     _inv, model = invoice_pdf.build_invoice_pdf(db, world.staff_a, inv.public_id)
     assert model.discount_label == "Discount (10 %)"
-    assert model.discount == "102.55 USD"          # 10 % of 1,025.50
+    assert model.discount == "\u2212102.55 USD"    # 10 % of 1,025.50, taken off
     assert model.tax_by_rate == [("Tax 10 %", "81.00 USD")]  # (900.00 − its 90.00 share) × 10 %
     assert model.total == "1,003.95 USD"
+
+
+def test_the_discount_reads_the_same_for_client_staff_and_the_pdf(world, db):
+    """One minus sign, written by one function (services/money.py format_amount): U+2212,
+    which the PDF's font (DejaVu Sans) has. The client page showed "-", the staff page "−"."""
+    from portal_app.services import invoice_views
+
+    inv = make(db, world, discount_percent="10")
+    staff = invoice_views.invoice_detail(db, world.staff_a, inv.public_id)["discount"]
+    client = invoice_views.invoice_detail(db, world.client_a1, inv.public_id)["discount"]
+    _inv, model = invoice_pdf.build_invoice_pdf(db, world.client_a1, inv.public_id)
+    assert staff == client == model.discount == "\u2212102.55 USD"
+    assert "\u2212102.55 USD" in text_of(invoice_pdf.invoice_pdf(db, world.client_a1, inv.public_id).data)
 
 
 def test_branding_logo_and_accent_reach_the_pdf(world, db):

@@ -367,7 +367,7 @@ def test_status_only_moves_forward_a_refund_after_paid_shows_in_the_balance(db, 
     db.commit()
     got = fresh(db_url, inv.public_id)
     assert (got.status, got.paid_minor, got.balance_minor, got.paid_at) == ("paid", 7_500, 2_500, paid_at)
-    assert ledger.is_overdue(got, TODAY + timedelta(days=365)) is False  # paid is paid
+    assert got.is_overdue(TODAY + timedelta(days=365)) is False  # paid is paid
     kinds = db.exec(select(LedgerEntry.kind, LedgerEntry.amount_minor).where(LedgerEntry.invoice_id == inv.id)
                     .order_by(LedgerEntry.id)).all()
     assert [tuple(k) for k in kinds] == [("payment", 10_000), ("refund", 2_500)]  # never edited in place
@@ -417,12 +417,12 @@ def test_overdue_is_derived_from_the_due_date(db, world):
     void_invoice(db, world.staff_a, void.public_id)
     db.commit()
 
-    assert ledger.is_overdue(late) is True
-    assert ledger.is_overdue(late, today=TODAY - timedelta(days=1)) is False  # due that day: not yet
-    assert ledger.is_overdue(due_today) is False
-    assert ledger.is_overdue(due_today, today=TODAY + timedelta(days=1)) is True
-    assert ledger.is_overdue(partly) is True
-    assert [ledger.is_overdue(i) for i in (draft, paid, void)] == [False, False, False]
+    assert late.is_overdue() is True
+    assert late.is_overdue(today=TODAY - timedelta(days=1)) is False  # due that day: not yet
+    assert due_today.is_overdue() is False
+    assert due_today.is_overdue(today=TODAY + timedelta(days=1)) is True
+    assert partly.is_overdue() is True
+    assert [i.is_overdue() for i in (draft, paid, void)] == [False, False, False]
     assert "overdue" not in {c.name for c in Invoice.__table__.columns}  # derived, never stored
 
 

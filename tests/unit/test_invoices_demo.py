@@ -6,7 +6,6 @@ from sqlmodel import select
 
 from portal_app.models import Invoice
 from portal_app.services.demo import seed_demo
-from portal_app.services.ledger import is_overdue
 
 
 def test_demo_client_has_invoices_in_each_state(db):
@@ -14,5 +13,5 @@ def test_demo_client_has_invoices_in_each_state(db):
     invoices = db.exec(select(Invoice).order_by(Invoice.number)).all()
     assert [i.number for i in invoices] == ["INV-0001", "INV-0002", "INV-0003", "INV-0004"]
     assert [i.status for i in invoices] == ["sent", "partially_paid", "paid", "sent"]
-    assert [is_overdue(i) for i in invoices] == [False, False, False, True]
+    assert [i.is_overdue() for i in invoices] == [False, False, False, True]
     assert all(i.total_minor == i.paid_minor + i.balance_minor for i in invoices)

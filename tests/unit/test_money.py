@@ -43,7 +43,7 @@ def test_zero_decimal_and_three_decimal_currencies():
     assert parse_amount("12.345", "KWD") == 12345
     assert format_amount(1250, "JPY") == "1,250 JPY"
     assert format_amount(123450, "usd") == "1,234.50 USD"
-    assert format_amount(-5, "EUR") == "-0.05 EUR"
+    assert format_amount(-5, "EUR") == "\u22120.05 EUR"     # the minus sign, U+2212
 
 
 @pytest.mark.parametrize("text, message", [

@@ -8,21 +8,22 @@ import reflex as rx
 from ...components.fields import DOWNLOAD_LINK, VISUALLY_HIDDEN
 from ...components.layout import client_shell, not_available
 from ...components.signing_ui import signing_body
+from ...components.status import status_badge, status_in
+from ...models import OPEN_STATUSES
 from ...state.base import BaseState
 from ...state.signing import ClientDocumentsState as L
 from ...state.signing import SigningState as S
-from ..staff.documents import document_badge
 
 
 def _row(row) -> rx.Component:
-    waiting = (row["status"] == "sent") | (row["status"] == "viewed") | (row["status"] == "partially_signed")
+    waiting = status_in(row["status"], OPEN_STATUSES)
     return rx.table.row(
         rx.table.row_header_cell(rx.vstack(
             rx.link(row["title"], href="/documents/" + row["id"], weight="medium"),
             rx.text(row["kind"], size="1", color_scheme="gray", high_contrast=True), spacing="0", align="start")),
         rx.table.cell(rx.cond(row["sent"] != "", row["sent"], "—"), white_space="nowrap",
                       display=["none", "table-cell"]),
-        rx.table.cell(document_badge(row["status"], row["status_label"])),
+        rx.table.cell(status_badge("document", row["status"])),
         rx.table.cell(rx.cond(waiting, rx.button(rx.link("Review and sign", href="/documents/" + row["id"],
                                                          underline="none"), as_child=True,
                                                 size=rx.breakpoints(initial="1", sm="2"), white_space="nowrap"),

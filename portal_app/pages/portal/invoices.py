@@ -7,17 +7,11 @@ import reflex as rx
 from ...components.fields import DOWNLOAD_LINK
 from ...components.layout import client_shell, not_available
 from ...components.pay_now import pay_button, pay_dialog, pay_status
+from ...components.status import status_badge
+from ...models import OVERDUE
 from ...state.base import BaseState
 from ...state.invoices_client import ClientInvoicesState as L
 from ...state.invoices_client import ClientInvoiceState as D
-
-STATUS_COLORS = (("paid", "green"), ("partially_paid", "amber"), ("overdue", "red"), ("void", "gray"),
-                 ("draft", "gray"), ("sent", "blue"))
-
-
-def status_badge(status, label) -> rx.Component:
-    return rx.badge(label, color_scheme=rx.match(status, *STATUS_COLORS, "gray"), variant="soft",
-                    high_contrast=True, size="2", white_space="nowrap")
 
 
 def _spinner() -> rx.Component:
@@ -59,7 +53,7 @@ def _outstanding() -> rx.Component:
 
 
 def _row(row) -> rx.Component:
-    overdue = row["status"].to(str) == "overdue"
+    overdue = row["status"].to(str) == OVERDUE
     due_tone = dict(color_scheme=rx.cond(overdue, "red", "gray"), high_contrast=True,
                     weight=rx.cond(overdue, "medium", "regular"))
     return rx.table.row(
@@ -74,7 +68,7 @@ def _row(row) -> rx.Component:
                       display=["none", "table-cell"]),
         rx.table.cell(row["total"].to(str), white_space="nowrap", text_align="right", display=["none", "table-cell"]),
         rx.table.cell(rx.text(row["balance"].to(str), weight="medium"), white_space="nowrap", text_align="right"),
-        rx.table.cell(status_badge(row["status"].to(str), row["status_label"].to(str))),
+        rx.table.cell(status_badge("invoice", row["status"])),
         align="center",
     )
 
@@ -169,7 +163,7 @@ def _fact(label: str, value, strong: bool = False, tone=None) -> rx.Component:
 
 def _header_card() -> rx.Component:
     inv = D.invoice
-    overdue = inv["status"] == "overdue"
+    overdue = inv["status"] == OVERDUE
     return rx.card(
         rx.grid(
             _party("From", D.business),
@@ -229,7 +223,7 @@ def _totals() -> rx.Component:
     return rx.flex(
         rx.vstack(
             _fact("Subtotal", inv["subtotal"]),
-            rx.cond(inv["discount"] != "", _fact("Discount", "-" + inv["discount"])),
+            rx.cond(inv["discount"] != "", _fact("Discount", inv["discount"])),
             _fact("Tax", inv["tax"]),
             rx.separator(size="4"),
             _fact("Total", inv["total"], strong=True),
@@ -297,7 +291,7 @@ def _detail() -> rx.Component:
         rx.flex(
             rx.hstack(
                 rx.heading("Invoice ", inv["number"], as_="h1", size="7", style={"wordBreak": "break-word"}),
-                status_badge(inv["status"], inv["status_label"]),
+                status_badge("invoice", inv["status"]),
                 spacing="3", align="center", wrap="wrap",
             ),
             rx.hstack(pay_button(), _download(), spacing="3", align="center", wrap="wrap"),

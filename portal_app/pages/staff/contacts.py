@@ -6,20 +6,9 @@ import reflex as rx
 
 from ...components.fields import VISUALLY_HIDDEN, alert_box, callout, field
 from ...components.layout import brand_vars, staff_shell
+from ...components.status import status_badge
 from ...state.staff import ContactRecordState, ContactsState
 from ..portal.profile import EDITABLE
-
-STATUS_COLORS = {"active": "green", "invited": "amber", "disabled": "red", "none": "gray"}
-STATUS_TEXT = {"active": "Active", "invited": "Invited", "disabled": "Disabled", "none": "Not invited"}
-
-
-def status_badge(status) -> rx.Component:
-    return rx.match(
-        status,
-        *[(key, rx.badge(STATUS_TEXT[key], color_scheme=color, variant="soft", high_contrast=True))
-          for key, color in STATUS_COLORS.items()],
-        rx.badge(status),
-    )
 
 
 def _row(row: dict) -> rx.Component:
@@ -27,7 +16,7 @@ def _row(row: dict) -> rx.Component:
         rx.table.row_header_cell(rx.link(row["name"], href="/staff/contacts/" + row["public_id"])),
         rx.table.cell(row["company"], display=["none", "none", "table-cell"]),
         rx.table.cell(row["email"], display=["none", "table-cell"]),
-        rx.table.cell(status_badge(row["portal_status"])),
+        rx.table.cell(status_badge("contact", row["portal_status"])),
     )
 
 
@@ -141,7 +130,7 @@ def _portal_card() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("Client portal", as_="h2", size="4"),
-            rx.hstack(rx.text("Status:", size="2"), status_badge(s.portal_status), align="center"),
+            rx.hstack(rx.text("Status:", size="2"), status_badge("contact", s.portal_status), align="center"),
             rx.cond(s.invite_pending, rx.text("Invitation link valid until ", s.invite_expires, size="2",
                                               color_scheme="gray")),
             rx.cond(s.last_login != "", rx.text("Last sign-in: ", s.last_login, size="2", color_scheme="gray")),

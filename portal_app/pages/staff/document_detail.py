@@ -8,9 +8,10 @@ import reflex as rx
 from ...components.field_editor import FieldEditor
 from ...components.fields import DOWNLOAD_LINK, alert_box, field
 from ...components.layout import brand_vars, staff_shell
+from ...components.status import status_badge, status_in
+from ...models import OPEN_STATUSES, VOIDABLE_STATUSES
 from ...state.documents_staff import FIELD_LABELS
 from ...state.documents_staff import StaffDocumentState as S
-from .documents import document_badge
 from .invoice_common import SELECT_STYLE, field_label
 
 
@@ -23,7 +24,7 @@ def _download(label: str, href, icon: str = "download") -> rx.Component:
 def _actions() -> rx.Component:
     d = S.doc
     status = d["status"].to(str)
-    is_open = (status == "sent") | (status == "viewed") | (status == "partially_signed")
+    is_open = status_in(status, OPEN_STATUSES)
     return rx.flex(
         rx.cond(status == "draft", rx.button(rx.icon("send", size=16, aria_hidden="true"), "Send for signature",
                                              on_click=S.open_dialog("send"))),
@@ -36,7 +37,7 @@ def _actions() -> rx.Component:
         _download("Original PDF", "/api/documents/" + d["id"].to(str) + "/original"),
         rx.cond(status == "completed", _download("Signed PDF", "/api/documents/" + d["id"].to(str) + "/completed",
                                                  "file-check")),
-        rx.cond(is_open | (status == "draft"), rx.button(rx.icon("ban", size=16, aria_hidden="true"), "Void",
+        rx.cond(status_in(status, VOIDABLE_STATUSES), rx.button(rx.icon("ban", size=16, aria_hidden="true"), "Void",
                                                          variant="soft", color_scheme="red", high_contrast=True,
                                                          on_click=S.open_dialog("void"))),
         spacing="2", wrap="wrap",
@@ -49,7 +50,7 @@ def _header() -> rx.Component:
         rx.link("← All documents", href="/staff/documents", size="2"),
         rx.flex(
             rx.hstack(rx.heading(d["title"].to(str), as_="h1", size="7", style={"wordBreak": "break-word"}),
-                      document_badge(d["status"].to(str), d["status_label"].to(str)), align="center", wrap="wrap"),
+                      status_badge("document", d["status"]), align="center", wrap="wrap"),
             _actions(), justify="between", align="center", wrap="wrap", spacing="3", width="100%"),
         rx.text(d["kind"].to(str), " for ", d["contact"].to(str), " · ", d["page_count"].to(str),
                 rx.cond(d["page_count"].to(int) == 1, " page", " pages"),

@@ -7,22 +7,15 @@ import reflex as rx
 from ...components.fields import alert_box, callout, field
 from ...components.layout import staff_shell
 from ...components.line_items import line_items
+from ...components.status import status_badge
+from ...models.status import status_labels
 from ...services.money import CURRENCIES
 from ...state.documents_staff import NewDocumentState as N
 from ...state.documents_staff import StaffDocumentsState as L
 from .invoice_common import LABEL_STYLE, SELECT_STYLE, field_error, field_label
 
-STATUS_FILTERS = {"": "All", "draft": "Drafts", "sent": "Sent", "viewed": "Viewed",
-                  "partially_signed": "Partially signed", "completed": "Completed", "declined": "Declined",
-                  "expired": "Expired", "voided": "Voided"}
-STATUS_COLORS = (("draft", "gray"), ("sent", "blue"), ("viewed", "cyan"), ("partially_signed", "amber"),
-                 ("sealing", "amber"), ("completed", "green"), ("declined", "red"), ("expired", "gray"),
-                 ("voided", "gray"))
-
-
-def document_badge(status, label) -> rx.Component:
-    return rx.badge(label, color_scheme=rx.match(status, *STATUS_COLORS, "gray"), variant="soft", high_contrast=True,
-                    size="2", white_space="nowrap")
+# every status but "sealing" (a moment between the last signature and "completed")
+STATUS_FILTERS = {"": "All", **{k: v for k, v in status_labels("document").items() if k != "sealing"}}
 
 
 def _filters() -> rx.Component:
@@ -44,7 +37,7 @@ def _row(row) -> rx.Component:
         rx.table.cell(rx.cond(row["sent"] != "", row["sent"], "—"), display=["none", "table-cell"],
                       white_space="nowrap"),
         rx.table.cell(row["updated"], display=["none", "none", "table-cell"], white_space="nowrap"),
-        rx.table.cell(document_badge(row["status"], row["status_label"])),
+        rx.table.cell(status_badge("document", row["status"])),
     )
 
 

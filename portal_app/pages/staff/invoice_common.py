@@ -1,25 +1,13 @@
-"""What the staff invoice pages share: the status badge, labels, inline errors, money rows
-and the native select's style."""
+"""What the staff invoice pages share: labels, inline errors, money rows and the native
+select's style. (The status badge is components/status.py's, shared by every page.)"""
 
 from __future__ import annotations
 
 import reflex as rx
 
-STATUS_COLORS = {"draft": "gray", "sent": "blue", "partially_paid": "amber", "paid": "green", "overdue": "red",
-                 "void": "gray"}
 LABEL_STYLE = {"fontWeight": "500", "fontSize": "14px"}
 SELECT_STYLE = {"height": "40px", "width": "100%", "borderRadius": "6px", "border": "1px solid var(--gray-a7)",
                 "padding": "0 8px", "background": "white", "fontSize": "15px"}
-
-
-def status_badge(status, label) -> rx.Component:
-    return rx.match(
-        status,
-        *[(key, rx.badge(label, color_scheme=color, variant="outline" if key == "void" else "soft",
-                         high_contrast=True, size="2"))
-          for key, color in STATUS_COLORS.items()],
-        rx.badge(label, high_contrast=True, size="2"),
-    )
 
 
 def field_label(text: str, html_for) -> rx.Component:

@@ -7,9 +7,11 @@ import reflex as rx
 
 from ...components.fields import VISUALLY_HIDDEN, alert_box, callout, field
 from ...components.layout import brand_vars, staff_shell
+from ...components.status import status_badge, status_in
+from ...models import OPEN_INVOICE_STATUSES, OVERDUE
 from ...state.invoice_common import MANUAL_METHODS
 from ...state.invoice_detail import StaffInvoiceState as D
-from .invoice_common import SELECT_STYLE, field_label, money_row, status_badge
+from .invoice_common import SELECT_STYLE, field_label, money_row
 
 
 def _dialog_buttons(*buttons: rx.Component) -> rx.Component:
@@ -103,7 +105,7 @@ def _confirm_dialog(kind: str, title, text: str, action: str, handler) -> rx.Com
 
 def _actions() -> rx.Component:
     status = D.inv["status"]
-    open_ = (status == "sent") | (status == "partially_paid") | (status == "overdue")
+    open_ = status_in(status, (*OPEN_INVOICE_STATUSES, OVERDUE))
     return rx.flex(
         rx.cond(status == "draft", rx.fragment(
             rx.button(rx.link(rx.icon("pencil", size=16, aria_hidden="true"), "Edit", underline="none",
@@ -137,7 +139,7 @@ def _header() -> rx.Component:
         rx.vstack(
             rx.flex(
                 rx.hstack(rx.heading("Invoice ", inv["number"], as_="h1", size="7"),
-                          status_badge(inv["status"], inv["status_label"]), align="center", spacing="3", wrap="wrap"),
+                          status_badge("invoice", inv["status"]), align="center", spacing="3", wrap="wrap"),
                 _actions(),
                 justify="between", align="center", spacing="3", wrap="wrap", width="100%",
             ),
@@ -204,7 +206,7 @@ def _totals() -> rx.Component:
     return rx.card(
         rx.vstack(
             money_row("Subtotal", inv["subtotal"]),
-            rx.cond(inv["discount"] != "", money_row("Discount", "−" + inv["discount"])),
+            rx.cond(inv["discount"] != "", money_row("Discount", inv["discount"])),
             money_row("Tax", inv["tax"]),
             rx.separator(size="4"),
             money_row("Total", inv["total"], strong=True),

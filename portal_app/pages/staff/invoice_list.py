@@ -6,9 +6,10 @@ import reflex as rx
 
 from ...components.fields import alert_box, callout
 from ...components.layout import staff_shell
+from ...components.status import status_badge
 from ...state.invoice_common import STATUS_FILTERS
 from ...state.invoice_list import StaffInvoicesState as L
-from .invoice_common import SELECT_STYLE, field_label, status_badge
+from .invoice_common import SELECT_STYLE, field_label
 
 
 def _status_filters() -> rx.Component:
@@ -109,7 +110,7 @@ def _row(row) -> rx.Component:
                       white_space="nowrap"),
         rx.table.cell(row["balance"].to(str), text_align="right", white_space="nowrap"),
         rx.table.cell(rx.vstack(
-            status_badge(row["status"].to(str), row["status_label"].to(str)),
+            status_badge("invoice", row["status"]),
             rx.cond(row["viewed"].to(str) != "",
                     rx.hstack(rx.icon("eye", size=14, aria_hidden="true"), rx.text("Viewed", size="1"),
                               spacing="1", align="center", title="Viewed by the client " + row["viewed"].to(str),

@@ -7,6 +7,7 @@ import reflex as rx
 from ...components.fields import alert_box, field
 from ...components.layout import brand_vars, staff_shell
 from ...components.link_forms import choose_password_form, dead_link, link_page
+from ...components.status import status_badge
 from ...state.base import BaseState
 from ...state.team import JoinState, TeamState
 
@@ -49,12 +50,7 @@ def _row(row: dict) -> rx.Component:
         rx.table.row_header_cell(row["name"]),
         rx.table.cell(row["email"], display=["none", "table-cell"]),
         rx.table.cell(_role_cell(row)),
-        rx.table.cell(rx.match(
-            row["status"],
-            ("active", rx.badge("Active", color_scheme="green", variant="soft", high_contrast=True)),
-            ("invited", rx.badge("Invited", color_scheme="amber", variant="soft", high_contrast=True)),
-            rx.badge("Disabled", color_scheme="red", variant="soft", high_contrast=True),
-        )),
+        rx.table.cell(status_badge("staff", row["status"])),
         rx.table.cell(_actions(row)),
     )
 
