@@ -14,14 +14,14 @@ LINE_LABEL_STYLE = {"fontWeight": "500", "fontSize": "13px"}
 
 
 def _input(state, line, fld: str, label: str, **props) -> rx.Component:
-    key = line["key"].to(str)
+    key = line["key"]
     input_id = "line-" + fld + "-" + key
     return rx.vstack(
         rx.el.label(label, html_for=input_id, style=LINE_LABEL_STYLE),
-        rx.input(id=input_id, name=fld + "_" + key, default_value=line[fld].to(str),
+        rx.input(id=input_id, name=fld + "_" + key, default_value=line[fld],
                  on_change=lambda v: state.set_line(key, fld, v).debounce(400),
                  on_blur=lambda v: state.set_line(key, fld, v), width="100%", size="3",
-                 aria_invalid=rx.cond(line["error"].to(str) != "", "true", "false"),
+                 aria_invalid=rx.cond(line["error"] != "", "true", "false"),
                  aria_describedby="line-error-" + key, **props),
         spacing="1", width="100%", min_width="0",
     )
@@ -30,7 +30,7 @@ def _input(state, line, fld: str, label: str, **props) -> rx.Component:
 def _amount(line) -> rx.Component:
     return rx.flex(
         rx.text("Amount", style=LINE_LABEL_STYLE),
-        rx.text(rx.cond(line["amount"].to(str) != "", line["amount"].to(str), "—"), size="3",
+        rx.text(rx.cond(line["amount"] != "", line["amount"], "—"), size="3",
                 white_space="nowrap", weight="medium",
                 style={"fontVariantNumeric": "tabular-nums", "lineHeight": "40px"}),
         direction=rx.breakpoints(initial="row", md="column"), spacing=rx.breakpoints(initial="2", md="1"),
@@ -40,7 +40,7 @@ def _amount(line) -> rx.Component:
 
 
 def _line(state, line, index, *, group_label: str, amounts: bool, required: bool) -> rx.Component:
-    key = line["key"].to(str)
+    key = line["key"]
     number = (index + 1).to_string()
     return rx.box(
         rx.grid(
@@ -61,8 +61,8 @@ def _line(state, line, index, *, group_label: str, amounts: bool, required: bool
                                    + ("128px " if amounts else "") + "40px"),
             spacing="3", width="100%", align_items="end",
         ),
-        rx.cond(line["error"].to(str) != "",
-                rx.text(line["error"].to(str), id="line-error-" + key, size="2", color_scheme="red",
+        rx.cond(line["error"] != "",
+                rx.text(line["error"], id="line-error-" + key, size="2", color_scheme="red",
                         high_contrast=True, role="alert", padding_top="6px")),
         key=key,  # React keeps each line's typed inputs with its line, not its position
         padding_y="12px", border_bottom="1px solid var(--gray-a4)", width="100%",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import date
+from typing import TypedDict
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -32,13 +33,123 @@ from .secret_box import SecretUnavailable, unseal
 PER_PAGE = 25
 
 
+# --- view models: what these functions hand the states (plain dicts; the types name their keys)
+
+class InvoiceRow(TypedDict):
+    """One invoice in a list (staff's and the client's); money and dates formatted."""
+    id: str
+    number: str
+    contact: str            # "" on the client's list
+    status: str             # a status, or "overdue"
+    status_label: str
+    issue_date: str
+    due_date: str
+    total: str
+    balance: str
+    viewed: str             # when the client first opened it ("" = not yet)
+    overpaid: bool
+
+
+class Outstanding(TypedDict):
+    """What is left to pay, per currency."""
+    currency: str
+    amount: str
+
+
+class ContactChoice(TypedDict, total=False):
+    """A client offered or chosen in a picker ({} while none is chosen)."""
+    public_id: str
+    name: str
+    email: str
+
+
+class DetailLine(TypedDict):
+    description: str
+    quantity: str
+    unit: str
+    tax_rate: str           # "8.5 %"
+    amount: str
+
+
+class DetailPayment(TypedDict):
+    """A ledger entry: payment, refund, dispute or dispute_won (amount signed)."""
+    id: str
+    kind: str
+    method: str
+    amount: str
+    date: str
+    reference: str
+    note: str               # staff only ("" for the client)
+    refundable_minor: int   # staff only (0 for the client)
+    refundable: str
+    refundable_plain: str
+
+
+class InvoiceDetail(TypedDict):
+    """One invoice with its lines and ledger, for staff or for its own client."""
+    id: str
+    number: str
+    status: str
+    status_label: str
+    contact: str
+    contact_id: str
+    contact_email: str
+    issue_date: str
+    due_date: str
+    currency: str
+    notes: str
+    terms: str
+    lines: list[DetailLine]
+    subtotal: str
+    discount: str           # "" = no discount
+    tax: str
+    total: str
+    paid: str
+    balance: str
+    balance_minor: int
+    overpaid: bool
+    payments: list[DetailPayment]
+    refunded: str           # "" = nothing refunded
+    refunded_minor: int
+    viewed: str
+    sent: str
+    can_pay: bool
+    stripe_ready: bool
+    allow_partial: bool
+    min_partial_minor: int
+    publishable_key: str    # the client's only
+    is_client: bool
+
+
+class FormLine(TypedDict):
+    description: str
+    quantity: str
+    unit_price: str
+    tax_rate: str
+
+
+class InvoiceForm(TypedDict):
+    """What the staff editor starts from (plain numbers, ISO dates)."""
+    id: str                 # "" for a new invoice
+    number: str
+    contact: ContactChoice
+    currency: str
+    issue_date: str
+    due_date: str
+    discount_percent: str
+    discount_fixed: str
+    notes: str
+    terms: str
+    lines: list[FormLine]
+
+
 @dataclass
 class InvoicePage:
-    rows: list[dict]
+    rows: list[InvoiceRow]
     total: int
     page: int
     pages: int
-    outstanding: list[dict]    # per currency: {"currency", "amount"}
+    outstanding: list[Outstanding]    # per currency
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -49,7 +160,7 @@ def status_of(inv: Invoice, today: date) -> tuple[str, str]:
     return shown, status_label("invoice", shown)
 
 
-def _row(inv: Invoice, contact_name: str, today: date) -> dict:
+def _row(inv: Invoice, contact_name: str, today: date) -> InvoiceRow:
     key, label = status_of(inv, today)
     return {
         "id": inv.public_id, "number": inv.number, "contact": contact_name, "status": key, "status_label": label,
@@ -68,7 +179,7 @@ def paginate(db: Session, stmt, page: int) -> tuple[list, int, int, int]:
     return db.exec(stmt.offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all(), total, page, pages
 
 
-def _outstanding(db: Session, where) -> list[dict]:
+def _outstanding(db: Session, where) -> list[Outstanding]:
     rows = db.exec(select(Invoice.currency, sa.func.sum(Invoice.balance_minor))
                    .where(where, Invoice.payable_clause())
                    .group_by(Invoice.currency).order_by(Invoice.currency)).all()
@@ -129,7 +240,7 @@ def find_invoice(db: Session, actor: Actor, public_id: str) -> tuple[Invoice, bo
     return inv, True
 
 
-def invoice_detail(db: Session, actor: Actor, public_id: str) -> dict:
+def invoice_detail(db: Session, actor: Actor, public_id: str) -> InvoiceDetail:
     inv, is_client = find_invoice(db, actor, public_id)
     contact = db.get(Contact, inv.contact_id)
     lines = db.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id).order_by(InvoiceLine.position)).all()
@@ -175,11 +286,11 @@ def invoice_detail(db: Session, actor: Actor, public_id: str) -> dict:
     }
 
 
-def _contact_choice(contact: Contact) -> dict:
+def _contact_choice(contact: Contact) -> ContactChoice:
     return {"public_id": contact.public_id, "name": contact.display_name, "email": contact.email}
 
 
-def new_invoice_form(db: Session, actor: Actor, contact_public_id: str = "") -> dict:
+def new_invoice_form(db: Session, actor: Actor, contact_public_id: str = "") -> InvoiceForm:
     """What the staff editor starts from: the workspace's default currency, today, due in
     30 days, and the contact named in the link (if it is one of this workspace's)."""
     staff: Staff = require_staff(actor)
@@ -198,7 +309,7 @@ def new_invoice_form(db: Session, actor: Actor, contact_public_id: str = "") -> 
     }
 
 
-def draft_form(db: Session, actor: Actor, public_id: str) -> dict:
+def draft_form(db: Session, actor: Actor, public_id: str) -> InvoiceForm:
     """A draft's editable values, as the editor's inputs take them (plain numbers, ISO dates).
     A sent or void invoice is not edited."""
     staff: Staff = require_staff(actor)

@@ -4,7 +4,7 @@ payments."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from typing import TypedDict
 
 from sqlmodel import Session
 
@@ -19,8 +19,8 @@ from .secret_box import SecretUnavailable, hint, seal, unseal
 from .validation import clean_text
 
 
-@dataclass
-class PaymentsView:
+class PaymentsView(TypedDict, total=False):
+    """What Settings › Payments shows ({} on the page while it is refused)."""
     connected: bool
     publishable_key: str
     secret_hint: str
@@ -34,9 +34,6 @@ class PaymentsView:
     min_partial: str
     estimate_invoice: str  # draft | sent: what an accepted estimate becomes
     key_problem: str       # a stored secret that this server's key cannot read
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def webhook_url(ws: Workspace) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import secrets
 from dataclasses import asdict, dataclass
+from typing import TypedDict, cast
 
 from sqlmodel import Session
 
@@ -26,6 +27,15 @@ SECTION_LABELS = {
 LOGO_MAX_SIDE = 1024
 
 
+class Sections(TypedDict, total=False):
+    """Which sections the portal shows its clients (the keys of models.SECTIONS)."""
+    invoices: bool
+    documents: bool
+    files: bool
+    appointments: bool
+    communications: bool
+
+
 @dataclass
 class Branding:
     """What any visitor of a workspace's portal may see (no client data)."""
@@ -37,7 +47,7 @@ class Branding:
     brand_primary: str
     brand_secondary: str
     logo_url: str
-    sections: dict[str, bool]
+    sections: Sections
     chat_widget: bool
 
     def as_dict(self) -> dict:
@@ -64,7 +74,7 @@ def branding_for(db: Session, ws: Workspace) -> Branding:
         brand_primary=ps.brand_primary or "",
         brand_secondary=ps.brand_secondary or "",
         logo_url=logo_url,
-        sections={s: ps.section_enabled(s) for s in SECTIONS},
+        sections=cast(Sections, {s: ps.section_enabled(s) for s in SECTIONS}),
         chat_widget=ps.chat_widget,
     )
 

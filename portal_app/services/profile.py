@@ -7,6 +7,7 @@ link works: a new request ends the earlier ones, and a confirmed change ends any
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TypedDict
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -19,8 +20,22 @@ from .contacts import clean_contact_fields
 from .security import hash_token, new_token
 from .validation import clean_email
 
-CLIENT_EDITABLE = ("first_name", "last_name", "company", "phone", "address_line1", "address_line2",
-                   "city", "region", "postal_code", "country")
+
+class ProfileValues(TypedDict, total=False):
+    """The contact details a client may change themselves."""
+    first_name: str
+    last_name: str
+    company: str
+    phone: str
+    address_line1: str
+    address_line2: str
+    city: str
+    region: str
+    postal_code: str
+    country: str
+
+
+CLIENT_EDITABLE = tuple(ProfileValues.__annotations__)
 PROFILE_FIELDS = ("email", *CLIENT_EDITABLE)
 
 

@@ -44,7 +44,7 @@ class BaseState(rx.State):
     brand_primary: str = ""
     brand_secondary: str = ""
     logo_url: str = ""
-    sections: dict[str, bool] = {}
+    sections: portal_settings.Sections = {}
     viewer_name: str = ""
     viewer_kind: str = "anonymous"
     # whether the staff navigation offers the dev outbox (access.may_read_dev_outbox)

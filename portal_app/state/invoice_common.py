@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..models.status import status_labels
 from ..services import contacts
+from ..services.invoice_views import ContactChoice
 
 LIST_PATH = "/staff/invoices"
 STATUS_FILTERS = {"": "All", **status_labels("invoice")}
@@ -20,7 +21,7 @@ def segments(path: str) -> list[str]:
     return [s for s in (path or "").split("?", 1)[0].strip("/").split("/") if s]
 
 
-def contact_options(db, actor, query: str) -> list[dict[str, str]]:
+def contact_options(db, actor, query: str) -> list[ContactChoice]:
     page = contacts.list_contacts(db, actor, clip(query, 100))
     return [{"public_id": r.public_id, "name": r.name, "email": r.email} for r in page.rows[:CONTACT_CHOICES]]
 

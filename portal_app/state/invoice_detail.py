@@ -4,12 +4,15 @@ invoice live (sent, viewed, paid by card, refunded) through `follow`."""
 
 from __future__ import annotations
 
+from typing import TypedDict, cast
+
 import reflex as rx
 
 from ..access import may_refund_payments, require_staff
 from ..errors import Invalid, NotFound, ServiceError
 from ..models.status import status_label
 from ..services import invoice_views, invoices, refunds
+from ..services.invoice_views import DetailLine, InvoiceDetail
 from ..services.money import format_amount, parse_amount, plain_amount
 from . import live
 from .base import BaseState
@@ -17,10 +20,53 @@ from .invoice_common import LIST_PATH, MANUAL_METHODS, clip, segments
 from .invoice_list import StaffInvoicesState
 
 
+class StaffInvoiceView(TypedDict, total=False):
+    """The invoice as the staff page shows it, every value as text ({} until loaded)."""
+    id: str
+    number: str
+    status: str
+    status_label: str
+    contact: str
+    contact_id: str
+    contact_email: str
+    issue_date: str
+    due_date: str
+    currency: str
+    notes: str
+    terms: str
+    subtotal: str
+    discount: str
+    tax: str
+    total: str
+    paid: str
+    balance: str
+    viewed: str
+    sent: str
+    balance_plain: str      # the balance as the payment dialog's input takes it
+    refunded: str
+
+
+class StaffPayment(TypedDict, total=False):
+    """A ledger row on the staff page: invoice_detail's payment, every value as text, with
+    its label and whether to offer Refund ({} when no refund dialog is open)."""
+    id: str
+    kind: str
+    method: str             # capitalized
+    amount: str
+    date: str
+    reference: str
+    note: str
+    refundable_minor: str
+    refundable: str
+    refundable_plain: str
+    kind_label: str
+    can_refund: str         # "1" = offer Refund
+
+
 class StaffInvoiceState(BaseState):
-    inv: dict[str, str] = {}            # number, status, status_label, contact, dates, totals (formatted)
-    lines: list[dict[str, str]] = []
-    payments: list[dict[str, str]] = []
+    inv: StaffInvoiceView = {}
+    lines: list[DetailLine] = []
+    payments: list[StaffPayment] = []
     overpaid: bool = False
     found: bool = True
     refusal: str = ""
@@ -28,7 +74,7 @@ class StaffInvoiceState(BaseState):
     dialog_error: str = ""
     dialog_field: str = ""              # the field dialog_error is about ("" = the whole form)
     can_refund: bool = False            # owner or admin: offer Refund on payments
-    refund_target: dict[str, str] = {}  # the payment the refund dialog is about
+    refund_target: StaffPayment = {}   # the payment the refund dialog is about
     _flash: str = ""
     _live: int = 0
 
@@ -36,23 +82,23 @@ class StaffInvoiceState(BaseState):
         parts = segments(self.router.url.path)
         return parts[2] if len(parts) >= 3 else ""
 
-    def _show(self, db, actor) -> dict:
+    def _show(self, db, actor) -> InvoiceDetail:
         detail = invoice_views.invoice_detail(db, actor, self._public_id())
         self.can_refund = may_refund_payments(actor)
-        self.inv = {
-            **{k: str(detail[k]) for k in ("id", "number", "status", "status_label", "contact", "contact_id",
-                                           "contact_email", "issue_date", "due_date", "currency", "notes", "terms",
-                                           "subtotal", "discount", "tax", "total", "paid", "balance", "viewed",
-                                           "sent")},
+        self.inv = cast(StaffInvoiceView, {
+            **{k: str(v) for k, v in detail.items() if k in ("id", "number", "status", "status_label", "contact",
+                                                             "contact_id", "contact_email", "issue_date", "due_date",
+                                                             "currency", "notes", "terms", "subtotal", "discount",
+                                                             "tax", "total", "paid", "balance", "viewed", "sent")},
             "balance_plain": plain_amount(max(0, int(detail["balance_minor"])), detail["currency"]),
             "refunded": str(detail["refunded"]),
-        }
-        self.lines = [{k: str(v) for k, v in ln.items()} for ln in detail["lines"]]
-        self.payments = [{**{k: str(v) for k, v in p.items()},
+        })
+        self.lines = detail["lines"]    # all text already
+        self.payments = [cast(StaffPayment, {**{k: str(v) for k, v in p.items()},
                           "kind_label": status_label("payment", p["kind"]),
                           "method": str(p["method"]).capitalize(),
                           "can_refund": "1" if self.can_refund and p["kind"] == "payment"
-                          and int(p["refundable_minor"]) > 0 else ""} for p in detail["payments"]]
+                          and int(p["refundable_minor"]) > 0 else ""}) for p in detail["payments"]]
         self.overpaid = bool(detail["overpaid"])
         self.found, self.refusal = True, ""
         return detail
@@ -92,7 +138,7 @@ class StaffInvoiceState(BaseState):
         """The refund dialog for one of the payments shown (only this tab's vars change; the
         refund itself is authorized by the service)."""
         target = next((p for p in self.payments if p["id"] == str(payment_id) and p["can_refund"]), None)
-        self.refund_target = dict(target) if target else {}
+        self.refund_target = cast(StaffPayment, dict(target)) if target else {}
         self.dialog = "refund" if target else ""
         self.dialog_error, self.dialog_field = "", ""
 

@@ -8,20 +8,22 @@ submitted form (never a debounced var that may lag a keystroke behind).
 from __future__ import annotations
 
 from datetime import date
+from typing import TypedDict, cast
 
 import reflex as rx
 
 from ..access import require_staff
 from ..errors import Invalid, ServiceError
 from ..services import invoice_views, invoices
+from ..services.invoice_views import ContactChoice, InvoiceForm
 from ..services.money import CURRENCIES, Discount, Line, compute, format_amount, parse_amount, parse_decimal
 from .base import BaseState
 from .invoice_common import LIST_PATH, clip, contact_options, segments
 from .invoice_detail import StaffInvoiceState
-from .line_items import LINE_FIELDS, LineItemsMixin, is_blank as _is_blank
+from .line_items import LINE_FIELDS, EditorLine, LineItemsMixin, is_blank as _is_blank
 
 
-def _check_line(line: dict, currency: str, *, for_save: bool) -> Line | None:
+def _check_line(line: EditorLine, currency: str, *, for_save: bool) -> Line | None:
     """The line as money.compute takes it, or None while its price is still empty. Raises
     Invalid with a message for the person typing."""
     qty = parse_decimal(line["quantity"] or "1", "Quantity", "quantity")
@@ -50,14 +52,22 @@ def _parse_date(text: str, label: str, field: str) -> date | None:
         raise Invalid(f"{label} must be a date.", field) from None
 
 
+class Totals(TypedDict, total=False):
+    """The totals preview, formatted ({} while they cannot be computed)."""
+    subtotal: str
+    discount: str           # negative; "" = no discount
+    tax: str
+    total: str
+
+
 class InvoiceEditorState(LineItemsMixin, BaseState):
     invoice_id: str = ""                 # "" while creating a new invoice
     number: str = ""
     found: bool = True
     refusal: str = ""
     version: int = 0                     # bumped on load: the inputs take their new defaults
-    contact: dict[str, str] = {}         # public_id, name, email of the chosen client
-    contact_options: list[dict[str, str]] = []
+    contact: ContactChoice = {}          # the chosen client
+    contact_options: list[ContactChoice] = []
     currency: str = "USD"
     issue_date: str = ""
     due_date: str = ""
@@ -65,16 +75,16 @@ class InvoiceEditorState(LineItemsMixin, BaseState):
     discount_value: str = ""
     notes: str = ""
     terms: str = ""
-    totals: dict[str, str] = {}          # subtotal, discount, tax, total (formatted, "" = not computable)
+    totals: Totals = {}
     preview_error: str = ""
     error: str = ""
-    field_errors: dict[str, str] = {}
+    field_errors: dict[str, str] = {}    # field name -> message (any field a service names)
     _intent: str = "draft"
 
     # helpers
-    def _fill(self, form: dict) -> None:
+    def _fill(self, form: InvoiceForm) -> None:
         self.invoice_id, self.number = form["id"], form["number"]
-        self.contact = dict(form["contact"])
+        self.contact = form["contact"].copy()
         self.currency = form["currency"]
         self.issue_date, self.due_date = form["issue_date"], form["due_date"]
         self._set_lines(form["lines"])
@@ -96,7 +106,7 @@ class InvoiceEditorState(LineItemsMixin, BaseState):
         currency = self.currency if self.currency in CURRENCIES else "USD"
         checked, lines, ok = [], [], True
         for i, line in enumerate(self.lines, 1):
-            line = dict(line)
+            line = cast(EditorLine, dict(line))
             line["error"], line["amount"] = "", ""
             if for_save and _is_blank(line) and len(self.lines) > 1:
                 lines.append(line)
@@ -171,7 +181,7 @@ class InvoiceEditorState(LineItemsMixin, BaseState):
     def choose_contact(self, public_id: str):
         chosen = next((c for c in self.contact_options if c["public_id"] == str(public_id)), None)
         if chosen is not None:
-            self.contact = dict(chosen)
+            self.contact = cast(ContactChoice, dict(chosen))
             self.field_errors = {k: v for k, v in self.field_errors.items() if k != "contact"}
 
     @rx.event
@@ -207,8 +217,9 @@ class InvoiceEditorState(LineItemsMixin, BaseState):
 
     def _take_form(self, form: dict) -> None:
         """What the browser submitted, into the vars (so a refusal keeps all of it)."""
-        self.lines = [{**ln, **{f: clip(form.get(f"{f}_{ln['key']}", ln[f]), 2000 if f == "description" else 40)
-                                for f in LINE_FIELDS}} for ln in self.lines]
+        self.lines = [cast(EditorLine, {**ln, **{f: clip(form.get(f"{f}_{ln['key']}", ln[f]),
+                                                         2000 if f == "description" else 40)
+                                                 for f in LINE_FIELDS}}) for ln in self.lines]
         currency = clip(form.get("currency", self.currency), 3).upper()
         self.currency = currency if currency in CURRENCIES else self.currency
         self.issue_date = clip(form.get("issue_date", self.issue_date), 10)

@@ -14,22 +14,23 @@ import reflex as rx
 from ..access import require_staff
 from ..errors import NotFound, ServiceError
 from ..services import contacts, invoice_views
+from ..services.invoice_views import ContactChoice, InvoiceRow, Outstanding
 from . import live
 from .base import BaseState
 from .invoice_common import LIST_PATH, STATUS_FILTERS, clip, contact_options
 
 
 class StaffInvoicesState(BaseState):
-    rows: list[dict] = []
+    rows: list[InvoiceRow] = []
     status: str = ""
     contact_id: str = ""
     contact_label: str = ""
     page: int = 1
     pages: int = 1
     total: int = 0
-    outstanding: list[dict[str, str]] = []
+    outstanding: list[Outstanding] = []
     refusal: str = ""
-    contact_options: list[dict[str, str]] = []
+    contact_options: list[ContactChoice] = []
     _flash: str = ""
     _live: int = 0
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from typing import TypedDict, cast
 
 import reflex as rx
 
@@ -25,30 +26,102 @@ from ..access import is_staff
 from ..db import unit_of_work
 from ..errors import ServiceError
 from ..services import card_payments, invoice_pdf, invoice_views, invoices
+from ..services.invoice_views import InvoiceDetail, Outstanding
 from .base import BaseState
 
 log = logging.getLogger("portal.pay")
 WATCH_SECONDS = 90      # how long an open page waits for the payment webhook
 WATCH_EVERY = 1.0
 GENERIC = "Something went wrong on our side. Your card was not charged by this attempt; please try again."
-CHECKOUT_KEYS = ("publishable_key", "js_url", "balance", "balance_plain", "minimum", "reason")
 
 _INVOICE_ID = re.compile(r"in_[A-Za-z0-9_-]{1,37}")
-# what the detail page shows of invoice_detail's dict (nothing else reaches the browser)
-DETAIL_KEYS = ("id", "number", "status", "status_label", "issue_date", "due_date", "currency", "notes", "terms",
-               "subtotal", "discount", "tax", "total", "paid", "balance")
-LINE_KEYS = ("description", "quantity", "unit", "tax_rate", "amount")
-PAYMENT_KEYS = ("amount", "date", "reference")
 
 
-def _party(party: dict) -> dict[str, str]:
+# What the client's pages show, every value as text. Each type is also the list of what is
+# copied from the services' dicts: nothing else reaches the browser.
+
+class ClientInvoiceRow(TypedDict):
+    id: str
+    number: str
+    status: str
+    status_label: str
+    issue_date: str
+    due_date: str
+    total: str
+    balance: str
+
+
+class ClientInvoiceView(TypedDict, total=False):
+    """The open invoice ({} until loaded)."""
+    id: str
+    number: str
+    status: str
+    status_label: str
+    issue_date: str
+    due_date: str
+    currency: str
+    notes: str
+    terms: str
+    subtotal: str
+    discount: str
+    tax: str
+    total: str
+    paid: str
+    balance: str
+
+
+class ClientLine(TypedDict):
+    description: str
+    quantity: str
+    unit: str
+    tax_rate: str
+    amount: str
+
+
+class ClientPayment(TypedDict):
+    method: str             # as the PDF words it: "Card", "Refund (card)"
+    amount: str
+    date: str
+    reference: str
+
+
+class Party(TypedDict, total=False):
+    """The business or the client, as the invoice's header shows them ({} until loaded)."""
+    name: str
+    company: str
+    email: str
+    address: str            # lines joined by newlines
+
+
+class CheckoutView(TypedDict, total=False):
+    """What the Pay Now form needs of card_payments.Checkout (nothing secret)."""
+    publishable_key: str
+    js_url: str
+    balance: str
+    balance_plain: str
+    minimum: str
+    reason: str
+
+
+ROW_KEYS = tuple(ClientInvoiceRow.__annotations__)
+DETAIL_KEYS = tuple(ClientInvoiceView.__annotations__)
+LINE_KEYS = tuple(ClientLine.__annotations__)
+PAYMENT_KEYS = tuple(k for k in ClientPayment.__annotations__ if k != "method")
+CHECKOUT_KEYS = tuple(CheckoutView.__annotations__)
+
+
+def _party(party: dict) -> Party:
     return {"name": party["name"], "company": party["company"], "email": party["email"],
             "address": "\n".join(party["lines"])}
 
 
+def _checkout(co: card_payments.Checkout) -> CheckoutView:
+    return cast(CheckoutView, {k: str(getattr(co, k)) for k in CHECKOUT_KEYS})
+
+
 class ClientInvoicesState(BaseState):
-    rows: list[dict] = []
-    outstanding: list[dict[str, str]] = []
+    rows: list[ClientInvoiceRow] = []
+    outstanding: list[Outstanding] = []
     page: int = 1
     pages: int = 1
     total: int = 0
@@ -68,8 +141,7 @@ class ClientInvoicesState(BaseState):
                 return rx.redirect("/staff/invoices")
             self.refusal, self.loaded = "", False
             result = invoice_views.client_invoices(db, actor, self._page_arg())
-            self.rows = [{k: r[k] for k in ("id", "number", "status", "status_label", "issue_date", "due_date",
-                                            "total", "balance")} for r in result.rows]
+            self.rows = [cast(ClientInvoiceRow, {k: v for k, v in r.items() if k in ROW_KEYS}) for r in result.rows]
             self.outstanding = result.outstanding
             self.page, self.pages, self.total = result.page, result.pages, result.total
             self.loaded = True
@@ -82,16 +154,16 @@ class ClientInvoicesState(BaseState):
 
 
 class ClientInvoiceState(BaseState):
-    invoice: dict[str, str] = {}
-    lines: list[dict[str, str]] = []
-    payments: list[dict[str, str]] = []
-    business: dict[str, str] = {}
-    client: dict[str, str] = {}
+    invoice: ClientInvoiceView = {}
+    lines: list[ClientLine] = []
+    payments: list[ClientPayment] = []
+    business: Party = {}
+    client: Party = {}
     payable: bool = False          # something is left to pay
     loaded: bool = False
     refusal: str = ""
     # Pay Now
-    checkout: dict[str, str] = {}
+    checkout: CheckoutView = {}
     can_pay: bool = False          # payable and the business takes cards online
     partial: bool = False          # the client may choose the amount
     pay_open: bool = False
@@ -106,17 +178,18 @@ class ClientInvoiceState(BaseState):
     def _invoice_id(self) -> str:
         return (self.router.url.path or "").rstrip("/").rsplit("/", 1)[-1][:80]
 
-    def _fill(self, db, actor, invoice_id: str, detail: dict | None = None) -> None:
+    def _fill(self, db, actor, invoice_id: str, detail: InvoiceDetail | None = None) -> None:
         detail = detail or invoice_views.invoice_detail(db, actor, invoice_id)
         parties = invoice_pdf.invoice_parties(db, actor, invoice_id)
-        self.invoice = {k: str(detail[k]) for k in DETAIL_KEYS}
-        self.lines = [{k: str(ln[k]) for k in LINE_KEYS} for ln in detail["lines"]]
-        self.payments = [{"method": invoice_pdf.payment_label(p["kind"], p["method"]),
-                          **{k: str(p[k]) for k in PAYMENT_KEYS}} for p in detail["payments"]]
+        self.invoice = cast(ClientInvoiceView, {k: str(v) for k, v in detail.items() if k in DETAIL_KEYS})
+        self.lines = [cast(ClientLine, {k: str(v) for k, v in ln.items() if k in LINE_KEYS}) for ln in detail["lines"]]
+        self.payments = [cast(ClientPayment, {"method": invoice_pdf.payment_label(p["kind"], p["method"]),
+                                              **{k: str(v) for k, v in p.items() if k in PAYMENT_KEYS}})
+                         for p in detail["payments"]]
         self.business, self.client = _party(parties["business"]), _party(parties["client"])
         self.payable = bool(detail["payable"])
         co = card_payments.checkout(db, actor, invoice_id)
-        self.checkout = {k: str(getattr(co, k)) for k in CHECKOUT_KEYS}
+        self.checkout = _checkout(co)
         self.can_pay, self.partial = co.available, co.allow_partial
 
     @rx.event
@@ -151,7 +224,7 @@ class ClientInvoiceState(BaseState):
     def open_pay(self):
         def work(db, ws, actor):
             co = card_payments.checkout(db, actor, self._invoice_id())
-            self.checkout = {k: str(getattr(co, k)) for k in CHECKOUT_KEYS}
+            self.checkout = _checkout(co)
             self.can_pay, self.partial = co.available, co.allow_partial
             if not co.available or self.pay_phase in ("paying", "confirming", "processing"):
                 return

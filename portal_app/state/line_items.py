@@ -8,18 +8,33 @@ the handlers onto that state, so each page has its own `set_line`, `add_line` an
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Literal, TypedDict, cast
+
 import reflex as rx
 
-LINE_FIELDS = ("description", "quantity", "unit_price", "tax_rate")
+LineField = Literal["description", "quantity", "unit_price", "tax_rate"]
+LINE_FIELDS: tuple[LineField, ...] = ("description", "quantity", "unit_price", "tax_rate")
 MAX_LINES = 100
 
 
-def blank_line(key: str) -> dict[str, str]:
+class EditorLine(TypedDict):
+    """A line as typed (text), with its key, its amount and its message ("" = none)."""
+    key: str
+    description: str
+    quantity: str
+    unit_price: str
+    tax_rate: str
+    amount: str
+    error: str
+
+
+def blank_line(key: str) -> EditorLine:
     return {"key": key, "description": "", "quantity": "1", "unit_price": "", "tax_rate": "0", "amount": "",
             "error": ""}
 
 
-def is_blank(line: dict) -> bool:
+def is_blank(line: Mapping[str, object]) -> bool:
     return not str(line.get("description", "")).strip() and not str(line.get("unit_price", "")).strip()
 
 
@@ -28,7 +43,7 @@ def _clip(value: object, field: str) -> str:
 
 
 class LineItemsMixin(rx.State, mixin=True):
-    lines: list[dict[str, str]] = []     # key, description, quantity, unit_price, tax_rate, amount, error
+    lines: list[EditorLine] = []
     _next_key: int = 0
 
     def _new_key(self) -> str:
@@ -37,9 +52,10 @@ class LineItemsMixin(rx.State, mixin=True):
         self._next_key += 1
         return f"l{self._next_key}"
 
-    def _set_lines(self, rows: list[dict]) -> None:
+    def _set_lines(self, rows: Sequence[Mapping[str, object]]) -> None:
         """The lines to edit (at least one), each with a new key."""
-        self.lines = [{**blank_line(self._new_key()), **{k: str(ln[k]) for k in LINE_FIELDS if k in ln}}
+        self.lines = [cast(EditorLine, {**blank_line(self._new_key()),
+                                        **{k: str(ln[k]) for k in LINE_FIELDS if k in ln}})
                       for ln in rows] or [blank_line(self._new_key())]
 
     def _max_lines(self) -> int:
@@ -53,7 +69,8 @@ class LineItemsMixin(rx.State, mixin=True):
     def set_line(self, key: str, field: str, value: str):
         if field not in LINE_FIELDS:
             return
-        self.lines = [{**ln, field: _clip(value, field)} if ln["key"] == str(key) else ln for ln in self.lines]
+        self.lines = [cast(EditorLine, {**ln, field: _clip(value, field)}) if ln["key"] == str(key) else ln
+                      for ln in self.lines]
         self._lines_changed(field)
 
     @rx.event

@@ -10,7 +10,7 @@ from .base import BaseState
 
 
 class PaymentsSettingsState(BaseState):
-    view: dict = {}
+    view: payment_settings.PaymentsView = {}
     stripe_error: str = ""
     stripe_error_field: str = ""
     invoice_error: str = ""
@@ -18,7 +18,7 @@ class PaymentsSettingsState(BaseState):
     confirm_disconnect: bool = False
 
     def _show(self, view: payment_settings.PaymentsView) -> None:
-        self.view = view.as_dict()
+        self.view = view
 
     @rx.event
     def load(self):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict, cast
+
 import reflex as rx
 
 from ..access import is_staff
@@ -12,9 +14,18 @@ from .base import BaseState
 
 
 
+class HomeCard(TypedDict):
+    """One enabled section on the client's home."""
+    key: str
+    label: str
+    count: str
+    empty: str              # what the section holds, or its honest empty state
+    href: str
+
+
 class HomeState(BaseState):
     greeting_name: str = ""
-    cards: list[dict[str, str]] = []
+    cards: list[HomeCard] = []
     welcome: bool = False
 
     @rx.event
@@ -60,7 +71,7 @@ class SectionState(BaseState):
 
 
 class ProfileState(BaseState):
-    values: dict[str, str] = {}
+    values: profile.ProfileValues = {}
     email: str = ""
     pending_email: str = ""
     error: str = ""
@@ -75,7 +86,7 @@ class ProfileState(BaseState):
             data = profile.get_profile(db, actor)
             self.email = data.pop("email")
             self.pending_email = data.pop("pending_email")
-            self.values = data
+            self.values = cast(profile.ProfileValues, data)
             self.error = self.error_field = self.saved = self.email_error = self.email_notice = ""
 
         return self._run(work)
@@ -85,8 +96,8 @@ class ProfileState(BaseState):
         def work(db, ws, actor):
             values = {k: str(form.get(k, "")) for k in profile.CLIENT_EDITABLE}
             changed = profile.update_profile(db, actor, values)
-            self.values = {k: v for k, v in profile.get_profile(db, actor).items()
-                           if k in profile.CLIENT_EDITABLE}
+            self.values = cast(profile.ProfileValues, {k: v for k, v in profile.get_profile(db, actor).items()
+                                                       if k in profile.CLIENT_EDITABLE})
             self.error = self.error_field = ""
             self.saved = "Your details were saved." if changed else "Nothing to change."
 

@@ -480,6 +480,11 @@ def test_refund_dialog_keeps_errors_and_books_the_refund(world, db, sessions):
     page = detail(sessions, "owner", invoice_id)
     assert page.can_refund and page.payments[0]["can_refund"] == "1"
     assert page.payments[0]["refundable_plain"] == "60.00"
+    # the vars carry exactly what their view types name (state/invoice_detail.py)
+    from portal_app.state.invoice_detail import StaffInvoiceView, StaffPayment
+
+    assert set(page.inv) == set(StaffInvoiceView.__annotations__)
+    assert set(page.payments[0]) == set(StaffPayment.__annotations__)
     page("open_refund", payment_id)
     assert page.dialog == "refund" and page.refund_target["refundable"] == page.payments[0]["refundable"]
     # too much: the message is about the amount field; the dialog stays open, nothing booked

@@ -141,7 +141,12 @@ def test_opening_an_invoice_shows_it_and_records_the_first_view_once(world, db, 
     assert state.business["name"] == "Alpha Studio"
     assert state.client["name"] == "Alice Client" and state.client["email"] == "alice@client.example"
     assert state.payable  # the page explains how to pay
-    # nothing staff-only or Stripe reaches the browser
+    # the vars carry exactly what their view types name; nothing staff-only or Stripe reaches the browser
+    from portal_app.state.invoices_client import CheckoutView, ClientInvoiceView, Party
+
+    assert set(state.invoice) == set(ClientInvoiceView.__annotations__)
+    assert set(state.checkout) == set(CheckoutView.__annotations__)
+    assert set(state.business) == set(state.client) == set(Party.__annotations__)
     dumped = json.dumps(state.invoice)
     for hidden in ("publishable_key", "viewed", "overpaid", "contact_id"):
         assert hidden not in dumped

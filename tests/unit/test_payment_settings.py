@@ -16,8 +16,8 @@ KEYS = dict(publishable_key="pk_test_51Habcdefgh", secret_key="sk_test_51Hsecret
 
 def test_keys_are_sealed_and_only_hints_come_back(db, world):
     view = ps.save_stripe_keys(db, world.staff_a, **KEYS)
-    assert view.connected and view.secret_hint == "sk_test_…9876" and view.webhook_secret_hint == "whsec_…5555"
-    assert view.webhook_url == f"https://alpha.example.test/api/stripe/webhook/{world.ws_a.public_id}"
+    assert view["connected"] and view["secret_hint"] == "sk_test_…9876" and view["webhook_secret_hint"] == "whsec_…5555"
+    assert view["webhook_url"] == f"https://alpha.example.test/api/stripe/webhook/{world.ws_a.public_id}"
     row = db.get(WorkspacePayments, world.ws_a.id)
     assert "sk_test_51Hsecret9876" not in row.stripe_secret_sealed and row.stripe_secret_sealed.startswith("fernet:")
     assert "whsec_signing5555" not in row.stripe_webhook_secret_sealed
@@ -26,7 +26,8 @@ def test_keys_are_sealed_and_only_hints_come_back(db, world):
     # empty secret fields keep what is stored
     again = ps.save_stripe_keys(db, world.staff_a, publishable_key="pk_test_51Hnewpublic", secret_key="",
                                 webhook_secret="")
-    assert again.connected and again.secret_hint == "sk_test_…9876" and again.publishable_key == "pk_test_51Hnewpublic"
+    assert again["connected"] and again["secret_hint"] == "sk_test_…9876"
+    assert again["publishable_key"] == "pk_test_51Hnewpublic"
 
 
 @pytest.mark.parametrize("changes, message", [
@@ -58,7 +59,7 @@ def test_only_owners_and_admins(db, world):
 def test_disconnect_forgets_the_keys(db, world):
     ps.save_stripe_keys(db, world.staff_a, **KEYS)
     view = ps.disconnect_stripe(db, world.staff_a)
-    assert not view.connected and view.secret_hint == "" and view.publishable_key == ""
+    assert not view["connected"] and view["secret_hint"] == "" and view["publishable_key"] == ""
 
 
 def test_unreachable_stripe_gives_a_human_answer(db, world):
@@ -73,8 +74,8 @@ def test_unreachable_stripe_gives_a_human_answer(db, world):
 def test_invoice_settings(db, world):
     view = ps.save_invoice_settings(db, world.staff_a, invoice_prefix="NW-", default_currency="eur",
                                     allow_partial=True, min_partial="25.50")
-    assert (view.invoice_prefix, view.next_number, view.default_currency, view.allow_partial, view.min_partial) == \
-        ("NW-", "NW-0001", "EUR", True, "25.50")
+    assert (view["invoice_prefix"], view["next_number"], view["default_currency"], view["allow_partial"],
+            view["min_partial"]) == ("NW-", "NW-0001", "EUR", True, "25.50")
     for kwargs, message in [(dict(invoice_prefix="N W"), "cannot contain spaces"),
                             (dict(default_currency="XXX"), "currency"),
                             (dict(min_partial="-3"), "cannot be negative")]:

@@ -53,21 +53,21 @@ def _outstanding() -> rx.Component:
 
 
 def _row(row) -> rx.Component:
-    overdue = row["status"].to(str) == OVERDUE
+    overdue = row["status"] == OVERDUE
     due_tone = dict(color_scheme=rx.cond(overdue, "red", "gray"), high_contrast=True,
                     weight=rx.cond(overdue, "medium", "regular"))
     return rx.table.row(
         rx.table.row_header_cell(rx.vstack(
-            rx.link(row["number"].to(str), href="/invoices/" + row["id"].to(str), weight="medium",
-                    aria_label="Invoice " + row["number"].to(str)),
+            rx.link(row["number"], href="/invoices/" + row["id"], weight="medium",
+                    aria_label="Invoice " + row["number"]),
             # on a phone the due date rides under the number (its column is hidden)
-            rx.text("Due " + row["due_date"].to(str), size="1", display=["block", "none"], **due_tone),
+            rx.text("Due " + row["due_date"], size="1", display=["block", "none"], **due_tone),
             spacing="0", align="start"), white_space="nowrap"),
-        rx.table.cell(row["issue_date"].to(str), white_space="nowrap", display=["none", "table-cell"]),
-        rx.table.cell(rx.text(row["due_date"].to(str), **due_tone), white_space="nowrap",
+        rx.table.cell(row["issue_date"], white_space="nowrap", display=["none", "table-cell"]),
+        rx.table.cell(rx.text(row["due_date"], **due_tone), white_space="nowrap",
                       display=["none", "table-cell"]),
-        rx.table.cell(row["total"].to(str), white_space="nowrap", text_align="right", display=["none", "table-cell"]),
-        rx.table.cell(rx.text(row["balance"].to(str), weight="medium"), white_space="nowrap", text_align="right"),
+        rx.table.cell(row["total"], white_space="nowrap", text_align="right", display=["none", "table-cell"]),
+        rx.table.cell(rx.text(row["balance"], weight="medium"), white_space="nowrap", text_align="right"),
         rx.table.cell(status_badge("invoice", row["status"])),
         align="center",
     )

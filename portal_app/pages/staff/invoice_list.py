@@ -97,25 +97,25 @@ def _row(row) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(
             rx.vstack(
-                rx.link(row["number"].to(str), href="/staff/invoices/" + row["id"].to(str), weight="medium"),
-                rx.text(row["contact"].to(str), size="1", color_scheme="gray", high_contrast=True,
+                rx.link(row["number"], href="/staff/invoices/" + row["id"], weight="medium"),
+                rx.text(row["contact"], size="1", color_scheme="gray", high_contrast=True,
                         display=["block", "block", "none"]),
                 spacing="0",
             ),
         ),
-        rx.table.cell(row["contact"].to(str), display=["none", "none", "table-cell"]),
-        rx.table.cell(row["issue_date"].to(str), display=["none", "none", "none", "table-cell"], white_space="nowrap"),
-        rx.table.cell(row["due_date"].to(str), display=["none", "table-cell"], white_space="nowrap"),
-        rx.table.cell(row["total"].to(str), display=["none", "none", "table-cell"], text_align="right",
+        rx.table.cell(row["contact"], display=["none", "none", "table-cell"]),
+        rx.table.cell(row["issue_date"], display=["none", "none", "none", "table-cell"], white_space="nowrap"),
+        rx.table.cell(row["due_date"], display=["none", "table-cell"], white_space="nowrap"),
+        rx.table.cell(row["total"], display=["none", "none", "table-cell"], text_align="right",
                       white_space="nowrap"),
-        rx.table.cell(row["balance"].to(str), text_align="right", white_space="nowrap"),
+        rx.table.cell(row["balance"], text_align="right", white_space="nowrap"),
         rx.table.cell(rx.vstack(
             status_badge("invoice", row["status"]),
-            rx.cond(row["viewed"].to(str) != "",
+            rx.cond(row["viewed"] != "",
                     rx.hstack(rx.icon("eye", size=14, aria_hidden="true"), rx.text("Viewed", size="1"),
-                              spacing="1", align="center", title="Viewed by the client " + row["viewed"].to(str),
+                              spacing="1", align="center", title="Viewed by the client " + row["viewed"],
                               color="var(--gray-11)")),
-            rx.cond(row["overpaid"].to(bool), rx.badge("Overpaid", color_scheme="orange", high_contrast=True)),
+            rx.cond(row["overpaid"], rx.badge("Overpaid", color_scheme="orange", high_contrast=True)),
             spacing="1", align="start")),
     )
 
