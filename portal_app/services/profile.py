@@ -7,6 +7,7 @@ link works: a new request ends the earlier ones, and a confirmed change ends any
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TypedDict
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -22,6 +23,20 @@ from .validation import clean_email
 CLIENT_EDITABLE = ("first_name", "last_name", "company", "phone", "address_line1", "address_line2",
                    "city", "region", "postal_code", "country")
 PROFILE_FIELDS = ("email", *CLIENT_EDITABLE)
+
+
+class ProfileValues(TypedDict):
+    """The fields a client edits on their profile (CLIENT_EDITABLE)."""
+    first_name: str
+    last_name: str
+    company: str
+    phone: str
+    address_line1: str
+    address_line2: str
+    city: str
+    region: str
+    postal_code: str
+    country: str
 
 
 def _own_contact(db: Session, actor: Actor) -> Contact:

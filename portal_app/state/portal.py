@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import reflex as rx
 
 from ..services import portal_home, profile
@@ -59,7 +61,7 @@ class SectionState(BaseState):
 
 
 class ProfileState(BaseState):
-    values: dict[str, str] = {}
+    values: profile.ProfileValues = {}  # type: ignore[typeddict-item]  # {} until loaded
     email: str = ""
     pending_email: str = ""
     error: str = ""
@@ -74,7 +76,7 @@ class ProfileState(BaseState):
             data = profile.get_profile(db, actor)
             self.email = data.pop("email")
             self.pending_email = data.pop("pending_email")
-            self.values = data
+            self.values = cast(profile.ProfileValues, data)  # what is left: CLIENT_EDITABLE
             self.error = self.error_field = self.saved = self.email_error = self.email_notice = ""
 
         return self._run(work)
@@ -84,8 +86,8 @@ class ProfileState(BaseState):
         def work(db, ws, actor):
             values = {k: str(form.get(k, "")) for k in profile.CLIENT_EDITABLE}
             changed = profile.update_profile(db, actor, values)
-            self.values = {k: v for k, v in profile.get_profile(db, actor).items()
-                           if k in profile.CLIENT_EDITABLE}
+            self.values = cast(profile.ProfileValues, {k: v for k, v in profile.get_profile(db, actor).items()
+                                                       if k in profile.CLIENT_EDITABLE})
             self.error = self.error_field = ""
             self.saved = "Your details were saved." if changed else "Nothing to change."
 
