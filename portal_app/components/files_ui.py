@@ -7,6 +7,7 @@ import reflex as rx
 from reflex.vars.base import Var, VarData
 from reflex_components_core.core.upload import get_upload_files_context_var_data
 
+from ..state.uploads import DeclaredFile
 from .fields import DOWNLOAD_LINK, VISUALLY_HIDDEN, alert_box
 from .layout import brand_vars
 
@@ -18,7 +19,7 @@ def selected_meta() -> Var:
     """Names and sizes of the files chosen in the dropzone (read in the browser)."""
     return Var(
         _js_expr=f"(filesById['{UPLOAD_ID}'] ?? []).map((f) => ({{name: f.name, size: f.size}}))",
-        _var_type=list[dict],
+        _var_type=list[DeclaredFile],
         _var_data=VarData.merge(get_upload_files_context_var_data()),
     )
 
@@ -76,28 +77,28 @@ def _icon(row) -> rx.Component:
     def icon(tag: str, color: str | None = None) -> rx.Component:
         return rx.icon(tag, size=18, aria_hidden="true", **({"color": color} if color else {}))
 
-    return rx.match(row["icon"].to(str), *[(tag, icon(tag, color)) for tag, color in _ICON_COLORS.items()],
+    return rx.match(row["icon"], *[(tag, icon(tag, color)) for tag, color in _ICON_COLORS.items()],
                     icon("file"))
 
 
 def _name_cell(row, base: str, S) -> rx.Component:
     name = rx.match(
-        row["kind"].to(str),
-        ("folder", rx.link(row["name"].to(str), href=f"{base}?folder=" + row["id"].to(str), weight="medium")),
+        row["kind"],
+        ("folder", rx.link(row["name"], href=f"{base}?folder=" + row["id"], weight="medium")),
         ("link", rx.vstack(
-            rx.link(row["name"].to(str), rx.icon("external-link", size=12, aria_hidden="true", margin_left="4px",
+            rx.link(row["name"], rx.icon("external-link", size=12, aria_hidden="true", margin_left="4px",
                                                  display="inline-block", vertical_align="baseline"),  # on the title's line
-                    href=row["url"].to(str), is_external=True, rel="noopener noreferrer nofollow", weight="medium"),
-            rx.cond(row["description"].to(str) != "", rx.text(row["description"].to(str), size="1", color_scheme="gray")),
+                    href=row["url"], is_external=True, rel="noopener noreferrer nofollow", weight="medium"),
+            rx.cond(row["description"] != "", rx.text(row["description"], size="1", color_scheme="gray")),
             spacing="0")),
-        rx.cond(row["previewable"].to(bool),
-                rx.link(row["name"].to(str), href="#", on_click=S.open_preview(row["id"].to(str)).prevent_default,
-                        weight="medium", aria_label="Preview " + row["name"].to(str)),
-                rx.text(row["name"].to(str), weight="medium")),
+        rx.cond(row["previewable"],
+                rx.link(row["name"], href="#", on_click=S.open_preview(row["id"]).prevent_default,
+                        weight="medium", aria_label="Preview " + row["name"]),
+                rx.text(row["name"], weight="medium")),
     )
     # Phones hide the Type, Size and Modified columns: the same facts go on one line under the name.
-    meta = rx.cond(row["meta"].to(str) != "",
-                   rx.text(row["meta"].to(str), size="1", color_scheme="gray", display=["block", "none"]))
+    meta = rx.cond(row["meta"] != "",
+                   rx.text(row["meta"], size="1", color_scheme="gray", display=["block", "none"]))
     return rx.hstack(
         rx.flex(_icon(row), flex_shrink="0"),  # a long name wraps; the icon keeps its size
         rx.vstack(name, meta, spacing="0", min_width="0"),
@@ -107,12 +108,12 @@ def _name_cell(row, base: str, S) -> rx.Component:
 
 def download_button(row) -> rx.Component:
     return rx.cond(
-        row["kind"].to(str) == "file",
+        row["kind"] == "file",
         # rx.el.a is React Router's <Link>: without reload_document a click is routed inside
         # the single-page app and the browser never requests the file
         rx.button(rx.el.a(rx.icon("download", size=14, aria_hidden="true"), rx.el.span("Download", display=["none", "inline"]),
-                          href=row["download_url"].to(str),
-                          aria_label="Download " + row["name"].to(str), **DOWNLOAD_LINK),
+                          href=row["download_url"],
+                          aria_label="Download " + row["name"], **DOWNLOAD_LINK),
                   as_child=True, size="1", variant="soft", high_contrast=True),
     )
 
@@ -132,9 +133,9 @@ def files_table(S, base: str, actions, extra_columns: list[tuple[str, object]] |
     def row_view(row):
         return rx.table.row(
             rx.table.row_header_cell(_name_cell(row, base, S)),
-            rx.table.cell(row["type"].to(str), display=["none", "table-cell"]),
-            rx.table.cell(row["size"].to(str), display=["none", "table-cell"], white_space="nowrap"),
-            rx.table.cell(row["updated_label"].to(str), display=["none", "none", "table-cell"], white_space="nowrap"),
+            rx.table.cell(row["type"], display=["none", "table-cell"]),
+            rx.table.cell(row["size"], display=["none", "table-cell"], white_space="nowrap"),
+            rx.table.cell(row["updated_label"], display=["none", "none", "table-cell"], white_space="nowrap"),
             *[rx.table.cell(cell(row), display=["none", "none", "table-cell"]) for _, cell in extra_columns],
             rx.table.cell(actions(row), text_align="right"),
             align="center",
@@ -161,22 +162,22 @@ def pager(S, base: str) -> rx.Component:
 def _upload_row(row) -> rx.Component:
     return rx.vstack(
         rx.hstack(
-            rx.match(row["status"].to(str),
+            rx.match(row["status"],
                      ("done", rx.icon("circle-check", size=16, color="var(--green-10)", aria_hidden="true")),
                      ("error", rx.icon("circle-x", size=16, color="var(--red-10)", aria_hidden="true")),
                      rx.icon("upload", size=16, aria_hidden="true")),
-            rx.text(row["name"].to(str), size="2", weight="medium", style={"wordBreak": "break-all"}),
+            rx.text(row["name"], size="2", weight="medium", style={"wordBreak": "break-all"}),
             rx.spacer(),
-            rx.text(row["size"].to(str), size="1", color_scheme="gray", white_space="nowrap"),
-            rx.text(rx.match(row["status"].to(str), ("done", "Uploaded"), ("error", "Failed"), ("queued", "Waiting"),
-                             rx.cond(row["percent"].to(int) >= 100, "Saving…", row["percent"].to_string() + "%")),
+            rx.text(row["size"], size="1", color_scheme="gray", white_space="nowrap"),
+            rx.text(rx.match(row["status"], ("done", "Uploaded"), ("error", "Failed"), ("queued", "Waiting"),
+                             rx.cond(row["percent"] >= 100, "Saving…", row["percent"].to_string() + "%")),
                     size="1", white_space="nowrap", min_width="64px", text_align="right"),
             width="100%", align="center", spacing="2",
         ),
-        rx.progress(value=row["percent"].to(int), max=100, width="100%",
-                    aria_label="Upload progress of " + row["name"].to(str),
-                    color_scheme=rx.match(row["status"].to(str), ("error", "red"), ("done", "green"), "blue")),
-        rx.cond(row["message"].to(str) != "", rx.text(row["message"].to(str), size="1", color_scheme="red", role="alert")),
+        rx.progress(value=row["percent"], max=100, width="100%",
+                    aria_label="Upload progress of " + row["name"],
+                    color_scheme=rx.match(row["status"], ("error", "red"), ("done", "green"), "blue")),
+        rx.cond(row["message"] != "", rx.text(row["message"], size="1", color_scheme="red", role="alert")),
         spacing="1", width="100%",
     )
 
@@ -205,7 +206,7 @@ def upload_panel(S, title: str, hint) -> rx.Component:
                 rx.vstack(
                     rx.text("Ready to upload:", size="2", weight="medium"),
                     rx.el.ul(rx.foreach(selected_meta(), lambda f: rx.el.li(
-                        rx.text(f["name"].to(str), size="2", as_="span"))), style={"margin": "0", "paddingLeft": "20px"}),
+                        rx.text(f["name"], size="2", as_="span"))), style={"margin": "0", "paddingLeft": "20px"}),
                     rx.hstack(
                         rx.button(rx.icon("upload", size=16, aria_hidden="true"), "Upload ", chosen.length(),
                                   rx.cond(chosen.length() == 1, " file", " files"),

@@ -14,17 +14,17 @@ from .signature_pad import SignaturePad
 
 
 def _my_field(f) -> rx.Component:
-    fid = f["id"].to(str)
-    label = rx.cond(f["label"].to(str) != "", f["label"].to(str), "Text") + " (page " + \
-        (f["page"].to(int) + 1).to_string() + ")"
+    fid = f["id"]
+    label = rx.cond(f["label"] != "", f["label"], "Text") + " (page " + \
+        (f["page"] + 1).to_string() + ")"
     return rx.match(
-        f["kind"].to(str),
+        f["kind"],
         ("text", rx.vstack(
-            rx.el.label(label, rx.cond(f["required"].to(bool), rx.el.span(" *", aria_hidden="true",
+            rx.el.label(label, rx.cond(f["required"], rx.el.span(" *", aria_hidden="true",
                                                                           style={"color": "var(--red-11)"})),
                         html_for="fv-" + fid, style={"fontWeight": "500", "fontSize": "14px"}),
             rx.input(id="fv-" + fid, value=S.values[fid], on_change=lambda v: S.set_value(fid, v),
-                     required=f["required"].to(bool), max_length=500, width="100%", size="3"),
+                     required=f["required"], max_length=500, width="100%", size="3"),
             spacing="1", width="100%")),
         ("checkbox", rx.hstack(
             rx.checkbox(id="fv-" + fid, checked=S.values[fid] == "true", on_change=lambda v: S.set_checked(fid, v)),
@@ -60,12 +60,12 @@ def _form() -> rx.Component:
     return rx.card(rx.vstack(
         rx.cond(S.values.length() > 0, rx.vstack(
             rx.heading("Your details", as_="h2", size="4"),
-            rx.foreach(S.fields, lambda f: rx.cond(f["signer"].to(str) == S.doc["my_signer"].to(str), _my_field(f))),
+            rx.foreach(S.fields, lambda f: rx.cond(f["signer"] == S.doc["my_signer"], _my_field(f))),
             spacing="2", width="100%")),
         _signature(),
         rx.hstack(
             rx.checkbox(id="consent", checked=S.consent, on_change=S.set_consent),
-            rx.el.label(S.doc["consent_text"].to(str), html_for="consent", style={"fontSize": "14px"}),
+            rx.el.label(S.doc["consent_text"], html_for="consent", style={"fontSize": "14px"}),
             align="start", spacing="2"),
         alert_box(S.error),
         rx.flex(
@@ -97,24 +97,24 @@ def signing_body(back_href: str, back_label: str) -> rx.Component:
     d = S.doc
     return rx.vstack(
         rx.link(back_label, href=back_href, size="2"),
-        rx.heading(d["title"].to(str), as_="h1", size="7", style={"wordBreak": "break-word"}),
-        rx.text(d["kind"].to(str), rx.cond(d["estimate_total"].to(str) != "", " · total " +
-                                           d["estimate_total"].to(str), ""),
+        rx.heading(d["title"], as_="h1", size="7", style={"wordBreak": "break-word"}),
+        rx.text(d["kind"], rx.cond(d["estimate_total"] != "", " · total " +
+                                           d["estimate_total"], ""),
                 size="2", color_scheme="gray", high_contrast=True),
-        rx.cond(d["message"].to(str) != "", rx.text(d["message"].to(str), white_space="pre-line", size="3")),
-        rx.cond(d["download"].to(str) != "", callout(rx.hstack(
+        rx.cond(d["message"] != "", rx.text(d["message"], white_space="pre-line", size="3")),
+        rx.cond(d["download"] != "", callout(rx.hstack(
             rx.text("Everyone has signed. The sealed PDF proves itself: anyone can check it at /verify."),
             rx.button(rx.el.a(rx.icon("download", size=16, aria_hidden="true"), "Download signed PDF",
-                              href=d["download"].to(str), **DOWNLOAD_LINK), as_child=True, size="2",
+                              href=d["download"], **DOWNLOAD_LINK), as_child=True, size="2",
                       color_scheme="green", high_contrast=True),
             spacing="3", align="center", wrap="wrap"), icon="circle-check", color_scheme="green", role="status",
             width="100%")),
-        rx.cond(~d["can_sign"].to(bool) & (d["reason"].to(str) != "") & (d["download"].to(str) == ""),
-                callout(d["reason"].to(str), icon="info", color_scheme="gray", role="status", width="100%")),
+        rx.cond(~d["can_sign"] & (d["reason"] != "") & (d["download"] == ""),
+                callout(d["reason"], icon="info", color_scheme="gray", role="status", width="100%")),
         rx.box(FieldEditor.create(pages=S.pages, fields=S.fields, signers=S.signers, selected="", read_only=True,
                                   values=S.preview),
                width="100%", max_width="900px", margin="0 auto"),
-        rx.cond(d["can_sign"].to(bool), _form()),
+        rx.cond(d["can_sign"], _form()),
         _decline(),
         spacing="4", width="100%", align="stretch",
     )

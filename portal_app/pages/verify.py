@@ -17,20 +17,20 @@ def _result() -> rx.Component:
     return rx.cond(
         r.contains("verdict"),
         callout(rx.vstack(
-            rx.heading(r["headline"].to(str), as_="h2", size="4"),
-            rx.text(r["detail"].to(str), size="2"),
-            rx.cond(r["title"].to(str) != "", rx.text(rx.text.strong("Document: "), r["title"].to(str), " (",
-                                                       r["document_id"].to(str), ")", size="2")),
-            rx.cond(r["business"].to(str) != "", rx.text(rx.text.strong("Sent by: "), r["business"].to(str),
+            rx.heading(r["headline"], as_="h2", size="4"),
+            rx.text(r["detail"], size="2"),
+            rx.cond(r["title"] != "", rx.text(rx.text.strong("Document: "), r["title"], " (",
+                                                       r["document_id"], ")", size="2")),
+            rx.cond(r["business"] != "", rx.text(rx.text.strong("Sent by: "), r["business"],
                                                           size="2")),
-            rx.cond(r["sealed_at"].to(str) != "", rx.text(rx.text.strong("Sealed: "), r["sealed_at"].to(str),
+            rx.cond(r["sealed_at"] != "", rx.text(rx.text.strong("Sealed: "), r["sealed_at"],
                                                            size="2")),
-            rx.foreach(r["signers"].to(list[dict[str, str]]), lambda s: rx.text(
+            rx.foreach(r["signers"], lambda s: rx.text(
                 rx.text.strong("Signed by "), s["name"], " <", s["email"], ">", rx.cond(s["signed"] != "",
                                                                                      ", " + s["signed"], ""),
                 size="2")),
             spacing="1", align="start"),
-            color_scheme=rx.match(r["verdict"].to(str), *TONES, "gray"), role="status", width="100%"),
+            color_scheme=rx.match(r["verdict"], *TONES, "gray"), role="status", width="100%"),
     )
 
 

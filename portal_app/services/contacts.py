@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import TypedDict, cast
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -148,11 +149,39 @@ def list_contacts(db: Session, actor: Actor, query: str = "", page: int = 1) -> 
     return ContactPage(rows, total, page, pages)
 
 
-def contact_view(contact: Contact) -> dict:
+class ContactView(TypedDict):
+    """One contact on its record page: every field of CONTACT_FIELDS, its notes and name."""
+    first_name: str
+    last_name: str
+    company: str
+    email: str
+    phone: str
+    address_line1: str
+    address_line2: str
+    city: str
+    region: str
+    postal_code: str
+    country: str
+    public_id: str
+    notes: str
+    name: str
+
+
+class ContactListRow(TypedDict):
+    """A ContactRow as the contacts list shows it."""
+    public_id: str
+    name: str
+    company: str
+    email: str
+    phone: str
+    portal_status: str
+
+
+def contact_view(contact: Contact) -> ContactView:
     data = {k: getattr(contact, k) for k in CONTACT_FIELDS}
     data.update(public_id=contact.public_id, notes=contact.notes, name=contact.display_name)
-    return data
+    return cast(ContactView, data)
 
 
-def as_dicts(rows: list) -> list[dict]:
-    return [asdict(r) for r in rows]
+def as_dicts(rows: list[ContactRow]) -> list[ContactListRow]:
+    return [cast(ContactListRow, asdict(r)) for r in rows]

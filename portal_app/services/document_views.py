@@ -4,6 +4,7 @@ document for staff (signers, fields, audit trail) and the signing view for a sig
 from __future__ import annotations
 
 import json
+from typing import TypedDict
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -30,17 +31,117 @@ from .signing import CLOSED, CONSENT_TEXT, CONSENT_VERSION, signer_for
 SIGNER_COLORS = ("#2563eb", "#c2410c", "#047857", "#7c3aed")
 
 
+class DocumentRow(TypedDict):
+    """One document in a list (and the head of the detail and signing views)."""
+    id: str
+    title: str
+    kind: str
+    status: str
+    status_label: str
+    contact: str
+    sent: str
+    updated: str
+    completed: str
+
+
+class DocumentList(TypedDict):
+    rows: list[DocumentRow]
+    total: int
+    page: int
+    pages: int
+
+
+class PageImage(TypedDict):
+    url: str
+    width: float       # points: the aspect ratio
+    height: float
+
+
+class SignerView(TypedDict):
+    id: str
+    name: str
+    email: str
+    role: str
+    status: str
+    color: str
+    viewed: str
+    signed: str
+    turn: bool
+
+
+class FieldView(TypedDict):
+    """A signing field: position as fractions of its page (0-based page)."""
+    id: str
+    page: int
+    x: float
+    y: float
+    w: float
+    h: float
+    kind: str
+    signer: str
+    signer_name: str
+    label: str
+    required: bool
+    value: str
+
+
+class TrailEntry(TypedDict):
+    at: str
+    actor: str
+    action: str
+
+
+class DocumentInfo(DocumentRow):
+    """The staff view of one document without its lists (StaffDocumentState.doc)."""
+    message: str
+    file_name: str
+    page_count: int
+    decline_reason: str
+    expires: str
+    original_sha256: str
+    completed_sha256: str
+    estimate_total: str
+    my_turn: bool
+    seal_error: str
+
+
+class DocumentDetail(DocumentInfo):
+    pages: list[PageImage]
+    signers: list[SignerView]
+    fields: list[FieldView]
+    trail: list[TrailEntry]
+
+
+class SigningInfo(DocumentRow):
+    """What a signer sees of the document, without its lists (SigningState.doc)."""
+    message: str
+    my_signer: str
+    my_name: str
+    can_sign: bool
+    reason: str
+    consent_text: str
+    consent_version: str
+    download: str
+    estimate_total: str
+
+
+class SigningView(SigningInfo):
+    pages: list[PageImage]
+    signers: list[SignerView]
+    fields: list[FieldView]
+
+
 def _when(value) -> str:
     return value.strftime("%d %b %Y, %H:%M UTC") if value else ""
 
 
-def _row(doc: Document, contact_name: str) -> dict:
+def _row(doc: Document, contact_name: str) -> DocumentRow:
     return {"id": doc.public_id, "title": doc.title, "kind": KIND_LABELS.get(doc.kind, doc.kind),
             "status": doc.status, "status_label": status_label("document", doc.status), "contact": contact_name,
             "sent": _when(doc.sent_at), "updated": _when(doc.updated_at), "completed": _when(doc.completed_at)}
 
 
-def staff_documents(db: Session, actor: Actor, *, status: str = "", page: int = 1) -> dict:
+def staff_documents(db: Session, actor: Actor, *, status: str = "", page: int = 1) -> DocumentList:
     staff = require_manage_documents(actor)
     if status and status not in DOCUMENT_STATUSES:
         raise Invalid("Unknown status.")
@@ -53,7 +154,7 @@ def staff_documents(db: Session, actor: Actor, *, status: str = "", page: int = 
             "total": total, "page": page, "pages": pages}
 
 
-def client_documents(db: Session, actor: Actor, *, page: int = 1) -> dict:
+def client_documents(db: Session, actor: Actor, *, page: int = 1) -> DocumentList:
     """The client's documents, those awaiting their signature first."""
     client = require_client(actor)
     require_client_documents(client, portal_settings_for(db, client.workspace_id))
@@ -67,14 +168,14 @@ def client_documents(db: Session, actor: Actor, *, page: int = 1) -> dict:
     return {"rows": [_row(d, "") for d in rows], "total": total, "page": page, "pages": pages}
 
 
-def _pages(doc: Document) -> list[dict]:
+def _pages(doc: Document) -> list[PageImage]:
     version = "sealed" if doc.status == "completed" else "original"  # a new URL once the sealed pages show
     return [{"url": f"/api/documents/{doc.public_id}/pages/{i + 1}?v={version}", "width": p["width"],
              "height": p["height"]}
             for i, p in enumerate(json.loads(doc.pages_json or "[]"))]
 
 
-def _signers(signers: list[DocumentSigner]) -> list[dict]:
+def _signers(signers: list[DocumentSigner]) -> list[SignerView]:
     turn = current_signer(signers)
     return [{"id": s.public_id, "name": s.name, "email": s.email, "role": s.role, "status": s.status,
              "color": SIGNER_COLORS[i % len(SIGNER_COLORS)], "viewed": _when(s.viewed_at), "signed": _when(s.signed_at),
@@ -82,8 +183,8 @@ def _signers(signers: list[DocumentSigner]) -> list[dict]:
             for i, s in enumerate(signers)]
 
 
-def _fields(fields, by_id: dict[int, DocumentSigner], *, with_values: bool) -> list[dict]:
-    out = []
+def _fields(fields, by_id: dict[int, DocumentSigner], *, with_values: bool) -> list[FieldView]:
+    out: list[FieldView] = []
     for f in fields:
         signer = by_id.get(f.signer_id)
         value = f.value if with_values else ""
@@ -115,7 +216,7 @@ def _trail_text(action: str, d: dict) -> str:
     }.get(action, action.replace("document.", "").replace("_", " "))
 
 
-def document_detail(db: Session, actor: Actor, public_id: str) -> dict:
+def document_detail(db: Session, actor: Actor, public_id: str) -> DocumentDetail:
     """One document for staff: everything, including the audit trail."""
     staff = require_manage_documents(actor)
     doc = get_document(db, staff.workspace_id, public_id)
@@ -124,7 +225,7 @@ def document_detail(db: Session, actor: Actor, public_id: str) -> dict:
     signers = signers_of(db, doc)
     by_id = {s.id: s for s in signers}
     contact = db.get(Contact, doc.contact_id)
-    trail = [{"at": _when(e.at), "actor": e.actor, "action": _trail_text(e.action, e.detail)}
+    trail: list[TrailEntry] = [{"at": _when(e.at), "actor": e.actor, "action": _trail_text(e.action, e.detail)}
              for e in audit.events_for(db, doc.workspace_id, "document", doc.public_id, limit=100)]
     mine = next((s for s in signers if is_own_signer(staff, s)), None)
     turn = current_signer(signers)
@@ -141,7 +242,7 @@ def document_detail(db: Session, actor: Actor, public_id: str) -> dict:
     }
 
 
-def signing_view(db: Session, actor: Actor, public_id: str) -> dict:
+def signing_view(db: Session, actor: Actor, public_id: str) -> SigningView:
     """What a signer sees: the pages, every field (theirs editable), whether they may sign
     now, and if not, why."""
     doc, signers, mine = signer_for(db, actor, public_id)

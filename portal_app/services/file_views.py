@@ -3,7 +3,8 @@ fixed number of queries however many files exist."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
+from typing import Generic, TypedDict, TypeVar
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -24,24 +25,70 @@ OWN_FOLDER_LABEL = "Your uploads"
 SORTS = {"name", "date", "size"}
 
 
+class FileRow(TypedDict):
+    """One file, folder or link in a listing."""
+    id: str
+    kind: str                # file | folder | link
+    name: str
+    icon: str
+    type: str
+    size: str                # human size ("" for folders and links)
+    bytes: int
+    updated: str
+    updated_label: str
+    meta: str
+    url: str
+    description: str
+    previewable: bool
+    preview_kind: str        # pdf | image | ""
+    download_url: str
+    preview_url: str
+    sharing: str
+    client_folder: bool
+
+
+class Folder(TypedDict):
+    """A folder by public id and name: a breadcrumb, or a place to move something to."""
+    id: str
+    name: str
+
+
+class StaffFolderExtra(TypedDict):
+    move_targets: list[Folder]
+    used: str
+    quota: str
+    used_percent: int
+    client_uploads: bool
+    in_client_folder: bool
+
+
+class ClientFolderExtra(TypedDict):
+    can_upload: bool
+    upload_folder: str
+    max_upload: str
+
+
+Extra = TypeVar("Extra", StaffFolderExtra, ClientFolderExtra)
+
+
 @dataclass
-class FolderPage:
+class FolderPage(Generic[Extra]):
     folder_id: str
     folder_name: str
-    breadcrumbs: list[dict]
-    rows: list[dict]
+    breadcrumbs: list[Folder]
+    rows: list[FileRow]
     total: int
     page: int
     pages: int
     query: str
     sort: str
-    extra: dict = field(default_factory=dict)
+    extra: Extra
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
-def _row(item: FileItem, sharing: str = "") -> dict:
+def _row(item: FileItem, sharing: str = "") -> FileRow:
     type_label, icon = type_and_icon(item.kind, item.name)
     is_file = item.kind == "file"
     size = human_size(item.size) if is_file else ""
@@ -84,8 +131,8 @@ def _page(db: Session, stmt, page: int) -> tuple[list[FileItem], int, int, int]:
 
 
 def _crumbs(names: dict[int, tuple[str, str]], nodes: dict[int, FolderNode], folder_id: int | None,
-            stop: set[int] | None = None) -> list[dict]:
-    out = []
+            stop: set[int] | None = None) -> list[Folder]:
+    out: list[Folder] = []
     fid = folder_id
     while fid is not None and fid in nodes and len(out) < 64:
         if stop is not None and fid not in stop:
@@ -118,7 +165,7 @@ def _clean_query(query: object, sort: object) -> tuple[str, str]:
 # --- staff ---------------------------------------------------------------------------------
 
 def staff_folder(db: Session, actor: Actor, folder_public_id: str | None = None, *, query: object = "",
-                 sort: object = "name", page: int = 1) -> FolderPage:
+                 sort: object = "name", page: int = 1) -> FolderPage[StaffFolderExtra]:
     staff = require_manage_files(actor)
     q, s = _clean_query(query, sort)
     folder = get_item(db, staff.workspace_id, folder_public_id, "folder") if folder_public_id else None
@@ -145,7 +192,7 @@ def staff_folder(db: Session, actor: Actor, folder_public_id: str | None = None,
         pages=pages, query=q, sort=s,
         extra={
             # (the page state stays small: at most MOVE_TARGETS_MAX folders are offered)
-            "move_targets": sorted(({"id": names[f][0], "name": _path_label(names, nodes, f)}
+            "move_targets": sorted((Folder(id=names[f][0], name=_path_label(names, nodes, f))
                                     for f in nodes if nodes[f].owner_contact_id is None),
                                    key=lambda d: d["name"].lower())[:MOVE_TARGETS_MAX],
             "used": human_size(int(used)), "quota": human_size(quota),
@@ -190,7 +237,7 @@ def client_context(db: Session, client: Client) -> tuple[dict[int, FolderNode], 
 
 
 def client_folder(db: Session, actor: Actor, folder_public_id: str | None = None, *, query: object = "",
-                  sort: object = "name", page: int = 1) -> FolderPage:
+                  sort: object = "name", page: int = 1) -> FolderPage[ClientFolderExtra]:
     client = require_client(actor)
     ps = portal_settings_for(db, client.workspace_id)
     require_client_files(client, ps)

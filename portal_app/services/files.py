@@ -7,6 +7,7 @@ takes the actor first; every query is scoped by the actor's workspace.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -177,6 +178,44 @@ def delete_item(db: Session, actor: Actor, public_id: str) -> int:
 
 # --- sharing -------------------------------------------------------------------------------
 
+class ContactChoice(TypedDict):
+    public_id: str
+    name: str
+    email: str
+
+
+class DownloadRow(TypedDict):
+    """Who downloaded a file: first when, how often."""
+    name: str
+    email: str
+    first: str
+    count: int
+
+
+class ShareSummary(TypedDict):
+    """What the sharing dialog shows of an item (the Files page's `share`)."""
+    name: str
+    kind: str
+    in_folder: bool
+    folder_name: str
+    client_folder: bool
+    effective: str
+    downloads: list[DownloadRow]
+
+
+class SharedFile(TypedDict):
+    """A file shared with a contact by name, on the contact record."""
+    name: str
+    kind: str
+    href: str
+
+
+class ContactFiles(TypedDict):
+    shared: list[SharedFile]
+    shared_total: int
+    upload_folder: str
+
+
 @dataclass
 class SharingView:
     public_id: str
@@ -187,9 +226,9 @@ class SharingView:
     inherit: bool
     all_clients: bool
     client_folder: bool
-    contacts: list[dict]      # own shares: public_id, name, email
-    effective: str            # who can open it now, in words ("All clients, Casey Client")
-    downloads: list[dict]     # who downloaded (files): name, email, first, count
+    contacts: list[ContactChoice]  # own shares
+    effective: str                 # who can open it now, in words ("All clients, Casey Client")
+    downloads: list[DownloadRow]   # who downloaded (files)
 
 
 def sharing_view(db: Session, actor: Actor, public_id: str) -> SharingView:
@@ -294,7 +333,7 @@ def _notify_shared(db: Session, staff: Staff, item: FileItem, contacts: list[Con
                 footer=f"Sent by the {ws.name} client portal.")
 
 
-def contact_choices(db: Session, actor: Actor, query: str = "", limit: int = 30) -> list[dict]:
+def contact_choices(db: Session, actor: Actor, query: str = "", limit: int = 30) -> list[ContactChoice]:
     """Contacts to pick when sharing (name or email match), at most `limit`."""
     staff = require_manage_files(actor)
     stmt = select(Contact).where(Contact.workspace_id == staff.workspace_id)
@@ -308,7 +347,7 @@ def contact_choices(db: Session, actor: Actor, query: str = "", limit: int = 30)
     return [{"public_id": c.public_id, "name": c.display_name, "email": c.email} for c in rows]
 
 
-def files_for_contact(db: Session, actor: Actor, contact: Contact, limit: int = 8) -> dict:
+def files_for_contact(db: Session, actor: Actor, contact: Contact, limit: int = 8) -> ContactFiles:
     """For the contact record: what is shared with this contact by name (at most `limit`,
     newest first) and their own upload folder, in three small queries."""
     staff = require_manage_files(actor)

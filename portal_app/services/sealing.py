@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+from typing import TypedDict
 
 from cryptography.hazmat.primitives.serialization import Encoding
 
@@ -207,7 +208,15 @@ def _invoice_from_estimate(db: Session, doc: Document) -> None:
         invoices.send_invoice(db, sender, inv.public_id)
 
 
-def certificate_view(db: Session, actor: Actor) -> dict:
+class CertificateView(TypedDict):
+    subject: str
+    fingerprint: str
+    valid_until: str
+    source: str
+    older: str          # how many replaced certificates, as text
+
+
+def certificate_view(db: Session, actor: Actor) -> CertificateView:
     """Settings › Document sealing: the active certificate (made now if there is none)."""
     staff = require_configure_sealing(actor)
     row = ensure_identity(db, db.get(Workspace, staff.workspace_id))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import TypedDict
 from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
@@ -12,7 +13,8 @@ from ..access import Actor, may_see_links_in_dev_mail, require_manage_contacts, 
 from ..models import ClientAccount, DevMail, Invitation, utcnow
 from ..settings import get_settings
 from . import audit
-from .contacts import contact_view, get_contact, portal_status
+from .contacts import ContactView, contact_view, get_contact, portal_status
+from .files import ContactFiles
 
 ACTION_TEXT = {
     "contact.created": "Contact created",
@@ -30,6 +32,34 @@ ACTION_TEXT = {
 }
 
 
+class HistoryEntry(TypedDict):
+    at: str
+    actor: str
+    action: str
+    detail: str
+
+
+class ContactRecord(TypedDict):
+    contact: ContactView
+    portal_status: str
+    invite_pending: bool
+    invite_expires: str
+    last_login: str
+    files: ContactFiles
+    history: list[HistoryEntry]
+
+
+class DevMailView(TypedDict):
+    """One mail of the dev outbox; `redacted` is "1" when its links were redacted."""
+    id: str
+    to: str
+    subject: str
+    text: str
+    link: str
+    redacted: str
+    at: str
+
+
 def _describe(detail: dict) -> str:
     parts = []
     for key, value in detail.items():
@@ -40,7 +70,7 @@ def _describe(detail: dict) -> str:
     return "; ".join(parts)
 
 
-def contact_record(db: Session, actor: Actor, public_id: str) -> dict:
+def contact_record(db: Session, actor: Actor, public_id: str) -> ContactRecord:
     from .files import files_for_contact
 
     staff = require_manage_contacts(actor)
@@ -66,14 +96,14 @@ def contact_record(db: Session, actor: Actor, public_id: str) -> dict:
     }
 
 
-def dev_outbox(db: Session, actor: Actor, limit: int = 50) -> list[dict]:
+def dev_outbox(db: Session, actor: Actor, limit: int = 50) -> list[DevMailView]:
     """The mail 'sent' while PORTAL_MAIL=outbox, newest first, for the workspace's owner.
     One-time links are for the person each mail was sent to: in mail to anyone else they
     show redacted (the HTML body, which holds the same links, is never sent to the page)."""
     staff = require_read_dev_outbox(actor, get_settings().mail == "outbox")
     rows = db.exec(select(DevMail).where(DevMail.workspace_id == staff.workspace_id)
                    .order_by(sa.desc(DevMail.id)).limit(limit)).all()
-    out = []
+    out: list[DevMailView] = []
     for r in rows:
         own = may_see_links_in_dev_mail(staff, r.to_addr)
         text = r.text_body if own else redact_links(r.text_body)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import TypedDict, cast
 
 from sqlmodel import Session, select
 
@@ -54,6 +55,24 @@ def max_bytes() -> int:
     return get_settings().document_max_bytes + SEAL_OVERHEAD_BYTES
 
 
+class VerifySigner(TypedDict):
+    name: str
+    email: str
+    signed: str
+
+
+class VerifyResultView(TypedDict):
+    """VerifyResult as the /verify page shows it (VerifyResult.as_dict())."""
+    verdict: str
+    headline: str
+    detail: str
+    title: str
+    document_id: str
+    business: str
+    sealed_at: str
+    signers: list[VerifySigner]
+
+
 @dataclass
 class VerifyResult:
     verdict: str                 # sealed_here | not_issued_here | modified | tampered | signed_elsewhere | …
@@ -63,10 +82,10 @@ class VerifyResult:
     document_id: str = ""
     business: str = ""
     sealed_at: str = ""
-    signers: list[dict] = field(default_factory=list)   # name, email, signed
+    signers: list[VerifySigner] = field(default_factory=list)
 
-    def as_dict(self) -> dict:
-        return asdict(self)
+    def as_dict(self) -> VerifyResultView:
+        return cast(VerifyResultView, asdict(self))
 
 
 def _when(iso: str | None) -> str:

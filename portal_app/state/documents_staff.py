@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date
+from typing import cast
 
 import reflex as rx
 
@@ -27,7 +28,7 @@ DEFAULT_SIZE = {"signature": (0.3, 0.06), "initials": (0.1, 0.05), "date": (0.2,
 
 
 class StaffDocumentsState(BaseState):
-    rows: list[dict[str, str]] = []
+    rows: list[document_views.DocumentRow] = []
     status: str = ""
     page: int = 1
     pages: int = 1
@@ -165,11 +166,11 @@ class NewDocumentState(LineItemsMixin, BaseState):
 
 
 class StaffDocumentState(BaseState):
-    doc: dict = {}
-    fields: list[dict] = []
-    signers: list[dict] = []
-    pages: list[dict] = []
-    trail: list[dict[str, str]] = []
+    doc: document_views.DocumentInfo = {}  # type: ignore[typeddict-item]  # {} until loaded
+    fields: list[document_views.FieldView] = []
+    signers: list[document_views.SignerView] = []
+    pages: list[document_views.PageImage] = []
+    trail: list[document_views.TrailEntry] = []
     tool: str = "signature"
     tool_signer: str = ""
     tool_page: int = 0
@@ -193,7 +194,8 @@ class StaffDocumentState(BaseState):
 
     def _show(self, db, actor) -> None:
         detail = document_views.document_detail(db, actor, self._public_id())
-        self.doc = {k: v for k, v in detail.items() if k not in ("fields", "signers", "pages", "trail")}
+        self.doc = cast(document_views.DocumentInfo,
+                        {k: v for k, v in detail.items() if k not in ("fields", "signers", "pages", "trail")})
         self.fields, self.signers, self.pages, self.trail = (detail["fields"], detail["signers"], detail["pages"],
                                                              detail["trail"])
         if not self.tool_signer or self.tool_signer not in {s["id"] for s in self.signers}:
@@ -208,7 +210,7 @@ class StaffDocumentState(BaseState):
             return StaffDocumentState.follow
 
         def refused(exc: ServiceError):
-            self.found, self.refusal, self.doc, self.fields, self.pages = False, exc.message, {}, [], []
+            self.found, self.refusal, self.doc, self.fields, self.pages = False, exc.message, {}, [], []  # type: ignore[typeddict-item]
 
         return self._run(work, on_error=refused)
 
@@ -279,7 +281,8 @@ class StaffDocumentState(BaseState):
     def move_fields(self, fields: list[dict]):
         if self.doc.get("status") == "draft" and isinstance(fields, list):
             known = {f["id"]: f for f in self.fields}
-            self.fields = [{**known[f["id"]], **{k: f[k] for k in ("page", "x", "y", "w", "h") if k in f}}
+            self.fields = [cast(document_views.FieldView,
+                                {**known[f["id"]], **{k: f[k] for k in ("page", "x", "y", "w", "h") if k in f}})
                            for f in fields if isinstance(f, dict) and f.get("id") in known]
             self.dirty = True
 
@@ -301,7 +304,7 @@ class StaffDocumentState(BaseState):
 
     def _save(self, db, actor) -> None:
         chosen = next((f for f in self.fields if f["id"] == self.selected), None)
-        documents.save_fields(db, actor, self._public_id(), self.fields)
+        documents.save_fields(db, actor, self._public_id(), cast(list[dict], self.fields))
         self._show(db, actor)
         # saved fields get their stored ids: keep the same field selected (not a dangling id)
         spot = (lambda f: (f["page"], f["kind"], f["signer"], round(float(f["x"]), 3), round(float(f["y"]), 3)))

@@ -16,6 +16,7 @@ from ..access import is_staff, require_client, require_client_upload, require_ma
 from ..services.portal_settings import portal_settings_for
 from . import uploads
 from .base import BaseState
+from .uploads import DeclaredFile, UploadRow
 
 
 class FilesMixin(rx.State, mixin=True):
@@ -24,8 +25,8 @@ class FilesMixin(rx.State, mixin=True):
 
     _base_path: str = "/files"
 
-    rows: list[dict] = []
-    crumbs: list[dict[str, str]] = []
+    rows: list[file_views.FileRow] = []
+    crumbs: list[file_views.Folder] = []
     folder_id: str = ""
     folder_name: str = ""
     query: str = ""
@@ -35,11 +36,11 @@ class FilesMixin(rx.State, mixin=True):
     total: int = 0
     refusal: str = ""
     # uploads
-    uploads: list[dict] = []
+    uploads: list[UploadRow] = []
     upload_error: str = ""
     uploading: bool = False
     upload_ready: bool = False          # start_upload accepted the selection: the page sends it
-    _upload_plan: list[dict] = []
+    _upload_plan: list[DeclaredFile] = []
     _upload_sizes: list[int] = []
     _upload_bound: str = ""  # the session an upload in flight belongs to
     # preview
@@ -113,14 +114,14 @@ class FilesMixin(rx.State, mixin=True):
 
 class StaffFilesState(FilesMixin, BaseState):
     _base_path: str = "/staff/files"
-    extra: dict = {}
+    extra: file_views.StaffFolderExtra = {}  # type: ignore[typeddict-item]  # {} until loaded
     dialog: str = ""                    # folder | link | rename | move | delete | share
-    target: dict = {}                   # the row a dialog acts on
+    target: file_views.FileRow = {}     # type: ignore[typeddict-item]  # the row a dialog acts on
     dialog_error: str = ""
-    share: dict = {}                    # sharing view of `target`
+    share: files.ShareSummary = {}      # type: ignore[typeddict-item]  # sharing view of `target`
     share_selected: list[str] = []      # contact public ids with own access
     share_labels: dict[str, str] = {}   # public id -> "Name · email" (selected and candidates)
-    share_candidates: list[dict[str, str]] = []
+    share_candidates: list[files.ContactChoice] = []
     share_inherit: bool = False
     share_all: bool = False
     share_notify: bool = True
@@ -149,11 +150,11 @@ class StaffFilesState(FilesMixin, BaseState):
     @rx.event
     def open_dialog(self, kind: str, item_id: str = ""):
         self.dialog_error = ""
-        row = next((r for r in self.rows if r.get("id") == item_id), {})
+        row = next((r for r in self.rows if r.get("id") == item_id), None)
         if kind in ("folder", "link"):
-            self.dialog, self.target = kind, {}
+            self.dialog, self.target = kind, {}  # type: ignore[typeddict-item]
             return None
-        if kind not in ("rename", "move", "delete", "share") or not row:
+        if kind not in ("rename", "move", "delete", "share") or row is None:
             self.dialog = ""
             return None
         self.target = row
@@ -179,7 +180,7 @@ class StaffFilesState(FilesMixin, BaseState):
         self.share_selected = [c["public_id"] for c in view.contacts]
         self._label(view.contacts)
 
-    def _label(self, contacts: list[dict]) -> None:
+    def _label(self, contacts: list[files.ContactChoice]) -> None:
         labels = dict(self.share_labels)
         for c in contacts:
             labels[c["public_id"]] = f"{c['name']} · {c['email']}" if c.get("email") else c["name"]

@@ -71,7 +71,7 @@ class SectionState(BaseState):
 
 
 class ProfileState(BaseState):
-    values: profile.ProfileValues = {}
+    values: profile.ProfileValues = {}  # type: ignore[typeddict-item]  # {} until loaded
     email: str = ""
     pending_email: str = ""
     error: str = ""
@@ -86,7 +86,7 @@ class ProfileState(BaseState):
             data = profile.get_profile(db, actor)
             self.email = data.pop("email")
             self.pending_email = data.pop("pending_email")
-            self.values = cast(profile.ProfileValues, data)
+            self.values = cast(profile.ProfileValues, data)  # what is left: CLIENT_EDITABLE
             self.error = self.error_field = self.saved = self.email_error = self.email_notice = ""
 
         return self._run(work)

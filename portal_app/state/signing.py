@@ -8,6 +8,8 @@ signs, which fields are theirs and whether it is their turn are decided by the s
 
 from __future__ import annotations
 
+from typing import cast
+
 import reflex as rx
 
 from ..access import is_staff
@@ -19,7 +21,7 @@ from .invoice_common import clip, segments
 
 
 class ClientDocumentsState(BaseState):
-    rows: list[dict[str, str]] = []
+    rows: list[document_views.DocumentRow] = []
     page: int = 1
     pages: int = 1
     total: int = 0
@@ -48,10 +50,10 @@ class ClientDocumentsState(BaseState):
 
 
 class SigningState(BaseState):
-    doc: dict = {}
-    pages: list[dict] = []
-    fields: list[dict] = []
-    signers: list[dict] = []
+    doc: document_views.SigningInfo = {}  # type: ignore[typeddict-item]  # {} until loaded
+    pages: list[document_views.PageImage] = []
+    fields: list[document_views.FieldView] = []
+    signers: list[document_views.SignerView] = []
     values: dict[str, str] = {}          # this signer's answers, by field id
     consent: bool = False
     mode: str = "draw"                   # draw | type
@@ -94,7 +96,8 @@ class SigningState(BaseState):
 
     def _show(self, db, actor) -> None:
         view = document_views.signing_view(db, actor, self._public_id())
-        self.doc = {k: v for k, v in view.items() if k not in ("pages", "fields", "signers")}
+        self.doc = cast(document_views.SigningInfo,
+                        {k: v for k, v in view.items() if k not in ("pages", "fields", "signers")})
         self.pages, self.fields, self.signers = view["pages"], view["fields"], view["signers"]
         mine = view["my_signer"]
         self.values = {f["id"]: self.values.get(f["id"], f["value"]) for f in self.fields
@@ -116,7 +119,7 @@ class SigningState(BaseState):
             return SigningState.follow
 
         def refused(exc: ServiceError):
-            self.refusal, self.doc, self.pages, self.fields, self.loaded = exc.message, {}, [], [], False
+            self.refusal, self.doc, self.pages, self.fields, self.loaded = exc.message, {}, [], [], False  # type: ignore[typeddict-item]
 
         return self._run(work, on_error=refused)
 

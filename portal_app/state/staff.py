@@ -9,7 +9,7 @@ import reflex as rx
 from ..access import require_configure_portal, require_staff
 from ..errors import ServiceError
 from ..models import SECTIONS
-from ..services import contacts, invites, portal_settings, staff_views
+from ..services import contacts, files, invites, portal_settings, staff_views
 from .base import BaseState
 
 
@@ -24,7 +24,7 @@ class StaffHomeState(BaseState):
 
 
 class ContactsState(BaseState):
-    rows: list[dict[str, str]] = []
+    rows: list[contacts.ContactListRow] = []
     query: str = ""
     page: int = 1
     pages: int = 1
@@ -82,13 +82,13 @@ class ContactsState(BaseState):
 
 
 class ContactRecordState(BaseState):
-    contact: dict[str, str] = {}
+    contact: contacts.ContactView = {}  # type: ignore[typeddict-item]  # {} until loaded
     portal_status: str = ""
     invite_pending: bool = False
     invite_expires: str = ""
     last_login: str = ""
-    history: list[dict[str, str]] = []
-    shared_files: list[dict[str, str]] = []
+    history: list[staff_views.HistoryEntry] = []
+    shared_files: list[files.SharedFile] = []
     shared_total: int = 0
     upload_folder: str = ""
     found: bool = True
@@ -100,7 +100,7 @@ class ContactRecordState(BaseState):
 
     def _refresh(self, db, actor) -> None:
         record = staff_views.contact_record(db, actor, self._public_id())
-        self.contact = {k: str(v) for k, v in record["contact"].items()}
+        self.contact = record["contact"]  # every value a str already
         self.portal_status = record["portal_status"]
         self.invite_pending = record["invite_pending"]
         self.invite_expires = record["invite_expires"]
@@ -282,7 +282,7 @@ class OutboxState(BaseState):
     whether the staff navigation offers it is BaseState.outbox_offered, set with every
     event's context)."""
 
-    mails: list[dict[str, str]] = []
+    mails: list[staff_views.DevMailView] = []
     error: str = ""
 
     @rx.event

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import reflex as rx
 
 from ..access import may_change_roles, may_manage_team, require_staff
@@ -11,8 +13,18 @@ from .auth_pages import FORM_ERRORS
 from .base import BaseState
 
 
+class TeamMemberRow(TypedDict):
+    """A team.TeamRow as the team page shows it; `is_me` is "1" for the signed-in user."""
+    public_id: str
+    name: str
+    email: str
+    role: str
+    status: str
+    is_me: str
+
+
 class TeamState(BaseState):
-    rows: list[dict[str, str]] = []
+    rows: list[TeamMemberRow] = []
     can_manage: bool = False
     is_owner: bool = False
     invite_open: bool = False

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TypedDict
 
 from ..db import unit_of_work
 from ..errors import ServiceError
@@ -21,10 +22,25 @@ log = logging.getLogger("portal.uploads")
 GENERIC = "The upload failed on our side. Nothing was saved; please try again."
 
 
+class DeclaredFile(TypedDict):
+    """A file the browser says it will send (components/files_ui.py selected_meta())."""
+    name: str
+    size: int
+
+
+class UploadRow(TypedDict):
+    """One file of an upload in progress, as the Files pages list it."""
+    name: str
+    size: str        # human size
+    status: str      # queued | uploading | done | error
+    percent: int
+    message: str
+
+
 def start(state, meta: list, check) -> bool:
     """Called inside the handler's unit of work with the actor: validate and show the rows."""
-    files = [{"name": str(f.get("name", ""))[:500], "size": max(0, int(f.get("size") or 0))}
-             for f in (meta or [])[:201] if isinstance(f, dict)]
+    files: list[DeclaredFile] = [{"name": str(f.get("name", ""))[:500], "size": max(0, int(f.get("size") or 0))}
+                                 for f in (meta or [])[:201] if isinstance(f, dict)]
     state.upload_error = ""
     if not files:
         state.upload_error = "Choose one or more files first."

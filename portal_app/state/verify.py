@@ -28,14 +28,14 @@ log = logging.getLogger("portal.verify")
 _checks = ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1), thread_name_prefix="verify")
 
 
-def _check(data: bytes, client_ip: str) -> dict:
+def _check(data: bytes, client_ip: str) -> verify.VerifyResultView:
     """In a worker thread: its own unit of work, and the blocking child."""
     with unit_of_work() as db:
         return verify.verify_upload(db, data, client_ip=client_ip).as_dict()
 
 
 class VerifyState(BaseState):
-    result: dict = {}
+    result: verify.VerifyResultView = {}  # type: ignore[typeddict-item]  # {} until a file is checked
     file_name: str = ""
     error: str = ""
 
@@ -46,7 +46,7 @@ class VerifyState(BaseState):
 
     @rx.event
     async def check(self, files: list[rx.UploadFile]):
-        self.result, self.error = {}, ""
+        self.result, self.error = {}, ""  # type: ignore[typeddict-item]
         if not files:
             self.error = "Choose a PDF to check."
             return

@@ -19,3 +19,18 @@ def test_the_page_builds(route):
     page = module.app._unevaluated_pages[route]
     component = page.component() if callable(page.component) else page.component
     assert component.render()  # the whole tree renders to its JSX description
+
+
+def test_a_misspelled_view_field_fails_the_build():
+    """View-model vars are TypedDicts (DESIGN.md §4): a page reading a key its view does not
+    have fails when the page is built, in a row of a list as in a single object."""
+    import reflex as rx
+    from reflex.utils.exceptions import VarAttributeError
+
+    from portal_app.state.documents_staff import StaffDocumentState as S
+
+    assert str(S.doc["title"])  # a key the view has
+    with pytest.raises(VarAttributeError):
+        S.doc["titel"]
+    with pytest.raises(VarAttributeError):
+        rx.foreach(S.signers, lambda s: rx.text(s["emial"]))

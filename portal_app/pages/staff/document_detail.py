@@ -23,19 +23,19 @@ def _download(label: str, href, icon: str = "download") -> rx.Component:
 
 def _actions() -> rx.Component:
     d = S.doc
-    status = d["status"].to(str)
+    status = d["status"]
     is_open = status_in(status, OPEN_STATUSES)
     return rx.flex(
         rx.cond(status == "draft", rx.button(rx.icon("send", size=16, aria_hidden="true"), "Send for signature",
                                              on_click=S.open_dialog("send"))),
-        rx.cond(d["my_turn"].to(bool), rx.button(rx.link(rx.icon("pen-line", size=16, aria_hidden="true"),
+        rx.cond(d["my_turn"], rx.button(rx.link(rx.icon("pen-line", size=16, aria_hidden="true"),
                                                          "Countersign", underline="none",
-                                                         href="/staff/documents/" + d["id"].to(str) + "/sign"),
+                                                         href="/staff/documents/" + d["id"] + "/sign"),
                                                  as_child=True)),
         rx.cond(is_open, rx.button(rx.icon("bell", size=16, aria_hidden="true"), "Send reminder", variant="soft",
                                    high_contrast=True, on_click=S.remind)),
-        _download("Original PDF", "/api/documents/" + d["id"].to(str) + "/original"),
-        rx.cond(status == "completed", _download("Signed PDF", "/api/documents/" + d["id"].to(str) + "/completed",
+        _download("Original PDF", "/api/documents/" + d["id"] + "/original"),
+        rx.cond(status == "completed", _download("Signed PDF", "/api/documents/" + d["id"] + "/completed",
                                                  "file-check")),
         rx.cond(status_in(status, VOIDABLE_STATUSES), rx.button(rx.icon("ban", size=16, aria_hidden="true"), "Void",
                                                          variant="soft", color_scheme="red", high_contrast=True,
@@ -49,19 +49,19 @@ def _header() -> rx.Component:
     return rx.vstack(
         rx.link("← All documents", href="/staff/documents", size="2"),
         rx.flex(
-            rx.hstack(rx.heading(d["title"].to(str), as_="h1", size="7", style={"wordBreak": "break-word"}),
+            rx.hstack(rx.heading(d["title"], as_="h1", size="7", style={"wordBreak": "break-word"}),
                       status_badge("document", d["status"]), align="center", wrap="wrap"),
             _actions(), justify="between", align="center", wrap="wrap", spacing="3", width="100%"),
-        rx.text(d["kind"].to(str), " for ", d["contact"].to(str), " · ", d["page_count"].to(str),
-                rx.cond(d["page_count"].to(int) == 1, " page", " pages"),
-                rx.cond(d["expires"].to(str) != "", " · expires " + d["expires"].to(str), ""),
-                rx.cond(d["estimate_total"].to(str) != "", " · total " + d["estimate_total"].to(str), ""),
+        rx.text(d["kind"], " for ", d["contact"], " · ", d["page_count"],
+                rx.cond(d["page_count"] == 1, " page", " pages"),
+                rx.cond(d["expires"] != "", " · expires " + d["expires"], ""),
+                rx.cond(d["estimate_total"] != "", " · total " + d["estimate_total"], ""),
                 size="2", color_scheme="gray", high_contrast=True),
-        rx.cond(d["decline_reason"].to(str) != "", rx.callout.root(
-            rx.callout.text(rx.text.strong("Declined. "), "Reason: ", d["decline_reason"].to(str)), color_scheme="red",
+        rx.cond(d["decline_reason"] != "", rx.callout.root(
+            rx.callout.text(rx.text.strong("Declined. "), "Reason: ", d["decline_reason"]), color_scheme="red",
             high_contrast=True, role="status", width="100%")),
-        rx.cond(d["seal_error"].to(str) != "", rx.callout.root(
-            rx.callout.text(rx.text.strong("Sealing has not finished yet. "), d["seal_error"].to(str),
+        rx.cond(d["seal_error"] != "", rx.callout.root(
+            rx.callout.text(rx.text.strong("Sealing has not finished yet. "), d["seal_error"],
                             " It is retried automatically for a few minutes; once the cause is fixed (for example "
                             "the sealing certificate), retry now."),
             rx.box(rx.button(rx.icon("refresh-cw", size=14, aria_hidden="true"), "Retry sealing now", size="2",
@@ -78,7 +78,7 @@ def _toolbar() -> rx.Component:
                                id="fld-kind", value=S.tool, on_change=S.set_tool,
                                style={**SELECT_STYLE, "width": "170px"}), spacing="1"),
         rx.vstack(field_label("For", "fld-signer"),
-                  rx.el.select(rx.foreach(S.signers, lambda s: rx.el.option(s["name"].to(str), value=s["id"].to(str))),
+                  rx.el.select(rx.foreach(S.signers, lambda s: rx.el.option(s["name"], value=s["id"])),
                                id="fld-signer", value=S.tool_signer, on_change=S.set_tool_signer,
                                style={**SELECT_STYLE, "width": "220px"}), spacing="1"),
         rx.vstack(field_label("Page", "fld-page"),
@@ -105,15 +105,15 @@ def _selected() -> rx.Component:
     return rx.cond(
         S.selected != "",
         rx.foreach(S.fields, lambda f: rx.cond(
-            f["id"].to(str) == S.selected,
+            f["id"] == S.selected,
             rx.hstack(
-                rx.text(f["label"].to(str), " for ", f["signer_name"].to(str), " on page ",
-                        (f["page"].to(int) + 1).to_string(), weight="medium", size="2"),
-                rx.hstack(rx.switch(id="fld-required", checked=f["required"].to(bool),
-                                    on_change=lambda _v: S.toggle_required(f["id"].to(str))),
+                rx.text(f["label"], " for ", f["signer_name"], " on page ",
+                        (f["page"] + 1).to_string(), weight="medium", size="2"),
+                rx.hstack(rx.switch(id="fld-required", checked=f["required"],
+                                    on_change=lambda _v: S.toggle_required(f["id"])),
                           rx.el.label("Required", html_for="fld-required"), align="center", spacing="1"),
                 rx.button(rx.icon("trash-2", size=14, aria_hidden="true"), "Remove field", size="1", variant="soft",
-                          color_scheme="red", high_contrast=True, on_click=S.delete_field(f["id"].to(str))),
+                          color_scheme="red", high_contrast=True, on_click=S.delete_field(f["id"])),
                 spacing="4", align="center", wrap="wrap"),
         )),
     )
@@ -123,15 +123,15 @@ def _signers() -> rx.Component:
     return rx.card(rx.vstack(
         rx.heading("Signers", as_="h2", size="4"),
         rx.foreach(S.signers, lambda s, i: rx.hstack(
-            rx.box(width="10px", height="10px", border_radius="50%", background=s["color"].to(str), aria_hidden="true"),
-            rx.vstack(rx.text((i + 1).to_string(), ". ", s["name"].to(str), weight="medium", size="2"),
-                      rx.text(s["email"].to(str), size="1", color_scheme="gray", high_contrast=True), spacing="0"),
+            rx.box(width="10px", height="10px", border_radius="50%", background=s["color"], aria_hidden="true"),
+            rx.vstack(rx.text((i + 1).to_string(), ". ", s["name"], weight="medium", size="2"),
+                      rx.text(s["email"], size="1", color_scheme="gray", high_contrast=True), spacing="0"),
             rx.spacer(),
             rx.vstack(
-                rx.text(rx.match(s["status"].to(str), ("signed", "Signed " + s["signed"].to(str)), ("declined", "Declined"),
-                                 rx.cond(s["viewed"].to(str) != "", "Viewed " + s["viewed"].to(str), "Not viewed yet")),
+                rx.text(rx.match(s["status"], ("signed", "Signed " + s["signed"]), ("declined", "Declined"),
+                                 rx.cond(s["viewed"] != "", "Viewed " + s["viewed"], "Not viewed yet")),
                         size="1"),
-                rx.cond(s["turn"].to(bool), rx.badge("Their turn", color_scheme="blue", high_contrast=True)),
+                rx.cond(s["turn"], rx.badge("Their turn", color_scheme="blue", high_contrast=True)),
                 spacing="1", align="end"),
             align="center", width="100%")),
         spacing="3", width="100%"), width="100%")
@@ -145,10 +145,10 @@ def _trail() -> rx.Component:
             rx.text(e["at"], " · ", e["actor"], size="1", color_scheme="gray", high_contrast=True),
             style={"padding": "6px 0", "borderBottom": "1px solid var(--gray-a4)", "listStyle": "none"})),
             style={"margin": "0", "padding": "0", "width": "100%"}),
-        rx.text("Original SHA-256: ", rx.code(S.doc["original_sha256"].to(str)), size="1",
+        rx.text("Original SHA-256: ", rx.code(S.doc["original_sha256"]), size="1",
                 style={"overflowWrap": "anywhere"}),
-        rx.cond(S.doc["completed_sha256"].to(str) != "",
-                rx.text("Signed PDF SHA-256: ", rx.code(S.doc["completed_sha256"].to(str)), size="1",
+        rx.cond(S.doc["completed_sha256"] != "",
+                rx.text("Signed PDF SHA-256: ", rx.code(S.doc["completed_sha256"]), size="1",
                         style={"overflowWrap": "anywhere"})),
         spacing="3", width="100%"), width="100%")
 
@@ -186,7 +186,7 @@ def _dialogs() -> rx.Component:
 
 
 def _pages() -> rx.Component:
-    draft = S.doc["status"].to(str) == "draft"
+    draft = S.doc["status"] == "draft"
     return rx.box(
         FieldEditor.create(pages=S.pages, fields=S.fields, signers=S.signers, selected=S.selected,
                            read_only=~draft, values=S.values, on_change=S.move_fields, on_select=S.select,
@@ -196,7 +196,7 @@ def _pages() -> rx.Component:
 
 
 def staff_document_page() -> rx.Component:
-    draft = S.doc["status"].to(str) == "draft"
+    draft = S.doc["status"] == "draft"
     return staff_shell(
         rx.cond(
             S.found,

@@ -13,6 +13,6 @@ from ...state.signing import SigningState as S
 def staff_sign_page() -> rx.Component:
     return staff_shell(
         rx.cond(S.refusal != "", alert_box(S.refusal),
-                rx.cond(S.loaded, signing_body("/staff/documents/" + S.doc["id"].to(str), "← Back to the document"),
+                rx.cond(S.loaded, signing_body("/staff/documents/" + S.doc["id"], "← Back to the document"),
                         rx.center(rx.spinner(size="3")))),
     )

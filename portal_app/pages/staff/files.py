@@ -15,17 +15,17 @@ def _actions(row) -> rx.Component:
     return rx.hstack(
         download_button(row),
         # what is in a client's own folder is shared with that client only: nothing to set
-        rx.cond(~row["client_folder"].to(bool),
+        rx.cond(~row["client_folder"],
                 rx.button(rx.icon("share-2", size=14, aria_hidden="true"), rx.el.span("Share", display=["none", "inline"]), size="1", variant="soft", high_contrast=True,
-                          on_click=S.open_dialog("share", row["id"].to(str)), aria_label="Share " + row["name"].to(str))),
+                          on_click=S.open_dialog("share", row["id"]), aria_label="Share " + row["name"])),
         rx.menu.root(
             rx.menu.trigger(rx.button(rx.icon("ellipsis-vertical", size=14, aria_hidden="true"), size="1",
-                                      variant="ghost", high_contrast=True, aria_label="More actions for " + row["name"].to(str))),
+                                      variant="ghost", high_contrast=True, aria_label="More actions for " + row["name"])),
             rx.menu.content(
-                rx.menu.item("Rename", on_select=S.open_dialog("rename", row["id"].to(str))),
-                rx.menu.item("Move", on_select=S.open_dialog("move", row["id"].to(str))),
+                rx.menu.item("Rename", on_select=S.open_dialog("rename", row["id"])),
+                rx.menu.item("Move", on_select=S.open_dialog("move", row["id"])),
                 rx.menu.separator(),
-                rx.menu.item("Delete", color="red", on_select=S.open_dialog("delete", row["id"].to(str))),
+                rx.menu.item("Delete", color="red", on_select=S.open_dialog("delete", row["id"])),
             ),
         ),
         spacing="2", justify="end", align="center",
@@ -77,19 +77,19 @@ def _link_dialog() -> rx.Component:
 
 def _rename_dialog() -> rx.Component:
     return _dialog("rename", "Rename", rx.form(
-        rx.vstack(field("New name", "name", required=True, max_length=255, default_value=S.target["name"].to(str),
-                        key=S.target["id"].to(str)),
+        rx.vstack(field("New name", "name", required=True, max_length=255, default_value=S.target["name"],
+                        key=S.target["id"]),
                   _buttons("Rename"), spacing="3", width="100%"),
         on_submit=S.rename, width="100%"))
 
 
 def _move_dialog() -> rx.Component:
-    return _dialog("move", "Move “" + S.target["name"].to(str) + "”", rx.form(
+    return _dialog("move", "Move “" + S.target["name"] + "”", rx.form(
         rx.vstack(
             rx.el.label("Move to", html_for="move-target", style={"fontWeight": "500", "fontSize": "14px"}),
             rx.el.select(
                 rx.el.option("Top level (no folder)", value="top"),
-                rx.foreach(S.extra["move_targets"].to(list[dict[str, str]]),
+                rx.foreach(S.extra["move_targets"],
                            lambda f: rx.el.option(f["name"], value=f["id"])),
                 id="move-target", name="target",
                 style={"height": "36px", "width": "100%", "borderRadius": "6px", "border": "1px solid var(--gray-a7)",
@@ -101,8 +101,8 @@ def _move_dialog() -> rx.Component:
 
 def _delete_dialog() -> rx.Component:
     return _dialog(
-        "delete", "Delete “" + S.target["name"].to(str) + "”?",
-        rx.text(rx.cond(S.target["kind"].to(str) == "folder",
+        "delete", "Delete “" + S.target["name"] + "”?",
+        rx.text(rx.cond(S.target["kind"] == "folder",
                         "The folder and everything in it will be deleted for everyone. This cannot be undone.",
                         "It will be deleted for everyone it is shared with. This cannot be undone."), size="2"),
         rx.hstack(
@@ -131,10 +131,10 @@ def _contact_option(c) -> rx.Component:
 def _share_dialog() -> rx.Component:
     own = ~S.share_inherit
     return _dialog(
-        "share", "Share “" + S.target["name"].to(str) + "”",
-        rx.cond(S.share["in_folder"].to(bool),
+        "share", "Share “" + S.target["name"] + "”",
+        rx.cond(S.share["in_folder"],
                 _switch("share-inherit", "Same as its folder", S.share_inherit, S.set_share_inherit,
-                        "Shared with whoever can open “" + S.share["folder_name"].to(str) + "”.")),
+                        "Shared with whoever can open “" + S.share["folder_name"] + "”.")),
         rx.cond(own, rx.vstack(
             _switch("share-all", "All clients", S.share_all, S.set_share_all,
                     "Every client of this workspace, now and later."),
@@ -155,12 +155,12 @@ def _share_dialog() -> rx.Component:
             rx.checkbox("Email newly added contacts who have a portal account", checked=S.share_notify,
                         on_change=S.set_share_notify),
             spacing="2", width="100%")),
-        rx.cond(S.share_inherit, rx.callout("Can open it now: " + S.share["effective"].to(str), icon="users",
+        rx.cond(S.share_inherit, rx.callout("Can open it now: " + S.share["effective"], icon="users",
                                             size="1", color_scheme="gray", high_contrast=True, width="100%")),
-        rx.cond(S.share["kind"].to(str) == "file", rx.vstack(
+        rx.cond(S.share["kind"] == "file", rx.vstack(
             rx.text("Downloads", size="2", weight="medium"),
-            rx.cond(S.share["downloads"].to(list[dict]).length() > 0,
-                    rx.el.ul(rx.foreach(S.share["downloads"].to(list[dict[str, str]]), lambda d: rx.el.li(
+            rx.cond(S.share["downloads"].length() > 0,
+                    rx.el.ul(rx.foreach(S.share["downloads"], lambda d: rx.el.li(
                         rx.text(d["name"], " first downloaded it on ", d["first"], " (", d["count"], "×)",
                                 size="2"))),
                              style={"margin": "0", "paddingLeft": "20px"}),
@@ -173,9 +173,9 @@ def _share_dialog() -> rx.Component:
 
 def _usage() -> rx.Component:
     return rx.hstack(
-        rx.text(S.extra["used"].to(str), " of ", S.extra["quota"].to(str), " used", size="1", color_scheme="gray",
+        rx.text(S.extra["used"], " of ", S.extra["quota"], " used", size="1", color_scheme="gray",
                 white_space="nowrap"),
-        rx.progress(value=S.extra["used_percent"].to(int), max=100, width="120px", aria_label="Storage used"),
+        rx.progress(value=S.extra["used_percent"], max=100, width="120px", aria_label="Storage used"),
         spacing="2", align="center",
     )
 
@@ -208,15 +208,15 @@ def staff_files_page() -> rx.Component:
         _toolbar(),
         search_and_sort(S),
         files_table(S, "/staff/files", _actions,
-                    extra_columns=[("Shared with", lambda row: rx.text(row["sharing"].to(str), size="2"))], empty=_empty()),
+                    extra_columns=[("Shared with", lambda row: rx.text(row["sharing"], size="2"))], empty=_empty()),
         pager(S, "/staff/files"),
         upload_panel(S, rx.cond(S.folder_name != "", "Upload to “" + S.folder_name + "”", "Upload files"),
-                     rx.cond(S.extra["in_client_folder"].to(bool),
+                     rx.cond(S.extra["in_client_folder"],
                              "Several at once. Files here are visible to this client at once, and to no one else.",
                              "Several at once. Files keep their names; clients see them once you share them.")),
         rx.hstack(
             _usage(), rx.spacer(),
-            rx.text(rx.cond(S.extra["client_uploads"].to(bool), "Clients may upload files.",
+            rx.text(rx.cond(S.extra["client_uploads"], "Clients may upload files.",
                             "Client uploads are off."), " ",
                     rx.link("Change in Configure Portal", href="/staff/sites/portal"), size="1", color_scheme="gray"),
             width="100%", wrap="wrap", spacing="3",
