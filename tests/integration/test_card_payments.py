@@ -14,7 +14,7 @@ from portal_app.services import card_payments
 from portal_app.services.errors import Forbidden, Invalid, NotFound
 from portal_app.services.invoices import payments_settings
 from portal_app.settings import reset_settings_cache
-from tests.integration.test_stripe_flow import app_url, gateway, invoice, sdk, shop, state, wait_for  # noqa: F401
+from tests.support.stripe import invoice, state, wait_for
 
 VISA = "4242424242424242"
 DECLINED = "4000000000000002"      # refused by the bank when the card is saved

@@ -20,7 +20,7 @@ from alembic.script import ScriptDirectory
 from sqlmodel import SQLModel
 
 import portal_app.models  # noqa: F401  (registers every table on SQLModel.metadata)
-from tests.conftest import make_pg_database
+from tests.support.services import make_pg_database
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,4 +1,4 @@
-"""StripeGateway against localstripe (a real HTTP Stripe stand-in, see stripe_fixtures.py)
+"""StripeGateway against localstripe (a real HTTP Stripe stand-in, see tests/support/stripe.py)
 with the real stripe SDK, over real sockets; and Stripe's signed webhooks received by a
 small HTTP server and checked with verify_webhook.
 
@@ -25,9 +25,9 @@ import stripe
 from portal_app.adapters.payments import (PaymentsError, StripeGateway, make_gateway,
                                           payment_intent_info, verify_webhook)
 from portal_app.settings import get_settings, reset_settings_cache
-from tests.integration.stripe_fixtures import TEST_SECRET_KEY, free_port
+from tests.support.services import free_port
+from tests.support.stripe import TEST_SECRET_KEY, VISA
 
-VISA = "4242424242424242"
 # localstripe declines these when charged (a PaymentIntent confirm). 4000000000000002 is
 # declined only when attached to a customer there; charged directly it succeeds, unlike on
 # real Stripe.

@@ -3,9 +3,9 @@ saved, and the "selected field" bar (Required switch, Remove field) must follow 
 not go blank on an id that no longer exists."""
 from __future__ import annotations
 
-from tests.unit.doc_helpers import draft
-from tests.unit.test_authz_matrix import HOST_A, run_handler
-from tests.unit.test_state_notice import call, staff_cookie  # noqa: F401  (fixture)
+from tests.support.docs import draft
+from tests.support.states import HOST_A, run_handler
+from tests.support.states import call
 
 
 def _editor_with_one_field(db, world, cookie, page: int):

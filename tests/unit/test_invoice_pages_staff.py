@@ -3,7 +3,7 @@ through their event handlers, as the browser would: the list, the editor (new an
 one invoice with its actions.
 
 Handlers run on a real State tree whose router carries the Host and the HttpOnly session
-cookie, like the authorization matrix (tests/unit/test_authz_matrix.py); one tree per page
+cookie, like the authorization matrix (tests/support/states.py run_handler); one tree per page
 visit, so a page's vars carry from one handler to the next as in a browser tab.
 """
 
@@ -17,7 +17,7 @@ import pytest
 from sqlmodel import func, select
 
 from portal_app.models import Invoice, LedgerEntry, OutboxMessage, base, utcnow
-from tests.clock import Clock
+from tests.support.clock import Clock
 
 HOST_A, HOST_B = "alpha.example.test", "beta.example.test"
 

@@ -23,7 +23,7 @@ from portal_app.services.errors import Forbidden, Invalid, NotFound, NotSignedIn
 from portal_app.services.invoices import (MAX_LINES, create_invoice, mark_viewed, payments_settings,
                                           record_manual_payment, send_invoice, void_invoice)
 from portal_app.services.money import Discount, Line, compute
-from tests.clock import Clock
+from tests.support.clock import Clock
 
 TODAY = utcnow().date()
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.test_authz_matrix import HOST_A, run_handler
-from tests.unit.test_state_notice import call, staff_cookie  # noqa: F401  (fixture)
+from tests.support.states import HOST_A, run_handler
+from tests.support.states import call
 
 
 def _editor(which: str, cookie: str):

@@ -13,8 +13,7 @@ from portal_app.models import Contact, EmailChange, PasswordReset, StaffInvitati
 from portal_app.services import auth, invites, passwords, profile, team
 from portal_app.services.contacts import create_contact
 from portal_app.services.errors import Invalid
-
-from .helpers import last_link, token_of
+from tests.support.outbox import last_link, token_of
 
 NEW = "a brand new password"
 OTHER = "another new password"

@@ -18,8 +18,8 @@ import pytest
 from reflex_base.event import Event
 
 from portal_app.state.session_guard import SessionGuard, app_state_classes, binding_of
-
-from .test_authz_matrix import HOST_A, actors, matrix  # noqa: F401  (fixture re-used)
+from tests.support.matrix import matrix
+from tests.support.states import HOST_A
 
 
 def _hydrate() -> Event:

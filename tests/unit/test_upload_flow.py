@@ -13,9 +13,8 @@ from sqlmodel import select
 from portal_app.models import FileItem
 from portal_app.settings import reset_settings_cache
 from portal_app.state import uploads
-
-from .test_file_transfer import store, temps  # noqa: F401  (fixture)
-from .test_filetypes import HTML, PDF
+from tests.support.uploads import temps
+from tests.support.file_samples import HTML, PDF
 
 
 class FakeState:

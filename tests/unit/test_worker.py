@@ -18,7 +18,7 @@ from portal_app.adapters import mail
 from portal_app.models import DevMail, OutboxMessage
 from portal_app.services import invites
 from portal_app.services.contacts import create_contact
-from tests.clock import Clock
+from tests.support.clock import Clock
 
 
 class FailingMailer:
