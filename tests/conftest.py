@@ -30,6 +30,18 @@ def _fast_password_hashing(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _pdf_checks_outlast_a_busy_machine(monkeypatch):
+    """/verify's child is killed after 6 s of wall clock in production; a test keeps its memory
+    and CPU limits (what stops a hostile file) but waits up to 60 s, so a busy machine's slow
+    start is not taken for a stuck child. Tests of the limits pass their own Limits."""
+    import dataclasses
+
+    from portal_app.adapters import pdf_guard
+
+    monkeypatch.setattr(pdf_guard, "VERIFY_LIMITS", dataclasses.replace(pdf_guard.VERIFY_LIMITS, wall_seconds=60.0))
+
+
+@pytest.fixture(autouse=True)
 def _isolated_settings(tmp_path, monkeypatch):
     """Each test gets its own storage folder and fresh settings/adapters."""
     from portal_app.adapters import mail, storage

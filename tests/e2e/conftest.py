@@ -126,8 +126,9 @@ def _prepare_tree(tmp: Path) -> Path:
 
 
 def _wait_up(server: Server, timeout: float) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
+    """Until the app answers; `timeout` only bounds a hang (on the monotonic clock, as until())."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
         if server.proc.poll() is not None:
             raise RuntimeError(f"app exited early:\n{server.log_tail()}")
         try:

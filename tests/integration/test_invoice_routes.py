@@ -16,11 +16,23 @@ import pytest
 from pypdf import PdfReader
 
 from portal_app.api.routes import SESSION_COOKIE
-from portal_app.models import utcnow
+from portal_app.models import base, utcnow
+from tests.support.clock import Clock
 from tests.support.file_routes import NOT_FOUND
 from tests.support.world import HOST_A
 
 TODAY = utcnow().date()
+
+
+@pytest.fixture(autouse=True)
+def _today(monkeypatch):
+    """Today as each test starts, and the services' today for the whole test: time stands
+    still (models.base.clock), so a test that crosses midnight UTC does not see two days."""
+    global TODAY
+    monkeypatch.setattr(base, "clock", Clock())
+    TODAY = utcnow().date()
+
+
 LINES = [{"description": "Quarterly bookkeeping", "quantity": "3", "unit_minor": 25_000, "tax_rate": "0"}]
 
 

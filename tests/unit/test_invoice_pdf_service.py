@@ -14,12 +14,24 @@ import pytest
 from pypdf import PdfReader
 
 from portal_app.adapters.storage import get_storage
-from portal_app.models import utcnow
+from portal_app.models import base, utcnow
 from portal_app.services import invoice_pdf
 from portal_app.services.errors import NotFound, NotSignedIn
 from portal_app.services.invoices import create_invoice, record_manual_payment, send_invoice, void_invoice
+from tests.support.clock import Clock
 
 TODAY = utcnow().date()
+
+
+@pytest.fixture(autouse=True)
+def _today(monkeypatch):
+    """Today as each test starts, and the services' today for the whole test: time stands
+    still (models.base.clock), so a test that crosses midnight UTC does not see two days."""
+    global TODAY
+    monkeypatch.setattr(base, "clock", Clock())
+    TODAY = utcnow().date()
+
+
 LINES = [
     {"description": "Brand workshop", "quantity": "2", "unit_minor": 45_000, "tax_rate": "10"},
     {"description": "Logo files — Zoë edition", "quantity": "1", "unit_minor": 12_550, "tax_rate": "0"},

@@ -159,8 +159,9 @@ def test_uploaded_rsa_pkcs12_with_chain_seals_and_verifies():
     ("empty", "empty"),
 ])
 def test_pkcs12_problems_have_human_messages(case, words):
+    now = datetime.now(timezone.utc)  # the certificates' windows and the check: one moment
     key = ec.generate_private_key(ec.SECP256R1())
-    good = make_cert(key)
+    good = make_cert(key, start=now - timedelta(days=1))
     data, password = make_p12(key, good), "pw"
     if case == "wrong password":
         password = "nope"
@@ -171,19 +172,19 @@ def test_pkcs12_problems_have_human_messages(case, words):
     elif case == "key only":
         data = pkcs12.serialize_key_and_certificates(b"x", key, None, None, serialization.BestAvailableEncryption(b"pw"))
     elif case == "expired":
-        data = make_p12(key, make_cert(key, days=30, start=datetime.now(timezone.utc) - timedelta(days=60)))
+        data = make_p12(key, make_cert(key, days=30, start=now - timedelta(days=60)))
     elif case == "not yet valid":
-        data = make_p12(key, make_cert(key, start=datetime.now(timezone.utc) + timedelta(days=3)))
+        data = make_p12(key, make_cert(key, start=now + timedelta(days=3)))
     elif case == "no non-repudiation":
-        data = make_p12(key, make_cert(key, usage=(True, False)))
+        data = make_p12(key, make_cert(key, start=now - timedelta(days=1), usage=(True, False)))
     elif case == "no key usage":
-        data = make_p12(key, make_cert(key, usage=None))
+        data = make_p12(key, make_cert(key, start=now - timedelta(days=1), usage=None))
     elif case == "garbage":
         data = b"\x30\x82garbage" * 20
     elif case == "empty":
         data = b""
     with pytest.raises(SealingIdentityError) as err:
-        load_pkcs12(data, password)
+        load_pkcs12(data, password, now=now)
     assert words in err.value.message
     assert "Traceback" not in err.value.message
 
