@@ -18,9 +18,9 @@ with warnings.catch_warnings():  # as in tests/integration/conftest.py
 from portal_app.api.routes import SESSION_COOKIE, build_api
 from portal_app.api.security_headers import SecurityHeaders
 from portal_app.services import sealing
+from tests.support.docs import draft, sent, sign_as_client
 from tests.support.file_routes import NOT_FOUND
 from tests.support.world import HOST_A
-from tests.support.docs import draft, sent, sign_as_client
 
 OUTSIDERS = ["bob", "carol_on_b", "staff_b_on_b"]
 # another workspace's session on this host is no session here: sign in (as the file routes)

@@ -128,7 +128,7 @@ def test_only_this_workspaces_staff_retry_and_only_a_sealing_document(db, world,
 
 
 def test_the_live_page_says_completed_when_the_retried_seal_lands(db, world, signed, broken_sealer,
-                                                                  monkeypatch, staff_cookie):  # noqa: F811
+                                                                  monkeypatch, staff_cookie):
     from portal_app.db import unit_of_work
     from portal_app.state.documents_staff import StaffDocumentState
     from tests.support.states import HOST_A, run_handler

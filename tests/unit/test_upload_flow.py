@@ -13,8 +13,8 @@ from sqlmodel import select
 from portal_app.models import FileItem
 from portal_app.settings import reset_settings_cache
 from portal_app.state import uploads
-from tests.support.uploads import temps
 from tests.support.file_samples import HTML, PDF
+from tests.support.uploads import temps
 
 
 class FakeState:
@@ -69,7 +69,7 @@ def plan(files):
     return [{"name": n, "size": len(d)} for n, d in files]
 
 
-def test_files_arrive_one_after_another_and_are_listed(db, world, store):  # noqa: F811
+def test_files_arrive_one_after_another_and_are_listed(db, world, store):
     files = [("brief.pdf", PDF + b"%" * 5000), ("notes.txt", b"hello\n" * 900)]
     db.commit()
     state = FakeState(world.staff_a, plan(files))
@@ -79,7 +79,7 @@ def test_files_arrive_one_after_another_and_are_listed(db, world, store):  # noq
     assert state.uploading is False and state.reloads == 1
 
 
-def test_a_tab_that_changes_hands_mid_upload_gets_none_of_its_rows(db, world, store):  # noqa: F811
+def test_a_tab_that_changes_hands_mid_upload_gets_none_of_its_rows(db, world, store):
     """Signed out (or someone else signed in) while the files were still arriving: the
     files are the uploader's and are stored, but nothing is written into the tab's state,
     which belongs to the next person now (session_guard.py)."""
@@ -101,7 +101,7 @@ def test_a_tab_that_changes_hands_mid_upload_gets_none_of_its_rows(db, world, st
     assert rows(db) == ["brief.pdf", "notes.txt"] and temps(store) == []
 
 
-def test_a_wrong_file_is_refused_and_the_next_one_still_arrives(db, world, store):  # noqa: F811
+def test_a_wrong_file_is_refused_and_the_next_one_still_arrives(db, world, store):
     files = [("photo.png", HTML * 200), ("brief.pdf", PDF + b"%" * 3000)]
     db.commit()
     state = FakeState(world.staff_a, plan(files))
@@ -111,7 +111,7 @@ def test_a_wrong_file_is_refused_and_the_next_one_still_arrives(db, world, store
     assert rows(db) == ["brief.pdf"] and temps(store) == []
 
 
-def test_an_oversized_file_stops_the_reading_at_once(db, world, store, monkeypatch):  # noqa: F811
+def test_an_oversized_file_stops_the_reading_at_once(db, world, store, monkeypatch):
     monkeypatch.setenv("PORTAL_FILE_MAX_BYTES", "4000")
     reset_settings_cache()
     consumed = []
@@ -129,7 +129,7 @@ def test_an_oversized_file_stops_the_reading_at_once(db, world, store, monkeypat
     assert rows(db) == [] and temps(store) == []
 
 
-def test_an_upload_cut_off_midway_leaves_nothing(db, world, store):  # noqa: F811
+def test_an_upload_cut_off_midway_leaves_nothing(db, world, store):
     files = [("first.pdf", PDF + b"%" * 2500), ("second.pdf", PDF + b"%" * 5000)]
     db.commit()
     state = FakeState(world.staff_a, plan(files))
@@ -140,7 +140,7 @@ def test_an_upload_cut_off_midway_leaves_nothing(db, world, store):  # noqa: F81
     assert state.uploads[1]["status"] == "error" and state.uploading is False
 
 
-def test_a_refused_selection_reads_nothing(db, world, store):  # noqa: F811
+def test_a_refused_selection_reads_nothing(db, world, store):
     db.commit()
     state = FakeState(world.staff_a, [])
     consumed = []
