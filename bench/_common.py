@@ -149,7 +149,7 @@ def build_shop(db, n_contacts: int, n_accounts: int, *, stripe: bool = True) -> 
     return shop
 
 
-# --- page loads, as tests/unit/test_authz_matrix.py runs handlers ----------------------------
+# --- page loads, as tests/support/states.py run_handler runs handlers -------------------------
 
 @contextmanager
 def count_statements(engine):
@@ -169,7 +169,7 @@ def count_statements(engine):
 
 def state_for(state_cls, host: str, cookie: str, path: str):
     """A fresh State tree whose router carries the Host and the session cookie, as the
-    websocket's upgrade request would (tests/unit/test_authz_matrix.py run_handler)."""
+    websocket's upgrade request would (tests/support/states.py run_handler)."""
     from reflex.istate.data import RouterData
     from reflex.state import State
 

@@ -60,7 +60,7 @@ def hostile_pdf(objects: int) -> bytes:
     cert = CertificateInfo(title="Services agreement", document_id="doc_bench", workspace_name="Elsewhere",
                            original_sha256=hashlib.sha256(original).hexdigest(), signers=[], events=[])
     sealed = complete_document(original, [], cert, new_sealing_identity("Bench sealing", "Elsewhere")).data
-    from tests.unit.pdf_samples import many_objects_update
+    from tests.support.pdf_samples import many_objects_update
 
     return many_objects_update(sealed, objects)
 

@@ -10,7 +10,7 @@ a webhook signing secret saved through Settings › Payments (sealed at rest), a
 `--invoices` invoices created and sent through services/invoices.py (1-3 lines, USD or EUR).
 
 The app's api/ routes (SecurityHeaders(build_api())) are served by granian's embedded
-server, one worker, on a free loopback port, as tests/integration/test_stripe_flow.py's
+server, one worker, on a free loopback port, as tests/integration/conftest.py's
 `app_url` fixture serves them, but in a child process of its own (this script with
 --serve), so the client threads do not share its interpreter. Then `--events` signed
 payment_intent.succeeded events are POSTed to /api/stripe/webhook/{workspace} from

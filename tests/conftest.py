@@ -9,31 +9,13 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import tempfile
 
 import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel
 
-PG_ADMIN_URL = os.environ.get("PORTAL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-REQUIRE_SERVICES = bool(os.environ.get("CI") or os.environ.get("PORTAL_REQUIRE_SERVICES"))
-
-
-def service_up(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-def require_service(name: str, host: str, port: int) -> None:
-    if service_up(host, port):
-        return
-    if REQUIRE_SERVICES:
-        pytest.fail(f"{name} is not reachable on {host}:{port}; CI needs it")
-    pytest.skip(f"{name} is not running on {host}:{port} (install it or run in CI)")
+from tests.support.services import make_pg_database
 
 
 @pytest.fixture(autouse=True)
@@ -45,6 +27,18 @@ def _fast_password_hashing(monkeypatch):
     from portal_app.services import security
 
     monkeypatch.setattr(security, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
+
+
+@pytest.fixture(autouse=True)
+def _pdf_checks_outlast_a_busy_machine(monkeypatch):
+    """/verify's child is killed after 6 s of wall clock in production; a test keeps its memory
+    and CPU limits (what stops a hostile file) but waits up to 60 s, so a busy machine's slow
+    start is not taken for a stuck child. Tests of the limits pass their own Limits."""
+    import dataclasses
+
+    from portal_app.adapters import pdf_guard
+
+    monkeypatch.setattr(pdf_guard, "VERIFY_LIMITS", dataclasses.replace(pdf_guard.VERIFY_LIMITS, wall_seconds=60.0))
 
 
 @pytest.fixture(autouse=True)
@@ -70,21 +64,6 @@ def _isolated_settings(tmp_path, monkeypatch):
     mail.set_mailer(None)
 
 
-def temp_state() -> tuple[set[str], int]:
-    """The temp folder's entries, and this process's open files in it that are already
-    unlinked (Starlette spools to anonymous temporary files)."""
-    tmp = tempfile.gettempdir()
-    hidden = 0
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            target = os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:
-            continue
-        if target.startswith(tmp) and target.endswith("(deleted)"):
-            hidden += 1
-    return set(os.listdir(tmp)), hidden
-
-
 def _sqlite_url() -> str:
     path = os.path.join(tempfile.mkdtemp(prefix="portal-test-"), "test.db")
     return f"sqlite:///{path}"
@@ -92,31 +71,6 @@ def _sqlite_url() -> str:
 
 _pg_schema_ready: set[str] = set()
 _pg_session_db: list[str] = []
-
-
-def make_pg_database(prefix: str = "portal_test") -> str:
-    """A fresh database of its own (parallel runs never share one); dropped at exit."""
-    import atexit
-
-    require_service("PostgreSQL", "127.0.0.1", 5432)
-    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-
-    def drop() -> None:
-        from portal_app.db import reset_engines
-
-        reset_engines()
-        eng = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with eng.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        eng.dispose()
-
-    atexit.register(drop)
-    return url
 
 
 def _pg_url() -> str:
@@ -222,3 +176,22 @@ def world(db) -> World:
 @pytest.fixture
 def token() -> str:
     return secrets.token_urlsafe(32)
+
+
+@pytest.fixture(scope="session")
+def localstripe_url():
+    """localstripe, the Stripe API stand-in, on a free loopback port for the whole session
+    (the integration tests and the e2e Pay Now); tests/support/stripe.py starts it."""
+    from tests.support.stripe import run_localstripe
+
+    with run_localstripe() as base:
+        yield base
+
+
+@pytest.fixture
+def actors(world, db) -> dict[str, tuple[str, str | None]]:
+    """The authorization matrix's actors signed in, actor name -> (host, cookie), and the world
+    filled with what its rows act on (tests/support/matrix.py); unit and live matrix tests."""
+    from tests.support.matrix import sign_in_actors
+
+    return sign_in_actors(world, db)

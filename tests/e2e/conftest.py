@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,15 +27,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REQUIRE_SERVICES, make_pg_database, require_service
-from tests.integration.stripe_fixtures import localstripe_url  # noqa: F401  (Stripe's stand-in for Pay Now)
+from tests.support.browser import ARTIFACTS, AXE, CHROMIUM, CHROMIUM_ARGS, ROOT
+from tests.support.services import REQUIRE_SERVICES, free_port, make_pg_database, require_service
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts" / "e2e"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-AXE = ROOT / ".tools" / "node_modules" / "axe-core" / "axe.min.js"
 COPY = ["rxconfig.py", "portal_app", "assets", "alembic", "alembic.ini", "reflex.lock"]
 
 
@@ -48,12 +41,6 @@ def until(find, timeout: float, failure: str):
         assert time.monotonic() < deadline, failure
         time.sleep(0.3)
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -139,8 +126,9 @@ def _prepare_tree(tmp: Path) -> Path:
 
 
 def _wait_up(server: Server, timeout: float) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
+    """Until the app answers; `timeout` only bounds a hang (on the monotonic clock, as until())."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
         if server.proc.poll() is not None:
             raise RuntimeError(f"app exited early:\n{server.log_tail()}")
         try:

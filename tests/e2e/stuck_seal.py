@@ -19,7 +19,7 @@ from portal_app.db import unit_of_work
 from portal_app.models import ClientAccount, Contact, OutboxMessage, StaffUser
 from portal_app.services import documents, signing
 from portal_app.services.workspaces import owner_actor
-from tests.unit.doc_helpers import pdf_bytes
+from tests.support.docs import pdf_bytes
 
 REASON = "The sealing certificate could not be read."
 

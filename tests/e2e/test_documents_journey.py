@@ -20,9 +20,9 @@ from pathlib import Path
 from fpdf import FPDF
 from playwright.sync_api import expect
 
+from tests.support.journey import Journey, accept_invite, invite_client, parked_look, staff_sign_in
+
 from .stuck_seal import REASON
-from .test_files_journey import _accept, _invite, _look
-from .test_foundation_journey import Journey, staff_sign_in
 
 CLIENT = ("Sara", "Signer", "sara@sign.example")
 
@@ -43,7 +43,7 @@ def _upload(j: Journey, staff, tmp_path, title: str, countersign: bool, look: bo
     j.go(staff, "/staff/documents/new")
     expect(staff.get_by_role("heading", name="New document")).to_be_visible()
     if look:
-        _look(j, staff, "staff-document-new")
+        parked_look(j, staff, "staff-document-new")
     staff.get_by_label("Title").fill(title)
     staff.get_by_label("Find a client").fill(CLIENT[2])
     choices = staff.get_by_role("list", name="Clients to choose from").get_by_role("button")
@@ -111,7 +111,7 @@ def _draw(page) -> None:
 def _sign_as_client(j: Journey, client, doc_id: str, look: str) -> None:
     j.go(client, "/documents")
     expect(client.get_by_role("heading", name="Documents")).to_be_visible()
-    _look(j, client, look + "-list")
+    parked_look(j, client, look + "-list")
     client.get_by_role("row").filter(has_text="Review and sign").first.get_by_role("link").first.click()
     client.wait_for_url(re.compile(rf"/documents/{doc_id}$"))
     expect(client.get_by_role("img", name="Page 1 of 1")).to_be_visible()
@@ -120,7 +120,7 @@ def _sign_as_client(j: Journey, client, doc_id: str, look: str) -> None:
     expect(client.get_by_role("alert")).to_have_text("Please agree to sign electronically first.")
     client.get_by_label(re.compile("I agree to sign this document electronically")).click()
     expect(client.get_by_role("alert")).to_have_count(0)  # the reminder goes once the box is ticked
-    _look(j, client, look)
+    parked_look(j, client, look)
     client.get_by_role("button", name="Sign", exact=True).click()
     expect(client.get_by_role("status").filter(has_text=re.compile(r"^Signed\."))).to_be_visible()
 
@@ -156,7 +156,7 @@ def test_documents_journey(server, browser, axe, tmp_path):
     staff_ctx, client_ctx = j.context(), j.context()
     staff, client = j.page(staff_ctx), j.page(client_ctx)
     staff_sign_in(j, staff)
-    _accept(client, _invite(j, staff, *CLIENT), CLIENT[0])
+    accept_invite(client, invite_client(j, staff, *CLIENT), CLIENT[0])
     staff_name = "Hana Harbor" if server.env["PORTAL_DEMO"] == "0" else "Olivia Owner"
 
     # staff: upload, place fields, send
@@ -164,9 +164,9 @@ def test_documents_journey(server, browser, axe, tmp_path):
     _place(staff, "Signature", f"{CLIENT[0]} {CLIENT[1]}", 0.3, 0.84)
     _place(staff, "Date signed", f"{CLIENT[0]} {CLIENT[1]}", 0.7, 0.84)
     _place(staff, "Signature", staff_name, 0.3, 0.91)
-    _look(j, staff, "staff-document-editor")
+    parked_look(j, staff, "staff-document-editor")
     _send(staff)
-    _look(j, staff, "staff-document-sent")
+    parked_look(j, staff, "staff-document-sent")
 
     # the client signs by drawing; staff sees it live, then countersigns by typing
     _sign_as_client(j, client, doc, "client-signing")
@@ -183,7 +183,7 @@ def test_documents_journey(server, browser, axe, tmp_path):
     j.go(client, f"/documents/{doc}")
     download = client.get_by_role("link", name="Download signed PDF")
     expect(download).to_be_visible(timeout=60_000)
-    _look(j, client, "client-document-completed")
+    parked_look(j, client, "client-document-completed")
     with client.expect_download() as got:
         download.click()
     sealed = open(got.value.path(), "rb").read()
@@ -192,23 +192,23 @@ def test_documents_journey(server, browser, axe, tmp_path):
     expect(staff.get_by_text("Completed", exact=True).first).to_be_visible()
     j.go(staff, "/staff/settings/sealing")
     expect(staff.get_by_role("heading", name="Sealing certificate")).to_be_visible()
-    _look(j, staff, "staff-sealing")
+    parked_look(j, staff, "staff-sealing")
     j.go(staff, "/staff/documents")
     expect(staff.get_by_role("row").filter(has_text="Design retainer")).to_contain_text("Completed")
-    _look(j, staff, "staff-documents")
+    parked_look(j, staff, "staff-documents")
     j.go(staff, f"/staff/documents/{doc}")
     with staff.expect_download() as got:
         staff.get_by_role("link", name="Signed PDF").click()
     assert open(got.value.path(), "rb").read() == sealed
     expect(staff.get_by_role("listitem").filter(has_text=f"Signed by {CLIENT[2]} (drawn signature")).to_be_visible()
     expect(staff.get_by_role("listitem").filter(has_text="Sealed and completed")).to_be_visible()
-    _look(j, staff, "staff-document-completed")
+    parked_look(j, staff, "staff-document-completed")
 
     # a seal that kept failing until the worker gave up: staff read why, retry, and it completes
     stuck = _stuck_seal(server)
     j.go(staff, f"/staff/documents/{stuck}")
     expect(staff.get_by_role("status").filter(has_text="Sealing has not finished yet")).to_contain_text(REASON)
-    _look(j, staff, "staff-document-seal-stuck")
+    parked_look(j, staff, "staff-document-seal-stuck")
     staff.get_by_role("button", name="Retry sealing now").click()
     expect(staff.get_by_role("status").filter(has_text="Sealing will be tried again in a moment.")).to_be_visible()
     expect(staff.get_by_text("Completed", exact=True).first).to_be_visible(timeout=60_000)  # live, no reload
@@ -221,7 +221,7 @@ def test_documents_journey(server, browser, axe, tmp_path):
     anon = j.page(j.context())
     assert _verify(j, anon, sealed, tmp_path, "sealed.pdf") == "Sealed here and unchanged"
     expect(anon.get_by_text(re.compile(f"Signed by {CLIENT[0]} {CLIENT[1]}"))).to_be_visible()
-    _look(j, anon, "verify-sealed")
+    parked_look(j, anon, "verify-sealed")
     tampered = bytearray(sealed)
     tampered[len(sealed) // 2] ^= 0x01
     assert _verify(j, anon, bytes(tampered), tmp_path, "tampered.pdf") in ("Changed after sealing",
@@ -249,7 +249,7 @@ def test_documents_journey(server, browser, axe, tmp_path):
     j.go(staff, f"/staff/documents/{third}")
     expect(staff.get_by_role("status").filter(has_text="Declined. Reason: We agreed on two rounds, not three.")
            ).to_be_visible()
-    _look(j, staff, "staff-document-declined")
+    parked_look(j, staff, "staff-document-declined")
 
     assert not axe.serious(), axe.serious()
     assert not j.errors, j.errors

@@ -16,9 +16,8 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
-from .test_foundation_journey import Journey, create_contact, staff_sign_in
+from tests.support.journey import Journey, accept_invite, invite_client, parked_look, staff_sign_in
 
-PASSWORD = "a-long-client-password"
 CLIENT_A = ("Fern", "Filer", "fern@files.example")
 CLIENT_B = ("Hugo", "Outsider", "hugo@files.example")
 FOLDER = "Brand assets"
@@ -50,37 +49,6 @@ def _png() -> bytes:
     return buf.getvalue()
 
 
-def _invite(j: Journey, staff, first: str, last: str, email: str) -> str:
-    """Create the contact, send the portal invite, return the emailed link."""
-    create_contact(j, staff, first, last, email)
-    staff.get_by_role("button", name="Send Portal Invite").click()
-    expect(staff.get_by_role("status").filter(has_text="Portal invitation sent.")).to_be_visible()
-    link = _emailed_link(j, staff, email)
-    assert link.startswith(j.s.url + "/invite?token="), link
-    return link
-
-
-def _emailed_link(j: Journey, staff, to: str) -> str:
-    """The link in the newest email to `to`: the SMTP server's, or the dev outbox's (read
-    as its recipient gets it; the owner's outbox page shows it redacted)."""
-    return j.invite_link(staff, to, look=False)
-
-
-def _accept(page, link: str, first: str) -> None:
-    page.goto(link)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Confirm password").fill(PASSWORD)
-    page.get_by_role("button", name="Accept invitation").click()
-    expect(page.get_by_role("heading", name=f"Hello, {first}")).to_be_visible()
-
-
-def _look(j: Journey, page, name: str) -> None:
-    """j.look with the pointer parked in a corner: a hovered link is drawn lighter (and
-    axe would judge its hover color, which depends on where the last click happened)."""
-    page.mouse.move(0, 0)
-    j.look(page, name)
-
-
 def _row(page, name: str):
     return page.get_by_role("row").filter(has=page.get_by_role("rowheader").filter(has_text=name))
 
@@ -98,7 +66,7 @@ def _share_with(j: Journey, staff, item: str, contact: tuple[str, str, str], loo
     expect(box).to_have_attribute("aria-checked", "true")
     expect(dialog.get_by_role("checkbox", name="Email newly added contacts who have a portal account")).to_be_visible()
     if look:
-        _look(j, staff, look)
+        parked_look(j, staff, look)
     dialog.get_by_role("button", name="Save sharing").click()
     expect(staff.get_by_role("status").filter(has_text="Sharing saved.")).to_be_visible()
     expect(dialog).to_have_count(0)
@@ -162,10 +130,10 @@ def test_files_journey(server, browser, axe, tmp_path):
     expect(staff.get_by_text("Saved. Clients see the new settings now.")).to_be_visible()
 
     # Two clients with portal accounts (invited now, so the emails read are the invitations).
-    link_a = _invite(j, staff, *CLIENT_A)
-    link_b = _invite(j, staff, *CLIENT_B)
-    _accept(a, link_a, CLIENT_A[0])
-    _accept(b, link_b, CLIENT_B[0])
+    link_a = invite_client(j, staff, *CLIENT_A)
+    link_b = invite_client(j, staff, *CLIENT_B)
+    accept_invite(a, link_a, CLIENT_A[0])
+    accept_invite(b, link_b, CLIENT_B[0])
 
     # Staff: Files, a folder, two files uploaded into it.
     j.go(staff, "/staff/contacts")
@@ -195,13 +163,13 @@ def test_files_journey(server, browser, axe, tmp_path):
     for name, kind in ((PDF_NAME, "PDF"), (PNG_NAME, "Image")):
         expect(_row(staff, name)).to_contain_text(kind)
         expect(_row(staff, name)).to_contain_text("As its folder")
-    _look(j, staff, "staff-files-folder")
+    parked_look(j, staff, "staff-files-folder")
     # A file inside a folder follows the folder's sharing unless told otherwise.
     staff.get_by_role("button", name=f"Share {PDF_NAME}").click()
     dialog = staff.get_by_role("dialog")
     expect(dialog.get_by_role("switch", name="Same as its folder")).to_have_attribute("aria-checked", "true")
     expect(dialog.get_by_text("No client has downloaded it yet.")).to_be_visible()
-    _look(j, staff, "staff-files-share-inherited")
+    parked_look(j, staff, "staff-files-share-inherited")
     dialog.get_by_role("button", name="Cancel").click()
     expect(dialog).to_have_count(0)
 
@@ -222,7 +190,7 @@ def test_files_journey(server, browser, axe, tmp_path):
     expect(dialog).to_have_count(0)
     expect(staff.get_by_role("status").filter(has_text="Link added.")).to_be_visible()
     _share_with(j, staff, LINK[0], CLIENT_A)
-    _look(j, staff, "staff-files")
+    parked_look(j, staff, "staff-files")
 
     # Client A: the folder and the link at the top level, the files inside.
     j.go(a, "/")
@@ -232,13 +200,13 @@ def test_files_journey(server, browser, axe, tmp_path):
     expect(link_row).to_contain_text(LINK[2])
     expect(link_row.get_by_role("link", name=re.compile(LINK[0]))).to_have_attribute("href", LINK[1])
     expect(a.get_by_role("heading", name="Send files to the team")).to_be_visible()
-    _look(j, a, "client-files")
+    parked_look(j, a, "client-files")
     a.get_by_role("link", name=FOLDER, exact=True).click()
     a.wait_for_url(re.compile(rf"/files\?folder={folder_id}$"))
     expect(a.get_by_role("navigation", name="Folder path").get_by_role("link", name=FOLDER)).to_be_visible()
     expect(_row(a, PDF_NAME)).to_contain_text("PDF")
     expect(_row(a, PNG_NAME)).to_contain_text("Image")
-    _look(j, a, "client-files-folder")
+    parked_look(j, a, "client-files-folder")
 
     # Preview the PDF: an iframe on the preview route, answered inline as application/pdf.
     pdf_href = _row(a, PDF_NAME).get_by_role("link", name=f"Download {PDF_NAME}").get_attribute("href")
@@ -254,7 +222,7 @@ def test_files_journey(server, browser, axe, tmp_path):
     expect(dialog.get_by_role("heading", name=PDF_NAME)).to_be_visible()
     frame = dialog.locator(f'iframe[title="Preview of {PDF_NAME}"]')
     expect(frame).to_have_attribute("src", preview_path)
-    _look(j, a, "client-files-preview")
+    parked_look(j, a, "client-files-preview")
     with a.expect_download() as dl_info:  # the dialog's own Download button
         dialog.get_by_role("link", name="Download").click()
     assert dl_info.value.suggested_filename == PDF_NAME, dl_info.value.suggested_filename
@@ -305,7 +273,7 @@ def test_files_journey(server, browser, axe, tmp_path):
 
     # Client A sends a file to the team: progress, then "Uploaded".
     _upload(a, [txt])
-    _look(j, a, "client-files-uploaded")
+    parked_look(j, a, "client-files-uploaded")
 
     # Staff finds it in "From <A>", which only A shares.
     own_folder = f"From {CLIENT_A[0]} {CLIENT_A[1]}"
@@ -318,14 +286,14 @@ def test_files_journey(server, browser, axe, tmp_path):
     expect(_row(staff, CLIENT_UPLOAD)).to_contain_text(f"Only {CLIENT_A[0]} {CLIENT_A[1]}")
     expect(staff.get_by_role("button", name=f"Share {CLIENT_UPLOAD}")).to_have_count(0)  # A's alone
     expect(staff.get_by_text("Files here are visible to this client at once")).to_be_visible()
-    _look(j, staff, "staff-files-client-folder")
+    parked_look(j, staff, "staff-files-client-folder")
 
     # Client B: nothing shared, A's file is not found, A's folder is refused.
     j.go(b, "/files")
     expect(b.get_by_text("No files have been shared with you yet.")).to_be_visible()
     for other in (FOLDER, LINK[0], own_folder, PDF_NAME):
         expect(b.get_by_text(other)).to_have_count(0)
-    _look(j, b, "client-files-empty")
+    parked_look(j, b, "client-files-empty")
     for url in (png_href, pdf_href, preview_path):
         r = b_ctx.request.get(server.url + url, max_redirects=0)
         assert r.status == 404, (url, r.status)
@@ -333,7 +301,7 @@ def test_files_journey(server, browser, axe, tmp_path):
     expect(b.get_by_text("This folder is not shared with you.")).to_be_visible()
     expect(b.get_by_role("row")).to_have_count(0)
     expect(b.get_by_role("link", name="Back to all files")).to_have_attribute("href", "/files")
-    _look(j, b, "client-files-refused")
+    parked_look(j, b, "client-files-refused")
 
     for ctx in (staff_ctx, a_ctx, b_ctx):
         ctx.close()

@@ -20,8 +20,7 @@ import httpx
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from .test_files_journey import _accept, _invite, _look
-from .test_foundation_journey import Journey, staff_sign_in
+from tests.support.journey import Journey, accept_invite, invite_client, parked_look, staff_sign_in
 
 CLIENT = ("Ivy", "Payer", "ivy@pay.example")
 OTHER = ("Otto", "Other", "otto@pay.example")
@@ -46,7 +45,7 @@ def _connect_stripe(j: Journey, staff) -> None:
     assert r.status_code == 200, r.text
     staff.get_by_role("button", name="Test connection").click()
     expect(staff.get_by_text("Connected: Stripe accepted the secret key.")).to_be_visible()
-    _look(j, staff, "staff-payments-connected")
+    parked_look(j, staff, "staff-payments-connected")
 
 
 def _new_invoice(j: Journey, staff, email: str, price: str) -> str:
@@ -87,22 +86,22 @@ def test_invoice_journey(server, browser, axe, tmp_path):
 
     staff_sign_in(j, staff)
     _connect_stripe(j, staff)
-    _accept(client, _invite(j, staff, *CLIENT), CLIENT[0])
-    _accept(other, _invite(j, staff, *OTHER), OTHER[0])
+    accept_invite(client, invite_client(j, staff, *CLIENT), CLIENT[0])
+    accept_invite(other, invite_client(j, staff, *OTHER), OTHER[0])
 
     invoice_id = _new_invoice(j, staff, CLIENT[2], "480.00")
-    _look(j, staff, "staff-invoice-sent")
+    parked_look(j, staff, "staff-invoice-sent")
 
     # the client finds it, outstanding first, and opens it
     j.go(client, "/invoices")
     row = client.get_by_role("row").filter(has_text="480.00")
     expect(row).to_be_visible()
-    _look(j, client, "client-invoices")
+    parked_look(j, client, "client-invoices")
     row.get_by_role("link").first.click()
     client.wait_for_url(re.compile(rf"/invoices/{invoice_id}$"))
     expect(client.get_by_text("Sent", exact=True)).to_be_visible()
     expect(client.get_by_role("button", name="Pay now")).to_be_visible()
-    _look(j, client, "client-invoice")
+    parked_look(j, client, "client-invoice")
 
     # staff sees the view (their open page refreshes by itself)
     expect(staff.get_by_text(re.compile(r"Viewed by client"))).to_be_visible(timeout=30_000)
@@ -117,7 +116,7 @@ def test_invoice_journey(server, browser, axe, tmp_path):
     dialog = client.get_by_role("dialog", name=re.compile("Pay invoice"))
     expect(dialog.get_by_text("Balance due: 480.00 USD")).to_be_visible()
     expect(dialog.get_by_role("group", name="Card details").get_by_label("Card number")).to_be_visible()
-    _look(j, client, "client-pay-dialog")
+    parked_look(j, client, "client-pay-dialog")
     _type_card(client, "4242424242424242")
     dialog.get_by_role("button", name="Pay", exact=True).click()
     # Stripe has the money; the page waits for the webhook ("Processing your payment…", often
@@ -126,7 +125,7 @@ def test_invoice_journey(server, browser, axe, tmp_path):
     expect(client.get_by_text("Paid", exact=True).first).to_be_visible()
     expect(client.get_by_role("button", name="Pay now")).to_have_count(0)
     expect(client.get_by_role("cell", name="Card")).to_be_visible()
-    _look(j, client, "client-invoice-paid")
+    parked_look(j, client, "client-invoice-paid")
 
     # the PDF says PAID
     with client.expect_download() as dl_info:
@@ -146,7 +145,7 @@ def test_invoice_journey(server, browser, axe, tmp_path):
     _type_card(client, "4000000000000002")
     dialog.get_by_role("button", name="Pay", exact=True).click()
     expect(dialog.get_by_role("alert")).to_have_text("Your card was declined.")
-    _look(j, client, "client-pay-declined")
+    parked_look(j, client, "client-pay-declined")
     dialog.get_by_role("button", name="Cancel").click()
     j.go(client, f"/invoices/{second}")
     expect(client.get_by_text("Sent", exact=True)).to_be_visible()

@@ -21,8 +21,7 @@ import urllib.request
 
 from playwright.sync_api import expect
 
-from .test_files_journey import _emailed_link
-from .test_foundation_journey import Journey, create_contact, staff_sign_in
+from tests.support.journey import Journey, create_contact, emailed_link, staff_sign_in
 
 CLIENT = ("Sasha", "Shared", "sasha@shared.example")
 PASSWORD = "a-long-client-password"
@@ -60,7 +59,7 @@ def test_signed_out_tab_carries_nothing_to_the_next_person(server, browser, axe)
     record = _write_note(tab, note)
     tab.get_by_role("button", name="Send Portal Invite").click()
     expect(tab.get_by_role("status").filter(has_text="Portal invitation sent.")).to_be_visible()
-    link = _emailed_link(j, tab, CLIENT[2])
+    link = emailed_link(j, tab, CLIENT[2])
     j.go(tab, record.replace(server.url, ""))
     for path in ("/staff/contacts", "/staff/team", "/staff/settings/payments", "/staff/invoices"):
         j.go(tab, path)
@@ -173,8 +172,9 @@ def _upload_without_cookie(url: str, tab_token: str, handler: str, cookie: str =
 
 
 def test_a_tab_token_without_its_cookie_gets_nothing(server, browser, axe):
-    from portal_app.state.sealing import SealingState
     from reflex_base.utils.format import format_event_handler
+
+    from portal_app.state.sealing import SealingState
 
     j = Journey(server, browser, axe)
     ctx = j.context()

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.conftest import REQUIRE_SERVICES
-from tests.e2e.conftest import ARTIFACTS, CHROMIUM, ROOT
+from tests.support.browser import ARTIFACTS, CHROMIUM, ROOT
+from tests.support.services import REQUIRE_SERVICES
 
 HARNESS = ROOT / "tests" / "e2e" / "component_harness"
 TOOLS = ROOT / ".tools" / "node_modules"

@@ -9,7 +9,7 @@ import re
 
 from playwright.sync_api import expect
 
-from .test_foundation_journey import Journey, staff_sign_in
+from tests.support.journey import Journey, staff_sign_in
 
 MEMBER = ("Mia Member", "mia@team.example")
 MEMBER_PASSWORD = "a-long-member-password"

@@ -1,6 +1,6 @@
 """The Starlette api/ routes wrapped in SecurityHeaders, over Starlette's TestClient, on
 SQLite and PostgreSQL. Data is built through the services; the workspace is reached by the
-Host header (portal.test), as in production. Fixtures: conftest.py; helpers: api_helpers.py."""
+Host header (portal.test), as in production. Fixtures: conftest.py; helpers: tests/support/api.py."""
 
 from __future__ import annotations
 
@@ -10,16 +10,26 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
-
 from sqlmodel import select
 
 from portal_app.models import OutboxMessage
 from portal_app.services.sessions import SESSION_COOKIE
 from portal_app.settings import reset_settings_cache
-from tests.integration.api_helpers import (HOST, ORIGIN, PW, _db, actor_for, assert_security_headers,
-                                           invite_token, login, no_cookie, post, query, session_count,
-                                           session_token)
-
+from tests.support.api import (
+    HOST,
+    ORIGIN,
+    PW,
+    _db,
+    actor_for,
+    assert_security_headers,
+    invite_token,
+    login,
+    no_cookie,
+    post,
+    query,
+    session_count,
+    session_token,
+)
 
 # --- health and headers --------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ Each row of the tables below is a handler, its page and the expected outcome per
 `_outcome` the handler left on the server: ok / signin / denied / invalid). Allowed actors:
 the upload took effect (file stored, document created, logo stored, certificate replaced,
 verdict given) or the live loop really read as that actor. Everyone else (deny rows): no
-write to any table (`_tables_snapshot`), and none of the other actors' addresses (FOREIGN)
+write to any table (`tables_snapshot`), and none of the other actors' addresses (FOREIGN)
 in anything the socket or the upload response carried, nor in the tree a hydrate would send.
 Per upload handler two sequences as well: the allowed actor's tab token replayed without the
 cookie or with another actor's (403, nothing written), and the allowed actor signed out
@@ -30,21 +30,30 @@ second pass on PostgreSQL would double the file's runtime for no new path.
 from __future__ import annotations
 
 import asyncio
-import functools
-import io
-import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import pytest
 from sqlmodel import select
 
-from tests.integration.live_tabs import Tab, handler_name, wait_idle
-from tests.integration.real_app import Served, build_real_app
-from tests.unit.doc_helpers import pdf_bytes
-from tests.unit.test_authz_matrix import (  # noqa: F401  (actors: the unit matrix's fixture, re-used)
-    ACTORS, ADMIN, CLIENT, FOREIGN, PAYER, PUBLIC, SIGNIN_FOR_OTHERS, STAFF, STAFF_ON_A1, _changed_tables, _png,
-    _tables_snapshot, actors, grid)
+from tests.support.docs import pdf_bytes
+from tests.support.live_tabs import Tab, handler_name, wait_idle
+from tests.support.matrix import (
+    ACTORS,
+    ADMIN,
+    CLIENT,
+    FOREIGN,
+    PAYER,
+    PUBLIC,
+    SIGNIN_FOR_OTHERS,
+    STAFF,
+    STAFF_ON_A1,
+    changed_tables,
+    grid,
+    logo_png,
+    tables_snapshot,
+)
+from tests.support.real_app import Served, build_real_app
 
 SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # see the module docstring
 
@@ -57,7 +66,8 @@ def live(tmp_path_factory):
     """The real app with its lifespan, in this process; the outbox worker is kept still (it
     would write mail rows at its own pace, under the table snapshots) and live loops are short."""
     import portal_app.worker as worker
-    from portal_app.state import invoices_client, live as live_mod
+    from portal_app.state import invoices_client
+    from portal_app.state import live as live_mod
 
     mp = pytest.MonkeyPatch()
     mp.setattr(worker, "run_forever", lambda interval, stop: stop.wait())
@@ -201,7 +211,7 @@ def upload_rows() -> list[Row]:
                  ("choose_contact", lambda w, a: {"public_id": w.contact_a1.public_id})),
             files=lambda a: [("offer.pdf", pdf, "application/pdf")], took_effect=_has_document),
         Row(PortalConfigState, "upload_logo", "/staff/sites/portal", ADMIN,
-            files=lambda a: [("logo.png", _png(), "image/png")], took_effect=_logo_stored),
+            files=lambda a: [("logo.png", logo_png(), "image/png")], took_effect=_logo_stored),
         Row(SealingState, "upload", "/staff/settings/sealing", ADMIN,
             pre=(("set_password", lambda w, a: {"value": p12(a)[1]}),),
             files=lambda a: [("seal.p12", p12(a)[0], "application/x-pkcs12")], took_effect=_certificate_replaced),
@@ -211,7 +221,7 @@ def upload_rows() -> list[Row]:
 
 
 def background_rows() -> list[Row]:
-    from portal_app.state.documents_staff import StaffDocumentState, StaffDocumentsState
+    from portal_app.state.documents_staff import StaffDocumentsState, StaffDocumentState
     from portal_app.state.invoice_detail import StaffInvoiceState
     from portal_app.state.invoice_list import StaffInvoicesState
     from portal_app.state.invoices_client import ClientInvoiceState
@@ -243,8 +253,9 @@ UPLOAD_RECEIVERS = {"StaffFilesState.receive_upload", "ClientFilesState.receive_
 def test_every_upload_and_background_handler_is_in_the_live_tables():
     """A new upload handler (the app's `_upload_handlers()`) or background handler (any
     `background=True` handler of any State class) fails here until it has a row."""
-    import portal_app.portal_app as module
     from reflex.state import State
+
+    import portal_app.portal_app as module
 
     uploads = {handler_name(r.state, r.handler) for r in upload_rows()}
     app_uploads = set(module._upload_handlers())
@@ -293,7 +304,7 @@ def test_upload_through_the_real_route(live, world_live, db, row):
     async def run():
         nonlocal deny_rows
         for actor in ACTORS:
-            before = _tables_snapshot(db)
+            before = tables_snapshot(db)
             tab = await _open(live, world, actors, row, actor)
             got = await tab.upload(row.state, row.handler, row.files(actor))
             outcome, tree = tab.server_state()
@@ -308,9 +319,9 @@ def test_upload_through_the_real_route(live, world_live, db, row):
                     failures.append(f"{row.id} as {actor}: allowed, but the upload took no effect")
                 continue
             deny_rows += 1
-            after = _tables_snapshot(db)
+            after = tables_snapshot(db)
             if after != before:
-                failures.append(f"{row.id} as {actor}: a refused upload wrote to {_changed_tables(before, after)}")
+                failures.append(f"{row.id} as {actor}: a refused upload wrote to {changed_tables(before, after)}")
             if leaked := _leaks(actor, tab.seen(), tree):
                 failures.append(f"{row.id} as {actor}: other people's data reached the tab: {leaked}")
 
@@ -353,15 +364,15 @@ def test_upload_token_replay_is_refused(live, world_live, db, row):
 
     async def run():
         tab = await _open(live, world, actors, row, actor)
-        before = _tables_snapshot(db)
+        before = tables_snapshot(db)
         for cookie, who in ((None, "no cookie"), (actors[other][1], f"{other}'s cookie"),
                             ("forged-session-token", "a forged cookie")):
             got = await tab.upload(row.state, row.handler, row.files(actor), cookie=cookie)
             assert got.status == 403, f"{row.id}: {actor}'s tab token with {who} got {got.status} {got.body[:300]}"
             assert "does not belong to your session" in got.body
             assert not _leaks("anon", got.body), got.body
-        after = _tables_snapshot(db)
-        assert after == before, f"{row.id}: a replayed token wrote to {_changed_tables(before, after)}"
+        after = tables_snapshot(db)
+        assert after == before, f"{row.id}: a replayed token wrote to {changed_tables(before, after)}"
         got = await tab.upload(row.state, row.handler, row.files(actor))
         assert got.status < 300 and row.took_effect(db, world, actor, tab), (got.status, got.body[:300])
         await tab.close()
@@ -386,7 +397,7 @@ def test_upload_after_sign_out_is_answered_as_anonymous(live, world_live, db, ro
         tab = await _open(live, world, actors, row, actor)
         auth.sign_out(db, cookie)
         db.commit()
-        before = _tables_snapshot(db)
+        before = tables_snapshot(db)
         seen_before = len(tab.received)
         got = await tab.upload(row.state, row.handler, row.files(actor))
         outcome, tree = tab.server_state()
@@ -400,9 +411,9 @@ def test_upload_after_sign_out_is_answered_as_anonymous(live, world_live, db, ro
         none = await tab.upload(row.state, row.handler, row.files(actor), cookie=None)
         assert none.status == 403, (none.status, none.body[:300])
         await tab.close()
-        after = _tables_snapshot(db)
+        after = tables_snapshot(db)
         if want != "ok":
-            assert after == before, f"{row.id}: signed out, the upload wrote to {_changed_tables(before, after)}"
+            assert after == before, f"{row.id}: signed out, the upload wrote to {changed_tables(before, after)}"
             assert not row.took_effect(db, world, actor, tab)
         later = "\n".join([*tab.received[seen_before:], got.body, none.body])
         everyone = FOREIGN["anon"]
@@ -427,12 +438,12 @@ def test_background_handler_over_the_socket(live, world_live, db, row):
         for actor in ACTORS:
             tab = await _open(live, world, actors, row, actor)
             FOLLOWS.clear()
-            before, mark = _tables_snapshot(db), len(tab.received)
+            before, mark = tables_snapshot(db), len(tab.received)
             await tab.emit(row.state, row.handler)
             wait_idle(live)
             outcome, tree = tab.server_state()
             await tab.close()
-            after = _tables_snapshot(db)
+            after = tables_snapshot(db)
             after_event = "\n".join(tab.received[mark:])
             want = row.expected[actor]
             follows = [n for name, n in FOLLOWS if name == row.state.__name__]
@@ -447,7 +458,7 @@ def test_background_handler_over_the_socket(live, world_live, db, row):
                 if want != "ok" and any(follows):
                     failures.append(f"{row.id} as {actor}: refused, but the live loop read as them ({follows})")
             if (row.read_only or want != "ok") and after != before:
-                failures.append(f"{row.id} as {actor}: wrote to {_changed_tables(before, after)}")
+                failures.append(f"{row.id} as {actor}: wrote to {changed_tables(before, after)}")
             if want != "ok":
                 deny_rows += 1
                 if leaked := _leaks(actor, after_event, tab.seen(), tree):

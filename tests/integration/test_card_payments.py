@@ -14,7 +14,7 @@ from portal_app.models import LedgerEntry, PaymentAttempt
 from portal_app.services import card_payments
 from portal_app.services.invoices import payments_settings
 from portal_app.settings import reset_settings_cache
-from tests.integration.test_stripe_flow import app_url, gateway, invoice, sdk, shop, state, wait_for  # noqa: F401
+from tests.support.stripe import invoice, state, wait_for
 
 VISA = "4242424242424242"
 DECLINED = "4000000000000002"      # refused by the bank when the card is saved
@@ -205,8 +205,8 @@ def test_declines_pause_pay_now_for_that_client_until_the_window_passes(db, db_u
 
 def test_outages_are_not_declines(db, db_url, payable, sdk, monkeypatch):
     """Only the bank's refusals count: Stripe unreachable is not the client's fault."""
-    from portal_app.adapters.payments import PaymentsError
     from portal_app.adapters import payments as payments_adapter
+    from portal_app.adapters.payments import PaymentsError
 
     monkeypatch.setenv("PORTAL_CARD_MAX_DECLINES", "1")
     reset_settings_cache()

@@ -19,8 +19,9 @@ from portal_app.api.routes import build_api
 from portal_app.api.security_headers import SecurityHeaders
 from portal_app.services import sealing
 from portal_app.services.sessions import SESSION_COOKIE
-from tests.integration.test_file_routes import HOST_A, NOT_FOUND, sessions  # noqa: F401  (fixture)
-from tests.unit.doc_helpers import draft, sent, sign_as_client
+from tests.support.docs import draft, sent, sign_as_client
+from tests.support.file_routes import NOT_FOUND
+from tests.support.world import HOST_A
 
 OUTSIDERS = ["bob", "carol_on_b", "staff_b_on_b"]
 # another workspace's session on this host is no session here: sign in (as the file routes)
@@ -28,7 +29,7 @@ FOREIGN = ["carol_on_a", "staff_b_on_a", "alice_on_b", "anon"]
 
 
 @pytest.fixture
-def get(sessions):  # noqa: F811
+def get(sessions):
     with TestClient(SecurityHeaders(build_api()), base_url=f"http://{HOST_A}", follow_redirects=False) as http:
         def do(who: str, path: str):
             host, token = sessions[who]

@@ -2,16 +2,25 @@
 download, a PDF viewer fetching part of a file. Local storage streams the range itself; on
 S3 the download is the presigned link's business (S3 answers ranges), the preview is
 streamed by the app with the range passed on to the S3 server. The world and helpers are
-tests/integration/test_file_routes.py's.
+test_file_routes.py's (tests/support/file_routes.py; `http`, `sessions`, `s3_store` are
+fixtures in tests/integration/conftest.py).
 """
 
 from __future__ import annotations
 
 import pytest
 
-from tests.integration.test_file_routes import (MB, NAME, SESSION_COOKIE, assert_download_headers, downloads,  # noqa: F401
-                                                http, is_not_found, pdf_bytes, s3_endpoint, s3_store,
-                                                sessions, share, upload)
+from portal_app.services.sessions import SESSION_COOKIE
+from tests.support.file_routes import (
+    MB,
+    NAME,
+    assert_download_headers,
+    downloads,
+    is_not_found,
+    pdf_bytes,
+    share,
+    upload,
+)
 
 
 @pytest.fixture

@@ -6,66 +6,38 @@ The world (tests/conftest.py): workspace A at alpha.example.test (owner staff_a,
 member_a, clients alice and bob), workspace B at beta.example.test (owner staff_b, client
 carol). Files are uploaded and shared through the services; sessions are real server-side
 sessions, sent as the HttpOnly cookie a browser would send, on the host it would send it to.
+Helpers shared with test_file_ranges.py are in tests/support/file_routes.py.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
-import warnings
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import select
 
-with warnings.catch_warnings():  # as in tests/integration/conftest.py
-    warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
-
-from portal_app.adapters.storage import S3Storage, content_disposition, get_storage, set_storage
+from portal_app.adapters.storage import content_disposition, get_storage
 from portal_app.api.routes import build_api
 from portal_app.api.security_headers import SecurityHeaders
-from portal_app.models import FileDownload, OutboxMessage, StaffUser
+from portal_app.models import OutboxMessage
 from portal_app.services.sessions import SESSION_COOKIE
-from portal_app.settings import reset_settings_cache
-from tests.integration.test_storage_s3 import (ACCESS_KEY, BUCKET, REGION, SECRET_KEY,  # noqa: F401
-                                               s3_endpoint, sigv4_verify)
+from tests.support.file_routes import (
+    MB,
+    NAME,
+    assert_download_headers,
+    downloads,
+    fresh_db,
+    is_not_found,
+    pdf_bytes,
+    share,
+    upload,
+)
+from tests.support.s3 import BUCKET, SECRET_KEY, sigv4_verify
+from tests.support.world import HOST_A
 
-HOST_A, HOST_B = "alpha.example.test", "beta.example.test"
-NOT_FOUND = (404, "Not found")
-MB = 1024 * 1024
-
-
-# --- fixtures and helpers ------------------------------------------------------------------
-
-@pytest.fixture
-def http():
-    with TestClient(SecurityHeaders(build_api()), base_url=f"http://{HOST_A}", follow_redirects=False) as c:
-        yield c
-
-
-@pytest.fixture
-def sessions(world, db) -> dict[str, tuple[str, str]]:
-    """actor name -> (host, session token), made by the auth service as sign-in does."""
-    from portal_app.services.auth import start_client_session, start_staff_session
-
-    tokens = {
-        "staff_a": (HOST_A, start_staff_session(db, world.owner_user)),
-        "member_a": (HOST_A, start_staff_session(db, db.get(StaffUser, world.member_a.user_id))),
-        "alice": (HOST_A, start_client_session(db, world.account_a1)),
-        "bob": (HOST_A, start_client_session(db, world.account_a2)),
-        "carol_on_b": (HOST_B, start_client_session(db, world.account_b1)),
-        "staff_b_on_b": (HOST_B, start_staff_session(db, db.get(StaffUser, world.staff_b.user_id))),
-    }
-    # the same cookies sent to the other workspace's host (a browser would not, an attacker may)
-    tokens["carol_on_a"] = (HOST_A, tokens["carol_on_b"][1])
-    tokens["staff_b_on_a"] = (HOST_A, tokens["staff_b_on_b"][1])
-    tokens["alice_on_b"] = (HOST_B, tokens["alice"][1])
-    tokens["anon"] = (HOST_A, "")
-    db.commit()
-    return tokens
-
+# --- fixtures and helpers (`http`, `sessions`, `s3_store`: tests/integration/conftest.py) ---
 
 @pytest.fixture
 def get(http, sessions):
@@ -76,40 +48,6 @@ def get(http, sessions):
             headers["cookie"] = f"theme=dark; {SESSION_COOKIE}={token}"
         return http.get(f"/api/files/{file_id}/{what}", headers=headers)
     return do
-
-
-def _fresh_db() -> Session:
-    from portal_app.db import get_engine
-
-    return Session(get_engine(), expire_on_commit=False)
-
-
-def upload(db, actor, name: str, data: bytes, folder: str | None = None, piece: int = 64 * 1024):
-    """Through the upload service, in pieces as a browser's stream arrives."""
-    from portal_app.services.file_transfer import IncomingFile, store_upload
-
-    incoming = IncomingFile(name)
-    for i in range(0, len(data), piece):
-        incoming.write(data[i:i + piece])
-    item = store_upload(db, actor, incoming, folder)
-    db.commit()
-    return item
-
-
-def share(db, world, item, *who: str, all_clients: bool = False, inherit: bool = False) -> None:
-    from portal_app.services.files import set_sharing
-
-    contacts = {"alice": world.contact_a1, "bob": world.contact_a2}
-    set_sharing(db, world.staff_a, item.public_id, inherit=inherit, all_clients=all_clients,
-                contact_public_ids=[contacts[w].public_id for w in who])
-    db.commit()
-
-
-def pdf_bytes(size: int) -> bytes:
-    """A PDF header then non-repeating bytes (a misplaced chunk changes the content)."""
-    head = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
-    body = b"".join(hashlib.sha256(i.to_bytes(4, "big")).digest() for i in range(size // 32 + 1))
-    return (head + body)[:size]
 
 
 def png_bytes() -> bytes:
@@ -132,34 +70,10 @@ def docx_bytes() -> bytes:
 
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(document.cookie)"><script>alert(1)</script></svg>'
 HTML = b"<!DOCTYPE html><html><body><script>fetch('/api/files').then(r=>r.text())</script></body></html>"
-NAME = "Résumé – final.pdf"
-
-
-def is_not_found(resp) -> bool:
-    return (resp.status_code, resp.text) == NOT_FOUND and resp.headers["content-type"].startswith("text/plain")
 
 
 def is_signin(resp) -> bool:
     return resp.status_code == 303 and resp.headers["location"] == "/login?next=/files" and not resp.content
-
-
-def assert_download_headers(resp, name: str, size: int) -> None:
-    h = resp.headers
-    assert h["content-type"] == "application/octet-stream"
-    assert h["content-disposition"] == content_disposition(name)
-    assert h["content-disposition"].startswith("attachment;")
-    assert h["content-length"] == str(size)
-    assert h["x-content-type-options"] == "nosniff"
-    assert "no-store" in h["cache-control"]
-    csp = h["content-security-policy"]
-    assert "default-src 'none'" in csp and "sandbox" in csp and "frame-ancestors 'none'" in csp
-    assert h["x-frame-options"] == "DENY"
-
-
-def downloads(item) -> list[FileDownload]:
-    with _fresh_db() as s:
-        return s.exec(select(FileDownload).where(FileDownload.item_id == item.id)
-                      .order_by(FileDownload.contact_id)).all()
 
 
 # --- who gets a file -----------------------------------------------------------------------
@@ -401,7 +315,7 @@ def test_first_client_download_is_recorded_and_later_ones_counted(world, db, get
     assert get("bob", item.public_id).status_code == 200
     rows = downloads(item)
     assert [(r.contact_id, r.count) for r in rows] == [(world.contact_a1.id, 2), (world.contact_a2.id, 1)]
-    with _fresh_db() as s:  # the first download of each client is announced once
+    with fresh_db() as s:  # the first download of each client is announced once
         kinds = [m.kind for m in s.exec(select(OutboxMessage).where(OutboxMessage.kind == "file.downloaded"))]
     assert len(kinds) == 2
 
@@ -414,18 +328,6 @@ def test_refused_downloads_are_not_counted(world, db, get):
 
 
 # --- S3 storage: a redirect to a short-lived presigned link --------------------------------
-
-@pytest.fixture
-def s3_store(s3_endpoint, monkeypatch):
-    for name, value in {"PORTAL_STORAGE": "s3", "PORTAL_S3_BUCKET": BUCKET, "PORTAL_S3_ENDPOINT_URL": s3_endpoint,
-                        "PORTAL_S3_REGION": REGION, "PORTAL_S3_ACCESS_KEY_ID": ACCESS_KEY,
-                        "PORTAL_S3_SECRET_ACCESS_KEY": SECRET_KEY, "PORTAL_DOWNLOAD_LINK_SECONDS": "45"}.items():
-        monkeypatch.setenv(name, value)
-    reset_settings_cache()
-    store = S3Storage(BUCKET, s3_endpoint, REGION, ACCESS_KEY, SECRET_KEY)
-    set_storage(store)
-    return store
-
 
 def test_s3_download_redirects_to_a_presigned_attachment_link(world, db, get, s3_store, s3_endpoint):
     data = pdf_bytes(2 * MB + 99)

@@ -22,23 +22,17 @@ import httpx
 import pytest
 
 from portal_app.adapters import storage as storage_module
-from portal_app.adapters.storage import (CHUNK, UPLOAD_PART, LocalStorage, S3Storage, StorageError,
-                                         content_disposition)
-from tests.integration.test_storage_s3 import (ACCESS_KEY, BUCKET, REGION, SECRET_KEY, _tamper,  # noqa: F401
-                                               s3_endpoint, sigv4_verify)
+from portal_app.adapters.storage import CHUNK, UPLOAD_PART, LocalStorage, S3Storage, StorageError, content_disposition
+from tests.support.s3 import BUCKET, SECRET_KEY, s3_storage, sigv4_verify, tamper
 
 MB = 1024 * 1024
-
-
-def _s3(endpoint: str) -> S3Storage:
-    return S3Storage(BUCKET, endpoint, REGION, ACCESS_KEY, SECRET_KEY)
 
 
 @pytest.fixture(params=["local", "s3"])
 def store(request, tmp_path):
     if request.param == "local":
         return LocalStorage(str(tmp_path / "blobs"))
-    return _s3(request.getfixturevalue("s3_endpoint"))
+    return s3_storage(request.getfixturevalue("s3_endpoint"))
 
 
 def _key(name: str = "blob") -> str:
@@ -125,14 +119,14 @@ def test_put_file_and_iter_chunks_refuse_bad_keys(store, tmp_path, bad):
 
 
 def test_s3_put_file_keeps_the_content_type_and_really_reaches_the_server(s3_endpoint, tmp_path):
-    store = _s3(s3_endpoint)
+    store = s3_storage(s3_endpoint)
     path, data = _temp_file(tmp_path, 3 * MB)
     key = _key("typed")
     store.put_file(key, path, "application/pdf")
     head = store.client.head_object(Bucket=BUCKET, Key=key)
     assert head["ContentType"] == "application/pdf" and head["ContentLength"] == len(data)
     # a separate client (no shared state with the one that uploaded) reads the same bytes
-    assert _s3(s3_endpoint).get(key) == data
+    assert s3_storage(s3_endpoint).get(key) == data
 
 
 def test_local_put_file_leaves_nothing_but_the_blob(tmp_path):
@@ -179,7 +173,7 @@ NAME = "Résumé – final.pdf"
 
 
 def _stored(s3_endpoint, tmp_path, size=2 * MB + 11) -> tuple[S3Storage, str, bytes]:
-    store = _s3(s3_endpoint)
+    store = s3_storage(s3_endpoint)
     path, data = _temp_file(tmp_path, size)
     key = _key("doc")
     store.put_file(key, path, "application/pdf")  # stored with its own type...
@@ -232,11 +226,11 @@ def test_altered_links_are_rejected(s3_endpoint, tmp_path):
     url = store.presigned_url(key, expires=60, filename=NAME)
     assert sigv4_verify(url, SECRET_KEY)
     other_key = url.replace(urlsplit(url).path, urlsplit(url).path + "x")
-    sig = _tamper(url, "X-Amz-Signature", lambda v: ("0" if v[0] != "0" else "1") + v[1:])
-    inline = _tamper(url, "response-content-disposition", lambda v: v.replace("attachment", "inline"))
-    renamed = _tamper(url, "response-content-disposition", lambda v: v.replace("final", "evil"))
-    as_html = _tamper(url, "response-content-type", lambda v: "text/html")
-    longer = _tamper(url, "X-Amz-Expires", lambda v: "604800")
+    sig = tamper(url, "X-Amz-Signature", lambda v: ("0" if v[0] != "0" else "1") + v[1:])
+    inline = tamper(url, "response-content-disposition", lambda v: v.replace("attachment", "inline"))
+    renamed = tamper(url, "response-content-disposition", lambda v: v.replace("final", "evil"))
+    as_html = tamper(url, "response-content-type", lambda v: "text/html")
+    longer = tamper(url, "X-Amz-Expires", lambda v: "604800")
     for altered in (other_key, sig, inline, renamed, as_html, longer):
         assert altered != url
         assert not sigv4_verify(altered, SECRET_KEY), altered

@@ -1,5 +1,5 @@
 """GET /api/invoices/{invoice}/pdf: the api/ route inside SecurityHeaders, over Starlette's
-TestClient (as test_file_routes.py), on SQLite and PostgreSQL.
+TestClient (`http`, as test_file_routes.py: tests/integration/conftest.py), on SQLite and PostgreSQL.
 
 The world (tests/conftest.py): workspace A at alpha.example.test (owner staff_a, member
 member_a, clients alice and bob), workspace B at beta.example.test (owner staff_b, client
@@ -10,34 +10,34 @@ sessions, sent as the HttpOnly cookie a browser would send, on the host it would
 from __future__ import annotations
 
 import io
-import warnings
 from datetime import timedelta
 
 import pytest
 from pypdf import PdfReader
 
-with warnings.catch_warnings():  # as in tests/integration/conftest.py
-    warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
-
-from portal_app.api.routes import build_api
-from portal_app.api.security_headers import SecurityHeaders
-from portal_app.models import utcnow
+from portal_app.models import base, utcnow
 from portal_app.services.sessions import SESSION_COOKIE
-from tests.integration.test_file_routes import HOST_A, NOT_FOUND, sessions  # noqa: F401  (fixture)
+from tests.support.clock import Clock
+from tests.support.file_routes import NOT_FOUND
+from tests.support.world import HOST_A
 
 TODAY = utcnow().date()
+
+
+@pytest.fixture(autouse=True)
+def _today(monkeypatch):
+    """Today as each test starts, and the services' today for the whole test: time stands
+    still (models.base.clock), so a test that crosses midnight UTC does not see two days."""
+    global TODAY
+    monkeypatch.setattr(base, "clock", Clock())
+    TODAY = utcnow().date()
+
+
 LINES = [{"description": "Quarterly bookkeeping", "quantity": "3", "unit_minor": 25_000, "tax_rate": "0"}]
 
 
 @pytest.fixture
-def http():
-    with TestClient(SecurityHeaders(build_api()), base_url=f"http://{HOST_A}", follow_redirects=False) as c:
-        yield c
-
-
-@pytest.fixture
-def get(http, sessions):  # noqa: F811
+def get(http, sessions):
     def do(who: str, invoice_id: str, method: str = "GET"):
         host, token = sessions[who]
         headers = {"host": host}

@@ -26,7 +26,7 @@ from sqlmodel import Session, select
 from portal_app.adapters import mail as mail_adapter
 from portal_app.adapters.mail import Mail, SmtpMailer
 from portal_app.settings import get_settings, reset_settings_cache
-from tests.clock import Clock
+from tests.support.clock import Clock
 
 USER, PASSWORD = "mailer@portal.test", "s3cret-smtp-pass"
 

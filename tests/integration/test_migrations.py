@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -20,7 +19,8 @@ from alembic.script import ScriptDirectory
 from sqlmodel import SQLModel
 
 import portal_app.models  # noqa: F401  (registers every table on SQLModel.metadata)
-from tests.conftest import make_pg_database
+from alembic import command
+from tests.support.services import make_pg_database
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -18,7 +18,7 @@ import pytest
 
 from portal_app.api.routes import build_api
 from portal_app.api.security_headers import SecurityHeaders
-from tests.integration.api_helpers import ORIGIN, PW
+from tests.support.api import ORIGIN, PW
 
 GIVE_UP = 8.0  # seconds: only so that a blocked loop fails the test instead of hanging it
 

@@ -1,4 +1,4 @@
-"""StripeGateway against localstripe (a real HTTP Stripe stand-in, see stripe_fixtures.py)
+"""StripeGateway against localstripe (a real HTTP Stripe stand-in, see tests/support/stripe.py)
 with the real stripe SDK, over real sockets; and Stripe's signed webhooks received by a
 small HTTP server and checked with verify_webhook.
 
@@ -22,12 +22,11 @@ import httpx
 import pytest
 import stripe
 
-from portal_app.adapters.payments import (PaymentsError, StripeGateway, make_gateway,
-                                          payment_intent_info, verify_webhook)
+from portal_app.adapters.payments import PaymentsError, StripeGateway, make_gateway, payment_intent_info, verify_webhook
 from portal_app.settings import get_settings, reset_settings_cache
-from tests.integration.stripe_fixtures import TEST_SECRET_KEY, free_port
+from tests.support.services import free_port
+from tests.support.stripe import TEST_SECRET_KEY, VISA
 
-VISA = "4242424242424242"
 # localstripe declines these when charged (a PaymentIntent confirm). 4000000000000002 is
 # declined only when attached to a customer there; charged directly it succeeds, unlike on
 # real Stripe.
@@ -68,15 +67,17 @@ def pay(gateway: StripeGateway, card, amount: int, **metadata) -> str:
 
 def test_confirmed_card_payment_succeeds_and_reads_back(gateway, card):
     pm = card()
+    before = int(time.time())
     pi = gateway.create_payment_intent(2500, "EUR", metadata={"invoice": "inv_1", "workspace": "ws_a"},
                                        idempotency_key=key(), payment_method=pm, confirm=True)
+    after = int(time.time())
     assert pi.id.startswith("pi_")
     assert pi.status == "succeeded"
     assert (pi.amount, pi.amount_received, pi.currency) == (2500, 2500, "eur")
     assert pi.metadata == {"invoice": "inv_1", "workspace": "ws_a"}
     assert pi.latest_charge and pi.latest_charge.startswith("ch_")
     assert pi.last_error is None
-    assert abs(pi.created - time.time()) < 60
+    assert before <= pi.created <= after  # Unix seconds, stamped by the server during the call
 
     again = gateway.retrieve_payment_intent(pi.id)
     assert again == pi
@@ -98,8 +99,9 @@ def test_metadata_values_become_strings(gateway):
 
 def test_list_since_a_timestamp_follows_pages(gateway, card):
     before = pay(gateway, card, 300, tag="before")
-    time.sleep(1.1)  # Stripe's `created` is in whole seconds
-    since = int(time.time())
+    since = gateway.retrieve_payment_intent(before).created + 1  # `created` is in whole seconds
+    while time.time() < since:  # the next payments are made in a later second than `before`
+        time.sleep(0.05)
     new = [pay(gateway, card, 100 + i, tag="since") for i in range(3)]
 
     gateway.page_size = 2  # several pages, whatever else the session stored
@@ -150,6 +152,7 @@ def test_idempotency_key_reaches_the_request(gateway, card, monkeypatch):
 
 def test_declined_card_carries_the_banks_message(gateway, card):
     attempt = key()
+    since = int(time.time())
     with pytest.raises(PaymentsError) as caught:
         gateway.create_payment_intent(1200, "eur", metadata={"attempt": attempt}, idempotency_key=attempt,
                                       payment_method=card(DECLINED_AT_CHARGE), confirm=True)
@@ -161,7 +164,7 @@ def test_declined_card_carries_the_banks_message(gateway, card):
 
     # The refused attempt still exists as a PaymentIntent waiting for another card (real
     # Stripe also names it in the error; localstripe does not): the app's reconcile sees it.
-    [failed] = [pi for pi in gateway.list_payment_intents(int(time.time()) - 60)
+    [failed] = [pi for pi in gateway.list_payment_intents(since)
                 if pi.metadata.get("attempt") == attempt]
     assert failed.status == "requires_payment_method"
     assert failed.amount_received == 0
@@ -214,13 +217,27 @@ def test_unusable_keys_are_refused_without_a_request(secret, words):
     assert words in caught.value.message
 
 
+def count_attempts(gateway: StripeGateway) -> list[str]:
+    """The HTTP requests the gateway's client sends, retries included (work, not seconds)."""
+    sent: list[str] = []
+    send = gateway._http.request
+
+    def counted(method, url, *args, **kwargs):
+        sent.append(f"{method.upper()} {url}")
+        return send(method, url, *args, **kwargs)
+
+    gateway._http.request = counted
+    return sent
+
+
 def test_unreachable_server_fails_fast_with_a_clear_message():
     port = free_port()  # nothing listens there: connection refused, retried twice
     gateway = StripeGateway(TEST_SECRET_KEY, f"http://127.0.0.1:{port}")
-    start = time.monotonic()
+    attempts = count_attempts(gateway)
     with pytest.raises(PaymentsError) as caught:
         gateway.check_connection()
-    assert time.monotonic() - start < 15
+    # fast: the first try and the gateway's retries, each a refused connection, then it gives up
+    assert len(attempts) == 1 + gateway.max_retries == 3
     assert caught.value.code == "connection"
     assert caught.value.message.startswith(f"Could not reach Stripe (127.0.0.1:{port})")
 
@@ -231,12 +248,22 @@ def test_a_server_that_never_answers_times_out():
         silent.listen(8)
         port = silent.getsockname()[1]
         gateway = StripeGateway(TEST_SECRET_KEY, f"http://127.0.0.1:{port}", timeout=1.0, max_retries=1)
-        start = time.monotonic()
+        attempts = count_attempts(gateway)
         with pytest.raises(PaymentsError) as caught:
             gateway.create_payment_intent(100, "eur", metadata={}, idempotency_key=key())
-        elapsed = time.monotonic() - start
+        silent.setblocking(False)
+        connections = []
+        while True:  # the connections the two attempts opened, waiting in the backlog
+            try:
+                connections.append(silent.accept()[0])
+            except BlockingIOError:
+                break
+        for conn in connections:
+            conn.close()
     assert caught.value.code == "connection"
-    assert 2.0 <= elapsed < 10  # two attempts of 1 s each, plus back-off
+    # two attempts (the first and one retry), each a connection that waited out its 1 s timeout
+    assert gateway._http._timeout == 1.0
+    assert len(attempts) == 2 and len(connections) == 2
 
 
 def test_make_gateway_uses_the_api_base_setting(localstripe_url, monkeypatch):
@@ -336,10 +363,11 @@ def test_signed_webhook_for_a_declined_payment(localstripe_url, webhook_receiver
     assert r.status_code == 200, r.text
 
     attempt = key()
+    since = int(time.time())
     with pytest.raises(PaymentsError):
         gateway.create_payment_intent(800, "eur", metadata={"attempt": attempt}, idempotency_key=attempt,
                                       payment_method=card(DECLINED_AT_CHARGE), confirm=True)
-    [failed] = [pi for pi in gateway.list_payment_intents(int(time.time()) - 60)
+    [failed] = [pi for pi in gateway.list_payment_intents(since)
                 if pi.metadata.get("attempt") == attempt]
     event, _, _ = wait_for_event(deliveries, secret, "payment_intent.payment_failed", failed.id)
     info = payment_intent_info(event["data"]["object"])

@@ -12,8 +12,8 @@ import threading
 import httpx
 import pytest
 
-from tests.conftest import temp_state
-from tests.integration.real_app import NOT_FOUND_PAGE, Served, build_real_app
+from tests.support.real_app import NOT_FOUND_PAGE, Served, build_real_app
+from tests.support.tempdir import temp_state
 
 MB = 1024 * 1024
 

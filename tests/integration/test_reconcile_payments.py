@@ -12,8 +12,7 @@ from portal_app.adapters.payments import StripeGateway
 from portal_app.models import Invoice, LedgerEntry
 from portal_app.services import invoices
 from portal_app.services.reconcile import reconcile_workspace
-
-from .test_payments_gateway import VISA  # noqa: F401
+from tests.support.stripe import VISA
 
 
 def _invoice(db, world, amount: int) -> Invoice:

@@ -11,14 +11,13 @@ import asyncio
 import uuid
 
 import pytest
-
 from reflex.istate.manager.token import BaseStateToken
 from reflex_base.registry import RegistrationContext
 
 # Imported at collection, in the main context: Reflex registers state classes in a
 # context-local RegistrationContext, which every test's event loop task then inherits.
 from portal_app.state.base import BaseState
-from tests.conftest import require_service
+from tests.support.services import require_service
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 

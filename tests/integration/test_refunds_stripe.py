@@ -13,8 +13,7 @@ from portal_app.db import get_engine
 from portal_app.models import LedgerEntry, PaymentAttempt
 from portal_app.services.refunds import refund_payment
 from portal_app.settings import reset_settings_cache
-from tests.integration.test_stripe_flow import (_charge_refunded, _post_signed, app_url, gateway, invoice,  # noqa: F401
-                                                pay, sdk, shop, state, wait_for)
+from tests.support.stripe import charge_refunded, invoice, pay, post_signed, state, wait_for
 
 
 def test_a_partial_card_refund_then_the_webhook_books_nothing_more(db, db_url, shop, gateway, sdk, localstripe_url,
@@ -41,9 +40,9 @@ def test_a_partial_card_refund_then_the_webhook_books_nothing_more(db, db_url, s
     assert (made.amount, made.payment_intent, made.metadata["attempt"]) == (1_500, pi.id, attempt.public_id)
     assert attempt.status == "succeeded"
 
-    body = _charge_refunded(sdk, made.charge)
+    body = charge_refunded(sdk, made.charge)
     assert [r["id"] for r in json.loads(body)["data"]["object"]["refunds"]["data"]] == [refund_id]
-    assert _post_signed(url, body, secret) == {"received": True, "outcome": "0 refund(s) booked"}
+    assert post_signed(url, body, secret) == {"received": True, "outcome": "0 refund(s) booked"}
     assert state(db_url, inv) == ("paid", 3_500, 1_500)
     with Session(get_engine(db_url)) as s:
         rows = s.exec(select(LedgerEntry.kind, LedgerEntry.amount_minor, LedgerEntry.dedupe_key,

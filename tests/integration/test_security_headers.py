@@ -11,7 +11,7 @@ with warnings.catch_warnings():  # Starlette 1.x nudges toward httpx2; httpx is 
     from starlette.testclient import TestClient
 
 from portal_app.api.security_headers import SecurityHeaders
-from tests.integration.api_helpers import ORIGIN, assert_security_headers
+from tests.support.api import ORIGIN, assert_security_headers
 
 
 def _app(content_type: bytes, body_chunks: list[bytes], seen: list, extra_headers=()):

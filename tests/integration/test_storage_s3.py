@@ -6,70 +6,37 @@ HTTP to it through `endpoint_url`, exactly as it would to MinIO or R2.
 moto serves presigned URLs but does not check their signatures (it verifies only
 `Authorization` headers, and only with IAM auth switched on), so tampering is detected
 here by an independent SigV4 query-string verifier written from the AWS specification
-(`sigv4_verify` below), the same check S3, MinIO or R2 make before they answer 403.
+(`sigv4_verify` in tests/support/s3.py), the same check S3, MinIO or R2 make before they answer 403.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import secrets
-import socket
 import urllib.error
 import urllib.request
-from urllib.parse import parse_qsl, quote, unquote, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
 
-from portal_app.adapters.storage import (LocalStorage, S3Storage, StorageError, content_disposition,
-                                         get_storage, make_storage)
+from portal_app.adapters.storage import (
+    LocalStorage,
+    S3Storage,
+    StorageError,
+    content_disposition,
+    get_storage,
+    make_storage,
+)
 from portal_app.settings import get_settings, reset_settings_cache
-
-BUCKET = "portal-test"
-REGION = "us-east-1"
-ACCESS_KEY = "AKIAPORTALTEST000001"
-SECRET_KEY = "portal-test-secret-key-not-real"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    import boto3
-    from moto.server import ThreadedMotoServer
-
-    with pytest.MonkeyPatch.context() as mp:
-        # Nothing may look for credentials or metadata outside this machine.
-        mp.setenv("AWS_EC2_METADATA_DISABLED", "true")
-        mp.setenv("AWS_CONFIG_FILE", "/dev/null")
-        mp.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        port = _free_port()
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-        server.start()
-        endpoint = f"http://127.0.0.1:{port}"
-        try:
-            boto3.client("s3", endpoint_url=endpoint, region_name=REGION, aws_access_key_id=ACCESS_KEY,
-                         aws_secret_access_key=SECRET_KEY).create_bucket(Bucket=BUCKET)
-            yield endpoint
-        finally:
-            server.stop()
-
-
-def _s3(endpoint: str) -> S3Storage:
-    return S3Storage(BUCKET, endpoint, REGION, ACCESS_KEY, SECRET_KEY)
+from tests.support.s3 import ACCESS_KEY, BUCKET, REGION, SECRET_KEY, s3_storage, sigv4_verify, tamper
 
 
 @pytest.fixture(params=["local", "s3"])
 def store(request, tmp_path):
     if request.param == "local":
         return LocalStorage(str(tmp_path / "blobs"))
-    return _s3(request.getfixturevalue("s3_endpoint"))
+    return s3_storage(request.getfixturevalue("s3_endpoint"))
 
 
 def _key(name: str) -> str:
@@ -136,41 +103,8 @@ def test_local_key_naming_a_folder_is_not_a_blob(tmp_path):
 
 # --- presigned URLs (S3 only) ------------------------------------------------------------
 
-def _hmac(key: bytes, msg: str) -> bytes:
-    return hmac.new(key, msg.encode(), hashlib.sha256).digest()
-
-
-def sigv4_verify(url: str, secret: str, now: dt.datetime | None = None) -> bool:
-    """Server-side check of a SigV4 presigned GET (AWS 'Authenticating Requests: Using
-    Query Parameters'): recompute the signature from the URL and the secret."""
-    parts = urlsplit(url)
-    pairs = parse_qsl(parts.query, keep_blank_values=True)
-    params = dict(pairs)
-    if params.get("X-Amz-Algorithm") != "AWS4-HMAC-SHA256" or params.get("X-Amz-SignedHeaders") != "host":
-        return False
-    signed_at = dt.datetime.strptime(params["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.timezone.utc)
-    if (now or dt.datetime.now(dt.timezone.utc)) > signed_at + dt.timedelta(seconds=int(params["X-Amz-Expires"])):
-        return False
-    _access, date, region, service, term = params["X-Amz-Credential"].split("/")
-    query = "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}"
-                     for k, v in sorted(pairs) if k != "X-Amz-Signature")
-    path = quote(unquote(parts.path), safe="/-_.~")
-    canonical = f"GET\n{path}\n{query}\nhost:{parts.netloc}\n\nhost\nUNSIGNED-PAYLOAD"
-    scope = f"{date}/{region}/{service}/{term}"
-    to_sign = f"AWS4-HMAC-SHA256\n{params['X-Amz-Date']}\n{scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
-    key = _hmac(_hmac(_hmac(_hmac(f"AWS4{secret}".encode(), date), region), service), term)
-    expected = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, params.get("X-Amz-Signature", ""))
-
-
-def _tamper(url: str, name: str, change) -> str:
-    parts = urlsplit(url)
-    pairs = [(k, change(v) if k == name else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
-    return parts._replace(query="&".join(f"{k}={quote(v, safe='')}" for k, v in pairs)).geturl()
-
-
 def test_presigned_url_downloads_as_attachment(s3_endpoint):
-    store = _s3(s3_endpoint)
+    store = s3_storage(s3_endpoint)
     key = _key("doc-1")
     store.put(key, b"%PDF-1.7 sealed", "application/pdf")
     url = store.presigned_url(key, expires=120, filename="Contract 2026.pdf")
@@ -186,7 +120,7 @@ def test_presigned_url_downloads_as_attachment(s3_endpoint):
 
 
 def test_presigned_url_is_sigv4_and_tampering_is_detected(s3_endpoint):
-    store = _s3(s3_endpoint)
+    store = s3_storage(s3_endpoint)
     key = _key("doc-2")
     store.put(key, b"data", "application/pdf")
     url = store.presigned_url(key, expires=60, filename="a.pdf")
@@ -196,9 +130,9 @@ def test_presigned_url_is_sigv4_and_tampering_is_detected(s3_endpoint):
     assert "response-content-disposition" in params  # covered by the signature
     assert sigv4_verify(url, SECRET_KEY)
     assert not sigv4_verify(url, "another-secret")
-    flipped = _tamper(url, "X-Amz-Signature", lambda v: ("0" if v[0] != "0" else "1") + v[1:])
+    flipped = tamper(url, "X-Amz-Signature", lambda v: ("0" if v[0] != "0" else "1") + v[1:])
     assert not sigv4_verify(flipped, SECRET_KEY)
-    inline = _tamper(url, "response-content-disposition", lambda v: v.replace("attachment", "inline"))
+    inline = tamper(url, "response-content-disposition", lambda v: v.replace("attachment", "inline"))
     assert not sigv4_verify(inline, SECRET_KEY)
     other_key = url.replace("/doc-2?", "/doc-3?")
     assert other_key != url and not sigv4_verify(other_key, SECRET_KEY)
@@ -207,7 +141,7 @@ def test_presigned_url_is_sigv4_and_tampering_is_detected(s3_endpoint):
 
 
 def test_presigned_url_of_missing_key_is_not_served(s3_endpoint):
-    url = _s3(s3_endpoint).presigned_url(_key("missing"), filename="x.pdf")
+    url = s3_storage(s3_endpoint).presigned_url(_key("missing"), filename="x.pdf")
     with pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen(url, timeout=10)
     # S3 answers 404, or 403 when the key's owner lacks s3:ListBucket (moto: 403).
@@ -215,7 +149,7 @@ def test_presigned_url_of_missing_key_is_not_served(s3_endpoint):
 
 
 def test_presigned_url_with_awkward_filename_keeps_a_valid_header(s3_endpoint):
-    store = _s3(s3_endpoint)
+    store = s3_storage(s3_endpoint)
     key = _key("doc-3")
     store.put(key, b"x", "application/pdf")
     name = 'Résumé "final"\r\nX-Evil: 1.pdf'
@@ -247,7 +181,7 @@ def test_make_storage_from_environment_builds_s3(s3_endpoint, monkeypatch):
     assert isinstance(store, S3Storage) and store.bucket == BUCKET
     key = _key("via-settings")
     store.put(key, b"configured", "text/plain")
-    assert _s3(s3_endpoint).get(key) == b"configured"  # really went to the moto server
+    assert s3_storage(s3_endpoint).get(key) == b"configured"  # really went to the moto server
     assert isinstance(get_storage(), S3Storage)
 
 

@@ -14,7 +14,7 @@ from portal_app.services import auth
 from portal_app.services.invites import set_portal_access
 from portal_app.services.security import hash_token
 from portal_app.settings import reset_settings_cache
-from tests.clock import Clock
+from tests.support.clock import Clock
 
 
 @pytest.fixture

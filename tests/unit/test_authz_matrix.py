@@ -1,10 +1,11 @@
 """The authorization matrix (DESIGN.md §3).
 
-Every event handler of every State class and every api/ route is listed here with the
-expected outcome for each kind of actor. A handler or route missing from the matrix fails
-`test_every_handler_is_in_the_matrix` / `test_every_route_is_in_the_matrix`.
+Every event handler of every State class and every api/ route is listed with the expected
+outcome for each kind of actor (the rows: tests/support/matrix.py). A handler or route
+missing from the matrix fails `test_every_handler_is_in_the_matrix` /
+`test_every_route_is_in_the_matrix`.
 
-Handlers run for real: a State tree is built, its router carries the Host and the
+Handlers run for real (tests/support/states.py run_handler): a State tree is built, its router carries the Host and the
 HttpOnly session cookie exactly as the websocket's upgrade request would, and the
 handler's server-side outcome (`_outcome`: ok / signin / denied / invalid) is compared,
 plus leak checks on what the state holds afterwards.
@@ -12,430 +13,21 @@ plus leak checks on what the state holds afterwards.
 
 from __future__ import annotations
 
-import asyncio
-import io
 import json
-from pathlib import Path
 
 import pytest
-from PIL import Image
 from sqlmodel import select
 
 from portal_app.models import AuditEvent, DevMail, OutboxMessage, PortalSettings
-
-from .matrix_documents import document_rows, documents_world
-
-ACTORS = ["anon", "client_a1", "client_a2", "client_b_on_a", "staff_a", "member_a", "staff_b_on_b"]
-HOST_A, HOST_B = "alpha.example.test", "beta.example.test"
-
-
-def _png() -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", (20, 10), (200, 30, 30)).save(buf, format="PNG")
-    return buf.getvalue()
-
-
-@pytest.fixture
-def actors(world, db):
-    """actor name -> (host, cookie)."""
-    from portal_app.services.auth import start_client_session, start_staff_session
-    from portal_app.models import StaffUser
-
-    member = db.get(StaffUser, world.member_a.user_id)
-    owner_b = db.get(StaffUser, world.staff_b.user_id)
-    tokens = {
-        "anon": (HOST_A, None),
-        "client_a1": (HOST_A, start_client_session(db, world.account_a1)),
-        "client_a2": (HOST_A, start_client_session(db, world.account_a2)),
-        "client_b_on_a": (HOST_A, start_client_session(db, world.account_b1)),
-        "staff_a": (HOST_A, start_staff_session(db, world.owner_user)),
-        "member_a": (HOST_A, start_staff_session(db, member)),
-        "staff_b_on_b": (HOST_B, start_staff_session(db, owner_b)),
-    }
-    from portal_app.models import StaffInvitation
-    from portal_app.services.team import invite_staff
-
-    invite_staff(db, world.staff_a, email="pending@alpha.example", name="Pending Person", role="member")
-    db.flush()
-    world.pending_invite = f"inv_{db.exec(select(StaffInvitation.id)).one()}"
-    world.member_public_id = member.public_id
-    _shared_files(db, world)
-    _invoices(db, world)
-    _client_invoices(db, world)
-    documents_world(db, world)
-    db.commit()
-    return tokens
-
-
-def _shared_files(db, world) -> None:
-    """A folder shared with client A1 holding a PDF; a loose file to delete."""
-    from portal_app.services import file_transfer, files
-
-    folder = files.create_folder(db, world.staff_a, name="Matrix folder")
-    files.set_sharing(db, world.staff_a, folder.public_id, inherit=False, all_clients=False,
-                      contact_public_ids=[world.contact_a1.public_id])
-    stored = {}
-    for name, data, parent in [("plan.pdf", b"%PDF-1.4\n%%EOF\n", folder.public_id), ("old.txt", b"old", None)]:
-        incoming = file_transfer.IncomingFile(name)
-        incoming.write(data)
-        stored[name] = file_transfer.store_upload(db, world.staff_a, incoming, parent).public_id
-    world.files_folder, world.files_pdf, world.files_old = folder.public_id, stored["plan.pdf"], stored["old.txt"]
-
-
-def _invoices(db, world) -> None:
-    """Invoices of client A1 for the staff invoice pages: drafts to edit, send and delete;
-    sent ones to take a payment and to void; one paid by check, to refund."""
-    from portal_app.services.invoices import create_invoice, record_manual_payment, send_invoice
-
-    lines = [{"description": "Consulting", "quantity": "1", "unit_minor": 10_000, "tax_rate": "0"}]
-    made = {}
-    for name in ("draft", "send", "delete", "pay", "void", "refund"):
-        inv = create_invoice(db, world.staff_a, contact_public_id=world.contact_a1.public_id, lines=lines)
-        if name in ("pay", "void", "refund"):
-            send_invoice(db, world.staff_a, inv.public_id)
-        made[name] = inv.public_id
-    world.staff_invoices = made
-    world.refundable_payment = record_manual_payment(db, world.staff_a, made["refund"], amount_minor=4_000,
-                                                     method="check", reference="No. 77").public_id
-
-
-def _client_invoices(db, world) -> None:
-    """For the client invoice pages: a sent invoice of client A1 and a draft of A1's."""
-    from portal_app.services.invoices import create_invoice, send_invoice
-
-    lines = [{"description": "Matrix work", "quantity": "1", "unit_minor": 5_000, "tax_rate": "0"}]
-    sent = create_invoice(db, world.staff_a, contact_public_id=world.contact_a1.public_id, lines=lines)
-    send_invoice(db, world.staff_a, sent.public_id)
-    draft = create_invoice(db, world.staff_a, contact_public_id=world.contact_a1.public_id, lines=lines)
-    world.client_invoices = {"sent": sent.public_id, "draft": draft.public_id}
-
-
-def run_handler(state_cls, handler: str, args: tuple, host: str, cookie: str | None, path: str,
-                pre: tuple[str, ...] = ()):
-    from reflex.istate.data import RouterData
-    from reflex.state import State
-    from reflex_base.event import Event
-
-    from portal_app.state.session_guard import SessionGuard
-
-    import portal_app.portal_app  # noqa: F401  (registers every state)
-
-    root = State(_reflex_internal_init=True)
-    headers = {"host": host, "origin": f"https://{host}"}
-    if cookie:
-        headers["cookie"] = f"other=1; portal_session={cookie}"
-    root.router_data = {"headers": headers, "pathname": path, "asPath": path}
-    root.router = RouterData.from_router_data(root.router_data)
-    # As Reflex does before every handler: the app's middlewares (the session guard) first.
-    asyncio.run(SessionGuard().preprocess(app=None, state=root, event=Event(name=f"{state_cls.get_full_name()}.{handler}")))
-    state = root.get_substate(state_cls.get_full_name().split(".")[1:])
-    for step in pre:  # e.g. the page's load, as the browser would have run it first
-        name, pre_args = (step, ()) if isinstance(step, str) else step
-        pre_args = pre_args() if callable(pre_args) else pre_args
-        state_cls.event_handlers[name].fn(state, *pre_args)
-    fn = state_cls.event_handlers[handler].fn
-    result = fn(state, *args)
-    if asyncio.iscoroutine(result):
-        result = asyncio.run(result)
-    return state, result
-
-
-# --- expected outcomes ---------------------------------------------------------------------
-
-def grid(base_grid: dict | None = None, **overrides):
-    base = dict(base_grid) if base_grid else dict.fromkeys(ACTORS, "ok")
-    base.update(overrides)
-    return base
-
-
-SIGNIN_FOR_OTHERS = dict(anon="signin", client_b_on_a="signin")
-STAFF = grid(**SIGNIN_FOR_OTHERS, client_a1="denied", client_a2="denied")
-STAFF_ON_A1 = grid(**SIGNIN_FOR_OTHERS, client_a1="denied", client_a2="denied", staff_b_on_b="denied")
-ADMIN = grid(**SIGNIN_FOR_OTHERS, client_a1="denied", client_a2="denied", member_a="denied")
-CLIENT = grid(**SIGNIN_FOR_OTHERS, staff_a="denied", member_a="denied", staff_b_on_b="denied")
-PAYER = grid(CLIENT, client_a2="denied")  # the client of client A1's invoice, and nobody else
-PUBLIC = grid()
-
-
-def _a1_path(world) -> str:
-    return f"/staff/contacts/{world.contact_a1.public_id}"
-
-
-# Each row: (state module, class, handler, args(world), path(world), expected, label)
-def matrix(world):
-    from portal_app.state import auth_pages, base, portal, staff, team
-
-    a1 = _a1_path(world)
-    form = {"first_name": "Alice", "last_name": "Client", "email": "alice@client.example",
-            "phone": "+1 555 0199", "notes": "vip"}
-    logo = lambda: [__import__("reflex").UploadFile(file=io.BytesIO(_png()), path=Path("logo.png"))]  # noqa: E731
-    rows = [
-        (base.BaseState, "setvar", ("viewer_kind", "staff"), "/", "setvar"),
-        (base.BaseState, "set_nav_open", (True,), "/staff/contacts", "local"),
-        (auth_pages.LoginState, "load_client", (), "/login", PUBLIC),
-        (auth_pages.LoginState, "load_staff", (), "/staff/login", PUBLIC),
-        (auth_pages.LoginState, "setvar", ("error", "x"), "/login", "setvar"),
-        (auth_pages.SetupState, "load", (), "/setup", PUBLIC),
-        (auth_pages.SetupState, "setvar", ("error", "x"), "/setup", "setvar"),
-        (auth_pages.InviteState, "load", (), "/invite?token=forged", PUBLIC),
-        (auth_pages.InviteState, "request_new", (), "/invite?token=forged", PUBLIC),
-        (auth_pages.InviteState, "setvar", ("status", "valid"), "/invite", "setvar"),
-        (auth_pages.ForgotPasswordState, "load", (), "/forgot-password", PUBLIC),
-        (auth_pages.ForgotPasswordState, "request", ({"email": "alice@client.example"},), "/forgot-password", PUBLIC),
-        (auth_pages.ForgotPasswordState, "setvar", ("sent_to", "x"), "/forgot-password", "setvar"),
-        (auth_pages.ResetPasswordState, "load", (), "/reset-password?token=forged", PUBLIC),
-        (auth_pages.ResetPasswordState, "setvar", ("status", "valid"), "/reset-password", "setvar"),
-        (auth_pages.ConfirmEmailState, "load", (), "/confirm-email?token=x", PUBLIC),
-        (auth_pages.ConfirmEmailState, "confirm", (), "/confirm-email?token=forged", grid(**dict.fromkeys(ACTORS, "invalid"))),
-        (auth_pages.ConfirmEmailState, "setvar", ("status", "done"), "/confirm-email", "setvar"),
-        (portal.HomeState, "load", (), "/", grid(**SIGNIN_FOR_OTHERS, staff_b_on_b="ok")),
-        (portal.HomeState, "setvar", ("cards", []), "/", "setvar"),
-        (portal.SectionState, "load", (), "/invoices", CLIENT),
-        (portal.SectionState, "setvar", ("available", True), "/invoices", "setvar"),
-        (portal.ProfileState, "load", (), "/profile", CLIENT),
-        (portal.ProfileState, "save", ({"first_name": "Zed", "phone": "+1 555 0123"},), "/profile", CLIENT),
-        (portal.ProfileState, "change_email", ({"new_email": "new@client.example"},), "/profile", CLIENT),
-        (portal.ProfileState, "setvar", ("values", {}), "/profile", "setvar"),
-        (staff.StaffHomeState, "load", (), "/staff", STAFF),
-        (staff.StaffHomeState, "setvar", ("viewer_kind", "staff"), "/staff", "setvar"),
-        (staff.ContactsState, "load", (), "/staff/contacts", STAFF),
-        (staff.ContactsState, "search", ({"q": "alice"},), "/staff/contacts", STAFF),
-        (staff.ContactsState, "go_page", (1,), "/staff/contacts", STAFF),
-        (staff.ContactsState, "set_create_open", (True,), "/staff/contacts", "local"),
-        (staff.ContactsState, "create", ({"first_name": "New", "email": "new@person.example"},), "/staff/contacts", STAFF),
-        (staff.ContactsState, "setvar", ("create_open", True), "/staff/contacts", "local"),
-        (staff.ContactRecordState, "load", (), a1, STAFF_ON_A1),
-        (staff.ContactRecordState, "save", (form,), a1, STAFF_ON_A1),
-        (staff.ContactRecordState, "send_invite", (), a1, grid(STAFF_ON_A1, staff_a="invalid", member_a="invalid")),
-        (staff.ContactRecordState, "revoke_invite", (), a1, grid(STAFF_ON_A1, staff_a="invalid", member_a="invalid")),
-        # in order: disabling A1 ends their sessions; enabling restores the account
-        (staff.ContactRecordState, "disable_access", (), a1, STAFF_ON_A1),
-        (staff.ContactRecordState, "enable_access", (), a1, STAFF_ON_A1),
-        (staff.ContactRecordState, "setvar", ("contact", {}), a1, "setvar"),
-        (staff.PortalConfigState, "load", (), "/staff/sites/portal", ADMIN),
-        (staff.PortalConfigState, "set_title", ("Hacked",), "/staff/sites/portal", "local"),
-        (staff.PortalConfigState, "set_accent", ("#000000",), "/staff/sites/portal", "local"),
-        (staff.PortalConfigState, "set_primary", ("#000000",), "/staff/sites/portal", "local"),
-        (staff.PortalConfigState, "set_secondary", ("#000000",), "/staff/sites/portal", "local"),
-        (staff.PortalConfigState, "toggle_section", ("invoices", False), "/staff/sites/portal", "local"),
-        (staff.PortalConfigState, "set_chat", (True,), "/staff/sites/portal", "local"),
-        (staff.PortalConfigState, "set_client_uploads", (True,), "/staff/sites/portal", "local"),
-        (staff.PortalConfigState, "clear_brand_colors", (), "/staff/sites/portal", "local"),
-        (staff.PortalConfigState, "save", (), "/staff/sites/portal", ADMIN),
-        (staff.PortalConfigState, "upload_logo", (logo,), "/staff/sites/portal", ADMIN),
-        (staff.PortalConfigState, "remove_logo", (), "/staff/sites/portal", ADMIN),
-        (staff.PortalConfigState, "setvar", ("form_title", "x"), "/staff/sites/portal", "setvar"),
-        (team.TeamState, "load", (), "/staff/team", STAFF),
-        (team.TeamState, "set_invite_open", (True,), "/staff/team", "local"),
-        (team.TeamState, "invite", ({"email": "colleague@team.example", "name": "Col League", "role": "member"},),
-         "/staff/team", ADMIN),
-        (team.TeamState, "revoke_invite", (lambda: world.pending_invite,), "/staff/team", grid(ADMIN, staff_b_on_b="denied")),
-        (team.TeamState, "change_role", (lambda: world.member_public_id, "admin"), "/staff/team",
-         grid(ADMIN, staff_b_on_b="denied")),
-        (team.TeamState, "disable", (lambda: world.member_public_id,), "/staff/team", grid(ADMIN, staff_b_on_b="denied")),
-        (team.TeamState, "enable", (lambda: world.member_public_id,), "/staff/team", grid(ADMIN, staff_b_on_b="denied")),
-        (team.TeamState, "setvar", ("rows", []), "/staff/team", "setvar"),
-        (team.JoinState, "load", (), "/staff/join?token=forged", PUBLIC),
-        (team.JoinState, "setvar", ("status", "valid"), "/staff/join", "setvar"),
-        *files_rows(world),
-        *payments_rows(),
-        *client_invoice_rows(world),
-        *staff_invoice_rows(world),
-        *document_rows(world, {"STAFF": STAFF, "STAFF_ON_A1": STAFF_ON_A1, "SIGNIN": SIGNIN_FOR_OTHERS,
-                               "PUBLIC": PUBLIC, "ADMIN": ADMIN, "grid": grid}),
-        (staff.OutboxState, "load", (), "/staff/outbox", grid(STAFF, member_a="denied")),  # owners only
-        (staff.OutboxState, "setvar", ("mails", []), "/staff/outbox", "setvar"),
-    ]
-    return rows
-
-
-def payments_rows() -> list:
-    from portal_app.state.payments import PaymentsSettingsState as P
-
-    path = "/staff/settings/payments"
-    keys = {"publishable_key": "pk_test_1234567890", "secret_key": "sk_test_1234567890",
-            "webhook_secret": "whsec_1234567890"}
-    return [
-        (P, "load", (), path, ADMIN),
-        (P, "save_keys", (keys,), path, ADMIN),
-        # (Stripe is unreachable in tests: an admin gets the human "did not accept" answer)
-        (P, "test_connection", (), path, grid(ADMIN, staff_a="invalid", staff_b_on_b="invalid")),
-        (P, "set_confirm_disconnect", (True,), path, "local"),
-        (P, "save_invoicing", ({"invoice_prefix": "NW-", "default_currency": "EUR", "allow_partial": "on",
-                                "min_partial": "10.00"},), path, ADMIN),
-        (P, "disconnect", (), path, ADMIN),
-        (P, "setvar", ("view", {}), path, "setvar"),
-    ]
-
-
-def staff_invoice_rows(world) -> list:
-    from portal_app.state.invoice_detail import StaffInvoiceState as D
-    from portal_app.state.invoice_editor import InvoiceEditorState as E
-    from portal_app.state.invoice_list import StaffInvoicesState as L
-
-    top, new = "/staff/invoices", "/staff/invoices/new"
-    inv = lambda name, tail="": lambda: f"/staff/invoices/{world.staff_invoices[name]}{tail}"  # noqa: E731
-    a1 = lambda: world.contact_a1.public_id  # noqa: E731
-    # the editor's inputs are named after their line's key: a fresh editor's first line is l1
-    form = {"description_l1": "Strategy", "quantity_l1": "2", "unit_price_l1": "150.00", "tax_rate_l1": "10",
-            "currency": "USD", "issue_date": "2026-03-01", "due_date": "2026-03-31", "discount_kind": "none",
-            "notes": "", "terms": ""}
-    payment = {"amount": "40.00", "method": "check", "reference": "No. 1001"}
-    refund = {"refund_amount": "10.00", "reason": "Matrix refund"}
-    # owners and admins of A only: a member (who may read the invoice, so the page keeps
-    # what she loaded) is refused by the service even with a forged dialog, and nothing is
-    # written; B's owner finds no such invoice
-    refunder = grid(ADMIN, staff_b_on_b="denied", member_a="denied_kept")
-    return [
-        (L, "load", (), top, STAFF),
-        # another workspace's client in the URL filters to nothing (no name, no rows)
-        (L, "load", (), lambda: f"{top}?status=sent&contact={a1()}&page=2", STAFF),
-        (L, "set_status", ("overdue",), top, "local"),
-        (L, "find_contacts", ("ali",), top, STAFF),
-        (L, "filter_contact", (a1,), top, "local"),
-        (L, "clear_contact", (), top, "local"),
-        (L, "setvar", ("rows", []), top, "setvar"),
-        (L, "follow", (), top, ("background", STAFF, _follow_rows)),
-        (E, "load", (), new, STAFF),
-        (E, "load", (), inv("draft", "/edit"), STAFF_ON_A1),
-        (E, "find_contacts", ("ali",), new, STAFF),
-        (E, "choose_contact", (a1,), new, "local"),
-        (E, "change_contact", (), new, "local"),
-        (E, "set_currency", ("EUR",), new, "local"),
-        (E, "set_line", ("l1", "unit_price", "12.50"), new, "local"),
-        (E, "add_line", (), new, "local"),
-        (E, "remove_line", ("l1",), new, "local"),
-        (E, "set_discount_kind", ("percent",), new, "local"),
-        (E, "set_discount_value", ("10",), new, "local"),
-        (E, "set_intent", ("send",), new, "local"),
-        # a new invoice: staff of B cannot pick A's client (it is not among their choices)
-        (E, "save", (form,), new, grid(STAFF, staff_b_on_b="invalid"),
-         ("load", ("find_contacts", ("alice",)), ("choose_contact", lambda: (a1(),)))),
-        (E, "save", (form,), inv("draft", "/edit"), STAFF_ON_A1, ("load",)),
-        (E, "setvar", ("contact", {}), new, "setvar"),
-        (D, "load", (), inv("pay"), STAFF_ON_A1),
-        (D, "follow", (), inv("pay"), ("background", STAFF_ON_A1, _follow_invoice)),
-        (D, "open_dialog", ("payment",), inv("pay"), "local"),
-        (D, "set_dialog_open", (False,), inv("pay"), "local"),
-        (D, "send", (), inv("send"), STAFF_ON_A1),
-        (D, "record_payment", (payment,), inv("pay"), STAFF_ON_A1),
-        (D, "open_refund", (lambda: world.refundable_payment,), inv("refund"), "local"),
-        (D, "refund_payment", (refund,), inv("refund"), refunder,
-         ("load", ("open_refund", lambda: (world.refundable_payment,)))),
-        # a forged call without the dialog (no payment chosen) is refused the same way
-        (D, "refund_payment", (refund,), inv("refund"), grid(refunder, staff_a="denied", member_a="denied")),
-        (D, "void", (), inv("void"), STAFF_ON_A1),
-        (D, "delete", (), inv("delete"), STAFF_ON_A1),
-        (D, "setvar", ("inv", {}), inv("pay"), "setvar"),
-    ]
-
-
-def files_rows(world) -> list:
-    from portal_app.state import files
-
-    S, C = files.StaffFilesState, files.ClientFilesState
-    in_folder = lambda: f"/staff/files?folder={world.files_folder}"  # noqa: E731
-    top = "/staff/files"
-    meta = ([{"name": "brief.pdf", "size": 1200}],)
-    # Handlers acting on a row need the page loaded and the dialog opened first (pre-steps).
-    on_pdf = lambda kind: ("load", ("open_dialog", lambda: (kind, world.files_pdf)))  # noqa: E731
-    return [
-        (S, "load", (), top, STAFF),
-        (S, "search", ({"q": "plan"},), top, "local"),
-        (S, "set_sort", ("size",), top, "local"),
-        (S, "start_upload", meta, top, STAFF),
-        (S, "upload_progress", ({"loaded": 10, "total": 100},), top, "local"),
-        (S, "drop_rejected", ([],), top, "local"),
-        (S, "receive_upload", (), top, ("background", STAFF)),
-        (S, "open_preview", (lambda: world.files_pdf,), top, "local"),
-        (S, "set_preview_open", (False,), top, "local"),
-        (S, "open_dialog", ("share", lambda: world.files_pdf), in_folder, STAFF_ON_A1, ("load",)),
-        (S, "close_dialog", (), top, "local"),
-        (S, "set_dialog_open", (False,), top, "local"),
-        (S, "set_share_inherit", (True,), top, "local"),
-        (S, "set_share_all", (True,), top, "local"),
-        (S, "set_share_notify", (False,), top, "local"),
-        (S, "toggle_contact", ("ct_x", True), top, "local"),
-        (S, "find_contacts", ("ali",), top, STAFF),
-        (S, "create_folder", ({"name": "Contracts"},), top, STAFF),
-        (S, "add_link", ({"title": "Site", "url": "https://example.com"},), top, STAFF),
-        (S, "rename", ({"name": "plan v2.pdf"},), in_folder, STAFF_ON_A1, on_pdf("rename")),
-        (S, "move", ({"target": "top"},), in_folder, STAFF_ON_A1, on_pdf("move")),
-        (S, "save_sharing", (), top, STAFF_ON_A1, ("load", ("open_dialog", lambda: ("share", world.files_pdf)))),
-        (S, "delete", (), top, STAFF_ON_A1, ("load", ("open_dialog", lambda: ("delete", world.files_old)))),
-        (S, "setvar", ("rows", []), top, "setvar"),
-        (C, "load", (), "/files", grid(**SIGNIN_FOR_OTHERS)),
-        (C, "load", (), lambda: f"/files?folder={world.files_folder}", grid(**SIGNIN_FOR_OTHERS, client_a2="denied")),
-        (C, "search", ({"q": "plan"},), "/files", "local"),
-        (C, "set_sort", ("date",), "/files", "local"),
-        # client uploads are off by default: every client is refused before a byte is sent
-        (C, "start_upload", meta, "/files", grid(CLIENT, client_a1="denied", client_a2="denied")),
-        (C, "upload_progress", ({"loaded": 10, "total": 100},), "/files", "local"),
-        (C, "drop_rejected", ([],), "/files", "local"),
-        (C, "receive_upload", (), "/files", ("background", grid(CLIENT, client_a1="denied", client_a2="denied"))),
-        (C, "open_preview", (lambda: world.files_pdf,), "/files", "local"),
-        (C, "set_preview_open", (False,), "/files", "local"),
-        (C, "setvar", ("rows", []), "/files", "setvar"),
-    ]
-
-
-def client_invoice_rows(world) -> list:
-    from portal_app.state import invoices_client
-
-    L, D = invoices_client.ClientInvoicesState, invoices_client.ClientInvoiceState
-    inv = lambda name: lambda: f"/invoices/{world.client_invoices[name]}"  # noqa: E731
-    # staff are sent to their own pages (ok, nothing loaded); a client sees only her own,
-    # never a draft, and another client's invoice is "does not exist"
-    return [
-        (L, "load", (), "/invoices", grid(**SIGNIN_FOR_OTHERS)),
-        (L, "load", (), "/invoices?page=999", grid(**SIGNIN_FOR_OTHERS)),
-        (L, "setvar", ("rows", []), "/invoices", "setvar"),
-        (D, "load", (), inv("sent"), grid(**SIGNIN_FOR_OTHERS, client_a2="denied")),
-        (D, "load", (), inv("draft"), grid(**SIGNIN_FOR_OTHERS, client_a1="denied", client_a2="denied")),
-        (D, "load", (), "/invoices/in_doesnotexist", grid(**SIGNIN_FOR_OTHERS, client_a1="denied", client_a2="denied")),
-        (D, "setvar", ("invoice", {}), inv("sent"), "setvar"),
-        (D, "setvar", ("can_pay", True), inv("sent"), "setvar"),
-        (D, "setvar", ("action_secret", "x"), inv("sent"), "setvar"),
-        # Pay Now: only the invoice's own client (staff pay nothing; another client: "does not exist")
-        (D, "open_pay", (), inv("sent"), PAYER),
-        (D, "open_pay", (), inv("draft"), grid(PAYER, client_a1="denied")),
-        (D, "set_pay_open", (True,), inv("sent"), "local"),
-        (D, "set_pay_amount", ("12.00",), inv("sent"), "local"),
-        (D, "card_failed", ("Your card number is incomplete.",), inv("sent"), PAYER),
-        (D, "pay_with_card", ("tok_matrix",), inv("sent"), PAYER),
-        (D, "pay_with_card", ("tok_matrix",), inv("draft"), grid(PAYER, client_a1="denied")),
-        (D, "action_done", ("",), inv("sent"), PAYER),
-        (D, "charge_card", (), inv("sent"), ("background", PAYER, _pay_access)),
-        (D, "watch_payment", (), inv("sent"), ("background", PAYER, _pay_access)),
-    ]
-
-
-def _follow_rows(state) -> None:
-    """A live list re-reads only its own rows, as staff of the workspace."""
-    from portal_app.services import invoice_views
-
-    state._run(lambda db, ws, a: invoice_views.rows_marker(db, a, [r["id"] for r in state.rows]))
-
-
-def _follow_invoice(state) -> None:
-    from portal_app.access import require_staff
-    from portal_app.services import invoice_views
-
-    state._run(lambda db, ws, a: invoice_views.detail_marker(db, require_staff(a), state._public_id()))
-
-
-def _pay_access(state) -> None:
-    """The Pay Now background events resolve the actor first and go through the page's own
-    rule (card_payments.checkout, then start_card_payment / payment_on_its_way)."""
-    from portal_app.services import card_payments
-
-    state._run(lambda db, ws, a: card_payments.checkout(db, a, state._invoice_id()))
+from tests.support.matrix import ACTORS, FOREIGN, changed_tables, matrix, tables_snapshot
+from tests.support.states import run_handler
 
 
 def all_handlers() -> set[tuple[str, str]]:
     """Every handler of every State class the app defines (walked from Reflex's root)."""
-    import portal_app.portal_app  # noqa: F401
     from reflex.state import State
+
+    import portal_app.portal_app  # noqa: F401
 
     found = set()
     todo = list(State.get_substates())
@@ -483,7 +75,7 @@ def test_matrix(world, db, actors, actor):
         path = path() if callable(path) else path
         before = _settings_snapshot(db, world.ws_a.id)
         audit_before = db.exec(select(AuditEvent.id)).all()
-        tables_before = _tables_snapshot(db) if expected not in ("setvar", "local") else None
+        tables_before = tables_snapshot(db) if expected not in ("setvar", "local") else None
         if expected == "setvar":
             # setvar reaches only explicitly written set_* handlers: no var is settable by name.
             state = None
@@ -534,44 +126,15 @@ def test_matrix(world, db, actors, actor):
                     failures.append(f"{state_cls.__name__}.{handler} as {actor}: the tree holds {secret}")
             if _settings_snapshot(db, world.ws_a.id) != before:
                 failures.append(f"{state_cls.__name__}.{handler} as {actor}: settings changed on a denied call")
-            if _tables_snapshot(db) != tables_before:
+            if tables_snapshot(db) != tables_before:
                 failures.append(f"{state_cls.__name__}.{handler} as {actor}: a refused call wrote to "
-                                f"{_changed_tables(tables_before, _tables_snapshot(db))}")
+                                f"{changed_tables(tables_before, tables_snapshot(db))}")
             no_leak_rows += 1
     assert not failures, "\n".join(failures)
     # every actor but the owner is refused somewhere: those rows were checked for leaks
     print(f"\nmatrix[{actor}]: {len(matrix(world))} rows, {no_leak_rows} refused calls checked for "
           "leaks in the whole tree and writes to every table")
     assert actor == "staff_a" or no_leak_rows > 10, no_leak_rows
-
-
-# What each actor must never receive from a refused call: other people's addresses.
-_EMAILS = {"client_a1": "alice@client.example", "client_a2": "bob@client.example",
-           "client_b_on_a": "carol@client.example", "staff_a": "owner@alpha.example",
-           "member_a": "member@alpha.example", "staff_b_on_b": "owner@beta.example"}
-FOREIGN = {actor: tuple(e for who, e in _EMAILS.items() if who != actor) for actor in ACTORS}
-
-# Columns a refused call may touch without writing anything of consequence.
-_VOLATILE = {("auth_session", "last_seen_at")}
-
-
-def _tables_snapshot(db) -> dict[str, str]:
-    """A digest of every row of every table (deny assertion: a refused call writes nothing)."""
-    import hashlib
-
-    from sqlmodel import SQLModel
-
-    db.expire_all()
-    out = {}
-    for table in SQLModel.metadata.sorted_tables:
-        cols = [c for c in table.columns if (table.name, c.name) not in _VOLATILE]
-        rows = db.execute(select(*cols).order_by(*table.primary_key.columns)).all()
-        out[table.name] = hashlib.sha256(repr(rows).encode()).hexdigest()
-    return out
-
-
-def _changed_tables(before: dict, after: dict) -> list[str]:
-    return sorted(t for t in after if before.get(t) != after[t])
 
 
 @pytest.mark.parametrize("actor", [a for a in ACTORS if a != "staff_a"])

@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from portal_app.api.body_limits import DEFAULT_MAX_BODY, BodyLimits
-from tests.conftest import temp_state
+from tests.support.tempdir import temp_state
 
 MB = 1024 * 1024
 HANDLER = "reflex___state____state.portal_app___state___x____x_state.upload"

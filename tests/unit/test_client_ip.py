@@ -8,10 +8,9 @@ import pytest
 
 def _event_ip(monkeypatch, hops: str | None, xff: str | None, peer: str = "10.0.0.5") -> str:
     """The client_ip Reflex hands to every event of a websocket opened with these headers."""
+    from reflex.app import EventNamespace
     from reflex_base.config import reload_config
     from reflex_base.constants import RouteVar
-
-    from reflex.app import EventNamespace
 
     from portal_app.settings import reset_settings_cache
 

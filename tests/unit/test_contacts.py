@@ -12,8 +12,7 @@ from portal_app.errors import Forbidden, Invalid, NotFound, NotSignedIn
 from portal_app.models import AuditEvent, Contact
 from portal_app.services import contacts, invites
 from portal_app.services.contacts import PAGE_SIZE, create_contact, list_contacts, update_contact
-
-from .helpers import outbox_payloads
+from tests.support.outbox import outbox_payloads
 
 XSS = "<script>alert(1)</script>"
 

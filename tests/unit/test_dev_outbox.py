@@ -19,9 +19,8 @@ from portal_app.models import StaffUser
 from portal_app.services import auth, invites, passwords, profile, staff_views, team
 from portal_app.services.contacts import create_contact
 from portal_app.settings import reset_settings_cache
-
-from .helpers import last_link, token_of
-from .test_authz_matrix import HOST_A, run_handler
+from tests.support.outbox import last_link, token_of
+from tests.support.states import HOST_A, run_handler
 
 SECRET_PATHS = ("/reset-password?token=", "/invite?token=", "/staff/join?token=", "/confirm-email?token=")
 

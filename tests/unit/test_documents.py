@@ -12,8 +12,7 @@ from sqlmodel import select
 from portal_app.errors import Forbidden, Invalid, NotFound, NotSignedIn
 from portal_app.models import Document, DocumentField, Invoice, OutboxMessage, utcnow
 from portal_app.services import document_views, documents, sealing, signing, verify
-
-from .doc_helpers import draft, drawn_signature, pdf_bytes, place, sent, sign_as_client
+from tests.support.docs import draft, drawn_signature, pdf_bytes, place, sent, sign_as_client
 
 
 def kinds(db) -> list[str]:

@@ -3,9 +3,8 @@ saved, and the "selected field" bar (Required switch, Remove field) must follow 
 not go blank on an id that no longer exists."""
 from __future__ import annotations
 
-from tests.unit.doc_helpers import draft
-from tests.unit.test_authz_matrix import HOST_A, run_handler
-from tests.unit.test_state_notice import call, staff_cookie  # noqa: F401  (fixture)
+from tests.support.docs import draft
+from tests.support.states import HOST_A, call, run_handler
 
 
 def _editor_with_one_field(db, world, cookie, page: int):
@@ -19,7 +18,7 @@ def _editor_with_one_field(db, world, cookie, page: int):
     return state
 
 
-def test_the_selected_field_stays_selected_after_saving(world, db, staff_cookie):  # noqa: F811
+def test_the_selected_field_stays_selected_after_saving(world, db, staff_cookie):
     state = _editor_with_one_field(db, world, staff_cookie, page=1)
     call(state, "set_tool", "date")
     call(state, "place", {"page": 0, "x": 0.3, "y": 0.2})
@@ -35,7 +34,7 @@ def test_the_selected_field_stays_selected_after_saving(world, db, staff_cookie)
     assert next(f for f in state.fields if f["id"] == state.selected)["required"] is False
 
 
-def test_nothing_selected_stays_nothing_selected(world, db, staff_cookie):  # noqa: F811
+def test_nothing_selected_stays_nothing_selected(world, db, staff_cookie):
     state = _editor_with_one_field(db, world, staff_cookie, page=0)
     call(state, "select", "")
     call(state, "save_fields")

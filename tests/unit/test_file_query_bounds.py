@@ -17,9 +17,8 @@ from portal_app.services import file_transfer as ft
 from portal_app.services import files
 from portal_app.services.file_views import PER_PAGE, client_folder, staff_folder
 from portal_app.services.filetypes import human_size
-
-from .test_file_transfer import limits, pdf, set_portal, store, upload  # noqa: F401
-from .test_filetypes import png_bytes
+from tests.support.file_samples import png_bytes
+from tests.support.uploads import limits, pdf, set_portal, upload
 
 
 @contextmanager

@@ -17,9 +17,8 @@ from portal_app.services import files
 from portal_app.services.contacts import create_contact
 from portal_app.services.file_views import client_folder, staff_folder
 from portal_app.services.invites import send_invite
-
-from .test_file_transfer import audit_of, blobs, outbox_of, pdf, set_portal, store, upload  # noqa: F401
-from .test_filetypes import docx_bytes, png_bytes
+from tests.support.file_samples import docx_bytes, png_bytes
+from tests.support.uploads import audit_of, blobs, outbox_of, pdf, set_portal, upload
 
 
 def share(db, staff, item, *, inherit=False, all_clients=False, contacts=(), notify=False):

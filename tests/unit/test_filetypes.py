@@ -3,53 +3,21 @@ sizes and type labels. Pure functions, no database."""
 
 from __future__ import annotations
 
-import io
 import os
-import zipfile
 
 import pytest
-from PIL import Image
 
 from portal_app.errors import Invalid
-from portal_app.services.filetypes import (HEAD_BYTES, check_content, clean_file_name, extension, human_size,
-                                           sniff, type_and_icon)
-
-
-def png_bytes(size=(8, 8)) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", size, (10, 20, 30)).save(out, "PNG")
-    return out.getvalue()
-
-
-def jpeg_bytes() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (8, 8), (10, 20, 30)).save(out, "JPEG")
-    return out.getvalue()
-
-
-def gif_bytes() -> bytes:
-    out = io.BytesIO()
-    Image.new("P", (8, 8)).save(out, "GIF")
-    return out.getvalue()
-
-
-def webp_bytes() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (8, 8)).save(out, "WEBP")
-    return out.getvalue()
-
-
-def docx_bytes() -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as zf:
-        zf.writestr("[Content_Types].xml", "<Types/>")
-        zf.writestr("word/document.xml", "<w:document/>")
-    return out.getvalue()
-
-
-PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\n"
-HTML = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>"
-
+from portal_app.services.filetypes import (
+    HEAD_BYTES,
+    check_content,
+    clean_file_name,
+    extension,
+    human_size,
+    sniff,
+    type_and_icon,
+)
+from tests.support.file_samples import HTML, PDF, docx_bytes, gif_bytes, jpeg_bytes, png_bytes, webp_bytes
 
 # --- clean_file_name ---------------------------------------------------------------------------
 

@@ -12,8 +12,7 @@ from portal_app.errors import Forbidden, Invalid, NotFound, NotSignedIn
 from portal_app.models import ClientAccount, Contact, Invitation, OutboxMessage, utcnow
 from portal_app.services import auth, invites
 from portal_app.services.contacts import create_contact
-
-from .helpers import last_link, outbox_payloads, token_of
+from tests.support.outbox import last_link, outbox_payloads, token_of
 
 NEW_PASSWORD = "a brand new password"
 

@@ -3,7 +3,7 @@ through their event handlers, as the browser would: the list, the editor (new an
 one invoice with its actions.
 
 Handlers run on a real State tree whose router carries the Host and the HttpOnly session
-cookie, like the authorization matrix (tests/unit/test_authz_matrix.py); one tree per page
+cookie, like the authorization matrix (tests/support/states.py run_handler); one tree per page
 visit, so a page's vars carry from one handler to the next as in a browser tab.
 """
 
@@ -17,7 +17,7 @@ import pytest
 from sqlmodel import func, select
 
 from portal_app.models import Invoice, LedgerEntry, OutboxMessage, base, utcnow
-from tests.clock import Clock
+from tests.support.clock import Clock
 
 HOST_A, HOST_B = "alpha.example.test", "beta.example.test"
 
@@ -137,9 +137,9 @@ def detail(sessions, who: str, public_id: str) -> Tab:
 @pytest.mark.parametrize("who", ["owner", "member"])
 def test_create_edit_send_and_get_paid(world, db, sessions, who, monkeypatch):
     monkeypatch.setattr(base, "clock", Clock())  # one "today" for the editor's defaults and the checks below
+    from portal_app.state.invoice_detail import StaffInvoiceState
     from portal_app.state.invoice_editor import InvoiceEditorState
     from portal_app.state.invoice_list import StaffInvoicesState
-    from portal_app.state.invoice_detail import StaffInvoiceState
 
     # New invoice: defaults, a client picked by search, a live preview of the totals
     ed = new_editor(sessions, who, world.contact_a1)
@@ -317,8 +317,8 @@ def test_void_delete_and_resend(world, db, sessions):
 # --- the list ---------------------------------------------------------------------------------
 
 def test_list_filters_pages_and_outstanding(world, db, sessions):
-    from portal_app.services.invoices import create_invoice, record_manual_payment, send_invoice
     from portal_app.services.invoice_views import PER_PAGE
+    from portal_app.services.invoices import create_invoice, record_manual_payment, send_invoice
     from portal_app.state.invoice_list import StaffInvoicesState
 
     today = utcnow().date()

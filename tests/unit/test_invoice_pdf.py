@@ -15,7 +15,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from datetime import date
 from decimal import Decimal as D
 from pathlib import Path
@@ -25,8 +24,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from portal_app.adapters import pdf as pdf_adapter
-from portal_app.adapters.pdf import (FONT_DIR, InvoicePdf, LinePdf, PartyPdf, PaymentPdf, _readable, _rgb,
-                                     render_invoice)
+from portal_app.adapters.pdf import FONT_DIR, InvoicePdf, LinePdf, PartyPdf, PaymentPdf, _readable, _rgb, render_invoice
 from portal_app.services.money import Discount, Line, compute, format_amount
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -331,9 +329,7 @@ def test_hostile_text_renders_bounded():
         payments=[PaymentPdf(date=date(2026, 1, 1), method="m" * 500, amount="-" + "9" * 400,
                              reference="r" * 900)] * 40,
         logo_png=b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)
-    started = time.perf_counter()
-    data = render_invoice(inv)
-    assert time.perf_counter() - started < 20
+    data = render_invoice(inv)  # bounded by the work it does, not by a stopwatch (speed: bench/)
     pages = pages_text(data)
     assert 2 <= len(pages) <= 40                       # capped: no 1,000-page file
     text = flat(" ".join(pages))

@@ -15,11 +15,23 @@ from pypdf import PdfReader
 
 from portal_app.adapters.storage import get_storage
 from portal_app.errors import NotFound, NotSignedIn
-from portal_app.models import utcnow
+from portal_app.models import base, utcnow
 from portal_app.services import invoice_pdf
 from portal_app.services.invoices import create_invoice, record_manual_payment, send_invoice, void_invoice
+from tests.support.clock import Clock
 
 TODAY = utcnow().date()
+
+
+@pytest.fixture(autouse=True)
+def _today(monkeypatch):
+    """Today as each test starts, and the services' today for the whole test: time stands
+    still (models.base.clock), so a test that crosses midnight UTC does not see two days."""
+    global TODAY
+    monkeypatch.setattr(base, "clock", Clock())
+    TODAY = utcnow().date()
+
+
 LINES = [
     {"description": "Brand workshop", "quantity": "2", "unit_minor": 45_000, "tax_rate": "10"},
     {"description": "Logo files — Zoë edition", "quantity": "1", "unit_minor": 12_550, "tax_rate": "0"},
@@ -152,8 +164,8 @@ def test_the_discount_reads_the_same_for_client_staff_and_the_pdf(world, db):
 def test_branding_logo_and_accent_reach_the_pdf(world, db):
     from PIL import Image
 
-    from portal_app.services.portal_settings import set_logo, update_portal_settings
     from portal_app.models.workspace import SECTIONS
+    from portal_app.services.portal_settings import set_logo, update_portal_settings
 
     buf = io.BytesIO()
     Image.new("RGB", (60, 20), (20, 120, 60)).save(buf, format="PNG")

@@ -17,13 +17,28 @@ from sqlmodel import Session, func, select
 
 from portal_app.db import get_engine, unit_of_work
 from portal_app.errors import Forbidden, Invalid, NotFound, NotSignedIn
-from portal_app.models import (AuditEvent, Invoice, InvoiceLine, LedgerEntry, OutboxMessage, WorkspacePayments, base,
-                               utcnow)
+from portal_app.models import (
+    AuditEvent,
+    Invoice,
+    InvoiceLine,
+    LedgerEntry,
+    OutboxMessage,
+    WorkspacePayments,
+    base,
+    utcnow,
+)
 from portal_app.services import audit, ledger
-from portal_app.services.invoices import (MAX_LINES, create_invoice, mark_viewed, payments_settings,
-                                          record_manual_payment, send_invoice, void_invoice)
+from portal_app.services.invoices import (
+    MAX_LINES,
+    create_invoice,
+    mark_viewed,
+    payments_settings,
+    record_manual_payment,
+    send_invoice,
+    void_invoice,
+)
 from portal_app.services.money import Discount, Line, compute
-from tests.clock import Clock
+from tests.support.clock import Clock
 
 TODAY = utcnow().date()
 

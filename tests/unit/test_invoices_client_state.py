@@ -16,8 +16,8 @@ from sqlmodel import select
 
 from portal_app.models import AuditEvent, Invoice, OutboxMessage, base, utcnow
 from portal_app.services.invoices import create_invoice, record_manual_payment, send_invoice, void_invoice
-from tests.clock import Clock
-from tests.unit.test_authz_matrix import HOST_A, run_handler
+from tests.support.clock import Clock
+from tests.support.states import HOST_A, run_handler
 
 TODAY = utcnow().date()
 

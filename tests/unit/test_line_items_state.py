@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.test_authz_matrix import HOST_A, run_handler
-from tests.unit.test_state_notice import call, staff_cookie  # noqa: F401  (fixture)
+from tests.support.states import HOST_A, call, run_handler
 
 
 def _editor(which: str, cookie: str):
@@ -19,7 +18,7 @@ def _editor(which: str, cookie: str):
 
 
 @pytest.mark.parametrize("which", ["invoice", "estimate"])
-def test_add_add_remove_add_keeps_every_key_distinct(world, db, staff_cookie, which):  # noqa: F811
+def test_add_add_remove_add_keeps_every_key_distinct(world, db, staff_cookie, which):
     state = _editor(which, staff_cookie)
     call(state, "add_line")
     call(state, "add_line")

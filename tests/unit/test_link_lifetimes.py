@@ -13,8 +13,7 @@ from portal_app.errors import Invalid
 from portal_app.models import Contact, EmailChange, PasswordReset, StaffInvitation, StaffUser
 from portal_app.services import auth, invites, passwords, profile, team
 from portal_app.services.contacts import create_contact
-
-from .helpers import last_link, token_of
+from tests.support.outbox import last_link, token_of
 
 NEW = "a brand new password"
 OTHER = "another new password"

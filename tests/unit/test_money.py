@@ -10,8 +10,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from portal_app.errors import Invalid
-from portal_app.services.money import (Discount, Line, allocate, compute, format_amount, parse_amount,
-                                       parse_decimal, round_half_up)
+from portal_app.services.money import (
+    Discount,
+    Line,
+    allocate,
+    compute,
+    format_amount,
+    parse_amount,
+    parse_decimal,
+    round_half_up,
+)
 
 
 def test_a_line_is_rounded_half_up_to_the_cent():

@@ -12,8 +12,7 @@ from portal_app.errors import Invalid
 from portal_app.models import ClientAccount, PasswordReset, StaffUser, utcnow
 from portal_app.services import auth, passwords
 from portal_app.services.invites import set_portal_access
-
-from .helpers import last_link, outbox_payloads, token_of
+from tests.support.outbox import last_link, outbox_payloads, token_of
 
 NEW = "a brand new password"
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
+from portal_app.access import Anonymous
 from portal_app.errors import Forbidden, Invalid, NotSignedIn
 from portal_app.models import AuditEvent, WorkspacePayments
 from portal_app.services import payment_settings as ps
-from portal_app.access import Anonymous
 
 KEYS = dict(publishable_key="pk_test_51Habcdefgh", secret_key="sk_test_51Hsecret9876",
             webhook_secret="whsec_signing5555")

@@ -18,8 +18,16 @@ from fpdf import FPDF
 from PIL import Image
 
 from portal_app.adapters import pdf_guard
-from portal_app.adapters.pdf_guard import (INSPECT_LIMITS, Limits, PageInfo, PdfRejected, accept_pdf, inspect_pdf, render_page,
-                                           render_pages)
+from portal_app.adapters.pdf_guard import (
+    INSPECT_LIMITS,
+    Limits,
+    PageInfo,
+    PdfRejected,
+    accept_pdf,
+    inspect_pdf,
+    render_page,
+    render_pages,
+)
 
 MB = 1_000_000
 CAPS = {"max_bytes": 20 * MB, "max_pages": 300}

@@ -3,7 +3,7 @@ field editor put them on rotated and offset pages, forms are flattened, signatur
 and drawn are stamped, certificate pages carry the hashes and events, and the result is
 one PAdES seal that pyHanko validates as intact and covering the whole file.
 
-Every PDF is generated here (tests/unit/pdf_samples.py)."""
+Every PDF is generated here (tests/support/pdf_samples.py)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,7 @@ from portal_app.adapters.pdf_complete import DocumentError, FieldValue, complete
 from portal_app.adapters.pdf_records import MANIFEST_NAME
 from portal_app.adapters.pdf_stamp import PageBox
 from portal_app.adapters.sealing import new_sealing_identity
-
-from .pdf_samples import certificate, drawn_png, form_pdf, plain_pdf, rotated_pdf, sha
+from tests.support.pdf_samples import certificate, drawn_png, form_pdf, plain_pdf, rotated_pdf, sha
 
 
 @pytest.fixture(scope="module")

@@ -11,18 +11,15 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from portal_app.adapters.pdf_complete import FieldValue, complete_document
 from portal_app.adapters.pdf_verify import verify_pdf
-from portal_app.adapters.sealing import (SealingIdentityError, display_fingerprint, load_pkcs12,
-                                         new_sealing_identity)
-
-from .pdf_samples import certificate, drawn_png, plain_pdf
+from portal_app.adapters.sealing import SealingIdentityError, display_fingerprint, load_pkcs12, new_sealing_identity
+from tests.support.pdf_samples import certificate, drawn_png, make_cert, make_p12, plain_pdf
 
 
 @pytest.fixture(scope="module")
@@ -79,8 +76,8 @@ def test_truncated_is_not_intact(sealed, identity):
 
 
 def test_content_added_after_sealing_is_modified(sealed, identity):
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.pdf_utils.generic import NameObject
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
     _, data = sealed
     writer = IncrementalPdfFileWriter(io.BytesIO(data))
@@ -123,24 +120,6 @@ def test_verify_works_inside_a_running_event_loop(sealed, identity):
 # ------------------------------------------------------------------ identities
 
 
-def _cert(key, *, days=365, start=None, usage=(True, True), issuer_key=None, issuer_name=None, name="Acme"):
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    start = start or datetime.now(timezone.utc) - timedelta(days=1)
-    builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer_name or subject)
-               .public_key(key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(start).not_valid_after(start + timedelta(days=days)))
-    if usage is not None:
-        builder = builder.add_extension(x509.KeyUsage(
-            digital_signature=usage[0], content_commitment=usage[1], key_encipherment=False, data_encipherment=False,
-            key_agreement=False, key_cert_sign=False, crl_sign=False, encipher_only=False, decipher_only=False),
-            critical=True)
-    return builder.sign(issuer_key or key, hashes.SHA256())
-
-
-def _p12(key, cert, password=b"pw", cas=None):
-    return pkcs12.serialize_key_and_certificates(b"x", key, cert, cas, serialization.BestAvailableEncryption(password))
-
-
 def test_new_identity_is_self_signed_for_signing(identity):
     cert = identity.certificate
     usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
@@ -156,10 +135,10 @@ def test_new_identity_is_self_signed_for_signing(identity):
 
 def test_uploaded_rsa_pkcs12_with_chain_seals_and_verifies():
     ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    ca = _cert(ca_key, name="Acme CA")
+    ca = make_cert(ca_key, name="Acme CA")
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    leaf = _cert(key, issuer_key=ca_key, issuer_name=ca.subject, name="Acme documents")
-    identity = load_pkcs12(_p12(key, leaf, b"correct horse", [ca]), "correct horse")
+    leaf = make_cert(key, issuer_key=ca_key, issuer_name=ca.subject, name="Acme documents")
+    identity = load_pkcs12(make_p12(key, leaf, b"correct horse", [ca]), "correct horse")
     assert len(identity.chain) == 1
     original = plain_pdf(1)
     data = complete_document(original, [], certificate(original), identity).data
@@ -179,9 +158,10 @@ def test_uploaded_rsa_pkcs12_with_chain_seals_and_verifies():
     ("empty", "empty"),
 ])
 def test_pkcs12_problems_have_human_messages(case, words):
+    now = datetime.now(timezone.utc)  # the certificates' windows and the check: one moment
     key = ec.generate_private_key(ec.SECP256R1())
-    good = _cert(key)
-    data, password = _p12(key, good), "pw"
+    good = make_cert(key, start=now - timedelta(days=1))
+    data, password = make_p12(key, good), "pw"
     if case == "wrong password":
         password = "nope"
     elif case == "no password":
@@ -191,19 +171,19 @@ def test_pkcs12_problems_have_human_messages(case, words):
     elif case == "key only":
         data = pkcs12.serialize_key_and_certificates(b"x", key, None, None, serialization.BestAvailableEncryption(b"pw"))
     elif case == "expired":
-        data = _p12(key, _cert(key, days=30, start=datetime.now(timezone.utc) - timedelta(days=60)))
+        data = make_p12(key, make_cert(key, days=30, start=now - timedelta(days=60)))
     elif case == "not yet valid":
-        data = _p12(key, _cert(key, start=datetime.now(timezone.utc) + timedelta(days=3)))
+        data = make_p12(key, make_cert(key, start=now + timedelta(days=3)))
     elif case == "no non-repudiation":
-        data = _p12(key, _cert(key, usage=(True, False)))
+        data = make_p12(key, make_cert(key, start=now - timedelta(days=1), usage=(True, False)))
     elif case == "no key usage":
-        data = _p12(key, _cert(key, usage=None))
+        data = make_p12(key, make_cert(key, start=now - timedelta(days=1), usage=None))
     elif case == "garbage":
         data = b"\x30\x82garbage" * 20
     elif case == "empty":
         data = b""
     with pytest.raises(SealingIdentityError) as err:
-        load_pkcs12(data, password)
+        load_pkcs12(data, password, now=now)
     assert words in err.value.message
     assert "Traceback" not in err.value.message
 

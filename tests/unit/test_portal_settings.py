@@ -12,8 +12,9 @@ from sqlmodel import select
 
 from portal_app.access import Staff
 from portal_app.errors import Forbidden, Invalid, NotFound, NotSignedIn
-from portal_app.models import AuditEvent, PortalSettings, SECTIONS, StaffUser
-from portal_app.services import portal_home, portal_settings as ps
+from portal_app.models import SECTIONS, AuditEvent, PortalSettings, StaffUser
+from portal_app.services import portal_home
+from portal_app.services import portal_settings as ps
 from portal_app.services.security import hash_password
 from portal_app.settings import reset_settings_cache
 

@@ -12,8 +12,7 @@ from portal_app.models import Contact, EmailChange, utcnow
 from portal_app.services import auth, profile
 from portal_app.services.contacts import create_contact
 from portal_app.services.staff_views import contact_record
-
-from .helpers import last_link, outbox_payloads, token_of
+from tests.support.outbox import last_link, outbox_payloads, token_of
 
 
 def _form(contact: Contact, **over) -> dict:

@@ -10,8 +10,7 @@ import pytest
 from sqlalchemy import event
 
 from portal_app.db import get_engine
-
-from .test_authz_matrix import HOST_A, run_handler
+from tests.support.states import HOST_A, run_handler
 
 
 @contextmanager

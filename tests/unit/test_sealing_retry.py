@@ -15,9 +15,8 @@ from portal_app.adapters import pdf_complete
 from portal_app.errors import Forbidden, Invalid, NotFound
 from portal_app.models import AuditEvent, Document, OutboxMessage, utcnow
 from portal_app.services import document_views, sealing, verify
-from tests.clock import Clock
-from tests.unit.doc_helpers import sent, sign_as_client
-from tests.unit.test_state_notice import staff_cookie  # noqa: F401  (fixture)
+from tests.support.clock import Clock
+from tests.support.docs import sent, sign_as_client
 
 
 def _seal_jobs(db, doc) -> list[OutboxMessage]:
@@ -129,10 +128,10 @@ def test_only_this_workspaces_staff_retry_and_only_a_sealing_document(db, world,
 
 
 def test_the_live_page_says_completed_when_the_retried_seal_lands(db, world, signed, broken_sealer,
-                                                                  monkeypatch, staff_cookie):  # noqa: F811
+                                                                  monkeypatch, staff_cookie):
     from portal_app.db import unit_of_work
     from portal_app.state.documents_staff import StaffDocumentState
-    from tests.unit.test_authz_matrix import HOST_A, run_handler
+    from tests.support.states import HOST_A, run_handler
 
     worker.run_once()  # fails: the page shows why
     state, _ = run_handler(StaffDocumentState, "retry_sealing", (), HOST_A, staff_cookie,

@@ -19,8 +19,8 @@ from reflex_base.event import Event
 
 from portal_app.state.base import BaseState
 from portal_app.state.session_guard import SessionGuard, app_state_classes, binding_of
-
-from .test_authz_matrix import HOST_A, actors, matrix  # noqa: F401  (fixture re-used)
+from tests.support.matrix import matrix
+from tests.support.states import HOST_A
 
 
 def _hydrate() -> Event:
@@ -47,8 +47,9 @@ def _route(root, host: str, cookie: str | None, path: str) -> None:
 
 
 def _tab():
-    import portal_app.portal_app  # noqa: F401  (registers every state)
     from reflex.state import State
+
+    import portal_app.portal_app  # noqa: F401  (registers every state)
 
     return State(_reflex_internal_init=True)
 

@@ -9,21 +9,7 @@ from __future__ import annotations
 import pytest
 
 from portal_app.services import files
-from tests.unit.test_authz_matrix import HOST_A, run_handler
-
-
-@pytest.fixture
-def staff_cookie(world, db) -> str:
-    from portal_app.models import StaffUser
-    from portal_app.services.auth import start_staff_session
-
-    cookie = start_staff_session(db, db.get(StaffUser, world.staff_a.user_id))
-    db.commit()
-    return cookie
-
-
-def call(state, handler: str, *args):
-    return type(state).event_handlers[handler].fn(state, *args)
+from tests.support.states import HOST_A, call, run_handler
 
 
 def test_a_search_landing_after_the_sharing_dialog_closed_keeps_sharing_saved(world, db, staff_cookie):

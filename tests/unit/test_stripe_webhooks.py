@@ -37,8 +37,16 @@ from portal_app.api.routes import build_api
 from portal_app.api.security_headers import SecurityHeaders
 from portal_app.db import get_engine, unit_of_work
 from portal_app.errors import Forbidden, Invalid, NotFound
-from portal_app.models import (AuditEvent, Invoice, InvoiceLine, LedgerEntry, OutboxMessage, PaymentAttempt,
-                               StripeEvent, WorkspacePayments)
+from portal_app.models import (
+    AuditEvent,
+    Invoice,
+    InvoiceLine,
+    LedgerEntry,
+    OutboxMessage,
+    PaymentAttempt,
+    StripeEvent,
+    WorkspacePayments,
+)
 from portal_app.services import stripe_webhooks
 from portal_app.services.invoices import create_invoice, payments_settings, send_invoice
 from portal_app.services.secret_box import seal

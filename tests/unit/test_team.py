@@ -13,8 +13,7 @@ from portal_app.errors import Forbidden, Invalid, NotFound, NotSignedIn
 from portal_app.models import AuditEvent, StaffInvitation, StaffUser, utcnow
 from portal_app.services import auth, team
 from portal_app.services.security import hash_password
-
-from .helpers import last_link, outbox_payloads, token_of
+from tests.support.outbox import last_link, outbox_payloads, token_of
 
 NEW = "a brand new password"
 

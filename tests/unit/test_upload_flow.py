@@ -14,9 +14,8 @@ from portal_app.models import FileItem
 from portal_app.settings import reset_settings_cache
 from portal_app.state import uploads
 from portal_app.state.base import BaseState
-
-from .test_file_transfer import store, temps  # noqa: F401  (fixture)
-from .test_filetypes import HTML, PDF
+from tests.support.file_samples import HTML, PDF
+from tests.support.uploads import temps
 
 
 class FakeState:
@@ -73,7 +72,7 @@ def plan(files):
     return [{"name": n, "size": len(d)} for n, d in files]
 
 
-def test_files_arrive_one_after_another_and_are_listed(db, world, store):  # noqa: F811
+def test_files_arrive_one_after_another_and_are_listed(db, world, store):
     files = [("brief.pdf", PDF + b"%" * 5000), ("notes.txt", b"hello\n" * 900)]
     db.commit()
     state = FakeState(world.staff_a, plan(files))
@@ -83,7 +82,7 @@ def test_files_arrive_one_after_another_and_are_listed(db, world, store):  # noq
     assert state.uploading is False and state.reloads == 1
 
 
-def test_a_tab_that_changes_hands_mid_upload_gets_none_of_its_rows(db, world, store):  # noqa: F811
+def test_a_tab_that_changes_hands_mid_upload_gets_none_of_its_rows(db, world, store):
     """Signed out (or someone else signed in) while the files were still arriving: the
     files are the uploader's and are stored, but nothing is written into the tab's state,
     which belongs to the next person now (session_guard.py)."""
@@ -105,7 +104,7 @@ def test_a_tab_that_changes_hands_mid_upload_gets_none_of_its_rows(db, world, st
     assert rows(db) == ["brief.pdf", "notes.txt"] and temps(store) == []
 
 
-def test_a_wrong_file_is_refused_and_the_next_one_still_arrives(db, world, store):  # noqa: F811
+def test_a_wrong_file_is_refused_and_the_next_one_still_arrives(db, world, store):
     files = [("photo.png", HTML * 200), ("brief.pdf", PDF + b"%" * 3000)]
     db.commit()
     state = FakeState(world.staff_a, plan(files))
@@ -115,7 +114,7 @@ def test_a_wrong_file_is_refused_and_the_next_one_still_arrives(db, world, store
     assert rows(db) == ["brief.pdf"] and temps(store) == []
 
 
-def test_an_oversized_file_stops_the_reading_at_once(db, world, store, monkeypatch):  # noqa: F811
+def test_an_oversized_file_stops_the_reading_at_once(db, world, store, monkeypatch):
     monkeypatch.setenv("PORTAL_FILE_MAX_BYTES", "4000")
     reset_settings_cache()
     consumed = []
@@ -133,7 +132,7 @@ def test_an_oversized_file_stops_the_reading_at_once(db, world, store, monkeypat
     assert rows(db) == [] and temps(store) == []
 
 
-def test_an_upload_cut_off_midway_leaves_nothing(db, world, store):  # noqa: F811
+def test_an_upload_cut_off_midway_leaves_nothing(db, world, store):
     files = [("first.pdf", PDF + b"%" * 2500), ("second.pdf", PDF + b"%" * 5000)]
     db.commit()
     state = FakeState(world.staff_a, plan(files))
@@ -144,7 +143,7 @@ def test_an_upload_cut_off_midway_leaves_nothing(db, world, store):  # noqa: F81
     assert state.uploads[1]["status"] == "error" and state.uploading is False
 
 
-def test_a_refused_selection_reads_nothing(db, world, store):  # noqa: F811
+def test_a_refused_selection_reads_nothing(db, world, store):
     db.commit()
     state = FakeState(world.staff_a, [])
     consumed = []

@@ -26,10 +26,8 @@ from portal_app.adapters.pdf_complete import complete_document
 from portal_app.errors import Invalid, Throttled
 from portal_app.services import document_views, sealing, verify
 from portal_app.services.rate_limit import RateLimiter
-
-from .doc_helpers import sent, sign_as_client
-from .pdf_samples import certificate, many_objects_update, plain_pdf
-from .test_pdf_verify import _cert, _p12
+from tests.support.docs import sent, sign_as_client
+from tests.support.pdf_samples import certificate, make_cert, make_p12, many_objects_update, plain_pdf
 
 GIVE_UP = 8.0  # seconds: only so that a check run on the event loop fails the test instead of hanging it
 
@@ -136,7 +134,7 @@ def test_an_uploaded_pkcs12_key_cannot_mint_documents_verify_vouches_for(db, wor
     from portal_app.adapters.sealing import load_pkcs12
 
     key = ec.generate_private_key(ec.SECP256R1())
-    p12 = _p12(key, _cert(key, name="Alpha documents"), b"pw")
+    p12 = make_p12(key, make_cert(key, name="Alpha documents"), b"pw")
     sealing.upload_pkcs12(db, world.staff_a, p12, "pw")   # Settings › Document sealing, as the owner
     db.commit()
     minted = sealed_offline(load_pkcs12(p12, "pw"))

@@ -18,7 +18,7 @@ from portal_app.adapters import mail
 from portal_app.models import DevMail, OutboxMessage
 from portal_app.services import invites
 from portal_app.services.contacts import create_contact
-from tests.clock import Clock
+from tests.support.clock import Clock
 
 
 class FailingMailer:
@@ -183,7 +183,6 @@ def test_storage_delete_runs_after_commit(db, world, tmp_path):
 
 def test_sweep_removes_only_stale_temporary_uploads(tmp_path, monkeypatch):
     import os
-    import time
 
     from portal_app.services import file_transfer
 
@@ -191,7 +190,8 @@ def test_sweep_removes_only_stale_temporary_uploads(tmp_path, monkeypatch):
     stale, fresh = tmp_path / "up-stale", tmp_path / "up-fresh"
     stale.write_bytes(b"left by a crash")
     fresh.write_bytes(b"an upload in progress")
-    day_ago = time.time() - 25 * 3600
-    os.utime(stale, (day_ago, day_ago))
-    assert worker.sweep_incoming() == 1
+    now = 2_000_000_000.0  # the sweep's "now" is given: a second either side of the age limit
+    os.utime(stale, (now - worker.STALE_UPLOAD_SECONDS - 1,) * 2)
+    os.utime(fresh, (now - worker.STALE_UPLOAD_SECONDS + 1,) * 2)
+    assert worker.sweep_incoming(now=now) == 1
     assert not stale.exists() and fresh.exists()

@@ -1,4 +1,5 @@
-"""PDFs and signing records the sealing tests build for themselves (fpdf2 + pypdf)."""
+"""PDFs, signing records and sealing certificates the sealing tests build for themselves
+(fpdf2 + pypdf, cryptography)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,22 @@ import io
 from datetime import datetime, timedelta, timezone
 
 import pypdf
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
 from fpdf import FPDF
 from PIL import Image, ImageDraw
-from pypdf.generic import (ArrayObject, BooleanObject, DictionaryObject, FloatObject, NameObject, NumberObject,
-                           StreamObject, TextStringObject)
+from pypdf.generic import (
+    ArrayObject,
+    BooleanObject,
+    DictionaryObject,
+    FloatObject,
+    NameObject,
+    NumberObject,
+    StreamObject,
+    TextStringObject,
+)
 
 from portal_app.adapters.pdf_records import CertificateInfo, EventInfo, SignerInfo
 
@@ -144,3 +157,26 @@ def many_objects_update(base: bytes, objects: int = 60_000) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+# --- sealing certificates (test_pdf_verify.py, test_verify_trust.py) ----------------------------
+
+def make_cert(key, *, days=365, start=None, usage=(True, True), issuer_key=None, issuer_name=None, name="Acme"):
+    """An X.509 certificate for `key`, valid from `start` (a day ago by default) for `days` days,
+    self-signed unless an issuer is given; `usage` = (digital signature, non-repudiation)."""
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    start = start or datetime.now(timezone.utc) - timedelta(days=1)
+    builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer_name or subject)
+               .public_key(key.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(start).not_valid_after(start + timedelta(days=days)))
+    if usage is not None:
+        builder = builder.add_extension(x509.KeyUsage(
+            digital_signature=usage[0], content_commitment=usage[1], key_encipherment=False, data_encipherment=False,
+            key_agreement=False, key_cert_sign=False, crl_sign=False, encipher_only=False, decipher_only=False),
+            critical=True)
+    return builder.sign(issuer_key or key, hashes.SHA256())
+
+
+def make_p12(key, cert, password=b"pw", cas=None):
+    """PKCS#12 bytes as a sealing certificate upload."""
+    return pkcs12.serialize_key_and_certificates(b"x", key, cert, cas, serialization.BestAvailableEncryption(password))

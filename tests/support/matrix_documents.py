@@ -1,12 +1,12 @@
 """Authorization matrix rows for Documents & Contracts, the signing page and /verify
-(imported by test_authz_matrix.py, which runs them for every kind of actor)."""
+(part of tests/support/matrix.py; test_authz_matrix.py runs them for every kind of actor)."""
 
 from __future__ import annotations
 
 import io
 from pathlib import Path
 
-from .doc_helpers import draft, pdf_bytes, place, sent, sign_as_client
+from tests.support.docs import draft, pdf_bytes, place, sent, sign_as_client
 
 
 def documents_world(db, world) -> None:
@@ -27,8 +27,8 @@ def documents_world(db, world) -> None:
 def document_rows(world, grids: dict) -> list:
     from portal_app.services import document_views
     from portal_app.state import documents_staff as ds
-    from portal_app.state import signing as sg
     from portal_app.state import sealing as se
+    from portal_app.state import signing as sg
     from portal_app.state import verify as vf
 
     STAFF, STAFF_ON_A1, SIGNIN, PUBLIC, grid = (grids["STAFF"], grids["STAFF_ON_A1"], grids["SIGNIN"],

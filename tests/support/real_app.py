@@ -18,6 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.services import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 NOT_FOUND_PAGE = (b"<!doctype html><html><head><script>window.missing=1</script></head>"
                   b"<body><h1>404: Page not found</h1></body></html>")
@@ -51,14 +53,6 @@ def build_real_app(tmp_root: Path):
     (static / "404.html").write_bytes(NOT_FOUND_PAGE)
     _built["app"] = asgi
     return asgi
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Served:
