@@ -24,6 +24,7 @@ The invoice's status stays as it is (it only moves forward); the balance goes ba
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -224,7 +225,7 @@ def _fail(db: Session, attempt: PaymentAttempt, message: str) -> None:
     db.commit()
 
 
-def refund_summary(db: Session, inv: Invoice, entries: list[LedgerEntry]) -> dict[int, int]:
+def refund_summary(db: Session, inv: Invoice, entries: Sequence[LedgerEntry]) -> dict[int, int]:
     """payment row id -> what remains refundable, for the rows of one invoice already loaded
     (one query for the attempts under way, however many payments there are)."""
     intents = [e.stripe_payment_intent_id for e in entries if e.kind == "payment" and e.stripe_payment_intent_id]
