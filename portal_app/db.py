@@ -59,13 +59,23 @@ def unit_of_work() -> Iterator[Session]:
             raise
 
 
+def _sqlite_not_begun(conn: sa.Connection) -> bool:
+    """SQLite, and pysqlite has not begun its (lazy) transaction on this connection yet."""
+    if conn.dialect.name != "sqlite":
+        return False
+    dbapi_conn = conn.connection.driver_connection
+    if dbapi_conn is None:  # only a closed or invalidated connection has none; the session's is open
+        raise RuntimeError("the session's connection has no DB-API connection")
+    return not dbapi_conn.in_transaction
+
+
 def begin_write(session: Session) -> None:
     """On SQLite, take the writer lock now (BEGIN IMMEDIATE) so what the use case reads next
     cannot change before it writes; PostgreSQL uses row locks (SELECT … FOR UPDATE) instead.
     pysqlite starts its transaction lazily, at the first write: two use cases could otherwise
     both read "not signed yet" and both write."""
     conn = session.connection()
-    if conn.dialect.name == "sqlite" and not conn.connection.driver_connection.in_transaction:
+    if _sqlite_not_begun(conn):
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -80,7 +90,7 @@ def savepoint(session: Session) -> Iterator[None]:
     transaction is begun first (IMMEDIATE: it is about to write, and this waits for the
     writer lock under busy_timeout instead of failing later on a stale snapshot)."""
     conn = session.connection()
-    if conn.dialect.name == "sqlite" and not conn.connection.driver_connection.in_transaction:
+    if _sqlite_not_begun(conn):
         conn.exec_driver_sql("BEGIN IMMEDIATE")
     with session.begin_nested():
         yield

@@ -14,7 +14,7 @@ import threading
 import time
 from datetime import timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from .adapters.mail import Mail, get_mailer
 from .db import get_engine
@@ -66,10 +66,10 @@ def _claim(engine, msg_id: int) -> bool:
     now = clock()
     with engine.begin() as conn:
         result = conn.execute(
-            sa.update(OutboxMessage.__table__)
-            .where(OutboxMessage.__table__.c.id == msg_id,
-                   OutboxMessage.__table__.c.done_at.is_(None),
-                   OutboxMessage.__table__.c.next_attempt_at <= now)
+            sa.update(OutboxMessage)
+            .where(col(OutboxMessage.id) == msg_id,
+                   col(OutboxMessage.done_at).is_(None),
+                   col(OutboxMessage.next_attempt_at) <= now)
             .values(next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS)))
         return result.rowcount == 1
 
@@ -80,9 +80,9 @@ def run_once(limit: int = 50) -> int:
     engine = get_engine()
     with Session(engine) as db:
         ids = db.exec(select(OutboxMessage.id).where(
-            OutboxMessage.done_at.is_(None), OutboxMessage.next_attempt_at <= clock(),
-            OutboxMessage.kind.in_(list(HANDLERS)),
-            OutboxMessage.attempts < MAX_ATTEMPTS).order_by(OutboxMessage.id).limit(limit)).all()
+            col(OutboxMessage.done_at).is_(None), OutboxMessage.next_attempt_at <= clock(),
+            col(OutboxMessage.kind).in_(list(HANDLERS)),
+            OutboxMessage.attempts < MAX_ATTEMPTS).order_by(col(OutboxMessage.id)).limit(limit)).all()
     for msg_id in ids:
         if not _claim(engine, msg_id):
             continue  # another worker process has it
@@ -99,7 +99,7 @@ def run_once(limit: int = 50) -> int:
                 delivered += 1
             except Exception as exc:  # noqa: BLE001 - any failure is retried later
                 db.rollback()
-                msg = db.get(OutboxMessage, msg_id)
+                msg = db.get_one(OutboxMessage, msg_id)  # claimed above: it is there
                 msg.attempts += 1
                 msg.last_error = f"{type(exc).__name__}: {exc}"[:500]
                 msg.next_attempt_at = clock() + timedelta(seconds=min(600, 2 ** msg.attempts))

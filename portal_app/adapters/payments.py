@@ -22,12 +22,15 @@ import logging
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 from urllib.parse import urlsplit
 
 import stripe
 
 from ..settings import Settings, get_settings
+
+if TYPE_CHECKING:  # the request parameter types stripe declares (TypedDicts)
+    from stripe.params import PaymentIntentCreateParams, RefundCreateParams
 
 log = logging.getLogger("portal.payments")
 
@@ -77,6 +80,14 @@ class PaymentsError(Exception):
 
     def __repr__(self) -> str:
         return f"PaymentsError(code={self.code!r}, message={self.message!r})"
+
+
+class _StripeErrorContext(TypedDict):
+    """What every PaymentsError translated from a StripeError carries."""
+
+    stripe_code: str | None
+    payment_intent_id: str | None
+    http_status: int | None
 
 
 @dataclass(frozen=True)
@@ -230,11 +241,12 @@ class StripeGateway:
 
     def _translate(self, e: stripe.StripeError, action: str) -> PaymentsError:
         body = e.json_body if isinstance(e.json_body, dict) else {}
-        err = body.get("error") if isinstance(body.get("error"), dict) else {}
+        error = body.get("error")
+        err: dict[str, Any] = error if isinstance(error, dict) else {}
         stripe_code = e.code or err.get("code")
         pi = err.get("payment_intent")
         pi_id = _id_of(pi)
-        common = dict(stripe_code=stripe_code, payment_intent_id=pi_id, http_status=e.http_status)
+        common = _StripeErrorContext(stripe_code=stripe_code, payment_intent_id=pi_id, http_status=e.http_status)
 
         if isinstance(e, stripe.CardError):
             log.info("Stripe %s: card refused (%s, decline %s, request %s)", action, stripe_code,
@@ -281,7 +293,9 @@ class StripeGateway:
         _check_idempotency_key(idempotency_key)
         if not isinstance(currency, str) or len(currency) != 3 or not currency.isalpha():
             raise ValueError("currency must be a three-letter ISO code")
-        params: dict[str, Any] = {
+        # typeddict-unknown-key: stripe's PaymentIntentCreateParams no longer declares payment_method_types
+        # (below), which the API still takes; the other keys stay checked.
+        params: PaymentIntentCreateParams = {  # type: ignore[typeddict-unknown-key]
             "amount": amount,
             "currency": currency.lower(),
             "metadata": _check_metadata(metadata),
@@ -366,7 +380,7 @@ class StripeGateway:
         if not isinstance(payment_intent_id, str) or not payment_intent_id.strip():
             raise ValueError("payment_intent_id is required")
         _check_idempotency_key(idempotency_key)
-        params: dict[str, Any] = {"payment_intent": payment_intent_id}
+        params: RefundCreateParams = {"payment_intent": payment_intent_id}
         if amount is not None:
             params["amount"] = _check_amount(amount)
         if metadata:

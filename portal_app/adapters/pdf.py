@@ -153,8 +153,8 @@ def _rgb(hex_color: str) -> tuple[int, int, int]:
 
 def _luminance(rgb: tuple[int, int, int]) -> float:
     def channel(c: int) -> float:
-        c = c / 255
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+        v = c / 255
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
     r, g, b = (channel(c) for c in rgb)
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
@@ -245,7 +245,8 @@ class _Renderer:
         pdf.set_auto_page_break(False)
         pdf.set_margins(MARGIN, MARGIN, MARGIN)
         pdf.set_compression(True)
-        pdf.alias_nb_pages(None)   # page x/y is written once the page count is known
+        # page x/y is written once the page count is known; None turns the alias off, as fpdf2 documents
+        pdf.alias_nb_pages(None)  # type: ignore[arg-type]  # (its annotation says str only)
         pdf.add_font(FAMILY, "", str(FONT_REGULAR))
         pdf.add_font(FAMILY, "B", str(FONT_BOLD))
         pdf.set_title(f"Invoice {self.number}")
@@ -414,13 +415,14 @@ class _Renderer:
         top = self.y
         # left: logo, or the business name
         left_h = 0.0
-        size = _png_size(inv.logo_png)
+        logo = inv.logo_png or b""  # no logo: b"" is refused like None
+        size = _png_size(logo)
         if size:
             w_px, h_px = size
             scale = min(40.0 / w_px, 16.0 / h_px)
             w_mm, h_mm = w_px * scale, h_px * scale
             try:
-                pdf.image(io.BytesIO(bytes(inv.logo_png)), x=self.left, y=top, w=w_mm, h=h_mm)
+                pdf.image(io.BytesIO(bytes(logo)), x=self.left, y=top, w=w_mm, h=h_mm)
                 left_h = h_mm
             except Exception:  # noqa: BLE001 — a logo fpdf2 cannot embed is no logo
                 left_h = 0.0

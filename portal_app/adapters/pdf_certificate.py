@@ -13,6 +13,7 @@ input gives the same bytes.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 
 from fpdf import FPDF
 from fpdf.fonts import FontFace
@@ -94,7 +95,7 @@ def _draw_signature(pdf: FPDF, f: FieldValue) -> None:
 
 
 def render_certificate(cert: CertificateInfo, *, original_pages: int, fingerprint: str,
-                       fields: list[FieldValue] = (), paper: str = "A4") -> bytes:
+                       fields: Sequence[FieldValue] = (), paper: str = "A4") -> bytes:
     pdf = _CertPdf(orientation="P", unit="mm", format=paper)
     pdf.doc_id = _clean(cert.document_id, 80)
     pdf.set_margins(MARGIN, MARGIN, MARGIN)

@@ -43,7 +43,8 @@ def _matrix(value) -> tuple[float, ...]:
 
 
 def _inherited(annot: DictionaryObject, key: str):
-    node, seen = annot, 0
+    node: DictionaryObject | None = annot
+    seen = 0
     while node is not None and seen < 32:
         if key in node:
             return node[key]

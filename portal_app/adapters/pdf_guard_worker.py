@@ -24,6 +24,10 @@ import io
 import json
 import resource
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pypdf is imported where it is used: the worker's start-up stays small
+    from pypdf import PdfReader
 
 TOTAL_DECODED_MAX = 200_000_000  # bytes of decompressed stream data across the whole file
 RATIO_FLOOR = 16_000_000  # a stream decoding to less than this is never a bomb by ratio
@@ -59,7 +63,7 @@ def apply_limits(memory_bytes: int, cpu_seconds: int) -> None:
 
 # ---------------------------------------------------------------------------- inspection
 
-def open_strict(data: bytes):
+def open_strict(data: bytes) -> PdfReader:
     """pypdf in strict mode: a broken xref, a missing %%EOF, an object not where the xref says
     it is are refused rather than repaired (see pdf_guard.py for why)."""
     from pypdf import PdfReader
@@ -184,7 +188,7 @@ def page_geometry(reader) -> list[dict]:
     return pages
 
 
-def inspect(data: bytes, max_pages: int) -> tuple[object, dict]:
+def inspect(data: bytes, max_pages: int) -> tuple[PdfReader, dict]:
     reader = open_strict(data)
     count = len(reader.pages)
     if count == 0:

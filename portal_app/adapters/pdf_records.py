@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import overload
 
 FIELD_KINDS = ("signature", "initials", "date", "text", "checkbox")
 MANIFEST_NAME = "client-portal-seal.json"     # the embedded file verify reads
@@ -86,6 +87,12 @@ class CompletedPdf:
     certificate_pages: int = 0
 
 
+@overload
+def utc(value: datetime) -> datetime: ...
+@overload
+def utc(value: None) -> None: ...
+@overload
+def utc(value: datetime | None) -> datetime | None: ...
 def utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
@@ -107,6 +114,6 @@ def iso(value: datetime | None) -> str | None:
 
 def completed_at(cert: CertificateInfo) -> datetime:
     if cert.completed_at is not None:
-        return utc(cert.completed_at)  # type: ignore[return-value]
+        return utc(cert.completed_at)
     signed = [utc(s.signed_at) for s in cert.signers if s.signed_at is not None]
-    return max(signed) if signed else datetime.now(timezone.utc)  # type: ignore[type-var]
+    return max(signed) if signed else datetime.now(timezone.utc)

@@ -114,12 +114,12 @@ def safe_png(data: object) -> bytes | None:
         with Image.open(io.BytesIO(bytes(data))) as image:
             if image.format != "PNG":
                 return None
-            image = image.convert("RGBA")
-            bbox = image.getbbox()          # trim the empty margin around a drawn signature
+            rgba = image.convert("RGBA")
+            bbox = rgba.getbbox()          # trim the empty margin around a drawn signature
             if bbox:
-                image = image.crop(bbox)
+                rgba = rgba.crop(bbox)
             out = io.BytesIO()
-            image.save(out, "PNG")
+            rgba.save(out, "PNG")
             return out.getvalue()
     except Exception:  # noqa: BLE001 — any decoding failure means "not a usable drawing"
         return None

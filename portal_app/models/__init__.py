@@ -1,4 +1,10 @@
-"""SQLModel tables; importing this package registers every table on SQLModel.metadata."""
+"""SQLModel tables; importing this package registers every table on SQLModel.metadata.
+
+Every surrogate key is declared `id: int = Field(default=None, primary_key=True)`: the database assigns
+it at the first flush, and only a row not yet flushed has id None. The code reads ids of stored rows
+only (looked up, or flushed first), so the type says `int`; `int | None` would make every use of a
+stored row's id need a check that can never fail (sqlmodel issues #267, #365).
+"""
 
 from .accounts import (AuthSession, ClientAccount, ClientStatus, LoginAttempt, PasswordReset, StaffInvitation,
                        StaffRole, StaffUser)

@@ -27,7 +27,7 @@ class StaffUser(SQLModel, table=True):
     __tablename__ = "staff_user"
     __table_args__ = (sa.UniqueConstraint("workspace_id", "email", name="uq_staff_user_ws_email"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     public_id: str = Field(default_factory=lambda: new_public_id("usr"), unique=True, max_length=40)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     email: str = Field(max_length=254)
@@ -43,7 +43,7 @@ class ClientAccount(SQLModel, table=True):
 
     __tablename__ = "client_account"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     contact_id: int = Field(foreign_key="contact.id", unique=True)
     password_hash: str | None = Field(default=None, max_length=200)
@@ -58,7 +58,7 @@ class AuthSession(SQLModel, table=True):
 
     __tablename__ = "auth_session"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     token_hash: str = Field(max_length=64, unique=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     staff_user_id: int | None = Field(default=None, foreign_key="staff_user.id", index=True)
@@ -76,7 +76,7 @@ class LoginAttempt(SQLModel, table=True):
 
     __tablename__ = "login_attempt"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     key_hash: str = Field(max_length=64, index=True)
     attempted_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False, index=True))
 
@@ -86,7 +86,7 @@ class PasswordReset(SQLModel, table=True):
 
     __tablename__ = "password_reset"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     staff_user_id: int | None = Field(default=None, foreign_key="staff_user.id", index=True)
     client_account_id: int | None = Field(default=None, foreign_key="client_account.id", index=True)
@@ -103,7 +103,7 @@ class StaffInvitation(SQLModel, table=True):
 
     __tablename__ = "staff_invitation"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     email: str = Field(max_length=254)
     name: str = Field(max_length=120)

@@ -17,7 +17,7 @@ class AuditEvent(SQLModel, table=True):
         sa.Index("ix_audit_subject", "workspace_id", "subject_type", "subject_id"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     seq: int
     at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))

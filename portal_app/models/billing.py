@@ -62,7 +62,7 @@ class Invoice(SQLModel, table=True):
         sa.Index("ix_invoice_ws_issue", "workspace_id", "issue_date", "id"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     public_id: str = Field(default_factory=lambda: new_public_id("in"), unique=True, max_length=40)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     contact_id: int = Field(foreign_key="contact.id", index=True)
@@ -131,7 +131,7 @@ class Invoice(SQLModel, table=True):
 class InvoiceLine(SQLModel, table=True):
     __tablename__ = "invoice_line"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     invoice_id: int = Field(foreign_key="invoice.id", index=True)
     position: int = Field(default=0)
     description: str = Field(max_length=2000)
@@ -150,7 +150,7 @@ class LedgerEntry(SQLModel, table=True):
         sa.UniqueConstraint("workspace_id", "dedupe_key", name="uq_ledger_ws_dedupe"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     public_id: str = Field(default_factory=lambda: new_public_id("pay"), unique=True, max_length=40)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     invoice_id: int = Field(foreign_key="invoice.id", index=True)
@@ -177,7 +177,7 @@ class PaymentAttempt(SQLModel, table=True):
 
     __tablename__ = "payment_attempt"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     public_id: str = Field(default_factory=lambda: new_public_id("att"), unique=True, max_length=40)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     invoice_id: int = Field(foreign_key="invoice.id", index=True)
@@ -201,7 +201,7 @@ class StripeEvent(SQLModel, table=True):
     __tablename__ = "stripe_event"
     __table_args__ = (sa.UniqueConstraint("workspace_id", "event_id", name="uq_stripe_event_ws_event"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     event_id: str = Field(max_length=80)
     type: str = Field(max_length=80)

@@ -34,7 +34,7 @@ class Contact(SQLModel, table=True):
         sa.Index("ix_contact_ws_last_first", "workspace_id", "last_name", "first_name"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     public_id: str = Field(default_factory=lambda: new_public_id("ct"), unique=True, max_length=40)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     first_name: str = Field(default="", max_length=80)
@@ -61,7 +61,7 @@ class Contact(SQLModel, table=True):
 class Invitation(SQLModel, table=True):
     __tablename__ = "invitation"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     contact_id: int = Field(foreign_key="contact.id", index=True)
     token_hash: str = Field(max_length=64, unique=True)
@@ -76,7 +76,7 @@ class Invitation(SQLModel, table=True):
 class EmailChange(SQLModel, table=True):
     __tablename__ = "email_change"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     contact_id: int = Field(foreign_key="contact.id", index=True)
     new_email: str = Field(max_length=254)

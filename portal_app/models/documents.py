@@ -35,7 +35,7 @@ class Document(SQLModel, table=True):
         sa.Index("ix_document_ws_contact", "workspace_id", "contact_id", "status"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     public_id: str = Field(default_factory=lambda: new_public_id("doc"), unique=True, max_length=40)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     contact_id: int = Field(foreign_key="contact.id", index=True)
@@ -102,7 +102,7 @@ class DocumentSigner(SQLModel, table=True):
     __tablename__ = "document_signer"
     __table_args__ = (sa.UniqueConstraint("document_id", "position", name="uq_signer_doc_position"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     public_id: str = Field(default_factory=lambda: new_public_id("sgn"), unique=True, max_length=40)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     document_id: int = Field(foreign_key="document.id", index=True)
@@ -128,7 +128,7 @@ class DocumentField(SQLModel, table=True):
 
     __tablename__ = "document_field"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     public_id: str = Field(default_factory=lambda: new_public_id("fld"), unique=True, max_length=40)
     document_id: int = Field(foreign_key="document.id", index=True)
     signer_id: int = Field(foreign_key="document_signer.id", index=True)
@@ -151,7 +151,7 @@ class SealingIdentity(SQLModel, table=True):
 
     __tablename__ = "sealing_identity"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     active: bool = Field(default=True)
     source: str = Field(default="generated", max_length=20)   # generated | uploaded

@@ -30,7 +30,7 @@ class FileItem(SQLModel, table=True):
         sa.Index("ix_file_item_ws_parent_size", "workspace_id", "parent_id", "size"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     public_id: str = Field(default_factory=lambda: new_public_id("fi"), unique=True, max_length=40)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     parent_id: int | None = Field(default=None, foreign_key="file_item.id", index=True)
@@ -57,7 +57,7 @@ class FileShare(SQLModel, table=True):
     __tablename__ = "file_share"
     __table_args__ = (sa.UniqueConstraint("item_id", "contact_id", name="uq_file_share_item_contact"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     item_id: int = Field(foreign_key="file_item.id", index=True)
     contact_id: int = Field(foreign_key="contact.id", index=True)
@@ -71,7 +71,7 @@ class FileDownload(SQLModel, table=True):
     __tablename__ = "file_download"
     __table_args__ = (sa.UniqueConstraint("item_id", "contact_id", name="uq_file_download_item_contact"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     item_id: int = Field(foreign_key="file_item.id", index=True)
     contact_id: int = Field(foreign_key="contact.id", index=True)

@@ -14,7 +14,7 @@ class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox_message"
     __table_args__ = (sa.Index("ix_outbox_pending", "done_at", "next_attempt_at"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     kind: str = Field(max_length=60)
     payload: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
@@ -30,7 +30,7 @@ class DevMail(SQLModel, table=True):
 
     __tablename__ = "dev_mail"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     to_addr: str = Field(max_length=254)
     subject: str = Field(max_length=200)

@@ -15,7 +15,7 @@ SECTIONS = ("invoices", "documents", "files", "appointments", "communications")
 class Workspace(SQLModel, table=True):
     __tablename__ = "workspace"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     public_id: str = Field(default_factory=lambda: new_public_id("ws"), unique=True, max_length=40)
     name: str = Field(max_length=120)
     base_url: str = Field(max_length=300)
@@ -54,7 +54,7 @@ class Domain(SQLModel, table=True):
 
     __tablename__ = "domain"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     hostname: str = Field(max_length=253, unique=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     verified: bool = Field(default=False)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..models import AuditEvent, utcnow
 
@@ -33,7 +33,7 @@ def record(db: Session, workspace_id: int, actor, action: str, subject_type: str
     """
     last = db.exec(
         select(AuditEvent).where(AuditEvent.workspace_id == workspace_id)
-        .order_by(AuditEvent.seq.desc()).limit(1)
+        .order_by(col(AuditEvent.seq).desc()).limit(1)
     ).first()
     prev_hash = last.hash if last else GENESIS
     ev = AuditEvent(
@@ -60,7 +60,7 @@ def verify_chain(db: Session, workspace_id: int) -> tuple[bool, int | None]:
     prev = GENESIS
     expected_seq = 1
     for ev in db.exec(select(AuditEvent).where(AuditEvent.workspace_id == workspace_id)
-                      .order_by(AuditEvent.seq)):
+                      .order_by(col(AuditEvent.seq))):
         if ev.seq != expected_seq or ev.prev_hash != prev or _digest(prev, ev) != ev.hash:
             return False, ev.seq
         prev = ev.hash
@@ -83,6 +83,6 @@ def events_for(db: Session, workspace_id: int, subject_type: str, subject_id: st
             AuditEvent.workspace_id == workspace_id,
             AuditEvent.subject_type == subject_type,
             AuditEvent.subject_id == subject_id,
-        ).order_by(sa.desc(AuditEvent.seq)).limit(limit)
+        ).order_by(sa.desc(col(AuditEvent.seq))).limit(limit)
     ).all()
     return [AuditView(r.at, r.actor_label, r.action, json.loads(r.detail)) for r in rows]

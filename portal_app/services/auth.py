@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..access import Actor, Anonymous, Client, Staff, is_signed_in
 from ..errors import Invalid, Throttled
@@ -40,7 +40,7 @@ def _check_throttle(db: Session, keys: tuple[str, str]) -> None:
     email_key, ip_key = keys
     counts = dict(db.exec(
         select(LoginAttempt.key_hash, sa.func.count()).where(
-            LoginAttempt.key_hash.in_(keys), LoginAttempt.attempted_at >= since
+            col(LoginAttempt.key_hash).in_(keys), LoginAttempt.attempted_at >= since
         ).group_by(LoginAttempt.key_hash)
     ).all())
     if counts.get(email_key, 0) >= s.login_max_failures or \
@@ -88,7 +88,7 @@ def sign_in(db: Session, workspace_id: int, kind: str, email: str, password: str
             return token
     else:
         row = db.exec(
-            select(ClientAccount, Contact).join(Contact, Contact.id == ClientAccount.contact_id)
+            select(ClientAccount, Contact).join(Contact, col(Contact.id) == ClientAccount.contact_id)
             .where(ClientAccount.workspace_id == workspace_id, Contact.email == email)
         ).first()
         account, contact = row if row else (None, None)
@@ -161,17 +161,17 @@ def sign_out(db: Session, token: str | None) -> None:
 
 
 def revoke_staff_sessions(db: Session, user_id: int) -> int:
-    result = db.execute(
-        sa.update(AuthSession).where(AuthSession.staff_user_id == user_id,
-                                     AuthSession.revoked_at.is_(None)).values(revoked_at=clock())
+    result = db.exec(
+        sa.update(AuthSession).where(col(AuthSession.staff_user_id) == user_id,
+                                     col(AuthSession.revoked_at).is_(None)).values(revoked_at=clock())
     )
     return result.rowcount or 0
 
 
 def revoke_client_sessions(db: Session, account_id: int) -> int:
     now = clock()
-    result = db.execute(
-        sa.update(AuthSession).where(AuthSession.client_account_id == account_id,
-                                     AuthSession.revoked_at.is_(None)).values(revoked_at=now)
+    result = db.exec(
+        sa.update(AuthSession).where(col(AuthSession.client_account_id) == account_id,
+                                     col(AuthSession.revoked_at).is_(None)).values(revoked_at=now)
     )
     return result.rowcount or 0

@@ -24,7 +24,7 @@ import re
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..access import Actor, require_client, require_pay_invoice
 from ..adapters.payments import PaymentsError, make_gateway
@@ -133,11 +133,12 @@ def declines_block_until(db: Session, workspace_id: int, contact_id: int,
     window = timedelta(minutes=settings.card_decline_window_minutes)
     recent = db.exec(select(PaymentAttempt.declined_at).where(
         PaymentAttempt.workspace_id == workspace_id, PaymentAttempt.contact_id == contact_id,
-        PaymentAttempt.declined_at.is_not(None), PaymentAttempt.declined_at > now - window)
-        .order_by(PaymentAttempt.declined_at.desc()).limit(settings.card_max_declines)).all()
+        col(PaymentAttempt.declined_at).is_not(None), col(PaymentAttempt.declined_at) > now - window)
+        .order_by(col(PaymentAttempt.declined_at).desc()).limit(settings.card_max_declines)).all()
     if len(recent) < settings.card_max_declines:
         return None
-    return recent[-1] + window  # the oldest of the last N leaves the window then
+    oldest = recent[-1]  # the oldest of the last N leaves the window then (never None: declined ones only)
+    return None if oldest is None else oldest + window
 
 
 def start_card_payment(db: Session, actor: Actor, invoice_public_id: str, *, amount: object,
@@ -167,7 +168,7 @@ def start_card_payment(db: Session, actor: Actor, invoice_public_id: str, *, amo
         raise Invalid(UNAVAILABLE)
     recent = db.exec(select(PaymentAttempt.id).where(
         PaymentAttempt.invoice_id == inv.id, PaymentAttempt.kind == "payment",
-        PaymentAttempt.status.in_(("created", "processing")),
+        col(PaymentAttempt.status).in_(("created", "processing")),
         PaymentAttempt.created_at > utcnow() - IN_FLIGHT)).first()
     if recent is not None:
         raise Invalid("A payment for this invoice is already on its way. Wait a moment for it to show here.")
@@ -178,8 +179,8 @@ def start_card_payment(db: Session, actor: Actor, invoice_public_id: str, *, amo
                  {"amount": minor, "attempt": attempt.public_id})
     db.commit()  # the attempt exists before Stripe hears of it
 
-    ws = db.get(Workspace, inv.workspace_id)
-    contact = db.get(Contact, client.contact_id)
+    ws = db.get_one(Workspace, inv.workspace_id)
+    contact = db.get_one(Contact, client.contact_id)
     metadata = {"workspace": ws.public_id, "invoice": inv.public_id, "attempt": attempt.public_id}
     try:
         gateway = make_gateway(secret)
@@ -227,14 +228,14 @@ def _attempts(db: Session, actor: Actor, invoice_public_id: str):
 def payment_on_its_way(db: Session, actor: Actor, invoice_public_id: str) -> bool:
     """This client started a payment of this invoice that Stripe has not settled yet."""
     q = _attempts(db, actor, invoice_public_id)
-    return db.exec(q.where(PaymentAttempt.status.in_(("created", "processing")),
+    return db.exec(q.where(col(PaymentAttempt.status).in_(("created", "processing")),
                            PaymentAttempt.created_at > utcnow() - IN_FLIGHT).limit(1)).first() is not None
 
 
 def last_failure(db: Session, actor: Actor, invoice_public_id: str) -> str:
     """The bank's reason when this client's latest payment of the invoice failed, else ""."""
     latest = db.exec(_attempts(db, actor, invoice_public_id)
-                     .order_by(PaymentAttempt.id.desc()).limit(1)).first()
+                     .order_by(col(PaymentAttempt.id).desc()).limit(1)).first()
     if latest is None or latest.status != "failed":
         return ""
     return latest.error or "The payment did not go through."

@@ -30,6 +30,8 @@ def _pdf(title: str, paragraphs: list[str]) -> bytes:
 
 def seed_documents(db: Session, staff, contact) -> None:
     account = db.query(ClientAccount).filter(ClientAccount.contact_id == contact.id).first()
+    if account is None:
+        raise RuntimeError("the demo client has no portal account")
     client = Client(staff.workspace_id, contact.id, account.id, contact.email, contact.display_name)
 
     def sent(kind: str, title: str, paragraphs: list[str]):

@@ -10,9 +10,9 @@ import tempfile
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from ..access import (Actor, Client, client_may_see, is_staff, require_client, require_client_files,
+from ..access import (Actor, Client, Staff, client_may_see, is_staff, require_client, require_client_files,
                       require_client_upload, require_manage_files, roles_at_least)
 from ..adapters.storage import get_storage
 from ..errors import Forbidden, Invalid, NotFound
@@ -104,10 +104,11 @@ def check_room(db: Session, workspace_id: int, incoming_bytes: int) -> None:
 def check_declared(db: Session, actor: Actor, files: list[dict]) -> None:
     """Before any byte is sent: the sizes the browser declares, against the per-file limit
     and the quota (the stream is checked again as it arrives; a browser can lie)."""
+    member: Staff | Client
     if is_staff(actor):
-        require_manage_files(actor)
+        member = require_manage_files(actor)
     else:
-        client = require_client(actor)
+        member = client = require_client(actor)
         require_client_upload(client, portal_settings_for(db, client.workspace_id))
     limit = get_settings().file_max_bytes
     if not isinstance(files, (list, tuple)):
@@ -124,15 +125,15 @@ def check_declared(db: Session, actor: Actor, files: list[dict]) -> None:
         total += max(0, size)
     if len(files) > MAX_FILES_PER_UPLOAD:
         raise Invalid(f"Upload at most {MAX_FILES_PER_UPLOAD} files at once.", "file")
-    check_room(db, actor.workspace_id, total)
+    check_room(db, member.workspace_id, total)
 
 
 def client_upload_folder(db: Session, client: Client) -> FileItem:
     folder = db.exec(select(FileItem).where(FileItem.workspace_id == client.workspace_id, FileItem.kind == "folder",
                                             FileItem.owner_contact_id == client.contact_id,
-                                            FileItem.parent_id.is_(None)).order_by(FileItem.id)).first()
+                                            col(FileItem.parent_id).is_(None)).order_by(col(FileItem.id))).first()
     if folder is None:
-        contact = db.get(Contact, client.contact_id)
+        contact = db.get_one(Contact, client.contact_id)
         folder = FileItem(workspace_id=client.workspace_id, kind="folder", name=f"From {contact.display_name}"[:255],
                           owner_contact_id=client.contact_id, created_by_contact_id=client.contact_id)
         db.add(folder)
@@ -145,20 +146,21 @@ def store_upload(db: Session, actor: Actor, incoming: IncomingFile, folder_publi
     lands in their own "From <client>" folder. The row appears only once the blob is stored;
     whatever is refused, the temporary file is removed."""
     try:
+        member: Staff | Client
         if is_staff(actor):
-            staff = require_manage_files(actor)
+            member = staff = require_manage_files(actor)
             folder = get_item(db, staff.workspace_id, folder_public_id, "folder") if folder_public_id else None
             owner = folder.owner_contact_id if folder else None
             by_user, by_contact = staff.user_id, None
         else:
-            client = require_client(actor)
+            member = client = require_client(actor)
             require_client_upload(client, portal_settings_for(db, client.workspace_id))
             owner, by_user, by_contact = client.contact_id, None, client.contact_id
         incoming.finish()
-        check_room(db, actor.workspace_id, incoming.size)
+        check_room(db, member.workspace_id, incoming.size)
         if by_contact is not None:  # only now: a refused upload creates no folder
             folder = client_upload_folder(db, client)
-        ws = db.get(Workspace, actor.workspace_id)
+        ws = db.get_one(Workspace, member.workspace_id)
         key = f"{ws.public_id}/files/{secrets.token_urlsafe(18)}"
         get_storage().put_file(key, incoming.path, incoming.content_type)
     except BaseException:
@@ -168,12 +170,12 @@ def store_upload(db: Session, actor: Actor, incoming: IncomingFile, folder_publi
         # Two uploads finishing at once must not both fit in the last free space: the
         # workspace row is locked (PostgreSQL; SQLite has one writer) and the room checked
         # again, briefly, after the slow part (storing the blob) is done.
-        db.exec(select(Workspace.id).where(Workspace.id == actor.workspace_id).with_for_update()).one()
-        check_room(db, actor.workspace_id, incoming.size)
+        db.exec(select(Workspace.id).where(Workspace.id == member.workspace_id).with_for_update()).one()
+        check_room(db, member.workspace_id, incoming.size)
     except BaseException:
         get_storage().delete(key)
         raise
-    item = FileItem(workspace_id=actor.workspace_id, parent_id=folder.id if folder else None, kind="file",
+    item = FileItem(workspace_id=member.workspace_id, parent_id=folder.id if folder else None, kind="file",
                     name=incoming.name, storage_key=key, size=incoming.size, content_type=incoming.content_type,
                     sha256=incoming.sha256, owner_contact_id=owner, created_by_user_id=by_user,
                     created_by_contact_id=by_contact)
@@ -184,11 +186,11 @@ def store_upload(db: Session, actor: Actor, incoming: IncomingFile, folder_publi
         get_storage().delete(key)
         raise
     detail = {"name": item.name, "size": item.size, "folder": folder.name if folder else ""}
-    audit.record(db, actor.workspace_id, actor, "file.uploaded", "file", item.public_id, detail)
+    audit.record(db, member.workspace_id, actor, "file.uploaded", "file", item.public_id, detail)
     if by_contact is not None:
-        outbox.enqueue(db, actor.workspace_id, "file.uploaded_by_client",
-                       {"item": item.public_id, "contact": db.get(Contact, by_contact).public_id, **detail})
-        _tell_staff(db, ws, actor, item)
+        outbox.enqueue(db, member.workspace_id, "file.uploaded_by_client",
+                       {"item": item.public_id, "contact": db.get_one(Contact, by_contact).public_id, **detail})
+        _tell_staff(db, ws, client, item)
     return item
 
 
@@ -196,8 +198,8 @@ def _tell_staff(db: Session, ws: Workspace, client: Client, item: FileItem) -> N
     from ..models import StaffUser
     from .emails import staff_notice_email
 
-    admins = db.exec(select(StaffUser).where(StaffUser.workspace_id == ws.id, StaffUser.disabled.is_(False),
-                                             StaffUser.role.in_(roles_at_least("admin")))).all()
+    admins = db.exec(select(StaffUser).where(StaffUser.workspace_id == ws.id, col(StaffUser.disabled).is_(False),
+                                             col(StaffUser.role).in_(roles_at_least("admin")))).all()
     for user in admins:
         staff_notice_email(db, ws, to=user.email, subject=f"{client.name or client.email} uploaded a file",
                            text=f"{client.name or client.email} uploaded “{item.name}” ({human_size(item.size)}) "
@@ -218,6 +220,7 @@ class Download:
 def open_file(db: Session, actor: Actor, public_id: str, *, preview: bool = False, count: bool = True) -> Download:
     """Check that the actor may have this file; for a client, remember the first download
     (audit log + outbox) and count the rest."""
+    item: FileItem | None
     if is_staff(actor):
         staff = require_manage_files(actor)
         item = get_item(db, staff.workspace_id, public_id, "file")
@@ -239,6 +242,8 @@ def open_file(db: Session, actor: Actor, public_id: str, *, preview: bool = Fals
             _count_download(db, client, item)
     if preview and item.content_type not in PREVIEWABLE:
         raise Forbidden("This file cannot be previewed; download it instead.")
+    if item.storage_key is None:  # a file always has its blob (only folders and links have none)
+        raise NotFound()
     return Download(item.name, item.storage_key, item.size, item.content_type, item.content_type in PREVIEWABLE,
                     item.sha256)
 
@@ -248,7 +253,7 @@ def _count_download(db: Session, client: Client, item: FileItem) -> None:
                                              FileDownload.contact_id == client.contact_id)).first()
     now = utcnow()
     if row is not None:  # one atomic UPDATE: concurrent downloads never lose a count
-        db.execute(sa.update(FileDownload).where(FileDownload.id == row.id)
+        db.execute(sa.update(FileDownload).where(col(FileDownload.id) == row.id)
                    .values(count=FileDownload.count + 1, last_at=now))
         return
     db.add(FileDownload(workspace_id=client.workspace_id, item_id=item.id, contact_id=client.contact_id,
@@ -256,4 +261,4 @@ def _count_download(db: Session, client: Client, item: FileItem) -> None:
     db.flush()
     audit.record(db, client.workspace_id, client, "file.downloaded", "file", item.public_id, {"name": item.name})
     outbox.enqueue(db, client.workspace_id, "file.downloaded",
-                   {"item": item.public_id, "contact": db.get(Contact, client.contact_id).public_id})
+                   {"item": item.public_id, "contact": db.get_one(Contact, client.contact_id).public_id})

@@ -6,12 +6,13 @@ takes the actor first; every query is scoped by the actor's workspace.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypedDict
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..access import Actor, FolderNode, Staff, require_manage_files
 from ..errors import Invalid, NotFound
@@ -34,9 +35,10 @@ def get_item(db: Session, workspace_id: int, public_id: str, kind: str | None = 
 def folder_nodes(db: Session, workspace_id: int) -> dict[int, FolderNode]:
     """Every folder of a workspace as a small tuple (one query): enough to resolve
     inheritance, breadcrumbs and move targets without one query per level."""
-    rows = db.exec(select(FileItem.id, FileItem.parent_id, FileItem.inherit_sharing, FileItem.shared_with_all,
-                          FileItem.owner_contact_id)
-                   .where(FileItem.workspace_id == workspace_id, FileItem.kind == "folder")).all()
+    # five columns: SQLAlchemy's select (sqlmodel's typed select() stops at four)
+    rows = db.execute(sa.select(col(FileItem.id), col(FileItem.parent_id), col(FileItem.inherit_sharing),
+                                col(FileItem.shared_with_all), col(FileItem.owner_contact_id))
+                      .where(col(FileItem.workspace_id) == workspace_id, col(FileItem.kind) == "folder")).all()
     return {r[0]: FolderNode(*r) for r in rows}
 
 
@@ -159,17 +161,18 @@ def delete_item(db: Session, actor: Actor, public_id: str) -> int:
         while levels[-1]:
             levels.append([c for fid in levels[-1] for c in children.get(fid, [])])
     folder_ids = {fid for level in levels for fid in level}
-    leaves = set(db.exec(select(FileItem.id).where(FileItem.workspace_id == staff.workspace_id,
-                                                   FileItem.kind != "folder",
-                                                   FileItem.parent_id.in_(folder_ids))).all()) if folder_ids else {item.id}
+    leaves = set(db.exec(select(FileItem.id).where(
+        FileItem.workspace_id == staff.workspace_id, FileItem.kind != "folder",
+        col(FileItem.parent_id).in_(folder_ids))).all()) if folder_ids else {item.id}
     ids = folder_ids | leaves
-    keys = db.exec(select(FileItem.storage_key).where(FileItem.id.in_(ids), FileItem.storage_key.is_not(None))).all()
-    db.execute(sa.delete(FileShare).where(FileShare.item_id.in_(ids)))
-    db.execute(sa.delete(FileDownload).where(FileDownload.item_id.in_(ids)))
-    db.execute(sa.delete(FileItem).where(FileItem.id.in_(leaves)))
+    keys = db.exec(select(FileItem.storage_key).where(col(FileItem.id).in_(ids),
+                                                      col(FileItem.storage_key).is_not(None))).all()
+    db.execute(sa.delete(FileShare).where(col(FileShare.item_id).in_(ids)))
+    db.execute(sa.delete(FileDownload).where(col(FileDownload.item_id).in_(ids)))
+    db.execute(sa.delete(FileItem).where(col(FileItem.id).in_(leaves)))
     for level in reversed(levels):  # deepest folders first (parent_id foreign key)
         if level:
-            db.execute(sa.delete(FileItem).where(FileItem.id.in_(level)))
+            db.execute(sa.delete(FileItem).where(col(FileItem.id).in_(level)))
     for key in keys:
         outbox.enqueue(db, staff.workspace_id, "storage.delete", {"key": key})
     _record(db, staff, "file.deleted", item, items=len(ids), kind=item.kind)
@@ -242,7 +245,7 @@ def sharing_view(db: Session, actor: Actor, public_id: str) -> SharingView:
     nodes = folder_nodes(db, staff.workspace_id) if item.parent_id and item.inherit_sharing else {}
     while source.parent_id is not None and source.inherit_sharing and source.owner_contact_id is None \
             and source.parent_id in nodes:
-        source = db.get(FileItem, source.parent_id)
+        source = db.get_one(FileItem, source.parent_id)
     if source.owner_contact_id is not None:
         owner = db.get(Contact, source.owner_contact_id)
         effective = f"Only {owner.display_name}" if owner else "Only the client"
@@ -251,9 +254,9 @@ def sharing_view(db: Session, actor: Actor, public_id: str) -> SharingView:
         names = [c.display_name for c in source_contacts]
         parts = (["All clients"] if source.shared_with_all else []) + names[:10]
         effective = ", ".join(parts) + (f" and {len(names) - 10} more" if len(names) > 10 else "") or "Nobody yet"
-    downloads = db.exec(select(FileDownload, Contact).join(Contact, FileDownload.contact_id == Contact.id)
+    downloads = db.exec(select(FileDownload, Contact).join(Contact, col(FileDownload.contact_id) == Contact.id)
                         .where(FileDownload.item_id == item.id, FileDownload.workspace_id == staff.workspace_id)
-                        .order_by(FileDownload.first_at)).all()
+                        .order_by(col(FileDownload.first_at))).all()
     return SharingView(
         public_id=item.public_id, name=item.name, kind=item.kind, in_folder=parent is not None,
         folder_name=parent.name if parent else "", inherit=bool(parent) and item.inherit_sharing,
@@ -266,8 +269,8 @@ def sharing_view(db: Session, actor: Actor, public_id: str) -> SharingView:
     )
 
 
-def _shared_contacts(db: Session, workspace_id: int, item_id: int) -> list[Contact]:
-    return db.exec(select(Contact).join(FileShare, FileShare.contact_id == Contact.id)
+def _shared_contacts(db: Session, workspace_id: int, item_id: int) -> Sequence[Contact]:
+    return db.exec(select(Contact).join(FileShare, col(FileShare.contact_id) == Contact.id)
                    .where(FileShare.item_id == item_id, FileShare.workspace_id == workspace_id)
                    .order_by(Contact.first_name, Contact.last_name)).all()
 
@@ -285,7 +288,7 @@ def set_sharing(db: Session, actor: Actor, public_id: str, *, inherit: bool, all
         contact_public_ids, all_clients = [], False
     wanted_ids = [str(p) for p in (contact_public_ids or [])][:500]
     contacts = db.exec(select(Contact).where(Contact.workspace_id == staff.workspace_id,
-                                             Contact.public_id.in_(wanted_ids))).all() if wanted_ids else []
+                                             col(Contact.public_id).in_(wanted_ids))).all() if wanted_ids else []
     if len(contacts) != len(set(wanted_ids)):
         raise NotFound("One of the chosen contacts no longer exists.")
     current = {s.contact_id: s for s in db.exec(select(FileShare).where(FileShare.item_id == item.id)).all()}
@@ -318,10 +321,10 @@ def _notify_shared(db: Session, staff: Staff, item: FileItem, contacts: list[Con
     from ..models import ClientAccount
     from .emails import queue_branded_email
 
-    ws = db.get(Workspace, staff.workspace_id)
+    ws = db.get_one(Workspace, staff.workspace_id)
     active = set(db.exec(select(ClientAccount.contact_id).where(
         ClientAccount.workspace_id == staff.workspace_id, ClientAccount.status == "active",
-        ClientAccount.contact_id.in_([c.id for c in contacts]))).all())
+        col(ClientAccount.contact_id).in_([c.id for c in contacts]))).all())
     what = {"folder": "a folder", "link": "a link"}.get(item.kind, "a file")
     for c in contacts:
         if c.id in active:
@@ -341,8 +344,9 @@ def contact_choices(db: Session, actor: Actor, query: str = "", limit: int = 30)
     if q:
         escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         like = f"%{escaped}%"
-        stmt = stmt.where(sa.or_(*(sa.func.lower(col).like(like, escape="\\")
-                                   for col in (Contact.email, Contact.first_name, Contact.last_name, Contact.company))))
+        stmt = stmt.where(sa.or_(*(sa.func.lower(column).like(like, escape="\\")
+                                   for column in (Contact.email, Contact.first_name, Contact.last_name,
+                                                  Contact.company))))
     rows = db.exec(stmt.order_by(Contact.first_name, Contact.last_name).limit(limit)).all()
     return [{"public_id": c.public_id, "name": c.display_name, "email": c.email} for c in rows]
 
@@ -351,13 +355,13 @@ def files_for_contact(db: Session, actor: Actor, contact: Contact, limit: int = 
     """For the contact record: what is shared with this contact by name (at most `limit`,
     newest first) and their own upload folder, in three small queries."""
     staff = require_manage_files(actor)
-    base = (select(FileItem).join(FileShare, FileShare.item_id == FileItem.id)
+    base = (select(FileItem).join(FileShare, col(FileShare.item_id) == FileItem.id)
             .where(FileShare.workspace_id == staff.workspace_id, FileShare.contact_id == contact.id))
     total = db.exec(select(sa.func.count()).select_from(base.subquery())).one()
-    items = db.exec(base.order_by(FileShare.created_at.desc(), FileShare.id.desc()).limit(limit)).all()
+    items = db.exec(base.order_by(col(FileShare.created_at).desc(), col(FileShare.id).desc()).limit(limit)).all()
     own = db.exec(select(FileItem.public_id).where(FileItem.workspace_id == staff.workspace_id,
                                                    FileItem.kind == "folder", FileItem.owner_contact_id == contact.id,
-                                                   FileItem.parent_id.is_(None))).first()
+                                                   col(FileItem.parent_id).is_(None))).first()
     return {
         "shared": [{"name": i.name, "kind": i.kind,
                     "href": f"/staff/files?folder={i.public_id}" if i.kind == "folder"

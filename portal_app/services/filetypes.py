@@ -94,10 +94,11 @@ def clean_file_name(raw: str, max_len: int = 255) -> str:
 def human_size(n: int) -> str:
     if n < 1024:
         return f"{n} B"
+    size = float(n)
     for unit in ("KB", "MB", "GB", "TB"):
-        n /= 1024
-        if n < 1024 or unit == "TB":
-            return f"{n:.0f} {unit}" if n >= 100 else f"{n:.1f} {unit}"
+        size /= 1024
+        if size < 1024 or unit == "TB":
+            return f"{size:.0f} {unit}" if size >= 100 else f"{size:.1f} {unit}"
     return f"{n} B"  # pragma: no cover
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..access import Actor, require_manage_contacts, roles_at_least
 from ..errors import Invalid, NotFound
@@ -42,8 +42,8 @@ INVITE_MESSAGES = {
 def _pending(db: Session, contact_id: int) -> list[Invitation]:
     now = utcnow()
     return list(db.exec(select(Invitation).where(
-        Invitation.contact_id == contact_id, Invitation.used_at.is_(None),
-        Invitation.revoked_at.is_(None), Invitation.expires_at > now)))
+        Invitation.contact_id == contact_id, col(Invitation.used_at).is_(None),
+        col(Invitation.revoked_at).is_(None), Invitation.expires_at > now)))
 
 
 def send_invite(db: Session, actor: Actor, contact_public_id: str) -> Invitation:
@@ -70,7 +70,7 @@ def send_invite(db: Session, actor: Actor, contact_public_id: str) -> Invitation
                      email=contact.email, created_by_id=staff.user_id, created_at=now,
                      expires_at=now + timedelta(days=days))
     db.add(inv)
-    ws = db.get(Workspace, staff.workspace_id)
+    ws = db.get_one(Workspace, staff.workspace_id)
     link = f"{ws.base_url}/invite?token={token}"  # the configured base URL, never a Host header
     emails.invitation_email(db, ws, to=contact.email, contact_name=contact.display_name,
                             link=link, days=days)
@@ -120,7 +120,7 @@ def check_invite(db: Session, token: str) -> InviteCheck:
     inv = _find(db, token)
     if inv is None:
         return InviteCheck("invalid")
-    ws = db.get(Workspace, inv.workspace_id)
+    ws = db.get_one(Workspace, inv.workspace_id)
     contact = db.get(Contact, inv.contact_id)
     return InviteCheck(_status(db, inv), ws.id, ws.name, contact.display_name if contact else "", inv.email)
 
@@ -130,7 +130,7 @@ def accept_invite(db: Session, token: str, password: str, confirm: str, *, works
     """Consume the invitation, set the password, activate the account; returns a session token."""
     inv = _find(db, token)
     status = _status(db, inv)
-    if status != "valid" or (workspace_id is not None and inv.workspace_id != workspace_id):
+    if inv is None or status != "valid" or (workspace_id is not None and inv.workspace_id != workspace_id):
         raise Invalid(INVITE_MESSAGES.get(status, INVITE_MESSAGES["invalid"]), "token")
     problem = password_problem(password)
     if problem:
@@ -141,14 +141,14 @@ def accept_invite(db: Session, token: str, password: str, confirm: str, *, works
     import sqlalchemy as sa
 
     now = utcnow()
-    flipped = db.execute(sa.update(Invitation).where(Invitation.id == inv.id, Invitation.used_at.is_(None),
-                                                     Invitation.revoked_at.is_(None))
-                         .values(used_at=now)).rowcount
+    flipped = db.exec(sa.update(Invitation).where(col(Invitation.id) == inv.id, col(Invitation.used_at).is_(None),
+                                                  col(Invitation.revoked_at).is_(None))
+                      .values(used_at=now)).rowcount
     if flipped != 1:
         raise Invalid(INVITE_MESSAGES["used"], "token")
     # Any other link of this contact (e.g. two sends that raced) dies with this acceptance.
-    db.execute(sa.update(Invitation).where(Invitation.contact_id == inv.contact_id, Invitation.id != inv.id,
-                                           Invitation.used_at.is_(None), Invitation.revoked_at.is_(None))
+    db.execute(sa.update(Invitation).where(col(Invitation.contact_id) == inv.contact_id, col(Invitation.id) != inv.id,
+                                           col(Invitation.used_at).is_(None), col(Invitation.revoked_at).is_(None))
                .values(revoked_at=now))
     account = db.exec(select(ClientAccount).where(ClientAccount.contact_id == inv.contact_id)).first()
     if account is None:
@@ -161,7 +161,7 @@ def accept_invite(db: Session, token: str, password: str, confirm: str, *, works
     account.last_login_at = now
     db.add(account)
     db.flush()
-    contact = db.get(Contact, inv.contact_id)
+    contact = db.get_one(Contact, inv.contact_id)
     from .auth import _client_actor
 
     audit.record(db, inv.workspace_id, _client_actor(account, contact), "invite.accepted", "contact",
@@ -174,10 +174,10 @@ def request_new_invite(db: Session, token: str) -> bool:
     once a day per contact. Forged, used and still-valid links send nothing. The page shows
     the same answer whatever happened here."""
     inv = _find(db, token)
-    if _status(db, inv) in ("invalid", "used", "valid"):
+    if inv is None or _status(db, inv) in ("invalid", "used", "valid"):
         return False
-    contact = db.get(Contact, inv.contact_id)
-    ws = db.get(Workspace, inv.workspace_id)
+    contact = db.get_one(Contact, inv.contact_id)
+    ws = db.get_one(Workspace, inv.workspace_id)
     since = utcnow() - timedelta(hours=24)
     recent = db.exec(select(AuditEvent.id).where(
         AuditEvent.workspace_id == ws.id, AuditEvent.subject_type == "contact",
@@ -186,8 +186,8 @@ def request_new_invite(db: Session, token: str) -> bool:
     if recent is not None:
         return False
     staff = db.exec(select(StaffUser).where(
-        StaffUser.workspace_id == ws.id, StaffUser.disabled.is_(False),
-        StaffUser.role.in_(roles_at_least("admin")))).all()
+        StaffUser.workspace_id == ws.id, col(StaffUser.disabled).is_(False),
+        col(StaffUser.role).in_(roles_at_least("admin")))).all()
     for user in staff:
         emails.staff_notice_email(
             db, ws, to=user.email, subject=f"{contact.display_name} asks for a new portal invitation",

@@ -21,7 +21,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..access import Actor
 from ..adapters import pdf as pdf_adapter
@@ -75,8 +75,8 @@ def party_dict(party: PartyPdf) -> dict:
 def invoice_parties(db: Session, actor: Actor, public_id: str) -> dict:
     """{"business": …, "client": …} for an invoice the actor may see (same rule as the PDF)."""
     inv, _ = find_invoice(db, actor, public_id)
-    ws = db.get(Workspace, inv.workspace_id)
-    contact = db.get(Contact, inv.contact_id)
+    ws = db.get_one(Workspace, inv.workspace_id)
+    contact = db.get_one(Contact, inv.contact_id)
     return {"business": party_dict(business_party(ws)), "client": party_dict(client_party(contact))}
 
 
@@ -136,11 +136,12 @@ def build_invoice_pdf(db: Session, actor: Actor, public_id: str, today: date | N
     """(invoice, the adapter's view model), for staff of the workspace or the invoice's own
     client (drafts never to clients); NotFound otherwise."""
     inv, _is_client = find_invoice(db, actor, public_id)
-    ws = db.get(Workspace, inv.workspace_id)
-    contact = db.get(Contact, inv.contact_id)
-    lines = db.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id).order_by(InvoiceLine.position)).all()
+    ws = db.get_one(Workspace, inv.workspace_id)
+    contact = db.get_one(Contact, inv.contact_id)
+    lines = db.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id)
+                    .order_by(col(InvoiceLine.position))).all()
     entries = db.exec(select(LedgerEntry).where(LedgerEntry.invoice_id == inv.id)
-                      .order_by(LedgerEntry.received_at, LedgerEntry.id)).all()
+                      .order_by(col(LedgerEntry.received_at), col(LedgerEntry.id))).all()
     ps = portal_settings_for(db, inv.workspace_id)
     money = lambda m: format_amount(m, inv.currency)  # noqa: E731
     status, _label = status_of(inv, today or utcnow().date())
@@ -186,7 +187,7 @@ def _keys(ws_public_id: str, inv_public_id: str, digest: str) -> tuple[str, str]
 def invoice_pdf(db: Session, actor: Actor, public_id: str) -> InvoicePdfFile:
     """The PDF bytes, from the cache when this exact content was rendered before."""
     inv, model = build_invoice_pdf(db, actor, public_id)
-    ws = db.get(Workspace, inv.workspace_id)
+    ws = db.get_one(Workspace, inv.workspace_id)
     digest = content_hash(model)
     key, pointer = _keys(ws.public_id, inv.public_id, digest)
     filename = f"{inv.number}.pdf"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..db import savepoint
 from ..models import Invoice, LedgerEntry, utcnow
@@ -60,12 +60,12 @@ def payment_of_intent(db: Session, workspace_id: int, payment_intent_id: str | N
     return db.exec(select(LedgerEntry.id).where(LedgerEntry.workspace_id == workspace_id,
                                                 LedgerEntry.kind == "payment",
                                                 LedgerEntry.stripe_payment_intent_id == payment_intent_id)
-                   .order_by(LedgerEntry.id)).first()
+                   .order_by(col(LedgerEntry.id))).first()
 
 
 def refunded_of(db: Session, payment_id: int) -> int:
     """What is already refunded of one payment row."""
-    return int(db.exec(select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount_minor), 0))
+    return int(db.exec(select(sa.func.coalesce(sa.func.sum(col(LedgerEntry.amount_minor)), 0))
                        .where(LedgerEntry.refund_of_id == payment_id, LedgerEntry.kind == "refund")).one())
 
 
@@ -79,7 +79,7 @@ def lock(db: Session, invoice: Invoice) -> Invoice:
 
 
 def _sums(db: Session, invoice_id: int) -> dict[str, int]:
-    rows = db.exec(select(LedgerEntry.kind, sa.func.coalesce(sa.func.sum(LedgerEntry.amount_minor), 0))
+    rows = db.exec(select(LedgerEntry.kind, sa.func.coalesce(sa.func.sum(col(LedgerEntry.amount_minor)), 0))
                    .where(LedgerEntry.invoice_id == invoice_id).group_by(LedgerEntry.kind)).all()
     return {kind: int(total) for kind, total in rows}
 

@@ -70,7 +70,8 @@ def parse_amount(text: object, currency: str, label: str = "Amount", field_name:
         raise Invalid(f"{label} must be a number like 1250.00.", field_name)
     if value < 0:
         raise Invalid(f"{label} cannot be negative.", field_name)
-    if -value.as_tuple().exponent > digits:
+    exp = value.as_tuple().exponent  # an int: a finite Decimal's ('n', 'N', 'F' are NaN and Infinity)
+    if isinstance(exp, int) and -exp > digits:
         raise Invalid(f"{label} can have at most {digits} decimals in {currency.upper()}.", field_name)
     minor = int(value.scaleb(digits))
     if minor > MAX_UNIT_MINOR:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..errors import Invalid
 from ..models import (ClientAccount, ClientStatus, Contact, PasswordReset, StaffUser,
@@ -47,7 +47,7 @@ def _account(db: Session, workspace_id: int, kind: str, email: str):
         user = db.exec(select(StaffUser).where(StaffUser.workspace_id == workspace_id,
                                                StaffUser.email == email)).first()
         return user if user and not user.disabled else None
-    row = db.exec(select(ClientAccount).join(Contact, Contact.id == ClientAccount.contact_id).where(
+    row = db.exec(select(ClientAccount).join(Contact, col(Contact.id) == ClientAccount.contact_id).where(
         ClientAccount.workspace_id == workspace_id, Contact.email == email)).first()
     return row if row and row.status == ClientStatus.active.value else None
 
@@ -61,7 +61,7 @@ def request_reset(db: Session, workspace_id: int, kind: str, email: str) -> None
     account = _account(db, workspace_id, kind, email)
     if account is None:
         return
-    column = PasswordReset.staff_user_id if kind == "staff" else PasswordReset.client_account_id
+    column = col(PasswordReset.staff_user_id) if kind == "staff" else col(PasswordReset.client_account_id)
     now = utcnow()
     recent = db.exec(select(sa.func.count()).select_from(PasswordReset).where(
         column == account.id, PasswordReset.created_at >= now - timedelta(hours=1))).one()
@@ -74,7 +74,7 @@ def request_reset(db: Session, workspace_id: int, kind: str, email: str) -> None
         expires_at=now + timedelta(minutes=RESET_MINUTES),
         staff_user_id=account.id if kind == "staff" else None,
         client_account_id=account.id if kind == "client" else None))
-    ws = db.get(Workspace, workspace_id)
+    ws = db.get_one(Workspace, workspace_id)
     emails.queue_branded_email(
         db, ws, to=email, subject=f"Choose a new password for {ws.name}",
         heading="Choose a new password",
@@ -88,9 +88,9 @@ def request_reset(db: Session, workspace_id: int, kind: str, email: str) -> None
 
 def _end_links(db: Session, whose, now, *, keep: int | None = None) -> None:
     """Ends every still-open link of one account (`whose`: a clause on its id column)."""
-    clause = sa.and_(whose, PasswordReset.used_at.is_(None), PasswordReset.revoked_at.is_(None))
+    clause = sa.and_(whose, col(PasswordReset.used_at).is_(None), col(PasswordReset.revoked_at).is_(None))
     if keep is not None:
-        clause = sa.and_(clause, PasswordReset.id != keep)
+        clause = sa.and_(clause, col(PasswordReset.id) != keep)
     db.execute(sa.update(PasswordReset).where(clause).values(revoked_at=now))
 
 
@@ -123,7 +123,7 @@ def reset_password(db: Session, token: str, password: str, confirm: str, *, work
     """Sets the new password; returns (kind, new session token)."""
     row = _find(db, token)
     check = _check(row)
-    if check.status != "valid" or check.workspace_id != workspace_id:
+    if row is None or check.status != "valid" or check.workspace_id != workspace_id:
         raise Invalid(RESET_MESSAGES.get(check.status, RESET_MESSAGES["invalid"]), "token")
     problem = password_problem(password)
     if problem:
@@ -131,13 +131,13 @@ def reset_password(db: Session, token: str, password: str, confirm: str, *, work
     if password != confirm:
         raise Invalid("The two passwords do not match.", "confirm")
     now = utcnow()
-    flipped = db.execute(sa.update(PasswordReset).where(PasswordReset.id == row.id,
-                                                        PasswordReset.used_at.is_(None),
-                                                        PasswordReset.revoked_at.is_(None))
-                         .values(used_at=now)).rowcount
+    flipped = db.exec(sa.update(PasswordReset).where(col(PasswordReset.id) == row.id,
+                                                     col(PasswordReset.used_at).is_(None),
+                                                     col(PasswordReset.revoked_at).is_(None))
+                      .values(used_at=now)).rowcount
     if flipped != 1:
         raise Invalid(RESET_MESSAGES["used"], "token")
-    column = PasswordReset.staff_user_id if check.kind == "staff" else PasswordReset.client_account_id
+    column = col(PasswordReset.staff_user_id) if check.kind == "staff" else col(PasswordReset.client_account_id)
     account_id = row.staff_user_id if check.kind == "staff" else row.client_account_id
     _end_links(db, column == account_id, now, keep=row.id)  # every other link of the account dies
     if check.kind == "staff":
@@ -155,6 +155,6 @@ def reset_password(db: Session, token: str, password: str, confirm: str, *, work
     account.password_hash = hash_password(password)
     db.add(account)
     revoke_client_sessions(db, account.id)
-    contact = db.get(Contact, account.contact_id)
+    contact = db.get_one(Contact, account.contact_id)
     audit.record(db, account.workspace_id, None, "client.password_reset", "contact", contact.public_id, {"ip": ip})
     return "client", start_client_session(db, account, ip=ip, user_agent=user_agent)

@@ -42,7 +42,7 @@ def webhook_url(ws: Workspace) -> str:
 
 def payments_view(db: Session, actor: Actor) -> PaymentsView:
     staff = require_configure_payments(actor)
-    ws = db.get(Workspace, staff.workspace_id)
+    ws = db.get_one(Workspace, staff.workspace_id)
     row = payments_settings(db, staff.workspace_id)
     problem = ""
     try:

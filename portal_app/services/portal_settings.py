@@ -114,7 +114,7 @@ def update_portal_settings(db: Session, actor: Actor, *, portal_title: str, acce
     }
     changed = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
     if changed:
-        ws = db.get(Workspace, staff.workspace_id)
+        ws = db.get_one(Workspace, staff.workspace_id)
         audit.record(db, staff.workspace_id, staff, "portal.settings_changed", "workspace",
                      ws.public_id, changed)
 
@@ -169,7 +169,7 @@ def check_logo(data: bytes, filename: str) -> tuple[bytes, str]:
 def set_logo(db: Session, actor: Actor, data: bytes, filename: str) -> None:
     staff = require_configure_portal(actor)
     clean, content_type = check_logo(data, filename)
-    ws = db.get(Workspace, staff.workspace_id)
+    ws = db.get_one(Workspace, staff.workspace_id)
     ps = _settings_row(db, staff.workspace_id)
     key = f"{ws.public_id}/branding/logo-{secrets.token_hex(8)}"
     get_storage().put(key, clean, content_type)
@@ -186,7 +186,7 @@ def set_logo(db: Session, actor: Actor, data: bytes, filename: str) -> None:
 
 def remove_logo(db: Session, actor: Actor) -> None:
     staff = require_configure_portal(actor)
-    ws = db.get(Workspace, staff.workspace_id)
+    ws = db.get_one(Workspace, staff.workspace_id)
     ps = _settings_row(db, staff.workspace_id)
     if ps.logo_key:
         old = ps.logo_key

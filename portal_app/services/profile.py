@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import TypedDict
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..access import Actor, require_client, require_own_contact
 from ..errors import Invalid, NotFound
@@ -65,8 +65,9 @@ def get_profile(db: Session, actor: Actor) -> dict:
     contact = _own_contact(db, actor)
     data = {k: getattr(contact, k) for k in PROFILE_FIELDS}
     pending = db.exec(select(EmailChange).where(
-        EmailChange.contact_id == contact.id, EmailChange.used_at.is_(None),
-        EmailChange.revoked_at.is_(None), EmailChange.expires_at > utcnow()).order_by(sa.desc(EmailChange.id))).first()
+        EmailChange.contact_id == contact.id, col(EmailChange.used_at).is_(None),
+        col(EmailChange.revoked_at).is_(None), EmailChange.expires_at > utcnow())
+        .order_by(sa.desc(col(EmailChange.id)))).first()
     data["pending_email"] = pending.new_email if pending else ""
     return data
 
@@ -100,7 +101,7 @@ def request_email_change(db: Session, actor: Actor, new_email: str) -> str:
     token = new_token()
     db.add(EmailChange(workspace_id=client.workspace_id, contact_id=contact.id, new_email=new_email,
                        token_hash=hash_token(token), created_at=now, expires_at=now + timedelta(hours=24)))
-    ws = db.get(Workspace, client.workspace_id)
+    ws = db.get_one(Workspace, client.workspace_id)
     emails.email_change_email(db, ws, to=new_email, contact_name=contact.display_name,
                               link=f"{ws.base_url}/confirm-email?token={token}")
     audit.record(db, client.workspace_id, client, "profile.email_change_requested", "contact",
@@ -118,10 +119,10 @@ EMAIL_CHANGE_MESSAGES = {
 
 
 def _end_links(db: Session, contact_id: int, now, *, keep: int | None = None) -> None:
-    clause = sa.and_(EmailChange.contact_id == contact_id, EmailChange.used_at.is_(None),
-                     EmailChange.revoked_at.is_(None))
+    clause = sa.and_(col(EmailChange.contact_id) == contact_id, col(EmailChange.used_at).is_(None),
+                     col(EmailChange.revoked_at).is_(None))
     if keep is not None:
-        clause = sa.and_(clause, EmailChange.id != keep)
+        clause = sa.and_(clause, col(EmailChange.id) != keep)
     db.execute(sa.update(EmailChange).where(clause).values(revoked_at=now))
 
 
@@ -138,7 +139,7 @@ def confirm_email_change(db: Session, token: str) -> str:
         raise Invalid(EMAIL_CHANGE_MESSAGES["replaced"])
     if utcnow() >= change.expires_at:
         raise Invalid(EMAIL_CHANGE_MESSAGES["expired"])
-    contact = db.get(Contact, change.contact_id)
+    contact = db.get_one(Contact, change.contact_id)
     account = db.exec(select(ClientAccount).where(ClientAccount.contact_id == contact.id)).first()
     if account is None or account.status == ClientStatus.disabled.value:
         raise Invalid("Portal access for this account is disabled; the email was not changed.")
@@ -148,10 +149,10 @@ def confirm_email_change(db: Session, token: str) -> str:
     if taken is not None:
         raise Invalid("This address is now used by another contact; please contact us.")
     now = utcnow()
-    flipped = db.execute(sa.update(EmailChange).where(EmailChange.id == change.id,
-                                                      EmailChange.used_at.is_(None),
-                                                      EmailChange.revoked_at.is_(None))
-                         .values(used_at=now)).rowcount
+    flipped = db.exec(sa.update(EmailChange).where(col(EmailChange.id) == change.id,
+                                                   col(EmailChange.used_at).is_(None),
+                                                   col(EmailChange.revoked_at).is_(None))
+                      .values(used_at=now)).rowcount
     if flipped != 1:
         raise Invalid(EMAIL_CHANGE_MESSAGES["used"])
     _end_links(db, contact.id, now, keep=change.id)  # a link to yet another address dies too
@@ -161,7 +162,7 @@ def confirm_email_change(db: Session, token: str) -> str:
     db.add(contact)
     audit.record(db, contact.workspace_id, None, "profile.email_changed", "contact", contact.public_id,
                  {"email": [old, change.new_email], "confirmed_by": "link"})
-    ws = db.get(Workspace, contact.workspace_id)
+    ws = db.get_one(Workspace, contact.workspace_id)
     if old:  # the previous address hears of the change, in case it was not its owner's doing
         emails.staff_notice_email(
             db, ws, to=old, subject=f"Your email for {ws.name} was changed",

@@ -24,11 +24,12 @@ The invoice's status stays as it is (it only moves forward); the balance goes ba
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..access import Actor, Staff, require_refund_payments
 from ..adapters.payments import PaymentsError, RefundInfo, make_gateway
@@ -180,8 +181,10 @@ def resume_refund(db: Session, actor: Actor, attempt_public_id: str, *, gateway=
 def _call_and_book(db: Session, staff: Staff, invoice_id: int, attempt: PaymentAttempt, gateway, reason: str, *,
                    look_first: bool) -> RefundDone:
     pi = attempt.stripe_payment_intent_id
-    inv = db.get(Invoice, invoice_id)
-    ws = db.get(Workspace, inv.workspace_id)
+    if pi is None:  # a refund attempt is always made against a card payment's PaymentIntent
+        raise Invalid("This refund has no Stripe payment to refund.")
+    inv = db.get_one(Invoice, invoice_id)
+    ws = db.get_one(Workspace, inv.workspace_id)
     try:
         refund = _find_made(gateway, pi, attempt.public_id) if look_first else None
         if refund is None:
@@ -196,7 +199,7 @@ def _call_and_book(db: Session, staff: Staff, invoice_id: int, attempt: PaymentA
         raise Invalid("Stripe could not refund this payment. Nothing was refunded.")
     amount = refund.amount or attempt.amount_minor
     ledger.lock(db, inv)
-    payment = db.get(LedgerEntry, ledger.payment_of_intent(db, inv.workspace_id, pi))
+    payment = db.get_one(LedgerEntry, ledger.payment_of_intent(db, inv.workspace_id, pi))
     entry = ledger.book(db, inv, "refund", amount, dedupe_key=f"re:{refund.id}", method="card",
                         stripe_payment_intent_id=pi, reference=refund.id, note=reason,
                         created_by_user_id=staff.user_id, refund_of_id=payment.id)
@@ -216,24 +219,24 @@ def _find_made(gateway, pi: str, attempt_id: str) -> RefundInfo | None:
 def _fail(db: Session, attempt: PaymentAttempt, message: str) -> None:
     """Record the refusal for good (the caller's transaction is rolled back on the error)."""
     db.rollback()
-    attempt = db.get(PaymentAttempt, attempt.id)
+    attempt = db.get_one(PaymentAttempt, attempt.id)
     attempt.status, attempt.error, attempt.updated_at = "failed", message[:500], utcnow()
     db.add(attempt)
     db.commit()
 
 
-def refund_summary(db: Session, inv: Invoice, entries: list[LedgerEntry]) -> dict[int, int]:
+def refund_summary(db: Session, inv: Invoice, entries: Sequence[LedgerEntry]) -> dict[int, int]:
     """payment row id -> what remains refundable, for the rows of one invoice already loaded
     (one query for the attempts under way, however many payments there are)."""
     intents = [e.stripe_payment_intent_id for e in entries if e.kind == "payment" and e.stripe_payment_intent_id]
     pending: dict[str, int] = {}
     if intents:
-        rows = db.exec(select(PaymentAttempt.stripe_payment_intent_id, sa.func.sum(PaymentAttempt.amount_minor))
+        rows = db.exec(select(PaymentAttempt.stripe_payment_intent_id, sa.func.sum(col(PaymentAttempt.amount_minor)))
                        .where(PaymentAttempt.invoice_id == inv.id, PaymentAttempt.kind == "refund",
                               PaymentAttempt.status == "created",
-                              PaymentAttempt.stripe_payment_intent_id.in_(intents))
+                              col(PaymentAttempt.stripe_payment_intent_id).in_(intents))
                        .group_by(PaymentAttempt.stripe_payment_intent_id)).all()
-        pending = {pi: int(total) for pi, total in rows}
+        pending = {pi: int(total) for pi, total in rows if pi is not None}
     refunded: dict[int, int] = {}
     for e in entries:
         if e.kind == "refund" and e.refund_of_id is not None:

@@ -16,7 +16,7 @@ from typing import TypedDict
 
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..access import Actor, Staff, require_configure_sealing, require_manage_documents, roles_at_least
 from ..adapters import pdf_complete, sealing as seal_adapter
@@ -37,7 +37,7 @@ EVENT_LABELS = {"document.created": "Uploaded", "document.sent": "Sent for signa
 
 def _store(db: Session, workspace_id: int, identity: seal_adapter.SealingIdentity, source: str) -> SealingIdentity:
     for old in db.exec(select(SealingIdentity).where(SealingIdentity.workspace_id == workspace_id,
-                                                     SealingIdentity.active.is_(True))).all():
+                                                     col(SealingIdentity.active).is_(True))).all():
         old.active = False  # kept: documents sealed with it still verify
         db.add(old)
     row = SealingIdentity(workspace_id=workspace_id, source=source,
@@ -53,7 +53,7 @@ def _store(db: Session, workspace_id: int, identity: seal_adapter.SealingIdentit
 def ensure_identity(db: Session, ws: Workspace) -> SealingIdentity:
     """The workspace's active certificate, made (self-signed) on first need."""
     row = db.exec(select(SealingIdentity).where(SealingIdentity.workspace_id == ws.id,
-                                                SealingIdentity.active.is_(True))).first()
+                                                col(SealingIdentity.active).is_(True))).first()
     if row is not None:
         return row
     identity = seal_adapter.new_sealing_identity(f"{ws.name} document sealing", ws.name)
@@ -121,7 +121,7 @@ def complete(db: Session, document_public_id: str) -> Document | None:
     doc = db.exec(select(Document).where(Document.public_id == str(document_public_id))).first()
     if doc is None or doc.status != "sealing":
         return doc
-    ws = db.get(Workspace, doc.workspace_id)
+    ws = db.get_one(Workspace, doc.workspace_id)
     signers, fields = signers_of(db, doc), fields_of(db, doc)
     email_of = {s.id: s.email for s in signers}
     values = [FieldValue(page=f.page, x=f.x, y=f.y, w=f.w, h=f.h, kind=f.kind, value=_field_value(f),
@@ -170,7 +170,7 @@ def retry_sealing(db: Session, actor: Actor, public_id: str) -> Document:
         raise Invalid("Only a document waiting to be sealed can be retried.")
     pending = db.exec(select(OutboxMessage).where(OutboxMessage.workspace_id == doc.workspace_id,
                                                   OutboxMessage.kind == "document.seal",
-                                                  OutboxMessage.done_at.is_(None))).all()
+                                                  col(OutboxMessage.done_at).is_(None))).all()
     for msg in pending:
         if json.loads(msg.payload).get("document") == doc.public_id:
             msg.done_at, msg.last_error = utcnow(), (msg.last_error + " (superseded by a retry)")[-500:]
@@ -193,12 +193,12 @@ def _invoice_from_estimate(db: Session, doc: Document) -> None:
     user = db.get(StaffUser, doc.created_by_user_id) if doc.created_by_user_id else None
     if user is None or user.disabled:
         user = db.exec(select(StaffUser).where(StaffUser.workspace_id == doc.workspace_id,
-                                               StaffUser.role.in_(roles_at_least("owner")),
-                                               StaffUser.disabled.is_(False))).first()
+                                               col(StaffUser.role).in_(roles_at_least("owner")),
+                                               col(StaffUser.disabled).is_(False))).first()
     if user is None:
         return
     sender = Staff(workspace_id=doc.workspace_id, user_id=user.id, role=user.role, email=user.email, name=user.name)
-    contact = db.get(Contact, doc.contact_id)
+    contact = db.get_one(Contact, doc.contact_id)
     inv = invoices.create_invoice(db, sender, contact_public_id=contact.public_id, lines=lines, currency=doc.currency,
                                   notes=f"From the accepted estimate “{doc.title}”.")
     doc.invoice_id = inv.id
@@ -219,9 +219,9 @@ class CertificateView(TypedDict):
 def certificate_view(db: Session, actor: Actor) -> CertificateView:
     """Settings › Document sealing: the active certificate (made now if there is none)."""
     staff = require_configure_sealing(actor)
-    row = ensure_identity(db, db.get(Workspace, staff.workspace_id))
+    row = ensure_identity(db, db.get_one(Workspace, staff.workspace_id))
     older = len(db.exec(select(SealingIdentity.id).where(SealingIdentity.workspace_id == staff.workspace_id,
-                                                         SealingIdentity.active.is_(False))).all())
+                                                         col(SealingIdentity.active).is_(False))).all())
     return {"subject": row.subject, "fingerprint": seal_adapter.display_fingerprint(row.fingerprint),
             "valid_until": row.not_after.strftime("%d %b %Y") if row.not_after else "",
             "source": "Uploaded by your team" if row.source == "uploaded" else "Generated by the portal (self-signed)",

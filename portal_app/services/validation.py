@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Literal, overload
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -46,6 +47,10 @@ def clean_phone(value: object, field: str = "phone") -> str:
     return text
 
 
+@overload
+def clean_color(value: object, field: str, label: str, *, required: Literal[True] = True) -> str: ...
+@overload
+def clean_color(value: object, field: str, label: str, *, required: bool) -> str | None: ...
 def clean_color(value: object, field: str, label: str, *, required: bool = True) -> str | None:
     text = "" if value is None else str(value).strip()
     if not text and not required:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..errors import Forbidden, Invalid
 from ..models import Domain, PortalSettings, StaffRole, StaffUser, Workspace
@@ -28,7 +28,7 @@ def workspace_for_host(db: Session, host_header: str) -> Workspace | None:
     if not name:
         return None
     # every event asks this: one query, not two
-    return db.exec(select(Workspace).join(Domain, Domain.workspace_id == Workspace.id)
+    return db.exec(select(Workspace).join(Domain, col(Domain.workspace_id) == Workspace.id)
                    .where(Domain.hostname == name)).first()
 
 
