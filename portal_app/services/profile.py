@@ -39,20 +39,6 @@ CLIENT_EDITABLE = tuple(ProfileValues.__annotations__)
 PROFILE_FIELDS = ("email", *CLIENT_EDITABLE)
 
 
-class ProfileValues(TypedDict):
-    """The fields a client edits on their profile (CLIENT_EDITABLE)."""
-    first_name: str
-    last_name: str
-    company: str
-    phone: str
-    address_line1: str
-    address_line2: str
-    city: str
-    region: str
-    postal_code: str
-    country: str
-
-
 def _own_contact(db: Session, actor: Actor) -> Contact:
     contact = db.get(Contact, require_client(actor).contact_id)
     if contact is None:

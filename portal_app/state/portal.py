@@ -71,7 +71,7 @@ class SectionState(BaseState):
 
 
 class ProfileState(BaseState):
-    values: profile.ProfileValues = {}  # type: ignore[typeddict-item]  # {} until loaded
+    values: profile.ProfileValues = {}  # {} until loaded
     email: str = ""
     pending_email: str = ""
     error: str = ""
