@@ -9,7 +9,7 @@ from pathlib import Path
 from portal_app.access import Anonymous, Client, Staff
 from portal_app.services import auth
 from portal_app.services.sessions import SESSION_COOKIE, context_for, session_token
-from tests.clock import Clock
+from tests.support.clock import Clock
 
 HOST_A, HOST_B = "alpha.example.test", "beta.example.test"
 APP = Path(__file__).resolve().parents[2] / "portal_app"

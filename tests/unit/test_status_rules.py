@@ -27,7 +27,7 @@ from portal_app.models import (
     base,
 )
 from portal_app.models.status import STATUS_STYLES, status_label, status_labels
-from tests.clock import Clock
+from tests.support.clock import Clock
 
 TODAY = date(2026, 3, 10)
 DUE = {"yesterday": TODAY - timedelta(days=1), "today": TODAY, "tomorrow": TODAY + timedelta(days=1)}
