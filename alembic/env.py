@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from logging.config import fileConfig
 
-from alembic import context
 from sqlmodel import SQLModel
 
 import portal_app.models  # noqa: F401  (registers the tables)
+from alembic import context
 from portal_app.db import get_engine
 from portal_app.settings import get_settings
 

@@ -79,9 +79,9 @@ def use_database(url: str):
     """Points the app at `url` (PORTAL_DATABASE_URL, fresh settings and engines) and creates
     the tables from the models, as tests/conftest.py does. Returns the engine."""
     os.environ["PORTAL_DATABASE_URL"] = url
-    import portal_app.models  # noqa: F401
     from sqlmodel import SQLModel
 
+    import portal_app.models  # noqa: F401
     from portal_app.db import get_engine, reset_engines
     from portal_app.settings import reset_settings_cache
 
@@ -120,10 +120,10 @@ def build_shop(db, n_contacts: int, n_accounts: int, *, stripe: bool = True) -> 
     n_accounts contacts (as tests/conftest.py World makes them), and Stripe keys plus webhook
     secret saved through Settings › Payments (sealed at rest)."""
     from portal_app.models import ClientAccount, ClientStatus
-    from portal_app.services.contacts import create_contact
-    from portal_app.services.payment_settings import save_invoice_settings, save_stripe_keys
+    from portal_app.services.accounts.contacts import create_contact
+    from portal_app.services.billing.payment_settings import save_invoice_settings, save_stripe_keys
+    from portal_app.services.portal.workspaces import create_workspace, owner_actor
     from portal_app.services.security import hash_password
-    from portal_app.services.workspaces import create_workspace, owner_actor
 
     ws, owner = create_workspace(db, name="Northwind Studio", base_url="https://bench.example.test",
                                  owner_email="owner@northwind.example", owner_name="Nora Owner",

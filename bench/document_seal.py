@@ -46,8 +46,7 @@ sys.path.insert(0, str(ROOT))
 from fpdf import FPDF  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
-from portal_app.adapters.pdf_complete import (CertificateInfo, EventInfo, FieldValue, SignerInfo,  # noqa: E402
-                                              complete_document)
+from portal_app.adapters.pdf_complete import CertificateInfo, EventInfo, FieldValue, SignerInfo, complete_document  # noqa: E402
 from portal_app.adapters.pdf_verify import verify_pdf  # noqa: E402
 from portal_app.adapters.sealing import new_sealing_identity  # noqa: E402
 

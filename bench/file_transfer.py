@@ -49,9 +49,24 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from page_load import (APP_SOURCES, CHROMIUM, CHROMIUM_ARGS, PYTHON, REFLEX, ROOT,  # noqa: E402
-                       TOOLS_BIN, BenchError, Server, base_env, free_port, kill_group, log,
-                       machine_info, run_step, tail)
+from page_load import (  # noqa: E402
+    APP_SOURCES,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PYTHON,
+    REFLEX,
+    ROOT,
+    TOOLS_BIN,
+    BenchError,
+    Server,
+    base_env,
+    free_port,
+    kill_group,
+    log,
+    machine_info,
+    run_step,
+    tail,
+)
 
 MiB = 1 << 20
 STAFF_EMAIL, STAFF_PASSWORD = "owner@demo.example", "northwind-owner"

@@ -38,14 +38,29 @@ import os
 import random
 import sys
 import time
-from datetime import date, datetime, time as dtime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from datetime import time as dtime
 from decimal import Decimal as D
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (HOST, ROOT, bench_env, build_shop, count_statements, load_line, machine,  # noqa: E402
-                     make_pg_database, server_version, sqlite_url, state_for, summary, temp_dir, use_database,
-                     write_json)
+from _common import (  # noqa: E402
+    HOST,
+    ROOT,
+    bench_env,
+    build_shop,
+    count_statements,
+    load_line,
+    machine,
+    make_pg_database,
+    server_version,
+    sqlite_url,
+    state_for,
+    summary,
+    temp_dir,
+    use_database,
+    write_json,
+)
 
 DEFAULT_JSON = ROOT / "test-artifacts" / "bench" / "invoice_list.json"
 CHUNK = 5_000
@@ -86,7 +101,7 @@ class Filler:
 
     def _one(self, contact_id: int, number: int, ids: list[int]) -> tuple[dict, list[dict], list[dict]]:
         from portal_app.models import new_public_id
-        from portal_app.services.money import Discount, Line, compute
+        from portal_app.services.billing.money import Discount, Line, compute
 
         rng, today = self.rng, self.today
         status = pick(rng, STATUS_MIX)
@@ -192,7 +207,7 @@ def check_ledger(engine, ws_id: int, rng: random.Random) -> tuple[int, int]:
     from sqlmodel import Session, select
 
     from portal_app.models import Invoice, LedgerEntry
-    from portal_app.services import ledger
+    from portal_app.services.billing import ledger
 
     sign = sa.case((LedgerEntry.kind.in_(("payment", "dispute_won")), LedgerEntry.amount_minor),
                    else_=-LedgerEntry.amount_minor)
@@ -250,9 +265,9 @@ def measure(engine, page: dict, runs: int) -> dict:
 
 
 def pages(shop, cookies: dict, details: dict, big, expected: dict) -> list[dict]:
-    from portal_app.state.invoice_detail import StaffInvoiceState
-    from portal_app.state.invoice_list import StaffInvoicesState
-    from portal_app.state.invoices_client import ClientInvoicesState, ClientInvoiceState
+    from portal_app.state.portal.invoices import ClientInvoicesState, ClientInvoiceState
+    from portal_app.state.staff.invoice_detail import StaffInvoiceState
+    from portal_app.state.staff.invoice_list import StaffInvoicesState
 
     def rows(total: int, page: int = 1):
         def check(state):
@@ -292,8 +307,8 @@ def run_backend(backend: str, args, tmp: Path) -> dict:
     from sqlmodel import Session
 
     from portal_app.models import StaffUser
-    from portal_app.services.auth import start_client_session, start_staff_session
-    from portal_app.services.invoices import create_invoice, record_manual_payment, send_invoice
+    from portal_app.services.accounts.auth import start_client_session, start_staff_session
+    from portal_app.services.billing.invoices import create_invoice, record_manual_payment, send_invoice
 
     url = sqlite_url(tmp) if backend == "sqlite" else make_pg_database()
     engine = use_database(url)

@@ -41,9 +41,8 @@ sys.path.insert(0, str(ROOT))
 import pypdf  # noqa: E402
 from PIL import Image, ImageDraw, ImageFont  # noqa: E402
 
-from portal_app.adapters.pdf import (FONT_BOLD, InvoicePdf, LinePdf, PartyPdf, PaymentPdf,  # noqa: E402
-                                     render_invoice)
-from portal_app.services.money import Discount, Line, compute, format_amount  # noqa: E402
+from portal_app.adapters.pdf import FONT_BOLD, InvoicePdf, LinePdf, PartyPdf, PaymentPdf, render_invoice  # noqa: E402
+from portal_app.services.billing.money import Discount, Line, compute, format_amount  # noqa: E402
 
 DEFAULT_JSON = ROOT / "test-artifacts" / "bench" / "invoice_pdf.json"
 

@@ -36,7 +36,7 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from page_load import (ROOT, BenchError, free_port, log, machine_info, prepare_ours)  # noqa: E402
+from page_load import ROOT, BenchError, free_port, log, machine_info, prepare_ours  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 DEFAULT_JSON = ROOT / "test-artifacts" / "bench" / "verify_stall.json"

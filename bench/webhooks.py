@@ -7,7 +7,7 @@
 A PostgreSQL database of its own (127.0.0.1:5432, dropped at exit) gets the tables from the
 models and one workspace built through the services: the owner, 20 contacts, Stripe keys and
 a webhook signing secret saved through Settings › Payments (sealed at rest), and
-`--invoices` invoices created and sent through services/invoices.py (1-3 lines, USD or EUR).
+`--invoices` invoices created and sent through services/billing/invoices.py (1-3 lines, USD or EUR).
 
 The app's api/ routes (SecurityHeaders(build_api())) are served by granian's embedded
 server, one worker, on a free loopback port, as tests/integration/conftest.py's
@@ -50,8 +50,20 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (ROOT, STRIPE_KEYS, bench_env, build_shop, load_line, machine, make_pg_database,  # noqa: E402
-                     server_version, summary, temp_dir, use_database, write_json)
+from _common import (  # noqa: E402
+    ROOT,
+    STRIPE_KEYS,
+    bench_env,
+    build_shop,
+    load_line,
+    machine,
+    make_pg_database,
+    server_version,
+    summary,
+    temp_dir,
+    use_database,
+    write_json,
+)
 
 DEFAULT_JSON = ROOT / "test-artifacts" / "bench" / "webhooks.json"
 SECRET = STRIPE_KEYS["webhook_secret"]
@@ -122,7 +134,7 @@ def stop_server(proc: subprocess.Popen) -> None:
 # --- data and events ------------------------------------------------------------------------------
 
 def make_invoices(db, shop, n: int, rng: random.Random) -> list:
-    from portal_app.services.invoices import create_invoice, send_invoice
+    from portal_app.services.billing.invoices import create_invoice, send_invoice
 
     made = []
     for i in range(n):

@@ -1,6 +1,6 @@
 """Who may do what: the one place authorization rules live.
 
-An Actor is resolved on the server from the session cookie (services/auth.py); nothing a
+An Actor is resolved on the server from the session cookie (services/accounts/auth.py); nothing a
 browser sends can name one. Services call the `require_*` functions below before they touch
 data, and scope every query by the actor's workspace (and, for clients, contact).
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .errors import Forbidden, Invalid, NotFound, NotSignedIn
+from portal_app.errors import Forbidden, Invalid, NotFound, NotSignedIn
 
 ROLE_RANK = {"member": 1, "admin": 2, "owner": 3}
 STAFF_ROLES = ("owner", "admin", "member")  # highest first

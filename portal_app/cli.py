@@ -8,8 +8,9 @@ import sys
 
 
 def migrate() -> None:
-    from alembic import command
     from alembic.config import Config
+
+    from alembic import command
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     cfg = Config(os.path.join(root, "alembic.ini"))
@@ -22,10 +23,10 @@ DEMO_CLIENT_PASSWORD = "casey-client-1"
 
 
 def seed() -> None:
-    from .db import unit_of_work
-    from .services import workspaces
-    from .services.demo import DEMO_CLIENT_EMAIL, DEMO_STAFF_EMAIL, seed_demo
-    from .settings import get_settings
+    from portal_app.db import unit_of_work
+    from portal_app.services.portal import workspaces
+    from portal_app.services.portal.demo import DEMO_CLIENT_EMAIL, DEMO_STAFF_EMAIL, seed_demo
+    from portal_app.settings import get_settings
 
     s = get_settings()
     with unit_of_work() as db:
@@ -45,9 +46,9 @@ def seed() -> None:
 def verify_audit() -> int:
     from sqlmodel import select
 
-    from .db import unit_of_work
-    from .models import Workspace
-    from .services import audit
+    from portal_app.db import unit_of_work
+    from portal_app.models import Workspace
+    from portal_app.services import audit
 
     bad = 0
     with unit_of_work() as db:
@@ -63,10 +64,10 @@ def reconcile_payments(since: str, workspace: str | None) -> int:
 
     from sqlmodel import select
 
-    from .adapters.payments import PaymentsError
-    from .db import unit_of_work
-    from .models import Workspace
-    from .services.reconcile import reconcile_workspace
+    from portal_app.adapters.payments import PaymentsError
+    from portal_app.db import unit_of_work
+    from portal_app.models import Workspace
+    from portal_app.services.billing.reconcile import reconcile_workspace
 
     try:
         start = datetime.strptime(since, "%Y-%m-%d").replace(tzinfo=timezone.utc)
@@ -98,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--since", help="reconcile-payments: first day to check (YYYY-MM-DD)")
     parser.add_argument("--workspace", help="reconcile-payments: one workspace's public id (default: all)")
     args = parser.parse_args(argv)
-    from .settings import SettingsError, get_settings
+    from portal_app.settings import SettingsError, get_settings
 
     try:
         get_settings()  # a configuration the app refuses is refused here too, before any work
@@ -114,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "seed":
         seed()
     elif args.command == "worker":
-        from .worker import main as worker_main
+        from portal_app.worker import main as worker_main
 
         worker_main()
     elif args.command == "verify-audit":

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlmodel import Session
 
-from .settings import get_settings
+from portal_app.settings import get_settings
 
 _engines: dict[str, sa.Engine] = {}
 

@@ -9,47 +9,61 @@ from functools import lru_cache
 
 import reflex as rx
 
-from .api import body_limits
-from .api.routes import build_api
-from .api.security_headers import SecurityHeaders
-from .pages import auth as auth_pages
-from .pages.portal.documents import documents_page, signing_page
-from .pages.portal.files import files_page
-from .pages.portal.home import home
-from .pages.portal.invoices import invoice_page, invoices_page
-from .pages.portal.profile import profile_page
-from .pages.portal.section import section_page
-from .pages.staff.configure_portal import configure_portal_page
-from .pages.staff.document_detail import staff_document_page
-from .pages.staff.document_sign import staff_sign_page
-from .pages.staff.documents import new_document_page, staff_documents_page
-from .pages.staff.sealing import sealing_page
-from .pages.verify import verify_page
-from .pages.staff.files import staff_files_page
-from .pages.staff.invoice_detail import staff_invoice_page
-from .pages.staff.invoice_editor import invoice_editor_page
-from .pages.staff.invoice_list import staff_invoices_page
-from .pages.staff.contacts import contact_record_page, contacts_page
-from .pages.staff.outbox import outbox_page
-from .pages.staff.payments import payments_settings_page
-from .pages.staff.team import join_page, team_page
-from .settings import get_settings
-from .state.auth_pages import (ConfirmEmailState, ForgotPasswordState, InviteState, LoginState,
-                               ResetPasswordState, SetupState)
-from .state.documents_staff import NewDocumentState, StaffDocumentsState, StaffDocumentState
-from .state.files import ClientFilesState, StaffFilesState
-from .state.signing import ClientDocumentsState, SigningState
-from .state.sealing import SealingState
-from .state.session_guard import SessionGuard, UploadGuard
-from .state.verify import VerifyState
-from .state.invoices_client import ClientInvoiceState, ClientInvoicesState
-from .state.invoice_detail import StaffInvoiceState
-from .state.invoice_editor import InvoiceEditorState
-from .state.invoice_list import StaffInvoicesState
-from .state.payments import PaymentsSettingsState
-from .state.portal import HomeState, ProfileState, SectionState
-from .state.team import JoinState, TeamState
-from .state.staff import ContactRecordState, ContactsState, OutboxState, PortalConfigState, StaffHomeState
+from portal_app.api import body_limits
+from portal_app.api.routes import build_api
+from portal_app.api.security_headers import SecurityHeaders
+from portal_app.pages import auth as auth_pages
+from portal_app.pages.portal.documents import documents_page, signing_page
+from portal_app.pages.portal.files import files_page
+from portal_app.pages.portal.home import home
+from portal_app.pages.portal.invoices import invoice_page, invoices_page
+from portal_app.pages.portal.profile import profile_page
+from portal_app.pages.portal.section import section_page
+from portal_app.pages.staff.configure_portal import configure_portal_page
+from portal_app.pages.staff.contacts import contact_record_page, contacts_page
+from portal_app.pages.staff.document_detail import staff_document_page
+from portal_app.pages.staff.document_sign import staff_sign_page
+from portal_app.pages.staff.documents import new_document_page, staff_documents_page
+from portal_app.pages.staff.files import staff_files_page
+from portal_app.pages.staff.invoice_detail import staff_invoice_page
+from portal_app.pages.staff.invoice_editor import invoice_editor_page
+from portal_app.pages.staff.invoice_list import staff_invoices_page
+from portal_app.pages.staff.outbox import outbox_page
+from portal_app.pages.staff.payments import payments_settings_page
+from portal_app.pages.staff.sealing import sealing_page
+from portal_app.pages.staff.team import join_page, team_page
+from portal_app.pages.verify import verify_page
+from portal_app.settings import get_settings
+from portal_app.state.auth import (
+    ConfirmEmailState,
+    ForgotPasswordState,
+    InviteState,
+    LoginState,
+    ResetPasswordState,
+    SetupState,
+)
+from portal_app.state.portal.documents import ClientDocumentsState
+from portal_app.state.portal.files import ClientFilesState
+from portal_app.state.portal.home import HomeState
+from portal_app.state.portal.invoices import ClientInvoicesState, ClientInvoiceState
+from portal_app.state.portal.profile import ProfileState
+from portal_app.state.portal.section import SectionState
+from portal_app.state.session_guard import SessionGuard, UploadGuard
+from portal_app.state.signing import SigningState
+from portal_app.state.staff.configure_portal import PortalConfigState
+from portal_app.state.staff.contacts import ContactRecordState, ContactsState
+from portal_app.state.staff.document_detail import StaffDocumentState
+from portal_app.state.staff.documents import NewDocumentState, StaffDocumentsState
+from portal_app.state.staff.files import StaffFilesState
+from portal_app.state.staff.home import StaffHomeState
+from portal_app.state.staff.invoice_detail import StaffInvoiceState
+from portal_app.state.staff.invoice_editor import InvoiceEditorState
+from portal_app.state.staff.invoice_list import StaffInvoicesState
+from portal_app.state.staff.outbox import OutboxState
+from portal_app.state.staff.payments import PaymentsSettingsState
+from portal_app.state.staff.sealing import SealingState
+from portal_app.state.staff.team import JoinState, TeamState
+from portal_app.state.verify import VerifyState
 
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
@@ -77,7 +91,8 @@ def _upload_handlers() -> dict[str, str]:
 def upload_limits() -> dict[str, int]:
     """The most body bytes `/_upload` reads for each handler: its own natural limit plus the
     multipart framing, read from the settings at request time."""
-    from .services import file_transfer, sealing, verify
+    from portal_app.services.documents import sealing, verify
+    from portal_app.services.files import file_transfer
 
     s, slack = get_settings(), body_limits.MULTIPART_SLACK
     batch = min(s.file_max_bytes * file_transfer.MAX_FILES_PER_UPLOAD, s.file_quota_bytes)
@@ -105,7 +120,7 @@ app.add_middleware(SessionGuard(), index=0)
 
 async def _outbox_worker():
     """Delivers queued email while the app runs (PORTAL_WORKER_INTERVAL seconds apart)."""
-    from .worker import run_forever
+    from portal_app.worker import run_forever
 
     stop = threading.Event()
     thread = threading.Thread(target=run_forever, args=(get_settings().worker_interval, stop),

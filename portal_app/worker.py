@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
-from .adapters.mail import Mail, get_mailer
-from .db import get_engine
-from .models import OutboxMessage, utcnow
+from portal_app.adapters.mail import Mail, get_mailer
+from portal_app.db import get_engine
+from portal_app.models import OutboxMessage, utcnow
 
 log = logging.getLogger("portal.worker")
 MAX_ATTEMPTS = 8
@@ -33,15 +32,15 @@ def _send_email(db: Session, msg: OutboxMessage, payload: dict) -> None:
 
 def _delete_blob(db: Session, msg: OutboxMessage, payload: dict) -> None:
     """A replaced file is deleted only once the change that replaced it has committed."""
-    from .adapters.storage import get_storage
+    from portal_app.adapters.storage import get_storage
 
     get_storage().delete(payload["key"])
 
 
 def _seal_document(db: Session, msg: OutboxMessage, payload: dict) -> None:
-    """The last signature was given: stamp, append the certificate, seal (services/sealing.py).
+    """The last signature was given: stamp, append the certificate, seal (services/documents/sealing.py).
     A failure leaves the document "sealing" and this message is retried."""
-    from .services import sealing
+    from portal_app.services.documents import sealing
 
     sealing.complete(db, payload["document"])
 
@@ -115,8 +114,8 @@ EXPIRE_EVERY_SECONDS = 60
 
 def expire_documents() -> int:
     """Open documents past their expiry date become expired (their events go to the outbox)."""
-    from .db import unit_of_work
-    from .services.documents import expire_due
+    from portal_app.db import unit_of_work
+    from portal_app.services.documents.documents import expire_due
 
     with unit_of_work() as db:
         return expire_due(db)
@@ -129,7 +128,7 @@ def sweep_incoming(max_age: float = STALE_UPLOAD_SECONDS, now: float | None = No
     import os
     import time
 
-    from .services.file_transfer import incoming_dir
+    from portal_app.services.files.file_transfer import incoming_dir
 
     folder, now = incoming_dir(), now if now is not None else time.time()
     removed = 0
@@ -162,7 +161,7 @@ def run_forever(interval: float, stop: threading.Event) -> None:
 
 
 def main() -> None:  # pragma: no cover - CLI
-    from .settings import get_settings
+    from portal_app.settings import get_settings
 
     logging.basicConfig(level=logging.INFO)
     stop = threading.Event()

@@ -128,9 +128,9 @@ class World:
     def __init__(self, session: Session):
         from portal_app.access import Anonymous, Client, Staff
         from portal_app.models import ClientAccount, ClientStatus, StaffRole, StaffUser
-        from portal_app.services.contacts import create_contact
+        from portal_app.services.accounts.contacts import create_contact
+        from portal_app.services.portal.workspaces import create_workspace, owner_actor
         from portal_app.services.security import hash_password
-        from portal_app.services.workspaces import create_workspace, owner_actor
 
         self.password = "correct horse battery"
         self.ws_a, owner_a = create_workspace(

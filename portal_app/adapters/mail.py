@@ -11,7 +11,7 @@ from typing import Protocol
 
 from sqlmodel import Session
 
-from ..settings import Settings, get_settings
+from portal_app.settings import Settings, get_settings
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class OutboxMailer:
     """Dev mode: keep the mail in the database; staff read it at /staff/outbox."""
 
     def send(self, mail: Mail, workspace_id: int, db: Session) -> None:
-        from ..models import DevMail
+        from portal_app.models import DevMail
 
         db.add(DevMail(workspace_id=workspace_id, to_addr=mail.to, subject=mail.subject,
                        text_body=mail.text, html_body=mail.html))

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 import stripe
 
-from ..settings import Settings, get_settings
+from portal_app.settings import Settings, get_settings
 
 if TYPE_CHECKING:  # the request parameter types stripe declares (TypedDicts)
     from stripe.params import PaymentIntentCreateParams, RefundCreateParams

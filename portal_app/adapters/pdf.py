@@ -1,7 +1,7 @@
 """Invoice PDF: what to draw (`InvoicePdf`, a view model the invoice service fills) and how
 (`render_invoice`, with fpdf2). No Reflex, no database, no services.
 
-Amounts arrive already formatted. The invoice service owns money (services/money.py:
+Amounts arrive already formatted. The invoice service owns money (services/billing/money.py:
 `format_amount`) and fills every amount field with its text, e.g. "1,234.50 USD" — the same
 string the portal pages show — so an adapter never re-implements currency exponents, and
 the PDF cannot disagree with the screen. `discount` is what it takes off, a negative

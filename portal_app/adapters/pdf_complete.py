@@ -42,12 +42,22 @@ import io
 import json
 import logging
 
-from .pdf_certificate import render_certificate
-from .pdf_flatten import flatten_forms
-from .pdf_records import (MANIFEST_FORMAT, MANIFEST_NAME, CertificateInfo, CompletedPdf, DocumentError,
-                          EventInfo, FieldValue, SignerInfo, completed_at, iso)
-from .pdf_stamp import PageBox, stamp
-from .sealing import SealingIdentity, check_certificate
+from portal_app.adapters.pdf_certificate import render_certificate
+from portal_app.adapters.pdf_flatten import flatten_forms
+from portal_app.adapters.pdf_records import (
+    MANIFEST_FORMAT,
+    MANIFEST_NAME,
+    CertificateInfo,
+    CompletedPdf,
+    DocumentError,
+    EventInfo,
+    FieldValue,
+    SignerInfo,
+    completed_at,
+    iso,
+)
+from portal_app.adapters.pdf_stamp import PageBox, stamp
+from portal_app.adapters.sealing import SealingIdentity, check_certificate
 
 __all__ = ["CertificateInfo", "CompletedPdf", "DocumentError", "EventInfo", "FieldValue", "SignerInfo",
            "complete_document", "run_sync"]

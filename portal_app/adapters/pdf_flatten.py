@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import logging
 
-from pypdf.generic import (ArrayObject, ContentStream, DictionaryObject, FloatObject, NameObject,
-                           StreamObject)
+from pypdf.generic import ArrayObject, ContentStream, DictionaryObject, FloatObject, NameObject, StreamObject
 
-from .pdf_records import DocumentError
+from portal_app.adapters.pdf_records import DocumentError
 
 HIDDEN = 2
 log = logging.getLogger("portal.pdf")

@@ -373,12 +373,12 @@ def main() -> int:
     if header["op"] != "render":
         import pypdf  # noqa: F401  (imports before the limits: their memory is not the file's)
     if header["op"] == "verify":
-        import pyhanko.sign.validation  # noqa: F401
         import pyhanko.pdf_utils.reader  # noqa: F401
+        import pyhanko.sign.validation  # noqa: F401
         import pyhanko_certvalidator  # noqa: F401
     if header["op"] == "render":
-        import pypdfium2  # noqa: F401
         import PIL.Image  # noqa: F401
+        import pypdfium2  # noqa: F401
     apply_limits(header["limits"]["memory_bytes"], header["limits"]["cpu_seconds"])
     data = sys.stdin.buffer.read(header["length"])
     if len(data) != header["length"]:

@@ -31,8 +31,8 @@ from datetime import datetime, timezone
 
 from fpdf import FPDF
 
-from .pdf import FAMILY, FONT_BOLD, FONT_DIR, FONT_REGULAR, _clean
-from .pdf_records import DocumentError, FieldValue
+from portal_app.adapters.pdf import FAMILY, FONT_BOLD, FONT_DIR, FONT_REGULAR, _clean
+from portal_app.adapters.pdf_records import DocumentError, FieldValue
 
 FONT_SCRIPT = FONT_DIR / "Kristi.ttf"
 SCRIPT = "Kristi"

@@ -36,7 +36,7 @@ costs one child, and the diff analysis it targeted is skipped (see op_verify).
 
 "sealed_here" here means only "our certificate, intact, whole file". Whether this
 deployment *completed a document* with these bytes is the database's answer
-(services/verify.py): a seal made offline with a workspace's key is not one of ours.
+(services/documents/verify.py): a seal made offline with a workspace's key is not one of ours.
 
 The manifest (title, id, signers and when they signed) is read only from a file that is
 sealed_here: inside the sealed byte range, so it cannot have been edited.
@@ -49,9 +49,9 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from . import pdf_guard
-from .pdf_records import MANIFEST_FORMAT, MANIFEST_NAME
-from .sealing import normalise_fingerprint
+from portal_app.adapters import pdf_guard
+from portal_app.adapters.pdf_records import MANIFEST_FORMAT, MANIFEST_NAME
+from portal_app.adapters.sealing import normalise_fingerprint
 
 log = logging.getLogger("portal.pdf")
 MAX_BYTES = 100_000_000

@@ -11,7 +11,7 @@ import re
 import tempfile
 from typing import Iterator, Protocol
 
-from ..settings import Settings, get_settings
+from portal_app.settings import Settings, get_settings
 
 _KEY_RE = re.compile(r"^[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-.]+)*$")
 

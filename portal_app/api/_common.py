@@ -10,11 +10,11 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..access import Actor
-from ..models import Workspace
-from ..services import workspaces
-from ..services.sessions import SESSION_COOKIE, context_for
-from ..settings import get_settings
+from portal_app.access import Actor
+from portal_app.models import Workspace
+from portal_app.services.portal import workspaces
+from portal_app.services.sessions import SESSION_COOKIE, context_for
+from portal_app.settings import get_settings
 
 NO_STORE = "private, no-store"
 

@@ -12,12 +12,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ..db import unit_of_work
-from ..services import auth, invites, passwords, team, workspaces
-from ..errors import ServiceError
-from ..settings import get_settings
-from ._common import set_session, workspace_id
-from .forms import back, client_ip, read_form, same_origin
+from portal_app.api._common import set_session, workspace_id
+from portal_app.api.forms import back, client_ip, read_form, same_origin
+from portal_app.db import unit_of_work
+from portal_app.errors import ServiceError
+from portal_app.services.accounts import auth, invites, passwords, team
+from portal_app.services.portal import workspaces
+from portal_app.settings import get_settings
 
 
 async def setup(request: Request) -> Response:

@@ -15,12 +15,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ..access import is_staff
-from ..db import unit_of_work
-from ..services import auth
-from ..errors import ServiceError, Throttled
-from ._common import clear_session, request_context, session_of, set_session, workspace_id
-from .forms import back, client_ip, read_form, safe_next, same_origin
+from portal_app.access import is_staff
+from portal_app.api._common import clear_session, request_context, session_of, set_session, workspace_id
+from portal_app.api.forms import back, client_ip, read_form, safe_next, same_origin
+from portal_app.db import unit_of_work
+from portal_app.errors import ServiceError, Throttled
+from portal_app.services.accounts import auth
 
 log = logging.getLogger("portal.api")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..db import unit_of_work
-from ..services import portal_settings
+from portal_app.db import unit_of_work
+from portal_app.services.portal import portal_settings
 
 
 async def logo(request: Request) -> Response:

@@ -17,14 +17,14 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
-from ..adapters.storage import S3Storage, StorageError, content_disposition, get_storage
-from ..db import unit_of_work
-from ..services import file_transfer
-from ..errors import NotSignedIn, ServiceError
-from ..settings import get_settings
-from . import ranges
-from ._common import NO_STORE, request_context
-from ._common import not_found as _not_found
+from portal_app.adapters.storage import S3Storage, StorageError, content_disposition, get_storage
+from portal_app.api import ranges
+from portal_app.api._common import NO_STORE, request_context
+from portal_app.api._common import not_found as _not_found
+from portal_app.db import unit_of_work
+from portal_app.errors import NotSignedIn, ServiceError
+from portal_app.services.files import file_transfer
+from portal_app.settings import get_settings
 
 log = logging.getLogger("portal.api.files")
 

@@ -9,8 +9,8 @@ from urllib.parse import urlencode, urlsplit
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
-from ..errors import ServiceError
-from ..settings import get_settings
+from portal_app.errors import ServiceError
+from portal_app.settings import get_settings
 
 MAX_FORM_BYTES = 16 * 1024
 

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ..db import get_engine
+from portal_app.db import get_engine
 
 
 async def health(request: Request) -> Response:

@@ -15,12 +15,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ..adapters.storage import content_disposition
-from ..db import unit_of_work
-from ..services import invoice_pdf
-from ..errors import NotSignedIn, ServiceError
-from ._common import NO_STORE, request_context
-from ._common import not_found as _not_found
+from portal_app.adapters.storage import content_disposition
+from portal_app.api._common import NO_STORE, request_context
+from portal_app.api._common import not_found as _not_found
+from portal_app.db import unit_of_work
+from portal_app.errors import NotSignedIn, ServiceError
+from portal_app.services.billing import invoice_pdf
 
 log = logging.getLogger("portal.api.invoices")
 

@@ -10,9 +10,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ..db import unit_of_work
-from ..errors import Forbidden, Invalid, NotFound
-from ..services import stripe_webhooks
+from portal_app.db import unit_of_work
+from portal_app.errors import Forbidden, Invalid, NotFound
+from portal_app.services.billing import stripe_webhooks
 
 log = logging.getLogger("portal.api.payments")
 MAX_BODY = 512 * 1024

@@ -12,7 +12,7 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from . import accounts, auth_routes, branding, documents, files, health, invoices, payments
+from portal_app.api import accounts, auth_routes, branding, documents, files, health, invoices, payments
 
 
 def build_api() -> Starlette:

@@ -11,7 +11,7 @@ import re
 import secrets
 from urllib.parse import urlsplit
 
-from ..settings import get_settings
+from portal_app.settings import get_settings
 
 _SCRIPT_TAG = re.compile(rb"<script(?=[\s>])")
 

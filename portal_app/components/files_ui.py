@@ -7,9 +7,9 @@ import reflex as rx
 from reflex.vars.base import Var, VarData
 from reflex_components_core.core.upload import get_upload_files_context_var_data
 
-from ..state.uploads import DeclaredFile
-from .fields import DOWNLOAD_LINK, VISUALLY_HIDDEN, alert_box
-from .layout import brand_vars
+from portal_app.components.fields import DOWNLOAD_LINK, VISUALLY_HIDDEN, alert_box
+from portal_app.components.layout import brand_vars
+from portal_app.state.uploads import DeclaredFile
 
 UPLOAD_ID = "files"
 SORT_LABELS = {"name": "Name", "date": "Newest first", "size": "Largest first"}
@@ -67,7 +67,7 @@ def search_and_sort(S) -> rx.Component:
     )
 
 
-# the row's "icon" (services/filetypes.py) → its color; the rest are drawn in the text color
+# the row's "icon" (services/files/filetypes.py) → its color; the rest are drawn in the text color
 _ICON_COLORS = {"folder": "var(--amber-10)", "link": "var(--blue-10)", "image": "var(--green-10)",
                 "file-text": "var(--red-10)", "file-spreadsheet": "var(--green-11)",
                 "presentation": "var(--orange-10)", "file-archive": None, "file-video": None, "file-audio": None}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ..state.base import BaseState
-from .fields import callout
-from .native_form import native_form
+from portal_app.components.fields import callout
+from portal_app.components.native_form import native_form
+from portal_app.state.base import BaseState
 
 CLIENT_NAV = [
     ("invoices", "Invoices", "/invoices", "receipt"),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
-from .fields import callout, field
-from .native_form import hidden, native_form
+from portal_app.components.fields import callout, field
+from portal_app.components.native_form import hidden, native_form
 
 
 def choose_password_form(action: str, token, button: str, first_label: str = "Password",
@@ -42,7 +42,7 @@ def dead_link(message, link_label: str, href) -> rx.Component:
 
 def link_page(status, valid: rx.Component, dead: rx.Component) -> rx.Component:
     """A page opened from an emailed link: checking → the form, or why the link is dead."""
-    from .layout import centered_card
+    from portal_app.components.layout import centered_card
 
     return centered_card(
         rx.cond(

@@ -6,9 +6,9 @@ from __future__ import annotations
 import reflex as rx
 from reflex_base.event import passthrough_event_spec
 
-from ..state.invoices_client import ClientInvoiceState as D
-from .fields import alert_box, callout, field
-from .layout import brand_vars
+from portal_app.components.fields import alert_box, callout, field
+from portal_app.components.layout import brand_vars
+from portal_app.state.portal.invoices import ClientInvoiceState as D
 
 BUSY = ("paying", "confirming")
 

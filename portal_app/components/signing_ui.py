@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ..state.signing import SigningState as S
-from .field_editor import FieldEditor
-from .fields import DOWNLOAD_LINK, alert_box, callout, field
-from .layout import brand_vars
-from .signature_pad import SignaturePad
+from portal_app.components.field_editor import FieldEditor
+from portal_app.components.fields import DOWNLOAD_LINK, alert_box, callout, field
+from portal_app.components.layout import brand_vars
+from portal_app.components.signature_pad import SignaturePad
+from portal_app.state.signing import SigningState as S
 
 
 def _my_field(f) -> rx.Component:

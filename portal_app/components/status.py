@@ -7,7 +7,7 @@ from __future__ import annotations
 import reflex as rx
 from reflex.vars import Var
 
-from ..models.status import STATUS_STYLES
+from portal_app.models.status import STATUS_STYLES
 
 _BADGE = {"high_contrast": True, "size": "2", "white_space": "nowrap"}
 

@@ -6,19 +6,48 @@ only (looked up, or flushed first), so the type says `int`; `int | None` would m
 stored row's id need a check that can never fail (sqlmodel issues #267, #365).
 """
 
-from .accounts import (AuthSession, ClientAccount, ClientStatus, LoginAttempt, PasswordReset, StaffInvitation,
-                       StaffRole, StaffUser)
-from .audit import AuditEvent
-from .billing import (INVOICE_SHOWN_STATUSES, INVOICE_STATUSES, LEDGER_KINDS, OPEN_INVOICE_STATUSES, OVERDUE,
-                      PAYMENT_METHODS, Invoice, InvoiceLine, LedgerEntry, PaymentAttempt, StripeEvent,
-                      WorkspacePayments)
-from .base import UTCDateTime, new_public_id, utcnow
-from .contacts import CONTACT_FIELDS, NOTES_MAX, Contact, EmailChange, Invitation
-from .documents import (DOCUMENT_KINDS, DOCUMENT_STATUSES, FIELD_KINDS, OPEN_STATUSES, SIGNER_ROLES,
-                        VOIDABLE_STATUSES, Document, DocumentField, DocumentSigner, SealingIdentity)
-from .files import ITEM_KINDS, FileDownload, FileItem, FileShare
-from .outbox import DevMail, OutboxMessage
-from .workspace import SECTIONS, Domain, PortalSettings, Workspace
+from portal_app.models.accounts import (
+    AuthSession,
+    ClientAccount,
+    ClientStatus,
+    LoginAttempt,
+    PasswordReset,
+    StaffInvitation,
+    StaffRole,
+    StaffUser,
+)
+from portal_app.models.audit import AuditEvent
+from portal_app.models.base import UTCDateTime, new_public_id, utcnow
+from portal_app.models.billing import (
+    INVOICE_SHOWN_STATUSES,
+    INVOICE_STATUSES,
+    LEDGER_KINDS,
+    OPEN_INVOICE_STATUSES,
+    OVERDUE,
+    PAYMENT_METHODS,
+    Invoice,
+    InvoiceLine,
+    LedgerEntry,
+    PaymentAttempt,
+    StripeEvent,
+    WorkspacePayments,
+)
+from portal_app.models.contacts import CONTACT_FIELDS, NOTES_MAX, Contact, EmailChange, Invitation
+from portal_app.models.documents import (
+    DOCUMENT_KINDS,
+    DOCUMENT_STATUSES,
+    FIELD_KINDS,
+    OPEN_STATUSES,
+    SIGNER_ROLES,
+    VOIDABLE_STATUSES,
+    Document,
+    DocumentField,
+    DocumentSigner,
+    SealingIdentity,
+)
+from portal_app.models.files import ITEM_KINDS, FileDownload, FileItem, FileShare
+from portal_app.models.outbox import DevMail, OutboxMessage
+from portal_app.models.workspace import SECTIONS, Domain, PortalSettings, Workspace
 
 __all__ = [
     "AuditEvent", "INVOICE_SHOWN_STATUSES", "INVOICE_STATUSES", "OPEN_INVOICE_STATUSES", "OVERDUE",

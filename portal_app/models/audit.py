@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from .base import ts_column, utcnow
+from portal_app.models.base import ts_column, utcnow
 
 
 class AuditEvent(SQLModel, table=True):

@@ -12,9 +12,9 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel, col
 
-from .base import new_public_id, ts_column, utcnow
+from portal_app.models.base import new_public_id, ts_column, utcnow
 
-# Invoice statuses, stored. Status moves only forward along STATUS_ORDER (services/ledger.py);
+# Invoice statuses, stored. Status moves only forward along STATUS_ORDER (services/billing/ledger.py);
 # void is final. The rules that read them are the Invoice methods below, each with the SQL
 # clause that selects the same rows (tests/unit/test_status_rules.py holds them equal).
 INVOICE_STATUSES = ("draft", "sent", "partially_paid", "paid", "void")
@@ -189,7 +189,7 @@ class PaymentAttempt(SQLModel, table=True):
     stripe_payment_intent_id: str | None = Field(default=None, max_length=80, index=True)
     error: str = Field(default="", max_length=500)
     # when Stripe reported the card declined (not set for our own or Stripe's outages):
-    # Pay Now counts a client's recent declines (services/card_payments.py)
+    # Pay Now counts a client's recent declines (services/billing/card_payments.py)
     declined_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))

@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from .base import new_public_id, ts_column, utcnow
+from portal_app.models.base import new_public_id, ts_column, utcnow
 
 CONTACT_FIELDS = {
     # name: max length

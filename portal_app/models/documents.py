@@ -17,7 +17,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel, col
 
-from .base import new_public_id, ts_column, utcnow
+from portal_app.models.base import new_public_id, ts_column, utcnow
 
 DOCUMENT_KINDS = ("contract", "proposal", "estimate")
 DOCUMENT_STATUSES = ("draft", "sent", "viewed", "partially_signed", "sealing", "completed", "declined",

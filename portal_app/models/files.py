@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from .base import new_public_id, ts_column, utcnow
+from portal_app.models.base import new_public_id, ts_column, utcnow
 
 ITEM_KINDS = ("folder", "file", "link")
 NAME_MAX = 255

@@ -59,7 +59,7 @@ STATUS_STYLES: dict[str, dict[str, StatusStyle]] = {
         "disabled": StatusStyle("Disabled", "red"),
         "none": StatusStyle("Not invited", "gray"),
     },
-    # a member of the staff team (services/team.py): active, invited or disabled
+    # a member of the staff team (services/accounts/team.py): active, invited or disabled
     "staff": {
         "active": StatusStyle("Active", "green"),
         "invited": StatusStyle("Invited", "amber"),

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ..components.fields import alert_box, callout, field
-from ..components.layout import centered_card
-from ..components.link_forms import choose_password_form, dead_link, link_page
-from ..components.native_form import hidden, native_form
-from ..state.auth_pages import (ConfirmEmailState, ForgotPasswordState, InviteState, LoginState,
-                                ResetPasswordState, SetupState)
-from ..state.base import BaseState
+from portal_app.components.fields import alert_box, callout, field
+from portal_app.components.layout import centered_card
+from portal_app.components.link_forms import choose_password_form, dead_link, link_page
+from portal_app.components.native_form import hidden, native_form
+from portal_app.state.auth import (
+    ConfirmEmailState,
+    ForgotPasswordState,
+    InviteState,
+    LoginState,
+    ResetPasswordState,
+    SetupState,
+)
+from portal_app.state.base import BaseState
 
 
 def _login(title: str, action: str, intro: str, forgot_href: str) -> rx.Component:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ..components.fields import alert_box, callout
-from ..components.layout import centered_card
-from ..state.verify import VerifyState as V
+from portal_app.components.fields import alert_box, callout
+from portal_app.components.layout import centered_card
+from portal_app.state.verify import VerifyState as V
 
 TONES = (("sealed_here", "green"), ("not_issued_here", "amber"), ("modified", "red"), ("tampered", "red"), ("signed_elsewhere", "amber"),
          ("not_signed", "gray"), ("unreadable", "gray"))

@@ -10,7 +10,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from ..models import AuditEvent, utcnow
+from portal_app.models import AuditEvent, utcnow
 
 GENESIS = "0" * 64
 

@@ -6,9 +6,9 @@ from html import escape
 
 from sqlmodel import Session
 
-from ..models import Workspace
-from . import outbox
-from .portal_settings import branding_for
+from portal_app.models import Workspace
+from portal_app.services import outbox
+from portal_app.services.portal.portal_settings import branding_for
 
 
 def _html(ws: Workspace, branding, heading: str, paragraphs: list[str], button_label: str,

@@ -6,7 +6,7 @@ import json
 
 from sqlmodel import Session
 
-from ..models import OutboxMessage
+from portal_app.models import OutboxMessage
 
 
 def enqueue(db: Session, workspace_id: int, kind: str, payload: dict) -> OutboxMessage:

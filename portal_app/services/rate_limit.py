@@ -8,7 +8,7 @@ Used where a person need not be signed in and each request costs real work (the 
 process: with N workers a key gets up to N × limit, which is still a bound; a restart
 forgets it, which costs an attacker nothing they could not get by waiting. Sign-in
 throttling, which must survive restarts and span workers, lives in the database instead
-(services/auth.py).
+(services/accounts/auth.py).
 
 The clock is injected (a monotonic seconds function), so tests step it instead of sleeping.
 Memory is bounded: keys idle for a whole window are dropped, and at most `max_keys` are

@@ -17,8 +17,8 @@ import secrets
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from ..errors import ServiceError
-from ..settings import Settings, get_settings
+from portal_app.errors import ServiceError
+from portal_app.settings import Settings, get_settings
 
 PREFIX = "fernet:"
 

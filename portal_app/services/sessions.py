@@ -12,9 +12,10 @@ from http.cookies import CookieError, SimpleCookie
 
 from sqlmodel import Session
 
-from ..access import Actor
-from ..models import Workspace
-from . import auth, workspaces
+from portal_app.access import Actor
+from portal_app.models import Workspace
+from portal_app.services.accounts import auth
+from portal_app.services.portal import workspaces
 
 SESSION_COOKIE = "portal_session"
 

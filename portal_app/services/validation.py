@@ -8,7 +8,7 @@ from typing import Literal, overload
 
 from email_validator import EmailNotValidError, validate_email
 
-from ..errors import Invalid
+from portal_app.errors import Invalid
 
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 _PHONE = re.compile(r"^[0-9+() .\-/x]*$")

@@ -9,11 +9,11 @@ from typing import Any, Callable
 
 import reflex as rx
 
-from ..access import may_read_dev_outbox
-from ..db import unit_of_work
-from ..services import portal_settings
-from ..errors import Forbidden, NotFound, NotSignedIn, ServiceError
-from ..services.sessions import context_for, session_token
+from portal_app.access import may_read_dev_outbox
+from portal_app.db import unit_of_work
+from portal_app.errors import Forbidden, NotFound, NotSignedIn, ServiceError
+from portal_app.services.portal import portal_settings
+from portal_app.services.sessions import context_for, session_token
 
 log = logging.getLogger("portal.state")
 
@@ -79,7 +79,7 @@ class BaseState(rx.State):
         return context_for(db, self.router.headers.host, self._session_token())
 
     def _apply_branding(self, db, ws, actor) -> None:
-        from ..settings import get_settings
+        from portal_app.settings import get_settings
 
         self.demo_mode = get_settings().demo
         if ws is None:

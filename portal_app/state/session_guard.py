@@ -41,11 +41,11 @@ import logging
 
 from reflex.middleware import Middleware
 
-from ..access import is_signed_in
-from ..db import unit_of_work
-from ..services.security import hash_token
-from ..services.sessions import context_for, session_token
-from .base import BaseState
+from portal_app.access import is_signed_in
+from portal_app.db import unit_of_work
+from portal_app.services.security import hash_token
+from portal_app.services.sessions import context_for, session_token
+from portal_app.state.base import BaseState
 
 log = logging.getLogger("portal.session_guard")
 

@@ -3,7 +3,7 @@
 
 The browser sends only the signer's answers and their drawn or typed signature; who
 signs, which fields are theirs and whether it is their turn are decided by the services
-(services/signing.py) from the actor resolved on the server.
+(services/documents/signing.py) from the actor resolved on the server.
 """
 
 from __future__ import annotations
@@ -12,41 +12,12 @@ from typing import cast
 
 import reflex as rx
 
-from ..access import is_staff
-from ..errors import ServiceError
-from ..services import document_views, signing
-from . import live
-from .base import BaseState
-from .invoice_common import clip, segments
-
-
-class ClientDocumentsState(BaseState):
-    rows: list[document_views.DocumentRow] = []
-    page: int = 1
-    pages: int = 1
-    total: int = 0
-    loaded: bool = False
-    refusal: str = ""
-
-    @rx.event
-    def load(self):
-        def work(db, ws, actor):
-            if is_staff(actor):
-                return rx.redirect("/staff/documents")
-            try:
-                page = max(1, int(self._query("page") or 1))
-            except ValueError:
-                page = 1
-            result = document_views.client_documents(db, actor, page=page)
-            self.rows, self.total, self.page, self.pages = (result["rows"], result["total"], result["page"],
-                                                            result["pages"])
-            self.refusal, self.loaded = "", True
-            return None
-
-        def refused(exc: ServiceError):
-            self.refusal, self.rows, self.total, self.loaded = exc.message, [], 0, False
-
-        return self._run(work, on_error=refused)
+from portal_app.access import is_staff
+from portal_app.errors import ServiceError
+from portal_app.services.documents import document_views, signing
+from portal_app.state import live
+from portal_app.state.base import BaseState
+from portal_app.state.common import clip, segments
 
 
 class SigningState(BaseState):

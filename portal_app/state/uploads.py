@@ -13,10 +13,10 @@ import asyncio
 import logging
 from typing import TypedDict
 
-from ..db import unit_of_work
-from ..errors import ServiceError
-from ..services import file_transfer
-from ..services.filetypes import clean_file_name, human_size
+from portal_app.db import unit_of_work
+from portal_app.errors import ServiceError
+from portal_app.services.files import file_transfer
+from portal_app.services.files.filetypes import clean_file_name, human_size
 
 log = logging.getLogger("portal.uploads")
 GENERIC = "The upload failed on our side. Nothing was saved; please try again."

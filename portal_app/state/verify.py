@@ -2,7 +2,7 @@
 and whether it is intact. Nobody needs to be signed in; nothing is stored.
 
 The check parses a stranger's PDF with pyHanko: it runs in the PDF guard's limited child
-process (services/verify.py → adapters/pdf_verify.py), and this handler awaits it from a
+process (services/documents/verify.py → adapters/pdf_verify.py), and this handler awaits it from a
 thread, so the event loop keeps serving everyone else meanwhile (it used to run on the
 loop: a crafted 3.9 MB file froze every user's requests for 8 s). The handler holds only
 this tab's state lock while it waits, for at most the child's wall-clock limit plus its
@@ -19,10 +19,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import reflex as rx
 
-from ..db import unit_of_work
-from ..errors import ServiceError
-from ..services import verify
-from .base import BaseState
+from portal_app.db import unit_of_work
+from portal_app.errors import ServiceError
+from portal_app.services.documents import verify
+from portal_app.state.base import BaseState
 
 log = logging.getLogger("portal.verify")
 _checks = ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1), thread_name_prefix="verify")

@@ -17,8 +17,8 @@ from portal_app import worker
 from portal_app.access import Client
 from portal_app.db import unit_of_work
 from portal_app.models import ClientAccount, Contact, OutboxMessage, StaffUser
-from portal_app.services import documents, signing
-from portal_app.services.workspaces import owner_actor
+from portal_app.services.documents import documents, signing
+from portal_app.services.portal.workspaces import owner_actor
 from tests.support.docs import pdf_bytes
 
 REASON = "The sealing certificate could not be read."

@@ -20,9 +20,8 @@ from pathlib import Path
 from fpdf import FPDF
 from playwright.sync_api import expect
 
+from tests.e2e.stuck_seal import REASON
 from tests.support.journey import Journey, accept_invite, invite_client, parked_look, staff_sign_in
-
-from .stuck_seal import REASON
 
 CLIENT = ("Sara", "Signer", "sara@sign.example")
 

@@ -174,7 +174,7 @@ def _upload_without_cookie(url: str, tab_token: str, handler: str, cookie: str =
 def test_a_tab_token_without_its_cookie_gets_nothing(server, browser, axe):
     from reflex_base.utils.format import format_event_handler
 
-    from portal_app.state.sealing import SealingState
+    from portal_app.state.staff.sealing import SealingState
 
     j = Journey(server, browser, axe)
     ctx = j.context()

@@ -30,7 +30,7 @@ from portal_app.adapters.storage import S3Storage, set_storage
 from portal_app.api.routes import build_api
 from portal_app.api.security_headers import SecurityHeaders
 from portal_app.models import StaffUser
-from portal_app.services.invoices import payments_settings
+from portal_app.services.billing.invoices import payments_settings
 from portal_app.services.secret_box import seal
 from portal_app.settings import reset_settings_cache
 from tests.support.api import ORIGIN, PW, Portal
@@ -51,7 +51,7 @@ def base_url(monkeypatch):
 
 @pytest.fixture
 def portal(db, base_url) -> Portal:
-    from portal_app.services.workspaces import create_workspace
+    from portal_app.services.portal.workspaces import create_workspace
 
     ws, owner = create_workspace(db, name="Portal Test Co", base_url=ORIGIN, owner_email="owner@portal.example",
                                  owner_name="Olive Owner", owner_password=PW, is_default=True)
@@ -76,7 +76,7 @@ def http():
 @pytest.fixture
 def sessions(world, db) -> dict[str, tuple[str, str]]:
     """actor name -> (host, session token), made by the auth service as sign-in does."""
-    from portal_app.services.auth import start_client_session, start_staff_session
+    from portal_app.services.accounts.auth import start_client_session, start_staff_session
 
     tokens = {
         "staff_a": (HOST_A, start_staff_session(db, world.owner_user)),

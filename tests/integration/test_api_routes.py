@@ -202,7 +202,7 @@ def test_setup_works_once(db_url, base_url, client):
 
     first = post(client, "/api/setup", SETUP)
     assert first.status_code == 303 and first.headers["location"] == "/staff"
-    from portal_app.services.workspaces import workspace_for_host
+    from portal_app.services.portal.workspaces import workspace_for_host
 
     with _db() as db:
         ws = workspace_for_host(db, HOST)  # the configured base URL's host now reaches it
@@ -250,7 +250,7 @@ def test_accept_invite_then_reuse_and_forgery(portal, client):
 
 
 def test_invite_of_one_workspace_is_refused_on_another_host(portal, db, client):
-    from portal_app.services.workspaces import create_workspace
+    from portal_app.services.portal.workspaces import create_workspace
 
     create_workspace(db, name="Other Co", base_url="http://other.test", owner_email="owner@other.example",
                      owner_name="Otto Other", owner_password=PW, is_default=False)
@@ -275,8 +275,8 @@ def _png(color=(200, 30, 30), size=(40, 20)) -> bytes:
 def test_logo(portal, client):
     from PIL import Image
 
-    from portal_app.services.portal_settings import set_logo
-    from portal_app.services.workspaces import owner_actor
+    from portal_app.services.portal.portal_settings import set_logo
+    from portal_app.services.portal.workspaces import owner_actor
 
     assert client.get("/api/logo/ws_unknown").status_code == 404
     assert client.get(f"/api/logo/{portal.ws.public_id}").status_code == 404  # none uploaded yet
@@ -309,7 +309,7 @@ def test_a_chunked_form_past_the_limit_is_refused(portal, client):
 # --- password reset ------------------------------------------------------------------------
 
 def _reset_token(portal) -> str:
-    from portal_app.services import passwords
+    from portal_app.services.accounts import passwords
 
     with _db() as s:
         passwords.request_reset(s, portal.ws.id, "staff", "owner@portal.example")
@@ -338,8 +338,8 @@ def test_reset_password_signs_in_and_is_single_use(portal, client):
 # --- joining the staff -----------------------------------------------------------------------
 
 def test_staff_join_creates_the_account_once(portal, client):
-    from portal_app.services import team
-    from portal_app.services.workspaces import owner_actor
+    from portal_app.services.accounts import team
+    from portal_app.services.portal.workspaces import owner_actor
 
     with _db() as s:
         team.invite_staff(s, owner_actor(portal.owner), email="newbie@portal.example", name="New Bie",

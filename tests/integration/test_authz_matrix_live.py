@@ -66,8 +66,8 @@ def live(tmp_path_factory):
     """The real app with its lifespan, in this process; the outbox worker is kept still (it
     would write mail rows at its own pace, under the table snapshots) and live loops are short."""
     import portal_app.worker as worker
-    from portal_app.state import invoices_client
     from portal_app.state import live as live_mod
+    from portal_app.state.portal import invoices as invoices_client
 
     mp = pytest.MonkeyPatch()
     mp.setattr(worker, "run_forever", lambda interval, stop: stop.wait())
@@ -100,7 +100,7 @@ def live(tmp_path_factory):
 def world_live(world, db, actors):
     """The unit matrix's world; workspace A also accepts client uploads (so the client Files
     upload has actors it allows, not only refusals)."""
-    from portal_app.services.portal_settings import SECTIONS, portal_settings_for, update_portal_settings
+    from portal_app.services.portal.portal_settings import SECTIONS, portal_settings_for, update_portal_settings
 
     current = portal_settings_for(db, world.ws_a.id)
     update_portal_settings(db, world.staff_a, portal_title=current.portal_title, accent_color=current.accent_color,
@@ -180,10 +180,11 @@ _P12: list = []
 
 
 def upload_rows() -> list[Row]:
-    from portal_app.state.documents_staff import NewDocumentState
-    from portal_app.state.files import ClientFilesState, StaffFilesState
-    from portal_app.state.sealing import SealingState
-    from portal_app.state.staff import PortalConfigState
+    from portal_app.state.portal.files import ClientFilesState
+    from portal_app.state.staff.configure_portal import PortalConfigState
+    from portal_app.state.staff.documents import NewDocumentState
+    from portal_app.state.staff.files import StaffFilesState
+    from portal_app.state.staff.sealing import SealingState
     from portal_app.state.verify import VerifyState
 
     pdf = pdf_bytes(1)
@@ -221,11 +222,12 @@ def upload_rows() -> list[Row]:
 
 
 def background_rows() -> list[Row]:
-    from portal_app.state.documents_staff import StaffDocumentsState, StaffDocumentState
-    from portal_app.state.invoice_detail import StaffInvoiceState
-    from portal_app.state.invoice_list import StaffInvoicesState
-    from portal_app.state.invoices_client import ClientInvoiceState
+    from portal_app.state.portal.invoices import ClientInvoiceState
     from portal_app.state.signing import SigningState
+    from portal_app.state.staff.document_detail import StaffDocumentState
+    from portal_app.state.staff.documents import StaffDocumentsState
+    from portal_app.state.staff.invoice_detail import StaffInvoiceState
+    from portal_app.state.staff.invoice_list import StaffInvoicesState
 
     pay = lambda w: f"/invoices/{w.client_invoices['sent']}"  # noqa: E731
     return [
@@ -387,7 +389,7 @@ def test_upload_after_sign_out_is_answered_as_anonymous(live, world_live, db, ro
     the cookie was kept by whoever sits at the computer next). An upload carrying the dead
     cookie is answered as the anonymous actor is (for every handler but /verify: refused),
     one without the cookie gets 403; nothing is written, and nothing of anyone reaches the tab."""
-    from portal_app.services import auth
+    from portal_app.services.accounts import auth
 
     world, actors = world_live
     actor = _first_allowed(row)

@@ -1,4 +1,4 @@
-"""Pay Now (services/card_payments.py) against localstripe, on SQLite and PostgreSQL: the
+"""Pay Now (services/billing/card_payments.py) against localstripe, on SQLite and PostgreSQL: the
 card token Stripe.js would make → start_card_payment → localstripe's signed webhook at
 the app's route → the invoice is paid. Refusals write no attempt (or record the bank's
 reason on it) and never touch the ledger."""
@@ -11,8 +11,8 @@ from sqlmodel import Session, select
 from portal_app.db import get_engine
 from portal_app.errors import Forbidden, Invalid, NotFound
 from portal_app.models import LedgerEntry, PaymentAttempt
-from portal_app.services import card_payments
-from portal_app.services.invoices import payments_settings
+from portal_app.services.billing import card_payments
+from portal_app.services.billing.invoices import payments_settings
 from portal_app.settings import reset_settings_cache
 from tests.support.stripe import invoice, state, wait_for
 
@@ -155,7 +155,7 @@ def test_only_the_invoices_own_client_may_pay_it(db, db_url, payable, sdk):
 
 
 def test_without_stripe_there_is_no_pay_now_and_a_short_explanation(db, world):
-    from portal_app.services.invoices import create_invoice, send_invoice
+    from portal_app.services.billing.invoices import create_invoice, send_invoice
 
     inv = create_invoice(db, world.staff_a, contact_public_id=world.contact_a1.public_id,
                          lines=[{"description": "Work", "quantity": "1", "unit_minor": 5_000, "tax_rate": "0"}])

@@ -17,7 +17,7 @@ with warnings.catch_warnings():  # as in tests/integration/conftest.py
 
 from portal_app.api.routes import build_api
 from portal_app.api.security_headers import SecurityHeaders
-from portal_app.services import sealing
+from portal_app.services.documents import sealing
 from portal_app.services.sessions import SESSION_COOKIE
 from tests.support.docs import draft, sent, sign_as_client
 from tests.support.file_routes import NOT_FOUND

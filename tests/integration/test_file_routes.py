@@ -122,7 +122,7 @@ def test_client_downloads_a_file_shared_with_her_and_no_one_else_does(world, db,
 
 
 def test_guessed_and_wrong_kind_ids_are_not_found(world, db, get):
-    from portal_app.services.files import add_link, create_folder
+    from portal_app.services.files.files import add_link, create_folder
 
     item = upload(db, world.staff_a, "a.pdf", pdf_bytes(100))
     folder = create_folder(db, world.staff_a, name="Shared")
@@ -173,7 +173,7 @@ def test_shared_with_all_clients_means_the_workspace_clients_only(world, db, get
 
 
 def test_a_file_in_a_shared_folder_inherits_its_sharing(world, db, get):
-    from portal_app.services.files import create_folder
+    from portal_app.services.files.files import create_folder
 
     folder = create_folder(db, world.staff_a, name="For Alice")
     db.commit()
@@ -189,7 +189,7 @@ def test_a_file_in_a_shared_folder_inherits_its_sharing(world, db, get):
 
 def configure_portal(db, world, *, files: bool = True, client_uploads: bool = False) -> None:
     from portal_app.models.workspace import SECTIONS
-    from portal_app.services.portal_settings import update_portal_settings
+    from portal_app.services.portal.portal_settings import update_portal_settings
 
     update_portal_settings(db, world.staff_a, portal_title="Alpha Portal", accent_color="#2563eb",
                            brand_primary=None, brand_secondary=None,
@@ -393,7 +393,7 @@ def test_slow_lookups_do_not_block_other_requests(world, db, sessions, monkeypat
     import asyncio
     import threading
 
-    from portal_app.services import file_transfer
+    from portal_app.services.files import file_transfer
 
     item = upload(db, world.staff_a, "a.pdf", b"%PDF-1.4 concurrent")
     real_open = file_transfer.open_file

@@ -48,7 +48,7 @@ def get(http, sessions):
 
 
 def invoice(db, world, *, contact=None, send: bool = True, staff=None):
-    from portal_app.services.invoices import create_invoice, send_invoice
+    from portal_app.services.billing.invoices import create_invoice, send_invoice
 
     staff = staff or world.staff_a
     inv = create_invoice(db, staff, contact_public_id=(contact or world.contact_a1).public_id, lines=LINES,
@@ -143,7 +143,7 @@ def test_a_forged_cookie_or_unknown_host_is_signed_out(world, db, http):
 
 def test_the_invoices_section_off_hides_pdfs_from_clients(world, db, get):
     from portal_app.models.workspace import SECTIONS
-    from portal_app.services.portal_settings import update_portal_settings
+    from portal_app.services.portal.portal_settings import update_portal_settings
 
     inv = invoice(db, world)
     update_portal_settings(db, world.staff_a, portal_title="Alpha Portal", accent_color="#2563eb",
@@ -155,7 +155,7 @@ def test_the_invoices_section_off_hides_pdfs_from_clients(world, db, get):
 
 
 def test_a_payment_shows_in_the_next_download(world, db, get):
-    from portal_app.services.invoices import record_manual_payment
+    from portal_app.services.billing.invoices import record_manual_payment
 
     inv = invoice(db, world)
     first = get("alice", inv.public_id)

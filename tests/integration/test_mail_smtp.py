@@ -254,8 +254,8 @@ def test_ca_file_setting_is_documented_and_read(monkeypatch, pki):
 def test_invite_email_goes_through_worker_to_smtp(world, db, smtp_server, configure):
     from portal_app.db import get_engine
     from portal_app.models import OutboxMessage
-    from portal_app.services.contacts import create_contact
-    from portal_app.services.invites import send_invite
+    from portal_app.services.accounts.contacts import create_contact
+    from portal_app.services.accounts.invites import send_invite
     from portal_app.worker import run_once
 
     handler, port = smtp_server()
@@ -291,8 +291,8 @@ def test_worker_keeps_the_message_when_smtp_is_down(world, db, configure, monkey
     from portal_app import worker
     from portal_app.db import get_engine
     from portal_app.models import OutboxMessage
-    from portal_app.services.contacts import create_contact
-    from portal_app.services.invites import send_invite
+    from portal_app.services.accounts.contacts import create_contact
+    from portal_app.services.accounts.invites import send_invite
     from portal_app.worker import run_once
 
     contact = create_contact(db, world.staff_a, {"first_name": "Eve", "last_name": "Later",

@@ -149,7 +149,7 @@ def test_migrated_database_works_with_the_services(empty_db, monkeypatch):
 
     from portal_app.db import get_engine, reset_engines
     from portal_app.models import AuditEvent, Domain
-    from portal_app.services.workspaces import create_workspace
+    from portal_app.services.portal.workspaces import create_workspace
 
     command.upgrade(_config(empty_db), "head")
     reset_engines()

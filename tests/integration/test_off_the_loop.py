@@ -108,7 +108,7 @@ def _state(state_cls, cookie: str, path: str):
 
 @pytest.fixture
 def owner_cookie(portal, db) -> str:
-    from portal_app.services.auth import start_staff_session
+    from portal_app.services.accounts.auth import start_staff_session
 
     cookie = start_staff_session(db, portal.owner)
     db.commit()
@@ -130,8 +130,8 @@ def test_upload_handlers_wait_for_the_pdf_guard_and_pkcs12_off_the_loop(portal, 
                                                                        which):
     from portal_app.adapters import pdf_guard
     from portal_app.adapters import sealing as seal_adapter
-    from portal_app.state.documents_staff import NewDocumentState
-    from portal_app.state.sealing import SealingState
+    from portal_app.state.staff.documents import NewDocumentState
+    from portal_app.state.staff.sealing import SealingState
 
     gate = Gate()
 
@@ -142,8 +142,8 @@ def test_upload_handlers_wait_for_the_pdf_guard_and_pkcs12_off_the_loop(portal, 
 
     if which == "document":
         monkeypatch.setattr(pdf_guard, "inspect_pdf", refuse_slowly)
-        from portal_app.services.contacts import create_contact
-        from portal_app.services.workspaces import owner_actor
+        from portal_app.services.accounts.contacts import create_contact
+        from portal_app.services.portal.workspaces import owner_actor
 
         contact = create_contact(db, owner_actor(portal.owner),
                                  {"first_name": "Cleo", "last_name": "Client", "email": "cleo@client.example"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from portal_app.errors import Invalid
-from portal_app.services import payment_settings as ps
+from portal_app.services.billing import payment_settings as ps
 from portal_app.settings import reset_settings_cache
 
 

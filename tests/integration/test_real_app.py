@@ -108,9 +108,9 @@ def test_parallel_streamed_oversize_uploads_stop_at_the_handlers_limit_and_leave
     sealing key, a document for signature): none is read past its handler's limit, and the
     temp folder (where Reflex's form parser spools) is as it was."""
     from portal_app.portal_app import upload_limits
-    from portal_app.state.documents_staff import NewDocumentState
-    from portal_app.state.sealing import SealingState
-    from portal_app.state.staff import PortalConfigState
+    from portal_app.state.staff.configure_portal import PortalConfigState
+    from portal_app.state.staff.documents import NewDocumentState
+    from portal_app.state.staff.sealing import SealingState
 
     handlers = [_handler(PortalConfigState, "upload_logo"), _handler(SealingState, "upload"),
                 _handler(NewDocumentState, "upload"), _handler(PortalConfigState, "upload_logo")]

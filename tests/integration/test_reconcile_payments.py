@@ -10,8 +10,8 @@ from sqlmodel import select
 
 from portal_app.adapters.payments import StripeGateway
 from portal_app.models import Invoice, LedgerEntry
-from portal_app.services import invoices
-from portal_app.services.reconcile import reconcile_workspace
+from portal_app.services.billing import invoices
+from portal_app.services.billing.reconcile import reconcile_workspace
 from tests.support.stripe import VISA
 
 

@@ -1,4 +1,4 @@
-"""A card payment refunded in part through services/refunds.py against localstripe (the
+"""A card payment refunded in part through services/billing/refunds.py against localstripe (the
 real SDK over HTTP), then the charge.refunded webhook Stripe would send: still one refund
 row, the balance as the service left it. On SQLite and PostgreSQL."""
 
@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from portal_app.db import get_engine
 from portal_app.models import LedgerEntry, PaymentAttempt
-from portal_app.services.refunds import refund_payment
+from portal_app.services.billing.refunds import refund_payment
 from portal_app.settings import reset_settings_cache
 from tests.support.stripe import charge_refunded, invoice, pay, post_signed, state, wait_for
 

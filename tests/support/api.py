@@ -46,7 +46,7 @@ def session_token(resp) -> str:
 
 
 def actor_for(token: str, ws_id: int):
-    from portal_app.services import auth
+    from portal_app.services.accounts import auth
 
     with _db() as db:
         return auth.resolve_actor(db, token, ws_id)
@@ -62,9 +62,9 @@ def session_count() -> int:
 def invite_token(portal: Portal, email: str) -> str:
     """Invite a new contact through the services; the token is only in the queued email."""
     from portal_app.models import OutboxMessage
-    from portal_app.services.contacts import create_contact
-    from portal_app.services.invites import send_invite
-    from portal_app.services.workspaces import owner_actor
+    from portal_app.services.accounts.contacts import create_contact
+    from portal_app.services.accounts.invites import send_invite
+    from portal_app.services.portal.workspaces import owner_actor
 
     with _db() as db:
         staff = owner_actor(portal.owner)

@@ -8,7 +8,7 @@ import io
 from fpdf import FPDF
 from PIL import Image, ImageDraw
 
-from portal_app.services import documents, signing
+from portal_app.services.documents import documents, signing
 
 
 def pdf_bytes(pages: int = 2, title: str = "Service agreement") -> bytes:

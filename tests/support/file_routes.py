@@ -24,7 +24,7 @@ def fresh_db() -> Session:
 
 def upload(db, actor, name: str, data: bytes, folder: str | None = None, piece: int = 64 * 1024):
     """Through the upload service, in pieces as a browser's stream arrives."""
-    from portal_app.services.file_transfer import IncomingFile, store_upload
+    from portal_app.services.files.file_transfer import IncomingFile, store_upload
 
     incoming = IncomingFile(name)
     for i in range(0, len(data), piece):
@@ -35,7 +35,7 @@ def upload(db, actor, name: str, data: bytes, folder: str | None = None, piece: 
 
 
 def share(db, world, item, *who: str, all_clients: bool = False, inherit: bool = False) -> None:
-    from portal_app.services.files import set_sharing
+    from portal_app.services.files.files import set_sharing
 
     contacts = {"alice": world.contact_a1, "bob": world.contact_a2}
     set_sharing(db, world.staff_a, item.public_id, inherit=inherit, all_clients=all_clients,

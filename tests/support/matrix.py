@@ -32,7 +32,7 @@ def sign_in_actors(world, db) -> dict[str, tuple[str, str | None]]:
     """Every kind of actor signed in (actor name -> (host, cookie)), and the world filled with
     what the matrix rows act on: files, invoices, documents, a pending staff invitation."""
     from portal_app.models import StaffUser
-    from portal_app.services.auth import start_client_session, start_staff_session
+    from portal_app.services.accounts.auth import start_client_session, start_staff_session
 
     member = db.get(StaffUser, world.member_a.user_id)
     owner_b = db.get(StaffUser, world.staff_b.user_id)
@@ -46,7 +46,7 @@ def sign_in_actors(world, db) -> dict[str, tuple[str, str | None]]:
         "staff_b_on_b": (HOST_B, start_staff_session(db, owner_b)),
     }
     from portal_app.models import StaffInvitation
-    from portal_app.services.team import invite_staff
+    from portal_app.services.accounts.team import invite_staff
 
     invite_staff(db, world.staff_a, email="pending@alpha.example", name="Pending Person", role="member")
     db.flush()
@@ -62,7 +62,7 @@ def sign_in_actors(world, db) -> dict[str, tuple[str, str | None]]:
 
 def _shared_files(db, world) -> None:
     """A folder shared with client A1 holding a PDF; a loose file to delete."""
-    from portal_app.services import file_transfer, files
+    from portal_app.services.files import file_transfer, files
 
     folder = files.create_folder(db, world.staff_a, name="Matrix folder")
     files.set_sharing(db, world.staff_a, folder.public_id, inherit=False, all_clients=False,
@@ -78,7 +78,7 @@ def _shared_files(db, world) -> None:
 def _invoices(db, world) -> None:
     """Invoices of client A1 for the staff invoice pages: drafts to edit, send and delete;
     sent ones to take a payment and to void; one paid by check, to refund."""
-    from portal_app.services.invoices import create_invoice, record_manual_payment, send_invoice
+    from portal_app.services.billing.invoices import create_invoice, record_manual_payment, send_invoice
 
     lines = [{"description": "Consulting", "quantity": "1", "unit_minor": 10_000, "tax_rate": "0"}]
     made = {}
@@ -94,7 +94,7 @@ def _invoices(db, world) -> None:
 
 def _client_invoices(db, world) -> None:
     """For the client invoice pages: a sent invoice of client A1 and a draft of A1's."""
-    from portal_app.services.invoices import create_invoice, send_invoice
+    from portal_app.services.billing.invoices import create_invoice, send_invoice
 
     lines = [{"description": "Matrix work", "quantity": "1", "unit_minor": 5_000, "tax_rate": "0"}]
     sent = create_invoice(db, world.staff_a, contact_public_id=world.contact_a1.public_id, lines=lines)
@@ -126,7 +126,11 @@ def _a1_path(world) -> str:
 
 # Each row: (state module, class, handler, args(world), path(world), expected, label)
 def matrix(world):
-    from portal_app.state import auth_pages, base, portal, staff, team
+    from portal_app.state import auth as auth_pages
+    from portal_app.state import base
+    from portal_app.state.portal import home as portal
+    from portal_app.state.staff import home as staff
+    from portal_app.state.staff import team
 
     a1 = _a1_path(world)
     form = {"first_name": "Alice", "last_name": "Client", "email": "alice@client.example",
@@ -213,7 +217,7 @@ def matrix(world):
 
 
 def payments_rows() -> list:
-    from portal_app.state.payments import PaymentsSettingsState as P
+    from portal_app.state.staff.payments import PaymentsSettingsState as P
 
     path = "/staff/settings/payments"
     keys = {"publishable_key": "pk_test_1234567890", "secret_key": "sk_test_1234567890",
@@ -232,9 +236,9 @@ def payments_rows() -> list:
 
 
 def staff_invoice_rows(world) -> list:
-    from portal_app.state.invoice_detail import StaffInvoiceState as D
-    from portal_app.state.invoice_editor import InvoiceEditorState as E
-    from portal_app.state.invoice_list import StaffInvoicesState as L
+    from portal_app.state.staff.invoice_detail import StaffInvoiceState as D
+    from portal_app.state.staff.invoice_editor import InvoiceEditorState as E
+    from portal_app.state.staff.invoice_list import StaffInvoicesState as L
 
     top, new = "/staff/invoices", "/staff/invoices/new"
     inv = lambda name, tail="": lambda: f"/staff/invoices/{world.staff_invoices[name]}{tail}"  # noqa: E731
@@ -343,7 +347,7 @@ def files_rows(world) -> list:
 
 
 def client_invoice_rows(world) -> list:
-    from portal_app.state import invoices_client
+    from portal_app.state.portal import invoices as invoices_client
 
     L, D = invoices_client.ClientInvoicesState, invoices_client.ClientInvoiceState
     inv = lambda name: lambda: f"/invoices/{world.client_invoices[name]}"  # noqa: E731
@@ -375,14 +379,14 @@ def client_invoice_rows(world) -> list:
 
 def _follow_rows(state) -> None:
     """A live list re-reads only its own rows, as staff of the workspace."""
-    from portal_app.services import invoice_views
+    from portal_app.services.billing import invoice_views
 
     state._run(lambda db, ws, a: invoice_views.rows_marker(db, a, [r["id"] for r in state.rows]))
 
 
 def _follow_invoice(state) -> None:
     from portal_app.access import require_staff
-    from portal_app.services import invoice_views
+    from portal_app.services.billing import invoice_views
 
     state._run(lambda db, ws, a: invoice_views.detail_marker(db, require_staff(a), state._public_id()))
 
@@ -390,7 +394,7 @@ def _follow_invoice(state) -> None:
 def _pay_access(state) -> None:
     """The Pay Now background events resolve the actor first and go through the page's own
     rule (card_payments.checkout, then start_card_payment / payment_on_its_way)."""
-    from portal_app.services import card_payments
+    from portal_app.services.billing import card_payments
 
     state._run(lambda db, ws, a: card_payments.checkout(db, a, state._invoice_id()))
 

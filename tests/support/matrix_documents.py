@@ -25,11 +25,11 @@ def documents_world(db, world) -> None:
 
 
 def document_rows(world, grids: dict) -> list:
-    from portal_app.services import document_views
-    from portal_app.state import documents_staff as ds
-    from portal_app.state import sealing as se
+    from portal_app.services.documents import document_views
     from portal_app.state import signing as sg
     from portal_app.state import verify as vf
+    from portal_app.state.staff import documents as ds
+    from portal_app.state.staff import sealing as se
 
     STAFF, STAFF_ON_A1, SIGNIN, PUBLIC, grid = (grids["STAFF"], grids["STAFF_ON_A1"], grids["SIGNIN"],
                                                grids["PUBLIC"], grids["grid"])

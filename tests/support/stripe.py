@@ -38,7 +38,7 @@ from sqlmodel import Session
 
 from portal_app.db import get_engine
 from portal_app.models import Invoice, PaymentAttempt
-from portal_app.services.invoices import create_invoice, send_invoice
+from portal_app.services.billing.invoices import create_invoice, send_invoice
 from tests.support.services import REQUIRE_SERVICES, free_port
 
 STARTUP_SECONDS = 30

@@ -1,4 +1,4 @@
-"""Uploads through services/file_transfer.py as the upload handlers make them, and what they
+"""Uploads through services/files/file_transfer.py as the upload handlers make them, and what they
 left behind (blobs, temporary files, outbox and audit rows). The `store` fixture (local storage
 in the test's folder) is in tests/unit/conftest.py."""
 
@@ -9,8 +9,8 @@ import json
 from sqlmodel import select
 
 from portal_app.models import SECTIONS, AuditEvent, FileItem, OutboxMessage
-from portal_app.services import file_transfer as ft
-from portal_app.services import portal_settings as ps
+from portal_app.services.files import file_transfer as ft
+from portal_app.services.portal import portal_settings as ps
 from portal_app.settings import reset_settings_cache
 from tests.support.file_samples import PDF
 

@@ -10,7 +10,7 @@ import pytest
 def staff_cookie(world, db) -> str:
     """A session of workspace A's owner, as the browser's HttpOnly cookie carries it."""
     from portal_app.models import StaffUser
-    from portal_app.services.auth import start_staff_session
+    from portal_app.services.accounts.auth import start_staff_session
 
     cookie = start_staff_session(db, db.get(StaffUser, world.staff_a.user_id))
     db.commit()

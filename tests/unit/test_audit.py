@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from portal_app.models import AuditEvent
 from portal_app.services import audit
-from portal_app.services.contacts import create_contact, update_contact
+from portal_app.services.accounts.contacts import create_contact, update_contact
 
 GENESIS = "0" * 64
 

@@ -1,4 +1,4 @@
-"""services/auth.py: sign-in, throttling, server-side sessions and resolving the actor."""
+"""services/accounts/auth.py: sign-in, throttling, server-side sessions and resolving the actor."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from sqlmodel import select
 from portal_app.access import Anonymous, Client, Staff
 from portal_app.errors import Invalid, Throttled
 from portal_app.models import AuditEvent, AuthSession, LoginAttempt, StaffUser, utcnow
-from portal_app.services import auth
-from portal_app.services.invites import set_portal_access
+from portal_app.services.accounts import auth
+from portal_app.services.accounts.invites import set_portal_access
 from portal_app.services.security import hash_token
 from portal_app.settings import reset_settings_cache
 from tests.support.clock import Clock

@@ -142,7 +142,7 @@ def test_a_refused_refund_writes_nothing(world, db, actors, actor):
     """Deny assertion for the refund handler: whoever is refused, no refund row, no attempt,
     no audit event and no outbox message exists afterwards, and the balance is unchanged."""
     from portal_app.models import Invoice, LedgerEntry, PaymentAttempt
-    from portal_app.state.invoice_detail import StaffInvoiceState
+    from portal_app.state.staff.invoice_detail import StaffInvoiceState
 
     host, cookie = actors[actor]
     path = f"/staff/invoices/{world.staff_invoices['refund']}"
@@ -162,7 +162,7 @@ def test_a_refused_refund_writes_nothing(world, db, actors, actor):
 
 
 def test_staff_of_another_workspace_sees_only_their_contacts(world, db, actors):
-    from portal_app.state.staff import ContactsState
+    from portal_app.state.staff.contacts import ContactsState
 
     host, cookie = actors["staff_b_on_b"]
     state, _ = run_handler(ContactsState, "load", (), host, cookie, "/staff/contacts")
@@ -171,7 +171,7 @@ def test_staff_of_another_workspace_sees_only_their_contacts(world, db, actors):
 
 
 def test_client_sees_only_their_own_profile(world, db, actors):
-    from portal_app.state.portal import ProfileState
+    from portal_app.state.portal.profile import ProfileState
 
     for actor, email in [("client_a1", "alice@client.example"), ("client_a2", "bob@client.example")]:
         host, cookie = actors[actor]
@@ -181,8 +181,8 @@ def test_client_sees_only_their_own_profile(world, db, actors):
 
 
 def test_disabled_section_is_refused_by_url(world, db, actors):
-    from portal_app.services.portal_settings import update_portal_settings
-    from portal_app.state.portal import SectionState
+    from portal_app.services.portal.portal_settings import update_portal_settings
+    from portal_app.state.portal.section import SectionState
 
     update_portal_settings(db, world.staff_a, portal_title="P", accent_color="#123456", brand_primary=None,
                            brand_secondary=None, sections={"invoices": True, "appointments": False},
@@ -196,7 +196,7 @@ def test_disabled_section_is_refused_by_url(world, db, actors):
 
 
 def test_forged_invite_request_sends_nothing(world, db, actors):
-    from portal_app.state.auth_pages import InviteState
+    from portal_app.state.auth import InviteState
 
     host, cookie = actors["anon"]
     before = len(db.exec(select(OutboxMessage)).all())
@@ -206,7 +206,7 @@ def test_forged_invite_request_sends_nothing(world, db, actors):
 
 
 def test_forgot_password_answers_the_same_for_unknown_addresses(world, db, actors):
-    from portal_app.state.auth_pages import ForgotPasswordState
+    from portal_app.state.auth import ForgotPasswordState
 
     host, cookie = actors["anon"]
     known, _ = run_handler(ForgotPasswordState, "request", ({"email": "alice@client.example"},), host, cookie,

@@ -1,4 +1,4 @@
-"""services/contacts.py: staff create, update, get and list the workspace's contacts."""
+"""services/accounts/contacts.py: staff create, update, get and list the workspace's contacts."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from sqlmodel import select
 from portal_app.access import Anonymous
 from portal_app.errors import Forbidden, Invalid, NotFound, NotSignedIn
 from portal_app.models import AuditEvent, Contact
-from portal_app.services import contacts, invites
-from portal_app.services.contacts import PAGE_SIZE, create_contact, list_contacts, update_contact
+from portal_app.services.accounts import contacts, invites
+from portal_app.services.accounts.contacts import PAGE_SIZE, create_contact, list_contacts, update_contact
 from tests.support.outbox import outbox_payloads
 
 XSS = "<script>alert(1)</script>"
@@ -85,7 +85,7 @@ def test_html_is_stored_verbatim_and_escaped_in_email(db, world):
 
 
 def test_workspace_name_is_escaped_in_email(db, world):
-    from portal_app.services.workspaces import create_workspace, owner_actor
+    from portal_app.services.portal.workspaces import create_workspace, owner_actor
 
     ws, owner = create_workspace(db, name="<b>Evil</b> & Co", base_url="https://evil.example.test",
                                  owner_email="o@evil.example", owner_name="O", owner_password=world.password,

@@ -16,8 +16,9 @@ from sqlmodel import select
 from portal_app import worker
 from portal_app.errors import Forbidden, NotFound
 from portal_app.models import StaffUser
-from portal_app.services import auth, invites, passwords, profile, staff_views, team
-from portal_app.services.contacts import create_contact
+from portal_app.services.accounts import auth, invites, passwords, profile, team
+from portal_app.services.accounts.contacts import create_contact
+from portal_app.services.portal import staff_views
 from portal_app.settings import reset_settings_cache
 from tests.support.outbox import last_link, token_of
 from tests.support.states import HOST_A, run_handler
@@ -70,7 +71,7 @@ def _sessions(db, world):
 
 
 def _load(cookie, handler="load", path="/staff/outbox"):
-    from portal_app.state.staff import OutboxState
+    from portal_app.state.staff.outbox import OutboxState
 
     state, _ = run_handler(OutboxState, handler, (), HOST_A, cookie, path)
     return state
@@ -95,7 +96,7 @@ def test_only_the_owner_reads_the_outbox(db, world, mail):
 
 def test_service_refuses_member_and_admin(db, world, mail):
     admin = _admin(db, world)
-    from portal_app.services.workspaces import owner_actor
+    from portal_app.services.portal.workspaces import owner_actor
 
     for actor in (world.member_a, owner_actor(admin)):
         with pytest.raises(Forbidden):
@@ -161,7 +162,7 @@ def test_redact_links(text, want):
 def test_navigation_offers_the_outbox_to_owners_only(db, world, monkeypatch):
     """Every staff page's own load sets it with the rest of the context (BaseState), so no
     extra event per page: owners, while mail goes to the dev outbox; nobody else."""
-    from portal_app.state.staff import ContactsState
+    from portal_app.state.staff.contacts import ContactsState
 
     def offered(cookie):
         state, _ = run_handler(ContactsState, "load", (), HOST_A, cookie, "/staff/contacts")

@@ -1,4 +1,4 @@
-"""Documents and signing (services/documents.py, signing.py, sealing.py, document_views.py),
+"""Documents and signing (services/documents/documents.py, signing.py, sealing.py, document_views.py),
 on SQLite and PostgreSQL: the happy path, the deny paths and bad input for each use case,
 and the seal job's result checked with pyHanko through verify."""
 
@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from portal_app.errors import Forbidden, Invalid, NotFound, NotSignedIn
 from portal_app.models import Document, DocumentField, Invoice, OutboxMessage, utcnow
-from portal_app.services import document_views, documents, sealing, signing, verify
+from portal_app.services.documents import document_views, documents, sealing, signing, verify
 from tests.support.docs import draft, drawn_signature, pdf_bytes, place, sent, sign_as_client
 
 
@@ -233,7 +233,7 @@ def test_drawn_signatures_are_checked_as_images(db, world):
 
 
 def test_the_workspace_may_send_the_estimate_invoice_at_once(db, world):
-    from portal_app.services import payment_settings
+    from portal_app.services.billing import payment_settings
 
     with pytest.raises(Invalid):
         payment_settings.save_invoice_settings(db, world.staff_a, invoice_prefix="INV-", default_currency="USD",

@@ -9,7 +9,7 @@ from tests.support.states import HOST_A, call, run_handler
 
 def _editor_with_one_field(db, world, cookie, page: int):
     """The editor of a fresh draft, loaded, with one signature field placed (not saved)."""
-    from portal_app.state.documents_staff import StaffDocumentState
+    from portal_app.state.staff.document_detail import StaffDocumentState
 
     doc = draft(db, world)
     db.commit()

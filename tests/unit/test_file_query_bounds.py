@@ -13,10 +13,10 @@ from sqlmodel import Session, select
 from portal_app.db import get_engine
 from portal_app.errors import Invalid
 from portal_app.models import FileItem
-from portal_app.services import file_transfer as ft
-from portal_app.services import files
-from portal_app.services.file_views import PER_PAGE, client_folder, staff_folder
-from portal_app.services.filetypes import human_size
+from portal_app.services.files import file_transfer as ft
+from portal_app.services.files import files
+from portal_app.services.files.file_views import PER_PAGE, client_folder, staff_folder
+from portal_app.services.files.filetypes import human_size
 from tests.support.file_samples import png_bytes
 from tests.support.uploads import limits, pdf, set_portal, upload
 

@@ -1,4 +1,4 @@
-"""services/file_transfer.py: streamed uploads (size limit, quota, content check, nothing
+"""services/files/file_transfer.py: streamed uploads (size limit, quota, content check, nothing
 left behind when refused or cut off), client uploads into their own folder, and authorized
 downloads that remember a client's first download. Helpers: tests/support/uploads.py; the
 `store` fixture: tests/unit/conftest.py."""
@@ -14,8 +14,8 @@ from sqlmodel import select
 
 from portal_app.errors import Forbidden, Invalid, NotFound, NotSignedIn
 from portal_app.models import FileDownload, FileItem, PortalSettings
-from portal_app.services import file_transfer as ft
-from portal_app.services import files
+from portal_app.services.files import file_transfer as ft
+from portal_app.services.files import files
 from tests.support.file_samples import HTML, docx_bytes, png_bytes
 from tests.support.uploads import audit_of, blobs, file_rows, limits, outbox_of, pdf, set_portal, temps, upload
 

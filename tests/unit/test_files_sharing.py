@@ -1,6 +1,6 @@
-"""Shared files: who sees what (services/file_views.py, the files section of access.py),
+"""Shared files: who sees what (services/files/file_views.py, the files section of access.py),
 sharing (set_sharing, sharing_view, contact_choices) and the staff operations in
-services/files.py (folders, links, rename, move, delete). Built through the services."""
+services/files/files.py (folders, links, rename, move, delete). Built through the services."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from sqlmodel import select
 
 from portal_app.errors import Forbidden, Invalid, NotFound, NotSignedIn
 from portal_app.models import AuditEvent, ClientAccount, FileDownload, FileItem, FileShare, OutboxMessage
-from portal_app.services import file_transfer as ft
-from portal_app.services import files
-from portal_app.services.contacts import create_contact
-from portal_app.services.file_views import client_folder, staff_folder
-from portal_app.services.invites import send_invite
+from portal_app.services.accounts.contacts import create_contact
+from portal_app.services.accounts.invites import send_invite
+from portal_app.services.files import file_transfer as ft
+from portal_app.services.files import files
+from portal_app.services.files.file_views import client_folder, staff_folder
 from tests.support.file_samples import docx_bytes, png_bytes
 from tests.support.uploads import audit_of, blobs, outbox_of, pdf, set_portal, upload
 
@@ -724,7 +724,7 @@ def test_sharing_events_are_in_the_outbox_of_the_right_workspace(db, world, stor
 
 
 def test_sharing_view_says_who_can_open_an_inherited_item(db, world):
-    from portal_app.services import files as files_service
+    from portal_app.services.files import files as files_service
 
     outer = files_service.create_folder(db, world.staff_a, name="Outer")
     inner = files_service.create_folder(db, world.staff_a, name="Inner", parent_public_id=outer.public_id)
@@ -741,8 +741,8 @@ def test_sharing_view_says_who_can_open_an_inherited_item(db, world):
 
 
 def test_home_card_counts_what_the_client_can_open(db, world):
-    from portal_app.services import files as files_service
-    from portal_app.services.portal_home import home_summary
+    from portal_app.services.files import files as files_service
+    from portal_app.services.portal.portal_home import home_summary
 
     def files_text(client):
         return next(s.empty_text for s in home_summary(db, client)[1] if s.key == "files")
@@ -756,8 +756,8 @@ def test_home_card_counts_what_the_client_can_open(db, world):
 
 
 def test_contact_record_lists_what_is_shared_with_the_contact(db, world):
-    from portal_app.services import files as files_service
-    from portal_app.services.staff_views import contact_record
+    from portal_app.services.files import files as files_service
+    from portal_app.services.portal.staff_views import contact_record
 
     folder = files_service.create_folder(db, world.staff_a, name="For Alice")
     link = files_service.add_link(db, world.staff_a, title="Alice's link", url="https://example.com/a",

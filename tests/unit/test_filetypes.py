@@ -1,4 +1,4 @@
-"""services/filetypes.py: content sniffing, the name/content check, clean file names, human
+"""services/files/filetypes.py: content sniffing, the name/content check, clean file names, human
 sizes and type labels. Pure functions, no database."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import os
 import pytest
 
 from portal_app.errors import Invalid
-from portal_app.services.filetypes import (
+from portal_app.services.files.filetypes import (
     HEAD_BYTES,
     check_content,
     clean_file_name,

@@ -1,4 +1,4 @@
-"""services/invites.py: send, resend, revoke, check, accept, request a new one; portal access."""
+"""services/accounts/invites.py: send, resend, revoke, check, accept, request a new one; portal access."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from sqlmodel import select
 from portal_app.access import Anonymous, Client
 from portal_app.errors import Forbidden, Invalid, NotFound, NotSignedIn
 from portal_app.models import ClientAccount, Contact, Invitation, OutboxMessage, utcnow
-from portal_app.services import auth, invites
-from portal_app.services.contacts import create_contact
+from portal_app.services.accounts import auth, invites
+from portal_app.services.accounts.contacts import create_contact
 from tests.support.outbox import last_link, outbox_payloads, token_of
 
 NEW_PASSWORD = "a brand new password"

@@ -1,4 +1,4 @@
-"""Staff invoice pages (state/invoice_list.py, invoice_editor.py, invoice_detail.py) driven
+"""Staff invoice pages (state/staff/invoice_list.py, invoice_editor.py, invoice_detail.py) driven
 through their event handlers, as the browser would: the list, the editor (new and edit), and
 one invoice with its actions.
 
@@ -73,7 +73,7 @@ def redirect_path(result) -> str:
 @pytest.fixture
 def sessions(world, db):
     from portal_app.models import StaffUser
-    from portal_app.services.auth import start_client_session, start_staff_session
+    from portal_app.services.accounts.auth import start_client_session, start_staff_session
 
     tokens = {
         "owner": (HOST_A, start_staff_session(db, world.owner_user)),
@@ -112,7 +112,7 @@ def invoice_count(db) -> int:
 
 
 def new_editor(sessions, who="owner", contact=None, world=None) -> Tab:
-    from portal_app.state.invoice_editor import InvoiceEditorState
+    from portal_app.state.staff.invoice_editor import InvoiceEditorState
 
     tab = open_tab(sessions, who, InvoiceEditorState, "/staff/invoices/new")
     tab("load")
@@ -125,7 +125,7 @@ def new_editor(sessions, who="owner", contact=None, world=None) -> Tab:
 
 
 def detail(sessions, who: str, public_id: str) -> Tab:
-    from portal_app.state.invoice_detail import StaffInvoiceState
+    from portal_app.state.staff.invoice_detail import StaffInvoiceState
 
     tab = open_tab(sessions, who, StaffInvoiceState, f"/staff/invoices/{public_id}")
     tab("load")
@@ -137,9 +137,9 @@ def detail(sessions, who: str, public_id: str) -> Tab:
 @pytest.mark.parametrize("who", ["owner", "member"])
 def test_create_edit_send_and_get_paid(world, db, sessions, who, monkeypatch):
     monkeypatch.setattr(base, "clock", Clock())  # one "today" for the editor's defaults and the checks below
-    from portal_app.state.invoice_detail import StaffInvoiceState
-    from portal_app.state.invoice_editor import InvoiceEditorState
-    from portal_app.state.invoice_list import StaffInvoicesState
+    from portal_app.state.staff.invoice_detail import StaffInvoiceState
+    from portal_app.state.staff.invoice_editor import InvoiceEditorState
+    from portal_app.state.staff.invoice_list import StaffInvoicesState
 
     # New invoice: defaults, a client picked by search, a live preview of the totals
     ed = new_editor(sessions, who, world.contact_a1)
@@ -271,8 +271,8 @@ def test_bad_input_keeps_the_form_and_says_what_is_wrong(world, db, sessions):
 
 
 def test_a_sent_invoice_is_not_edited(world, db, sessions):
-    from portal_app.services.invoices import create_invoice, send_invoice
-    from portal_app.state.invoice_editor import InvoiceEditorState
+    from portal_app.services.billing.invoices import create_invoice, send_invoice
+    from portal_app.state.staff.invoice_editor import InvoiceEditorState
 
     inv = create_invoice(db, world.staff_a, contact_public_id=world.contact_a1.public_id,
                          lines=[{"description": "X", "quantity": "1", "unit_minor": 500, "tax_rate": "0"}])
@@ -287,8 +287,8 @@ def test_a_sent_invoice_is_not_edited(world, db, sessions):
 # --- void, delete, send again ----------------------------------------------------------------
 
 def test_void_delete_and_resend(world, db, sessions):
-    from portal_app.services.invoices import create_invoice, send_invoice
-    from portal_app.state.invoice_list import StaffInvoicesState
+    from portal_app.services.billing.invoices import create_invoice, send_invoice
+    from portal_app.state.staff.invoice_list import StaffInvoicesState
 
     lines = [{"description": "X", "quantity": "1", "unit_minor": 500, "tax_rate": "0"}]
     sent = create_invoice(db, world.staff_a, contact_public_id=world.contact_a1.public_id, lines=lines)
@@ -317,9 +317,9 @@ def test_void_delete_and_resend(world, db, sessions):
 # --- the list ---------------------------------------------------------------------------------
 
 def test_list_filters_pages_and_outstanding(world, db, sessions):
-    from portal_app.services.invoice_views import PER_PAGE
-    from portal_app.services.invoices import create_invoice, record_manual_payment, send_invoice
-    from portal_app.state.invoice_list import StaffInvoicesState
+    from portal_app.services.billing.invoice_views import PER_PAGE
+    from portal_app.services.billing.invoices import create_invoice, record_manual_payment, send_invoice
+    from portal_app.state.staff.invoice_list import StaffInvoicesState
 
     today = utcnow().date()
 
@@ -383,9 +383,9 @@ def test_list_filters_pages_and_outstanding(world, db, sessions):
 # --- who may --------------------------------------------------------------------------------
 
 def test_staff_of_another_workspace_cannot_open_or_act_on_an_invoice_by_url(world, db, sessions):
-    from portal_app.services.invoices import create_invoice, send_invoice
-    from portal_app.state.invoice_editor import InvoiceEditorState
-    from portal_app.state.invoice_list import StaffInvoicesState
+    from portal_app.services.billing.invoices import create_invoice, send_invoice
+    from portal_app.state.staff.invoice_editor import InvoiceEditorState
+    from portal_app.state.staff.invoice_list import StaffInvoicesState
 
     lines = [{"description": "Secret work", "quantity": "1", "unit_minor": 500, "tax_rate": "0"}]
     draft = create_invoice(db, world.staff_a, contact_public_id=world.contact_a1.public_id, lines=lines)
@@ -425,9 +425,9 @@ def test_staff_of_another_workspace_cannot_open_or_act_on_an_invoice_by_url(worl
 
 @pytest.mark.parametrize("who, outcome", [("client", "denied"), ("anon", "signin")])
 def test_clients_and_strangers_get_nothing(world, db, sessions, who, outcome):
-    from portal_app.services.invoices import create_invoice
-    from portal_app.state.invoice_editor import InvoiceEditorState
-    from portal_app.state.invoice_list import StaffInvoicesState
+    from portal_app.services.billing.invoices import create_invoice
+    from portal_app.state.staff.invoice_editor import InvoiceEditorState
+    from portal_app.state.staff.invoice_list import StaffInvoicesState
 
     inv = create_invoice(db, world.staff_a, contact_public_id=world.contact_a1.public_id,
                          lines=[{"description": "X", "quantity": "1", "unit_minor": 500, "tax_rate": "0"}])
@@ -443,8 +443,8 @@ def test_clients_and_strangers_get_nothing(world, db, sessions, who, outcome):
 
 
 def test_an_overpayment_is_flagged_on_the_page_and_in_the_list(world, db, sessions):
-    from portal_app.services.invoices import create_invoice, send_invoice
-    from portal_app.state.invoice_list import StaffInvoicesState
+    from portal_app.services.billing.invoices import create_invoice, send_invoice
+    from portal_app.state.staff.invoice_list import StaffInvoicesState
 
     inv = create_invoice(db, world.staff_a, contact_public_id=world.contact_a1.public_id, currency="EUR",
                          lines=[{"description": "X", "quantity": "1", "unit_minor": 5_000, "tax_rate": "0"}])
@@ -464,7 +464,7 @@ def test_an_overpayment_is_flagged_on_the_page_and_in_the_list(world, db, sessio
 # --- refunds -----------------------------------------------------------------------------------
 
 def _paid_by_check(db, world) -> tuple[str, str]:
-    from portal_app.services.invoices import create_invoice, record_manual_payment, send_invoice
+    from portal_app.services.billing.invoices import create_invoice, record_manual_payment, send_invoice
 
     inv = create_invoice(db, world.staff_a, contact_public_id=world.contact_a1.public_id,
                          lines=[{"description": "Work", "quantity": "1", "unit_minor": 10_000, "tax_rate": "0"}])
@@ -480,8 +480,8 @@ def test_refund_dialog_keeps_errors_and_books_the_refund(world, db, sessions):
     page = detail(sessions, "owner", invoice_id)
     assert page.can_refund and page.payments[0]["can_refund"] == "1"
     assert page.payments[0]["refundable_plain"] == "60.00"
-    # the vars carry exactly what their view types name (state/invoice_detail.py)
-    from portal_app.state.invoice_detail import StaffInvoiceView, StaffPayment
+    # the vars carry exactly what their view types name (state/staff/invoice_detail.py)
+    from portal_app.state.staff.invoice_detail import StaffInvoiceView, StaffPayment
 
     assert set(page.inv) == set(StaffInvoiceView.__annotations__)
     assert set(page.payments[0]) == set(StaffPayment.__annotations__)

@@ -25,7 +25,7 @@ from PIL import Image, ImageDraw
 
 from portal_app.adapters import pdf as pdf_adapter
 from portal_app.adapters.pdf import FONT_DIR, InvoicePdf, LinePdf, PartyPdf, PaymentPdf, _readable, _rgb, render_invoice
-from portal_app.services.money import Discount, Line, compute, format_amount
+from portal_app.services.billing.money import Discount, Line, compute, format_amount
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT_NAME = "Zoë Łukasiewicz – Café"

@@ -1,4 +1,4 @@
-"""Download PDF, the service (services/invoice_pdf.py): who gets which invoice's PDF, what
+"""Download PDF, the service (services/billing/invoice_pdf.py): who gets which invoice's PDF, what
 the PDF says (text read back with pypdf), and the cache in the storage adapter.
 
 The world (tests/conftest.py): workspace A (owner staff_a, member_a, clients alice =
@@ -16,8 +16,8 @@ from pypdf import PdfReader
 from portal_app.adapters.storage import get_storage
 from portal_app.errors import NotFound, NotSignedIn
 from portal_app.models import base, utcnow
-from portal_app.services import invoice_pdf
-from portal_app.services.invoices import create_invoice, record_manual_payment, send_invoice, void_invoice
+from portal_app.services.billing import invoice_pdf
+from portal_app.services.billing.invoices import create_invoice, record_manual_payment, send_invoice, void_invoice
 from tests.support.clock import Clock
 
 TODAY = utcnow().date()
@@ -99,7 +99,7 @@ def test_nobody_else_gets_it(world, db):
 
 def test_the_invoices_section_switched_off_hides_the_pdf_from_clients(world, db):
     from portal_app.models.workspace import SECTIONS
-    from portal_app.services.portal_settings import update_portal_settings
+    from portal_app.services.portal.portal_settings import update_portal_settings
 
     inv = make(db, world)
     update_portal_settings(db, world.staff_a, portal_title="P", accent_color="#123456", brand_primary=None,
@@ -149,9 +149,9 @@ def test_discount_and_tax_rows_match_the_invoice(world, db):
 
 
 def test_the_discount_reads_the_same_for_client_staff_and_the_pdf(world, db):
-    """One minus sign, written by one function (services/money.py format_amount): U+2212,
+    """One minus sign, written by one function (services/billing/money.py format_amount): U+2212,
     which the PDF's font (DejaVu Sans) has. The client page showed "-", the staff page "−"."""
-    from portal_app.services import invoice_views
+    from portal_app.services.billing import invoice_views
 
     inv = make(db, world, discount_percent="10")
     staff = invoice_views.invoice_detail(db, world.staff_a, inv.public_id)["discount"]
@@ -165,7 +165,7 @@ def test_branding_logo_and_accent_reach_the_pdf(world, db):
     from PIL import Image
 
     from portal_app.models.workspace import SECTIONS
-    from portal_app.services.portal_settings import set_logo, update_portal_settings
+    from portal_app.services.portal.portal_settings import set_logo, update_portal_settings
 
     buf = io.BytesIO()
     Image.new("RGB", (60, 20), (20, 120, 60)).save(buf, format="PNG")

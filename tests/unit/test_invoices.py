@@ -1,4 +1,4 @@
-"""Invoices, staff side and the client's first view (services/invoices.py, services/ledger.py),
+"""Invoices, staff side and the client's first view (services/billing/invoices.py, services/billing/ledger.py),
 built through the services on SQLite and PostgreSQL.
 
 The world (tests/conftest.py): workspace A (owner staff_a, member_a, clients alice =
@@ -27,8 +27,9 @@ from portal_app.models import (
     base,
     utcnow,
 )
-from portal_app.services import audit, ledger
-from portal_app.services.invoices import (
+from portal_app.services import audit
+from portal_app.services.billing import ledger
+from portal_app.services.billing.invoices import (
     MAX_LINES,
     create_invoice,
     mark_viewed,
@@ -37,7 +38,7 @@ from portal_app.services.invoices import (
     send_invoice,
     void_invoice,
 )
-from portal_app.services.money import Discount, Line, compute
+from portal_app.services.billing.money import Discount, Line, compute
 from tests.support.clock import Clock
 
 TODAY = utcnow().date()

@@ -1,4 +1,4 @@
-"""The client's Invoices pages, through their States (state/invoices_client.py), run as the
+"""The client's Invoices pages, through their States (state/portal/invoices.py), run as the
 authorization matrix runs them: a real State tree whose router carries the Host and the
 HttpOnly session cookie. Also the home card that counts what is left to pay.
 
@@ -15,7 +15,7 @@ import pytest
 from sqlmodel import select
 
 from portal_app.models import AuditEvent, Invoice, OutboxMessage, base, utcnow
-from portal_app.services.invoices import create_invoice, record_manual_payment, send_invoice, void_invoice
+from portal_app.services.billing.invoices import create_invoice, record_manual_payment, send_invoice, void_invoice
 from tests.support.clock import Clock
 from tests.support.states import HOST_A, run_handler
 
@@ -49,7 +49,7 @@ def make(db, world, amount_minor: int, *, contact=None, send: bool = True, due_i
 @pytest.fixture
 def cookies(world, db) -> dict[str, str]:
     from portal_app.models import StaffUser
-    from portal_app.services.auth import start_client_session, start_staff_session
+    from portal_app.services.accounts.auth import start_client_session, start_staff_session
 
     out = {"alice": start_client_session(db, world.account_a1), "bob": start_client_session(db, world.account_a2),
            "staff_a": start_staff_session(db, db.get(StaffUser, world.staff_a.user_id))}
@@ -58,14 +58,14 @@ def cookies(world, db) -> dict[str, str]:
 
 
 def list_as(cookies, who: str, path: str = "/invoices"):
-    from portal_app.state.invoices_client import ClientInvoicesState
+    from portal_app.state.portal.invoices import ClientInvoicesState
 
     state, result = run_handler(ClientInvoicesState, "load", (), HOST_A, cookies.get(who), path)
     return state, result
 
 
 def detail_as(cookies, who: str, public_id: str):
-    from portal_app.state.invoices_client import ClientInvoiceState
+    from portal_app.state.portal.invoices import ClientInvoiceState
 
     state, result = run_handler(ClientInvoiceState, "load", (), HOST_A, cookies.get(who), f"/invoices/{public_id}")
     return state, result
@@ -109,7 +109,7 @@ def test_an_empty_list_is_honest(world, db, cookies):
 
 
 def test_the_list_pages_through(world, db, cookies, monkeypatch):
-    from portal_app.services import invoice_views
+    from portal_app.services.billing import invoice_views
 
     monkeypatch.setattr(invoice_views, "PER_PAGE", 2)
     for i in range(5):
@@ -142,7 +142,7 @@ def test_opening_an_invoice_shows_it_and_records_the_first_view_once(world, db, 
     assert state.client["name"] == "Alice Client" and state.client["email"] == "alice@client.example"
     assert state.payable  # the page explains how to pay
     # the vars carry exactly what their view types name; nothing staff-only or Stripe reaches the browser
-    from portal_app.state.invoices_client import CheckoutView, ClientInvoiceView, Party
+    from portal_app.state.portal.invoices import CheckoutView, ClientInvoiceView, Party
 
     assert set(state.invoice) == set(ClientInvoiceView.__annotations__)
     assert set(state.checkout) == set(CheckoutView.__annotations__)
@@ -184,7 +184,7 @@ def test_someone_elses_invoice_does_not_exist(world, db, cookies):
 
 def test_a_disabled_section_is_not_available(world, db, cookies):
     from portal_app.models.workspace import SECTIONS
-    from portal_app.services.portal_settings import update_portal_settings
+    from portal_app.services.portal.portal_settings import update_portal_settings
 
     inv = make(db, world, 10_000)
     update_portal_settings(db, world.staff_a, portal_title="P", accent_color="#123456", brand_primary=None,
@@ -205,7 +205,7 @@ def test_staff_and_strangers_are_sent_elsewhere(world, db, cookies):
 
 
 def test_the_home_card_counts_what_is_left_to_pay(world, db):
-    from portal_app.services.portal_home import home_summary
+    from portal_app.services.portal.portal_home import home_summary
 
     def card() -> tuple[int, str]:
         [summary] = [s for s in home_summary(db, world.client_a1)[1] if s.key == "invoices"]

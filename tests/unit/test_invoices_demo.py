@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from portal_app.models import Invoice
-from portal_app.services.demo import seed_demo
+from portal_app.services.portal.demo import seed_demo
 
 
 def test_demo_client_has_invoices_in_each_state(db):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from portal_app.services import invoices, ledger
+from portal_app.services.billing import invoices, ledger
 
 
 def _invoice(db, world):

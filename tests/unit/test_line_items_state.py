@@ -8,8 +8,8 @@ from tests.support.states import HOST_A, call, run_handler
 
 
 def _editor(which: str, cookie: str):
-    from portal_app.state.documents_staff import NewDocumentState
-    from portal_app.state.invoice_editor import InvoiceEditorState
+    from portal_app.state.staff.documents import NewDocumentState
+    from portal_app.state.staff.invoice_editor import InvoiceEditorState
 
     cls, path = {"invoice": (InvoiceEditorState, "/staff/invoices/new"),
                  "estimate": (NewDocumentState, "/staff/documents/new")}[which]

@@ -11,8 +11,8 @@ from sqlmodel import select
 from portal_app.access import Staff
 from portal_app.errors import Invalid
 from portal_app.models import Contact, EmailChange, PasswordReset, StaffInvitation, StaffUser
-from portal_app.services import auth, invites, passwords, profile, team
-from portal_app.services.contacts import create_contact
+from portal_app.services.accounts import auth, invites, passwords, profile, team
+from portal_app.services.accounts.contacts import create_contact
 from tests.support.outbox import last_link, token_of
 
 NEW = "a brand new password"

@@ -1,4 +1,4 @@
-"""The markers live pages compare (services/invoice_views.py): they change when what the
+"""The markers live pages compare (services/billing/invoice_views.py): they change when what the
 page shows changes, and they are scoped like the pages themselves."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from portal_app.errors import Forbidden, NotFound
-from portal_app.services import invoice_views, invoices
+from portal_app.services.billing import invoice_views, invoices
 
 LINES = [{"description": "Work", "quantity": "1", "unit_minor": 5_000, "tax_rate": "0"}]
 

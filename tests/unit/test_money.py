@@ -1,4 +1,4 @@
-"""Invoice arithmetic (services/money.py): worked examples for the stated rounding rule, and
+"""Invoice arithmetic (services/billing/money.py): worked examples for the stated rounding rule, and
 properties that must hold for any invoice."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from portal_app.errors import Invalid
-from portal_app.services.money import (
+from portal_app.services.billing.money import (
     Discount,
     Line,
     allocate,

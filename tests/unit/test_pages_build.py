@@ -27,7 +27,7 @@ def test_a_misspelled_view_field_fails_the_build():
     import reflex as rx
     from reflex.utils.exceptions import VarAttributeError
 
-    from portal_app.state.documents_staff import StaffDocumentState as S
+    from portal_app.state.staff.document_detail import StaffDocumentState as S
 
     assert str(S.doc["title"])  # a key the view has
     with pytest.raises(VarAttributeError):

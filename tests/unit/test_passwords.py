@@ -1,4 +1,4 @@
-"""Forgotten passwords: services/passwords.py, for clients and staff."""
+"""Forgotten passwords: services/accounts/passwords.py, for clients and staff."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from sqlmodel import select
 from portal_app.access import Anonymous, Client, Staff
 from portal_app.errors import Invalid
 from portal_app.models import ClientAccount, PasswordReset, StaffUser, utcnow
-from portal_app.services import auth, passwords
-from portal_app.services.invites import set_portal_access
+from portal_app.services.accounts import auth, passwords
+from portal_app.services.accounts.invites import set_portal_access
 from tests.support.outbox import last_link, outbox_payloads, token_of
 
 NEW = "a brand new password"

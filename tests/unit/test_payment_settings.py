@@ -8,7 +8,7 @@ from sqlmodel import select
 from portal_app.access import Anonymous
 from portal_app.errors import Forbidden, Invalid, NotSignedIn
 from portal_app.models import AuditEvent, WorkspacePayments
-from portal_app.services import payment_settings as ps
+from portal_app.services.billing import payment_settings as ps
 
 KEYS = dict(publishable_key="pk_test_51Habcdefgh", secret_key="sk_test_51Hsecret9876",
             webhook_secret="whsec_signing5555")

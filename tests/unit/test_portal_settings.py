@@ -1,4 +1,4 @@
-"""services/portal_settings.py (branding, sections, logo) and portal_home section access."""
+"""services/portal/portal_settings.py (branding, sections, logo) and portal_home section access."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from sqlmodel import select
 from portal_app.access import Staff
 from portal_app.errors import Forbidden, Invalid, NotFound, NotSignedIn
 from portal_app.models import SECTIONS, AuditEvent, PortalSettings, StaffUser
-from portal_app.services import portal_home
-from portal_app.services import portal_settings as ps
+from portal_app.services.portal import portal_home
+from portal_app.services.portal import portal_settings as ps
 from portal_app.services.security import hash_password
 from portal_app.settings import reset_settings_cache
 

@@ -1,4 +1,4 @@
-"""services/profile.py: a client's own contact details and confirmed email changes."""
+"""services/accounts/profile.py: a client's own contact details and confirmed email changes."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from sqlmodel import select
 
 from portal_app.errors import Forbidden, Invalid, NotFound, NotSignedIn
 from portal_app.models import Contact, EmailChange, utcnow
-from portal_app.services import auth, profile
-from portal_app.services.contacts import create_contact
-from portal_app.services.staff_views import contact_record
+from portal_app.services.accounts import auth, profile
+from portal_app.services.accounts.contacts import create_contact
+from portal_app.services.portal.staff_views import contact_record
 from tests.support.outbox import last_link, outbox_payloads, token_of
 
 

@@ -29,8 +29,8 @@ def count_queries():
 
 
 def _add_contacts(db, staff, n: int, prefix: str) -> None:
-    from portal_app.services.contacts import create_contact
-    from portal_app.services.invites import send_invite
+    from portal_app.services.accounts.contacts import create_contact
+    from portal_app.services.accounts.invites import send_invite
 
     for i in range(n):
         contact = create_contact(db, staff, {"first_name": f"{prefix}{i}", "last_name": "Load",
@@ -41,7 +41,7 @@ def _add_contacts(db, staff, n: int, prefix: str) -> None:
 
 
 def _sessions(db, world):
-    from portal_app.services.auth import start_client_session, start_staff_session
+    from portal_app.services.accounts.auth import start_client_session, start_staff_session
 
     staff = start_staff_session(db, world.owner_user)
     client = start_client_session(db, world.account_a1)
@@ -52,8 +52,9 @@ def _sessions(db, world):
 @pytest.mark.parametrize("page", ["contacts", "record", "home", "profile"])
 def test_page_queries_do_not_grow_with_data(world, db, page):
     from portal_app.services.audit import record
-    from portal_app.state.portal import HomeState, ProfileState
-    from portal_app.state.staff import ContactRecordState, ContactsState
+    from portal_app.state.portal.home import HomeState
+    from portal_app.state.portal.profile import ProfileState
+    from portal_app.state.staff.contacts import ContactRecordState, ContactsState
 
     staff_cookie, client_cookie = _sessions(db, world)
     record_path = f"/staff/contacts/{world.contact_a1.public_id}"

@@ -1,4 +1,4 @@
-"""Refunds (services/refunds.py) on SQLite and PostgreSQL: manual payments refunded in the
+"""Refunds (services/billing/refunds.py) on SQLite and PostgreSQL: manual payments refunded in the
 ledger, card payments through a Stripe double that behaves as real Stripe does (idempotency
 keys replay the first answer; refunds carry metadata). The real localstripe run is in
 tests/integration/test_refunds_stripe.py.
@@ -16,8 +16,8 @@ from portal_app.adapters.payments import PaymentsError, RefundInfo
 from portal_app.db import get_engine
 from portal_app.errors import Forbidden, Invalid, NotFound, NotSignedIn
 from portal_app.models import AuditEvent, Invoice, LedgerEntry, OutboxMessage, PaymentAttempt, utcnow
-from portal_app.services import ledger, refunds, stripe_webhooks
-from portal_app.services.invoices import create_invoice, record_manual_payment, send_invoice, void_invoice
+from portal_app.services.billing import ledger, refunds, stripe_webhooks
+from portal_app.services.billing.invoices import create_invoice, record_manual_payment, send_invoice, void_invoice
 
 LINES = [{"description": "Consulting", "quantity": "1", "unit_minor": 10_000, "tax_rate": "0"}]
 

@@ -14,7 +14,7 @@ from portal_app import worker
 from portal_app.adapters import pdf_complete
 from portal_app.errors import Forbidden, Invalid, NotFound
 from portal_app.models import AuditEvent, Document, OutboxMessage, utcnow
-from portal_app.services import document_views, sealing, verify
+from portal_app.services.documents import document_views, sealing, verify
 from tests.support.clock import Clock
 from tests.support.docs import sent, sign_as_client
 
@@ -130,7 +130,7 @@ def test_only_this_workspaces_staff_retry_and_only_a_sealing_document(db, world,
 def test_the_live_page_says_completed_when_the_retried_seal_lands(db, world, signed, broken_sealer,
                                                                   monkeypatch, staff_cookie):
     from portal_app.db import unit_of_work
-    from portal_app.state.documents_staff import StaffDocumentState
+    from portal_app.state.staff.document_detail import StaffDocumentState
     from tests.support.states import HOST_A, run_handler
 
     worker.run_once()  # fails: the page shows why

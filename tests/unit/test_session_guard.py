@@ -136,7 +136,7 @@ def test_a_replayed_tab_token_without_the_cookie_gets_the_empty_tree(world, db, 
     assert not loaded & _strings(root.dict())
     # ... and for an ordinary event (not a hydrate), the same: whatever runs next starts empty
     root = _loaded_everything(world, actors, "staff_a")
-    from portal_app.state.staff import ContactsState
+    from portal_app.state.staff.contacts import ContactsState
 
     _deliver(root, HOST_A, None, "/staff/contacts", _event(ContactsState, "search"))
     assert not loaded & _strings(root.dict())
@@ -153,7 +153,7 @@ def test_the_same_session_keeps_its_page(world, db, actors):
 
 
 def test_a_session_that_ended_elsewhere_is_emptied_on_the_next_page_load(world, db, actors):
-    from portal_app.services import auth
+    from portal_app.services.accounts import auth
 
     host, cookie = actors["staff_a"]
     root = _loaded_everything(world, actors, "staff_a")
@@ -165,7 +165,7 @@ def test_a_session_that_ended_elsewhere_is_emptied_on_the_next_page_load(world, 
 
 
 def test_every_substate_is_reset_backend_vars_included(world, db, actors):
-    from portal_app.state.staff import ContactRecordState
+    from portal_app.state.staff.contacts import ContactRecordState
 
     host, cookie = actors["staff_a"]
     root = _tab()

@@ -7,7 +7,7 @@ import ast
 from pathlib import Path
 
 from portal_app.access import Anonymous, Client, Staff
-from portal_app.services import auth
+from portal_app.services.accounts import auth
 from portal_app.services.sessions import SESSION_COOKIE, context_for, session_token
 from tests.support.clock import Clock
 

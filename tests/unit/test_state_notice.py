@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from portal_app.services import files
+from portal_app.services.files import files
 from tests.support.states import HOST_A, call, run_handler
 
 
 def test_a_search_landing_after_the_sharing_dialog_closed_keeps_sharing_saved(world, db, staff_cookie):
-    from portal_app.state.files import StaffFilesState
+    from portal_app.state.staff.files import StaffFilesState
 
     folder = files.create_folder(db, world.staff_a, name="Brand assets")
     db.commit()
@@ -32,7 +32,7 @@ def test_a_search_landing_after_the_sharing_dialog_closed_keeps_sharing_saved(wo
 
 
 def test_a_search_in_the_open_dialog_finds_and_leaves_the_message(world, db, staff_cookie):
-    from portal_app.state.files import StaffFilesState
+    from portal_app.state.staff.files import StaffFilesState
 
     folder = files.create_folder(db, world.staff_a, name="Brand assets")
     db.commit()
@@ -62,7 +62,7 @@ def test_contact_lookups_leave_the_message(world, db, staff_cookie, module, cls,
 
 
 def test_an_action_still_replaces_the_message(world, db, staff_cookie):
-    from portal_app.state.files import StaffFilesState
+    from portal_app.state.staff.files import StaffFilesState
 
     state, _ = run_handler(StaffFilesState, "open_dialog", ("folder",), HOST_A, staff_cookie, "/staff/files",
                            pre=("load",))

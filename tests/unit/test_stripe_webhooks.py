@@ -1,4 +1,4 @@
-"""Stripe webhooks (services/stripe_webhooks.py and POST /api/stripe/webhook/{workspace} in
+"""Stripe webhooks (services/billing/stripe_webhooks.py and POST /api/stripe/webhook/{workspace} in
 api/payments.py), on SQLite and PostgreSQL.
 
 Every event is signed the way Stripe signs it (the SDK's WebhookSignature over the raw,
@@ -47,8 +47,8 @@ from portal_app.models import (
     StripeEvent,
     WorkspacePayments,
 )
-from portal_app.services import stripe_webhooks
-from portal_app.services.invoices import create_invoice, payments_settings, send_invoice
+from portal_app.services.billing import stripe_webhooks
+from portal_app.services.billing.invoices import create_invoice, payments_settings, send_invoice
 from portal_app.services.secret_box import seal
 from portal_app.settings import reset_settings_cache
 

@@ -1,4 +1,4 @@
-"""Staff team management: services/team.py (invite, accept, list, roles, disable, revoke)."""
+"""Staff team management: services/accounts/team.py (invite, accept, list, roles, disable, revoke)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlmodel import select
 from portal_app.access import Anonymous, Staff
 from portal_app.errors import Forbidden, Invalid, NotFound, NotSignedIn
 from portal_app.models import AuditEvent, StaffInvitation, StaffUser, utcnow
-from portal_app.services import auth, team
+from portal_app.services.accounts import auth, team
 from portal_app.services.security import hash_password
 from tests.support.outbox import last_link, outbox_payloads, token_of
 

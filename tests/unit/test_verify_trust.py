@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from portal_app.adapters import pdf_guard
 from portal_app.adapters.pdf_complete import complete_document
 from portal_app.errors import Invalid, Throttled
-from portal_app.services import document_views, sealing, verify
+from portal_app.services.documents import document_views, sealing, verify
 from portal_app.services.rate_limit import RateLimiter
 from tests.support.docs import sent, sign_as_client
 from tests.support.pdf_samples import certificate, make_cert, make_p12, many_objects_update, plain_pdf

@@ -14,22 +14,23 @@ import pytest
 def _billing_states():
     import portal_app.portal_app  # noqa: F401  (registers every state)
     from portal_app.state.base import BaseState
-    from portal_app.state.invoice_detail import StaffInvoiceState
-    from portal_app.state.invoice_editor import InvoiceEditorState
-    from portal_app.state.invoice_list import StaffInvoicesState
-    from portal_app.state.invoices_client import ClientInvoicesState, ClientInvoiceState
-    from portal_app.state.payments import PaymentsSettingsState
-    from portal_app.state.portal import HomeState, ProfileState
+    from portal_app.state.portal.home import HomeState
+    from portal_app.state.portal.invoices import ClientInvoicesState, ClientInvoiceState
+    from portal_app.state.portal.profile import ProfileState
+    from portal_app.state.staff.invoice_detail import StaffInvoiceState
+    from portal_app.state.staff.invoice_editor import InvoiceEditorState
+    from portal_app.state.staff.invoice_list import StaffInvoicesState
+    from portal_app.state.staff.payments import PaymentsSettingsState
 
     return [BaseState, StaffInvoiceState, InvoiceEditorState, StaffInvoicesState, ClientInvoicesState,
             ClientInvoiceState, PaymentsSettingsState, HomeState, ProfileState]
 
 
 def _bad_keys():
-    from portal_app.state.invoice_detail import StaffInvoiceState
-    from portal_app.state.invoice_list import StaffInvoicesState
-    from portal_app.state.invoices_client import ClientInvoiceState
-    from portal_app.state.payments import PaymentsSettingsState
+    from portal_app.state.portal.invoices import ClientInvoiceState
+    from portal_app.state.staff.invoice_detail import StaffInvoiceState
+    from portal_app.state.staff.invoice_list import StaffInvoicesState
+    from portal_app.state.staff.payments import PaymentsSettingsState
 
     return [(StaffInvoicesState.rows, "numbr"), (StaffInvoiceState.payments, "amout"),
             (StaffInvoiceState.inv, "totl"), (ClientInvoiceState.checkout, "publishable"),
@@ -53,7 +54,7 @@ def test_a_typed_row_reads_its_fields_with_their_types():
     import reflex as rx
     from reflex.vars import BooleanVar, StringVar
 
-    from portal_app.state.invoice_list import StaffInvoicesState
+    from portal_app.state.staff.invoice_list import StaffInvoicesState
 
     seen = {}
 

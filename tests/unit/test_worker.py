@@ -16,8 +16,8 @@ from sqlmodel import select
 from portal_app import worker
 from portal_app.adapters import mail
 from portal_app.models import DevMail, OutboxMessage
-from portal_app.services import invites
-from portal_app.services.contacts import create_contact
+from portal_app.services.accounts import invites
+from portal_app.services.accounts.contacts import create_contact
 from tests.support.clock import Clock
 
 
@@ -184,7 +184,7 @@ def test_storage_delete_runs_after_commit(db, world, tmp_path):
 def test_sweep_removes_only_stale_temporary_uploads(tmp_path, monkeypatch):
     import os
 
-    from portal_app.services import file_transfer
+    from portal_app.services.files import file_transfer
 
     monkeypatch.setattr(file_transfer, "incoming_dir", lambda: str(tmp_path))
     stale, fresh = tmp_path / "up-stale", tmp_path / "up-fresh"

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ...components.fields import DOWNLOAD_LINK, VISUALLY_HIDDEN
-from ...components.layout import client_shell, not_available
-from ...components.signing_ui import signing_body
-from ...components.status import status_badge, status_in
-from ...models import OPEN_STATUSES
-from ...state.base import BaseState
-from ...state.signing import ClientDocumentsState as L
-from ...state.signing import SigningState as S
+from portal_app.components.fields import DOWNLOAD_LINK, VISUALLY_HIDDEN
+from portal_app.components.layout import client_shell, not_available
+from portal_app.components.signing_ui import signing_body
+from portal_app.components.status import status_badge, status_in
+from portal_app.models import OPEN_STATUSES
+from portal_app.state.base import BaseState
+from portal_app.state.portal.documents import ClientDocumentsState as L
+from portal_app.state.signing import SigningState as S
 
 
 def _row(row) -> rx.Component:

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ...components.files_ui import (breadcrumbs, download_button, files_table, pager, preview_dialog,
-                                    search_and_sort, upload_panel)
-from ...components.layout import client_shell, not_available
-from ...state.files import ClientFilesState as S
+from portal_app.components.files_ui import (
+    breadcrumbs,
+    download_button,
+    files_table,
+    pager,
+    preview_dialog,
+    search_and_sort,
+    upload_panel,
+)
+from portal_app.components.layout import client_shell, not_available
+from portal_app.state.portal.files import ClientFilesState as S
 
 
 def _actions(row) -> rx.Component:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ...components.fields import callout
-
-from ...components.layout import client_shell
-from ...state.portal import HomeState
+from portal_app.components.fields import callout
+from portal_app.components.layout import client_shell
+from portal_app.state.portal.home import HomeState
 
 
 def _card(card: dict) -> rx.Component:

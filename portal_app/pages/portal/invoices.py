@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ...components.fields import DOWNLOAD_LINK
-from ...components.layout import client_shell, not_available
-from ...components.pay_now import pay_button, pay_dialog, pay_status
-from ...components.status import status_badge
-from ...models import OVERDUE
-from ...state.base import BaseState
-from ...state.invoices_client import ClientInvoicesState as L
-from ...state.invoices_client import ClientInvoiceState as D
+from portal_app.components.fields import DOWNLOAD_LINK
+from portal_app.components.layout import client_shell, not_available
+from portal_app.components.pay_now import pay_button, pay_dialog, pay_status
+from portal_app.components.status import status_badge
+from portal_app.models import OVERDUE
+from portal_app.state.base import BaseState
+from portal_app.state.portal.invoices import ClientInvoicesState as L
+from portal_app.state.portal.invoices import ClientInvoiceState as D
 
 
 def _spinner() -> rx.Component:

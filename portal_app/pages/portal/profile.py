@@ -4,22 +4,10 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ...components.fields import alert_box, field
-from ...components.layout import client_shell
-from ...state.portal import ProfileState
-
-EDITABLE = [
-    ("First name", "first_name", 80, "given-name"),
-    ("Last name", "last_name", 80, "family-name"),
-    ("Company", "company", 120, "organization"),
-    ("Phone", "phone", 40, "tel"),
-    ("Address line 1", "address_line1", 120, "address-line1"),
-    ("Address line 2", "address_line2", 120, "address-line2"),
-    ("City", "city", 80, "address-level2"),
-    ("State / region", "region", 80, "address-level1"),
-    ("Postal code", "postal_code", 20, "postal-code"),
-    ("Country", "country", 80, "country-name"),
-]
+from portal_app.components.contact_fields import EDITABLE
+from portal_app.components.fields import alert_box, field
+from portal_app.components.layout import client_shell
+from portal_app.state.portal.profile import ProfileState
 
 
 def profile_page() -> rx.Component:

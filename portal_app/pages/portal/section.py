@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ...components.layout import client_shell, not_available
-from ...state.portal import SectionState
+from portal_app.components.layout import client_shell, not_available
+from portal_app.state.portal.section import SectionState
 
 
 def section_page() -> rx.Component:

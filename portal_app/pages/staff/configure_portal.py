@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ...components.fields import alert_box
-from ...components.layout import CLIENT_NAV, staff_shell
-from ...state.base import BaseState
-from ...state.staff import PortalConfigState as S
+from portal_app.components.fields import alert_box
+from portal_app.components.layout import CLIENT_NAV, staff_shell
+from portal_app.state.base import BaseState
+from portal_app.state.staff.configure_portal import PortalConfigState as S
 
 SECTION_HELP = {
     "invoices": "Clients view and pay invoices.",

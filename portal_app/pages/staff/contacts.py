@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ...components.fields import VISUALLY_HIDDEN, alert_box, callout, field
-from ...components.layout import brand_vars, staff_shell
-from ...components.status import status_badge
-from ...state.staff import ContactRecordState, ContactsState
-from ..portal.profile import EDITABLE
+from portal_app.components.contact_fields import EDITABLE
+from portal_app.components.fields import VISUALLY_HIDDEN, alert_box, callout, field
+from portal_app.components.layout import brand_vars, staff_shell
+from portal_app.components.status import status_badge
+from portal_app.state.staff.contacts import ContactRecordState, ContactsState
 
 
 def _row(row: dict) -> rx.Component:

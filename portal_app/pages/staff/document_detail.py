@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ...components.field_editor import FieldEditor
-from ...components.fields import DOWNLOAD_LINK, alert_box, field
-from ...components.layout import brand_vars, staff_shell
-from ...components.status import status_badge, status_in
-from ...models import OPEN_STATUSES, VOIDABLE_STATUSES
-from ...state.documents_staff import FIELD_LABELS
-from ...state.documents_staff import StaffDocumentState as S
-from .invoice_common import SELECT_STYLE, field_label
+from portal_app.components.field_editor import FieldEditor
+from portal_app.components.fields import DOWNLOAD_LINK, alert_box, field
+from portal_app.components.forms import SELECT_STYLE, field_label
+from portal_app.components.layout import brand_vars, staff_shell
+from portal_app.components.status import status_badge, status_in
+from portal_app.models import OPEN_STATUSES, VOIDABLE_STATUSES
+from portal_app.state.staff.document_detail import FIELD_LABELS
+from portal_app.state.staff.document_detail import StaffDocumentState as S
 
 
 def _download(label: str, href, icon: str = "download") -> rx.Component:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ...components.fields import alert_box
-from ...components.layout import staff_shell
-from ...components.signing_ui import signing_body
-from ...state.signing import SigningState as S
+from portal_app.components.fields import alert_box
+from portal_app.components.layout import staff_shell
+from portal_app.components.signing_ui import signing_body
+from portal_app.state.signing import SigningState as S
 
 
 def staff_sign_page() -> rx.Component:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ...components.fields import alert_box, callout, field
-from ...components.layout import staff_shell
-from ...components.line_items import line_items
-from ...components.status import status_badge
-from ...models.status import status_labels
-from ...services.money import CURRENCIES
-from ...state.documents_staff import NewDocumentState as N
-from ...state.documents_staff import StaffDocumentsState as L
-from .invoice_common import LABEL_STYLE, SELECT_STYLE, field_error, field_label
+from portal_app.components.fields import alert_box, callout, field
+from portal_app.components.forms import LABEL_STYLE, SELECT_STYLE, field_error, field_label
+from portal_app.components.layout import staff_shell
+from portal_app.components.line_items import line_items
+from portal_app.components.status import status_badge
+from portal_app.models.status import status_labels
+from portal_app.services.billing.money import CURRENCIES
+from portal_app.state.staff.documents import NewDocumentState as N
+from portal_app.state.staff.documents import StaffDocumentsState as L
 
 # every status but "sealing" (a moment between the last signature and "completed")
 STATUS_FILTERS = {"": "All", **{k: v for k, v in status_labels("document").items() if k != "sealing"}}

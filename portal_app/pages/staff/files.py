@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ...components.fields import alert_box, field
-from ...components.files_ui import (breadcrumbs, download_button, files_table, pager, preview_dialog,
-                                    search_and_sort, upload_panel)
-from ...components.layout import brand_vars, staff_shell
-from ...state.files import StaffFilesState as S
+from portal_app.components.fields import alert_box, field
+from portal_app.components.files_ui import (
+    breadcrumbs,
+    download_button,
+    files_table,
+    pager,
+    preview_dialog,
+    search_and_sort,
+    upload_panel,
+)
+from portal_app.components.layout import brand_vars, staff_shell
+from portal_app.state.staff.files import StaffFilesState as S
 
 
 def _actions(row) -> rx.Component:

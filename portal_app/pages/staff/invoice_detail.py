@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ...components.fields import VISUALLY_HIDDEN, alert_box, callout, field
-from ...components.layout import brand_vars, staff_shell
-from ...components.status import status_badge, status_in
-from ...models import OPEN_INVOICE_STATUSES, OVERDUE
-from ...state.invoice_common import MANUAL_METHODS
-from ...state.invoice_detail import StaffInvoiceState as D
-from .invoice_common import SELECT_STYLE, field_label, money_row
+from portal_app.components.fields import VISUALLY_HIDDEN, alert_box, callout, field
+from portal_app.components.forms import SELECT_STYLE, field_label, money_row
+from portal_app.components.layout import brand_vars, staff_shell
+from portal_app.components.status import status_badge, status_in
+from portal_app.models import OPEN_INVOICE_STATUSES, OVERDUE
+from portal_app.state.staff.invoice_common import MANUAL_METHODS
+from portal_app.state.staff.invoice_detail import StaffInvoiceState as D
 
 
 def _dialog_buttons(*buttons: rx.Component) -> rx.Component:

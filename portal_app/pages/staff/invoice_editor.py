@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ...components.fields import alert_box, callout, field
-from ...components.layout import staff_shell
-from ...components.line_items import line_items
-from ...services.money import CURRENCIES
-from ...state.invoice_editor import InvoiceEditorState as E
-from .invoice_common import LABEL_STYLE, SELECT_STYLE, field_error, field_label, money_row
+from portal_app.components.fields import alert_box, callout, field
+from portal_app.components.forms import LABEL_STYLE, SELECT_STYLE, field_error, field_label, money_row
+from portal_app.components.layout import staff_shell
+from portal_app.components.line_items import line_items
+from portal_app.services.billing.money import CURRENCIES
+from portal_app.state.staff.invoice_editor import InvoiceEditorState as E
 
 
 def _contact_picker() -> rx.Component:

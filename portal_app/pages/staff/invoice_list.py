@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ...components.fields import alert_box, callout
-from ...components.layout import staff_shell
-from ...components.status import status_badge
-from ...state.invoice_common import STATUS_FILTERS
-from ...state.invoice_list import StaffInvoicesState as L
-from .invoice_common import SELECT_STYLE, field_label
+from portal_app.components.fields import alert_box, callout
+from portal_app.components.forms import SELECT_STYLE, field_label
+from portal_app.components.layout import staff_shell
+from portal_app.components.status import status_badge
+from portal_app.state.staff.invoice_common import STATUS_FILTERS
+from portal_app.state.staff.invoice_list import StaffInvoicesState as L
 
 
 def _status_filters() -> rx.Component:

@@ -1,14 +1,13 @@
 """The dev outbox: mail the portal 'sent' while PORTAL_MAIL=outbox; owners only. One-time
-links in mail to anyone but the owner reading it show redacted (services/staff_views.py)."""
+links in mail to anyone but the owner reading it show redacted (services/portal/staff_views.py)."""
 
 from __future__ import annotations
 
 import reflex as rx
 
-from ...components.fields import callout
-
-from ...components.layout import staff_shell
-from ...state.staff import OutboxState
+from portal_app.components.fields import callout
+from portal_app.components.layout import staff_shell
+from portal_app.state.staff.outbox import OutboxState
 
 
 def _mail(m: dict) -> rx.Component:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ...components.fields import alert_box, callout, field
-from ...components.layout import brand_vars, staff_shell
-from ...services.money import CURRENCIES
-from ...state.payments import PaymentsSettingsState as S
+from portal_app.components.fields import alert_box, callout, field
+from portal_app.components.layout import brand_vars, staff_shell
+from portal_app.services.billing.money import CURRENCIES
+from portal_app.state.staff.payments import PaymentsSettingsState as S
 
 EVENTS = ("payment_intent.succeeded", "payment_intent.payment_failed", "charge.refunded",
           "charge.dispute.created", "charge.dispute.closed")

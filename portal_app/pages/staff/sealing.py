@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ...components.fields import alert_box, field
-from ...components.layout import staff_shell
-from ...state.sealing import SealingState as S
+from portal_app.components.fields import alert_box, field
+from portal_app.components.layout import staff_shell
+from portal_app.state.staff.sealing import SealingState as S
 
 
 def _fact(label: str, value) -> rx.Component:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ...components.fields import alert_box, field
-from ...components.layout import brand_vars, staff_shell
-from ...components.link_forms import choose_password_form, dead_link, link_page
-from ...components.status import status_badge
-from ...state.base import BaseState
-from ...state.team import JoinState, TeamState
+from portal_app.components.fields import alert_box, field
+from portal_app.components.layout import brand_vars, staff_shell
+from portal_app.components.link_forms import choose_password_form, dead_link, link_page
+from portal_app.components.status import status_badge
+from portal_app.state.base import BaseState
+from portal_app.state.staff.team import JoinState, TeamState
 
 ROLE_HELP = "Owners manage everything and the team's roles; admins also brand the portal; members work with contacts."
 

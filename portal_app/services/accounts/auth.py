@@ -1,0 +1,177 @@
+"""Sign-in, server-side sessions and resolving the actor from a session token."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from portal_app.access import Actor, Anonymous, Client, Staff, is_signed_in
+from portal_app.errors import Invalid, Throttled
+from portal_app.models import AuthSession, ClientAccount, ClientStatus, Contact, LoginAttempt, StaffUser, utcnow
+from portal_app.services import audit
+from portal_app.services.security import hash_token, new_token, verify_password
+from portal_app.services.validation import clean_email
+from portal_app.settings import get_settings
+
+clock = utcnow  # what "now" is for sessions (idle, absolute expiry) and the sign-in throttle window (tests set it)
+
+BAD_LOGIN = "That email and password do not match an account here."
+
+
+def _throttle_email(email: str) -> str:
+    """The address as sign-in will look it up, so spelling variants that reach the same
+    account (case, full-width letters in the domain) share one throttle key."""
+    raw = (email or "").strip().lower()[:254]
+    try:
+        return clean_email(raw)
+    except Invalid:
+        return raw
+
+
+def _throttle_keys(workspace_id: int, email: str, ip: str) -> tuple[str, str]:
+    return (hash_token(f"email:{workspace_id}:{_throttle_email(email)}"), hash_token(f"ip:{ip}"))
+
+
+def _check_throttle(db: Session, keys: tuple[str, str]) -> None:
+    s = get_settings()
+    since = clock() - timedelta(minutes=s.login_window_minutes)
+    email_key, ip_key = keys
+    counts = dict(db.exec(
+        select(LoginAttempt.key_hash, sa.func.count()).where(
+            col(LoginAttempt.key_hash).in_(keys), LoginAttempt.attempted_at >= since
+        ).group_by(LoginAttempt.key_hash)
+    ).all())
+    if counts.get(email_key, 0) >= s.login_max_failures or \
+            counts.get(ip_key, 0) >= s.login_max_failures * 4:
+        raise Throttled()
+
+
+def record_failed_sign_in(db: Session, workspace_id: int, email: str, ip: str) -> None:
+    """Called in its own transaction after a failed sign-in (the failed one rolls back)."""
+    for key in _throttle_keys(workspace_id, email, ip):
+        db.add(LoginAttempt(key_hash=key, attempted_at=clock()))
+
+
+def _start_session(db: Session, workspace_id: int, *, staff_user_id: int | None = None,
+                   client_account_id: int | None = None, ip: str = "", user_agent: str = "") -> str:
+    s = get_settings()
+    token = new_token()  # a fresh token at every sign-in
+    now = clock()
+    db.add(AuthSession(token_hash=hash_token(token), workspace_id=workspace_id,
+                       staff_user_id=staff_user_id, client_account_id=client_account_id,
+                       created_at=now, last_seen_at=now,
+                       expires_at=now + timedelta(hours=s.session_max_hours),
+                       ip=ip[:64], user_agent=user_agent[:300]))
+    return token
+
+
+def sign_in(db: Session, workspace_id: int, kind: str, email: str, password: str, *,
+            ip: str = "", user_agent: str = "") -> str:
+    """Returns a new session token, or raises Invalid/Throttled with one message for
+    every failure so that nobody learns whether an address has an account."""
+    _check_throttle(db, _throttle_keys(workspace_id, email, ip))
+    try:
+        email = clean_email(email)
+    except Invalid:
+        raise Invalid(BAD_LOGIN)
+    password = password[:400]
+    if kind == "staff":
+        user = db.exec(select(StaffUser).where(StaffUser.workspace_id == workspace_id,
+                                                StaffUser.email == email)).first()
+        ok = verify_password(user.password_hash if user else None, password)
+        if ok and user and not user.disabled:
+            token = _start_session(db, workspace_id, staff_user_id=user.id, ip=ip, user_agent=user_agent)
+            audit.record(db, workspace_id, Staff(workspace_id, user.id, user.role, user.email, user.name),
+                         "staff.signed_in", "staff_user", user.public_id, {"ip": ip})
+            return token
+    else:
+        row = db.exec(
+            select(ClientAccount, Contact).join(Contact, col(Contact.id) == ClientAccount.contact_id)
+            .where(ClientAccount.workspace_id == workspace_id, Contact.email == email)
+        ).first()
+        account, contact = row if row else (None, None)
+        ok = verify_password(account.password_hash if account else None, password)
+        if ok and account and contact and account.status == ClientStatus.active.value:
+            account.last_login_at = clock()
+            db.add(account)
+            token = _start_session(db, workspace_id, client_account_id=account.id, ip=ip,
+                                   user_agent=user_agent)
+            audit.record(db, workspace_id, _client_actor(account, contact), "client.signed_in",
+                         "contact", contact.public_id, {"ip": ip})
+            return token
+    raise Invalid(BAD_LOGIN)
+
+
+def start_staff_session(db: Session, user: StaffUser, ip: str = "", user_agent: str = "") -> str:
+    return _start_session(db, user.workspace_id, staff_user_id=user.id, ip=ip, user_agent=user_agent)
+
+
+def start_client_session(db: Session, account: ClientAccount, ip: str = "", user_agent: str = "") -> str:
+    return _start_session(db, account.workspace_id, client_account_id=account.id, ip=ip,
+                          user_agent=user_agent)
+
+
+def _client_actor(account: ClientAccount, contact: Contact, session_id: int | None = None) -> Client:
+    return Client(workspace_id=account.workspace_id, contact_id=contact.id, account_id=account.id,
+                  email=contact.email, name=contact.display_name, session_id=session_id)
+
+
+def resolve_actor(db: Session, token: str | None, workspace_id: int | None) -> Actor:
+    """The actor behind a session token, on the workspace the request's host reaches.
+
+    Expired (idle or absolute), revoked, other-workspace or disabled-account sessions
+    resolve to Anonymous. Touches last_seen_at at most once a minute.
+    """
+    anon = Anonymous(workspace_id)
+    if not token or workspace_id is None or len(token) > 200:
+        return anon
+    sess = db.exec(select(AuthSession).where(AuthSession.token_hash == hash_token(token))).first()
+    if sess is None or sess.revoked_at is not None or sess.workspace_id != workspace_id:
+        return anon
+    now = clock()
+    s = get_settings()
+    if now >= sess.expires_at or now - sess.last_seen_at > timedelta(minutes=s.session_idle_minutes):
+        return anon
+    actor: Actor = anon
+    if sess.staff_user_id is not None:
+        user = db.get(StaffUser, sess.staff_user_id)
+        if user and not user.disabled and user.workspace_id == workspace_id:
+            actor = Staff(workspace_id, user.id, user.role, user.email, user.name, sess.id)
+    elif sess.client_account_id is not None:
+        account = db.get(ClientAccount, sess.client_account_id)
+        if account and account.status == ClientStatus.active.value and account.workspace_id == workspace_id:
+            contact = db.get(Contact, account.contact_id)
+            if contact:
+                actor = _client_actor(account, contact, sess.id)
+    if is_signed_in(actor) and now - sess.last_seen_at > timedelta(minutes=1):
+        sess.last_seen_at = now
+        db.add(sess)
+    return actor
+
+
+def sign_out(db: Session, token: str | None) -> None:
+    if not token:
+        return
+    sess = db.exec(select(AuthSession).where(AuthSession.token_hash == hash_token(token))).first()
+    if sess and sess.revoked_at is None:
+        sess.revoked_at = clock()
+        db.add(sess)
+
+
+def revoke_staff_sessions(db: Session, user_id: int) -> int:
+    result = db.exec(
+        sa.update(AuthSession).where(col(AuthSession.staff_user_id) == user_id,
+                                     col(AuthSession.revoked_at).is_(None)).values(revoked_at=clock())
+    )
+    return result.rowcount or 0
+
+
+def revoke_client_sessions(db: Session, account_id: int) -> int:
+    now = clock()
+    result = db.exec(
+        sa.update(AuthSession).where(col(AuthSession.client_account_id) == account_id,
+                                     col(AuthSession.revoked_at).is_(None)).values(revoked_at=now)
+    )
+    return result.rowcount or 0

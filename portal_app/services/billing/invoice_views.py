@@ -1,0 +1,352 @@
+"""What the invoice pages show: lists (paginated, filtered, a fixed number of queries) and
+one invoice's detail, for staff and for the invoice's own client."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import TypedDict
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from portal_app.access import (
+    Actor,
+    Client,
+    Staff,
+    client_invoice_clause,
+    is_staff,
+    require_client,
+    require_portal_section,
+    require_staff,
+)
+from portal_app.errors import Invalid, NotFound
+from portal_app.models import INVOICE_STATUSES, OVERDUE, Contact, Invoice, InvoiceLine, LedgerEntry, utcnow
+from portal_app.models.status import status_label
+from portal_app.services.billing.invoices import payments_settings
+from portal_app.services.billing.ledger import SIGN
+from portal_app.services.billing.money import format_amount, plain_amount
+from portal_app.services.billing.refunds import refund_summary
+from portal_app.services.portal.portal_settings import portal_settings_for
+from portal_app.services.secret_box import SecretUnavailable, unseal
+
+PER_PAGE = 25
+
+
+# --- view models: what these functions hand the states (plain dicts; the types name their keys)
+
+class InvoiceRow(TypedDict):
+    """One invoice in a list (staff's and the client's); money and dates formatted."""
+    id: str
+    number: str
+    contact: str            # "" on the client's list
+    status: str             # a status, or "overdue"
+    status_label: str
+    issue_date: str
+    due_date: str
+    total: str
+    balance: str
+    viewed: str             # when the client first opened it ("" = not yet)
+    overpaid: bool
+
+
+class Outstanding(TypedDict):
+    """What is left to pay, per currency."""
+    currency: str
+    amount: str
+
+
+class ContactChoice(TypedDict, total=False):
+    """A client offered or chosen in a picker ({} while none is chosen)."""
+    public_id: str
+    name: str
+    email: str
+
+
+class DetailLine(TypedDict):
+    description: str
+    quantity: str
+    unit: str
+    tax_rate: str           # "8.5 %"
+    amount: str
+
+
+class DetailPayment(TypedDict):
+    """A ledger entry: payment, refund, dispute or dispute_won (amount signed)."""
+    id: str
+    kind: str
+    method: str
+    amount: str
+    date: str
+    reference: str
+    note: str               # staff only ("" for the client)
+    refundable_minor: int   # staff only (0 for the client)
+    refundable: str
+    refundable_plain: str
+
+
+class InvoiceDetail(TypedDict):
+    """One invoice with its lines and ledger, for staff or for its own client."""
+    id: str
+    number: str
+    status: str
+    status_label: str
+    contact: str
+    contact_id: str
+    contact_email: str
+    issue_date: str
+    due_date: str
+    currency: str
+    notes: str
+    terms: str
+    lines: list[DetailLine]
+    subtotal: str
+    discount: str           # "" = no discount
+    tax: str
+    total: str
+    paid: str
+    balance: str
+    balance_minor: int
+    overpaid: bool
+    payments: list[DetailPayment]
+    refunded: str           # "" = nothing refunded
+    refunded_minor: int
+    viewed: str
+    sent: str
+    can_pay: bool
+    stripe_ready: bool
+    allow_partial: bool
+    min_partial_minor: int
+    publishable_key: str    # the client's only
+    is_client: bool
+
+
+class FormLine(TypedDict):
+    description: str
+    quantity: str
+    unit_price: str
+    tax_rate: str
+
+
+class InvoiceForm(TypedDict):
+    """What the staff editor starts from (plain numbers, ISO dates)."""
+    id: str                 # "" for a new invoice
+    number: str
+    contact: ContactChoice
+    currency: str
+    issue_date: str
+    due_date: str
+    discount_percent: str
+    discount_fixed: str
+    notes: str
+    terms: str
+    lines: list[FormLine]
+
+
+@dataclass
+class InvoicePage:
+    rows: list[InvoiceRow]
+    total: int
+    page: int
+    pages: int
+    outstanding: list[Outstanding]    # per currency
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def status_of(inv: Invoice, today: date) -> tuple[str, str]:
+    shown = inv.shown_status(today)
+    return shown, status_label("invoice", shown)
+
+
+def _row(inv: Invoice, contact_name: str, today: date) -> InvoiceRow:
+    key, label = status_of(inv, today)
+    return {
+        "id": inv.public_id, "number": inv.number, "contact": contact_name, "status": key, "status_label": label,
+        "issue_date": inv.issue_date.strftime("%d %b %Y"), "due_date": inv.due_date.strftime("%d %b %Y"),
+        "total": format_amount(inv.total_minor, inv.currency), "balance": format_amount(inv.balance_minor, inv.currency),
+        "viewed": inv.first_viewed_at.strftime("%d %b %Y, %H:%M UTC") if inv.first_viewed_at else "",
+        "overpaid": inv.overpaid,
+    }
+
+
+def paginate(db: Session, stmt, page: int) -> tuple[list, int, int, int]:
+    # count without the ORDER BY: sorting every row only to count them cost most of a page load
+    total = db.exec(select(sa.func.count()).select_from(stmt.order_by(None).subquery())).one()
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(max(1, int(page or 1)), pages)
+    return db.exec(stmt.offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all(), total, page, pages
+
+
+def _outstanding(db: Session, where) -> list[Outstanding]:
+    rows = db.exec(select(Invoice.currency, sa.func.sum(Invoice.balance_minor))
+                   .where(where, Invoice.payable_clause())
+                   .group_by(Invoice.currency).order_by(Invoice.currency)).all()
+    return [{"currency": c, "amount": format_amount(int(a or 0), c)} for c, a in rows]
+
+
+def staff_invoices(db: Session, actor: Actor, *, status: str = "", contact_public_id: str = "",
+                   page: int = 1) -> InvoicePage:
+    """Filters: a status, or "overdue" (derived from the due date); one contact."""
+    staff: Staff = require_staff(actor)
+    today = utcnow().date()
+    where = Invoice.workspace_id == staff.workspace_id
+    stmt = select(Invoice, Contact).join(Contact, Contact.id == Invoice.contact_id).where(where)
+    if status == OVERDUE:
+        stmt = stmt.where(Invoice.overdue_clause(today))
+    elif status in INVOICE_STATUSES:
+        stmt = stmt.where(Invoice.status == status)
+    if contact_public_id:
+        stmt = stmt.where(Contact.public_id == str(contact_public_id))
+    stmt = stmt.order_by(Invoice.issue_date.desc(), Invoice.id.desc())
+    rows, total, page, pages = paginate(db, stmt, page)
+    return InvoicePage([_row(inv, c.display_name, today) for inv, c in rows], total, page, pages, _outstanding(db, where))
+
+
+def _client_settings(db: Session, actor: Actor) -> Client:
+    client = require_client(actor)
+    require_portal_section(client, portal_settings_for(db, client.workspace_id), "invoices")
+    return client
+
+
+def client_invoices(db: Session, actor: Actor, page: int = 1) -> InvoicePage:
+    """A client's own sent invoices, outstanding first (oldest due first), then the rest."""
+    client = _client_settings(db, actor)
+    today = utcnow().date()
+    where = client_invoice_clause(Invoice, client)
+    open_first = sa.case((Invoice.payable_clause(), 0), else_=1)
+    stmt = (select(Invoice).where(where)
+            .order_by(open_first, Invoice.due_date, Invoice.id.desc()))
+    rows, total, page, pages = paginate(db, stmt, page)
+    return InvoicePage([_row(inv, "", today) for inv in rows], total, page, pages, _outstanding(db, where))
+
+
+def find_invoice(db: Session, actor: Actor, public_id: str) -> tuple[Invoice, bool]:
+    """(invoice, viewer is its client). A client asking for another's invoice, or a draft,
+    gets NotFound, exactly like an id that does not exist."""
+    if is_staff(actor):
+        staff = require_staff(actor)
+        inv = db.exec(select(Invoice).where(Invoice.workspace_id == staff.workspace_id,
+                                            Invoice.public_id == str(public_id or ""))).first()
+        if inv is None:
+            raise NotFound("This invoice does not exist.")
+        return inv, False
+    client = _client_settings(db, actor)
+    inv = db.exec(select(Invoice).where(client_invoice_clause(Invoice, client),
+                                        Invoice.public_id == str(public_id or ""))).first()
+    if inv is None:
+        raise NotFound("This invoice does not exist.")
+    return inv, True
+
+
+def invoice_detail(db: Session, actor: Actor, public_id: str) -> InvoiceDetail:
+    inv, is_client = find_invoice(db, actor, public_id)
+    contact = db.get(Contact, inv.contact_id)
+    lines = db.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id).order_by(InvoiceLine.position)).all()
+    entries = db.exec(select(LedgerEntry).where(LedgerEntry.invoice_id == inv.id).order_by(LedgerEntry.received_at,
+                                                                                          LedgerEntry.id)).all()
+    settings = payments_settings(db, inv.workspace_id)
+    try:
+        stripe_ready = bool(settings.stripe_publishable_key and unseal(settings.stripe_secret_sealed))
+    except SecretUnavailable:
+        stripe_ready = False
+    key, label = status_of(inv, utcnow().date())
+    money = lambda m: format_amount(m, inv.currency)  # noqa: E731
+    # staff see what remains refundable of each payment (0 for other rows)
+    left = {} if is_client or not inv.takes_payments else refund_summary(db, inv, entries)
+    refunded = sum(e.amount_minor for e in entries if e.kind == "refund")
+    return {
+        "id": inv.public_id, "number": inv.number, "status": key, "status_label": label,
+        "contact": contact.display_name, "contact_id": contact.public_id, "contact_email": contact.email,
+        "issue_date": inv.issue_date.strftime("%d %b %Y"), "due_date": inv.due_date.strftime("%d %b %Y"),
+        "currency": inv.currency, "notes": inv.notes, "terms": inv.terms,
+        "lines": [{"description": ln.description, "quantity": ln.quantity, "unit": money(ln.unit_minor),
+                   "tax_rate": (ln.tax_rate.rstrip("0").rstrip(".") if "." in ln.tax_rate else ln.tax_rate) + " %",
+                   "amount": money(ln.amount_minor)} for ln in lines],
+        "subtotal": money(inv.subtotal_minor), "discount": money(-inv.discount_minor) if inv.discount_minor else "",
+        "tax": money(inv.tax_minor), "total": money(inv.total_minor), "paid": money(inv.paid_minor),
+        "balance": money(inv.balance_minor), "balance_minor": inv.balance_minor, "overpaid": inv.overpaid,
+        "payments": [{"id": e.public_id, "kind": e.kind, "method": e.method.replace("_", " "),
+                      "amount": money(SIGN[e.kind] * e.amount_minor), "date": e.received_at.strftime("%d %b %Y"),
+                      "reference": e.reference, "note": e.note if not is_client else "",
+                      "refundable_minor": left.get(e.id, 0),
+                      "refundable": money(left.get(e.id, 0)), "refundable_plain": plain_amount(left.get(e.id, 0),
+                                                                                              inv.currency)}
+                     for e in entries],
+        "refunded": money(refunded) if refunded else "", "refunded_minor": refunded,
+        "viewed": inv.first_viewed_at.strftime("%d %b %Y, %H:%M UTC") if inv.first_viewed_at else "",
+        "sent": inv.sent_at.strftime("%d %b %Y, %H:%M UTC") if inv.sent_at else "",
+        "payable": inv.is_payable,
+        "can_pay": is_client and stripe_ready and inv.is_payable,
+        "stripe_ready": stripe_ready,
+        "allow_partial": settings.allow_partial, "min_partial_minor": settings.min_partial_minor,
+        "publishable_key": settings.stripe_publishable_key if is_client else "",
+        "is_client": is_client,
+    }
+
+
+def _contact_choice(contact: Contact) -> ContactChoice:
+    return {"public_id": contact.public_id, "name": contact.display_name, "email": contact.email}
+
+
+def new_invoice_form(db: Session, actor: Actor, contact_public_id: str = "") -> InvoiceForm:
+    """What the staff editor starts from: the workspace's default currency, today, due in
+    30 days, and the contact named in the link (if it is one of this workspace's)."""
+    staff: Staff = require_staff(actor)
+    settings = payments_settings(db, staff.workspace_id)
+    today = utcnow().date()
+    contact = None
+    if contact_public_id:
+        contact = db.exec(select(Contact).where(Contact.workspace_id == staff.workspace_id,
+                                                Contact.public_id == str(contact_public_id)[:40])).first()
+    return {
+        "id": "", "number": f"{settings.invoice_prefix}{settings.next_invoice_number:04d}",
+        "contact": _contact_choice(contact) if contact else {}, "currency": settings.default_currency,
+        "issue_date": today.isoformat(), "due_date": date.fromordinal(today.toordinal() + 30).isoformat(),
+        "discount_percent": "", "discount_fixed": "", "notes": "", "terms": "",
+        "lines": [{"description": "", "quantity": "1", "unit_price": "", "tax_rate": "0"}],
+    }
+
+
+def draft_form(db: Session, actor: Actor, public_id: str) -> InvoiceForm:
+    """A draft's editable values, as the editor's inputs take them (plain numbers, ISO dates).
+    A sent or void invoice is not edited."""
+    staff: Staff = require_staff(actor)
+    inv = db.exec(select(Invoice).where(Invoice.workspace_id == staff.workspace_id,
+                                        Invoice.public_id == str(public_id or ""))).first()
+    if inv is None:
+        raise NotFound("This invoice does not exist.")
+    if inv.status != "draft":
+        raise Invalid("Only a draft can be edited. Void this invoice and create a new one instead.")
+    contact = db.get(Contact, inv.contact_id)
+    lines = db.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id).order_by(InvoiceLine.position)).all()
+    return {
+        "id": inv.public_id, "number": inv.number, "contact": _contact_choice(contact), "currency": inv.currency,
+        "issue_date": inv.issue_date.isoformat(), "due_date": inv.due_date.isoformat(),
+        "discount_percent": inv.discount_percent,
+        "discount_fixed": plain_amount(inv.discount_fixed_minor, inv.currency) if inv.discount_fixed_minor else "",
+        "notes": inv.notes, "terms": inv.terms,
+        "lines": [{"description": ln.description, "quantity": ln.quantity,
+                   "unit_price": plain_amount(ln.unit_minor, inv.currency), "tax_rate": ln.tax_rate} for ln in lines],
+    }
+
+
+# --- live pages: what an open page compares every few seconds (one small keyed query)
+
+def detail_marker(db: Session, actor: Actor, public_id: str) -> tuple:
+    """What changes when an invoice is sent, viewed, paid, refunded or voided."""
+    inv, _ = find_invoice(db, actor, public_id)
+    return inv.status, inv.paid_minor, inv.balance_minor, inv.first_viewed_at, inv.updated_at
+
+
+def rows_marker(db: Session, actor: Actor, public_ids: list[str]) -> list[tuple]:
+    """The same for the invoices a staff list shows (at most a page of them)."""
+    staff = require_staff(actor)
+    ids = [str(i) for i in public_ids[:PER_PAGE]]
+    if not ids:
+        return []
+    return [tuple(r) for r in db.exec(
+        select(Invoice.public_id, Invoice.status, Invoice.paid_minor, Invoice.first_viewed_at, Invoice.updated_at)
+        .where(Invoice.workspace_id == staff.workspace_id, Invoice.public_id.in_(ids))
+        .order_by(Invoice.public_id)).all()]

@@ -1,0 +1,144 @@
+"""The demo workspace `make run` seeds into an empty database."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlmodel import Session
+
+from portal_app.models import ClientAccount, ClientStatus, utcnow
+from portal_app.services import audit
+from portal_app.services.accounts.contacts import create_contact
+from portal_app.services.portal.workspaces import create_workspace, needs_setup, owner_actor
+from portal_app.services.security import hash_password
+
+DEMO_STAFF_EMAIL = "owner@demo.example"
+DEMO_CLIENT_EMAIL = "client@demo.example"
+
+
+def seed_demo(db: Session, base_url: str, staff_password: str | None = None,
+              client_password: str | None = None) -> dict | None:
+    """Creates the demo workspace if the database has none; returns the sign-ins or None."""
+    if not needs_setup(db):
+        return None
+    staff_password = staff_password or secrets.token_urlsafe(9)
+    client_password = client_password or secrets.token_urlsafe(9)
+    ws, owner = create_workspace(db, name="Northwind Studio", base_url=base_url,
+                                 owner_email=DEMO_STAFF_EMAIL, owner_name="Olivia Owner",
+                                 owner_password=staff_password, is_default=True)
+    staff = owner_actor(owner)
+    client = create_contact(db, staff, {
+        "first_name": "Casey", "last_name": "Client", "company": "Acme Bakery",
+        "email": DEMO_CLIENT_EMAIL, "phone": "+1 555 0100", "address_line1": "12 Market Street",
+        "city": "Springfield", "region": "IL", "postal_code": "62701", "country": "United States",
+    })
+    for first, last, company, email in [
+        ("Dana", "Diaz", "Diaz Dental", "dana@diaz.example"),
+        ("Evan", "Ellis", "Ellis & Co", "evan@ellis.example"),
+        ("Fiona", "Fischer", "", "fiona@fischer.example"),
+    ]:
+        create_contact(db, staff, {"first_name": first, "last_name": last, "company": company,
+                                   "email": email})
+    db.add(ClientAccount(workspace_id=ws.id, contact_id=client.id, status=ClientStatus.active.value,
+                         password_hash=hash_password(client_password), activated_at=utcnow()))
+    audit.record(db, ws.id, staff, "client.access_enabled", "contact", client.public_id,
+                 {"demo": True})
+    _seed_files(db, staff, client)
+    _seed_invoices(db, staff, client)
+    from portal_app.services.documents.demo_documents import seed_documents
+
+    seed_documents(db, staff, client)
+    return {"staff_email": DEMO_STAFF_EMAIL, "staff_password": staff_password,
+            "client_email": DEMO_CLIENT_EMAIL, "client_password": client_password}
+
+
+def _pdf(lines: list[str]) -> bytes:
+    """A small, valid one-page PDF (Helvetica text) written by hand: no drawing library."""
+    text = "BT /F1 14 Tf 72 760 Td 18 TL " + " ".join(
+        "(" + ln.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ") '" for ln in lines) + " ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> "
+        b"/Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Length %d >>\nstream\n" % len(text) + text.encode("latin-1") + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for i, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def _png() -> bytes:
+    import io
+
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (600, 200), "white")
+    draw = ImageDraw.Draw(img)
+    for i, color in enumerate(["#1d4ed8", "#f59e0b", "#10b981", "#111827"]):
+        draw.rectangle([20 + i * 145, 30, 145 + i * 145, 170], fill=color)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _seed_files(db: Session, staff, client) -> None:
+    """A shared "Welcome pack" folder with three files, and a link, for the demo client."""
+    from portal_app.services.files.file_transfer import IncomingFile, store_upload
+    from portal_app.services.files.files import add_link, create_folder, set_sharing
+
+    folder = create_folder(db, staff, name="Welcome pack")
+    for name, data in [
+        ("Welcome guide.pdf", _pdf(["Welcome to Northwind Studio", "", "This guide explains how we work together:",
+                                    "1. Kick-off call", "2. Brand discovery", "3. Design rounds", "4. Launch"])),
+        ("Brand colors.png", _png()),
+        ("Project timeline.csv", b"Phase,Start,End\nDiscovery,2026-12-01,2026-12-12\nDesign,2026-12-15,2027-01-16\n"
+                                 b"Launch,2027-01-19,2027-01-30\n"),
+    ]:
+        incoming = IncomingFile(name)
+        try:
+            incoming.write(data)
+            store_upload(db, staff, incoming, folder.public_id)
+        finally:
+            incoming.discard()
+    set_sharing(db, staff, folder.public_id, inherit=False, all_clients=False, contact_public_ids=[client.public_id])
+    link = add_link(db, staff, title="Book a call with us", url="https://cal.example.com/northwind",
+                    description="Pick a time that suits you for our next review.")
+    set_sharing(db, staff, link.public_id, inherit=False, all_clients=False, contact_public_ids=[client.public_id])
+
+
+def _seed_invoices(db: Session, staff, client) -> None:
+    """Four invoices for the demo client: sent, partially paid, paid, overdue."""
+    from datetime import timedelta
+
+    from portal_app.services.billing.invoices import create_invoice, record_manual_payment, send_invoice
+
+    today = utcnow().date()
+    specs = [
+        ("sent", 3, 27, [("Website redesign — discovery workshop", "1", 180000, "8.25"),
+                         ("Moodboards and style tiles", "6", 9500, "8.25")], 0),
+        ("partial", 20, 10, [("Logo design package", "1", 240000, "0"),
+                             ("Brand guidelines (PDF)", "1", 60000, "0")], 100000),
+        ("paid", 40, 10, [("Monthly retainer — October", "1", 150000, "0")], 150000),
+        ("overdue", 45, -15, [("Photography session (half day)", "4", 12500, "8.25"),
+                              ("Retouching", "12.5", 4000, "8.25")], 0),
+    ]
+    for _label, days_ago, due_in, lines, paid in specs:
+        issued = today - timedelta(days=days_ago)
+        inv = create_invoice(db, staff, contact_public_id=client.public_id, currency="USD", issue_date=issued,
+                             due_date=issued + timedelta(days=days_ago + due_in),
+                             lines=[{"description": d, "quantity": q, "unit_minor": u, "tax_rate": t}
+                                    for d, q, u, t in lines],
+                             notes="Thank you for your business!", terms="Payment due by the date above.")
+        send_invoice(db, staff, inv.public_id)
+        if paid:
+            record_manual_payment(db, staff, inv.public_id, amount_minor=paid, method="bank_transfer",
+                                  reference="Wire ref. NW-" + inv.number[-4:])

@@ -1,0 +1,210 @@
+"""Portal branding (logo, colors) and which sections clients see."""
+
+from __future__ import annotations
+
+import io
+import secrets
+from dataclasses import asdict, dataclass
+from typing import TypedDict, cast
+
+from sqlmodel import Session
+
+from portal_app.access import Actor, require_configure_portal
+from portal_app.adapters.storage import get_storage
+from portal_app.errors import Invalid, NotFound
+from portal_app.models import SECTIONS, PortalSettings, Workspace, utcnow
+from portal_app.services import audit, outbox
+from portal_app.services.validation import clean_color, clean_text
+from portal_app.settings import get_settings
+
+SECTION_LABELS = {
+    "invoices": "Invoices",
+    "documents": "Documents",
+    "files": "Files",
+    "appointments": "Appointments",
+    "communications": "Communications",
+}
+LOGO_MAX_SIDE = 1024
+
+
+class Sections(TypedDict, total=False):
+    """Which sections the portal shows its clients (the keys of models.SECTIONS)."""
+    invoices: bool
+    documents: bool
+    files: bool
+    appointments: bool
+    communications: bool
+
+
+@dataclass
+class Branding:
+    """What any visitor of a workspace's portal may see (no client data)."""
+
+    workspace_public_id: str
+    business_name: str
+    portal_title: str
+    accent_color: str
+    brand_primary: str
+    brand_secondary: str
+    logo_url: str
+    sections: Sections
+    chat_widget: bool
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _settings_row(db: Session, workspace_id: int) -> PortalSettings:
+    row = db.get(PortalSettings, workspace_id)
+    if row is None:
+        row = PortalSettings(workspace_id=workspace_id)
+        db.add(row)
+        db.flush()
+    return row
+
+
+def branding_for(db: Session, ws: Workspace) -> Branding:
+    ps = _settings_row(db, ws.id)
+    logo_url = f"/api/logo/{ws.public_id}?v={ps.logo_version}" if ps.logo_key else ""
+    return Branding(
+        workspace_public_id=ws.public_id,
+        business_name=ws.name,
+        portal_title=ps.portal_title,
+        accent_color=ps.accent_color,
+        brand_primary=ps.brand_primary or "",
+        brand_secondary=ps.brand_secondary or "",
+        logo_url=logo_url,
+        sections=cast(Sections, {s: ps.section_enabled(s) for s in SECTIONS}),
+        chat_widget=ps.chat_widget,
+    )
+
+
+def portal_settings_for(db: Session, workspace_id: int) -> PortalSettings:
+    return _settings_row(db, workspace_id)
+
+
+def update_portal_settings(db: Session, actor: Actor, *, portal_title: str, accent_color: str,
+                           brand_primary: str | None, brand_secondary: str | None,
+                           sections: dict[str, bool], chat_widget: bool,
+                           allow_client_uploads: bool | None = None) -> None:
+    staff = require_configure_portal(actor)
+    ps = _settings_row(db, staff.workspace_id)
+    before = {
+        "portal_title": ps.portal_title, "accent_color": ps.accent_color,
+        "brand_primary": ps.brand_primary, "brand_secondary": ps.brand_secondary,
+        **{f"show_{s}": ps.section_enabled(s) for s in SECTIONS}, "chat_widget": ps.chat_widget,
+        "allow_client_uploads": ps.allow_client_uploads,
+    }
+    ps.portal_title = clean_text(portal_title, "portal_title", "Portal title", 120, required=True)
+    ps.accent_color = clean_color(accent_color, "accent_color", "Accent color")
+    ps.brand_primary = clean_color(brand_primary, "brand_primary", "Brand color 1", required=False)
+    ps.brand_secondary = clean_color(brand_secondary, "brand_secondary", "Brand color 2", required=False)
+    for section in SECTIONS:
+        setattr(ps, f"show_{section}", bool(sections.get(section, False)))
+    ps.chat_widget = bool(chat_widget)
+    if allow_client_uploads is not None:
+        ps.allow_client_uploads = bool(allow_client_uploads)
+    ps.updated_at = utcnow()
+    db.add(ps)
+    after = {
+        "portal_title": ps.portal_title, "accent_color": ps.accent_color,
+        "brand_primary": ps.brand_primary, "brand_secondary": ps.brand_secondary,
+        **{f"show_{s}": ps.section_enabled(s) for s in SECTIONS}, "chat_widget": ps.chat_widget,
+        "allow_client_uploads": ps.allow_client_uploads,
+    }
+    changed = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    if changed:
+        ws = db.get_one(Workspace, staff.workspace_id)
+        audit.record(db, staff.workspace_id, staff, "portal.settings_changed", "workspace",
+                     ws.public_id, changed)
+
+
+def _sniff_image(data: bytes) -> str | None:
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    return None
+
+
+def check_logo(data: bytes, filename: str) -> tuple[bytes, str]:
+    """Validate an uploaded logo and re-encode it; returns (bytes, content type)."""
+    max_bytes = get_settings().logo_max_bytes
+    name = (filename or "").lower()
+    if not data:
+        raise Invalid("The file is empty.", "logo")
+    if len(data) > max_bytes:
+        raise Invalid(f"The logo is too large ({len(data) // 1024} KB). The limit is "
+                      f"{max_bytes // 1024} KB.", "logo")
+    head = data[:512].lstrip().lower()
+    if name.endswith(".svg") or head.startswith(b"<?xml") or b"<svg" in head:
+        raise Invalid("SVG logos are not accepted because they can carry scripts. "
+                      "Please upload a PNG or JPEG.", "logo")
+    kind = _sniff_image(data)
+    if kind is None:
+        raise Invalid("This file is not a PNG or JPEG image.", "logo")
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            probe.verify()
+        img = Image.open(io.BytesIO(data))
+        if img.width * img.height > 25_000_000:
+            raise Invalid("The image is too large in pixels (at most 25 megapixels).", "logo")
+        img.load()
+    except Invalid:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        # PIL reports a damaged PNG chunk (bad CRC) as SyntaxError
+        raise Invalid("The image could not be read; it may be damaged.", "logo")
+    img.thumbnail((LOGO_MAX_SIDE, LOGO_MAX_SIDE))
+    out = io.BytesIO()
+    if kind == "png":
+        img.save(out, format="PNG", optimize=True)  # drops metadata and any trailing data
+        return out.getvalue(), "image/png"
+    img.convert("RGB").save(out, format="JPEG", quality=90)
+    return out.getvalue(), "image/jpeg"
+
+
+def set_logo(db: Session, actor: Actor, data: bytes, filename: str) -> None:
+    staff = require_configure_portal(actor)
+    clean, content_type = check_logo(data, filename)
+    ws = db.get_one(Workspace, staff.workspace_id)
+    ps = _settings_row(db, staff.workspace_id)
+    key = f"{ws.public_id}/branding/logo-{secrets.token_hex(8)}"
+    get_storage().put(key, clean, content_type)
+    old_key = ps.logo_key
+    ps.logo_key, ps.logo_content_type = key, content_type
+    ps.logo_version += 1
+    ps.updated_at = utcnow()
+    db.add(ps)
+    audit.record(db, ws.id, staff, "portal.logo_changed", "workspace", ws.public_id,
+                 {"bytes": len(clean), "type": content_type})
+    if old_key:  # deleted by the worker after this transaction commits
+        outbox.enqueue(db, ws.id, "storage.delete", {"key": old_key})
+
+
+def remove_logo(db: Session, actor: Actor) -> None:
+    staff = require_configure_portal(actor)
+    ws = db.get_one(Workspace, staff.workspace_id)
+    ps = _settings_row(db, staff.workspace_id)
+    if ps.logo_key:
+        old = ps.logo_key
+        ps.logo_key = ps.logo_content_type = None
+        ps.logo_version += 1
+        db.add(ps)
+        audit.record(db, ws.id, staff, "portal.logo_removed", "workspace", ws.public_id, {})
+        outbox.enqueue(db, ws.id, "storage.delete", {"key": old})
+
+
+def logo_bytes(db: Session, workspace_public_id: str) -> tuple[bytes, str]:
+    """A workspace's logo is public branding: anyone reaching the portal sees it."""
+    from sqlmodel import select
+
+    ws = db.exec(select(Workspace).where(Workspace.public_id == workspace_public_id)).first()
+    if ws is None:
+        raise NotFound()
+    ps = _settings_row(db, ws.id)
+    if not ps.logo_key:
+        raise NotFound()
+    return get_storage().get(ps.logo_key), ps.logo_content_type or "application/octet-stream"

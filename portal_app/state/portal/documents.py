@@ -1,0 +1,45 @@
+"""The signing page, for the client (/documents/[id]) and for a staff countersigner
+(/staff/documents/[id]/sign), and the client's Documents list (/documents).
+
+The browser sends only the signer's answers and their drawn or typed signature; who
+signs, which fields are theirs and whether it is their turn are decided by the services
+(services/documents/signing.py) from the actor resolved on the server.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from portal_app.access import is_staff
+from portal_app.errors import ServiceError
+from portal_app.services.documents import document_views
+from portal_app.state.base import BaseState
+
+
+class ClientDocumentsState(BaseState):
+    rows: list[document_views.DocumentRow] = []
+    page: int = 1
+    pages: int = 1
+    total: int = 0
+    loaded: bool = False
+    refusal: str = ""
+
+    @rx.event
+    def load(self):
+        def work(db, ws, actor):
+            if is_staff(actor):
+                return rx.redirect("/staff/documents")
+            try:
+                page = max(1, int(self._query("page") or 1))
+            except ValueError:
+                page = 1
+            result = document_views.client_documents(db, actor, page=page)
+            self.rows, self.total, self.page, self.pages = (result["rows"], result["total"], result["page"],
+                                                            result["pages"])
+            self.refusal, self.loaded = "", True
+            return None
+
+        def refused(exc: ServiceError):
+            self.refusal, self.rows, self.total, self.loaded = exc.message, [], 0, False
+
+        return self._run(work, on_error=refused)

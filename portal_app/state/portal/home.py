@@ -1,0 +1,42 @@
+"""States of the client portal pages: home, sections, profile."""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+import reflex as rx
+
+from portal_app.access import is_staff
+from portal_app.services.portal import portal_home
+from portal_app.state.base import BaseState
+
+
+class HomeCard(TypedDict):
+    """One enabled section on the client's home."""
+    key: str
+    label: str
+    count: str
+    empty: str              # what the section holds, or its honest empty state
+    href: str
+
+
+class HomeState(BaseState):
+    greeting_name: str = ""
+    cards: list[HomeCard] = []
+    welcome: bool = False
+
+    @rx.event
+    def load(self):
+        def work(db, ws, actor):
+            if is_staff(actor):
+                return rx.redirect("/staff")
+            name, sections = portal_home.home_summary(db, actor)
+            self.greeting_name = name
+            self.welcome = self._query("welcome") == "1"
+            if self._query("password_changed") == "1":
+                self._notify("Your new password is saved. Your other devices were signed out.")
+            self.cards = [{"key": s.key, "label": s.label, "count": str(s.count),
+                           "empty": s.empty_text, "href": f"/{s.key}"} for s in sections]
+            return None
+
+        return self._run(work)

@@ -1,0 +1,385 @@
+"""States of the client's Invoices section: the list (/invoices) and one invoice
+(/invoices/[invoice_id]).
+
+Both read only what the services hand the client (their own sent invoices, while the
+section is on); the page number and the invoice id come from the URL and are only
+arguments to those services, never trusted beyond that. Opening an invoice records the
+client's first view (staff see "viewed").
+
+Pay Now (services/billing/card_payments.py): Stripe.js turns the card form into a token in the
+browser; `pay_with_card` checks the request under the page's access rules and hands the
+token to the background event `charge_card`, which talks to Stripe without holding the
+session lock, then watches the invoice until the webhook books the money: the page turns
+Paid (or Partially paid) by itself, no reload.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from typing import TypedDict, cast
+
+import reflex as rx
+
+from portal_app.access import is_staff
+from portal_app.db import unit_of_work
+from portal_app.errors import ServiceError
+from portal_app.services.billing import card_payments, invoice_pdf, invoice_views, invoices
+from portal_app.services.billing.invoice_views import InvoiceDetail, Outstanding
+from portal_app.state.base import BaseState
+
+log = logging.getLogger("portal.pay")
+WATCH_SECONDS = 90      # how long an open page waits for the payment webhook
+WATCH_EVERY = 1.0
+GENERIC = "Something went wrong on our side. Your card was not charged by this attempt; please try again."
+
+_INVOICE_ID = re.compile(r"in_[A-Za-z0-9_-]{1,37}")
+
+
+# What the client's pages show, every value as text. Each type is also the list of what is
+# copied from the services' dicts: nothing else reaches the browser.
+
+class ClientInvoiceRow(TypedDict):
+    id: str
+    number: str
+    status: str
+    status_label: str
+    issue_date: str
+    due_date: str
+    total: str
+    balance: str
+
+
+class ClientInvoiceView(TypedDict, total=False):
+    """The open invoice ({} until loaded)."""
+    id: str
+    number: str
+    status: str
+    status_label: str
+    issue_date: str
+    due_date: str
+    currency: str
+    notes: str
+    terms: str
+    subtotal: str
+    discount: str
+    tax: str
+    total: str
+    paid: str
+    balance: str
+
+
+class ClientLine(TypedDict):
+    description: str
+    quantity: str
+    unit: str
+    tax_rate: str
+    amount: str
+
+
+class ClientPayment(TypedDict):
+    method: str             # as the PDF words it: "Card", "Refund (card)"
+    amount: str
+    date: str
+    reference: str
+
+
+class Party(TypedDict, total=False):
+    """The business or the client, as the invoice's header shows them ({} until loaded)."""
+    name: str
+    company: str
+    email: str
+    address: str            # lines joined by newlines
+
+
+class CheckoutView(TypedDict, total=False):
+    """What the Pay Now form needs of card_payments.Checkout (nothing secret)."""
+    publishable_key: str
+    js_url: str
+    balance: str
+    balance_plain: str
+    minimum: str
+    reason: str
+
+
+ROW_KEYS = tuple(ClientInvoiceRow.__annotations__)
+DETAIL_KEYS = tuple(ClientInvoiceView.__annotations__)
+LINE_KEYS = tuple(ClientLine.__annotations__)
+PAYMENT_KEYS = tuple(k for k in ClientPayment.__annotations__ if k != "method")
+CHECKOUT_KEYS = tuple(CheckoutView.__annotations__)
+
+
+def _party(party: dict) -> Party:
+    return {"name": party["name"], "company": party["company"], "email": party["email"],
+            "address": "\n".join(party["lines"])}
+
+
+def _checkout(co: card_payments.Checkout) -> CheckoutView:
+    return cast(CheckoutView, {k: str(getattr(co, k)) for k in CHECKOUT_KEYS})
+
+
+class ClientInvoicesState(BaseState):
+    rows: list[ClientInvoiceRow] = []
+    outstanding: list[Outstanding] = []
+    page: int = 1
+    pages: int = 1
+    total: int = 0
+    loaded: bool = False
+    refusal: str = ""
+
+    def _page_arg(self) -> int:
+        try:
+            return min(max(1, int(self._query("page") or 1)), 1_000_000)
+        except ValueError:
+            return 1
+
+    @rx.event
+    def load(self):
+        def work(db, ws, actor):
+            if is_staff(actor):
+                return rx.redirect("/staff/invoices")
+            self.refusal, self.loaded = "", False
+            result = invoice_views.client_invoices(db, actor, self._page_arg())
+            self.rows = [cast(ClientInvoiceRow, {k: v for k, v in r.items() if k in ROW_KEYS}) for r in result.rows]
+            self.outstanding = result.outstanding
+            self.page, self.pages, self.total = result.page, result.pages, result.total
+            self.loaded = True
+            return None
+
+        def refused(exc: ServiceError):
+            self.refusal, self.rows, self.outstanding, self.total, self.loaded = exc.message, [], [], 0, False
+
+        return self._run(work, on_error=refused)
+
+
+class ClientInvoiceState(BaseState):
+    invoice: ClientInvoiceView = {}
+    lines: list[ClientLine] = []
+    payments: list[ClientPayment] = []
+    business: Party = {}
+    client: Party = {}
+    payable: bool = False          # something is left to pay
+    loaded: bool = False
+    refusal: str = ""
+    # Pay Now
+    checkout: CheckoutView = {}
+    can_pay: bool = False          # payable and the business takes cards online
+    partial: bool = False          # the client may choose the amount
+    pay_open: bool = False
+    pay_amount: str = ""
+    pay_error: str = ""
+    pay_phase: str = ""            # "" | paying | confirming | processing | done
+    pay_done: str = ""             # what the page says once the payment is booked
+    action_secret: str = ""        # 3-D Secure: for Stripe.js only, for this client's own payment
+    _pending_token: str = ""
+    _watch: int = 0                # the current watcher; a newer one (or a reload) ends the older
+
+    def _invoice_id(self) -> str:
+        return (self.router.url.path or "").rstrip("/").rsplit("/", 1)[-1][:80]
+
+    def _fill(self, db, actor, invoice_id: str, detail: InvoiceDetail | None = None) -> None:
+        detail = detail or invoice_views.invoice_detail(db, actor, invoice_id)
+        parties = invoice_pdf.invoice_parties(db, actor, invoice_id)
+        self.invoice = cast(ClientInvoiceView, {k: str(v) for k, v in detail.items() if k in DETAIL_KEYS})
+        self.lines = [cast(ClientLine, {k: str(v) for k, v in ln.items() if k in LINE_KEYS}) for ln in detail["lines"]]
+        self.payments = [cast(ClientPayment, {"method": invoice_pdf.payment_label(p["kind"], p["method"]),
+                                              **{k: str(v) for k, v in p.items() if k in PAYMENT_KEYS}})
+                         for p in detail["payments"]]
+        self.business, self.client = _party(parties["business"]), _party(parties["client"])
+        self.payable = bool(detail["payable"])
+        co = card_payments.checkout(db, actor, invoice_id)
+        self.checkout = _checkout(co)
+        self.can_pay, self.partial = co.available, co.allow_partial
+
+    @rx.event
+    def load(self):
+        invoice_id = self._invoice_id()
+
+        def work(db, ws, actor):
+            if is_staff(actor):  # the same invoice on the staff pages (they check it themselves)
+                return rx.redirect(f"/staff/invoices/{invoice_id}" if _INVOICE_ID.fullmatch(invoice_id)
+                                   else "/staff/invoices")
+            self.refusal, self.loaded = "", False
+            detail = invoice_views.invoice_detail(db, actor, invoice_id)
+            if detail["is_client"]:
+                invoices.mark_viewed(db, actor, invoice_id)
+            self._fill(db, actor, invoice_id, detail)
+            self.pay_open, self.pay_error, self.pay_done, self.action_secret = False, "", "", ""
+            self.pay_phase = "processing" if card_payments.payment_on_its_way(db, actor, invoice_id) else ""
+            self.loaded = True
+            self._watch += 1
+            return ClientInvoiceState.watch_payment if self.pay_phase else None
+
+        def refused(exc: ServiceError):
+            self.refusal, self.invoice, self.business, self.client = exc.message, {}, {}, {}
+            self.lines, self.payments, self.checkout = [], [], {}
+            self.payable = self.loaded = self.can_pay = self.pay_open = False
+
+        return self._run(work, on_error=refused)
+
+    # ------------------------------------------------------------------ Pay Now
+
+    @rx.event
+    def open_pay(self):
+        def work(db, ws, actor):
+            co = card_payments.checkout(db, actor, self._invoice_id())
+            self.checkout = _checkout(co)
+            self.can_pay, self.partial = co.available, co.allow_partial
+            if not co.available or self.pay_phase in ("paying", "confirming", "processing"):
+                return
+            self.pay_amount, self.pay_error, self.action_secret, self.pay_open = co.balance_plain, "", "", True
+
+        return self._run(work)
+
+    @rx.event
+    def set_pay_open(self, value: bool):
+        # the dialog stays open while the card is being charged or confirmed
+        if not value and self.pay_phase in ("paying", "confirming"):
+            return
+        self.pay_open = bool(value) and self.can_pay
+
+    @rx.event
+    def set_pay_amount(self, value: str):
+        self.pay_amount = str(value or "")[:30]
+
+    @rx.event
+    def card_failed(self, message: str):
+        """Stripe.js could not read the card (shown to this browser only, as text)."""
+        def work(db, ws, actor):
+            card_payments.checkout(db, actor, self._invoice_id())  # the page's own access rule
+            self.pay_error = " ".join(str(message or "").split())[:300] or "Check your card details and try again."
+            self.pay_phase = ""
+
+        return self._run(work)
+
+    @rx.event
+    def pay_with_card(self, token: str):
+        def work(db, ws, actor):
+            co = card_payments.checkout(db, actor, self._invoice_id())
+            if self.pay_phase in ("paying", "confirming", "processing"):
+                return None  # a double submit: the first one is on its way
+            if not co.available:
+                self.pay_error = co.reason or "This invoice has nothing left to pay."
+                return None
+            self.pay_error, self.action_secret, self.pay_phase = "", "", "paying"
+            self._pending_token = str(token or "")[:255]
+            return ClientInvoiceState.charge_card
+
+        def refused(exc: ServiceError):
+            self.pay_error, self.pay_phase = exc.message, ""
+
+        return self._run(work, on_error=refused)
+
+    @rx.event(background=True)
+    async def charge_card(self):
+        async with self:
+            token, self._pending_token = self._pending_token, ""
+            invoice_id, amount, bound = self._invoice_id(), self.pay_amount, self._bound_session
+            if not token or self.pay_phase != "paying":
+                return
+
+            def refused(message: str) -> None:
+                self.pay_error, self.pay_phase = message, ""
+
+            ok, actor = self._run_background(lambda db, _ws, actor: actor,
+                                             on_error=lambda exc: refused(exc.message),
+                                             on_unexpected=lambda: refused(GENERIC))
+            if not ok:
+                return
+
+        def work():
+            with unit_of_work() as db:
+                return card_payments.start_card_payment(db, actor, invoice_id, amount=amount, card_token=token)
+
+        try:
+            started = await asyncio.to_thread(work)
+        except ServiceError as exc:
+            async with self:
+                if self._bound_session == bound:
+                    self.pay_error, self.pay_phase = exc.message, ""
+            return
+        except Exception:  # noqa: BLE001
+            log.exception("card payment failed unexpectedly")
+            async with self:
+                if self._bound_session == bound:
+                    self.pay_error, self.pay_phase = GENERIC, ""
+            return
+        async with self:
+            if self._bound_session != bound:
+                return  # the tab changed hands while the bank answered (session_guard.py)
+            if started.status == "requires_action":
+                self.pay_phase, self.action_secret = "confirming", started.client_secret
+                return
+            self.pay_phase = "processing"
+            self._watch += 1
+            watch = self._watch
+        await self._watch_until_booked(watch)
+
+    @rx.event
+    def action_done(self, message: str):
+        """Stripe.js finished 3-D Secure: "" means the bank confirmed the payment."""
+        def work(db, ws, actor):
+            card_payments.checkout(db, actor, self._invoice_id())
+            if self.pay_phase != "confirming":
+                return None
+            self.action_secret = ""
+            text = " ".join(str(message or "").split())[:300]
+            if text:
+                self.pay_error, self.pay_phase = text, ""
+                return None
+            self.pay_phase = "processing"
+            self._watch += 1
+            return ClientInvoiceState.watch_payment
+
+        return self._run(work)
+
+    @rx.event(background=True)
+    async def watch_payment(self):
+        async with self:
+            watch = self._watch
+        await self._watch_until_booked(watch)
+
+    async def _watch_until_booked(self, watch: int) -> None:
+        """Poll the invoice (one small query a second) until the webhook has booked the
+        payment, the page moved on, or WATCH_SECONDS passed."""
+        async with self:
+            invoice_id, bound = self._invoice_id(), self._bound_session
+            before = (self.invoice.get("status", ""), self.invoice.get("paid", ""))
+        for _ in range(int(WATCH_SECONDS / WATCH_EVERY)):
+            await asyncio.sleep(WATCH_EVERY)
+            async with self:
+                if (self._watch != watch or self._invoice_id() != invoice_id or self.pay_phase != "processing"
+                        or self._bound_session != bound):
+                    return
+
+                def check(db, _ws, actor) -> tuple[bool, str]:
+                    """(booked yet, the last failure the bank reported), refilling the page once booked."""
+                    if card_payments.payment_on_its_way(db, actor, invoice_id):
+                        return False, ""
+                    self._fill(db, actor, invoice_id)
+                    return True, card_payments.last_failure(db, actor, invoice_id)
+
+                def refused(exc: ServiceError) -> None:
+                    self.pay_error, self.pay_phase = exc.message, ""
+
+                # an unexpected failure is logged and ends the watch with no error on the page:
+                # a payment may be on its way, and an error could have the client pay twice
+                ok, seen = self._run_background(check, on_error=refused, on_unexpected=lambda: None)
+                if not ok:
+                    return
+                booked, failed = seen
+                if not booked:
+                    continue
+                if (self.invoice.get("status", ""), self.invoice.get("paid", "")) == before and failed:
+                    self.pay_error, self.pay_phase = failed, ""
+                    return
+                self.pay_phase, self.pay_open = "done", False
+                self.pay_done = ("Payment received. Thank you!" if self.invoice.get("status") == "paid"
+                                 else "Payment received. Thank you! The rest stays due.")
+                return
+        async with self:
+            if self._watch == watch and self.pay_phase == "processing" and self._bound_session == bound:
+                self.pay_phase = "done"
+                self.pay_done = ("Your payment is still being processed by the bank. It will show here once "
+                                 "it is confirmed; you do not need to pay again.")

@@ -1,0 +1,130 @@
+"""States of the staff pages: contacts, a contact record, portal configuration, dev outbox."""
+
+from __future__ import annotations
+
+import asyncio
+
+import reflex as rx
+
+from portal_app.access import require_configure_portal
+from portal_app.errors import ServiceError
+from portal_app.models import SECTIONS
+from portal_app.services.portal import portal_settings
+from portal_app.state.base import BaseState
+
+
+class PortalConfigState(BaseState):
+    form_title: str = ""
+    form_accent: str = "#2563eb"
+    form_primary: str = ""
+    form_secondary: str = ""
+    form_sections: dict[str, bool] = {}
+    form_chat: bool = False
+    form_client_uploads: bool = False
+    error: str = ""
+    error_field: str = ""
+    logo_error: str = ""
+    saved: str = ""
+
+    def _fill(self, db, actor) -> None:
+        require_configure_portal(actor)
+        ps = portal_settings.portal_settings_for(db, actor.workspace_id)
+        self.form_title = ps.portal_title
+        self.form_accent = ps.accent_color
+        self.form_primary = ps.brand_primary or ""
+        self.form_secondary = ps.brand_secondary or ""
+        self.form_sections = {s: ps.section_enabled(s) for s in SECTIONS}
+        self.form_chat = ps.chat_widget
+        self.form_client_uploads = ps.allow_client_uploads
+
+    @rx.event
+    def load(self):
+        def work(db, ws, actor):
+            self.error = self.error_field = self.logo_error = self.saved = ""
+            self._fill(db, actor)
+
+        return self._run(work)
+
+    # Live preview: these only change what this browser shows until Save.
+    @rx.event
+    def set_title(self, value: str):
+        self.form_title = str(value)[:200]
+
+    @rx.event
+    def set_accent(self, value: str):
+        self.form_accent = str(value)[:7]
+
+    @rx.event
+    def set_primary(self, value: str):
+        self.form_primary = str(value)[:7]
+
+    @rx.event
+    def set_secondary(self, value: str):
+        self.form_secondary = str(value)[:7]
+
+    @rx.event
+    def toggle_section(self, section: str, value: bool):
+        if section in SECTIONS:
+            self.form_sections = {**self.form_sections, section: bool(value)}
+
+    @rx.event
+    def set_chat(self, value: bool):
+        self.form_chat = bool(value)
+
+    @rx.event
+    def set_client_uploads(self, value: bool):
+        self.form_client_uploads = bool(value)
+
+    @rx.event
+    def clear_brand_colors(self):
+        self.form_primary = self.form_secondary = ""
+
+    @rx.event
+    def save(self):
+        def work(db, ws, actor):
+            portal_settings.update_portal_settings(
+                db, actor, portal_title=self.form_title, accent_color=self.form_accent,
+                brand_primary=self.form_primary or None, brand_secondary=self.form_secondary or None,
+                sections=dict(self.form_sections), chat_widget=self.form_chat,
+                allow_client_uploads=self.form_client_uploads)
+            self.error = self.error_field = ""
+            self._apply_branding(db, ws, actor)
+            self.saved = "Saved. Clients see the new settings now."
+
+        def failed(exc: ServiceError):
+            self.error, self.error_field, self.saved = exc.message, exc.field or "", ""
+
+        return self._run(work, on_error=failed)
+
+    @rx.event
+    async def upload_logo(self, files: list[rx.UploadFile]):
+        from portal_app.settings import get_settings
+
+        limit = get_settings().logo_max_bytes
+        if not files:
+            self.logo_error = "Choose an image file first."
+            return
+        upload = files[0]
+        data = await upload.read(limit + 1)  # never read more than the limit needs
+        name = upload.name or upload.filename or ""
+
+        def work(db, ws, actor):
+            portal_settings.set_logo(db, actor, data, name)
+            self._apply_branding(db, ws, actor)
+            self.logo_error = ""
+            self._notify("Logo updated.")
+
+        def failed(exc: ServiceError):
+            self.logo_error = exc.message
+
+        # Pillow decodes and re-encodes the image: in a thread, never on the event loop
+        return await asyncio.to_thread(self._run, work, on_error=failed)
+
+    @rx.event
+    def remove_logo(self):
+        def work(db, ws, actor):
+            portal_settings.remove_logo(db, actor)
+            self._apply_branding(db, ws, actor)
+            self._notify("Logo removed.")
+
+        return self._run(work)

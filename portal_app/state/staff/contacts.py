@@ -1,0 +1,148 @@
+"""States of the staff pages: contacts, a contact record, portal configuration, dev outbox."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from portal_app.errors import ServiceError
+from portal_app.services.accounts import contacts, invites
+from portal_app.services.files import files
+from portal_app.services.portal import staff_views
+from portal_app.state.base import BaseState
+
+
+class ContactsState(BaseState):
+    rows: list[contacts.ContactListRow] = []
+    query: str = ""
+    page: int = 1
+    pages: int = 1
+    total: int = 0
+    create_error: str = ""
+    create_open: bool = False
+
+    def _fetch(self, db, actor) -> None:
+        result = contacts.list_contacts(db, actor, self.query, self.page)
+        self.rows = contacts.as_dicts(result.rows)
+        self.page, self.pages, self.total = result.page, result.pages, result.total
+
+    @rx.event
+    def load(self):
+        def work(db, ws, actor):
+            self.query, self.page = "", 1
+            self._fetch(db, actor)
+
+        return self._run(work)
+
+    @rx.event
+    def search(self, form: dict):
+        def work(db, ws, actor):
+            self.query = str(form.get("q", ""))[:100]
+            self.page = 1
+            self._fetch(db, actor)
+
+        return self._run(work)
+
+    @rx.event
+    def go_page(self, delta: int):
+        def work(db, ws, actor):
+            self.page = max(1, self.page + (1 if int(delta) > 0 else -1))
+            self._fetch(db, actor)
+
+        return self._run(work)
+
+    @rx.event
+    def set_create_open(self, value: bool):
+        self.create_open = bool(value)
+        self.create_error = ""
+
+    @rx.event
+    def create(self, form: dict):
+        def work(db, ws, actor):
+            contact = contacts.create_contact(db, actor, {k: str(v) for k, v in form.items()})
+            self.create_open = False
+            self.create_error = ""
+            return rx.redirect(f"/staff/contacts/{contact.public_id}")
+
+        def failed(exc: ServiceError):
+            self.create_error = exc.message
+
+        return self._run(work, on_error=failed)
+
+
+class ContactRecordState(BaseState):
+    contact: contacts.ContactView = {}  # type: ignore[typeddict-item]  # {} until loaded
+    portal_status: str = ""
+    invite_pending: bool = False
+    invite_expires: str = ""
+    last_login: str = ""
+    history: list[staff_views.HistoryEntry] = []
+    shared_files: list[files.SharedFile] = []
+    shared_total: int = 0
+    upload_folder: str = ""
+    found: bool = True
+    error: str = ""
+    saved: str = ""
+
+    def _public_id(self) -> str:
+        return (self.router.url.path or "").rstrip("/").rsplit("/", 1)[-1]
+
+    def _refresh(self, db, actor) -> None:
+        record = staff_views.contact_record(db, actor, self._public_id())
+        self.contact = record["contact"]  # every value a str already
+        self.portal_status = record["portal_status"]
+        self.invite_pending = record["invite_pending"]
+        self.invite_expires = record["invite_expires"]
+        self.last_login = record["last_login"]
+        self.history = record["history"]
+        self.shared_files, self.shared_total = record["files"]["shared"], record["files"]["shared_total"]
+        self.upload_folder = record["files"]["upload_folder"]
+        self.found = True
+
+    @rx.event
+    def load(self):
+        def work(db, ws, actor):
+            self.error = self.saved = ""
+            self._refresh(db, actor)
+
+        def failed(exc: ServiceError):
+            self.found, self.error = False, exc.message
+
+        return self._run(work, on_error=failed)
+
+    @rx.event
+    def save(self, form: dict):
+        def work(db, ws, actor):
+            contacts.update_contact(db, actor, self._public_id(), {k: str(v) for k, v in form.items()})
+            self._refresh(db, actor)
+            self.error, self.saved = "", "Contact saved."
+
+        def failed(exc: ServiceError):
+            self.error, self.saved = exc.message, ""
+
+        return self._run(work, on_error=failed)
+
+    def _action(self, fn, done: str):
+        def work(db, ws, actor):
+            fn(db, actor, self._public_id())
+            self._refresh(db, actor)
+            self._notify(done)
+
+        return self._run(work)
+
+    @rx.event
+    def send_invite(self):
+        return self._action(invites.send_invite, "Portal invitation sent.")
+
+    @rx.event
+    def revoke_invite(self):
+        return self._action(invites.revoke_invite, "Invitation revoked; the link no longer works.")
+
+    @rx.event
+    def disable_access(self):
+        return self._action(lambda db, a, pid: invites.set_portal_access(db, a, pid, False),
+                            "Portal access disabled; the client was signed out.")
+
+    @rx.event
+    def enable_access(self):
+        return self._action(lambda db, a, pid: invites.set_portal_access(db, a, pid, True),
+                            "Portal access enabled.")

@@ -1,0 +1,18 @@
+"""States of the staff pages: contacts, a contact record, portal configuration, dev outbox."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from portal_app.access import require_staff
+from portal_app.state.base import BaseState
+
+
+class StaffHomeState(BaseState):
+    @rx.event
+    def load(self):
+        def work(db, ws, actor):
+            require_staff(actor)
+            return rx.redirect("/staff/contacts")
+
+        return self._run(work)

@@ -1,0 +1,29 @@
+"""States of the staff pages: contacts, a contact record, portal configuration, dev outbox."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from portal_app.errors import ServiceError
+from portal_app.services.portal import staff_views
+from portal_app.state.base import BaseState
+
+
+class OutboxState(BaseState):
+    """The dev outbox page (owners, while PORTAL_MAIL=outbox: access.require_read_dev_outbox;
+    whether the staff navigation offers it is BaseState.outbox_offered, set with every
+    event's context)."""
+
+    mails: list[staff_views.DevMailView] = []
+    error: str = ""
+
+    @rx.event
+    def load(self):
+        def work(db, ws, actor):
+            self.mails = staff_views.dev_outbox(db, actor)
+            self.error = ""
+
+        def failed(exc: ServiceError):
+            self.mails, self.error = [], exc.message
+
+        return self._run(work, on_error=failed)
