@@ -37,7 +37,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,7 +51,7 @@ from portal_app.adapters.pdf_verify import verify_pdf  # noqa: E402
 from portal_app.adapters.sealing import new_sealing_identity  # noqa: E402
 
 DEFAULT_JSON = ROOT / "test-artifacts" / "bench" / "document_seal.json"
-T0 = datetime(2026, 3, 2, 14, 5, 9, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 2, 14, 5, 9, tzinfo=UTC)
 PARAGRAPH = ("The Client engages the Studio to provide the services described in Schedule A. The Studio "
              "will perform the services with reasonable skill and care, and the Client will provide the "
              "information and access the Studio reasonably needs. ") * 6

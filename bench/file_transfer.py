@@ -49,7 +49,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from page_load import (  # noqa: E402
+from page_load import (
     APP_SOURCES,
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -290,7 +290,7 @@ def start_moto(tmp: Path, stack: list) -> tuple[str, subprocess.Popen]:
         try:
             client.create_bucket(Bucket=BUCKET)
             break
-        except Exception as exc:  # noqa: BLE001 (not up yet)
+        except Exception as exc:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise BenchError(f"moto did not start: {exc}; log:\n{tail(tmp / 'moto.log')}") from exc
             time.sleep(0.3)
@@ -573,7 +573,7 @@ def main(argv: list[str] | None = None) -> int:
     except BenchError as exc:
         print(f"\nBENCHMARK FAILED: {exc}", file=sys.stderr)
         return 1
-    except Exception:  # noqa: BLE001
+    except Exception:
         traceback.print_exc()
         return 1
     finally:
@@ -593,7 +593,7 @@ def stop(item: tuple[str, object]) -> None:
         else:
             log(f"stopping moto (pid {thing.pid})")
             kill_group(thing, grace=5.0)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         log(f"could not stop {kind}: {exc}")
 
 

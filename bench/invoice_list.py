@@ -38,13 +38,13 @@ import os
 import random
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from decimal import Decimal as D
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (  # noqa: E402
+from _common import (
     HOST,
     ROOT,
     bench_env,
@@ -76,7 +76,7 @@ def pick(rng: random.Random, mix) -> str:
 
 
 def at(day: date, hour: int = 9) -> datetime:
-    return datetime.combine(day, dtime(hour), tzinfo=timezone.utc)
+    return datetime.combine(day, dtime(hour), tzinfo=UTC)
 
 
 class Filler:

@@ -413,7 +413,7 @@ def open_and_wait_ready(ctx, url: str, predicate: str, label: str, problems: lis
         body = ""
         try:
             body = page.inner_text("body", timeout=2000)[:800]
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
         raise BenchError(f"{label}: {url} never became ready ({type(exc).__name__}); "
                          f"now at {page.url}; page errors: {watcher.items}; body text: {body!r}") from exc
@@ -534,7 +534,7 @@ def machine_info() -> dict:
         pass
     try:
         nproc = int(subprocess.run(["nproc"], capture_output=True, text=True, timeout=5).stdout.strip())
-    except Exception:  # noqa: BLE001
+    except Exception:
         nproc = len(os.sched_getaffinity(0))
     versions = {}
     from importlib.metadata import PackageNotFoundError, version
@@ -546,7 +546,7 @@ def machine_info() -> dict:
     try:
         versions["bun"] = subprocess.run([str(TOOLS_BIN / "bun"), "--version"], capture_output=True,
                                          text=True, timeout=10).stdout.strip()
-    except Exception:  # noqa: BLE001
+    except Exception:
         versions["bun"] = None
     return {"nproc": nproc, "cpu": cpu, "mem_gb": mem_gb, "loadavg_start": os.getloadavg(),
             "python": platform.python_version(), "platform": platform.platform(),
@@ -681,14 +681,14 @@ def main(argv: list[str] | None = None) -> int:
     except BenchError as exc:
         print(f"\nBENCHMARK FAILED: {exc}", file=sys.stderr)
         return 1
-    except Exception:  # noqa: BLE001
+    except Exception:
         traceback.print_exc()
         return 1
     finally:
         for server in reversed(servers):
             try:
                 server.stop()
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 log(f"could not stop {server.name}: {exc}")
         if ok and not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)

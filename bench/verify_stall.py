@@ -36,7 +36,7 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from page_load import ROOT, BenchError, free_port, log, machine_info, prepare_ours  # noqa: E402
+from page_load import ROOT, BenchError, free_port, log, machine_info, prepare_ours
 
 sys.path.insert(0, str(ROOT))
 DEFAULT_JSON = ROOT / "test-artifacts" / "bench" / "verify_stall.json"
@@ -121,7 +121,7 @@ def upload(base: str, data: bytes, out: dict) -> None:
         verdict = next(iter(__import__("re").findall(r'"verdict"\s*:\s*"([a-z_]+)"', text)), "")
         error = next(iter(__import__("re").findall(r'"error[^"]*"\s*:\s*"([^"]+)"', text)), "")
         out["answer"] = verdict or error or text[:200]
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         out["answer"] = f"{type(exc).__name__}: {exc}"
     out["seconds"] = time.perf_counter() - t0
 
@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     except BenchError as exc:
         print(f"\nBENCHMARK FAILED: {exc}", file=sys.stderr)
         return 1
-    except Exception:  # noqa: BLE001
+    except Exception:
         traceback.print_exc()
         return 1
     finally:

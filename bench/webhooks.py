@@ -50,7 +50,7 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (  # noqa: E402
+from _common import (
     ROOT,
     STRIPE_KEYS,
     bench_env,
@@ -278,7 +278,7 @@ def main() -> int:
     if args.serve:
         serve(args.serve)
         return 0
-    if not (1 <= args.clients <= 64 and 1 <= args.invoices and 10 <= args.events <= 1_000_000
+    if not (1 <= args.clients <= 64 and args.invoices >= 1 and 10 <= args.events <= 1_000_000
             and 0 <= args.duplicates < 1):
         parser.error("need 1-64 clients, invoices >= 1, 10-1,000,000 events, 0 <= duplicates < 1")
     os.chdir(ROOT)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from datetime import UTC
 
 
 def migrate() -> None:
@@ -60,7 +61,7 @@ def verify_audit() -> int:
 
 
 def reconcile_payments(since: str, workspace: str | None) -> int:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from sqlmodel import select
 
@@ -70,7 +71,7 @@ def reconcile_payments(since: str, workspace: str | None) -> int:
     from portal_app.services.billing.reconcile import reconcile_workspace
 
     try:
-        start = datetime.strptime(since, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+        start = datetime.strptime(since, "%Y-%m-%d").replace(tzinfo=UTC)
     except ValueError:
         print("--since must be a date like 2026-11-01", file=sys.stderr)
         return 2

@@ -96,7 +96,7 @@ def run_once(limit: int = 50) -> int:
                 db.add(msg)
                 db.commit()
                 delivered += 1
-            except Exception as exc:  # noqa: BLE001 - any failure is retried later
+            except Exception as exc:
                 db.rollback()
                 msg = db.get_one(OutboxMessage, msg_id)  # claimed above: it is there
                 msg.attempts += 1
@@ -155,7 +155,7 @@ def run_forever(interval: float, stop: threading.Event) -> None:
             if time.monotonic() - last_sweep > SWEEP_EVERY_SECONDS:
                 last_sweep = time.monotonic()
                 sweep_incoming()
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("worker pass failed")
         stop.wait(interval)
 

@@ -30,7 +30,7 @@ import re
 import struct
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 from fpdf import FPDF
@@ -192,7 +192,7 @@ def _png_size(data: object) -> tuple[int, int] | None:
             if image.format != "PNG":
                 return None
             image.load()
-    except Exception:  # noqa: BLE001 — any decoding failure means "no logo"
+    except Exception:
         return None
     return width, height
 
@@ -226,7 +226,7 @@ HEADER_ROW_H = 7.0
 class _Pdf(FPDF):
     """fpdf2 with our running header (fpdf2 calls it on every new page)."""
 
-    renderer: "_Renderer"
+    renderer: _Renderer
 
     def header(self):
         self.renderer.page_header()
@@ -254,7 +254,7 @@ class _Renderer:
         pdf.set_subject(f"Invoice {self.number}")
         pdf.set_creator("Client Portal")
         pdf.set_lang("en")
-        pdf.set_creation_date(datetime.combine(inv.issue_date, time(0, 0), tzinfo=timezone.utc))
+        pdf.set_creation_date(datetime.combine(inv.issue_date, time(0, 0), tzinfo=UTC))
         self.pdf = pdf
         self.left = MARGIN
         self.right = pdf.w - MARGIN
@@ -424,7 +424,7 @@ class _Renderer:
             try:
                 pdf.image(io.BytesIO(bytes(logo)), x=self.left, y=top, w=w_mm, h=h_mm)
                 left_h = h_mm
-            except Exception:  # noqa: BLE001 — a logo fpdf2 cannot embed is no logo
+            except Exception:
                 left_h = 0.0
         if not left_h:
             self.font(15, bold=True)

@@ -176,12 +176,12 @@ def complete_document(original: bytes, fields: list[FieldValue], cert: Certifica
         writer.write(out)
     except DocumentError:
         raise
-    except Exception:  # noqa: BLE001 — pypdf/fpdf2 internals on an odd file: a sentence, not a trace
+    except Exception:
         log.exception("completing document %s failed before sealing", cert.document_id)
         raise DocumentError("The document could not be completed: its PDF structure is not supported.") from None
     try:
         sealed = _seal(out.getvalue(), identity, cert)
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.exception("sealing document %s failed", cert.document_id)
         raise DocumentError("The document could not be sealed. Check the workspace's sealing certificate.") from None
     return CompletedPdf(data=sealed, sha256=hashlib.sha256(sealed).hexdigest(),

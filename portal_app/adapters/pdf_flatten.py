@@ -113,7 +113,7 @@ def _regenerate_text_appearances(writer) -> None:
         if values:
             try:
                 writer.update_page_form_field_values(page, values, auto_regenerate=None)
-            except Exception:  # noqa: BLE001 — a field pypdf cannot lay out keeps what it had
+            except Exception:
                 log.warning("could not regenerate form field appearances on a page", exc_info=True)
 
 
@@ -178,5 +178,5 @@ def _draw_on(writer, page, commands: bytes, xobjects: DictionaryObject) -> None:
     blank.replace_contents(stream)
     try:
         page.merge_page(blank, over=True)
-    except Exception:  # noqa: BLE001
+    except Exception:
         raise DocumentError("The document's form fields could not be flattened.") from None

@@ -278,7 +278,7 @@ def op_verify(data: bytes, args: dict) -> dict:
         facts = _verify_signature(data, set(args["trusted"]))
     except (MemoryError, RecursionError):
         raise
-    except Exception as error:  # noqa: BLE001  pyHanko is strict about damage: that is the answer
+    except Exception as error:
         sys.stderr.write(f"verify: {type(error).__name__}: {error}\n"[:2000])
         facts = {"status": "tampered" if b"/ByteRange" in data else "unreadable", "signed": b"/ByteRange" in data}
     facts["sha256"] = hashlib.sha256(data).hexdigest()
@@ -341,7 +341,7 @@ def _manifest(data: bytes, name: str, fmt: str) -> dict | None:
         body = json.loads(found[0]) if found else None
     except (MemoryError, RecursionError):
         raise
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
     return body if isinstance(body, dict) and body.get("format") == fmt else None
 
@@ -350,9 +350,9 @@ OPS = {"inspect": op_inspect, "normalize": op_normalize, "render": op_render, "v
 
 
 def preload() -> None:
-    import PIL.Image  # noqa: F401
+    import PIL.Image
     import PIL.PngImagePlugin  # noqa: F401
-    import pypdf  # noqa: F401
+    import pypdf
     import pypdf.filters  # noqa: F401
     import pypdfium2  # noqa: F401
 
@@ -373,7 +373,7 @@ def main() -> int:
     if header["op"] != "render":
         import pypdf  # noqa: F401  (imports before the limits: their memory is not the file's)
     if header["op"] == "verify":
-        import pyhanko.pdf_utils.reader  # noqa: F401
+        import pyhanko.pdf_utils.reader
         import pyhanko.sign.validation  # noqa: F401
         import pyhanko_certvalidator  # noqa: F401
     if header["op"] == "render":
@@ -392,7 +392,7 @@ def main() -> int:
         answer({"ok": False, "code": "too_complex", "detail": {"cause": "memory"}})
     except RecursionError:
         answer({"ok": False, "code": "too_complex", "detail": {"cause": "recursion"}})
-    except Exception as error:  # noqa: BLE001  pypdf's many ways to say "malformed"
+    except Exception as error:
         # pypdf's own limits (page tree, array sizes, object streams) say "too much"
         limit = sys.modules.get("pypdf.errors")
         code = "too_complex" if limit and isinstance(error, limit.LimitReachedError) else "damaged"

@@ -13,7 +13,7 @@ Times are UTC. A naive datetime (SQLite hands them back that way) is taken as UT
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import overload
 
 FIELD_KINDS = ("signature", "initials", "date", "text", "checkbox")
@@ -97,8 +97,8 @@ def utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 def utc_text(value: datetime | None) -> str:
@@ -116,4 +116,4 @@ def completed_at(cert: CertificateInfo) -> datetime:
     if cert.completed_at is not None:
         return utc(cert.completed_at)
     signed = [utc(s.signed_at) for s in cert.signers if s.signed_at is not None]
-    return max(signed) if signed else datetime.now(timezone.utc)
+    return max(signed) if signed else datetime.now(UTC)

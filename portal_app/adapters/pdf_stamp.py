@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from fpdf import FPDF
 
@@ -42,7 +42,7 @@ MAX_PNG_BYTES = 2_000_000
 MAX_PNG_SIDE = 4_000
 MIN_TEXT_PT = 4.0
 MAX_TEXT_PT = 14.0
-_EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class PageBox:
     rotation: int     # 0, 90, 180 or 270
 
     @classmethod
-    def of(cls, page) -> "PageBox":
+    def of(cls, page) -> PageBox:
         media = page.mediabox
         crop = page.cropbox
         llx = max(float(crop.left), float(media.left))
@@ -121,7 +121,7 @@ def safe_png(data: object) -> bytes | None:
             out = io.BytesIO()
             rgba.save(out, "PNG")
             return out.getvalue()
-    except Exception:  # noqa: BLE001 — any decoding failure means "not a usable drawing"
+    except Exception:
         return None
 
 

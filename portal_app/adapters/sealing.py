@@ -33,7 +33,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 
 from cryptography import x509
@@ -148,7 +148,7 @@ def new_sealing_identity(common_name: str, organization: str, *, days: int = 365
     passphrase."""
     if not 1 <= int(days) <= 36_500:
         raise SealingIdentityError("A sealing certificate must be valid for between 1 day and 100 years.")
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([
         x509.NameAttribute(NameOID.COMMON_NAME, _clean_name(common_name, "name")),
@@ -182,7 +182,7 @@ def _public_numbers(public_key):
 
 def check_certificate(cert: x509.Certificate, *, now: datetime | None = None) -> None:
     """Raise SealingIdentityError if `cert` cannot seal today: dates and key usages."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     if cert.not_valid_after_utc <= now:
         raise SealingIdentityError(
             f"This certificate expired on {cert.not_valid_after_utc:%d %b %Y}. Upload a current one.")
@@ -219,7 +219,7 @@ def load_pkcs12(data: bytes, password: str, *, now: datetime | None = None) -> S
             raise SealingIdentityError("This certificate file needs its password.") from None
         raise SealingIdentityError("This password does not open the certificate file, or the file is not a "
                                    "PKCS#12 (.p12 or .pfx) certificate.") from None
-    except Exception:  # noqa: BLE001 — unsupported algorithms, malformed structures
+    except Exception:
         raise SealingIdentityError("This file cannot be read as a PKCS#12 (.p12 or .pfx) certificate.") from None
     if key is None and (cert is not None or chain):
         raise SealingIdentityError("This file has a certificate but no private key. Export it again "

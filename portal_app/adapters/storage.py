@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from typing import Iterator, Protocol
+from collections.abc import Iterator
+from typing import Protocol
 
 from portal_app.settings import Settings, get_settings
 

@@ -26,7 +26,7 @@ the frontend mount alike), and not in a handler:
 
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 UPLOAD_PATH = "/_upload"
 DEFAULT_MAX_BODY = 1024 * 1024

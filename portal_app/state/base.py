@@ -5,7 +5,8 @@ every page shows. Nothing here trusts a value the browser sends."""
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import reflex as rx
 
@@ -126,7 +127,7 @@ class BaseState(rx.State):
                 return on_error(exc)
             self._notify(exc.message, "red")
             return None
-        except Exception:  # noqa: BLE001
+        except Exception:
             self._outcome = "error"
             log.exception("unexpected error in %s", type(self).__name__)
             self._notify(GENERIC, "red")

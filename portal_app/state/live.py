@@ -12,7 +12,8 @@ state's lock is held only for the moment of each check.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 EVERY = 2.0
 MINUTES = 30

@@ -166,7 +166,7 @@ class UploadGuard:
         try:
             root = await manager.get_state(BaseStateToken(ident=tab, cls=BaseState))
             base = await root.get_state(BaseState)
-        except Exception:  # noqa: BLE001 - an unreadable tree is no proof of anything
+        except Exception:
             log.exception("could not read the tab's state for an upload")
             return False
         # A tree never used by a websocket has no router data: nobody loaded a page with it.

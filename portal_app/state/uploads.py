@@ -139,7 +139,7 @@ async def receive(state, chunks, folder_for, done) -> None:
             current = None
     except asyncio.CancelledError:  # the browser went away mid-upload
         raise
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.exception("upload failed")
         await _set_row(state, max(index, 0), status="error", message=GENERIC)
     finally:

@@ -58,6 +58,6 @@ class VerifyState(BaseState):
             self._outcome = "ok"
         except ServiceError as exc:
             self.error, self._outcome = exc.message, "invalid"
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("verify failed")
             self.error, self._outcome = "We could not check that file. Please try again.", "error"

@@ -121,7 +121,7 @@ async def _replay_hydrate(url: str, tab_token: str, path: str, cookie: str | Non
     done, arrived = asyncio.Event(), asyncio.Event()
     client = socketio.AsyncClient(reconnection=False)
 
-    async def on_event(data):  # noqa: ANN001
+    async def on_event(data):
         received.append(data if isinstance(data, str) else json.dumps(data))
         arrived.set()
         done.set()  # the hydrate's snapshot; what follows (on_load's updates) within a second
@@ -143,7 +143,7 @@ async def _replay_hydrate(url: str, tab_token: str, path: str, cookie: str | Non
             while until not in "".join(received):
                 arrived.clear()
                 await asyncio.wait_for(arrived.wait(), timeout=15)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         pass
     await client.disconnect()
     return "\n".join(received)

@@ -133,7 +133,7 @@ def app_url(db_url):
         asyncio.set_event_loop(loop)
         try:
             loop.run_until_complete(server.serve())
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             failure.append(exc)
 
     thread = threading.Thread(target=run, name="granian-app", daemon=True)

@@ -30,8 +30,8 @@ second pass on PostgreSQL would double the file's runtime for no new path.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import pytest
 from sqlmodel import select

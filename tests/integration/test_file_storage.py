@@ -201,7 +201,7 @@ def test_presigned_link_downloads_the_bytes_as_an_octet_stream_attachment(s3_end
 
 def _signed_at(url: str) -> dt.datetime:
     stamp = dict(parse_qsl(urlsplit(url).query))["X-Amz-Date"]
-    return dt.datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.timezone.utc)
+    return dt.datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
 
 
 def test_presigned_link_expires(s3_endpoint, tmp_path):

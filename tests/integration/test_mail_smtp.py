@@ -41,7 +41,7 @@ class Collector:
     def __init__(self):
         self.envelopes = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook name
+    async def handle_DATA(self, server, session, envelope):
         tls = server.transport.get_extra_info("sslcontext") is not None
         self.envelopes.append((envelope, bool(session.authenticated), tls))
         return "250 Message accepted"
@@ -55,7 +55,7 @@ def _authenticator(server, session, envelope, mechanism, auth_data):
 
 
 def _cert(subject: str, key, issuer_cert=None, issuer_key=None, *, ca=False, names=()):
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
     builder = (x509.CertificateBuilder().subject_name(name)
                .issuer_name(issuer_cert.subject if issuer_cert else name)

@@ -287,7 +287,7 @@ def test_make_gateway_uses_the_api_base_setting(localstripe_url, monkeypatch):
 class _Receiver(BaseHTTPRequestHandler):
     deliveries: queue.Queue
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         self.deliveries.put((self.headers.get("Stripe-Signature"), body))
         self.send_response(200)

@@ -89,7 +89,7 @@ def _upload_raw(url: str, handler: str, total: int, *, declare: bool, chunk: int
                 if not data:
                     break
                 answer += data
-        except (ConnectionResetError, socket.timeout):
+        except (TimeoutError, ConnectionResetError):
             pass
     status = int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/") else 0
     return status, sent

@@ -4,7 +4,7 @@ running it again changes nothing; payments that are not this workspace's are lef
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
@@ -29,7 +29,7 @@ def test_missed_payment_is_repaired_once(db, world, localstripe_url):
 
     gateway = StripeGateway("sk_test_reconcile", api_base=localstripe_url)
     client = stripe.StripeClient("sk_test_reconcile", base_addresses={"api": localstripe_url})
-    since = datetime.now(timezone.utc) - timedelta(minutes=1)
+    since = datetime.now(UTC) - timedelta(minutes=1)
     inv = _invoice(db, world, 12500)
     pm = client.v1.payment_methods.create({"type": "card", "card": {"number": VISA, "exp_month": 12,
                                                                      "exp_year": 2030, "cvc": "123"}})
@@ -54,7 +54,7 @@ def test_missed_payment_is_repaired_once(db, world, localstripe_url):
 
 
 def test_without_stripe_nothing_is_asked(db, world):
-    result = reconcile_workspace(db, world.ws_a, datetime.now(timezone.utc))
+    result = reconcile_workspace(db, world.ws_a, datetime.now(UTC))
     assert result.note == "Stripe is not connected" and result.checked == 0
 
 

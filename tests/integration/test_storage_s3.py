@@ -136,7 +136,7 @@ def test_presigned_url_is_sigv4_and_tampering_is_detected(s3_endpoint):
     assert not sigv4_verify(inline, SECRET_KEY)
     other_key = url.replace("/doc-2?", "/doc-3?")
     assert other_key != url and not sigv4_verify(other_key, SECRET_KEY)
-    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=61)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=61)
     assert not sigv4_verify(url, SECRET_KEY, now=later)
 
 

@@ -63,13 +63,13 @@ class Tab:
     received: list[str] = field(default_factory=list)
     uploads: list[Upload] = field(default_factory=list)
 
-    async def open(self, timeout: float = 20) -> "Tab":
+    async def open(self, timeout: float = 20) -> Tab:
         import socketio
 
         self._client = socketio.AsyncClient(reconnection=False)
         first = asyncio.Event()
 
-        async def on_event(data):  # noqa: ANN001
+        async def on_event(data):
             self.received.append(data if isinstance(data, str) else json.dumps(data, default=str))
             first.set()
 

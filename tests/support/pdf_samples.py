@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pypdf
 from cryptography import x509
@@ -27,7 +27,7 @@ from pypdf.generic import (
 
 from portal_app.adapters.pdf_records import CertificateInfo, EventInfo, SignerInfo
 
-T0 = datetime(2026, 3, 2, 14, 5, 9, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 2, 14, 5, 9, tzinfo=UTC)
 
 
 def plain_pdf(pages: int = 1, paper: str = "A4") -> bytes:
@@ -165,7 +165,7 @@ def make_cert(key, *, days=365, start=None, usage=(True, True), issuer_key=None,
     """An X.509 certificate for `key`, valid from `start` (a day ago by default) for `days` days,
     self-signed unless an issuer is given; `usage` = (digital signature, non-repudiation)."""
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    start = start or datetime.now(timezone.utc) - timedelta(days=1)
+    start = start or datetime.now(UTC) - timedelta(days=1)
     builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer_name or subject)
                .public_key(key.public_key()).serial_number(x509.random_serial_number())
                .not_valid_before(start).not_valid_after(start + timedelta(days=days)))

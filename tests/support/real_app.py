@@ -77,10 +77,10 @@ class Served:
         asyncio.set_event_loop(self.loop)
         try:
             self.loop.run_until_complete(self.server.serve())
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             self.failure.append(exc)
 
-    def __enter__(self) -> "Served":
+    def __enter__(self) -> Served:
         self.thread.start()
         deadline = time.monotonic() + 15
         while True:

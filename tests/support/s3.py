@@ -62,8 +62,8 @@ def sigv4_verify(url: str, secret: str, now: dt.datetime | None = None) -> bool:
     params = dict(pairs)
     if params.get("X-Amz-Algorithm") != "AWS4-HMAC-SHA256" or params.get("X-Amz-SignedHeaders") != "host":
         return False
-    signed_at = dt.datetime.strptime(params["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.timezone.utc)
-    if (now or dt.datetime.now(dt.timezone.utc)) > signed_at + dt.timedelta(seconds=int(params["X-Amz-Expires"])):
+    signed_at = dt.datetime.strptime(params["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
+    if (now or dt.datetime.now(dt.UTC)) > signed_at + dt.timedelta(seconds=int(params["X-Amz-Expires"])):
         return False
     _access, date, region, service, term = params["X-Amz-Credential"].split("/")
     query = "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}"

@@ -44,7 +44,7 @@ def upload(db, actor, name: str, data: bytes, folder=None, chunk: int = 1000) ->
 def set_portal(db, world, *, uploads: bool = True, files_on: bool = True, staff=None) -> None:
     ps.update_portal_settings(db, staff or world.staff_a, portal_title="Portal", accent_color="#112233",
                               brand_primary=None, brand_secondary=None,
-                              sections={**{s: True for s in SECTIONS}, "files": files_on},
+                              sections={**dict.fromkeys(SECTIONS, True), "files": files_on},
                               chat_widget=False, allow_client_uploads=uploads)
 
 

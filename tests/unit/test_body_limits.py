@@ -177,7 +177,7 @@ def test_every_upload_handler_of_the_app_has_a_limit():
         for resolve in (resolve_upload_handler_param, resolve_upload_chunk_handler_param):
             try:
                 resolve(registered.handler)
-            except Exception:  # noqa: BLE001 - not an upload handler of this kind
+            except Exception:
                 continue
             takes_upload.add(name)
     limits = module.upload_limits()

@@ -290,7 +290,7 @@ def test_two_submits_at_the_same_moment_sign_once(db, db_url, world):
                                       signature={"kind": "typed", "name": "Alice Client"})
                 s.commit()
                 outcomes.append("signed")
-            except Exception as exc:  # noqa: BLE001  (the loser: refused, or its write lost the race)
+            except Exception as exc:
                 s.rollback()
                 outcomes.append(type(exc).__name__)
 

@@ -48,7 +48,7 @@ class Tab:
     def other(self, state_cls):
         return self.root.get_substate(state_cls.get_full_name().split(".")[1:])
 
-    def go(self, state_cls, path: str) -> "Tab":
+    def go(self, state_cls, path: str) -> Tab:
         """Follow a redirect in the same tab: the same session's states, a new page."""
         from reflex.istate.data import RouterData
 

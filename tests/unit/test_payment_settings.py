@@ -44,7 +44,7 @@ def test_bad_keys_get_a_message_and_nothing_is_saved(db, world, changes, message
         ps.save_stripe_keys(db, world.staff_a, **{**KEYS, **changes})
     assert message in err.value.message
     row = db.get(WorkspacePayments, world.ws_a.id)
-    assert row is None or not row.stripe_secret_sealed or "pk_test_51Habcdefgh" == row.stripe_publishable_key
+    assert row is None or not row.stripe_secret_sealed or row.stripe_publishable_key == "pk_test_51Habcdefgh"
 
 
 def test_only_owners_and_admins(db, world):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography import x509
@@ -41,7 +41,7 @@ def test_sealed_here_and_intact(sealed, identity):
     assert result.status == "sealed_here" and result.sealed_here and result.intact and result.covers_whole_file
     assert result.message.startswith("This document was sealed by us")
     assert result.certificate_sha256 == identity.fingerprint and result.signatures == 1
-    assert result.signing_time is not None and abs(result.signing_time - datetime.now(timezone.utc)) < timedelta(hours=1)
+    assert result.signing_time is not None and abs(result.signing_time - datetime.now(UTC)) < timedelta(hours=1)
     assert (result.title, result.document_id) == ("Services agreement", "doc_7Hq2xK9p")
     assert result.original_sha256 == certificate(original).original_sha256
     assert [(s.email, s.signed_at) for s in result.signers] == [
@@ -158,7 +158,7 @@ def test_uploaded_rsa_pkcs12_with_chain_seals_and_verifies():
     ("empty", "empty"),
 ])
 def test_pkcs12_problems_have_human_messages(case, words):
-    now = datetime.now(timezone.utc)  # the certificates' windows and the check: one moment
+    now = datetime.now(UTC)  # the certificates' windows and the check: one moment
     key = ec.generate_private_key(ec.SECP256R1())
     good = make_cert(key, start=now - timedelta(days=1))
     data, password = make_p12(key, good), "pw"
@@ -191,7 +191,7 @@ def test_pkcs12_problems_have_human_messages(case, words):
 def test_expired_identity_cannot_seal():
     from portal_app.adapters.pdf_complete import DocumentError
 
-    old = new_sealing_identity("Old", "Org", days=1, now=datetime.now(timezone.utc) - timedelta(days=5))
+    old = new_sealing_identity("Old", "Org", days=1, now=datetime.now(UTC) - timedelta(days=5))
     original = plain_pdf(1)
     with pytest.raises((SealingIdentityError, DocumentError)) as err:
         complete_document(original, [], certificate(original), old)

@@ -18,7 +18,7 @@ from portal_app.services.portal import portal_settings as ps
 from portal_app.services.security import hash_password
 from portal_app.settings import reset_settings_cache
 
-ALL_ON = {s: True for s in SECTIONS}
+ALL_ON = dict.fromkeys(SECTIONS, True)
 
 
 def _png(size=(120, 60), mode="RGBA") -> bytes:

@@ -196,7 +196,7 @@ def invoice_pdf(db: Session, actor: Actor, public_id: str) -> InvoicePdfFile:
         return InvoicePdfFile(filename, storage.get(key))
     except StorageError:
         pass
-    except Exception:  # noqa: BLE001 — a cache that cannot be read is no cache
+    except Exception:
         log.exception("invoice PDF cache read failed for %s", inv.public_id)
     data = render_invoice(model)
     try:
@@ -208,6 +208,6 @@ def invoice_pdf(db: Session, actor: Actor, public_id: str) -> InvoicePdfFile:
         storage.put(pointer, digest.encode(), "text/plain")
         if previous and previous != digest:
             storage.delete(_keys(ws.public_id, inv.public_id, previous)[0])
-    except Exception:  # noqa: BLE001 — the file is still served, only not cached
+    except Exception:
         log.exception("invoice PDF cache write failed for %s", inv.public_id)
     return InvoicePdfFile(filename, data)

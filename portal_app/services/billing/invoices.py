@@ -3,7 +3,7 @@ payments; and the client's first view. (Pages and Stripe payments build on these
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -192,7 +192,7 @@ def record_manual_payment(db: Session, actor: Actor, public_id: str, *, amount_m
     if amount_minor > MAX_TOTAL_MINOR:
         raise Invalid("The amount is too large.", "amount")
     # the day the money came in; noon UTC is that same date from UTC−11 to UTC+11
-    received_at = datetime.combine(received_on, time(12), tzinfo=timezone.utc) if received_on else None
+    received_at = datetime.combine(received_on, time(12), tzinfo=UTC) if received_on else None
     entry = ledger.book(db, inv, "payment", amount_minor, dedupe_key=None, method=method,
                         reference=clean_text(reference, "reference", "Reference", 200),
                         created_by_user_id=staff.user_id, received_at=received_at)

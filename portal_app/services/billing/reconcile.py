@@ -5,7 +5,7 @@ any successful one the webhooks missed. Booking goes through the ledger's dedupe
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlmodel import Session, select
 
@@ -34,7 +34,7 @@ def reconcile_workspace(db: Session, ws: Workspace, since: datetime, gateway=Non
         result.note = "Stripe is not connected"
         return result
     gateway = gateway or make_gateway(secret)
-    for pi in gateway.list_payment_intents(int(since.replace(tzinfo=since.tzinfo or timezone.utc).timestamp())):
+    for pi in gateway.list_payment_intents(int(since.replace(tzinfo=since.tzinfo or UTC).timestamp())):
         result.checked += 1
         if pi.status != "succeeded":
             continue

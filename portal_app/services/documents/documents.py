@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import Session, select
 
@@ -227,7 +227,7 @@ def send_document(db: Session, actor: Actor, public_id: str, *, expires_on: date
     if expires_on is not None:
         if expires_on <= utcnow().date():
             raise Invalid("The expiry date must be in the future.", "expires_on")
-        doc.expires_at = datetime.combine(expires_on, time(23, 59, 59), tzinfo=timezone.utc)
+        doc.expires_at = datetime.combine(expires_on, time(23, 59, 59), tzinfo=UTC)
     doc.status, doc.sent_at, doc.updated_at = "sent", utcnow(), utcnow()
     db.add(doc)
     ws = db.get(Workspace, staff.workspace_id)

@@ -299,7 +299,7 @@ class ClientInvoiceState(BaseState):
                 if self._bound_session == bound:
                     self.pay_error, self.pay_phase = exc.message, ""
             return
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("card payment failed unexpectedly")
             async with self:
                 if self._bound_session == bound:
