@@ -90,7 +90,8 @@ def reconcile_payments(since: str, workspace: str | None) -> int:
             print(f"{ws.public_id} {ws.name}: Stripe answered: {exc.message}")
             failed += 1
             continue
-        print(f"{ws.public_id} {ws.name}: {r.note or f'{r.checked} PaymentIntents checked, {r.repaired} payments repaired, {r.skipped} not ours'}")
+        summary = f"{r.checked} PaymentIntents checked, {r.repaired} payments repaired, {r.skipped} not ours"
+        print(f"{ws.public_id} {ws.name}: {r.note or summary}")
     return 1 if failed else 0
 
 

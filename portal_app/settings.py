@@ -12,9 +12,12 @@ from urllib.parse import urlsplit
 
 SETTINGS_DOC: list[tuple[str, str, str]] = [
     ("PORTAL_DATABASE_URL", "sqlite:///data/portal.db", "SQLAlchemy URL. PostgreSQL: postgresql+psycopg://user@host/db"),
-    ("PORTAL_BASE_URL", "http://localhost:$PORTAL_PORT", "Public URL of the default workspace; links in emails are built from it"),
+    ("PORTAL_BASE_URL", "http://localhost:$PORTAL_PORT", "Public URL of the default workspace; links in emails are "
+                                                         "built from it"),
     ("PORTAL_PORT", "3000", "Port `make run` serves on"),
-    ("PORTAL_DEMO", "1", "1 seeds a demo workspace (public passwords) when the database is empty; refused unless PORTAL_BASE_URL is a local http address (localhost, 127.0.0.1, [::1], *.localhost, *.test). A real install sets 0"),
+    ("PORTAL_DEMO", "1", "1 seeds a demo workspace (public passwords) when the database is empty; refused unless "
+                         "PORTAL_BASE_URL is a local http address (localhost, 127.0.0.1, [::1], *.localhost, *.test). "
+                         "A real install sets 0"),
     ("PORTAL_CORS_ORIGINS", "(the base URL)", "Comma-separated origins allowed for CORS and the websocket"),
     ("PORTAL_SESSION_IDLE_MINUTES", "120", "A session unused this long ends"),
     ("PORTAL_SESSION_MAX_HOURS", "336", "A session ends this long after sign-in whatever happens"),
@@ -36,19 +39,25 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
     ("PORTAL_S3_REGION", "us-east-1", "S3 region"),
     ("PORTAL_S3_ACCESS_KEY_ID", "", "S3 credentials (empty: boto3's default chain)"),
     ("PORTAL_S3_SECRET_ACCESS_KEY", "", "S3 credentials"),
-    ("PORTAL_MAIL", "outbox", "`outbox` (dev: mail is kept in the database; the workspace owner reads it at /staff/outbox, one-time links of mail to others redacted) or `smtp`"),
+    ("PORTAL_MAIL", "outbox", "`outbox` (dev: mail is kept in the database; the workspace owner reads it at "
+                              "/staff/outbox, one-time links of mail to others redacted) or `smtp`"),
     ("PORTAL_MAIL_FROM", "portal@localhost", "Sender address"),
     ("PORTAL_SMTP_HOST", "localhost", "SMTP host"),
     ("PORTAL_SMTP_PORT", "587", "SMTP port"),
     ("PORTAL_SMTP_SECURITY", "starttls", "`starttls`, `ssl` or `none`"),
     ("PORTAL_SMTP_USERNAME", "", "SMTP user (empty: no AUTH)"),
     ("PORTAL_SMTP_PASSWORD", "", "SMTP password"),
-    ("PORTAL_SMTP_CA_FILE", "", "PEM file of CA certificates to trust for the SMTP server's TLS certificate (empty: the system's)"),
-    ("PORTAL_SECRET_KEY", "", "Key(s) that encrypt secrets at rest (Stripe keys); comma-separated for rotation, the first encrypts. Empty: PORTAL_SECRET_KEY_FILE"),
-    ("PORTAL_SECRET_KEY_FILE", "data/secret.key", "Created with a random key when PORTAL_SECRET_KEY is empty; back it up once, apart from the database backups (see below)"),
+    ("PORTAL_SMTP_CA_FILE", "", "PEM file of CA certificates to trust for the SMTP server's TLS certificate (empty: "
+                                "the system's)"),
+    ("PORTAL_SECRET_KEY", "", "Key(s) that encrypt secrets at rest (Stripe keys); comma-separated for rotation, the "
+                              "first encrypts. Empty: PORTAL_SECRET_KEY_FILE"),
+    ("PORTAL_SECRET_KEY_FILE", "data/secret.key", "Created with a random key when PORTAL_SECRET_KEY is empty; back it "
+                                                  "up once, apart from the database backups (see below)"),
     ("PORTAL_STRIPE_API_BASE", "", "Stripe API base URL; empty means the real Stripe (the tests point it at localstripe)"),
-    ("PORTAL_STRIPE_JS_URL", "https://js.stripe.com/v3/", "Where the payment page loads Stripe.js from (localstripe serves a stand-in at `/js.stripe.com/v3/`)"),
-    ("PORTAL_TRUSTED_PROXY_HOPS", "0", "Reverse proxies in front of the app; >0 takes the client IP from X-Forwarded-For (throttling, sessions, the IP recorded on signatures)"),
+    ("PORTAL_STRIPE_JS_URL", "https://js.stripe.com/v3/", "Where the payment page loads Stripe.js from (localstripe "
+                                                          "serves a stand-in at `/js.stripe.com/v3/`)"),
+    ("PORTAL_TRUSTED_PROXY_HOPS", "0", "Reverse proxies in front of the app; >0 takes the client IP from "
+                                       "X-Forwarded-For (throttling, sessions, the IP recorded on signatures)"),
     ("PORTAL_WORKER_INTERVAL", "1.0", "Seconds between outbox polls of the in-process worker"),
     ("REFLEX_REDIS_URL", "", "Set to share state through Redis and run several workers"),
 ]

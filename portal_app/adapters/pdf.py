@@ -533,7 +533,7 @@ class _Renderer:
         self.pdf.rect(self.left, self.y, self.width, h, style="F")
         self.font(7.5, bold=True, color=MUTED)
         x = self.left
-        for (title, _w, align, _max), w in zip(cols, widths):
+        for (title, _w, align, _max), w in zip(cols, widths, strict=True):
             self.put(x + CELL_PAD_X, self.y, h, title, align, w - 2 * CELL_PAD_X)
             x += w
         self.rule(self.y + h, color=(180, 188, 196), width=0.3)
@@ -548,7 +548,7 @@ class _Renderer:
         lh = self.line_h(size, 1.32)
         for index, row in enumerate(rows):
             self.font(size)
-            cells = [self.wrap(text, w - 2 * CELL_PAD_X, col[3]) for col, w, text in zip(cols, widths, row)]
+            cells = [self.wrap(text, w - 2 * CELL_PAD_X, col[3]) for col, w, text in zip(cols, widths, row, strict=True)]
             n = max(1, max(len(c) for c in cells))
             if index == 0:
                 # the heading, the header row and (the start of) the first row stay together
@@ -577,7 +577,7 @@ class _Renderer:
             take = max(1, min(remaining, room))   # always progress, even on a tiny page
             top = self.y + CELL_PAD_Y
             x = self.left
-            for (_title, _w, align, _m), w, lines in zip(cols, widths, cells):
+            for (_title, _w, align, _m), w, lines in zip(cols, widths, cells, strict=True):
                 self.font(size)
                 for i, line in enumerate(lines[start:start + take]):
                     self.put(x + CELL_PAD_X, top + i * lh, lh, line, align, w - 2 * CELL_PAD_X)

@@ -103,7 +103,7 @@ class LocalStorage:
     def iter_chunks(self, key: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
         """The blob's bytes from `start` to `end` (inclusive; None: to the end), CHUNK at a time."""
         try:
-            fh = open(self._path(key), "rb")
+            fh = open(self._path(key), "rb")  # noqa: SIM115  (closed by the generator below, which outlives this block)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
             raise StorageError("not found") from exc
 

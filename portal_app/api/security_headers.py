@@ -89,7 +89,7 @@ class SecurityHeaders:
                 own_csp = [v for k, v in message.get("headers", []) if k.lower() == b"content-security-policy"]
                 headers = [(k, v) for k, v in message.get("headers", [])
                            if k.lower() not in (b"content-security-policy",)]
-                ctype = dict((k.lower(), v) for k, v in headers).get(b"content-type", b"")
+                ctype = {k.lower(): v for k, v in headers}.get(b"content-type", b"")
                 # (a compressed page, e.g. a precompressed 404.html asked for under /_… or
                 # /assets/, cannot be rewritten: it keeps the nonce-free policy below)
                 encoded = any(k.lower() == b"content-encoding" for k, _ in headers)

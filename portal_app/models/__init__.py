@@ -52,10 +52,12 @@ from portal_app.models.workspace import SECTIONS, Domain, PortalSettings, Worksp
 __all__ = [
     "AuditEvent", "INVOICE_SHOWN_STATUSES", "INVOICE_STATUSES", "OPEN_INVOICE_STATUSES", "OVERDUE",
     "Invoice", "InvoiceLine", "LEDGER_KINDS", "LedgerEntry", "PAYMENT_METHODS",
-    "PaymentAttempt", "StripeEvent", "WorkspacePayments", "AuthSession", "CONTACT_FIELDS", "ClientAccount", "ClientStatus", "Contact",
+    "PaymentAttempt", "StripeEvent", "WorkspacePayments", "AuthSession", "CONTACT_FIELDS", "ClientAccount",
+    "ClientStatus", "Contact",
     "DevMail", "DOCUMENT_KINDS", "DOCUMENT_STATUSES", "Document", "DocumentField", "DocumentSigner", "FIELD_KINDS",
     "OPEN_STATUSES", "SIGNER_ROLES", "VOIDABLE_STATUSES",
-    "SealingIdentity", "Domain", "FileDownload", "FileItem", "FileShare", "ITEM_KINDS", "EmailChange", "Invitation", "LoginAttempt", "NOTES_MAX", "OutboxMessage",
+    "SealingIdentity", "Domain", "FileDownload", "FileItem", "FileShare", "ITEM_KINDS", "EmailChange", "Invitation",
+    "LoginAttempt", "NOTES_MAX", "OutboxMessage",
     "PasswordReset", "PortalSettings", "SECTIONS", "StaffInvitation", "StaffRole", "StaffUser", "UTCDateTime", "Workspace",
     "new_public_id", "utcnow",
 ]

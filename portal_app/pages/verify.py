@@ -8,8 +8,8 @@ from portal_app.components.fields import alert_box, callout
 from portal_app.components.layout import centered_card
 from portal_app.state.verify import VerifyState as V
 
-TONES = (("sealed_here", "green"), ("not_issued_here", "amber"), ("modified", "red"), ("tampered", "red"), ("signed_elsewhere", "amber"),
-         ("not_signed", "gray"), ("unreadable", "gray"))
+TONES = (("sealed_here", "green"), ("not_issued_here", "amber"), ("modified", "red"), ("tampered", "red"),
+         ("signed_elsewhere", "amber"), ("not_signed", "gray"), ("unreadable", "gray"))
 
 
 def _result() -> rx.Component:

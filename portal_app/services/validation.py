@@ -36,7 +36,7 @@ def clean_email(value: object, field: str = "email", label: str = "Email", *,
     try:
         result = validate_email(text, check_deliverability=False)
     except EmailNotValidError:
-        raise Invalid(f"{label} does not look like an email address (name@example.com).", field)
+        raise Invalid(f"{label} does not look like an email address (name@example.com).", field) from None
     return result.normalized.lower()
 
 

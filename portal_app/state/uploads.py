@@ -67,7 +67,7 @@ def progress(state, prog: dict) -> None:
     except (TypeError, ValueError, AttributeError):
         return
     rows, offset = [dict(r) for r in state.uploads], 0
-    for row, declared in zip(rows, state._upload_sizes):
+    for row, declared in zip(rows, state._upload_sizes, strict=False):  # sizes may lag the rows
         size = declared or 1
         if row["status"] in ("queued", "uploading"):
             pct = max(0, min(100, int(100 * (loaded - offset) / size)))

@@ -20,7 +20,8 @@ from portal_app.state.portal.files import ClientFilesState as S
 def _actions(row) -> rx.Component:
     return rx.hstack(
         rx.cond(row["previewable"],
-                rx.button(rx.icon("eye", size=14, aria_hidden="true"), rx.el.span("Preview", display=["none", "inline"]), size="1", variant="soft", high_contrast=True,
+                rx.button(rx.icon("eye", size=14, aria_hidden="true"), rx.el.span("Preview", display=["none", "inline"]),
+                          size="1", variant="soft", high_contrast=True,
                           on_click=S.open_preview(row["id"]), aria_label="Preview " + row["name"])),
         download_button(row),
         spacing="2", justify="end",

@@ -38,7 +38,8 @@ def _new_contact_dialog() -> rx.Component:
                     field("Company", "company", max_length=120),
                     field("Phone", "phone", type_="tel", max_length=40),
                     rx.hstack(
-                        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", high_contrast=True, type="button")),
+                        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", high_contrast=True,
+                                                  type="button")),
                         rx.button("Create contact", type="submit"),
                         justify="end", width="100%", spacing="3"),
                     spacing="3", width="100%",
@@ -141,7 +142,8 @@ def _portal_card() -> rx.Component:
                                        on_click=s.send_invite)),
                     ("invited", rx.hstack(
                         rx.button("Resend invite", on_click=s.send_invite),
-                        rx.button("Revoke invite", on_click=s.revoke_invite, variant="soft", color_scheme="red", high_contrast=True),
+                        rx.button("Revoke invite", on_click=s.revoke_invite, variant="soft", color_scheme="red",
+                                  high_contrast=True),
                         spacing="2", wrap="wrap")),
                     ("active", rx.button("Disable portal access", on_click=s.disable_access,
                                          variant="soft", color_scheme="red", high_contrast=True)),

@@ -23,7 +23,8 @@ def _actions(row) -> rx.Component:
         download_button(row),
         # what is in a client's own folder is shared with that client only: nothing to set
         rx.cond(~row["client_folder"],
-                rx.button(rx.icon("share-2", size=14, aria_hidden="true"), rx.el.span("Share", display=["none", "inline"]), size="1", variant="soft", high_contrast=True,
+                rx.button(rx.icon("share-2", size=14, aria_hidden="true"), rx.el.span("Share", display=["none", "inline"]),
+                          size="1", variant="soft", high_contrast=True,
                           on_click=S.open_dialog("share", row["id"]), aria_label="Share " + row["name"])),
         rx.menu.root(
             rx.menu.trigger(rx.button(rx.icon("ellipsis-vertical", size=14, aria_hidden="true"), size="1",

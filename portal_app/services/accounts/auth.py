@@ -75,7 +75,7 @@ def sign_in(db: Session, workspace_id: int, kind: str, email: str, password: str
     try:
         email = clean_email(email)
     except Invalid:
-        raise Invalid(BAD_LOGIN)
+        raise Invalid(BAD_LOGIN) from None
     password = password[:400]
     if kind == "staff":
         user = db.exec(select(StaffUser).where(StaffUser.workspace_id == workspace_id,

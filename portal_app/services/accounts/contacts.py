@@ -122,7 +122,7 @@ def list_contacts(db: Session, actor: Actor, query: str = "", page: int = 1) -> 
     try:
         page = max(1, int(page))
     except (TypeError, ValueError):
-        raise Invalid("The page number must be a whole number.", "page")
+        raise Invalid("The page number must be a whole number.", "page") from None
     base = select(Contact).where(Contact.workspace_id == staff.workspace_id)
     if query:
         # % and _ typed in the search box are literal characters, not wildcards

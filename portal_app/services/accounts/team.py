@@ -104,7 +104,7 @@ def revoke_staff_invite(db: Session, actor: Actor, row_id: str) -> None:
     try:
         inv_id = int(str(row_id).removeprefix("inv_"))
     except ValueError:
-        raise NotFound()
+        raise NotFound() from None
     if not 0 < inv_id < 2**31:  # the browser sent it: out of the column's range is "not found"
         raise NotFound()
     inv = db.get(StaffInvitation, inv_id)

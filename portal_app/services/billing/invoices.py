@@ -100,7 +100,7 @@ def _apply(db: Session, inv: Invoice, raw_lines: list[dict], discount_percent: o
     lines, disc, totals = priced or _priced(raw_lines, discount_percent, discount_fixed_minor)
     for old in db.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id)).all():
         db.delete(old)
-    for pos, ((desc, ln), amount) in enumerate(zip(lines, totals.line_amounts)):
+    for pos, ((desc, ln), amount) in enumerate(zip(lines, totals.line_amounts, strict=True)):
         db.add(InvoiceLine(invoice_id=inv.id, position=pos, description=desc, quantity=str(ln.quantity),
                            unit_minor=ln.unit_minor, tax_rate=str(ln.tax_rate), amount_minor=amount))
     inv.discount_percent = str(disc.percent) if disc.percent is not None else ""

@@ -165,9 +165,9 @@ def compute(lines: list[Line], discount: Discount | None = None) -> Totals:
     subtotal = sum(amounts)
     disc = (discount or Discount()).of(subtotal)
     parts = allocate(disc, amounts)
-    taxes = [round_half_up((a - d) * ln.tax_rate / 100) for ln, a, d in zip(lines, amounts, parts)]
+    taxes = [round_half_up((a - d) * ln.tax_rate / 100) for ln, a, d in zip(lines, amounts, parts, strict=True)]
     by_rate: dict[str, int] = {}
-    for ln, t in zip(lines, taxes):
+    for ln, t in zip(lines, taxes, strict=True):
         if ln.tax_rate:
             key = format(ln.tax_rate.normalize(), "f")
             by_rate[key] = by_rate.get(key, 0) + t

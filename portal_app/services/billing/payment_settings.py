@@ -130,7 +130,8 @@ def save_invoice_settings(db: Session, actor: Actor, *, invoice_prefix: object, 
     currency = str(default_currency or "").upper()
     if currency not in CURRENCIES:
         raise Invalid("Choose a currency from the list.", "default_currency")
-    minimum = parse_amount(min_partial, currency, "Minimum partial payment", "min_partial") if str(min_partial or "").strip() else 0
+    minimum = (parse_amount(min_partial, currency, "Minimum partial payment", "min_partial")
+               if str(min_partial or "").strip() else 0)
     row.invoice_prefix, row.default_currency = prefix, currency
     row.allow_partial, row.min_partial_minor, row.updated_at = bool(allow_partial), minimum, utcnow()
     if estimate_invoice is not None:

@@ -147,8 +147,8 @@ def refund_payment(db: Session, actor: Actor, invoice_public_id: str, payment_pu
     if amount > left:
         raise Invalid(f"At most {format_amount(left, inv.currency)} of this payment can be refunded.", "amount")
     if not payment.stripe_payment_intent_id:
-        entry = ledger.book(db, inv, "refund", amount, dedupe_key=None, method=payment.method, note=reason, created_by_user_id=staff.user_id,
-                            refund_of_id=payment.id)
+        entry = ledger.book(db, inv, "refund", amount, dedupe_key=None, method=payment.method, note=reason,
+                            created_by_user_id=staff.user_id, refund_of_id=payment.id)
         _booked(db, staff, inv, payment, entry, amount, reason, "manual")
         return RefundDone(entry, amount, inv.currency)
 

@@ -271,7 +271,7 @@ def client_folder(db: Session, actor: Actor, folder_public_id: str | None = None
     if own_folder is not None:  # staff see "From <client>"; the client sees it as theirs
         names[own_folder] = (names[own_folder][0], OWN_FOLDER_LABEL)
     rows = [_row(i) for i in items]
-    for row, item in zip(rows, items):
+    for row, item in zip(rows, items, strict=True):
         if item.id == own_folder:
             row["name"] = OWN_FOLDER_LABEL
     return FolderPage(

@@ -156,7 +156,7 @@ def check_logo(data: bytes, filename: str) -> tuple[bytes, str]:
         raise
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         # PIL reports a damaged PNG chunk (bad CRC) as SyntaxError
-        raise Invalid("The image could not be read; it may be damaged.", "logo")
+        raise Invalid("The image could not be read; it may be damaged.", "logo") from None
     img.thumbnail((LOGO_MAX_SIDE, LOGO_MAX_SIDE))
     out = io.BytesIO()
     if kind == "png":

@@ -163,7 +163,9 @@ class StaffDocumentState(BaseState):
         documents.save_fields(db, actor, self._public_id(), cast(list[dict], self.fields))
         self._show(db, actor)
         # saved fields get their stored ids: keep the same field selected (not a dangling id)
-        spot = (lambda f: (f["page"], f["kind"], f["signer"], round(float(f["x"]), 3), round(float(f["y"]), 3)))
+        def spot(f):
+            return f["page"], f["kind"], f["signer"], round(float(f["x"]), 3), round(float(f["y"]), 3)
+
         again = next((f for f in self.fields if chosen and spot(f) == spot(chosen)), None)
         self.selected = again["id"] if again else ""
 

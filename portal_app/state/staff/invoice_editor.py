@@ -115,7 +115,7 @@ class InvoiceEditorState(LineItemsMixin, BaseState):
         its own message; the totals say what stops them."""
         currency = self.currency if self.currency in CURRENCIES else "USD"
         checked, lines, ok = [], [], True
-        for i, line in enumerate(self.lines, 1):
+        for line in self.lines:
             line = cast(EditorLine, dict(line))
             line["error"], line["amount"] = "", ""
             if for_save and _is_blank(line) and len(self.lines) > 1:
