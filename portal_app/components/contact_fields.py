@@ -1,4 +1,5 @@
-"""The client's own contact details."""
+"""The contact details a client edits on their profile and staff edit on the contact record:
+(label, field name, length limit, autocomplete token)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""What the staff invoice pages share: labels, inline errors, money rows and the native
-select's style. (The status badge is components/status.py's, shared by every page.)"""
+"""Form parts the staff editors share (invoices, documents, payments): labels, inline errors,
+money rows and the native select's style."""
 
 from __future__ import annotations
 

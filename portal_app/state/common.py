@@ -1,5 +1,5 @@
-"""What the staff invoice pages' states share: the list's path, the status filters, the
-manual payment methods, and small helpers for URLs, clipped input and client choices."""
+"""Small helpers every page state uses: URL path segments, input clipped to a field's
+limit, and the contact choices of a search box."""
 
 from __future__ import annotations
 

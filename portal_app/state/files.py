@@ -1,4 +1,5 @@
-"""States of the Files pages: staff (/staff/files) and client (/files).
+"""What the Files pages' states share (FilesMixin): staff (state/staff/files.py) and client
+(state/portal/files.py).
 
 The folder, search, sort and page live in the URL (?folder=&q=&sort=&page=), so links,
 the back button and a reload all work; on_load reads them and asks the services.

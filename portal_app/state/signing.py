@@ -1,5 +1,5 @@
 """The signing page, for the client (/documents/[id]) and for a staff countersigner
-(/staff/documents/[id]/sign), and the client's Documents list (/documents).
+(/staff/documents/[id]/sign): one state for both (components/signing_ui.py).
 
 The browser sends only the signer's answers and their drawn or typed signature; who
 signs, which fields are theirs and whether it is their turn are decided by the services

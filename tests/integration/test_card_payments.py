@@ -1,5 +1,5 @@
 """Pay Now (services/billing/card_payments.py) against localstripe, on SQLite and PostgreSQL: the
-card token Stripe.js would make → start_card_payment → localstripe's signed webhook at
+card token Stripe.js would make → pay_invoice → localstripe's signed webhook at
 the app's route → the invoice is paid. Refusals write no attempt (or record the bank's
 reason on it) and never touch the ledger."""
 
@@ -58,7 +58,7 @@ def test_pay_now_pays_the_balance_when_the_webhook_lands(db, db_url, payable, sd
     co = card_payments.checkout(db, world.client_a1, inv.public_id)
     assert (co.available, co.balance, co.allow_partial, co.publishable_key) == (
         True, "125.00 USD", False, "pk_test_portal_localstripe")
-    started = card_payments.start_card_payment(db, world.client_a1, inv.public_id, amount="1.00",
+    started = card_payments.pay_invoice(db, world.client_a1, inv.public_id, amount="1.00",
                                                card_token=token(sdk))
     # without partial payments the balance is charged, whatever the form said
     assert (started.status, started.amount, started.client_secret) == ("processing", "125.00 USD", "")
@@ -75,7 +75,7 @@ def test_a_declined_card_shows_the_banks_reason_and_changes_nothing(db, db_url, 
     world = payable
     inv = invoice(db, world, 5_000)
     with pytest.raises(Invalid) as caught:
-        card_payments.start_card_payment(db, world.client_a1, inv.public_id, amount="", card_token=token(sdk, DECLINED))
+        card_payments.pay_invoice(db, world.client_a1, inv.public_id, amount="", card_token=token(sdk, DECLINED))
     assert caught.value.message == "Your card was declined."
     assert attempts(db_url, inv) == [("failed", 5_000, "Your card was declined.")]
     assert state(db_url, inv) == ("sent", 0, 5_000)
@@ -83,7 +83,7 @@ def test_a_declined_card_shows_the_banks_reason_and_changes_nothing(db, db_url, 
     db.expire_all()
     assert card_payments.last_failure(db, world.client_a1, inv.public_id) == "Your card was declined."
     # the failure does not block the next try
-    card_payments.start_card_payment(db, world.client_a1, inv.public_id, amount="", card_token=token(sdk))
+    card_payments.pay_invoice(db, world.client_a1, inv.public_id, amount="", card_token=token(sdk))
     wait_for(db_url, inv, ("paid", 5_000, 0))
 
 
@@ -100,18 +100,18 @@ def test_partial_payment_then_the_rest(db, db_url, payable, sdk):
                          ("-5", "Amount cannot be negative."), ("ten", "Amount must be a number like 1250.00."),
                          ("10.001", "Amount can have at most 2 decimals in USD.")]:
         with pytest.raises(Invalid) as caught:
-            card_payments.start_card_payment(db, world.client_a1, inv.public_id, amount=bad, card_token=token(sdk))
+            card_payments.pay_invoice(db, world.client_a1, inv.public_id, amount=bad, card_token=token(sdk))
         assert caught.value.message == message, bad
     assert attempts(db_url, inv) == []  # refused before anything was written
-    card_payments.start_card_payment(db, world.client_a1, inv.public_id, amount="20.00", card_token=token(sdk))
+    card_payments.pay_invoice(db, world.client_a1, inv.public_id, amount="20.00", card_token=token(sdk))
     wait_for(db_url, inv, ("partially_paid", 2_000, 3_000))
     db.expire_all()
     # what is left (30.00) is above the minimum; once less than the minimum is left, that is the minimum
-    card_payments.start_card_payment(db, world.client_a1, inv.public_id, amount="25.00", card_token=token(sdk))
+    card_payments.pay_invoice(db, world.client_a1, inv.public_id, amount="25.00", card_token=token(sdk))
     wait_for(db_url, inv, ("partially_paid", 4_500, 500))
     db.expire_all()
     assert card_payments.checkout(db, world.client_a1, inv.public_id).minimum == "5.00 USD"
-    card_payments.start_card_payment(db, world.client_a1, inv.public_id, amount="5.00", card_token=token(sdk))
+    card_payments.pay_invoice(db, world.client_a1, inv.public_id, amount="5.00", card_token=token(sdk))
     wait_for(db_url, inv, ("paid", 5_000, 0))
     assert ledger_rows(db_url, inv) == 3
 
@@ -124,7 +124,7 @@ def test_a_second_payment_while_one_is_on_its_way_is_refused(db, db_url, payable
                           amount_minor=5_000, currency="USD", status="processing"))
     db.commit()
     with pytest.raises(Invalid) as caught:
-        card_payments.start_card_payment(db, world.client_a1, inv.public_id, amount="", card_token=token(sdk))
+        card_payments.pay_invoice(db, world.client_a1, inv.public_id, amount="", card_token=token(sdk))
     assert "already on its way" in caught.value.message
     assert [a[0] for a in attempts(db_url, inv)] == ["processing"]
 
@@ -132,7 +132,7 @@ def test_a_second_payment_while_one_is_on_its_way_is_refused(db, db_url, payable
 def test_a_card_that_needs_3d_secure_hands_its_secret_to_stripe_js(db, db_url, payable, sdk):
     world = payable
     inv = invoice(db, world, 5_000)
-    started = card_payments.start_card_payment(db, world.client_a1, inv.public_id, amount="",
+    started = card_payments.pay_invoice(db, world.client_a1, inv.public_id, amount="",
                                                card_token=token(sdk, NEEDS_3DS))
     assert started.status == "requires_action" and started.client_secret.startswith("pi_")
     assert attempts(db_url, inv) == [("requires_action", 5_000, "")]
@@ -144,13 +144,13 @@ def test_only_the_invoices_own_client_may_pay_it(db, db_url, payable, sdk):
     inv = invoice(db, world, 5_000)
     for actor, error in [(world.client_a2, NotFound), (world.client_b1, NotFound), (world.staff_a, Forbidden)]:
         with pytest.raises(error):
-            card_payments.start_card_payment(db, actor, inv.public_id, amount="", card_token=token(sdk))
+            card_payments.pay_invoice(db, actor, inv.public_id, amount="", card_token=token(sdk))
     for bad_token in ["", "pm_123", "tok_<script>", None, 12, "tok_" + "a" * 300]:
         with pytest.raises(Invalid) as caught:
-            card_payments.start_card_payment(db, world.client_a1, inv.public_id, amount="", card_token=bad_token)
+            card_payments.pay_invoice(db, world.client_a1, inv.public_id, amount="", card_token=bad_token)
         assert caught.value.message == "Your card details could not be read. Please enter them again."
     with pytest.raises(NotFound):
-        card_payments.start_card_payment(db, world.client_a1, "in_doesnotexist", amount="", card_token=token(sdk))
+        card_payments.pay_invoice(db, world.client_a1, "in_doesnotexist", amount="", card_token=token(sdk))
     assert attempts(db_url, inv) == []
 
 
@@ -163,7 +163,7 @@ def test_without_stripe_there_is_no_pay_now_and_a_short_explanation(db, world):
     co = card_payments.checkout(db, world.client_a1, inv.public_id)
     assert (co.available, co.publishable_key, co.reason) == (False, "", card_payments.UNAVAILABLE)
     with pytest.raises(Invalid) as caught:
-        card_payments.start_card_payment(db, world.client_a1, inv.public_id, amount="", card_token="tok_abc")
+        card_payments.pay_invoice(db, world.client_a1, inv.public_id, amount="", card_token="tok_abc")
     assert caught.value.message == card_payments.UNAVAILABLE
 
 
@@ -180,24 +180,24 @@ def test_declines_pause_pay_now_for_that_client_until_the_window_passes(db, db_u
     inv = invoice(db, world, 5_000)
     for _ in range(3):
         with pytest.raises(Invalid) as caught:
-            card_payments.start_card_payment(db, world.client_a1, inv.public_id, amount="",
+            card_payments.pay_invoice(db, world.client_a1, inv.public_id, amount="",
                                              card_token=token(sdk, DECLINED))
         assert caught.value.message == "Your card was declined."
     with Session(get_engine(db_url)) as s:  # the window runs from the oldest of the 3 declines
         first = min(s.exec(select(PaymentAttempt.declined_at).where(PaymentAttempt.invoice_id == inv.id)).all())
     window_ends = first + timedelta(minutes=60)
     with pytest.raises(Invalid) as caught:  # even a good card: the pause is per client, not per card
-        card_payments.start_card_payment(db, world.client_a1, inv.public_id, amount="", card_token=token(sdk),
+        card_payments.pay_invoice(db, world.client_a1, inv.public_id, amount="", card_token=token(sdk),
                                          now=first)
     assert "Pay Now is paused" in caught.value.message and "UTC" in caught.value.message
     assert [a[0] for a in attempts(db_url, inv)] == ["failed"] * 3  # Stripe was not asked a 4th time
     # another invoice of the same client is paused too, to the window's last moment
     other = invoice(db, world, 3_000)
     with pytest.raises(Invalid):
-        card_payments.start_card_payment(db, world.client_a1, other.public_id, amount="", card_token=token(sdk),
+        card_payments.pay_invoice(db, world.client_a1, other.public_id, amount="", card_token=token(sdk),
                                          now=window_ends - timedelta(microseconds=1))
     # once the window has passed, the client may pay again
-    done = card_payments.start_card_payment(db, world.client_a1, inv.public_id, amount="",
+    done = card_payments.pay_invoice(db, world.client_a1, inv.public_id, amount="",
                                             card_token=token(sdk), now=window_ends)
     assert done.status == "processing"
     wait_for(db_url, inv, ("paid", 5_000, 0))
@@ -220,7 +220,7 @@ def test_outages_are_not_declines(db, db_url, payable, sdk, monkeypatch):
     monkeypatch.setattr(card_payments, "make_gateway", lambda secret: Down())
     for _ in range(2):
         with pytest.raises(Invalid):
-            card_payments.start_card_payment(db, world.client_a1, inv.public_id, amount="", card_token=token(sdk))
+            card_payments.pay_invoice(db, world.client_a1, inv.public_id, amount="", card_token=token(sdk))
     monkeypatch.setattr(card_payments, "make_gateway", payments_adapter.make_gateway)
-    card_payments.start_card_payment(db, world.client_a1, inv.public_id, amount="", card_token=token(sdk))
+    card_payments.pay_invoice(db, world.client_a1, inv.public_id, amount="", card_token=token(sdk))
     wait_for(db_url, inv, ("paid", 5_000, 0))

@@ -393,7 +393,7 @@ def _follow_invoice(state) -> None:
 
 def _pay_access(state) -> None:
     """The Pay Now background events resolve the actor first and go through the page's own
-    rule (card_payments.checkout, then start_card_payment / payment_on_its_way)."""
+    rule (card_payments.checkout, then pay_invoice / payment_on_its_way)."""
     from portal_app.services.billing import card_payments
 
     state._run(lambda db, ws, a: card_payments.checkout(db, a, state._invoice_id()))

@@ -1,0 +1,12 @@
+"""Accounts: who gets in, and the people a workspace works with.
+
+Where the flows start:
+- Sign-in and sessions: auth.sign_in → start_staff_session / start_client_session;
+  auth.resolve_actor (via sessions.context_for) turns a session token into an Actor;
+  auth.sign_out, revoke_*_sessions.
+- Forgotten password: passwords.request_reset → check_reset → reset_password.
+- A client's own details: profile.update_profile, request_email_change → confirm_email_change.
+- Staff manage their contacts: contacts.create_contact / update_contact / list_contacts, and
+  invite a contact to the portal: invites.send_invite → (client) check_invite → accept_invite.
+- Staff manage the team: team.invite_staff → accept_staff_invite, set_role, set_disabled.
+"""

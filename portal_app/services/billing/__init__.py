@@ -1,0 +1,15 @@
+"""Billing: invoices and the money paid against them.
+
+Where the flows start:
+- Staff write and send an invoice: invoices.create_invoice → update_draft → send_invoice
+  (void_invoice, record_manual_payment for a cheque or transfer); lists and the detail page
+  read invoice_views; the PDF is invoice_pdf.invoice_pdf.
+- A client pays an invoice: card_payments.checkout (what the Pay Now form needs), then
+  card_payments.pay_invoice (card saved, PaymentIntent confirmed server-side); the money is
+  booked when Stripe's signed webhook arrives: stripe_webhooks.handle_webhook → ledger.book →
+  ledger.settle (the invoice's paid/balance/status). reconcile.reconcile_workspace books any
+  success the webhooks missed.
+- Staff refund a payment: refunds.refund_payment (Stripe refund, then the ledger).
+- Staff connect Stripe and choose invoice defaults: payment_settings.
+- Amounts: money (exact minor units, one rounding rule, one way to print an amount).
+"""

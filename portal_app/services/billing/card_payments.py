@@ -142,7 +142,7 @@ def declines_block_until(db: Session, workspace_id: int, contact_id: int,
     return None if oldest is None else oldest + window
 
 
-def start_card_payment(db: Session, actor: Actor, invoice_public_id: str, *, amount: object,
+def pay_invoice(db: Session, actor: Actor, invoice_public_id: str, *, amount: object,
                        card_token: object, now: datetime | None = None) -> PaymentStart:
     """Charge the client's card for `amount` (the balance unless partial payments are on).
 

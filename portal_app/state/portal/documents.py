@@ -1,10 +1,4 @@
-"""The signing page, for the client (/documents/[id]) and for a staff countersigner
-(/staff/documents/[id]/sign), and the client's Documents list (/documents).
-
-The browser sends only the signer's answers and their drawn or typed signature; who
-signs, which fields are theirs and whether it is their turn are decided by the services
-(services/documents/signing.py) from the actor resolved on the server.
-"""
+"""The client's Documents list (/documents): what awaits their signature first."""
 
 from __future__ import annotations
 

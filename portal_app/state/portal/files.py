@@ -1,4 +1,4 @@
-"""States of the Files pages: staff (/staff/files) and client (/files).
+"""The client's Files page (/files): what is shared with them, and their own uploads.
 
 The folder, search, sort and page live in the URL (?folder=&q=&sort=&page=), so links,
 the back button and a reload all work; on_load reads them and asks the services.

@@ -1,4 +1,4 @@
-"""States of the client portal pages: home, sections, profile."""
+"""The client portal's home page (/): one summary card per section."""
 
 from __future__ import annotations
 

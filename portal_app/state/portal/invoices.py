@@ -290,7 +290,7 @@ class ClientInvoiceState(BaseState):
 
         def work():
             with unit_of_work() as db:
-                return card_payments.start_card_payment(db, actor, invoice_id, amount=amount, card_token=token)
+                return card_payments.pay_invoice(db, actor, invoice_id, amount=amount, card_token=token)
 
         try:
             started = await asyncio.to_thread(work)

@@ -1,4 +1,4 @@
-"""States of the client portal pages: home, sections, profile."""
+"""The client's profile (/profile): their contact details and a confirmed email change."""
 
 from __future__ import annotations
 

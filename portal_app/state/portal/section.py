@@ -1,4 +1,4 @@
-"""States of the client portal pages: home, sections, profile."""
+"""A client portal section without a page of its own yet (/appointments, /communications)."""
 
 from __future__ import annotations
 

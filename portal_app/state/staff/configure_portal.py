@@ -1,4 +1,4 @@
-"""States of the staff pages: contacts, a contact record, portal configuration, dev outbox."""
+"""Configure Portal (/staff/portal): branding, logo, which sections clients see."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""States of the staff pages: contacts, a contact record, portal configuration, dev outbox."""
+"""Staff contacts (/staff/contacts) and one contact's record (/staff/contacts/[id]):
+details, portal invitation, and what the business shared with them."""
 
 from __future__ import annotations
 

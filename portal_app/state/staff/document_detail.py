@@ -1,6 +1,5 @@
-"""Staff states of Payments › Documents & Contracts: the list (/staff/documents), a new
-document (/staff/documents/new) and one document (/staff/documents/[id]): the field
-editor while it is a draft, then its status, signers and audit trail, live."""
+"""Staff Payments › Documents & Contracts, one document (/staff/documents/[id]): the field
+editor while it is a draft, then its signers' progress."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""States of the Files pages: staff (/staff/files) and client (/files).
+"""Staff Files page (/staff/files): folders, links, uploads, sharing.
 
 The folder, search, sort and page live in the URL (?folder=&q=&sort=&page=), so links,
 the back button and a reload all work; on_load reads them and asks the services.

@@ -1,4 +1,4 @@
-"""States of the staff pages: contacts, a contact record, portal configuration, dev outbox."""
+"""The staff home (/staff): staff land on their contacts; anyone else is sent to sign in."""
 
 from __future__ import annotations
 

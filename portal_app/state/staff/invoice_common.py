@@ -1,5 +1,5 @@
-"""What the staff invoice pages' states share: the list's path, the status filters, the
-manual payment methods, and small helpers for URLs, clipped input and client choices."""
+"""What the staff invoice pages' states share: the list's path, the status filters and the
+manual payment methods."""
 
 from __future__ import annotations
 

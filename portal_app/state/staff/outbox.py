@@ -1,4 +1,5 @@
-"""States of the staff pages: contacts, a contact record, portal configuration, dev outbox."""
+"""The dev mail outbox (/staff/outbox): what the app would have emailed (owners only, and
+only with PORTAL_MAIL=outbox)."""
 
 from __future__ import annotations
 
