@@ -1,4 +1,4 @@
-"""Configure Portal (/staff/portal): branding, logo, which sections clients see."""
+"""Configure Portal (/staff/sites/portal): branding, logo, which sections clients see."""
 
 from __future__ import annotations
 
