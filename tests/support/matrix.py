@@ -128,8 +128,11 @@ def _a1_path(world) -> str:
 def matrix(world):
     from portal_app.state import auth as auth_pages
     from portal_app.state import base
-    from portal_app.state.portal import home as portal
-    from portal_app.state.staff import home as staff
+    from portal_app.state.portal import home as portal_home
+    from portal_app.state.portal import profile as portal_profile
+    from portal_app.state.portal import section as portal_section
+    from portal_app.state.staff import configure_portal, contacts, outbox
+    from portal_app.state.staff import home as staff_home
     from portal_app.state.staff import team
 
     a1 = _a1_path(world)
@@ -155,43 +158,43 @@ def matrix(world):
         (auth_pages.ConfirmEmailState, "load", (), "/confirm-email?token=x", PUBLIC),
         (auth_pages.ConfirmEmailState, "confirm", (), "/confirm-email?token=forged", grid(**dict.fromkeys(ACTORS, "invalid"))),
         (auth_pages.ConfirmEmailState, "setvar", ("status", "done"), "/confirm-email", "setvar"),
-        (portal.HomeState, "load", (), "/", grid(**SIGNIN_FOR_OTHERS, staff_b_on_b="ok")),
-        (portal.HomeState, "setvar", ("cards", []), "/", "setvar"),
-        (portal.SectionState, "load", (), "/invoices", CLIENT),
-        (portal.SectionState, "setvar", ("available", True), "/invoices", "setvar"),
-        (portal.ProfileState, "load", (), "/profile", CLIENT),
-        (portal.ProfileState, "save", ({"first_name": "Zed", "phone": "+1 555 0123"},), "/profile", CLIENT),
-        (portal.ProfileState, "change_email", ({"new_email": "new@client.example"},), "/profile", CLIENT),
-        (portal.ProfileState, "setvar", ("values", {}), "/profile", "setvar"),
-        (staff.StaffHomeState, "load", (), "/staff", STAFF),
-        (staff.StaffHomeState, "setvar", ("viewer_kind", "staff"), "/staff", "setvar"),
-        (staff.ContactsState, "load", (), "/staff/contacts", STAFF),
-        (staff.ContactsState, "search", ({"q": "alice"},), "/staff/contacts", STAFF),
-        (staff.ContactsState, "go_page", (1,), "/staff/contacts", STAFF),
-        (staff.ContactsState, "set_create_open", (True,), "/staff/contacts", "local"),
-        (staff.ContactsState, "create", ({"first_name": "New", "email": "new@person.example"},), "/staff/contacts", STAFF),
-        (staff.ContactsState, "setvar", ("create_open", True), "/staff/contacts", "local"),
-        (staff.ContactRecordState, "load", (), a1, STAFF_ON_A1),
-        (staff.ContactRecordState, "save", (form,), a1, STAFF_ON_A1),
-        (staff.ContactRecordState, "send_invite", (), a1, grid(STAFF_ON_A1, staff_a="invalid", member_a="invalid")),
-        (staff.ContactRecordState, "revoke_invite", (), a1, grid(STAFF_ON_A1, staff_a="invalid", member_a="invalid")),
+        (portal_home.HomeState, "load", (), "/", grid(**SIGNIN_FOR_OTHERS, staff_b_on_b="ok")),
+        (portal_home.HomeState, "setvar", ("cards", []), "/", "setvar"),
+        (portal_section.SectionState, "load", (), "/invoices", CLIENT),
+        (portal_section.SectionState, "setvar", ("available", True), "/invoices", "setvar"),
+        (portal_profile.ProfileState, "load", (), "/profile", CLIENT),
+        (portal_profile.ProfileState, "save", ({"first_name": "Zed", "phone": "+1 555 0123"},), "/profile", CLIENT),
+        (portal_profile.ProfileState, "change_email", ({"new_email": "new@client.example"},), "/profile", CLIENT),
+        (portal_profile.ProfileState, "setvar", ("values", {}), "/profile", "setvar"),
+        (staff_home.StaffHomeState, "load", (), "/staff", STAFF),
+        (staff_home.StaffHomeState, "setvar", ("viewer_kind", "staff"), "/staff", "setvar"),
+        (contacts.ContactsState, "load", (), "/staff/contacts", STAFF),
+        (contacts.ContactsState, "search", ({"q": "alice"},), "/staff/contacts", STAFF),
+        (contacts.ContactsState, "go_page", (1,), "/staff/contacts", STAFF),
+        (contacts.ContactsState, "set_create_open", (True,), "/staff/contacts", "local"),
+        (contacts.ContactsState, "create", ({"first_name": "New", "email": "new@person.example"},), "/staff/contacts", STAFF),
+        (contacts.ContactsState, "setvar", ("create_open", True), "/staff/contacts", "local"),
+        (contacts.ContactRecordState, "load", (), a1, STAFF_ON_A1),
+        (contacts.ContactRecordState, "save", (form,), a1, STAFF_ON_A1),
+        (contacts.ContactRecordState, "send_invite", (), a1, grid(STAFF_ON_A1, staff_a="invalid", member_a="invalid")),
+        (contacts.ContactRecordState, "revoke_invite", (), a1, grid(STAFF_ON_A1, staff_a="invalid", member_a="invalid")),
         # in order: disabling A1 ends their sessions; enabling restores the account
-        (staff.ContactRecordState, "disable_access", (), a1, STAFF_ON_A1),
-        (staff.ContactRecordState, "enable_access", (), a1, STAFF_ON_A1),
-        (staff.ContactRecordState, "setvar", ("contact", {}), a1, "setvar"),
-        (staff.PortalConfigState, "load", (), "/staff/sites/portal", ADMIN),
-        (staff.PortalConfigState, "set_title", ("Hacked",), "/staff/sites/portal", "local"),
-        (staff.PortalConfigState, "set_accent", ("#000000",), "/staff/sites/portal", "local"),
-        (staff.PortalConfigState, "set_primary", ("#000000",), "/staff/sites/portal", "local"),
-        (staff.PortalConfigState, "set_secondary", ("#000000",), "/staff/sites/portal", "local"),
-        (staff.PortalConfigState, "toggle_section", ("invoices", False), "/staff/sites/portal", "local"),
-        (staff.PortalConfigState, "set_chat", (True,), "/staff/sites/portal", "local"),
-        (staff.PortalConfigState, "set_client_uploads", (True,), "/staff/sites/portal", "local"),
-        (staff.PortalConfigState, "clear_brand_colors", (), "/staff/sites/portal", "local"),
-        (staff.PortalConfigState, "save", (), "/staff/sites/portal", ADMIN),
-        (staff.PortalConfigState, "upload_logo", (logo,), "/staff/sites/portal", ADMIN),
-        (staff.PortalConfigState, "remove_logo", (), "/staff/sites/portal", ADMIN),
-        (staff.PortalConfigState, "setvar", ("form_title", "x"), "/staff/sites/portal", "setvar"),
+        (contacts.ContactRecordState, "disable_access", (), a1, STAFF_ON_A1),
+        (contacts.ContactRecordState, "enable_access", (), a1, STAFF_ON_A1),
+        (contacts.ContactRecordState, "setvar", ("contact", {}), a1, "setvar"),
+        (configure_portal.PortalConfigState, "load", (), "/staff/sites/portal", ADMIN),
+        (configure_portal.PortalConfigState, "set_title", ("Hacked",), "/staff/sites/portal", "local"),
+        (configure_portal.PortalConfigState, "set_accent", ("#000000",), "/staff/sites/portal", "local"),
+        (configure_portal.PortalConfigState, "set_primary", ("#000000",), "/staff/sites/portal", "local"),
+        (configure_portal.PortalConfigState, "set_secondary", ("#000000",), "/staff/sites/portal", "local"),
+        (configure_portal.PortalConfigState, "toggle_section", ("invoices", False), "/staff/sites/portal", "local"),
+        (configure_portal.PortalConfigState, "set_chat", (True,), "/staff/sites/portal", "local"),
+        (configure_portal.PortalConfigState, "set_client_uploads", (True,), "/staff/sites/portal", "local"),
+        (configure_portal.PortalConfigState, "clear_brand_colors", (), "/staff/sites/portal", "local"),
+        (configure_portal.PortalConfigState, "save", (), "/staff/sites/portal", ADMIN),
+        (configure_portal.PortalConfigState, "upload_logo", (logo,), "/staff/sites/portal", ADMIN),
+        (configure_portal.PortalConfigState, "remove_logo", (), "/staff/sites/portal", ADMIN),
+        (configure_portal.PortalConfigState, "setvar", ("form_title", "x"), "/staff/sites/portal", "setvar"),
         (team.TeamState, "load", (), "/staff/team", STAFF),
         (team.TeamState, "set_invite_open", (True,), "/staff/team", "local"),
         (team.TeamState, "invite", ({"email": "colleague@team.example", "name": "Col League", "role": "member"},),
@@ -210,8 +213,8 @@ def matrix(world):
         *staff_invoice_rows(world),
         *document_rows(world, {"STAFF": STAFF, "STAFF_ON_A1": STAFF_ON_A1, "SIGNIN": SIGNIN_FOR_OTHERS,
                                "PUBLIC": PUBLIC, "ADMIN": ADMIN, "grid": grid}),
-        (staff.OutboxState, "load", (), "/staff/outbox", grid(STAFF, member_a="denied")),  # owners only
-        (staff.OutboxState, "setvar", ("mails", []), "/staff/outbox", "setvar"),
+        (outbox.OutboxState, "load", (), "/staff/outbox", grid(STAFF, member_a="denied")),  # owners only
+        (outbox.OutboxState, "setvar", ("mails", []), "/staff/outbox", "setvar"),
     ]
     return rows
 
@@ -298,9 +301,10 @@ def staff_invoice_rows(world) -> list:
 
 
 def files_rows(world) -> list:
-    from portal_app.state import files
+    from portal_app.state.portal import files as portal_files
+    from portal_app.state.staff import files as staff_files
 
-    S, C = files.StaffFilesState, files.ClientFilesState
+    S, C = staff_files.StaffFilesState, portal_files.ClientFilesState
     in_folder = lambda: f"/staff/files?folder={world.files_folder}"  # noqa: E731
     top = "/staff/files"
     meta = ([{"name": "brief.pdf", "size": 1200}],)

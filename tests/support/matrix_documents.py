@@ -28,12 +28,14 @@ def document_rows(world, grids: dict) -> list:
     from portal_app.services.documents import document_views
     from portal_app.state import signing as sg
     from portal_app.state import verify as vf
+    from portal_app.state.portal import documents as pd
+    from portal_app.state.staff import document_detail as dd
     from portal_app.state.staff import documents as ds
     from portal_app.state.staff import sealing as se
 
     STAFF, STAFF_ON_A1, SIGNIN, PUBLIC, grid = (grids["STAFF"], grids["STAFF_ON_A1"], grids["SIGNIN"],
                                                grids["PUBLIC"], grids["grid"])
-    L, N, D, C, S, V = (ds.StaffDocumentsState, ds.NewDocumentState, ds.StaffDocumentState, sg.ClientDocumentsState,
+    L, N, D, C, S, V = (ds.StaffDocumentsState, ds.NewDocumentState, dd.StaffDocumentState, pd.ClientDocumentsState,
                         sg.SigningState, vf.VerifyState)
     top, new = "/staff/documents", "/staff/documents/new"
     staff_doc = lambda name: lambda: f"/staff/documents/{world.docs[name]}"  # noqa: E731
