@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from portal_app.errors import Forbidden, Invalid, NotFound, NotSignedIn
 
@@ -65,11 +66,11 @@ def is_signed_in(actor: Actor) -> bool:
     return not isinstance(actor, Anonymous)
 
 
-def is_staff(actor: Actor) -> bool:
+def is_staff(actor: Actor) -> TypeGuard[Staff]:
     return isinstance(actor, Staff)
 
 
-def is_client(actor: Actor) -> bool:
+def is_client(actor: Actor) -> TypeGuard[Client]:
     return isinstance(actor, Client)
 
 

@@ -7,6 +7,8 @@ the back button and a reload all work; on_load reads them and asks the services.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import reflex as rx
@@ -45,6 +47,13 @@ class FilesMixin(rx.State, mixin=True):
     preview_name: str = ""
     preview_url: str = ""
     preview_kind: str = ""
+
+    if TYPE_CHECKING:  # what the concrete state brings (BaseState, or the page state itself)
+        def _query(self, name: str) -> str: ...
+        def _run(self, work: Callable[[Any, Any, Any], Any], *,
+                 on_error: Callable[[Any], Any] | None = None, keep_notice: bool = False) -> Any: ...
+        def _reload(self, db: Any, actor: Any) -> None: ...
+        def _upload_folder(self, db: Any, actor: Any) -> Any: ...
 
     def _fill(self, page: file_views.FolderPage) -> None:
         self.rows, self.crumbs = page.rows, page.breadcrumbs

@@ -28,7 +28,7 @@ def _quietly(*_args) -> None:
     BaseState._run_background logs) just stops: the page's next event says what happened."""
 
 
-async def follow(state, marker: Callable[[Any, Any], Any], refresh: Callable[[Any, Any], None], *,
+async def follow(state, marker: Callable[[Any, Any], Any], refresh: Callable[[Any, Any], object], *,
                  every: float = EVERY, minutes: float = MINUTES) -> None:
     """`marker(db, actor)` → any comparable value; `refresh(db, actor)` reloads the view.
     Both run with the actor resolved again for each check (a revoked session stops it)."""

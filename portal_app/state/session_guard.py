@@ -39,6 +39,7 @@ import asyncio
 import json
 import logging
 
+import reflex.state
 from reflex.middleware import Middleware
 
 from portal_app.access import is_signed_in
@@ -57,9 +58,10 @@ def binding_of(token: str | None) -> str:
     return hash_token(token) if token else ""
 
 
-def app_state_classes() -> list[type]:
+def app_state_classes() -> list[type[reflex.state.BaseState]]:
     """Every State class of the app, parents before children."""
-    found, todo = [], [BaseState]
+    found: list[type[reflex.state.BaseState]] = []
+    todo: list[type[reflex.state.BaseState]] = [BaseState]
     while todo:
         cls = todo.pop(0)
         found.append(cls)

@@ -25,7 +25,7 @@ class SigningState(BaseState):
     pages: list[document_views.PageImage] = []
     fields: list[document_views.FieldView] = []
     signers: list[document_views.SignerView] = []
-    values: dict[str, str] = {}          # this signer's answers, by field id
+    values: rx.Field[dict[str, str]] = rx.field(default_factory=dict)  # this signer's answers, by field id
     consent: bool = False
     mode: str = "draw"                   # draw | type
     drawn: str = ""                      # PNG data URL from the signature pad

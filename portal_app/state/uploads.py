@@ -125,6 +125,8 @@ async def receive(state, chunks, folder_for, done) -> None:
                 await _set_row(state, index, status="uploading")
             if skipping:
                 continue
+            if current is None:  # the stream starts with a file's first chunk (offset 0)
+                raise RuntimeError("an upload chunk before the start of its file")
             try:
                 current.write(chunk.data)
             except ServiceError as exc:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from portal_app.access import (
     Actor,
@@ -56,14 +56,14 @@ class TeamRow:
 def list_team(db: Session, actor: Actor) -> list[TeamRow]:
     staff = require_staff(actor)
     users = db.exec(select(StaffUser).where(StaffUser.workspace_id == staff.workspace_id)
-                    .order_by(StaffUser.name, StaffUser.id).limit(500)).all()
+                    .order_by(col(StaffUser.name), col(StaffUser.id)).limit(500)).all()
     rows = [TeamRow(u.public_id, u.name, u.email, u.role, "disabled" if u.disabled else "active",
                     u.id == staff.user_id) for u in users]
     now = utcnow()
     pending = db.exec(select(StaffInvitation).where(
-        StaffInvitation.workspace_id == staff.workspace_id, StaffInvitation.used_at.is_(None),
-        StaffInvitation.revoked_at.is_(None), StaffInvitation.expires_at > now)
-        .order_by(StaffInvitation.id).limit(200)).all()
+        StaffInvitation.workspace_id == staff.workspace_id, col(StaffInvitation.used_at).is_(None),
+        col(StaffInvitation.revoked_at).is_(None), col(StaffInvitation.expires_at) > now)
+        .order_by(col(StaffInvitation.id)).limit(200)).all()
     rows += [TeamRow(f"inv_{i.id}", i.name, i.email, i.role, "invited", False) for i in pending]
     return rows
 
@@ -79,7 +79,7 @@ def invite_staff(db: Session, actor: Actor, *, email: str, name: str, role: str)
     now = utcnow()
     for old in db.exec(select(StaffInvitation).where(
             StaffInvitation.workspace_id == staff.workspace_id, StaffInvitation.email == email,
-            StaffInvitation.used_at.is_(None), StaffInvitation.revoked_at.is_(None))):
+            col(StaffInvitation.used_at).is_(None), col(StaffInvitation.revoked_at).is_(None))):
         old.revoked_at = now  # a resend replaces the earlier link
         db.add(old)
     token = new_token()
@@ -87,7 +87,7 @@ def invite_staff(db: Session, actor: Actor, *, email: str, name: str, role: str)
     db.add(StaffInvitation(workspace_id=staff.workspace_id, email=email, name=name, role=role,
                            token_hash=hash_token(token), created_by_id=staff.user_id, created_at=now,
                            expires_at=now + timedelta(days=days)))
-    ws = db.get(Workspace, staff.workspace_id)
+    ws = db.get_one(Workspace, staff.workspace_id)
     emails.queue_branded_email(
         db, ws, to=email, subject=f"{staff.name} invited you to the {ws.name} team",
         heading=f"Hello {name},",
@@ -112,7 +112,7 @@ def revoke_staff_invite(db: Session, actor: Actor, row_id: str) -> None:
         raise NotFound("This invitation no longer exists.")
     inv.revoked_at = utcnow()
     db.add(inv)
-    ws = db.get(Workspace, staff.workspace_id)
+    ws = db.get_one(Workspace, staff.workspace_id)
     audit.record(db, staff.workspace_id, staff, "team.invite_revoked", "workspace", ws.public_id,
                  {"email": inv.email})
 
@@ -152,17 +152,17 @@ def accept_staff_invite(db: Session, token: str, password: str, confirm: str, *,
     if password != confirm:
         raise Invalid("The two passwords do not match.", "confirm")
     now = utcnow()
-    flipped = db.execute(sa.update(StaffInvitation).where(StaffInvitation.id == inv.id,
-                                                          StaffInvitation.used_at.is_(None),
-                                                          StaffInvitation.revoked_at.is_(None))
-                         .values(used_at=now)).rowcount
+    flipped = db.exec(sa.update(StaffInvitation).where(col(StaffInvitation.id) == inv.id,
+                                                       col(StaffInvitation.used_at).is_(None),
+                                                       col(StaffInvitation.revoked_at).is_(None))
+                      .values(used_at=now)).rowcount
     if flipped != 1:
         raise Invalid(STAFF_INVITE_MESSAGES["used"], "token")
     # Any other link for this address (e.g. two invitations that raced) dies with this one.
-    db.execute(sa.update(StaffInvitation).where(
-        StaffInvitation.workspace_id == inv.workspace_id, StaffInvitation.email == inv.email,
-        StaffInvitation.id != inv.id, StaffInvitation.used_at.is_(None),
-        StaffInvitation.revoked_at.is_(None)).values(revoked_at=now))
+    db.exec(sa.update(StaffInvitation).where(
+        col(StaffInvitation.workspace_id) == inv.workspace_id, col(StaffInvitation.email) == inv.email,
+        col(StaffInvitation.id) != inv.id, col(StaffInvitation.used_at).is_(None),
+        col(StaffInvitation.revoked_at).is_(None)).values(revoked_at=now))
     if db.exec(select(StaffUser.id).where(StaffUser.workspace_id == inv.workspace_id,
                                           StaffUser.email == inv.email)).first() is not None:
         raise Invalid(STAFF_INVITE_MESSAGES["used"], "token")
@@ -170,7 +170,7 @@ def accept_staff_invite(db: Session, token: str, password: str, confirm: str, *,
                      password_hash=hash_password(password))
     db.add(user)
     db.flush()
-    ws = db.get(Workspace, inv.workspace_id)
+    ws = db.get_one(Workspace, inv.workspace_id)
     audit.record(db, ws.id, None, "team.joined", "workspace", ws.public_id, {"email": inv.email, "role": inv.role})
     return start_staff_session(db, user, ip=ip, user_agent=user_agent)
 
@@ -185,8 +185,8 @@ def _member(db: Session, staff: Staff, public_id: str) -> StaffUser:
 
 def _active_owners(db: Session, workspace_id: int) -> int:
     return db.exec(select(sa.func.count()).select_from(StaffUser).where(
-        StaffUser.workspace_id == workspace_id, StaffUser.role.in_(roles_at_least("owner")),
-        StaffUser.disabled.is_(False))).one()
+        StaffUser.workspace_id == workspace_id, col(StaffUser.role).in_(roles_at_least("owner")),
+        col(StaffUser.disabled).is_(False))).one()
 
 
 def set_role(db: Session, actor: Actor, public_id: str, role: str) -> None:
@@ -197,7 +197,7 @@ def set_role(db: Session, actor: Actor, public_id: str, role: str) -> None:
     if user.role != role:
         old, user.role = user.role, role
         db.add(user)
-        ws = db.get(Workspace, staff.workspace_id)
+        ws = db.get_one(Workspace, staff.workspace_id)
         audit.record(db, staff.workspace_id, staff, "team.role_changed", "workspace", ws.public_id,
                      {"email": user.email, "role": [old, role]})
 
@@ -213,6 +213,6 @@ def set_disabled(db: Session, actor: Actor, public_id: str, disabled: bool) -> N
     db.add(user)
     if disabled:
         revoke_staff_sessions(db, user.id)
-    ws = db.get(Workspace, staff.workspace_id)
+    ws = db.get_one(Workspace, staff.workspace_id)
     audit.record(db, staff.workspace_id, staff, "team.disabled" if disabled else "team.enabled", "workspace",
                  ws.public_id, {"email": user.email})

@@ -8,7 +8,7 @@ from datetime import date
 from typing import TypedDict
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from portal_app.access import (
     Actor,
@@ -113,6 +113,7 @@ class InvoiceDetail(TypedDict):
     refunded_minor: int
     viewed: str
     sent: str
+    payable: bool           # open and with a balance (the client page explains how to pay)
     can_pay: bool
     stripe_ready: bool
     allow_partial: bool
@@ -191,15 +192,15 @@ def staff_invoices(db: Session, actor: Actor, *, status: str = "", contact_publi
     """Filters: a status, or "overdue" (derived from the due date); one contact."""
     staff: Staff = require_staff(actor)
     today = utcnow().date()
-    where = Invoice.workspace_id == staff.workspace_id
-    stmt = select(Invoice, Contact).join(Contact, Contact.id == Invoice.contact_id).where(where)
+    where = col(Invoice.workspace_id) == staff.workspace_id
+    stmt = select(Invoice, Contact).join(Contact, col(Contact.id) == Invoice.contact_id).where(where)
     if status == OVERDUE:
         stmt = stmt.where(Invoice.overdue_clause(today))
     elif status in INVOICE_STATUSES:
         stmt = stmt.where(Invoice.status == status)
     if contact_public_id:
         stmt = stmt.where(Contact.public_id == str(contact_public_id))
-    stmt = stmt.order_by(Invoice.issue_date.desc(), Invoice.id.desc())
+    stmt = stmt.order_by(col(Invoice.issue_date).desc(), col(Invoice.id).desc())
     rows, total, page, pages = paginate(db, stmt, page)
     return InvoicePage([_row(inv, c.display_name, today) for inv, c in rows], total, page, pages, _outstanding(db, where))
 
@@ -217,7 +218,7 @@ def client_invoices(db: Session, actor: Actor, page: int = 1) -> InvoicePage:
     where = client_invoice_clause(Invoice, client)
     open_first = sa.case((Invoice.payable_clause(), 0), else_=1)
     stmt = (select(Invoice).where(where)
-            .order_by(open_first, Invoice.due_date, Invoice.id.desc()))
+            .order_by(open_first, col(Invoice.due_date), col(Invoice.id).desc()))
     rows, total, page, pages = paginate(db, stmt, page)
     return InvoicePage([_row(inv, "", today) for inv in rows], total, page, pages, _outstanding(db, where))
 
@@ -242,10 +243,11 @@ def find_invoice(db: Session, actor: Actor, public_id: str) -> tuple[Invoice, bo
 
 def invoice_detail(db: Session, actor: Actor, public_id: str) -> InvoiceDetail:
     inv, is_client = find_invoice(db, actor, public_id)
-    contact = db.get(Contact, inv.contact_id)
-    lines = db.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id).order_by(InvoiceLine.position)).all()
-    entries = db.exec(select(LedgerEntry).where(LedgerEntry.invoice_id == inv.id).order_by(LedgerEntry.received_at,
-                                                                                          LedgerEntry.id)).all()
+    contact = db.get_one(Contact, inv.contact_id)
+    lines = db.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id)
+                    .order_by(col(InvoiceLine.position))).all()
+    entries = db.exec(select(LedgerEntry).where(LedgerEntry.invoice_id == inv.id).order_by(col(LedgerEntry.received_at),
+                                                                                          col(LedgerEntry.id))).all()
     settings = payments_settings(db, inv.workspace_id)
     try:
         stripe_ready = bool(settings.stripe_publishable_key and unseal(settings.stripe_secret_sealed))
@@ -319,8 +321,9 @@ def draft_form(db: Session, actor: Actor, public_id: str) -> InvoiceForm:
         raise NotFound("This invoice does not exist.")
     if inv.status != "draft":
         raise Invalid("Only a draft can be edited. Void this invoice and create a new one instead.")
-    contact = db.get(Contact, inv.contact_id)
-    lines = db.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id).order_by(InvoiceLine.position)).all()
+    contact = db.get_one(Contact, inv.contact_id)
+    lines = db.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id)
+                    .order_by(col(InvoiceLine.position))).all()
     return {
         "id": inv.public_id, "number": inv.number, "contact": _contact_choice(contact), "currency": inv.currency,
         "issue_date": inv.issue_date.isoformat(), "due_date": inv.due_date.isoformat(),
@@ -346,7 +349,8 @@ def rows_marker(db: Session, actor: Actor, public_ids: list[str]) -> list[tuple]
     ids = [str(i) for i in public_ids[:PER_PAGE]]
     if not ids:
         return []
-    return [tuple(r) for r in db.exec(
-        select(Invoice.public_id, Invoice.status, Invoice.paid_minor, Invoice.first_viewed_at, Invoice.updated_at)
-        .where(Invoice.workspace_id == staff.workspace_id, Invoice.public_id.in_(ids))
-        .order_by(Invoice.public_id)).all()]
+    return [tuple(r) for r in db.execute(  # five columns: more than sqlmodel's select() is typed for
+        sa.select(col(Invoice.public_id), col(Invoice.status), col(Invoice.paid_minor), col(Invoice.first_viewed_at),
+                  col(Invoice.updated_at))
+        .where(col(Invoice.workspace_id) == staff.workspace_id, col(Invoice.public_id).in_(ids))
+        .order_by(col(Invoice.public_id))).all()]

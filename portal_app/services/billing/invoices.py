@@ -8,14 +8,23 @@ from datetime import UTC, date, datetime, time
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from portal_app.access import Actor, Client, client_may_see_invoice, require_client, require_staff
 from portal_app.errors import Invalid, NotFound
 from portal_app.models import PAYMENT_METHODS, Contact, Invoice, InvoiceLine, WorkspacePayments, utcnow
 from portal_app.services import audit, outbox
 from portal_app.services.billing import ledger
-from portal_app.services.billing.money import CURRENCIES, MAX_UNIT_MINOR, Discount, Line, Totals, compute, parse_decimal
+from portal_app.services.billing.money import (
+    CURRENCIES,
+    MAX_UNIT_MINOR,
+    Discount,
+    Line,
+    Totals,
+    compute,
+    exponent_of,
+    parse_decimal,
+)
 from portal_app.services.validation import clean_text
 
 MAX_LINES = 500
@@ -31,7 +40,7 @@ def payments_settings(db: Session, workspace_id: int) -> WorkspacePayments:
         insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
         db.execute(insert(WorkspacePayments).values(**WorkspacePayments(workspace_id=workspace_id).model_dump())
                    .on_conflict_do_nothing(index_elements=["workspace_id"]))
-        row = db.get(WorkspacePayments, workspace_id)
+        row = db.get_one(WorkspacePayments, workspace_id)
     return row
 
 
@@ -41,10 +50,11 @@ def _next_number(db: Session, workspace_id: int) -> str:
     number, and a number is never reused (deleting a draft does not give it back)."""
     row = payments_settings(db, workspace_id)
     db.flush()
-    table = WorkspacePayments.__table__
-    prefix, after = db.execute(sa.update(table).where(table.c.workspace_id == workspace_id)
-                               .values(next_invoice_number=table.c.next_invoice_number + 1)
-                               .returning(table.c.invoice_prefix, table.c.next_invoice_number)).one()
+    counter = col(WorkspacePayments.next_invoice_number)
+    prefix, after = db.execute(sa.update(WorkspacePayments)
+                               .where(col(WorkspacePayments.workspace_id) == workspace_id)
+                               .values(next_invoice_number=counter + 1)
+                               .returning(col(WorkspacePayments.invoice_prefix), counter)).one()
     db.expire(row, ["next_invoice_number"])
     return f"{prefix}{after - 1:04d}"
 
@@ -59,13 +69,13 @@ def parse_lines(raw_lines: list[dict]) -> list[tuple[str, Line]]:
         desc = clean_text(raw.get("description", ""), "description", f"Line {i} description", 2000,
                           multiline=True, required=True)
         qty = parse_decimal(raw.get("quantity", "1"), f"Line {i} quantity", "quantity")
-        if qty.as_tuple().exponent < -3:
+        if exponent_of(qty) < -3:
             raise Invalid(f"Line {i} quantity can have at most 3 decimals.", "quantity")
         unit = raw.get("unit_minor")
         if not isinstance(unit, int) or isinstance(unit, bool):
             raise Invalid(f"Line {i} unit price is missing.", "unit_price")
         rate = parse_decimal(raw.get("tax_rate", "0"), f"Line {i} tax rate", "tax_rate")
-        if rate.as_tuple().exponent < -RATE_DECIMALS:
+        if exponent_of(rate) < -RATE_DECIMALS:
             raise Invalid(f"Line {i} tax rate can have at most {RATE_DECIMALS} decimals.", "tax_rate")
         out.append((desc, Line(qty, unit, rate)))
     return out
@@ -74,7 +84,7 @@ def parse_lines(raw_lines: list[dict]) -> list[tuple[str, Line]]:
 def _discount(percent: object, fixed_minor: int) -> Discount:
     if str(percent or "").strip():
         pct = parse_decimal(percent, "Discount", "discount")
-        if pct.as_tuple().exponent < -RATE_DECIMALS:
+        if exponent_of(pct) < -RATE_DECIMALS:
             raise Invalid(f"A discount can have at most {RATE_DECIMALS} decimals.", "discount")
         return Discount(percent=pct)
     if fixed_minor is None or fixed_minor == 0:

@@ -57,6 +57,15 @@ def parse_decimal(text: object, label: str, field_name: str) -> Decimal:
     return value
 
 
+def exponent_of(value: Decimal) -> int:
+    """Decimal("1.25") → -2. parse_decimal refuses NaN and infinities, the only values whose
+    exponent is a letter ('n', 'N', 'F') rather than a number."""
+    exponent = value.as_tuple().exponent
+    if not isinstance(exponent, int):
+        raise TypeError(f"not a finite number: {value}")
+    return exponent
+
+
 def parse_amount(text: object, currency: str, label: str = "Amount", field_name: str = "amount") -> int:
     """"1,234.50" → 123450 (for a 2-decimal currency). Refuses more decimals than the
     currency has, negatives and nonsense, with a message a person understands."""

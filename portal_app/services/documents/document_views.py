@@ -7,7 +7,7 @@ import json
 from typing import TypedDict
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from portal_app.access import (
     Actor,
@@ -153,10 +153,11 @@ def staff_documents(db: Session, actor: Actor, *, status: str = "", page: int = 
     if status and status not in DOCUMENT_STATUSES:
         raise Invalid("Unknown status.")
     stmt = (select(Document, Contact.first_name, Contact.last_name, Contact.email)
-            .join(Contact, Contact.id == Document.contact_id).where(Document.workspace_id == staff.workspace_id))
+            .join(Contact, col(Contact.id) == Document.contact_id).where(Document.workspace_id == staff.workspace_id))
     if status:
         stmt = stmt.where(Document.status == status)
-    rows, total, page, pages = paginate(db, stmt.order_by(Document.updated_at.desc(), Document.id.desc()), page)
+    stmt = stmt.order_by(col(Document.updated_at).desc(), col(Document.id).desc())
+    rows, total, page, pages = paginate(db, stmt, page)
     return {"rows": [_row(d, " ".join(p for p in (f, ln) if p) or e) for d, f, ln, e in rows],
             "total": total, "page": page, "pages": pages}
 
@@ -165,12 +166,12 @@ def client_documents(db: Session, actor: Actor, *, page: int = 1) -> DocumentLis
     """The client's documents, those awaiting their signature first."""
     client = require_client(actor)
     require_client_documents(client, portal_settings_for(db, client.workspace_id))
-    awaiting = sa.case((sa.and_(Document.open_clause(), DocumentSigner.status == "pending"), 0), else_=1)
-    stmt = (select(Document).join(DocumentSigner, sa.and_(DocumentSigner.document_id == Document.id,
+    awaiting = sa.case((sa.and_(Document.open_clause(), col(DocumentSigner.status) == "pending"), 0), else_=1)
+    stmt = (select(Document).join(DocumentSigner, sa.and_(col(DocumentSigner.document_id) == Document.id,
                                                           own_signer_clause(DocumentSigner, client)))
             .where(Document.workspace_id == client.workspace_id, Document.contact_id == client.contact_id,
                    Document.issued_clause())
-            .order_by(awaiting, Document.updated_at.desc(), Document.id.desc()))
+            .order_by(awaiting, col(Document.updated_at).desc(), col(Document.id).desc()))
     rows, total, page, pages = paginate(db, stmt, page)
     return {"rows": [_row(d, "") for d in rows], "total": total, "page": page, "pages": pages}
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from portal_app.access import Actor, require_manage_documents
 from portal_app.adapters import pdf_guard
@@ -59,15 +60,16 @@ def get_document(db: Session, workspace_id: int, public_id: str, *, lock: bool =
 
 def signers_of(db: Session, doc: Document) -> list[DocumentSigner]:
     return list(db.exec(select(DocumentSigner).where(DocumentSigner.document_id == doc.id)
-                        .order_by(DocumentSigner.position)).all())
+                        .order_by(col(DocumentSigner.position))).all())
 
 
 def fields_of(db: Session, doc: Document) -> list[DocumentField]:
     return list(db.exec(select(DocumentField).where(DocumentField.document_id == doc.id)
-                        .order_by(DocumentField.page, DocumentField.y, DocumentField.x, DocumentField.id)).all())
+                        .order_by(col(DocumentField.page), col(DocumentField.y), col(DocumentField.x),
+                                  col(DocumentField.id))).all())
 
 
-def _estimate_lines(raw: list[dict] | None, currency: str) -> tuple[str, int]:
+def _estimate_lines(raw: Sequence[Mapping[str, object]] | None, currency: str) -> tuple[str, int]:
     """Estimate lines as invoice lines are written (checked by the same rules), and their
     exact total; blank lines are skipped."""
     lines = []
@@ -89,7 +91,7 @@ def _estimate_lines(raw: list[dict] | None, currency: str) -> tuple[str, int]:
 
 def upload_document(db: Session, actor: Actor, *, data: bytes, file_name: str, kind: str, title: str,
                     contact_public_id: str, message: str = "", countersign: bool = False,
-                    estimate_lines: list[dict] | None = None, currency: str = "USD") -> Document:
+                    estimate_lines: Sequence[Mapping[str, object]] | None = None, currency: str = "USD") -> Document:
     """Check the PDF (in a limited child process), store it under a generated key, and
     make a draft with its signers: the client first, then (optionally) the uploader."""
     staff = require_manage_documents(actor)
@@ -113,7 +115,7 @@ def upload_document(db: Session, actor: Actor, *, data: bytes, file_name: str, k
                                      max_pages=settings.document_max_pages)
     except pdf_guard.PdfRejected as exc:
         raise Invalid(exc.message, "file") from None
-    ws = db.get(Workspace, staff.workspace_id)
+    ws = db.get_one(Workspace, staff.workspace_id)
     key = f"{ws.public_id}/documents/{secrets.token_urlsafe(18)}.pdf"
     get_storage().put(key, data, "application/pdf")
     doc = Document(workspace_id=staff.workspace_id, contact_id=contact.id, kind=kind, title=title, message=message,
@@ -128,7 +130,7 @@ def upload_document(db: Session, actor: Actor, *, data: bytes, file_name: str, k
     db.add(DocumentSigner(workspace_id=doc.workspace_id, document_id=doc.id, role="client", contact_id=contact.id,
                           name=contact.display_name, email=contact.email, position=1))
     if countersign:
-        user = db.get(StaffUser, staff.user_id)
+        user = db.get_one(StaffUser, staff.user_id)
         db.add(DocumentSigner(workspace_id=doc.workspace_id, document_id=doc.id, role="staff", user_id=user.id,
                               name=user.name, email=user.email, position=2))
     db.flush()
@@ -139,6 +141,8 @@ def upload_document(db: Session, actor: Actor, *, data: bytes, file_name: str, k
 
 def _fraction(value: object, label: str) -> float:
     try:
+        if not isinstance(value, (str, int, float)):  # None, a list, …: what float() refuses too
+            raise TypeError(value)
         number = float(value)
     except (TypeError, ValueError):
         raise Invalid(f"A field's {label} must be a number.", "fields") from None
@@ -230,7 +234,7 @@ def send_document(db: Session, actor: Actor, public_id: str, *, expires_on: date
         doc.expires_at = datetime.combine(expires_on, time(23, 59, 59), tzinfo=UTC)
     doc.status, doc.sent_at, doc.updated_at = "sent", utcnow(), utcnow()
     db.add(doc)
-    ws = db.get(Workspace, staff.workspace_id)
+    ws = db.get_one(Workspace, staff.workspace_id)
     email_signer(db, ws, doc, signers[0], reminder=False)
     audit.record(db, staff.workspace_id, staff, "document.sent", "document", doc.public_id,
                  {"title": doc.title, "to": signers[0].email,
@@ -252,7 +256,7 @@ def remind(db: Session, actor: Actor, public_id: str) -> DocumentSigner:
         raise Invalid("The client has signed; it is your turn to countersign.")
     doc.last_reminded_at = utcnow()
     db.add(doc)
-    email_signer(db, db.get(Workspace, doc.workspace_id), doc, signer, reminder=True)
+    email_signer(db, db.get_one(Workspace, doc.workspace_id), doc, signer, reminder=True)
     audit.record(db, staff.workspace_id, staff, "document.reminded", "document", doc.public_id, {"to": signer.email})
     return signer
 
@@ -283,6 +287,6 @@ def expire_if_due(db: Session, doc: Document) -> bool:
 
 def expire_due(db: Session) -> int:
     """The worker's sweep: every open document past its expiry date."""
-    due = db.exec(select(Document).where(Document.open_clause(), Document.expires_at.is_not(None),
-                                         Document.expires_at < utcnow()).limit(200)).all()
+    due = db.exec(select(Document).where(Document.open_clause(), col(Document.expires_at).is_not(None),
+                                         col(Document.expires_at) < utcnow()).limit(200)).all()
     return sum(expire_if_due(db, doc) for doc in due)

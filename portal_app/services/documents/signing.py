@@ -174,7 +174,7 @@ def sign_document(db: Session, actor: Actor, public_id: str, *, consent: bool, v
     else:
         nxt = current_signer([s for s in signers if s.id != mine.id and s.status != "signed"])
         if nxt is not None:
-            email_signer(db, db.get(Workspace, doc.workspace_id), doc, nxt, reminder=False)
+            email_signer(db, db.get_one(Workspace, doc.workspace_id), doc, nxt, reminder=False)
     return doc
 
 
@@ -186,7 +186,7 @@ def _mark(db: Session, doc: Document, mine: DocumentSigner, signature: object, *
     sig = signature if isinstance(signature, dict) else {}
     if sig.get("kind") == "drawn":
         png = _drawn_png(sig.get("png"))
-        key = f"{db.get(Workspace, doc.workspace_id).public_id}/signatures/{secrets.token_urlsafe(18)}.png"
+        key = f"{db.get_one(Workspace, doc.workspace_id).public_id}/signatures/{secrets.token_urlsafe(18)}.png"
         get_storage().put(key, png, "image/png")
         return f"png:{key}", "drawn"
     if sig.get("kind") == "typed":
@@ -219,7 +219,7 @@ def decline_document(db: Session, actor: Actor, public_id: str, reason: object) 
     audit.record(db, doc.workspace_id, actor, "document.declined", "document", doc.public_id,
                  {"signer": mine.email, "reason": text})
     outbox.enqueue(db, doc.workspace_id, "document.declined", {"document": doc.public_id, "signer": mine.public_id})
-    ws = db.get(Workspace, doc.workspace_id)
+    ws = db.get_one(Workspace, doc.workspace_id)
     creator = db.get(StaffUser, doc.created_by_user_id) if doc.created_by_user_id else None
     if creator is not None and creator.email:
         emails.staff_notice_email(db, ws, to=creator.email, subject=f"{mine.name} declined “{doc.title}”",

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Generic, TypedDict, TypeVar
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from portal_app.access import (
     Actor,
@@ -119,12 +119,12 @@ def _row(item: FileItem, sharing: str = "") -> FileRow:
 
 
 def _order(stmt, sort: str):
-    folders_first = sa.case((FileItem.kind == "folder", 0), else_=1)
+    folders_first = sa.case((col(FileItem.kind) == "folder", 0), else_=1)
     if sort == "date":
-        return stmt.order_by(folders_first, FileItem.updated_at.desc(), FileItem.id.desc())
+        return stmt.order_by(folders_first, col(FileItem.updated_at).desc(), col(FileItem.id).desc())
     if sort == "size":
-        return stmt.order_by(folders_first, FileItem.size.desc(), FileItem.id.desc())
-    return stmt.order_by(folders_first, sa.func.lower(FileItem.name), FileItem.id)
+        return stmt.order_by(folders_first, col(FileItem.size).desc(), col(FileItem.id).desc())
+    return stmt.order_by(folders_first, sa.func.lower(FileItem.name), col(FileItem.id))
 
 
 def _page(db: Session, stmt, page: int) -> tuple[list[FileItem], int, int, int]:
@@ -181,13 +181,14 @@ def staff_folder(db: Session, actor: Actor, folder_public_id: str | None = None,
     if q:  # search the whole workspace
         stmt = _search(stmt, q)
     else:
-        stmt = stmt.where(FileItem.parent_id == folder.id if folder else FileItem.parent_id.is_(None))
+        stmt = stmt.where(col(FileItem.parent_id) == folder.id if folder else col(FileItem.parent_id).is_(None))
     items, total, page, pages = _page(db, _order(stmt, s), page)
     ids = [i.id for i in items]
-    counts = dict(db.exec(select(FileShare.item_id, sa.func.count()).where(FileShare.item_id.in_(ids))
-                          .group_by(FileShare.item_id)).all()) if ids else {}
+    counts = dict(db.exec(select(col(FileShare.item_id), sa.func.count()).where(col(FileShare.item_id).in_(ids))
+                          .group_by(col(FileShare.item_id))).all()) if ids else {}
     owners = {i.owner_contact_id for i in items if i.owner_contact_id}
-    owner_names = {c.id: c.display_name for c in db.exec(select(Contact).where(Contact.id.in_(owners))).all()} if owners else {}
+    owner_names = {c.id: c.display_name
+                   for c in db.exec(select(Contact).where(col(Contact.id).in_(owners))).all()} if owners else {}
     rows = [_row(i, _sharing_label(i, counts.get(i.id, 0), owner_names)) for i in items]
     nodes = folder_nodes(db, staff.workspace_id)
     names = _folder_names(db, staff.workspace_id)
@@ -238,7 +239,7 @@ def _sharing_label(item: FileItem, contact_count: int, owner_names: dict[int, st
 def client_context(db: Session, client: Client) -> tuple[dict[int, FolderNode], set[int], set[int]]:
     """(folders, folders this client may open, ids shared with this client directly)."""
     nodes = folder_nodes(db, client.workspace_id)
-    shared_ids = set(db.exec(select(FileShare.item_id).join(FileItem, FileItem.id == FileShare.item_id)
+    shared_ids = set(db.exec(select(FileShare.item_id).join(FileItem, col(FileItem.id) == FileShare.item_id)
                              .where(FileShare.workspace_id == client.workspace_id,
                                     FileShare.contact_id == client.contact_id, FileItem.kind == "folder")).all())
     return nodes, folders_visible_to(client, nodes, shared_ids), shared_ids
@@ -264,7 +265,8 @@ def client_folder(db: Session, actor: Actor, folder_public_id: str | None = None
     elif folder is not None:
         stmt = stmt.where(FileItem.parent_id == folder.id)
     else:  # the client's top level: what they may see whose folder they may not open
-        stmt = stmt.where(sa.or_(FileItem.parent_id.is_(None), FileItem.parent_id.not_in(sorted(visible) or [-1])))
+        stmt = stmt.where(sa.or_(col(FileItem.parent_id).is_(None),
+                                 col(FileItem.parent_id).not_in(sorted(visible) or [-1])))
     items, total, page, pages = _page(db, _order(stmt, s), page)
     names = _folder_names(db, client.workspace_id)
     own_folder = next((f for f, n in nodes.items() if n.owner_contact_id == client.contact_id and n.parent_id is None), None)

@@ -39,7 +39,7 @@ def home_summary(db: Session, actor: Actor) -> tuple[str, list[SectionSummary]]:
     """(greeting name, enabled sections with their counts). Counts are real: sections that
     later features fill hold nothing yet, so they say so."""
     client = require_client(actor)
-    contact = db.get(Contact, client.contact_id)
+    contact = db.get_one(Contact, client.contact_id)
     ps = portal_settings_for(db, client.workspace_id)
     sections = [SectionSummary(key, SECTION_LABELS[key], 0, EMPTY_TEXT[key])
                 for key in SECTION_LABELS if ps.section_enabled(key)]
@@ -86,14 +86,14 @@ def _invoices_card(db: Session, client: Client) -> tuple[int, str]:
 def _documents_card(db: Session, client: Client) -> tuple[int, str]:
     """(documents awaiting this client's signature, the card's text). One query."""
     import sqlalchemy as sa
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from portal_app.models import Document, DocumentSigner
 
     waiting, total = db.exec(
-        select(sa.func.count().filter(sa.and_(Document.open_clause(), DocumentSigner.status == "pending")),
+        select(sa.func.count().filter(sa.and_(Document.open_clause(), col(DocumentSigner.status) == "pending")),
                sa.func.count())
-        .select_from(Document).join(DocumentSigner, sa.and_(DocumentSigner.document_id == Document.id,
+        .select_from(Document).join(DocumentSigner, sa.and_(col(DocumentSigner.document_id) == Document.id,
                                                             own_signer_clause(DocumentSigner, client)))
         .where(Document.workspace_id == client.workspace_id, Document.issued_clause())).one()
     if waiting:

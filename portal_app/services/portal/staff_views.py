@@ -7,7 +7,7 @@ from typing import TypedDict
 from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from portal_app.access import Actor, may_see_links_in_dev_mail, require_manage_contacts, require_read_dev_outbox
 from portal_app.models import ClientAccount, DevMail, Invitation, utcnow
@@ -78,14 +78,14 @@ def contact_record(db: Session, actor: Actor, public_id: str) -> ContactRecord:
     account = db.exec(select(ClientAccount).where(ClientAccount.contact_id == contact.id)).first()
     now = utcnow()
     invite = db.exec(select(Invitation).where(Invitation.contact_id == contact.id)
-                     .order_by(sa.desc(Invitation.id)).limit(1)).first()
+                     .order_by(sa.desc(col(Invitation.id))).limit(1)).first()
     pending = bool(invite and invite.used_at is None and invite.revoked_at is None and invite.expires_at > now)
     events = audit.events_for(db, staff.workspace_id, "contact", contact.public_id, limit=50)
     return {
         "contact": contact_view(contact),
         "portal_status": portal_status(account, pending),
         "invite_pending": pending,
-        "invite_expires": invite.expires_at.strftime("%Y-%m-%d %H:%M UTC") if pending else "",
+        "invite_expires": invite.expires_at.strftime("%Y-%m-%d %H:%M UTC") if invite and pending else "",
         "last_login": account.last_login_at.strftime("%Y-%m-%d %H:%M UTC") if account and account.last_login_at else "",
         "files": files_for_contact(db, staff, contact),
         "history": [
@@ -102,7 +102,7 @@ def dev_outbox(db: Session, actor: Actor, limit: int = 50) -> list[DevMailView]:
     show redacted (the HTML body, which holds the same links, is never sent to the page)."""
     staff = require_read_dev_outbox(actor, get_settings().mail == "outbox")
     rows = db.exec(select(DevMail).where(DevMail.workspace_id == staff.workspace_id)
-                   .order_by(sa.desc(DevMail.id)).limit(limit)).all()
+                   .order_by(sa.desc(col(DevMail.id))).limit(limit)).all()
     out: list[DevMailView] = []
     for r in rows:
         own = may_see_links_in_dev_mail(staff, r.to_addr)

@@ -11,7 +11,7 @@ from portal_app.state.base import BaseState
 
 
 class ClientDocumentsState(BaseState):
-    rows: list[document_views.DocumentRow] = []
+    rows: rx.Field[list[document_views.DocumentRow]] = rx.field(default_factory=list)
     page: int = 1
     pages: int = 1
     total: int = 0

@@ -22,7 +22,7 @@ class HomeCard(TypedDict):
 
 class HomeState(BaseState):
     greeting_name: str = ""
-    cards: list[HomeCard] = []
+    cards: rx.Field[list[HomeCard]] = rx.field(default_factory=list)
     welcome: bool = False
 
     @rx.event

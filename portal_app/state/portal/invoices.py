@@ -121,8 +121,8 @@ def _checkout(co: card_payments.Checkout) -> CheckoutView:
 
 class ClientInvoicesState(BaseState):
     rows: list[ClientInvoiceRow] = []
-    outstanding: list[Outstanding] = []
-    page: int = 1
+    outstanding: rx.Field[list[Outstanding]] = rx.field(default_factory=list)
+    page: rx.Field[int] = rx.field(1)
     pages: int = 1
     total: int = 0
     loaded: bool = False
@@ -156,7 +156,7 @@ class ClientInvoicesState(BaseState):
 class ClientInvoiceState(BaseState):
     invoice: ClientInvoiceView = {}
     lines: list[ClientLine] = []
-    payments: list[ClientPayment] = []
+    payments: rx.Field[list[ClientPayment]] = rx.field(default_factory=list)
     business: Party = {}
     client: Party = {}
     payable: bool = False          # something is left to pay
@@ -169,7 +169,7 @@ class ClientInvoiceState(BaseState):
     pay_open: bool = False
     pay_amount: str = ""
     pay_error: str = ""
-    pay_phase: str = ""            # "" | paying | confirming | processing | done
+    pay_phase: rx.Field[str] = rx.field("")  # "" | paying | confirming | processing | done
     pay_done: str = ""             # what the page says once the payment is booked
     action_secret: str = ""        # 3-D Secure: for Stripe.js only, for this client's own payment
     _pending_token: str = ""

@@ -13,7 +13,7 @@ from portal_app.state.base import BaseState
 
 
 class ContactsState(BaseState):
-    rows: list[contacts.ContactListRow] = []
+    rows: rx.Field[list[contacts.ContactListRow]] = rx.field(default_factory=list)
     query: str = ""
     page: int = 1
     pages: int = 1
@@ -76,8 +76,8 @@ class ContactRecordState(BaseState):
     invite_pending: bool = False
     invite_expires: str = ""
     last_login: str = ""
-    history: list[staff_views.HistoryEntry] = []
-    shared_files: list[files.SharedFile] = []
+    history: rx.Field[list[staff_views.HistoryEntry]] = rx.field(default_factory=list)
+    shared_files: rx.Field[list[files.SharedFile]] = rx.field(default_factory=list)
     shared_total: int = 0
     upload_folder: str = ""
     found: bool = True

@@ -28,7 +28,7 @@ class StaffDocumentState(BaseState):
     trail: list[document_views.TrailEntry] = []
     tool: str = "signature"
     tool_signer: str = ""
-    tool_page: int = 0
+    tool_page: rx.Field[int] = rx.field(0)
     selected: str = ""
     dirty: bool = False
     expires_on: str = ""

@@ -10,6 +10,7 @@ import reflex as rx
 from portal_app.access import require_manage_documents
 from portal_app.errors import ServiceError
 from portal_app.models import DOCUMENT_STATUSES
+from portal_app.services.billing.invoice_views import ContactChoice
 from portal_app.services.documents import document_views, documents
 from portal_app.state import live
 from portal_app.state.base import BaseState
@@ -21,9 +22,9 @@ MAX_ESTIMATE_LINES = 50
 
 
 class StaffDocumentsState(BaseState):
-    rows: list[document_views.DocumentRow] = []
+    rows: rx.Field[list[document_views.DocumentRow]] = rx.field(default_factory=list)
     status: str = ""
-    page: int = 1
+    page: rx.Field[int] = rx.field(1)
     pages: int = 1
     total: int = 0
     refusal: str = ""
@@ -71,8 +72,8 @@ class NewDocumentState(LineItemsMixin, BaseState):
     title: str = ""
     message: str = ""
     countersign: bool = False
-    contact: dict[str, str] = {}
-    contact_options: list[dict[str, str]] = []
+    contact: ContactChoice = {}
+    contact_options: rx.Field[list[ContactChoice]] = rx.field(default_factory=list)
     currency: str = "USD"
     error: str = ""
     error_field: str = ""

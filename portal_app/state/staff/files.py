@@ -22,7 +22,7 @@ class StaffFilesState(FilesMixin, BaseState):
     target: file_views.FileRow = {}     # type: ignore[typeddict-item]  # the row a dialog acts on
     dialog_error: str = ""
     share: files.ShareSummary = {}      # type: ignore[typeddict-item]  # sharing view of `target`
-    share_selected: list[str] = []      # contact public ids with own access
+    share_selected: rx.Field[list[str]] = rx.field(default_factory=list)  # contact public ids with own access
     share_labels: dict[str, str] = {}   # public id -> "Name · email" (selected and candidates)
     share_candidates: list[files.ContactChoice] = []
     share_inherit: bool = False

@@ -67,7 +67,7 @@ class StaffPayment(TypedDict, total=False):
 class StaffInvoiceState(BaseState):
     inv: StaffInvoiceView = {}
     lines: list[DetailLine] = []
-    payments: list[StaffPayment] = []
+    payments: rx.Field[list[StaffPayment]] = rx.field(default_factory=list)
     overpaid: bool = False
     found: bool = True
     refusal: str = ""

@@ -21,6 +21,7 @@ from portal_app.services.billing.money import (
     Discount,
     Line,
     compute,
+    exponent_of,
     format_amount,
     parse_amount,
     parse_decimal,
@@ -37,7 +38,7 @@ def _check_line(line: EditorLine, currency: str, *, for_save: bool) -> Line | No
     """The line as money.compute takes it, or None while its price is still empty. Raises
     Invalid with a message for the person typing."""
     qty = parse_decimal(line["quantity"] or "1", "Quantity", "quantity")
-    if qty.as_tuple().exponent < -3:
+    if exponent_of(qty) < -3:
         raise Invalid("Quantity can have at most 3 decimals.", "quantity")
     rate = parse_decimal(line["tax_rate"] or "0", "Tax rate", "tax_rate")
     price_text = str(line["unit_price"]).strip()
@@ -75,9 +76,9 @@ class InvoiceEditorState(LineItemsMixin, BaseState):
     number: str = ""
     found: bool = True
     refusal: str = ""
-    version: int = 0                     # bumped on load: the inputs take their new defaults
+    version: rx.Field[int] = rx.field(0)  # bumped on load: the inputs take their new defaults
     contact: ContactChoice = {}          # the chosen client
-    contact_options: list[ContactChoice] = []
+    contact_options: rx.Field[list[ContactChoice]] = rx.field(default_factory=list)
     currency: str = "USD"
     issue_date: str = ""
     due_date: str = ""
@@ -264,17 +265,21 @@ class InvoiceEditorState(LineItemsMixin, BaseState):
                       "unit_minor": parse_amount(ln["unit_price"], self.currency, "Unit price", "unit_price"),
                       "tax_rate": ln["tax_rate"].strip() or "0"}
                      for ln in self.lines if not (_is_blank(ln) and len(self.lines) > 1)]
-            discount = dict(discount_percent="", discount_fixed_minor=0)
+            discount_percent, discount_fixed_minor = "", 0
             if self.discount_kind == "percent" and self.discount_value.strip():
-                discount["discount_percent"] = self.discount_value.strip().rstrip("%").strip()
+                discount_percent = self.discount_value.strip().rstrip("%").strip()
             elif self.discount_kind == "fixed" and self.discount_value.strip():
-                discount["discount_fixed_minor"] = parse_amount(self.discount_value, self.currency, "Discount", "discount")
-            common = dict(lines=lines, currency=self.currency, issue_date=issue, due_date=due, notes=self.notes,
-                          terms=self.terms, **discount)
+                discount_fixed_minor = parse_amount(self.discount_value, self.currency, "Discount", "discount")
             if editing:
-                inv = invoices.update_draft(db, actor, editing, **common)
+                inv = invoices.update_draft(db, actor, editing, lines=lines, currency=self.currency, issue_date=issue,
+                                            due_date=due, notes=self.notes, terms=self.terms,
+                                            discount_percent=discount_percent,
+                                            discount_fixed_minor=discount_fixed_minor)
             else:
-                inv = invoices.create_invoice(db, actor, contact_public_id=self.contact["public_id"], **common)
+                inv = invoices.create_invoice(db, actor, contact_public_id=self.contact["public_id"], lines=lines,
+                                              currency=self.currency, issue_date=issue, due_date=due,
+                                              notes=self.notes, terms=self.terms, discount_percent=discount_percent,
+                                              discount_fixed_minor=discount_fixed_minor)
             if intent == "send":
                 invoices.send_invoice(db, actor, inv.public_id)
                 outcome["flash"] = f"Invoice {inv.number} sent. The client was emailed a link to it."

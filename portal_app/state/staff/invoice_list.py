@@ -23,16 +23,16 @@ from portal_app.state.staff.invoice_common import LIST_PATH, STATUS_FILTERS
 
 
 class StaffInvoicesState(BaseState):
-    rows: list[InvoiceRow] = []
+    rows: rx.Field[list[InvoiceRow]] = rx.field(default_factory=list)
     status: str = ""
     contact_id: str = ""
     contact_label: str = ""
     page: int = 1
     pages: int = 1
     total: int = 0
-    outstanding: list[Outstanding] = []
+    outstanding: rx.Field[list[Outstanding]] = rx.field(default_factory=list)
     refusal: str = ""
-    contact_options: list[ContactChoice] = []
+    contact_options: rx.Field[list[ContactChoice]] = rx.field(default_factory=list)
     _flash: str = ""
     _live: int = 0
 

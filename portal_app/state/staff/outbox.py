@@ -15,7 +15,7 @@ class OutboxState(BaseState):
     whether the staff navigation offers it is BaseState.outbox_offered, set with every
     event's context)."""
 
-    mails: list[staff_views.DevMailView] = []
+    mails: rx.Field[list[staff_views.DevMailView]] = rx.field(default_factory=list)
     error: str = ""
 
     @rx.event

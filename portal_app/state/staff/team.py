@@ -99,7 +99,7 @@ class JoinState(BaseState):
         def work(db, ws, actor):
             self.token = self._query("token")
             status, inv = team.check_staff_invite(db, self.token)
-            if status == "valid" and (ws is None or inv.workspace_id != ws.id):
+            if status == "valid" and (ws is None or inv is None or inv.workspace_id != ws.id):
                 status, inv = "invalid", None
             reason = self._query("reason")
             if reason in team.STAFF_INVITE_MESSAGES:
