@@ -206,8 +206,8 @@ class TreeSampler(threading.Thread):
             return {"mib": float("nan"), "samples": 0, "by_process": {}}
         t, total, per = max(w, key=lambda s: s[1])
         return {"mib": total / MiB, "samples": len(w), "at_s": t - t0,
-                "by_process": {f"{'supervisor' if pid == self.root else 'child'} {pid} ({_comm(pid)})": round(rss / MiB, 1)
-                               for pid, rss in per.items()}}
+                "by_process": {f"{'supervisor' if pid == self.root else 'child'} {pid} ({_comm(pid)})":
+                               round(rss / MiB, 1) for pid, rss in per.items()}}
 
 
 # ----------------------------------------------------------------------------- set-up
@@ -268,7 +268,7 @@ class AppServer(Server):
         args = ["run", "--env", "prod", "--single-port", "--frontend-port", str(self.port)]
         log(f"[{self.name}] $ reflex {' '.join(args)}   (prebuilt frontend, cwd {self.cwd}, log {self.logfile})")
         self._t0 = time.monotonic()
-        self._out = open(self.logfile, "ab")
+        self._out = open(self.logfile, "ab")  # noqa: SIM115 - the server writes to it until stop() closes it
         self.proc = subprocess.Popen([str(PYTHON), "-c", LAUNCH_PREBUILT, *args], cwd=self.cwd, env=self.env,
                                      stdin=subprocess.DEVNULL, stdout=self._out, stderr=subprocess.STDOUT,
                                      start_new_session=True)
@@ -276,9 +276,9 @@ class AppServer(Server):
 
 def start_moto(tmp: Path, stack: list) -> tuple[str, subprocess.Popen]:
     port = free_port(set())
-    logfile = open(tmp / "moto.log", "ab")
-    proc = subprocess.Popen([str(PYTHON), "-c", MOTO, str(port)], stdin=subprocess.DEVNULL, stdout=logfile,
-                            stderr=subprocess.STDOUT, start_new_session=True, env=base_env())
+    with open(tmp / "moto.log", "ab") as logfile:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen([str(PYTHON), "-c", MOTO, str(port)], stdin=subprocess.DEVNULL, stdout=logfile,
+                                stderr=subprocess.STDOUT, start_new_session=True, env=base_env())
     stack.append(("moto", proc))
     url = f"http://127.0.0.1:{port}"
     import boto3

@@ -115,7 +115,7 @@ class Filler:
         total, inv_id = totals.total, ids[0]
         ids[0] += 1
         lines = []
-        for pos, ((desc, q, u, r), amount) in enumerate(zip(raw, totals.line_amounts)):
+        for pos, ((desc, q, u, r), amount) in enumerate(zip(raw, totals.line_amounts, strict=True)):
             lines.append({"id": ids[1], "invoice_id": inv_id, "position": pos, "description": desc, "quantity": q,
                           "unit_minor": u, "tax_rate": r, "amount_minor": amount})
             ids[1] += 1
@@ -181,11 +181,11 @@ class Filler:
             batch = ([], [], [])
             for i in range(start, min(count, start + CHUNK)):
                 contact = self.big if i in big_positions else self.others[i % len(self.others)]
-                for rows, made in zip(batch, self._one(contact, number, self.next_id)):
+                for rows, made in zip(batch, self._one(contact, number, self.next_id), strict=True):
                     rows.extend(made if isinstance(made, list) else [made])
                 number += 1
             with self.engine.begin() as conn:
-                for table, rows in zip(self.tables, batch):
+                for table, rows in zip(self.tables, batch, strict=True):
                     if rows:
                         conn.execute(table.insert(), rows)
                 conn.execute(wp.update().where(wp.c.workspace_id == self.shop.ws.id).values(next_invoice_number=number))
@@ -363,7 +363,7 @@ def print_backend(res: dict, runs: int) -> list[str]:
     print(head)
     print("-" * len(head))
     problems = []
-    for s, b in zip(small["pages"], big["pages"]):
+    for s, b in zip(small["pages"], big["pages"], strict=True):
         stm = str(b["statements"]) + (f"-{b['statements_max']}" if b["statements_max"] != b["statements"] else "")
         print(f"{b['page']:<34}{stm:>12}{b['median_ms']:>11.1f}{b['p95_ms']:>9.1f}{b['min_ms']:>9.1f}"
               f"{s['statements']:>15}{s['median_ms']:>11.1f}")

@@ -155,10 +155,10 @@ def run_step(cmd: list[str], cwd: Path, env: dict, timeout: float, logfile: Path
                                 stderr=subprocess.STDOUT, start_new_session=True)
         try:
             rc = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
+        except subprocess.TimeoutExpired as exc:
             kill_group(proc)
             raise BenchError(f"{' '.join(cmd)} timed out after {timeout:.0f}s; log {logfile}:\n"
-                             f"{tail(logfile)}")
+                             f"{tail(logfile)}") from exc
     if rc != 0:
         raise BenchError(f"{' '.join(cmd)} exited {rc}; log {logfile}:\n{tail(logfile)}")
     return logfile.read_text(errors="replace")
@@ -207,7 +207,7 @@ class Server:
         cmd = [str(REFLEX), "run", "--env", "prod", "--single-port", "--frontend-port", str(self.port)]
         log(f"[{self.name}] $ {' '.join(cmd)}   (cwd {self.cwd}, log {self.logfile})")
         self._t0 = time.monotonic()
-        self._out = open(self.logfile, "ab")
+        self._out = open(self.logfile, "ab")  # noqa: SIM115 - the server writes to it until stop() closes it
         self.proc = subprocess.Popen(cmd, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
                                      stdout=self._out, stderr=subprocess.STDOUT,
                                      start_new_session=True)

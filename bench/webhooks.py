@@ -169,7 +169,7 @@ def split(total: int, k: int, rng: random.Random) -> list[int]:
     if k == 1 or total < k:
         return [total]
     cuts = sorted(rng.sample(range(1, total), k - 1))
-    return [b - a for a, b in zip([0, *cuts], [*cuts, total])]
+    return [b - a for a, b in zip([0, *cuts], [*cuts, total], strict=True)]
 
 
 def plan(ws, invoices: list, unique: int, rng: random.Random) -> tuple[list[dict], dict[int, tuple]]:

@@ -161,9 +161,11 @@ class World:
             return contact, account, Client(ws.id, contact.id, account.id, contact.email,
                                             contact.display_name)
 
-        self.contact_a1, self.account_a1, self.client_a1 = client(self.ws_a, self.staff_a, "Alice", "alice@client.example")
+        self.contact_a1, self.account_a1, self.client_a1 = client(self.ws_a, self.staff_a, "Alice",
+                                                                  "alice@client.example")
         self.contact_a2, self.account_a2, self.client_a2 = client(self.ws_a, self.staff_a, "Bob", "bob@client.example")
-        self.contact_b1, self.account_b1, self.client_b1 = client(self.ws_b, self.staff_b, "Carol", "carol@client.example")
+        self.contact_b1, self.account_b1, self.client_b1 = client(self.ws_b, self.staff_b, "Carol",
+                                                                  "carol@client.example")
         self.anon = Anonymous(self.ws_a.id)
         session.commit()
 

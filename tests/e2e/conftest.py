@@ -206,7 +206,7 @@ def server(request, localstripe_url):
     for cmd in (["-m", "portal_app.cli", "migrate"], ["-m", "portal_app.cli", "seed"]):
         subprocess.run([py, *cmd], cwd=app_dir, env=env, check=True, capture_output=True, timeout=120)
     log_path = tmp / "app.log"
-    log = open(log_path, "w")
+    log = open(log_path, "w")  # noqa: SIM115 - the server writes to it; closed in the finally below
     proc = subprocess.Popen(
         [str(Path(py).parent / "reflex"), "run", "--env", "prod", "--single-port",
          "--frontend-port", str(port)],

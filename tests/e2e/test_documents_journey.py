@@ -185,7 +185,7 @@ def test_documents_journey(server, browser, axe, tmp_path):
     parked_look(j, client, "client-document-completed")
     with client.expect_download() as got:
         download.click()
-    sealed = open(got.value.path(), "rb").read()
+    sealed = Path(got.value.path()).read_bytes()
     _pyhanko_intact(sealed)
     j.go(staff, f"/staff/documents/{doc}")
     expect(staff.get_by_text("Completed", exact=True).first).to_be_visible()
@@ -198,7 +198,7 @@ def test_documents_journey(server, browser, axe, tmp_path):
     j.go(staff, f"/staff/documents/{doc}")
     with staff.expect_download() as got:
         staff.get_by_role("link", name="Signed PDF").click()
-    assert open(got.value.path(), "rb").read() == sealed
+    assert Path(got.value.path()).read_bytes() == sealed
     expect(staff.get_by_role("listitem").filter(has_text=f"Signed by {CLIENT[2]} (drawn signature")).to_be_visible()
     expect(staff.get_by_role("listitem").filter(has_text="Sealed and completed")).to_be_visible()
     parked_look(j, staff, "staff-document-completed")

@@ -2,7 +2,8 @@
 creates a folder, uploads a PDF and a PNG into it (a progress bar per file) → shares the
 folder with client A and adds a top-level link shared with A → A sees the folder, its files
 and the link, previews the PDF (served inline as application/pdf) and the PNG, downloads
-both (from the row and from the preview dialog: the same bytes), searches and sorts, and sends a file to the team → staff finds it in "From <A>" → client
+both (from the row and from the preview dialog: the same bytes), searches and sorts, and
+sends a file to the team → staff finds it in "From <A>" → client
 B sees nothing: the empty state, 404 for A's file, a refusal for A's folder. axe-core
 scans every page; screenshots at 1280 and 390 px are saved under test-artifacts/e2e/.
 """

@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import re
 import secrets
+from pathlib import Path
 
 import httpx
 from playwright.sync_api import expect
@@ -130,7 +131,7 @@ def test_invoice_journey(server, browser, axe, tmp_path):
     # the PDF says PAID
     with client.expect_download() as dl_info:
         client.get_by_role("link", name=re.compile("Download PDF")).click()
-    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(open(dl_info.value.path(), "rb").read())).pages)
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(Path(dl_info.value.path()).read_bytes())).pages)
     assert "PAID" in text and LINE in text and "480.00" in text, text[:500]
 
     # staff sees the card payment and the status

@@ -439,8 +439,10 @@ def test_concurrent_downloads_never_lose_a_count(world, db, sessions):
         async with httpx.AsyncClient(transport=transport, base_url=f"http://{HOST_A}") as c:
             # the first download of each client first (the row exists), then the rush
             for who in cookies:
-                assert (await c.get(f"/api/files/{item.public_id}/download", headers={"cookie": cookies[who]})).status_code == 200
-            return await asyncio.gather(*(c.get(f"/api/files/{item.public_id}/download", headers={"cookie": cookies[who]})
+                resp = await c.get(f"/api/files/{item.public_id}/download", headers={"cookie": cookies[who]})
+                assert resp.status_code == 200
+            return await asyncio.gather(*(c.get(f"/api/files/{item.public_id}/download",
+                                                headers={"cookie": cookies[who]})
                                           for who in ("alice", "bob") * 4))
 
     results = asyncio.run(run())
@@ -453,7 +455,8 @@ def test_a_head_request_is_not_a_download(world, db, get, http, sessions):
     item = upload(db, world.staff_a, "head.pdf", b"%PDF-1.4 head")
     share(db, world, item, "alice")
     host, token = sessions["alice"]
-    resp = http.head(f"/api/files/{item.public_id}/download", headers={"host": host, "cookie": f"{SESSION_COOKIE}={token}"})
+    resp = http.head(f"/api/files/{item.public_id}/download",
+                     headers={"host": host, "cookie": f"{SESSION_COOKIE}={token}"})
     assert resp.status_code == 200
     assert downloads(item) == []
     assert get("alice", item.public_id).status_code == 200

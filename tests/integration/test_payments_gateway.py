@@ -111,7 +111,7 @@ def test_list_since_a_timestamp_follows_pages(gateway, card):
     assert all(pi.created >= since for pi in found.values())
     assert found[new[0]].amount_received == 100 and found[new[0]].metadata == {"tag": "since"}
 
-    assert not [pi for pi in gateway.list_payment_intents(int(time.time()) + 3600)]
+    assert not list(gateway.list_payment_intents(int(time.time()) + 3600))
 
 
 def test_partial_refund_then_the_rest(gateway, card):

@@ -126,7 +126,7 @@ def test_parallel_streamed_oversize_uploads_stop_at_the_handlers_limit_and_leave
         t.start()
     for t in threads:
         t.join(120)
-    for handler, (status, sent) in zip(handlers, results):
+    for handler, (status, sent) in zip(handlers, results, strict=True):
         # 413 from BodyLimits, or 403 from the upload session guard inside it (no cookie:
         # refused before a byte is read); the cut-off itself is tested in test_body_limits.py
         assert status in (403, 413)

@@ -68,14 +68,16 @@ def document_rows(world, grids: dict) -> list:
         (N, "find_contacts", ("ali",), new, STAFF),
         # staff of B cannot pick A's client (it is not among their choices): nothing is stored
         (N, "upload", (pdf,), new, grid(STAFF, staff_b_on_b="invalid"),
-         ("load", ("set_title", ("Matrix offer",)), ("find_contacts", ("alice",)), ("choose_contact", lambda: (a1(),)))),
+         ("load", ("set_title", ("Matrix offer",)), ("find_contacts", ("alice",)),
+          ("choose_contact", lambda: (a1(),)))),
         (N, "upload", (garbage,), new, grid(STAFF, staff_a="invalid", member_a="invalid", staff_b_on_b="invalid"),
          ("load", ("set_title", ("Matrix offer",)))),
         (N, "setvar", ("contact", {}), new, "setvar"),
         (D, "load", (), staff_doc("edit"), STAFF_ON_A1),
         (D, "follow", (), staff_doc("edit"), ("background", STAFF_ON_A1, follow_doc)),
         *[(D, name, args, staff_doc("edit"), "local") for name, args in [
-            ("set_tool", ("date",)), ("set_tool_signer", ("sgn_x",)), ("set_tool_page", ("1",)), ("add_at_page", ()), ("place", ({"page": 0, "x": 0.5, "y": 0.5},)),
+            ("set_tool", ("date",)), ("set_tool_signer", ("sgn_x",)), ("set_tool_page", ("1",)), ("add_at_page", ()),
+            ("place", ({"page": 0, "x": 0.5, "y": 0.5},)),
             ("move_fields", ([],)), ("select", ("fld_x",)), ("delete_field", ("fld_x",)),
             ("toggle_required", ("fld_x",)), ("open_dialog", ("send",)), ("set_dialog_open", (False,)),
             ("set_expires_on", ("2030-01-01",))]],

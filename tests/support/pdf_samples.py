@@ -47,7 +47,7 @@ def rotated_pdf() -> bytes:
     CropBox that do not start at 0,0."""
     reader = pypdf.PdfReader(io.BytesIO(plain_pdf(4)))
     writer = pypdf.PdfWriter(clone_from=reader)
-    for page, angle in zip(writer.pages, (0, 90, 180, 270)):
+    for page, angle in zip(writer.pages, (0, 90, 180, 270), strict=True):
         if angle:
             page[NameObject("/Rotate")] = NumberObject(angle)
     p = writer.pages[1]

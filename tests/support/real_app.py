@@ -67,8 +67,8 @@ class Served:
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = Server(app, address="127.0.0.1", port=self.port, interface=Interfaces.ASGI if lifespan else Interfaces.ASGINL,
-                             log_enabled=False)
+        self.server = Server(app, address="127.0.0.1", port=self.port,
+                             interface=Interfaces.ASGI if lifespan else Interfaces.ASGINL, log_enabled=False)
         self.loop = asyncio.new_event_loop()
         self.failure: list[BaseException] = []
         self.thread = threading.Thread(target=self._run, name="granian-real-app", daemon=True)

@@ -31,7 +31,8 @@ def run_handler(state_cls, handler: str, args: tuple, host: str, cookie: str | N
     root.router_data = {"headers": headers, "pathname": path, "asPath": path}
     root.router = RouterData.from_router_data(root.router_data)
     # As Reflex does before every handler: the app's middlewares (the session guard) first.
-    asyncio.run(SessionGuard().preprocess(app=None, state=root, event=Event(name=f"{state_cls.get_full_name()}.{handler}")))
+    asyncio.run(SessionGuard().preprocess(app=None, state=root,
+                                          event=Event(name=f"{state_cls.get_full_name()}.{handler}")))
     state = root.get_substate(state_cls.get_full_name().split(".")[1:])
     for step in pre:  # e.g. the page's load, as the browser would have run it first
         name, pre_args = (step, ()) if isinstance(step, str) else step

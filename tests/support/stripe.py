@@ -63,7 +63,8 @@ def _unavailable(reason: str) -> None:
 def run_localstripe():
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    log = tempfile.NamedTemporaryFile(prefix="localstripe-", suffix=".log", delete=False)
+    # the server writes to it until it stops; closed and removed in the finally below
+    log = tempfile.NamedTemporaryFile(prefix="localstripe-", suffix=".log", delete=False)  # noqa: SIM115
     try:
         proc = subprocess.Popen(
             [sys.executable, "-m", "localstripe", "--port", str(port), "--from-scratch"],
@@ -77,7 +78,8 @@ def run_localstripe():
         while not _answers(base):
             if proc.poll() is not None:
                 log.flush()
-                tail = open(log.name, errors="replace").read()[-2000:]
+                with open(log.name, errors="replace") as f:
+                    tail = f.read()[-2000:]
                 _unavailable(f"it exited with {proc.returncode}:\n{tail}")
             if time.monotonic() > deadline:
                 _unavailable(f"no answer on {base} within {STARTUP_SECONDS} s")
@@ -126,9 +128,10 @@ def new_attempt(db, inv: Invoice, amount: int, kind: str = "payment") -> Payment
 
 def pay(db, gateway, sdk, ws, inv: Invoice, amount: int, number: str = VISA):
     att = new_attempt(db, inv, amount)
-    pi = gateway.create_payment_intent(amount, inv.currency, idempotency_key=att.public_id, payment_method=card(sdk, number),
-                                       confirm=True, metadata={"workspace": ws.public_id, "invoice": inv.public_id,
-                                                               "attempt": att.public_id})
+    pi = gateway.create_payment_intent(amount, inv.currency, idempotency_key=att.public_id,
+                                       payment_method=card(sdk, number), confirm=True,
+                                       metadata={"workspace": ws.public_id, "invoice": inv.public_id,
+                                                 "attempt": att.public_id})
     return att, pi
 
 

@@ -43,7 +43,7 @@ def test_chain_is_sequential_and_linked(db, busy):
     rows = _rows(db, busy.ws_a.id)
     assert [r.seq for r in rows] == list(range(1, len(rows) + 1)) and len(rows) >= 7
     assert rows[0].prev_hash == GENESIS
-    assert all(b.prev_hash == a.hash for a, b in zip(rows, rows[1:]))
+    assert all(b.prev_hash == a.hash for a, b in zip(rows, rows[1:], strict=False))
     assert len({r.hash for r in rows}) == len(rows)
     assert audit.verify_chain(db, busy.ws_a.id) == (True, None)
     assert audit.verify_chain(db, busy.ws_b.id) == (True, None)

@@ -97,7 +97,7 @@ def test_matrix(world, db, actors, actor):
             # own access rule (_upload_folder), checked here for every actor.
             expected = expected[1]
             state, _ = run_handler(state_cls, "upload_progress", ({},), host, cookie, path)
-            state._run(lambda db, ws, a: state._upload_folder(db, a))
+            state._run(lambda db, ws, a, state=state: state._upload_folder(db, a))
         else:
             state, _result = run_handler(state_cls, handler, args, host, cookie, path, pre)
         if expected == "local":

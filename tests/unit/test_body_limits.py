@@ -187,6 +187,7 @@ def test_every_upload_handler_of_the_app_has_a_limit():
     s = get_settings()
     by_suffix = {k.rsplit(".", 2)[-2] + "." + k.rsplit(".", 1)[-1]: v for k, v in limits.items()}
     assert by_suffix["portal_app___state___staff___sealing____sealing_state.upload"] < 300 * 1024
-    assert by_suffix["portal_app___state___staff___configure_portal____portal_config_state.upload_logo"] < s.logo_max_bytes + 100 * 1024
+    assert (by_suffix["portal_app___state___staff___configure_portal____portal_config_state.upload_logo"]
+            < s.logo_max_bytes + 100 * 1024)
     assert (s.document_max_bytes < by_suffix["portal_app___state___staff___documents____new_document_state.upload"]
             < s.document_max_bytes + 100 * 1024)

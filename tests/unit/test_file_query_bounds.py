@@ -176,7 +176,8 @@ def test_pagination_and_sorting(db, world, big):
         "Reference"]
     assert len({d.size for d in docs}) == 60
     for sort, expected in (("name", by_name), ("date", by_date), ("size", by_size)):
-        names, pages = all_pages(lambda p: staff_folder(db, world.staff_a, folder.public_id, sort=sort, page=p))
+        names, pages = all_pages(
+            lambda p, sort=sort: staff_folder(db, world.staff_a, folder.public_id, sort=sort, page=p))
         assert names == expected, sort
         assert [len(p.rows) for p in pages] == [25, 25, 14]
         assert [(p.page, p.pages, p.total, p.sort) for p in pages] == [(1, 3, 64, sort), (2, 3, 64, sort),

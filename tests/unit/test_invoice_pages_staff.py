@@ -66,7 +66,7 @@ class Tab:
 def redirect_path(result) -> str:
     """The path of an rx.redirect returned by a handler."""
     assert result is not None, "expected a redirect"
-    args = dict((str(k), v) for k, v in result.args)
+    args = {str(k): v for k, v in result.args}
     return args["path"]._var_value
 
 
@@ -99,7 +99,7 @@ def editor_form(tab: Tab, lines: list[tuple[str, str, str, str]], **fields) -> d
         tab("remove_line", tab.lines[-1]["key"])
     form = {"currency": tab.currency, "issue_date": tab.issue_date, "due_date": tab.due_date,
             "discount_kind": "none", "discount_value": "", "notes": "", "terms": ""}
-    for line, (desc, qty, price, tax) in zip(tab.lines, lines):
+    for line, (desc, qty, price, tax) in zip(tab.lines, lines, strict=True):
         k = line["key"]
         form.update({f"description_{k}": desc, f"quantity_{k}": qty, f"unit_price_{k}": price, f"tax_rate_{k}": tax})
     form.update(fields)
@@ -208,8 +208,8 @@ def test_create_edit_send_and_get_paid(world, db, sessions, who, monkeypatch):
     assert [r["number"] for r in listing.rows] == ["INV-0001"] and listing.contact_label == "Alice Client"
     assert listing.outstanding == []
     db.expire_all()
-    kinds = [json.loads(m.payload).get("invoice") for m in db.exec(select(OutboxMessage)
-                                                                     .where(OutboxMessage.kind == "invoice.paid")).all()]
+    paid = db.exec(select(OutboxMessage).where(OutboxMessage.kind == "invoice.paid")).all()
+    kinds = [json.loads(m.payload).get("invoice") for m in paid]
     assert kinds == [public_id]
 
 
@@ -259,7 +259,8 @@ def test_bad_input_keeps_the_form_and_says_what_is_wrong(world, db, sessions):
     ed("set_intent", "send")
     result = ed("save", editor_form(ed, [("Work", "1", "100", "0")], **dates))
     page = detail(sessions, "owner", redirect_path(result).rsplit("/", 1)[-1])
-    for amount, message in [("abc", "Amount must be a number like 1250.00."), ("0", "The amount must be more than zero."),
+    for amount, message in [("abc", "Amount must be a number like 1250.00."),
+                            ("0", "The amount must be more than zero."),
                             ("1.234", "Amount can have at most 2 decimals in USD.")]:
         page("open_dialog", "payment")
         page("record_payment", {"amount": amount, "method": "cash", "reference": ""})

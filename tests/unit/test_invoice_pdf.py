@@ -68,7 +68,7 @@ def build(status: str = "sent", items=ITEMS, currency: str = "EUR", paid_part: f
                         address_lines=["ul. Floriańska 14", "31-019 Kraków", "Poland"]),
         lines=[LinePdf(description=desc, quantity=q, unit_price=money(unit),
                        tax_rate_label=f"{rate} %" if rate != "0" else "—", amount=money(amount))
-               for (desc, q, unit, rate), amount in zip(items, totals.line_amounts)],
+               for (desc, q, unit, rate), amount in zip(items, totals.line_amounts, strict=True)],
         subtotal=money(totals.subtotal), discount=money(-totals.discount), discount_label="Discount (5 %)",
         tax_by_rate=[(f"VAT {rate} %", money(tax)) for rate, tax in sorted(totals.tax_by_rate.items(),
                                                                           key=lambda kv: D(kv[0]))],

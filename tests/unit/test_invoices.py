@@ -183,7 +183,7 @@ def test_stored_totals_are_money_compute(db, world, db_url, discount):
     if not discount:
         assert expected.subtotal == 30_863 + 999 + 99_999
         assert expected.tax == 2_739 + 0 + 20_000  # 30863 × 8.875 % = 2739.09 → 2739
-    created = [e for e in db.exec(select(AuditEvent).where(AuditEvent.action == "invoice.created")).all()]
+    created = db.exec(select(AuditEvent).where(AuditEvent.action == "invoice.created")).all()
     assert [json.loads(e.detail) for e in created] == [{"number": "INV-0001", "total": expected.total,
                                                          "currency": "EUR"}]
 

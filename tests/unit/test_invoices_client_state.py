@@ -155,7 +155,7 @@ def test_opening_an_invoice_shows_it_and_records_the_first_view_once(world, db, 
     viewed = db.exec(select(AuditEvent).where(AuditEvent.action == "invoice.viewed")).all()
     assert len(viewed) == 1
     assert db.get(Invoice, inv.id).first_viewed_at is not None
-    events = [m for m in db.exec(select(OutboxMessage).where(OutboxMessage.kind == "invoice.viewed")).all()]
+    events = db.exec(select(OutboxMessage).where(OutboxMessage.kind == "invoice.viewed")).all()
     assert len(events) == 1
 
 

@@ -102,7 +102,7 @@ def test_totals_always_add_up(lines, percent):
     t = compute(lines, Discount(percent=percent))
     assert t.subtotal == sum(t.line_amounts)
     assert t.discount == sum(t.line_discounts) and 0 <= t.discount <= t.subtotal
-    assert all(0 <= d <= a for d, a in zip(t.line_discounts, t.line_amounts))
+    assert all(0 <= d <= a for d, a in zip(t.line_discounts, t.line_amounts, strict=True))
     assert t.tax == sum(t.line_taxes) == sum(t.tax_by_rate.values())
     assert t.total == t.subtotal - t.discount + t.tax >= 0
     assert all(isinstance(x, int) for x in (t.subtotal, t.discount, t.tax, t.total))
@@ -117,6 +117,6 @@ def test_allocation_is_exact_and_proportional(total, weights):
         assert shares == [0] * len(weights)
         return
     assert sum(shares) == total
-    for s, w in zip(shares, weights):  # never more than one unit away from the exact share
+    for s, w in zip(shares, weights, strict=True):  # never more than one unit away from the exact share
         exact = D(total) * w / sum(weights)
         assert abs(D(s) - exact) < 1

@@ -60,7 +60,8 @@ def displayed_fraction(page, x, y):
     angle = math.radians(-(int(page.get("/Rotate", 0)) % 360))   # clockwise
     rot = lambda px, py: (px * math.cos(angle) - py * math.sin(angle),  # noqa: E731
                           px * math.sin(angle) + py * math.cos(angle))
-    corners = [rot(cx, cy) for cx in (float(crop.left), float(crop.right)) for cy in (float(crop.bottom), float(crop.top))]
+    corners = [rot(cx, cy) for cx in (float(crop.left), float(crop.right))
+               for cy in (float(crop.bottom), float(crop.top))]
     minx, maxx = min(c[0] for c in corners), max(c[0] for c in corners)
     miny, maxy = min(c[1] for c in corners), max(c[1] for c in corners)
     u, v = rot(x, y)

@@ -167,9 +167,11 @@ def test_pkcs12_problems_have_human_messages(case, words):
     elif case == "no password":
         password = ""
     elif case == "no key":
-        data = pkcs12.serialize_key_and_certificates(b"x", None, good, None, serialization.BestAvailableEncryption(b"pw"))
+        data = pkcs12.serialize_key_and_certificates(b"x", None, good, None,
+                                                     serialization.BestAvailableEncryption(b"pw"))
     elif case == "key only":
-        data = pkcs12.serialize_key_and_certificates(b"x", key, None, None, serialization.BestAvailableEncryption(b"pw"))
+        data = pkcs12.serialize_key_and_certificates(b"x", key, None, None,
+                                                     serialization.BestAvailableEncryption(b"pw"))
     elif case == "expired":
         data = make_p12(key, make_cert(key, days=30, start=now - timedelta(days=60)))
     elif case == "not yet valid":

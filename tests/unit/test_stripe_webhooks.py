@@ -169,8 +169,9 @@ def state(db_url: str, inv: Invoice) -> tuple:
 
 def ledger_rows(db_url: str, inv: Invoice) -> list[tuple]:
     with Session(get_engine(db_url)) as s:
-        return [tuple(r) for r in s.execute(sa.select(LedgerEntry.kind, LedgerEntry.amount_minor, LedgerEntry.dedupe_key)
-                                            .where(LedgerEntry.invoice_id == inv.id).order_by(LedgerEntry.id)).all()]
+        query = (sa.select(LedgerEntry.kind, LedgerEntry.amount_minor, LedgerEntry.dedupe_key)
+                 .where(LedgerEntry.invoice_id == inv.id).order_by(LedgerEntry.id))
+        return [tuple(r) for r in s.execute(query).all()]
 
 
 def outbox(db_url: str, kind: str) -> list[dict]:
@@ -625,7 +626,7 @@ def _plan(db, rng: random.Random, ws, inv: Invoice, scenario: str) -> Plan:
         pay(total)
     elif scenario == "split":
         cuts = sorted(rng.sample(range(1, total), rng.randint(1, 3)))
-        for a, b in zip([0, *cuts], [*cuts, total]):
+        for a, b in zip([0, *cuts], [*cuts, total], strict=True):
             pay(b - a)
     elif scenario == "partial":
         pay(total * 3 // 10)
@@ -639,7 +640,8 @@ def _plan(db, rng: random.Random, ws, inv: Invoice, scenario: str) -> Plan:
         pi = pay(total - total // 2 + extra)
         rid = "re_" + pi[3:]
         plan.events.append(refunded(ws, inv, pi, total - total // 2 + extra, [(rid, extra)]))
-        plan.events.append(refunded(ws, inv, pi, total - total // 2 + extra, [(rid, extra)]))  # a second event, same refund
+        # a second event, same refund
+        plan.events.append(refunded(ws, inv, pi, total - total // 2 + extra, [(rid, extra)]))
         plan.movements.append(("refund", extra, f"re:{rid}"))
     elif scenario == "partial_refund_list":
         amount = total // 2
@@ -775,7 +777,8 @@ def test_chaos_200_events_50_invoices_30_percent_duplicates_4_threads(db, billin
             got = s.get(Invoice, plan.inv.id)
             want = plan.expected()
             assert want[0] == SHOULD[plan.scenario]
-            assert (got.status, got.paid_minor, got.balance_minor, got.overpaid) == want, (plan.scenario, plan.inv.number)
+            have = (got.status, got.paid_minor, got.balance_minor, got.overpaid)
+            assert have == want, (plan.scenario, plan.inv.number)
             mine = [r for r in rows if r.invoice_id == plan.inv.id]
             keyed = sorted((r.kind, r.amount_minor, r.dedupe_key) for r in mine if not r.dedupe_key.startswith("rt:"))
             assert keyed == sorted(plan.movements), (plan.scenario, plan.inv.number)
