@@ -131,9 +131,8 @@ def matrix(world):
     from portal_app.state.portal import home as portal_home
     from portal_app.state.portal import profile as portal_profile
     from portal_app.state.portal import section as portal_section
-    from portal_app.state.staff import configure_portal, contacts, outbox
+    from portal_app.state.staff import configure_portal, contacts, outbox, team
     from portal_app.state.staff import home as staff_home
-    from portal_app.state.staff import team
 
     a1 = _a1_path(world)
     form = {"first_name": "Alice", "last_name": "Client", "email": "alice@client.example",
