@@ -142,9 +142,10 @@ def test_opening_an_invoice_shows_it_and_records_the_first_view_once(world, db, 
     assert state.client["name"] == "Alice Client" and state.client["email"] == "alice@client.example"
     assert state.payable  # the page explains how to pay
     # the vars carry exactly what their view types name; nothing staff-only or Stripe reaches the browser
-    from portal_app.state.portal.invoices import CheckoutView, ClientInvoiceView, Party
+    from portal_app.services.billing.invoice_views import InvoiceText
+    from portal_app.state.portal.invoices import CheckoutView, Party
 
-    assert set(state.invoice) == set(ClientInvoiceView.__annotations__)
+    assert set(state.invoice) == set(InvoiceText.__annotations__)
     assert set(state.checkout) == set(CheckoutView.__annotations__)
     assert set(state.business) == set(state.client) == set(Party.__annotations__)
     dumped = json.dumps(state.invoice)

@@ -150,12 +150,11 @@ def list_contacts(db: Session, actor: Actor, query: str = "", page: int = 1) -> 
     return ContactPage(rows, total, page, pages)
 
 
-class ContactView(TypedDict):
-    """One contact on its record page: every field of CONTACT_FIELDS, its notes and name."""
+class ContactDetails(TypedDict, total=False):
+    """A contact's own details: what a client may change on their profile (profile.py)."""
     first_name: str
     last_name: str
     company: str
-    email: str
     phone: str
     address_line1: str
     address_line2: str
@@ -163,6 +162,11 @@ class ContactView(TypedDict):
     region: str
     postal_code: str
     country: str
+
+
+class ContactView(ContactDetails):
+    """One contact on its record page: every field of CONTACT_FIELDS, its notes and name."""
+    email: str
     public_id: str
     notes: str
     name: str

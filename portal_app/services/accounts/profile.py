@@ -7,7 +7,6 @@ link works: a new request ends the earlier ones, and a confirmed change ends any
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TypedDict
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -16,23 +15,13 @@ from portal_app.access import Actor, require_client, require_own_contact
 from portal_app.errors import Invalid, NotFound
 from portal_app.models import ClientAccount, ClientStatus, Contact, EmailChange, Workspace, utcnow
 from portal_app.services import audit, emails
-from portal_app.services.accounts.contacts import clean_contact_fields
+from portal_app.services.accounts.contacts import ContactDetails, clean_contact_fields
 from portal_app.services.security import hash_token, new_token
 from portal_app.services.validation import clean_email
 
 
-class ProfileValues(TypedDict, total=False):
+class ProfileValues(ContactDetails, total=False):
     """The contact details a client may change themselves."""
-    first_name: str
-    last_name: str
-    company: str
-    phone: str
-    address_line1: str
-    address_line2: str
-    city: str
-    region: str
-    postal_code: str
-    country: str
 
 
 CLIENT_EDITABLE = tuple(ProfileValues.__annotations__)

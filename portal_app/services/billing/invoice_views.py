@@ -85,27 +85,33 @@ class DetailPayment(TypedDict):
     refundable_plain: str
 
 
-class InvoiceDetail(TypedDict):
-    """One invoice with its lines and ledger, for staff or for its own client."""
+class InvoiceText(TypedDict, total=False):
+    """What every invoice page shows of one invoice, each value as text: the client's page
+    shows exactly these, the staff page these and a few more (not total: a page's var is {}
+    until it has loaded)."""
     id: str
     number: str
     status: str
     status_label: str
-    contact: str
-    contact_id: str
-    contact_email: str
     issue_date: str
     due_date: str
     currency: str
     notes: str
     terms: str
-    lines: list[DetailLine]
     subtotal: str
     discount: str           # "" = no discount
     tax: str
     total: str
     paid: str
     balance: str
+
+
+class InvoiceDetail(InvoiceText):
+    """One invoice with its lines and ledger, for staff or for its own client."""
+    contact: str
+    contact_id: str
+    contact_email: str
+    lines: list[DetailLine]
     balance_minor: int
     overpaid: bool
     payments: list[DetailPayment]

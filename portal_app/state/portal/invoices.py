@@ -26,7 +26,7 @@ from portal_app.access import is_staff
 from portal_app.db import unit_of_work
 from portal_app.errors import ServiceError
 from portal_app.services.billing import card_payments, invoice_pdf, invoice_views, invoices
-from portal_app.services.billing.invoice_views import InvoiceDetail, Outstanding
+from portal_app.services.billing.invoice_views import InvoiceDetail, InvoiceText, Outstanding
 from portal_app.state.base import BaseState
 
 log = logging.getLogger("portal.pay")
@@ -48,25 +48,6 @@ class ClientInvoiceRow(TypedDict):
     issue_date: str
     due_date: str
     total: str
-    balance: str
-
-
-class ClientInvoiceView(TypedDict, total=False):
-    """The open invoice ({} until loaded)."""
-    id: str
-    number: str
-    status: str
-    status_label: str
-    issue_date: str
-    due_date: str
-    currency: str
-    notes: str
-    terms: str
-    subtotal: str
-    discount: str
-    tax: str
-    total: str
-    paid: str
     balance: str
 
 
@@ -104,7 +85,7 @@ class CheckoutView(TypedDict, total=False):
 
 
 ROW_KEYS = tuple(ClientInvoiceRow.__annotations__)
-DETAIL_KEYS = tuple(ClientInvoiceView.__annotations__)
+DETAIL_KEYS = tuple(InvoiceText.__annotations__)
 LINE_KEYS = tuple(ClientLine.__annotations__)
 PAYMENT_KEYS = tuple(k for k in ClientPayment.__annotations__ if k != "method")
 CHECKOUT_KEYS = tuple(CheckoutView.__annotations__)
@@ -154,7 +135,7 @@ class ClientInvoicesState(BaseState):
 
 
 class ClientInvoiceState(BaseState):
-    invoice: ClientInvoiceView = {}
+    invoice: InvoiceText = {}
     lines: list[ClientLine] = []
     payments: rx.Field[list[ClientPayment]] = rx.field(default_factory=list)
     business: Party = {}
@@ -181,7 +162,7 @@ class ClientInvoiceState(BaseState):
     def _fill(self, db, actor, invoice_id: str, detail: InvoiceDetail | None = None) -> None:
         detail = detail or invoice_views.invoice_detail(db, actor, invoice_id)
         parties = invoice_pdf.invoice_parties(db, actor, invoice_id)
-        self.invoice = cast(ClientInvoiceView, {k: str(v) for k, v in detail.items() if k in DETAIL_KEYS})
+        self.invoice = cast(InvoiceText, {k: str(v) for k, v in detail.items() if k in DETAIL_KEYS})
         self.lines = [cast(ClientLine, {k: str(v) for k, v in ln.items() if k in LINE_KEYS}) for ln in detail["lines"]]
         self.payments = [cast(ClientPayment, {"method": invoice_pdf.payment_label(p["kind"], p["method"]),
                                               **{k: str(v) for k, v in p.items() if k in PAYMENT_KEYS}})

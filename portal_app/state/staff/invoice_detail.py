@@ -12,7 +12,7 @@ from portal_app.access import may_refund_payments, require_staff
 from portal_app.errors import Invalid, NotFound, ServiceError
 from portal_app.models.status import status_label
 from portal_app.services.billing import invoice_views, invoices, refunds
-from portal_app.services.billing.invoice_views import DetailLine, InvoiceDetail
+from portal_app.services.billing.invoice_views import DetailLine, InvoiceDetail, InvoiceText
 from portal_app.services.billing.money import format_amount, parse_amount, plain_amount
 from portal_app.state import live
 from portal_app.state.base import BaseState
@@ -21,30 +21,20 @@ from portal_app.state.staff.invoice_common import LIST_PATH, MANUAL_METHODS
 from portal_app.state.staff.invoice_list import StaffInvoicesState
 
 
-class StaffInvoiceView(TypedDict, total=False):
-    """The invoice as the staff page shows it, every value as text ({} until loaded)."""
-    id: str
-    number: str
-    status: str
-    status_label: str
+class StaffInvoiceView(InvoiceText, total=False):
+    """The invoice as the staff page shows it: what every invoice page shows, and who it is
+    for, when it was sent and viewed, what was refunded ({} until loaded)."""
     contact: str
     contact_id: str
     contact_email: str
-    issue_date: str
-    due_date: str
-    currency: str
-    notes: str
-    terms: str
-    subtotal: str
-    discount: str
-    tax: str
-    total: str
-    paid: str
-    balance: str
     viewed: str
     sent: str
     balance_plain: str      # the balance as the payment dialog's input takes it
     refunded: str
+
+
+# what is copied from invoice_detail's dict as text (nothing else reaches the browser)
+SHOWN = (*InvoiceText.__annotations__, "contact", "contact_id", "contact_email", "viewed", "sent")
 
 
 class StaffPayment(TypedDict, total=False):
@@ -87,10 +77,7 @@ class StaffInvoiceState(BaseState):
         detail = invoice_views.invoice_detail(db, actor, self._public_id())
         self.can_refund = may_refund_payments(actor)
         self.inv = cast(StaffInvoiceView, {
-            **{k: str(v) for k, v in detail.items() if k in ("id", "number", "status", "status_label", "contact",
-                                                             "contact_id", "contact_email", "issue_date", "due_date",
-                                                             "currency", "notes", "terms", "subtotal", "discount",
-                                                             "tax", "total", "paid", "balance", "viewed", "sent")},
+            **{k: str(v) for k, v in detail.items() if k in SHOWN},
             "balance_plain": plain_amount(max(0, int(detail["balance_minor"])), detail["currency"]),
             "refunded": str(detail["refunded"]),
         })
