@@ -21,7 +21,7 @@ from portal_app.state.common import clip, segments
 
 
 class SigningState(BaseState):
-    doc: document_views.SigningInfo = {}  # type: ignore[typeddict-item]  # {} until loaded
+    doc: document_views.SigningInfo = {}
     pages: list[document_views.PageImage] = []
     fields: list[document_views.FieldView] = []
     signers: list[document_views.SignerView] = []
@@ -90,7 +90,7 @@ class SigningState(BaseState):
             return SigningState.follow
 
         def refused(exc: ServiceError):
-            self.refusal, self.doc, self.pages, self.fields, self.loaded = exc.message, {}, [], [], False  # type: ignore[typeddict-item]
+            self.refusal, self.doc, self.pages, self.fields, self.loaded = exc.message, {}, [], [], False
 
         return self._run(work, on_error=refused)
 

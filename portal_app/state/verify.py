@@ -35,7 +35,7 @@ def _check(data: bytes, client_ip: str) -> verify.VerifyResultView:
 
 
 class VerifyState(BaseState):
-    result: verify.VerifyResultView = {}  # type: ignore[typeddict-item]  # {} until a file is checked
+    result: verify.VerifyResultView = {}
     file_name: str = ""
     error: str = ""
 
@@ -46,7 +46,7 @@ class VerifyState(BaseState):
 
     @rx.event
     async def check(self, files: list[rx.UploadFile]):
-        self.result, self.error = {}, ""  # type: ignore[typeddict-item]
+        self.result, self.error = {}, ""
         if not files:
             self.error = "Choose a PDF to check."
             return

@@ -164,8 +164,10 @@ class ContactDetails(TypedDict, total=False):
     country: str
 
 
-class ContactView(ContactDetails):
-    """One contact on its record page: every field of CONTACT_FIELDS, its notes and name."""
+class ContactView(ContactDetails, total=False):
+    """One contact on its record page: every field of CONTACT_FIELDS, its notes and name
+    (not total: the record page's var is {} until loaded, and Reflex checks a TypedDict
+    var's required keys on every set)."""
     email: str
     public_id: str
     notes: str

@@ -38,8 +38,9 @@ from portal_app.services.portal.portal_settings import portal_settings_for
 SIGNER_COLORS = ("#2563eb", "#c2410c", "#047857", "#7c3aed")
 
 
-class DocumentRow(TypedDict):
-    """One document in a list (and the head of the detail and signing views)."""
+class DocumentRow(TypedDict, total=False):
+    """One document in a list (and the head of the detail and signing views). Not total:
+    the one-document vars built on it (DocumentInfo, SigningInfo) are {} until loaded."""
     id: str
     title: str
     kind: str
@@ -98,7 +99,7 @@ class TrailEntry(TypedDict):
     action: str
 
 
-class DocumentInfo(DocumentRow):
+class DocumentInfo(DocumentRow, total=False):
     """The staff view of one document without its lists (StaffDocumentState.doc)."""
     message: str
     file_name: str
@@ -119,7 +120,7 @@ class DocumentDetail(DocumentInfo):
     trail: list[TrailEntry]
 
 
-class SigningInfo(DocumentRow):
+class SigningInfo(DocumentRow, total=False):
     """What a signer sees of the document, without its lists (SigningState.doc)."""
     message: str
     my_signer: str

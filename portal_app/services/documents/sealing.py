@@ -216,7 +216,7 @@ def _invoice_from_estimate(db: Session, doc: Document) -> None:
         invoices.send_invoice(db, sender, inv.public_id)
 
 
-class CertificateView(TypedDict):
+class CertificateView(TypedDict, total=False):  # not total: the page's var is {} until loaded
     subject: str
     fingerprint: str
     valid_until: str

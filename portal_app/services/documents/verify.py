@@ -61,8 +61,9 @@ class VerifySigner(TypedDict):
     signed: str
 
 
-class VerifyResultView(TypedDict):
-    """VerifyResult as the /verify page shows it (VerifyResult.as_dict())."""
+class VerifyResultView(TypedDict, total=False):
+    """VerifyResult as the /verify page shows it (VerifyResult.as_dict()); not total: the
+    page's var is {} until a file is checked."""
     verdict: str
     headline: str
     detail: str

@@ -33,8 +33,9 @@ OWN_FOLDER_LABEL = "Your uploads"
 SORTS = {"name", "date", "size"}
 
 
-class FileRow(TypedDict):
-    """One file, folder or link in a listing."""
+class FileRow(TypedDict, total=False):
+    """One file, folder or link in a listing. Not total: the Files page's `target` (the row
+    a dialog acts on) is {} for the dialogs that act on no row."""
     id: str
     kind: str                # file | folder | link
     name: str
@@ -61,7 +62,7 @@ class Folder(TypedDict):
     name: str
 
 
-class StaffFolderExtra(TypedDict):
+class StaffFolderExtra(TypedDict, total=False):  # not total: {} until loaded
     move_targets: list[Folder]
     used: str
     quota: str

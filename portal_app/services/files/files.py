@@ -195,8 +195,8 @@ class DownloadRow(TypedDict):
     count: int
 
 
-class ShareSummary(TypedDict):
-    """What the sharing dialog shows of an item (the Files page's `share`)."""
+class ShareSummary(TypedDict, total=False):
+    """What the sharing dialog shows of an item (the Files page's `share`; {} until opened)."""
     name: str
     kind: str
     in_folder: bool

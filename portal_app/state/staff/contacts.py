@@ -71,7 +71,7 @@ class ContactsState(BaseState):
 
 
 class ContactRecordState(BaseState):
-    contact: contacts.ContactView = {}  # type: ignore[typeddict-item]  # {} until loaded
+    contact: contacts.ContactView = {}  # {} until loaded
     portal_status: str = ""
     invite_pending: bool = False
     invite_expires: str = ""

@@ -21,7 +21,7 @@ DEFAULT_SIZE = {"signature": (0.3, 0.06), "initials": (0.1, 0.05), "date": (0.2,
 
 
 class StaffDocumentState(BaseState):
-    doc: document_views.DocumentInfo = {}  # type: ignore[typeddict-item]  # {} until loaded
+    doc: document_views.DocumentInfo = {}
     fields: list[document_views.FieldView] = []
     signers: list[document_views.SignerView] = []
     pages: list[document_views.PageImage] = []
@@ -65,7 +65,7 @@ class StaffDocumentState(BaseState):
             return StaffDocumentState.follow
 
         def refused(exc: ServiceError):
-            self.found, self.refusal, self.doc, self.fields, self.pages = False, exc.message, {}, [], []  # type: ignore[typeddict-item]
+            self.found, self.refusal, self.doc, self.fields, self.pages = False, exc.message, {}, [], []
 
         return self._run(work, on_error=refused)
 

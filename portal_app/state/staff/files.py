@@ -17,11 +17,11 @@ from portal_app.state.files import FilesMixin
 
 class StaffFilesState(FilesMixin, BaseState):
     _base_path: str = "/staff/files"
-    extra: file_views.StaffFolderExtra = {}  # type: ignore[typeddict-item]  # {} until loaded
+    extra: file_views.StaffFolderExtra = {}
     dialog: str = ""                    # folder | link | rename | move | delete | share
-    target: file_views.FileRow = {}     # type: ignore[typeddict-item]  # the row a dialog acts on
+    target: file_views.FileRow = {}     # the row a dialog acts on
     dialog_error: str = ""
-    share: files.ShareSummary = {}      # type: ignore[typeddict-item]  # sharing view of `target`
+    share: files.ShareSummary = {}      # sharing view of `target`
     share_selected: rx.Field[list[str]] = rx.field(default_factory=list)  # contact public ids with own access
     share_labels: dict[str, str] = {}   # public id -> "Name · email" (selected and candidates)
     share_candidates: list[files.ContactChoice] = []
@@ -55,7 +55,7 @@ class StaffFilesState(FilesMixin, BaseState):
         self.dialog_error = ""
         row = next((r for r in self.rows if r.get("id") == item_id), None)
         if kind in ("folder", "link"):
-            self.dialog, self.target = kind, {}  # type: ignore[typeddict-item]
+            self.dialog, self.target = kind, {}
             return None
         if kind not in ("rename", "move", "delete", "share") or row is None:
             self.dialog = ""

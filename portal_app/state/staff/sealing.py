@@ -13,7 +13,7 @@ from portal_app.state.base import BaseState
 
 
 class SealingState(BaseState):
-    cert: sealing.CertificateView = {}  # type: ignore[typeddict-item]  # {} until loaded
+    cert: sealing.CertificateView = {}
     password: str = ""
     error: str = ""
     refusal: str = ""
@@ -24,7 +24,7 @@ class SealingState(BaseState):
             self.cert, self.refusal, self.error, self.password = sealing.certificate_view(db, actor), "", "", ""
 
         def refused(exc: ServiceError):
-            self.cert, self.refusal = {}, exc.message  # type: ignore[typeddict-item]
+            self.cert, self.refusal = {}, exc.message
 
         return self._run(work, on_error=refused)
 
