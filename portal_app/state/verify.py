@@ -41,7 +41,7 @@ class VerifyState(BaseState):
 
     @rx.event
     def load(self):
-        self.result, self.file_name, self.error = {}, "", ""  # type: ignore[typeddict-item]
+        self.result, self.file_name, self.error = {}, "", ""
         return self._run(lambda db, ws, actor: None)
 
     @rx.event

@@ -45,9 +45,9 @@ def test_a_search_in_the_open_dialog_finds_and_leaves_the_message(world, db, sta
 
 
 @pytest.mark.parametrize("module, cls, path", [
-    ("invoice_list", "StaffInvoicesState", "/staff/invoices"),
-    ("invoice_editor", "InvoiceEditorState", "/staff/invoices/new"),
-    ("documents_staff", "NewDocumentState", "/staff/documents/new"),
+    ("staff.invoice_list", "StaffInvoicesState", "/staff/invoices"),
+    ("staff.invoice_editor", "InvoiceEditorState", "/staff/invoices/new"),
+    ("staff.documents", "NewDocumentState", "/staff/documents/new"),
 ])
 def test_contact_lookups_leave_the_message(world, db, staff_cookie, module, cls, path):
     import importlib
