@@ -9,4 +9,5 @@ Where the flows start:
 - Staff manage their contacts: contacts.create_contact / update_contact / list_contacts, and
   invite a contact to the portal: invites.send_invite → (client) check_invite → accept_invite.
 - Staff manage the team: team.invite_staff → accept_staff_invite, set_role, set_disabled.
+- Every one-time link checks a new password and is used once through links.py.
 """

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from portal_app.access import Actor, require_manage_contacts, roles_at_least
@@ -13,7 +14,8 @@ from portal_app.models import AuditEvent, ClientAccount, ClientStatus, Contact, 
 from portal_app.services import audit, emails
 from portal_app.services.accounts.auth import revoke_client_sessions, start_client_session
 from portal_app.services.accounts.contacts import get_contact
-from portal_app.services.security import hash_password, hash_token, new_token, password_problem
+from portal_app.services.accounts.links import check_new_password, use_once
+from portal_app.services.security import hash_password, hash_token, new_token
 from portal_app.settings import get_settings
 
 
@@ -131,19 +133,9 @@ def accept_invite(db: Session, token: str, password: str, confirm: str, *, works
     status = _status(db, inv)
     if inv is None or status != "valid" or (workspace_id is not None and inv.workspace_id != workspace_id):
         raise Invalid(INVITE_MESSAGES.get(status, INVITE_MESSAGES["invalid"]), "token")
-    problem = password_problem(password)
-    if problem:
-        raise Invalid(problem, "password")
-    if password != confirm:
-        raise Invalid("The two passwords do not match.", "confirm")
-    # Single use even under a double submit: only one UPDATE can flip used_at from NULL.
-    import sqlalchemy as sa
-
+    check_new_password(password, confirm)
     now = utcnow()
-    flipped = db.exec(sa.update(Invitation).where(col(Invitation.id) == inv.id, col(Invitation.used_at).is_(None),
-                                                  col(Invitation.revoked_at).is_(None))
-                      .values(used_at=now)).rowcount
-    if flipped != 1:
+    if not use_once(db, Invitation, inv.id, now):
         raise Invalid(INVITE_MESSAGES["used"], "token")
     # Any other link of this contact (e.g. two sends that raced) dies with this acceptance.
     db.execute(sa.update(Invitation).where(col(Invitation.contact_id) == inv.contact_id, col(Invitation.id) != inv.id,

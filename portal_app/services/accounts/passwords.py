@@ -23,7 +23,8 @@ from portal_app.services.accounts.auth import (
     start_client_session,
     start_staff_session,
 )
-from portal_app.services.security import hash_password, hash_token, new_token, password_problem
+from portal_app.services.accounts.links import check_new_password, use_once
+from portal_app.services.security import hash_password, hash_token, new_token
 from portal_app.services.validation import clean_email
 
 RESET_MINUTES = 60
@@ -128,17 +129,9 @@ def reset_password(db: Session, token: str, password: str, confirm: str, *, work
     check = _check(row)
     if row is None or check.status != "valid" or check.workspace_id != workspace_id:
         raise Invalid(RESET_MESSAGES.get(check.status, RESET_MESSAGES["invalid"]), "token")
-    problem = password_problem(password)
-    if problem:
-        raise Invalid(problem, "password")
-    if password != confirm:
-        raise Invalid("The two passwords do not match.", "confirm")
+    check_new_password(password, confirm)
     now = utcnow()
-    flipped = db.exec(sa.update(PasswordReset).where(col(PasswordReset.id) == row.id,
-                                                     col(PasswordReset.used_at).is_(None),
-                                                     col(PasswordReset.revoked_at).is_(None))
-                      .values(used_at=now)).rowcount
-    if flipped != 1:
+    if not use_once(db, PasswordReset, row.id, now):
         raise Invalid(RESET_MESSAGES["used"], "token")
     column = col(PasswordReset.staff_user_id) if check.kind == "staff" else col(PasswordReset.client_account_id)
     account_id = row.staff_user_id if check.kind == "staff" else row.client_account_id

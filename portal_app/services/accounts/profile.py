@@ -16,6 +16,7 @@ from portal_app.errors import Invalid, NotFound
 from portal_app.models import ClientAccount, ClientStatus, Contact, EmailChange, Workspace, utcnow
 from portal_app.services import audit, emails
 from portal_app.services.accounts.contacts import ContactDetails, clean_contact_fields
+from portal_app.services.accounts.links import use_once
 from portal_app.services.security import hash_token, new_token
 from portal_app.services.validation import clean_email
 
@@ -124,11 +125,7 @@ def confirm_email_change(db: Session, token: str) -> str:
     if taken is not None:
         raise Invalid("This address is now used by another contact; please contact us.")
     now = utcnow()
-    flipped = db.exec(sa.update(EmailChange).where(col(EmailChange.id) == change.id,
-                                                   col(EmailChange.used_at).is_(None),
-                                                   col(EmailChange.revoked_at).is_(None))
-                      .values(used_at=now)).rowcount
-    if flipped != 1:
+    if not use_once(db, EmailChange, change.id, now):
         raise Invalid(EMAIL_CHANGE_MESSAGES["used"])
     _end_links(db, contact.id, now, keep=change.id)  # a link to yet another address dies too
     old = contact.email

@@ -29,7 +29,8 @@ from portal_app.errors import Invalid, NotFound
 from portal_app.models import StaffInvitation, StaffUser, Workspace, utcnow
 from portal_app.services import audit, emails
 from portal_app.services.accounts.auth import revoke_staff_sessions, start_staff_session
-from portal_app.services.security import hash_password, hash_token, new_token, password_problem
+from portal_app.services.accounts.links import check_new_password, use_once
+from portal_app.services.security import hash_password, hash_token, new_token
 from portal_app.services.validation import clean_email, clean_text
 from portal_app.settings import get_settings
 
@@ -146,17 +147,9 @@ def accept_staff_invite(db: Session, token: str, password: str, confirm: str, *,
     status, inv = check_staff_invite(db, token)
     if status != "valid" or inv is None or inv.workspace_id != workspace_id:
         raise Invalid(STAFF_INVITE_MESSAGES.get(status if status != "valid" else "invalid"), "token")
-    problem = password_problem(password)
-    if problem:
-        raise Invalid(problem, "password")
-    if password != confirm:
-        raise Invalid("The two passwords do not match.", "confirm")
+    check_new_password(password, confirm)
     now = utcnow()
-    flipped = db.exec(sa.update(StaffInvitation).where(col(StaffInvitation.id) == inv.id,
-                                                       col(StaffInvitation.used_at).is_(None),
-                                                       col(StaffInvitation.revoked_at).is_(None))
-                      .values(used_at=now)).rowcount
-    if flipped != 1:
+    if not use_once(db, StaffInvitation, inv.id, now):
         raise Invalid(STAFF_INVITE_MESSAGES["used"], "token")
     # Any other link for this address (e.g. two invitations that raced) dies with this one.
     db.exec(sa.update(StaffInvitation).where(
