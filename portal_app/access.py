@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeGuard
+from typing import Any, TypeGuard
 
 from portal_app.errors import Forbidden, Invalid, NotFound, NotSignedIn
 
@@ -281,13 +281,14 @@ def client_may_see(client: Client, item, visible_folders: set[int], shared_ids: 
     return item.owner_contact_id == client.contact_id or item.shared_with_all or item.id in shared_ids
 
 
-def client_visible_clause(model, share_model, client: Client, visible_folders: set[int]):
+def client_visible_clause(model, share_model, client: Client, visible_folders: set[int] | Any):
     """SQL form of `client_may_see` for listings (one query, however many files exist)."""
     import sqlalchemy as sa
 
     own_shares = sa.select(share_model.item_id).where(share_model.workspace_id == client.workspace_id,
                                                       share_model.contact_id == client.contact_id)
-    folder_ids = sorted(visible_folders) or [-1]
+    # a statement built once (services/portal/portal_home) passes an expanding bind parameter
+    folder_ids = visible_folders if isinstance(visible_folders, sa.BindParameter) else (sorted(visible_folders) or [-1])
     not_others = sa.or_(model.owner_contact_id.is_(None), model.owner_contact_id == client.contact_id)
     inherited = sa.and_(model.parent_id.is_not(None), model.inherit_sharing.is_(True),
                         model.parent_id.in_(folder_ids))

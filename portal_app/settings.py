@@ -135,6 +135,7 @@ class Settings:
     stripe_js_url: str
     worker_interval: float
     trusted_proxy_hops: int
+    event_threads: int
 
     @property
     def base_host(self) -> str:
@@ -201,6 +202,7 @@ def load_settings() -> Settings:
         stripe_js_url=_env("PORTAL_STRIPE_JS_URL", "https://js.stripe.com/v3/"),
         worker_interval=float(_env("PORTAL_WORKER_INTERVAL", "1.0")),
         trusted_proxy_hops=max(0, int(_env("PORTAL_TRUSTED_PROXY_HOPS", "0"))),
+        event_threads=max(1, min(64, int(_env("PORTAL_EVENT_THREADS", "8")))),
     )
 
 

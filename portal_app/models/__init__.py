@@ -6,6 +6,8 @@ only (looked up, or flushed first), so the type says `int`; `int | None` would m
 stored row's id need a check that can never fail (sqlmodel issues #267, #365).
 """
 
+# registers the flush hook that keeps Workspace.context_version current
+from portal_app.models import context_version  # noqa: F401
 from portal_app.models.accounts import (
     AuthSession,
     ClientAccount,

@@ -21,6 +21,11 @@ class Workspace(SQLModel, table=True):
     base_url: str = Field(max_length=300)
     is_default: bool = Field(default=False, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+    # Bumped (models/context_version.py) whenever something an event's cached context is
+    # built from changes: this row, its domains, its portal settings, its staff and client
+    # accounts, a contact's name, a session's end. Every event reads it (one indexed look-up)
+    # to know whether its cached (workspace, actor, branding) still holds.
+    context_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class PortalSettings(SQLModel, table=True):

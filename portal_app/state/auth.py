@@ -33,7 +33,7 @@ class LoginState(BaseState):
     notice: str = ""
     next_path: str = ""
 
-    def _load(self, staff: bool):
+    async def _load(self, staff: bool):
         def work(db, ws, actor):
             self.error = FORM_ERRORS.get(self._query("error"), "")
             self.notice = "You have signed out." if self._query("signed_out") else ""
@@ -47,29 +47,29 @@ class LoginState(BaseState):
                 return rx.redirect(self.next_path or "/")
             return None
 
-        return self._run(work)
+        return await self._run(work)
 
     @rx.event
-    def load_client(self):
-        return self._load(staff=False)
+    async def load_client(self):
+        return await self._load(staff=False)
 
     @rx.event
-    def load_staff(self):
-        return self._load(staff=True)
+    async def load_staff(self):
+        return await self._load(staff=True)
 
 
 class SetupState(BaseState):
     error: str = ""
 
     @rx.event
-    def load(self):
+    async def load(self):
         def work(db, ws, actor):
             if not workspaces.needs_setup(db):
                 return rx.redirect("/staff/login")
             self.error = FORM_ERRORS.get(self._query("error"), "")
             return None
 
-        return self._run(work)
+        return await self._run(work)
 
 
 class InviteState(BaseState):
@@ -82,7 +82,7 @@ class InviteState(BaseState):
     token: str = ""  # already in the visitor's address bar; the accept form posts it back
 
     @rx.event
-    def load(self):
+    async def load(self):
         def work(db, ws, actor):
             self.token = self._query("token")
             self.requested = False
@@ -99,15 +99,15 @@ class InviteState(BaseState):
                 self.status, self.message, self.error = reason, invites.INVITE_MESSAGES[reason], ""
             return None
 
-        return self._run(work)
+        return await self._run(work)
 
     @rx.event
-    def request_new(self):
+    async def request_new(self):
         def work(db, ws, actor):
             invites.request_new_invite(db, self.token)
             self.requested = True  # the same answer whether or not the link was known
 
-        return self._run(work)
+        return await self._run(work)
 
 
 class ConfirmEmailState(BaseState):
@@ -116,12 +116,12 @@ class ConfirmEmailState(BaseState):
     new_email: str = ""
 
     @rx.event
-    def load(self):
+    async def load(self):
         self.status, self.message, self.new_email = "ready", "", ""
-        return self._run(lambda db, ws, actor: None)
+        return await self._run(lambda db, ws, actor: None)
 
     @rx.event
-    def confirm(self):
+    async def confirm(self):
         token = self._query("token")
 
         def work(db, ws, actor):
@@ -131,7 +131,7 @@ class ConfirmEmailState(BaseState):
         def failed(exc: ServiceError):
             self.status, self.message = "error", exc.message
 
-        return self._run(work, on_error=failed)
+        return await self._run(work, on_error=failed)
 
 
 class ForgotPasswordState(BaseState):
@@ -143,13 +143,13 @@ class ForgotPasswordState(BaseState):
     staff_side: bool = False
 
     @rx.event
-    def load(self):
+    async def load(self):
         self.sent_to, self.error = "", ""
         self.staff_side = (self.router.url.path or "").startswith("/staff")
-        return self._run(lambda db, ws, actor: None)
+        return await self._run(lambda db, ws, actor: None)
 
     @rx.event
-    def request(self, form: dict):
+    async def request(self, form: dict):
         kind = "staff" if (self.router.url.path or "").startswith("/staff") else "client"
 
         def work(db, ws, actor):
@@ -163,7 +163,7 @@ class ForgotPasswordState(BaseState):
         def failed(exc: ServiceError):
             self.error, self.sent_to = exc.message, ""
 
-        return self._run(work, on_error=failed)
+        return await self._run(work, on_error=failed)
 
 
 class ResetPasswordState(BaseState):
@@ -174,7 +174,7 @@ class ResetPasswordState(BaseState):
     forgot_href: str = "/forgot-password"
 
     @rx.event
-    def load(self):
+    async def load(self):
         def work(db, ws, actor):
             self.token = self._query("token")
             check = passwords.check_reset(db, self.token)
@@ -188,4 +188,4 @@ class ResetPasswordState(BaseState):
             self.error = FORM_ERRORS.get(reason, "") if reason not in passwords.RESET_MESSAGES else ""
             self.forgot_href = "/staff/forgot-password" if check.kind == "staff" else "/forgot-password"
 
-        return self._run(work)
+        return await self._run(work)

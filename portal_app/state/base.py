@@ -1,11 +1,27 @@
 """The base state: resolves the workspace (from the socket's Host) and the actor (from the
 socket's HttpOnly session cookie) on the server, for every event, and holds the branding
-every page shows. Nothing here trusts a value the browser sends."""
+every page shows. Nothing here trusts a value the browser sends.
+
+Every handler's database work runs off the event loop (`_run`, `_run_background`: a thread of
+`event_threads`), so one user's query never holds up another's event, a page's files, or
+`/ping`. The (workspace, actor, branding) an event runs as comes from `event_context`: a
+short-lived per-process cache keyed by the Host and the session binding (the hash of the
+session token, as session_guard binds a tab's tree), checked at every use against the
+workspace's context_version -- which every change it is built from bumps
+(models/context_version.py) -- so the very next event after a role change, a disabled
+account, an ended session or saved branding resolves afresh, in every worker process.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import functools
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import reflex as rx
@@ -13,8 +29,11 @@ import reflex as rx
 from portal_app.access import may_read_dev_outbox
 from portal_app.db import unit_of_work
 from portal_app.errors import Forbidden, NotFound, NotSignedIn, ServiceError
-from portal_app.services.portal import portal_settings
-from portal_app.services.sessions import context_for, session_token
+from portal_app.services import sessions
+from portal_app.services.portal.portal_settings import Branding, Sections
+from portal_app.services.security import hash_token
+from portal_app.services.sessions import ResolvedContext, session_token
+from portal_app.settings import get_settings
 
 log = logging.getLogger("portal.state")
 
@@ -35,6 +54,81 @@ def contrast_text(hex_color: str) -> str:
     return "#111827" if (lum + 0.05) / 0.05 > 1.05 / (lum + 0.05) else "#ffffff"
 
 
+def binding_of(token: str | None) -> str:
+    """What a tree is bound to (session_guard) and a context is cached under: the session
+    token's hash, or "" for no session."""
+    return hash_token(token) if token else ""
+
+
+class _ContextCache:
+    """Resolved contexts by (host, session binding): least recently used first out, at most
+    `limit` entries (a few hundred bytes each), shared by the event threads."""
+
+    def __init__(self, limit: int = 20_000):
+        self.limit = limit
+        self._entries: OrderedDict[tuple[str, str], ResolvedContext] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str]) -> ResolvedContext | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key: tuple[str, str], ctx: ResolvedContext) -> None:
+        with self._lock:
+            self._entries[key] = ctx
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.limit:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+CONTEXTS = _ContextCache()
+
+
+def event_context(db, host: str | None, token: str | None) -> ResolvedContext:
+    """(workspace, actor, branding) for an event: the cached answer while it still holds --
+    same host and session, and `sessions.still_current` (not past its time, its workspace's
+    context_version unchanged: one primary-key read) -- else resolved afresh
+    (`sessions.resolve_context`) and cached. Nothing is cached for a host that reaches no
+    workspace."""
+    key = (host or "", binding_of(token))
+    hit = CONTEXTS.get(key)
+    if hit is not None and sessions.still_current(db, hit):
+        return hit
+    ctx = sessions.resolve_context(db, host, token)
+    if ctx.workspace is not None:
+        CONTEXTS.put(key, ctx)
+    return ctx
+
+
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+
+
+def _event_executor() -> ThreadPoolExecutor:
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=get_settings().event_threads, thread_name_prefix="portal-event")
+        return _executor
+
+
+async def off_loop(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run a blocking call (database work) in an event thread and wait for it without
+    holding up the event loop; context variables go along, as with asyncio.to_thread."""
+    call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
+    return await asyncio.get_running_loop().run_in_executor(_event_executor(), call)
+
+
 class BaseState(rx.State):
     """Branding and who is looking; loaded by every page's on_load."""
 
@@ -45,7 +139,7 @@ class BaseState(rx.State):
     brand_primary: str = ""
     brand_secondary: str = ""
     logo_url: str = ""
-    sections: portal_settings.Sections = {}
+    sections: Sections = {}
     viewer_name: str = ""
     viewer_kind: str = "anonymous"
     # whether the staff navigation offers the dev outbox (access.may_read_dev_outbox)
@@ -75,47 +169,53 @@ class BaseState(rx.State):
         """The session token of this event's socket (uploads: see session_guard.UploadGuard)."""
         return session_token(self.router.headers.cookie)
 
-    def _context(self, db):
-        """(workspace or None, actor) for this event (services/sessions.context_for)."""
-        return context_for(db, self.router.headers.host, self._session_token())
+    def _context(self, db) -> ResolvedContext:
+        """This event's (workspace, actor, branding): `event_context`."""
+        return event_context(db, self.router.headers.host, self._session_token())
 
-    def _apply_branding(self, db, ws, actor) -> None:
-        from portal_app.settings import get_settings
+    def _assign(self, **values: Any) -> None:
+        """Set vars that changed, and only those: Reflex sends every var a handler assigns
+        in the event's delta, equal or not, and these are set by every event."""
+        for name, value in values.items():
+            if getattr(self, name) != value:
+                setattr(self, name, value)
 
-        self.demo_mode = get_settings().demo
-        if ws is None:
-            self.no_portal = True
+    def _apply_branding(self, ctx: ResolvedContext) -> None:
+        settings = get_settings()
+        self._show_branding(ctx.branding)
+        self._assign(demo_mode=settings.demo, viewer_kind=ctx.actor.kind, viewer_name=getattr(ctx.actor, "name", ""),
+                     outbox_offered=may_read_dev_outbox(ctx.actor, settings.mail == "outbox"))
+
+    def _show_branding(self, b: Branding | None) -> None:
+        if b is None:
+            self._assign(no_portal=True)
             return
-        self.no_portal = False
-        b = portal_settings.branding_for(db, ws)
-        self.business_name = b.business_name
-        self.portal_title = b.portal_title
-        self.accent = b.accent_color
-        self.accent_text = contrast_text(b.accent_color)
-        self.brand_primary = b.brand_primary
-        self.brand_secondary = b.brand_secondary
-        self.logo_url = b.logo_url
-        self.sections = b.sections
-        self.viewer_kind = actor.kind
-        self.viewer_name = getattr(actor, "name", "")
-        self.outbox_offered = may_read_dev_outbox(actor, get_settings().mail == "outbox")
+        self._assign(no_portal=False, business_name=b.business_name, portal_title=b.portal_title,
+                     accent=b.accent_color, accent_text=contrast_text(b.accent_color), brand_primary=b.brand_primary,
+                     brand_secondary=b.brand_secondary, logo_url=b.logo_url,
+                     sections=dict(b.sections))  # a copy: the cached one is shared
 
-    def _run(self, work: Callable[[Any, Any, Any], Any], *, on_error: Callable[[ServiceError], Any] | None = None,
-             keep_notice: bool = False):
-        """Run one use case in a unit of work with the resolved context.
+    async def _run(self, work: Callable[[Any, Any, Any], Any], *, on_error: Callable[[ServiceError], Any] | None = None,
+                   keep_notice: bool = False):
+        """Run one use case, `work(db, workspace, actor)`, in a unit of work with the resolved
+        context, in an event thread (`off_loop`); the handler awaits it.
 
         Service errors become a human message (toast, or on_error); anything unexpected is
         logged and shown as a generic message: no stack trace reaches a user. A lookup
         (keep_notice) leaves the message of the last action on screen: a debounced search
         landing after a save must not wipe "Saved.".
         """
+        return await off_loop(self._run_here, work, on_error, keep_notice)
+
+    def _run_here(self, work: Callable[[Any, Any, Any], Any], on_error: Callable[[ServiceError], Any] | None,
+                  keep_notice: bool):
         if not keep_notice:
-            self.notice = ""
+            self._assign(notice="")
         try:
             with unit_of_work() as db:
-                ws, actor = self._context(db)
-                self._apply_branding(db, ws, actor)
-                result = work(db, ws, actor)
+                ctx = self._context(db)
+                self._apply_branding(ctx)
+                result = work(db, ctx.workspace, ctx.actor)
                 self._outcome = "ok"
                 return result
         except NotSignedIn:
@@ -133,13 +233,13 @@ class BaseState(rx.State):
             self._notify(GENERIC, "red")
             return None
 
-    def _run_background(self, work: Callable[[Any, Any, Any], Any], *,
-                        on_error: Callable[[ServiceError], Any] | None = None,
-                        on_unexpected: Callable[[], Any] | None = None) -> tuple[bool, Any]:
+    async def _run_background(self, work: Callable[[Any, Any, Any], Any], *,
+                              on_error: Callable[[ServiceError], Any] | None = None,
+                              on_unexpected: Callable[[], Any] | None = None) -> tuple[bool, Any]:
         """One step of a background handler: `work(db, ws, actor)` in a unit of work of its
-        own, with the context resolved afresh from this event's socket (a session revoked
-        meanwhile reads as Anonymous). Returns (True, result), or (False, None) after a
-        failure: the handler's cue to stop.
+        own, in an event thread, with the context resolved afresh from this event's socket (a
+        session revoked meanwhile reads as Anonymous). Returns (True, result), or (False, None)
+        after a failure: the handler's cue to stop.
 
         Call it inside `async with self:` -- state changes need the lock in a background
         handler, and the caller checks what else must still hold there (the tab still bound
@@ -148,10 +248,13 @@ class BaseState(rx.State):
         logged and goes to `on_unexpected` (default: the generic notice). A page that must
         not show anything (a live follower) passes handlers that do nothing.
         """
+        return await off_loop(self._run_background_here, work, on_error, on_unexpected)
+
+    def _run_background_here(self, work, on_error, on_unexpected) -> tuple[bool, Any]:
         try:
             with unit_of_work() as db:
-                ws, actor = self._context(db)
-                return True, work(db, ws, actor)
+                ctx = self._context(db)
+                return True, work(db, ctx.workspace, ctx.actor)
         except ServiceError as exc:
             if on_error is None:
                 self._notify(exc.message, "red")

@@ -90,12 +90,12 @@ class FilesMixin(rx.State, mixin=True):
         return rx.redirect(self._url(self._base_path, sort=value if value in file_views.SORTS else "name", page="1"))
 
     @rx.event
-    def start_upload(self, meta: list):
+    async def start_upload(self, meta: list):
         def work(db, ws, actor):
             self._upload_folder(db, actor)  # this page's own rule (staff, or a client with uploads on)
             uploads.start(self, meta, lambda f: file_transfer.check_declared(db, actor, f))
 
-        return self._run(work)
+        return await self._run(work)
 
     @rx.event
     def upload_progress(self, prog: dict):

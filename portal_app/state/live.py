@@ -35,7 +35,7 @@ async def follow(state, marker: Callable[[Any, Any], Any], refresh: Callable[[An
     async with state:
         state._live += 1
         mine, path, bound = state._live, _path(state), state._bound_session
-        ok, last = state._run_background(lambda db, _ws, actor: marker(db, actor),
+        ok, last = await state._run_background(lambda db, _ws, actor: marker(db, actor),
                                          on_error=_quietly, on_unexpected=_quietly)
         if not ok:
             return
@@ -51,6 +51,6 @@ async def follow(state, marker: Callable[[Any, Any], Any], refresh: Callable[[An
                     refresh(db, actor)
                 return now
 
-            ok, last = state._run_background(check, on_error=_quietly, on_unexpected=_quietly)
+            ok, last = await state._run_background(check, on_error=_quietly, on_unexpected=_quietly)
             if not ok:
                 return

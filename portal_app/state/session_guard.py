@@ -35,7 +35,6 @@ the signed-out page connects under a new token and the old tree is never address
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 
@@ -44,18 +43,12 @@ from reflex.middleware import Middleware
 
 from portal_app.access import is_signed_in
 from portal_app.db import unit_of_work
-from portal_app.services.security import hash_token
-from portal_app.services.sessions import context_for, session_token
-from portal_app.state.base import BaseState
+from portal_app.services.sessions import session_token
+from portal_app.state.base import BaseState, binding_of, event_context, off_loop
 
 log = logging.getLogger("portal.session_guard")
 
 UPLOAD_PATH = "/_upload"
-
-
-def binding_of(token: str | None) -> str:
-    """What a tree is bound to: the session token's hash, or "" for no session."""
-    return hash_token(token) if token else ""
 
 
 def app_state_classes() -> list[type[reflex.state.BaseState]]:
@@ -84,7 +77,7 @@ def _session_is_live(token: str | None, host: str) -> bool:
     if not token:
         return False
     with unit_of_work() as db:
-        return is_signed_in(context_for(db, host, token)[1])
+        return is_signed_in(event_context(db, host, token).actor)
 
 
 class SessionGuard(Middleware):
@@ -104,7 +97,7 @@ class SessionGuard(Middleware):
         stale = base._bound_session != binding
         if not stale and token and hydrate:
             # A page load: the session must still be live, or what it loaded goes.
-            stale = not await asyncio.to_thread(_session_is_live, token, base.router.headers.host)
+            stale = not await off_loop(_session_is_live, token, base.router.headers.host)
         if stale:
             await reset_tree(state)
             base._bound_session = binding

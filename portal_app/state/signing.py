@@ -78,7 +78,7 @@ class SigningState(BaseState):
         self.refusal, self.loaded = "", True
 
     @rx.event
-    def load(self):
+    async def load(self):
         def work(db, ws, actor):
             if is_staff(actor) and not self.router.url.path.startswith("/staff/"):
                 return rx.redirect(f"/staff/documents/{self._public_id()}")
@@ -92,7 +92,7 @@ class SigningState(BaseState):
         def refused(exc: ServiceError):
             self.refusal, self.doc, self.pages, self.fields, self.loaded = exc.message, {}, [], [], False
 
-        return self._run(work, on_error=refused)
+        return await self._run(work, on_error=refused)
 
     @rx.event(background=True)
     async def follow(self):
@@ -132,7 +132,7 @@ class SigningState(BaseState):
         self.typed = str(value)[:100]
 
     @rx.event
-    def sign(self):
+    async def sign(self):
         def work(db, ws, actor):
             ip, ua = self._client_meta()
             signature = ({"kind": "drawn", "png": self.drawn} if self.mode == "draw"
@@ -147,14 +147,14 @@ class SigningState(BaseState):
         def failed(exc: ServiceError):
             self.error, self.error_field = exc.message, exc.field or ""
 
-        return self._run(work, on_error=failed)
+        return await self._run(work, on_error=failed)
 
     @rx.event
     def set_decline_open(self, value: bool):
         self.decline_open, self.decline_error = bool(value), ""
 
     @rx.event
-    def decline(self, form: dict):
+    async def decline(self, form: dict):
         def work(db, ws, actor):
             signing.decline_document(db, actor, self._public_id(), clip((form or {}).get("reason", ""), 1000))
             self.decline_open = False
@@ -164,4 +164,4 @@ class SigningState(BaseState):
         def failed(exc: ServiceError):
             self.decline_error = exc.message
 
-        return self._run(work, on_error=failed)
+        return await self._run(work, on_error=failed)

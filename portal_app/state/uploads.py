@@ -98,8 +98,8 @@ async def receive(state, chunks, folder_for, done) -> None:
         def refused(exc: ServiceError) -> None:
             state.upload_error, state.uploading = exc.message, False
 
-        ok, target = state._run_background(lambda db, _ws, actor: (actor, folder_for(db, actor)),
-                                           on_error=refused, on_unexpected=lambda: refused(ServiceError(GENERIC)))
+        ok, target = await state._run_background(lambda db, _ws, actor: (actor, folder_for(db, actor)),
+                                                 on_error=refused, on_unexpected=lambda: refused(ServiceError(GENERIC)))
         if not ok:
             return
         actor, folder = target
@@ -150,10 +150,10 @@ async def receive(state, chunks, folder_for, done) -> None:
         async with state:
             # the tab changed hands mid-upload: nothing goes into the next person's page
             if state._bound_session == state._upload_bound:
-                _wrap_up(state, done)
+                await _wrap_up(state, done)
 
 
-def _wrap_up(state, done) -> None:
+async def _wrap_up(state, done) -> None:
     state.uploading = False
     rows = [dict(r) for r in state.uploads]
     for r in rows:
@@ -161,10 +161,10 @@ def _wrap_up(state, done) -> None:
             r.update(status="error", message="Not uploaded: the upload stopped before this file.")
     state.uploads = rows
     # a failure is logged, and the rows above already say how each file ended
-    state._run_background(lambda db, _ws, actor: done(db, actor),
-                          on_error=lambda exc: log.warning("could not refresh the listing after an upload: %s",
-                                                           exc.message),
-                          on_unexpected=lambda: None)
+    await state._run_background(lambda db, _ws, actor: done(db, actor),
+                                on_error=lambda exc: log.warning("could not refresh the listing after an upload: %s",
+                                                                 exc.message),
+                                on_unexpected=lambda: None)
 
 
 async def _finish(state, store, incoming, index: int) -> None:

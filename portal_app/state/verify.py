@@ -40,9 +40,9 @@ class VerifyState(BaseState):
     error: str = ""
 
     @rx.event
-    def load(self):
+    async def load(self):
         self.result, self.file_name, self.error = {}, "", ""
-        return self._run(lambda db, ws, actor: None)
+        return await self._run(lambda db, ws, actor: None)
 
     @rx.event
     async def check(self, files: list[rx.UploadFile]):

@@ -10,6 +10,7 @@ is `sign_in_actors` as a fixture.
 
 from __future__ import annotations
 
+import asyncio
 import io
 from pathlib import Path
 
@@ -389,14 +390,14 @@ def _follow_rows(state) -> None:
     """A live list re-reads only its own rows, as staff of the workspace."""
     from portal_app.services.billing import invoice_views
 
-    state._run(lambda db, ws, a: invoice_views.rows_marker(db, a, [r["id"] for r in state.rows]))
+    asyncio.run(state._run(lambda db, ws, a: invoice_views.rows_marker(db, a, [r["id"] for r in state.rows])))
 
 
 def _follow_invoice(state) -> None:
     from portal_app.access import require_staff
     from portal_app.services.billing import invoice_views
 
-    state._run(lambda db, ws, a: invoice_views.detail_marker(db, require_staff(a), state._public_id()))
+    asyncio.run(state._run(lambda db, ws, a: invoice_views.detail_marker(db, require_staff(a), state._public_id())))
 
 
 def _pay_access(state) -> None:
@@ -404,7 +405,7 @@ def _pay_access(state) -> None:
     rule (card_payments.checkout, then pay_invoice / payment_on_its_way)."""
     from portal_app.services.billing import card_payments
 
-    state._run(lambda db, ws, a: card_payments.checkout(db, a, state._invoice_id()))
+    asyncio.run(state._run(lambda db, ws, a: card_payments.checkout(db, a, state._invoice_id())))
 
 
 # What each actor must never receive from a refused call: other people's addresses.

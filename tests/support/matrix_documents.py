@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from pathlib import Path
 
@@ -47,13 +48,13 @@ def document_rows(world, grids: dict) -> list:
     SIGNER = grid(**SIGNIN, client_a2="denied", staff_a="denied", member_a="denied", staff_b_on_b="denied")
 
     def follow_list(state):
-        state._run(lambda db, ws, a: document_views.staff_documents(db, a))
+        asyncio.run(state._run(lambda db, ws, a: document_views.staff_documents(db, a)))
 
     def follow_doc(state):
-        state._run(lambda db, ws, a: document_views.document_detail(db, a, state._public_id()))
+        asyncio.run(state._run(lambda db, ws, a: document_views.document_detail(db, a, state._public_id())))
 
     def follow_signing(state):
-        state._run(lambda db, ws, a: document_views.signing_view(db, a, state._public_id()))
+        asyncio.run(state._run(lambda db, ws, a: document_views.signing_view(db, a, state._public_id())))
 
     return [
         (L, "load", (), top, STAFF),

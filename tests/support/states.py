@@ -37,7 +37,9 @@ def run_handler(state_cls, handler: str, args: tuple, host: str, cookie: str | N
     for step in pre:  # e.g. the page's load, as the browser would have run it first
         name, pre_args = (step, ()) if isinstance(step, str) else step
         pre_args = pre_args() if callable(pre_args) else pre_args
-        state_cls.event_handlers[name].fn(state, *pre_args)
+        ran = state_cls.event_handlers[name].fn(state, *pre_args)
+        if asyncio.iscoroutine(ran):
+            asyncio.run(ran)
     fn = state_cls.event_handlers[handler].fn
     result = fn(state, *args)
     if asyncio.iscoroutine(result):
@@ -47,4 +49,5 @@ def run_handler(state_cls, handler: str, args: tuple, host: str, cookie: str | N
 
 def call(state, handler: str, *args):
     """Another handler on the same state, as the page's next event (no middleware run again)."""
-    return type(state).event_handlers[handler].fn(state, *args)
+    result = type(state).event_handlers[handler].fn(state, *args)
+    return asyncio.run(result) if asyncio.iscoroutine(result) else result

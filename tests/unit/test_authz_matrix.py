@@ -13,6 +13,7 @@ plus leak checks on what the state holds afterwards.
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -97,7 +98,7 @@ def test_matrix(world, db, actors, actor):
             # own access rule (_upload_folder), checked here for every actor.
             expected = expected[1]
             state, _ = run_handler(state_cls, "upload_progress", ({},), host, cookie, path)
-            state._run(lambda db, ws, a, state=state: state._upload_folder(db, a))
+            asyncio.run(state._run(lambda db, ws, a, state=state: state._upload_folder(db, a)))
         else:
             state, _result = run_handler(state_cls, handler, args, host, cookie, path, pre)
         if expected == "local":

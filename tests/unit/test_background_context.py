@@ -1,9 +1,13 @@
 """BaseState._run_background: the one way a background handler gets (db, workspace, actor):
-a unit of work of its own, the context resolved afresh, errors mapped as in _run."""
+a unit of work of its own, in an event thread, the context resolved afresh, errors mapped as
+in _run."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
+from types import SimpleNamespace
 
 from portal_app.errors import Invalid
 from portal_app.state.base import GENERIC, BaseState
@@ -17,10 +21,14 @@ class Tab:
 
     def _context(self, db):
         self.contexts += 1
-        return "ws", self.actor
+        return SimpleNamespace(workspace="ws", actor=self.actor)
 
-    _run_background = BaseState._run_background
+    _run_background_here = BaseState._run_background_here
     _notify = BaseState._notify
+
+    def _run_background(self, work, **kwargs):
+        """As a background handler awaits it (inside `async with self`)."""
+        return asyncio.run(BaseState._run_background(self, work, **kwargs))  # type: ignore[arg-type]
 
 
 def test_the_work_gets_a_fresh_context_and_its_result_comes_back(db, world):
@@ -28,6 +36,12 @@ def test_the_work_gets_a_fresh_context_and_its_result_comes_back(db, world):
     assert tab._run_background(lambda db, ws, actor: (ws, actor)) == (True, ("ws", world.staff_a))
     assert tab._run_background(lambda db, ws, actor: None) == (True, None)
     assert tab.contexts == 2 and tab.notice == ""
+
+
+def test_the_work_runs_in_an_event_thread_not_on_the_event_loop(db, world):
+    loop_thread = threading.get_ident()
+    ok, thread = Tab(world.staff_a)._run_background(lambda db, ws, actor: threading.current_thread())
+    assert ok and thread.ident != loop_thread and thread.name.startswith("portal-event")
 
 
 def test_a_service_error_becomes_the_notice_or_goes_to_on_error(db, world):

@@ -63,7 +63,9 @@ def _deliver(root, host, cookie, path, event) -> None:
 def _load(root, state_cls, host, cookie, path) -> None:
     _deliver(root, host, cookie, path, _event(state_cls, "load"))
     state = root.get_substate(state_cls.get_full_name().split(".")[1:])
-    state_cls.event_handlers["load"].fn(state)
+    ran = state_cls.event_handlers["load"].fn(state)
+    if asyncio.iscoroutine(ran):
+        asyncio.run(ran)
 
 
 def _dump(root) -> str:
@@ -198,9 +200,10 @@ def test_a_live_follower_stops_when_the_tab_changes_hands(monkeypatch):
             return False
 
         def _context(self, db):
-            return None, None
+            return SimpleNamespace(workspace=None, actor=None)
 
         _run_background = BaseState._run_background  # what follow() calls on the real state
+        _run_background_here = BaseState._run_background_here
 
     tab, refreshed, ticks = Tab(), [], []
 

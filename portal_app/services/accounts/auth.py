@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -124,16 +124,23 @@ def resolve_actor(db: Session, token: str | None, workspace_id: int | None) -> A
     Expired (idle or absolute), revoked, other-workspace or disabled-account sessions
     resolve to Anonymous. Touches last_seen_at at most once a minute.
     """
+    return resolve_session(db, token, workspace_id)[0]
+
+
+def resolve_session(db: Session, token: str | None, workspace_id: int | None) -> tuple[Actor, datetime | None]:
+    """(resolve_actor's actor, the moment this answer stops holding by time alone: the
+    session's absolute expiry or its idle limit, whichever comes first; None for Anonymous).
+    What a cache of the answer may keep it until (state/base.py), changes aside."""
     anon = Anonymous(workspace_id)
     if not token or workspace_id is None or len(token) > 200:
-        return anon
+        return anon, None
     sess = db.exec(select(AuthSession).where(AuthSession.token_hash == hash_token(token))).first()
     if sess is None or sess.revoked_at is not None or sess.workspace_id != workspace_id:
-        return anon
+        return anon, None
     now = clock()
-    s = get_settings()
-    if now >= sess.expires_at or now - sess.last_seen_at > timedelta(minutes=s.session_idle_minutes):
-        return anon
+    idle = timedelta(minutes=get_settings().session_idle_minutes)
+    if now >= sess.expires_at or now - sess.last_seen_at > idle:
+        return anon, None
     actor: Actor = anon
     if sess.staff_user_id is not None:
         user = db.get(StaffUser, sess.staff_user_id)
@@ -145,10 +152,12 @@ def resolve_actor(db: Session, token: str | None, workspace_id: int | None) -> A
             contact = db.get(Contact, account.contact_id)
             if contact:
                 actor = _client_actor(account, contact, sess.id)
-    if is_signed_in(actor) and now - sess.last_seen_at > timedelta(minutes=1):
+    if not is_signed_in(actor):
+        return actor, None
+    if now - sess.last_seen_at > timedelta(minutes=1):
         sess.last_seen_at = now
         db.add(sess)
-    return actor
+    return actor, min(sess.expires_at, sess.last_seen_at + idle)
 
 
 def sign_out(db: Session, token: str | None) -> None:

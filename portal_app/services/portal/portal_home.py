@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import cast
 
+import sqlalchemy as sa
 from sqlmodel import Session
 
 from portal_app.access import (
     Actor,
     Client,
+    FolderNode,
     client_invoice_clause,
+    client_visible_clause,
+    folders_visible_to,
     own_signer_clause,
     require_client,
     require_portal_section,
 )
 from portal_app.models import Contact
+from portal_app.services.billing.money import format_amount
 from portal_app.services.portal.portal_settings import SECTION_LABELS, portal_settings_for
 
 
@@ -35,72 +43,115 @@ EMPTY_TEXT = {
 }
 
 
-def home_summary(db: Session, actor: Actor) -> tuple[str, list[SectionSummary]]:
+def home_summary(db: Session, actor: Actor, sections: Mapping[str, object] | None = None) -> tuple[str, list[SectionSummary]]:
     """(greeting name, enabled sections with their counts). Counts are real: sections that
-    later features fill hold nothing yet, so they say so."""
+    later features fill hold nothing yet, so they say so.
+
+    Every event of the home page runs this, so it reads in at most three statements, each
+    built once (`_statements`) and run on the connection: the client's folders (for what
+    they may open), then every count and the greeting in one, then the amounts to pay by
+    currency when there are any. `sections`: which sections are on, when the caller already
+    has them (the event's cached branding); else they are read."""
     client = require_client(actor)
-    contact = db.get_one(Contact, client.contact_id)
-    ps = portal_settings_for(db, client.workspace_id)
-    sections = [SectionSummary(key, SECTION_LABELS[key], 0, EMPTY_TEXT[key])
-                for key in SECTION_LABELS if ps.section_enabled(key)]
-    for summary in sections:
+    if sections is None:
+        ps = portal_settings_for(db, client.workspace_id)
+        sections = {key: ps.section_enabled(key) for key in SECTION_LABELS}
+    st = _statements()
+    conn = db.connection()
+    ids = {"ws": client.workspace_id, "contact": client.contact_id}
+    nodes: dict[int, FolderNode] = {}
+    shared: set[int] = set()
+    for fid, parent, inherit, shared_all, owner, direct in conn.execute(st.folders, ids):
+        nodes[fid] = FolderNode(fid, parent, bool(inherit), bool(shared_all), owner)
+        if direct:
+            shared.add(fid)
+    visible = sorted(folders_visible_to(client, nodes, shared)) or [-1]
+    first_name, payable, sent, waiting, signed_total, files = conn.execute(st.counts, {**ids, "folders": visible}).one()
+    counts = {"invoices": int(payable or 0), "documents": int(waiting or 0), "files": int(files or 0)}
+    shown = [SectionSummary(key, SECTION_LABELS[key], counts.get(key, 0), EMPTY_TEXT[key])
+             for key in SECTION_LABELS if sections.get(key)]
+    for summary in shown:
         if summary.key == "invoices":
-            summary.count, summary.empty_text = _invoices_card(db, client)
-        if summary.key == "documents":
-            summary.count, summary.empty_text = _documents_card(db, client)
-        if summary.key == "files":
-            from portal_app.services.files.file_views import client_item_count
-
-            summary.count = client_item_count(db, client)
-            if summary.count:  # (the card's text: what is there, or the honest empty state)
-                summary.empty_text = ("1 file or link is shared with you." if summary.count == 1 else
-                                      f"{summary.count} files and links are shared with you.")
-    return (contact.first_name or contact.display_name), sections
+            summary.empty_text = _invoices_text(conn, st, ids, int(payable or 0), int(sent or 0))
+        elif summary.key == "documents":
+            summary.empty_text = _documents_text(int(waiting or 0), int(signed_total or 0))
+        elif summary.key == "files" and summary.count:  # (the card's text: what is there, or the honest empty state)
+            summary.empty_text = ("1 file or link is shared with you." if summary.count == 1 else
+                                  f"{summary.count} files and links are shared with you.")
+    return (first_name or getattr(actor, "name", "")), shown
 
 
-def _invoices_card(db: Session, client: Client) -> tuple[int, str]:
-    """(outstanding invoices, the card's text): "2 invoices to pay (1,250.00 USD)"; nothing
-    to pay but invoices in the history says so; none at all is the honest empty state.
-    Two queries, whatever the number of invoices."""
-    import sqlalchemy as sa
-    from sqlmodel import select
+@dataclass(frozen=True)
+class _Statements:
+    folders: sa.Select
+    counts: sa.Select
+    amounts: sa.Select
 
-    from portal_app.models import Invoice
-    from portal_app.services.billing.money import format_amount
 
+@functools.cache
+def _statements() -> _Statements:
+    """The home page's statements, built once from the same rules as everywhere else (the
+    access clauses, the models' status clauses) with the client as bind parameters: SQLAlchemy
+    then skips building, hashing and compiling them on every event."""
+    from sqlmodel import col
+
+    from portal_app.models import Document, DocumentSigner, FileItem, FileShare, Invoice
+
+    client = cast(Client, _ParamClient())
+    ws: sa.BindParameter[int] = sa.bindparam("ws")
+    contact: sa.BindParameter[int] = sa.bindparam("contact")
+    shared_direct = sa.exists().where(col(FileShare.item_id) == FileItem.id, col(FileShare.contact_id) == contact,
+                                      col(FileShare.workspace_id) == ws)
+    folders = (sa.select(col(FileItem.id), col(FileItem.parent_id), col(FileItem.inherit_sharing),
+                         col(FileItem.shared_with_all), col(FileItem.owner_contact_id), shared_direct)
+               .where(col(FileItem.workspace_id) == ws, col(FileItem.kind) == "folder"))
     mine = client_invoice_clause(Invoice, client)
-    rows = db.exec(select(Invoice.currency, sa.func.count(), sa.func.sum(Invoice.balance_minor))
-                   .where(mine, Invoice.payable_clause())
-                   .group_by(Invoice.currency).order_by(Invoice.currency)).all()
-    count = sum(int(n) for _, n, _ in rows)
-    if count:
-        amounts = ", ".join(format_amount(int(total or 0), cur) for cur, _, total in rows)
-        return count, f"{count} invoice{'s' if count != 1 else ''} to pay ({amounts})"
-    sent = db.exec(select(sa.func.count()).select_from(Invoice).where(mine)).one()
+    count = sa.func.count()
+    signer = sa.and_(col(DocumentSigner.document_id) == Document.id, own_signer_clause(DocumentSigner, client))
+    documents = (sa.select(count).select_from(Document).join(DocumentSigner, signer)
+                 .where(col(Document.workspace_id) == ws, Document.issued_clause()))
+    files = sa.select(count).select_from(FileItem).where(
+        client_visible_clause(FileItem, FileShare, client, sa.bindparam("folders", expanding=True)),
+        col(FileItem.kind) != "folder")
+    counts = sa.select(
+        sa.select(col(Contact.first_name)).where(col(Contact.id) == contact).scalar_subquery(),
+        sa.select(count).select_from(Invoice).where(mine, Invoice.payable_clause()).scalar_subquery(),
+        sa.select(count).select_from(Invoice).where(mine).scalar_subquery(),
+        documents.where(Document.open_clause(), col(DocumentSigner.status) == "pending").scalar_subquery(),
+        documents.scalar_subquery(),
+        files.scalar_subquery(),
+    )
+    amounts = (sa.select(col(Invoice.currency), sa.func.sum(Invoice.balance_minor))
+               .where(mine, Invoice.payable_clause()).group_by(Invoice.currency).order_by(Invoice.currency))
+    return _Statements(folders, counts, amounts)
+
+
+class _ParamClient:
+    """A client whose ids are bind parameters: what `_statements` builds the rules with."""
+    workspace_id: sa.BindParameter[int] = sa.bindparam("ws")
+    contact_id: sa.BindParameter[int] = sa.bindparam("contact")
+    kind = "client"
+
+
+def _invoices_text(conn, st: _Statements, ids: dict, payable: int, sent: int) -> str:
+    """The invoices card: "2 invoices to pay (1,250.00 USD)"; nothing to pay but invoices in
+    the history says so; none at all is the honest empty state."""
+    if payable:
+        amounts = ", ".join(format_amount(int(total or 0), cur) for cur, total in conn.execute(st.amounts, ids))
+        return f"{payable} invoice{'s' if payable != 1 else ''} to pay ({amounts})"
     if sent:
-        return 0, ("Nothing to pay right now. 1 invoice in your history." if sent == 1 else
-                   f"Nothing to pay right now. {sent} invoices in your history.")
-    return 0, EMPTY_TEXT["invoices"]
+        return ("Nothing to pay right now. 1 invoice in your history." if sent == 1 else
+                f"Nothing to pay right now. {sent} invoices in your history.")
+    return EMPTY_TEXT["invoices"]
 
 
-def _documents_card(db: Session, client: Client) -> tuple[int, str]:
-    """(documents awaiting this client's signature, the card's text). One query."""
-    import sqlalchemy as sa
-    from sqlmodel import col, select
-
-    from portal_app.models import Document, DocumentSigner
-
-    waiting, total = db.exec(
-        select(sa.func.count().filter(sa.and_(Document.open_clause(), col(DocumentSigner.status) == "pending")),
-               sa.func.count())
-        .select_from(Document).join(DocumentSigner, sa.and_(col(DocumentSigner.document_id) == Document.id,
-                                                            own_signer_clause(DocumentSigner, client)))
-        .where(Document.workspace_id == client.workspace_id, Document.issued_clause())).one()
+def _documents_text(waiting: int, total: int) -> str:
+    """The documents card: documents awaiting this client's signature, or the history."""
     if waiting:
-        return int(waiting), (f"{waiting} document{'s' if waiting != 1 else ''} waiting for your signature.")
+        return f"{waiting} document{'s' if waiting != 1 else ''} waiting for your signature."
     if total:
-        return 0, f"Nothing to sign right now. {total} document{'s' if total != 1 else ''} in your history."
-    return 0, EMPTY_TEXT["documents"]
+        return f"Nothing to sign right now. {total} document{'s' if total != 1 else ''} in your history."
+    return EMPTY_TEXT["documents"]
 
 
 def open_section(db: Session, actor: Actor, section: str) -> SectionSummary:

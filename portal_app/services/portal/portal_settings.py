@@ -14,6 +14,7 @@ from portal_app.adapters.storage import get_storage
 from portal_app.errors import Invalid, NotFound
 from portal_app.models import SECTIONS, PortalSettings, Workspace, utcnow
 from portal_app.services import audit, outbox
+from portal_app.services.portal.workspaces import WorkspaceRef
 from portal_app.services.validation import clean_color, clean_text
 from portal_app.settings import get_settings
 
@@ -63,7 +64,7 @@ def _settings_row(db: Session, workspace_id: int) -> PortalSettings:
     return row
 
 
-def branding_for(db: Session, ws: Workspace) -> Branding:
+def branding_for(db: Session, ws: Workspace | WorkspaceRef) -> Branding:
     ps = _settings_row(db, ws.id)
     logo_url = f"/api/logo/{ws.public_id}?v={ps.logo_version}" if ps.logo_key else ""
     return Branding(

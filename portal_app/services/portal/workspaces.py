@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, select
@@ -21,6 +22,21 @@ def hostname_of(host_header: str) -> str:
     if host.startswith("["):
         return host[1:].split("]", 1)[0]
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+@dataclass(frozen=True)
+class WorkspaceRef:
+    """What an event's use case reads of its workspace: not a database row, so it outlives the
+    unit of work that loaded it and may be shared by the events of one session (the context
+    cache, state/base.py)."""
+    id: int
+    public_id: str
+    name: str
+    base_url: str
+
+
+def ref(ws: Workspace) -> WorkspaceRef:
+    return WorkspaceRef(ws.id, ws.public_id, ws.name, ws.base_url)
 
 
 def workspace_for_host(db: Session, host_header: str) -> Workspace | None:

@@ -19,7 +19,7 @@ class ClientDocumentsState(BaseState):
     refusal: str = ""
 
     @rx.event
-    def load(self):
+    async def load(self):
         def work(db, ws, actor):
             if is_staff(actor):
                 return rx.redirect("/staff/documents")
@@ -36,4 +36,4 @@ class ClientDocumentsState(BaseState):
         def refused(exc: ServiceError):
             self.refusal, self.rows, self.total, self.loaded = exc.message, [], 0, False
 
-        return self._run(work, on_error=refused)
+        return await self._run(work, on_error=refused)

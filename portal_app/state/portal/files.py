@@ -30,7 +30,7 @@ class ClientFilesState(FilesMixin, BaseState):
         self.max_upload = page.extra["max_upload"]
 
     @rx.event
-    def load(self):
+    async def load(self):
         def work(db, ws, actor):
             if is_staff(actor):
                 return rx.redirect("/staff/files")
@@ -45,7 +45,7 @@ class ClientFilesState(FilesMixin, BaseState):
         def refused(exc: ServiceError):
             self.refusal, self.rows, self.can_upload = exc.message, [], False
 
-        return self._run(work, on_error=refused)
+        return await self._run(work, on_error=refused)
 
     def _upload_folder(self, db, actor):
         client = require_client(actor)

@@ -26,17 +26,16 @@ class HomeState(BaseState):
     welcome: bool = False
 
     @rx.event
-    def load(self):
+    async def load(self):
         def work(db, ws, actor):
             if is_staff(actor):
                 return rx.redirect("/staff")
-            name, sections = portal_home.home_summary(db, actor)
-            self.greeting_name = name
-            self.welcome = self._query("welcome") == "1"
+            name, sections = portal_home.home_summary(db, actor, self.sections)
             if self._query("password_changed") == "1":
                 self._notify("Your new password is saved. Your other devices were signed out.")
-            self.cards = [{"key": s.key, "label": s.label, "count": str(s.count),
-                           "empty": s.empty_text, "href": f"/{s.key}"} for s in sections]
+            self._assign(greeting_name=name, welcome=self._query("welcome") == "1",
+                         cards=[{"key": s.key, "label": s.label, "count": str(s.count), "empty": s.empty_text,
+                                 "href": f"/{s.key}"} for s in sections])
             return None
 
-        return self._run(work)
+        return await self._run(work)

@@ -116,7 +116,7 @@ class ClientInvoicesState(BaseState):
             return 1
 
     @rx.event
-    def load(self):
+    async def load(self):
         def work(db, ws, actor):
             if is_staff(actor):
                 return rx.redirect("/staff/invoices")
@@ -131,7 +131,7 @@ class ClientInvoicesState(BaseState):
         def refused(exc: ServiceError):
             self.refusal, self.rows, self.outstanding, self.total, self.loaded = exc.message, [], [], 0, False
 
-        return self._run(work, on_error=refused)
+        return await self._run(work, on_error=refused)
 
 
 class ClientInvoiceState(BaseState):
@@ -174,7 +174,7 @@ class ClientInvoiceState(BaseState):
         self.can_pay, self.partial = co.available, co.allow_partial
 
     @rx.event
-    def load(self):
+    async def load(self):
         invoice_id = self._invoice_id()
 
         def work(db, ws, actor):
@@ -197,12 +197,12 @@ class ClientInvoiceState(BaseState):
             self.lines, self.payments, self.checkout = [], [], {}
             self.payable = self.loaded = self.can_pay = self.pay_open = False
 
-        return self._run(work, on_error=refused)
+        return await self._run(work, on_error=refused)
 
     # ------------------------------------------------------------------ Pay Now
 
     @rx.event
-    def open_pay(self):
+    async def open_pay(self):
         def work(db, ws, actor):
             co = card_payments.checkout(db, actor, self._invoice_id())
             self.checkout = _checkout(co)
@@ -211,7 +211,7 @@ class ClientInvoiceState(BaseState):
                 return
             self.pay_amount, self.pay_error, self.action_secret, self.pay_open = co.balance_plain, "", "", True
 
-        return self._run(work)
+        return await self._run(work)
 
     @rx.event
     def set_pay_open(self, value: bool):
@@ -225,17 +225,17 @@ class ClientInvoiceState(BaseState):
         self.pay_amount = str(value or "")[:30]
 
     @rx.event
-    def card_failed(self, message: str):
+    async def card_failed(self, message: str):
         """Stripe.js could not read the card (shown to this browser only, as text)."""
         def work(db, ws, actor):
             card_payments.checkout(db, actor, self._invoice_id())  # the page's own access rule
             self.pay_error = " ".join(str(message or "").split())[:300] or "Check your card details and try again."
             self.pay_phase = ""
 
-        return self._run(work)
+        return await self._run(work)
 
     @rx.event
-    def pay_with_card(self, token: str):
+    async def pay_with_card(self, token: str):
         def work(db, ws, actor):
             co = card_payments.checkout(db, actor, self._invoice_id())
             if self.pay_phase in ("paying", "confirming", "processing"):
@@ -250,7 +250,7 @@ class ClientInvoiceState(BaseState):
         def refused(exc: ServiceError):
             self.pay_error, self.pay_phase = exc.message, ""
 
-        return self._run(work, on_error=refused)
+        return await self._run(work, on_error=refused)
 
     @rx.event(background=True)
     async def charge_card(self):
@@ -263,7 +263,7 @@ class ClientInvoiceState(BaseState):
             def refused(message: str) -> None:
                 self.pay_error, self.pay_phase = message, ""
 
-            ok, actor = self._run_background(lambda db, _ws, actor: actor,
+            ok, actor = await self._run_background(lambda db, _ws, actor: actor,
                                              on_error=lambda exc: refused(exc.message),
                                              on_unexpected=lambda: refused(GENERIC))
             if not ok:
@@ -298,7 +298,7 @@ class ClientInvoiceState(BaseState):
         await self._watch_until_booked(watch)
 
     @rx.event
-    def action_done(self, message: str):
+    async def action_done(self, message: str):
         """Stripe.js finished 3-D Secure: "" means the bank confirmed the payment."""
         def work(db, ws, actor):
             card_payments.checkout(db, actor, self._invoice_id())
@@ -313,7 +313,7 @@ class ClientInvoiceState(BaseState):
             self._watch += 1
             return ClientInvoiceState.watch_payment
 
-        return self._run(work)
+        return await self._run(work)
 
     @rx.event(background=True)
     async def watch_payment(self):
@@ -346,7 +346,7 @@ class ClientInvoiceState(BaseState):
 
                 # an unexpected failure is logged and ends the watch with no error on the page:
                 # a payment may be on its way, and an error could have the client pay twice
-                ok, seen = self._run_background(check, on_error=refused, on_unexpected=lambda: None)
+                ok, seen = await self._run_background(check, on_error=refused, on_unexpected=lambda: None)
                 if not ok:
                     return
                 booked, failed = seen

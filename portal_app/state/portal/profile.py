@@ -22,7 +22,7 @@ class ProfileState(BaseState):
     email_notice: str = ""
 
     @rx.event
-    def load(self):
+    async def load(self):
         def work(db, ws, actor):
             data = profile.get_profile(db, actor)
             self.email = data.pop("email")
@@ -30,10 +30,10 @@ class ProfileState(BaseState):
             self.values = cast(profile.ProfileValues, data)  # what is left: CLIENT_EDITABLE
             self.error = self.error_field = self.saved = self.email_error = self.email_notice = ""
 
-        return self._run(work)
+        return await self._run(work)
 
     @rx.event
-    def save(self, form: dict):
+    async def save(self, form: dict):
         def work(db, ws, actor):
             values = {k: str(form.get(k, "")) for k in profile.CLIENT_EDITABLE}
             changed = profile.update_profile(db, actor, values)
@@ -45,10 +45,10 @@ class ProfileState(BaseState):
         def failed(exc: ServiceError):
             self.error, self.error_field, self.saved = exc.message, exc.field or "", ""
 
-        return self._run(work, on_error=failed)
+        return await self._run(work, on_error=failed)
 
     @rx.event
-    def change_email(self, form: dict):
+    async def change_email(self, form: dict):
         def work(db, ws, actor):
             new = profile.request_email_change(db, actor, str(form.get("new_email", "")))
             self.pending_email = new
@@ -58,4 +58,4 @@ class ProfileState(BaseState):
         def failed(exc: ServiceError):
             self.email_error, self.email_notice = exc.message, ""
 
-        return self._run(work, on_error=failed)
+        return await self._run(work, on_error=failed)

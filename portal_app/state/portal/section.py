@@ -20,7 +20,7 @@ class SectionState(BaseState):
     refusal: str = ""
 
     @rx.event
-    def load(self):
+    async def load(self):
         key = (self.router.url.path or "/").strip("/").split("/")[0]
 
         def work(db, ws, actor):
@@ -31,4 +31,4 @@ class SectionState(BaseState):
         def refused(exc: ServiceError):
             self.available, self.refusal = False, exc.message
 
-        return self._run(work, on_error=refused)
+        return await self._run(work, on_error=refused)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import reflex as rx
 
 from portal_app.access import require_configure_portal
@@ -38,12 +36,12 @@ class PortalConfigState(BaseState):
         self.form_client_uploads = ps.allow_client_uploads
 
     @rx.event
-    def load(self):
+    async def load(self):
         def work(db, ws, actor):
             self.error = self.error_field = self.logo_error = self.saved = ""
             self._fill(db, actor)
 
-        return self._run(work)
+        return await self._run(work)
 
     # Live preview: these only change what this browser shows until Save.
     @rx.event
@@ -80,7 +78,7 @@ class PortalConfigState(BaseState):
         self.form_primary = self.form_secondary = ""
 
     @rx.event
-    def save(self):
+    async def save(self):
         def work(db, ws, actor):
             portal_settings.update_portal_settings(
                 db, actor, portal_title=self.form_title, accent_color=self.form_accent,
@@ -88,13 +86,13 @@ class PortalConfigState(BaseState):
                 sections=dict(self.form_sections), chat_widget=self.form_chat,
                 allow_client_uploads=self.form_client_uploads)
             self.error = self.error_field = ""
-            self._apply_branding(db, ws, actor)
+            self._show_branding(portal_settings.branding_for(db, ws))
             self.saved = "Saved. Clients see the new settings now."
 
         def failed(exc: ServiceError):
             self.error, self.error_field, self.saved = exc.message, exc.field or "", ""
 
-        return self._run(work, on_error=failed)
+        return await self._run(work, on_error=failed)
 
     @rx.event
     async def upload_logo(self, files: list[rx.UploadFile]):
@@ -110,21 +108,21 @@ class PortalConfigState(BaseState):
 
         def work(db, ws, actor):
             portal_settings.set_logo(db, actor, data, name)
-            self._apply_branding(db, ws, actor)
+            self._show_branding(portal_settings.branding_for(db, ws))
             self.logo_error = ""
             self._notify("Logo updated.")
 
         def failed(exc: ServiceError):
             self.logo_error = exc.message
 
-        # Pillow decodes and re-encodes the image: in a thread, never on the event loop
-        return await asyncio.to_thread(self._run, work, on_error=failed)
+        # (Pillow decodes and re-encodes the image in the event thread, never on the event loop)
+        return await self._run(work, on_error=failed)
 
     @rx.event
-    def remove_logo(self):
+    async def remove_logo(self):
         def work(db, ws, actor):
             portal_settings.remove_logo(db, actor)
-            self._apply_branding(db, ws, actor)
+            self._show_branding(portal_settings.branding_for(db, ws))
             self._notify("Logo removed.")
 
-        return self._run(work)
+        return await self._run(work)

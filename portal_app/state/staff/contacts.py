@@ -27,29 +27,29 @@ class ContactsState(BaseState):
         self.page, self.pages, self.total = result.page, result.pages, result.total
 
     @rx.event
-    def load(self):
+    async def load(self):
         def work(db, ws, actor):
             self.query, self.page = "", 1
             self._fetch(db, actor)
 
-        return self._run(work)
+        return await self._run(work)
 
     @rx.event
-    def search(self, form: dict):
+    async def search(self, form: dict):
         def work(db, ws, actor):
             self.query = str(form.get("q", ""))[:100]
             self.page = 1
             self._fetch(db, actor)
 
-        return self._run(work)
+        return await self._run(work)
 
     @rx.event
-    def go_page(self, delta: int):
+    async def go_page(self, delta: int):
         def work(db, ws, actor):
             self.page = max(1, self.page + (1 if int(delta) > 0 else -1))
             self._fetch(db, actor)
 
-        return self._run(work)
+        return await self._run(work)
 
     @rx.event
     def set_create_open(self, value: bool):
@@ -57,7 +57,7 @@ class ContactsState(BaseState):
         self.create_error = ""
 
     @rx.event
-    def create(self, form: dict):
+    async def create(self, form: dict):
         def work(db, ws, actor):
             contact = contacts.create_contact(db, actor, {k: str(v) for k, v in form.items()})
             self.create_open = False
@@ -67,7 +67,7 @@ class ContactsState(BaseState):
         def failed(exc: ServiceError):
             self.create_error = exc.message
 
-        return self._run(work, on_error=failed)
+        return await self._run(work, on_error=failed)
 
 
 class ContactRecordState(BaseState):
@@ -100,7 +100,7 @@ class ContactRecordState(BaseState):
         self.found = True
 
     @rx.event
-    def load(self):
+    async def load(self):
         def work(db, ws, actor):
             self.error = self.saved = ""
             self._refresh(db, actor)
@@ -108,10 +108,10 @@ class ContactRecordState(BaseState):
         def failed(exc: ServiceError):
             self.found, self.error = False, exc.message
 
-        return self._run(work, on_error=failed)
+        return await self._run(work, on_error=failed)
 
     @rx.event
-    def save(self, form: dict):
+    async def save(self, form: dict):
         def work(db, ws, actor):
             contacts.update_contact(db, actor, self._public_id(), {k: str(v) for k, v in form.items()})
             self._refresh(db, actor)
@@ -120,30 +120,30 @@ class ContactRecordState(BaseState):
         def failed(exc: ServiceError):
             self.error, self.saved = exc.message, ""
 
-        return self._run(work, on_error=failed)
+        return await self._run(work, on_error=failed)
 
-    def _action(self, fn, done: str):
+    async def _action(self, fn, done: str):
         def work(db, ws, actor):
             fn(db, actor, self._public_id())
             self._refresh(db, actor)
             self._notify(done)
 
-        return self._run(work)
+        return await self._run(work)
 
     @rx.event
-    def send_invite(self):
-        return self._action(invites.send_invite, "Portal invitation sent.")
+    async def send_invite(self):
+        return await self._action(invites.send_invite, "Portal invitation sent.")
 
     @rx.event
-    def revoke_invite(self):
-        return self._action(invites.revoke_invite, "Invitation revoked; the link no longer works.")
+    async def revoke_invite(self):
+        return await self._action(invites.revoke_invite, "Invitation revoked; the link no longer works.")
 
     @rx.event
-    def disable_access(self):
-        return self._action(lambda db, a, pid: invites.set_portal_access(db, a, pid, False),
+    async def disable_access(self):
+        return await self._action(lambda db, a, pid: invites.set_portal_access(db, a, pid, False),
                             "Portal access disabled; the client was signed out.")
 
     @rx.event
-    def enable_access(self):
-        return self._action(lambda db, a, pid: invites.set_portal_access(db, a, pid, True),
+    async def enable_access(self):
+        return await self._action(lambda db, a, pid: invites.set_portal_access(db, a, pid, True),
                             "Portal access enabled.")

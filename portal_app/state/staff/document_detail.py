@@ -58,7 +58,7 @@ class StaffDocumentState(BaseState):
         self.found, self.refusal, self.dirty = True, "", False
 
     @rx.event
-    def load(self):
+    async def load(self):
         def work(db, ws, actor):
             self.dialog, self.dialog_error, self.selected = "", "", ""
             self._show(db, actor)
@@ -67,7 +67,7 @@ class StaffDocumentState(BaseState):
         def refused(exc: ServiceError):
             self.found, self.refusal, self.doc, self.fields, self.pages = False, exc.message, {}, [], []
 
-        return self._run(work, on_error=refused)
+        return await self._run(work, on_error=refused)
 
     @rx.event(background=True)
     async def follow(self):
@@ -169,12 +169,12 @@ class StaffDocumentState(BaseState):
         self.selected = again["id"] if again else ""
 
     @rx.event
-    def save_fields(self):
+    async def save_fields(self):
         def work(db, ws, actor):
             self._save(db, actor)
             self._notify("Fields saved.")
 
-        return self._run(work)
+        return await self._run(work)
 
     # --- sending and after ----------------------------------------------------------------
 
@@ -192,7 +192,7 @@ class StaffDocumentState(BaseState):
         self.expires_on = str(value)[:10]
 
     @rx.event
-    def send(self):
+    async def send(self):
         def work(db, ws, actor):
             self._save(db, actor)
             try:
@@ -208,28 +208,28 @@ class StaffDocumentState(BaseState):
         def failed(exc: ServiceError):
             self.dialog_error = exc.message
 
-        return self._run(work, on_error=failed)
+        return await self._run(work, on_error=failed)
 
     @rx.event
-    def remind(self):
+    async def remind(self):
         def work(db, ws, actor):
             signer = documents.remind(db, actor, self._public_id())
             self._show(db, actor)
             self._notify(f"Reminder sent to {signer.email}.")
 
-        return self._run(work)
+        return await self._run(work)
 
     @rx.event
-    def retry_sealing(self):
+    async def retry_sealing(self):
         def work(db, ws, actor):
             sealing.retry_sealing(db, actor, self._public_id())
             self._show(db, actor)
             self._notify("Sealing will be tried again in a moment.")
 
-        return self._run(work)
+        return await self._run(work)
 
     @rx.event
-    def void(self, form: dict):
+    async def void(self, form: dict):
         def work(db, ws, actor):
             documents.void_document(db, actor, self._public_id(), clip((form or {}).get("reason", ""), 500))
             self._show(db, actor)
@@ -239,4 +239,4 @@ class StaffDocumentState(BaseState):
         def failed(exc: ServiceError):
             self.dialog_error = exc.message
 
-        return self._run(work, on_error=failed)
+        return await self._run(work, on_error=failed)

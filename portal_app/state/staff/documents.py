@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import reflex as rx
 
 from portal_app.access import require_manage_documents
@@ -41,7 +39,7 @@ class StaffDocumentsState(BaseState):
         self.rows, self.total, self.page, self.pages = result["rows"], result["total"], result["page"], result["pages"]
 
     @rx.event
-    def load(self):
+    async def load(self):
         def work(db, ws, actor):
             self.refusal = ""
             self._list(db, actor)
@@ -50,7 +48,7 @@ class StaffDocumentsState(BaseState):
         def refused(exc: ServiceError):
             self.refusal, self.rows, self.total = exc.message, [], 0
 
-        return self._run(work, on_error=refused)
+        return await self._run(work, on_error=refused)
 
     @rx.event(background=True)
     async def follow(self):
@@ -83,7 +81,7 @@ class NewDocumentState(LineItemsMixin, BaseState):
         return MAX_ESTIMATE_LINES
 
     @rx.event
-    def load(self):
+    async def load(self):
         def work(db, ws, actor):
             require_manage_documents(actor)
             self.kind, self.title, self.message, self.countersign = "contract", "", "", False
@@ -94,7 +92,7 @@ class NewDocumentState(LineItemsMixin, BaseState):
                 match = [c for c in contact_options(db, actor, "") if c["public_id"] == wanted]
                 self.contact = match[0] if match else {}
 
-        return self._run(work)
+        return await self._run(work)
 
     @rx.event
     def set_kind(self, value: str):
@@ -117,12 +115,12 @@ class NewDocumentState(LineItemsMixin, BaseState):
         self.currency = str(value)[:3].upper()
 
     @rx.event
-    def find_contacts(self, value: str):
+    async def find_contacts(self, value: str):
         def work(db, ws, actor):
             query = clip(value, 100).strip()
             self.contact_options = contact_options(db, actor, query) if query else []
 
-        return self._run(work, keep_notice=True)
+        return await self._run(work, keep_notice=True)
 
     @rx.event
     def choose_contact(self, public_id: str):
@@ -156,4 +154,4 @@ class NewDocumentState(LineItemsMixin, BaseState):
             self.error, self.error_field = exc.message, exc.field or ""
 
         # the PDF guard waits for its child process (up to 30 s): in a thread, never on the event loop
-        return await asyncio.to_thread(self._run, work, on_error=failed)
+        return await self._run(work, on_error=failed)

@@ -36,7 +36,7 @@ class StaffFilesState(FilesMixin, BaseState):
         self.extra = page.extra
 
     @rx.event
-    def load(self):
+    async def load(self):
         def work(db, ws, actor):
             self.dialog, self.uploads, self.upload_error, self.refusal, self.preview_open = "", [], "", "", False
             page = file_views.staff_folder(db, actor, self._query("folder") or None, query=self._query("q"),
@@ -47,11 +47,11 @@ class StaffFilesState(FilesMixin, BaseState):
         def refused(exc: ServiceError):
             self.refusal, self.rows = exc.message, []
 
-        return self._run(work, on_error=refused)
+        return await self._run(work, on_error=refused)
 
     # --- dialogs
     @rx.event
-    def open_dialog(self, kind: str, item_id: str = ""):
+    async def open_dialog(self, kind: str, item_id: str = ""):
         self.dialog_error = ""
         row = next((r for r in self.rows if r.get("id") == item_id), None)
         if kind in ("folder", "link"):
@@ -72,7 +72,7 @@ class StaffFilesState(FilesMixin, BaseState):
             self._label(self.share_candidates)
             self.dialog = "share"
 
-        return self._run(work)
+        return await self._run(work)
 
     def _fill_share(self, view: files.SharingView) -> None:
         self.share = {"name": view.name, "kind": view.kind, "in_folder": view.in_folder,
@@ -118,7 +118,7 @@ class StaffFilesState(FilesMixin, BaseState):
         self.share_selected = chosen
 
     @rx.event
-    def find_contacts(self, value: str):
+    async def find_contacts(self, value: str):
         def work(db, ws, actor):
             require_manage_files(actor)
             if self.dialog != "share":  # a debounced search landing after the dialog closed
@@ -126,9 +126,9 @@ class StaffFilesState(FilesMixin, BaseState):
             self.share_candidates = files.contact_choices(db, actor, str(value)[:100])
             self._label(self.share_candidates)
 
-        return self._run(work, keep_notice=True)
+        return await self._run(work, keep_notice=True)
 
-    def _act(self, action, success: str):
+    async def _act(self, action, success: str):
         def work(db, ws, actor):
             action(db, actor)
             self._reload(db, actor)
@@ -138,45 +138,46 @@ class StaffFilesState(FilesMixin, BaseState):
         def failed(exc: ServiceError):
             self.dialog_error = exc.message
 
-        return self._run(work, on_error=failed)
+        return await self._run(work, on_error=failed)
 
     @rx.event
-    def create_folder(self, form: dict):
+    async def create_folder(self, form: dict):
         name = str(form.get("name", ""))
-        return self._act(lambda db, a: files.create_folder(db, a, name=name, parent_public_id=self.folder_id or None),
+        return await self._act(lambda db, a: files.create_folder(db, a, name=name, parent_public_id=self.folder_id or None),
                          f"Folder “{name.strip()[:80]}” created.")
 
     @rx.event
-    def add_link(self, form: dict):
-        return self._act(lambda db, a: files.add_link(db, a, title=form.get("title", ""), url=form.get("url", ""),
+    async def add_link(self, form: dict):
+        return await self._act(lambda db, a: files.add_link(db, a, title=form.get("title", ""), url=form.get("url", ""),
                                                       description=form.get("description", ""),
                                                       parent_public_id=self.folder_id or None),
                          "Link added.")
 
     @rx.event
-    def rename(self, form: dict):
+    async def rename(self, form: dict):
         item = str(self.target.get("id", ""))
-        return self._act(lambda db, a: files.rename_item(db, a, item, form.get("name", "")), "Renamed.")
+        return await self._act(lambda db, a: files.rename_item(db, a, item, form.get("name", "")), "Renamed.")
 
     @rx.event
-    def move(self, form: dict):
+    async def move(self, form: dict):
         item = str(self.target.get("id", ""))
         dest = str(form.get("target", "")) or None
-        return self._act(lambda db, a: files.move_item(db, a, item, None if dest == "top" else dest), "Moved.")
+        return await self._act(lambda db, a: files.move_item(db, a, item, None if dest == "top" else dest), "Moved.")
 
     @rx.event
-    def delete(self):
+    async def delete(self):
         item = str(self.target.get("id", ""))
         name = str(self.target.get("name", ""))
-        return self._act(lambda db, a: files.delete_item(db, a, item), f"“{name[:80]}” was deleted.")
+        return await self._act(lambda db, a: files.delete_item(db, a, item), f"“{name[:80]}” was deleted.")
 
     @rx.event
-    def save_sharing(self):
+    async def save_sharing(self):
         item = str(self.target.get("id", ""))
-        return self._act(lambda db, a: files.set_sharing(db, a, item, inherit=self.share_inherit, all_clients=self.share_all,
-                                                         contact_public_ids=list(self.share_selected),
-                                                         notify=self.share_notify),
-                         "Sharing saved.")
+        return await self._act(lambda db, a: files.set_sharing(db, a, item, inherit=self.share_inherit,
+                                                               all_clients=self.share_all,
+                                                               contact_public_ids=list(self.share_selected),
+                                                               notify=self.share_notify),
+                               "Sharing saved.")
 
     def _upload_folder(self, db, actor):
         require_manage_files(actor)

@@ -10,9 +10,9 @@ from portal_app.state.base import BaseState
 
 class StaffHomeState(BaseState):
     @rx.event
-    def load(self):
+    async def load(self):
         def work(db, ws, actor):
             require_staff(actor)
             return rx.redirect("/staff/contacts")
 
-        return self._run(work)
+        return await self._run(work)

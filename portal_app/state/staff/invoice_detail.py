@@ -97,7 +97,7 @@ class StaffInvoiceState(BaseState):
         self.can_refund, self.refund_target = False, {}
 
     @rx.event
-    def load(self):
+    async def load(self):
         def work(db, ws, actor):
             require_staff(actor)
             self.dialog, self.dialog_error, self.dialog_field = "", "", ""
@@ -107,7 +107,7 @@ class StaffInvoiceState(BaseState):
                 self._flash = ""
             return StaffInvoiceState.follow
 
-        return self._run(work, on_error=lambda exc: self._clear(exc.message))
+        return await self._run(work, on_error=lambda exc: self._clear(exc.message))
 
     @rx.event(background=True)
     async def follow(self):
@@ -135,7 +135,7 @@ class StaffInvoiceState(BaseState):
         if not value:
             self.dialog, self.dialog_error, self.dialog_field = "", "", ""
 
-    def _act(self, action, done):
+    async def _act(self, action, done):
         """Run an action on this invoice, show it afresh, say what happened. A refusal stays
         in the open dialog, or becomes the page's message."""
         def work(db, ws, actor):
@@ -153,23 +153,23 @@ class StaffInvoiceState(BaseState):
             if isinstance(exc, NotFound):
                 self._clear(exc.message)
 
-        return self._run(work, on_error=failed)
+        return await self._run(work, on_error=failed)
 
     @rx.event
-    def send(self):
+    async def send(self):
         def send(db, actor, public_id):
             first = invoice_views.invoice_detail(db, actor, public_id)["status"] == "draft"
             inv = invoices.send_invoice(db, actor, public_id)
             return f"Invoice {inv.number} {'sent' if first else 'sent again'}. The client was emailed a link to it."
 
-        return self._act(send, lambda message: message)
+        return await self._act(send, lambda message: message)
 
     @rx.event
-    def void(self):
-        return self._act(invoices.void_invoice, lambda inv: f"Invoice {inv.number} is void. The client sees it as void.")
+    async def void(self):
+        return await self._act(invoices.void_invoice, lambda inv: f"Invoice {inv.number} is void. The client sees it as void.")
 
     @rx.event
-    def record_payment(self, form: dict):
+    async def record_payment(self, form: dict):
         def pay(db, actor, public_id):
             currency = invoice_views.invoice_detail(db, actor, public_id)["currency"]
             amount = parse_amount(clip(form.get("amount", ""), 40), currency, "Amount", "amount")
@@ -182,10 +182,10 @@ class StaffInvoiceState(BaseState):
                                            reference=clip(form.get("reference", ""), 200))
             return format_amount(amount, currency)
 
-        return self._act(pay, lambda amount: f"Payment of {amount} recorded.")
+        return await self._act(pay, lambda amount: f"Payment of {amount} recorded.")
 
     @rx.event
-    def refund_payment(self, form: dict):
+    async def refund_payment(self, form: dict):
         payment_id = str(self.refund_target.get("id", ""))
 
         def work(db, ws, actor):
@@ -207,7 +207,7 @@ class StaffInvoiceState(BaseState):
             else:
                 self._notify(exc.message, "red")
 
-        return self._run(work, on_error=failed)
+        return await self._run(work, on_error=failed)
 
     @rx.event
     async def delete(self):
@@ -224,7 +224,7 @@ class StaffInvoiceState(BaseState):
         def failed(exc: ServiceError):
             self.dialog_error = exc.message
 
-        result = self._run(work, on_error=failed)
+        result = await self._run(work, on_error=failed)
         if outcome.get("flash"):
             listing = await self.get_state(StaffInvoicesState)
             listing._flash = outcome["flash"]

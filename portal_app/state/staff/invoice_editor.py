@@ -163,7 +163,7 @@ class InvoiceEditorState(LineItemsMixin, BaseState):
 
     # handlers
     @rx.event
-    def load(self):
+    async def load(self):
         def work(db, ws, actor):
             require_staff(actor)
             self.contact_options = []
@@ -179,14 +179,14 @@ class InvoiceEditorState(LineItemsMixin, BaseState):
             self.found, self.refusal = False, exc.message
             self.invoice_id, self.contact, self.contact_options, self.lines = self._path_invoice(), {}, [], []
 
-        return self._run(work, on_error=refused)
+        return await self._run(work, on_error=refused)
 
     @rx.event
-    def find_contacts(self, value: str):
+    async def find_contacts(self, value: str):
         def work(db, ws, actor):
             self.contact_options = contact_options(db, actor, clip(value, 100).strip())
 
-        return self._run(work, keep_notice=True)
+        return await self._run(work, keep_notice=True)
 
     @rx.event
     def choose_contact(self, public_id: str):
@@ -294,7 +294,7 @@ class InvoiceEditorState(LineItemsMixin, BaseState):
             self.error = "Not saved yet: " + exc.message[0].lower() + exc.message[1:] if exc.message else exc.message
             return None
 
-        result = self._run(work, on_error=failed)
+        result = await self._run(work, on_error=failed)
         if outcome.get("flash"):
             detail = await self.get_state(StaffInvoiceState)
             detail._flash = outcome["flash"]

@@ -49,7 +49,7 @@ class StaffInvoicesState(BaseState):
             return 1
 
     @rx.event
-    def load(self):
+    async def load(self):
         def work(db, ws, actor):
             self._list(db, actor)
             self.refusal, self.contact_options = "", []
@@ -61,7 +61,7 @@ class StaffInvoicesState(BaseState):
         def refused(exc: ServiceError):
             self.refusal, self.rows, self.outstanding, self.total = exc.message, [], [], 0
 
-        return self._run(work, on_error=refused)
+        return await self._run(work, on_error=refused)
 
     def _list(self, db, actor) -> None:
         require_staff(actor)
@@ -92,12 +92,12 @@ class StaffInvoicesState(BaseState):
         return rx.redirect(self._url(status=value if value in STATUS_FILTERS else "", page="1"))
 
     @rx.event
-    def find_contacts(self, value: str):
+    async def find_contacts(self, value: str):
         def work(db, ws, actor):
             query = clip(value, 100).strip()
             self.contact_options = contact_options(db, actor, query) if query else []
 
-        return self._run(work, keep_notice=True)
+        return await self._run(work, keep_notice=True)
 
     @rx.event
     def filter_contact(self, public_id: str):

@@ -19,7 +19,7 @@ class OutboxState(BaseState):
     error: str = ""
 
     @rx.event
-    def load(self):
+    async def load(self):
         def work(db, ws, actor):
             self.mails = staff_views.dev_outbox(db, actor)
             self.error = ""
@@ -27,4 +27,4 @@ class OutboxState(BaseState):
         def failed(exc: ServiceError):
             self.mails, self.error = [], exc.message
 
-        return self._run(work, on_error=failed)
+        return await self._run(work, on_error=failed)

@@ -21,7 +21,7 @@ class PaymentsSettingsState(BaseState):
         self.view = view
 
     @rx.event
-    def load(self):
+    async def load(self):
         def work(db, ws, actor):
             self.stripe_error = self.invoice_error = self.test_result = ""
             self.confirm_disconnect = False
@@ -30,13 +30,13 @@ class PaymentsSettingsState(BaseState):
         def refused(exc: ServiceError):
             self.view, self.stripe_error = {}, exc.message
 
-        return self._run(work, on_error=refused)
+        return await self._run(work, on_error=refused)
 
     def _stripe_failed(self, exc: ServiceError):
         self.stripe_error, self.stripe_error_field, self.test_result = exc.message, exc.field or "", ""
 
     @rx.event
-    def save_keys(self, form: dict):
+    async def save_keys(self, form: dict):
         def work(db, ws, actor):
             self._show(payment_settings.save_stripe_keys(
                 db, actor, publishable_key=form.get("publishable_key", ""), secret_key=form.get("secret_key", ""),
@@ -44,31 +44,31 @@ class PaymentsSettingsState(BaseState):
             self.stripe_error = self.stripe_error_field = self.test_result = ""
             self._notify("Stripe keys saved. Clients see Pay Now on invoices.")
 
-        return self._run(work, on_error=self._stripe_failed)
+        return await self._run(work, on_error=self._stripe_failed)
 
     @rx.event
-    def test_connection(self):
+    async def test_connection(self):
         def work(db, ws, actor):
             self.test_result = payment_settings.test_connection(db, actor)
             self.stripe_error = ""
 
-        return self._run(work, on_error=self._stripe_failed)
+        return await self._run(work, on_error=self._stripe_failed)
 
     @rx.event
     def set_confirm_disconnect(self, value: bool):
         self.confirm_disconnect = bool(value)
 
     @rx.event
-    def disconnect(self):
+    async def disconnect(self):
         def work(db, ws, actor):
             self._show(payment_settings.disconnect_stripe(db, actor))
             self.confirm_disconnect, self.test_result = False, ""
             self._notify("Stripe disconnected. Clients no longer see Pay Now; manual payments still work.")
 
-        return self._run(work, on_error=self._stripe_failed)
+        return await self._run(work, on_error=self._stripe_failed)
 
     @rx.event
-    def save_invoicing(self, form: dict):
+    async def save_invoicing(self, form: dict):
         def work(db, ws, actor):
             self._show(payment_settings.save_invoice_settings(
                 db, actor, invoice_prefix=form.get("invoice_prefix", ""),
@@ -82,4 +82,4 @@ class PaymentsSettingsState(BaseState):
         def failed(exc: ServiceError):
             self.invoice_error = exc.message
 
-        return self._run(work, on_error=failed)
+        return await self._run(work, on_error=failed)

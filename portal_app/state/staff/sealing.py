@@ -3,8 +3,6 @@ documents are sealed with; owners and admins may replace it with their own PKCS#
 
 from __future__ import annotations
 
-import asyncio
-
 import reflex as rx
 
 from portal_app.errors import ServiceError
@@ -19,14 +17,14 @@ class SealingState(BaseState):
     refusal: str = ""
 
     @rx.event
-    def load(self):
+    async def load(self):
         def work(db, ws, actor):
             self.cert, self.refusal, self.error, self.password = sealing.certificate_view(db, actor), "", "", ""
 
         def refused(exc: ServiceError):
             self.cert, self.refusal = {}, exc.message
 
-        return self._run(work, on_error=refused)
+        return await self._run(work, on_error=refused)
 
     @rx.event
     def set_password(self, value: str):
@@ -49,4 +47,4 @@ class SealingState(BaseState):
 
         # reading a PKCS#12 (key derivation with the file's own iteration count) is CPU work:
         # in a thread, never on the event loop
-        return await asyncio.to_thread(self._run, work, on_error=failed)
+        return await self._run(work, on_error=failed)

@@ -39,15 +39,15 @@ class TeamState(BaseState):
         self.is_owner = may_change_roles(staff)
 
     @rx.event
-    def load(self):
-        return self._run(lambda db, ws, actor: self._refresh(db, actor))
+    async def load(self):
+        return await self._run(lambda db, ws, actor: self._refresh(db, actor))
 
     @rx.event
     def set_invite_open(self, value: bool):
         self.invite_open, self.invite_error = bool(value), ""
 
     @rx.event
-    def invite(self, form: dict):
+    async def invite(self, form: dict):
         def work(db, ws, actor):
             team.invite_staff(db, actor, email=str(form.get("email", "")), name=str(form.get("name", "")),
                               role=str(form.get("role", "member")))
@@ -58,32 +58,32 @@ class TeamState(BaseState):
         def failed(exc: ServiceError):
             self.invite_error = exc.message
 
-        return self._run(work, on_error=failed)
+        return await self._run(work, on_error=failed)
 
-    def _act(self, fn, done: str):
+    async def _act(self, fn, done: str):
         def work(db, ws, actor):
             fn(db, actor)
             self._refresh(db, actor)
             self._notify(done)
 
-        return self._run(work)
+        return await self._run(work)
 
     @rx.event
-    def revoke_invite(self, row_id: str):
-        return self._act(lambda db, a: team.revoke_staff_invite(db, a, str(row_id)), "Invitation withdrawn.")
+    async def revoke_invite(self, row_id: str):
+        return await self._act(lambda db, a: team.revoke_staff_invite(db, a, str(row_id)), "Invitation withdrawn.")
 
     @rx.event
-    def change_role(self, public_id: str, role: str):
-        return self._act(lambda db, a: team.set_role(db, a, str(public_id), str(role)), "Role changed.")
+    async def change_role(self, public_id: str, role: str):
+        return await self._act(lambda db, a: team.set_role(db, a, str(public_id), str(role)), "Role changed.")
 
     @rx.event
-    def disable(self, public_id: str):
-        return self._act(lambda db, a: team.set_disabled(db, a, str(public_id), True),
+    async def disable(self, public_id: str):
+        return await self._act(lambda db, a: team.set_disabled(db, a, str(public_id), True),
                          "Account disabled; its sessions ended.")
 
     @rx.event
-    def enable(self, public_id: str):
-        return self._act(lambda db, a: team.set_disabled(db, a, str(public_id), False), "Account enabled.")
+    async def enable(self, public_id: str):
+        return await self._act(lambda db, a: team.set_disabled(db, a, str(public_id), False), "Account enabled.")
 
 
 class JoinState(BaseState):
@@ -95,7 +95,7 @@ class JoinState(BaseState):
     invitee_email: str = ""
 
     @rx.event
-    def load(self):
+    async def load(self):
         def work(db, ws, actor):
             self.token = self._query("token")
             status, inv = team.check_staff_invite(db, self.token)
@@ -110,4 +110,4 @@ class JoinState(BaseState):
             self.invitee_name = inv.name if inv and status == "valid" else ""
             self.invitee_email = inv.email if inv and status == "valid" else ""
 
-        return self._run(work)
+        return await self._run(work)
