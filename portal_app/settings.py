@@ -59,6 +59,8 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
     ("PORTAL_TRUSTED_PROXY_HOPS", "0", "Reverse proxies in front of the app; >0 takes the client IP from "
                                        "X-Forwarded-For (throttling, sessions, the IP recorded on signatures)"),
     ("PORTAL_WORKER_INTERVAL", "1.0", "Seconds between outbox polls of the in-process worker"),
+    ("PORTAL_EVENT_THREADS", "8", "Threads per worker process that run event handlers' database work off the event loop "
+     "(keep it at or below the database pool: 15 on PostgreSQL)"),
     ("REFLEX_REDIS_URL", "", "Set to share state through Redis and run several workers"),
 ]
 

@@ -138,12 +138,12 @@ def test_the_live_page_says_completed_when_the_retried_seal_lands(db, world, sig
                            f"/staff/documents/{signed.public_id}", pre=("load",))
     assert state.notice == "Sealing will be tried again in a moment."
     with unit_of_work() as s:  # the follow loop's check while nothing has changed
-        state._refresh_live(s, state._context(s)[1])
+        state._refresh_live(s, state._context(s).actor)
     assert state.notice == "Sealing will be tried again in a moment."
     monkeypatch.undo()  # the cause is fixed
     sealing.complete(db, signed.public_id)  # the worker seals it
     db.commit()
     with unit_of_work() as s:
-        state._refresh_live(s, state._context(s)[1])
+        state._refresh_live(s, state._context(s).actor)
     assert state.doc["status"] == "completed"
     assert (state.notice, state.notice_tone) == ("Completed: every signer has signed and the PDF is sealed.", "green")

@@ -5,6 +5,7 @@ stops the reading at once; a cut-off upload leaves no temporary file and no row.
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
 
 import pytest
 from reflex_components_core.core._upload import UploadChunk
@@ -38,9 +39,10 @@ class FakeState:
         return False
 
     def _context(self, db):
-        return None, self.actor
+        return SimpleNamespace(workspace=None, actor=self.actor)
 
     _run_background = BaseState._run_background  # what receive() calls on the real state
+    _run_background_here = BaseState._run_background_here
 
 
 def chunks_of(files: list[tuple[str, bytes]], piece: int = 1000, cut_after: int | None = None):
