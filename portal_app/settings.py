@@ -14,7 +14,7 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
     ("PORTAL_DATABASE_URL", "sqlite:///data/portal.db", "SQLAlchemy URL. PostgreSQL: postgresql+psycopg://user@host/db"),
     ("PORTAL_BASE_URL", "http://localhost:$PORTAL_PORT", "Public URL of the default workspace; links in emails are "
                                                          "built from it"),
-    ("PORTAL_PORT", "3000", "Port `make run` serves on"),
+    ("PORTAL_PORT", "3000", "Port `make run` and `make serve` serve on"),
     ("PORTAL_DEMO", "1", "1 seeds a demo workspace (public passwords) when the database is empty; refused unless "
                          "PORTAL_BASE_URL is a local http address (localhost, 127.0.0.1, [::1], *.localhost, *.test). "
                          "A real install sets 0"),
