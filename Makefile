@@ -11,7 +11,7 @@ export REFLEX_USE_SYSTEM_BUN := 1
 export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := false
 
-.PHONY: install install-dev run lint test test-unit test-integration test-e2e bench bench-files bench-pdf bench-invoices bench-webhooks bench-seal bench-preview bench-verify clean
+.PHONY: install install-dev run serve lint test test-unit test-integration test-e2e bench bench-files bench-pdf bench-invoices bench-webhooks bench-seal bench-preview bench-verify clean
 
 $(VENV)/.installed: requirements.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,13 @@ run: install
 	$(PY) -m portal_app.cli migrate
 	$(PY) -m portal_app.cli seed
 	$(VENV)/bin/reflex run --env prod --single-port --frontend-port $(PORTAL_PORT)
+
+# The production start (README, "Production"): one granian worker per core with REFLEX_REDIS_URL (PORTAL_WORKERS
+# overrides), /assets/ served by granian itself, the frontend built only when its sources changed.
+serve: install
+	$(PY) -m portal_app.cli migrate
+	$(PY) -m portal_app.cli seed
+	$(PY) -m portal_app.cli serve
 
 # ruff (ruff.toml) and mypy (mypy.ini) over the tree: `make test` runs them before the suite.
 lint: install-dev

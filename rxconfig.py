@@ -1,12 +1,13 @@
 """Reflex configuration: everything configurable comes from portal_app.settings."""
 
 import reflex as rx
+from reflex.constants import StateManagerMode
 from reflex.plugins import SitemapPlugin
 
-from portal_app.settings import SettingsError, get_settings
+from portal_app.settings import SettingsError, load_settings
 
 try:
-    _settings = get_settings()
+    _settings = load_settings()  # read again on every reload_config() (tests change the environment)
 except SettingsError as exc:  # e.g. PORTAL_DEMO=1 on a public or https base URL: do not start
     raise SystemExit(f"Client Portal will not start: {exc}") from None
 
@@ -23,4 +24,13 @@ config = rx.Config(
         theme=rx.theme(appearance="light", accent_color="blue", gray_color="slate", radius="medium"))],
     # The sitemap would list every staff page; pages are not for crawlers.
     disable_plugins=[SitemapPlugin],
+    # Where a tab's state lives (README, "Where a tab's state lives"): Redis when REFLEX_REDIS_URL is
+    # set (several workers share it), else the memory of the one server process. Not Reflex's default
+    # disk manager: it keeps the same states in memory and also pickles them to .states/, scanning every
+    # file there on each wake (bench/state_manager.py: event p95 ~85 ms at 5,000 files), and `reflex
+    # run` empties .states/ at every start, so the files never carried a tab across a restart anyway.
+    # REFLEX_STATE_MANAGER_MODE still overrides this.
+    state_manager_mode=StateManagerMode.REDIS if _settings.redis_url else StateManagerMode.MEMORY,
+    # How long a tab's state is kept after its last event (memory and Redis alike).
+    redis_token_expiration=_settings.tab_state_minutes * 60,
 )

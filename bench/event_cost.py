@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, load_line, machine, make_pg_database, temp_dir, write_json  # noqa: E402
+from _common import ROOT, load_line, machine, make_pg_database, temp_dir, write_json
 
 HOST = "localhost:3000"
 CLIENT = ("client", "client@demo.example", "casey-client-1")

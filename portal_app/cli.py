@@ -1,4 +1,4 @@
-"""Command line: `python -m portal_app.cli migrate|seed|worker|verify-audit|reconcile-payments`."""
+"""Command line: `python -m portal_app.cli migrate|seed|serve|worker|verify-audit|reconcile-payments`."""
 
 from __future__ import annotations
 
@@ -97,9 +97,13 @@ def reconcile_payments(since: str, workspace: str | None) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="portal_app.cli")
-    parser.add_argument("command", choices=["migrate", "seed", "worker", "verify-audit", "reconcile-payments"])
+    parser.add_argument("command", choices=["migrate", "seed", "serve", "worker", "verify-audit", "reconcile-payments"])
     parser.add_argument("--since", help="reconcile-payments: first day to check (YYYY-MM-DD)")
     parser.add_argument("--workspace", help="reconcile-payments: one workspace's public id (default: all)")
+    parser.add_argument("--host", help="serve: address to listen on (default: Reflex's backend_host, 0.0.0.0)")
+    parser.add_argument("--port", type=int, help="serve: port (default: PORTAL_PORT)")
+    parser.add_argument("--build", choices=["auto", "always", "never"], default="auto",
+                        help="serve: build the frontend when its sources changed (auto), every time, or never")
     args = parser.parse_args(argv)
     from portal_app.settings import SettingsError, get_settings
 
@@ -116,6 +120,10 @@ def main(argv: list[str] | None = None) -> int:
         migrate()
     elif args.command == "seed":
         seed()
+    elif args.command == "serve":
+        from portal_app.serve import serve
+
+        serve(args.host, args.port, args.build)
     elif args.command == "worker":
         from portal_app.worker import main as worker_main
 

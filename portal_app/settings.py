@@ -14,7 +14,7 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
     ("PORTAL_DATABASE_URL", "sqlite:///data/portal.db", "SQLAlchemy URL. PostgreSQL: postgresql+psycopg://user@host/db"),
     ("PORTAL_BASE_URL", "http://localhost:$PORTAL_PORT", "Public URL of the default workspace; links in emails are "
                                                          "built from it"),
-    ("PORTAL_PORT", "3000", "Port `make run` serves on"),
+    ("PORTAL_PORT", "3000", "Port `make run` and `make serve` serve on"),
     ("PORTAL_DEMO", "1", "1 seeds a demo workspace (public passwords) when the database is empty; refused unless "
                          "PORTAL_BASE_URL is a local http address (localhost, 127.0.0.1, [::1], *.localhost, *.test). "
                          "A real install sets 0"),
@@ -61,7 +61,12 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
     ("PORTAL_WORKER_INTERVAL", "1.0", "Seconds between outbox polls of the in-process worker"),
     ("PORTAL_EVENT_THREADS", "8", "Threads per worker process that run event handlers' database work off the event loop "
      "(keep it at or below the database pool: 15 on PostgreSQL)"),
-    ("REFLEX_REDIS_URL", "", "Set to share state through Redis and run several workers"),
+    ("REFLEX_REDIS_URL", "", "Redis URL (redis://host:6379/0): tabs' state lives there, shared by several workers. "
+                             "Empty: in the one server process (see \"Where a tab's state lives\")"),
+    ("PORTAL_WORKERS", "0", "Server processes `serve` starts; 0: one per CPU core with REFLEX_REDIS_URL, else 1. "
+                            "More than 1 needs REFLEX_REDIS_URL"),
+    ("PORTAL_TAB_STATE_MINUTES", "60", "How long the server keeps a tab's state after the tab's last event (memory or "
+                                       "Redis); the bound on memory per tab"),
 ]
 
 
@@ -138,6 +143,9 @@ class Settings:
     worker_interval: float
     trusted_proxy_hops: int
     event_threads: int
+    redis_url: str
+    workers: int
+    tab_state_minutes: int
 
     @property
     def base_host(self) -> str:
@@ -164,6 +172,12 @@ def load_settings() -> Settings:
         cors = (f"{parts.scheme}://{parts.netloc}",)
         if parts.hostname == "localhost":
             cors += (f"{parts.scheme}://127.0.0.1" + (f":{parts.port}" if parts.port else ""),)
+    redis_url = _env("REFLEX_REDIS_URL", "")
+    workers = max(0, int(_env("PORTAL_WORKERS", "0")))
+    if workers > 1 and not redis_url:
+        raise SettingsError(f"PORTAL_WORKERS={workers} needs REFLEX_REDIS_URL: without Redis each server process "
+                            "keeps its own tabs' state, and a tab's next request may reach another process. "
+                            "Set REFLEX_REDIS_URL, or PORTAL_WORKERS=1.")
     return Settings(
         database_url=_env("PORTAL_DATABASE_URL", "sqlite:///data/portal.db"),
         base_url=base_url,
@@ -205,6 +219,9 @@ def load_settings() -> Settings:
         worker_interval=float(_env("PORTAL_WORKER_INTERVAL", "1.0")),
         trusted_proxy_hops=max(0, int(_env("PORTAL_TRUSTED_PROXY_HOPS", "0"))),
         event_threads=max(1, min(64, int(_env("PORTAL_EVENT_THREADS", "8")))),
+        redis_url=redis_url,
+        workers=workers,
+        tab_state_minutes=max(1, int(_env("PORTAL_TAB_STATE_MINUTES", "60"))),
     )
 
 

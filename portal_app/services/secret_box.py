@@ -14,6 +14,7 @@ import base64
 import hashlib
 import os
 import secrets
+import tempfile
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
@@ -37,15 +38,22 @@ def _key_file_material(path: str) -> str:
     if os.path.exists(path):
         with open(path, encoding="utf-8") as fh:
             return fh.read().strip()
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
     material = secrets.token_urlsafe(48)
-    # O_EXCL: two processes starting at once cannot write two different keys
+    # Written whole to a file of our own, then published under the key file's name with link(),
+    # which fails when that name exists: several server processes starting at once end up with one
+    # key, and none can read a key file another is still writing (an O_EXCL create can be read empty).
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".secret-key-")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return _key_file_material(path)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(material + "\n")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:  # mkstemp: mode 0600
+            fh.write(material + "\n")
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return _key_file_material(path)
+    finally:
+        os.unlink(tmp)
     return material
 
 

@@ -54,6 +54,34 @@ def test_without_a_configured_key_a_private_key_file_is_made_once(monkeypatch, t
     assert unseal(sealed, s) == "sk_test_abc" and path.read_text() == first  # reused, not rewritten
 
 
+def _make_key(path: str, start, out) -> None:
+    from portal_app.services.secret_box import _key_file_material
+
+    start.wait()
+    out.put(_key_file_material(path))
+
+
+def test_server_processes_starting_at_once_agree_on_one_key(tmp_path):
+    """`serve` starts a worker per core: the first secret each seals may come at the same moment.
+    None may read the key file half-written, and all must end up with the key it holds."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    for attempt in range(5):
+        path = str(tmp_path / f"try{attempt}" / "secret.key")
+        start, out = ctx.Event(), ctx.Queue()
+        procs = [ctx.Process(target=_make_key, args=(path, start, out)) for _ in range(6)]
+        for p in procs:
+            p.start()
+        start.set()
+        keys = {out.get(timeout=30) for _ in procs}
+        for p in procs:
+            p.join(30)
+        with open(path, encoding="utf-8") as fh:
+            assert keys == {fh.read().strip()}
+        assert os.listdir(os.path.dirname(path)) == ["secret.key"]  # no temporary file left behind
+
+
 def test_hint_shows_kind_and_last_four_only():
     assert hint("sk_test_51Habc1234") == "sk_test_…1234"
     assert hint("whsec_abcdef9876") == "whsec_…9876"
