@@ -152,14 +152,19 @@ class UploadGuard:
     @staticmethod
     async def _matches(tab: str, binding: str) -> bool:
         from reflex.istate.manager import get_state_manager
+        from reflex.istate.manager.memory import StateManagerMemory
         from reflex.istate.manager.token import BaseStateToken
 
         try:
             manager = get_state_manager()
         except LookupError:  # no event processor runs (an app served without its lifespan)
             return False
+        token = BaseStateToken(ident=tab, cls=BaseState)
+        if isinstance(manager, StateManagerMemory) and token.cache_key not in manager.states:
+            # no tab has this token: reading it would create (and keep, for the expiry) a tree
+            return False
         try:
-            root = await manager.get_state(BaseStateToken(ident=tab, cls=BaseState))
+            root = await manager.get_state(token)
             base = await root.get_state(BaseState)
         except Exception:
             log.exception("could not read the tab's state for an upload")

@@ -24,7 +24,6 @@ from tests.support.states import HOST_A
 
 
 def _hydrate() -> Event:
-    from reflex.state import State
     from reflex_base.utils.format import format_event_handler
 
     return Event(name=format_event_handler(State.event_handlers["hydrate_and_load"]))
@@ -47,7 +46,6 @@ def _route(root, host: str, cookie: str | None, path: str) -> None:
 
 
 def _tab():
-    from reflex.state import State
 
     import portal_app.portal_app  # noqa: F401  (registers every state)
 
@@ -217,3 +215,18 @@ def test_a_live_follower_stops_when_the_tab_changes_hands(monkeypatch):
     asyncio.run(live.follow(tab, lambda db, a: next(marks), lambda db, a: refreshed.append(1),
                             every=1, minutes=1))
     assert len(refreshed) == 1 and len(ticks) == 2  # one refresh while it was hers, then it stopped
+
+
+def test_an_upload_naming_an_unknown_tab_creates_no_state(monkeypatch):
+    """A made-up tab token in an upload is refused without a tree being made (and kept for the
+    expiry) for it in the memory state manager, the embedded default."""
+    import reflex.istate.manager as managers
+    from reflex.istate.manager.memory import StateManagerMemory
+
+    from portal_app.state.session_guard import UploadGuard
+
+    manager = StateManagerMemory()
+    monkeypatch.setattr(managers, "get_state_manager", lambda: manager)
+    for i in range(3):
+        assert asyncio.run(UploadGuard._matches(f"made-up-{i}", "")) is False
+    assert len(manager.states) == 0
