@@ -24,6 +24,7 @@ from tests.support.states import HOST_A
 
 
 def _hydrate() -> Event:
+    from reflex.state import State
     from reflex_base.utils.format import format_event_handler
 
     return Event(name=format_event_handler(State.event_handlers["hydrate_and_load"]))
@@ -46,6 +47,7 @@ def _route(root, host: str, cookie: str | None, path: str) -> None:
 
 
 def _tab():
+    from reflex.state import State
 
     import portal_app.portal_app  # noqa: F401  (registers every state)
 
