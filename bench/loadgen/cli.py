@@ -116,10 +116,12 @@ async def start_probe(target, seconds: float) -> Probe:
 
 class AppProcs:
     """The app's processes: the tree under the started process, or (--url) the processes holding the
-    listening socket and their trees. Found again at every step (a worker may be replaced)."""
+    listening socket and their trees; and the services it uses (production): the PostgreSQL backends
+    serving its database, and redis-server (shared with anyone else using it). Found again at every
+    step (a worker may be replaced)."""
 
-    def __init__(self, root_pid: int | None, port: int):
-        self.root_pid, self.port = root_pid, port
+    def __init__(self, root_pid: int | None, port: int, pg_database: str | None = None, redis: bool = False):
+        self.root_pid, self.port, self.pg_database, self.redis = root_pid, port, pg_database, redis
 
     def pids(self) -> list[int]:
         roots = [self.root_pid] if self.root_pid else procstat.listening_pids(self.port)
@@ -128,14 +130,32 @@ class AppProcs:
             found.update(procstat.tree(r))
         return sorted(found)
 
+    def service_pids(self) -> list[int]:
+        found = []
+        if self.pg_database:
+            found += procstat.pids_by_cmdline(b"postgres: ", f" {self.pg_database} ".encode())
+        if self.redis:
+            found += procstat.pids_by_cmdline(b"/usr/bin/redis-server") + procstat.pids_by_cmdline(b"redis-server")
+        return sorted(set(found))
+
     @staticmethod
     def sample(pids: list[int]) -> dict[int, procstat.ProcSample]:
         return {pid: s for pid in pids if (s := procstat.sample(pid)) is not None}
 
 
+def _cpu_rows(before: dict, after: dict, wall: float) -> list[dict]:
+    rows = []
+    for pid, s1 in sorted(after.items()):
+        s0 = before.get(pid)
+        cpu = (s1.cpu_s - s0.cpu_s) / wall * 100 if s0 else None
+        rows.append({"pid": pid, "ppid": s1.ppid, "name": s1.name, "rss_mb": round(s1.rss_kb / 1024, 1),
+                     "cpu_pct": _r(cpu)})
+    return rows
+
+
 def step_figures(n_users: int, visits: list[Visit], t0: float, t1: float, stats: Stats, probe: Probe,
                  before: dict, after: dict, rss_max_kb: int, gen_cpu: tuple, mach: tuple,
-                 conns: list[int], unconnected: int) -> dict:
+                 conns: list[int], unconnected: int, services: tuple[dict, dict]) -> dict:
     wall = t1 - t0
     inside = [v for v in visits if t0 <= v.done <= t1]
     ok = [v.ms for v in inside if v.outcome == "ok"]
@@ -145,12 +165,8 @@ def step_figures(n_users: int, visits: list[Visit], t0: float, t1: float, stats:
     for v in errors:
         key = v.detail.split(";")[0][:100]
         kinds[key] = kinds.get(key, 0) + 1
-    procs = []
-    for pid, s1 in sorted(after.items()):
-        s0 = before.get(pid)
-        cpu = (s1.cpu_s - s0.cpu_s) / wall * 100 if s0 else None
-        procs.append({"pid": pid, "ppid": s1.ppid, "name": s1.name, "rss_mb": round(s1.rss_kb / 1024, 1),
-                      "cpu_pct": _r(cpu)})
+    procs = _cpu_rows(before, after, wall)
+    svc = _cpu_rows(*services, wall)
     routes: dict[str, dict] = {}
     for route in sorted({v.route for v in inside}, key=lambda r: (r.startswith("/staff"), r)):
         mine = [v for v in inside if v.route == route]
@@ -172,7 +188,9 @@ def step_figures(n_users: int, visits: list[Visit], t0: float, t1: float, stats:
         "ping": probe.window(t0, t1),
         "app": {"rss_mb": round(sum(s.rss_kb for s in after.values()) / 1024, 1),
                 "rss_max_mb": round(rss_max_kb / 1024, 1),
+                "pss_mb": round(sum(procstat.pss_kb(pid) or 0 for pid in after) / 1024, 1),
                 "cpu_pct": _r(sum(pr["cpu_pct"] or 0 for pr in procs)), "processes": procs},
+        "services": {"cpu_pct": _r(sum(pr["cpu_pct"] or 0 for pr in svc)) if svc else None, "processes": svc},
         # the generator's own process per event (tabs, framing, JSON, bookkeeping, the /proc sampling);
         # its probe process apart (a fixed ~10 requests/s whatever the load)
         "generator": {"cpu_pct": _r(sum(gen_cpu) / wall * 100), "probe_cpu_pct": _r(gen_cpu[2] / wall * 100),
@@ -186,7 +204,8 @@ def step_figures(n_users: int, visits: list[Visit], t0: float, t1: float, stats:
 
 
 HEAD = (f"{'users':>5} {'conns':>5} {'ev/s':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'err':>4} {'t/o':>4} "
-        f"{'ping p50/p95 ms':>15} {'app RSS':>8} {'app CPU':>7} {'gen CPU':>7} {'gen ms/ev':>9} {'machine':>7}")
+        f"{'ping p50/p95 ms':>15} {'app RSS':>8} {'app CPU':>7} {'db+redis':>8} {'gen CPU':>7} {'gen ms/ev':>9} "
+        f"{'machine':>7}")
 
 
 def _f(x, width: int, nd: int = 1) -> str:
@@ -197,15 +216,16 @@ def row(s: dict) -> str:
     ping = f"{_f(s['ping']['p50_ms'], 6)}/{_f(s['ping']['p95_ms'], 6)}"
     return (f"{s['users']:>5} {s['conns_mean']:>5.0f} {s['events_per_s']:>6.1f} {_f(s['p50_ms'], 7)} {_f(s['p95_ms'], 7)} "
             f"{_f(s['p99_ms'], 7)} {s['errors']:>4} {s['timeouts']:>4} {ping:>15} {s['app']['rss_mb']:>5.0f} MB "
-            f"{s['app']['cpu_pct']:>5.0f} % {s['generator']['cpu_pct']:>5.1f} % "
+            f"{s['app']['cpu_pct']:>5.0f} % {_f(s['services']['cpu_pct'], 6, 0)} % {s['generator']['cpu_pct']:>5.1f} % "
             f"{_f(s['generator']['cpu_ms_per_event'], 9, 2)} {s['machine_busy_pct']:>5.0f} %")
 
 
 def process_lines(s: dict) -> list[str]:
-    pids = {pr["pid"] for pr in s["app"]["processes"]}
+    procs = s["app"]["processes"] + s["services"]["processes"]
+    pids = {pr["pid"] for pr in procs}
     return [f"        pid {pr['pid']:>7}{' (child of ' + str(pr['ppid']) + ')' if pr['ppid'] in pids else '':<20} "
             f"{pr['name'][:36]:<36} {pr['rss_mb']:>6.0f} MB {_f(pr['cpu_pct'], 6)} %"
-            for pr in s["app"]["processes"]]
+            for pr in procs]
 
 
 def print_report(report: dict) -> None:
@@ -220,7 +240,8 @@ def print_report(report: dict) -> None:
     print("users: simulated users; conns: open websockets (mean over the hold); ev/s: page visits answered per s;")
     print("p50/p95/p99: latency of the visits answered without error, from the tab's first byte for the page to the")
     print("  update that sets is_hydrated; err, t/o: visits with an error / no answer in time; ping: GET /ping every")
-    print("  100 ms beside the load; app RSS: sum over the app's processes; app CPU: % of one core, summed;")
+    print("  100 ms beside the load; app RSS: sum over the app's processes (PSS in the JSON); app CPU: % of one")
+    print("  core, summed; db+redis: the PostgreSQL backends of the app's database and redis-server (production);")
     print("  gen CPU: this generator + its probe, % of one core; gen ms/ev: the generator's own CPU per visit;")
     print("  machine: share of all CPUs busy (anyone's)")
     print()
@@ -252,7 +273,7 @@ def staff_at(index: int, share: float) -> bool:
     return math.floor((index + 1) * share) > math.floor(index * share)
 
 
-async def run_load(args, target, app_root_pid: int | None, facts: dict | None) -> dict:
+async def run_load(args, target, procs: AppProcs, facts: dict | None) -> dict:
     import aiohttp
 
     from bench.loadgen.transport import TRANSPORTS
@@ -278,7 +299,6 @@ async def run_load(args, target, app_root_pid: int | None, facts: dict | None) -
         until = time.monotonic() + budget
         users: list[User] = []
         tasks: list[asyncio.Task] = []
-        procs = AppProcs(app_root_pid, target.port)
         probe = await start_probe(target, budget)
         steps: list[dict] = []
         try:
@@ -300,8 +320,8 @@ async def run_load(args, target, app_root_pid: int | None, facts: dict | None) -
                         w.cancel()
                 unconnected = sum(not u.connected.is_set() for u in users)
                 log(f"step {n} users: {len(users) - unconnected} answered their first page; holding {args.hold:g} s")
-                pids = procs.pids()
-                pids_before = procs.sample(pids)
+                pids, svc_pids = procs.pids(), procs.service_pids()
+                pids_before, svc_before = procs.sample(pids), procs.sample(svc_pids)
                 mach0, gen0 = procstat.machine_ticks(), _gen_cpu(probe)
                 t0 = time.monotonic()
                 rss_max, conns = 0, [stats.open_tabs]
@@ -312,11 +332,11 @@ async def run_load(args, target, app_root_pid: int | None, facts: dict | None) -
                 await asyncio.sleep(max(0.0, t0 + args.hold - time.monotonic()))
                 t1 = time.monotonic()
                 gen1, mach1 = _gen_cpu(probe), procstat.machine_ticks()
-                after = procs.sample(pids)
+                after, svc_after = procs.sample(pids), procs.sample(svc_pids)
                 rss_max = max(rss_max, sum(s.rss_kb for s in after.values()))
                 fig = step_figures(n, stats.visits, t0, t1, stats, probe, pids_before, after, rss_max,
                                    tuple(b - a for a, b in zip(gen0, gen1, strict=True)),
-                                   (mach0, mach1), conns, unconnected)
+                                   (mach0, mach1), conns, unconnected, (svc_before, svc_after))
                 steps.append(fig)
                 print(row(fig), file=sys.stderr, flush=True)
         finally:
@@ -424,7 +444,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.url:
             base, connect, port = loopback_target(args.url)
-            web, root_pid, config = args.web_dir, None, "given (--url)"
+            web, config = args.web_dir, "given (--url)"
+            procs = AppProcs(None, port)
         else:
             tmp = Path(tempfile.mkdtemp(prefix="portal-load-"))
             log(f"working in {tmp}")
@@ -432,7 +453,8 @@ def main(argv: list[str] | None = None) -> int:
             app = launch.prepare(args.config, tmp, port)
             launch.launch(app, args.build_timeout)
             base, connect, port = loopback_target(app.base_url)
-            web, root_pid, config = launch.web_dir(app.app_dir), app.proc.pid, args.config
+            web, config = launch.web_dir(app.app_dir), args.config
+            procs = AppProcs(app.proc.pid, port, app.pg_database, "REFLEX_REDIS_URL" in app.env)
         target = Target(base, connect, port, version("reflex"))
         facts = read_facts(web)
         if args.record:
@@ -442,7 +464,7 @@ def main(argv: list[str] | None = None) -> int:
             ok = True
             return 0
         print(f"\n{HEAD}\n{'-' * len(HEAD)}", file=sys.stderr, flush=True)
-        result = asyncio.run(run_load(args, target, root_pid, facts))
+        result = asyncio.run(run_load(args, target, procs, facts))
         report = {"config": config, "target": base, "settings": {k: (str(v) if isinstance(v, Path) else v)
                                                                 for k, v in vars(args).items()},
                   "machine": machine(), "compiled_hashes": facts is not None, **result}

@@ -44,6 +44,7 @@ class App:
     logfile: Path
     proc: subprocess.Popen | None = None
     ready_s: float = 0.0
+    pg_database: str | None = None
     cleanups: list = field(default_factory=list)
 
     @property
@@ -73,6 +74,7 @@ def start_app(config: str, app_dir: Path, port: int, env: dict, logfile: Path) -
     """
     cmd = [str(REFLEX), "run", "--env", "prod", "--single-port", "--frontend-port", str(port)]
     env = dict(env)
+    env.pop("GRANIAN_WORKERS", None)
     if config == "production":
         env["GRANIAN_WORKERS"] = "2"
     elif config != "embedded":
@@ -99,6 +101,7 @@ def _pg_database(app: App) -> str:
         log(f"dropped PostgreSQL database {name}")
 
     app.cleanups.append(drop)
+    app.pg_database = name
     log(f"created PostgreSQL database {name}")
     return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
 

@@ -54,6 +54,18 @@ def rss_kb(pid: int) -> int | None:
     return 0  # a zombie has no VmRSS line
 
 
+def pss_kb(pid: int) -> int | None:
+    """Proportional set size: shared pages (a forked worker's copy-on-write heap, libraries) divided
+    among the processes sharing them, so a sum over workers does not count them twice."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return 0
+
+
 def describe(pid: int) -> str:
     """A short name: the command line's interesting part (granian worker, reflex run, python -m …)."""
     try:
@@ -64,6 +76,8 @@ def describe(pid: int) -> str:
     if not args:
         f = _stat_fields(pid)
         return f[0] if f else "?"
+    if " " in args[0]:  # a process title (PostgreSQL backends, redis-server), not a path
+        return args[0][:60]
     words = [os.path.basename(args[0])] + args[1:]
     if os.path.basename(args[0]).startswith("python") and len(args) > 1:
         words = [os.path.basename(args[1])] + args[2:]
@@ -104,6 +118,20 @@ def tree(root: int) -> list[int]:
         found.append(pid)
         todo.extend(children.get(pid, []))
     return sorted(found)
+
+
+def pids_by_cmdline(prefix: bytes, contains: bytes = b"") -> list[int]:
+    """Processes whose command line starts with `prefix` (and holds `contains`), e.g. PostgreSQL backends,
+    whose title is `postgres: <user> <database> <client> <state>`."""
+    found = []
+    for pid in _all_pids():
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if cmd.startswith(prefix) and contains in cmd:
+            found.append(pid)
+    return found
 
 
 def listening_pids(port: int) -> list[int]:
