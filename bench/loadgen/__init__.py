@@ -29,11 +29,12 @@ Measured per step: open websockets, visits answered per second, p50/p95/p99 late
 the app's processes (RSS from /proc/<pid>/status, CPU from /proc/<pid>/stat over the hold), a
 GET /ping every 100 ms from a separate process (probe.py), the generator's own CPU and the machine's.
 
-Cost of the generator (measured on the 2-core machine, 20 users without think time, ~40–65 visits/s
-answered): about 1.5 ms CPU per page visit for the raw transport (aiohttp websocket + our framing;
-~1.1 ms user, ~0.35 ms system: loopback sends are charged to the sender), against ~1.7 ms with
-python-socketio's AsyncClient (--transport socketio, which also needs a task per tab and 30 % more
-memory). 500 users with 2–5 s think time ask ~140 visits/s: ~0.2 of one core for the generator.
+Cost of the generator, measured on the shared 2-core machine (20 users without think time, 41–62
+visits/s answered, three runs of each alternating): about 1.3 ms CPU per page visit with the raw
+transport (aiohttp websocket + our framing; ~1.0 ms user, ~0.3 ms system: loopback sends are charged
+to the sender), 39 MB; python-socketio's AsyncClient (--transport socketio) costs ~1.75 ms per visit
+and 51 MB. 500 users (10–20 s think, 33 visits/s) held 500 sockets from one process at 1.8 ms per
+visit, 6.6 % of one core; 500 users with 2–5 s think would ask ~140 visits/s: ~0.2 of one core.
 
 Traffic goes to loopback only (--url refuses anything but 127.0.0.1, localhost and ::1); every loop
 is bounded by a count or a deadline.
