@@ -253,6 +253,8 @@ def print_report(report: dict) -> None:
             print(line)
         if s["error_kinds"]:
             print("        errors: " + "; ".join(f"{n}× {k}" for k, n in s["error_kinds"].items()))
+        if s["ping"]["failed"]:
+            print(f"        /ping: {s['ping']['failed']} of {s['ping']['n']} probes failed or timed out (5 s)")
         if s["unconnected_users"]:
             print(f"        {s['unconnected_users']} users never got their first page within the wait")
     print()
