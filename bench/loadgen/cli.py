@@ -148,8 +148,9 @@ def _cpu_rows(before: dict, after: dict, wall: float) -> list[dict]:
     for pid, s1 in sorted(after.items()):
         s0 = before.get(pid)
         cpu = (s1.cpu_s - s0.cpu_s) / wall * 100 if s0 else None
+        wait = (s1.wait_s - s0.wait_s) / wall * 100 if s0 else None
         rows.append({"pid": pid, "ppid": s1.ppid, "name": s1.name, "rss_mb": round(s1.rss_kb / 1024, 1),
-                     "cpu_pct": _r(cpu)})
+                     "cpu_pct": _r(cpu), "runq_wait_pct": _r(wait)})
     return rows
 
 
@@ -189,7 +190,8 @@ def step_figures(n_users: int, visits: list[Visit], t0: float, t1: float, stats:
         "app": {"rss_mb": round(sum(s.rss_kb for s in after.values()) / 1024, 1),
                 "rss_max_mb": round(rss_max_kb / 1024, 1),
                 "pss_mb": round(sum(procstat.pss_kb(pid) or 0 for pid in after) / 1024, 1),
-                "cpu_pct": _r(sum(pr["cpu_pct"] or 0 for pr in procs)), "processes": procs},
+                "cpu_pct": _r(sum(pr["cpu_pct"] or 0 for pr in procs)),
+                "runq_wait_pct": _r(sum(pr["runq_wait_pct"] or 0 for pr in procs)), "processes": procs},
         "services": {"cpu_pct": _r(sum(pr["cpu_pct"] or 0 for pr in svc)) if svc else None, "processes": svc},
         # the generator's own process per event (tabs, framing, JSON, bookkeeping, the /proc sampling);
         # its probe process apart (a fixed ~10 requests/s whatever the load)
@@ -199,13 +201,16 @@ def step_figures(n_users: int, visits: list[Visit], t0: float, t1: float, stats:
                       "system_ms_per_event": _r(gen_cpu[1] * 1000 / len(answered), 3) if answered else None,
                       "rss_mb": round((procstat.rss_kb(os.getpid()) or 0) / 1024, 1)},
         "machine_busy_pct": round(busy, 1), "loadavg": os.getloadavg(),
+        # CPU used by anything else on the machine (other people's work), in % of one core
+        "others_cpu_pct": round(max(0.0, busy * (os.cpu_count() or 1) - sum(pr["cpu_pct"] or 0 for pr in procs + svc)
+                                    - sum(gen_cpu) / wall * 100), 1),
         "by_route": routes,
     }
 
 
 HEAD = (f"{'users':>5} {'conns':>5} {'ev/s':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'err':>4} {'t/o':>4} "
-        f"{'ping p50/p95 ms':>15} {'app RSS':>8} {'app CPU':>7} {'db+redis':>8} {'gen CPU':>7} {'gen ms/ev':>9} "
-        f"{'machine':>7}")
+        f"{'ping p50/p95 ms':>15} {'app RSS':>8} {'app CPU':>7} {'app wait':>8} {'db+redis':>8} {'gen CPU':>7} "
+        f"{'gen ms/ev':>9} {'others':>6}")
 
 
 def _f(x, width: int, nd: int = 1) -> str:
@@ -216,15 +221,16 @@ def row(s: dict) -> str:
     ping = f"{_f(s['ping']['p50_ms'], 6)}/{_f(s['ping']['p95_ms'], 6)}"
     return (f"{s['users']:>5} {s['conns_mean']:>5.0f} {s['events_per_s']:>6.1f} {_f(s['p50_ms'], 7)} {_f(s['p95_ms'], 7)} "
             f"{_f(s['p99_ms'], 7)} {s['errors']:>4} {s['timeouts']:>4} {ping:>15} {s['app']['rss_mb']:>5.0f} MB "
-            f"{s['app']['cpu_pct']:>5.0f} % {_f(s['services']['cpu_pct'], 6, 0)} % {s['generator']['cpu_pct']:>5.1f} % "
-            f"{_f(s['generator']['cpu_ms_per_event'], 9, 2)} {s['machine_busy_pct']:>5.0f} %")
+            f"{s['app']['cpu_pct']:>5.0f} % {s['app']['runq_wait_pct']:>6.0f} % {_f(s['services']['cpu_pct'], 6, 0)} % "
+            f"{s['generator']['cpu_pct']:>5.1f} % {_f(s['generator']['cpu_ms_per_event'], 9, 2)} "
+            f"{s['others_cpu_pct']:>4.0f} %")
 
 
 def process_lines(s: dict) -> list[str]:
     procs = s["app"]["processes"] + s["services"]["processes"]
     pids = {pr["pid"] for pr in procs}
     return [f"        pid {pr['pid']:>7}{' (child of ' + str(pr['ppid']) + ')' if pr['ppid'] in pids else '':<20} "
-            f"{pr['name'][:36]:<36} {pr['rss_mb']:>6.0f} MB {_f(pr['cpu_pct'], 6)} %"
+            f"{pr['name'][:36]:<36} {pr['rss_mb']:>6.0f} MB  CPU {_f(pr['cpu_pct'], 5)} %  wait {_f(pr['runq_wait_pct'], 5)} %"
             for pr in procs]
 
 
@@ -242,8 +248,9 @@ def print_report(report: dict) -> None:
     print("  update that sets is_hydrated; err, t/o: visits with an error / no answer in time; ping: GET /ping every")
     print("  100 ms beside the load; app RSS: sum over the app's processes (PSS in the JSON); app CPU: % of one")
     print("  core, summed; db+redis: the PostgreSQL backends of the app's database and redis-server (production);")
-    print("  gen CPU: this generator + its probe, % of one core; gen ms/ev: the generator's own CPU per visit;")
-    print("  machine: share of all CPUs busy (anyone's)")
+    print("  app wait: time the app's threads were ready to run but waited for a CPU, % of the hold (summed over")
+    print("  threads; the machine is shared); gen CPU: this generator + its probe, % of one core; gen ms/ev: the")
+    print("  generator's own CPU per visit; others: CPU used by everything else on the machine, % of one core")
     print()
     print(HEAD)
     print("-" * len(HEAD))

@@ -18,6 +18,7 @@ class ProcSample:
     name: str
     cpu_s: float          # utime + stime, seconds
     rss_kb: int
+    wait_s: float = 0.0   # time its threads were runnable but waiting for a CPU (schedstat), seconds
 
 
 def _stat_fields(pid: int) -> list[str] | None:
@@ -88,7 +89,23 @@ def sample(pid: int) -> ProcSample | None:
     f, rss = _stat_fields(pid), rss_kb(pid)
     if f is None or rss is None:
         return None
-    return ProcSample(pid, int(f[2]), describe(pid), (int(f[12]) + int(f[13])) / CLK_TCK, rss)
+    return ProcSample(pid, int(f[2]), describe(pid), (int(f[12]) + int(f[13])) / CLK_TCK, rss, runqueue_wait_s(pid))
+
+
+def runqueue_wait_s(pid: int) -> float:
+    """Seconds the process's threads have spent runnable but not running (the second field of
+    /proc/<pid>/task/<tid>/schedstat, in ns): on a shared machine, how long the app waited for a CPU."""
+    total = 0
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0.0
+    for tid in tids[:10_000]:
+        try:
+            total += int(Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / 1e9
 
 
 def _all_pids() -> list[int]:
