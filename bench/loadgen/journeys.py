@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bench.loadgen import protocol as p
-from bench.loadgen.transport import TabClosed
+from bench.loadgen.transport import TabClosed, TabTimeout
 
 
 @dataclass(frozen=True)
@@ -163,7 +163,7 @@ class User:
                 self.stats.tabs_opened += 1
                 loaded = path if path.endswith("/") else path + "/"
                 event = p.hydrate_event(loaded, params, hashes=self.settings.hashes)
-                await self.tab.open(p.boot_auth(event, self.settings.state_schema), self.settings.timeout)
+                await self.tab.open(p.boot_auth(event, self.settings.state_schema), deadline)
                 self.here = (loaded, params)
             else:
                 if via == "nav":
@@ -202,6 +202,10 @@ class User:
             else:
                 self._record(t0, page, first, "ok")
             return rows
+        except TabTimeout as exc:
+            self._record(t0, page, first, "timeout", str(exc))
+            await self._close_tab()
+            return []
         except TabClosed as exc:
             self._record(t0, page, first, "error", f"socket: {exc}")
             await self._close_tab()

@@ -146,8 +146,8 @@ async def mismatch_capture(target, facts: dict | None) -> dict:
     async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as session:
         tab = RawTab(session, target, None, record=frames)
         event = p.hydrate_event("/verify", hashes=facts["hashes"] if facts else None)
-        await tab.open(p.boot_auth(event, "0" * 32), 10)
         deadline = time.monotonic() + 10
+        await tab.open(p.boot_auth(event, "0" * 32), deadline)
         for _ in range(100):
             update = await tab.next_update(deadline)
             if update is None or p.page_loaded(update):

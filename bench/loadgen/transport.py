@@ -28,6 +28,10 @@ class TabClosed(Exception):
     """The server closed the socket, refused the connection, or the transport failed."""
 
 
+class TabTimeout(TabClosed):
+    """The upgrade or the Engine.IO handshake did not complete before the visit's deadline."""
+
+
 class Target:
     """Where the tabs connect: always a loopback address, with the Host/Origin of the app's URL."""
 
@@ -70,17 +74,20 @@ class RawTab:
         if self.record is not None:
             self.record.append({"dir": direction, "t": round(time.monotonic(), 6), "frame": text})
 
-    async def open(self, auth: dict, timeout: float) -> None:
-        """The upgrade and Engine.IO handshake, then the CONNECT packet with the hydrate event in its
-        auth. Returns once the CONNECT is sent; its answer and the hydrate's updates are read by
-        next_update (the browser does not wait for the answer before anything either)."""
+    async def open(self, auth: dict, deadline: float) -> None:
+        """The upgrade and Engine.IO handshake (by `deadline`, time.monotonic), then the CONNECT packet
+        with the hydrate event in its auth. Returns once the CONNECT is sent; its answer and the
+        hydrate's updates are read by next_update (the browser does not wait for the answer either)."""
         try:
-            self.ws = await self.session.ws_connect(
-                self.target.ws_url(self.token), headers=self.target.headers(self.cookie),
-                protocols=(self.target.reflex_version,), timeout=aiohttp.ClientWSTimeout(ws_close=2.0),
-                autoping=True, max_msg_size=0, compress=0)
-            msg = await self.ws.receive(timeout=timeout)
-        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            async with asyncio.timeout(max(0.001, deadline - time.monotonic())):
+                self.ws = await self.session.ws_connect(
+                    self.target.ws_url(self.token), headers=self.target.headers(self.cookie),
+                    protocols=(self.target.reflex_version,), timeout=aiohttp.ClientWSTimeout(ws_close=2.0),
+                    autoping=True, max_msg_size=0, compress=0)
+                msg = await self.ws.receive()
+        except TimeoutError:
+            raise TabTimeout("no Engine.IO handshake before the deadline") from None
+        except (aiohttp.ClientError, OSError) as exc:
             raise TabClosed(f"upgrade failed: {type(exc).__name__}: {exc}") from None
         if msg.type != aiohttp.WSMsgType.TEXT:
             raise TabClosed(f"no Engine.IO handshake ({msg.type.name})")
@@ -178,11 +185,15 @@ class SioTab:
     def _on_update(self, body: dict) -> None:
         self.updates.put_nowait(p.Update(delta=body.get("delta") or {}, events=body.get("events") or []))
 
-    async def open(self, auth: dict, timeout: float) -> None:
+    async def open(self, auth: dict, deadline: float) -> None:
         try:
-            await self.sio.connect(f"{self.target.http_root}/?token={self.token}",
-                                   headers=self.target.headers(None), auth=auth, transports=["websocket"],
-                                   namespaces=[p.NAMESPACE], socketio_path=p.NAMESPACE, wait_timeout=timeout)
+            async with asyncio.timeout(max(0.001, deadline - time.monotonic())):
+                await self.sio.connect(f"{self.target.http_root}/?token={self.token}",
+                                       headers=self.target.headers(None), auth=auth, transports=["websocket"],
+                                       namespaces=[p.NAMESPACE], socketio_path=p.NAMESPACE,
+                                       wait_timeout=max(1, int(deadline - time.monotonic())))
+        except TimeoutError:
+            raise TabTimeout("no connection before the deadline") from None
         except Exception as exc:
             raise TabClosed(f"connect failed: {type(exc).__name__}: {exc}") from None
         self.connected = True

@@ -313,3 +313,28 @@ def test_the_journeys_pages_are_the_apps_routes_and_on_load_states():
         assert state.__name__ == page.state, page.route
         assert state.get_full_name().endswith("____" + p.snake(page.state))
         assert any(c.__name__ == BASE_STATE and NAV_CLICK in c.event_handlers for c in state.__mro__)
+
+
+# ---------------------------------------------------------------------------------- the target
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("http://localhost:3000", ("http://localhost:3000", "127.0.0.1", 3000)),
+    ("http://127.0.0.1:3000/", ("http://127.0.0.1:3000", "127.0.0.1", 3000)),
+    ("http://[::1]:8080", ("http://[::1]:8080", "::1", 8080)),
+])
+def test_loopback_targets_are_taken(url, expected):
+    from bench.loadgen.cli import loopback_target
+
+    assert loopback_target(url) == expected
+
+
+@pytest.mark.parametrize("url", ["http://example.com:3000", "http://10.0.0.5:3000", "http://127.0.0.2:3000",
+                                 "https://localhost:3000", "http://localhost.example.com", "ws://localhost:3000",
+                                 "http://0.0.0.0:3000"])
+def test_anything_but_loopback_is_refused(url):
+    from bench.loadgen.cli import loopback_target
+    from bench.page_load import BenchError
+
+    with pytest.raises(BenchError, match="refusing"):
+        loopback_target(url)
