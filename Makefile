@@ -11,7 +11,7 @@ export REFLEX_USE_SYSTEM_BUN := 1
 export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := false
 
-.PHONY: install install-dev run serve lint test test-unit test-integration test-e2e bench bench-files bench-pdf bench-invoices bench-webhooks bench-seal bench-preview bench-verify clean
+.PHONY: install install-dev run serve lint test test-unit test-integration test-e2e bench bench-files bench-pdf bench-invoices bench-webhooks bench-seal bench-preview bench-verify bench-load clean
 
 $(VENV)/.installed: requirements.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -103,6 +103,15 @@ bench-preview: install-dev
 VERIFY_UPLOADS ?= 4
 bench-verify: install-dev
 	$(PY) bench/verify_stall.py --uploads $(VERIFY_UPLOADS)
+
+# Many users on a freshly started app (bench/loadgen: Reflex's websocket protocol, scripted client and staff
+# journeys): per ramp step of LOAD_STEPS users held LOAD_HOLD s, connections, events/s, latency p50/p95/p99,
+# errors, timeouts, the app's RSS and CPU per process, a /ping probe and the generator's own CPU.
+# PORTAL_LOAD_CONFIG=production: fresh PostgreSQL database, Redis state, 2 granian workers (embedded by default).
+LOAD_STEPS ?= 25,50,100,150
+LOAD_HOLD ?= 30
+bench-load: install-dev
+	$(PY) -m bench.loadgen --steps $(LOAD_STEPS) --hold $(LOAD_HOLD) --json
 
 clean:
 	rm -rf .web data uploaded_files test-artifacts
