@@ -67,17 +67,22 @@ class App:
 def start_app(config: str, app_dir: Path, port: int, env: dict, logfile: Path) -> subprocess.Popen:
     """How the app is started, per configuration: the command and the environment it adds.
 
-    embedded:   `reflex run --env prod --single-port` (frontend and backend on one port, one worker).
-    production: the same command with GRANIAN_WORKERS=2 (REFLEX_REDIS_URL and the PostgreSQL URL are
-                in `env` already: provisioned by prepare()). The production launcher replaces this
-                branch.
+    embedded:   as `make run` starts it: `reflex run --env prod --single-port` (frontend and backend on
+                one port, one worker, tabs' state in memory).
+    production: as the README's production section starts it: `python -m portal_app.cli serve`
+                (`make serve`) with PORTAL_WORKERS=2, one granian worker per core, the /assets/ bundles
+                from granian (REFLEX_REDIS_URL and the PostgreSQL URL are in `env` already:
+                provisioned by prepare()).
     """
-    cmd = [str(REFLEX), "run", "--env", "prod", "--single-port", "--frontend-port", str(port)]
     env = dict(env)
     env.pop("GRANIAN_WORKERS", None)
+    env.pop("PORTAL_WORKERS", None)
     if config == "production":
-        env["GRANIAN_WORKERS"] = "2"
-    elif config != "embedded":
+        cmd = [str(PYTHON), "-m", "portal_app.cli", "serve", "--port", str(port)]
+        env["PORTAL_WORKERS"] = "2"
+    elif config == "embedded":
+        cmd = [str(REFLEX), "run", "--env", "prod", "--single-port", "--frontend-port", str(port)]
+    else:
         raise BenchError(f"unknown config {config!r}")
     log(f"$ {' '.join(cmd)}   (cwd {app_dir}, log {logfile})")
     out = open(logfile, "ab")  # noqa: SIM115 - the server writes to it; the child keeps its own copy

@@ -54,6 +54,9 @@ def contrast_text(hex_color: str) -> str:
     return "#111827" if (lum + 0.05) / 0.05 > 1.05 / (lum + 0.05) else "#ffffff"
 
 
+UNBOUND = "unbound"  # what a new tree is bound to: never a binding_of() value
+
+
 def binding_of(token: str | None) -> str:
     """What a tree is bound to (session_guard) and a context is cached under: the session
     token's hash, or "" for no session."""
@@ -155,9 +158,10 @@ class BaseState(rx.State):
     # How the last handler ended (ok | signin | denied | invalid | error): server-side only,
     # for logs and the authorization matrix test.
     _outcome: str = ""
-    # The hash of the session token this tree was filled under ("" for none): set and
-    # checked before every event by session_guard.SessionGuard, never by a handler.
-    _bound_session: str = ""
+    # The hash of the session token this tree was filled under ("" for none; UNBOUND for a
+    # tree no event has reached yet): set and checked before every event by
+    # session_guard.SessionGuard, never by a handler.
+    _bound_session: str = UNBOUND
 
     @rx.event
     def set_nav_open(self, value: bool):

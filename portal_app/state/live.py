@@ -3,10 +3,11 @@
 While the browser stays on the page it was started from, it reads a cheap marker (a few
 columns of the rows on screen, by primary or unique key) every few seconds and refreshes
 the page's view only when the marker changed. It ends when the browser leaves the page,
-when a newer follower starts (a reload, a second tab of the same session), or after
-`minutes`, or when the tab's state is bound to another session (signed out, someone else
-signed in: session_guard.py); it never writes into a tree another session owns. The
-state's lock is held only for the moment of each check.
+when the tab is closed (its socket is gone from this process), when a newer follower starts
+(a reload, a second tab of the same session), or after `minutes`, or when the tab's state is
+bound to another session (signed out, someone else signed in: session_guard.py); it never
+writes into a tree another session owns. The state's lock is held only for the moment of
+each check.
 """
 
 from __future__ import annotations
@@ -21,6 +22,25 @@ MINUTES = 30
 
 def _path(state) -> str:
     return (state.router.url.path or "").rstrip("/")
+
+
+def _event_namespace():
+    """The app's socket namespace (None when no app is serving, e.g. in a unit test)."""
+    try:
+        from reflex.utils.prerequisites import get_app
+
+        return get_app().app.event_namespace
+    except Exception:
+        return None
+
+
+def _tab_connected(state) -> bool:
+    """Whether the tab still has a socket here: a closed tab's follower would otherwise poll
+    the database every few seconds for the rest of its `minutes`, for nobody."""
+    namespace = _event_namespace()
+    if namespace is None:
+        return True
+    return state.router.session.client_token in namespace.token_to_sid
 
 
 def _quietly(*_args) -> None:
@@ -41,6 +61,8 @@ async def follow(state, marker: Callable[[Any, Any], Any], refresh: Callable[[An
             return
     for _ in range(int(minutes * 60 / every)):
         await asyncio.sleep(every)
+        if not _tab_connected(state):
+            return  # the tab was closed (a reconnecting tab loads its page, which follows anew)
         async with state:
             if state._live != mine or _path(state) != path or state._bound_session != bound:
                 return  # left the page, a newer follower, or another session took the tab
