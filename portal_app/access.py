@@ -60,6 +60,16 @@ class Client:
 Actor = Anonymous | Staff | Client
 
 
+def bound_client(workspace_id: str = "ws", contact_id: str = "contact") -> Client:
+    """A client whose ids are bind parameters of these names: a statement built once from
+    the `*_clause` rules below (db.prebuilt) takes the real client's ids when it runs. It is
+    a Client, so the rules treat it as one."""
+    import sqlalchemy as sa
+
+    ids: Any = (sa.bindparam(workspace_id), sa.bindparam(contact_id))
+    return Client(workspace_id=ids[0], contact_id=ids[1], account_id=0, email="", name="")
+
+
 # --- who the actor is ----------------------------------------------------------------------
 
 def is_signed_in(actor: Actor) -> bool:

@@ -110,6 +110,25 @@ def test_the_client_sees_only_their_own_documents_and_never_a_draft(db, world):
             document_views.page_image(db, actor, doc.public_id, 1)
 
 
+def test_the_home_card_counts_the_documents_awaiting_the_clients_signature(db, world):
+    from portal_app.services.portal.portal_home import home_summary
+
+    def card(client) -> tuple[int, str]:
+        summary = next(s for s in home_summary(db, client)[1] if s.key == "documents")
+        return summary.count, summary.empty_text
+
+    draft(db, world)
+    assert card(world.client_a1) == (0, "No documents are waiting for you.")
+    doc = sent(db, world)
+    sent(db, world)
+    db.commit()
+    assert card(world.client_a1) == (2, "2 documents waiting for your signature.")
+    assert card(world.client_a2) == (0, "No documents are waiting for you.")  # Bob signs none of them
+    sign_as_client(db, world, doc)
+    db.commit()
+    assert card(world.client_a1) == (1, "1 document waiting for your signature.")
+
+
 def test_signing_view_marks_viewed_once_and_fills_the_certificate(db, world):
     doc = sent(db, world)
     signing.mark_viewed(db, world.client_a1, doc.public_id, ip="198.51.100.1", user_agent="UA")

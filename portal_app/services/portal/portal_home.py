@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import cast
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from portal_app.access import (
     Actor,
-    Client,
     FolderNode,
+    bound_client,
     client_invoice_clause,
     client_visible_clause,
     folders_visible_to,
@@ -21,6 +19,7 @@ from portal_app.access import (
     require_client,
     require_portal_section,
 )
+from portal_app.db import prebuilt, run
 from portal_app.models import Contact
 from portal_app.services.billing.money import format_amount
 from portal_app.services.portal.portal_settings import SECTION_LABELS, portal_settings_for
@@ -57,22 +56,21 @@ def home_summary(db: Session, actor: Actor, sections: Mapping[str, object] | Non
         ps = portal_settings_for(db, client.workspace_id)
         sections = {key: ps.section_enabled(key) for key in SECTION_LABELS}
     st = _statements()
-    conn = db.connection()
     ids = {"ws": client.workspace_id, "contact": client.contact_id}
     nodes: dict[int, FolderNode] = {}
     shared: set[int] = set()
-    for fid, parent, inherit, shared_all, owner, direct in conn.execute(st.folders, ids):
+    for fid, parent, inherit, shared_all, owner, direct in run(db, st.folders, **ids):
         nodes[fid] = FolderNode(fid, parent, bool(inherit), bool(shared_all), owner)
         if direct:
             shared.add(fid)
     visible = sorted(folders_visible_to(client, nodes, shared)) or [-1]
-    first_name, payable, sent, waiting, signed_total, files = conn.execute(st.counts, {**ids, "folders": visible}).one()
+    first_name, payable, sent, waiting, signed_total, files = run(db, st.counts, **ids, folders=visible).one()
     counts = {"invoices": int(payable or 0), "documents": int(waiting or 0), "files": int(files or 0)}
     shown = [SectionSummary(key, SECTION_LABELS[key], counts.get(key, 0), EMPTY_TEXT[key])
              for key in SECTION_LABELS if sections.get(key)]
     for summary in shown:
         if summary.key == "invoices":
-            summary.empty_text = _invoices_text(conn, st, ids, int(payable or 0), int(sent or 0))
+            summary.empty_text = _invoices_text(db, st, ids, int(payable or 0), int(sent or 0))
         elif summary.key == "documents":
             summary.empty_text = _documents_text(int(waiting or 0), int(signed_total or 0))
         elif summary.key == "files" and summary.count:  # (the card's text: what is there, or the honest empty state)
@@ -88,7 +86,7 @@ class _Statements:
     amounts: sa.Select
 
 
-@functools.cache
+@prebuilt
 def _statements() -> _Statements:
     """The home page's statements, built once from the same rules as everywhere else (the
     access clauses, the models' status clauses) with the client as bind parameters: SQLAlchemy
@@ -97,7 +95,7 @@ def _statements() -> _Statements:
 
     from portal_app.models import Document, DocumentSigner, FileItem, FileShare, Invoice
 
-    client = cast(Client, _ParamClient())
+    client = bound_client()
     ws: sa.BindParameter[int] = sa.bindparam("ws")
     contact: sa.BindParameter[int] = sa.bindparam("contact")
     shared_direct = sa.exists().where(col(FileShare.item_id) == FileItem.id, col(FileShare.contact_id) == contact,
@@ -126,18 +124,11 @@ def _statements() -> _Statements:
     return _Statements(folders, counts, amounts)
 
 
-class _ParamClient:
-    """A client whose ids are bind parameters: what `_statements` builds the rules with."""
-    workspace_id: sa.BindParameter[int] = sa.bindparam("ws")
-    contact_id: sa.BindParameter[int] = sa.bindparam("contact")
-    kind = "client"
-
-
-def _invoices_text(conn, st: _Statements, ids: dict, payable: int, sent: int) -> str:
+def _invoices_text(db: Session, st: _Statements, ids: dict, payable: int, sent: int) -> str:
     """The invoices card: "2 invoices to pay (1,250.00 USD)"; nothing to pay but invoices in
     the history says so; none at all is the honest empty state."""
     if payable:
-        amounts = ", ".join(format_amount(int(total or 0), cur) for cur, total in conn.execute(st.amounts, ids))
+        amounts = ", ".join(format_amount(int(total or 0), cur) for cur, total in run(db, st.amounts, **ids))
         return f"{payable} invoice{'s' if payable != 1 else ''} to pay ({amounts})"
     if sent:
         return ("Nothing to pay right now. 1 invoice in your history." if sent == 1 else
