@@ -34,7 +34,7 @@ from portal_app.models.billing import (
     StripeEvent,
     WorkspacePayments,
 )
-from portal_app.models.contacts import CONTACT_FIELDS, NOTES_MAX, Contact, EmailChange, Invitation
+from portal_app.models.contacts import CONTACT_FIELDS, NOTES_MAX, Contact, EmailChange, Invitation, contact_name
 from portal_app.models.documents import (
     DOCUMENT_KINDS,
     DOCUMENT_STATUSES,
@@ -55,7 +55,7 @@ __all__ = [
     "AuditEvent", "INVOICE_SHOWN_STATUSES", "INVOICE_STATUSES", "OPEN_INVOICE_STATUSES", "OVERDUE",
     "Invoice", "InvoiceLine", "LEDGER_KINDS", "LedgerEntry", "PAYMENT_METHODS",
     "PaymentAttempt", "StripeEvent", "WorkspacePayments", "AuthSession", "CONTACT_FIELDS", "ClientAccount",
-    "ClientStatus", "Contact",
+    "ClientStatus", "Contact", "contact_name",
     "DevMail", "DOCUMENT_KINDS", "DOCUMENT_STATUSES", "Document", "DocumentField", "DocumentSigner", "FIELD_KINDS",
     "OPEN_STATUSES", "SIGNER_ROLES", "VOIDABLE_STATUSES",
     "SealingIdentity", "Domain", "FileDownload", "FileItem", "FileShare", "ITEM_KINDS", "EmailChange", "Invitation",

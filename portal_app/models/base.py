@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
@@ -23,6 +25,14 @@ def utcnow() -> datetime:
 def new_public_id(prefix: str) -> str:
     """A random id for URLs: integer keys stay internal."""
     return f"{prefix}_{secrets.token_urlsafe(12)}"
+
+
+def one_of(column: Any, values: Iterable[object]) -> sa.ColumnElement[bool]:
+    """`column IN (…)` for a fixed list of values, each its own bound parameter. (`in_(list)`
+    makes one "expanding" parameter, whose values SQLAlchemy renders into the SQL text at
+    every execution: some 50 µs a statement, which a statement built once (db.prebuilt)
+    otherwise never pays.)"""
+    return column.in_([sa.literal(value, column.type) for value in values])
 
 
 class UTCDateTime(TypeDecorator):

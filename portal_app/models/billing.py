@@ -12,7 +12,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel, col
 
-from portal_app.models.base import new_public_id, ts_column, utcnow
+from portal_app.models.base import new_public_id, one_of, ts_column, utcnow
 
 # Invoice statuses, stored. Status moves only forward along STATUS_ORDER (services/billing/ledger.py);
 # void is final. The rules that read them are the Invoice methods below, each with the SQL
@@ -113,19 +113,24 @@ class Invoice(SQLModel, table=True):
 
     @classmethod
     def payable_clause(cls):
-        return sa.and_(col(cls.status).in_(OPEN_INVOICE_STATUSES), col(cls.balance_minor) > 0)
+        return sa.and_(one_of(col(cls.status), OPEN_INVOICE_STATUSES), col(cls.balance_minor) > 0)
 
     def is_overdue(self, today: date | None = None) -> bool:
         """Payable after its due date. Due today is not overdue yet; `today` is the UTC date."""
         return self.is_payable and self.due_date < (today or utcnow().date())
 
     @classmethod
-    def overdue_clause(cls, today: date):
+    def overdue_clause(cls, today: date | sa.BindParameter[date]):
         return sa.and_(cls.payable_clause(), col(cls.due_date) < today)
 
     def shown_status(self, today: date | None = None) -> str:
         """The status the pages and the PDF show: the stored one, or "overdue"."""
         return OVERDUE if self.is_overdue(today) else self.status
+
+    @classmethod
+    def shown_status_clause(cls, today: date | sa.BindParameter[date]):
+        """`shown_status` as a column: a page that reads plain rows selects it."""
+        return sa.case((cls.overdue_clause(today), OVERDUE), else_=col(cls.status))
 
 
 class InvoiceLine(SQLModel, table=True):

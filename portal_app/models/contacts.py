@@ -54,8 +54,14 @@ class Contact(SQLModel, table=True):
 
     @property
     def display_name(self) -> str:
-        name = f"{self.first_name} {self.last_name}".strip()
-        return name or self.email or "(no name)"
+        return contact_name(self.first_name, self.last_name, self.email)
+
+
+def contact_name(first_name: str, last_name: str, email: str) -> str:
+    """How a contact is named on every page (`Contact.display_name`), also for a page that
+    reads a contact's columns as a plain row."""
+    name = f"{first_name} {last_name}".strip()
+    return name or email or "(no name)"
 
 
 class Invitation(SQLModel, table=True):

@@ -17,7 +17,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel, col
 
-from portal_app.models.base import new_public_id, ts_column, utcnow
+from portal_app.models.base import new_public_id, one_of, ts_column, utcnow
 
 DOCUMENT_KINDS = ("contract", "proposal", "estimate")
 DOCUMENT_STATUSES = ("draft", "sent", "viewed", "partially_signed", "sealing", "completed", "declined",
@@ -88,7 +88,7 @@ class Document(SQLModel, table=True):
 
     @classmethod
     def open_clause(cls):
-        return col(cls.status).in_(OPEN_STATUSES)
+        return one_of(col(cls.status), OPEN_STATUSES)
 
     @property
     def is_voidable(self) -> bool:

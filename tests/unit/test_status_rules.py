@@ -104,6 +104,8 @@ def test_invoice_clauses_select_what_the_properties_accept(db, invoices):
     for today in (TODAY - timedelta(days=1), TODAY, TODAY + timedelta(days=1), TODAY + timedelta(days=2)):
         overdue = {i.id for i in invoices if i.is_overdue(today)}
         assert _selected(db, Invoice, Invoice.overdue_clause(today)) == overdue
+        shown = dict(db.exec(select(Invoice.id, Invoice.shown_status_clause(today))).all())
+        assert shown == {i.id: i.shown_status(today) for i in invoices}
     assert {i.id for i in invoices if i.is_overdue(TODAY)}                 # the sets are not trivially empty
     assert {i.id for i in invoices if i.is_payable} - {i.id for i in invoices if i.is_overdue(TODAY)}
 
