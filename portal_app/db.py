@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar, Unpack
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -18,9 +18,9 @@ from portal_app.settings import get_settings
 _engines: dict[str, sa.Engine] = {}
 S = TypeVar("S")
 # rows and results of any shape (SQLAlchemy 2.1 types them by a tuple of column types)
-AnyRow = sa.Row[Unpack[tuple[Any, ...]]]
-AnyResult = sa.CursorResult[Unpack[tuple[Any, ...]]]
-AnySelect = sa.Select[Unpack[tuple[Any, ...]]]
+AnyRow = sa.Row[*tuple[Any, ...]]
+AnyResult = sa.CursorResult[*tuple[Any, ...]]
+AnySelect = sa.Select[*tuple[Any, ...]]
 
 
 def _make_engine(url: str) -> sa.Engine:

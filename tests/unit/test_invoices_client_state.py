@@ -14,6 +14,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from portal_app.errors import NotFound
 from portal_app.models import AuditEvent, Invoice, OutboxMessage, base, utcnow
 from portal_app.services.billing.invoices import create_invoice, record_manual_payment, send_invoice, void_invoice
 from tests.support.clock import Clock
@@ -224,3 +225,60 @@ def test_the_home_card_counts_what_is_left_to_pay(world, db):
     record_manual_payment(db, world.staff_a, first.public_id, amount_minor=100_000, method="cash")
     db.commit()
     assert card() == (2, "2 invoices to pay (40.00 EUR, 250.00 USD)")
+
+
+@pytest.mark.parametrize("connected", [True, False])
+def test_the_page_reads_what_the_detail_checkout_and_payment_check_say(world, db, connected):
+    """billing/client_invoice.py reads the page in three prebuilt statements: it must say what
+    invoice_detail, card_payments.checkout / payment_on_its_way and invoice_pdf.invoice_parties
+    say of the same invoice (a Stripe account connected or not, partial payments on, a
+    payment on its way, overdue, paid, with a discount and taxes)."""
+    from portal_app.models import Contact, PaymentAttempt
+    from portal_app.services.billing import card_payments, client_invoice, invoice_pdf, invoice_views
+    from portal_app.services.billing.invoices import mark_viewed, payments_settings
+    from portal_app.services.secret_box import seal
+
+    alice = world.client_a1
+    if connected:
+        row = payments_settings(db, world.ws_a.id)
+        row.stripe_publishable_key, row.stripe_secret_sealed = "pk_test_x", seal("sk_test_x")
+        row.stripe_webhook_secret_sealed, row.allow_partial, row.min_partial_minor = seal("whsec_x"), True, 1_000
+    contact = db.get(Contact, world.contact_a1.id)
+    contact.company, contact.address_line1, contact.city, contact.postal_code = "Alice & Co", "1 Main St", "Springfield", "12345"
+    db.commit()
+    taxed = create_invoice(db, world.staff_a, contact_public_id=world.contact_a1.public_id, currency="EUR",
+                           lines=[{"description": "Design", "quantity": "2.5", "unit_minor": 10_000, "tax_rate": "8.5"},
+                                  {"description": "Travel", "quantity": "1", "unit_minor": 3_300, "tax_rate": "0"}],
+                           issue_date=TODAY - timedelta(days=40), due_date=TODAY - timedelta(days=3),
+                           discount_percent="10", notes="Thanks", terms="Net 30")
+    send_invoice(db, world.staff_a, taxed.public_id)
+    record_manual_payment(db, world.staff_a, taxed.public_id, amount_minor=5_000, method="bank_transfer",
+                          reference="TR-9")
+    paid = make(db, world, 8_000)
+    record_manual_payment(db, world.staff_a, paid.public_id, amount_minor=8_000, method="cash")
+    tiny = make(db, world, 30)  # below Stripe's smallest charge
+    db.add(PaymentAttempt(workspace_id=world.ws_a.id, invoice_id=taxed.id, contact_id=world.contact_a1.id,
+                          kind="payment", amount_minor=1_000, currency="EUR", status="processing"))
+    db.commit()
+    for inv in (taxed, paid, tiny):
+        for _ in range(2):  # before and after the first view
+            page = client_invoice.client_invoice_page(db, alice, inv.public_id)
+            assert page.detail == invoice_views.invoice_detail(db, alice, inv.public_id)
+            assert page.checkout == card_payments.checkout(db, alice, inv.public_id)
+            parties = invoice_pdf.invoice_parties(db, alice, inv.public_id)
+            assert (page.business, page.client) == (parties["business"], parties["client"])
+            assert page.on_its_way == card_payments.payment_on_its_way(db, alice, inv.public_id) == (inv is taxed)
+            assert page.first_view == (db.get(Invoice, inv.id).first_viewed_at is None)
+            mark_viewed(db, alice, inv.public_id)
+            db.commit()
+    taxed_page = client_invoice.client_invoice_page(db, alice, taxed.public_id, {"invoices": True})
+    assert taxed_page.detail["status"] == "overdue" and taxed_page.detail["payable"]
+    assert taxed_page.client["company"] == "Alice & Co" and "Springfield, 12345" in taxed_page.client["lines"]
+    assert taxed_page.checkout.available is connected and taxed_page.checkout.allow_partial is connected
+    # the same refusals as invoice_detail: another client's invoice, a draft, a section turned off
+    draft = make(db, world, 10_000, send=False)
+    for actor, public_id, sections in [(world.client_a2, taxed.public_id, None), (alice, draft.public_id, None),
+                                       (world.client_b1, taxed.public_id, None), (alice, "in_nope", None),
+                                       (alice, taxed.public_id, {"invoices": False})]:
+        with pytest.raises(NotFound):
+            client_invoice.client_invoice_page(db, actor, public_id, sections)

@@ -4,6 +4,9 @@ Where the flows start:
 - Staff write and send an invoice: invoices.create_invoice → update_draft → send_invoice
   (void_invoice, record_manual_payment for a cheque or transfer); lists and the detail page
   read invoice_views; the PDF is invoice_pdf.invoice_pdf.
+- A client opens an invoice: client_invoice.client_invoice_page (the page, Pay Now's offer
+  and a payment on its way, read in three prebuilt statements); the first view is recorded
+  by invoices.mark_viewed.
 - A client pays an invoice: card_payments.checkout (what the Pay Now form needs), then
   card_payments.pay_invoice (card saved, PaymentIntent confirmed server-side); the money is
   booked when Stripe's signed webhook arrives: stripe_webhooks.handle_webhook → ledger.book →

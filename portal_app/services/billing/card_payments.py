@@ -24,13 +24,15 @@ import re
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from portal_app.access import Actor, require_client, require_pay_invoice
 from portal_app.adapters.payments import PaymentsError, make_gateway
-from portal_app.db import begin_write
+from portal_app.db import AnyRow, begin_write
 from portal_app.errors import Invalid
-from portal_app.models import Contact, PaymentAttempt, Workspace, utcnow
+from portal_app.models import Contact, Invoice, PaymentAttempt, Workspace, WorkspacePayments, utcnow
+from portal_app.models.base import one_of
 from portal_app.services import audit
 from portal_app.services.billing import ledger
 from portal_app.services.billing.invoice_views import find_invoice
@@ -79,7 +81,11 @@ class PaymentStart:
 
 def _secret(db: Session, workspace_id: int) -> tuple[str, str]:
     """(publishable key, secret key), or ("", "") when Stripe is not (readably) connected."""
-    row = payments_settings(db, workspace_id)
+    return _keys(payments_settings(db, workspace_id))
+
+
+def _keys(row: WorkspacePayments | AnyRow) -> tuple[str, str]:
+    """`_secret` of a workspace's payment settings already read (the row, or its columns)."""
     try:
         secret, webhook = unseal(row.stripe_secret_sealed), unseal(row.stripe_webhook_secret_sealed)
     except SecretUnavailable:
@@ -92,10 +98,14 @@ def _secret(db: Session, workspace_id: int) -> tuple[str, str]:
 def checkout(db: Session, actor: Actor, invoice_public_id: str) -> Checkout:
     require_client(actor)  # staff see the invoice on their own pages; only its client pays
     inv, _ = find_invoice(db, actor, invoice_public_id)
-    publishable, secret = _secret(db, inv.workspace_id)
-    row = payments_settings(db, inv.workspace_id)
+    return checkout_of(inv, inv.is_payable, payments_settings(db, inv.workspace_id))
+
+
+def checkout_of(inv: Invoice | AnyRow, payable: bool, row: WorkspacePayments | AnyRow) -> Checkout:
+    """`checkout` of an invoice its client may pay, already read with the workspace's payment
+    settings (entities, or rows of their columns); `payable`: `Invoice.is_payable`."""
+    publishable, secret = _keys(row)
     minimum = _minimum(row.min_partial_minor if row.allow_partial else 0, inv.balance_minor)
-    payable = inv.is_payable
     available = payable and bool(secret) and inv.balance_minor >= STRIPE_MIN_MINOR
     return Checkout(
         available=available, reason="" if available or not payable else UNAVAILABLE,
@@ -222,15 +232,27 @@ def _failed(db: Session, attempt: PaymentAttempt, message: str, *, declined: boo
 
 def _attempts(db: Session, actor: Actor, invoice_public_id: str):
     inv, _ = find_invoice(db, actor, invoice_public_id)
-    return select(PaymentAttempt).where(PaymentAttempt.invoice_id == inv.id, PaymentAttempt.kind == "payment",
-                                        PaymentAttempt.contact_id == getattr(actor, "contact_id", None))
+    return select(PaymentAttempt).where(_own_attempts_clause(inv.id, getattr(actor, "contact_id", None)))
+
+
+def _own_attempts_clause(invoice_id, contact_id):
+    """The payment attempts of this invoice that this client started."""
+    return sa.and_(col(PaymentAttempt.invoice_id) == invoice_id, col(PaymentAttempt.kind) == "payment",
+                   col(PaymentAttempt.contact_id) == contact_id)
+
+
+def on_its_way_clause(invoice_id, contact_id, since):
+    """SQL of `payment_on_its_way` (`since`: now − IN_FLIGHT), e.g. in an EXISTS beside the
+    invoice's own row (services/billing/client_invoice.py)."""
+    return sa.and_(_own_attempts_clause(invoice_id, contact_id), one_of(col(PaymentAttempt.status), ("created", "processing")),
+                   col(PaymentAttempt.created_at) > since)
 
 
 def payment_on_its_way(db: Session, actor: Actor, invoice_public_id: str) -> bool:
     """This client started a payment of this invoice that Stripe has not settled yet."""
-    q = _attempts(db, actor, invoice_public_id)
-    return db.exec(q.where(col(PaymentAttempt.status).in_(("created", "processing")),
-                           PaymentAttempt.created_at > utcnow() - IN_FLIGHT).limit(1)).first() is not None
+    inv, _ = find_invoice(db, actor, invoice_public_id)
+    clause = on_its_way_clause(inv.id, getattr(actor, "contact_id", None), utcnow() - IN_FLIGHT)
+    return db.exec(select(PaymentAttempt.id).where(clause).limit(1)).first() is not None
 
 
 def last_failure(db: Session, actor: Actor, invoice_public_id: str) -> str:

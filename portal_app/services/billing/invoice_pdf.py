@@ -27,8 +27,9 @@ from portal_app.access import Actor
 from portal_app.adapters import pdf as pdf_adapter
 from portal_app.adapters.pdf import InvoicePdf, LinePdf, PartyPdf, PaymentPdf, render_invoice
 from portal_app.adapters.storage import StorageError, get_storage
+from portal_app.db import AnyRow
 from portal_app.errors import ServiceError
-from portal_app.models import Contact, Invoice, InvoiceLine, LedgerEntry, Workspace, utcnow
+from portal_app.models import Contact, Invoice, InvoiceLine, LedgerEntry, Workspace, contact_name, utcnow
 from portal_app.services.billing.invoice_views import find_invoice, status_of
 from portal_app.services.billing.money import Discount, Line, compute, format_amount
 from portal_app.services.portal.portal_settings import portal_settings_for
@@ -53,17 +54,20 @@ class InvoicePdfFile:
 # ------------------------------------------------------------------ parties
 
 
-def business_party(ws: Workspace) -> PartyPdf:
-    """The business block: the workspace's name (a workspace keeps no postal address yet)."""
+def business_party(ws: Workspace | AnyRow) -> PartyPdf:
+    """The business block: the workspace's name (a workspace keeps no postal address yet).
+    `ws`: the workspace, or a row with its `name`."""
     return PartyPdf(name=ws.name)
 
 
-def client_party(contact: Contact) -> PartyPdf:
+def client_party(contact: Contact | AnyRow) -> PartyPdf:
+    """The client block: the contact, or a row with its columns (names and address)."""
     city = " ".join(p for p in (contact.city, contact.region, contact.postal_code) if p)
     if contact.city and (contact.region or contact.postal_code):
         city = f"{contact.city}, " + " ".join(p for p in (contact.region, contact.postal_code) if p)
     lines = [ln for ln in (contact.address_line1, contact.address_line2, city, contact.country) if ln]
-    return PartyPdf(name=contact.display_name, company=contact.company, email=contact.email, address_lines=lines)
+    return PartyPdf(name=contact_name(contact.first_name, contact.last_name, contact.email), company=contact.company,
+                    email=contact.email, address_lines=lines)
 
 
 def party_dict(party: PartyPdf) -> dict:

@@ -3,6 +3,7 @@ one invoice's detail, for staff and for the invoice's own client."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import TypedDict
@@ -20,14 +21,25 @@ from portal_app.access import (
     require_portal_section,
     require_staff,
 )
+from portal_app.db import AnyRow
 from portal_app.errors import Invalid, NotFound
-from portal_app.models import INVOICE_STATUSES, OVERDUE, Contact, Invoice, InvoiceLine, LedgerEntry, utcnow
+from portal_app.models import (
+    INVOICE_STATUSES,
+    OVERDUE,
+    Contact,
+    Invoice,
+    InvoiceLine,
+    LedgerEntry,
+    WorkspacePayments,
+    contact_name,
+    utcnow,
+)
 from portal_app.models.status import status_label
 from portal_app.services.billing.invoices import payments_settings
 from portal_app.services.billing.ledger import SIGN
 from portal_app.services.billing.money import format_amount, plain_amount
 from portal_app.services.billing.refunds import refund_summary
-from portal_app.services.portal.portal_settings import portal_settings_for
+from portal_app.services.portal.portal_settings import section_settings
 from portal_app.services.secret_box import SecretUnavailable, unseal
 
 PER_PAGE = 25
@@ -211,15 +223,16 @@ def staff_invoices(db: Session, actor: Actor, *, status: str = "", contact_publi
     return InvoicePage([_row(inv, c.display_name, today) for inv, c in rows], total, page, pages, _outstanding(db, where))
 
 
-def _client_settings(db: Session, actor: Actor) -> Client:
+def client_section(db: Session, actor: Actor, sections: Mapping[str, object] | None = None) -> Client:
+    """The client, while the Invoices section is on (`sections`: when the caller has them)."""
     client = require_client(actor)
-    require_portal_section(client, portal_settings_for(db, client.workspace_id), "invoices")
+    require_portal_section(client, section_settings(db, client.workspace_id, sections), "invoices")
     return client
 
 
 def client_invoices(db: Session, actor: Actor, page: int = 1) -> InvoicePage:
     """A client's own sent invoices, outstanding first (oldest due first), then the rest."""
-    client = _client_settings(db, actor)
+    client = client_section(db, actor)
     today = utcnow().date()
     where = client_invoice_clause(Invoice, client)
     open_first = sa.case((Invoice.payable_clause(), 0), else_=1)
@@ -239,7 +252,7 @@ def find_invoice(db: Session, actor: Actor, public_id: str) -> tuple[Invoice, bo
         if inv is None:
             raise NotFound("This invoice does not exist.")
         return inv, False
-    client = _client_settings(db, actor)
+    client = client_section(db, actor)
     inv = db.exec(select(Invoice).where(client_invoice_clause(Invoice, client),
                                         Invoice.public_id == str(public_id or ""))).first()
     if inv is None:
@@ -254,19 +267,30 @@ def invoice_detail(db: Session, actor: Actor, public_id: str) -> InvoiceDetail:
                     .order_by(col(InvoiceLine.position))).all()
     entries = db.exec(select(LedgerEntry).where(LedgerEntry.invoice_id == inv.id).order_by(col(LedgerEntry.received_at),
                                                                                           col(LedgerEntry.id))).all()
-    settings = payments_settings(db, inv.workspace_id)
+    # staff see what remains refundable of each payment (0 for other rows)
+    left = {} if is_client or not inv.takes_payments else refund_summary(db, inv, entries)
+    return detail_view(inv, inv.shown_status(utcnow().date()), inv.is_payable, contact, lines, entries,
+                       payments_settings(db, inv.workspace_id), is_client=is_client, left=left)
+
+
+def detail_view(inv: Invoice | AnyRow, shown: str, payable: bool, contact: Contact | AnyRow,
+                lines: Sequence[InvoiceLine | AnyRow], entries: Sequence[LedgerEntry | AnyRow],
+                settings: WorkspacePayments | AnyRow, *, is_client: bool, left: dict[int, int]) -> InvoiceDetail:
+    """One invoice's detail from what was read of it: the entities, or rows of their columns
+    (the client's page reads rows: billing/client_invoice.py). `shown`: `Invoice.shown_status`,
+    `payable`: `Invoice.is_payable`; `contact` has its public id as `contact_public_id` on a
+    row; `left`: what remains refundable of each payment (staff)."""
     try:
         stripe_ready = bool(settings.stripe_publishable_key and unseal(settings.stripe_secret_sealed))
     except SecretUnavailable:
         stripe_ready = False
-    key, label = status_of(inv, utcnow().date())
     money = lambda m: format_amount(m, inv.currency)  # noqa: E731
-    # staff see what remains refundable of each payment (0 for other rows)
-    left = {} if is_client or not inv.takes_payments else refund_summary(db, inv, entries)
     refunded = sum(e.amount_minor for e in entries if e.kind == "refund")
     return {
-        "id": inv.public_id, "number": inv.number, "status": key, "status_label": label,
-        "contact": contact.display_name, "contact_id": contact.public_id, "contact_email": contact.email,
+        "id": inv.public_id, "number": inv.number, "status": shown, "status_label": status_label("invoice", shown),
+        "contact": contact_name(contact.first_name, contact.last_name, contact.email),
+        "contact_id": contact.public_id if isinstance(contact, Contact) else contact.contact_public_id,
+        "contact_email": contact.email,
         "issue_date": inv.issue_date.strftime("%d %b %Y"), "due_date": inv.due_date.strftime("%d %b %Y"),
         "currency": inv.currency, "notes": inv.notes, "terms": inv.terms,
         "lines": [{"description": ln.description, "quantity": ln.quantity, "unit": money(ln.unit_minor),
@@ -274,7 +298,7 @@ def invoice_detail(db: Session, actor: Actor, public_id: str) -> InvoiceDetail:
                    "amount": money(ln.amount_minor)} for ln in lines],
         "subtotal": money(inv.subtotal_minor), "discount": money(-inv.discount_minor) if inv.discount_minor else "",
         "tax": money(inv.tax_minor), "total": money(inv.total_minor), "paid": money(inv.paid_minor),
-        "balance": money(inv.balance_minor), "balance_minor": inv.balance_minor, "overpaid": inv.overpaid,
+        "balance": money(inv.balance_minor), "balance_minor": inv.balance_minor, "overpaid": bool(inv.overpaid),
         "payments": [{"id": e.public_id, "kind": e.kind, "method": e.method.replace("_", " "),
                       "amount": money(SIGN[e.kind] * e.amount_minor), "date": e.received_at.strftime("%d %b %Y"),
                       "reference": e.reference, "note": e.note if not is_client else "",
@@ -285,10 +309,10 @@ def invoice_detail(db: Session, actor: Actor, public_id: str) -> InvoiceDetail:
         "refunded": money(refunded) if refunded else "", "refunded_minor": refunded,
         "viewed": inv.first_viewed_at.strftime("%d %b %Y, %H:%M UTC") if inv.first_viewed_at else "",
         "sent": inv.sent_at.strftime("%d %b %Y, %H:%M UTC") if inv.sent_at else "",
-        "payable": inv.is_payable,
-        "can_pay": is_client and stripe_ready and inv.is_payable,
+        "payable": payable,
+        "can_pay": is_client and stripe_ready and payable,
         "stripe_ready": stripe_ready,
-        "allow_partial": settings.allow_partial, "min_partial_minor": settings.min_partial_minor,
+        "allow_partial": bool(settings.allow_partial), "min_partial_minor": settings.min_partial_minor,
         "publishable_key": settings.stripe_publishable_key if is_client else "",
         "is_client": is_client,
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import secrets
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import TypedDict, cast
 
@@ -82,6 +83,24 @@ def branding_for(db: Session, ws: Workspace | WorkspaceRef) -> Branding:
 
 def portal_settings_for(db: Session, workspace_id: int) -> PortalSettings:
     return _settings_row(db, workspace_id)
+
+
+class SectionsOn:
+    """Which sections are on, as `access.require_portal_section` asks a PortalSettings
+    (`section_enabled`), from the sections a caller already has: the event's branding."""
+
+    def __init__(self, sections: Mapping[str, object]):
+        self._sections = sections
+
+    def section_enabled(self, section: str) -> bool:
+        return section in SECTIONS and bool(self._sections.get(section))
+
+
+def section_settings(db: Session, workspace_id: int,
+                     sections: Mapping[str, object] | None = None) -> PortalSettings | SectionsOn:
+    """What `require_portal_section` asks: the `sections` a caller has (a state passes its
+    `sections`, set from the event's cached branding), else the settings row."""
+    return SectionsOn(sections) if sections is not None else portal_settings_for(db, workspace_id)
 
 
 def update_portal_settings(db: Session, actor: Actor, *, portal_title: str, accent_color: str,

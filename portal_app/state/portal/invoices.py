@@ -25,8 +25,9 @@ import reflex as rx
 from portal_app.access import is_staff
 from portal_app.db import unit_of_work
 from portal_app.errors import ServiceError
-from portal_app.services.billing import card_payments, invoice_pdf, invoice_views, invoices
-from portal_app.services.billing.invoice_views import InvoiceDetail, InvoiceText, Outstanding
+from portal_app.services.billing import card_payments, client_invoice, invoice_pdf, invoice_views, invoices
+from portal_app.services.billing.client_invoice import ClientInvoicePage
+from portal_app.services.billing.invoice_views import InvoiceText, Outstanding
 from portal_app.state.base import BaseState
 
 log = logging.getLogger("portal.pay")
@@ -159,19 +160,16 @@ class ClientInvoiceState(BaseState):
     def _invoice_id(self) -> str:
         return (self.router.url.path or "").rstrip("/").rsplit("/", 1)[-1][:80]
 
-    def _fill(self, db, actor, invoice_id: str, detail: InvoiceDetail | None = None) -> None:
-        detail = detail or invoice_views.invoice_detail(db, actor, invoice_id)
-        parties = invoice_pdf.invoice_parties(db, actor, invoice_id)
-        self.invoice = cast(InvoiceText, {k: str(v) for k, v in detail.items() if k in DETAIL_KEYS})
-        self.lines = [cast(ClientLine, {k: str(v) for k, v in ln.items() if k in LINE_KEYS}) for ln in detail["lines"]]
-        self.payments = [cast(ClientPayment, {"method": invoice_pdf.payment_label(p["kind"], p["method"]),
-                                              **{k: str(v) for k, v in p.items() if k in PAYMENT_KEYS}})
-                         for p in detail["payments"]]
-        self.business, self.client = _party(parties["business"]), _party(parties["client"])
-        self.payable = bool(detail["payable"])
-        co = card_payments.checkout(db, actor, invoice_id)
-        self.checkout = _checkout(co)
-        self.can_pay, self.partial = co.available, co.allow_partial
+    def _fill(self, page: ClientInvoicePage) -> None:
+        detail, co = page.detail, page.checkout
+        self._assign(
+            invoice=cast(InvoiceText, {k: str(v) for k, v in detail.items() if k in DETAIL_KEYS}),
+            lines=[cast(ClientLine, {k: str(v) for k, v in ln.items() if k in LINE_KEYS}) for ln in detail["lines"]],
+            payments=[cast(ClientPayment, {"method": invoice_pdf.payment_label(p["kind"], p["method"]),
+                                           **{k: str(v) for k, v in p.items() if k in PAYMENT_KEYS}})
+                      for p in detail["payments"]],
+            business=_party(page.business), client=_party(page.client), payable=bool(detail["payable"]),
+            checkout=_checkout(co), can_pay=co.available, partial=co.allow_partial)
 
     @rx.event
     async def load(self):
@@ -181,14 +179,16 @@ class ClientInvoiceState(BaseState):
             if is_staff(actor):  # the same invoice on the staff pages (they check it themselves)
                 return rx.redirect(f"/staff/invoices/{invoice_id}" if _INVOICE_ID.fullmatch(invoice_id)
                                    else "/staff/invoices")
-            self.refusal, self.loaded = "", False
-            detail = invoice_views.invoice_detail(db, actor, invoice_id)
-            if detail["is_client"]:
-                invoices.mark_viewed(db, actor, invoice_id)
-            self._fill(db, actor, invoice_id, detail)
-            self.pay_open, self.pay_error, self.pay_done, self.action_secret = False, "", "", ""
-            self.pay_phase = "processing" if card_payments.payment_on_its_way(db, actor, invoice_id) else ""
-            self.loaded = True
+            try:
+                page = client_invoice.client_invoice_page(db, actor, invoice_id, self.sections)
+                if page.first_view:
+                    invoices.mark_viewed(db, actor, invoice_id)
+            except Exception:
+                self._assign(refusal="", loaded=False)  # (a refusal is set by `refused`)
+                raise
+            self._fill(page)
+            self._assign(refusal="", pay_open=False, pay_error="", pay_done="", action_secret="",
+                         pay_phase="processing" if page.on_its_way else "", loaded=True)
             self._watch += 1
             return ClientInvoiceState.watch_payment if self.pay_phase else None
 
@@ -338,7 +338,7 @@ class ClientInvoiceState(BaseState):
                     """(booked yet, the last failure the bank reported), refilling the page once booked."""
                     if card_payments.payment_on_its_way(db, actor, invoice_id):
                         return False, ""
-                    self._fill(db, actor, invoice_id)
+                    self._fill(client_invoice.client_invoice_page(db, actor, invoice_id))
                     return True, card_payments.last_failure(db, actor, invoice_id)
 
                 def refused(exc: ServiceError) -> None:
