@@ -50,15 +50,15 @@ class FilesMixin(rx.State, mixin=True):
 
     if TYPE_CHECKING:  # what the concrete state brings (BaseState, or the page state itself)
         def _query(self, name: str) -> str: ...
+        def _assign(self, **values: Any) -> None: ...
         def _run(self, work: Callable[[Any, Any, Any], Any], *,
                  on_error: Callable[[Any], Any] | None = None, keep_notice: bool = False) -> Any: ...
         def _reload(self, db: Any, actor: Any) -> None: ...
         def _upload_folder(self, db: Any, actor: Any) -> Any: ...
 
     def _fill(self, page: file_views.FolderPage) -> None:
-        self.rows, self.crumbs = page.rows, page.breadcrumbs
-        self.folder_id, self.folder_name = page.folder_id, page.folder_name
-        self.query, self.sort, self.page, self.pages, self.total = page.query, page.sort, page.page, page.pages, page.total
+        self._assign(rows=page.rows, crumbs=page.breadcrumbs, folder_id=page.folder_id, folder_name=page.folder_name,
+                     query=page.query, sort=page.sort, page=page.page, pages=page.pages, total=page.total)
 
     def _url(self, base: str, **changes) -> str:
         params = {"folder": self.folder_id, "q": self.query, "sort": self.sort, "page": str(self.page)}

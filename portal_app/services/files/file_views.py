@@ -3,6 +3,7 @@ fixed number of queries however many files exist."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Generic, TypedDict, TypeVar
 
@@ -13,17 +14,19 @@ from portal_app.access import (
     Actor,
     Client,
     FolderNode,
+    bound_client,
     client_visible_clause,
     folders_visible_to,
     require_client,
     require_client_files,
     require_manage_files,
 )
+from portal_app.db import AnyRow, AnySelect, Paged, paged, prebuilt, run, run_page
 from portal_app.errors import Invalid
-from portal_app.models import Contact, FileItem, FileShare
+from portal_app.models import Contact, FileItem, FileShare, PortalSettings
 from portal_app.services.files.files import folder_nodes, get_item
 from portal_app.services.files.filetypes import PREVIEWABLE, human_size, type_and_icon
-from portal_app.services.portal.portal_settings import portal_settings_for
+from portal_app.services.portal.portal_settings import portal_settings_for, section_settings
 from portal_app.services.validation import clean_text
 from portal_app.settings import get_settings
 
@@ -97,7 +100,13 @@ class FolderPage(Generic[Extra]):
         return asdict(self)
 
 
-def _row(item: FileItem, sharing: str = "") -> FileRow:
+# what a listing row (`_row`) reads of an item
+_ROW_COLUMNS = (col(FileItem.id), col(FileItem.public_id), col(FileItem.kind), col(FileItem.name), col(FileItem.size),
+                col(FileItem.updated_at), col(FileItem.url), col(FileItem.description), col(FileItem.content_type),
+                col(FileItem.owner_contact_id))
+
+
+def _row(item: FileItem | AnyRow, sharing: str = "") -> FileRow:
     type_label, icon = type_and_icon(item.kind, item.name)
     is_file = item.kind == "file"
     size = human_size(item.size) if is_file else ""
@@ -131,12 +140,16 @@ def _order(stmt, sort: str):
 def _page(db: Session, stmt, page: int) -> tuple[list[FileItem], int, int, int]:
     total = db.exec(select(sa.func.count()).select_from(stmt.subquery())).one()
     pages = max(1, -(-total // PER_PAGE))
-    try:
-        page = min(max(1, int(page or 1)), pages)
-    except (TypeError, ValueError):
-        raise Invalid("The page number must be a whole number.", "page") from None
+    page = min(_page_number(page), pages)
     rows = db.exec(stmt.offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
     return rows, total, page, pages
+
+
+def _page_number(page: int) -> int:
+    try:
+        return max(1, int(page or 1))
+    except (TypeError, ValueError):
+        raise Invalid("The page number must be a whole number.", "page") from None
 
 
 def _crumbs(names: dict[int, tuple[str, str]], nodes: dict[int, FolderNode], folder_id: int | None,
@@ -157,12 +170,15 @@ def _folder_names(db: Session, workspace_id: int) -> dict[int, tuple[str, str]]:
     return {r[0]: (r[1], r[2]) for r in rows}
 
 
-def _search(stmt, query: str):
-    if query:
-        # % and _ typed in the search box are literal characters, not wildcards
-        escaped = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(sa.func.lower(FileItem.name).like(f"%{escaped}%", escape="\\"))
-    return stmt
+def _search(stmt, like: str | sa.BindParameter):
+    """Names matching `like` (`_like(query)`, or a bind parameter taking it)."""
+    return stmt.where(sa.func.lower(FileItem.name).like(like, escape="\\"))
+
+
+def _like(query: str) -> str:
+    # % and _ typed in the search box are literal characters, not wildcards
+    escaped = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def _clean_query(query: object, sort: object) -> tuple[str, str]:
@@ -180,7 +196,7 @@ def staff_folder(db: Session, actor: Actor, folder_public_id: str | None = None,
     folder = get_item(db, staff.workspace_id, folder_public_id, "folder") if folder_public_id else None
     stmt = select(FileItem).where(FileItem.workspace_id == staff.workspace_id)
     if q:  # search the whole workspace
-        stmt = _search(stmt, q)
+        stmt = _search(stmt, _like(q))
     else:
         stmt = stmt.where(col(FileItem.parent_id) == folder.id if folder else col(FileItem.parent_id).is_(None))
     items, total, page, pages = _page(db, _order(stmt, s), page)
@@ -247,29 +263,45 @@ def client_context(db: Session, client: Client) -> tuple[dict[int, FolderNode], 
 
 
 def client_folder(db: Session, actor: Actor, folder_public_id: str | None = None, *, query: object = "",
-                  sort: object = "name", page: int = 1) -> FolderPage[ClientFolderExtra]:
+                  sort: object = "name", page: int = 1,
+                  sections: Mapping[str, object] | None = None) -> FolderPage[ClientFolderExtra]:
+    """What a client may open at the top level, in a folder, or matching a search, while the
+    Files section is on (`sections`: when the caller has them, the event's branding).
+
+    Every event of the Files page runs this, so it reads in two statements built once
+    (`_client_statements`): the workspace's folders (for what the client may open, the
+    breadcrumbs and the folder asked for) with the portal's upload setting, then the page
+    of items with their total."""
     client = require_client(actor)
-    ps = portal_settings_for(db, client.workspace_id)
-    require_client_files(client, ps)
+    require_client_files(client, section_settings(db, client.workspace_id, sections))
     q, s = _clean_query(query, sort)
-    nodes, visible, _ = client_context(db, client)
+    page = _page_number(page)
+    st = _client_statements()
+    folders = run(db, st.folders, ws=client.workspace_id, contact=client.contact_id).all()
+    if not folders:  # no portal settings row yet (it is made on a workspace's first look)
+        portal_settings_for(db, client.workspace_id)
+        folders = run(db, st.folders, ws=client.workspace_id, contact=client.contact_id).all()
+    can_upload = bool(folders[0].allow_client_uploads)
+    nodes: dict[int, FolderNode] = {}
+    names: dict[int, tuple[str, str]] = {}
+    shared_ids: set[int] = set()
+    for f in folders:
+        if f.id is None:  # the settings row alone: no folders
+            continue
+        nodes[f.id] = FolderNode(f.id, f.parent_id, bool(f.inherit_sharing), bool(f.shared_with_all), f.owner_contact_id)
+        names[f.id] = (f.public_id, f.name)
+        if f.shared_directly:
+            shared_ids.add(f.id)
+    visible = folders_visible_to(client, nodes, shared_ids)
     folder = None
     if folder_public_id:
-        folder = db.exec(select(FileItem).where(FileItem.workspace_id == client.workspace_id,
-                                                FileItem.public_id == str(folder_public_id),
-                                                FileItem.kind == "folder")).first()
-        if folder is None or folder.id not in visible:
+        folder = next((fid for fid, (pid, _name) in names.items() if pid == str(folder_public_id)), None)
+        if folder is None or folder not in visible:
             raise_not_found()
-    stmt = select(FileItem).where(client_visible_clause(FileItem, FileShare, client, visible))
-    if q:
-        stmt = _search(stmt, q)
-    elif folder is not None:
-        stmt = stmt.where(FileItem.parent_id == folder.id)
-    else:  # the client's top level: what they may see whose folder they may not open
-        stmt = stmt.where(sa.or_(col(FileItem.parent_id).is_(None),
-                                 col(FileItem.parent_id).not_in(sorted(visible) or [-1])))
-    items, total, page, pages = _page(db, _order(stmt, s), page)
-    names = _folder_names(db, client.workspace_id)
+    mode = "search" if q else "folder" if folder is not None else "top"
+    items, total, page, pages = run_page(db, st.listing(mode, s), page, PER_PAGE, ws=client.workspace_id,
+                                         contact=client.contact_id, folders=sorted(visible) or [-1],
+                                         folder=folder, like=_like(q))
     own_folder = next((f for f, n in nodes.items() if n.owner_contact_id == client.contact_id and n.parent_id is None), None)
     if own_folder is not None:  # staff see "From <client>"; the client sees it as theirs
         names[own_folder] = (names[own_folder][0], OWN_FOLDER_LABEL)
@@ -278,13 +310,49 @@ def client_folder(db: Session, actor: Actor, folder_public_id: str | None = None
         if item.id == own_folder:
             row["name"] = OWN_FOLDER_LABEL
     return FolderPage(
-        folder_id=folder.public_id if folder else "",
-        folder_name=(OWN_FOLDER_LABEL if folder.id == own_folder else folder.name) if folder else "",
-        breadcrumbs=_crumbs(names, nodes, folder.id if folder else None, stop=visible),
+        folder_id=names[folder][0] if folder is not None else "",
+        folder_name=names[folder][1] if folder is not None else "",
+        breadcrumbs=_crumbs(names, nodes, folder, stop=visible),
         rows=rows, total=total, page=page, pages=pages, query=q, sort=s,
-        extra={"can_upload": ps.allow_client_uploads,
+        extra={"can_upload": can_upload,
                "upload_folder": names[own_folder][0] if own_folder else "",
                "max_upload": human_size(get_settings().file_max_bytes)})
+
+
+@dataclass(frozen=True)
+class _ClientStatements:
+    folders: AnySelect
+    listings: dict[tuple[str, str], Paged]
+
+    def listing(self, mode: str, sort: str) -> Paged:
+        return self.listings[(mode, sort)]
+
+
+@prebuilt
+def _client_statements() -> _ClientStatements:
+    """The client's Files page, built once from the same rules as the rest of file_views
+    (access.client_visible_clause with the client and their folders as bind parameters)."""
+    client = bound_client()
+    ws, contact = client.workspace_id, client.contact_id
+    shared_directly = sa.exists().where(col(FileShare.item_id) == FileItem.id, col(FileShare.contact_id) == contact,
+                                        col(FileShare.workspace_id) == ws)
+    folders = (sa.select(col(PortalSettings.allow_client_uploads), col(FileItem.id), col(FileItem.parent_id),
+                         col(FileItem.inherit_sharing), col(FileItem.shared_with_all), col(FileItem.owner_contact_id),
+                         shared_directly.label("shared_directly"), col(FileItem.public_id), col(FileItem.name))
+               .select_from(PortalSettings)
+               .outerjoin(FileItem, sa.and_(col(FileItem.workspace_id) == PortalSettings.workspace_id,
+                                            col(FileItem.kind) == "folder"))
+               .where(col(PortalSettings.workspace_id) == ws))
+    visible: sa.BindParameter = sa.bindparam("folders", expanding=True)
+    base = sa.select(*_ROW_COLUMNS).where(client_visible_clause(FileItem, FileShare, client, visible))
+    modes = {
+        "search": _search(base, sa.bindparam("like")),
+        "folder": base.where(col(FileItem.parent_id) == sa.bindparam("folder")),
+        # the client's top level: what they may see whose folder they may not open
+        "top": base.where(sa.or_(col(FileItem.parent_id).is_(None), col(FileItem.parent_id).not_in(visible))),
+    }
+    return _ClientStatements(folders, {(mode, sort): paged(_order(stmt, sort)) for mode, stmt in modes.items()
+                                       for sort in SORTS})
 
 
 def client_item_count(db: Session, client: Client) -> int:

@@ -34,12 +34,12 @@ class ClientFilesState(FilesMixin, BaseState):
         def work(db, ws, actor):
             if is_staff(actor):
                 return rx.redirect("/staff/files")
-            self.uploads, self.upload_error, self.refusal, self.preview_open = [], "", "", False
+            self._assign(uploads=[], upload_error="", refusal="", preview_open=False)
             page = file_views.client_folder(db, actor, self._query("folder") or None, query=self._query("q"),
-                                            sort=self._query("sort"), page=self._page_arg())
+                                            sort=self._query("sort"), page=self._page_arg(), sections=self.sections)
             self._fill(page)
-            self.can_upload, self.upload_folder = page.extra["can_upload"], page.extra["upload_folder"]
-            self.max_upload = page.extra["max_upload"]
+            self._assign(can_upload=page.extra["can_upload"], upload_folder=page.extra["upload_folder"],
+                         max_upload=page.extra["max_upload"])
             return None
 
         def refused(exc: ServiceError):
