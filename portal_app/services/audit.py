@@ -10,6 +10,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from portal_app.db import AnySelect, prebuilt, run
 from portal_app.models import AuditEvent, utcnow
 
 GENESIS = "0" * 64
@@ -78,11 +79,15 @@ class AuditView:
 
 def events_for(db: Session, workspace_id: int, subject_type: str, subject_id: str,
                limit: int = 50) -> list[AuditView]:
-    rows = db.exec(
-        select(AuditEvent).where(
-            AuditEvent.workspace_id == workspace_id,
-            AuditEvent.subject_type == subject_type,
-            AuditEvent.subject_id == subject_id,
-        ).order_by(sa.desc(col(AuditEvent.seq))).limit(limit)
-    ).all()
-    return [AuditView(r.at, r.actor_label, r.action, json.loads(r.detail)) for r in rows]
+    """A subject's events, newest first (a page's trail: one statement built once)."""
+    rows = run(db, _events(), ws=workspace_id, type=subject_type, id=subject_id, limit=limit)
+    return [AuditView(at, actor, action, json.loads(detail)) for at, actor, action, detail in rows]
+
+
+@prebuilt
+def _events() -> AnySelect:
+    e = AuditEvent
+    return (sa.select(col(e.at), col(e.actor_label), col(e.action), col(e.detail))
+            .where(col(e.workspace_id) == sa.bindparam("ws"), col(e.subject_type) == sa.bindparam("type"),
+                   col(e.subject_id) == sa.bindparam("id"))
+            .order_by(col(e.seq).desc()).limit(sa.bindparam("limit", type_=sa.Integer)))

@@ -770,3 +770,27 @@ def test_contact_record_lists_what_is_shared_with_the_contact(db, world):
     assert alice["shared_total"] == 2 and {f["name"] for f in alice["shared"]} == {"For Alice", "Alice's link"}
     assert {f["href"] for f in alice["shared"]} == {f"/staff/files?folder={folder.public_id}"}
     assert contact_record(db, world.staff_a, world.contact_a2.public_id)["files"]["shared"] == []
+
+
+def test_contact_record_shows_the_newest_shares_their_total_and_the_upload_folder(db, world, store):
+    from portal_app.services.files import files as files_service
+    from portal_app.services.portal.staff_views import contact_record
+
+    set_portal(db, world, uploads=True)
+    assert contact_record(db, world.staff_a, world.contact_a1.public_id)["files"] == {
+        "shared": [], "shared_total": 0, "upload_folder": ""}
+    own = upload(db, world.client_a1, "from-alice.pdf", pdf())
+    folder = files_service.create_folder(db, world.staff_a, name="Inside")
+    shared = [upload(db, world.staff_a, f"f{i}.pdf", pdf(i), folder if i % 2 else None) for i in range(10)]
+    for item in shared:  # the first one with Bob too (his share is not Alice's)
+        share(db, world.staff_a, item, contacts=[world.contact_a1, world.contact_a2] if item is shared[0]
+              else [world.contact_a1])
+    db.commit()
+    alice = contact_record(db, world.staff_a, world.contact_a1.public_id)["files"]
+    assert alice["shared_total"] == 10 and alice["upload_folder"] == db.get(FileItem, own.parent_id).public_id
+    assert [f["name"] for f in alice["shared"]] == [f"f{i}.pdf" for i in range(9, 1, -1)]  # the 8 newest
+    assert {f["href"] for f in alice["shared"]} == {f"/staff/files?folder={folder.public_id}", "/staff/files"}
+    bob = contact_record(db, world.staff_a, world.contact_a2.public_id)["files"]
+    assert (bob["shared_total"], bob["upload_folder"], [f["name"] for f in bob["shared"]]) == (1, "", ["f0.pdf"])
+    with pytest.raises(NotFound):  # another workspace's contact
+        contact_record(db, world.staff_b, world.contact_a1.public_id)

@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from portal_app.access import Actor, require_manage_contacts
+from portal_app.db import AnyRow
 from portal_app.errors import Invalid, NotFound
-from portal_app.models import CONTACT_FIELDS, NOTES_MAX, ClientAccount, Contact, Invitation, utcnow
+from portal_app.models import CONTACT_FIELDS, NOTES_MAX, ClientAccount, Contact, Invitation, contact_name, utcnow
 from portal_app.services import audit
 from portal_app.services.validation import clean_email, clean_phone, clean_text
 
@@ -42,8 +43,9 @@ class ContactPage:
     pages: int
 
 
-def portal_status(account: ClientAccount | None, pending_invite: bool) -> str:
-    """none / invited / active / disabled, as the contact record shows it."""
+def portal_status(account: ClientAccount | AnyRow | None, pending_invite: bool) -> str:
+    """none / invited / active / disabled, as the contact record shows it (`account`: the
+    contact's account, a row with its `status`, or None)."""
     if account is None:
         return "invited" if pending_invite else "none"
     return account.status
@@ -184,9 +186,11 @@ class ContactListRow(TypedDict):
     portal_status: str
 
 
-def contact_view(contact: Contact) -> ContactView:
+def contact_view(contact: Contact | AnyRow) -> ContactView:
+    """`contact`: the entity, or a row with its columns (CONTACT_FIELDS, public_id, notes)."""
     data = {k: getattr(contact, k) for k in CONTACT_FIELDS}
-    data.update(public_id=contact.public_id, notes=contact.notes, name=contact.display_name)
+    data.update(public_id=contact.public_id, notes=contact.notes,
+                name=contact_name(contact.first_name, contact.last_name, contact.email))
     return cast(ContactView, data)
 
 

@@ -12,9 +12,11 @@ from typing import TypedDict
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from portal_app.access import Actor, FolderNode, Staff, require_manage_files
+from portal_app.db import AnySelect, prebuilt, run
 from portal_app.errors import Invalid, NotFound
 from portal_app.models import Contact, FileDownload, FileItem, FileShare, Workspace, utcnow
 from portal_app.services import audit, outbox
@@ -351,27 +353,41 @@ def contact_choices(db: Session, actor: Actor, query: str = "", limit: int = 30)
     return [{"public_id": c.public_id, "name": c.display_name, "email": c.email} for c in rows]
 
 
-def files_for_contact(db: Session, actor: Actor, contact: Contact, limit: int = 8) -> ContactFiles:
-    """For the contact record: what is shared with this contact by name (at most `limit`,
-    newest first) and their own upload folder, in three small queries."""
+def files_for_contact(db: Session, actor: Actor, contact_id: int, limit: int = 8) -> ContactFiles:
+    """For the contact record: what is shared with this contact (the workspace's, by id) by
+    name (at most `limit`, newest first, with their total) and their own upload folder, in
+    one statement built once: a row per shared item, or one without an item."""
     staff = require_manage_files(actor)
-    base = (select(FileItem).join(FileShare, col(FileShare.item_id) == FileItem.id)
-            .where(FileShare.workspace_id == staff.workspace_id, FileShare.contact_id == contact.id))
-    total = db.exec(select(sa.func.count()).select_from(base.subquery())).one()
-    items = db.exec(base.order_by(col(FileShare.created_at).desc(), col(FileShare.id).desc()).limit(limit)).all()
-    own = db.exec(select(FileItem.public_id).where(FileItem.workspace_id == staff.workspace_id,
-                                                   FileItem.kind == "folder", FileItem.owner_contact_id == contact.id,
-                                                   col(FileItem.parent_id).is_(None))).first()
+    rows = run(db, _contact_files(), ws=staff.workspace_id, contact=contact_id, limit=limit).all()
+    first = rows[0] if rows else None
     return {
-        "shared": [{"name": i.name, "kind": i.kind,
-                    "href": f"/staff/files?folder={i.public_id}" if i.kind == "folder"
-                    else f"/staff/files?folder={_parent_public_id(db, i)}" if i.parent_id else "/staff/files"}
-                   for i in items],
-        "shared_total": int(total),
-        "upload_folder": own or "",
+        "shared": [{"name": r.name, "kind": r.kind,
+                    "href": f"/staff/files?folder={r.public_id}" if r.kind == "folder"
+                    else f"/staff/files?folder={r.parent_public_id or ''}" if r.parent_id else "/staff/files"}
+                   for r in rows if r.public_id is not None],
+        "shared_total": int(first.total) if first else 0,
+        "upload_folder": (first.upload_folder or "") if first else "",
     }
 
 
-def _parent_public_id(db: Session, item: FileItem) -> str:
-    parent = db.get(FileItem, item.parent_id)
-    return parent.public_id if parent else ""
+@prebuilt
+def _contact_files() -> AnySelect:
+    ws: sa.BindParameter[int] = sa.bindparam("ws")
+    contact: sa.BindParameter[int] = sa.bindparam("contact")
+    parent = aliased(FileItem)
+    shared = sa.and_(col(FileShare.workspace_id) == ws, col(FileShare.contact_id) == contact)
+    total = sa.select(sa.func.count()).select_from(FileShare).join(FileItem, col(FileItem.id) == FileShare.item_id)
+    upload_folder = sa.select(col(FileItem.public_id)).where(
+        col(FileItem.workspace_id) == ws, col(FileItem.kind) == "folder", col(FileItem.owner_contact_id) == contact,
+        col(FileItem.parent_id).is_(None)).limit(1)
+    return (sa.select(col(FileItem.name), col(FileItem.kind), col(FileItem.public_id), col(FileItem.parent_id),
+                      col(parent.public_id).label("parent_public_id"),
+                      total.where(shared).correlate(None).scalar_subquery().label("total"),
+                      upload_folder.correlate(None).scalar_subquery().label("upload_folder"))
+            .select_from(Contact)
+            .outerjoin(FileShare, sa.and_(col(FileShare.contact_id) == Contact.id, shared))
+            .outerjoin(FileItem, col(FileItem.id) == FileShare.item_id)
+            .outerjoin(parent, col(parent.id) == FileItem.parent_id)
+            .where(col(Contact.id) == contact)
+            .order_by(col(FileShare.created_at).desc(), col(FileShare.id).desc())
+            .limit(sa.bindparam("limit", type_=sa.Integer)))

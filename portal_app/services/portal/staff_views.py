@@ -10,9 +10,11 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from portal_app.access import Actor, may_see_links_in_dev_mail, require_manage_contacts, require_read_dev_outbox
-from portal_app.models import ClientAccount, DevMail, Invitation, utcnow
+from portal_app.db import AnySelect, prebuilt, run
+from portal_app.errors import NotFound
+from portal_app.models import CONTACT_FIELDS, ClientAccount, Contact, DevMail, Invitation, utcnow
 from portal_app.services import audit
-from portal_app.services.accounts.contacts import ContactView, contact_view, get_contact, portal_status
+from portal_app.services.accounts.contacts import ContactView, contact_view, portal_status
 from portal_app.services.files.files import ContactFiles
 from portal_app.settings import get_settings
 
@@ -71,29 +73,50 @@ def _describe(detail: dict) -> str:
 
 
 def contact_record(db: Session, actor: Actor, public_id: str) -> ContactRecord:
+    """One contact of the workspace with their portal account, latest invitation, history and
+    files, in three statements built once: the contact with the account and the invitation,
+    the history (audit.events_for), the files (files.files_for_contact)."""
     from portal_app.services.files.files import files_for_contact
 
     staff = require_manage_contacts(actor)
-    contact = get_contact(db, staff, public_id)
-    account = db.exec(select(ClientAccount).where(ClientAccount.contact_id == contact.id)).first()
+    row = run(db, _record(), ws=staff.workspace_id, public_id=str(public_id)[:40]).first()
+    if row is None:
+        raise NotFound("This contact does not exist.")
     now = utcnow()
-    invite = db.exec(select(Invitation).where(Invitation.contact_id == contact.id)
-                     .order_by(sa.desc(col(Invitation.id))).limit(1)).first()
-    pending = bool(invite and invite.used_at is None and invite.revoked_at is None and invite.expires_at > now)
-    events = audit.events_for(db, staff.workspace_id, "contact", contact.public_id, limit=50)
+    invited = row.invite_expires_at is not None
+    pending = bool(invited and row.invite_used_at is None and row.invite_revoked_at is None
+                   and row.invite_expires_at > now)
+    events = audit.events_for(db, staff.workspace_id, "contact", row.public_id, limit=50)
     return {
-        "contact": contact_view(contact),
-        "portal_status": portal_status(account, pending),
+        "contact": contact_view(row),
+        "portal_status": portal_status(row if row.account_id is not None else None, pending),
         "invite_pending": pending,
-        "invite_expires": invite.expires_at.strftime("%Y-%m-%d %H:%M UTC") if invite and pending else "",
-        "last_login": account.last_login_at.strftime("%Y-%m-%d %H:%M UTC") if account and account.last_login_at else "",
-        "files": files_for_contact(db, staff, contact),
+        "invite_expires": row.invite_expires_at.strftime("%Y-%m-%d %H:%M UTC") if pending else "",
+        "last_login": row.last_login_at.strftime("%Y-%m-%d %H:%M UTC") if row.last_login_at else "",
+        "files": files_for_contact(db, staff, row.id),
         "history": [
             {"at": e.at.strftime("%Y-%m-%d %H:%M UTC"), "actor": e.actor,
              "action": ACTION_TEXT.get(e.action, e.action), "detail": _describe(e.detail)}
             for e in events
         ],
     }
+
+
+@prebuilt
+def _record() -> AnySelect:
+    """The contact (by public id, in the workspace) with their account and latest invitation."""
+    latest = (sa.select(sa.func.max(Invitation.id)).where(col(Invitation.contact_id) == Contact.id)
+              .correlate(Contact).scalar_subquery())
+    return (sa.select(col(Contact.id), col(Contact.public_id), col(Contact.notes),
+                      *(col(getattr(Contact, name)) for name in CONTACT_FIELDS),
+                      col(ClientAccount.id).label("account_id"), col(ClientAccount.status),
+                      col(ClientAccount.last_login_at),
+                      col(Invitation.expires_at).label("invite_expires_at"), col(Invitation.used_at).label("invite_used_at"),
+                      col(Invitation.revoked_at).label("invite_revoked_at"))
+            .select_from(Contact)
+            .outerjoin(ClientAccount, col(ClientAccount.contact_id) == Contact.id)
+            .outerjoin(Invitation, col(Invitation.id) == latest)
+            .where(col(Contact.workspace_id) == sa.bindparam("ws"), col(Contact.public_id) == sa.bindparam("public_id")))
 
 
 def dev_outbox(db: Session, actor: Actor, limit: int = 50) -> list[DevMailView]:

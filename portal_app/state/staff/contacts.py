@@ -89,20 +89,17 @@ class ContactRecordState(BaseState):
 
     def _refresh(self, db, actor) -> None:
         record = staff_views.contact_record(db, actor, self._public_id())
-        self.contact = record["contact"]  # every value a str already
-        self.portal_status = record["portal_status"]
-        self.invite_pending = record["invite_pending"]
-        self.invite_expires = record["invite_expires"]
-        self.last_login = record["last_login"]
-        self.history = record["history"]
-        self.shared_files, self.shared_total = record["files"]["shared"], record["files"]["shared_total"]
-        self.upload_folder = record["files"]["upload_folder"]
-        self.found = True
+        self._assign(contact=record["contact"],  # every value a str already
+                     portal_status=record["portal_status"], invite_pending=record["invite_pending"],
+                     invite_expires=record["invite_expires"], last_login=record["last_login"],
+                     history=record["history"], shared_files=record["files"]["shared"],
+                     shared_total=record["files"]["shared_total"], upload_folder=record["files"]["upload_folder"],
+                     found=True)
 
     @rx.event
     async def load(self):
         def work(db, ws, actor):
-            self.error = self.saved = ""
+            self._assign(error="", saved="")
             self._refresh(db, actor)
 
         def failed(exc: ServiceError):
