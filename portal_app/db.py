@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -17,6 +17,7 @@ from portal_app.settings import get_settings
 
 _engines: dict[str, sa.Engine] = {}
 S = TypeVar("S")
+P = ParamSpec("P")
 # rows and results of any shape (SQLAlchemy 2.1 types them by a tuple of column types)
 AnyRow = sa.Row[*tuple[Any, ...]]
 AnyResult = sa.CursorResult[*tuple[Any, ...]]
@@ -113,11 +114,12 @@ def savepoint(session: Session) -> Iterator[None]:
 # rows (only the columns a page shows); what a use case changes still goes through the ORM.
 
 
-def prebuilt(build: Callable[[], S]) -> Callable[[], S]:
-    """`build()` (a statement, or a few in a dataclass) made at its first use and kept: the
-    rules it is built from (access clauses, the models' status clauses) take bind parameters
+def prebuilt(build: Callable[P, S]) -> Callable[P, S]:
+    """`build(…)` (a statement, or a few in a dataclass) made at its first use and kept, one
+    for each set of (hashable) arguments -- a listing's filter and sort, say: the rules it is
+    built from (access clauses, the models' status clauses) take bind parameters
     (`access.bound_client()`, `sa.bindparam("…")`) for the values of a request."""
-    return functools.cache(build)
+    return cast(Callable[P, S], functools.cache(build))
 
 
 def run(session: Session, statement: sa.Executable, /, **params: Any) -> AnyResult:

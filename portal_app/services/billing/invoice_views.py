@@ -15,13 +15,14 @@ from portal_app.access import (
     Actor,
     Client,
     Staff,
+    bound_client,
     client_invoice_clause,
     is_staff,
     require_client,
     require_portal_section,
     require_staff,
 )
-from portal_app.db import AnyRow
+from portal_app.db import AnyRow, AnySelect, Paged, paged, prebuilt, run, run_page
 from portal_app.errors import Invalid, NotFound
 from portal_app.models import (
     INVOICE_STATUSES,
@@ -179,14 +180,16 @@ def status_of(inv: Invoice, today: date) -> tuple[str, str]:
     return shown, status_label("invoice", shown)
 
 
-def _row(inv: Invoice, contact_name: str, today: date) -> InvoiceRow:
-    key, label = status_of(inv, today)
+def _row(r: AnyRow, contact: str) -> InvoiceRow:
+    """A list row from the columns `_listing_columns` reads (`shown_status`: Invoice.shown_status)."""
+    money = lambda m: format_amount(m, r.currency)  # noqa: E731
     return {
-        "id": inv.public_id, "number": inv.number, "contact": contact_name, "status": key, "status_label": label,
-        "issue_date": inv.issue_date.strftime("%d %b %Y"), "due_date": inv.due_date.strftime("%d %b %Y"),
-        "total": format_amount(inv.total_minor, inv.currency), "balance": format_amount(inv.balance_minor, inv.currency),
-        "viewed": inv.first_viewed_at.strftime("%d %b %Y, %H:%M UTC") if inv.first_viewed_at else "",
-        "overpaid": inv.overpaid,
+        "id": r.public_id, "number": r.number, "contact": contact, "status": r.shown_status,
+        "status_label": status_label("invoice", r.shown_status),
+        "issue_date": r.issue_date.strftime("%d %b %Y"), "due_date": r.due_date.strftime("%d %b %Y"),
+        "total": money(r.total_minor), "balance": money(r.balance_minor),
+        "viewed": r.first_viewed_at.strftime("%d %b %Y, %H:%M UTC") if r.first_viewed_at else "",
+        "overpaid": bool(r.overpaid),
     }
 
 
@@ -198,29 +201,55 @@ def paginate(db: Session, stmt, page: int) -> tuple[list, int, int, int]:
     return db.exec(stmt.offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all(), total, page, pages
 
 
-def _outstanding(db: Session, where) -> list[Outstanding]:
-    rows = db.exec(select(Invoice.currency, sa.func.sum(Invoice.balance_minor))
-                   .where(where, Invoice.payable_clause())
-                   .group_by(Invoice.currency).order_by(Invoice.currency)).all()
+def _outstanding(rows) -> list[Outstanding]:
     return [{"currency": c, "amount": format_amount(int(a or 0), c)} for c, a in rows]
 
 
 def staff_invoices(db: Session, actor: Actor, *, status: str = "", contact_public_id: str = "",
                    page: int = 1) -> InvoicePage:
-    """Filters: a status, or "overdue" (derived from the due date); one contact."""
+    """Filters: a status, or "overdue" (derived from the due date); one contact. Two
+    statements built once (for each kind of filter): the page with its total, and what is
+    left to pay in the whole workspace."""
     staff: Staff = require_staff(actor)
-    today = utcnow().date()
-    where = col(Invoice.workspace_id) == staff.workspace_id
-    stmt = select(Invoice, Contact).join(Contact, col(Contact.id) == Invoice.contact_id).where(where)
-    if status == OVERDUE:
+    by_status = "overdue" if status == OVERDUE else "status" if status in INVOICE_STATUSES else ""
+    rows, total, page, pages = run_page(db, _staff_listing(by_status, bool(contact_public_id)), int(page or 1),
+                                        PER_PAGE, ws=staff.workspace_id, today=utcnow().date(), status=status,
+                                        contact=str(contact_public_id))
+    return InvoicePage([_row(r, contact_name(r.first_name, r.last_name, r.email)) for r in rows], total, page,
+                       pages, _outstanding(run(db, _staff_outstanding(), ws=staff.workspace_id)))
+
+
+def _listing_columns(today: sa.BindParameter) -> tuple:
+    """What `_row` reads of an invoice."""
+    i = Invoice
+    return (col(i.public_id), col(i.number), i.shown_status_clause(today).label("shown_status"), col(i.issue_date),
+            col(i.due_date), col(i.currency), col(i.total_minor), col(i.balance_minor), col(i.first_viewed_at),
+            col(i.overpaid))
+
+
+def _payable_by_currency(where) -> AnySelect:
+    return (sa.select(col(Invoice.currency), sa.func.sum(Invoice.balance_minor))
+            .where(where, Invoice.payable_clause()).group_by(col(Invoice.currency)).order_by(col(Invoice.currency)))
+
+
+@prebuilt
+def _staff_listing(by_status: str, by_contact: bool) -> Paged:
+    today: sa.BindParameter = sa.bindparam("today", type_=sa.Date)
+    stmt = (sa.select(*_listing_columns(today), col(Contact.first_name), col(Contact.last_name), col(Contact.email))
+            .join(Contact, col(Contact.id) == Invoice.contact_id)
+            .where(col(Invoice.workspace_id) == sa.bindparam("ws")))
+    if by_status == "overdue":
         stmt = stmt.where(Invoice.overdue_clause(today))
-    elif status in INVOICE_STATUSES:
-        stmt = stmt.where(Invoice.status == status)
-    if contact_public_id:
-        stmt = stmt.where(Contact.public_id == str(contact_public_id))
-    stmt = stmt.order_by(col(Invoice.issue_date).desc(), col(Invoice.id).desc())
-    rows, total, page, pages = paginate(db, stmt, page)
-    return InvoicePage([_row(inv, c.display_name, today) for inv, c in rows], total, page, pages, _outstanding(db, where))
+    elif by_status:
+        stmt = stmt.where(col(Invoice.status) == sa.bindparam("status"))
+    if by_contact:
+        stmt = stmt.where(col(Contact.public_id) == sa.bindparam("contact"))
+    return paged(stmt.order_by(col(Invoice.issue_date).desc(), col(Invoice.id).desc()))
+
+
+@prebuilt
+def _staff_outstanding() -> AnySelect:
+    return _payable_by_currency(col(Invoice.workspace_id) == sa.bindparam("ws"))
 
 
 def client_section(db: Session, actor: Actor, sections: Mapping[str, object] | None = None) -> Client:
@@ -230,16 +259,28 @@ def client_section(db: Session, actor: Actor, sections: Mapping[str, object] | N
     return client
 
 
-def client_invoices(db: Session, actor: Actor, page: int = 1) -> InvoicePage:
-    """A client's own sent invoices, outstanding first (oldest due first), then the rest."""
-    client = client_section(db, actor)
-    today = utcnow().date()
-    where = client_invoice_clause(Invoice, client)
+def client_invoices(db: Session, actor: Actor, page: int = 1,
+                    sections: Mapping[str, object] | None = None) -> InvoicePage:
+    """A client's own sent invoices, outstanding first (oldest due first), then the rest; two
+    statements built once: the page with its total, and what is left to pay."""
+    client = client_section(db, actor, sections)
+    ids = {"ws": client.workspace_id, "contact": client.contact_id}
+    rows, total, page, pages = run_page(db, _client_listing(), int(page or 1), PER_PAGE, today=utcnow().date(), **ids)
+    return InvoicePage([_row(r, "") for r in rows], total, page, pages,
+                       _outstanding(run(db, _client_outstanding(), **ids)))
+
+
+@prebuilt
+def _client_listing() -> Paged:
+    mine = client_invoice_clause(Invoice, bound_client())
     open_first = sa.case((Invoice.payable_clause(), 0), else_=1)
-    stmt = (select(Invoice).where(where)
-            .order_by(open_first, col(Invoice.due_date), col(Invoice.id).desc()))
-    rows, total, page, pages = paginate(db, stmt, page)
-    return InvoicePage([_row(inv, "", today) for inv in rows], total, page, pages, _outstanding(db, where))
+    return paged(sa.select(*_listing_columns(sa.bindparam("today", type_=sa.Date))).where(mine)
+                 .order_by(open_first, col(Invoice.due_date), col(Invoice.id).desc()))
+
+
+@prebuilt
+def _client_outstanding() -> AnySelect:
+    return _payable_by_currency(client_invoice_clause(Invoice, bound_client()))
 
 
 def find_invoice(db: Session, actor: Actor, public_id: str) -> tuple[Invoice, bool]:

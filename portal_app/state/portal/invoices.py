@@ -121,12 +121,14 @@ class ClientInvoicesState(BaseState):
         def work(db, ws, actor):
             if is_staff(actor):
                 return rx.redirect("/staff/invoices")
-            self.refusal, self.loaded = "", False
-            result = invoice_views.client_invoices(db, actor, self._page_arg())
-            self.rows = [cast(ClientInvoiceRow, {k: v for k, v in r.items() if k in ROW_KEYS}) for r in result.rows]
-            self.outstanding = result.outstanding
-            self.page, self.pages, self.total = result.page, result.pages, result.total
-            self.loaded = True
+            try:
+                result = invoice_views.client_invoices(db, actor, self._page_arg(), self.sections)
+            except Exception:
+                self._assign(refusal="", loaded=False)  # (a refusal is set by `refused`)
+                raise
+            self._assign(rows=[cast(ClientInvoiceRow, {k: v for k, v in r.items() if k in ROW_KEYS}) for r in result.rows],
+                         outstanding=result.outstanding, page=result.page, pages=result.pages, total=result.total,
+                         refusal="", loaded=True)
             return None
 
         def refused(exc: ServiceError):

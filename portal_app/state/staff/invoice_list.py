@@ -52,7 +52,7 @@ class StaffInvoicesState(BaseState):
     async def load(self):
         def work(db, ws, actor):
             self._list(db, actor)
-            self.refusal, self.contact_options = "", []
+            self._assign(refusal="", contact_options=[])
             if self._flash:
                 self._notify(self._flash)
                 self._flash = ""
@@ -76,9 +76,8 @@ class StaffInvoicesState(BaseState):
                 label = contacts.get_contact(db, actor, contact_id).display_name
             except NotFound:
                 label = "a client that no longer exists"
-        self.status, self.contact_id, self.contact_label = status, contact_id, label
-        self.rows, self.total, self.page, self.pages = result.rows, result.total, result.page, result.pages
-        self.outstanding = result.outstanding
+        self._assign(status=status, contact_id=contact_id, contact_label=label, rows=result.rows, total=result.total,
+                     page=result.page, pages=result.pages, outstanding=result.outstanding)
 
     @rx.event(background=True)
     async def follow(self):
