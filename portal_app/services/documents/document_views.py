@@ -4,6 +4,7 @@ document for staff (signers, fields, audit trail) and the signing view for a sig
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import TypedDict
 
 import sqlalchemy as sa
@@ -11,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from portal_app.access import (
     Actor,
+    bound_client,
     is_own_signer,
     is_staff,
     own_signer_clause,
@@ -18,10 +20,12 @@ from portal_app.access import (
     require_client_documents,
     require_manage_documents,
 )
+from portal_app.db import AnyRow, Paged, paged, prebuilt, run_page
 from portal_app.errors import Invalid
 from portal_app.models import DOCUMENT_STATUSES, Contact, Document, DocumentSigner
 from portal_app.models.status import status_label
 from portal_app.services import audit
+from portal_app.services.billing import invoice_views
 from portal_app.services.billing.invoice_views import paginate
 from portal_app.services.billing.money import format_amount
 from portal_app.services.documents.documents import (
@@ -33,7 +37,7 @@ from portal_app.services.documents.documents import (
     signers_of,
 )
 from portal_app.services.documents.signing import CLOSED, CONSENT_TEXT, CONSENT_VERSION, signer_for
-from portal_app.services.portal.portal_settings import portal_settings_for
+from portal_app.services.portal.portal_settings import section_settings
 
 SIGNER_COLORS = ("#2563eb", "#c2410c", "#047857", "#7c3aed")
 
@@ -143,7 +147,7 @@ def _when(value) -> str:
     return value.strftime("%d %b %Y, %H:%M UTC") if value else ""
 
 
-def _row(doc: Document, contact_name: str) -> DocumentRow:
+def _row(doc: Document | AnyRow, contact_name: str) -> DocumentRow:
     return {"id": doc.public_id, "title": doc.title, "kind": KIND_LABELS.get(doc.kind, doc.kind),
             "status": doc.status, "status_label": status_label("document", doc.status), "contact": contact_name,
             "sent": _when(doc.sent_at), "updated": _when(doc.updated_at), "completed": _when(doc.completed_at)}
@@ -163,18 +167,30 @@ def staff_documents(db: Session, actor: Actor, *, status: str = "", page: int = 
             "total": total, "page": page, "pages": pages}
 
 
-def client_documents(db: Session, actor: Actor, *, page: int = 1) -> DocumentList:
-    """The client's documents, those awaiting their signature first."""
+def client_documents(db: Session, actor: Actor, *, page: int = 1,
+                     sections: Mapping[str, object] | None = None) -> DocumentList:
+    """The client's documents, those awaiting their signature first, while the Documents
+    section is on (`sections`: when the caller has them): one statement built once, the page
+    with its total."""
     client = require_client(actor)
-    require_client_documents(client, portal_settings_for(db, client.workspace_id))
-    awaiting = sa.case((sa.and_(Document.open_clause(), col(DocumentSigner.status) == "pending"), 0), else_=1)
-    stmt = (select(Document).join(DocumentSigner, sa.and_(col(DocumentSigner.document_id) == Document.id,
-                                                          own_signer_clause(DocumentSigner, client)))
-            .where(Document.workspace_id == client.workspace_id, Document.contact_id == client.contact_id,
-                   Document.issued_clause())
-            .order_by(awaiting, col(Document.updated_at).desc(), col(Document.id).desc()))
-    rows, total, page, pages = paginate(db, stmt, page)
+    require_client_documents(client, section_settings(db, client.workspace_id, sections))
+    rows, total, page, pages = run_page(db, _client_documents(), int(page or 1), invoice_views.PER_PAGE,
+                                        ws=client.workspace_id, contact=client.contact_id)
     return {"rows": [_row(d, "") for d in rows], "total": total, "page": page, "pages": pages}
+
+
+@prebuilt
+def _client_documents() -> Paged:
+    client = bound_client()
+    awaiting = sa.case((sa.and_(Document.open_clause(), col(DocumentSigner.status) == "pending"), 0), else_=1)
+    d = Document
+    return paged(sa.select(col(d.public_id), col(d.title), col(d.kind), col(d.status), col(d.sent_at),
+                           col(d.updated_at), col(d.completed_at))
+                 .join(DocumentSigner, sa.and_(col(DocumentSigner.document_id) == Document.id,
+                                               own_signer_clause(DocumentSigner, client)))
+                 .where(col(d.workspace_id) == client.workspace_id, col(d.contact_id) == client.contact_id,
+                        Document.issued_clause())
+                 .order_by(awaiting, col(d.updated_at).desc(), col(d.id).desc()))
 
 
 def _pages(doc: Document) -> list[PageImage]:

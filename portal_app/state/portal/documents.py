@@ -27,10 +27,9 @@ class ClientDocumentsState(BaseState):
                 page = max(1, int(self._query("page") or 1))
             except ValueError:
                 page = 1
-            result = document_views.client_documents(db, actor, page=page)
-            self.rows, self.total, self.page, self.pages = (result["rows"], result["total"], result["page"],
-                                                            result["pages"])
-            self.refusal, self.loaded = "", True
+            result = document_views.client_documents(db, actor, page=page, sections=self.sections)
+            self._assign(rows=result["rows"], total=result["total"], page=result["page"], pages=result["pages"],
+                         refusal="", loaded=True)
             return None
 
         def refused(exc: ServiceError):
