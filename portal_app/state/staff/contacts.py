@@ -21,16 +21,15 @@ class ContactsState(BaseState):
     create_error: str = ""
     create_open: bool = False
 
-    def _fetch(self, db, actor) -> None:
-        result = contacts.list_contacts(db, actor, self.query, self.page)
-        self.rows = contacts.as_dicts(result.rows)
-        self.page, self.pages, self.total = result.page, result.pages, result.total
+    def _fetch(self, db, actor, query: str, page: int) -> None:
+        result = contacts.list_contacts(db, actor, query, page)
+        self._assign(query=query, rows=contacts.as_dicts(result.rows), page=result.page, pages=result.pages,
+                     total=result.total)
 
     @rx.event
     async def load(self):
         def work(db, ws, actor):
-            self.query, self.page = "", 1
-            self._fetch(db, actor)
+            self._fetch(db, actor, "", 1)
 
         return await self._run(work)
 
@@ -39,7 +38,7 @@ class ContactsState(BaseState):
         def work(db, ws, actor):
             self.query = str(form.get("q", ""))[:100]
             self.page = 1
-            self._fetch(db, actor)
+            self._fetch(db, actor, self.query, self.page)
 
         return await self._run(work)
 
@@ -47,7 +46,7 @@ class ContactsState(BaseState):
     async def go_page(self, delta: int):
         def work(db, ws, actor):
             self.page = max(1, self.page + (1 if int(delta) > 0 else -1))
-            self._fetch(db, actor)
+            self._fetch(db, actor, self.query, self.page)
 
         return await self._run(work)
 
