@@ -37,10 +37,11 @@ def _event_namespace():
 def _tab_connected(state) -> bool:
     """Whether the tab still has a socket here: a closed tab's follower would otherwise poll
     the database every few seconds for the rest of its `minutes`, for nobody."""
+    token = getattr(getattr(state.router, "session", None), "client_token", "")
     namespace = _event_namespace()
-    if namespace is None:
-        return True
-    return state.router.session.client_token in namespace.token_to_sid
+    if not token or namespace is None:
+        return True  # not a served tab (a state driven without a socket): nothing to tell
+    return token in namespace.token_to_sid
 
 
 def _quietly(*_args) -> None:
