@@ -101,6 +101,7 @@ class User:
         self.stats, self.settings, self.rng = stats, settings, rng
         self.pages = JOURNEYS[kind]
         self.tab = None
+        self.known: dict[str, list] = {}   # page states this tab holds (name -> its rows), as the browser keeps them
         self.here: tuple[str, dict[str, str] | None] = ("", None)   # the tab's current page: path, params
         self.base_state = ""   # BaseState's full name, learnt from the first delta that carries it
         self.connected = asyncio.Event()   # set once its first page visit ended (answered, failed or timed out)
@@ -158,6 +159,7 @@ class User:
         deadline = t0 + self.settings.timeout
         try:
             if first:
+                self.known = {}  # a new tab holds no page's state yet
                 self.tab = self.make_tab(self.cookie)
                 self.stats.open_tabs += 1
                 self.stats.tabs_opened += 1
@@ -187,6 +189,7 @@ class User:
                     seen = True
                     if isinstance(values.get("rows" + p.VAR_SUFFIX), list):
                         rows = values["rows" + p.VAR_SUFFIX]
+                    self.known[page.state] = rows or self.known.get(page.state, [])
                 problems.extend(p.problems(update))
                 if p.page_loaded(update):
                     break
@@ -195,6 +198,10 @@ class User:
             for note in self.tab.notes:
                 self.stats.note(note)
             self.tab.notes.clear()
+            if not seen and page.state in self.known:
+                # The app sends only vars that changed: revisited in the same tab with nothing
+                # new, the page's state is what the tab already holds (as a browser's would).
+                seen, rows = True, self.known[page.state]
             if problems:
                 self._record(t0, page, first, "error", "; ".join(problems))
             elif not seen:
