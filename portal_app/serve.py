@@ -202,7 +202,19 @@ def serve(host: str | None = None, port: int | None = None, build: str = "auto")
         raise SystemExit(f"No frontend build at {', '.join(missing)}: run `serve` with --build auto or always.")
     if p.redis_url:
         _check_redis()
+    os.environ.update(state_env(p.redis_url, os.environ))
     _run_granian(p)
+
+
+def state_env(redis_url: str, environ) -> dict[str, str]:
+    """With Redis: Reflex's opportunistic lock (REFLEX_OPLOCK_ENABLED), unless set otherwise. A
+    worker then keeps a tab's state in memory while no other worker asks for its lock -- a tab's
+    socket stays on one worker -- instead of locking, reading and writing it in Redis on every
+    event: at 200 simulated users on 2 cores, p95 112 ms against 244 ms, 81 % of the cores
+    against 109 % (docs/performance.md)."""
+    if not redis_url or "REFLEX_OPLOCK_ENABLED" in environ:
+        return {}
+    return {"REFLEX_OPLOCK_ENABLED": "true"}
 
 
 def _run_granian(p: Plan) -> None:

@@ -112,3 +112,11 @@ def test_a_build_is_current_only_with_its_stamp_and_assets(tmp_path, monkeypatch
     assert not serve.build_is_current(root, 3001)
     (root / "rxconfig.py").write_text("config = 2\n")
     assert not serve.build_is_current(root, 3000)
+
+
+def test_with_redis_a_worker_keeps_its_tabs_state_under_reflexs_opportunistic_lock():
+    from portal_app.serve import state_env
+
+    assert state_env("redis://127.0.0.1:6379/0", {}) == {"REFLEX_OPLOCK_ENABLED": "true"}
+    assert state_env("redis://127.0.0.1:6379/0", {"REFLEX_OPLOCK_ENABLED": "false"}) == {}  # an explicit choice stands
+    assert state_env("", {}) == {}  # in-process state: nothing to lock
