@@ -26,7 +26,7 @@ from typing import Any
 
 import reflex as rx
 
-from portal_app.access import may_read_dev_outbox
+from portal_app.access import is_signed_in, may_read_dev_outbox
 from portal_app.db import unit_of_work
 from portal_app.errors import Forbidden, NotFound, NotSignedIn, ServiceError
 from portal_app.services import sessions
@@ -183,6 +183,12 @@ class BaseState(rx.State):
         for name, value in values.items():
             if getattr(self, name) != value:
                 setattr(self, name, value)
+
+    def _signed_in_now(self) -> bool:
+        """Whether this event's session is signed in now (the session guard asks at a page
+        load): blocking, for an event thread."""
+        with unit_of_work() as db:
+            return is_signed_in(self._context(db).actor)
 
     def _apply_branding(self, ctx: ResolvedContext) -> None:
         settings = get_settings()

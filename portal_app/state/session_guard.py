@@ -43,10 +43,8 @@ import logging
 import reflex.state
 from reflex.middleware import Middleware
 
-from portal_app.access import is_signed_in
-from portal_app.db import unit_of_work
 from portal_app.services.sessions import session_token
-from portal_app.state.base import UNBOUND, BaseState, binding_of, event_context, off_loop
+from portal_app.state.base import UNBOUND, BaseState, binding_of, off_loop
 
 log = logging.getLogger("portal.session_guard")
 
@@ -78,13 +76,6 @@ async def reset_tree(root) -> None:
                     setattr(state, name, default)
 
 
-def _session_is_live(token: str | None, host: str) -> bool:
-    if not token:
-        return False
-    with unit_of_work() as db:
-        return is_signed_in(event_context(db, host, token).actor)
-
-
 class SessionGuard(Middleware):
     """Runs before every event's handler (see the module docstring)."""
 
@@ -108,7 +99,7 @@ class SessionGuard(Middleware):
         stale = base._bound_session != binding
         if not stale and token and hydrate:
             # A page load: the session must still be live, or what it loaded goes.
-            stale = not await off_loop(_session_is_live, token, base.router.headers.host)
+            stale = not await off_loop(base._signed_in_now)
         if stale:
             await reset_tree(state)
             base._bound_session = binding
