@@ -254,12 +254,27 @@ def _sharing_label(item: FileItem, contact_count: int, owner_names: dict[int, st
 # --- client --------------------------------------------------------------------------------
 
 def client_context(db: Session, client: Client) -> tuple[dict[int, FolderNode], set[int], set[int]]:
-    """(folders, folders this client may open, ids shared with this client directly)."""
-    nodes = folder_nodes(db, client.workspace_id)
-    shared_ids = set(db.exec(select(FileShare.item_id).join(FileItem, col(FileItem.id) == FileShare.item_id)
-                             .where(FileShare.workspace_id == client.workspace_id,
-                                    FileShare.contact_id == client.contact_id, FileItem.kind == "folder")).all())
-    return nodes, folders_visible_to(client, nodes, shared_ids), shared_ids
+    """(folders, folders this client may open, folders shared with this client directly), in
+    one statement built once."""
+    nodes: dict[int, FolderNode] = {}
+    shared: set[int] = set()
+    for fid, parent, inherit, shared_all, owner, direct in run(db, _client_folders(), ws=client.workspace_id,
+                                                                contact=client.contact_id):
+        nodes[fid] = FolderNode(fid, parent, bool(inherit), bool(shared_all), owner)
+        if direct:
+            shared.add(fid)
+    return nodes, folders_visible_to(client, nodes, shared), shared
+
+
+@prebuilt
+def _client_folders() -> AnySelect:
+    """Every folder of the client's workspace, with whether it is shared with the client directly."""
+    client = bound_client()
+    shared_directly = sa.exists().where(col(FileShare.item_id) == FileItem.id, col(FileShare.contact_id) == client.contact_id,
+                                        col(FileShare.workspace_id) == client.workspace_id)
+    return (sa.select(col(FileItem.id), col(FileItem.parent_id), col(FileItem.inherit_sharing),
+                      col(FileItem.shared_with_all), col(FileItem.owner_contact_id), shared_directly)
+            .where(col(FileItem.workspace_id) == client.workspace_id, col(FileItem.kind) == "folder"))
 
 
 def client_folder(db: Session, actor: Actor, folder_public_id: str | None = None, *, query: object = "",
@@ -353,14 +368,6 @@ def _client_statements() -> _ClientStatements:
     }
     return _ClientStatements(folders, {(mode, sort): paged(_order(stmt, sort)) for mode, stmt in modes.items()
                                        for sort in SORTS})
-
-
-def client_item_count(db: Session, client: Client) -> int:
-    """How many files and links this client can open (for the home page card)."""
-    _nodes, visible, _ = client_context(db, client)
-    stmt = select(sa.func.count()).select_from(FileItem).where(
-        client_visible_clause(FileItem, FileShare, client, visible), FileItem.kind != "folder")
-    return int(db.exec(stmt).one())
 
 
 def raise_not_found():

@@ -10,11 +10,9 @@ from sqlmodel import Session
 
 from portal_app.access import (
     Actor,
-    FolderNode,
     bound_client,
     client_invoice_clause,
     client_visible_clause,
-    folders_visible_to,
     own_signer_clause,
     require_client,
     require_portal_section,
@@ -22,6 +20,7 @@ from portal_app.access import (
 from portal_app.db import prebuilt, run
 from portal_app.models import Contact
 from portal_app.services.billing.money import format_amount
+from portal_app.services.files.file_views import client_context
 from portal_app.services.portal.portal_settings import SECTION_LABELS, portal_settings_for
 
 
@@ -47,7 +46,7 @@ def home_summary(db: Session, actor: Actor, sections: Mapping[str, object] | Non
     later features fill hold nothing yet, so they say so.
 
     Every event of the home page runs this, so it reads in at most three statements, each
-    built once (`_statements`) and run on the connection: the client's folders (for what
+    built once and run on the connection: the client's folders (files.client_context: what
     they may open), then every count and the greeting in one, then the amounts to pay by
     currency when there are any. `sections`: which sections are on, when the caller already
     has them (the event's cached branding); else they are read."""
@@ -57,13 +56,7 @@ def home_summary(db: Session, actor: Actor, sections: Mapping[str, object] | Non
         sections = {key: ps.section_enabled(key) for key in SECTION_LABELS}
     st = _statements()
     ids = {"ws": client.workspace_id, "contact": client.contact_id}
-    nodes: dict[int, FolderNode] = {}
-    shared: set[int] = set()
-    for fid, parent, inherit, shared_all, owner, direct in run(db, st.folders, **ids):
-        nodes[fid] = FolderNode(fid, parent, bool(inherit), bool(shared_all), owner)
-        if direct:
-            shared.add(fid)
-    visible = sorted(folders_visible_to(client, nodes, shared)) or [-1]
+    visible = sorted(client_context(db, client)[1]) or [-1]
     first_name, payable, sent, waiting, signed_total, files = run(db, st.counts, **ids, folders=visible).one()
     counts = {"invoices": int(payable or 0), "documents": int(waiting or 0), "files": int(files or 0)}
     shown = [SectionSummary(key, SECTION_LABELS[key], counts.get(key, 0), EMPTY_TEXT[key])
@@ -81,7 +74,6 @@ def home_summary(db: Session, actor: Actor, sections: Mapping[str, object] | Non
 
 @dataclass(frozen=True)
 class _Statements:
-    folders: sa.Select
     counts: sa.Select
     amounts: sa.Select
 
@@ -96,13 +88,7 @@ def _statements() -> _Statements:
     from portal_app.models import Document, DocumentSigner, FileItem, FileShare, Invoice
 
     client = bound_client()
-    ws: sa.BindParameter[int] = sa.bindparam("ws")
-    contact: sa.BindParameter[int] = sa.bindparam("contact")
-    shared_direct = sa.exists().where(col(FileShare.item_id) == FileItem.id, col(FileShare.contact_id) == contact,
-                                      col(FileShare.workspace_id) == ws)
-    folders = (sa.select(col(FileItem.id), col(FileItem.parent_id), col(FileItem.inherit_sharing),
-                         col(FileItem.shared_with_all), col(FileItem.owner_contact_id), shared_direct)
-               .where(col(FileItem.workspace_id) == ws, col(FileItem.kind) == "folder"))
+    ws, contact = client.workspace_id, client.contact_id
     mine = client_invoice_clause(Invoice, client)
     count = sa.func.count()
     signer = sa.and_(col(DocumentSigner.document_id) == Document.id, own_signer_clause(DocumentSigner, client))
@@ -121,7 +107,7 @@ def _statements() -> _Statements:
     )
     amounts = (sa.select(col(Invoice.currency), sa.func.sum(Invoice.balance_minor))
                .where(mine, Invoice.payable_clause()).group_by(Invoice.currency).order_by(Invoice.currency))
-    return _Statements(folders, counts, amounts)
+    return _Statements(counts, amounts)
 
 
 def _invoices_text(db: Session, st: _Statements, ids: dict, payable: int, sent: int) -> str:
