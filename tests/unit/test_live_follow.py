@@ -1,6 +1,6 @@
-"""state/live.follow ends when its tab is closed: a closed staff tab's follower polled the
-database every 2 s for up to 30 minutes for nobody (seen by the load generator: 35 % of a core
-with no client connected)."""
+"""state/live.follow ends when its tab is closed (a closed staff tab's follower polled the
+database every 2 s for up to 30 minutes for nobody: seen by the load generator, 35 % of a core
+with no client connected), and never writes into a tree another session took over."""
 
 from __future__ import annotations
 
@@ -52,3 +52,21 @@ def test_the_follower_stops_when_its_tab_is_closed(db, monkeypatch):
 def test_the_follower_of_an_open_tab_goes_on(db, monkeypatch):
     checks, ticks = _follow(monkeypatch, {"tab-1": "sid-1", "other": "sid-2"}, close_after=10_000)
     assert len(ticks) == 60 and len(checks) == 61  # a minute at one check a second, all of it
+
+
+def test_a_live_follower_stops_when_the_tab_changes_hands(monkeypatch):
+    """live.follow never writes into a tree another session took over: it compares the
+    binding it started under before every refresh."""
+    tab, refreshed, ticks = Tab(), [], []
+
+    async def no_wait(_seconds):
+        ticks.append(1)
+        if len(ticks) == 2:
+            tab._bound_session = ""  # signed out; the next person's events own the tree now
+
+    monkeypatch.setattr(live.asyncio, "sleep", no_wait)
+    monkeypatch.setattr(live, "_event_namespace", lambda: SimpleNamespace(token_to_sid={"tab-1": "sid-1"}))  # still open
+    marks = iter(range(100))
+    asyncio.run(live.follow(tab, lambda db, a: next(marks), lambda db, a: refreshed.append(1),
+                            every=1, minutes=1))
+    assert len(refreshed) == 1 and len(ticks) == 2  # one refresh while it was hers, then it stopped

@@ -17,7 +17,6 @@ import json
 import pytest
 from reflex_base.event import Event
 
-from portal_app.state.base import BaseState
 from portal_app.state.session_guard import SessionGuard, app_state_classes, binding_of
 from tests.support.matrix import matrix
 from tests.support.states import HOST_A
@@ -179,44 +178,6 @@ def test_every_substate_is_reset_backend_vars_included(world, db, actors):
     _deliver(root, *actors["client_a2"], "/", _hydrate())
     assert record.contact == ContactRecordState.__fields__["contact"].default_value()
     assert record._outcome == ""
-
-
-def test_a_live_follower_stops_when_the_tab_changes_hands(monkeypatch):
-    """live.follow never writes into a tree another session took over: it compares the
-    binding it started under before every refresh."""
-    from types import SimpleNamespace
-
-    from portal_app.state import live
-
-    class Tab:
-        def __init__(self):
-            self._live, self._bound_session = 0, "staff-session"
-            self.router = SimpleNamespace(url=SimpleNamespace(path="/staff/invoices"))
-
-        async def __aenter__(self):
-            return self
-
-        async def __aexit__(self, *exc):
-            return False
-
-        def _context(self, db):
-            return SimpleNamespace(workspace=None, actor=None)
-
-        _run_background = BaseState._run_background  # what follow() calls on the real state
-        _run_background_here = BaseState._run_background_here
-
-    tab, refreshed, ticks = Tab(), [], []
-
-    async def no_wait(_seconds):
-        ticks.append(1)
-        if len(ticks) == 2:
-            tab._bound_session = ""  # signed out; the next person's events own the tree now
-
-    monkeypatch.setattr(live.asyncio, "sleep", no_wait)
-    marks = iter(range(100))
-    asyncio.run(live.follow(tab, lambda db, a: next(marks), lambda db, a: refreshed.append(1),
-                            every=1, minutes=1))
-    assert len(refreshed) == 1 and len(ticks) == 2  # one refresh while it was hers, then it stopped
 
 
 def test_an_upload_naming_an_unknown_tab_creates_no_state(monkeypatch):
