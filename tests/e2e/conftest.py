@@ -27,10 +27,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.app_copy import copy_app
 from tests.support.browser import ARTIFACTS, AXE, CHROMIUM, CHROMIUM_ARGS, ROOT
 from tests.support.services import REQUIRE_SERVICES, free_port, make_pg_database, require_service
-
-COPY = ["rxconfig.py", "portal_app", "assets", "alembic", "alembic.ini", "reflex.lock"]
 
 
 def until(find, timeout: float, failure: str):
@@ -106,23 +105,6 @@ class Server:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
         except OSError:
             return ""
-
-
-def _prepare_tree(tmp: Path) -> Path:
-    app = tmp / "app"
-    app.mkdir()
-    for name in COPY:
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, app / name, ignore=shutil.ignore_patterns("__pycache__"))
-        elif src.exists():
-            shutil.copy2(src, app / name)
-    web = ROOT / ".web"
-    if (web / "node_modules").is_dir():  # reuse installed frontend packages: faster builds
-        top_level_skip = {"build", ".react-router", "backend.zip"}
-        shutil.copytree(web, app / ".web", symlinks=True,
-                        ignore=lambda d, names: top_level_skip & set(names) if Path(d) == web else set())
-    return app
 
 
 def _wait_up(server: Server, timeout: float) -> None:
@@ -201,7 +183,7 @@ def server(request, localstripe_url):
         "PORTAL_STRIPE_JS_URL": f"{localstripe_url}/js.stripe.com/v3/",
         **extra,
     })
-    app_dir = _prepare_tree(tmp)
+    app_dir = copy_app(tmp)
     py = sys.executable
     for cmd in (["-m", "portal_app.cli", "migrate"], ["-m", "portal_app.cli", "seed"]):
         subprocess.run([py, *cmd], cwd=app_dir, env=env, check=True, capture_output=True, timeout=120)

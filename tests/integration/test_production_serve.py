@@ -16,7 +16,6 @@ import json
 import os
 import re
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -27,10 +26,10 @@ import httpx
 import pytest
 
 from portal_app import serve
+from tests.support.app_copy import copy_app
 from tests.support.browser import ROOT
 from tests.support.services import free_port, make_pg_database, require_service, service_up
 
-COPY = ["rxconfig.py", "portal_app", "assets", "alembic", "alembic.ini", "reflex.lock"]
 REDIS_URL = "redis://127.0.0.1:6379/6"
 
 
@@ -45,30 +44,13 @@ def _built_port() -> int | None:
     return None if service_up("127.0.0.1", port) else port
 
 
-def _copy_app(tmp: Path, reuse_build: bool) -> Path:
-    app = tmp / "app"
-    app.mkdir()
-    for name in COPY:
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, app / name, ignore=shutil.ignore_patterns("__pycache__"))
-        elif src.exists():
-            shutil.copy2(src, app / name)
-    web = ROOT / ".web"
-    if (web / "node_modules").is_dir():
-        skip = {".react-router", "backend.zip"} | (set() if reuse_build else {"build"})
-        shutil.copytree(web, app / ".web", symlinks=True,
-                        ignore=lambda d, names: skip & set(names) if Path(d) == web else set())
-    return app
-
-
 @pytest.fixture(scope="module")
 def production(tmp_path_factory):
     require_service("PostgreSQL", "127.0.0.1", 5432)
     require_service("Redis", "127.0.0.1", 6379)
     tmp = tmp_path_factory.mktemp("serve")
     port = _built_port()
-    app = _copy_app(tmp, reuse_build=port is not None)
+    app = copy_app(tmp, keep_build=port is not None)
     port = port or free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "REFLEX_REDIS"))}
     env.update({
