@@ -20,9 +20,9 @@ journey; staff go contacts → a record → invoices list round and round in one
 Each page visit is what Chromium sends for it (protocol.py, checked against frames recorded from
 Chromium in tests/data/reflex_frames.json): a tab's first page is the websocket upgrade (Host,
 Origin, the portal_session cookie, Sec-WebSocket-Protocol) whose CONNECT packet carries
-hydrate_and_load with the compiled state hashes; a click on a link is on_load_internal (preceded by
-BaseState.set_nav_open(False) for the shell's navigation links). A visit ends with the update that
-sets is_hydrated; it is an error when the app answers with a redirect, a toast, a red notice, a
+hydrate_and_load with the compiled state hashes; a click on a link is on_load_internal (the
+shell's navigation links too: the phone menu's open/closed state is the browser's). A visit ends
+with the update that sets is_hydrated; it is an error when the app answers with a redirect, a toast, a red notice, a
 refusal, or never sends the page's state.
 
 Measured per step: open websockets, visits answered per second, p50/p95/p99 latency, errors, timeouts,

@@ -9,9 +9,9 @@ shell's "Contacts" link (--fresh-tabs changes who opens fresh tabs). A tab's fir
 page load (the websocket upgrade and the
 CONNECT packet carrying hydrate_and_load; the pathname as Chromium sends it after the static server's
 redirect to the trailing-slash URL), the others are client-side navigations, as when a user clicks
-the portal's links. What Chromium sends for a click (tests/data/reflex_frames.json): a link of the
-shell's navigation first sends its on_click, BaseState.set_nav_open(False), then the route change's
-on_load_internal; a link inside the page (an invoice, a contact) sends only on_load_internal.
+the portal's links. What Chromium sends for a click (tests/data/reflex_frames.json): the route change's
+on_load_internal, and nothing else, for the shell's navigation links (the phone menu's state is the
+browser's) as for a link inside the page (an invoice, a contact).
 Between pages, and before the next journey (a new tab), the user thinks 2–5 s (uniform). A visit
 that times out or whose socket fails ends the tab; the journey goes on in a fresh tab (a reload).
 
@@ -40,7 +40,6 @@ class Page:
     state: str              # the class of the page's on_load handler (portal_app/portal_app.py PAGES)
     param: str = ""         # the dynamic route segment, filled from the previous page's rows
     rows_key: str = ""      # which key of the previous page's rows holds it
-    via: str = "nav"        # reached by a link of the shell's navigation ("nav") or of the page ("link")
 
     def path(self, value: str = "") -> str:
         return self.route.replace(f"[{self.param}]", value) if self.param else self.route
@@ -49,18 +48,17 @@ class Page:
 CLIENT_JOURNEY = (
     Page("/", "HomeState"),
     Page("/invoices", "ClientInvoicesState"),
-    Page("/invoices/[invoice_id]", "ClientInvoiceState", "invoice_id", "id", via="link"),
+    Page("/invoices/[invoice_id]", "ClientInvoiceState", "invoice_id", "id"),
     Page("/documents", "ClientDocumentsState"),
     Page("/files", "ClientFilesState"),
 )
 STAFF_JOURNEY = (
     Page("/staff/contacts", "ContactsState"),
-    Page("/staff/contacts/[contact_id]", "ContactRecordState", "contact_id", "public_id", via="link"),
+    Page("/staff/contacts/[contact_id]", "ContactRecordState", "contact_id", "public_id"),
     Page("/staff/invoices", "StaffInvoicesState"),
 )
 JOURNEYS = {"client": CLIENT_JOURNEY, "staff": STAFF_JOURNEY}
-BASE_STATE = "BaseState"    # holds set_nav_open, the navigation links' on_click
-NAV_CLICK = "set_nav_open"
+BASE_STATE = "BaseState"    # the shell's state: the page-level notice, who is looking
 
 
 @dataclass(slots=True)
@@ -102,8 +100,6 @@ class User:
         self.pages = JOURNEYS[kind]
         self.tab = None
         self.known: dict[str, list] = {}   # page states this tab holds (name -> its rows), as the browser keeps them
-        self.here: tuple[str, dict[str, str] | None] = ("", None)   # the tab's current page: path, params
-        self.base_state = ""   # BaseState's full name, learnt from the first delta that carries it
         self.connected = asyncio.Event()   # set once its first page visit ended (answered, failed or timed out)
 
     async def think(self, stop: asyncio.Event) -> None:
@@ -147,10 +143,9 @@ class User:
                                                    "no row to open on the previous page"))
                     continue
                 value = str(self.rng.choice(links))
-            # a journey's first page in a tab that stays open: the shell's link to it
-            rows = await self.visit(page, value, page.via if i else "nav")
+            rows = await self.visit(page, value)
 
-    async def visit(self, page: Page, value: str, via: str) -> list[dict]:
+    async def visit(self, page: Page, value: str) -> list[dict]:
         """One page visit; returns the rows of the page's state (for the next page's link)."""
         params = {page.param: value} if page.param else None
         path = page.path(value)
@@ -166,15 +161,8 @@ class User:
                 loaded = path if path.endswith("/") else path + "/"
                 event = p.hydrate_event(loaded, params, hashes=self.settings.hashes)
                 await self.tab.open(p.boot_auth(event, self.settings.state_schema), deadline)
-                self.here = (loaded, params)
             else:
-                if via == "nav":
-                    if self.base_state:
-                        await self.tab.send(p.click_event(f"{self.base_state}.{NAV_CLICK}", {"value": False}, *self.here))
-                    else:
-                        self.stats.note("BaseState not seen yet: a navigation link's set_nav_open was not sent")
                 await self.tab.send(p.navigation_event(path, params))
-                self.here = (path, params)
             seen, problems, rows = False, [], []
             for _ in range(10_000):  # updates in one page load: a handful; bounded
                 update = await self.tab.next_update(deadline)
@@ -182,8 +170,6 @@ class User:
                     self._record(t0, page, first, "timeout", f"no final update in {self.settings.timeout:g} s")
                     await self._close_tab()
                     return []
-                if not self.base_state:
-                    self.base_state = p.find_state_name(update, BASE_STATE) or ""
                 values = p.find_state(update, page.state)
                 if values is not None:
                     seen = True

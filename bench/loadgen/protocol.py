@@ -188,16 +188,6 @@ def boot_auth(event: dict[str, Any], state_schema: str | None) -> dict[str, Any]
     return auth
 
 
-def click_event(handler: str, payload: dict[str, Any], path: str, params: dict[str, str] | None = None,
-                search: str = "") -> dict[str, Any]:
-    """An event handler bound to a component (e.g. a link's on_click), with the current page's router data."""
-    event: dict[str, Any] = {"name": handler}
-    if payload:
-        event["payload"] = payload
-    event["router_data"] = router_data(path, params, search)
-    return event
-
-
 def navigation_event(path: str, params: dict[str, str] | None = None, search: str = "") -> dict[str, Any]:
     """onLoadInternalEvent(): sent on every client-side navigation (the app has no client storage
     vars, so no update_vars_internal goes before it)."""

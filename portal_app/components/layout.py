@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex.experimental.client_state import ClientStateVar
 
 from portal_app.components.fields import callout
 from portal_app.components.native_form import native_form
@@ -69,6 +70,13 @@ def brand_mark(size: str = "40px") -> rx.Component:
     )
 
 
+# Whether a shell's navigation is unfolded on a phone: browser-side state (a React useState shared
+# by the shell's parts, kept across pages), so opening the menu and following a link send no event
+# to the server. (A server var cost an event per navigation click on every screen: one event in
+# three of a journey, bench/loadgen.)
+NAV_OPEN = ClientStateVar.create("portal_nav_open", default=False)
+
+
 def _nav_link(label: str, href: str, icon: str) -> rx.Component:
     """A shell's navigation link; following it folds the phone menu again."""
     path = rx.State.router.url.path
@@ -83,7 +91,7 @@ def _nav_link(label: str, href: str, icon: str) -> rx.Component:
         background=rx.cond(current, "var(--gray-a3)", "transparent"),
         box_shadow=rx.cond(current, "inset 3px 0 0 var(--brand)", "none"),
         _hover={"background": "var(--gray-a3)"},
-        on_click=BaseState.set_nav_open(False),
+        on_click=NAV_OPEN.set_value(False),
     )
 
 
@@ -95,18 +103,18 @@ PHONE_NAV = "@media screen and (max-width: 61.99em)"
 
 def _menu_button(controls: str) -> rx.Component:
     return rx.button(
-        rx.cond(BaseState.nav_open, rx.icon("x", size=16, aria_hidden="true"),
+        rx.cond(NAV_OPEN.value, rx.icon("x", size=16, aria_hidden="true"),
                 rx.icon("menu", size=16, aria_hidden="true")),
         "Menu",
-        on_click=BaseState.set_nav_open(~BaseState.nav_open),
-        aria_expanded=rx.cond(BaseState.nav_open, "true", "false"), aria_controls=controls,
+        on_click=NAV_OPEN.set_value(~NAV_OPEN.value),
+        aria_expanded=rx.cond(NAV_OPEN.value, "true", "false"), aria_controls=controls,
         variant="soft", color_scheme="gray", size="2", display=rx.breakpoints(initial="inline-flex", md="none"),
     )
 
 
 def _foldable(nav_id: str) -> dict:
     """Props of the box holding a navigation that folds behind _menu_button on narrow screens."""
-    return {"id": nav_id, "data_open": rx.cond(BaseState.nav_open, "true", "false"),
+    return {"id": nav_id, "data_open": rx.cond(NAV_OPEN.value, "true", "false"),
             "style": {PHONE_NAV: {"&[data-open='false']": {"display": "none"}}}}
 
 

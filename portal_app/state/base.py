@@ -153,8 +153,6 @@ class BaseState(rx.State):
     # never return toasts: those run through eval(), which our CSP forbids.
     notice: str = ""
     notice_tone: str = "green"
-    # a shell's navigation on a phone: folded behind its Menu button until asked for
-    nav_open: bool = False
     # How the last handler ended (ok | signin | denied | invalid | error): server-side only,
     # for logs and the authorization matrix test.
     _outcome: str = ""
@@ -162,10 +160,6 @@ class BaseState(rx.State):
     # tree no event has reached yet): set and checked before every event by
     # session_guard.SessionGuard, never by a handler.
     _bound_session: str = UNBOUND
-
-    @rx.event
-    def set_nav_open(self, value: bool):
-        self.nav_open = bool(value)
 
     # --- server-side context (helpers start with _ and are not callable from the browser)
 

@@ -132,12 +132,13 @@ def test_two_workers_a_page_from_the_app_and_bundles_from_granian(production):
 
 async def _tab(base: str, path: str, cookie: str | None) -> tuple[list[str], list[str]]:
     """A tab: connect with the page's hydrate (as the frontend does) until it is hydrated, then one
-    event that changes a var (the navigation menu opens). Returns what each brought."""
+    event of the same tree (the Invoices page's load, as after a click on its link). Returns what
+    each brought."""
     import socketio
     from reflex.state import State
     from reflex_base.utils.format import format_event_handler
 
-    from portal_app.state.base import BaseState
+    from portal_app.state.portal.invoices import ClientInvoicesState
 
     received: list[str] = []
     arrived = asyncio.Event()
@@ -166,9 +167,10 @@ async def _tab(base: str, path: str, cookie: str | None) -> tuple[list[str], lis
     try:
         await until(lambda: any('"is_hydrated_rx_state_": true' in r for r in received))
         hydrate = list(received)
-        await sio.call("event", {"name": format_event_handler(BaseState.event_handlers["set_nav_open"]),
-                                 "payload": {"value": True}, "router_data": router}, namespace="/_event", timeout=30)
-        await until(lambda: any('"nav_open_rx_state_": true' in r for r in received[len(hydrate):]))
+        invoices = {"pathname": "/invoices", "query": {}, "asPath": "/invoices"}
+        await sio.call("event", {"name": format_event_handler(ClientInvoicesState.event_handlers["load"]),
+                                 "payload": {}, "router_data": invoices}, namespace="/_event", timeout=30)
+        await until(lambda: any('"loaded_rx_state_": true' in r for r in received[len(hydrate):]))
         return hydrate, received[len(hydrate):]
     finally:
         await sio.disconnect()
@@ -185,4 +187,4 @@ def test_a_signed_in_tab_round_trips_events_through_redis(production):
         greeting = [v["greeting_name_rx_state_"] for r in hydrate for v in json.loads(r)["delta"].values()
                     if "greeting_name_rx_state_" in v][-1]  # (the first is the fresh tree's default)
         assert greeting == "Casey", hydrate  # the page's on_load read the database, signed in by the cookie
-        assert any('"nav_open_rx_state_": true' in r for r in event)
+        assert any('"loaded_rx_state_": true' in r and "INV-" in r for r in event), event

@@ -141,7 +141,6 @@ def matrix(world):
     logo = lambda: [__import__("reflex").UploadFile(file=io.BytesIO(logo_png()), path=Path("logo.png"))]  # noqa: E731
     rows = [
         (base.BaseState, "setvar", ("viewer_kind", "staff"), "/", "setvar"),
-        (base.BaseState, "set_nav_open", (True,), "/staff/contacts", "local"),
         (auth_pages.LoginState, "load_client", (), "/login", PUBLIC),
         (auth_pages.LoginState, "load_staff", (), "/staff/login", PUBLIC),
         (auth_pages.LoginState, "setvar", ("error", "x"), "/login", "setvar"),

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
 from bench.loadgen import protocol as p
-from bench.loadgen.journeys import BASE_STATE, JOURNEYS, NAV_CLICK
+from bench.loadgen.journeys import BASE_STATE, JOURNEYS
 
 FRAMES = Path(__file__).resolve().parents[1] / "data" / "reflex_frames.json"
 
@@ -45,7 +44,7 @@ def _all_frames():
 def _visits(frames: list[dict]) -> list[tuple[list[dict], list[p.Update]]]:
     """Page visits as the generator times them: from an event the tab sends (the CONNECT's hydrate, or an
     "event" packet) when no visit is under way, through the events sent before the page loaded (a
-    click's set_nav_open, then on_load_internal), and every update received until the next visit."""
+    click's on_load_internal), and every update received until the next visit."""
     visits: list[tuple[list[dict], list[p.Update]]] = []
     under_way = False
     for f in frames:
@@ -150,38 +149,14 @@ def test_a_navigation_is_the_event_chromium_sent():
     assert rd["query"] == {"invoice_id": rd["pathname"].rsplit("/", 1)[1]}
 
 
-def test_a_navigation_links_click_is_the_set_nav_open_chromium_sent():
-    frames = _socket("client", "/")
-    base_state = None
-    clicks = 0
-    for f in frames:
-        packet = p.decode(f["frame"])
-        if f["dir"] == "in" and (update := p.update_of(packet)) is not None and base_state is None:
-            base_state = p.find_state_name(update, BASE_STATE)  # what the generator learns from the deltas
-        if f["dir"] == "out" and f'.{NAV_CLICK}"' in f["frame"]:
-            rd = packet.data[1]["router_data"]
-            params = rd.get("query")
-            ours = p.click_event(f"{base_state}.{NAV_CLICK}", {"value": False}, rd["pathname"], params)
-            assert p.encode_event(p.UPDATE_EVENT, ours) == f["frame"]
-            clicks += 1
-    assert clicks == 3  # Invoices, Documents, Files: the shell's links; the invoice row's link sends none
-
-
-def _is_route(route: str, path: str) -> bool:
-    return re.fullmatch(re.sub(r"\\\[\w+\\\]", "[^/]+", re.escape(route)), path) is not None
-
-
-def test_the_journeys_click_where_chromium_clicked():
-    """A journey page reached by the shell's navigation sends set_nav_open first, one reached by a link
-    in the page does not: as Chromium did when the same links were clicked."""
+def test_a_click_on_any_link_sends_only_the_routes_on_load():
+    """The shell's navigation links (whose phone menu state is the browser's) and the links inside a page
+    send the same: on_load_internal, nothing before it -- what the generator sends for each journey page."""
     for prefix, path in (("client", "/"), ("staff", "/staff/")):
-        sent = [p.decode(f["frame"]).data[1] for f in _socket(prefix, path)
+        sent = [p.decode(f["frame"]).data[1]["name"].rsplit(".", 1)[1] for f in _socket(prefix, path)
                 if f["dir"] == "out" and p.decode(f["frame"]).event_name == p.UPDATE_EVENT]
-        clicked = {e["router_data"]["pathname"]: ("nav" if i and sent[i - 1]["name"].endswith(f".{NAV_CLICK}") else "link")
-                   for i, e in enumerate(sent) if e["name"] == p.ON_LOAD_INTERNAL}
-        for page in JOURNEYS[prefix][1:]:
-            via = [v for visited, v in clicked.items() if _is_route(page.route, visited)]
-            assert via == [page.via], (page.route, clicked)
+        assert sent == [p.ON_LOAD_INTERNAL.rsplit(".", 1)[1]] * len(sent), (prefix, sent)
+        assert len(sent) >= len(JOURNEYS[prefix]) - 1, (prefix, sent)
 
 
 def test_the_heartbeat_is_answered_as_chromium_answers_it():
@@ -197,8 +172,7 @@ def test_each_client_page_ends_with_one_final_update_carrying_its_state():
     visits = _visits(_socket("client", "/"))
     pages = [page.state for page in JOURNEYS["client"]]
     assert [[e["name"].rsplit(".", 1)[1] for e in sent] for sent, _ in visits] == [
-        ["hydrate_and_load"], [NAV_CLICK, "on_load_internal"], ["on_load_internal"], [NAV_CLICK, "on_load_internal"],
-        [NAV_CLICK, "on_load_internal"]]
+        ["hydrate_and_load"], ["on_load_internal"], ["on_load_internal"], ["on_load_internal"], ["on_load_internal"]]
     for (_sent, updates), state in zip(visits, pages, strict=True):
         assert [p.page_loaded(u) for u in updates].count(True) == 1, state
         assert p.page_loaded(updates[-1]), state  # nothing of the page comes after it
@@ -241,10 +215,14 @@ def test_a_state_mismatch_is_not_an_update():
 
 
 def _final_and_branding():
-    _sent, updates = _visits(_socket("client", "/"))[1]
-    # the load handler's update: the branding (BaseState) and the invoices list together
-    return updates[-1], next(u for u in updates if p.find_state(u, "ClientInvoicesState") is not None
-                             and p.find_state(u, BASE_STATE) is not None)
+    visits = _visits(_socket("client", "/"))
+    base = next(n for u in visits[0][1] if (n := p.find_state_name(u, BASE_STATE)))  # the hydrate carried the branding
+    _sent, updates = visits[1]
+    # the load handler's update (the invoices list), with the shell's state beside it, as when the same
+    # event changes both (a notice)
+    page = copy.deepcopy(next(u for u in updates if p.find_state(u, "ClientInvoicesState") is not None))
+    page.delta.setdefault(base, {})
+    return updates[-1], page
 
 
 def test_a_page_is_loaded_only_when_is_hydrated_turns_true():
@@ -303,8 +281,8 @@ def test_the_compiled_facts_are_read_from_context_jsx():
 
 def test_the_journeys_pages_are_the_apps_routes_and_on_load_states():
     """The generator finds a page's state by its class name (State.get_name ends in the snake-cased
-    class): each journey page must be a route of the app whose on_load is a handler of that class, and
-    the navigation links' handler must be BaseState's."""
+    class): each journey page must be a route of the app whose on_load is a handler of that class, a
+    substate of BaseState (where the generator reads the page-level notice)."""
     import portal_app.portal_app as module
 
     on_load = {route: handler for route, _component, handler, _title in module.PAGES}
@@ -312,7 +290,7 @@ def test_the_journeys_pages_are_the_apps_routes_and_on_load_states():
         state = on_load[page.route].state
         assert state.__name__ == page.state, page.route
         assert state.get_full_name().endswith("____" + p.snake(page.state))
-        assert any(c.__name__ == BASE_STATE and NAV_CLICK in c.event_handlers for c in state.__mro__)
+        assert any(c.__name__ == BASE_STATE for c in state.__mro__)
 
 
 # ---------------------------------------------------------------------------------- the target
