@@ -114,9 +114,11 @@ def _certificate(db: Session, doc: Document, ws: Workspace, signers, fields) -> 
     events = []
     for ev in reversed(audit.events_for(db, doc.workspace_id, "document", doc.public_id, limit=200)):
         if ev.action in EVENT_LABELS:
-            who = ev.detail.get("signer") or ev.detail.get("to") or ev.actor
-            events.append(EventInfo(at=ev.at, action=EVENT_LABELS[ev.action], actor=str(who),
-                                    ip=str(ev.detail.get("ip", ""))))
+            # by whom, as the staff trail says: the signer for their own steps, else who did it
+            # (staff send and remind; "to" is the recipient, named in the event itself)
+            who = ev.detail.get("signer") or ev.actor
+            action = EVENT_LABELS[ev.action] + (f" to {ev.detail['to']}" if ev.detail.get("to") else "")
+            events.append(EventInfo(at=ev.at, action=action, actor=str(who), ip=str(ev.detail.get("ip", ""))))
     info = [SignerInfo(name=s.name, email=s.email, role="Client" if s.role == "client" else "Countersigner",
                        ip=s.ip, user_agent=s.user_agent, consent_text=CONSENT_TEXT, consent_version=s.consent_version,
                        sent_at=doc.sent_at, viewed_at=s.viewed_at, signed_at=s.signed_at) for s in signers]
