@@ -12,6 +12,8 @@ from portal_app.components.layout import brand_vars
 from portal_app.components.signature_pad import SignaturePad
 from portal_app.state.signing import SigningState as S
 
+HANDWRITING = "'Kristi', 'Segoe Script', cursive"
+
 
 def _my_field(f) -> rx.Component:
     fid = f["id"]
@@ -46,8 +48,10 @@ def _signature() -> rx.Component:
             rx.vstack(
                 field("Type your full name", "typed-name", value=S.typed, on_change=S.set_typed, max_length=100,
                       autocomplete="name"),
-                rx.box(rx.text(S.typed, style={"fontFamily": "'Kristi', 'Segoe Script', cursive",
-                                               "fontSize": "40px", "lineHeight": "1.2"}),
+                # drawn in Kristi, the font the sealed PDF stamps a typed signature with
+                # (assets/fonts.css loads assets/fonts/Kristi.ttf, the same file as the PDF's)
+                rx.box(rx.text(S.typed, id="typed-preview", style={"fontFamily": HANDWRITING,
+                                                                   "fontSize": "40px", "lineHeight": "1.2"}),
                        aria_hidden="true", padding="8px 12px", border_bottom="1px solid var(--gray-a8)",
                        width="100%", min_height="64px"),
                 spacing="2", width="100%"),
