@@ -15,22 +15,36 @@ from portal_app.state.signing import SigningState as S
 HANDWRITING = "'Kristi', 'Segoe Script', cursive"
 
 
+def _hint(f) -> rx.Component:
+    return rx.cond(f["hint"] != "", rx.text(f["hint"], id="fv-" + f["id"] + "-hint", size="1", color_scheme="gray",
+                                            high_contrast=True))
+
+
+def _described_by(f):
+    return rx.cond(f["hint"] != "", "fv-" + f["id"] + "-hint", "")
+
+
 def _my_field(f) -> rx.Component:
+    """One of this signer's text or checkbox fields, named as staff named it, with its hint."""
     fid = f["id"]
-    label = rx.cond(f["label"] != "", f["label"], "Text") + " (page " + \
-        (f["page"] + 1).to_string() + ")"
     return rx.match(
         f["kind"],
         ("text", rx.vstack(
-            rx.el.label(label, rx.cond(f["required"], rx.el.span(" *", aria_hidden="true",
-                                                                          style={"color": "var(--red-11)"})),
+            rx.el.label(f["shown_label"], rx.cond(f["required"], rx.el.span(" *", aria_hidden="true",
+                                                                            style={"color": "var(--red-11)"})),
                         html_for="fv-" + fid, style={"fontWeight": "500", "fontSize": "14px"}),
             rx.input(id="fv-" + fid, value=S.values[fid], on_change=lambda v: S.set_value(fid, v),
-                     required=f["required"], max_length=500, width="100%", size="3"),
+                     required=f["required"], max_length=500, width="100%", size="3",
+                     aria_describedby=_described_by(f)),
+            _hint(f),
             spacing="1", width="100%")),
-        ("checkbox", rx.hstack(
-            rx.checkbox(id="fv-" + fid, checked=S.values[fid] == "true", on_change=lambda v: S.set_checked(fid, v)),
-            rx.el.label(label, html_for="fv-" + fid), align="center", spacing="2")),
+        ("checkbox", rx.vstack(
+            rx.hstack(
+                rx.checkbox(id="fv-" + fid, checked=S.values[fid] == "true", on_change=lambda v: S.set_checked(fid, v),
+                            aria_describedby=_described_by(f)),
+                rx.el.label(f["shown_label"], html_for="fv-" + fid, style={"fontSize": "14px"}),
+                align="center", spacing="2"),
+            _hint(f), spacing="1")),
         rx.fragment(),
     )
 

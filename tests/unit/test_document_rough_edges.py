@@ -1,5 +1,6 @@
 """Issue 13, documents and signatures: the certificate names who sent the document, the
-typed-signature preview loads the PDF's own handwriting font."""
+typed-signature preview loads the PDF's own handwriting font, staff name Text and Checkbox
+fields (with a hint) and the signer reads those names."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ import re
 from pathlib import Path
 
 import pypdf
+import pytest
 
-from portal_app.services.documents import document_views, sealing
-from tests.support.docs import sent, sign_as_client
+from portal_app.errors import Forbidden, Invalid, NotFound, NotSignedIn
+from portal_app.models import DocumentField
+from portal_app.services.documents import document_views, documents, sealing
+from tests.support.docs import draft, place, sent, sign_as_client
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,3 +65,68 @@ def test_the_font_the_page_loads_is_the_file_the_pdf_stamps_with():
     # same origin only: the CSP stays strict
     policy = csp("n0nce", "").decode()
     assert "font-src 'self' data:;" in policy and "style-src 'self' 'unsafe-inline';" in policy
+
+
+# --- 3. named Text and Checkbox fields --------------------------------------------------------
+
+def _fields(db, world, doc, *extra):
+    signer = documents.signers_of(db, doc)[0]
+    return place(db, world, doc, [{"kind": k, "signer": signer.public_id, "page": 0, "x": 0.1, "y": y, "w": 0.3,
+                                   "h": 0.04, **more} for k, y, more in extra])
+
+
+def test_staff_name_fields_and_the_signer_reads_the_label_and_the_hint(db, world):
+    doc = draft(db, world)
+    _fields(db, world, doc,
+            ("text", 0.2, {"label": "  Company registration number ", "hint": "As on your certificate of "
+                                                                              "incorporation"}),
+            ("checkbox", 0.3, {"label": "I have read the terms"}),
+            ("text", 0.4, {}),                              # not named: kind and page
+            ("text", 0.5, {"label": "Text"}))               # placed before naming: the kind's name
+    documents.send_document(db, world.staff_a, doc.public_id)
+    db.commit()
+    view = document_views.signing_view(db, world.client_a1, doc.public_id)
+    mine = [f for f in view["fields"] if f["kind"] in ("text", "checkbox")]
+    assert [(f["shown_label"], f["hint"]) for f in mine] == [
+        ("Company registration number", "As on your certificate of incorporation"),
+        ("I have read the terms", ""), ("Text (page 1)", ""), ("Text (page 1)", "")]
+    staff_view = document_views.document_detail(db, world.staff_a, doc.public_id)
+    assert {f["label"] for f in staff_view["fields"]} >= {"Company registration number", "I have read the terms"}
+
+
+def test_a_required_named_field_left_empty_is_refused_by_its_name(db, world):
+    from portal_app.services.documents import signing
+
+    doc = draft(db, world)
+    _fields(db, world, doc, ("text", 0.2, {"label": "Company registration number"}))
+    documents.send_document(db, world.staff_a, doc.public_id)
+    db.commit()
+    field = next(f for f in documents.fields_of(db, doc) if f.kind == "text")
+    with pytest.raises(Invalid, match="Company registration number"):
+        signing.sign_document(db, world.client_a1, doc.public_id, consent=True, values={field.public_id: "x" * 501},
+                              signature={"kind": "typed", "name": "Alice Client"}, ip="", user_agent="")
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"label": "L" * 101}, "The label of the text field on page 1 is too long (at most 100 characters)."),
+    ({"hint": "H" * 201}, "The hint of the text field on page 1 is too long (at most 200 characters)."),
+    ({"label": "Name\u0000"}, "The label of the text field on page 1 contains characters that are not allowed."),
+    ({"hint": "two\nlines"}, "The hint of the text field on page 1 contains characters that are not allowed."),
+])
+def test_labels_and_hints_are_bounded_with_a_human_message(db, world, extra, message):
+    doc = draft(db, world)
+    with pytest.raises(Invalid) as caught:
+        _fields(db, world, doc, ("text", 0.2, extra))
+    assert caught.value.message == message and caught.value.field == "fields"
+    assert documents.fields_of(db, doc) == []  # nothing half-saved
+
+
+def test_only_staff_of_the_workspace_name_fields(db, world):
+    doc = draft(db, world)
+    signer = documents.signers_of(db, doc)[0]
+    fields = [{"kind": "text", "signer": signer.public_id, "page": 0, "x": 0.1, "y": 0.1, "w": 0.3, "h": 0.04,
+               "label": "Hacked"}]
+    for actor, error in ((world.client_a1, Forbidden), (world.anon, NotSignedIn), (world.staff_b, NotFound)):
+        with pytest.raises(error):
+            documents.save_fields(db, actor, doc.public_id, fields)
+    assert db.query(DocumentField).filter(DocumentField.label == "Hacked").count() == 0

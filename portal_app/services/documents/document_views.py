@@ -92,7 +92,9 @@ class FieldView(TypedDict):
     kind: str
     signer: str
     signer_name: str
-    label: str
+    label: str          # as staff wrote it ("" for none): the field editor edits it
+    hint: str           # help text under the field, for the signer
+    shown_label: str    # what the signer reads: the label, else kind and page
     required: bool
     value: str
 
@@ -219,7 +221,8 @@ def _fields(fields, by_id: dict[int, DocumentSigner], *, with_values: bool) -> l
             value = value[6:]
         out.append({"id": f.public_id, "page": f.page, "x": f.x, "y": f.y, "w": f.w, "h": f.h, "kind": f.kind,
                     "signer": signer.public_id if signer else "", "signer_name": signer.name if signer else "",
-                    "label": f.label, "required": f.required, "value": value})
+                    "label": f.label, "hint": f.hint, "shown_label": f.shown_label, "required": f.required,
+                    "value": value})
     return out
 
 
