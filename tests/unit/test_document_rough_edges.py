@@ -1,22 +1,26 @@
 """Issue 13, documents and signatures: the certificate names who sent the document, the
 typed-signature preview loads the PDF's own handwriting font, staff name Text and Checkbox
-fields (with a hint) and the signer reads those names."""
+fields (with a hint) and the signer reads those names, and an accepted estimate's invoice
+is due after the workspace's payment terms and is linked from the document."""
 
 from __future__ import annotations
 
 import io
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pypdf
 import pytest
 
 from portal_app.errors import Forbidden, Invalid, NotFound, NotSignedIn
-from portal_app.models import DocumentField
+from portal_app.models import DocumentField, Invoice
+from portal_app.services.billing import invoice_views, invoices, payment_settings
 from portal_app.services.documents import document_views, documents, sealing
 from tests.support.docs import draft, place, sent, sign_as_client
 
 ROOT = Path(__file__).resolve().parents[2]
+LINES = [{"description": "Design sprint", "quantity": "1", "unit_price": "900.00", "tax_rate": "0"}]
 
 
 def _sealed(db, world, **kw):
@@ -130,3 +134,66 @@ def test_only_staff_of_the_workspace_name_fields(db, world):
         with pytest.raises(error):
             documents.save_fields(db, actor, doc.public_id, fields)
     assert db.query(DocumentField).filter(DocumentField.label == "Hacked").count() == 0
+
+
+# --- 4. an accepted estimate's invoice: due after the terms, linked from the document -----------
+
+def test_an_estimates_invoice_is_due_after_the_default_terms_of_14_days(db, world):
+    doc = _sealed(db, world, kind="estimate", lines=LINES)
+    inv = db.get(Invoice, doc.invoice_id)
+    assert inv.due_date == inv.issue_date + timedelta(days=14)
+
+
+@pytest.mark.parametrize("days", ["30", "0"])
+def test_the_workspace_sets_its_default_payment_terms(db, world, days):
+    view = payment_settings.save_invoice_settings(db, world.staff_a, invoice_prefix="INV-", default_currency="USD",
+                                                  allow_partial=False, min_partial="", default_terms_days=days)
+    assert view["default_terms_days"] == days
+    doc = _sealed(db, world, kind="estimate", lines=LINES)
+    inv = db.get(Invoice, doc.invoice_id)
+    assert inv.due_date == inv.issue_date + timedelta(days=int(days))
+
+
+@pytest.mark.parametrize("days", ["366", "-1", "two weeks", "1.5", "١٢"])
+def test_payment_terms_out_of_range_are_refused_with_a_message(db, world, days):
+    with pytest.raises(Invalid) as caught:
+        payment_settings.save_invoice_settings(db, world.staff_a, invoice_prefix="INV-", default_currency="USD",
+                                               allow_partial=False, min_partial="", default_terms_days=days)
+    assert caught.value.field == "default_terms_days"
+    assert caught.value.message == "Default payment terms must be a whole number of days from 0 to 365."
+
+
+def test_only_admins_set_payment_terms(db, world):
+    for actor in (world.member_a, world.client_a1):
+        with pytest.raises(Forbidden):
+            payment_settings.save_invoice_settings(db, actor, invoice_prefix="INV-", default_currency="USD",
+                                                   allow_partial=False, min_partial="", default_terms_days="30")
+
+
+def test_the_document_links_to_the_invoice_it_became_for_staff_and_its_client_only(db, world):
+    doc = _sealed(db, world, kind="estimate", lines=LINES)
+    inv = db.get(Invoice, doc.invoice_id)
+    staff_view = document_views.document_detail(db, world.staff_a, doc.public_id)
+    assert (staff_view["invoice_number"], staff_view["invoice_href"]) == (inv.number, f"/staff/invoices/{inv.public_id}")
+    # a draft invoice is the business's: the client's page does not link it yet
+    client_view = document_views.signing_view(db, world.client_a1, doc.public_id)
+    assert (client_view["invoice_number"], client_view["invoice_href"]) == ("", "")
+    invoices.send_invoice(db, world.staff_a, inv.public_id)
+    db.commit()
+    client_view = document_views.signing_view(db, world.client_a1, doc.public_id)
+    assert client_view["invoice_href"] == f"/invoices/{inv.public_id}" and client_view["invoice_number"] == inv.number
+    assert invoice_views.invoice_detail(db, world.client_a1, inv.public_id)["number"] == inv.number
+    # nobody else reaches the document or the invoice through it
+    for other in (world.client_a2, world.client_b1):
+        with pytest.raises(NotFound):
+            document_views.signing_view(db, other, doc.public_id)
+        with pytest.raises(NotFound):
+            invoice_views.invoice_detail(db, other, inv.public_id)
+    with pytest.raises(NotFound):
+        document_views.document_detail(db, world.staff_b, doc.public_id)
+
+
+def test_a_contract_links_no_invoice(db, world):
+    doc = _sealed(db, world)
+    assert document_views.document_detail(db, world.staff_a, doc.public_id)["invoice_href"] == ""
+    assert document_views.signing_view(db, world.client_a1, doc.public_id)["invoice_href"] == ""

@@ -57,6 +57,10 @@ def _header() -> rx.Component:
                 rx.cond(d["expires"] != "", " · expires " + d["expires"], ""),
                 rx.cond(d["estimate_total"] != "", " · total " + d["estimate_total"], ""),
                 size="2", color_scheme="gray", high_contrast=True),
+        rx.cond(d["invoice_href"] != "", rx.text(
+            rx.icon("receipt", size=14, aria_hidden="true", style={"verticalAlign": "-2px", "marginRight": "4px"}),
+            "Accepted: became invoice ", rx.link(d["invoice_number"], href=d["invoice_href"], weight="medium"),
+            size="2")),
         rx.cond(d["decline_reason"] != "", rx.callout.root(
             rx.callout.text(rx.text.strong("Declined. "), "Reason: ", d["decline_reason"]), color_scheme="red",
             high_contrast=True, role="status", width="100%")),
