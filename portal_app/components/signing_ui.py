@@ -127,7 +127,7 @@ def signing_body(back_href: str, back_label: str) -> rx.Component:
                       color_scheme="green", high_contrast=True),
             spacing="3", align="center", wrap="wrap"), icon="circle-check", color_scheme="green", role="status",
             width="100%")),
-        rx.cond(d["invoice_href"] != "", callout(rx.text(
+        rx.cond(d["invoice_href"] != "", callout(rx.fragment(  # inside the callout's own <p>
             "This estimate became invoice ", rx.link(d["invoice_number"], href=d["invoice_href"], weight="medium"),
             "."), icon="receipt", color_scheme="blue", role="status", width="100%")),
         rx.cond(~d["can_sign"] & (d["reason"] != "") & (d["download"] == ""),

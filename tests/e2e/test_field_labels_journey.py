@@ -3,7 +3,10 @@ build: staff place a Text field, name it "Company registration number" with a hi
 Checkbox they name too → the client reads that label (the hint is the input's accessible
 description), types the number, types their signature and the preview draws in Kristi, the
 font file the sealed PDF stamps with (fetched from the app and compared byte for byte) →
-signs. The label's length is bounded in the editor. Screenshots at 1280 and 390 px.
+signs. The document is an estimate: once sealed, staff's document page links the invoice
+it became (due after the default 14 days' terms), the client's does not while that invoice is
+a draft, and does once staff send it. The label's length is bounded in the editor.
+Screenshots at 1280 and 390 px.
 """
 
 from __future__ import annotations
@@ -64,6 +67,11 @@ def test_named_fields_and_the_handwriting_preview(server, browser, axe, tmp_path
     # staff: upload, place a signature, a named Text field with a hint and a named Checkbox
     j.go(staff, "/staff/documents/new")
     staff.get_by_label("Title").fill("Supplier onboarding")
+    staff.get_by_label("Type", exact=True).select_option(label="Estimate")
+    line = staff.get_by_role("group", name="Estimate line 1")
+    line.get_by_label("Description").fill("Onboarding audit")
+    line.get_by_label("Unit price").fill("900.00")
+    line.get_by_label("Unit price").press("Tab")
     staff.get_by_label("Find a client").fill(CLIENT[2])
     choices = staff.get_by_role("list", name="Clients to choose from").get_by_role("button")
     expect(choices).to_have_count(1)
@@ -120,6 +128,26 @@ def test_named_fields_and_the_handwriting_preview(server, browser, axe, tmp_path
     parked_look(j, client, "client-signing-named-fields")
     client.get_by_role("button", name="Sign", exact=True).click()
     expect(client.get_by_role("status").filter(has_text=re.compile(r"^Signed\."))).to_be_visible()
+
+    # sealed by the worker: the estimate became a draft invoice, linked for staff only
+    j.go(staff, f"/staff/documents/{doc}")
+    invoice = staff.get_by_role("link", name=re.compile(r"^INV-"))
+    expect(invoice).to_be_visible(timeout=60_000)
+    expect(staff.get_by_text("Accepted: became invoice")).to_be_visible()
+    parked_look(j, staff, "staff-estimate-invoice-link")
+    j.go(client, f"/documents/{doc}")
+    expect(client.get_by_role("link", name="Download signed PDF")).to_be_visible(timeout=60_000)
+    expect(client.get_by_role("link", name=re.compile(r"^INV-"))).to_have_count(0)  # a draft is not theirs yet
+    j.go(staff, f"/staff/documents/{doc}")
+    number = staff.get_by_role("link", name=re.compile(r"^INV-")).inner_text()
+    staff.get_by_role("link", name=number).click()
+    staff.wait_for_url(re.compile(r"/staff/invoices/in_[\w-]+$"))
+    staff.get_by_role("button", name="Send", exact=True).click()
+    expect(staff.get_by_text("Sent", exact=True).first).to_be_visible()
+    j.go(client, f"/documents/{doc}")
+    client.get_by_role("link", name=number).click()
+    client.wait_for_url(re.compile(r"/invoices/in_[\w-]+$"))
+    expect(client.get_by_role("heading", name=re.compile(number))).to_be_visible()
 
     assert not axe.serious(), axe.serious()
     assert not j.errors, j.errors

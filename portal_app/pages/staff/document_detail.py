@@ -58,7 +58,6 @@ def _header() -> rx.Component:
                 rx.cond(d["estimate_total"] != "", " · total " + d["estimate_total"], ""),
                 size="2", color_scheme="gray", high_contrast=True),
         rx.cond(d["invoice_href"] != "", rx.text(
-            rx.icon("receipt", size=14, aria_hidden="true", style={"verticalAlign": "-2px", "marginRight": "4px"}),
             "Accepted: became invoice ", rx.link(d["invoice_number"], href=d["invoice_href"], weight="medium"),
             size="2")),
         rx.cond(d["decline_reason"] != "", rx.callout.root(
