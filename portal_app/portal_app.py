@@ -112,7 +112,8 @@ app = rx.App(
     # (sizes are refused before the state is read), and SecurityHeaders wraps everything,
     # its own 413s and 403s included.
     api_transformer=[build_api(), UploadGuard, body_limits.guard(upload_limits), SecurityHeaders],
-    stylesheets=[],
+    # assets/fonts.css: the handwriting font of typed signatures (the PDF's own file)
+    stylesheets=["/fonts.css"],
 )
 # First of all middlewares: what another session loaded is reset before anything runs.
 app.add_middleware(SessionGuard(), index=0)

@@ -61,7 +61,7 @@ function FieldValue({ field, value, signer }) {
   const typed = field.kind === "signature" || field.kind === "initials";
   return (
     <span style={{
-      fontFamily: typed ? "'Brush Script MT', 'Segoe Script', cursive" : "inherit",
+      fontFamily: typed ? "'Kristi', 'Brush Script MT', 'Segoe Script', cursive" : "inherit",
       fontSize: typed ? "1.4em" : "1em",
       whiteSpace: "nowrap", // a filled-in value is never cut short: it may run past its box
     }}>{value}</span>

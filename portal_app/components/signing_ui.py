@@ -12,23 +12,39 @@ from portal_app.components.layout import brand_vars
 from portal_app.components.signature_pad import SignaturePad
 from portal_app.state.signing import SigningState as S
 
+HANDWRITING = "'Kristi', 'Segoe Script', cursive"
+
+
+def _hint(f) -> rx.Component:
+    return rx.cond(f["hint"] != "", rx.text(f["hint"], id="fv-" + f["id"] + "-hint", size="1", color_scheme="gray",
+                                            high_contrast=True))
+
+
+def _described_by(f):
+    return rx.cond(f["hint"] != "", "fv-" + f["id"] + "-hint", "")
+
 
 def _my_field(f) -> rx.Component:
+    """One of this signer's text or checkbox fields, named as staff named it, with its hint."""
     fid = f["id"]
-    label = rx.cond(f["label"] != "", f["label"], "Text") + " (page " + \
-        (f["page"] + 1).to_string() + ")"
     return rx.match(
         f["kind"],
         ("text", rx.vstack(
-            rx.el.label(label, rx.cond(f["required"], rx.el.span(" *", aria_hidden="true",
-                                                                          style={"color": "var(--red-11)"})),
+            rx.el.label(f["shown_label"], rx.cond(f["required"], rx.el.span(" *", aria_hidden="true",
+                                                                            style={"color": "var(--red-11)"})),
                         html_for="fv-" + fid, style={"fontWeight": "500", "fontSize": "14px"}),
             rx.input(id="fv-" + fid, value=S.values[fid], on_change=lambda v: S.set_value(fid, v),
-                     required=f["required"], max_length=500, width="100%", size="3"),
+                     required=f["required"], max_length=500, width="100%", size="3",
+                     aria_describedby=_described_by(f)),
+            _hint(f),
             spacing="1", width="100%")),
-        ("checkbox", rx.hstack(
-            rx.checkbox(id="fv-" + fid, checked=S.values[fid] == "true", on_change=lambda v: S.set_checked(fid, v)),
-            rx.el.label(label, html_for="fv-" + fid), align="center", spacing="2")),
+        ("checkbox", rx.vstack(
+            rx.hstack(
+                rx.checkbox(id="fv-" + fid, checked=S.values[fid] == "true", on_change=lambda v: S.set_checked(fid, v),
+                            aria_describedby=_described_by(f)),
+                rx.el.label(f["shown_label"], html_for="fv-" + fid, style={"fontSize": "14px"}),
+                align="center", spacing="2"),
+            _hint(f), spacing="1")),
         rx.fragment(),
     )
 
@@ -46,8 +62,10 @@ def _signature() -> rx.Component:
             rx.vstack(
                 field("Type your full name", "typed-name", value=S.typed, on_change=S.set_typed, max_length=100,
                       autocomplete="name"),
-                rx.box(rx.text(S.typed, style={"fontFamily": "'Kristi', 'Segoe Script', cursive",
-                                               "fontSize": "40px", "lineHeight": "1.2"}),
+                # drawn in Kristi, the font the sealed PDF stamps a typed signature with
+                # (assets/fonts.css loads assets/fonts/Kristi.ttf, the same file as the PDF's)
+                rx.box(rx.text(S.typed, id="typed-preview", style={"fontFamily": HANDWRITING,
+                                                                   "fontSize": "40px", "lineHeight": "1.2"}),
                        aria_hidden="true", padding="8px 12px", border_bottom="1px solid var(--gray-a8)",
                        width="100%", min_height="64px"),
                 spacing="2", width="100%"),
@@ -109,6 +127,9 @@ def signing_body(back_href: str, back_label: str) -> rx.Component:
                       color_scheme="green", high_contrast=True),
             spacing="3", align="center", wrap="wrap"), icon="circle-check", color_scheme="green", role="status",
             width="100%")),
+        rx.cond(d["invoice_href"] != "", callout(rx.fragment(  # inside the callout's own <p>
+            "This estimate became invoice ", rx.link(d["invoice_number"], href=d["invoice_href"], weight="medium"),
+            "."), icon="receipt", color_scheme="blue", role="status", width="100%")),
         rx.cond(~d["can_sign"] & (d["reason"] != "") & (d["download"] == ""),
                 callout(d["reason"], icon="info", color_scheme="gray", role="status", width="100%")),
         rx.box(FieldEditor.create(pages=S.pages, fields=S.fields, signers=S.signers, selected="", read_only=True,

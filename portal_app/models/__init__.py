@@ -38,7 +38,10 @@ from portal_app.models.contacts import CONTACT_FIELDS, NOTES_MAX, Contact, Email
 from portal_app.models.documents import (
     DOCUMENT_KINDS,
     DOCUMENT_STATUSES,
+    FIELD_HINT_MAX,
+    FIELD_KIND_NAMES,
     FIELD_KINDS,
+    FIELD_LABEL_MAX,
     OPEN_STATUSES,
     SIGNER_ROLES,
     VOIDABLE_STATUSES,
@@ -57,6 +60,7 @@ __all__ = [
     "PaymentAttempt", "StripeEvent", "WorkspacePayments", "AuthSession", "CONTACT_FIELDS", "ClientAccount",
     "ClientStatus", "Contact", "contact_name",
     "DevMail", "DOCUMENT_KINDS", "DOCUMENT_STATUSES", "Document", "DocumentField", "DocumentSigner", "FIELD_KINDS",
+    "FIELD_HINT_MAX", "FIELD_KIND_NAMES", "FIELD_LABEL_MAX",
     "OPEN_STATUSES", "SIGNER_ROLES", "VOIDABLE_STATUSES",
     "SealingIdentity", "Domain", "FileDownload", "FileItem", "FileShare", "ITEM_KINDS", "EmailChange", "Invitation",
     "LoginAttempt", "NOTES_MAX", "OutboxMessage",

@@ -44,6 +44,8 @@ class WorkspacePayments(SQLModel, table=True):
     # an accepted (signed) estimate becomes an invoice: "draft" for staff to check, or "sent" at once
     estimate_invoice: str = Field(default="draft", max_length=10, sa_column_kwargs={"server_default": "draft"})
     min_partial_minor: int = Field(default=0, sa_column=_money())
+    # days from issue to due for invoices made without a due date (an accepted estimate's)
+    default_terms_days: int = Field(default=14, sa_column_kwargs={"server_default": "14"})
     stripe_publishable_key: str = Field(default="", max_length=255)
     stripe_secret_sealed: str = Field(default="", max_length=1000)
     stripe_webhook_secret_sealed: str = Field(default="", max_length=1000)

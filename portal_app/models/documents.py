@@ -25,6 +25,10 @@ DOCUMENT_STATUSES = ("draft", "sent", "viewed", "partially_signed", "sealing", "
 OPEN_STATUSES = ("sent", "viewed", "partially_signed")       # out for signature: `Document.is_open`
 VOIDABLE_STATUSES = ("draft", *OPEN_STATUSES)
 FIELD_KINDS = ("signature", "initials", "date", "text", "checkbox")
+FIELD_KIND_NAMES = {"signature": "Signature", "initials": "Initials", "date": "Date signed", "text": "Text",
+                    "checkbox": "Checkbox"}
+FIELD_LABEL_MAX = 100
+FIELD_HINT_MAX = 200
 SIGNER_ROLES = ("client", "staff")
 
 
@@ -139,10 +143,20 @@ class DocumentField(SQLModel, table=True):
     w: float = Field(default=0.25)
     h: float = Field(default=0.06)
     required: bool = Field(default=True)
-    label: str = Field(default="", max_length=100)
+    # what the signer reads above the field ("Company registration number"), and help under it
+    label: str = Field(default="", max_length=FIELD_LABEL_MAX)
+    hint: str = Field(default="", max_length=FIELD_HINT_MAX, sa_column_kwargs={"server_default": ""})
     # the signer's answer: text/date as text, checkbox "true"/"", signature/initials: a storage key of the PNG
     value: str = Field(default="", max_length=2000)
     filled_at: datetime | None = Field(default=None, sa_column=ts_column())
+
+    @property
+    def shown_label(self) -> str:
+        """The label a signer reads: staff's own, else the kind and page ("Text (page 1)"), also for
+        fields placed before staff could name them (their label was the kind's name)."""
+        kind = FIELD_KIND_NAMES.get(self.kind, "Field")
+        label = (self.label or "").strip()
+        return label if label and label != kind else f"{kind} (page {self.page + 1})"
 
 
 class SealingIdentity(SQLModel, table=True):

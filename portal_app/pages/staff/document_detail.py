@@ -10,7 +10,7 @@ from portal_app.components.fields import DOWNLOAD_LINK, alert_box, field
 from portal_app.components.forms import SELECT_STYLE, field_label
 from portal_app.components.layout import brand_vars, staff_shell
 from portal_app.components.status import status_badge, status_in
-from portal_app.models import OPEN_STATUSES, VOIDABLE_STATUSES
+from portal_app.models import FIELD_HINT_MAX, FIELD_LABEL_MAX, OPEN_STATUSES, VOIDABLE_STATUSES
 from portal_app.state.staff.document_detail import FIELD_LABELS
 from portal_app.state.staff.document_detail import StaffDocumentState as S
 
@@ -57,6 +57,9 @@ def _header() -> rx.Component:
                 rx.cond(d["expires"] != "", " · expires " + d["expires"], ""),
                 rx.cond(d["estimate_total"] != "", " · total " + d["estimate_total"], ""),
                 size="2", color_scheme="gray", high_contrast=True),
+        rx.cond(d["invoice_href"] != "", rx.text(
+            "Accepted: became invoice ", rx.link(d["invoice_number"], href=d["invoice_href"], weight="medium"),
+            size="2")),
         rx.cond(d["decline_reason"] != "", rx.callout.root(
             rx.callout.text(rx.text.strong("Declined. "), "Reason: ", d["decline_reason"]), color_scheme="red",
             high_contrast=True, role="status", width="100%")),
@@ -101,13 +104,34 @@ def _toolbar() -> rx.Component:
         width="100%", position="sticky", top="0", z_index="5")
 
 
+def _naming(f) -> rx.Component:
+    """A text or checkbox field's label and hint, as the signer will read them (saved with the fields)."""
+    text_style = {"fontWeight": "500", "fontSize": "14px"}
+    return rx.flex(
+        rx.vstack(
+            rx.el.label("Label the signer reads", html_for="fld-label", style=text_style),
+            rx.input(id="fld-label", key="l-" + f["id"], default_value=f["label"], max_length=FIELD_LABEL_MAX,
+                     placeholder="e.g. Company registration number", width="100%",
+                     on_blur=lambda v: S.set_field_label(f["id"], v)),
+            spacing="1", flex="1 1 260px", min_width="0"),
+        rx.vstack(
+            rx.el.label("Hint (optional)", html_for="fld-hint", style=text_style),
+            rx.input(id="fld-hint", key="h-" + f["id"], default_value=f["hint"], max_length=FIELD_HINT_MAX,
+                     placeholder="e.g. As on your certificate of incorporation", width="100%",
+                     aria_describedby="fld-hint-help", on_blur=lambda v: S.set_field_hint(f["id"], v)),
+            rx.text("Shown under the field to help the signer.", id="fld-hint-help", size="1",
+                    color_scheme="gray", high_contrast=True),
+            spacing="1", flex="1 1 320px", min_width="0"),
+        spacing="3", wrap="wrap", width="100%")
+
+
 def _selected() -> rx.Component:
     return rx.cond(
         S.selected != "",
         rx.foreach(S.fields, lambda f: rx.cond(
             f["id"] == S.selected,
-            rx.hstack(
-                rx.text(f["label"], " for ", f["signer_name"], " on page ",
+            rx.card(rx.vstack(rx.hstack(
+                rx.text(f["shown_label"], " for ", f["signer_name"], " on page ",
                         (f["page"] + 1).to_string(), weight="medium", size="2"),
                 rx.hstack(rx.switch(id="fld-required", checked=f["required"],
                                     on_change=lambda _v: S.toggle_required(f["id"])),
@@ -115,6 +139,8 @@ def _selected() -> rx.Component:
                 rx.button(rx.icon("trash-2", size=14, aria_hidden="true"), "Remove field", size="1", variant="soft",
                           color_scheme="red", high_contrast=True, on_click=S.delete_field(f["id"])),
                 spacing="4", align="center", wrap="wrap"),
+                rx.cond((f["kind"] == "text") | (f["kind"] == "checkbox"), _naming(f)),
+                spacing="3", width="100%"), width="100%"),
         )),
     )
 

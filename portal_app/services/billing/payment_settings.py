@@ -33,6 +33,7 @@ class PaymentsView(TypedDict, total=False):
     allow_partial: bool
     min_partial: str
     estimate_invoice: str  # draft | sent: what an accepted estimate becomes
+    default_terms_days: str  # days from issue to due of an invoice made without a due date
     key_problem: str       # a stored secret that this server's key cannot read
 
 
@@ -57,7 +58,8 @@ def payments_view(db: Session, actor: Actor) -> PaymentsView:
         invoice_prefix=row.invoice_prefix, next_number=f"{row.invoice_prefix}{row.next_invoice_number:04d}",
         default_currency=row.default_currency, allow_partial=row.allow_partial,
         min_partial=plain_amount(row.min_partial_minor, row.default_currency)
-        if row.min_partial_minor else "", estimate_invoice=row.estimate_invoice or "draft", key_problem=problem)
+        if row.min_partial_minor else "", estimate_invoice=row.estimate_invoice or "draft", key_problem=problem,
+        default_terms_days=str(row.default_terms_days))
 
 
 def _key(value: object, prefixes: tuple[str, ...], label: str, field: str) -> str:
@@ -120,8 +122,22 @@ def test_connection(db: Session, actor: Actor) -> str:
     return "Connected: Stripe accepted the secret key."
 
 
+MAX_TERMS_DAYS = 365
+
+
+def _terms_days(value: object) -> int:
+    text = str(value if value is not None else "").strip()
+    if not text:
+        return 14
+    if len(text) > 4 or not (text.isascii() and text.isdigit()) or int(text) > MAX_TERMS_DAYS:
+        raise Invalid(f"Default payment terms must be a whole number of days from 0 to {MAX_TERMS_DAYS}.",
+                      "default_terms_days")
+    return int(text)
+
+
 def save_invoice_settings(db: Session, actor: Actor, *, invoice_prefix: object, default_currency: object,
-                          allow_partial: bool, min_partial: object, estimate_invoice: object = None) -> PaymentsView:
+                          allow_partial: bool, min_partial: object, estimate_invoice: object = None,
+                          default_terms_days: object = None) -> PaymentsView:
     staff = require_configure_payments(actor)
     row = payments_settings(db, staff.workspace_id)
     prefix = clean_text(invoice_prefix, "invoice_prefix", "Invoice number prefix", 20)
@@ -138,6 +154,8 @@ def save_invoice_settings(db: Session, actor: Actor, *, invoice_prefix: object, 
         if estimate_invoice not in ("draft", "sent"):
             raise Invalid("Choose what a signed estimate becomes.", "estimate_invoice")
         row.estimate_invoice = estimate_invoice
+    if default_terms_days is not None:
+        row.default_terms_days = _terms_days(default_terms_days)
     db.add(row)
     audit.record(db, staff.workspace_id, staff, "payments.invoice_settings_saved", "workspace",
                  str(staff.workspace_id), {"prefix": prefix, "currency": currency, "allow_partial": bool(allow_partial)})

@@ -13,6 +13,8 @@ from sqlmodel import Session, col, select
 from portal_app.access import (
     Actor,
     bound_client,
+    client_may_see_invoice,
+    is_client,
     is_own_signer,
     is_staff,
     own_signer_clause,
@@ -22,7 +24,7 @@ from portal_app.access import (
 )
 from portal_app.db import AnyRow, Paged, paged, prebuilt, run_page
 from portal_app.errors import Invalid
-from portal_app.models import DOCUMENT_STATUSES, Contact, Document, DocumentSigner
+from portal_app.models import DOCUMENT_STATUSES, Contact, Document, DocumentSigner, Invoice
 from portal_app.models.status import status_label
 from portal_app.services import audit
 from portal_app.services.billing import invoice_views
@@ -92,7 +94,9 @@ class FieldView(TypedDict):
     kind: str
     signer: str
     signer_name: str
-    label: str
+    label: str          # as staff wrote it ("" for none): the field editor edits it
+    hint: str           # help text under the field, for the signer
+    shown_label: str    # what the signer reads: the label, else kind and page
     required: bool
     value: str
 
@@ -115,6 +119,8 @@ class DocumentInfo(DocumentRow, total=False):
     estimate_total: str
     my_turn: bool
     seal_error: str
+    invoice_number: str   # the invoice an accepted estimate became ("" for none)
+    invoice_href: str
 
 
 class DocumentDetail(DocumentInfo):
@@ -135,6 +141,8 @@ class SigningInfo(DocumentRow, total=False):
     consent_version: str
     download: str
     estimate_total: str
+    invoice_number: str   # the accepted estimate's invoice, once the client may see it
+    invoice_href: str
 
 
 class SigningView(SigningInfo):
@@ -219,7 +227,8 @@ def _fields(fields, by_id: dict[int, DocumentSigner], *, with_values: bool) -> l
             value = value[6:]
         out.append({"id": f.public_id, "page": f.page, "x": f.x, "y": f.y, "w": f.w, "h": f.h, "kind": f.kind,
                     "signer": signer.public_id if signer else "", "signer_name": signer.name if signer else "",
-                    "label": f.label, "required": f.required, "value": value})
+                    "label": f.label, "hint": f.hint, "shown_label": f.shown_label, "required": f.required,
+                    "value": value})
     return out
 
 
@@ -239,6 +248,19 @@ def _trail_text(action: str, d: dict) -> str:
         "document.completed": f"Sealed and completed ({pages} pages with the certificate)",
         "document.seal_retried": "Sealing retried",
     }.get(action, action.replace("document.", "").replace("_", " "))
+
+
+def _invoice_link(db: Session, actor: Actor, doc: Document) -> dict[str, str]:
+    """The invoice an accepted estimate became: staff's page for staff; for a client, their
+    own page once it is sent to them (a draft is the business's)."""
+    inv = db.get(Invoice, doc.invoice_id) if doc.invoice_id is not None else None
+    if inv is None or inv.workspace_id != doc.workspace_id:
+        return {"invoice_number": "", "invoice_href": ""}
+    if is_staff(actor):
+        return {"invoice_number": inv.number, "invoice_href": f"/staff/invoices/{inv.public_id}"}
+    if is_client(actor) and client_may_see_invoice(actor, inv):
+        return {"invoice_number": inv.number, "invoice_href": f"/invoices/{inv.public_id}"}
+    return {"invoice_number": "", "invoice_href": ""}
 
 
 def document_detail(db: Session, actor: Actor, public_id: str) -> DocumentDetail:
@@ -263,7 +285,7 @@ def document_detail(db: Session, actor: Actor, public_id: str) -> DocumentDetail
         "original_sha256": doc.original_sha256, "completed_sha256": doc.completed_sha256,
         "estimate_total": format_amount(doc.estimate_total_minor, doc.currency) if doc.kind == "estimate" else "",
         "my_turn": bool(mine is not None and turn is not None and turn.id == mine.id and doc.is_open),
-        "seal_error": doc.seal_error,
+        "seal_error": doc.seal_error, **_invoice_link(db, staff, doc),  # type: ignore[typeddict-item]
     }
 
 
@@ -291,6 +313,7 @@ def signing_view(db: Session, actor: Actor, public_id: str) -> SigningView:
         "can_sign": reason == "", "reason": reason, "consent_text": CONSENT_TEXT, "consent_version": CONSENT_VERSION,
         "download": f"/api/documents/{doc.public_id}/completed" if doc.status == "completed" else "",
         "estimate_total": format_amount(doc.estimate_total_minor, doc.currency) if doc.kind == "estimate" else "",
+        **_invoice_link(db, actor, doc),  # type: ignore[typeddict-item]
     }
 
 

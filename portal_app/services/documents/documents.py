@@ -24,7 +24,10 @@ from portal_app.db import begin_write
 from portal_app.errors import Invalid, NotFound
 from portal_app.models import (
     DOCUMENT_KINDS,
+    FIELD_HINT_MAX,
+    FIELD_KIND_NAMES,
     FIELD_KINDS,
+    FIELD_LABEL_MAX,
     Contact,
     Document,
     DocumentField,
@@ -151,6 +154,15 @@ def _fraction(value: object, label: str) -> float:
     return number
 
 
+def _label_and_hint(f: dict, kind: str, page: int) -> tuple[str, str]:
+    """A field's name for the signer and its help text, each one line and bounded; the
+    messages say which field (a document may have many)."""
+    where = f"the {FIELD_KIND_NAMES[kind].lower()} field on page {page + 1}"
+    label = clean_text(f.get("label", ""), "fields", f"The label of {where}", FIELD_LABEL_MAX)
+    hint = clean_text(f.get("hint", ""), "fields", f"The hint of {where}", FIELD_HINT_MAX)
+    return label, hint
+
+
 def save_fields(db: Session, actor: Actor, public_id: str, fields: list[dict]) -> list[DocumentField]:
     """Replace a draft's fields with `fields` (what the editor shows)."""
     staff = require_manage_documents(actor)
@@ -178,9 +190,9 @@ def save_fields(db: Session, actor: Actor, public_id: str, fields: list[dict]) -
         x, y, w, h = (_fraction(f.get(k), k) for k in ("x", "y", "w", "h"))
         if w < MIN_SIZE or h < MIN_SIZE or x + w > 1.0001 or y + h > 1.0001:
             raise Invalid("A field must lie on its page.", "fields")
+        label, hint = _label_and_hint(f, kind, page)
         rows.append(DocumentField(document_id=doc.id, signer_id=signer.id, kind=kind, page=page, x=x, y=y, w=w, h=h,
-                                  required=bool(f.get("required", True)),
-                                  label=clean_text(f.get("label", ""), "fields", "Field label", 100)))
+                                  required=bool(f.get("required", True)), label=label, hint=hint))
     for old in fields_of(db, doc):
         db.delete(old)
     db.flush()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+from datetime import timedelta
 from typing import TypedDict
 
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -39,6 +40,7 @@ from portal_app.services.documents.signing import CONSENT_TEXT
 from portal_app.services.secret_box import seal, unseal
 
 log = logging.getLogger("portal.sealing")
+DEFAULT_TERMS_DAYS = 14  # WorkspacePayments.default_terms_days before a workspace saves its own
 EVENT_LABELS = {"document.created": "Uploaded", "document.sent": "Sent for signature", "document.viewed": "Viewed",
                 "document.signed": "Signed", "document.reminded": "Reminder sent", "document.declined": "Declined"}
 
@@ -114,9 +116,11 @@ def _certificate(db: Session, doc: Document, ws: Workspace, signers, fields) -> 
     events = []
     for ev in reversed(audit.events_for(db, doc.workspace_id, "document", doc.public_id, limit=200)):
         if ev.action in EVENT_LABELS:
-            who = ev.detail.get("signer") or ev.detail.get("to") or ev.actor
-            events.append(EventInfo(at=ev.at, action=EVENT_LABELS[ev.action], actor=str(who),
-                                    ip=str(ev.detail.get("ip", ""))))
+            # by whom, as the staff trail says: the signer for their own steps, else who did it
+            # (staff send and remind; "to" is the recipient, named in the event itself)
+            who = ev.detail.get("signer") or ev.actor
+            action = EVENT_LABELS[ev.action] + (f" to {ev.detail['to']}" if ev.detail.get("to") else "")
+            events.append(EventInfo(at=ev.at, action=action, actor=str(who), ip=str(ev.detail.get("ip", ""))))
     info = [SignerInfo(name=s.name, email=s.email, role="Client" if s.role == "client" else "Countersigner",
                        ip=s.ip, user_agent=s.user_agent, consent_text=CONSENT_TEXT, consent_version=s.consent_version,
                        sent_at=doc.sent_at, viewed_at=s.viewed_at, signed_at=s.signed_at) for s in signers]
@@ -207,11 +211,13 @@ def _invoice_from_estimate(db: Session, doc: Document) -> None:
         return
     sender = Staff(workspace_id=doc.workspace_id, user_id=user.id, role=user.role, email=user.email, name=user.name)
     contact = db.get_one(Contact, doc.contact_id)
+    settings = db.get(WorkspacePayments, doc.workspace_id)
+    issue = utcnow().date()
+    due = issue + timedelta(days=settings.default_terms_days if settings is not None else DEFAULT_TERMS_DAYS)
     inv = invoices.create_invoice(db, sender, contact_public_id=contact.public_id, lines=lines, currency=doc.currency,
-                                  notes=f"From the accepted estimate “{doc.title}”.")
+                                  issue_date=issue, due_date=due, notes=f"From the accepted estimate “{doc.title}”.")
     doc.invoice_id = inv.id
     db.add(doc)
-    settings = db.get(WorkspacePayments, doc.workspace_id)
     if settings is not None and settings.estimate_invoice == "sent":
         invoices.send_invoice(db, sender, inv.public_id)
 

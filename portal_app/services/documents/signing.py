@@ -117,7 +117,7 @@ def _drawn_png(data_url: object) -> bytes:
 def _field_value(field, raw: object) -> str:
     if field.kind == "checkbox":
         return "true" if raw in (True, "true", "on", "1", 1) else ""
-    return clean_text(raw, "fields", field.label or "This field", 500)
+    return clean_text(raw, "fields", field.shown_label, 500)
 
 
 def sign_document(db: Session, actor: Actor, public_id: str, *, consent: bool, values: dict | None,

@@ -9,13 +9,13 @@ from typing import cast
 import reflex as rx
 
 from portal_app.errors import ServiceError
+from portal_app.models import FIELD_HINT_MAX, FIELD_KIND_NAMES, FIELD_LABEL_MAX
 from portal_app.services.documents import document_views, documents, sealing
 from portal_app.state import live
 from portal_app.state.base import BaseState
 from portal_app.state.common import clip, segments
 
-FIELD_LABELS = {"signature": "Signature", "initials": "Initials", "date": "Date signed", "text": "Text",
-                "checkbox": "Checkbox"}
+FIELD_LABELS = FIELD_KIND_NAMES
 DEFAULT_SIZE = {"signature": (0.3, 0.06), "initials": (0.1, 0.05), "date": (0.2, 0.035), "text": (0.3, 0.035),
                 "checkbox": (0.03, 0.022)}
 
@@ -116,8 +116,8 @@ class StaffDocumentState(BaseState):
         fid = f"new-{len(self.fields) + 1}-{page}-{int(x * 1000)}-{int(y * 1000)}"
         self.fields = [*self.fields, {"id": fid, "page": page, "x": round(x, 4), "y": round(y, 4), "w": w, "h": h,
                                       "kind": self.tool, "signer": self.tool_signer, "signer_name": name,
-                                      "label": FIELD_LABELS[self.tool], "required": self.tool != "checkbox",
-                                      "value": ""}]
+                                      "label": "", "hint": "", "shown_label": FIELD_LABELS[self.tool],
+                                      "required": self.tool != "checkbox", "value": ""}]
         self.selected, self.dirty = fid, True
 
     @rx.event
@@ -156,6 +156,24 @@ class StaffDocumentState(BaseState):
         if self.doc.get("status") == "draft":
             self.fields = [{**f, "required": not f["required"]} if f["id"] == field_id else f for f in self.fields]
             self.dirty = True
+
+    @rx.event
+    def set_field_label(self, field_id: str, value: str):
+        """What the signer reads for this field (checked again, with a message, on save)."""
+        self._set_text(field_id, "label", value, FIELD_LABEL_MAX)
+
+    @rx.event
+    def set_field_hint(self, field_id: str, value: str):
+        self._set_text(field_id, "hint", value, FIELD_HINT_MAX)
+
+    def _set_text(self, field_id: str, key: str, value: str, limit: int) -> None:
+        if self.doc.get("status") != "draft":
+            return
+        # a little over the limit is kept, so that saving says it is too long instead of cutting it
+        text = str(value or "")[:limit + 50]
+        self.fields = [cast(document_views.FieldView, {**f, key: text}) if f["id"] == field_id else f
+                       for f in self.fields]
+        self.dirty = True
 
     def _save(self, db, actor) -> None:
         chosen = next((f for f in self.fields if f["id"] == self.selected), None)

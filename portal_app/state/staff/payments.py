@@ -75,7 +75,8 @@ class PaymentsSettingsState(BaseState):
                 default_currency=form.get("default_currency", ""),
                 allow_partial=str(form.get("allow_partial", "")) in ("on", "true", "1"),
                 min_partial=form.get("min_partial", ""),
-                estimate_invoice=str(form.get("estimate_invoice", "draft"))[:10]))
+                estimate_invoice=str(form.get("estimate_invoice", "draft"))[:10],
+                default_terms_days=str(form.get("default_terms_days", ""))[:10]))
             self.invoice_error = ""
             self._notify("Invoice settings saved.")
 
