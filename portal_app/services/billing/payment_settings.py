@@ -13,6 +13,7 @@ from portal_app.adapters.payments import PaymentsError, make_gateway
 from portal_app.errors import Invalid
 from portal_app.models import Workspace, utcnow
 from portal_app.services import audit
+from portal_app.services.billing import demo_payments
 from portal_app.services.billing.invoices import payments_settings
 from portal_app.services.billing.money import CURRENCIES, parse_amount, plain_amount
 from portal_app.services.secret_box import SecretUnavailable, hint, seal, unseal
@@ -34,6 +35,8 @@ class PaymentsView(TypedDict, total=False):
     min_partial: str
     estimate_invoice: str  # draft | sent: what an accepted estimate becomes
     key_problem: str       # a stored secret that this server's key cannot read
+    test_mode: bool        # the demo's test payments (a local Stripe stand-in; no real money)
+    test_mode_running: bool  # ... and its stand-in runs now
 
 
 def webhook_url(ws: Workspace) -> str:
@@ -57,7 +60,8 @@ def payments_view(db: Session, actor: Actor) -> PaymentsView:
         invoice_prefix=row.invoice_prefix, next_number=f"{row.invoice_prefix}{row.next_invoice_number:04d}",
         default_currency=row.default_currency, allow_partial=row.allow_partial,
         min_partial=plain_amount(row.min_partial_minor, row.default_currency)
-        if row.min_partial_minor else "", estimate_invoice=row.estimate_invoice or "draft", key_problem=problem)
+        if row.min_partial_minor else "", estimate_invoice=row.estimate_invoice or "draft", key_problem=problem,
+        test_mode=demo_payments.in_test_mode(row), test_mode_running=demo_payments.running())
 
 
 def _key(value: object, prefixes: tuple[str, ...], label: str, field: str) -> str:
