@@ -71,3 +71,47 @@ def test_the_demo_stand_in_takes_a_payment_and_its_webhook_marks_the_invoice_pai
                                         card_token=_token(stand_in, VISA))
     assert started.status == "processing"
     wait_for(db_url, inv, ("paid", 48_000, 0))
+
+
+def test_the_stand_in_exits_when_the_app_is_killed(tmp_path):
+    """No orphan: an app killed outright (SIGKILL, no clean-up) takes its stand-in with it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.support.browser import ROOT
+
+    script = ("import os, sys\n"
+              "from portal_app.adapters import local_stripe\n"
+              "s = local_stripe.start_process()\n"
+              "print(s.proc.pid, s.url, flush=True)\n"
+              "sys.stdin.read()\n")
+    app = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                           text=True)
+    try:
+        assert app.stdout is not None
+        pid_text, url = app.stdout.readline().split()
+        pid = int(pid_text)
+        os.kill(pid, 0)  # it runs
+        app.send_signal(signal.SIGKILL)
+        app.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            # an exited child of a dead parent is reaped by init; until then it may linger as a zombie
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    if f.read().split(") ", 1)[1].startswith("Z"):
+                        break
+            except FileNotFoundError:
+                break
+            assert time.monotonic() < deadline, f"the stand-in at {url} outlived the app"
+            time.sleep(0.2)
+    finally:
+        if app.poll() is None:
+            app.kill()
