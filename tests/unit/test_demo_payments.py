@@ -171,3 +171,22 @@ def test_a_failing_webhook_registration_stops_the_stand_in(db, demo):
     assert demo_payments.start_test_mode(lambda: broken) is None
     assert broken.stopped and local_stripe.active() is None
     assert unseal(payments_settings(db, demo.ws_a.id).stripe_secret_sealed) == ""
+
+
+def test_replacing_the_demo_keys_needs_both_secrets_of_the_real_account(db, demo):
+    from portal_app.errors import Invalid
+
+    world = demo
+    demo_payments.start_test_mode(Starter())
+    for secret, webhook, field in [("", "", "secret_key"), ("sk_test_realaccount123", "", "webhook_secret"),
+                                   ("", "whsec_realaccount123", "secret_key"),
+                                   (DEMO_SECRET_KEY, "whsec_realaccount123", "secret_key")]:
+        with pytest.raises(Invalid) as caught:
+            save_stripe_keys(db, world.staff_a, publishable_key="pk_test_realaccount123", secret_key=secret,
+                             webhook_secret=webhook)
+        assert caught.value.field == field, (secret, webhook)
+        db.rollback()
+    assert demo_payments.workspace_in_test_mode(db, world.ws_a.id)  # nothing changed
+    view = save_stripe_keys(db, world.staff_a, publishable_key="pk_test_realaccount123",
+                            secret_key="sk_test_realaccount123", webhook_secret="whsec_realaccount123")
+    assert view["test_mode"] is False and view["connected"] is True

@@ -38,9 +38,10 @@ def _stripe_card() -> rx.Component:
         rx.vstack(
             rx.hstack(
                 rx.heading("Stripe", as_="h2", size="4"),
-                rx.cond(v["connected"],
-                        rx.badge("Connected", color_scheme="green", high_contrast=True),
-                        rx.badge("Not connected", color_scheme="gray", high_contrast=True)),
+                rx.cond(v["test_mode"], rx.badge("Demo test mode", color_scheme="amber", high_contrast=True),
+                        rx.cond(v["connected"],
+                                rx.badge("Connected", color_scheme="green", high_contrast=True),
+                                rx.badge("Not connected", color_scheme="gray", high_contrast=True))),
                 spacing="3", align="center",
             ),
             rx.text("Clients pay invoices by card through your own Stripe account. Without it, invoices show "

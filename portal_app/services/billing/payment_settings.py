@@ -9,9 +9,10 @@ from typing import TypedDict
 from sqlmodel import Session
 
 from portal_app.access import Actor, require_configure_payments
+from portal_app.adapters.local_stripe import DEMO_SECRET_KEY
 from portal_app.adapters.payments import PaymentsError, make_gateway
 from portal_app.errors import Invalid
-from portal_app.models import Workspace, utcnow
+from portal_app.models import Workspace, WorkspacePayments, utcnow
 from portal_app.services import audit
 from portal_app.services.billing import demo_payments
 from portal_app.services.billing.invoices import payments_settings
@@ -73,6 +74,13 @@ def _key(value: object, prefixes: tuple[str, ...], label: str, field: str) -> st
     return text
 
 
+def _is_demo_key(row: WorkspacePayments) -> bool:
+    try:
+        return unseal(row.stripe_secret_sealed) == DEMO_SECRET_KEY
+    except SecretUnavailable:
+        return False
+
+
 def save_stripe_keys(db: Session, actor: Actor, *, publishable_key: object, secret_key: object,
                      webhook_secret: object) -> PaymentsView:
     """Empty secret fields keep what is stored (the page never shows secrets back)."""
@@ -85,6 +93,11 @@ def save_stripe_keys(db: Session, actor: Actor, *, publishable_key: object, secr
         raise Invalid("Publishable key is required.", "publishable_key")
     if sk and pk.split("_")[1] != sk.split("_")[1]:
         raise Invalid("The publishable and secret keys must both be live keys or both be test keys.", "secret_key")
+    if (sk == DEMO_SECRET_KEY or _is_demo_key(row)) and not (sk and sk != DEMO_SECRET_KEY and wh):
+        # the demo's test keys belong to its local stand-in: a real account brings both of its own
+        raise Invalid("Enter your Stripe account's secret key and webhook signing secret too: the demo's test "
+                      "keys only work with its local stand-in.", "webhook_secret" if sk and sk != DEMO_SECRET_KEY
+                      else "secret_key")
     row.stripe_publishable_key = pk
     if sk:
         row.stripe_secret_sealed = seal(sk)
