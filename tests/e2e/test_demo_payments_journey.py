@@ -108,6 +108,7 @@ def test_the_demo_client_pays_with_the_test_card(demo_server, browser, axe):
     expect(staff.get_by_text("Paid", exact=True).first).to_be_visible()
     j.go(staff, "/staff/settings/payments")
     _ribbon(staff)
+    expect(staff.get_by_text("Demo test mode", exact=True)).to_be_visible()
     expect(staff.get_by_text("This workspace is in demo test mode.")).to_be_visible()
     expect(staff.get_by_text(re.compile("To take real payments, create a Stripe account"))).to_be_visible()
     parked_look(j, staff, "demo-staff-payments")
