@@ -79,6 +79,7 @@ def test_demo_without_a_key_starts_the_stand_in_and_configures_the_workspace(db,
     assert f"script-src 'self' 'nonce-n' https://js.stripe.com {started.url};" in csp("n").decode()
     assert payments_view(db, world.staff_a)["test_mode"] is True
     assert demo_payments.workspace_in_test_mode(db, world.ws_a.id)
+    assert demo_payments.demo_workspace_in_test_mode(db)  # what `cli seed` prints
     # the app stops: so does the stand-in
     demo_payments.stop_test_mode()
     assert starter.started.stopped and local_stripe.active() is None
@@ -108,6 +109,7 @@ def test_a_real_key_never_starts_it_and_never_reaches_the_stand_in(db, demo, mon
     co = card_payments.checkout(db, world.client_a1, _invoice(db, world).public_id)
     assert (co.test_mode, co.js_url) == (False, "https://js.stripe.com/v3/")
     assert not demo_payments.workspace_in_test_mode(db, world.ws_a.id)
+    assert not demo_payments.demo_workspace_in_test_mode(db)
     assert payments_view(db, world.staff_a)["test_mode"] is False
 
 

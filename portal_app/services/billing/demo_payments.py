@@ -76,6 +76,12 @@ def _demo_workspace(db: Session) -> Workspace | None:
     return db.exec(select(Workspace).where(Workspace.is_default == True).limit(1)).first()  # noqa: E712
 
 
+def demo_workspace_in_test_mode(db: Session) -> bool:
+    """What `cli seed` tells: the demo workspace will take test payments."""
+    ws = _demo_workspace(db)
+    return ws is not None and workspace_in_test_mode(db, ws.id)
+
+
 def start_test_mode(starter: Callable[[], LocalStripe] = local_stripe.start_process,
                     settings: Settings | None = None) -> LocalStripe | None:
     """Starts the stand-in and points the demo workspace at it when it should (see the module's
