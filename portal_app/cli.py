@@ -25,6 +25,7 @@ DEMO_CLIENT_PASSWORD = "casey-client-1"
 
 def seed() -> None:
     from portal_app.db import unit_of_work
+    from portal_app.services.billing import demo_payments
     from portal_app.services.portal import workspaces
     from portal_app.services.portal.demo import DEMO_CLIENT_EMAIL, DEMO_STAFF_EMAIL, seed_demo
     from portal_app.settings import get_settings
@@ -36,10 +37,13 @@ def seed() -> None:
                 print(f"No workspace yet: open {s.base_url}/setup to create yours.")
             return
         created = seed_demo(db, s.base_url, DEMO_STAFF_PASSWORD, DEMO_CLIENT_PASSWORD)
+        test_payments = demo_payments.demo_workspace_in_test_mode(db)
     print("")
     print("  Demo workspace " + ("created" if created else "already present") + ". Sign in at:")
     print(f"    Staff:  {s.base_url}/staff/login   {DEMO_STAFF_EMAIL} / {DEMO_STAFF_PASSWORD}")
     print(f"    Client: {s.base_url}/login         {DEMO_CLIENT_EMAIL} / {DEMO_CLIENT_PASSWORD}")
+    if test_payments:
+        print("  Test payments: pay an invoice with card 4242 4242 4242 4242 (no real money moves).")
     print("  (Demo passwords are public: run with PORTAL_DEMO=0 for a real install.)")
     print("")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from functools import lru_cache
@@ -136,6 +137,22 @@ async def _outbox_worker():
 
 
 app.register_lifespan_task(_outbox_worker)
+
+
+@contextlib.asynccontextmanager
+async def _demo_test_payments():
+    """Demo mode without a real Stripe key: the local Stripe stand-in runs while the app runs
+    (services/billing/demo_payments.py decides), and stops with it."""
+    from portal_app.services.billing import demo_payments
+
+    await asyncio.to_thread(demo_payments.start_test_mode)
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(demo_payments.stop_test_mode)
+
+
+app.register_lifespan_task(_demo_test_payments)
 
 PAGES = [
     ("/", home, HomeState.load, "Home"),

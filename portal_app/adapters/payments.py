@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 import stripe
 
+from portal_app.adapters import local_stripe
 from portal_app.settings import Settings, get_settings
 
 if TYPE_CHECKING:  # the request parameter types stripe declares (TypedDicts)
@@ -412,8 +413,14 @@ class StripeGateway:
 
 
 def make_gateway(secret_key: str, settings: Settings | None = None) -> StripeGateway:
-    """A gateway for one workspace's key, at PORTAL_STRIPE_API_BASE (empty: real Stripe)."""
+    """A gateway for one workspace's key, at PORTAL_STRIPE_API_BASE (empty: real Stripe); the demo's
+    test key goes to the local stand-in (adapters/local_stripe.py) and nowhere else."""
     s = settings or get_settings()
+    if (secret_key or "").strip() == local_stripe.DEMO_SECRET_KEY:  # the demo's test mode: never the real Stripe
+        base = local_stripe.api_base_for(secret_key.strip())
+        if base is None:
+            raise PaymentsError("Test payments are not running in this demo.", "connection")
+        return StripeGateway(secret_key, base)
     return StripeGateway(secret_key, s.stripe_api_base or None)
 
 

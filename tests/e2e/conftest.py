@@ -100,6 +100,10 @@ class Server:
         finally:
             engine.dispose()
 
+    def stop(self) -> None:
+        """Stops the app as Ctrl-C would (its process group gets SIGTERM)."""
+        _stop(self.proc)
+
     def log_tail(self, n: int = 60) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
@@ -156,18 +160,36 @@ def _start_services(config: str, stack: list) -> tuple[dict, Mailbox | None]:
     }, mailbox
 
 
-@pytest.fixture(scope="session", params=["embedded", "production"])
-def server(request, localstripe_url):
+def _require_chromium() -> None:
     if not Path(CHROMIUM).exists():
         if REQUIRE_SERVICES:
             pytest.fail("Chromium is not installed at /usr/bin/chromium (make install-dev installs it)")
         pytest.skip("Chromium is not installed at /usr/bin/chromium; `make install-dev` installs it "
                     "(under CI, or with PORTAL_REQUIRE_SERVICES=1, this fails instead of skipping)")
-    config = request.param
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _serve(config: str, stripe_url: str):
+    """The app as `make run` starts it (migrate, seed, `reflex run --env prod --single-port`) in
+    `config`; with `stripe_url`, its Stripe API and Stripe.js are that localstripe, else the app's
+    own (demo test payments, embedded only)."""
+    _require_chromium()
     stack: list = []
     tmp = Path(tempfile.mkdtemp(prefix=f"portal-e2e-{config}-"))
     port = free_port()
-    extra, mailbox = _start_services(config, stack)
+    extra, mailbox = _start_services("embedded" if config == "demo" else config, stack)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "REFLEX_REDIS"))}
     tools = ROOT / ".tools" / "node_modules" / ".bin"
     env.update({
@@ -178,11 +200,10 @@ def server(request, localstripe_url):
         "PORTAL_DATABASE_URL": f"sqlite:///{tmp}/portal.db",
         "PORTAL_STORAGE_DIR": str(tmp / "files"),
         "PORTAL_WORKER_INTERVAL": "0.5",
-        # Stripe: the API and Stripe.js of localstripe (the page loads its fake Stripe.js)
-        "PORTAL_STRIPE_API_BASE": localstripe_url,
-        "PORTAL_STRIPE_JS_URL": f"{localstripe_url}/js.stripe.com/v3/",
         **extra,
     })
+    if stripe_url:  # Stripe: the API and Stripe.js of localstripe (the page loads its fake Stripe.js)
+        env.update({"PORTAL_STRIPE_API_BASE": stripe_url, "PORTAL_STRIPE_JS_URL": f"{stripe_url}/js.stripe.com/v3/"})
     app_dir = copy_app(tmp)
     py = sys.executable
     for cmd in (["-m", "portal_app.cli", "migrate"], ["-m", "portal_app.cli", "seed"]):
@@ -193,25 +214,30 @@ def server(request, localstripe_url):
         [str(Path(py).parent / "reflex"), "run", "--env", "prod", "--single-port",
          "--frontend-port", str(port)],
         cwd=app_dir, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    srv = Server(config, f"http://localhost:{port}", proc, log_path, mailbox, env, localstripe_url)
+    srv = Server(config, f"http://localhost:{port}", proc, log_path, mailbox, env, stripe_url)
     try:
         _wait_up(srv, timeout=600)
         yield srv
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=20)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        _stop(proc)
         log.close()
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         shutil.copy2(log_path, ARTIFACTS / f"server-{config}.log")
         for stop in reversed(stack):
             stop()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", params=["embedded", "production"])
+def server(request, localstripe_url):
+    yield from _serve(request.param, localstripe_url)
+
+
+@pytest.fixture(scope="module")
+def demo_server():
+    """`make run` as a newcomer runs it: demo mode, embedded, no Stripe settings at all, so the
+    app runs its own test payments (services/billing/demo_payments.py)."""
+    yield from _serve("demo", "")
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ from portal_app.components.fields import DOWNLOAD_LINK
 from portal_app.components.layout import client_shell, not_available
 from portal_app.components.pay_now import pay_button, pay_dialog, pay_status
 from portal_app.components.status import status_badge
+from portal_app.components.test_mode import test_mode_ribbon
 from portal_app.models import OVERDUE
 from portal_app.state.base import BaseState
 from portal_app.state.portal.invoices import ClientInvoicesState as L
@@ -118,6 +119,7 @@ def _pager() -> rx.Component:
 
 def invoices_page() -> rx.Component:
     return client_shell(
+        test_mode_ribbon(L.test_mode),
         rx.cond(
             L.refusal != "",
             _refused(L.refusal, back=False),
@@ -288,6 +290,7 @@ def _detail() -> rx.Component:
     inv = D.invoice
     return rx.vstack(
         rx.link("← All invoices", href="/invoices", size="2"),
+        test_mode_ribbon(D.test_mode),
         rx.flex(
             rx.hstack(
                 rx.heading("Invoice ", inv["number"], as_="h1", size="7", style={"wordBreak": "break-word"}),

@@ -9,6 +9,7 @@ from portal_app.components.fields import VISUALLY_HIDDEN, alert_box, callout, fi
 from portal_app.components.forms import SELECT_STYLE, field_label, money_row
 from portal_app.components.layout import brand_vars, staff_shell
 from portal_app.components.status import status_badge, status_in
+from portal_app.components.test_mode import test_mode_ribbon
 from portal_app.models import OPEN_INVOICE_STATUSES, OVERDUE
 from portal_app.state.staff.invoice_common import MANUAL_METHODS
 from portal_app.state.staff.invoice_detail import StaffInvoiceState as D
@@ -293,6 +294,7 @@ def _ledger() -> rx.Component:
 def staff_invoice_page() -> rx.Component:
     return staff_shell(
         rx.link("← Invoices", href="/staff/invoices", size="2"),
+        test_mode_ribbon(D.test_mode),
         rx.cond(
             D.found,
             rx.vstack(

@@ -8,6 +8,7 @@ from portal_app.components.fields import alert_box, callout
 from portal_app.components.forms import SELECT_STYLE, field_label
 from portal_app.components.layout import staff_shell
 from portal_app.components.status import status_badge
+from portal_app.components.test_mode import test_mode_ribbon
 from portal_app.state.staff.invoice_common import STATUS_FILTERS
 from portal_app.state.staff.invoice_list import StaffInvoicesState as L
 
@@ -165,6 +166,7 @@ def _pager() -> rx.Component:
 
 def staff_invoices_page() -> rx.Component:
     return staff_shell(
+        test_mode_ribbon(L.test_mode),
         rx.cond(L.refusal != "", alert_box(L.refusal), rx.fragment()),
         _outstanding(),
         rx.flex(_status_filters(), _contact_filter(), direction=rx.breakpoints(initial="column", lg="row"),

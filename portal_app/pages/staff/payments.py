@@ -6,11 +6,30 @@ import reflex as rx
 
 from portal_app.components.fields import alert_box, callout, field
 from portal_app.components.layout import brand_vars, staff_shell
+from portal_app.components.test_mode import test_mode_ribbon
 from portal_app.services.billing.money import CURRENCIES
 from portal_app.state.staff.payments import PaymentsSettingsState as S
 
 EVENTS = ("payment_intent.succeeded", "payment_intent.payment_failed", "charge.refunded",
           "charge.dispute.created", "charge.dispute.closed")
+
+
+def _test_mode_note() -> rx.Component:
+    return callout(
+        rx.vstack(
+            rx.text(rx.text.strong("This workspace is in demo test mode. "),
+                    rx.cond(S.view["test_mode_running"],
+                            "Card payments go to a local Stripe stand-in the app started itself; no real money "
+                            "moves and no Stripe account is needed.",
+                            "Its local Stripe stand-in is not running, so clients cannot pay by card right now "
+                            "(restart the app to try again).")),
+            rx.text("To take real payments, create a Stripe account, enter its publishable and secret keys "
+                    "below, add the webhook endpoint shown under \"Webhook\" in Stripe and paste its signing "
+                    "secret here. Test mode then turns off for good; a real install runs with PORTAL_DEMO=0."),
+            spacing="2",
+        ),
+        icon="flask-conical", color_scheme="amber", role="note", width="100%",
+    )
 
 
 def _stripe_card() -> rx.Component:
@@ -19,15 +38,17 @@ def _stripe_card() -> rx.Component:
         rx.vstack(
             rx.hstack(
                 rx.heading("Stripe", as_="h2", size="4"),
-                rx.cond(v["connected"],
-                        rx.badge("Connected", color_scheme="green", high_contrast=True),
-                        rx.badge("Not connected", color_scheme="gray", high_contrast=True)),
+                rx.cond(v["test_mode"], rx.badge("Demo test mode", color_scheme="amber", high_contrast=True),
+                        rx.cond(v["connected"],
+                                rx.badge("Connected", color_scheme="green", high_contrast=True),
+                                rx.badge("Not connected", color_scheme="gray", high_contrast=True))),
                 spacing="3", align="center",
             ),
             rx.text("Clients pay invoices by card through your own Stripe account. Without it, invoices show "
                     "no Pay Now button and you record payments by hand.", size="2", color_scheme="gray",
                     high_contrast=True),
             rx.cond(v["key_problem"] != "", alert_box(v["key_problem"])),
+            rx.cond(v["test_mode"], _test_mode_note()),
             alert_box(S.stripe_error),
             rx.form(
                 rx.vstack(
@@ -150,6 +171,7 @@ def _disconnect_dialog() -> rx.Component:
 
 def payments_settings_page() -> rx.Component:
     return staff_shell(
+        test_mode_ribbon(S.view["test_mode"]),
         rx.cond(
             S.view.length() > 0,
             rx.grid(

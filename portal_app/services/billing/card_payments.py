@@ -28,13 +28,14 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from portal_app.access import Actor, require_client, require_pay_invoice
+from portal_app.adapters.local_stripe import DEMO_SECRET_KEY
 from portal_app.adapters.payments import PaymentsError, make_gateway
 from portal_app.db import AnyRow, begin_write
 from portal_app.errors import Invalid
 from portal_app.models import Contact, Invoice, PaymentAttempt, Workspace, WorkspacePayments, utcnow
 from portal_app.models.base import one_of
 from portal_app.services import audit
-from portal_app.services.billing import ledger
+from portal_app.services.billing import demo_payments, ledger
 from portal_app.services.billing.invoice_views import find_invoice
 from portal_app.services.billing.invoices import payments_settings
 from portal_app.services.billing.money import format_amount, parse_amount, plain_amount
@@ -66,6 +67,7 @@ class Checkout:
     balance_plain: str      # "1250.00", the amount field's default
     allow_partial: bool
     minimum: str            # "" or "100.00 USD"
+    test_mode: bool = False  # the demo's test payments: no real money moves
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -92,6 +94,8 @@ def _keys(row: WorkspacePayments | AnyRow) -> tuple[str, str]:
         return "", ""
     if not (row.stripe_publishable_key and secret and webhook):
         return "", ""
+    if secret == DEMO_SECRET_KEY and not demo_payments.running():
+        return "", ""  # the demo's test key, but its local stand-in is not running
     return row.stripe_publishable_key, secret
 
 
@@ -108,12 +112,14 @@ def checkout_of(inv: Invoice | AnyRow, payable: bool, row: WorkspacePayments | A
     minimum = _minimum(row.min_partial_minor if row.allow_partial else 0, inv.balance_minor)
     available = payable and bool(secret) and inv.balance_minor >= STRIPE_MIN_MINOR
     return Checkout(
-        available=available, reason="" if available or not payable else UNAVAILABLE,
-        publishable_key=publishable if available else "", js_url=get_settings().stripe_js_url,
+        available=available,
+        reason="" if available or not payable else (demo_payments.unavailable_reason(row) or UNAVAILABLE),
+        publishable_key=publishable if available else "", js_url=demo_payments.js_url(secret),
         currency=inv.currency, balance=format_amount(max(inv.balance_minor, 0), inv.currency),
         balance_plain=plain_amount(max(inv.balance_minor, 0), inv.currency),
         allow_partial=bool(row.allow_partial) and available,
-        minimum=format_amount(minimum, inv.currency) if row.allow_partial and minimum else "")
+        minimum=format_amount(minimum, inv.currency) if row.allow_partial and minimum else "",
+        test_mode=demo_payments.in_test_mode(row))
 
 
 def _minimum(configured: int, balance: int) -> int:

@@ -9,10 +9,12 @@ from typing import TypedDict
 from sqlmodel import Session
 
 from portal_app.access import Actor, require_configure_payments
+from portal_app.adapters.local_stripe import DEMO_SECRET_KEY
 from portal_app.adapters.payments import PaymentsError, make_gateway
 from portal_app.errors import Invalid
-from portal_app.models import Workspace, utcnow
+from portal_app.models import Workspace, WorkspacePayments, utcnow
 from portal_app.services import audit
+from portal_app.services.billing import demo_payments
 from portal_app.services.billing.invoices import payments_settings
 from portal_app.services.billing.money import CURRENCIES, parse_amount, plain_amount
 from portal_app.services.secret_box import SecretUnavailable, hint, seal, unseal
@@ -35,6 +37,8 @@ class PaymentsView(TypedDict, total=False):
     estimate_invoice: str  # draft | sent: what an accepted estimate becomes
     default_terms_days: str  # days from issue to due of an invoice made without a due date
     key_problem: str       # a stored secret that this server's key cannot read
+    test_mode: bool        # the demo's test payments (a local Stripe stand-in; no real money)
+    test_mode_running: bool  # ... and its stand-in runs now
 
 
 def webhook_url(ws: Workspace) -> str:
@@ -59,7 +63,8 @@ def payments_view(db: Session, actor: Actor) -> PaymentsView:
         default_currency=row.default_currency, allow_partial=row.allow_partial,
         min_partial=plain_amount(row.min_partial_minor, row.default_currency)
         if row.min_partial_minor else "", estimate_invoice=row.estimate_invoice or "draft", key_problem=problem,
-        default_terms_days=str(row.default_terms_days))
+        default_terms_days=str(row.default_terms_days),
+        test_mode=demo_payments.in_test_mode(row), test_mode_running=demo_payments.running())
 
 
 def _key(value: object, prefixes: tuple[str, ...], label: str, field: str) -> str:
@@ -69,6 +74,13 @@ def _key(value: object, prefixes: tuple[str, ...], label: str, field: str) -> st
     if text and len(text) < 12:
         raise Invalid(f"{label} looks too short.", field)
     return text
+
+
+def _is_demo_key(row: WorkspacePayments) -> bool:
+    try:
+        return unseal(row.stripe_secret_sealed) == DEMO_SECRET_KEY
+    except SecretUnavailable:
+        return False
 
 
 def save_stripe_keys(db: Session, actor: Actor, *, publishable_key: object, secret_key: object,
@@ -83,6 +95,11 @@ def save_stripe_keys(db: Session, actor: Actor, *, publishable_key: object, secr
         raise Invalid("Publishable key is required.", "publishable_key")
     if sk and pk.split("_")[1] != sk.split("_")[1]:
         raise Invalid("The publishable and secret keys must both be live keys or both be test keys.", "secret_key")
+    if (sk == DEMO_SECRET_KEY or _is_demo_key(row)) and not (sk and sk != DEMO_SECRET_KEY and wh):
+        # the demo's test keys belong to its local stand-in: a real account brings both of its own
+        raise Invalid("Enter your Stripe account's secret key and webhook signing secret too: the demo's test "
+                      "keys only work with its local stand-in.", "webhook_secret" if sk and sk != DEMO_SECRET_KEY
+                      else "secret_key")
     row.stripe_publishable_key = pk
     if sk:
         row.stripe_secret_sealed = seal(sk)

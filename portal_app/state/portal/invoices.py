@@ -25,7 +25,7 @@ import reflex as rx
 from portal_app.access import is_staff
 from portal_app.db import unit_of_work
 from portal_app.errors import ServiceError
-from portal_app.services.billing import card_payments, client_invoice, invoice_pdf, invoice_views, invoices
+from portal_app.services.billing import card_payments, client_invoice, demo_payments, invoice_pdf, invoice_views, invoices
 from portal_app.services.billing.client_invoice import ClientInvoicePage
 from portal_app.services.billing.invoice_views import InvoiceText, Outstanding
 from portal_app.state.base import BaseState
@@ -109,6 +109,7 @@ class ClientInvoicesState(BaseState):
     total: int = 0
     loaded: bool = False
     refusal: str = ""
+    test_mode: bool = False  # the demo's test payments (the ribbon)
 
     def _page_arg(self) -> int:
         try:
@@ -128,7 +129,8 @@ class ClientInvoicesState(BaseState):
                 raise
             self._assign(rows=[cast(ClientInvoiceRow, {k: v for k, v in r.items() if k in ROW_KEYS}) for r in result.rows],
                          outstanding=result.outstanding, page=result.page, pages=result.pages, total=result.total,
-                         refusal="", loaded=True)
+                         refusal="", loaded=True,
+                         test_mode=demo_payments.workspace_in_test_mode(db, actor.workspace_id))
             return None
 
         def refused(exc: ServiceError):
@@ -150,6 +152,7 @@ class ClientInvoiceState(BaseState):
     checkout: CheckoutView = {}
     can_pay: bool = False          # payable and the business takes cards online
     partial: bool = False          # the client may choose the amount
+    test_mode: bool = False        # the demo's test payments (the ribbon)
     pay_open: bool = False
     pay_amount: str = ""
     pay_error: str = ""
@@ -171,7 +174,7 @@ class ClientInvoiceState(BaseState):
                                            **{k: str(v) for k, v in p.items() if k in PAYMENT_KEYS}})
                       for p in detail["payments"]],
             business=_party(page.business), client=_party(page.client), payable=bool(detail["payable"]),
-            checkout=_checkout(co), can_pay=co.available, partial=co.allow_partial)
+            checkout=_checkout(co), can_pay=co.available, partial=co.allow_partial, test_mode=co.test_mode)
 
     @rx.event
     async def load(self):
@@ -197,7 +200,7 @@ class ClientInvoiceState(BaseState):
         def refused(exc: ServiceError):
             self.refusal, self.invoice, self.business, self.client = exc.message, {}, {}, {}
             self.lines, self.payments, self.checkout = [], [], {}
-            self.payable = self.loaded = self.can_pay = self.pay_open = False
+            self.payable = self.loaded = self.can_pay = self.pay_open = self.test_mode = False
 
         return await self._run(work, on_error=refused)
 

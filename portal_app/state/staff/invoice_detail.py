@@ -11,7 +11,7 @@ import reflex as rx
 from portal_app.access import may_refund_payments, require_staff
 from portal_app.errors import Invalid, NotFound, ServiceError
 from portal_app.models.status import status_label
-from portal_app.services.billing import invoice_views, invoices, refunds
+from portal_app.services.billing import demo_payments, invoice_views, invoices, refunds
 from portal_app.services.billing.invoice_views import DetailLine, InvoiceDetail, InvoiceText
 from portal_app.services.billing.money import format_amount, parse_amount, plain_amount
 from portal_app.state import live
@@ -66,6 +66,7 @@ class StaffInvoiceState(BaseState):
     dialog_field: str = ""              # the field dialog_error is about ("" = the whole form)
     can_refund: bool = False            # owner or admin: offer Refund on payments
     refund_target: StaffPayment = {}   # the payment the refund dialog is about
+    test_mode: bool = False             # the demo's test payments (the ribbon)
     _flash: str = ""
     _live: int = 0
 
@@ -102,6 +103,7 @@ class StaffInvoiceState(BaseState):
             require_staff(actor)
             self.dialog, self.dialog_error, self.dialog_field = "", "", ""
             self._show(db, actor)
+            self.test_mode = demo_payments.workspace_in_test_mode(db, actor.workspace_id)
             if self._flash:
                 self._notify(self._flash)
                 self._flash = ""

@@ -14,7 +14,7 @@ import reflex as rx
 from portal_app.access import require_staff
 from portal_app.errors import NotFound, ServiceError
 from portal_app.services.accounts import contacts
-from portal_app.services.billing import invoice_views
+from portal_app.services.billing import demo_payments, invoice_views
 from portal_app.services.billing.invoice_views import ContactChoice, InvoiceRow, Outstanding
 from portal_app.state import live
 from portal_app.state.base import BaseState
@@ -33,6 +33,7 @@ class StaffInvoicesState(BaseState):
     outstanding: rx.Field[list[Outstanding]] = rx.field(default_factory=list)
     refusal: str = ""
     contact_options: rx.Field[list[ContactChoice]] = rx.field(default_factory=list)
+    test_mode: bool = False  # the demo's test payments (the ribbon)
     _flash: str = ""
     _live: int = 0
 
@@ -52,7 +53,8 @@ class StaffInvoicesState(BaseState):
     async def load(self):
         def work(db, ws, actor):
             self._list(db, actor)
-            self._assign(refusal="", contact_options=[])
+            self._assign(refusal="", contact_options=[],
+                         test_mode=demo_payments.workspace_in_test_mode(db, actor.workspace_id))
             if self._flash:
                 self._notify(self._flash)
                 self._flash = ""
