@@ -726,7 +726,7 @@ class _Renderer:
         gap = 8.0
         per_row = 2 if len(methods) > 1 else 1
         col_w = (self.width - gap * (per_row - 1)) / per_row
-        label_w = 30.0
+        label_w = 34.0
         blocks = [self._pay_method_lines(m, col_w, label_w) for m in methods]
         self.ensure(self.heading_h + (len(blocks[0]) + 1 if blocks else 2) * lh)
         self.heading("How to pay")
@@ -744,26 +744,28 @@ class _Renderer:
             top = self.y
             for i, lines in enumerate(group):
                 x = self.left + i * (col_w + gap)
-                for j, (label, value, bold) in enumerate(lines):
-                    self.font(size, bold=bold, color=MUTED if label else INK)
+                for j, (label, value, bold, beside) in enumerate(lines):
+                    self.font(size, bold=bold, color=MUTED)
                     self.put(x, top + j * lh, lh, label)
                     self.font(size, bold=bold)
-                    self.put(x + (label_w if label else 0), top + j * lh, lh, value)
+                    self.put(x + (label_w if beside else 0), top + j * lh, lh, value)
             self.y = top + height + 3
         self.y += 3
 
-    def _pay_method_lines(self, method: PayMethodPdf, width: float, label_w: float) -> list[tuple[str, str, bool]]:
-        """(label, value, bold) lines: the title, each row (its value wrapped beside its label), the note."""
+    def _pay_method_lines(self, method: PayMethodPdf, width: float,
+                          label_w: float) -> list[tuple[str, str, bool, bool]]:
+        """(label, value, bold, value beside the label) lines: the title, each row (its value
+        wrapped beside its label), the note."""
         self.font(8.5, bold=True)
-        out = [("", ln, True) for ln in self.wrap(_clean(method.title, MAX_SHORT), width, 1)]
+        out = [("", ln, True, False) for ln in self.wrap(_clean(method.title, MAX_SHORT), width, 1)]
         self.font(8.5)
         for label, value in list(method.rows)[:MAX_PAY_ROWS]:
             text = _clean(value, MAX_SHORT, multiline=True)
             wrapped = [w for part in text.split("\n") for w in self.wrap(part, width - label_w, 2)][:MAX_ADDRESS_LINES]
             for k, line in enumerate(wrapped or [""]):
-                out.append((_clean(label, 40) if k == 0 else "", line, False))
+                out.append((_clean(label, 40) if k == 0 else "", line, False, True))
         if method.note:
-            out += [("", ln, False) for ln in self.wrap(_clean(method.note, MAX_LONG, multiline=True), width, 8)]
+            out += [("", ln, False, False) for ln in self.wrap(_clean(method.note, MAX_LONG, multiline=True), width, 8)]
         return out
 
     def notes_and_terms(self) -> None:

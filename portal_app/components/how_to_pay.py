@@ -10,24 +10,28 @@ MONO = "ui-monospace, SFMono-Regular, Menlo, monospace"
 
 
 def _row(row) -> rx.Component:
-    return rx.el.div(
+    """Label and value side by side; on a phone the label sits above, so an IBAN keeps its
+    copy button beside it."""
+    return rx.box(
         rx.el.dt(rx.text(row["label"], size="2", color_scheme="gray", high_contrast=True)),
         rx.el.dd(
             rx.hstack(
-                rx.text(row["value"], size="2", weight="medium", white_space="pre-line",
+                rx.text(row["value"], size="2", weight="medium", white_space="pre-line", min_width="0",
                         font_family=rx.cond(row["copy"], MONO, "inherit"), style={"wordBreak": "break-word"}),
                 rx.cond(
                     row["copy"],
                     rx.icon_button(rx.icon("copy", size=14, aria_hidden="true"), size="1", variant="ghost",
                                    type="button", high_contrast=True, on_click=rx.set_clipboard(row["value"]),
-                                   aria_label="Copy " + row["label"], title="Copy " + row["label"]),
+                                   aria_label="Copy " + row["label"], title="Copy " + row["label"],
+                                   flex_shrink="0"),
                 ),
-                spacing="2", align="center", wrap="wrap",
+                spacing="2", align="center", wrap="nowrap",
             ),
             style={"margin": "0"},
         ),
-        style={"display": "grid", "gridTemplateColumns": "minmax(110px, 34%) 1fr", "gap": "4px 12px",
-               "alignItems": "baseline", "padding": "4px 0", "borderTop": "1px solid var(--gray-a4)"},
+        display="grid", grid_template_columns=rx.breakpoints(initial="1fr", sm="minmax(110px, 34%) 1fr"),
+        column_gap="12px", row_gap="0", align_items="baseline", padding="4px 0",
+        border_top="1px solid var(--gray-a4)",
     )
 
 

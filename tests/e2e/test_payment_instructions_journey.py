@@ -70,6 +70,7 @@ def _send_invoice(j: Journey, staff, email: str) -> tuple[str, str]:
     line.get_by_label("Unit price").blur()
     staff.get_by_role("button", name="Save and send").click()
     staff.wait_for_url(re.compile(r"/staff/invoices/in_[\w-]+$"))
+    expect(staff.get_by_text("Not viewed yet")).to_be_visible()
     number = staff.get_by_role("heading", level=1).inner_text().replace("Invoice", "").strip().split()[0]
     return staff.url.rsplit("/", 1)[-1], number
 
