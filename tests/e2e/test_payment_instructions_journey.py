@@ -89,6 +89,7 @@ def test_payment_instructions_journey(server, browser, axe):
     how = staff.get_by_role("region", name="How to pay")
     expect(how).to_contain_text(IBAN)
     expect(how).to_contain_text(number)
+    parked_look(j, staff, "staff-invoice-how-to-pay")
 
     # the client's invoice: the business in the header, the banner, How to pay
     j.go(client, f"/invoices/{invoice_id}")

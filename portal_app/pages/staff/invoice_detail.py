@@ -298,7 +298,7 @@ def _how_to_pay() -> rx.Component:
         rx.cond(D.pay_banner != "", callout(rx.text("The client sees: ", D.pay_banner), icon="info",
                                             color_scheme="gray", role="status", width="100%")),
         rx.text("Change the ways to pay and your business details in ",
-                rx.link("Settings › Payments", href="/staff/settings/payments"), ".", size="1",
+                rx.link("Settings › Payments", href="/staff/settings/payments", underline="always"), ".", size="1",
                 color_scheme="gray", high_contrast=True),
         spacing="2", width="100%", align="stretch",
     ))
