@@ -194,7 +194,9 @@ def _ways_card() -> rx.Component:
                         _detail_field("bank_name"),
                         rx.grid(_detail_field("bank_account", autocomplete="off"),
                                 _detail_field("bank_code", autocomplete="off"),
-                                columns=rx.breakpoints(initial="1", sm="3fr 2fr"), spacing="3", width="100%"),
+                                # inputs level even when the narrower column's label wraps
+                                columns=rx.breakpoints(initial="1", sm="3fr 2fr"), spacing="3", width="100%",
+                                align_items="end"),
                         _detail_field("bank_reference", placeholder="Use the invoice number as reference")),
             _method_box("Cheque", _offered("cheque_offered", "Offer cheques"),
                         _detail_field("cheque_payable_to"),
