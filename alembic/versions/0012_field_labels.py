@@ -1,6 +1,6 @@
 """document_field.hint (help under a named field); workspace_payments.default_terms_days
 
-Revision ID: 0012_field_labels
+Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-07 08:00:00.000000
 
@@ -15,7 +15,7 @@ import sqlmodel
 from alembic import op
 
 
-revision: str = '0012_field_labels'
+revision: str = '0012'
 down_revision: Union[str, None] = '0011'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None

@@ -48,6 +48,8 @@ DEFAULT_ACCENT = "#1f4e79"
 MAX_SHORT = 300           # names, labels, amounts, numbers
 MAX_DESCRIPTION = 4_000
 MAX_LONG = 10_000          # notes, terms
+MAX_PAY_METHODS = 4
+MAX_PAY_ROWS = 8
 MAX_DESCRIPTION_LINES = 80  # a row taller than a page continues on the next one
 MAX_NOTE_LINES = 200
 MAX_ADDRESS_LINES = 8
@@ -64,6 +66,16 @@ class PartyPdf:
     company: str = ""
     email: str = ""
     address_lines: list[str] = field(default_factory=list)
+    phone: str = ""
+    tax_id: str = ""              # printed "Tax ID: …"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PayMethodPdf:
+    """One way to pay under "How to pay": a title, (label, value) rows, a sentence."""
+    title: str
+    rows: list[tuple[str, str]] = field(default_factory=list)
+    note: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -106,6 +118,8 @@ class InvoicePdf:
     accent_color: str = DEFAULT_ACCENT   # "#rrggbb"; anything else falls back to the default
     logo_png: bytes | None = None
     rounding_note: str = ""       # e.g. "Amounts rounded half up per line."
+    how_to_pay: list[PayMethodPdf] = field(default_factory=list)
+    how_to_pay_note: str = ""     # shown under "How to pay" when no method is (e.g. "please contact us")
 
     def __post_init__(self):
         if self.status not in STATUSES:
@@ -466,9 +480,10 @@ class _Renderer:
             out += [(ln, 9, False, INK) for ln in self.wrap(company, width, 2)]
         for raw in list(party.address_lines or [])[:MAX_ADDRESS_LINES]:
             out += [(ln, 9, False, INK) for ln in self.wrap(_clean(raw, MAX_SHORT), width, 2) if ln]
-        email = _clean(party.email, MAX_SHORT)
-        if email:
-            out += [(ln, 9, False, MUTED) for ln in self.wrap(email, width, 2)]
+        for extra in (party.email, party.phone, f"Tax ID: {party.tax_id}" if party.tax_id else ""):
+            text = _clean(extra, MAX_SHORT)
+            if text:
+                out += [(ln, 9, False, MUTED) for ln in self.wrap(text, width, 2)]
         return out
 
     def caption(self, x: float, y: float, text: str) -> float:
@@ -699,6 +714,60 @@ class _Renderer:
         self.table(cols, rows, size=8.5, heading="Payments")
         self.y += 6
 
+    def how_to_pay_block(self) -> None:
+        """Each offered way to pay: its title on the left, label and value rows, its note;
+        two methods side by side when there are several (a typical invoice stays on one page)."""
+        methods = list(self.inv.how_to_pay or [])[:MAX_PAY_METHODS]
+        note = _clean(self.inv.how_to_pay_note, MAX_SHORT)
+        if not methods and not note:
+            return
+        size = 8.5
+        lh = self.line_h(size, 1.4)
+        gap = 8.0
+        per_row = 2 if len(methods) > 1 else 1
+        col_w = (self.width - gap * (per_row - 1)) / per_row
+        label_w = 34.0
+        blocks = [self._pay_method_lines(m, col_w, label_w) for m in methods]
+        self.ensure(self.heading_h + (len(blocks[0]) + 1 if blocks else 2) * lh)
+        self.heading("How to pay")
+        if note:
+            for line in self.wrap(note, self.width, 3):
+                self.ensure(lh)
+                self.font(size)
+                self.put(self.left, self.y, lh, line)
+                self.y += lh
+            self.y += 2
+        for start in range(0, len(blocks), per_row):
+            group = blocks[start:start + per_row]
+            height = max(len(b) for b in group) * lh
+            self.ensure(height)
+            top = self.y
+            for i, lines in enumerate(group):
+                x = self.left + i * (col_w + gap)
+                for j, (label, value, bold, beside) in enumerate(lines):
+                    self.font(size, bold=bold, color=MUTED)
+                    self.put(x, top + j * lh, lh, label)
+                    self.font(size, bold=bold)
+                    self.put(x + (label_w if beside else 0), top + j * lh, lh, value)
+            self.y = top + height + 3
+        self.y += 3
+
+    def _pay_method_lines(self, method: PayMethodPdf, width: float,
+                          label_w: float) -> list[tuple[str, str, bool, bool]]:
+        """(label, value, bold, value beside the label) lines: the title, each row (its value
+        wrapped beside its label), the note."""
+        self.font(8.5, bold=True)
+        out = [("", ln, True, False) for ln in self.wrap(_clean(method.title, MAX_SHORT), width, 1)]
+        self.font(8.5)
+        for label, value in list(method.rows)[:MAX_PAY_ROWS]:
+            text = _clean(value, MAX_SHORT, multiline=True)
+            wrapped = [w for part in text.split("\n") for w in self.wrap(part, width - label_w, 2)][:MAX_ADDRESS_LINES]
+            for k, line in enumerate(wrapped or [""]):
+                out.append((_clean(label, 40) if k == 0 else "", line, False, True))
+        if method.note:
+            out += [("", ln, False, False) for ln in self.wrap(_clean(method.note, MAX_LONG, multiline=True), width, 8)]
+        return out
+
     def notes_and_terms(self) -> None:
         """Notes and terms side by side when both are short enough to fit here; otherwise one
         after the other, full width, continuing across pages line by line."""
@@ -747,6 +816,7 @@ class _Renderer:
         self.items_block()
         self.totals_block()
         self.payments_block()
+        self.how_to_pay_block()
         self.notes_and_terms()
         self.page_footers()
         return bytes(self.pdf.output())

@@ -51,9 +51,10 @@ def pay_status() -> rx.Component:
         ),
         rx.cond(D.pay_done != "", callout(D.pay_done, icon="circle-check", color_scheme="green", role="status",
                                           width="100%")),
+        # how else to pay (payment_instructions.how_to_pay): How to pay below, or whom to contact
         rx.cond(
-            D.payable & ~D.can_pay & (D.checkout["reason"] != ""),
-            callout(D.checkout["reason"], icon="info", color_scheme="gray", role="status", width="100%"),
+            D.payable & ~D.can_pay & (D.pay_banner != ""),
+            callout(D.pay_banner, icon="info", color_scheme="gray", role="status", width="100%"),
         ),
     )
 

@@ -31,6 +31,7 @@ from portal_app.models.billing import (
     InvoiceLine,
     LedgerEntry,
     PaymentAttempt,
+    PaymentInstructions,
     StripeEvent,
     WorkspacePayments,
 )
@@ -57,7 +58,7 @@ from portal_app.models.workspace import SECTIONS, Domain, PortalSettings, Worksp
 __all__ = [
     "AuditEvent", "INVOICE_SHOWN_STATUSES", "INVOICE_STATUSES", "OPEN_INVOICE_STATUSES", "OVERDUE",
     "Invoice", "InvoiceLine", "LEDGER_KINDS", "LedgerEntry", "PAYMENT_METHODS",
-    "PaymentAttempt", "StripeEvent", "WorkspacePayments", "AuthSession", "CONTACT_FIELDS", "ClientAccount",
+    "PaymentAttempt", "PaymentInstructions", "StripeEvent", "WorkspacePayments", "AuthSession", "CONTACT_FIELDS", "ClientAccount",
     "ClientStatus", "Contact", "contact_name",
     "DevMail", "DOCUMENT_KINDS", "DOCUMENT_STATUSES", "Document", "DocumentField", "DocumentSigner", "FIELD_KINDS",
     "FIELD_HINT_MAX", "FIELD_KIND_NAMES", "FIELD_LABEL_MAX",

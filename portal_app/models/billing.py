@@ -53,6 +53,33 @@ class WorkspacePayments(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
 
 
+class PaymentInstructions(SQLModel, table=True):
+    """A workspace's business details for its invoices (address, email, phone, tax id) and
+    the ways to pay other than a card through Stripe, each offered or not. No row: nothing
+    entered yet (every field empty, nothing offered). Limits: services/billing/payment_instructions.py."""
+
+    __tablename__ = "payment_instructions"
+
+    workspace_id: int = Field(foreign_key="workspace.id", primary_key=True)
+    legal_name: str = Field(default="", max_length=120)
+    address: str = Field(default="", max_length=300)          # several lines
+    email: str = Field(default="", max_length=254)
+    phone: str = Field(default="", max_length=40)
+    tax_id: str = Field(default="", max_length=40)
+    bank_offered: bool = Field(default=False)
+    bank_holder: str = Field(default="", max_length=120)
+    bank_name: str = Field(default="", max_length=120)
+    bank_account: str = Field(default="", max_length=40)      # an IBAN (checked) or an account number
+    bank_code: str = Field(default="", max_length=20)         # BIC/SWIFT, routing number or sort code
+    bank_reference: str = Field(default="", max_length=200)   # "Use the invoice number as reference"
+    cheque_offered: bool = Field(default=False)
+    cheque_payable_to: str = Field(default="", max_length=120)
+    cheque_address: str = Field(default="", max_length=300)
+    other_offered: bool = Field(default=False)
+    other_text: str = Field(default="", max_length=1000)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+
+
 class Invoice(SQLModel, table=True):
     __tablename__ = "invoice"
     __table_args__ = (

@@ -238,6 +238,9 @@ def payments_rows() -> list:
         (P, "save_invoicing", ({"invoice_prefix": "NW-", "default_currency": "EUR", "allow_partial": "on",
                                 "min_partial": "10.00"},), path, ADMIN),
         (P, "disconnect", (), path, ADMIN),
+        # business details and other ways to pay: owners and admins only (a member, a client: denied)
+        (P, "save_details", ({"legal_name": "Matrix Ltd", "address": "1 Road", "email": "pay@matrix.example",
+                              "bank_offered": "on", "bank_account": "DE89 3704 0044 0532 0130 00"},), path, ADMIN),
         (P, "setvar", ("view", {}), path, "setvar"),
     ]
 

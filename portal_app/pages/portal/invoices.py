@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from portal_app.components.fields import DOWNLOAD_LINK
+from portal_app.components.how_to_pay import how_to_pay_block
 from portal_app.components.layout import client_shell, not_available
 from portal_app.components.pay_now import pay_button, pay_dialog, pay_status
 from portal_app.components.status import status_badge
@@ -149,6 +150,9 @@ def _party(caption: str, party) -> rx.Component:
         rx.cond(party["address"] != "", rx.text(party["address"], size="2", white_space="pre-line")),
         rx.cond(party["email"] != "", rx.text(party["email"], size="2", color_scheme="gray", high_contrast=True,
                                              style={"wordBreak": "break-word"})),
+        rx.cond(party["phone"] != "", rx.text(party["phone"], size="2", color_scheme="gray", high_contrast=True)),
+        rx.cond(party["tax_id"] != "", rx.text("Tax ID: ", party["tax_id"], size="2", color_scheme="gray",
+                                              high_contrast=True, style={"wordBreak": "break-word"})),
         spacing="0", align="start", min_width="0",
     )
 
@@ -305,6 +309,7 @@ def _detail() -> rx.Component:
         _header_card(),
         _lines(),
         _totals(),
+        how_to_pay_block(D.pay_methods, D.pay_contact),
         _payments(),
         _text_block("Notes", inv["notes"]),
         _text_block("Terms", inv["terms"]),

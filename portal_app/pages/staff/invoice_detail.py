@@ -7,6 +7,7 @@ import reflex as rx
 
 from portal_app.components.fields import VISUALLY_HIDDEN, alert_box, callout, field
 from portal_app.components.forms import SELECT_STYLE, field_label, money_row
+from portal_app.components.how_to_pay import how_to_pay_block
 from portal_app.components.layout import brand_vars, staff_shell
 from portal_app.components.status import status_badge, status_in
 from portal_app.components.test_mode import test_mode_ribbon
@@ -291,6 +292,19 @@ def _ledger() -> rx.Component:
     )
 
 
+def _how_to_pay() -> rx.Component:
+    """What the client's invoice page says about paying (Settings › Payments sets it)."""
+    return rx.cond((D.pay_methods.length() > 0) | (D.pay_banner != ""), rx.vstack(
+        how_to_pay_block(D.pay_methods, D.pay_contact),
+        rx.cond(D.pay_banner != "", callout(rx.text("The client sees: ", D.pay_banner), icon="info",
+                                            color_scheme="gray", role="status", width="100%")),
+        rx.text("Change the ways to pay and your business details in ",
+                rx.link("Settings › Payments", href="/staff/settings/payments", underline="always"), ".", size="1",
+                color_scheme="gray", high_contrast=True),
+        spacing="2", width="100%", align="stretch",
+    ))
+
+
 def staff_invoice_page() -> rx.Component:
     return staff_shell(
         rx.link("← Invoices", href="/staff/invoices", size="2"),
@@ -308,6 +322,7 @@ def staff_invoice_page() -> rx.Component:
                                 color_scheme="gray", role="status", width="100%")),
                 _lines_table(),
                 _totals(),
+                _how_to_pay(),
                 _notes(),
                 _ledger(),
                 spacing="4", width="100%", align="stretch",

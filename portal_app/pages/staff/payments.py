@@ -1,4 +1,5 @@
-"""Settings › Payments: connect Stripe, show the webhook URL, invoice numbering."""
+"""Settings › Payments: connect Stripe, show the webhook URL, invoice numbering; the
+business details invoices carry and the other ways to pay (bank transfer, cheque, free text)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from portal_app.components.fields import alert_box, callout, field
 from portal_app.components.layout import brand_vars, staff_shell
 from portal_app.components.test_mode import test_mode_ribbon
 from portal_app.services.billing.money import CURRENCIES
+from portal_app.services.billing.payment_instructions import TEXTS
 from portal_app.state.staff.payments import PaymentsSettingsState as S
 
 EVENTS = ("payment_intent.succeeded", "payment_intent.payment_failed", "charge.refunded",
@@ -152,6 +154,101 @@ def _invoicing_card() -> rx.Component:
     )
 
 
+def _detail_field(name: str, hint: str | None = None, **props) -> rx.Component:
+    """One text field of the details form (label and limit from payment_instructions.TEXTS)."""
+    label, limit, multiline = TEXTS.get(name, ("Email" if name == "email" else "Phone", 254 if name == "email" else 40,
+                                               False))
+    error = rx.cond(S.details_field == name, S.details_error, "")
+    if not multiline:
+        return field(label, name, max_length=limit, default_value=S.details[name], hint=hint, error=error, **props)
+    hint_id = f"f-{name}-hint"
+    return rx.vstack(
+        rx.el.label(label, html_for=f"f-{name}", style={"fontWeight": "500", "fontSize": "14px"}),
+        rx.text_area(id=f"f-{name}", name=name, max_length=limit, default_value=S.details[name], rows="3",
+                     width="100%", resize="vertical", **({"aria_describedby": hint_id} if hint else {}), **props),
+        *([rx.text(hint, id=hint_id, size="1", color_scheme="gray")] if hint else []),
+        rx.cond(error != "", rx.text(error, size="2", color_scheme="red", role="alert")),
+        spacing="1", width="100%", align="start",
+    )
+
+
+def _offered(name: str, label: str) -> rx.Component:
+    return rx.hstack(
+        rx.switch(name=name, id=f"f-{name}", default_checked=S.details[name].to(bool)),
+        rx.el.label(label, html_for=f"f-{name}", style={"fontSize": "14px", "fontWeight": "500"}),
+        spacing="2", align="center",
+    )
+
+
+def _method_box(title: str, switch: rx.Component, *fields: rx.Component) -> rx.Component:
+    return rx.el.fieldset(
+        rx.el.legend(title, style={"fontWeight": "600", "fontSize": "15px", "padding": "0 4px"}),
+        rx.vstack(switch, *fields, spacing="3", width="100%"),
+        style={"border": "1px solid var(--gray-a5)", "borderRadius": "8px", "padding": "8px 14px 14px",
+               "margin": "0", "width": "100%", "minWidth": "0"},
+    )
+
+
+def _details_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Business details", as_="h2", size="4"),
+            rx.text("Shown in the header of every invoice and its PDF, and to clients who need to get in touch "
+                    "about paying.", size="2", color_scheme="gray", high_contrast=True),
+            _detail_field("legal_name", hint="Only if it differs from the business name.", autocomplete="organization"),
+            _detail_field("address", hint="Street, city, postcode, country: one per line."),
+            _detail_field("email", type_="email", autocomplete="email"),
+            _detail_field("phone", type_="tel", autocomplete="tel"),
+            _detail_field("tax_id"),
+            spacing="3", width="100%", align="start",
+        ),
+        width="100%",
+    )
+
+
+def _ways_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Other ways to pay", as_="h2", size="4"),
+            rx.text("Besides card payment through Stripe (above). Clients see the ways you offer under "
+                    "How to pay on their invoices and in the PDF, with the invoice number as reference.",
+                    size="2", color_scheme="gray", high_contrast=True),
+            _method_box("Bank transfer", _offered("bank_offered", "Offer bank transfer"),
+                        _detail_field("bank_holder", hint="Empty: your business name."),
+                        _detail_field("bank_name"),
+                        rx.grid(_detail_field("bank_account", autocomplete="off"),
+                                _detail_field("bank_code", autocomplete="off"),
+                                # inputs level even when the narrower column's label wraps
+                                columns=rx.breakpoints(initial="1", sm="3fr 2fr"), spacing="3", width="100%",
+                                align_items="end"),
+                        _detail_field("bank_reference", placeholder="Use the invoice number as reference")),
+            _method_box("Cheque", _offered("cheque_offered", "Offer cheques"),
+                        _detail_field("cheque_payable_to"),
+                        _detail_field("cheque_address", hint="Empty: your postal address.")),
+            _method_box("Other instructions", _offered("other_offered", "Show other instructions"),
+                        _detail_field("other_text", hint="E.g. cash at the studio, or a payment app.")),
+            spacing="3", width="100%", align="start",
+        ),
+        width="100%",
+    )
+
+
+def _details_form() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.grid(_details_card(), _ways_card(), columns=rx.breakpoints(initial="1", md="2fr 3fr"), spacing="4",
+                    width="100%", align_items="start"),
+            rx.cond((S.details_error != "") & (S.details_field == ""), alert_box(S.details_error)),
+            rx.cond(S.details_error != "", rx.text("Nothing was saved: correct the field marked above.", size="2",
+                                                   color_scheme="red", role="status")),
+            rx.button("Save business details and ways to pay", type="submit"),
+            spacing="3", width="100%", align="start",
+        ),
+        on_submit=S.save_details, key=S.details_version.to_string(), width="100%",
+        aria_label="Business details and ways to pay",
+    )
+
+
 def _disconnect_dialog() -> rx.Component:
     return rx.alert_dialog.root(
         rx.alert_dialog.content(
@@ -174,10 +271,15 @@ def payments_settings_page() -> rx.Component:
         test_mode_ribbon(S.view["test_mode"]),
         rx.cond(
             S.view.length() > 0,
-            rx.grid(
-                rx.vstack(_stripe_card(), _webhook_card(), spacing="4", width="100%"),
-                _invoicing_card(),
-                columns=rx.breakpoints(initial="1", md="3fr 2fr"), spacing="4", width="100%", align_items="start",
+            rx.vstack(
+                rx.grid(
+                    rx.vstack(_stripe_card(), _webhook_card(), spacing="4", width="100%"),
+                    _invoicing_card(),
+                    columns=rx.breakpoints(initial="1", md="3fr 2fr"), spacing="4", width="100%",
+                    align_items="start",
+                ),
+                _details_form(),
+                spacing="4", width="100%",
             ),
             alert_box(S.stripe_error),
         ),

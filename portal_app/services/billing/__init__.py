@@ -14,5 +14,8 @@ Where the flows start:
   success the webhooks missed.
 - Staff refund a payment: refunds.refund_payment (Stripe refund, then the ledger).
 - Staff connect Stripe and choose invoice defaults: payment_settings.
+- Staff enter the business details and the other ways to pay (bank transfer, cheque, free
+  text): payment_instructions.save_instructions; every invoice then says how to pay
+  (payment_instructions.how_to_pay: the client's page, the staff page, the PDF).
 - Amounts: money (exact minor units, one rounding rule, one way to print an amount).
 """

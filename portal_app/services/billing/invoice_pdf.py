@@ -25,13 +25,23 @@ from sqlmodel import Session, col, select
 
 from portal_app.access import Actor
 from portal_app.adapters import pdf as pdf_adapter
-from portal_app.adapters.pdf import InvoicePdf, LinePdf, PartyPdf, PaymentPdf, render_invoice
+from portal_app.adapters.pdf import InvoicePdf, LinePdf, PartyPdf, PaymentPdf, PayMethodPdf, render_invoice
 from portal_app.adapters.storage import StorageError, get_storage
 from portal_app.db import AnyRow
 from portal_app.errors import ServiceError
-from portal_app.models import Contact, Invoice, InvoiceLine, LedgerEntry, Workspace, contact_name, utcnow
+from portal_app.models import (
+    Contact,
+    Invoice,
+    InvoiceLine,
+    LedgerEntry,
+    Workspace,
+    WorkspacePayments,
+    contact_name,
+    utcnow,
+)
 from portal_app.services.billing.invoice_views import find_invoice, status_of
 from portal_app.services.billing.money import Discount, Line, compute, format_amount
+from portal_app.services.billing.payment_instructions import HowToPay, Instructions, how_to_pay, instructions_for
 from portal_app.services.portal.portal_settings import portal_settings_for
 
 log = logging.getLogger("portal.invoice_pdf")
@@ -54,10 +64,13 @@ class InvoicePdfFile:
 # ------------------------------------------------------------------ parties
 
 
-def business_party(ws: Workspace | AnyRow) -> PartyPdf:
-    """The business block: the workspace's name (a workspace keeps no postal address yet).
-    `ws`: the workspace, or a row with its `name`."""
-    return PartyPdf(name=ws.name)
+def business_party(ws: Workspace | AnyRow, ins: Instructions | None = None) -> PartyPdf:
+    """The business block: the workspace's name, and the business details of Settings ›
+    Payments (`ins`: legal name, address, email, phone, tax id). `ws`: the workspace, or a
+    row with its `name`."""
+    ins = ins or Instructions()
+    return PartyPdf(name=ws.name, company=ins.legal_name, email=ins.email, address_lines=ins.address_lines,
+                    phone=ins.phone, tax_id=ins.tax_id)
 
 
 def client_party(contact: Contact | AnyRow) -> PartyPdf:
@@ -73,7 +86,7 @@ def client_party(contact: Contact | AnyRow) -> PartyPdf:
 def party_dict(party: PartyPdf) -> dict:
     """What the detail page shows of a party (small, plain)."""
     return {"name": party.name, "company": party.company if party.company != party.name else "",
-            "email": party.email, "lines": list(party.address_lines)}
+            "email": party.email, "lines": list(party.address_lines), "phone": party.phone, "tax_id": party.tax_id}
 
 
 def invoice_parties(db: Session, actor: Actor, public_id: str) -> dict:
@@ -81,7 +94,20 @@ def invoice_parties(db: Session, actor: Actor, public_id: str) -> dict:
     inv, _ = find_invoice(db, actor, public_id)
     ws = db.get_one(Workspace, inv.workspace_id)
     contact = db.get_one(Contact, inv.contact_id)
-    return {"business": party_dict(business_party(ws)), "client": party_dict(client_party(contact))}
+    return {"business": party_dict(business_party(ws, instructions_for(db, ws.id))),
+            "client": party_dict(client_party(contact))}
+
+
+def pdf_how_to_pay(how: HowToPay) -> list[PayMethodPdf]:
+    """The page's How to pay, as the PDF prints it (copy buttons are the page's)."""
+    return [PayMethodPdf(title=m["title"], rows=[(r["label"], r["value"]) for r in m["rows"]], note=m["note"])
+            for m in how["methods"]]
+
+
+def _card_connected(db: Session, workspace_id: int) -> bool:
+    """Whether the workspace takes cards online (the portal's Pay now): a read, never a write."""
+    row = db.get(WorkspacePayments, workspace_id)
+    return bool(row and row.stripe_publishable_key and row.stripe_secret_sealed and row.stripe_webhook_secret_sealed)
 
 
 # ------------------------------------------------------------------ the view model
@@ -147,6 +173,11 @@ def build_invoice_pdf(db: Session, actor: Actor, public_id: str, today: date | N
     entries = db.exec(select(LedgerEntry).where(LedgerEntry.invoice_id == inv.id)
                       .order_by(col(LedgerEntry.received_at), col(LedgerEntry.id))).all()
     ps = portal_settings_for(db, inv.workspace_id)
+    ins = instructions_for(db, inv.workspace_id)
+    # a draft says what its client will be told once it is sent
+    owing = inv.status in ("draft", "sent", "partially_paid") and inv.balance_minor > 0
+    how = how_to_pay(ins, business=ws.name, number=inv.number, balance=format_amount(inv.balance_minor, inv.currency),
+                     card=owing and _card_connected(db, inv.workspace_id), payable=owing)
     money = lambda m: format_amount(m, inv.currency)  # noqa: E731
     status, _label = status_of(inv, today or utcnow().date())
     discount_label = "Discount"
@@ -154,7 +185,7 @@ def build_invoice_pdf(db: Session, actor: Actor, public_id: str, today: date | N
         discount_label = f"Discount ({_rate_label(inv.discount_percent) or '0 %'})"
     model = InvoicePdf(
         number=inv.number, status=status, issue_date=inv.issue_date, due_date=inv.due_date, currency=inv.currency,
-        business=business_party(ws), client=client_party(contact),
+        business=business_party(ws, ins), client=client_party(contact),
         lines=[LinePdf(description=ln.description, quantity=ln.quantity, unit_price=money(ln.unit_minor),
                        # "8.875%": the narrow Tax column would wrap "8.875 %" at its space
                        tax_rate_label=_rate_label(ln.tax_rate).replace(" ", ""), amount=money(ln.amount_minor))
@@ -166,6 +197,7 @@ def build_invoice_pdf(db: Session, actor: Actor, public_id: str, today: date | N
         payments=[_payment(e, inv.currency) for e in entries],
         notes=inv.notes, terms=inv.terms, accent_color=ps.accent_color or pdf_adapter.DEFAULT_ACCENT,
         logo_png=_logo(db, inv.workspace_id), rounding_note=ROUNDING_NOTE,
+        how_to_pay=pdf_how_to_pay(how), how_to_pay_note=how["banner"] if not how["methods"] else "",
     )
     return inv, model
 

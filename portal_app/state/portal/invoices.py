@@ -28,6 +28,7 @@ from portal_app.errors import ServiceError
 from portal_app.services.billing import card_payments, client_invoice, demo_payments, invoice_pdf, invoice_views, invoices
 from portal_app.services.billing.client_invoice import ClientInvoicePage
 from portal_app.services.billing.invoice_views import InvoiceText, Outstanding
+from portal_app.services.billing.payment_instructions import PayMethod
 from portal_app.state.base import BaseState
 
 log = logging.getLogger("portal.pay")
@@ -73,6 +74,8 @@ class Party(TypedDict, total=False):
     company: str
     email: str
     address: str            # lines joined by newlines
+    phone: str
+    tax_id: str
 
 
 class CheckoutView(TypedDict, total=False):
@@ -94,7 +97,7 @@ CHECKOUT_KEYS = tuple(CheckoutView.__annotations__)
 
 def _party(party: dict) -> Party:
     return {"name": party["name"], "company": party["company"], "email": party["email"],
-            "address": "\n".join(party["lines"])}
+            "address": "\n".join(party["lines"]), "phone": party.get("phone", ""), "tax_id": party.get("tax_id", "")}
 
 
 def _checkout(co: card_payments.Checkout) -> CheckoutView:
@@ -146,6 +149,9 @@ class ClientInvoiceState(BaseState):
     business: Party = {}
     client: Party = {}
     payable: bool = False          # something is left to pay
+    pay_methods: list[PayMethod] = []   # How to pay (payment_instructions.how_to_pay)
+    pay_banner: str = ""           # the top of a payable invoice without card payment: how else to pay
+    pay_contact: str = ""          # the business's email · phone
     loaded: bool = False
     refusal: str = ""
     # Pay Now
@@ -174,7 +180,8 @@ class ClientInvoiceState(BaseState):
                                            **{k: str(v) for k, v in p.items() if k in PAYMENT_KEYS}})
                       for p in detail["payments"]],
             business=_party(page.business), client=_party(page.client), payable=bool(detail["payable"]),
-            checkout=_checkout(co), can_pay=co.available, partial=co.allow_partial, test_mode=co.test_mode)
+            checkout=_checkout(co), can_pay=co.available, partial=co.allow_partial, test_mode=co.test_mode,
+            pay_methods=page.how["methods"], pay_banner=page.how["banner"], pay_contact=page.how["contact"])
 
     @rx.event
     async def load(self):
@@ -200,6 +207,7 @@ class ClientInvoiceState(BaseState):
         def refused(exc: ServiceError):
             self.refusal, self.invoice, self.business, self.client = exc.message, {}, {}, {}
             self.lines, self.payments, self.checkout = [], [], {}
+            self.pay_methods, self.pay_banner, self.pay_contact = [], "", ""
             self.payable = self.loaded = self.can_pay = self.pay_open = self.test_mode = False
 
         return await self._run(work, on_error=refused)

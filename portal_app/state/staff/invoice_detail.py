@@ -11,9 +11,10 @@ import reflex as rx
 from portal_app.access import may_refund_payments, require_staff
 from portal_app.errors import Invalid, NotFound, ServiceError
 from portal_app.models.status import status_label
-from portal_app.services.billing import demo_payments, invoice_views, invoices, refunds
+from portal_app.services.billing import demo_payments, invoice_views, invoices, payment_instructions, refunds
 from portal_app.services.billing.invoice_views import DetailLine, InvoiceDetail, InvoiceText
 from portal_app.services.billing.money import format_amount, parse_amount, plain_amount
+from portal_app.services.billing.payment_instructions import PayMethod
 from portal_app.state import live
 from portal_app.state.base import BaseState
 from portal_app.state.common import clip, segments
@@ -67,6 +68,9 @@ class StaffInvoiceState(BaseState):
     can_refund: bool = False            # owner or admin: offer Refund on payments
     refund_target: StaffPayment = {}   # the payment the refund dialog is about
     test_mode: bool = False             # the demo's test payments (the ribbon)
+    pay_methods: list[PayMethod] = []   # How to pay, as the client sees it
+    pay_banner: str = ""
+    pay_contact: str = ""
     _flash: str = ""
     _live: int = 0
 
@@ -89,6 +93,8 @@ class StaffInvoiceState(BaseState):
                           "can_refund": "1" if self.can_refund and p["kind"] == "payment"
                           and int(p["refundable_minor"]) > 0 else ""}) for p in detail["payments"]]
         self.overpaid = bool(detail["overpaid"])
+        how = payment_instructions.staff_how_to_pay(db, actor, detail, self.business_name)
+        self.pay_methods, self.pay_banner, self.pay_contact = how["methods"], how["banner"], how["contact"]
         self.found, self.refusal = True, ""
         return detail
 
@@ -96,6 +102,7 @@ class StaffInvoiceState(BaseState):
         self.found, self.refusal = False, message
         self.inv, self.lines, self.payments, self.overpaid, self.dialog = {}, [], [], False, ""
         self.can_refund, self.refund_target = False, {}
+        self.pay_methods, self.pay_banner, self.pay_contact = [], "", ""
 
     @rx.event
     async def load(self):

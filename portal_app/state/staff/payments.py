@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from portal_app.errors import ServiceError
-from portal_app.services.billing import payment_settings
+from portal_app.services.billing import payment_instructions, payment_settings
 from portal_app.state.base import BaseState
 
 
@@ -16,6 +16,10 @@ class PaymentsSettingsState(BaseState):
     invoice_error: str = ""
     test_result: str = ""
     confirm_disconnect: bool = False
+    details: payment_instructions.InstructionsForm = {}   # business details and other ways to pay
+    details_error: str = ""
+    details_field: str = ""            # the field details_error is about
+    details_version: int = 0           # remounts the form (its inputs take default values) after a load or save
 
     def _show(self, view: payment_settings.PaymentsView) -> None:
         self.view = view
@@ -26,9 +30,11 @@ class PaymentsSettingsState(BaseState):
             self.stripe_error = self.invoice_error = self.test_result = ""
             self.confirm_disconnect = False
             self._show(payment_settings.payments_view(db, actor))
+            self.details, self.details_error, self.details_field = payment_instructions.instructions_form(db, actor), "", ""
+            self.details_version += 1
 
         def refused(exc: ServiceError):
-            self.view, self.stripe_error = {}, exc.message
+            self.view, self.stripe_error, self.details = {}, exc.message, {}
 
         return await self._run(work, on_error=refused)
 
@@ -82,5 +88,19 @@ class PaymentsSettingsState(BaseState):
 
         def failed(exc: ServiceError):
             self.invoice_error = exc.message
+
+        return await self._run(work, on_error=failed)
+
+    @rx.event
+    async def save_details(self, form: dict):
+        """Business details and other ways to pay: all saved, or nothing (the error names the field)."""
+        def work(db, ws, actor):
+            self.details = payment_instructions.save_instructions(db, actor, dict(form or {}))
+            self.details_error = self.details_field = ""
+            self.details_version += 1
+            self._notify("Business details and ways to pay saved. Invoices show them from now on.")
+
+        def failed(exc: ServiceError):
+            self.details_error, self.details_field = exc.message, exc.field or ""
 
         return await self._run(work, on_error=failed)
