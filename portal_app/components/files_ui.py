@@ -7,6 +7,7 @@ import reflex as rx
 from reflex.vars.base import Var, VarData
 from reflex_components_core.core.upload import get_upload_files_context_var_data
 
+from portal_app import limits
 from portal_app.components.fields import DOWNLOAD_LINK, VISUALLY_HIDDEN, alert_box
 from portal_app.components.layout import brand_vars
 from portal_app.state.uploads import DeclaredFile
@@ -46,7 +47,7 @@ def search_and_sort(S) -> rx.Component:
             rx.hstack(
                 rx.el.label("Search files", html_for="files-q", style={"position": "absolute", "left": "-9999px"}),
                 rx.input(id="files-q", name="q", default_value=S.query, placeholder="Search by name",
-                         max_length=100, width=["100%", "260px"], key=S.query),
+                         max_length=limits.SEARCH, width=["100%", "260px"], key=S.query),
                 rx.button(rx.icon("search", size=16, aria_hidden="true"), "Search", type="submit", variant="soft",
                           high_contrast=True),
                 spacing="2", width="100%",

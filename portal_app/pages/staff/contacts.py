@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from portal_app import limits
 from portal_app.components.contact_fields import EDITABLE
 from portal_app.components.fields import VISUALLY_HIDDEN, alert_box, callout, field
 from portal_app.components.layout import brand_vars, staff_shell
@@ -31,12 +32,12 @@ def _new_contact_dialog() -> rx.Component:
                 rx.vstack(
                     alert_box(ContactsState.create_error),
                     rx.grid(
-                        field("First name", "first_name", max_length=80),
-                        field("Last name", "last_name", max_length=80),
+                        field("First name", "first_name", max_length=limits.FIRST_NAME),
+                        field("Last name", "last_name", max_length=limits.LAST_NAME),
                         columns="2", spacing="3", width="100%"),
-                    field("Email", "email", type_="email", required=True, max_length=254),
-                    field("Company", "company", max_length=120),
-                    field("Phone", "phone", type_="tel", max_length=40),
+                    field("Email", "email", type_="email", required=True, max_length=limits.EMAIL),
+                    field("Company", "company", max_length=limits.COMPANY),
+                    field("Phone", "phone", type_="tel", max_length=limits.PHONE),
                     rx.hstack(
                         rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", high_contrast=True,
                                                   type="button")),
@@ -62,7 +63,7 @@ def contacts_page() -> rx.Component:
                 rx.hstack(
                     rx.el.label("Search contacts", html_for="contact-search", style=VISUALLY_HIDDEN),
                     rx.input(id="contact-search", name="q", placeholder="Search name, email or company",
-                             max_length=100, width=["100%", "320px"]),
+                             max_length=limits.SEARCH, width=["100%", "320px"]),
                     rx.button("Search", type="submit", variant="soft", high_contrast=True),
                     spacing="2",
                 ),
@@ -192,7 +193,7 @@ def _history() -> rx.Component:
 def _details_form() -> rx.Component:
     c = ContactRecordState.contact
     fields = [field("Email", "email", type_="email", required=True, default_value=c["email"],
-                    max_length=254, key=c["email"])]
+                    max_length=limits.EMAIL, key=c["email"])]
     fields += [field(label, name, default_value=c[name], max_length=max_len,
                      type_="tel" if name == "phone" else "text", key=c[name])
                for label, name, max_len, _ in EDITABLE]
@@ -207,7 +208,7 @@ def _details_form() -> rx.Component:
                     rx.el.label("Internal notes (never shown to the client)", html_for="f-notes",
                                 style={"fontWeight": "500", "fontSize": "14px"}),
                     rx.text_area(id="f-notes", name="notes", default_value=c["notes"], key=c["notes"],
-                                 max_length=5000, rows="4", width="100%"),
+                                 max_length=limits.CONTACT_NOTES, rows="4", width="100%"),
                     spacing="1", width="100%",
                 ),
                 rx.button("Save contact", type="submit"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from portal_app import limits
 from portal_app.components.field_editor import FieldEditor
 from portal_app.components.fields import DOWNLOAD_LINK, alert_box, field
 from portal_app.components.forms import SELECT_STYLE, field_label
@@ -173,7 +174,7 @@ def _dialogs() -> rx.Component:
             rx.dialog.description("Nobody can sign it any more. The audit trail keeps everything that happened.",
                                   size="2"),
             rx.form(rx.vstack(
-                field("Reason (optional)", "reason", max_length=500),
+                field("Reason (optional)", "reason", max_length=limits.VOID_REASON),
                 alert_box(S.dialog_error),
                 rx.flex(rx.dialog.close(rx.button("Keep it", type="button", variant="soft", color_scheme="gray",
                                                   high_contrast=True)),

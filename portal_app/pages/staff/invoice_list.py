@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from portal_app import limits
 from portal_app.components.fields import alert_box, callout
 from portal_app.components.forms import SELECT_STYLE, field_label
 from portal_app.components.layout import staff_shell
@@ -48,7 +49,7 @@ def _contact_filter() -> rx.Component:
         ),
         rx.vstack(
             rx.el.label("Filter by client", html_for="inv-client", style={"fontSize": "14px"}),
-            rx.input(id="inv-client", placeholder="Name, email or company", max_length=100,
+            rx.input(id="inv-client", placeholder="Name, email or company", max_length=limits.SEARCH,
                      on_change=L.find_contacts.debounce(300), width=["100%", "280px"]),
             rx.cond(L.contact_options.length() > 0,
                     rx.el.ul(rx.foreach(L.contact_options, lambda c: rx.el.li(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from portal_app import limits
 from portal_app.components.fields import alert_box, field
 from portal_app.components.layout import brand_vars, staff_shell
 from portal_app.components.link_forms import choose_password_form, dead_link, link_page
@@ -64,8 +65,8 @@ def _invite_dialog() -> rx.Component:
             rx.form(
                 rx.vstack(
                     alert_box(TeamState.invite_error),
-                    field("Name", "name", required=True, max_length=120),
-                    field("Email", "email", type_="email", required=True, max_length=254),
+                    field("Name", "name", required=True, max_length=limits.STAFF_NAME),
+                    field("Email", "email", type_="email", required=True, max_length=limits.EMAIL),
                     rx.vstack(
                         rx.el.label("Role", html_for="invite-role", style={"fontWeight": "500", "fontSize": "14px"}),
                         rx.el.select(

@@ -8,6 +8,7 @@ from typing import TypedDict
 
 from sqlmodel import Session
 
+from portal_app import limits
 from portal_app.access import Actor, require_configure_payments
 from portal_app.adapters.payments import PaymentsError, make_gateway
 from portal_app.errors import Invalid
@@ -61,7 +62,7 @@ def payments_view(db: Session, actor: Actor) -> PaymentsView:
 
 
 def _key(value: object, prefixes: tuple[str, ...], label: str, field: str) -> str:
-    text = clean_text(value, field, label, 255)
+    text = clean_text(value, field, label, limits.STRIPE_KEY)
     if text and not text.startswith(prefixes):
         raise Invalid(f"{label} should start with {' or '.join(prefixes)}.", field)
     if text and len(text) < 12:
@@ -124,7 +125,7 @@ def save_invoice_settings(db: Session, actor: Actor, *, invoice_prefix: object, 
                           allow_partial: bool, min_partial: object, estimate_invoice: object = None) -> PaymentsView:
     staff = require_configure_payments(actor)
     row = payments_settings(db, staff.workspace_id)
-    prefix = clean_text(invoice_prefix, "invoice_prefix", "Invoice number prefix", 20)
+    prefix = clean_text(invoice_prefix, "invoice_prefix", "Invoice number prefix", limits.INVOICE_PREFIX)
     if any(ch.isspace() for ch in prefix):
         raise Invalid("The prefix cannot contain spaces.", "invoice_prefix")
     currency = str(default_currency or "").upper()
