@@ -8,6 +8,7 @@ from reflex.vars.base import Var, VarData
 from reflex_components_core.core.upload import get_upload_files_context_var_data
 
 from portal_app import limits
+from portal_app.components.counts import count_label
 from portal_app.components.fields import DOWNLOAD_LINK, VISUALLY_HIDDEN, alert_box
 from portal_app.components.layout import brand_vars
 from portal_app.state.uploads import DeclaredFile
@@ -152,7 +153,7 @@ def pager(S, base: str) -> rx.Component:
         rx.hstack(
             rx.cond(S.page > 1, rx.link("← Previous", href=f"{base}?folder=" + S.folder_id + "&q=" + S.query
                                         + "&sort=" + S.sort + "&page=" + (S.page - 1).to_string())),
-            rx.text("Page ", S.page, " of ", S.pages, " · ", S.total, " items", size="2", color_scheme="gray"),
+            rx.text("Page ", S.page, " of ", S.pages, " · ", count_label(S.total, "item"), size="2", color_scheme="gray"),
             rx.cond(S.page < S.pages, rx.link("Next →", href=f"{base}?folder=" + S.folder_id + "&q=" + S.query
                                               + "&sort=" + S.sort + "&page=" + (S.page + 1).to_string())),
             spacing="4", align="center", justify="center", width="100%",
@@ -209,8 +210,7 @@ def upload_panel(S, title: str, hint) -> rx.Component:
                     rx.el.ul(rx.foreach(selected_meta(), lambda f: rx.el.li(
                         rx.text(f["name"], size="2", as_="span"))), style={"margin": "0", "paddingLeft": "20px"}),
                     rx.hstack(
-                        rx.button(rx.icon("upload", size=16, aria_hidden="true"), "Upload ", chosen.length(),
-                                  rx.cond(chosen.length() == 1, " file", " files"),
+                        rx.button(rx.icon("upload", size=16, aria_hidden="true"), "Upload ", count_label(chosen.length(), "file"),
                                   on_click=S.start_upload(selected_meta()), loading=S.uploading,
                                   disabled=S.uploading),
                         rx.button("Clear", variant="soft", high_contrast=True, color_scheme="gray",

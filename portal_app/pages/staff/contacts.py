@@ -6,6 +6,7 @@ import reflex as rx
 
 from portal_app import limits
 from portal_app.components.contact_fields import EDITABLE
+from portal_app.components.counts import count_label
 from portal_app.components.fields import VISUALLY_HIDDEN, alert_box, callout, field
 from portal_app.components.layout import brand_vars, staff_shell
 from portal_app.components.status import status_badge
@@ -93,7 +94,7 @@ def contacts_page() -> rx.Component:
                        color_scheme="gray", role="status"),
         ),
         rx.hstack(
-            rx.text(ContactsState.total, " contacts · page ", ContactsState.page, " of ",
+            rx.text(count_label(ContactsState.total, "contact"), " · page ", ContactsState.page, " of ",
                     ContactsState.pages, size="2", color_scheme="gray"),
             rx.spacer(),
             rx.button("Previous", variant="soft", high_contrast=True, disabled=ContactsState.page <= 1,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from portal_app import limits
+from portal_app.components.counts import count_label
 from portal_app.components.field_editor import FieldEditor
 from portal_app.components.fields import DOWNLOAD_LINK, alert_box, field
 from portal_app.components.forms import SELECT_STYLE, field_label
@@ -53,8 +54,7 @@ def _header() -> rx.Component:
             rx.hstack(rx.heading(d["title"], as_="h1", size="7", style={"wordBreak": "break-word"}),
                       status_badge("document", d["status"]), align="center", wrap="wrap"),
             _actions(), justify="between", align="center", wrap="wrap", spacing="3", width="100%"),
-        rx.text(d["kind"], " for ", d["contact"], " · ", d["page_count"],
-                rx.cond(d["page_count"] == 1, " page", " pages"),
+        rx.text(d["kind"], " for ", d["contact"], " · ", count_label(d["page_count"], "page"),
                 rx.cond(d["expires"] != "", " · expires " + d["expires"], ""),
                 rx.cond(d["estimate_total"] != "", " · total " + d["estimate_total"], ""),
                 size="2", color_scheme="gray", high_contrast=True),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from portal_app import limits
+from portal_app.components.counts import count_label
 from portal_app.components.fields import alert_box, callout
 from portal_app.components.forms import SELECT_STYLE, field_label
 from portal_app.components.layout import staff_shell
@@ -154,12 +155,12 @@ def _pager() -> rx.Component:
         L.pages > 1,
         rx.hstack(
             rx.cond(L.page > 1, rx.link("← Previous", href=href(L.page - 1))),
-            rx.text("Page ", L.page, " of ", L.pages, " · ", L.total, " invoices", size="2", color_scheme="gray",
+            rx.text("Page ", L.page, " of ", L.pages, " · ", count_label(L.total, "invoice"), size="2", color_scheme="gray",
                     high_contrast=True),
             rx.cond(L.page < L.pages, rx.link("Next →", href=href(L.page + 1))),
             spacing="4", align="center", justify="center", width="100%", wrap="wrap",
         ),
-        rx.text(L.total, rx.cond(L.total == 1, " invoice", " invoices"), size="2", color_scheme="gray",
+        rx.text(count_label(L.total, "invoice"), size="2", color_scheme="gray",
                 high_contrast=True),
     )
 
