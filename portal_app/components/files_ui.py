@@ -11,6 +11,7 @@ from portal_app import limits
 from portal_app.components.counts import count_label
 from portal_app.components.fields import DOWNLOAD_LINK, VISUALLY_HIDDEN, alert_box
 from portal_app.components.layout import brand_vars
+from portal_app.components.tables import clipped_link, clipped_text
 from portal_app.state.uploads import DeclaredFile
 
 UPLOAD_ID = "files"
@@ -86,17 +87,17 @@ def _icon(row) -> rx.Component:
 def _name_cell(row, base: str, S) -> rx.Component:
     name = rx.match(
         row["kind"],
-        ("folder", rx.link(row["name"], href=f"{base}?folder=" + row["id"], weight="medium")),
+        ("folder", clipped_link(row["name"], href=f"{base}?folder=" + row["id"], weight="medium")),
         ("link", rx.vstack(
-            rx.link(row["name"], rx.icon("external-link", size=12, aria_hidden="true", margin_left="4px",
-                                                 display="inline-block", vertical_align="baseline"),  # on the title's line
-                    href=row["url"], is_external=True, rel="noopener noreferrer nofollow", weight="medium"),
-            rx.cond(row["description"] != "", rx.text(row["description"], size="1", color_scheme="gray")),
+            clipped_link(row["name"], rx.icon("external-link", size=12, aria_hidden="true", margin_left="4px",
+                                               display="inline-block", vertical_align="baseline"),  # on the title's line
+                         href=row["url"], is_external=True, rel="noopener noreferrer nofollow", weight="medium"),
+            rx.cond(row["description"] != "", clipped_text(row["description"], size="1", color_scheme="gray")),
             spacing="0")),
         rx.cond(row["previewable"],
-                rx.link(row["name"], href="#", on_click=S.open_preview(row["id"]).prevent_default,
-                        weight="medium", aria_label="Preview " + row["name"]),
-                rx.text(row["name"], weight="medium")),
+                clipped_link(row["name"], href="#", on_click=S.open_preview(row["id"]).prevent_default,
+                             weight="medium", aria_label="Preview " + row["name"]),
+                clipped_text(row["name"], weight="medium")),
     )
     # Phones hide the Type, Size and Modified columns: the same facts go on one line under the name.
     meta = rx.cond(row["meta"] != "",

@@ -10,14 +10,15 @@ from portal_app.components.counts import count_label
 from portal_app.components.fields import VISUALLY_HIDDEN, alert_box, callout, field
 from portal_app.components.layout import brand_vars, staff_shell
 from portal_app.components.status import status_badge
+from portal_app.components.tables import clipped, clipped_link
 from portal_app.state.staff.contacts import ContactRecordState, ContactsState
 
 
 def _row(row: dict) -> rx.Component:
     return rx.table.row(
-        rx.table.row_header_cell(rx.link(row["name"], href="/staff/contacts/" + row["public_id"])),
-        rx.table.cell(row["company"], display=["none", "none", "table-cell"]),
-        rx.table.cell(row["email"], display=["none", "table-cell"]),
+        rx.table.row_header_cell(clipped_link(row["name"], href="/staff/contacts/" + row["public_id"])),
+        rx.table.cell(clipped(row["company"]), display=["none", "none", "table-cell"]),
+        rx.table.cell(clipped(row["email"]), display=["none", "table-cell"]),
         rx.table.cell(status_badge("contact", row["portal_status"])),
     )
 
@@ -251,8 +252,9 @@ def contact_record_page() -> rx.Component:
             ContactRecordState.found,
             rx.vstack(
                 rx.link("← All contacts", href="/staff/contacts", size="2"),
-                rx.heading(ContactRecordState.contact["name"], as_="h1", size="7"),
-                rx.text(ContactRecordState.contact["company"], color_scheme="gray"),
+                # the record shows a long value whole (the list cuts it): it wraps, even without spaces
+                rx.heading(ContactRecordState.contact["name"], as_="h1", size="7", style={"overflowWrap": "anywhere"}),
+                rx.text(ContactRecordState.contact["company"], color_scheme="gray", style={"overflowWrap": "anywhere"}),
                 rx.grid(
                     rx.vstack(_details_form(), spacing="4", width="100%"),
                     rx.vstack(_portal_card(), _files_card(), _history(), spacing="4", width="100%"),

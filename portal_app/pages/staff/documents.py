@@ -10,6 +10,7 @@ from portal_app.components.forms import LABEL_STYLE, SELECT_STYLE, field_error, 
 from portal_app.components.layout import staff_shell
 from portal_app.components.line_items import line_items
 from portal_app.components.status import status_badge
+from portal_app.components.tables import clipped, clipped_link, clipped_text
 from portal_app.models.status import status_labels
 from portal_app.services.billing.money import CURRENCIES
 from portal_app.state.staff.documents import NewDocumentState as N
@@ -31,10 +32,10 @@ def _filters() -> rx.Component:
 def _row(row) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(rx.vstack(
-            rx.link(row["title"], href="/staff/documents/" + row["id"], weight="medium"),
-            rx.text(row["kind"], " · ", row["contact"], size="1", color_scheme="gray", high_contrast=True),
+            clipped_link(row["title"], href="/staff/documents/" + row["id"], weight="medium"),
+            clipped_text(row["kind"] + " · " + row["contact"], size="1", color_scheme="gray", high_contrast=True),
             spacing="0")),
-        rx.table.cell(row["contact"], display=["none", "none", "table-cell"]),
+        rx.table.cell(clipped(row["contact"]), display=["none", "none", "table-cell"]),
         rx.table.cell(rx.cond(row["sent"] != "", row["sent"], "—"), display=["none", "table-cell"],
                       white_space="nowrap"),
         rx.table.cell(row["updated"], display=["none", "none", "table-cell"], white_space="nowrap"),

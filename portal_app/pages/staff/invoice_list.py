@@ -10,6 +10,7 @@ from portal_app.components.fields import alert_box, callout
 from portal_app.components.forms import SELECT_STYLE, field_label
 from portal_app.components.layout import staff_shell
 from portal_app.components.status import status_badge
+from portal_app.components.tables import clipped, clipped_text
 from portal_app.state.staff.invoice_common import STATUS_FILTERS
 from portal_app.state.staff.invoice_list import StaffInvoicesState as L
 
@@ -100,12 +101,12 @@ def _row(row) -> rx.Component:
         rx.table.row_header_cell(
             rx.vstack(
                 rx.link(row["number"], href="/staff/invoices/" + row["id"], weight="medium"),
-                rx.text(row["contact"], size="1", color_scheme="gray", high_contrast=True,
-                        display=["block", "block", "none"]),
+                clipped_text(row["contact"], size="1", color_scheme="gray", high_contrast=True,
+                             display=["block", "block", "none"]),
                 spacing="0",
             ),
         ),
-        rx.table.cell(row["contact"], display=["none", "none", "table-cell"]),
+        rx.table.cell(clipped(row["contact"]), display=["none", "none", "table-cell"]),
         rx.table.cell(row["issue_date"], display=["none", "none", "none", "table-cell"], white_space="nowrap"),
         rx.table.cell(row["due_date"], display=["none", "table-cell"], white_space="nowrap"),
         rx.table.cell(row["total"], display=["none", "none", "table-cell"], text_align="right",
