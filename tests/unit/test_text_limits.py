@@ -238,3 +238,18 @@ def test_a_certificate_password_past_its_limit_is_refused_before_the_file_is_rea
         sealing.upload_pkcs12(db, world.staff_a, b"not read", "x" * (limits.CERTIFICATE_PASSWORD + 1))
     assert refused.value.message == f"Password of the file can be at most {limits.CERTIFICATE_PASSWORD} characters."
     assert not db.new and not db.dirty
+
+
+def test_who_may_not_act_is_refused_before_the_length_is_looked_at(db, world):
+    """Deny path: authorization comes first, so an over-long value tells a client or a member
+    nothing about the limits of what they may not touch, and writes nothing."""
+    from portal_app.errors import Forbidden
+
+    long = "x" * 10_000
+    with pytest.raises(Forbidden):
+        contacts.create_contact(db, world.client_a1, {"first_name": long, "email": "e@client.example"})
+    with pytest.raises(Forbidden):
+        team.invite_staff(db, world.member_a, email="t@alpha.example", name=long, role="member")
+    with pytest.raises(Forbidden):
+        files.create_folder(db, world.client_a1, name=long)
+    assert not db.new and not db.dirty
