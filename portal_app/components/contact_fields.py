@@ -1,17 +1,21 @@
 """The contact details a client edits on their profile and staff edit on the contact record:
-(label, field name, length limit, autocomplete token)."""
+(label, field name, length limit, autocomplete token). The limits are the services' own
+(portal_app/limits.py, through models.CONTACT_FIELDS)."""
 
 from __future__ import annotations
 
-EDITABLE = [
-    ("First name", "first_name", 80, "given-name"),
-    ("Last name", "last_name", 80, "family-name"),
-    ("Company", "company", 120, "organization"),
-    ("Phone", "phone", 40, "tel"),
-    ("Address line 1", "address_line1", 120, "address-line1"),
-    ("Address line 2", "address_line2", 120, "address-line2"),
-    ("City", "city", 80, "address-level2"),
-    ("State / region", "region", 80, "address-level1"),
-    ("Postal code", "postal_code", 20, "postal-code"),
-    ("Country", "country", 80, "country-name"),
+from portal_app.models import CONTACT_FIELDS
+
+_FIELDS = [
+    ("First name", "first_name", "given-name"),
+    ("Last name", "last_name", "family-name"),
+    ("Company", "company", "organization"),
+    ("Phone", "phone", "tel"),
+    ("Address line 1", "address_line1", "address-line1"),
+    ("Address line 2", "address_line2", "address-line2"),
+    ("City", "city", "address-level2"),
+    ("State / region", "region", "address-level1"),
+    ("Postal code", "postal_code", "postal-code"),
+    ("Country", "country", "country-name"),
 ]
+EDITABLE = [(label, name, CONTACT_FIELDS[name], autocomplete) for label, name, autocomplete in _FIELDS]

@@ -7,8 +7,11 @@ import reflex as rx
 from reflex.vars.base import Var, VarData
 from reflex_components_core.core.upload import get_upload_files_context_var_data
 
+from portal_app import limits
+from portal_app.components.counts import count_label
 from portal_app.components.fields import DOWNLOAD_LINK, VISUALLY_HIDDEN, alert_box
 from portal_app.components.layout import brand_vars
+from portal_app.components.tables import clipped_link, clipped_text
 from portal_app.state.uploads import DeclaredFile
 
 UPLOAD_ID = "files"
@@ -46,7 +49,7 @@ def search_and_sort(S) -> rx.Component:
             rx.hstack(
                 rx.el.label("Search files", html_for="files-q", style={"position": "absolute", "left": "-9999px"}),
                 rx.input(id="files-q", name="q", default_value=S.query, placeholder="Search by name",
-                         max_length=100, width=["100%", "260px"], key=S.query),
+                         max_length=limits.SEARCH, width=["100%", "260px"], key=S.query),
                 rx.button(rx.icon("search", size=16, aria_hidden="true"), "Search", type="submit", variant="soft",
                           high_contrast=True),
                 spacing="2", width="100%",
@@ -84,17 +87,17 @@ def _icon(row) -> rx.Component:
 def _name_cell(row, base: str, S) -> rx.Component:
     name = rx.match(
         row["kind"],
-        ("folder", rx.link(row["name"], href=f"{base}?folder=" + row["id"], weight="medium")),
+        ("folder", clipped_link(row["name"], href=f"{base}?folder=" + row["id"], weight="medium")),
         ("link", rx.vstack(
-            rx.link(row["name"], rx.icon("external-link", size=12, aria_hidden="true", margin_left="4px",
-                                                 display="inline-block", vertical_align="baseline"),  # on the title's line
-                    href=row["url"], is_external=True, rel="noopener noreferrer nofollow", weight="medium"),
-            rx.cond(row["description"] != "", rx.text(row["description"], size="1", color_scheme="gray")),
+            clipped_link(row["name"], rx.icon("external-link", size=12, aria_hidden="true", margin_left="4px",
+                                               display="inline-block", vertical_align="baseline"),  # on the title's line
+                         href=row["url"], is_external=True, rel="noopener noreferrer nofollow", weight="medium"),
+            rx.cond(row["description"] != "", clipped_text(row["description"], size="1", color_scheme="gray")),
             spacing="0")),
         rx.cond(row["previewable"],
-                rx.link(row["name"], href="#", on_click=S.open_preview(row["id"]).prevent_default,
-                        weight="medium", aria_label="Preview " + row["name"]),
-                rx.text(row["name"], weight="medium")),
+                clipped_link(row["name"], href="#", on_click=S.open_preview(row["id"]).prevent_default,
+                             weight="medium", aria_label="Preview " + row["name"]),
+                clipped_text(row["name"], weight="medium")),
     )
     # Phones hide the Type, Size and Modified columns: the same facts go on one line under the name.
     meta = rx.cond(row["meta"] != "",
@@ -151,7 +154,7 @@ def pager(S, base: str) -> rx.Component:
         rx.hstack(
             rx.cond(S.page > 1, rx.link("← Previous", href=f"{base}?folder=" + S.folder_id + "&q=" + S.query
                                         + "&sort=" + S.sort + "&page=" + (S.page - 1).to_string())),
-            rx.text("Page ", S.page, " of ", S.pages, " · ", S.total, " items", size="2", color_scheme="gray"),
+            rx.text("Page ", S.page, " of ", S.pages, " · ", count_label(S.total, "item"), size="2", color_scheme="gray"),
             rx.cond(S.page < S.pages, rx.link("Next →", href=f"{base}?folder=" + S.folder_id + "&q=" + S.query
                                               + "&sort=" + S.sort + "&page=" + (S.page + 1).to_string())),
             spacing="4", align="center", justify="center", width="100%",
@@ -208,8 +211,7 @@ def upload_panel(S, title: str, hint) -> rx.Component:
                     rx.el.ul(rx.foreach(selected_meta(), lambda f: rx.el.li(
                         rx.text(f["name"], size="2", as_="span"))), style={"margin": "0", "paddingLeft": "20px"}),
                     rx.hstack(
-                        rx.button(rx.icon("upload", size=16, aria_hidden="true"), "Upload ", chosen.length(),
-                                  rx.cond(chosen.length() == 1, " file", " files"),
+                        rx.button(rx.icon("upload", size=16, aria_hidden="true"), "Upload ", count_label(chosen.length(), "file"),
                                   on_click=S.start_upload(selected_meta()), loading=S.uploading,
                                   disabled=S.uploading),
                         rx.button("Clear", variant="soft", high_contrast=True, color_scheme="gray",

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from portal_app import limits
+
 LINE_LABEL_STYLE = {"fontWeight": "500", "fontSize": "13px"}
 
 
@@ -44,11 +46,11 @@ def _line(state, line, index, *, group_label: str, amounts: bool, required: bool
     number = (index + 1).to_string()
     return rx.box(
         rx.grid(
-            rx.box(_input(state, line, "description", "Description", max_length=2000, required=required),
+            rx.box(_input(state, line, "description", "Description", max_length=limits.LINE_DESCRIPTION, required=required),
                    grid_column=rx.breakpoints(initial="1 / -1", md="auto"), min_width="0"),
-            _input(state, line, "quantity", "Qty", max_length=20, input_mode="decimal"),
-            _input(state, line, "unit_price", "Unit price", max_length=20, input_mode="decimal", placeholder="0.00"),
-            _input(state, line, "tax_rate", "Tax %", max_length=12, input_mode="decimal"),
+            _input(state, line, "quantity", "Qty", max_length=limits.AMOUNT, input_mode="decimal"),
+            _input(state, line, "unit_price", "Unit price", max_length=limits.AMOUNT, input_mode="decimal", placeholder="0.00"),
+            _input(state, line, "tax_rate", "Tax %", max_length=limits.TAX_RATE, input_mode="decimal"),
             *([_amount(line)] if amounts else []),
             rx.flex(
                 rx.icon_button(rx.icon("trash-2", size=18, aria_hidden="true"), type="button", variant="ghost",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from portal_app import limits
 from portal_app.components.fields import callout, field
 from portal_app.components.native_form import hidden, native_form
 
@@ -21,9 +22,9 @@ def choose_password_form(action: str, token, button: str, first_label: str = "Pa
             *extra,
             hidden("token", token),
             field(first_label, "password", type_="password", required=True, autocomplete="new-password",
-                  hint="At least 10 characters.", max_length=200),
+                  hint="At least 10 characters.", max_length=limits.PASSWORD),
             field("Confirm password", "confirm", type_="password", required=True,
-                  autocomplete="new-password", max_length=200),
+                  autocomplete="new-password", max_length=limits.PASSWORD),
             rx.button(button, type="submit", size="3", width="100%"),
             spacing="4", width="100%",
         ),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 from reflex_base.event import passthrough_event_spec
 
+from portal_app import limits
 from portal_app.components.fields import alert_box, callout, field
 from portal_app.components.layout import brand_vars
 from portal_app.state.portal.invoices import ClientInvoiceState as D
@@ -63,7 +64,7 @@ def _amount() -> rx.Component:
     return rx.cond(
         D.partial,
         field("Amount to pay", "pay_amount", value=D.pay_amount, on_change=D.set_pay_amount, required=True,
-              input_mode="decimal", autocomplete="off",
+              input_mode="decimal", autocomplete="off", max_length=limits.AMOUNT,
               hint=rx.cond(D.checkout["minimum"] != "",
                            "Between " + D.checkout["minimum"] + " and " + D.checkout["balance"] + ".",
                            "Up to " + D.checkout["balance"] + ".")),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from portal_app import limits
 from portal_app.components.field_editor import FieldEditor
 from portal_app.components.fields import DOWNLOAD_LINK, alert_box, callout, field
 from portal_app.components.layout import brand_vars
@@ -34,7 +35,7 @@ def _my_field(f) -> rx.Component:
                                                                             style={"color": "var(--red-11)"})),
                         html_for="fv-" + fid, style={"fontWeight": "500", "fontSize": "14px"}),
             rx.input(id="fv-" + fid, value=S.values[fid], on_change=lambda v: S.set_value(fid, v),
-                     required=f["required"], max_length=500, width="100%", size="3",
+                     required=f["required"], max_length=limits.FIELD_VALUE, width="100%", size="3",
                      aria_describedby=_described_by(f)),
             _hint(f),
             spacing="1", width="100%")),
@@ -60,7 +61,8 @@ def _signature() -> rx.Component:
             rx.box(SignaturePad.create(on_change=S.set_drawn, aria_label="Signature drawing area",
                                        hint="Draw your signature with a mouse, finger or pen."), width="100%"),
             rx.vstack(
-                field("Type your full name", "typed-name", value=S.typed, on_change=S.set_typed, max_length=100,
+                field("Type your full name", "typed-name", value=S.typed, on_change=S.set_typed,
+                      max_length=limits.TYPED_SIGNATURE,
                       autocomplete="name"),
                 # drawn in Kristi, the font the sealed PDF stamps a typed signature with
                 # (assets/fonts.css loads assets/fonts/Kristi.ttf, the same file as the PDF's)
@@ -101,7 +103,8 @@ def _decline() -> rx.Component:
                               "by anyone.", size="2"),
         rx.form(rx.vstack(
             rx.el.label("Reason", html_for="decline-reason", style={"fontWeight": "500", "fontSize": "14px"}),
-            rx.text_area(id="decline-reason", name="reason", max_length=1000, rows="3", required=True, width="100%"),
+            rx.text_area(id="decline-reason", name="reason", max_length=limits.DECLINE_REASON, rows="3", required=True,
+                         width="100%"),
             alert_box(S.decline_error),
             rx.flex(rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray",
                                               high_contrast=True)),

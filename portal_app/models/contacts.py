@@ -7,23 +7,24 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from portal_app import limits
 from portal_app.models.base import new_public_id, ts_column, utcnow
 
 CONTACT_FIELDS = {
-    # name: max length
-    "first_name": 80,
-    "last_name": 80,
-    "company": 120,
-    "email": 254,
-    "phone": 40,
-    "address_line1": 120,
-    "address_line2": 120,
-    "city": 80,
-    "region": 80,
-    "postal_code": 20,
-    "country": 80,
+    # name: max length (portal_app/limits.py)
+    "first_name": limits.FIRST_NAME,
+    "last_name": limits.LAST_NAME,
+    "company": limits.COMPANY,
+    "email": limits.EMAIL,
+    "phone": limits.PHONE,
+    "address_line1": limits.ADDRESS_LINE,
+    "address_line2": limits.ADDRESS_LINE,
+    "city": limits.CITY,
+    "region": limits.REGION,
+    "postal_code": limits.POSTAL_CODE,
+    "country": limits.COUNTRY,
 }
-NOTES_MAX = 5000
+NOTES_MAX = limits.CONTACT_NOTES
 
 
 class Contact(SQLModel, table=True):
@@ -37,17 +38,17 @@ class Contact(SQLModel, table=True):
     id: int = Field(default=None, primary_key=True)
     public_id: str = Field(default_factory=lambda: new_public_id("ct"), unique=True, max_length=40)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
-    first_name: str = Field(default="", max_length=80)
-    last_name: str = Field(default="", max_length=80)
-    company: str = Field(default="", max_length=120)
-    email: str = Field(default="", max_length=254)
-    phone: str = Field(default="", max_length=40)
-    address_line1: str = Field(default="", max_length=120)
-    address_line2: str = Field(default="", max_length=120)
-    city: str = Field(default="", max_length=80)
-    region: str = Field(default="", max_length=80)
-    postal_code: str = Field(default="", max_length=20)
-    country: str = Field(default="", max_length=80)
+    first_name: str = Field(default="", max_length=limits.FIRST_NAME)
+    last_name: str = Field(default="", max_length=limits.LAST_NAME)
+    company: str = Field(default="", max_length=limits.COMPANY)
+    email: str = Field(default="", max_length=limits.EMAIL)
+    phone: str = Field(default="", max_length=limits.PHONE)
+    address_line1: str = Field(default="", max_length=limits.ADDRESS_LINE)
+    address_line2: str = Field(default="", max_length=limits.ADDRESS_LINE)
+    city: str = Field(default="", max_length=limits.CITY)
+    region: str = Field(default="", max_length=limits.REGION)
+    postal_code: str = Field(default="", max_length=limits.POSTAL_CODE)
+    country: str = Field(default="", max_length=limits.COUNTRY)
     notes: str = Field(default="", max_length=NOTES_MAX)
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))

@@ -17,6 +17,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel, col
 
+from portal_app import limits
 from portal_app.models.base import new_public_id, one_of, ts_column, utcnow
 
 DOCUMENT_KINDS = ("contract", "proposal", "estimate")
@@ -27,8 +28,8 @@ VOIDABLE_STATUSES = ("draft", *OPEN_STATUSES)
 FIELD_KINDS = ("signature", "initials", "date", "text", "checkbox")
 FIELD_KIND_NAMES = {"signature": "Signature", "initials": "Initials", "date": "Date signed", "text": "Text",
                     "checkbox": "Checkbox"}
-FIELD_LABEL_MAX = 100
-FIELD_HINT_MAX = 200
+FIELD_LABEL_MAX = limits.FIELD_LABEL
+FIELD_HINT_MAX = limits.FIELD_HINT
 SIGNER_ROLES = ("client", "staff")
 
 

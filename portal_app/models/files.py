@@ -8,10 +8,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from portal_app import limits
 from portal_app.models.base import new_public_id, ts_column, utcnow
 
 ITEM_KINDS = ("folder", "file", "link")
-NAME_MAX = 255
+NAME_MAX = limits.FILE_NAME
 
 
 class FileItem(SQLModel, table=True):
@@ -36,8 +37,8 @@ class FileItem(SQLModel, table=True):
     parent_id: int | None = Field(default=None, foreign_key="file_item.id", index=True)
     kind: str = Field(max_length=10)
     name: str = Field(max_length=NAME_MAX)
-    description: str = Field(default="", max_length=1000)
-    url: str | None = Field(default=None, max_length=2000)
+    description: str = Field(default="", max_length=limits.LINK_DESCRIPTION)
+    url: str | None = Field(default=None, max_length=limits.LINK_URL)
     storage_key: str | None = Field(default=None, max_length=300)
     size: int = Field(default=0, sa_column=sa.Column(sa.BigInteger, nullable=False, server_default="0"))
     content_type: str = Field(default="", max_length=100)

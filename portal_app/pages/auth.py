@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from portal_app import limits
 from portal_app.components.fields import alert_box, callout, field
 from portal_app.components.layout import centered_card
 from portal_app.components.link_forms import choose_password_form, dead_link, link_page
@@ -30,9 +31,9 @@ def _login(title: str, action: str, intro: str, forgot_href: str) -> rx.Componen
         native_form(
             rx.vstack(
                 field("Email", "email", type_="email", required=True, autocomplete="username",
-                      max_length=254),
+                      max_length=limits.EMAIL),
                 field("Password", "password", type_="password", required=True,
-                      autocomplete="current-password", max_length=200),
+                      autocomplete="current-password", max_length=limits.PASSWORD),
                 hidden("next", LoginState.next_path),
                 rx.button("Sign in", type="submit", size="3", width="100%"),
                 rx.link("Forgot your password?", href=forgot_href, size="2"),
@@ -61,15 +62,15 @@ def setup() -> rx.Component:
         alert_box(SetupState.error),
         native_form(
             rx.vstack(
-                field("Business name", "workspace_name", required=True, max_length=120,
+                field("Business name", "workspace_name", required=True, max_length=limits.BUSINESS_NAME,
                       autocomplete="organization"),
-                field("Your name", "name", required=True, max_length=120, autocomplete="name"),
+                field("Your name", "name", required=True, max_length=limits.STAFF_NAME, autocomplete="name"),
                 field("Email", "email", type_="email", required=True, autocomplete="username",
-                      max_length=254),
+                      max_length=limits.EMAIL),
                 field("Password", "password", type_="password", required=True,
-                      autocomplete="new-password", hint="At least 10 characters.", max_length=200),
+                      autocomplete="new-password", hint="At least 10 characters.", max_length=limits.PASSWORD),
                 field("Confirm password", "confirm", type_="password", required=True,
-                      autocomplete="new-password", max_length=200),
+                      autocomplete="new-password", max_length=limits.PASSWORD),
                 rx.button("Create workspace", type="submit", size="3", width="100%"),
                 spacing="4", width="100%",
             ),
@@ -155,7 +156,7 @@ def forgot_password() -> rx.Component:
                             size="2", color_scheme="gray", high_contrast=True),
                     alert_box(s.error),
                     field("Email", "email", type_="email", required=True, autocomplete="username",
-                          max_length=254),
+                          max_length=limits.EMAIL),
                     rx.button("Send the link", type="submit", size="3", width="100%"),
                     rx.link("Back to sign-in", href=rx.cond(s.staff_side, "/staff/login", "/login"), size="2"),
                     spacing="4", width="100%",

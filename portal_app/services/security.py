@@ -9,11 +9,13 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from portal_app import limits
+
 _hasher = PasswordHasher()  # argon2id with the library's RFC 9106 low-memory profile
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 PASSWORD_MIN = 10
-PASSWORD_MAX = 200
+PASSWORD_MAX = limits.PASSWORD
 
 
 def new_token() -> str:

@@ -8,6 +8,7 @@ from typing import Literal, overload
 
 from email_validator import EmailNotValidError, validate_email
 
+from portal_app import limits
 from portal_app.errors import Invalid
 
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -23,14 +24,20 @@ def clean_text(value: object, field: str, label: str, max_len: int, *, multiline
         raise Invalid(f"{label} contains characters that are not allowed.", field)
     if required and not text:
         raise Invalid(f"{label} is required.", field)
-    if len(text) > max_len:
-        raise Invalid(f"{label} is too long (at most {max_len} characters).", field)
+    check_length(label, text, max_len, field)
     return text
+
+
+def check_length(label: str, value: str, limit: int, field: str | None = None) -> None:
+    """The one message for a value past its limit (portal_app/limits.py), for values that
+    are not cleaned as text (a password is taken as typed)."""
+    if len(value) > limit:
+        raise Invalid(f"{label} can be at most {limit} characters.", field)
 
 
 def clean_email(value: object, field: str = "email", label: str = "Email", *,
                 required: bool = True) -> str:
-    text = clean_text(value, field, label, 254, required=required)
+    text = clean_text(value, field, label, limits.EMAIL, required=required)
     if not text:
         return ""
     try:
@@ -41,7 +48,7 @@ def clean_email(value: object, field: str = "email", label: str = "Email", *,
 
 
 def clean_phone(value: object, field: str = "phone") -> str:
-    text = clean_text(value, field, "Phone", 40)
+    text = clean_text(value, field, "Phone", limits.PHONE)
     if not _PHONE.match(text):
         raise Invalid("Phone may contain digits, spaces and + ( ) - . / x only.", field)
     return text

@@ -112,8 +112,8 @@ def test_a_required_named_field_left_empty_is_refused_by_its_name(db, world):
 
 
 @pytest.mark.parametrize("extra, message", [
-    ({"label": "L" * 101}, "The label of the text field on page 1 is too long (at most 100 characters)."),
-    ({"hint": "H" * 201}, "The hint of the text field on page 1 is too long (at most 200 characters)."),
+    ({"label": "L" * 101}, "The label of the text field on page 1 can be at most 100 characters."),
+    ({"hint": "H" * 201}, "The hint of the text field on page 1 can be at most 200 characters."),
     ({"label": "Name\u0000"}, "The label of the text field on page 1 contains characters that are not allowed."),
     ({"hint": "two\nlines"}, "The hint of the text field on page 1 contains characters that are not allowed."),
 ])

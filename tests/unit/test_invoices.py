@@ -228,7 +228,7 @@ BAD = {
     "discount above 100 %": ({"discount_percent": "150"}, "discount", "between 0 and 100"),
     "discount too precise": ({"discount_percent": "12.34567890123"}, "discount", "decimals"),
     "discount above subtotal": ({"discount_fixed_minor": 1_000_000}, "discount", "larger"),
-    "notes too long": ({"notes": "x" * 5001}, "notes", "too long"),
+    "notes too long": ({"notes": "x" * 5001}, "notes", "at most 5000 characters"),
 }
 
 

@@ -9,6 +9,7 @@ from portal_app.components.fields import DOWNLOAD_LINK, VISUALLY_HIDDEN
 from portal_app.components.layout import client_shell, not_available
 from portal_app.components.signing_ui import signing_body
 from portal_app.components.status import status_badge, status_in
+from portal_app.components.tables import clipped_link
 from portal_app.models import OPEN_STATUSES
 from portal_app.state.base import BaseState
 from portal_app.state.portal.documents import ClientDocumentsState as L
@@ -19,7 +20,7 @@ def _row(row) -> rx.Component:
     waiting = status_in(row["status"], OPEN_STATUSES)
     return rx.table.row(
         rx.table.row_header_cell(rx.vstack(
-            rx.link(row["title"], href="/documents/" + row["id"], weight="medium"),
+            clipped_link(row["title"], href="/documents/" + row["id"], weight="medium"),
             rx.text(row["kind"], size="1", color_scheme="gray", high_contrast=True), spacing="0", align="start")),
         rx.table.cell(rx.cond(row["sent"] != "", row["sent"], "—"), white_space="nowrap",
                       display=["none", "table-cell"]),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from portal_app.components.counts import count_label
 from portal_app.components.fields import DOWNLOAD_LINK
 from portal_app.components.how_to_pay import how_to_pay_block
 from portal_app.components.layout import client_shell, not_available
@@ -46,7 +47,7 @@ def _outstanding() -> rx.Component:
                 ),
                 spacing="1", align="start",
             ),
-            rx.text(L.total, rx.cond(L.total == 1, " invoice", " invoices"), " in total",
+            rx.text(count_label(L.total, "invoice"), " in total",
                     size="2", color_scheme="gray", high_contrast=True),
             justify="between", align="end", wrap="wrap", spacing="3", width="100%",
         ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from portal_app import limits
 from portal_app.components.contact_fields import EDITABLE
 from portal_app.components.fields import alert_box, field
 from portal_app.components.layout import client_shell
@@ -42,7 +43,7 @@ def profile_page() -> rx.Component:
                                     color_scheme="amber")),
                     alert_box(ProfileState.email_error),
                     alert_box(ProfileState.email_notice, "green"),
-                    field("New email", "new_email", type_="email", required=True, max_length=254,
+                    field("New email", "new_email", type_="email", required=True, max_length=limits.EMAIL,
                           autocomplete="email",
                           hint="We send a confirmation link to the new address; nothing changes until you open it."),
                     rx.button("Send confirmation link", type="submit", variant="outline", color_scheme="gray",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from portal_app import limits
 from portal_app.components.fields import alert_box
 from portal_app.components.layout import CLIENT_NAV, staff_shell
 from portal_app.state.base import BaseState
@@ -86,7 +87,7 @@ def _colors_card() -> rx.Component:
             rx.heading("Colors and title", as_="h2", size="4"),
             rx.vstack(
                 rx.el.label("Portal title", html_for="portal-title", style={"fontWeight": "500", "fontSize": "14px"}),
-                rx.input(id="portal-title", value=S.form_title, on_change=S.set_title, max_length=120,
+                rx.input(id="portal-title", value=S.form_title, on_change=S.set_title, max_length=limits.PORTAL_TITLE,
                          width="100%"),
                 spacing="1", width="100%",
             ),

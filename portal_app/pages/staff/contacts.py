@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import reflex as rx
 
+from portal_app import limits
 from portal_app.components.contact_fields import EDITABLE
+from portal_app.components.counts import count_label
 from portal_app.components.fields import VISUALLY_HIDDEN, alert_box, callout, field
 from portal_app.components.layout import brand_vars, staff_shell
 from portal_app.components.status import status_badge
+from portal_app.components.tables import clipped, clipped_link
 from portal_app.state.staff.contacts import ContactRecordState, ContactsState
 
 
 def _row(row: dict) -> rx.Component:
     return rx.table.row(
-        rx.table.row_header_cell(rx.link(row["name"], href="/staff/contacts/" + row["public_id"])),
-        rx.table.cell(row["company"], display=["none", "none", "table-cell"]),
-        rx.table.cell(row["email"], display=["none", "table-cell"]),
+        rx.table.row_header_cell(clipped_link(row["name"], href="/staff/contacts/" + row["public_id"])),
+        rx.table.cell(clipped(row["company"]), display=["none", "none", "table-cell"]),
+        rx.table.cell(clipped(row["email"]), display=["none", "table-cell"]),
         rx.table.cell(status_badge("contact", row["portal_status"])),
     )
 
@@ -31,12 +34,12 @@ def _new_contact_dialog() -> rx.Component:
                 rx.vstack(
                     alert_box(ContactsState.create_error),
                     rx.grid(
-                        field("First name", "first_name", max_length=80),
-                        field("Last name", "last_name", max_length=80),
+                        field("First name", "first_name", max_length=limits.FIRST_NAME),
+                        field("Last name", "last_name", max_length=limits.LAST_NAME),
                         columns="2", spacing="3", width="100%"),
-                    field("Email", "email", type_="email", required=True, max_length=254),
-                    field("Company", "company", max_length=120),
-                    field("Phone", "phone", type_="tel", max_length=40),
+                    field("Email", "email", type_="email", required=True, max_length=limits.EMAIL),
+                    field("Company", "company", max_length=limits.COMPANY),
+                    field("Phone", "phone", type_="tel", max_length=limits.PHONE),
                     rx.hstack(
                         rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", high_contrast=True,
                                                   type="button")),
@@ -62,7 +65,7 @@ def contacts_page() -> rx.Component:
                 rx.hstack(
                     rx.el.label("Search contacts", html_for="contact-search", style=VISUALLY_HIDDEN),
                     rx.input(id="contact-search", name="q", placeholder="Search name, email or company",
-                             max_length=100, width=["100%", "320px"]),
+                             max_length=limits.SEARCH, width=["100%", "320px"]),
                     rx.button("Search", type="submit", variant="soft", high_contrast=True),
                     spacing="2",
                 ),
@@ -92,7 +95,7 @@ def contacts_page() -> rx.Component:
                        color_scheme="gray", role="status"),
         ),
         rx.hstack(
-            rx.text(ContactsState.total, " contacts · page ", ContactsState.page, " of ",
+            rx.text(count_label(ContactsState.total, "contact"), " · page ", ContactsState.page, " of ",
                     ContactsState.pages, size="2", color_scheme="gray"),
             rx.spacer(),
             rx.button("Previous", variant="soft", high_contrast=True, disabled=ContactsState.page <= 1,
@@ -192,7 +195,7 @@ def _history() -> rx.Component:
 def _details_form() -> rx.Component:
     c = ContactRecordState.contact
     fields = [field("Email", "email", type_="email", required=True, default_value=c["email"],
-                    max_length=254, key=c["email"])]
+                    max_length=limits.EMAIL, key=c["email"])]
     fields += [field(label, name, default_value=c[name], max_length=max_len,
                      type_="tel" if name == "phone" else "text", key=c[name])
                for label, name, max_len, _ in EDITABLE]
@@ -207,7 +210,7 @@ def _details_form() -> rx.Component:
                     rx.el.label("Internal notes (never shown to the client)", html_for="f-notes",
                                 style={"fontWeight": "500", "fontSize": "14px"}),
                     rx.text_area(id="f-notes", name="notes", default_value=c["notes"], key=c["notes"],
-                                 max_length=5000, rows="4", width="100%"),
+                                 max_length=limits.CONTACT_NOTES, rows="4", width="100%"),
                     spacing="1", width="100%",
                 ),
                 rx.button("Save contact", type="submit"),
@@ -249,8 +252,9 @@ def contact_record_page() -> rx.Component:
             ContactRecordState.found,
             rx.vstack(
                 rx.link("← All contacts", href="/staff/contacts", size="2"),
-                rx.heading(ContactRecordState.contact["name"], as_="h1", size="7"),
-                rx.text(ContactRecordState.contact["company"], color_scheme="gray"),
+                # the record shows a long value whole (the list cuts it): it wraps, even without spaces
+                rx.heading(ContactRecordState.contact["name"], as_="h1", size="7", style={"overflowWrap": "anywhere"}),
+                rx.text(ContactRecordState.contact["company"], color_scheme="gray", style={"overflowWrap": "anywhere"}),
                 rx.grid(
                     rx.vstack(_details_form(), spacing="4", width="100%"),
                     rx.vstack(_portal_card(), _files_card(), _history(), spacing="4", width="100%"),

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from portal_app import limits
+from portal_app.components.counts import count_label
 from portal_app.components.field_editor import FieldEditor
 from portal_app.components.fields import DOWNLOAD_LINK, alert_box, field
 from portal_app.components.forms import SELECT_STYLE, field_label
@@ -52,8 +54,7 @@ def _header() -> rx.Component:
             rx.hstack(rx.heading(d["title"], as_="h1", size="7", style={"wordBreak": "break-word"}),
                       status_badge("document", d["status"]), align="center", wrap="wrap"),
             _actions(), justify="between", align="center", wrap="wrap", spacing="3", width="100%"),
-        rx.text(d["kind"], " for ", d["contact"], " · ", d["page_count"],
-                rx.cond(d["page_count"] == 1, " page", " pages"),
+        rx.text(d["kind"], " for ", d["contact"], " · ", count_label(d["page_count"], "page"),
                 rx.cond(d["expires"] != "", " · expires " + d["expires"], ""),
                 rx.cond(d["estimate_total"] != "", " · total " + d["estimate_total"], ""),
                 size="2", color_scheme="gray", high_contrast=True),
@@ -199,7 +200,7 @@ def _dialogs() -> rx.Component:
             rx.dialog.description("Nobody can sign it any more. The audit trail keeps everything that happened.",
                                   size="2"),
             rx.form(rx.vstack(
-                field("Reason (optional)", "reason", max_length=500),
+                field("Reason (optional)", "reason", max_length=limits.VOID_REASON),
                 alert_box(S.dialog_error),
                 rx.flex(rx.dialog.close(rx.button("Keep it", type="button", variant="soft", color_scheme="gray",
                                                   high_contrast=True)),

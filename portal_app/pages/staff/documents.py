@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import reflex as rx
 
+from portal_app import limits
 from portal_app.components.fields import alert_box, callout, field
 from portal_app.components.forms import LABEL_STYLE, SELECT_STYLE, field_error, field_label
 from portal_app.components.layout import staff_shell
 from portal_app.components.line_items import line_items
 from portal_app.components.status import status_badge
+from portal_app.components.tables import clipped, clipped_link, clipped_text
 from portal_app.models.status import status_labels
 from portal_app.services.billing.money import CURRENCIES
 from portal_app.state.staff.documents import NewDocumentState as N
@@ -30,10 +32,10 @@ def _filters() -> rx.Component:
 def _row(row) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(rx.vstack(
-            rx.link(row["title"], href="/staff/documents/" + row["id"], weight="medium"),
-            rx.text(row["kind"], " · ", row["contact"], size="1", color_scheme="gray", high_contrast=True),
+            clipped_link(row["title"], href="/staff/documents/" + row["id"], weight="medium"),
+            clipped_text(row["kind"] + " · " + row["contact"], size="1", color_scheme="gray", high_contrast=True),
             spacing="0")),
-        rx.table.cell(row["contact"], display=["none", "none", "table-cell"]),
+        rx.table.cell(clipped(row["contact"]), display=["none", "none", "table-cell"]),
         rx.table.cell(rx.cond(row["sent"] != "", row["sent"], "—"), display=["none", "table-cell"],
                       white_space="nowrap"),
         rx.table.cell(row["updated"], display=["none", "none", "table-cell"], white_space="nowrap"),
@@ -104,7 +106,7 @@ def _contact() -> rx.Component:
                                 on_click=N.change_contact), align="center", width="100%"),
             rx.vstack(
                 rx.el.label("Find a client", html_for="doc-contact", style=LABEL_STYLE),
-                rx.input(id="doc-contact", placeholder="Name, email or company", max_length=100, width="100%",
+                rx.input(id="doc-contact", placeholder="Name, email or company", max_length=limits.SEARCH, width="100%",
                          size="3", on_change=N.find_contacts.debounce(300)),
                 rx.cond(N.contact_options.length() > 0, rx.el.ul(
                     rx.foreach(N.contact_options, lambda c: rx.el.li(
@@ -169,10 +171,10 @@ def new_document_page() -> rx.Component:
                              rx.el.option("Estimate", value="estimate"), id="doc-kind", value=N.kind,
                              on_change=N.set_kind, style={**SELECT_STYLE, "width": "220px"}),
                 spacing="1"),
-            field("Title", "doc-title", value=N.title, on_change=N.set_title, required=True, max_length=200,
+            field("Title", "doc-title", value=N.title, on_change=N.set_title, required=True, max_length=limits.DOCUMENT_TITLE,
                   error=rx.cond(N.error_field == "title", N.error, "")),
             rx.vstack(field_label("Message to the client (optional)", "doc-message"),
-                      rx.text_area(id="doc-message", value=N.message, on_change=N.set_message, max_length=2000,
+                      rx.text_area(id="doc-message", value=N.message, on_change=N.set_message, max_length=limits.DOCUMENT_MESSAGE,
                                    rows="3", width="100%"), spacing="1", width="100%"),
             _contact(),
             rx.hstack(rx.switch(id="doc-countersign", checked=N.countersign, on_change=N.set_countersign),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from portal_app import limits
 from portal_app.components.fields import alert_box, field
 from portal_app.components.files_ui import (
     breadcrumbs,
@@ -64,7 +65,7 @@ def _buttons(submit: str, color: str = "accent") -> rx.Component:
 
 def _folder_dialog() -> rx.Component:
     return _dialog("folder", "New folder", rx.form(
-        rx.vstack(field("Folder name", "name", required=True, max_length=255), _buttons("Create folder"),
+        rx.vstack(field("Folder name", "name", required=True, max_length=limits.FILE_NAME), _buttons("Create folder"),
                   spacing="3", width="100%"),
         on_submit=S.create_folder, reset_on_submit=False, width="100%"))
 
@@ -72,12 +73,12 @@ def _folder_dialog() -> rx.Component:
 def _link_dialog() -> rx.Component:
     return _dialog("link", "Add a link", rx.form(
         rx.vstack(
-            field("Title", "title", required=True, max_length=255),
-            field("Web address", "url", type_="url", required=True, max_length=2000, placeholder="https://"),
+            field("Title", "title", required=True, max_length=limits.FILE_NAME),
+            field("Web address", "url", type_="url", required=True, max_length=limits.LINK_URL, placeholder="https://"),
             rx.vstack(
                 rx.el.label("Description (optional)", html_for="f-description",
                             style={"fontWeight": "500", "fontSize": "14px"}),
-                rx.text_area(id="f-description", name="description", max_length=1000, width="100%"),
+                rx.text_area(id="f-description", name="description", max_length=limits.LINK_DESCRIPTION, width="100%"),
                 spacing="1", width="100%"),
             _buttons("Add link"), spacing="3", width="100%"),
         on_submit=S.add_link, width="100%"))
@@ -85,7 +86,7 @@ def _link_dialog() -> rx.Component:
 
 def _rename_dialog() -> rx.Component:
     return _dialog("rename", "Rename", rx.form(
-        rx.vstack(field("New name", "name", required=True, max_length=255, default_value=S.target["name"],
+        rx.vstack(field("New name", "name", required=True, max_length=limits.FILE_NAME, default_value=S.target["name"],
                         key=S.target["id"]),
                   _buttons("Rename"), spacing="3", width="100%"),
         on_submit=S.rename, width="100%"))
@@ -155,7 +156,8 @@ def _share_dialog() -> rx.Component:
                         size="2", variant="soft", high_contrast=True)), spacing="2", wrap="wrap"),
                     rx.text("No specific contacts yet.", size="1", color_scheme="gray")),
             rx.el.label("Find contacts", html_for="share-find", style={"fontSize": "14px"}),
-            rx.input(id="share-find", placeholder="Name or email", on_change=S.find_contacts.debounce(300),
+            rx.input(id="share-find", placeholder="Name or email", max_length=limits.SEARCH,
+                     on_change=S.find_contacts.debounce(300),
                      width="100%"),
             rx.el.ul(rx.foreach(S.share_candidates, _contact_option), aria_label="Contacts to share with",
                      style={"maxHeight": "180px", "overflowY": "auto", "margin": "0", "padding": "0 8px", "width": "100%",

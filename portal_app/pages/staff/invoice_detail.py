@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from portal_app import limits
 from portal_app.components.fields import VISUALLY_HIDDEN, alert_box, callout, field
 from portal_app.components.forms import SELECT_STYLE, field_label, money_row
 from portal_app.components.how_to_pay import how_to_pay_block
@@ -32,7 +33,7 @@ def _payment_dialog() -> rx.Component:
             rx.form(
                 rx.vstack(
                     alert_box(D.dialog_error),
-                    field("Amount (" + D.inv["currency"] + ")", "amount", required=True, max_length=20,
+                    field("Amount (" + D.inv["currency"] + ")", "amount", required=True, max_length=limits.AMOUNT,
                           default_value=D.inv["balance_plain"], key="amt-" + D.inv["balance_plain"],
                           input_mode="decimal", hint="The balance is " + D.inv["balance"] + "."),
                     rx.vstack(
@@ -41,7 +42,8 @@ def _payment_dialog() -> rx.Component:
                                      id="f-method", name="method", default_value="bank_transfer", style=SELECT_STYLE),
                         spacing="1", width="100%",
                     ),
-                    field("Reference (optional)", "reference", max_length=200, placeholder="Check number, transfer id…"),
+                    field("Reference (optional)", "reference", max_length=limits.PAYMENT_REFERENCE,
+                          placeholder="Check number, transfer id…"),
                     _dialog_buttons(rx.button("Record payment", type="submit")),
                     spacing="3", width="100%",
                 ),
@@ -69,11 +71,11 @@ def _refund_dialog() -> rx.Component:
             rx.form(
                 rx.vstack(
                     alert_box(rx.cond(D.dialog_field != "amount", D.dialog_error, "")),
-                    field("Amount (" + D.inv["currency"] + ")", "refund_amount", required=True, max_length=20,
+                    field("Amount (" + D.inv["currency"] + ")", "refund_amount", required=True, max_length=limits.AMOUNT,
                           default_value=p["refundable_plain"], key="ref-" + p["id"] + "-" + p["refundable_plain"],
                           input_mode="decimal", hint="Up to " + p["refundable"] + " can be refunded.",
                           error=amount_error, aria_invalid=rx.cond(amount_error != "", "true", "false")),
-                    field("Reason (optional)", "reason", max_length=500, placeholder="e.g. Cancelled session"),
+                    field("Reason (optional)", "reason", max_length=limits.REFUND_REASON, placeholder="e.g. Cancelled session"),
                     _dialog_buttons(rx.button("Confirm refund", type="submit")),
                     spacing="3", width="100%",
                 ),

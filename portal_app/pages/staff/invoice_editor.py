@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from portal_app import limits
 from portal_app.components.fields import alert_box, callout, field
 from portal_app.components.forms import LABEL_STYLE, SELECT_STYLE, field_error, field_label, money_row
 from portal_app.components.layout import staff_shell
@@ -32,7 +33,8 @@ def _contact_picker() -> rx.Component:
                 ),
                 rx.vstack(
                     rx.el.label("Find a client", html_for="inv-contact-search", style=LABEL_STYLE),
-                    rx.input(id="inv-contact-search", name="contact_search", placeholder="Name, email or company", max_length=100,
+                    rx.input(id="inv-contact-search", name="contact_search", placeholder="Name, email or company",
+                             max_length=limits.SEARCH,
                              on_change=E.find_contacts.debounce(300), width="100%", size="3",
                              aria_describedby="inv-contact-hint"),
                     rx.text("Choose one below.", id="inv-contact-hint", size="1", color_scheme="gray",
@@ -117,7 +119,7 @@ def _discount_and_notes() -> rx.Component:
                     rx.vstack(
                         field_label(rx.cond(E.discount_kind == "percent", "Discount %", "Discount amount"), "f-discount_value"),
                         rx.input(id="f-discount_value", name="discount_value", default_value=E.discount_value,
-                                 key="dv-" + v + E.discount_kind, max_length=20, input_mode="decimal", size="3",
+                                 key="dv-" + v + E.discount_kind, max_length=limits.AMOUNT, input_mode="decimal", size="3",
                                  placeholder=rx.cond(E.discount_kind == "percent", "e.g. 10", "e.g. 50.00"),
                                  on_change=E.set_discount_value.debounce(400), on_blur=E.set_discount_value,
                                  width="100%"),
@@ -129,14 +131,14 @@ def _discount_and_notes() -> rx.Component:
             field_error(E.field_errors["discount"]),
             rx.vstack(
                 field_label("Notes (shown on the invoice)", "f-notes"),
-                rx.text_area(id="f-notes", name="notes", default_value=E.notes, key="n-" + v, max_length=5000,
+                rx.text_area(id="f-notes", name="notes", default_value=E.notes, key="n-" + v, max_length=limits.INVOICE_NOTES,
                              rows="3", width="100%"),
                 field_error(E.field_errors["notes"]),
                 spacing="1", width="100%",
             ),
             rx.vstack(
                 field_label("Terms", "f-terms"),
-                rx.text_area(id="f-terms", name="terms", default_value=E.terms, key="t-" + v, max_length=5000,
+                rx.text_area(id="f-terms", name="terms", default_value=E.terms, key="t-" + v, max_length=limits.INVOICE_TERMS,
                              rows="2", width="100%", placeholder="e.g. Payment due within 30 days."),
                 field_error(E.field_errors["terms"]),
                 spacing="1", width="100%",

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import reflex as rx
 
+from portal_app import limits
+from portal_app.components.counts import count_label
 from portal_app.components.fields import alert_box, callout
 from portal_app.components.forms import SELECT_STYLE, field_label
 from portal_app.components.layout import staff_shell
 from portal_app.components.status import status_badge
+from portal_app.components.tables import clipped, clipped_text
 from portal_app.components.test_mode import test_mode_ribbon
 from portal_app.state.staff.invoice_common import STATUS_FILTERS
 from portal_app.state.staff.invoice_list import StaffInvoicesState as L
@@ -49,7 +52,7 @@ def _contact_filter() -> rx.Component:
         ),
         rx.vstack(
             rx.el.label("Filter by client", html_for="inv-client", style={"fontSize": "14px"}),
-            rx.input(id="inv-client", placeholder="Name, email or company", max_length=100,
+            rx.input(id="inv-client", placeholder="Name, email or company", max_length=limits.SEARCH,
                      on_change=L.find_contacts.debounce(300), width=["100%", "280px"]),
             rx.cond(L.contact_options.length() > 0,
                     rx.el.ul(rx.foreach(L.contact_options, lambda c: rx.el.li(
@@ -99,12 +102,12 @@ def _row(row) -> rx.Component:
         rx.table.row_header_cell(
             rx.vstack(
                 rx.link(row["number"], href="/staff/invoices/" + row["id"], weight="medium"),
-                rx.text(row["contact"], size="1", color_scheme="gray", high_contrast=True,
-                        display=["block", "block", "none"]),
+                clipped_text(row["contact"], size="1", color_scheme="gray", high_contrast=True,
+                             display=["block", "block", "none"]),
                 spacing="0",
             ),
         ),
-        rx.table.cell(row["contact"], display=["none", "none", "table-cell"]),
+        rx.table.cell(clipped(row["contact"]), display=["none", "none", "table-cell"]),
         rx.table.cell(row["issue_date"], display=["none", "none", "none", "table-cell"], white_space="nowrap"),
         rx.table.cell(row["due_date"], display=["none", "table-cell"], white_space="nowrap"),
         rx.table.cell(row["total"], display=["none", "none", "table-cell"], text_align="right",
@@ -154,12 +157,12 @@ def _pager() -> rx.Component:
         L.pages > 1,
         rx.hstack(
             rx.cond(L.page > 1, rx.link("← Previous", href=href(L.page - 1))),
-            rx.text("Page ", L.page, " of ", L.pages, " · ", L.total, " invoices", size="2", color_scheme="gray",
+            rx.text("Page ", L.page, " of ", L.pages, " · ", count_label(L.total, "invoice"), size="2", color_scheme="gray",
                     high_contrast=True),
             rx.cond(L.page < L.pages, rx.link("Next →", href=href(L.page + 1))),
             spacing="4", align="center", justify="center", width="100%", wrap="wrap",
         ),
-        rx.text(L.total, rx.cond(L.total == 1, " invoice", " invoices"), size="2", color_scheme="gray",
+        rx.text(count_label(L.total, "invoice"), size="2", color_scheme="gray",
                 high_contrast=True),
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from portal_app import limits
 from portal_app.components.fields import alert_box, callout, field
 from portal_app.components.layout import brand_vars, staff_shell
 from portal_app.components.test_mode import test_mode_ribbon
@@ -54,14 +55,14 @@ def _stripe_card() -> rx.Component:
             alert_box(S.stripe_error),
             rx.form(
                 rx.vstack(
-                    field("Publishable key", "publishable_key", required=True, max_length=255,
+                    field("Publishable key", "publishable_key", required=True, max_length=limits.STRIPE_KEY,
                           default_value=v["publishable_key"], key=v["publishable_key"],
                           placeholder="pk_live_… or pk_test_…", autocomplete="off"),
-                    field("Secret key", "secret_key", type_="password", max_length=255, autocomplete="new-password",
+                    field("Secret key", "secret_key", type_="password", max_length=limits.STRIPE_KEY, autocomplete="new-password",
                           placeholder=rx.cond(v["secret_hint"] != "", "Stored: " + v["secret_hint"],
                                               "sk_live_… or sk_test_…"),
                           hint="Kept encrypted. Leave empty to keep the stored key."),
-                    field("Webhook signing secret", "webhook_secret", type_="password", max_length=255,
+                    field("Webhook signing secret", "webhook_secret", type_="password", max_length=limits.STRIPE_KEY,
                           autocomplete="new-password",
                           placeholder=rx.cond(v["webhook_secret_hint"] != "",
                                               "Stored: " + v["webhook_secret_hint"], "whsec_…"),
@@ -110,7 +111,8 @@ def _invoicing_card() -> rx.Component:
             rx.vstack(
                 rx.heading("Invoices", as_="h2", size="4"),
                 alert_box(S.invoice_error),
-                field("Invoice number prefix", "invoice_prefix", max_length=20, default_value=v["invoice_prefix"],
+                field("Invoice number prefix", "invoice_prefix", max_length=limits.INVOICE_PREFIX,
+                      default_value=v["invoice_prefix"],
                       key="p" + v["invoice_prefix"], hint="Next invoice: " + v["next_number"]),
                 rx.vstack(
                     rx.el.label("Default currency", html_for="f-default_currency",
@@ -128,7 +130,7 @@ def _invoicing_card() -> rx.Component:
                     rx.el.label("Clients may pay part of an invoice", html_for="f-allow_partial", style={"fontSize": "14px"}),
                     spacing="2", align="center",
                 ),
-                field("Smallest partial payment", "min_partial", max_length=20, default_value=v["min_partial"],
+                field("Smallest partial payment", "min_partial", max_length=limits.AMOUNT, default_value=v["min_partial"],
                       key="m" + v["min_partial"], placeholder="e.g. 50.00",
                       hint="In the default currency. Empty: any amount."),
                 rx.vstack(

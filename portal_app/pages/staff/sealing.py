@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from portal_app import limits
 from portal_app.components.fields import alert_box, field
 from portal_app.components.layout import staff_shell
 from portal_app.state.staff.sealing import SealingState as S
@@ -44,7 +45,8 @@ def sealing_page() -> rx.Component:
                         no_click=True, border="1px dashed var(--gray-a8)", border_radius="8px", padding="16px",
                         width="100%"), style={"display": "block", "width": "100%", "cursor": "pointer"}),
                     field("Password of the file", "p12-password", type_="password", value=S.password,
-                          on_change=S.set_password, autocomplete="off"),
+                          on_change=S.set_password, autocomplete="off",
+                          max_length=limits.CERTIFICATE_PASSWORD),
                     alert_box(S.error),
                     rx.button("Replace the certificate", on_click=S.upload(rx.upload_files(upload_id="p12"))),
                     spacing="3", width="100%"), width="100%"),

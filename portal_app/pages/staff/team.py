@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import reflex as rx
 
+from portal_app import limits
 from portal_app.components.fields import alert_box, field
 from portal_app.components.layout import brand_vars, staff_shell
 from portal_app.components.link_forms import choose_password_form, dead_link, link_page
 from portal_app.components.status import status_badge
+from portal_app.components.tables import NAME_WIDTH, clipped
 from portal_app.state.base import BaseState
 from portal_app.state.staff.team import JoinState, TeamState
 
@@ -47,8 +49,8 @@ def _actions(row: dict) -> rx.Component:
 
 def _row(row: dict) -> rx.Component:
     return rx.table.row(
-        rx.table.row_header_cell(row["name"]),
-        rx.table.cell(row["email"], display=["none", "table-cell"]),
+        rx.table.row_header_cell(clipped(row["name"], max_width=NAME_WIDTH)),
+        rx.table.cell(clipped(row["email"]), display=["none", "table-cell"]),
         rx.table.cell(_role_cell(row)),
         rx.table.cell(status_badge("staff", row["status"])),
         rx.table.cell(_actions(row)),
@@ -64,8 +66,8 @@ def _invite_dialog() -> rx.Component:
             rx.form(
                 rx.vstack(
                     alert_box(TeamState.invite_error),
-                    field("Name", "name", required=True, max_length=120),
-                    field("Email", "email", type_="email", required=True, max_length=254),
+                    field("Name", "name", required=True, max_length=limits.STAFF_NAME),
+                    field("Email", "email", type_="email", required=True, max_length=limits.EMAIL),
                     rx.vstack(
                         rx.el.label("Role", html_for="invite-role", style={"fontWeight": "500", "fontSize": "14px"}),
                         rx.el.select(

@@ -8,6 +8,7 @@ from typing import Any, TypedDict, cast
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from portal_app import limits
 from portal_app.access import Actor, require_manage_contacts
 from portal_app.db import AnyRow, AnySelect, Paged, paged, prebuilt, run_page
 from portal_app.errors import Invalid, NotFound
@@ -122,7 +123,7 @@ def list_contacts(db: Session, actor: Actor, query: str = "", page: int = 1) -> 
     """A page of the workspace's contacts (searched by name, email or company), each with
     their portal status: one statement built once, the page with its total."""
     staff = require_manage_contacts(actor)
-    query = clean_text(query, "q", "Search", 100)
+    query = clean_text(query, "q", "Search", limits.SEARCH)
     try:
         page = max(1, int(page))
     except (TypeError, ValueError):

@@ -14,6 +14,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from portal_app import limits
 from portal_app.access import (
     Actor,
     Staff,
@@ -72,7 +73,7 @@ def list_team(db: Session, actor: Actor) -> list[TeamRow]:
 def invite_staff(db: Session, actor: Actor, *, email: str, name: str, role: str) -> None:
     staff = require_manage_team(actor)
     email = clean_email(email)
-    name = clean_text(name, "name", "Name", 120, required=True)
+    name = clean_text(name, "name", "Name", limits.STAFF_NAME, required=True)
     role = require_grant_role(staff, role)
     if db.exec(select(StaffUser.id).where(StaffUser.workspace_id == staff.workspace_id,
                                           StaffUser.email == email)).first() is not None:

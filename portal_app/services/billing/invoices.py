@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from portal_app import limits
 from portal_app.access import Actor, Client, client_may_see_invoice, require_client, require_staff
 from portal_app.errors import Invalid, NotFound
 from portal_app.models import PAYMENT_METHODS, Contact, Invoice, InvoiceLine, WorkspacePayments, utcnow
@@ -66,7 +67,7 @@ def parse_lines(raw_lines: list[dict]) -> list[tuple[str, Line]]:
         raise Invalid(f"An invoice has at most {MAX_LINES} lines.", "lines")
     out = []
     for i, raw in enumerate(raw_lines, 1):
-        desc = clean_text(raw.get("description", ""), "description", f"Line {i} description", 2000,
+        desc = clean_text(raw.get("description", ""), "description", f"Line {i} description", limits.LINE_DESCRIPTION,
                           multiline=True, required=True)
         qty = parse_decimal(raw.get("quantity", "1"), f"Line {i} quantity", "quantity")
         if exponent_of(qty) < -3:
@@ -135,8 +136,8 @@ def create_invoice(db: Session, actor: Actor, *, contact_public_id: str, lines: 
     due = due_date or issue
     if due < issue:
         raise Invalid("The due date cannot be before the issue date.", "due_date")
-    notes = clean_text(notes, "notes", "Notes", 5000, multiline=True)
-    terms = clean_text(terms, "terms", "Terms", 5000, multiline=True)
+    notes = clean_text(notes, "notes", "Notes", limits.INVOICE_NOTES, multiline=True)
+    terms = clean_text(terms, "terms", "Terms", limits.INVOICE_TERMS, multiline=True)
     priced = _priced(lines, discount_percent, discount_fixed_minor)  # refused input takes no number
     inv = Invoice(workspace_id=staff.workspace_id, contact_id=contact.id, number=_next_number(db, staff.workspace_id),
                   currency=currency, issue_date=issue, due_date=due, notes=notes, terms=terms,
@@ -204,7 +205,7 @@ def record_manual_payment(db: Session, actor: Actor, public_id: str, *, amount_m
     # the day the money came in; noon UTC is that same date from UTC−11 to UTC+11
     received_at = datetime.combine(received_on, time(12), tzinfo=UTC) if received_on else None
     entry = ledger.book(db, inv, "payment", amount_minor, dedupe_key=None, method=method,
-                        reference=clean_text(reference, "reference", "Reference", 200),
+                        reference=clean_text(reference, "reference", "Reference", limits.PAYMENT_REFERENCE),
                         created_by_user_id=staff.user_id, received_at=received_at)
     audit.record(db, staff.workspace_id, staff, "invoice.payment_recorded", "invoice", inv.public_id,
                  {"amount": amount_minor, "method": method})
@@ -249,8 +250,8 @@ def update_draft(db: Session, actor: Actor, public_id: str, *, lines: list[dict]
     inv.due_date = due_date or inv.due_date
     if inv.due_date < inv.issue_date:
         raise Invalid("The due date cannot be before the issue date.", "due_date")
-    inv.notes = clean_text(notes, "notes", "Notes", 5000, multiline=True)
-    inv.terms = clean_text(terms, "terms", "Terms", 5000, multiline=True)
+    inv.notes = clean_text(notes, "notes", "Notes", limits.INVOICE_NOTES, multiline=True)
+    inv.terms = clean_text(terms, "terms", "Terms", limits.INVOICE_TERMS, multiline=True)
     _apply(db, inv, lines, discount_percent, discount_fixed_minor)
     inv.updated_at = utcnow()
     db.add(inv)

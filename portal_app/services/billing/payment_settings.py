@@ -8,6 +8,7 @@ from typing import TypedDict
 
 from sqlmodel import Session
 
+from portal_app import limits
 from portal_app.access import Actor, require_configure_payments
 from portal_app.adapters.local_stripe import DEMO_SECRET_KEY
 from portal_app.adapters.payments import PaymentsError, make_gateway
@@ -68,7 +69,7 @@ def payments_view(db: Session, actor: Actor) -> PaymentsView:
 
 
 def _key(value: object, prefixes: tuple[str, ...], label: str, field: str) -> str:
-    text = clean_text(value, field, label, 255)
+    text = clean_text(value, field, label, limits.STRIPE_KEY)
     if text and not text.startswith(prefixes):
         raise Invalid(f"{label} should start with {' or '.join(prefixes)}.", field)
     if text and len(text) < 12:
@@ -157,7 +158,7 @@ def save_invoice_settings(db: Session, actor: Actor, *, invoice_prefix: object, 
                           default_terms_days: object = None) -> PaymentsView:
     staff = require_configure_payments(actor)
     row = payments_settings(db, staff.workspace_id)
-    prefix = clean_text(invoice_prefix, "invoice_prefix", "Invoice number prefix", 20)
+    prefix = clean_text(invoice_prefix, "invoice_prefix", "Invoice number prefix", limits.INVOICE_PREFIX)
     if any(ch.isspace() for ch in prefix):
         raise Invalid("The prefix cannot contain spaces.", "invoice_prefix")
     currency = str(default_currency or "").upper()

@@ -31,6 +31,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from portal_app import limits
 from portal_app.access import Actor, Staff, require_refund_payments
 from portal_app.adapters.payments import PaymentsError, RefundInfo, make_gateway
 from portal_app.errors import Invalid, NotFound
@@ -127,7 +128,7 @@ def refund_payment(db: Session, actor: Actor, invoice_public_id: str, payment_pu
     staff = require_refund_payments(actor)
     inv = get_invoice(db, staff.workspace_id, invoice_public_id)
     payment = _payment(db, inv, payment_public_id)
-    reason = clean_text(reason, "reason", "Reason", 500)
+    reason = clean_text(reason, "reason", "Reason", limits.REFUND_REASON)
     amount = _check_amount(amount_minor)
     if not inv.takes_payments:
         raise Invalid("A draft or void invoice takes no refunds.")

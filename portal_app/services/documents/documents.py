@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import Session, col, select
 
+from portal_app import limits
 from portal_app.access import Actor, require_manage_documents
 from portal_app.adapters import pdf_guard
 from portal_app.adapters.storage import get_storage
@@ -100,8 +101,8 @@ def upload_document(db: Session, actor: Actor, *, data: bytes, file_name: str, k
     staff = require_manage_documents(actor)
     if kind not in DOCUMENT_KINDS:
         raise Invalid("Choose contract, proposal or estimate.", "kind")
-    title = clean_text(title, "title", "Title", 200, required=True)
-    message = clean_text(message, "message", "Message", 2000, multiline=True)
+    title = clean_text(title, "title", "Title", limits.DOCUMENT_TITLE, required=True)
+    message = clean_text(message, "message", "Message", limits.DOCUMENT_MESSAGE, multiline=True)
     contact = db.exec(select(Contact).where(Contact.workspace_id == staff.workspace_id,
                                             Contact.public_id == str(contact_public_id or "")[:40])).first()
     if contact is None:
@@ -122,7 +123,8 @@ def upload_document(db: Session, actor: Actor, *, data: bytes, file_name: str, k
     key = f"{ws.public_id}/documents/{secrets.token_urlsafe(18)}.pdf"
     get_storage().put(key, data, "application/pdf")
     doc = Document(workspace_id=staff.workspace_id, contact_id=contact.id, kind=kind, title=title, message=message,
-                   file_name=clean_text(file_name, "file", "File name", 255) or "document.pdf", original_key=key,
+                   file_name=clean_text(file_name, "file", "File name", limits.DOCUMENT_FILE_NAME) or "document.pdf",
+                   original_key=key,
                    original_sha256=hashlib.sha256(data).hexdigest(), original_size=len(data),
                    page_count=len(info.pages), pages_json=json.dumps([
                        {"width": p.width, "height": p.height, "rotation": p.rotation} for p in info.pages]),
@@ -275,13 +277,13 @@ def remind(db: Session, actor: Actor, public_id: str) -> DocumentSigner:
 
 def void_document(db: Session, actor: Actor, public_id: str, reason: str = "") -> Document:
     staff = require_manage_documents(actor)
+    reason = clean_text(reason, "reason", "Reason", limits.VOID_REASON)  # before anything changes
     doc = get_document(db, staff.workspace_id, public_id, lock=True)
     if not doc.is_voidable:
         raise Invalid("Only a draft or a document waiting for signatures can be voided.")
     doc.status, doc.voided_at, doc.updated_at = "voided", utcnow(), utcnow()
     db.add(doc)
-    audit.record(db, staff.workspace_id, staff, "document.voided", "document", doc.public_id,
-                 {"reason": clean_text(reason, "reason", "Reason", 500)})
+    audit.record(db, staff.workspace_id, staff, "document.voided", "document", doc.public_id, {"reason": reason})
     outbox.enqueue(db, staff.workspace_id, "document.voided", {"document": doc.public_id})
     return doc
 

@@ -18,6 +18,7 @@ from typing import TypedDict
 from cryptography.hazmat.primitives.serialization import Encoding
 from sqlmodel import Session, col, select
 
+from portal_app import limits
 from portal_app.access import Actor, Staff, require_configure_sealing, require_manage_documents, roles_at_least
 from portal_app.adapters import pdf_complete
 from portal_app.adapters import sealing as seal_adapter
@@ -38,6 +39,7 @@ from portal_app.services import audit, emails, outbox
 from portal_app.services.documents.documents import fields_of, get_document, signers_of
 from portal_app.services.documents.signing import CONSENT_TEXT
 from portal_app.services.secret_box import seal, unseal
+from portal_app.services.validation import check_length
 
 log = logging.getLogger("portal.sealing")
 DEFAULT_TERMS_DAYS = 14  # WorkspacePayments.default_terms_days before a workspace saves its own
@@ -86,6 +88,7 @@ def upload_pkcs12(db: Session, actor: Actor, data: bytes, password: str) -> Seal
     staff = require_configure_sealing(actor)
     if not data or len(data) > PKCS12_MAX_BYTES:
         raise Invalid("Choose a PKCS#12 file (.p12 or .pfx) under 200 KB.", "file")
+    check_length("Password of the file", password or "", limits.CERTIFICATE_PASSWORD, "password")
     try:
         identity = seal_adapter.load_pkcs12(data, password or "")
     except seal_adapter.SealingIdentityError as exc:

@@ -19,6 +19,7 @@ import secrets
 from PIL import Image, UnidentifiedImageError
 from sqlmodel import Session
 
+from portal_app import limits
 from portal_app.access import Actor, is_client, is_own_signer, require_client_documents, require_signer, require_staff
 from portal_app.adapters.storage import get_storage
 from portal_app.errors import Invalid, NotFound
@@ -117,7 +118,7 @@ def _drawn_png(data_url: object) -> bytes:
 def _field_value(field, raw: object) -> str:
     if field.kind == "checkbox":
         return "true" if raw in (True, "true", "on", "1", 1) else ""
-    return clean_text(raw, "fields", field.shown_label, 500)
+    return clean_text(raw, "fields", field.shown_label, limits.FIELD_VALUE)
 
 
 def sign_document(db: Session, actor: Actor, public_id: str, *, consent: bool, values: dict | None,
@@ -190,7 +191,7 @@ def _mark(db: Session, doc: Document, mine: DocumentSigner, signature: object, *
         get_storage().put(key, png, "image/png")
         return f"png:{key}", "drawn"
     if sig.get("kind") == "typed":
-        name = clean_text(sig.get("name"), "signature", "Your name", 100)
+        name = clean_text(sig.get("name"), "signature", "Your name", limits.TYPED_SIGNATURE)
         if len(name) < 2:
             raise Invalid("Type your full name to sign.", "signature")
         return f"typed:{name}", "typed"
@@ -208,7 +209,7 @@ def decline_document(db: Session, actor: Actor, public_id: str, reason: object) 
     _check_open(db, doc)
     if mine.status == "signed":
         raise Invalid("You have already signed this document.")
-    text = clean_text(reason, "reason", "Reason", 1000, multiline=True)
+    text = clean_text(reason, "reason", "Reason", limits.DECLINE_REASON, multiline=True)
     if len(text) < 3:
         raise Invalid("Please say why you decline, so the sender can follow up.", "reason")
     now = utcnow()

@@ -10,6 +10,7 @@ from typing import Generic, TypedDict, TypeVar
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from portal_app import limits
 from portal_app.access import (
     Actor,
     Client,
@@ -182,7 +183,7 @@ def _like(query: str) -> str:
 
 
 def _clean_query(query: object, sort: object) -> tuple[str, str]:
-    q = clean_text(query, "q", "Search", 100)
+    q = clean_text(query, "q", "Search", limits.SEARCH)
     s = sort if sort in SORTS else "name"
     return q, s
 

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from portal_app import limits
 from portal_app.access import Actor, FolderNode, Staff, require_manage_files
 from portal_app.db import AnySelect, prebuilt, run
 from portal_app.errors import Invalid, NotFound
@@ -23,7 +24,7 @@ from portal_app.services import audit, outbox
 from portal_app.services.files.filetypes import clean_file_name
 from portal_app.services.validation import clean_text
 
-NAME_MAX = 255
+NAME_MAX = limits.FILE_NAME
 
 
 def get_item(db: Session, workspace_id: int, public_id: str, kind: str | None = None) -> FileItem:
@@ -76,7 +77,7 @@ def create_folder(db: Session, actor: Actor, *, name: object, parent_public_id: 
 
 
 def clean_url(value: object) -> str:
-    url = clean_text(value, "url", "Link", 2000, required=True)
+    url = clean_text(value, "url", "Link", limits.LINK_URL, required=True)
     try:
         parts = urlsplit(url)
         host = parts.hostname
@@ -93,7 +94,7 @@ def add_link(db: Session, actor: Actor, *, title: object, url: object, descripti
     parent = _parent(db, staff, parent_public_id)
     link = FileItem(workspace_id=staff.workspace_id, parent_id=parent.id if parent else None, kind="link",
                     name=_clean_name(title, "Title"), url=clean_url(url),
-                    description=clean_text(description, "description", "Description", 1000, multiline=True),
+                    description=clean_text(description, "description", "Description", limits.LINK_DESCRIPTION, multiline=True),
                     created_by_user_id=staff.user_id, owner_contact_id=parent.owner_contact_id if parent else None)
     db.add(link)
     db.flush()
@@ -342,7 +343,7 @@ def contact_choices(db: Session, actor: Actor, query: str = "", limit: int = 30)
     """Contacts to pick when sharing (name or email match), at most `limit`."""
     staff = require_manage_files(actor)
     stmt = select(Contact).where(Contact.workspace_id == staff.workspace_id)
-    q = clean_text(query, "q", "Search", 100)
+    q = clean_text(query, "q", "Search", limits.SEARCH)
     if q:
         escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         like = f"%{escaped}%"

@@ -22,6 +22,7 @@ from portal_app.models import Contact
 from portal_app.services.billing.money import format_amount
 from portal_app.services.files.file_views import client_context
 from portal_app.services.portal.portal_settings import SECTION_LABELS, portal_settings_for
+from portal_app.services.wording import plural
 
 
 @dataclass
@@ -115,19 +116,18 @@ def _invoices_text(db: Session, st: _Statements, ids: dict, payable: int, sent: 
     the history says so; none at all is the honest empty state."""
     if payable:
         amounts = ", ".join(format_amount(int(total or 0), cur) for cur, total in run(db, st.amounts, **ids))
-        return f"{payable} invoice{'s' if payable != 1 else ''} to pay ({amounts})"
+        return f"{plural(payable, 'invoice')} to pay ({amounts})"
     if sent:
-        return ("Nothing to pay right now. 1 invoice in your history." if sent == 1 else
-                f"Nothing to pay right now. {sent} invoices in your history.")
+        return f"Nothing to pay right now. {plural(sent, 'invoice')} in your history."
     return EMPTY_TEXT["invoices"]
 
 
 def _documents_text(waiting: int, total: int) -> str:
     """The documents card: documents awaiting this client's signature, or the history."""
     if waiting:
-        return f"{waiting} document{'s' if waiting != 1 else ''} waiting for your signature."
+        return f"{plural(waiting, 'document')} waiting for your signature."
     if total:
-        return f"Nothing to sign right now. {total} document{'s' if total != 1 else ''} in your history."
+        return f"Nothing to sign right now. {plural(total, 'document')} in your history."
     return EMPTY_TEXT["documents"]
 
 

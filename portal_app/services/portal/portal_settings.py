@@ -10,6 +10,7 @@ from typing import TypedDict, cast
 
 from sqlmodel import Session
 
+from portal_app import limits
 from portal_app.access import Actor, require_configure_portal
 from portal_app.adapters.storage import get_storage
 from portal_app.errors import Invalid, NotFound
@@ -115,7 +116,7 @@ def update_portal_settings(db: Session, actor: Actor, *, portal_title: str, acce
         **{f"show_{s}": ps.section_enabled(s) for s in SECTIONS}, "chat_widget": ps.chat_widget,
         "allow_client_uploads": ps.allow_client_uploads,
     }
-    ps.portal_title = clean_text(portal_title, "portal_title", "Portal title", 120, required=True)
+    ps.portal_title = clean_text(portal_title, "portal_title", "Portal title", limits.PORTAL_TITLE, required=True)
     ps.accent_color = clean_color(accent_color, "accent_color", "Accent color")
     ps.brand_primary = clean_color(brand_primary, "brand_primary", "Brand color 1", required=False)
     ps.brand_secondary = clean_color(brand_secondary, "brand_secondary", "Brand color 2", required=False)

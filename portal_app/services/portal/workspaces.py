@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, select
 
+from portal_app import limits
 from portal_app.errors import Forbidden, Invalid
 from portal_app.models import Domain, PortalSettings, StaffRole, StaffUser, Workspace
 from portal_app.services import audit
@@ -64,8 +65,8 @@ def _map_base_url_hosts(db: Session, ws: Workspace) -> None:
 
 def create_workspace(db: Session, *, name: str, base_url: str, owner_email: str,
                      owner_name: str, owner_password: str, is_default: bool) -> tuple[Workspace, StaffUser]:
-    name = clean_text(name, "workspace_name", "Business name", 120, required=True)
-    owner_name = clean_text(owner_name, "owner_name", "Your name", 120, required=True)
+    name = clean_text(name, "workspace_name", "Business name", limits.BUSINESS_NAME, required=True)
+    owner_name = clean_text(owner_name, "owner_name", "Your name", limits.STAFF_NAME, required=True)
     owner_email = clean_email(owner_email, "owner_email", "Email")
     problem = password_problem(owner_password)
     if problem:
@@ -73,7 +74,8 @@ def create_workspace(db: Session, *, name: str, base_url: str, owner_email: str,
     ws = Workspace(name=name, base_url=base_url.rstrip("/"), is_default=is_default)
     db.add(ws)
     db.flush()
-    db.add(PortalSettings(workspace_id=ws.id, portal_title=f"{name} client portal"))
+    title = f"{name} client portal"  # a business name near its limit is the title on its own
+    db.add(PortalSettings(workspace_id=ws.id, portal_title=title if len(title) <= limits.PORTAL_TITLE else name))
     owner = StaffUser(workspace_id=ws.id, email=owner_email, name=owner_name,
                       role=StaffRole.owner.value, password_hash=hash_password(owner_password))
     db.add(owner)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from portal_app import limits
 from portal_app.errors import ServiceError
 from portal_app.services.documents import sealing
 from portal_app.state.base import BaseState
@@ -28,7 +29,7 @@ class SealingState(BaseState):
 
     @rx.event
     def set_password(self, value: str):
-        self.password = str(value)[:200]
+        self.password = str(value)[:limits.CERTIFICATE_PASSWORD]
 
     @rx.event
     async def upload(self, files: list[rx.UploadFile]):

@@ -1,0 +1,64 @@
+"""How long each free-text field may be: the one table.
+
+Services check every value people type against these (`services.validation.clean_text`,
+which says "First name can be at most 80 characters."), forms give their inputs the same
+`max_length` so the browser stops typing there, and models size their columns from them.
+It sits below the models (plain numbers, no imports) so every layer can read it.
+
+A column's size is part of the schema: raising a limit that a model uses needs an Alembic
+migration (PostgreSQL enforces VARCHAR(n)); lowering one needs none, and rows an older
+version saved past it still show (tables cut long text with an ellipsis).
+"""
+
+from __future__ import annotations
+
+# people and businesses
+FIRST_NAME = 80
+LAST_NAME = 80
+COMPANY = 120
+EMAIL = 254
+PHONE = 40
+ADDRESS_LINE = 120
+CITY = 80
+REGION = 80
+POSTAL_CODE = 20
+COUNTRY = 80
+CONTACT_NOTES = 5000
+STAFF_NAME = 120          # a team member's name (invitation, sign-up)
+BUSINESS_NAME = 120       # the workspace's name (sign-up)
+PORTAL_TITLE = 120
+PASSWORD = 200            # an upper bound too: argon2 hashes what it is given
+CERTIFICATE_PASSWORD = 200  # the password of an uploaded PKCS#12 file
+SEARCH = 100              # every search box
+
+# files and links
+FILE_NAME = 255           # file, folder and link names
+LINK_URL = 2000
+LINK_DESCRIPTION = 1000
+
+# billing
+LINE_DESCRIPTION = 2000
+INVOICE_NOTES = 5000
+INVOICE_TERMS = 5000
+PAYMENT_REFERENCE = 200
+REFUND_REASON = 500
+INVOICE_PREFIX = 20
+AMOUNT = 20               # an amount or quantity typed as text
+TAX_RATE = 12
+STRIPE_KEY = 255
+
+# documents
+DOCUMENT_TITLE = 200
+DOCUMENT_MESSAGE = 2000
+DOCUMENT_FILE_NAME = 255
+FIELD_VALUE = 500         # what a signer types into a text field
+FIELD_LABEL = 100         # the name staff give a text or checkbox field ("Company registration number")
+FIELD_HINT = 200          # its optional help text
+TYPED_SIGNATURE = 100     # "Type your full name"
+VOID_REASON = 500
+DECLINE_REASON = 1000
+
+
+def table() -> dict[str, int]:
+    """Every limit by name (the tests walk it)."""
+    return {k: v for k, v in globals().items() if k.isupper() and isinstance(v, int)}
