@@ -45,6 +45,7 @@ def seed_demo(db: Session, base_url: str, staff_password: str | None = None,
                  {"demo": True})
     _seed_files(db, staff, client)
     _seed_invoices(db, staff, client)
+    _seed_payment_details(db, staff)
     from portal_app.services.documents.demo_documents import seed_documents
 
     seed_documents(db, staff, client)
@@ -113,6 +114,20 @@ def _seed_files(db: Session, staff, client) -> None:
     link = add_link(db, staff, title="Book a call with us", url="https://cal.example.com/northwind",
                     description="Pick a time that suits you for our next review.")
     set_sharing(db, staff, link.public_id, inherit=False, all_clients=False, contact_public_ids=[client.public_id])
+
+
+def _seed_payment_details(db: Session, staff) -> None:
+    """The business's details and a bank transfer beside card payments, so the demo's invoices
+    and their PDFs say how to pay (Settings › Payments). The IBAN is the standard's example."""
+    from portal_app.services.billing.payment_instructions import save_instructions
+
+    save_instructions(db, staff, {
+        "legal_name": "Northwind Studio LLC", "address": "400 Harbor Way, Suite 12\nSpringfield, IL 62701\nUnited States",
+        "email": "billing@northwind.example", "phone": "+1 555 0142", "tax_id": "US-EIN 12-3456789",
+        "bank_offered": "on", "bank_holder": "Northwind Studio LLC", "bank_name": "Example Bank",
+        "bank_account": "GB82 WEST 1234 5698 7654 32", "bank_code": "WESTGB2L",
+        "bank_reference": "Use the invoice number as the reference.",
+    })
 
 
 def _seed_invoices(db: Session, staff, client) -> None:
