@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import threading
 from functools import lru_cache
 
@@ -12,6 +11,7 @@ import reflex as rx
 from portal_app.api import body_limits
 from portal_app.api.routes import build_api
 from portal_app.api.security_headers import SecurityHeaders
+from portal_app.logging_setup import configure_logging
 from portal_app.pages import auth as auth_pages
 from portal_app.pages.portal.documents import documents_page, signing_page
 from portal_app.pages.portal.files import files_page
@@ -65,7 +65,7 @@ from portal_app.state.staff.sealing import SealingState
 from portal_app.state.staff.team import JoinState, TeamState
 from portal_app.state.verify import VerifyState
 
-logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+configure_logging()
 
 def _handler_name(handler) -> str:
     """The name the browser sends in `reflex-event-handler` for this handler."""
