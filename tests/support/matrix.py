@@ -128,7 +128,7 @@ def _a1_path(world) -> str:
 # Each row: (state module, class, handler, args(world), path(world), expected, label)
 def matrix(world):
     from portal_app.state import auth as auth_pages
-    from portal_app.state import base
+    from portal_app.state import base, not_found
     from portal_app.state.portal import home as portal_home
     from portal_app.state.portal import profile as portal_profile
     from portal_app.state.portal import section as portal_section
@@ -166,6 +166,10 @@ def matrix(world):
         (portal_profile.ProfileState, "save", ({"first_name": "Zed", "phone": "+1 555 0123"},), "/profile", CLIENT),
         (portal_profile.ProfileState, "change_email", ({"new_email": "new@client.example"},), "/profile", CLIENT),
         (portal_profile.ProfileState, "setvar", ("values", {}), "/profile", "setvar"),
+        # the 404 page: anyone; at a /staff address a client is sent home (BaseState._kept_out)
+        (not_found.NotFoundState, "load", (), "/no-such-page", PUBLIC),
+        (not_found.NotFoundState, "load", (), "/staff/no-such-page", grid(client_a1="denied", client_a2="denied")),
+        (not_found.NotFoundState, "setvar", ("ready", True), "/no-such-page", "setvar"),
         (staff_home.StaffHomeState, "load", (), "/staff", STAFF),
         (staff_home.StaffHomeState, "setvar", ("viewer_kind", "staff"), "/staff", "setvar"),
         (contacts.ContactsState, "load", (), "/staff/contacts", STAFF),
