@@ -199,6 +199,8 @@ def matrix(world):
         (configure_portal.PortalConfigState, "save", (), "/staff/sites/portal", ADMIN),
         (configure_portal.PortalConfigState, "upload_logo", (logo,), "/staff/sites/portal", ADMIN),
         (configure_portal.PortalConfigState, "remove_logo", (), "/staff/sites/portal", ADMIN),
+        (configure_portal.PortalConfigState, "logo_refused", (["logo.svg"], [10], ["file-invalid-type"]),
+         "/staff/sites/portal", "local"),
         (configure_portal.PortalConfigState, "setvar", ("form_title", "x"), "/staff/sites/portal", "setvar"),
         (team.TeamState, "load", (), "/staff/team", STAFF),
         (team.TeamState, "set_invite_open", (True,), "/staff/team", "local"),
