@@ -1,4 +1,4 @@
-"""The authorization matrix (DESIGN.md §3) as data: every event handler of every State class
+"""The authorization matrix (docs/design.md §3) as data: every event handler of every State class
 with the expected outcome for each kind of actor, the actors signed in, and the checks a
 refused call is held to (no write to any table, no other actor's address).
 
