@@ -59,3 +59,12 @@ def test_the_page_says_why_the_chooser_refused_an_svg_and_bad_input_is_cut(world
     assert state.logo_error == "This file cannot be used as a logo. Please upload a PNG or JPEG."
     call(state, "logo_refused", "not a list", None, 3)
     assert state.logo_error == "This file cannot be used as a logo. Please upload a PNG or JPEG."
+
+
+def test_the_empty_drop_beside_a_refusal_does_not_hide_why(world, db, actors):
+    """react-dropzone sends on_drop (no files) as well as on_drop_rejected, in either order: the
+    empty drop must not replace the reason with "Choose an image file first" (it did on main)."""
+    state, _ = run_handler(PortalConfigState, "load", (), *actors["staff_a"], "/staff/sites/portal")
+    call(state, "logo_refused", ["logo.svg"], [1234], ["file-invalid-type"])
+    call(state, "upload_logo", [])
+    assert state.logo_error.startswith("SVG logos are not accepted")

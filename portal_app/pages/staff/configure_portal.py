@@ -55,7 +55,8 @@ def _remove_logo() -> rx.Component:
                 "Clients will see your business name instead until you upload a new logo.", size="2"),
             rx.flex(
                 rx.alert_dialog.cancel(rx.button("Keep the logo", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(rx.button("Remove logo", color_scheme="red", on_click=S.remove_logo)),
+                rx.alert_dialog.action(rx.button("Remove logo", color_scheme="red", high_contrast=True,
+                                                 on_click=S.remove_logo)),
                 spacing="3", justify="end", margin_top="16px", wrap="wrap",
             ),
             max_width="440px",

@@ -100,7 +100,8 @@ class PortalConfigState(BaseState):
 
         limit = get_settings().logo_max_bytes
         if not files:
-            self.logo_error = "Choose an image file first."
+            # react-dropzone sends this (no files) beside on_drop_rejected when the chooser refused
+            # the file: logo_refused says why, in whichever order the two arrive
             return
         upload = files[0]
         data = await upload.read(limit + 1)  # never read more than the limit needs
