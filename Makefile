@@ -11,7 +11,7 @@ export REFLEX_USE_SYSTEM_BUN := 1
 export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := false
 
-.PHONY: install install-dev run serve lint test test-unit test-integration test-e2e bench bench-files bench-pdf bench-invoices bench-webhooks bench-seal bench-preview bench-verify bench-load clean
+.PHONY: prereqs install install-dev run serve lint test test-unit test-integration test-e2e bench bench-files bench-pdf bench-invoices bench-webhooks bench-seal bench-preview bench-verify bench-load clean
 
 $(VENV)/.installed: requirements.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,9 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	$(PY) -m pip install -q -r requirements-dev.txt -c constraints.txt
 	touch $@
 
+# Node.js with npm first (portal_app/prereqs.py says what to install when it is missing or too old)
 .tools/node_modules/.installed: .tools/package.json
+	@$(PYTHON) portal_app/prereqs.py node
 	cd .tools && npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
@@ -32,7 +34,11 @@ install: $(VENV)/.installed .tools/node_modules/.installed
 install-dev: install $(VENV)/.installed-dev
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
-run: install
+prereqs:
+	@$(PYTHON) portal_app/prereqs.py node
+
+run: prereqs install
+	@$(PYTHON) portal_app/prereqs.py bun
 	$(PY) -m portal_app.cli migrate
 	$(PY) -m portal_app.cli seed
 	$(VENV)/bin/reflex run --env prod --single-port --frontend-port $(PORTAL_PORT)

@@ -21,7 +21,7 @@ sample (rolled back). PostgreSQL gets ANALYZE after loading (autovacuum would); 
 
 First with `--small` invoices (a tenth of them the big client's), then topped up to
 `--invoices`; both are measured and a page whose statement count differs between them fails
-the run (DESIGN.md §7). Each page's load handler runs as the tests run handlers
+the run (docs/design.md §7). Each page's load handler runs as the tests run handlers
 (tests/support/states.py run_handler): a fresh State tree per call whose router carries the Host header and the
 session cookie. One warm-up call (the client's first view of an invoice writes), then
 `--runs` calls; the time is wall clock around the handler alone (the unit of work: host →

@@ -84,6 +84,23 @@ def is_client(actor: Actor) -> TypeGuard[Client]:
     return isinstance(actor, Client)
 
 
+# Staff pages anyone may open: signing in, a forgotten password, joining a team by invitation.
+OPEN_STAFF_PAGES = ("/staff/login", "/staff/forgot-password", "/staff/join")
+
+
+def is_staff_area(path: str) -> bool:
+    """A page of the staff area: /staff and below, but for the pages anyone may open."""
+    path = path.rstrip("/") or "/"
+    return (path == "/staff" or path.startswith("/staff/")) and path not in OPEN_STAFF_PAGES
+
+
+def may_enter_staff_area(actor: Actor) -> bool:
+    """A client never sees the staff area (its shell, navigation or data): the state base sends
+    them to their portal home before a staff page's handler runs. Anonymous visitors are sent to
+    sign in by the handler's own check; staff enter."""
+    return not is_client(actor)
+
+
 def has_role(actor: Actor, min_role: str) -> bool:
     """A staff member whose role ranks at least `min_role` (member < admin < owner)."""
     return isinstance(actor, Staff) and ROLE_RANK.get(actor.role, 0) >= ROLE_RANK[min_role]

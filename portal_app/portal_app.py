@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import threading
 from functools import lru_cache
 
@@ -13,7 +12,9 @@ import reflex as rx
 from portal_app.api import body_limits
 from portal_app.api.routes import build_api
 from portal_app.api.security_headers import SecurityHeaders
+from portal_app.logging_setup import configure_logging
 from portal_app.pages import auth as auth_pages
+from portal_app.pages.not_found import not_found_page
 from portal_app.pages.portal.documents import documents_page, signing_page
 from portal_app.pages.portal.files import files_page
 from portal_app.pages.portal.home import home
@@ -43,6 +44,7 @@ from portal_app.state.auth import (
     ResetPasswordState,
     SetupState,
 )
+from portal_app.state.not_found import NotFoundState
 from portal_app.state.portal.documents import ClientDocumentsState
 from portal_app.state.portal.files import ClientFilesState
 from portal_app.state.portal.home import HomeState
@@ -66,7 +68,7 @@ from portal_app.state.staff.sealing import SealingState
 from portal_app.state.staff.team import JoinState, TeamState
 from portal_app.state.verify import VerifyState
 
-logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+configure_logging()
 
 def _handler_name(handler) -> str:
     """The name the browser sends in `reflex-event-handler` for this handler."""
@@ -195,3 +197,6 @@ PAGES = [
 
 for route, component, on_load, title in PAGES:
     app.add_page(component, route=route, on_load=on_load, title=f"{title} · Client Portal")
+# Reflex's 404 route: the page every unknown address shows (the production server sends it
+# with status 404).
+app.add_page(not_found_page, route="404", on_load=NotFoundState.load, title="Page not found · Client Portal")

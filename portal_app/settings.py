@@ -67,6 +67,8 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
                             "More than 1 needs REFLEX_REDIS_URL"),
     ("PORTAL_TAB_STATE_MINUTES", "60", "How long the server keeps a tab's state after the tab's last event (memory or "
                                        "Redis); the bound on memory per tab"),
+    ("PORTAL_LIBRARY_LOG_LEVEL", "WARNING", "Log level of third-party libraries (fontTools, pyhanko, pypdf, urllib3, "
+                                           "boto3, stripe, SQLAlchemy): INFO or DEBUG to hear them again"),
 ]
 
 
@@ -99,6 +101,13 @@ def demo_problem(demo: bool, base_url: str) -> str:
 def _env(name: str, default: str) -> str:
     value = os.environ.get(name)
     return default if value is None or value == "" else value
+
+
+def library_log_level() -> str:
+    """PORTAL_LIBRARY_LOG_LEVEL, read on its own (logging is set up before the other settings
+    are checked): an unknown name falls back to WARNING."""
+    level = _env("PORTAL_LIBRARY_LOG_LEVEL", "WARNING").upper()
+    return level if level in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL") else "WARNING"
 
 
 @dataclass(frozen=True)

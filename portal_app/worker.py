@@ -161,9 +161,10 @@ def run_forever(interval: float, stop: threading.Event) -> None:
 
 
 def main() -> None:  # pragma: no cover - CLI
+    from portal_app.logging_setup import configure_logging
     from portal_app.settings import get_settings
 
-    logging.basicConfig(level=logging.INFO)
+    configure_logging()
     stop = threading.Event()
     try:
         run_forever(get_settings().worker_interval, stop)

@@ -236,15 +236,42 @@ def upload_panel(S, title: str, hint) -> rx.Component:
     )
 
 
+# The browser's PDF viewer runs in its own frame (a plugin process in Chromium) and keeps every key
+# pressed while it has focus: Escape never reached the dialog once someone clicked into the PDF (and
+# the iframe element's own focus event does not fire then, measured). When focus goes into the frame
+# (the window loses it), it is handed back to the dialog's Close button, so Escape (and Tab) work
+# again; the PDF still scrolls with the wheel or touch, and "Open in a new tab" gives the viewer with
+# its own keyboard. Compiled into the page (no eval: our CSP forbids it).
+_REFOCUS_HOOK = """useEffect(() => {
+  const back = () => setTimeout(() => {
+    const frame = document.activeElement;
+    if (frame && frame.tagName === "IFRAME" && frame.hasAttribute("data-preview-frame")) {
+      frame.closest("[role=dialog]")?.querySelector("[data-preview-close]")?.focus();
+    }
+  }, 0);
+  window.addEventListener("blur", back);
+  return () => window.removeEventListener("blur", back);
+}, []);"""
+
+
+class _FocusKeeper(rx.el.Div):
+    """An empty div whose hook hands focus back from the preview's PDF frame (see above)."""
+
+    def add_hooks(self) -> list[str | Var]:
+        return [Var(_js_expr=_REFOCUS_HOOK, _var_data=VarData(imports={"react": ["useEffect"]}))]
+
+
 def preview_dialog(S) -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
+            _FocusKeeper.create(),
             rx.dialog.title(S.preview_name, style={"wordBreak": "break-all"}),
             rx.dialog.description("Download the file to keep a copy.", size="1", color_scheme="gray",
                                   high_contrast=True),
             rx.cond(
                 S.preview_kind == "pdf",
                 rx.el.iframe(src=S.preview_url, title="Preview of " + S.preview_name,
+                             custom_attrs={"data-preview-frame": ""},
                              style={"width": "100%", "height": "70vh", "border": "1px solid var(--gray-a5)",
                                     "borderRadius": "6px"}),
                 rx.center(rx.image(src=S.preview_url, alt="Preview of " + S.preview_name, max_height="70vh",
@@ -257,7 +284,8 @@ def preview_dialog(S) -> rx.Component:
                 # small screens and browsers without a built-in PDF viewer: the file on its own
                 rx.link("Open in a new tab", href=S.preview_url, is_external=True, size="2"),
                 rx.spacer(),
-                rx.dialog.close(rx.button("Close", variant="soft", high_contrast=True, color_scheme="gray")),
+                rx.dialog.close(rx.button("Close", variant="soft", high_contrast=True, color_scheme="gray",
+                                          custom_attrs={"data-preview-close": ""})),
                 justify="end", align="center", spacing="3", padding_top="12px", wrap="wrap",
             ),
             max_width="min(960px, 95vw)",

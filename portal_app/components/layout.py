@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 from reflex.experimental.client_state import ClientStateVar
 
-from portal_app.components.fields import callout
+from portal_app.components.fields import VISUALLY_HIDDEN, callout
 from portal_app.components.native_form import native_form
 from portal_app.state.base import BaseState
 
@@ -191,7 +191,20 @@ def _staff_nav() -> rx.Component:
     )
 
 
+def waiting() -> rx.Component:
+    """What a page shows until the server says who is looking."""
+    return rx.center(rx.spinner(size="3"), rx.el.span("Loading…", style=VISUALLY_HIDDEN),
+                     role="status", min_height="100vh", background="var(--gray-2)")
+
+
 def staff_shell(*content: rx.Component, title: str = "", crumbs: list[str] | None = None) -> rx.Component:
+    """The staff workspace. Nothing of it (badge, navigation, content) is drawn until the
+    page's load has found the viewer to be staff: a client opening a /staff URL sees a spinner
+    and is sent home (BaseState._kept_out), an anonymous visitor is sent to sign in."""
+    return rx.cond(BaseState.viewer_kind == "staff", _staff_frame(*content, title=title, crumbs=crumbs), waiting())
+
+
+def _staff_frame(*content: rx.Component, title: str = "", crumbs: list[str] | None = None) -> rx.Component:
     header_children = []
     if crumbs:
         header_children.append(rx.text(" › ".join(crumbs), size="2", color_scheme="gray"))

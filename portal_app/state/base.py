@@ -26,7 +26,7 @@ from typing import Any
 
 import reflex as rx
 
-from portal_app.access import is_signed_in, may_read_dev_outbox
+from portal_app.access import is_signed_in, is_staff_area, may_enter_staff_area, may_read_dev_outbox
 from portal_app.db import unit_of_work
 from portal_app.errors import Forbidden, NotFound, NotSignedIn, ServiceError
 from portal_app.services import sessions
@@ -219,6 +219,9 @@ class BaseState(rx.State):
             with unit_of_work() as db:
                 ctx = self._context(db)
                 self._apply_branding(ctx)
+                if self._kept_out(ctx):
+                    self._outcome = "denied"
+                    return rx.redirect("/")
                 result = work(db, ctx.workspace, ctx.actor)
                 self._outcome = "ok"
                 return result
@@ -258,6 +261,8 @@ class BaseState(rx.State):
         try:
             with unit_of_work() as db:
                 ctx = self._context(db)
+                if self._kept_out(ctx):
+                    return False, None
                 return True, work(db, ctx.workspace, ctx.actor)
         except ServiceError as exc:
             if on_error is None:
@@ -271,6 +276,13 @@ class BaseState(rx.State):
             else:
                 on_unexpected()
         return False, None
+
+    def _kept_out(self, ctx: ResolvedContext) -> bool:
+        """Whether this event comes from a page of the staff area the actor may not enter (a
+        client: access.may_enter_staff_area); `_run` then sends them to their portal home
+        before the handler runs, so no staff data is read. The staff shell shows nothing until
+        the viewer is staff (components/layout.staff_shell)."""
+        return is_staff_area(self.router.url.path or "") and not may_enter_staff_area(ctx.actor)
 
     def _notify(self, message: str, tone: str = "green") -> None:
         self.notice, self.notice_tone = message, tone

@@ -1,5 +1,5 @@
 """Alembic migrations on SQLite and on a fresh PostgreSQL database: upgrade from empty,
-upgrade -> downgrade -> upgrade, and models agree with migrations (DESIGN §5)."""
+upgrade -> downgrade -> upgrade, and models agree with migrations (docs/design.md §5)."""
 
 from __future__ import annotations
 

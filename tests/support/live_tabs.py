@@ -2,7 +2,7 @@
 
 A `Tab` is what a browser tab is to the server: a Socket.IO connection to Reflex's `/_event`
 namespace under its own tab token (`?token=`), carrying the Host and Cookie headers in its
-websocket upgrade request (the server reads the actor from those, DESIGN.md §3), that
+websocket upgrade request (the server reads the actor from those, docs/design.md §3), that
 hydrates a page (`hydrate_and_load` in the connect packet, as the frontend does: the page's
 on_load runs with it), sends events, and keeps every message the server sent it. `upload`
 posts a real multipart body to `/_upload` under the tab's token with whatever cookie the

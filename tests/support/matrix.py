@@ -1,4 +1,4 @@
-"""The authorization matrix (DESIGN.md §3) as data: every event handler of every State class
+"""The authorization matrix (docs/design.md §3) as data: every event handler of every State class
 with the expected outcome for each kind of actor, the actors signed in, and the checks a
 refused call is held to (no write to any table, no other actor's address).
 
@@ -128,7 +128,7 @@ def _a1_path(world) -> str:
 # Each row: (state module, class, handler, args(world), path(world), expected, label)
 def matrix(world):
     from portal_app.state import auth as auth_pages
-    from portal_app.state import base
+    from portal_app.state import base, not_found
     from portal_app.state.portal import home as portal_home
     from portal_app.state.portal import profile as portal_profile
     from portal_app.state.portal import section as portal_section
@@ -166,6 +166,10 @@ def matrix(world):
         (portal_profile.ProfileState, "save", ({"first_name": "Zed", "phone": "+1 555 0123"},), "/profile", CLIENT),
         (portal_profile.ProfileState, "change_email", ({"new_email": "new@client.example"},), "/profile", CLIENT),
         (portal_profile.ProfileState, "setvar", ("values", {}), "/profile", "setvar"),
+        # the 404 page: anyone; at a /staff address a client is sent home (BaseState._kept_out)
+        (not_found.NotFoundState, "load", (), "/no-such-page", PUBLIC),
+        (not_found.NotFoundState, "load", (), "/staff/no-such-page", grid(client_a1="denied", client_a2="denied")),
+        (not_found.NotFoundState, "setvar", ("ready", True), "/no-such-page", "setvar"),
         (staff_home.StaffHomeState, "load", (), "/staff", STAFF),
         (staff_home.StaffHomeState, "setvar", ("viewer_kind", "staff"), "/staff", "setvar"),
         (contacts.ContactsState, "load", (), "/staff/contacts", STAFF),
@@ -195,6 +199,8 @@ def matrix(world):
         (configure_portal.PortalConfigState, "save", (), "/staff/sites/portal", ADMIN),
         (configure_portal.PortalConfigState, "upload_logo", (logo,), "/staff/sites/portal", ADMIN),
         (configure_portal.PortalConfigState, "remove_logo", (), "/staff/sites/portal", ADMIN),
+        (configure_portal.PortalConfigState, "logo_refused", (["logo.svg"], [10], ["file-invalid-type"]),
+         "/staff/sites/portal", "local"),
         (configure_portal.PortalConfigState, "setvar", ("form_title", "x"), "/staff/sites/portal", "setvar"),
         (team.TeamState, "load", (), "/staff/team", STAFF),
         (team.TeamState, "set_invite_open", (True,), "/staff/team", "local"),

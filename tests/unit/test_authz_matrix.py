@@ -1,4 +1,4 @@
-"""The authorization matrix (DESIGN.md §3).
+"""The authorization matrix (docs/design.md §3).
 
 Every event handler of every State class and every api/ route is listed with the expected
 outcome for each kind of actor (the rows: tests/support/matrix.py). A handler or route

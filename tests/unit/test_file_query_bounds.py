@@ -1,5 +1,5 @@
 """Listings of shared files run a fixed number of SQL statements however many files,
-folders and shares exist (DESIGN.md §7), and paginate (25 a page) with folders first in
+folders and shares exist (docs/design.md §7), and paginate (25 a page) with folders first in
 every sort order."""
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ def test_the_page_builds(route):
 
 
 def test_a_misspelled_view_field_fails_the_build():
-    """View-model vars are TypedDicts (DESIGN.md §4): a page reading a key its view does not
+    """View-model vars are TypedDicts (docs/design.md §4): a page reading a key its view does not
     have fails when the page is built, in a row of a list as in a single object."""
     import reflex as rx
     from reflex.utils.exceptions import VarAttributeError

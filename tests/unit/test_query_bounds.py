@@ -1,5 +1,5 @@
 """A page load runs a bounded number of SQL queries that does not grow with the data
-(DESIGN.md §7): the contacts list, a contact record, the client home, profile, invoices
+(docs/design.md §7): the contacts list, a contact record, the client home, profile, invoices
 (the list and one), documents and the staff invoice list are loaded with few and with many
 rows, and their query counts must be equal and at most MOST's."""
 

@@ -1,4 +1,4 @@
-"""Typed view models (DESIGN.md §4): a var that carries a record is typed with the
+"""Typed view models (docs/design.md §4): a var that carries a record is typed with the
 TypedDict of what it carries, so a page reads `row["field"]` as a var of the field's type
 (no `.to(str)`), and a misspelled key fails when the page is built, not in the browser.
 

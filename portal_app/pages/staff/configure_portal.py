@@ -7,6 +7,7 @@ import reflex as rx
 from portal_app import limits
 from portal_app.components.fields import alert_box
 from portal_app.components.layout import CLIENT_NAV, staff_shell
+from portal_app.settings import get_settings
 from portal_app.state.base import BaseState
 from portal_app.state.staff.configure_portal import PortalConfigState as S
 
@@ -35,6 +36,35 @@ def _color_row(label: str, name: str, value, setter, optional: bool) -> rx.Compo
     )
 
 
+def _refused(rejected):
+    """react-dropzone's refusals (a File and its error codes each) as plain lists for the server."""
+    files = rejected.to(list[dict])
+    return S.logo_refused(
+        files.map(lambda r: r["file"].to(dict)["name"]),
+        files.map(lambda r: r["file"].to(dict)["size"]),
+        files.map(lambda r: r["errors"].to(list[dict]).map(lambda e: e["code"]).join(",")),
+    )
+
+
+def _remove_logo() -> rx.Component:
+    """Remove logo asks first: an alert dialog (focus held inside, Escape or Cancel keeps the logo)."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(rx.button("Remove logo", variant="soft", color_scheme="red", high_contrast=True)),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Remove the logo?"),
+            rx.alert_dialog.description(
+                "Clients will see your business name instead until you upload a new logo.", size="2"),
+            rx.flex(
+                rx.alert_dialog.cancel(rx.button("Keep the logo", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(rx.button("Remove logo", color_scheme="red", high_contrast=True,
+                                                 on_click=S.remove_logo)),
+                spacing="3", justify="end", margin_top="16px", wrap="wrap",
+            ),
+            max_width="440px",
+        ),
+    )
+
+
 def _logo_card() -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -46,7 +76,7 @@ def _logo_card() -> rx.Component:
                                     max_width="200px"),
                            padding="8px", border="1px solid var(--gray-a5)", border_radius="6px",
                            background="white"),
-                    rx.button("Remove logo", variant="soft", color_scheme="red", high_contrast=True, on_click=S.remove_logo),
+                    _remove_logo(),
                     align="center", spacing="3", wrap="wrap",
                 ),
                 rx.text("No logo yet: the portal shows your business name.", size="2", color_scheme="gray"),
@@ -67,6 +97,10 @@ def _logo_card() -> rx.Component:
                     max_files=1,
                     multiple=False,
                     no_click=True,
+                    # the chooser refuses an SVG, another type or a file over the limit before
+                    # sending a byte, and the page says why (logo_refused)
+                    max_size=get_settings().logo_max_bytes,
+                    on_drop_rejected=_refused,
                     # choosing or dropping a file uploads it at once
                     on_drop=S.upload_logo(rx.upload_files(upload_id="logo")),
                     border="1px dashed var(--gray-a8)", border_radius="8px", padding="16px",

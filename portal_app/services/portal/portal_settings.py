@@ -148,22 +148,52 @@ def _sniff_image(data: bytes) -> str | None:
     return None
 
 
-def check_logo(data: bytes, filename: str) -> tuple[bytes, str]:
-    """Validate an uploaded logo and re-encode it; returns (bytes, content type)."""
+SVG_REFUSED = "SVG logos are not accepted because they can carry scripts. Please upload a PNG or JPEG."
+NOT_AN_IMAGE = "This file is not a PNG or JPEG image. Please upload a PNG or JPEG."
+
+
+def _kb(size: int) -> str:
+    """A size as people read it: 1 MB, 4.2 MB, 350 KB."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f}".removesuffix(".0") + " MB"
+    return f"{max(1, round(size / 1024))} KB"
+
+
+def logo_too_large(size: int | None) -> str:
+    """The message for a logo over the limit, with the file's own size when it is known."""
+    limit = _kb(get_settings().logo_max_bytes)
+    if not size:
+        return f"The logo is too large: the limit is {limit}."
+    return f"The logo is too large ({_kb(size)}). The limit is {limit}."
+
+
+def refused_logo(name: str, size: int | None, reasons: list[str]) -> str:
+    """Why the browser's file chooser refused a logo before sending it (react-dropzone's codes:
+    file-invalid-type, file-too-large, too-many-files), in the words check_logo uses."""
+    if "file-invalid-type" in reasons:
+        return SVG_REFUSED if name.lower().endswith(".svg") else NOT_AN_IMAGE
+    if "file-too-large" in reasons:
+        return logo_too_large(size)
+    if "too-many-files" in reasons:
+        return "Choose one image: the logo is a single PNG or JPEG."
+    return "This file cannot be used as a logo. Please upload a PNG or JPEG."
+
+
+def check_logo(data: bytes, filename: str, size: int | None = None) -> tuple[bytes, str]:
+    """Validate an uploaded logo and re-encode it; returns (bytes, content type). `size` is the
+    file's whole size when the caller read only the first limit + 1 bytes of it."""
     max_bytes = get_settings().logo_max_bytes
     name = (filename or "").lower()
     if not data:
         raise Invalid("The file is empty.", "logo")
     if len(data) > max_bytes:
-        raise Invalid(f"The logo is too large ({len(data) // 1024} KB). The limit is "
-                      f"{max_bytes // 1024} KB.", "logo")
+        raise Invalid(logo_too_large(size), "logo")
     head = data[:512].lstrip().lower()
     if name.endswith(".svg") or head.startswith(b"<?xml") or b"<svg" in head:
-        raise Invalid("SVG logos are not accepted because they can carry scripts. "
-                      "Please upload a PNG or JPEG.", "logo")
+        raise Invalid(SVG_REFUSED, "logo")
     kind = _sniff_image(data)
     if kind is None:
-        raise Invalid("This file is not a PNG or JPEG image.", "logo")
+        raise Invalid(NOT_AN_IMAGE, "logo")
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -187,9 +217,9 @@ def check_logo(data: bytes, filename: str) -> tuple[bytes, str]:
     return out.getvalue(), "image/jpeg"
 
 
-def set_logo(db: Session, actor: Actor, data: bytes, filename: str) -> None:
+def set_logo(db: Session, actor: Actor, data: bytes, filename: str, size: int | None = None) -> None:
     staff = require_configure_portal(actor)
-    clean, content_type = check_logo(data, filename)
+    clean, content_type = check_logo(data, filename, size)
     ws = db.get_one(Workspace, staff.workspace_id)
     ps = _settings_row(db, staff.workspace_id)
     key = f"{ws.public_id}/branding/logo-{secrets.token_hex(8)}"

@@ -100,14 +100,16 @@ class PortalConfigState(BaseState):
 
         limit = get_settings().logo_max_bytes
         if not files:
-            self.logo_error = "Choose an image file first."
+            # react-dropzone sends this (no files) beside on_drop_rejected when the chooser refused
+            # the file: logo_refused says why, in whichever order the two arrive
             return
         upload = files[0]
         data = await upload.read(limit + 1)  # never read more than the limit needs
         name = upload.name or upload.filename or ""
+        size = upload.size if isinstance(upload.size, int) else None  # the file's, for the message
 
         def work(db, ws, actor):
-            portal_settings.set_logo(db, actor, data, name)
+            portal_settings.set_logo(db, actor, data, name, size)
             self._show_branding(portal_settings.branding_for(db, ws))
             self.logo_error = ""
             self._notify("Logo updated.")
@@ -117,6 +119,17 @@ class PortalConfigState(BaseState):
 
         # (Pillow decodes and re-encodes the image in the event thread, never on the event loop)
         return await self._run(work, on_error=failed)
+
+    @rx.event
+    def logo_refused(self, names: list, sizes: list, reasons: list):
+        """The file chooser refused a file before sending it (wrong type, over the size limit):
+        say why. Only this browser's message changes; what the browser says is one file's name,
+        size and react-dropzone's reason codes, cut to size."""
+        name = str(names[0])[:255] if isinstance(names, list) and names else ""
+        raw_size = sizes[0] if isinstance(sizes, list) and sizes else None
+        size = int(raw_size) if isinstance(raw_size, (int, float)) and 0 < raw_size < 2**53 else None
+        codes = str(reasons[0])[:200].split(",") if isinstance(reasons, list) and reasons else []
+        self.logo_error = portal_settings.refused_logo(name, size, codes[:5])
 
     @rx.event
     async def remove_logo(self):

@@ -31,6 +31,9 @@ class ContactsState(BaseState):
         def work(db, ws, actor):
             self._fetch(db, actor, "", 1)
 
+        # a page opened afresh starts with the New contact dialog closed and without the error
+        # of an attempt made before the staff member went elsewhere
+        self._assign(create_open=False, create_error="")
         return await self._run(work)
 
     @rx.event
