@@ -46,6 +46,20 @@ INVOICE_PREFIX = 20
 AMOUNT = 20               # an amount or quantity typed as text
 TAX_RATE = 12
 STRIPE_KEY = 255
+TERMS_DAYS = 3            # default payment terms, 0-365 days
+
+# the business's details and other ways to pay (Settings › Payments; models.billing.PaymentInstructions)
+LEGAL_NAME = 120
+POSTAL_ADDRESS = 300      # several lines
+TAX_ID = 40
+BANK_HOLDER = 120
+BANK_NAME = 120
+BANK_ACCOUNT = 40         # an IBAN or an account number
+BANK_CODE = 20            # BIC/SWIFT, routing number or sort code
+BANK_REFERENCE = 200
+CHEQUE_PAYABLE_TO = 120
+CHEQUE_ADDRESS = 300
+OTHER_INSTRUCTIONS = 1000
 
 # documents
 DOCUMENT_TITLE = 200

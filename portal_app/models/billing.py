@@ -12,6 +12,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel, col
 
+from portal_app import limits
 from portal_app.models.base import new_public_id, one_of, ts_column, utcnow
 
 # Invoice statuses, stored. Status moves only forward along STATUS_ORDER (services/billing/ledger.py);
@@ -61,22 +62,22 @@ class PaymentInstructions(SQLModel, table=True):
     __tablename__ = "payment_instructions"
 
     workspace_id: int = Field(foreign_key="workspace.id", primary_key=True)
-    legal_name: str = Field(default="", max_length=120)
-    address: str = Field(default="", max_length=300)          # several lines
-    email: str = Field(default="", max_length=254)
-    phone: str = Field(default="", max_length=40)
-    tax_id: str = Field(default="", max_length=40)
+    legal_name: str = Field(default="", max_length=limits.LEGAL_NAME)
+    address: str = Field(default="", max_length=limits.POSTAL_ADDRESS)  # several lines
+    email: str = Field(default="", max_length=limits.EMAIL)
+    phone: str = Field(default="", max_length=limits.PHONE)
+    tax_id: str = Field(default="", max_length=limits.TAX_ID)
     bank_offered: bool = Field(default=False)
-    bank_holder: str = Field(default="", max_length=120)
-    bank_name: str = Field(default="", max_length=120)
-    bank_account: str = Field(default="", max_length=40)      # an IBAN (checked) or an account number
-    bank_code: str = Field(default="", max_length=20)         # BIC/SWIFT, routing number or sort code
-    bank_reference: str = Field(default="", max_length=200)   # "Use the invoice number as reference"
+    bank_holder: str = Field(default="", max_length=limits.BANK_HOLDER)
+    bank_name: str = Field(default="", max_length=limits.BANK_NAME)
+    bank_account: str = Field(default="", max_length=limits.BANK_ACCOUNT)  # an IBAN (checked) or an account number
+    bank_code: str = Field(default="", max_length=limits.BANK_CODE)  # BIC/SWIFT, routing number or sort code
+    bank_reference: str = Field(default="", max_length=limits.BANK_REFERENCE)  # "Use the invoice number as reference"
     cheque_offered: bool = Field(default=False)
-    cheque_payable_to: str = Field(default="", max_length=120)
-    cheque_address: str = Field(default="", max_length=300)
+    cheque_payable_to: str = Field(default="", max_length=limits.CHEQUE_PAYABLE_TO)
+    cheque_address: str = Field(default="", max_length=limits.CHEQUE_ADDRESS)
     other_offered: bool = Field(default=False)
-    other_text: str = Field(default="", max_length=1000)
+    other_text: str = Field(default="", max_length=limits.OTHER_INSTRUCTIONS)
     updated_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
 
 

@@ -173,6 +173,12 @@ FORM_LIMITS = {
     "doc-title": limits.DOCUMENT_TITLE, "doc-message": limits.DOCUMENT_MESSAGE,
     "typed-name": limits.TYPED_SIGNATURE, "fv": limits.FIELD_VALUE, "pay_amount": limits.AMOUNT,
     "p12-password": limits.CERTIFICATE_PASSWORD,
+    "fld-label": limits.FIELD_LABEL, "fld-hint": limits.FIELD_HINT, "default_terms_days": limits.TERMS_DAYS,
+    "legal_name": limits.LEGAL_NAME, "address": limits.POSTAL_ADDRESS, "tax_id": limits.TAX_ID,
+    "bank_holder": limits.BANK_HOLDER, "bank_name": limits.BANK_NAME, "bank_account": limits.BANK_ACCOUNT,
+    "bank_code": limits.BANK_CODE, "bank_reference": limits.BANK_REFERENCE,
+    "cheque_payable_to": limits.CHEQUE_PAYABLE_TO, "cheque_address": limits.CHEQUE_ADDRESS,
+    "other_text": limits.OTHER_INSTRUCTIONS,
     "color-accent": 7, "color-primary": 7, "color-secondary": 7,  # "#2563eb"
 }
 NOT_TYPED = {"hidden", "file", "color", "date", "checkbox", "radio"}

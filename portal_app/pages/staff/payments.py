@@ -144,7 +144,7 @@ def _invoicing_card() -> rx.Component:
                                         "padding": "0 8px", "background": "white"}),
                     spacing="1",
                 ),
-                field("Default payment terms (days)", "default_terms_days", type_="number", max_length=3,
+                field("Default payment terms (days)", "default_terms_days", type_="number", max_length=limits.TERMS_DAYS,
                       min="0", max="365", default_value=v["default_terms_days"], key="t" + v["default_terms_days"],
                       hint="An invoice made from a signed estimate is due this many days after it is issued."),
                 rx.button("Save invoice settings", type="submit"),
@@ -158,8 +158,8 @@ def _invoicing_card() -> rx.Component:
 
 def _detail_field(name: str, hint: str | None = None, **props) -> rx.Component:
     """One text field of the details form (label and limit from payment_instructions.TEXTS)."""
-    label, limit, multiline = TEXTS.get(name, ("Email" if name == "email" else "Phone", 254 if name == "email" else 40,
-                                               False))
+    label, limit, multiline = TEXTS.get(name, ("Email", limits.EMAIL, False) if name == "email"
+                                        else ("Phone", limits.PHONE, False))
     error = rx.cond(S.details_field == name, S.details_error, "")
     if not multiline:
         return field(label, name, max_length=limit, default_value=S.details[name], hint=hint, error=error, **props)

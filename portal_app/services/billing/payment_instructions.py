@@ -18,6 +18,7 @@ from typing import TypedDict
 
 from sqlmodel import Session, col
 
+from portal_app import limits
 from portal_app.access import Actor, require_configure_payments, require_staff
 from portal_app.db import AnyRow
 from portal_app.errors import Invalid
@@ -25,19 +26,19 @@ from portal_app.models import PaymentInstructions, utcnow
 from portal_app.services import audit
 from portal_app.services.validation import clean_email, clean_phone, clean_text
 
-# field -> (label, longest, several lines); the table's columns are as long (models/billing.py)
+# field -> (label, longest, several lines): limits.py, as the table's columns (models/billing.py)
 TEXTS: dict[str, tuple[str, int, bool]] = {
-    "legal_name": ("Legal or business name", 120, False),
-    "address": ("Postal address", 300, True),
-    "tax_id": ("Tax ID / VAT number", 40, False),
-    "bank_holder": ("Account holder", 120, False),
-    "bank_name": ("Bank name", 120, False),
-    "bank_account": ("IBAN or account number", 40, False),
-    "bank_code": ("BIC / SWIFT, routing or sort code", 20, False),
-    "bank_reference": ("Reference hint", 200, False),
-    "cheque_payable_to": ("Cheques payable to", 120, False),
-    "cheque_address": ("Mail cheques to", 300, True),
-    "other_text": ("Other instructions", 1000, True),
+    "legal_name": ("Legal or business name", limits.LEGAL_NAME, False),
+    "address": ("Postal address", limits.POSTAL_ADDRESS, True),
+    "tax_id": ("Tax ID / VAT number", limits.TAX_ID, False),
+    "bank_holder": ("Account holder", limits.BANK_HOLDER, False),
+    "bank_name": ("Bank name", limits.BANK_NAME, False),
+    "bank_account": ("IBAN or account number", limits.BANK_ACCOUNT, False),
+    "bank_code": ("BIC / SWIFT, routing or sort code", limits.BANK_CODE, False),
+    "bank_reference": ("Reference hint", limits.BANK_REFERENCE, False),
+    "cheque_payable_to": ("Cheques payable to", limits.CHEQUE_PAYABLE_TO, False),
+    "cheque_address": ("Mail cheques to", limits.CHEQUE_ADDRESS, True),
+    "other_text": ("Other instructions", limits.OTHER_INSTRUCTIONS, True),
 }
 OFFERED = ("bank_offered", "cheque_offered", "other_offered")
 MAX_ADDRESS_LINES = 6
