@@ -24,6 +24,8 @@ class Tab:
         return SimpleNamespace(workspace="ws", actor=self.actor)
 
     _run_background_here = BaseState._run_background_here
+    router = SimpleNamespace(url=SimpleNamespace(path="/staff/invoices"))
+    _kept_out = BaseState._kept_out  # a client at a staff page is kept out (none here: staff)
     _notify = BaseState._notify
 
     def _run_background(self, work, **kwargs):

@@ -28,6 +28,7 @@ class Tab:
 
     _run_background = BaseState._run_background
     _run_background_here = BaseState._run_background_here
+    _kept_out = BaseState._kept_out  # a client at a staff page is kept out (none here: staff)
 
 
 def _follow(monkeypatch, sockets: dict, close_after: int):

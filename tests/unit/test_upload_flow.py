@@ -43,6 +43,8 @@ class FakeState:
 
     _run_background = BaseState._run_background  # what receive() calls on the real state
     _run_background_here = BaseState._run_background_here
+    router = SimpleNamespace(url=SimpleNamespace(path="/staff/files"))
+    _kept_out = BaseState._kept_out  # a client at a staff page is kept out (none here: staff)
 
 
 def chunks_of(files: list[tuple[str, bytes]], piece: int = 1000, cut_after: int | None = None):
