@@ -70,7 +70,8 @@ class LocalStripe:
             proc.wait(timeout=10)
 
 
-def _answers(url: str) -> bool:
+def answers(url: str) -> bool:
+    """Whether a stand-in answers at `url` (its fake Stripe.js: no key needed)."""
     try:
         with urllib.request.urlopen(f"{url}/js.stripe.com/v3/", timeout=2) as r:
             return r.status == 200
@@ -109,7 +110,7 @@ def start_process(timeout: float = START_SECONDS) -> LocalStripe:
                 continue
             if line.startswith("PORT "):
                 stand_in.url = f"http://127.0.0.1:{int(line.split()[1])}"
-        while not _answers(stand_in.url):
+        while not answers(stand_in.url):
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise LocalStripeError(f"it did not answer on {stand_in.url}")
             time.sleep(0.1)

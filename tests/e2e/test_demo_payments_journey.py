@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import re
 import time
-import urllib.error
-import urllib.request
 
 from playwright.sync_api import expect
 
+from portal_app.adapters.local_stripe import answers
 from tests.support.journey import Journey, parked_look
 
 RIBBON = "Payments test mode"
@@ -47,14 +46,6 @@ def _ribbon(page):
     expect(ribbon).to_be_visible()
     expect(ribbon).to_contain_text("Test mode — no real money moves.")
     return ribbon
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/js.stripe.com/v3/", timeout=2) as r:
-            return r.status == 200
-    except (OSError, urllib.error.URLError):
-        return False
 
 
 def test_the_demo_client_pays_with_the_test_card(demo_server, browser, axe):
@@ -119,9 +110,9 @@ def test_the_demo_client_pays_with_the_test_card(demo_server, browser, axe):
         ctx.close()
 
     # the app stops (Ctrl-C): its stand-in stops with it
-    assert _answers(stand_in)
+    assert answers(stand_in)
     demo_server.stop()
     deadline = time.monotonic() + 15
-    while _answers(stand_in):
+    while answers(stand_in):
         assert time.monotonic() < deadline, "the demo's Stripe stand-in outlived the app"
         time.sleep(0.5)

@@ -23,14 +23,14 @@ LEGACY_LENGTH = 5000
 def _insert_legacy_contact(server, owner_email: str, first: str, company: str, email: str) -> None:
     """A row written straight to the database, past today's limits (SQLite keeps VARCHAR(n)
     values of any length; PostgreSQL never held one, so there the row is at the limits)."""
-    from datetime import UTC, datetime
+    from portal_app.models.base import utcnow  # the app's clock, as every row it writes
 
     engine = sa.create_engine(server.env["PORTAL_DATABASE_URL"])
     try:
         with engine.begin() as conn:
             ws = conn.execute(sa.text("SELECT workspace_id FROM staff_user WHERE email = :e"),
                               {"e": owner_email}).scalar_one()
-            now = datetime.now(UTC)
+            now = utcnow()
             conn.execute(sa.text(
                 "INSERT INTO contact (public_id, workspace_id, first_name, last_name, company, email, phone, "
                 "address_line1, address_line2, city, region, postal_code, country, notes, created_at, updated_at) "
