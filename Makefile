@@ -11,7 +11,7 @@ export REFLEX_USE_SYSTEM_BUN := 1
 export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := false
 
-.PHONY: prereqs install install-dev run serve lint test test-unit test-integration test-e2e bench bench-files bench-pdf bench-invoices bench-webhooks bench-seal bench-preview bench-verify bench-load clean
+.PHONY: prereqs install install-dev run serve lint test test-unit test-integration test-e2e bench bench-files bench-pdf bench-invoices bench-webhooks bench-seal bench-preview bench-verify bench-load bench-soak clean
 
 $(VENV)/.installed: requirements.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -118,6 +118,10 @@ LOAD_STEPS ?= 25,50,100,150
 LOAD_HOLD ?= 30
 bench-load: install-dev
 	$(PY) -m bench.loadgen --steps $(LOAD_STEPS) --hold $(LOAD_HOLD) --json
+
+# 30 minutes at 200 users on the production configuration, a row every 5 minutes (RSS, errors).
+bench-soak: install-dev
+	$(PY) -m bench.loadgen --config production --steps 200,200,200,200,200,200 --hold 300 --json test-artifacts/bench/soak.json
 
 clean:
 	rm -rf .web data uploaded_files test-artifacts
