@@ -51,6 +51,7 @@ def run_claimed(engine: sa.Engine, job_id: int, wid: str, deliver: Deliver, cloc
         msg = db.get(OutboxMessage, job_id)
         if msg is None or msg.locked_by != wid or msg.done_at is not None or msg.dead_at is not None:
             return False
+        kind, attempt = msg.kind, msg.attempts
         try:
             deliver(db, msg)
             if not queue.finish(db, job_id, wid, clock()):
@@ -62,7 +63,7 @@ def run_claimed(engine: sa.Engine, job_id: int, wid: str, deliver: Deliver, cloc
         except Exception as exc:
             db.rollback()
             outcome = queue.fail(engine, job_id, wid, f"{type(exc).__name__}: {exc}", clock())
-            log.warning("job %s (%s) failed, attempt %s (%s): %s", job_id, msg.kind, msg.attempts, outcome, exc)
+            log.warning("job %s (%s) failed, attempt %s (%s): %s", job_id, kind, attempt, outcome, exc)
             return False
 
 
