@@ -3,7 +3,7 @@
 Every operation takes `now` from its caller (the worker's injectable clock: tests never wait
 on the wall clock); backoff jitter draws from `rng` (tests replace it).
 
-Claims: on PostgreSQL one statement, `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)`,
+Claims: on PostgreSQL one statement, `WITH due AS (SELECT … FOR UPDATE SKIP LOCKED) UPDATE …`,
 sets the lease on the rows it locked (concurrent claimers skip each other's rows instead of
 waiting); on SQLite the writer lock (BEGIN IMMEDIATE) is taken before the select, so the
 select-and-lease is one serialised step. A claim counts an attempt, so a worker killed
@@ -122,8 +122,9 @@ def claim(engine: sa.Engine, worker_id: str, kinds: Iterable[str], now: datetime
                         attempts=col(T.attempts) + 1)
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
-            locked = due.with_for_update(skip_locked=True).scalar_subquery()
-            rows = conn.execute(sa.update(T).where(col(T.id).in_(locked)).values(**lease_values)
+            # WITH due AS (SELECT … FOR UPDATE SKIP LOCKED) UPDATE … FROM due: the CTE runs once
+            locked = due.with_for_update(skip_locked=True).cte("due")
+            rows = conn.execute(sa.update(T).where(col(T.id) == locked.c.id).values(**lease_values)
                                 .returning(col(T.id), col(T.priority), col(T.next_attempt_at))).all()
             return [r[0] for r in sorted(rows, key=lambda r: (r[1], r[2], r[0]))]
         _begin_immediate(conn)
