@@ -305,3 +305,53 @@ def test_old_given_up_messages_are_not_claimed(db, clock):
     db.commit()
     assert worker.run_once() == 0
     assert _job(db, job_id).dead_at == clock.now
+
+
+# --- the runner (threads, graceful stop) ------------------------------------------------------
+
+def _runner_with_blocking_job(db, clock, monkeypatch, grace: float):
+    import threading
+
+    from portal_app.jobs.runner import Runner
+
+    started, release = threading.Event(), threading.Event()
+
+    def block(jdb, msg, payload) -> None:
+        started.set()
+        assert release.wait(60), "never released"
+        ran.append(msg.id)
+
+    monkeypatch.setitem(worker.HANDLERS, "test.block", block)
+    job_id = _enqueue(db, "test.block")
+    runner = Runner(get_engine(), worker._deliver, worker.runnable_kinds, worker._now, concurrency=2,
+                    poll=0.01, grace=grace, with_periodic=False)
+    stop, outcome = threading.Event(), {}
+    thread = threading.Thread(target=lambda: outcome.update(left=runner.run(stop)))
+    thread.start()
+    assert started.wait(60), "the job never started"
+    return job_id, runner, stop, release, thread, outcome
+
+
+def test_a_stopping_runner_lets_its_running_job_finish(db, clock, monkeypatch):
+    job_id, runner, stop, release, thread, outcome = _runner_with_blocking_job(db, clock, monkeypatch, grace=60)
+    stop.set()
+    later = _enqueue(db)  # queued after the stop: not claimed
+    release.set()
+    thread.join(60)
+    assert not thread.is_alive() and outcome == {"left": 0}
+    assert _job(db, job_id).done_at is not None and ran == [job_id]
+    assert _job(db, later).attempts == 0 and _job(db, later).locked_by is None
+
+
+def test_a_stopping_runner_releases_what_outlives_the_grace_period(db, clock, monkeypatch):
+    job_id, runner, stop, release, thread, outcome = _runner_with_blocking_job(db, clock, monkeypatch, grace=0)
+    stop.set()
+    thread.join(60)
+    assert outcome == {"left": 1}
+    job = _job(db, job_id)
+    assert job.locked_by is None and job.attempts == 1 and job.done_at is None
+    release.set()  # the stray thread ends: its lease is gone, so its work is rolled back
+    for t in __import__("threading").enumerate():
+        if t.name.startswith("job"):
+            t.join(60)
+    assert _job(db, job_id).done_at is None
