@@ -264,6 +264,7 @@ def test_staff_see_dead_jobs_and_retry_them(db, world, clock):
                          max_attempts=1)
     db.commit()
     worker.run_once()
+    _job(db, job.id)  # read afresh (the worker wrote in its own sessions)
     listing = dead_jobs.dead_jobs(db, world.staff_a)
     assert listing["total"] == 1
     [row] = listing["rows"]
