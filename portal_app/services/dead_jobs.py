@@ -38,8 +38,8 @@ class DeadJobs(TypedDict):
     total: int
 
 
-def _dead(workspace_id: int):
-    return sa.and_(OutboxMessage.workspace_id == workspace_id, col(OutboxMessage.dead_at).is_not(None),
+def _dead(workspace_id: int) -> sa.ColumnElement[bool]:
+    return sa.and_(col(OutboxMessage.workspace_id) == workspace_id, col(OutboxMessage.dead_at).is_not(None),
                    col(OutboxMessage.done_at).is_(None))
 
 
