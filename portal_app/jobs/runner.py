@@ -7,11 +7,13 @@ worker still holds the lease: a worker that lost its lease (it stalled past it a
 worker took the job) rolls its work back. So an acknowledged job never runs twice, and a job
 whose worker was killed runs again once its lease has expired.
 
-`Runner` polls for due jobs (claiming at most as many as it has free threads), runs them on a
-thread pool, extends the leases of what it holds (heartbeat, every third of a lease), enqueues
-periodic jobs and marks jobs dead whose last attempt's worker vanished. Graceful stop (the
-`stop` event; the CLI sets it on SIGTERM/SIGINT): no new claims, running jobs get `grace`
-seconds to finish, then every lease still held is released.
+`Runner` polls for due jobs and runs them on a thread pool: it holds up to twice as many jobs
+as threads and claims again, in one statement, once half of that has drained (one claim per
+`concurrency` jobs, not per job). It extends the leases of what it holds (heartbeat, every
+third of a lease), enqueues periodic jobs and marks jobs dead whose last attempt's worker
+vanished. Graceful stop (the `stop` event; the CLI sets it on SIGTERM/SIGINT): no new claims,
+running jobs get `grace` seconds to finish, then every lease still held is released (a job
+that never started gets its attempt back).
 """
 
 from __future__ import annotations
@@ -133,7 +135,9 @@ class Runner:
                         self._maintain()
                     self._freed.clear()  # set again by any job finishing from here on
                     with self._lock:
-                        free = self.concurrency - len(self.held)
+                        held = len(self.held)
+                    # room for twice the threads; claim once at least `concurrency` jobs fit
+                    free = 2 * self.concurrency - held if held <= self.concurrency else 0
                     ids = queue.claim(self.engine, self.id, list(self.kinds()), self.clock(), free,
                                       self.lease) if free > 0 else []
                 except Exception:
