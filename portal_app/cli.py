@@ -108,6 +108,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, help="serve: port (default: PORTAL_PORT)")
     parser.add_argument("--build", choices=["auto", "always", "never"], default="auto",
                         help="serve: build the frontend when its sources changed (auto), every time, or never")
+    parser.add_argument("--concurrency", type=int, default=1, help="worker: jobs run at once (threads; default 1)")
+    parser.add_argument("--lease", type=float, default=120.0,
+                        help="worker: seconds a claimed job stays this worker's without a heartbeat (default 120)")
+    parser.add_argument("--grace", type=float, default=30.0,
+                        help="worker: on SIGTERM/SIGINT, seconds running jobs get to finish (default 30)")
+    parser.add_argument("--poll", type=float, help="worker: seconds between polls when idle (default PORTAL_WORKER_INTERVAL)")
     args = parser.parse_args(argv)
     from portal_app.settings import SettingsError, get_settings
 
@@ -131,7 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "worker":
         from portal_app.worker import main as worker_main
 
-        worker_main()
+        if not 1 <= args.concurrency <= 12:  # the database pool holds 15 connections
+            parser.error("--concurrency is 1 to 12")
+        worker_main(args.concurrency, args.lease, args.grace, args.poll)
     elif args.command == "verify-audit":
         return verify_audit()
     return 0

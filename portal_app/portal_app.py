@@ -31,6 +31,7 @@ from portal_app.pages.staff.files import staff_files_page
 from portal_app.pages.staff.invoice_detail import staff_invoice_page
 from portal_app.pages.staff.invoice_editor import invoice_editor_page
 from portal_app.pages.staff.invoice_list import staff_invoices_page
+from portal_app.pages.staff.jobs import jobs_page
 from portal_app.pages.staff.outbox import outbox_page
 from portal_app.pages.staff.payments import payments_settings_page
 from portal_app.pages.staff.sealing import sealing_page
@@ -63,6 +64,7 @@ from portal_app.state.staff.home import StaffHomeState
 from portal_app.state.staff.invoice_detail import StaffInvoiceState
 from portal_app.state.staff.invoice_editor import InvoiceEditorState
 from portal_app.state.staff.invoice_list import StaffInvoicesState
+from portal_app.state.staff.jobs import JobsState
 from portal_app.state.staff.outbox import OutboxState
 from portal_app.state.staff.payments import PaymentsSettingsState
 from portal_app.state.staff.sealing import SealingState
@@ -124,7 +126,8 @@ app.add_middleware(SessionGuard(), index=0)
 
 
 async def _outbox_worker():
-    """Delivers queued email while the app runs (PORTAL_WORKER_INTERVAL seconds apart)."""
+    """Runs queued jobs while the app runs: one thread polling PORTAL_WORKER_INTERVAL seconds apart
+    (worker.run_forever); `python -m portal_app.cli worker` processes run beside it safely."""
     from portal_app.worker import run_forever
 
     stop = threading.Event()
@@ -199,6 +202,7 @@ PAGES = [
     ("/staff/team", team_page, TeamState.load, "Team"),
     ("/staff/settings/payments", payments_settings_page, PaymentsSettingsState.load, "Payments"),
     ("/staff/settings/sealing", sealing_page, SealingState.load, "Document sealing"),
+    ("/staff/settings/jobs", jobs_page, JobsState.load, "Jobs"),
     ("/staff/join", join_page, JoinState.load, "Join the team"),
 ]
 

@@ -1,29 +1,40 @@
-"""Carries out queued side effects (emails today) from the outbox, with retries.
+"""Carries out queued jobs (emails, sealing, deletes, periodic maintenance) from the outbox.
 
-`run_once` handles due messages one at a time, each in its own transaction; a message is
-marked done in the same transaction that records its delivery, so an acknowledged message
-is never sent twice. Rendered emails carry one-time links: once sent, their bodies are
-scrubbed from the outbox.
+What each kind of job does is here (`HANDLERS`, kind -> fn(db, msg, payload); `_deliver` runs
+one); how jobs are queued, claimed, leased, retried and declared dead is portal_app/jobs/. A
+job's work and its "done" mark commit in one transaction, so an acknowledged job never runs
+twice. Rendered emails carry one-time links: once sent, their bodies are scrubbed.
+
+Started two ways: inside the app (portal_app.py: `run_forever`, one thread) and as its own
+process, `python -m portal_app.cli worker --concurrency N` (`main`), any number of them on
+any number of hosts.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
 import threading
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from portal_app.adapters.mail import Mail, get_mailer
 from portal_app.db import get_engine
+from portal_app.jobs import periodic, queue
+from portal_app.jobs.runner import Runner, run_claimed, worker_id
 from portal_app.models import OutboxMessage, utcnow
 
 log = logging.getLogger("portal.worker")
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = queue.DEFAULT_MAX_ATTEMPTS
 
 
 def _send_email(db: Session, msg: OutboxMessage, payload: dict) -> None:
+    if msg.workspace_id is None:
+        raise ValueError("an email job belongs to a workspace")
     get_mailer().send(Mail(to=payload["to"], subject=payload["subject"], text=payload["text"],
                            html=payload["html"], from_name=payload.get("from_name", "")),
                       msg.workspace_id, db)
@@ -45,80 +56,63 @@ def _seal_document(db: Session, msg: OutboxMessage, payload: dict) -> None:
     sealing.complete(db, payload["document"])
 
 
+def _expire_documents(db: Session, msg: OutboxMessage, payload: dict) -> None:
+    """Periodic: open documents past their expiry date become expired (their events are queued)."""
+    from portal_app.services.documents.documents import expire_due
+
+    expire_due(db)
+
+
+def _sweep_uploads(db: Session, msg: OutboxMessage, payload: dict) -> None:
+    """Periodic: temporary upload files a crash left behind."""
+    sweep_incoming()
+
+
 # Kinds this worker carries out. Other kinds (events that later features will follow)
 # stay pending, untouched, until a handler for them exists: nothing is acknowledged unread.
-HANDLERS = {"email": _send_email, "storage.delete": _delete_blob, "document.seal": _seal_document}
+HANDLERS: dict[str, Callable[[Session, OutboxMessage, dict], None]] = {
+    "email": _send_email, "storage.delete": _delete_blob, "document.seal": _seal_document,
+    "documents.expire": _expire_documents, "uploads.sweep": _sweep_uploads,
+}
+
+EXPIRE_EVERY_SECONDS = 60
+SWEEP_EVERY_SECONDS = 3600
+periodic.every(EXPIRE_EVERY_SECONDS, "documents.expire")
+periodic.every(SWEEP_EVERY_SECONDS, "uploads.sweep")
+# maintenance: a few tries (the next slot queues a fresh one), after the user-facing work
+queue.configure_kind("documents.expire", max_attempts=3, backoff_cap=30, priority=10)
+queue.configure_kind("uploads.sweep", max_attempts=3, backoff_cap=600, priority=10)
+
+
+def runnable_kinds() -> list[str]:
+    """The kinds workers claim: those `_deliver` knows how to run."""
+    return list(HANDLERS)
 
 
 def _deliver(db: Session, msg: OutboxMessage) -> None:
     HANDLERS[msg.kind](db, msg, json.loads(msg.payload))
 
 
-CLAIM_SECONDS = 120
-clock = utcnow  # what "now" is for due times, claims and backoff (tests set it: no wall clock in a test)
+clock: Callable[[], datetime] = utcnow  # what "now" is for due times, leases and backoff (tests set it)
 
 
-def _claim(engine, msg_id: int) -> bool:
-    """Push next_attempt_at forward atomically: only one worker wins a message."""
-    import sqlalchemy as sa
-
-    now = clock()
-    with engine.begin() as conn:
-        result = conn.execute(
-            sa.update(OutboxMessage)
-            .where(col(OutboxMessage.id) == msg_id,
-                   col(OutboxMessage.done_at).is_(None),
-                   col(OutboxMessage.next_attempt_at) <= now)
-            .values(next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS)))
-        return result.rowcount == 1
+def _now() -> datetime:
+    return clock()  # read at each call: a test's replacement of `clock` is seen
 
 
 def run_once(limit: int = 50) -> int:
-    """Process due messages; returns how many were delivered."""
-    delivered = 0
-    engine = get_engine()
-    with Session(engine) as db:
-        ids = db.exec(select(OutboxMessage.id).where(
-            col(OutboxMessage.done_at).is_(None), OutboxMessage.next_attempt_at <= clock(),
-            col(OutboxMessage.kind).in_(list(HANDLERS)),
-            OutboxMessage.attempts < MAX_ATTEMPTS).order_by(col(OutboxMessage.id)).limit(limit)).all()
-    for msg_id in ids:
-        if not _claim(engine, msg_id):
-            continue  # another worker process has it
-        with Session(engine, expire_on_commit=False) as db:
-            msg = db.get(OutboxMessage, msg_id)
-            if msg is None or msg.done_at is not None:
-                continue
-            try:
-                _deliver(db, msg)
-                msg.done_at = clock()
-                msg.attempts += 1
-                db.add(msg)
-                db.commit()
-                delivered += 1
-            except Exception as exc:
-                db.rollback()
-                msg = db.get_one(OutboxMessage, msg_id)  # claimed above: it is there
-                msg.attempts += 1
-                msg.last_error = f"{type(exc).__name__}: {exc}"[:500]
-                msg.next_attempt_at = clock() + timedelta(seconds=min(600, 2 ** msg.attempts))
-                db.add(msg)
-                db.commit()
-                log.warning("outbox message %s failed (attempt %s): %s", msg_id, msg.attempts, exc)
-    return delivered
+    """Run up to `limit` due jobs here, one at a time; returns how many were done."""
+    engine, wid = get_engine(), worker_id()
+    queue.reap(engine, _now())
+    done = 0
+    for _ in range(limit):
+        ids = queue.claim(engine, wid, runnable_kinds(), _now(), limit=1)
+        if not ids:
+            break
+        done += run_claimed(engine, ids[0], wid, lambda db, msg: _deliver(db, msg), _now)
+    return done
 
 
-SWEEP_EVERY_SECONDS = 3600
-EXPIRE_EVERY_SECONDS = 60
-
-
-def expire_documents() -> int:
-    """Open documents past their expiry date become expired (their events go to the outbox)."""
-    from portal_app.db import unit_of_work
-    from portal_app.services.documents.documents import expire_due
-
-    with unit_of_work() as db:
-        return expire_due(db)
 STALE_UPLOAD_SECONDS = 24 * 3600
 
 
@@ -142,34 +136,37 @@ def sweep_incoming(max_age: float = STALE_UPLOAD_SECONDS, now: float | None = No
     return removed
 
 
+def make_runner(concurrency: int = 1, lease: float = queue.LEASE_SECONDS, poll: float = 1.0,
+                grace: float = 30.0) -> Runner:
+    return Runner(get_engine(), lambda db, msg: _deliver(db, msg), runnable_kinds, _now,
+                  concurrency=concurrency, lease=lease, poll=poll, grace=grace)
+
+
 def run_forever(interval: float, stop: threading.Event) -> None:
-    import time
-
-    last_sweep = last_expiry = 0.0
-    while not stop.is_set():
-        try:
-            run_once()
-            if time.monotonic() - last_expiry > EXPIRE_EVERY_SECONDS:
-                last_expiry = time.monotonic()
-                expire_documents()
-            if time.monotonic() - last_sweep > SWEEP_EVERY_SECONDS:
-                last_sweep = time.monotonic()
-                sweep_incoming()
-        except Exception:
-            log.exception("worker pass failed")
-        stop.wait(interval)
+    """The app's in-process worker: one thread, polling every `interval` seconds."""
+    make_runner(concurrency=1, poll=interval, grace=5.0).run(stop)
 
 
-def main() -> None:  # pragma: no cover - CLI
+def main(concurrency: int = 1, lease: float = queue.LEASE_SECONDS, grace: float = 30.0,
+         poll: float | None = None) -> None:  # pragma: no cover - CLI (tests/integration/test_job_queue.py)
+    """`cli worker`: runs until SIGTERM or SIGINT, then stops gracefully."""
     from portal_app.logging_setup import configure_logging
     from portal_app.settings import get_settings
 
     configure_logging()
     stop = threading.Event()
-    try:
-        run_forever(get_settings().worker_interval, stop)
-    except KeyboardInterrupt:
+
+    def on_signal(signum, _frame) -> None:
+        log.info("signal %s: finishing running jobs (up to %ss), claiming no more", signum, grace)
         stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    left = make_runner(concurrency, lease, poll if poll is not None else get_settings().worker_interval, grace).run(stop)
+    if left:  # jobs still running past the grace period: their leases are released, their
+        # transactions roll back when the connections close; don't wait for their threads
+        logging.shutdown()
+        os._exit(0)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,4 +1,10 @@
-"""Side effects written with the change that causes them, carried out by the worker."""
+"""Side effects written with the change that causes them, carried out by the worker.
+
+`outbox_message` is the job queue (portal_app/jobs/): a row is a job, written in the caller's
+transaction. `next_attempt_at` is when it may run (its run_at); a worker that claims it holds a
+lease (`locked_by` until `locked_until`); it ends done (`done_at`) or dead (`dead_at`, after its
+`max_attempts`th attempt failed). `unique_key`: at most one unfinished job per key.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +15,46 @@ from sqlmodel import Field, SQLModel
 
 from portal_app.models.base import ts_column, utcnow
 
+# A job that is neither done nor dead: pending, scheduled, claimed or waiting for a retry.
+UNFINISHED_SQL = "done_at IS NULL AND dead_at IS NULL"
+UNIQUE_KEY_MAX = 200
+LAST_ERROR_MAX = 500
+
+
+def _partial(sql: str) -> dict:
+    return {"sqlite_where": sa.text(sql), "postgresql_where": sa.text(sql)}
+
 
 class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox_message"
-    __table_args__ = (sa.Index("ix_outbox_pending", "done_at", "next_attempt_at"),)
+    __table_args__ = (
+        # what claims read: unfinished jobs in priority order, due first
+        sa.Index("ix_outbox_due", "priority", "next_attempt_at", **_partial(UNFINISHED_SQL)),
+        # one unfinished job per key (enqueue with a key already queued returns that job)
+        sa.Index("ux_outbox_unique_key", "unique_key", unique=True,
+                 **_partial(f"unique_key IS NOT NULL AND {UNFINISHED_SQL}")),
+        # periodic jobs ask whether a time slot's job was ever enqueued, finished or not
+        sa.Index("ix_outbox_unique_key", "unique_key"),
+        # the staff Jobs page: a workspace's dead jobs, newest first
+        sa.Index("ix_outbox_dead", "workspace_id", "dead_at"),
+    )
 
     id: int = Field(default=None, primary_key=True)
-    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    # None: a system job (periodic maintenance), of no workspace
+    workspace_id: int | None = Field(default=None, foreign_key="workspace.id", index=True)
     kind: str = Field(max_length=60)
     payload: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
-    next_attempt_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
-    attempts: int = Field(default=0)
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))  # run at
+    priority: int = Field(default=0)  # lower runs first
+    attempts: int = Field(default=0)  # counted when claimed: a worker killed mid-job used one
+    max_attempts: int = Field(default=8)
+    unique_key: str | None = Field(default=None, max_length=UNIQUE_KEY_MAX)
+    locked_by: str | None = Field(default=None, max_length=100)
+    locked_until: datetime | None = Field(default=None, sa_column=ts_column())
     done_at: datetime | None = Field(default=None, sa_column=ts_column())
-    last_error: str = Field(default="", max_length=500)
+    dead_at: datetime | None = Field(default=None, sa_column=ts_column())
+    last_error: str = Field(default="", max_length=LAST_ERROR_MAX)
 
 
 class DevMail(SQLModel, table=True):

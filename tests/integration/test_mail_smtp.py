@@ -290,6 +290,7 @@ def test_invite_email_goes_through_worker_to_smtp(world, db, smtp_server, config
 def test_worker_keeps_the_message_when_smtp_is_down(world, db, configure, monkeypatch):
     from portal_app import worker
     from portal_app.db import get_engine
+    from portal_app.jobs import queue
     from portal_app.models import OutboxMessage
     from portal_app.services.accounts.contacts import create_contact
     from portal_app.services.accounts.invites import send_invite
@@ -302,6 +303,7 @@ def test_worker_keeps_the_message_when_smtp_is_down(world, db, configure, monkey
     configure(port=_free_port(), security="none")  # nothing listens there
     clock = Clock()  # the retry is due 2 s after the failure, however slow the refused connection
     monkeypatch.setattr(worker, "clock", clock)
+    monkeypatch.setattr(queue, "rng", lambda: 0.5)  # the jitter's middle: exactly 2 ** attempts seconds
 
     assert run_once() == 0
     with Session(get_engine()) as s:

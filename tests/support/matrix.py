@@ -57,8 +57,21 @@ def sign_in_actors(world, db) -> dict[str, tuple[str, str | None]]:
     _invoices(db, world)
     _client_invoices(db, world)
     documents_world(db, world)
+    _dead_job(db, world)
     db.commit()
     return tokens
+
+
+def _dead_job(db, world) -> None:
+    """A job of workspace A whose every attempt failed (the Jobs page's Retry acts on it)."""
+    from portal_app.models import utcnow
+    from portal_app.services import outbox
+
+    job = outbox.enqueue(db, world.ws_a.id, "storage.delete", {"key": "ws_x/matrix/gone"})
+    job.attempts, job.dead_at, job.last_error = job.max_attempts, utcnow(), "OSError: disk unavailable"
+    db.add(job)
+    db.flush()
+    world.dead_job = str(job.id)
 
 
 def _shared_files(db, world) -> None:
@@ -132,7 +145,7 @@ def matrix(world):
     from portal_app.state.portal import home as portal_home
     from portal_app.state.portal import profile as portal_profile
     from portal_app.state.portal import section as portal_section
-    from portal_app.state.staff import configure_portal, contacts, outbox, team
+    from portal_app.state.staff import configure_portal, contacts, jobs, outbox, team
     from portal_app.state.staff import home as staff_home
 
     a1 = _a1_path(world)
@@ -225,6 +238,12 @@ def matrix(world):
                                "PUBLIC": PUBLIC, "ADMIN": ADMIN, "grid": grid}),
         (outbox.OutboxState, "load", (), "/staff/outbox", grid(STAFF, member_a="denied")),  # owners only
         (outbox.OutboxState, "setvar", ("mails", []), "/staff/outbox", "setvar"),
+        # Settings › Jobs: owners and admins (a member, a client: denied); B's owner finds no such job
+        (jobs.JobsState, "load", (), "/staff/settings/jobs", ADMIN),
+        (jobs.JobsState, "retry", (lambda: world.dead_job,), "/staff/settings/jobs", grid(ADMIN, staff_b_on_b="denied")),
+        (jobs.JobsState, "retry", ("1" * 40,), "/staff/settings/jobs", grid(ADMIN, staff_a="denied",
+                                                                          staff_b_on_b="denied")),
+        (jobs.JobsState, "setvar", ("rows", []), "/staff/settings/jobs", "setvar"),
     ]
     return rows
 

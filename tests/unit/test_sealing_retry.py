@@ -13,6 +13,7 @@ from sqlmodel import select
 from portal_app import worker
 from portal_app.adapters import pdf_complete
 from portal_app.errors import Forbidden, Invalid, NotFound
+from portal_app.jobs import queue
 from portal_app.models import AuditEvent, Document, OutboxMessage, utcnow
 from portal_app.services.documents import document_views, sealing, verify
 from tests.support.clock import Clock
@@ -58,6 +59,7 @@ def broken_sealer(monkeypatch):
 def test_a_failed_seal_keeps_the_document_sealing_and_says_why(db, world, signed, broken_sealer, monkeypatch):
     clock = Clock()  # the retry is due 2 s after the failure, however long the checks below take
     monkeypatch.setattr(worker, "clock", clock)
+    monkeypatch.setattr(queue, "rng", lambda: 0.5)  # the jitter's middle: exactly 2 ** attempts seconds
     worker.run_once()
     [job] = _seal_jobs(db, signed)
     doc = db.get(Document, signed.id)

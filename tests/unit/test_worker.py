@@ -15,6 +15,7 @@ from sqlmodel import select
 
 from portal_app import worker
 from portal_app.adapters import mail
+from portal_app.jobs import queue
 from portal_app.models import DevMail, OutboxMessage
 from portal_app.services.accounts import invites
 from portal_app.services.accounts.contacts import create_contact
@@ -99,6 +100,7 @@ def test_limit_bounds_one_pass(db, invited):
 def test_failure_is_retried_with_backoff(db, invited, monkeypatch):
     clock = Clock()  # steps by hand: "not due yet" holds however long a pass takes
     monkeypatch.setattr(worker, "clock", clock)
+    monkeypatch.setattr(queue, "rng", lambda: 0.5)  # the jitter's middle: exactly 2 ** attempts seconds
     failing = FailingMailer()
     mail.set_mailer(failing)
     assert worker.run_once() == 0
@@ -144,13 +146,13 @@ def test_gives_up_after_max_attempts(db, invited):
     db.commit()
     assert worker.run_once() == 0
     assert _devmail(db) == []
+    assert all(m.dead_at is not None for m in _messages(db))  # on the dead list (Settings › Jobs)
 
 
 def test_a_message_claimed_by_another_worker_is_skipped(db, invited):
     first, second = _messages(db)
-    # another worker claimed the first one a moment ago (its claim pushed next_attempt_at on)
-    assert worker._claim(db.get_bind(), first.id) is True
-    assert worker._claim(db.get_bind(), first.id) is False
+    # another worker claimed the first one a moment ago (it holds the lease)
+    assert queue.claim(db.get_bind(), "other-worker", ["email"], worker.clock(), limit=1) == [first.id]
     assert worker.run_once() == 1
     sent = _devmail(db)
     assert [m.to_addr for m in sent] == ["erin@evans.example"]
