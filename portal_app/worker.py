@@ -1,4 +1,4 @@
-"""Carries out queued side effects (emails today) from the outbox, with retries.
+"""Carries out queued side effects (commands, and domain events' handlers) from the outbox, with retries.
 
 `run_once` handles due messages one at a time, each in its own transaction; a message is
 marked done in the same transaction that records its delivery, so an acknowledged message
@@ -45,13 +45,41 @@ def _seal_document(db: Session, msg: OutboxMessage, payload: dict) -> None:
     sealing.complete(db, payload["document"])
 
 
-# Kinds this worker carries out. Other kinds (events that later features will follow)
-# stay pending, untouched, until a handler for them exists: nothing is acknowledged unread.
+# The commands this worker carries out. Domain events (services/events.py) go to their
+# handlers on the message bus (services/bus.py), or are acknowledged when their kind is
+# declared handler-less. A kind neither knows (say, written by a newer version) stays
+# pending, untouched, and is logged by warn_unknown_kinds: nothing is acknowledged unread.
 HANDLERS = {"email": _send_email, "storage.delete": _delete_blob, "document.seal": _seal_document}
 
 
+def _kinds() -> list[str]:
+    from portal_app.services import bus
+
+    return [*HANDLERS, *bus.kinds()]
+
+
 def _deliver(db: Session, msg: OutboxMessage) -> None:
-    HANDLERS[msg.kind](db, msg, json.loads(msg.payload))
+    command = HANDLERS.get(msg.kind)
+    if command is None:  # a domain event: its handlers run in this message's transaction
+        from portal_app.services import bus
+
+        bus.dispatch(db, msg.workspace_id, msg.kind, json.loads(msg.payload))
+        return
+    command(db, msg, json.loads(msg.payload))
+
+
+def warn_unknown_kinds() -> dict[str, int]:
+    """Log the pending kinds nothing here takes (they wait for a version that does)."""
+    import sqlalchemy as sa
+
+    with Session(get_engine()) as db:
+        rows = db.exec(select(OutboxMessage.kind, sa.func.count()).where(
+            col(OutboxMessage.done_at).is_(None), col(OutboxMessage.kind).not_in(_kinds()))
+            .group_by(col(OutboxMessage.kind))).all()
+    unknown = {str(kind): int(count) for kind, count in rows}
+    if unknown:
+        log.warning("outbox messages of kinds this worker does not know wait unread: %s", unknown)
+    return unknown
 
 
 CLAIM_SECONDS = 120
@@ -80,7 +108,7 @@ def run_once(limit: int = 50) -> int:
     with Session(engine) as db:
         ids = db.exec(select(OutboxMessage.id).where(
             col(OutboxMessage.done_at).is_(None), OutboxMessage.next_attempt_at <= clock(),
-            col(OutboxMessage.kind).in_(list(HANDLERS)),
+            col(OutboxMessage.kind).in_(_kinds()),
             OutboxMessage.attempts < MAX_ATTEMPTS).order_by(col(OutboxMessage.id)).limit(limit)).all()
     for msg_id in ids:
         if not _claim(engine, msg_id):
@@ -155,6 +183,7 @@ def run_forever(interval: float, stop: threading.Event) -> None:
             if time.monotonic() - last_sweep > SWEEP_EVERY_SECONDS:
                 last_sweep = time.monotonic()
                 sweep_incoming()
+                warn_unknown_kinds()
         except Exception:
             log.exception("worker pass failed")
         stop.wait(interval)
