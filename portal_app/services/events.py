@@ -16,7 +16,6 @@ services enqueue those directly.
 
 from __future__ import annotations
 
-import functools
 import types
 import typing
 from dataclasses import dataclass, field, fields
@@ -24,11 +23,8 @@ from typing import Any, ClassVar, Literal
 
 from sqlmodel import Session
 
-from portal_app.models import OutboxMessage
+from portal_app.models import DOCUMENT_KINDS, ITEM_KINDS, OutboxMessage
 from portal_app.services import outbox
-
-DocumentKind = Literal["contract", "proposal", "estimate"]  # models.documents.DOCUMENT_KINDS
-ItemKind = Literal["folder", "file", "link"]  # models.files.ITEM_KINDS
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,9 +55,14 @@ class Event:
         return cls(workspace_id=workspace_id, **{names[k]: v for k, v in payload.items()})
 
 
-@functools.cache
+_HINTS: dict[str, dict[str, Any]] = {}
+
+
 def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
+    key = f"{cls.__module__}.{cls.__qualname__}"
+    if key not in _HINTS:
+        _HINTS[key] = typing.get_type_hints(cls)
+    return _HINTS[key]
 
 
 def _accepts(tp: Any, value: object) -> bool:
@@ -206,7 +207,12 @@ class DocumentCompleted(Event):
 
     kind: ClassVar[str] = "document.completed"
     document: str
-    document_kind: DocumentKind = _aka("kind")
+    document_kind: str = _aka("kind")  # one of models.DOCUMENT_KINDS
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.document_kind not in DOCUMENT_KINDS:
+            raise TypeError(f"document.completed: document_kind cannot be {self.document_kind!r}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -229,12 +235,14 @@ class FileShared(Event):
 
     kind: ClassVar[str] = "file.shared"
     item: str
-    item_kind: ItemKind = _aka("kind")
+    item_kind: str = _aka("kind")  # one of models.ITEM_KINDS
     contact: str | None = None
     audience: Literal["all_clients"] | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if self.item_kind not in ITEM_KINDS:
+            raise TypeError(f"file.shared: item_kind cannot be {self.item_kind!r}")
         if (self.contact is None) == (self.audience is None):
             raise TypeError("file.shared names one contact or the audience, not both.")
 
