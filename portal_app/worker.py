@@ -1,4 +1,4 @@
-"""Carries out queued jobs (emails, sealing, deletes, periodic maintenance) from the outbox.
+"""Carries out queued jobs (commands, domain events' handlers, periodic maintenance) from the outbox.
 
 What each kind of job does is here (`HANDLERS`, kind -> fn(db, msg, payload); `_deliver` runs
 one); how jobs are queued, claimed, leased, retried and declared dead is portal_app/jobs/. A
@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from portal_app.adapters.mail import Mail, get_mailer
 from portal_app.db import get_engine
@@ -68,29 +68,65 @@ def _sweep_uploads(db: Session, msg: OutboxMessage, payload: dict) -> None:
     sweep_incoming()
 
 
-# Kinds this worker carries out. Other kinds (events that later features will follow)
-# stay pending, untouched, until a handler for them exists: nothing is acknowledged unread.
+def _warn_unknown(db: Session, msg: OutboxMessage, payload: dict) -> None:
+    """Periodic: log the pending kinds no handler here takes."""
+    warn_unknown_kinds()
+
+
+# The commands this worker carries out. Domain events (services/events.py) go to their
+# handlers on the message bus (services/bus.py), or are acknowledged when their kind is
+# declared handler-less. A kind neither knows (say, written by a newer version) stays
+# pending, untouched, and is logged by warn_unknown_kinds: nothing is acknowledged unread.
 HANDLERS: dict[str, Callable[[Session, OutboxMessage, dict], None]] = {
     "email": _send_email, "storage.delete": _delete_blob, "document.seal": _seal_document,
     "documents.expire": _expire_documents, "uploads.sweep": _sweep_uploads,
+    "outbox.unknown_kinds": _warn_unknown,
 }
 
 EXPIRE_EVERY_SECONDS = 60
 SWEEP_EVERY_SECONDS = 3600
 periodic.every(EXPIRE_EVERY_SECONDS, "documents.expire")
 periodic.every(SWEEP_EVERY_SECONDS, "uploads.sweep")
+periodic.every(SWEEP_EVERY_SECONDS, "outbox.unknown_kinds")
 # maintenance: a few tries (the next slot queues a fresh one), after the user-facing work
 queue.configure_kind("documents.expire", max_attempts=3, backoff_cap=30, priority=10)
 queue.configure_kind("uploads.sweep", max_attempts=3, backoff_cap=600, priority=10)
+queue.configure_kind("outbox.unknown_kinds", max_attempts=3, backoff_cap=600, priority=10)
 
 
 def runnable_kinds() -> list[str]:
-    """The kinds workers claim: those `_deliver` knows how to run."""
-    return list(HANDLERS)
+    """The kinds workers claim: those `_deliver` knows how to run (commands, and the event kinds
+    the message bus handles or declares handler-less)."""
+    from portal_app.services import bus
+
+    return [*HANDLERS, *bus.kinds()]
 
 
 def _deliver(db: Session, msg: OutboxMessage) -> None:
-    HANDLERS[msg.kind](db, msg, json.loads(msg.payload))
+    command = HANDLERS.get(msg.kind)
+    if command is None:  # a domain event: its handlers run in this message's transaction
+        from portal_app.services import bus
+
+        if msg.workspace_id is None:
+            raise ValueError("a domain event belongs to a workspace")
+        bus.dispatch(db, msg.workspace_id, msg.kind, json.loads(msg.payload))
+        return
+    command(db, msg, json.loads(msg.payload))
+
+
+def warn_unknown_kinds() -> dict[str, int]:
+    """Log the pending kinds nothing here takes (they wait for a version that does)."""
+    import sqlalchemy as sa
+
+    with Session(get_engine()) as db:
+        rows = db.exec(select(OutboxMessage.kind, sa.func.count()).where(
+            col(OutboxMessage.done_at).is_(None), col(OutboxMessage.dead_at).is_(None),
+            col(OutboxMessage.kind).not_in(runnable_kinds()))
+            .group_by(col(OutboxMessage.kind))).all()
+    unknown = {str(kind): int(count) for kind, count in rows}
+    if unknown:
+        log.warning("outbox messages of kinds this worker does not know wait unread: %s", unknown)
+    return unknown
 
 
 clock: Callable[[], datetime] = utcnow  # what "now" is for due times, leases and backoff (tests set it)

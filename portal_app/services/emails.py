@@ -76,3 +76,21 @@ def staff_notice_email(db: Session, ws: Workspace, *, to: str, subject: str, tex
     queue_branded_email(db, ws, to=to, subject=subject, heading=subject, paragraphs=[text],
                         button_label="Open in the portal", button_url=link,
                         footer=f"Sent by the {ws.name} client portal.")
+
+
+def invoice_email(db: Session, ws: Workspace, *, to: str, contact_name: str, number: str, amount: str,
+                  due: str, settled: bool, link: str) -> None:
+    """An invoice sent to its client: its number, what is due (or that it is settled) and when,
+    and a link to it in their portal."""
+    queue_branded_email(
+        db, ws, to=to,
+        subject=f"Invoice {number} from {ws.name}",
+        heading=f"Hello {contact_name},",
+        paragraphs=[f"{ws.name} sent you invoice {number}.",
+                    f"Total: {amount}. It is paid in full: thank you." if settled else f"Amount due: {amount}",
+                    f"Due date: {due}",
+                    "Sign in to your client portal to see it and download the PDF."
+                    + ("" if settled else " The invoice says how to pay.")],
+        button_label=f"View invoice {number}", button_url=link,
+        footer=f"You received this email because {ws.name} sent an invoice to {to}.",
+    )

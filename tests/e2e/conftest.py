@@ -50,16 +50,19 @@ class Mailbox:
         self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
         return "250 Message accepted for delivery"
 
-    def link_for(self, to: str, timeout: float = 30) -> str:
+    def link_for(self, to: str, timeout: float = 30, path: str = "") -> str:
+        """The link in the newest email to `to` (whose link goes to `path`, if given)."""
         def find() -> str | None:
             for msg in reversed(self.messages):
                 if to in str(msg["To"]):
                     text = msg.get_body(preferencelist=("plain",)).get_content()
                     assert msg.get_body(preferencelist=("html",)) is not None, "no HTML part"
-                    return re.search(r"https?://\S+", text).group(0)
+                    link = re.search(r"https?://\S+", text).group(0)
+                    if path in link:
+                        return link
             return None
 
-        return until(find, timeout, f"no email to {to} arrived at the SMTP server")
+        return until(find, timeout, f"no email to {to} with a link to {path or 'anything'} arrived at the SMTP server")
 
 
 @dataclass

@@ -2,11 +2,13 @@
 Stripe (its API, its signed webhooks and its stand-in Stripe.js served to the page):
 
 staff connects Stripe in Settings › Payments and adds the webhook endpoint at "Stripe" →
-invites a client → creates and sends an invoice → the client finds it in Invoices and
-opens it; staff sees "Viewed by client" → the client pays with 4242 4242 4242 4242: the
-page says "processing" and turns Paid by itself when the webhook lands (no reload) →
-downloads the PDF (PAID, the number, the line) → staff sees the card payment → a second
-invoice paid with 4000 0000 0000 0002 shows the bank's refusal and stays unpaid → another
+invites a client → creates and sends an invoice → the client's email with the link is in the
+dev outbox (embedded; production: the SMTP server) and the link opens the invoice for the
+signed-in client → the client finds it in Invoices and opens it; staff sees "Viewed by
+client" → the client pays with 4242 4242 4242 4242: the page says "processing" and turns
+Paid by itself when the webhook lands (no reload) → downloads the PDF (PAID, the number,
+the line) → staff sees the card payment → a second invoice paid with 4000 0000 0000 0002
+shows the bank's refusal and stays unpaid → another
 client cannot open the invoice. axe-core scans every page; screenshots at 1280 and 390 px.
 """
 
@@ -70,6 +72,22 @@ def _new_invoice(j: Journey, staff, email: str, price: str) -> str:
     return staff.url.rsplit("/", 1)[-1]
 
 
+def _emailed_invoice_link(j: Journey, staff, to: str, invoice_id: str) -> str:
+    """The link in the invoice email to `to`: the SMTP server's (production), or the dev
+    outbox's, read from the server's database and shown to the owner at /staff/outbox."""
+    path = f"/invoices/{invoice_id}"
+    if j.s.mailbox is not None:
+        link = j.s.mailbox.link_for(to, path=path)
+    else:
+        link = j.s.dev_mail_link(to, path)  # waits for the worker: the event, then its email
+        j.go(staff, "/staff/outbox")
+        card = staff.locator(".rt-Card", has_text=f"To: {to}").filter(has_text=re.compile(r"Invoice \S+ from ")).first
+        expect(card).to_contain_text("Amount due: 480.00 USD")
+        expect(card.get_by_role("link", name="Open the link in this email")).to_have_attribute("href", link)
+    assert link == j.s.url + path, link
+    return link
+
+
 def _type_card(page, number: str) -> None:
     dialog = page.get_by_role("dialog", name=re.compile("Pay invoice"))
     card = dialog.get_by_role("group", name="Card details")
@@ -91,7 +109,17 @@ def test_invoice_journey(server, browser, axe, tmp_path):
     accept_invite(other, invite_client(j, staff, *OTHER), OTHER[0])
 
     invoice_id = _new_invoice(j, staff, CLIENT[2], "480.00")
+    expect(staff.get_by_text(f"An email with a link to it is on its way to {CLIENT[2]}.")).to_be_visible()
     parked_look(j, staff, "staff-invoice-sent")
+
+    # the client is emailed a link to it, and the link opens that invoice for the signed-in client
+    link = _emailed_invoice_link(j, staff, CLIENT[2], invoice_id)
+    j.go(staff, f"/staff/invoices/{invoice_id}")
+    expect(staff.get_by_text("Not viewed yet")).to_be_visible()
+    client.goto(link)
+    client.wait_for_url(re.compile(rf"/invoices/{invoice_id}$"))
+    expect(client.get_by_text(LINE)).to_be_visible()
+    expect(client.get_by_role("button", name="Pay now")).to_be_visible()
 
     # the client finds it, outstanding first, and opens it
     j.go(client, "/invoices")

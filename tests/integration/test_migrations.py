@@ -183,3 +183,27 @@ def test_offline_sql_renders_for_postgresql():
     assert result.returncode == 0, result.stderr
     for table in MODEL_TABLES:
         assert f"CREATE TABLE {table} " in result.stdout or f'CREATE TABLE "{table}"' in result.stdout
+
+
+def test_0015_acknowledges_the_invoice_sent_backlog_only(empty_db):
+    """Rows nothing followed before invoice emails existed do not reach clients weeks late;
+    other pending rows (an email, a document event) are left for the worker."""
+    cfg = _config(empty_db)
+    command.upgrade(cfg, "0014")
+    engine = sa.create_engine(empty_db)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO workspace (id, public_id, name, base_url, is_default, created_at) "
+                                 "VALUES (1, 'ws_m', 'M', 'https://m.example.test', true, CURRENT_TIMESTAMP)"))
+            for kind in ("invoice.sent", "email", "document.sent"):
+                conn.execute(sa.text("INSERT INTO outbox_message (workspace_id, kind, payload, created_at, next_attempt_at, "
+                                     "attempts, last_error) VALUES (1, :kind, '{}', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, "
+                                     "0, '')"), {"kind": kind})
+        command.upgrade(cfg, "0015")
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT kind, done_at IS NOT NULL, last_error FROM outbox_message ORDER BY id")).all()
+    finally:
+        engine.dispose()
+    assert [(kind, bool(done)) for kind, done, _ in rows] == [("invoice.sent", True), ("email", False),
+                                                             ("document.sent", False)]
+    assert rows[0][2].startswith("acknowledged at upgrade 0015")

@@ -178,7 +178,8 @@ def test_create_edit_send_and_get_paid(world, db, sessions, who, monkeypatch):
                                     discount_value="100"))
     assert ed._outcome == "ok", ed.error
     assert redirect_path(result) == f"/staff/invoices/{public_id}"
-    assert ed.other(StaffInvoiceState)._flash == "Invoice INV-0001 sent. The client was emailed a link to it."
+    assert ed.other(StaffInvoiceState)._flash == ("Invoice INV-0001 sent. An email with a link to it is on its way "
+                                                  "to alice@client.example.")
 
     # The invoice: sent, not viewed yet; a partial payment, then the rest
     page = detail(sessions, who, public_id)
@@ -299,7 +300,7 @@ def test_void_delete_and_resend(world, db, sessions):
 
     page = detail(sessions, "owner", sent.public_id)
     page("send")
-    assert page.notice == "Invoice INV-0001 sent again. The client was emailed a link to it."
+    assert page.notice == "Invoice INV-0001 sent again. An email with a link to it is on its way to alice@client.example."
     page("open_dialog", "void")
     page("void")
     assert page._outcome == "ok" and page.inv["status"] == "void" and page.dialog == ""

@@ -1,4 +1,5 @@
-"""worker.run_once: delivers queued email from the outbox, once, with retries and backoff.
+"""worker.run_once: delivers queued email from the outbox, once, with retries and backoff; hands
+domain events to their handlers (services/bus.py).
 
 run_once opens its own sessions on portal_app.db.get_engine() (PORTAL_DATABASE_URL, set by
 the db_url fixture), so each test commits its data first and reads results afresh after.
@@ -159,15 +160,82 @@ def test_a_message_claimed_by_another_worker_is_skipped(db, invited):
 
 
 
-def test_kinds_without_a_handler_stay_pending(db, world):
+def _sent_invoice(db, world, contact=None):
+    from portal_app.services.billing.invoices import create_invoice, send_invoice
+
+    inv = create_invoice(db, world.staff_a, contact_public_id=(contact or world.contact_a1).public_id,
+                         lines=[{"description": "Consulting", "quantity": "1", "unit_minor": 48_000, "tax_rate": "0"}])
+    send_invoice(db, world.staff_a, inv.public_id)
+    db.commit()
+    return inv
+
+
+def test_invoice_sent_emails_the_client(db, world):
+    """The event's handler queues the client's email in the event's own transaction; the next
+    pass sends it. (This event used to wait in the outbox unread while staff were told the
+    client was emailed.)"""
+    inv = _sent_invoice(db, world)
+    assert worker.run_once(limit=1) == 1  # the event: its handler ran, the row is done
+    (event,) = [m for m in _messages(db) if m.kind == "invoice.sent"]
+    assert event.done_at is not None and event.attempts == 1 and event.last_error == ""
+    (queued,) = [m for m in _messages(db) if m.kind == "email"]
+    assert queued.done_at is None and json.loads(queued.payload)["to"] == "alice@client.example"
+    assert worker.run_once() == 1
+    (sent,) = _devmail(db)
+    assert (sent.workspace_id, sent.to_addr) == (world.ws_a.id, "alice@client.example")
+    assert f"https://alpha.example.test/invoices/{inv.public_id}" in sent.text_body
+    assert worker.run_once() == 0 and len(_devmail(db)) == 1  # never twice
+
+
+def test_a_declared_event_is_acknowledged_and_tells_nobody(db, world):
+    from portal_app.services import events
+
+    events.raise_event(db, events.DocumentVoided(workspace_id=world.ws_a.id, document="doc_x"))
+    db.commit()
+    assert worker.run_once() == 1
+    (msg,) = _messages(db)
+    assert msg.done_at is not None and msg.attempts == 1
+    assert _devmail(db) == []
+
+
+def test_an_unknown_kind_stays_pending_and_is_logged(db, world, caplog):
     from portal_app.services import outbox
 
-    outbox.enqueue(db, world.ws_a.id, "invoice.sent", {"invoice": "inv_1"})
+    outbox.enqueue(db, world.ws_a.id, "invoice.teleported", {"invoice": "inv_1"})  # a newer version's kind
     db.commit()
     assert worker.run_once() == 0
-    _fresh(db)
-    (msg,) = [m for m in _messages(db) if m.kind == "invoice.sent"]
-    assert msg.done_at is None and msg.attempts == 0  # kept for the feature that will follow it
+    (msg,) = _messages(db)
+    assert msg.done_at is None and msg.attempts == 0 and msg.last_error == ""  # untouched, for the version that knows it
+    with caplog.at_level("WARNING", logger="portal.worker"):
+        assert worker.warn_unknown_kinds() == {"invoice.teleported": 1}
+    assert "invoice.teleported" in caplog.text
+
+
+def test_an_event_whose_payload_does_not_fit_is_retried_with_its_error(db, world):
+    from portal_app.services import outbox
+
+    outbox.enqueue(db, world.ws_a.id, "invoice.sent", {"invoice": "inv_1"})  # no number
+    db.commit()
+    assert worker.run_once() == 0
+    (msg,) = _messages(db)
+    assert msg.done_at is None and msg.attempts == 1 and msg.last_error.startswith("TypeError")
+    assert _devmail(db) == []
+
+
+def test_a_failing_handler_rolls_back_what_it_wrote(db, world, monkeypatch):
+    """The handler's email and the event's "done" commit together, or neither does."""
+    from portal_app.models import Workspace
+    from portal_app.services import bus, emails
+
+    def queue_then_fail(db, event):
+        ws = db.get_one(Workspace, event.workspace_id)
+        emails.staff_notice_email(db, ws, to="x@alpha.example", subject="s", text="t", link="l")
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(bus.HANDLERS, bus.ev.InvoiceSent, [queue_then_fail])
+    _sent_invoice(db, world)
+    assert worker.run_once() == 0
+    assert [(m.kind, m.done_at is None, m.attempts) for m in _messages(db)] == [("invoice.sent", True, 1)]
 
 
 def test_storage_delete_runs_after_commit(db, world, tmp_path):

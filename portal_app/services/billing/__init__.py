@@ -4,6 +4,9 @@ Where the flows start:
 - Staff write and send an invoice: invoices.create_invoice → update_draft → send_invoice
   (void_invoice, record_manual_payment for a cheque or transfer); lists and the detail page
   read invoice_views; the PDF is invoice_pdf.invoice_pdf.
+- The client hears about it: send_invoice raises events.InvoiceSent; the worker runs
+  invoice_mail.email_invoice_sent (a branded email with the link, to a client with portal
+  access); invoice_mail.sent_note is what staff read after sending.
 - A client opens an invoice: client_invoice.client_invoice_page (the page, Pay Now's offer
   and a payment on its way, read in three prebuilt statements); the first view is recorded
   by invoices.mark_viewed.

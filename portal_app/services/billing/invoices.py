@@ -14,7 +14,7 @@ from portal_app import limits
 from portal_app.access import Actor, Client, client_may_see_invoice, require_client, require_staff
 from portal_app.errors import Invalid, NotFound
 from portal_app.models import PAYMENT_METHODS, Contact, Invoice, InvoiceLine, WorkspacePayments, utcnow
-from portal_app.services import audit, outbox
+from portal_app.services import audit, events
 from portal_app.services.billing import ledger
 from portal_app.services.billing.money import (
     CURRENCIES,
@@ -172,7 +172,8 @@ def send_invoice(db: Session, actor: Actor, public_id: str) -> Invoice:
         db.add(inv)
     audit.record(db, staff.workspace_id, staff, "invoice.sent" if first else "invoice.resent", "invoice",
                  inv.public_id, {"number": inv.number})
-    outbox.enqueue(db, staff.workspace_id, "invoice.sent", {"invoice": inv.public_id, "number": inv.number})
+    events.raise_event(db, events.InvoiceSent(workspace_id=staff.workspace_id, invoice=inv.public_id,
+                                              number=inv.number))
     return inv
 
 
@@ -186,7 +187,8 @@ def void_invoice(db: Session, actor: Actor, public_id: str) -> Invoice:
     inv.status, inv.voided_at, inv.updated_at = "void", utcnow(), utcnow()
     db.add(inv)
     audit.record(db, staff.workspace_id, staff, "invoice.voided", "invoice", inv.public_id, {"number": inv.number})
-    outbox.enqueue(db, staff.workspace_id, "invoice.voided", {"invoice": inv.public_id, "number": inv.number})
+    events.raise_event(db, events.InvoiceVoided(workspace_id=staff.workspace_id, invoice=inv.public_id,
+                                                number=inv.number))
     return inv
 
 
@@ -214,9 +216,9 @@ def record_manual_payment(db: Session, actor: Actor, public_id: str, *, amount_m
 
 
 def _paid_events(db: Session, inv: Invoice) -> None:
-    outbox.enqueue(db, inv.workspace_id, "invoice.paid" if inv.status == "paid" else "invoice.payment",
-                   {"invoice": inv.public_id, "number": inv.number, "paid": inv.paid_minor,
-                    "balance": inv.balance_minor, "overpaid": inv.overpaid})
+    event = events.InvoicePaid if inv.status == "paid" else events.InvoicePaymentReceived
+    events.raise_event(db, event(workspace_id=inv.workspace_id, invoice=inv.public_id, number=inv.number,
+                                 paid=inv.paid_minor, balance=inv.balance_minor, overpaid=inv.overpaid))
 
 
 def mark_viewed(db: Session, actor: Actor, public_id: str) -> Invoice:
@@ -229,7 +231,7 @@ def mark_viewed(db: Session, actor: Actor, public_id: str) -> Invoice:
         inv.first_viewed_at = utcnow()
         db.add(inv)
         audit.record(db, client.workspace_id, client, "invoice.viewed", "invoice", inv.public_id, {"number": inv.number})
-        outbox.enqueue(db, client.workspace_id, "invoice.viewed", {"invoice": inv.public_id})
+        events.raise_event(db, events.InvoiceViewed(workspace_id=client.workspace_id, invoice=inv.public_id))
     return inv
 
 

@@ -36,7 +36,7 @@ from portal_app.access import Actor, Staff, require_refund_payments
 from portal_app.adapters.payments import PaymentsError, RefundInfo, make_gateway
 from portal_app.errors import Invalid, NotFound
 from portal_app.models import Invoice, LedgerEntry, PaymentAttempt, Workspace, utcnow
-from portal_app.services import audit, outbox
+from portal_app.services import audit, events
 from portal_app.services.billing import ledger
 from portal_app.services.billing.invoices import MAX_TOTAL_MINOR, get_invoice, payments_settings
 from portal_app.services.billing.money import format_amount
@@ -117,9 +117,9 @@ def _booked(db: Session, staff: Staff | None, inv: Invoice, payment: LedgerEntry
                  {"payment": payment.public_id, "amount": amount, "method": payment.method, "via": via,
                   "reason": reason})
     if entry is not None:  # (a webhook that booked it first sent its own event)
-        outbox.enqueue(db, inv.workspace_id, "invoice.refunded",
-                       {"invoice": inv.public_id, "number": inv.number, "amount": amount,
-                        "balance": inv.balance_minor})
+        events.raise_event(db, events.InvoiceRefunded(workspace_id=inv.workspace_id, invoice=inv.public_id,
+                                                      number=inv.number, amount=amount,
+                                                      balance=inv.balance_minor))
 
 
 def refund_payment(db: Session, actor: Actor, invoice_public_id: str, payment_public_id: str, *,

@@ -16,7 +16,7 @@ from portal_app.adapters.payments import PaymentsError, verify_webhook
 from portal_app.db import savepoint
 from portal_app.errors import Forbidden, Invalid, NotFound
 from portal_app.models import Invoice, LedgerEntry, PaymentAttempt, StripeEvent, Workspace, WorkspacePayments, utcnow
-from portal_app.services import outbox
+from portal_app.services import events
 from portal_app.services.billing import ledger
 from portal_app.services.secret_box import SecretUnavailable, unseal
 
@@ -106,9 +106,9 @@ def _succeeded(db: Session, ws: Workspace, obj: dict) -> str:
         db.add(attempt)
     if entry is None:
         return "already booked"
-    outbox.enqueue(db, ws.id, "invoice.paid" if inv.status == "paid" else "invoice.payment",
-                   {"invoice": inv.public_id, "number": inv.number, "paid": inv.paid_minor,
-                    "balance": inv.balance_minor, "overpaid": inv.overpaid})
+    event = events.InvoicePaid if inv.status == "paid" else events.InvoicePaymentReceived
+    events.raise_event(db, event(workspace_id=ws.id, invoice=inv.public_id, number=inv.number,
+                                 paid=inv.paid_minor, balance=inv.balance_minor, overpaid=inv.overpaid))
     return "booked"
 
 
@@ -152,8 +152,8 @@ def _refunded(db: Session, ws: Workspace, charge: dict) -> str:
                                      dedupe_key=f"rt:{charge.get('id')}:{charge['amount_refunded']}") is not None:
             booked += 1
     if booked:
-        outbox.enqueue(db, ws.id, "invoice.refunded", {"invoice": inv.public_id, "number": inv.number,
-                                                       "balance": inv.balance_minor})
+        events.raise_event(db, events.InvoiceRefunded(workspace_id=ws.id, invoice=inv.public_id,
+                                                      number=inv.number, balance=inv.balance_minor))
     return f"{booked} refund(s) booked"
 
 
@@ -167,7 +167,7 @@ def _dispute(db: Session, ws: Workspace, dispute: dict, *, closed: bool) -> str:
         entry = ledger.book(db, inv, "dispute", amount, dedupe_key=f"dp:{dispute['id']}",
                             stripe_payment_intent_id=pi, reference=str(dispute["id"]))
         if entry is not None:
-            outbox.enqueue(db, ws.id, "invoice.disputed", {"invoice": inv.public_id, "amount": amount})
+            events.raise_event(db, events.InvoiceDisputed(workspace_id=ws.id, invoice=inv.public_id, amount=amount))
         return "dispute booked" if entry else "already booked"
     if dispute.get("status") == "won":
         entry = ledger.book(db, inv, "dispute_won", amount, dedupe_key=f"dpw:{dispute['id']}",

@@ -37,7 +37,7 @@ from portal_app.models import (
     Workspace,
     utcnow,
 )
-from portal_app.services import audit, emails, outbox
+from portal_app.services import audit, emails, events
 from portal_app.services.billing.invoices import parse_lines
 from portal_app.services.billing.money import CURRENCIES, compute, parse_amount
 from portal_app.services.validation import clean_text
@@ -253,7 +253,7 @@ def send_document(db: Session, actor: Actor, public_id: str, *, expires_on: date
     audit.record(db, staff.workspace_id, staff, "document.sent", "document", doc.public_id,
                  {"title": doc.title, "to": signers[0].email,
                   "expires": doc.expires_at.isoformat() if doc.expires_at else ""})
-    outbox.enqueue(db, staff.workspace_id, "document.sent", {"document": doc.public_id})
+    events.raise_event(db, events.DocumentSent(workspace_id=staff.workspace_id, document=doc.public_id))
     return doc
 
 
@@ -284,7 +284,7 @@ def void_document(db: Session, actor: Actor, public_id: str, reason: str = "") -
     doc.status, doc.voided_at, doc.updated_at = "voided", utcnow(), utcnow()
     db.add(doc)
     audit.record(db, staff.workspace_id, staff, "document.voided", "document", doc.public_id, {"reason": reason})
-    outbox.enqueue(db, staff.workspace_id, "document.voided", {"document": doc.public_id})
+    events.raise_event(db, events.DocumentVoided(workspace_id=staff.workspace_id, document=doc.public_id))
     return doc
 
 
@@ -294,7 +294,7 @@ def expire_if_due(db: Session, doc: Document) -> bool:
         doc.status, doc.updated_at = "expired", utcnow()
         db.add(doc)
         audit.record(db, doc.workspace_id, None, "document.expired", "document", doc.public_id, {})
-        outbox.enqueue(db, doc.workspace_id, "document.expired", {"document": doc.public_id})
+        events.raise_event(db, events.DocumentExpired(workspace_id=doc.workspace_id, document=doc.public_id))
         return True
     return False
 

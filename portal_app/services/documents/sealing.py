@@ -35,7 +35,7 @@ from portal_app.models import (
     WorkspacePayments,
     utcnow,
 )
-from portal_app.services import audit, emails, outbox
+from portal_app.services import audit, emails, events, outbox
 from portal_app.services.documents.documents import fields_of, get_document, signers_of
 from portal_app.services.documents.signing import CONSENT_TEXT
 from portal_app.services.secret_box import seal, unseal
@@ -161,7 +161,8 @@ def complete(db: Session, document_public_id: str) -> Document | None:
     db.add(doc)
     audit.record(db, doc.workspace_id, None, "document.completed", "document", doc.public_id,
                  {"sha256": done.sha256, "pages": done.pages})
-    outbox.enqueue(db, doc.workspace_id, "document.completed", {"document": doc.public_id, "kind": doc.kind})
+    events.raise_event(db, events.DocumentCompleted(workspace_id=doc.workspace_id, document=doc.public_id,
+                                                    document_kind=doc.kind))
     for s in signers:
         link = (f"{ws.base_url}/documents/{doc.public_id}" if s.role == "client"
                 else f"{ws.base_url}/staff/documents/{doc.public_id}")

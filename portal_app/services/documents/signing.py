@@ -24,7 +24,7 @@ from portal_app.access import Actor, is_client, is_own_signer, require_client_do
 from portal_app.adapters.storage import get_storage
 from portal_app.errors import Invalid, NotFound
 from portal_app.models import Document, DocumentSigner, StaffUser, Workspace, utcnow
-from portal_app.services import audit, emails, outbox
+from portal_app.services import audit, emails, events, outbox
 from portal_app.services.documents.documents import (
     current_signer,
     email_signer,
@@ -85,7 +85,8 @@ def mark_viewed(db: Session, actor: Actor, public_id: str, *, ip: str = "", user
         doc.status, doc.first_viewed_at, doc.updated_at = "viewed", utcnow(), utcnow()
         db.add(doc)
     audit.record(db, doc.workspace_id, actor, "document.viewed", "document", doc.public_id, {"signer": mine.email})
-    outbox.enqueue(db, doc.workspace_id, "document.viewed", {"document": doc.public_id, "signer": mine.public_id})
+    events.raise_event(db, events.DocumentViewed(workspace_id=doc.workspace_id, document=doc.public_id,
+                                                 signer=mine.public_id))
 
 
 def _check_open(db: Session, doc: Document) -> None:
@@ -169,7 +170,8 @@ def sign_document(db: Session, actor: Actor, public_id: str, *, consent: bool, v
     db.add(doc)
     audit.record(db, doc.workspace_id, actor, "document.signed", "document", doc.public_id,
                  {"signer": mine.email, "kind": kind, "consent": CONSENT_VERSION, "ip": mine.ip})
-    outbox.enqueue(db, doc.workspace_id, "document.signed", {"document": doc.public_id, "signer": mine.public_id})
+    events.raise_event(db, events.DocumentSigned(workspace_id=doc.workspace_id, document=doc.public_id,
+                                                 signer=mine.public_id))
     if last:
         outbox.enqueue(db, doc.workspace_id, "document.seal", {"document": doc.public_id})
     else:
@@ -219,7 +221,8 @@ def decline_document(db: Session, actor: Actor, public_id: str, reason: object) 
     db.add(doc)
     audit.record(db, doc.workspace_id, actor, "document.declined", "document", doc.public_id,
                  {"signer": mine.email, "reason": text})
-    outbox.enqueue(db, doc.workspace_id, "document.declined", {"document": doc.public_id, "signer": mine.public_id})
+    events.raise_event(db, events.DocumentDeclined(workspace_id=doc.workspace_id, document=doc.public_id,
+                                                   signer=mine.public_id))
     ws = db.get_one(Workspace, doc.workspace_id)
     creator = db.get(StaffUser, doc.created_by_user_id) if doc.created_by_user_id else None
     if creator is not None and creator.email:

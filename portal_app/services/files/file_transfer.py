@@ -27,7 +27,7 @@ from portal_app.access import (
 from portal_app.adapters.storage import get_storage
 from portal_app.errors import Forbidden, Invalid, NotFound
 from portal_app.models import Contact, FileDownload, FileItem, FileShare, Workspace, utcnow
-from portal_app.services import audit, outbox
+from portal_app.services import audit, events
 from portal_app.services.files.file_views import client_context, usage
 from portal_app.services.files.files import get_item
 from portal_app.services.files.filetypes import HEAD_BYTES, PREVIEWABLE, check_content, clean_file_name, human_size
@@ -197,8 +197,10 @@ def store_upload(db: Session, actor: Actor, incoming: IncomingFile, folder_publi
     detail = {"name": item.name, "size": item.size, "folder": folder.name if folder else ""}
     audit.record(db, member.workspace_id, actor, "file.uploaded", "file", item.public_id, detail)
     if by_contact is not None:
-        outbox.enqueue(db, member.workspace_id, "file.uploaded_by_client",
-                       {"item": item.public_id, "contact": db.get_one(Contact, by_contact).public_id, **detail})
+        events.raise_event(db, events.FileUploadedByClient(
+            workspace_id=member.workspace_id, item=item.public_id,
+            contact=db.get_one(Contact, by_contact).public_id, name=item.name, size=item.size,
+            folder=folder.name if folder else ""))
         _tell_staff(db, ws, client, item)
     return item
 
@@ -269,5 +271,5 @@ def _count_download(db: Session, client: Client, item: FileItem) -> None:
                         first_at=now, last_at=now))
     db.flush()
     audit.record(db, client.workspace_id, client, "file.downloaded", "file", item.public_id, {"name": item.name})
-    outbox.enqueue(db, client.workspace_id, "file.downloaded",
-                   {"item": item.public_id, "contact": db.get_one(Contact, client.contact_id).public_id})
+    events.raise_event(db, events.FileDownloaded(workspace_id=client.workspace_id, item=item.public_id,
+                                                 contact=db.get_one(Contact, client.contact_id).public_id))

@@ -20,7 +20,7 @@ from portal_app.access import Actor, FolderNode, Staff, require_manage_files
 from portal_app.db import AnySelect, prebuilt, run
 from portal_app.errors import Invalid, NotFound
 from portal_app.models import Contact, FileDownload, FileItem, FileShare, Workspace, utcnow
-from portal_app.services import audit, outbox
+from portal_app.services import audit, events, outbox
 from portal_app.services.files.filetypes import clean_file_name
 from portal_app.services.validation import clean_text
 
@@ -310,11 +310,11 @@ def set_sharing(db: Session, actor: Actor, public_id: str, *, inherit: bool, all
     _record(db, staff, "file.sharing_changed", item, inherit=inherit, all_clients=bool(all_clients),
             added=[c.email for c in added], removed=len(removed))
     for c in added:
-        outbox.enqueue(db, staff.workspace_id, "file.shared", {"item": item.public_id, "kind": item.kind,
-                                                                "contact": c.public_id})
+        events.raise_event(db, events.FileShared(workspace_id=staff.workspace_id, item=item.public_id,
+                                                 item_kind=item.kind, contact=c.public_id))
     if newly_all:
-        outbox.enqueue(db, staff.workspace_id, "file.shared", {"item": item.public_id, "kind": item.kind,
-                                                                "audience": "all_clients"})
+        events.raise_event(db, events.FileShared(workspace_id=staff.workspace_id, item=item.public_id,
+                                                 item_kind=item.kind, audience="all_clients"))
     if notify and added:
         _notify_shared(db, staff, item, added)
     return sharing_view(db, staff, public_id)

@@ -11,7 +11,14 @@ import reflex as rx
 from portal_app.access import may_refund_payments, require_staff
 from portal_app.errors import Invalid, NotFound, ServiceError
 from portal_app.models.status import status_label
-from portal_app.services.billing import demo_payments, invoice_views, invoices, payment_instructions, refunds
+from portal_app.services.billing import (
+    demo_payments,
+    invoice_mail,
+    invoice_views,
+    invoices,
+    payment_instructions,
+    refunds,
+)
 from portal_app.services.billing.invoice_views import DetailLine, InvoiceDetail, InvoiceText
 from portal_app.services.billing.money import format_amount, parse_amount, plain_amount
 from portal_app.services.billing.payment_instructions import PayMethod
@@ -169,7 +176,8 @@ class StaffInvoiceState(BaseState):
         def send(db, actor, public_id):
             first = invoice_views.invoice_detail(db, actor, public_id)["status"] == "draft"
             inv = invoices.send_invoice(db, actor, public_id)
-            return f"Invoice {inv.number} {'sent' if first else 'sent again'}. The client was emailed a link to it."
+            note = invoice_mail.sent_note(db, actor, public_id)
+            return f"Invoice {inv.number} {'sent' if first else 'sent again'}. {note}"
 
         return await self._act(send, lambda message: message)
 

@@ -14,7 +14,7 @@ import reflex as rx
 
 from portal_app.access import require_staff
 from portal_app.errors import Invalid, ServiceError
-from portal_app.services.billing import invoice_views, invoices
+from portal_app.services.billing import invoice_mail, invoice_views, invoices
 from portal_app.services.billing.invoice_views import ContactChoice, InvoiceForm
 from portal_app.services.billing.money import (
     CURRENCIES,
@@ -282,7 +282,7 @@ class InvoiceEditorState(LineItemsMixin, BaseState):
                                               discount_fixed_minor=discount_fixed_minor)
             if intent == "send":
                 invoices.send_invoice(db, actor, inv.public_id)
-                outcome["flash"] = f"Invoice {inv.number} sent. The client was emailed a link to it."
+                outcome["flash"] = f"Invoice {inv.number} sent. {invoice_mail.sent_note(db, actor, inv.public_id)}"
             else:
                 outcome["flash"] = f"Draft {inv.number} saved."
             outcome["id"] = inv.public_id

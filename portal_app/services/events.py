@@ -1,0 +1,266 @@
+"""Domain events: what happened, one frozen dataclass per kind, with its payload typed.
+
+A service that changes something raises the event with `raise_event(db, event)` inside its
+own transaction: the event is written as an outbox row (`outbox.enqueue`) beside the change,
+so the row is the event's durable record and commits or rolls back with it. The worker hands
+each event row to the message bus (services/bus.py), whose registry maps every kind to its
+handlers or declares it handler-less on purpose.
+
+The row's payload is the event's fields (the workspace is the row's own column); a field
+whose value is None is left out, and a field may travel under another key (`key` in its
+metadata) where the payload's name would clash with the class attribute `kind`.
+
+Commands the worker carries out ("email", "storage.delete", "document.seal") are not events:
+services enqueue those directly.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar, Literal
+
+from sqlmodel import Session
+
+from portal_app.models import DOCUMENT_KINDS, ITEM_KINDS, OutboxMessage
+from portal_app.services import outbox
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    """The base of every event; `kind` is the outbox row's kind."""
+
+    kind: ClassVar[str] = ""
+    workspace_id: int
+
+    def __post_init__(self) -> None:
+        hints = _hints(type(self))
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not _accepts(hints[f.name], value):
+                raise TypeError(f"{self.kind}: {f.name} cannot be {value!r}")
+
+    def payload(self) -> dict[str, Any]:
+        return {f.metadata.get("key", f.name): getattr(self, f.name) for f in fields(self)
+                if f.name != "workspace_id" and getattr(self, f.name) is not None}
+
+    @classmethod
+    def from_payload(cls, workspace_id: int, payload: dict[str, Any]) -> Event:
+        """The event an outbox row records (TypeError if the payload does not fit)."""
+        names = {f.metadata.get("key", f.name): f.name for f in fields(cls) if f.name != "workspace_id"}
+        unknown = sorted(set(payload) - set(names))
+        if unknown:
+            raise TypeError(f"{cls.kind}: unexpected payload keys {unknown}")
+        return cls(workspace_id=workspace_id, **{names[k]: v for k, v in payload.items()})
+
+
+_HINTS: dict[str, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    key = f"{cls.__module__}.{cls.__qualname__}"
+    if key not in _HINTS:
+        _HINTS[key] = typing.get_type_hints(cls)
+    return _HINTS[key]
+
+
+def _accepts(tp: Any, value: object) -> bool:
+    origin = typing.get_origin(tp)
+    if origin in (types.UnionType, typing.Union):
+        return any(_accepts(arg, value) for arg in typing.get_args(tp))
+    if origin is Literal:
+        return value in typing.get_args(tp)
+    if tp is type(None):
+        return value is None
+    if tp is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, tp)
+
+
+def _aka(key: str) -> Any:
+    """A field that travels in the payload as `key`."""
+    return field(metadata={"key": key})
+
+
+def raise_event(db: Session, event: Event) -> OutboxMessage:
+    """Record `event` in the caller's transaction (it commits or rolls back with the change)."""
+    if not event.kind:
+        raise TypeError("An event needs a kind.")
+    return outbox.enqueue(db, event.workspace_id, event.kind, event.payload())
+
+
+def by_kind() -> dict[str, type[Event]]:
+    """Every event class with a kind, by kind (the registry's test holds it to services/bus.py)."""
+    found: dict[str, type[Event]] = {}
+    todo: list[type[Event]] = [Event]
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if cls.kind:
+            if found.setdefault(cls.kind, cls) is not cls:
+                raise TypeError(f"Two event classes share the kind {cls.kind!r}.")
+    return found
+
+
+# --- invoices (services/billing) -------------------------------------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class InvoiceSent(Event):
+    """Staff sent (or sent again) an invoice to its client."""
+
+    kind: ClassVar[str] = "invoice.sent"
+    invoice: str
+    number: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class InvoiceViewed(Event):
+    """The client opened the invoice for the first time."""
+
+    kind: ClassVar[str] = "invoice.viewed"
+    invoice: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class _InvoiceMoney(Event):
+    invoice: str
+    number: str
+    paid: int
+    balance: int
+    overpaid: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class InvoicePaid(_InvoiceMoney):
+    """A payment settled the invoice (nothing left to pay)."""
+
+    kind: ClassVar[str] = "invoice.paid"
+
+
+@dataclass(frozen=True, kw_only=True)
+class InvoicePaymentReceived(_InvoiceMoney):
+    """A payment was booked and something is left to pay."""
+
+    kind: ClassVar[str] = "invoice.payment"
+
+
+@dataclass(frozen=True, kw_only=True)
+class InvoiceVoided(Event):
+    kind: ClassVar[str] = "invoice.voided"
+    invoice: str
+    number: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class InvoiceRefunded(Event):
+    """A refund was booked; `amount` is known when staff refunded (a Stripe webhook may book several)."""
+
+    kind: ClassVar[str] = "invoice.refunded"
+    invoice: str
+    number: str
+    balance: int
+    amount: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class InvoiceDisputed(Event):
+    """The card holder's bank opened a dispute for `amount`."""
+
+    kind: ClassVar[str] = "invoice.disputed"
+    invoice: str
+    amount: int
+
+
+# --- documents (services/documents) ----------------------------------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class DocumentSent(Event):
+    kind: ClassVar[str] = "document.sent"
+    document: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DocumentViewed(Event):
+    kind: ClassVar[str] = "document.viewed"
+    document: str
+    signer: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DocumentSigned(Event):
+    kind: ClassVar[str] = "document.signed"
+    document: str
+    signer: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DocumentDeclined(Event):
+    kind: ClassVar[str] = "document.declined"
+    document: str
+    signer: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DocumentCompleted(Event):
+    """Everyone signed and the sealed PDF is stored."""
+
+    kind: ClassVar[str] = "document.completed"
+    document: str
+    document_kind: str = _aka("kind")  # one of models.DOCUMENT_KINDS
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.document_kind not in DOCUMENT_KINDS:
+            raise TypeError(f"document.completed: document_kind cannot be {self.document_kind!r}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DocumentVoided(Event):
+    kind: ClassVar[str] = "document.voided"
+    document: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DocumentExpired(Event):
+    kind: ClassVar[str] = "document.expired"
+    document: str
+
+
+# --- files (services/files) ------------------------------------------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class FileShared(Event):
+    """An item became visible to one contact, or to every client (`audience`)."""
+
+    kind: ClassVar[str] = "file.shared"
+    item: str
+    item_kind: str = _aka("kind")  # one of models.ITEM_KINDS
+    contact: str | None = None
+    audience: Literal["all_clients"] | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.item_kind not in ITEM_KINDS:
+            raise TypeError(f"file.shared: item_kind cannot be {self.item_kind!r}")
+        if (self.contact is None) == (self.audience is None):
+            raise TypeError("file.shared names one contact or the audience, not both.")
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileDownloaded(Event):
+    """A client downloaded a file for the first time."""
+
+    kind: ClassVar[str] = "file.downloaded"
+    item: str
+    contact: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileUploadedByClient(Event):
+    kind: ClassVar[str] = "file.uploaded_by_client"
+    item: str
+    contact: str
+    name: str
+    size: int
+    folder: str
