@@ -58,7 +58,8 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
                                                           "serves a stand-in at `/js.stripe.com/v3/`)"),
     ("PORTAL_TRUSTED_PROXY_HOPS", "0", "Reverse proxies in front of the app; >0 takes the client IP from "
                                        "X-Forwarded-For (throttling, sessions, the IP recorded on signatures)"),
-    ("PORTAL_WORKER_INTERVAL", "1.0", "Seconds between outbox polls of the in-process worker"),
+    ("PORTAL_WORKER_INTERVAL", "1.0", "Seconds between job-queue polls of an idle worker "
+     "(the in-process one, and `cli worker` without `--poll`)"),
     ("PORTAL_EVENT_THREADS", "8", "Threads per worker process that run event handlers' database work off the event loop "
      "(keep it at or below the database pool: 15 on PostgreSQL)"),
     ("REFLEX_REDIS_URL", "", "Redis URL (redis://host:6379/0): tabs' state lives there, shared by several workers. "
