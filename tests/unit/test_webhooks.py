@@ -239,3 +239,22 @@ def test_only_owners_and_admins_of_the_workspace_manage_webhooks(db, world, monk
 def test_every_event_kind_reaches_the_webhooks():
     assert endpoints.event_kinds() == bus.kinds() == sorted(events.by_kind())
     assert all(delivery.fan_out in bus.HANDLERS[cls] for cls in events.by_kind().values())
+
+
+def test_the_page_shows_the_secret_once(db, world, actors):
+    from portal_app.state.staff.webhooks import WebhooksState
+    from tests.support.states import run_handler
+
+    host, cookie = actors["staff_a"]
+    path = "/staff/settings/webhooks"
+    form = {"url": "https://93.184.216.34/crm", "description": "CRM", "all_kinds": "on"}
+    state, _ = run_handler(WebhooksState, "add", (form,), host, cookie, path, ("load",))
+    assert state._outcome == "ok" and state.new_secret.startswith("whsec_")
+    assert [r["url"] for r in state.rows][-1] == "https://93.184.216.34/crm"
+    db.expire_all()
+    row = db.exec(select(WebhookEndpoint).where(WebhookEndpoint.url == "https://93.184.216.34/crm")).one()
+    assert unseal(row.secret_sealed) == state.new_secret and state.new_secret not in row.secret_sealed
+    again, _ = run_handler(WebhooksState, "load", (), host, cookie, path, (("add", (form,)),))
+    assert again.new_secret == "" and again.secret_for == ""  # gone once the page is loaded again
+    bad, _ = run_handler(WebhooksState, "add", ({"url": "https://10.0.0.1/x"},), host, cookie, path, ("load",))
+    assert bad._outcome == "invalid" and "private network" in bad.form_error and bad.new_secret == ""
