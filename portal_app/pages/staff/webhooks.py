@@ -40,7 +40,7 @@ def _add_form() -> rx.Component:
             rx.button("Add endpoint", type="submit"),
             spacing="3", width="100%", align="start",
         ),
-        on_submit=S.add, key=S.form_version.to(str), width="100%",
+        on_submit=S.add, key=S.form_version.to(str), width="100%", aria_label="Add a webhook endpoint",
     )
 
 
@@ -52,7 +52,7 @@ def _secret() -> rx.Component:
                 rx.text("Signing secret for ", rx.el.strong(S.secret_for), ". Copy it now: it is not shown again.",
                         size="2"),
                 rx.el.code(S.new_secret, aria_label="Signing secret", style={"wordBreak": "break-all"}),
-                rx.button("I have copied it", size="1", variant="soft", on_click=S.dismiss_secret),
+                rx.button("I have copied it", size="1", variant="soft", high_contrast=True, on_click=S.dismiss_secret),
                 spacing="2", align="start",
             ),
             color_scheme="amber", role="status", width="100%",
@@ -68,16 +68,16 @@ def _endpoint(row: dict) -> rx.Component:
         rx.table.cell(clipped(row["kinds"])),
         rx.table.cell(row["status"]),
         rx.table.cell(rx.hstack(
-            rx.button("Deliveries", size="1", variant="soft", on_click=S.show_log(row["id"]),
+            rx.button("Deliveries", size="1", variant="soft", high_contrast=True, on_click=S.show_log(row["id"]),
                       aria_label="Deliveries of " + label),
             rx.cond(row["enabled"],
-                    rx.button("Disable", size="1", variant="soft", on_click=S.set_enabled(row["id"], False),
+                    rx.button("Disable", size="1", variant="soft", high_contrast=True, on_click=S.set_enabled(row["id"], False),
                               aria_label="Disable " + label),
-                    rx.button("Enable", size="1", variant="soft", on_click=S.set_enabled(row["id"], True),
+                    rx.button("Enable", size="1", variant="soft", high_contrast=True, on_click=S.set_enabled(row["id"], True),
                               aria_label="Enable " + label)),
-            rx.button("New secret", size="1", variant="soft", on_click=S.rotate(row["id"]),
-                      aria_label="New signing secret for " + label),
-            rx.button("Delete", size="1", variant="soft", color_scheme="red", on_click=S.delete(row["id"]),
+            rx.button("New secret", size="1", variant="soft", high_contrast=True, on_click=S.rotate(row["id"]),
+                      aria_label="New secret for " + label),
+            rx.button("Delete", size="1", variant="soft", high_contrast=True, color_scheme="red", on_click=S.delete(row["id"]),
                       aria_label="Delete " + label),
             spacing="2", wrap="wrap",
         )),
@@ -93,7 +93,7 @@ def _delivery(row: dict) -> rx.Component:
         rx.table.cell(row["duration"], white_space="nowrap"),
         rx.table.cell(clipped(row["error"])),
         rx.table.cell(row["at"], white_space="nowrap"),
-        rx.table.cell(rx.button("Replay", size="1", variant="soft", on_click=S.replay(row["id"]),
+        rx.table.cell(rx.button("Replay", size="1", variant="soft", high_contrast=True, on_click=S.replay(row["id"]),
                                 aria_label="Replay " + row["kind"].to(str) + " " + row["event"].to(str))),
     )
 
