@@ -277,9 +277,9 @@ def webhooks_rows(world) -> list:
     hook = lambda: world.webhook  # noqa: E731
     return [
         (W, "load", (), path, ADMIN),
-        (W, "add", ({"url": "https://93.184.216.34/other", "description": "CRM", "kind:invoice.sent": "on"},),
+        (W, "add", ({"webhook_url": "https://93.184.216.34/other", "webhook_description": "CRM", "kind:invoice.sent": "on"},),
          path, ADMIN),
-        (W, "add", ({"url": "https://169.254.169.254/latest/meta-data"},), path,
+        (W, "add", ({"webhook_url": "https://169.254.169.254/latest/meta-data"},), path,
          grid(ADMIN, staff_a="invalid", staff_b_on_b="invalid")),
         (W, "show_log", (hook,), path, a_only),
         (W, "set_enabled", (hook, False), path, a_only),

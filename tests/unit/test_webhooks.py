@@ -247,7 +247,7 @@ def test_the_page_shows_the_secret_once(db, world, actors):
 
     host, cookie = actors["staff_a"]
     path = "/staff/settings/webhooks"
-    form = {"url": "https://93.184.216.34/crm", "description": "CRM", "all_kinds": "on"}
+    form = {"webhook_url": "https://93.184.216.34/crm", "webhook_description": "CRM", "all_kinds": "on"}
     state, _ = run_handler(WebhooksState, "add", (form,), host, cookie, path, ("load",))
     assert state._outcome == "ok" and state.new_secret.startswith("whsec_")
     assert [r["url"] for r in state.rows][-1] == "https://93.184.216.34/crm"
@@ -256,5 +256,5 @@ def test_the_page_shows_the_secret_once(db, world, actors):
     assert unseal(row.secret_sealed) == state.new_secret and state.new_secret not in row.secret_sealed
     again, _ = run_handler(WebhooksState, "load", (), host, cookie, path, (("add", (form,)),))
     assert again.new_secret == "" and again.secret_for == ""  # gone once the page is loaded again
-    bad, _ = run_handler(WebhooksState, "add", ({"url": "https://10.0.0.1/x"},), host, cookie, path, ("load",))
+    bad, _ = run_handler(WebhooksState, "add", ({"webhook_url": "https://10.0.0.1/x"},), host, cookie, path, ("load",))
     assert bad._outcome == "invalid" and "private network" in bad.form_error and bad.new_secret == ""

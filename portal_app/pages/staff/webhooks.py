@@ -25,9 +25,9 @@ def _add_form() -> rx.Component:
     return rx.form(
         rx.vstack(
             rx.heading("Add an endpoint", size="4", as_="h2"),
-            field("URL", "url", type_="url", required=True, max_length=limits.WEBHOOK_URL,
+            field("URL", "webhook_url", type_="url", required=True, max_length=limits.WEBHOOK_URL,
                   hint="An https address on the internet that accepts POST requests."),
-            field("Description", "description", max_length=limits.WEBHOOK_DESCRIPTION),
+            field("Description", "webhook_description", max_length=limits.WEBHOOK_DESCRIPTION),
             rx.el.fieldset(
                 rx.el.legend("Events to send", style={"fontWeight": "500", "fontSize": "14px"}),
                 rx.hstack(rx.checkbox(name="all_kinds", id="f-all_kinds", default_checked=True),

@@ -60,8 +60,8 @@ class WebhooksState(BaseState):
 
         def work(db, ws, actor):
             self._clear_secret()
-            view, secret = svc.create_endpoint(db, actor, url=form.get("url", ""),
-                                               description=form.get("description", ""), kinds=kinds)
+            view, secret = svc.create_endpoint(db, actor, url=form.get("webhook_url", ""),
+                                               description=form.get("webhook_description", ""), kinds=kinds)
             self.new_secret, self.secret_for, self.form_error = secret, view["url"], ""
             self.form_version += 1
             self._refresh(db, actor)
