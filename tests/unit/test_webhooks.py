@@ -258,3 +258,22 @@ def test_the_page_shows_the_secret_once(db, world, actors):
     assert again.new_secret == "" and again.secret_for == ""  # gone once the page is loaded again
     bad, _ = run_handler(WebhooksState, "add", ({"webhook_url": "https://10.0.0.1/x"},), host, cookie, path, ("load",))
     assert bad._outcome == "invalid" and "private network" in bad.form_error and bad.new_secret == ""
+
+
+def test_a_timeout_is_a_failed_attempt_and_retried(db, world, monkeypatch):
+    monkeypatch.setattr(queue, "rng", lambda: 0.5)
+    _resolve_to(monkeypatch, PUBLIC)
+    endpoints.create_endpoint(db, world.staff_a, url="https://hooks.example.com/in")
+    db.commit()
+    bus.dispatch(db, world.ws_a.id, "invoice.viewed", {"invoice": "in_1"}, record=("evt_1", datetime.now(UTC)))
+    db.commit()
+
+    def slow(url, body, headers):
+        raise TimeoutError("timed out")
+
+    monkeypatch.setattr(delivery, "send", slow)
+    assert worker.run_once() == 0
+    job = _jobs(db)[0]
+    assert job.done_at is None and job.dead_at is None and job.attempts == 1 and "No answer" in job.last_error
+    log = db.exec(select(WebhookDelivery)).one()
+    assert log.status_code is None and log.error == "No answer within 10 seconds."
