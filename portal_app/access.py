@@ -139,6 +139,11 @@ def require_manage_jobs(actor: Actor) -> Staff:
     return require_staff(actor, "admin")
 
 
+def require_manage_webhooks(actor: Actor) -> Staff:
+    """Outbound webhook endpoints, their secrets and delivery log, Replay: owners and admins."""
+    return require_staff(actor, "admin")
+
+
 def require_read_dev_outbox(actor: Actor, mail_to_outbox: bool) -> Staff:
     """The dev outbox holds other people's one-time links (password resets, invitations):
     it exists only while mail goes to it (PORTAL_MAIL=outbox), and only owners read it."""

@@ -72,6 +72,12 @@ TYPED_SIGNATURE = 100     # "Type your full name"
 VOID_REASON = 500
 DECLINE_REASON = 1000
 
+# outbound webhooks (Settings › Webhooks; models.webhooks)
+WEBHOOK_URL = 500
+WEBHOOK_DESCRIPTION = 200
+WEBHOOK_KINDS = 1000      # the event kinds an endpoint wants, comma-separated ("*": all)
+WEBHOOK_ERROR = 500       # what a failed delivery attempt says
+
 
 def table() -> dict[str, int]:
     """Every limit by name (the tests walk it)."""

@@ -36,6 +36,7 @@ from portal_app.pages.staff.outbox import outbox_page
 from portal_app.pages.staff.payments import payments_settings_page
 from portal_app.pages.staff.sealing import sealing_page
 from portal_app.pages.staff.team import join_page, team_page
+from portal_app.pages.staff.webhooks import webhooks_page
 from portal_app.pages.verify import verify_page
 from portal_app.settings import get_settings
 from portal_app.state.auth import (
@@ -69,6 +70,7 @@ from portal_app.state.staff.outbox import OutboxState
 from portal_app.state.staff.payments import PaymentsSettingsState
 from portal_app.state.staff.sealing import SealingState
 from portal_app.state.staff.team import JoinState, TeamState
+from portal_app.state.staff.webhooks import WebhooksState
 from portal_app.state.verify import VerifyState
 
 configure_logging()
@@ -203,6 +205,7 @@ PAGES = [
     ("/staff/settings/payments", payments_settings_page, PaymentsSettingsState.load, "Payments"),
     ("/staff/settings/sealing", sealing_page, SealingState.load, "Document sealing"),
     ("/staff/settings/jobs", jobs_page, JobsState.load, "Jobs"),
+    ("/staff/settings/webhooks", webhooks_page, WebhooksState.load, "Webhooks"),
     ("/staff/join", join_page, JoinState.load, "Join the team"),
 ]
 

@@ -68,6 +68,8 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
                             "More than 1 needs REFLEX_REDIS_URL"),
     ("PORTAL_TAB_STATE_MINUTES", "60", "How long the server keeps a tab's state after the tab's last event (memory or "
                                        "Redis); the bound on memory per tab"),
+    ("PORTAL_WEBHOOKS_ALLOW_LOOPBACK", "0", "Tests only: 1 lets outbound webhooks reach a receiver on this machine "
+                                            "(127.0.0.0/8, ::1); refused unless PORTAL_BASE_URL is a local http address"),
     ("PORTAL_LIBRARY_LOG_LEVEL", "WARNING", "Log level of third-party libraries (fontTools, pyhanko, pypdf, urllib3, "
                                            "boto3, stripe, SQLAlchemy): INFO or DEBUG to hear them again"),
 ]
@@ -156,6 +158,13 @@ class Settings:
     redis_url: str
     workers: int
     tab_state_minutes: int
+    webhooks_allow_loopback: bool = False
+
+    @property
+    def dev_mode(self) -> bool:
+        """The portal runs on a local http address (the demo, a developer's machine): webhook
+        endpoints may then use plain http."""
+        return is_local_url(self.base_url)
 
     @property
     def base_host(self) -> str:
@@ -188,6 +197,11 @@ def load_settings() -> Settings:
         raise SettingsError(f"PORTAL_WORKERS={workers} needs REFLEX_REDIS_URL: without Redis each server process "
                             "keeps its own tabs' state, and a tab's next request may reach another process. "
                             "Set REFLEX_REDIS_URL, or PORTAL_WORKERS=1.")
+    allow_loopback = _env("PORTAL_WEBHOOKS_ALLOW_LOOPBACK", "0") in ("1", "true", "yes")
+    if allow_loopback and not is_local_url(base_url):
+        raise SettingsError(f"PORTAL_WEBHOOKS_ALLOW_LOOPBACK=1 lets webhooks reach services on this machine; it is "
+                            f"for tests only and refused while PORTAL_BASE_URL ({base_url}) is not a local http "
+                            "address. Remove it.")
     return Settings(
         database_url=_env("PORTAL_DATABASE_URL", "sqlite:///data/portal.db"),
         base_url=base_url,
@@ -232,6 +246,7 @@ def load_settings() -> Settings:
         redis_url=redis_url,
         workers=workers,
         tab_state_minutes=max(1, int(_env("PORTAL_TAB_STATE_MINUTES", "60"))),
+        webhooks_allow_loopback=allow_loopback,
     )
 
 

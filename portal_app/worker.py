@@ -68,6 +68,13 @@ def _sweep_uploads(db: Session, msg: OutboxMessage, payload: dict) -> None:
     sweep_incoming()
 
 
+def _deliver_webhook(db: Session, msg: OutboxMessage, payload: dict) -> None:
+    """One attempt to POST an event to a webhook endpoint (services/webhooks/delivery.py)."""
+    from portal_app.services.webhooks import delivery
+
+    delivery.deliver(db, msg, payload)
+
+
 def _warn_unknown(db: Session, msg: OutboxMessage, payload: dict) -> None:
     """Periodic: log the pending kinds no handler here takes."""
     warn_unknown_kinds()
@@ -80,7 +87,7 @@ def _warn_unknown(db: Session, msg: OutboxMessage, payload: dict) -> None:
 HANDLERS: dict[str, Callable[[Session, OutboxMessage, dict], None]] = {
     "email": _send_email, "storage.delete": _delete_blob, "document.seal": _seal_document,
     "documents.expire": _expire_documents, "uploads.sweep": _sweep_uploads,
-    "outbox.unknown_kinds": _warn_unknown,
+    "outbox.unknown_kinds": _warn_unknown, "webhook.deliver": _deliver_webhook,
 }
 
 EXPIRE_EVERY_SECONDS = 60
@@ -109,7 +116,8 @@ def _deliver(db: Session, msg: OutboxMessage) -> None:
 
         if msg.workspace_id is None:
             raise ValueError("a domain event belongs to a workspace")
-        bus.dispatch(db, msg.workspace_id, msg.kind, json.loads(msg.payload))
+        bus.dispatch(db, msg.workspace_id, msg.kind, json.loads(msg.payload),
+                     record=(f"evt_{msg.id}", msg.created_at))
         return
     command(db, msg, json.loads(msg.payload))
 

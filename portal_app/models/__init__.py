@@ -53,6 +53,7 @@ from portal_app.models.documents import (
 )
 from portal_app.models.files import ITEM_KINDS, FileDownload, FileItem, FileShare
 from portal_app.models.outbox import DevMail, OutboxMessage
+from portal_app.models.webhooks import WebhookDelivery, WebhookEndpoint
 from portal_app.models.workspace import SECTIONS, Domain, PortalSettings, Workspace
 
 __all__ = [
@@ -66,5 +67,5 @@ __all__ = [
     "SealingIdentity", "Domain", "FileDownload", "FileItem", "FileShare", "ITEM_KINDS", "EmailChange", "Invitation",
     "LoginAttempt", "NOTES_MAX", "OutboxMessage",
     "PasswordReset", "PortalSettings", "SECTIONS", "StaffInvitation", "StaffRole", "StaffUser", "UTCDateTime", "Workspace",
-    "new_public_id", "utcnow",
+    "new_public_id", "utcnow", "WebhookDelivery", "WebhookEndpoint",
 ]

@@ -5,28 +5,28 @@ takes the event's outbox row, in that row's transaction (what they write commits
 row marked done, or not at all). UNHANDLED declares, with a reason, each kind that nobody
 follows yet: its rows are acknowledged (recorded, nobody to tell) instead of piling up
 unread. tests/unit/test_events.py fails when an event class is in neither, or in both.
-Automations, the Communications timeline and outbound webhooks subscribe here.
+Outbound webhooks subscribe to every kind (SHOWN says what else shows each); automations and
+the Communications timeline will subscribe here too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
 
 from portal_app.services import events as ev
 from portal_app.services.billing import invoice_mail
+from portal_app.services.webhooks import delivery
 
 Handler = Callable[[Session, Any], None]
 
-HANDLERS: dict[type[ev.Event], list[Handler]] = {
-    ev.InvoiceSent: [invoice_mail.email_invoice_sent],
-}
-
-_LATER = "recorded for the Communications timeline, automations and webhooks (issues 14/15)"
-
-UNHANDLED: dict[type[ev.Event], str] = {
+# What else shows each event, besides the outbound webhooks every kind is sent to.
+_LATER = "recorded for the Communications timeline and automations (issue 15)"
+SHOWN: dict[type[ev.Event], str] = {
+    ev.InvoiceSent: "the client gets the invoice email (invoice_mail.email_invoice_sent)",
     ev.InvoiceViewed: "staff see it on the invoice (its first view is stored on it); " + _LATER,
     ev.InvoicePaid: "the client's and staff's invoice pages show the payment; no receipt email yet; " + _LATER,
     ev.InvoicePaymentReceived: "the invoice pages show the payment and the balance; " + _LATER,
@@ -45,6 +45,13 @@ UNHANDLED: dict[type[ev.Event], str] = {
     ev.FileUploadedByClient: "store_upload emails the owners and admins itself; " + _LATER,
 }
 
+# Every kind goes to the workspace's webhook endpoints that want it (services/webhooks).
+HANDLERS: dict[type[ev.Event], list[Handler]] = {cls: [delivery.fan_out] for cls in SHOWN}
+HANDLERS[ev.InvoiceSent] = [invoice_mail.email_invoice_sent, delivery.fan_out]
+
+# Kinds nobody follows on purpose (none since outbound webhooks subscribe to every kind).
+UNHANDLED: dict[type[ev.Event], str] = {}
+
 
 class UnknownEvent(LookupError):
     """An outbox row whose kind no event class has (e.g. written by a newer version)."""
@@ -55,13 +62,19 @@ def kinds() -> list[str]:
     return sorted(cls.kind for cls in (*HANDLERS, *UNHANDLED))
 
 
-def dispatch(db: Session, workspace_id: int, kind: str, payload: dict[str, Any]) -> ev.Event:
+def dispatch(db: Session, workspace_id: int, kind: str, payload: dict[str, Any],
+             record: tuple[str, datetime] | None = None) -> ev.Event:
     """Run the handlers of one recorded event (none for a declared kind). A payload that does
-    not fit its event class raises TypeError: the row is retried and its error shown."""
+    not fit its event class raises TypeError: the row is retried and its error shown. `record`:
+    the event's id and time (from its outbox row) for the subscribers that pass them on."""
     cls = ev.by_kind().get(kind)
     if cls is None or (cls not in HANDLERS and cls not in UNHANDLED):
         raise UnknownEvent(f"No event class or handler is registered for {kind!r}.")
     event = cls.from_payload(workspace_id, payload)
-    for handler in HANDLERS.get(cls, []):
-        handler(db, event)
+    token = ev.RECORD.set(record)
+    try:
+        for handler in HANDLERS.get(cls, []):
+            handler(db, event)
+    finally:
+        ev.RECORD.reset(token)
     return event

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import types
 import typing
+from contextvars import ContextVar
 from dataclasses import dataclass, field, fields
+from datetime import datetime
 from typing import Any, ClassVar, Literal
 
 from sqlmodel import Session
@@ -81,6 +83,11 @@ def _accepts(tp: Any, value: object) -> bool:
 def _aka(key: str) -> Any:
     """A field that travels in the payload as `key`."""
     return field(metadata={"key": key})
+
+
+# The recorded event the bus is dispatching now: (its id, when it happened), set by
+# bus.dispatch from its outbox row; subscribers that tell the outside world (webhooks) read it.
+RECORD: ContextVar[tuple[str, datetime] | None] = ContextVar("event_record", default=None)
 
 
 def raise_event(db: Session, event: Event) -> OutboxMessage:

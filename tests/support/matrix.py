@@ -58,8 +58,27 @@ def sign_in_actors(world, db) -> dict[str, tuple[str, str | None]]:
     _client_invoices(db, world)
     documents_world(db, world)
     _dead_job(db, world)
+    _webhook(db, world)
     db.commit()
     return tokens
+
+
+def _webhook(db, world) -> None:
+    """A webhook endpoint of workspace A (a public address literal: no DNS) with one logged
+    delivery (what Settings › Webhooks acts on)."""
+    from portal_app.models import WebhookDelivery, WebhookEndpoint, new_public_id
+    from portal_app.services.webhooks import endpoints
+
+    view, _ = endpoints.create_endpoint(db, world.staff_a, url="https://93.184.216.34/hooks")
+    db.flush()
+    endpoint = db.exec(select(WebhookEndpoint).where(WebhookEndpoint.public_id == view["id"])).one()
+    delivery = WebhookDelivery(public_id=new_public_id("whd"), workspace_id=world.ws_a.id, endpoint_id=endpoint.id,
+                               message_id="msg_matrix", event_id="evt_1", event_kind="invoice.viewed",
+                               body='{"type":"invoice.viewed","timestamp":"2026-12-07T12:00:00Z","data":{}}',
+                               attempt=1, status_code=500, duration_ms=12, error="The receiver answered HTTP 500.")
+    db.add(delivery)
+    db.flush()
+    world.webhook, world.webhook_delivery = view["id"], delivery.public_id
 
 
 def _dead_job(db, world) -> None:
@@ -244,8 +263,33 @@ def matrix(world):
         (jobs.JobsState, "retry", ("1" * 40,), "/staff/settings/jobs", grid(ADMIN, staff_a="denied",
                                                                           staff_b_on_b="denied")),
         (jobs.JobsState, "setvar", ("rows", []), "/staff/settings/jobs", "setvar"),
+        *webhooks_rows(world),
     ]
     return rows
+
+
+def webhooks_rows(world) -> list:
+    """Settings › Webhooks: owners and admins; B's owner finds none of A's endpoints or deliveries."""
+    from portal_app.state.staff.webhooks import WebhooksState as W
+
+    path = "/staff/settings/webhooks"
+    a_only = grid(ADMIN, staff_b_on_b="denied")
+    hook = lambda: world.webhook  # noqa: E731
+    return [
+        (W, "load", (), path, ADMIN),
+        (W, "add", ({"webhook_url": "https://93.184.216.34/other", "webhook_description": "CRM", "kind:invoice.sent": "on"},),
+         path, ADMIN),
+        (W, "add", ({"webhook_url": "https://169.254.169.254/latest/meta-data"},), path,
+         grid(ADMIN, staff_a="invalid", staff_b_on_b="invalid")),
+        (W, "show_log", (hook,), path, a_only),
+        (W, "set_enabled", (hook, False), path, a_only),
+        (W, "set_enabled", (hook, True), path, a_only),
+        (W, "rotate", (hook,), path, a_only),
+        (W, "replay", (lambda: world.webhook_delivery,), path, a_only),
+        (W, "delete", (hook,), path, a_only),
+        (W, "dismiss_secret", (), path, "local"),
+        (W, "setvar", ("new_secret", "whsec_x"), path, "setvar"),
+    ]
 
 
 def payments_rows() -> list:

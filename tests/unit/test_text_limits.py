@@ -22,6 +22,7 @@ from portal_app.services.documents import documents, signing
 from portal_app.services.files import files
 from portal_app.services.portal import portal_settings, workspaces
 from portal_app.services.security import password_problem
+from portal_app.services.webhooks import endpoints as webhook_endpoints
 from tests.support.docs import draft, sent
 
 LINE = {"description": "Work", "quantity": "1", "unit_minor": 1_000, "tax_rate": "0"}
@@ -117,6 +118,12 @@ CASES: dict[str, tuple[Callable, int, str, Callable[[int], str]]] = {
     "document title": (_document_title, limits.DOCUMENT_TITLE, "Title", lambda n: "x" * n),
     "void reason": (_void_reason, limits.VOID_REASON, "Reason", lambda n: "x" * n),
     "decline reason": (_decline_reason, limits.DECLINE_REASON, "Reason", lambda n: "x" * n),
+    # a public address literal: no DNS asked
+    "webhook URL": (lambda db, w, v: webhook_endpoints.create_endpoint(db, w.staff_a, url=v), limits.WEBHOOK_URL,
+                    "URL", lambda n: "https://93.184.216.34/" + "x" * (n - 22)),
+    "webhook description": (lambda db, w, v: webhook_endpoints.create_endpoint(
+        db, w.staff_a, url="https://93.184.216.34/in", description=v), limits.WEBHOOK_DESCRIPTION, "Description",
+        lambda n: "x" * n),
 }
 
 
@@ -168,6 +175,7 @@ FORM_LIMITS = {
     "discount_value": limits.AMOUNT, "amount": limits.AMOUNT, "refund_amount": limits.AMOUNT,
     "min_partial": limits.AMOUNT, "reference": limits.PAYMENT_REFERENCE,
     "reason": (limits.VOID_REASON, limits.REFUND_REASON, limits.DECLINE_REASON),
+    "webhook_url": limits.WEBHOOK_URL, "webhook_description": limits.WEBHOOK_DESCRIPTION,
     "invoice_prefix": limits.INVOICE_PREFIX, "publishable_key": limits.STRIPE_KEY,
     "secret_key": limits.STRIPE_KEY, "webhook_secret": limits.STRIPE_KEY,
     "doc-title": limits.DOCUMENT_TITLE, "doc-message": limits.DOCUMENT_MESSAGE,
