@@ -33,7 +33,7 @@ def _add_form() -> rx.Component:
                 rx.hstack(rx.checkbox(name="all_kinds", id="f-all_kinds", default_checked=True),
                           rx.el.label("All events (also kinds added later)", html_for="f-all_kinds",
                                       style={"fontSize": "14px"}), spacing="2", align="center"),
-                rx.grid(rx.foreach(S.kinds, _kind_box), columns="3", gap="2", width="100%"),
+                rx.grid(rx.foreach(S.kinds, _kind_box), columns={"initial": "1", "sm": "2", "md": "3"}, gap="2", width="100%"),
                 style={"border": "none", "padding": "0", "margin": "0"},
             ),
             alert_box(S.form_error),
