@@ -43,22 +43,22 @@ def test_jobs_journey(server, browser, axe):
 
     j.go(owner, "/staff/settings/jobs")
     expect(owner.get_by_role("heading", name="Jobs", exact=True)).to_be_visible()
-    row = owner.get_by_role("row").filter(has_text=ERROR)
-    expect(row).to_be_visible()
+    # (other journeys on this server may have left dead jobs of their own: this one is found by its id)
+    row = owner.get_by_role("row").filter(has=owner.get_by_role("button", name=f"Retry job {job_id}", exact=True))
+    expect(row).to_contain_text(ERROR)
     expect(row.get_by_role("cell").nth(1)).to_contain_text("8")  # attempts
     j.look(owner, "staff-jobs")
 
     stale = j.page(owner.context)  # a second tab, opened before the retry
     j.go(stale, "/staff/settings/jobs")
-    expect(stale.get_by_role("row").filter(has_text=ERROR)).to_be_visible()
+    expect(stale.get_by_role("button", name=f"Retry job {job_id}", exact=True)).to_be_visible()
 
-    row.get_by_role("button", name=f"Retry job {job_id}").click()
+    row.get_by_role("button", name=f"Retry job {job_id}", exact=True).click()
     expect(owner.get_by_role("status").filter(has_text="Queued again")).to_be_visible()
-    expect(owner.get_by_role("row").filter(has_text=ERROR)).to_have_count(0)
-    expect(owner.get_by_text("No failed jobs.")).to_be_visible()
+    expect(owner.get_by_role("button", name=f"Retry job {job_id}", exact=True)).to_have_count(0)
 
     # the same job again from a page opened before the retry: refused in words
-    stale.get_by_role("button", name=f"Retry job {job_id}").click()
+    stale.get_by_role("button", name=f"Retry job {job_id}", exact=True).click()
     expect(stale.get_by_role("alert").filter(has_text="no longer dead")).to_be_visible()
 
     # the worker runs it: the email reaches Dana
