@@ -75,6 +75,15 @@ def _deliver_webhook(db: Session, msg: OutboxMessage, payload: dict) -> None:
     delivery.deliver(db, msg, payload)
 
 
+def _prune(db: Session, msg: OutboxMessage, payload: dict) -> None:
+    """Periodic: finished commands and old webhook deliveries are deleted (jobs/prune.py)."""
+    from portal_app.jobs import prune
+
+    counts = prune.prune(db, _now(), HANDLERS)
+    if any(counts.values()):
+        log.info("pruned %s", counts)
+
+
 def _warn_unknown(db: Session, msg: OutboxMessage, payload: dict) -> None:
     """Periodic: log the pending kinds no handler here takes."""
     warn_unknown_kinds()
@@ -87,7 +96,7 @@ def _warn_unknown(db: Session, msg: OutboxMessage, payload: dict) -> None:
 HANDLERS: dict[str, Callable[[Session, OutboxMessage, dict], None]] = {
     "email": _send_email, "storage.delete": _delete_blob, "document.seal": _seal_document,
     "documents.expire": _expire_documents, "uploads.sweep": _sweep_uploads,
-    "outbox.unknown_kinds": _warn_unknown, "webhook.deliver": _deliver_webhook,
+    "outbox.unknown_kinds": _warn_unknown, "webhook.deliver": _deliver_webhook, "jobs.prune": _prune,
 }
 
 EXPIRE_EVERY_SECONDS = 60
@@ -95,10 +104,12 @@ SWEEP_EVERY_SECONDS = 3600
 periodic.every(EXPIRE_EVERY_SECONDS, "documents.expire")
 periodic.every(SWEEP_EVERY_SECONDS, "uploads.sweep")
 periodic.every(SWEEP_EVERY_SECONDS, "outbox.unknown_kinds")
+periodic.every(SWEEP_EVERY_SECONDS, "jobs.prune")
 # maintenance: a few tries (the next slot queues a fresh one), after the user-facing work
 queue.configure_kind("documents.expire", max_attempts=3, backoff_cap=30, priority=10)
 queue.configure_kind("uploads.sweep", max_attempts=3, backoff_cap=600, priority=10)
 queue.configure_kind("outbox.unknown_kinds", max_attempts=3, backoff_cap=600, priority=10)
+queue.configure_kind("jobs.prune", max_attempts=3, backoff_cap=600, priority=10)
 
 
 def runnable_kinds() -> list[str]:
