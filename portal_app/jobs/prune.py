@@ -30,7 +30,7 @@ def _delete_batches(db: Session, model, where: sa.ColumnElement[bool]) -> int:
         ids = list(db.exec(select(model.id).where(where).order_by(col(model.id)).limit(BATCH)).all())
         if not ids:
             break
-        db.exec(sa.delete(model).where(col(model.id).in_(ids)))  # type: ignore[call-overload]
+        db.exec(sa.delete(model).where(col(model.id).in_(ids)))
         db.commit()
         deleted += len(ids)
         if len(ids) < BATCH:
