@@ -16,8 +16,26 @@ def _row(row: dict) -> rx.Component:
         rx.table.cell(clipped(row["error"])),
         rx.table.cell(row["attempts"]),
         rx.table.cell(row["at"], white_space="nowrap"),
-        rx.table.cell(rx.button("Retry", size="1", variant="soft", on_click=S.retry(row["id"]),
-                                aria_label="Retry job " + row["id"])),
+        rx.table.cell(_retry(row)),
+    )
+
+
+def _retry(row: dict) -> rx.Component:
+    return rx.button("Retry", size="1", variant="soft", on_click=S.retry(row["id"]),
+                     aria_label="Retry job " + row["id"])
+
+
+def _card(row: dict) -> rx.Component:
+    """A phone's view of one dead job: the table's columns would put Retry off the screen."""
+    return rx.card(
+        rx.vstack(
+            rx.hstack(rx.text(row["kind"], weight="bold"), rx.spacer(), _retry(row), width="100%", align="center"),
+            rx.text(row["error"], size="2", style={"overflowWrap": "anywhere"}),
+            rx.text("Failed at ", row["at"], " after ", row["attempts"], " attempts", size="1", color_scheme="gray",
+                    high_contrast=True),
+            spacing="2", align="stretch",
+        ),
+        width="100%",
     )
 
 
@@ -41,7 +59,10 @@ def jobs_page() -> rx.Component:
                             )),
                             rx.table.body(rx.foreach(S.rows, _row)),
                             variant="surface", width="100%",
+                            display=rx.breakpoints(initial="none", sm="table"),
                         ),
+                        rx.vstack(rx.foreach(S.rows, _card), spacing="2", width="100%",
+                                  display=rx.breakpoints(initial="flex", sm="none")),
                         rx.cond(S.total > S.rows.length(),
                                 rx.text("The newest ", S.rows.length(), " of ", S.total, " are shown.", size="2")),
                         overflow_x="auto", width="100%",
