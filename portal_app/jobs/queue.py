@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -63,6 +64,49 @@ def backoff_seconds(attempts: int, cap: float = DEFAULT_BACKOFF_CAP, rand: float
     return base * (1 - JITTER + 2 * JITTER * r)
 
 
+# -- wake-ups: a job queued here wakes this process's runners as its transaction commits ------
+# (a job chain — seal, its event, an automation's step, its email — then runs job after job
+# instead of one poll interval apart). On PostgreSQL the transaction also NOTIFYs
+# WAKE_CHANNEL, which runners in other processes LISTEN to (jobs/runner.py).
+WAKE_CHANNEL = "portal_jobs"
+_ENQUEUED = "portal_jobs_enqueued"
+_wakers: list[Callable[[], None]] = []
+_wakers_lock = threading.Lock()
+
+
+def add_waker(fn: Callable[[], None]) -> None:
+    with _wakers_lock:
+        _wakers.append(fn)
+
+
+def remove_waker(fn: Callable[[], None]) -> None:
+    with _wakers_lock:
+        if fn in _wakers:
+            _wakers.remove(fn)
+
+
+def _mark_enqueued(db: Session) -> None:
+    if db.info.get(_ENQUEUED):
+        return
+    db.info[_ENQUEUED] = True
+    if db.get_bind().dialect.name == "postgresql":
+        db.connection().execute(sa.text(f"NOTIFY {WAKE_CHANNEL}"))  # delivered only if it commits
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _wake_after_commit(session: Session) -> None:
+    if session.info.pop(_ENQUEUED, False):
+        with _wakers_lock:
+            wakers = list(_wakers)
+        for fn in wakers:
+            fn()
+
+
+@sa.event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(_ENQUEUED, None)
+
+
 def _unfinished() -> sa.ColumnElement[bool]:
     return sa.and_(col(T.done_at).is_(None), col(T.dead_at).is_(None))
 
@@ -79,6 +123,7 @@ def enqueue(db: Session, workspace_id: int | None, kind: str, payload: dict, *,
         workspace_id=workspace_id, kind=kind, payload=json.dumps(payload, sort_keys=True), created_at=now,
         next_attempt_at=run_at or now, priority=opts.priority if priority is None else priority,
         attempts=0, max_attempts=max_attempts or opts.max_attempts, unique_key=unique_key, last_error="")
+    _mark_enqueued(db)
     if unique_key is None:
         msg = OutboxMessage(**values)
         db.add(msg)

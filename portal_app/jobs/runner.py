@@ -7,7 +7,10 @@ worker still holds the lease: a worker that lost its lease (it stalled past it a
 worker took the job) rolls its work back. So an acknowledged job never runs twice, and a job
 whose worker was killed runs again once its lease has expired.
 
-`Runner` polls for due jobs and runs them on a thread pool: it holds up to twice as many jobs
+`Runner` looks for due jobs when woken — a job queued in this process has committed, a job here
+has finished (it may have queued the next), or on PostgreSQL another process NOTIFYed
+`queue.WAKE_CHANNEL` — and otherwise every `poll` seconds (scheduled jobs, other hosts on
+SQLite), and runs them on a thread pool: it holds up to twice as many jobs
 as threads and claims again, in one statement, once half of that has drained (one claim per
 `concurrency` jobs, not per job). It extends the leases of what it holds (heartbeat, every
 third of a lease), enqueues periodic jobs and marks jobs dead whose last attempt's worker
@@ -81,8 +84,10 @@ class Runner:
         self.started: set[int] = set()  # of those, running now
         self._lock = threading.Lock()
         self._freed = threading.Event()
+        self._wake = threading.Event()  # something may be due: look now instead of after `poll`
         self._seen_slots: dict[str, int] = {}
         self.done = 0
+        self.looks = 0  # claim passes so far (tests wait for the first before queueing)
 
     # -- one job on a pool thread ---------------------------------------------------------
     def _run(self, job_id: int, stop: threading.Event) -> None:
@@ -100,6 +105,7 @@ class Runner:
                 self.held.discard(job_id)
                 self.started.discard(job_id)
             self._freed.set()
+            self._wake.set()  # it may have queued the next job of a chain
 
     # -- housekeeping ----------------------------------------------------------------------
     def _heartbeat(self, stop: threading.Event) -> None:
@@ -110,6 +116,35 @@ class Runner:
                 queue.heartbeat(self.engine, self.id, ids, self.clock(), self.lease)
             except Exception:
                 log.exception("heartbeat failed")
+
+    def _listen(self, stop: threading.Event) -> None:
+        """PostgreSQL: wake on other processes' NOTIFY (a connection of its own, autocommit;
+        reconnects after a failure, at most once per poll interval)."""
+        import psycopg
+
+        url = self.engine.url.set(drivername="postgresql")
+        while not stop.is_set():
+            try:
+                with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as conn:
+                    conn.execute(f"LISTEN {queue.WAKE_CHANNEL}")
+                    while not stop.is_set():  # a stop is seen within a second
+                        for _ in conn.notifies(timeout=min(self.poll, 1.0), stop_after=1):
+                            self._wake.set()
+            except Exception:
+                if stop.is_set():
+                    return
+                log.warning("job wake-ups: listening on PostgreSQL failed; polling every %ss meanwhile", self.poll,
+                            exc_info=True)
+                stop.wait(self.poll)
+
+    def _idle(self, stop: threading.Event) -> None:
+        """Wait until woken, stopped, or `poll` seconds have passed (stop is seen within 0.1 s)."""
+        deadline = time.monotonic() + self.poll
+        while not stop.is_set() and not self._wake.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self._wake.wait(min(left, 0.1))
 
     def _maintain(self) -> None:
         now = self.clock()
@@ -125,6 +160,10 @@ class Runner:
         beat_stop = threading.Event()
         beat = threading.Thread(target=self._heartbeat, args=(beat_stop,), name="job-heartbeat", daemon=True)
         beat.start()
+        listen_stop = threading.Event()
+        if self.engine.dialect.name == "postgresql":
+            threading.Thread(target=self._listen, args=(listen_stop,), name="job-listen", daemon=True).start()
+        queue.add_waker(self._wake.set)
         last_maintain = -MAINTAIN_EVERY
         log.info("worker %s: %s threads, lease %ss", self.id, self.concurrency, self.lease)
         try:
@@ -134,12 +173,14 @@ class Runner:
                         last_maintain = time.monotonic()
                         self._maintain()
                     self._freed.clear()  # set again by any job finishing from here on
+                    self._wake.clear()   # set again by anything queued or finished from here on
                     with self._lock:
                         held = len(self.held)
                     # room for twice the threads; claim once at least `concurrency` jobs fit
                     free = 2 * self.concurrency - held if held <= self.concurrency else 0
                     ids = queue.claim(self.engine, self.id, list(self.kinds()), self.clock(), free,
                                       self.lease) if free > 0 else []
+                    self.looks += 1
                 except Exception:
                     log.exception("worker pass failed")
                     ids, free = [], 0
@@ -151,10 +192,12 @@ class Runner:
                 if free > 0 and len(ids) == free:
                     continue  # the queue has more: claim again as soon as a thread is free
                 if free > 0 and not ids:
-                    stop.wait(self.poll)
+                    self._idle(stop)
                 else:
                     self._freed.wait(self.poll)
         finally:
+            queue.remove_waker(self._wake.set)
+            listen_stop.set()
             left = self._shutdown(pool, beat_stop)
         return left
 
