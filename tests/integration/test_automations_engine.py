@@ -224,3 +224,55 @@ def test_a_disabled_rule_starts_nothing(db, world, clock):
     send(db, world)
     drain()
     assert rules.list_runs(db, world.staff_a, rid) == []
+
+
+def test_overdue_is_raised_once_per_invoice_and_the_rule_waits_its_n_days(db, world, clock):
+    from portal_app.services.automations import overdue
+
+    form = rules.blank_form()
+    form.update(name="Chase", trigger="invoice.overdue", trigger_days="3",
+                steps=[step("email", subject="Reminder {{ invoice.number }}", body="Due {{ invoice.due_date }}")])
+    rid = rules.save_rule(db, world.staff_a, None, form)
+    rules.set_enabled(db, world.staff_a, rid, True)
+    inv_id = send(db, world)  # due in 14 days
+    drain()
+    assert overdue.raise_due(db) == 0
+    clock.advance(days=15)  # the day after the due date
+    assert overdue.raise_due(db) == 1
+    db.commit()
+    assert overdue.raise_due(db) == 0  # once per invoice, however often the job runs
+    drain()
+    run = the_run(db, world, rid)
+    assert run["summary"].endswith("overdue") and run["steps"][0]["status"] == "scheduled"
+    due = clock.now.replace(hour=0, minute=0, second=0) - timedelta(days=1)
+    assert run["steps"][0]["when"] == "scheduled for " + rules.when_text(due + timedelta(days=3))
+    clock.advance(days=3)
+    drain()
+    assert emails(db, "alice@client.example")[-1].startswith("Reminder INV-")
+    assert inv_id
+
+
+def test_accepting_the_portal_invitation_raises_invite_accepted(db, world, clock):
+    from portal_app.models import ClientAccount
+    from portal_app.services.accounts import invites
+    from portal_app.services.accounts.contacts import create_contact
+
+    rid = rule(db, world.staff_a, [step("add_tag", tag="portal")], trigger="invite.accepted")
+    contact = create_contact(db, world.staff_a, {"first_name": "Dee", "email": "dee@client.example"})
+    invites.send_invite(db, world.staff_a, contact.public_id)
+    db.commit()
+    token = _invite_token(db)
+    invites.accept_invite(db, token, "a long enough password 1", "a long enough password 1",
+                          workspace_id=world.ws_a.id)
+    db.commit()
+    drain()
+    run = the_run(db, world, rid)
+    assert run["contact"] == "Dee" and run["status"] == "done"
+    assert db.exec(select(ClientAccount).where(ClientAccount.contact_id == contact.id)).one().status == "active"
+
+
+def _invite_token(db) -> str:
+    import re
+
+    job = db.exec(select(OutboxMessage).where(OutboxMessage.kind == "email").order_by(col(OutboxMessage.id).desc())).first()
+    return re.search(r"token=([\w-]+)|/invite/([\w-]+)", json.loads(job.payload)["text"]).group(0).split("=")[-1].split("/")[-1]
