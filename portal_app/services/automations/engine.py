@@ -81,7 +81,10 @@ def on_event(db: Session, event: ev.Event) -> None:
     if snapshot is None:
         return
     key = _event_key(event)
+    record = ev.RECORD.get()
     for rule, version in rules:
+        if record is not None and record[1] < rule.created_at:
+            continue  # an event older than the rule (a backlog, the demo seed's own) does not start it
         start_run(db, rule, version, snapshot, event.kind, key)
 
 
