@@ -12,10 +12,12 @@ from sqlmodel import Session
 
 from portal_app.access import Staff
 from portal_app.services.automations import rules
+from portal_app.services.automations.views import RuleForm
 
 WELCOME = """Thank you for signing "{{ document.title }}". We are glad to have {{ contact.company }} on board.
 
-We have shared an Onboarding folder with you in your client portal: it has our kick-off checklist and the questionnaire we go through together.
+We have shared an Onboarding folder with you in your client portal: it has our kick-off checklist
+and the questionnaire we go through together.
 
 Talk soon,
 {{ workspace.name }}"""
@@ -28,16 +30,15 @@ How is it going? If anything is unclear, reply to this email or leave us a note 
 def seed_automations(db: Session, staff: Staff) -> str:
     """The Onboarding folder and the enabled "Onboarding sequence" rule; returns the rule's id."""
     folder = _onboarding_folder(db, staff)
-    form = rules.blank_form()
-    form.update(
-        name="Onboarding sequence", trigger="document.completed",
-        conditions=[{"field": "document.kind", "op": "is", "value": "contract"}],
-        steps=[
+    form: RuleForm = {
+        "name": "Onboarding sequence", "trigger": "document.completed", "trigger_days": "",
+        "conditions": [{"field": "document.kind", "op": "is", "value": "contract"}],
+        "steps": [
             {**rules.blank_step("email"), "subject": "Welcome aboard, {{ contact.first_name }}", "body": WELCOME},
             {**rules.blank_step("share"), "target_id": folder},
             {**rules.blank_step("wait"), "amount": "2", "unit": "days"},
             {**rules.blank_step("email"), "subject": "How is it going?", "body": CHECK_IN},
-        ])
+        ]}
     return rules.create_rule(db, staff, form, enabled=True)
 
 

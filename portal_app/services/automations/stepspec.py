@@ -40,7 +40,7 @@ def blank(step_type: str) -> StepForm:
     form: StepForm = {"type": step_type, "subject": "", "body": "", "amount": "", "unit": "", "until_field": "",
                       "target_id": "", "tag": ""}
     if step_type == "wait":
-        form.update(amount="1", unit="days")
+        form["amount"], form["unit"] = "1", "days"
     return form
 
 
@@ -48,7 +48,7 @@ def to_form(step: dict[str, Any]) -> StepForm:
     form = blank(str(step.get("type", "")))
     for key in ("subject", "body", "amount", "unit", "until_field", "target_id", "tag"):
         if key in step:
-            form[key] = str(step[key])  # type: ignore[literal-required]
+            form[key] = str(step[key])
     return form
 
 
