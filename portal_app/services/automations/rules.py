@@ -1,4 +1,4 @@
-"""Automations › rules: what the staff UI calls (the contract between the services and the UI; docs/architecture.md, "Automations").
+"""Automations › rules: what the staff UI calls (the services/UI contract; docs/architecture.md, "Automations").
 
 Every function asks access.require_manage_automations (owners and admins) first and scopes every
 query by the actor's workspace. Saving writes a new immutable version (runs already started
