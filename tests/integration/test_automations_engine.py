@@ -276,3 +276,47 @@ def _invite_token(db) -> str:
 
     job = db.exec(select(OutboxMessage).where(OutboxMessage.kind == "email").order_by(col(OutboxMessage.id).desc())).first()
     return re.search(r"token=([\w-]+)|/invite/([\w-]+)", json.loads(job.payload)["text"]).group(0).split("=")[-1].split("/")[-1]
+
+
+def test_share_draft_invoice_and_notify_staff_steps(db, world, clock):
+    from portal_app.models import FileShare, Invoice
+    from portal_app.services.files.files import create_folder
+
+    folder = create_folder(db, world.staff_a, name="Kick-off")
+    template_id = send(db, world, total=99_000)
+    drain()
+    rid = rule(db, world.staff_a, [step("share", target_id=folder.public_id),
+                                   step("share", target_id=folder.public_id),  # already shared: fine
+                                   step("draft_invoice", target_id=template_id),
+                                   step("notify_staff", subject="{{ contact.name }} started",
+                                        body="Invoice {{ invoice.number }}")])
+    send(db, world)
+    drain()
+    run = the_run(db, world, rid)
+    assert run["status"] == "done", run
+    details = [s["detail"] for s in run["steps"]]
+    assert details[0] == "Shared the folder \u201cKick-off\u201d with Alice Client."
+    assert details[1] == "The folder \u201cKick-off\u201d was already shared with Alice Client."
+    assert details[2].startswith("Created draft invoice INV-") and "copied from INV-0001" in details[2]
+    assert details[3] == "Notified owner@alpha.example."  # every owner and admin (the member is not)
+    assert [s.contact_id for s in db.exec(select(FileShare).where(FileShare.item_id == folder.id))] == \
+        [world.contact_a1.id]
+    draft = db.exec(select(Invoice).where(Invoice.status == "draft")).one()
+    assert draft.total_minor == 99_000 and draft.contact_id == world.contact_a1.id
+    assert emails(db, "owner@alpha.example")[-1] == "Alice Client started"
+
+
+def test_a_target_deleted_after_saving_fails_the_step_with_a_reason(db, world, clock):
+    from portal_app.services.files.files import create_folder, delete_item
+
+    folder = create_folder(db, world.staff_a, name="Gone soon")
+    rid = rule(db, world.staff_a, [step("share", target_id=folder.public_id)])
+    delete_item(db, world.staff_a, folder.public_id)
+    db.commit()
+    send(db, world)
+    for _ in range(engine.STEP_ATTEMPTS):
+        drain()
+        clock.advance(seconds=engine.BACKOFF_CAP)
+    run = the_run(db, world, rid)
+    assert run["status"] == "failed"
+    assert run["steps"][0]["detail"] == ("Failed after 5 attempts: The folder or file to share no longer exists.")

@@ -154,7 +154,9 @@ def run_step(db: Session, run_public_id: str, position: int, attempt_try: int | 
     run was cancelled or finished, or the step is no longer due -- its job does nothing)."""
     from portal_app.services.automations import steps as executors
 
-    run = db.exec(select(AutomationRun).where(AutomationRun.public_id == run_public_id)).first()
+    # the run's row is locked (PostgreSQL; SQLite's writer lock serialises anyway): a Cancel
+    # committing meanwhile waits, or is seen -- never overwritten by this step's outcome
+    run = db.exec(select(AutomationRun).where(AutomationRun.public_id == run_public_id).with_for_update()).first()
     if run is None or run.status not in ("running", "waiting"):
         return "noop"
     step = db.exec(select(AutomationRunStep).where(AutomationRunStep.run_id == run.id,
