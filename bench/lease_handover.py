@@ -208,6 +208,8 @@ def handover(args) -> None:
             if not b_end.poll(args.lock_ms / 1000 + 30):
                 raise SystemExit("process B did not answer")
             waits = b_end.recv()[1]
+            if args.debug and max(waits) > 1:
+                print(f"  slow: {ident} {[round(w, 3) for w in waits]}", flush=True)
             firsts.append(min(waits))
             alls.extend(waits)
             a_end.send(("stop",))
