@@ -40,7 +40,7 @@ if __name__ in {"__main__", "__mp_main__"} and "--debug" in sys.argv:
     os.environ["REFLEX_STATE_MANAGER_REDIS_DEBUG"] = "true"
 os.environ["REFLEX_OPLOCK_ENABLED"] = "true"
 
-import reflex as rx  # noqa: E402
+import reflex as rx
 
 
 class Lease(rx.State):
