@@ -184,3 +184,19 @@ async def test_install_replaces_only_reflexs_redis_manager(redis_client):
     install(app)
     assert app._state_manager is memory  # the memory manager (no Redis) is left alone
     await reflex_made.redis.aclose()
+
+
+def test_the_app_serves_with_the_fixed_manager_when_redis_is_configured(redis_client):
+    """The real app module, imported as a granian worker imports it (a fresh process)."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import portal_app.portal_app as m; sm = m.app._state_manager; "
+            "print(type(sm).__name__, sm.lock_expiration, sm.oplock_hold_time_ms)")
+    env = {**os.environ, "REFLEX_REDIS_URL": REDIS_URL, "REFLEX_REDIS_LOCK_EXPIRATION": "30000",
+           "REFLEX_OPLOCK_HOLD_TIME": "20s"}
+    env.pop("REFLEX_STATE_MANAGER_MODE", None)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=120, check=True).stdout.split()
+    assert out[-3:] == ["PortalStateManagerRedis", "30000", "20000"]
