@@ -18,19 +18,37 @@ it (docs/performance.md, "A tab's lease held for a whole visit").
 Here each waiting event adds its own member (`<worker id>:<random>`) and removes only that one,
 so every waiting event is announced and counted until it stops waiting; only other workers'
 members count as contenders (a worker's own waiting events share its lease, as in Reflex).
-Upstream would need the same two changes in StateManagerRedis (`_request_lock_release` and
-`_n_lock_contenders`); drop this subclass when Reflex has them.
+
+A second, smaller fix: an event cancelled just as its SET NX took the lock (Reflex cancels a
+superseded on_load chain, e.g. when a newer navigation or a reconnect's hydrate comes) left
+`_wait_lock` without releasing it, and without waking the next event of its worker in line: every
+other event of the tab, on either worker, then waited until the lock expired (10 s; 30 s with a
+20 s lease). Here a wait that ends by an exception gives the lock back if it is its own, and wakes
+the next waiter. (A cancellation a few awaits later, in `_try_modify_state` before the state is
+in hand, can still leave the lock to expire: that needs Reflex to release its exit stack there.)
+
+Upstream would need the same changes in StateManagerRedis (`_request_lock_release`,
+`_n_lock_contenders`, `_wait_lock`); drop this subclass when Reflex has them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import uuid
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, cast
 
-from reflex.istate.manager.redis import StateManagerRedis
+from reflex.istate.manager.redis import OplockFound, StateManagerRedis
+
+# Delete the lock only while it is held by ARGV[1] (an event's own lock id).
+_RELEASE_IF_OURS = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+    return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
 
 
 @dataclasses.dataclass
@@ -56,6 +74,21 @@ class PortalStateManagerRedis(StateManagerRedis):
             yield
         finally:
             await self.redis.srem(waiters_key, member)  # type: ignore[misc]
+
+    async def _wait_lock(self, lock_key: bytes, lock_id: bytes) -> None:
+        """Reflex's wait, but one that ends by an exception (a cancelled event) keeps no lock."""
+        try:
+            await super()._wait_lock(lock_key, lock_id)
+        except OplockFound:
+            raise  # the state is this worker's already: the event goes on with it
+        except BaseException:
+            # It may have taken the lock as it was cancelled, or taken the notification meant
+            # for the event behind it: pass both on (the release's own notification wakes the
+            # other worker's waiters).
+            self._notify_next_waiter(lock_key)
+            release = cast("Callable[..., Awaitable[int]]", self.redis.eval)  # bytes keys, int reply
+            await asyncio.shield(asyncio.ensure_future(release(_RELEASE_IF_OURS, 1, lock_key, lock_id)))
+            raise
 
     async def _n_lock_contenders(self, lock_key: bytes) -> int:
         """How many events of *other* workers wait for this lock."""

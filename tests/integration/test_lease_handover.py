@@ -200,3 +200,42 @@ def test_the_app_serves_with_the_fixed_manager_when_redis_is_configured(redis_cl
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          timeout=120, check=True).stdout.split()
     assert out[-3:] == ["PortalStateManagerRedis", "30000", "20000"]
+
+
+@pytest.mark.parametrize("cls", [
+    PortalStateManagerRedis,
+    pytest.param(StateManagerRedis, marks=pytest.mark.xfail(
+        strict=True, reason="Reflex 0.10.1: a cancelled waiter keeps the lock until it expires")),
+])
+async def test_an_event_cancelled_as_it_takes_the_lock_gives_it_back(workers, redis_client, cls):
+    """Reflex cancels a superseded on_load chain; if that happens as its SET NX comes back, the
+    next event of the tab must not wait for the lock to expire (LOCK_MS, 30 s)."""
+    b = await workers(cls)
+    token = _token(redis_client)
+    lock_key = b._lock_key(token)
+    assert await redis_client.set(lock_key, b"someone", px=LOCK_MS, nx=True)
+    first = asyncio.create_task(_event(b, token))
+    await _until(lambda: b._n_lock_waiters(lock_key) == 1, "the first event waits")
+    second = asyncio.create_task(_event(b, token))
+    await _until(lambda: b._n_lock_waiters(lock_key) == 2, "the second event waits")
+    took = b._try_get_lock
+
+    async def take_then_cancelled(key, lock_id):
+        got = await took(key, lock_id)
+        if got and asyncio.current_task() is first:
+            first.cancel()  # delivered at the next await: the event had the lock, now it is gone
+            await asyncio.sleep(0)
+        return got
+
+    b._try_get_lock = take_then_cancelled
+    try:
+        await redis_client.delete(lock_key)  # the first event takes the lock, and is cancelled
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(first, BOUND)
+        await asyncio.wait_for(second, BOUND)  # at once, not when the lock expires
+    finally:
+        for task in (first, second):
+            if not task.done():
+                task.cancel()
+        await asyncio.gather(first, second, return_exceptions=True)
+        await redis_client.delete(lock_key)
