@@ -87,7 +87,8 @@ class PortalStateManagerRedis(StateManagerRedis):
             # other worker's waiters).
             self._notify_next_waiter(lock_key)
             release = cast("Callable[..., Awaitable[int]]", self.redis.eval)  # bytes keys, int reply
-            await asyncio.shield(asyncio.ensure_future(release(_RELEASE_IF_OURS, 1, lock_key, lock_id)))
+            with contextlib.suppress(Exception):  # Redis gone: the lock expires; the first error stands
+                await asyncio.shield(asyncio.ensure_future(release(_RELEASE_IF_OURS, 1, lock_key, lock_id)))
             raise
 
     async def _n_lock_contenders(self, lock_key: bytes) -> int:
