@@ -10,6 +10,7 @@ from functools import lru_cache
 
 import reflex as rx
 
+from portal_app import state_manager
 from portal_app.api import body_limits
 from portal_app.api.routes import build_api
 from portal_app.api.security_headers import SecurityHeaders
@@ -125,6 +126,9 @@ app = rx.App(
 )
 # First of all middlewares: what another session loaded is reset before anything runs.
 app.add_middleware(SessionGuard(), index=0)
+# With Redis: Reflex's manager, but a tab's lease given up at once to each waiting event of the
+# other worker (portal_app/state_manager.py).
+state_manager.install(app)
 
 
 async def _outbox_worker():
