@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import tempfile
 
 import pytest
 import sqlalchemy as sa
@@ -64,9 +63,10 @@ def _isolated_settings(tmp_path, monkeypatch):
     mail.set_mailer(None)
 
 
-def _sqlite_url() -> str:
-    path = os.path.join(tempfile.mkdtemp(prefix="portal-test-"), "test.db")
-    return f"sqlite:///{path}"
+def _sqlite_url(directory) -> str:
+    """A database file in the test's tmp_path (pytest keeps the last runs' and removes older
+    ones: a temporary folder per test would otherwise pile up in /tmp run after run)."""
+    return f"sqlite:///{os.path.join(directory, 'test.db')}"
 
 
 _pg_schema_ready: set[str] = set()
@@ -90,12 +90,12 @@ def _reset_tables(engine: sa.Engine) -> None:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, monkeypatch):
+def db_url(request, monkeypatch, tmp_path):
     import portal_app.models  # noqa: F401
     from portal_app.db import get_engine, reset_engines
     from portal_app.settings import reset_settings_cache
 
-    url = _sqlite_url() if request.param == "sqlite" else _pg_url()
+    url = _sqlite_url(tmp_path) if request.param == "sqlite" else _pg_url()
     monkeypatch.setenv("PORTAL_DATABASE_URL", url)
     reset_settings_cache()
     reset_engines()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
 from argparse import Namespace
 from pathlib import Path
 
@@ -34,12 +33,12 @@ def _config(url: str) -> Config:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def empty_db(request):
+def empty_db(request, tmp_path):
     """A URL of a database with nothing in it, of each kind."""
     from portal_app.db import reset_engines
 
     if request.param == "sqlite":
-        url = f"sqlite:///{tempfile.mkdtemp(prefix='portal-mig-')}/m.db"
+        url = f"sqlite:///{tmp_path}/m.db"
     else:
         url = make_pg_database("portal_mig")
     yield url
