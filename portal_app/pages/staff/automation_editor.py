@@ -39,7 +39,7 @@ def _header() -> rx.Component:
                     spacing="2", align="center",
                 ),
                 rx.text("Version ", S.version.to_string(), size="2", color_scheme="gray", high_contrast=True),
-                gap="4", align="center", wrap="wrap",
+                spacing="4", align="center", wrap="wrap",
             ),
         ),
         rx.hstack(
@@ -47,7 +47,7 @@ def _header() -> rx.Component:
             rx.link("All automations", href="/staff/automations", size="2"),
             spacing="4", wrap="wrap",
         ),
-        gap="3", justify="between", align="center", wrap="wrap", width="100%",
+        spacing="3", justify="between", align="center", wrap="wrap", width="100%",
     )
 
 
@@ -71,7 +71,7 @@ def _basics() -> rx.Component:
                 input_mode="numeric", size="3", width="100%", on_change=S.set_trigger_days.debounce(DEBOUNCE_MS),
                 on_blur=S.set_trigger_days, aria_invalid=rx.cond(S.error_field == "trigger_days", "true", "false")),
                 "trigger_days", max_width="140px")),
-            gap="3", wrap="wrap", width="100%", align="start",
+            spacing="3", wrap="wrap", width="100%", align="start",
         ),
         spacing="3", width="100%", align="start",
     ), style=SECTION)
@@ -108,7 +108,7 @@ def _steps() -> rx.Component:
                       spacing="1", min_width="0", max_width="320px", flex="1"),
             rx.button(rx.icon("plus", size=16, aria_hidden="true"), "Add step", type="button", variant="soft",
                       high_contrast=True, size="3", on_click=S.add_step),
-            gap="3", align="end", wrap="wrap", width="100%",
+            spacing="3", align="end", wrap="wrap", width="100%",
         ),
         spacing="3", width="100%", align="start",
     )
@@ -131,7 +131,7 @@ def _save() -> rx.Component:
                 "Delete this automation?",
                 "It starts no more runs and its runs under way are cancelled. Its run history is kept.",
                 "Delete automation", S.delete)),
-            gap="3", align="center", wrap="wrap", width="100%",
+            spacing="3", align="center", wrap="wrap", width="100%",
         ),
         spacing="2", width="100%",
     )
@@ -142,7 +142,7 @@ def _outcome(o) -> rx.Component:
         rx.flex(
             rx.text("Step ", (o["position"] + 1).to_string(), ": ", o["label"], weight="medium", size="2"),
             run_badge(o["status"], o["status"]),
-            gap="2", align="center", wrap="wrap",
+            spacing="2", align="center", wrap="wrap",
         ),
         rx.text(o["detail"], size="2", style={"overflowWrap": "anywhere"}),
         style={"padding": "8px 0", "borderBottom": "1px solid var(--gray-a4)", "listStyle": "none"},
@@ -162,7 +162,7 @@ def _test_run() -> rx.Component:
                       spacing="1", min_width="0", max_width="360px", flex="1"),
             rx.button(rx.icon("flask-conical", size=16, aria_hidden="true"), "Test run", type="button", variant="soft",
                       high_contrast=True, size="3", on_click=S.test_run),
-            gap="3", align="end", wrap="wrap", width="100%",
+            spacing="3", align="end", wrap="wrap", width="100%",
         ),
         rx.cond(S.test_error != "", rx.text(S.test_error, size="2", color_scheme="red", high_contrast=True,
                                             role="alert")),

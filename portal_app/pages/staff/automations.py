@@ -48,19 +48,18 @@ def _rule(row) -> rx.Component:
         rx.table.row_header_cell(clipped_link(row["name"], href=href, weight="medium")),
         rx.table.cell(clipped(row["trigger_label"])),
         rx.table.cell(row["steps"], text_align="right"),
-        rx.table.cell(rx.link(row["runs"].to_string(), href=href + "/runs", aria_label="Run history of " + name),
-                      text_align="right"),
+        rx.table.cell(row["runs"], text_align="right"),
         rx.table.cell(row["last_run"], white_space="nowrap"),
         rx.table.cell(_switch(row)),
         rx.table.cell(rx.hstack(
-            rx.button("Edit", size="1", variant="soft", high_contrast=True, aria_label="Edit " + name,
-                      on_click=rx.redirect(href)),
+            rx.link("Run history", href=href + "/runs", size="2", white_space="nowrap",
+                    aria_label="Run history of " + name),
             confirmed(rx.button("Delete", size="1", variant="soft", high_contrast=True, color_scheme="red",
                                 aria_label="Delete " + name),
                       "Delete this automation?",
                       "It starts no more runs and its runs under way are cancelled. Its run history is kept.",
                       "Delete automation", S.delete(row["id"])),
-            spacing="2", wrap="wrap",
+            spacing="3", wrap="wrap", align="center",
         )),
     )
 
@@ -86,7 +85,7 @@ def automations_page() -> rx.Component:
                     rx.text(INTRO, size="2", color_scheme="gray", high_contrast=True, max_width="60ch"),
                     rx.link(rx.button(rx.icon("plus", size=16, aria_hidden="true"), "New automation", tab_index=-1),
                             href="/staff/automations/new", flex_shrink="0", underline="none"),
-                    gap="3", justify="between", align=rx.breakpoints(initial="start", sm="center"),
+                    spacing="3", justify="between", align=rx.breakpoints(initial="start", sm="center"),
                     direction=rx.breakpoints(initial="column", sm="row"), width="100%",
                 ),
                 rx.cond(
@@ -143,7 +142,7 @@ def _step(step) -> rx.Component:
                                   aria_label="Retry step " + (step["position"] + 1).to_string())),
                 spacing="2", align="center", wrap="wrap",
             ),
-            gap="3", justify="between", align="start", wrap="wrap", width="100%",
+            spacing="3", justify="between", align="start", wrap="wrap", width="100%",
         ),
         style={"padding": "12px 0", "borderBottom": "1px solid var(--gray-a4)", "listStyle": "none"},
     )
@@ -158,7 +157,7 @@ def _run_detail() -> rx.Component:
                 rx.flex(
                     rx.heading("Run for ", run["contact"], as_="h2", size="4", id="run-detail", tab_index=-1),
                     run_badge(run["status"], run["status_label"]),
-                    gap="3", align="center", wrap="wrap",
+                    spacing="3", align="center", wrap="wrap",
                 ),
                 rx.text(run["summary"], " · started ", run["started"], " · version ", run["version"].to_string(),
                         size="2", color_scheme="gray", high_contrast=True),
@@ -193,7 +192,7 @@ def automation_runs_page() -> rx.Component:
                         rx.link("All automations", href="/staff/automations", size="2"),
                         spacing="4", wrap="wrap",
                     ),
-                    gap="2", justify="between", wrap="wrap", width="100%",
+                    spacing="2", justify="between", wrap="wrap", width="100%",
                 ),
                 _run_detail(),
                 rx.cond(

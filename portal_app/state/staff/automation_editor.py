@@ -331,7 +331,7 @@ class AutomationEditorState(BaseState):
 
     @rx.event
     async def save(self):
-        form, rule_id = self._form(), self.rule_id
+        form, rule_id = self._form(), self._path_rule()  # the address says which rule, never a var
 
         def work(db, ws, actor):
             self._clear_results()
@@ -374,7 +374,7 @@ class AutomationEditorState(BaseState):
 
     @rx.event
     async def set_enabled(self, enabled: bool):
-        rule_id = self.rule_id
+        rule_id = self._path_rule()
 
         def work(db, ws, actor):
             svc.set_enabled(db, actor, rule_id, bool(enabled))
@@ -386,7 +386,7 @@ class AutomationEditorState(BaseState):
 
     @rx.event
     async def delete(self):
-        rule_id = self.rule_id
+        rule_id = self._path_rule()
 
         def work(db, ws, actor):
             svc.delete_rule(db, actor, rule_id)
