@@ -144,6 +144,11 @@ def require_manage_webhooks(actor: Actor) -> Staff:
     return require_staff(actor, "admin")
 
 
+def require_manage_automations(actor: Actor) -> Staff:
+    """Automation rules (what they send, share and call), their runs, Cancel and Retry: owners and admins."""
+    return require_staff(actor, "admin")
+
+
 def require_read_dev_outbox(actor: Actor, mail_to_outbox: bool) -> Staff:
     """The dev outbox holds other people's one-time links (password resets, invitations):
     it exists only while mail goes to it (PORTAL_MAIL=outbox), and only owners read it."""

@@ -78,6 +78,17 @@ WEBHOOK_DESCRIPTION = 200
 WEBHOOK_KINDS = 1000      # the event kinds an endpoint wants, comma-separated ("*": all)
 WEBHOOK_ERROR = 500       # what a failed delivery attempt says
 
+# automations (Automations; models.automations)
+AUTOMATION_NAME = 120
+AUTOMATION_SUBJECT = 200  # an email step's subject template
+AUTOMATION_BODY = 5000    # an email step's body template (or a staff notice's message)
+AUTOMATION_CONDITION = 200  # a condition's value ("Website", "1000.00")
+AUTOMATION_SUMMARY = 300  # a run's "Contract "Website redesign" completed"
+AUTOMATION_RESULT = 500   # what a run step did, or why it failed
+AUTOMATION_STEPS = 20     # steps in one rule (a count, not a length)
+AUTOMATION_CONDITIONS = 10  # conditions in one rule (a count)
+TAG = 40                  # a contact's tag
+
 
 def table() -> dict[str, int]:
     """Every limit by name (the tests walk it)."""

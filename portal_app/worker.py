@@ -68,6 +68,20 @@ def _sweep_uploads(db: Session, msg: OutboxMessage, payload: dict) -> None:
     sweep_incoming()
 
 
+def _automation_step(db: Session, msg: OutboxMessage, payload: dict) -> None:
+    """One step of an automation run (services/automations/engine.py)."""
+    from portal_app.services.automations import engine
+
+    engine.job(db, payload)
+
+
+def _expire_invoices(db: Session, msg: OutboxMessage, payload: dict) -> None:
+    """Periodic: invoices past their due date raise invoice.overdue, once each."""
+    from portal_app.services.automations import overdue
+
+    overdue.raise_due(db)
+
+
 def _deliver_webhook(db: Session, msg: OutboxMessage, payload: dict) -> None:
     """One attempt to POST an event to a webhook endpoint (services/webhooks/delivery.py)."""
     from portal_app.services.webhooks import delivery
@@ -88,6 +102,7 @@ HANDLERS: dict[str, Callable[[Session, OutboxMessage, dict], None]] = {
     "email": _send_email, "storage.delete": _delete_blob, "document.seal": _seal_document,
     "documents.expire": _expire_documents, "uploads.sweep": _sweep_uploads,
     "outbox.unknown_kinds": _warn_unknown, "webhook.deliver": _deliver_webhook,
+    "automation.step": _automation_step, "invoices.overdue": _expire_invoices,
 }
 
 EXPIRE_EVERY_SECONDS = 60
@@ -95,6 +110,9 @@ SWEEP_EVERY_SECONDS = 3600
 periodic.every(EXPIRE_EVERY_SECONDS, "documents.expire")
 periodic.every(SWEEP_EVERY_SECONDS, "uploads.sweep")
 periodic.every(SWEEP_EVERY_SECONDS, "outbox.unknown_kinds")
+OVERDUE_EVERY_SECONDS = 900
+periodic.every(OVERDUE_EVERY_SECONDS, "invoices.overdue")
+queue.configure_kind("invoices.overdue", max_attempts=3, backoff_cap=60, priority=10)
 # maintenance: a few tries (the next slot queues a fresh one), after the user-facing work
 queue.configure_kind("documents.expire", max_attempts=3, backoff_cap=30, priority=10)
 queue.configure_kind("uploads.sweep", max_attempts=3, backoff_cap=600, priority=10)

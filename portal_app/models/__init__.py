@@ -19,6 +19,13 @@ from portal_app.models.accounts import (
     StaffUser,
 )
 from portal_app.models.audit import AuditEvent
+from portal_app.models.automations import (
+    AutomationRule,
+    AutomationRuleVersion,
+    AutomationRun,
+    AutomationRunStep,
+    ContactTag,
+)
 from portal_app.models.base import UTCDateTime, new_public_id, utcnow
 from portal_app.models.billing import (
     INVOICE_SHOWN_STATUSES,
@@ -57,7 +64,8 @@ from portal_app.models.webhooks import WebhookDelivery, WebhookEndpoint
 from portal_app.models.workspace import SECTIONS, Domain, PortalSettings, Workspace
 
 __all__ = [
-    "AuditEvent", "INVOICE_SHOWN_STATUSES", "INVOICE_STATUSES", "OPEN_INVOICE_STATUSES", "OVERDUE",
+    "AuditEvent", "AutomationRule", "AutomationRuleVersion", "AutomationRun", "AutomationRunStep", "ContactTag",
+    "INVOICE_SHOWN_STATUSES", "INVOICE_STATUSES", "OPEN_INVOICE_STATUSES", "OVERDUE",
     "Invoice", "InvoiceLine", "LEDGER_KINDS", "LedgerEntry", "PAYMENT_METHODS",
     "PaymentAttempt", "PaymentInstructions", "StripeEvent", "WorkspacePayments", "AuthSession", "CONTACT_FIELDS", "ClientAccount",
     "ClientStatus", "Contact", "contact_name",

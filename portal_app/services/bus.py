@@ -18,6 +18,7 @@ from typing import Any
 from sqlmodel import Session
 
 from portal_app.services import events as ev
+from portal_app.services.automations import engine, triggers
 from portal_app.services.billing import invoice_mail
 from portal_app.services.webhooks import delivery
 
@@ -43,11 +44,17 @@ SHOWN: dict[type[ev.Event], str] = {
     ev.FileShared: "set_sharing emails the contacts when staff choose to notify them; " + _LATER,
     ev.FileDownloaded: "staff see who downloaded a file on the file itself; " + _LATER,
     ev.FileUploadedByClient: "store_upload emails the owners and admins itself; " + _LATER,
+    ev.InviteAccepted: "the contact shows as Active on the staff pages; automations may follow; " + _LATER,
+    ev.InvoiceOverdue: "raised once per invoice past its due date (services/automations/overdue.py); "
+                       "automations may follow",
 }
 
 # Every kind goes to the workspace's webhook endpoints that want it (services/webhooks).
 HANDLERS: dict[type[ev.Event], list[Handler]] = {cls: [delivery.fan_out] for cls in SHOWN}
 HANDLERS[ev.InvoiceSent] = [invoice_mail.email_invoice_sent, delivery.fan_out]
+# Automations (services/automations/engine.py): every trigger kind starts the runs of its rules.
+for _cls in triggers.TRIGGERS:
+    HANDLERS[_cls] = [*HANDLERS[_cls], engine.on_event]
 
 # Kinds nobody follows on purpose (none since outbound webhooks subscribe to every kind).
 UNHANDLED: dict[type[ev.Event], str] = {}

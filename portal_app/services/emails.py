@@ -20,7 +20,7 @@ def _html(ws: Workspace, branding, heading: str, paragraphs: list[str], button_l
                 f'style="max-height:48px;max-width:200px">')
     else:
         logo = f'<strong style="font-size:18px">{escape(ws.name)}</strong>'
-    body = "".join(f'<p style="margin:0 0 14px">{escape(p)}</p>' for p in paragraphs)
+    body = "".join(f'<p style="margin:0 0 14px">{_para(p)}</p>' for p in paragraphs)
     return f"""<!doctype html><html><body style="margin:0;background:#f4f5f7;font-family:Arial,sans-serif;color:#1f2937">
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0"><tr><td align="center" style="padding:24px">
 <table role="presentation" width="560" cellpadding="0" cellspacing="0" style="background:#fff;border-radius:8px;border-top:4px solid {accent}">
@@ -33,14 +33,36 @@ def _html(ws: Workspace, branding, heading: str, paragraphs: list[str], button_l
 </table></td></tr></table></body></html>"""
 
 
-def queue_branded_email(db: Session, ws: Workspace, *, to: str, subject: str, heading: str,
-                        paragraphs: list[str], button_label: str, button_url: str, footer: str) -> None:
+def _para(p: object) -> str:
+    """A paragraph's HTML: escaped, unless it is already safe HTML (markupsafe.Markup: a staff
+    template rendered with autoescape, services/automations/templates.py), whose lines break."""
+    if hasattr(p, "__html__"):
+        return str(p.__html__()).replace("\n", "<br>")
+    return escape(str(p))
+
+
+def render_branded(db: Session, ws: Workspace, *, heading: str, paragraphs: list, button_label: str,
+                   button_url: str, footer: str, text_paragraphs: list[str] | None = None) -> tuple[str, str]:
+    """(html, text) of a branded email. `paragraphs` are plain text (escaped here) or Markup;
+    `text_paragraphs`, when given, are the plain-text part's (Markup's own text)."""
     branding = branding_for(db, ws)
-    text = "\n\n".join([heading, *paragraphs, f"{button_label}: {button_url}", "--", footer])
-    html = _html(ws, branding, heading, paragraphs, button_label, button_url, footer)
+    plain = text_paragraphs if text_paragraphs is not None else [str(p) for p in paragraphs]
+    text = "\n\n".join([heading, *plain, f"{button_label}: {button_url}", "--", footer])
+    return _html(ws, branding, heading, paragraphs, button_label, button_url, footer), text
+
+
+def queue_email(db: Session, ws: Workspace, *, to: str, subject: str, html: str, text: str) -> None:
+    """An email job (the worker sends it: the dev outbox, or SMTP in production)."""
     outbox.enqueue(db, ws.id, "email", {
         "to": to, "subject": subject, "text": text, "html": html, "from_name": ws.name,
     })
+
+
+def queue_branded_email(db: Session, ws: Workspace, *, to: str, subject: str, heading: str,
+                        paragraphs: list[str], button_label: str, button_url: str, footer: str) -> None:
+    html, text = render_branded(db, ws, heading=heading, paragraphs=paragraphs, button_label=button_label,
+                                button_url=button_url, footer=footer)
+    queue_email(db, ws, to=to, subject=subject, html=html, text=text)
 
 
 def invitation_email(db: Session, ws: Workspace, *, to: str, contact_name: str, link: str,

@@ -271,3 +271,25 @@ class FileUploadedByClient(Event):
     name: str
     size: int
     folder: str
+
+
+# --- portal access (services/accounts) -------------------------------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class InviteAccepted(Event):
+    """A contact accepted the portal invitation (chose a password): their account is active."""
+
+    kind: ClassVar[str] = "invite.accepted"
+    contact: str
+
+
+# --- invoices, periodic (services/automations/overdue.py) ------------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class InvoiceOverdue(Event):
+    """An open invoice's due date has passed (raised once per invoice by a periodic job)."""
+
+    kind: ClassVar[str] = "invoice.overdue"
+    invoice: str
+    number: str
+    due_date: str  # ISO date

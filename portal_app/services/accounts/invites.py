@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from portal_app.access import Actor, require_manage_contacts, roles_at_least
 from portal_app.errors import Invalid, NotFound
 from portal_app.models import AuditEvent, ClientAccount, ClientStatus, Contact, Invitation, StaffUser, Workspace, utcnow
-from portal_app.services import audit, emails
+from portal_app.services import audit, emails, events
 from portal_app.services.accounts.auth import revoke_client_sessions, start_client_session
 from portal_app.services.accounts.contacts import get_contact
 from portal_app.services.accounts.links import check_new_password, use_once
@@ -157,6 +157,7 @@ def accept_invite(db: Session, token: str, password: str, confirm: str, *, works
 
     audit.record(db, inv.workspace_id, _client_actor(account, contact), "invite.accepted", "contact",
                  contact.public_id, {"ip": ip})
+    events.raise_event(db, events.InviteAccepted(workspace_id=inv.workspace_id, contact=contact.public_id))
     return start_client_session(db, account, ip=ip, user_agent=user_agent)
 
 

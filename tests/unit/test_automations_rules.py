@@ -1,0 +1,108 @@
+"""Automations › rules (services/automations/rules.py): save validates and versions, the list,
+enable/disable, delete, editor options, and who may not."""
+
+from __future__ import annotations
+
+import pytest
+
+from portal_app.errors import Invalid, NotFound, ServiceError
+from portal_app.models import AutomationRule, AutomationRuleVersion
+from portal_app.services.automations import rules
+
+
+def email_step(subject="Welcome aboard, {{ contact.first_name }}", body="Hello {{ contact.name }}"):
+    step = rules.blank_step("email")
+    step.update(subject=subject, body=body)
+    return step
+
+
+def form(**kw):
+    f = rules.blank_form()
+    f.update(name="Onboarding", trigger="document.completed",
+             conditions=[{"field": "document.kind", "op": "is", "value": "contract"}],
+             steps=[email_step(), {**rules.blank_step("wait"), "amount": "2", "unit": "days"}])
+    f.update(kw)
+    return f
+
+
+def test_save_list_get_and_a_new_version_on_each_save(db, world):
+    rid = rules.save_rule(db, world.staff_a, None, form())
+    rows = rules.list_rules(db, world.staff_a)
+    assert [(r["id"], r["name"], r["version"], r["steps"], r["enabled"], r["runs"]) for r in rows] == [
+        (rid, "Onboarding", 1, 2, False, 0)]
+    assert rows[0]["trigger_label"].startswith("Document completed")
+    view = rules.get_rule(db, world.staff_a, rid)
+    assert view["form"]["steps"][0]["subject"] == "Welcome aboard, {{ contact.first_name }}"
+    assert view["form"]["conditions"] == [{"field": "document.kind", "op": "is", "value": "contract"}]
+    rules.save_rule(db, world.staff_a, rid, form(name="Onboarding v2"))
+    assert rules.get_rule(db, world.staff_a, rid)["version"] == 2
+    assert db.query(AutomationRuleVersion).count() == 2
+    rules.set_enabled(db, world.staff_a, rid, True)
+    assert rules.list_rules(db, world.staff_a)[0]["enabled"] is True
+    rules.delete_rule(db, world.staff_a, rid)
+    assert rules.list_rules(db, world.staff_a) == []
+    with pytest.raises(NotFound):
+        rules.get_rule(db, world.staff_a, rid)
+
+
+@pytest.mark.parametrize("change, field, words", [
+    (dict(name=""), "name", "Name is required"),
+    (dict(trigger="nope"), "trigger", "Choose what starts"),
+    (dict(steps=[]), "steps", "at least one step"),
+    (dict(conditions=[{"field": "document.kind", "op": "is", "value": "poem"}]), "conditions.0.value", "Contract"),
+    (dict(conditions=[{"field": "invoice.amount", "op": "above", "value": "1"}]), "conditions.0.field", "choose"),
+    (dict(steps=[email_step(subject="Hi {{ contact.nick }}")]), "steps.0.subject",
+     "Step 1 (Send an email): {{ contact.nick }} does not exist. You can use: contact.first_name"),
+    (dict(steps=[email_step(body="{{ ''.__class__ }}")]), "steps.0.body", "does not exist"),
+    (dict(steps=[email_step(body="{{ contact.first_name.__class__ }}")]), "steps.0.body", "does not exist"),
+    (dict(steps=[email_step(body="{{ cycler() }}")]), "steps.0.body", "Calls are not allowed"),
+    (dict(steps=[email_step(body="{{ contact.first_name }")]), "steps.0.body", "cannot be read"),
+    (dict(steps=[{**rules.blank_step("wait"), "amount": "0"}]), "steps.0.amount", "between 1 minute"),
+    (dict(steps=[{**rules.blank_step("wait"), "until_field": "invoice.due_date"}]), "steps.0.until_field",
+     "no such date"),
+    (dict(steps=[{**rules.blank_step("share"), "target_id": "fi_nope"}]), "steps.0.target_id", "folder or file"),
+    (dict(steps=[{**rules.blank_step("add_tag"), "tag": "x" * 41}]), "steps.0.tag", "at most 40"),
+    (dict(steps=[{**rules.blank_step("email"), "type": "teleport"}]), "steps.0.type", "choose what the step does"),
+])
+def test_bad_input_names_the_field_and_nothing_is_saved(db, world, change, field, words):
+    with pytest.raises(Invalid) as err:
+        rules.save_rule(db, world.staff_a, None, form(**change))
+    assert err.value.field == field
+    assert words in err.value.message
+    assert db.query(AutomationRule).count() == 0
+
+
+def test_editor_options_list_the_registry_and_this_workspace_only(db, world):
+    opts = rules.editor_options(db, world.staff_a)
+    kinds = {t["kind"] for t in opts["triggers"]}
+    assert {"document.completed", "document.signed", "invoice.overdue", "invite.accepted",
+            "file.uploaded_by_client"} <= kinds
+    assert [u["id"] for u in opts["wait_units"]] == ["minutes", "hours", "days"]
+    assert opts["staff"][0] == {"id": "", "label": "All owners and admins"}
+    labels = " ".join(c["label"] for c in opts["contacts"])
+    assert "Alice" in labels and "Carol" not in labels
+    assert rules.blank_step("wait")["unit"] == "days"
+
+
+@pytest.mark.parametrize("who", ["member_a", "client_a1", "anon"])
+def test_who_may_not(db, world, who):
+    rid = rules.save_rule(db, world.staff_a, None, form())
+    actor = getattr(world, who)
+    for call in (lambda: rules.list_rules(db, actor), lambda: rules.editor_options(db, actor),
+                 lambda: rules.save_rule(db, actor, None, form()), lambda: rules.get_rule(db, actor, rid),
+                 lambda: rules.set_enabled(db, actor, rid, True), lambda: rules.delete_rule(db, actor, rid)):
+        with pytest.raises(ServiceError):
+            call()
+    assert db.query(AutomationRuleVersion).count() == 1
+
+
+def test_another_workspaces_owner_sees_and_touches_nothing(db, world):
+    rid = rules.save_rule(db, world.staff_a, None, form())
+    other = world.staff_b
+    assert rules.list_rules(db, other) == []
+    for call in (lambda: rules.get_rule(db, other, rid), lambda: rules.set_enabled(db, other, rid, True),
+                 lambda: rules.delete_rule(db, other, rid), lambda: rules.save_rule(db, other, rid, form()),
+                 lambda: rules.list_runs(db, other, rid)):
+        with pytest.raises(NotFound):
+            call()
+    assert rules.get_rule(db, world.staff_a, rid)["version"] == 1
