@@ -282,11 +282,9 @@ class AutomationEditorState(BaseState):
 
     @rx.event
     def add_step(self):
+        """A blank step of the chosen type (the service's blank_step: an unknown type is an email)."""
         if len(self.steps) >= limits.AUTOMATION_STEPS:
             self.error, self.error_field = f"A rule has at most {limits.AUTOMATION_STEPS} steps.", "steps"
-            return
-        known = {t["type"] for t in self.options["step_types"]}
-        if self.new_step_type not in known:
             return
         blank = svc.blank_step(self.new_step_type)
         step = cast(EditorStep, {"key": self._new_key(), **{k: blank.get(k, "") for k in STEP_KEYS}})
