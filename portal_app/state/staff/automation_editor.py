@@ -20,7 +20,6 @@ from portal_app.errors import ServiceError
 from portal_app.services.automations import rules as svc
 from portal_app.services.automations.views import (
     ChoiceOption,
-    ConditionForm,
     EditorOptions,
     EmailPreview,
     RuleForm,
@@ -81,7 +80,7 @@ class AutomationEditorState(BaseState):
     trigger_days: str = ""
     conditions: rx.Field[list[EditorCondition]] = rx.field(default_factory=list)
     steps: rx.Field[list[EditorStep]] = rx.field(default_factory=list)
-    options: rx.Field[EditorOptions] = rx.field(default_factory=_empty_options)
+    options: EditorOptions = _empty_options()
     enabled: bool = False
     version: int = 0
     saved_note: str = ""              # "Saved — version N"
@@ -91,8 +90,7 @@ class AutomationEditorState(BaseState):
     new_step_type: str = "email"
     preview_step: int = -1            # the email step whose preview is open
     preview_contact: str = ""         # "" = sample data
-    preview: rx.Field[EmailPreview] = rx.field(default_factory=lambda: cast(EmailPreview, {"subject": "", "html": "",
-                                                                                             "text": ""}))
+    preview: EmailPreview = cast(EmailPreview, {"subject": "", "html": "", "text": ""})
     preview_error: str = ""
     test_contact: str = ""
     outcomes: rx.Field[list[StepOutcome]] = rx.field(default_factory=list)
@@ -181,8 +179,8 @@ class AutomationEditorState(BaseState):
 
     def _form(self) -> RuleForm:
         return {"name": self.name, "trigger": self.trigger, "trigger_days": self.trigger_days,
-                "conditions": [cast(ConditionForm, {k: c[k] for k in ("field", "op", "value")}) for c in self.conditions],
-                "steps": [cast(StepForm, {k: s[k] for k in STEP_KEYS}) for s in self.steps]}
+                "conditions": [{"field": c["field"], "op": c["op"], "value": c["value"]} for c in self.conditions],
+                "steps": [cast(StepForm, {k: v for k, v in s.items() if k != "key"}) for s in self.steps]}
 
     def _clear_results(self) -> None:
         self.error = self.error_field = self.saved_note = ""

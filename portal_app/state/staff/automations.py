@@ -74,7 +74,7 @@ class AutomationRunsState(BaseState):
     rule_id: str = ""
     rule_name: str = ""
     runs: rx.Field[list[RunRow]] = rx.field(default_factory=list)
-    run: rx.Field[RunView] = rx.field(default_factory=_no_run)
+    run: RunView = _no_run()
     refusal: str = ""
     loaded: bool = False
 
