@@ -11,7 +11,7 @@ export REFLEX_USE_SYSTEM_BUN := 1
 export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := false
 
-.PHONY: prereqs install install-dev run serve lint test test-unit test-integration test-e2e bench bench-files bench-pdf bench-invoices bench-webhooks bench-seal bench-preview bench-verify bench-load bench-soak clean
+.PHONY: prereqs install install-dev run serve lint test test-unit test-integration test-e2e bench bench-files bench-pdf bench-invoices bench-webhooks bench-automations bench-seal bench-preview bench-verify bench-load bench-soak clean
 
 $(VENV)/.installed: requirements.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -91,6 +91,13 @@ bench-invoices: install-dev
 WEBHOOK_EVENTS ?= 2000
 bench-webhooks: install-dev
 	$(PY) bench/webhooks.py --events $(WEBHOOK_EVENTS)
+
+# Automations on PostgreSQL with 2 worker processes and aiosmtpd: client signs -> welcome email accepted by SMTP
+# (p50/p95 of AUTOMATION_RUNS), and email jobs per second into SMTP with 1 and 2 worker processes.
+AUTOMATION_RUNS ?= 50
+AUTOMATION_EMAILS ?= 1000
+bench-automations: install-dev
+	$(PY) bench/automations.py --runs $(AUTOMATION_RUNS) --emails $(AUTOMATION_EMAILS)
 
 # Completing a signed document (stamp + certificate pages + PAdES seal): median/min time of
 # SEAL_RUNS completions, tracemalloc peak and a child's peak RSS; 5- and 100-page documents.

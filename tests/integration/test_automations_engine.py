@@ -224,3 +224,99 @@ def test_a_disabled_rule_starts_nothing(db, world, clock):
     send(db, world)
     drain()
     assert rules.list_runs(db, world.staff_a, rid) == []
+
+
+def test_overdue_is_raised_once_per_invoice_and_the_rule_waits_its_n_days(db, world, clock):
+    from portal_app.services.automations import overdue
+
+    form = rules.blank_form()
+    form.update(name="Chase", trigger="invoice.overdue", trigger_days="3",
+                steps=[step("email", subject="Reminder {{ invoice.number }}", body="Due {{ invoice.due_date }}")])
+    rid = rules.save_rule(db, world.staff_a, None, form)
+    rules.set_enabled(db, world.staff_a, rid, True)
+    inv_id = send(db, world)  # due in 14 days
+    drain()
+    assert overdue.raise_due(db) == 0
+    clock.advance(days=15)  # the day after the due date
+    assert overdue.raise_due(db) == 1
+    db.commit()
+    assert overdue.raise_due(db) == 0  # once per invoice, however often the job runs
+    drain()
+    run = the_run(db, world, rid)
+    assert run["summary"].endswith("overdue") and run["steps"][0]["status"] == "scheduled"
+    due = clock.now.replace(hour=0, minute=0, second=0) - timedelta(days=1)
+    assert run["steps"][0]["when"] == "scheduled for " + rules.when_text(due + timedelta(days=3))
+    clock.advance(days=3)
+    drain()
+    assert emails(db, "alice@client.example")[-1].startswith("Reminder INV-")
+    assert inv_id
+
+
+def test_accepting_the_portal_invitation_raises_invite_accepted(db, world, clock):
+    from portal_app.models import ClientAccount
+    from portal_app.services.accounts import invites
+    from portal_app.services.accounts.contacts import create_contact
+
+    rid = rule(db, world.staff_a, [step("add_tag", tag="portal")], trigger="invite.accepted")
+    contact = create_contact(db, world.staff_a, {"first_name": "Dee", "email": "dee@client.example"})
+    invites.send_invite(db, world.staff_a, contact.public_id)
+    db.commit()
+    token = _invite_token(db)
+    invites.accept_invite(db, token, "a long enough password 1", "a long enough password 1",
+                          workspace_id=world.ws_a.id)
+    db.commit()
+    drain()
+    run = the_run(db, world, rid)
+    assert run["contact"] == "Dee" and run["status"] == "done"
+    assert db.exec(select(ClientAccount).where(ClientAccount.contact_id == contact.id)).one().status == "active"
+
+
+def _invite_token(db) -> str:
+    import re
+
+    job = db.exec(select(OutboxMessage).where(OutboxMessage.kind == "email").order_by(col(OutboxMessage.id).desc())).first()
+    return re.search(r"token=([\w-]+)|/invite/([\w-]+)", json.loads(job.payload)["text"]).group(0).split("=")[-1].split("/")[-1]
+
+
+def test_share_draft_invoice_and_notify_staff_steps(db, world, clock):
+    from portal_app.models import FileShare, Invoice
+    from portal_app.services.files.files import create_folder
+
+    folder = create_folder(db, world.staff_a, name="Kick-off")
+    template_id = send(db, world, total=99_000)
+    drain()
+    rid = rule(db, world.staff_a, [step("share", target_id=folder.public_id),
+                                   step("share", target_id=folder.public_id),  # already shared: fine
+                                   step("draft_invoice", target_id=template_id),
+                                   step("notify_staff", subject="{{ contact.name }} started",
+                                        body="Invoice {{ invoice.number }}")])
+    send(db, world)
+    drain()
+    run = the_run(db, world, rid)
+    assert run["status"] == "done", run
+    details = [s["detail"] for s in run["steps"]]
+    assert details[0] == "Shared the folder \u201cKick-off\u201d with Alice Client."
+    assert details[1] == "The folder \u201cKick-off\u201d was already shared with Alice Client."
+    assert details[2].startswith("Created draft invoice INV-") and "copied from INV-0001" in details[2]
+    assert details[3] == "Notified owner@alpha.example."  # every owner and admin (the member is not)
+    assert [s.contact_id for s in db.exec(select(FileShare).where(FileShare.item_id == folder.id))] == \
+        [world.contact_a1.id]
+    draft = db.exec(select(Invoice).where(Invoice.status == "draft")).one()
+    assert draft.total_minor == 99_000 and draft.contact_id == world.contact_a1.id
+    assert emails(db, "owner@alpha.example")[-1] == "Alice Client started"
+
+
+def test_a_target_deleted_after_saving_fails_the_step_with_a_reason(db, world, clock):
+    from portal_app.services.files.files import create_folder, delete_item
+
+    folder = create_folder(db, world.staff_a, name="Gone soon")
+    rid = rule(db, world.staff_a, [step("share", target_id=folder.public_id)])
+    delete_item(db, world.staff_a, folder.public_id)
+    db.commit()
+    send(db, world)
+    for _ in range(engine.STEP_ATTEMPTS):
+        drain()
+        clock.advance(seconds=engine.BACKOFF_CAP)
+    run = the_run(db, world, rid)
+    assert run["status"] == "failed"
+    assert run["steps"][0]["detail"] == ("Failed after 5 attempts: The folder or file to share no longer exists.")

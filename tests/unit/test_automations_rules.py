@@ -106,3 +106,68 @@ def test_another_workspaces_owner_sees_and_touches_nothing(db, world):
         with pytest.raises(NotFound):
             call()
     assert rules.get_rule(db, world.staff_a, rid)["version"] == 1
+
+
+def _count_rows(db) -> int:
+    import sqlalchemy as sa
+    from sqlmodel import SQLModel
+
+    return sum(db.execute(sa.select(sa.func.count()).select_from(t)).scalar_one() for t in SQLModel.metadata.sorted_tables)
+
+
+def test_test_run_says_what_would_happen_and_writes_nothing(db, world):
+    f = form(trigger="invoice.sent", conditions=[{"field": "contact.tag", "op": "has_not", "value": "vip"}],
+             steps=[email_step(subject="Hi {{ contact.first_name }}"),
+                    {**rules.blank_step("wait"), "amount": "2", "unit": "days"},
+                    {**rules.blank_step("add_tag"), "tag": "welcomed"},
+                    {**rules.blank_step("notify_staff"), "subject": "{{ contact.name }} is in", "body": "FYI"}])
+    db.commit()
+    before = _count_rows(db)
+    out = rules.test_run(db, world.staff_a, f, world.contact_a1.public_id)
+    assert [o["detail"] for o in out][0] == "Would email alice@client.example \u201cHi Alice\u201d"
+    assert out[1]["detail"].startswith("Would wait 2 days (until ")
+    assert out[2]["detail"] == "Would tag Alice Client \u201cwelcomed\u201d"
+    assert out[3]["detail"] == "Would email every owner and admin \u201cAlice Client is in\u201d"
+    assert _count_rows(db) == before
+    with pytest.raises(NotFound):
+        rules.test_run(db, world.staff_a, f, world.contact_b1.public_id)  # another workspace's contact
+    with pytest.raises(Invalid):
+        rules.test_run(db, world.staff_a, f, "")
+
+
+def test_test_run_skips_when_the_contacts_conditions_do_not_hold(db, world):
+    from portal_app.models import ContactTag
+
+    db.add(ContactTag(contact_id=world.contact_a1.id, workspace_id=world.ws_a.id, tag="VIP"))
+    db.flush()
+    f = form(trigger="invoice.sent", conditions=[{"field": "contact.tag", "op": "has_not", "value": "vip"}],
+             steps=[email_step()])
+    out = rules.test_run(db, world.staff_a, f, world.contact_a1.public_id)
+    assert out[0]["status"] == "skipped" and "Contact tag does not have the tag" in out[0]["detail"]
+
+
+def test_preview_renders_the_branded_email_with_sample_data_or_a_contact(db, world):
+    f = form(steps=[email_step(subject="Welcome aboard, {{ contact.first_name }}",
+                               body="About {{ document.title }}\n\n<script>x</script>")])
+    sample = rules.preview_email(db, world.staff_a, f, 0, "")
+    assert sample["subject"] == "Welcome aboard, Ada"
+    assert "Website redesign" in sample["html"] and "&lt;script&gt;" in sample["html"] and "<script>" not in sample["html"]
+    assert "Alpha Studio" in sample["html"]  # branded: the workspace's name
+    real = rules.preview_email(db, world.staff_a, f, 0, world.contact_a1.public_id)
+    assert real["subject"] == "Welcome aboard, Alice" and "Welcome aboard, Alice" in real["text"]
+    with pytest.raises(Invalid, match="sends no email"):
+        rules.preview_email(db, world.staff_a, form(), 1, "")
+    with pytest.raises(Invalid, match="does not exist"):
+        rules.preview_email(db, world.staff_a, form(steps=[email_step(body="{{ contact.nick }}")]), 0, "")
+
+
+@pytest.mark.parametrize("who", ["member_a", "client_a1", "staff_b", "anon"])
+def test_runs_and_dry_runs_are_refused_to_others(db, world, who):
+    rid = rules.save_rule(db, world.staff_a, None, form())
+    actor = getattr(world, who)
+    for call in (lambda: rules.list_runs(db, actor, rid), lambda: rules.run_detail(db, actor, "arun_x"),
+                 lambda: rules.cancel_run(db, actor, "arun_x"), lambda: rules.retry_step(db, actor, "arun_x", 0),
+                 lambda: rules.preview_email(db, actor, form(), 0, world.contact_a1.public_id),
+                 lambda: rules.test_run(db, actor, form(), world.contact_a1.public_id)):
+        with pytest.raises(ServiceError):
+            call()

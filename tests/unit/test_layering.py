@@ -54,6 +54,8 @@ DATA_NOT_RULES = {
     ("_certificate", 's.role == "client"'): "the signer's label on the certificate",
     ("complete", 's.role == "client"'): "the download link in the completion email",
     ("remind", 'signer.role != "client"'): "a reminder is mailed only to a client signer",
+    ("_document_snapshot", 'signer.role != "client"'): "an automation's \"signed by the client\" trigger "
+                                                       "names a client signer's contact",
 }
 
 

@@ -81,7 +81,10 @@ def on_event(db: Session, event: ev.Event) -> None:
     if snapshot is None:
         return
     key = _event_key(event)
+    record = ev.RECORD.get()
     for rule, version in rules:
+        if record is not None and record[1] < rule.created_at:
+            continue  # an event older than the rule (a backlog, the demo seed's own) does not start it
         start_run(db, rule, version, snapshot, event.kind, key)
 
 
@@ -151,7 +154,9 @@ def run_step(db: Session, run_public_id: str, position: int, attempt_try: int | 
     run was cancelled or finished, or the step is no longer due -- its job does nothing)."""
     from portal_app.services.automations import steps as executors
 
-    run = db.exec(select(AutomationRun).where(AutomationRun.public_id == run_public_id)).first()
+    # the run's row is locked (PostgreSQL; SQLite's writer lock serialises anyway): a Cancel
+    # committing meanwhile waits, or is seen -- never overwritten by this step's outcome
+    run = db.exec(select(AutomationRun).where(AutomationRun.public_id == run_public_id).with_for_update()).first()
     if run is None or run.status not in ("running", "waiting"):
         return "noop"
     step = db.exec(select(AutomationRunStep).where(AutomationRunStep.run_id == run.id,

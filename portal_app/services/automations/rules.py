@@ -1,4 +1,4 @@
-"""Automations › rules: what the staff UI calls (the contract: /work/shared/contracts/automations.md).
+"""Automations › rules: what the staff UI calls (the services/UI contract; docs/architecture.md, "Automations").
 
 Every function asks access.require_manage_automations (owners and admins) first and scopes every
 query by the actor's workspace. Saving writes a new immutable version (runs already started

@@ -33,9 +33,10 @@ def _rule(db: Session, workspace_id: int, rule_id: object) -> AutomationRule:
     return row
 
 
-def _run(db: Session, workspace_id: int, run_id: object) -> AutomationRun:
-    row = db.exec(select(AutomationRun).where(AutomationRun.workspace_id == workspace_id,
-                                              AutomationRun.public_id == str(run_id)[:PUBLIC_ID_MAX])).first()
+def _run(db: Session, workspace_id: int, run_id: object, lock: bool = False) -> AutomationRun:
+    q = select(AutomationRun).where(AutomationRun.workspace_id == workspace_id,
+                                    AutomationRun.public_id == str(run_id)[:PUBLIC_ID_MAX])
+    row = db.exec(q.with_for_update() if lock else q).first()
     if row is None:
         raise NotFound("This run does not exist.")
     return row
@@ -100,7 +101,7 @@ def run_detail(db: Session, actor: Actor, run_id: str) -> RunView:
 
 def cancel_run(db: Session, actor: Actor, run_id: str) -> None:
     staff = require_manage_automations(actor)
-    run = _run(db, staff.workspace_id, run_id)
+    run = _run(db, staff.workspace_id, run_id, lock=True)
     if not run.can_cancel:
         raise Invalid(f"This run is already {RUN_LABELS.get(run.status, run.status).lower()}: nothing to cancel.")
     engine.cancel(db, run, utcnow())
@@ -109,7 +110,7 @@ def cancel_run(db: Session, actor: Actor, run_id: str) -> None:
 def retry_step(db: Session, actor: Actor, run_id: str, position: int) -> None:
     """Only a failed step (of a failed run): it is scheduled again and the run resumes from it."""
     staff = require_manage_automations(actor)
-    run = _run(db, staff.workspace_id, run_id)
+    run = _run(db, staff.workspace_id, run_id, lock=True)
     try:
         pos = int(position)
     except (TypeError, ValueError):

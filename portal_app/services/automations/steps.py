@@ -23,7 +23,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlmodel import Session, col, select
 
 from portal_app.access import Staff, roles_at_least
@@ -47,11 +47,13 @@ from portal_app.services.automations.engine import StepFailed
 
 
 def email_content(db: Session, ws: Workspace, spec: dict[str, Any], vars_: dict[str, Any]) -> tuple[str, str, str]:
-    """(subject, html, text) of an email step for this context (TemplateProblem if it cannot be filled)."""
-    subject = templates.render_text(spec["subject"], vars_)[:300]
-    body_html = templates.render_html(spec["body"], vars_)
+    """(subject, html, text) of an email step for this context (TemplateProblem if it cannot be filled).
+    A body is plain text: values are escaped by the sandbox (autoescape) and then, as text, the
+    whole of it is escaped again for the HTML part -- what staff type themselves too, so a
+    "<script>" in a template shows as text; blank lines make paragraphs, a line break a <br>."""
+    subject = templates.render_text(spec["subject"], vars_).replace("\n", " ")[:300]
     body_text = templates.render_text(spec["body"], vars_)
-    paragraphs = [Markup(p.strip()) for p in str(body_html).split("\n\n") if p.strip()]
+    paragraphs = [Markup("<br>").join(escape(p.strip()).split("\n")) for p in body_text.split("\n\n") if p.strip()]
     texts = [p.strip() for p in body_text.split("\n\n") if p.strip()]
     html, text = emails.render_branded(
         db, ws, heading=subject, paragraphs=paragraphs, text_paragraphs=texts, button_label="Open your portal",

@@ -8,7 +8,7 @@ step with a reason instead of failing the save of every rule naming it.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from portal_app import limits
@@ -40,7 +40,7 @@ def blank(step_type: str) -> StepForm:
     form: StepForm = {"type": step_type, "subject": "", "body": "", "amount": "", "unit": "", "until_field": "",
                       "target_id": "", "tag": ""}
     if step_type == "wait":
-        form.update(amount="1", unit="days")
+        form["amount"], form["unit"] = "1", "days"
     return form
 
 
@@ -48,7 +48,7 @@ def to_form(step: dict[str, Any]) -> StepForm:
     form = blank(str(step.get("type", "")))
     for key in ("subject", "body", "amount", "unit", "until_field", "target_id", "tag"):
         if key in step:
-            form[key] = str(step[key])  # type: ignore[literal-required]
+            form[key] = str(step[key])
     return form
 
 
@@ -129,6 +129,7 @@ def clean(form: StepForm, index: int, trigger: Trigger, targets: dict[str, set[s
 def wait_until(step: dict[str, Any], start: datetime, dates: dict[str, str]) -> datetime:
     """When a wait step ends, in UTC: `start` + the amount, or the trigger's date ± the amount.
     A length of days is 24-hour days in UTC (a DST change in a local zone does not move it)."""
+    start = start.astimezone(UTC)  # arithmetic on an aware local time would be wall-clock time
     unit_seconds = WAIT_UNITS[step.get("unit") or "days"][1]
     offset = timedelta(seconds=int(step.get("amount") or 0) * unit_seconds)
     until = step.get("until_field") or ""
@@ -136,8 +137,7 @@ def wait_until(step: dict[str, Any], start: datetime, dates: dict[str, str]) -> 
         raw = dates.get(until)
         if raw is None:
             return start  # the object had no such date (e.g. no expiry): nothing to wait for
-        base = datetime.fromisoformat(raw)
-        return max(start, base.astimezone(start.tzinfo) + offset) if start.tzinfo else base + offset
+        return max(start, datetime.fromisoformat(raw).astimezone(UTC) + offset)
     return start + offset
 
 

@@ -1,4 +1,4 @@
-"""What the automation services hand the UI (the contract: /work/shared/contracts/automations.md).
+"""What the automation services hand the UI (the contract between the services and the UI; docs/architecture.md, "Automations").
 Ids are public ids; form values are strings, as the inputs hold them."""
 
 from __future__ import annotations

@@ -54,6 +54,10 @@ def seed_documents(db: Session, staff, contact) -> None:
         "Northwind Studio keeps the Acme Bakery website updated and secure for twelve months.",
         "Included: monthly updates, backups, uptime monitoring and up to four hours of changes a month.",
         "Fee: 250.00 USD a month, invoiced monthly."])
+    sent("contract", "Website redesign contract", [  # waiting for the client: signing it starts onboarding
+        "Northwind Studio redesigns the Acme Bakery website: discovery, design, build and launch.",
+        "Timeline: ten weeks from the signed contract.",
+        "Fee: 9,600.00 USD in three instalments."])
     signing.sign_document(db, client, contract.public_id, consent=True, values={},
                           signature={"kind": "typed", "name": contact.display_name}, ip="127.0.0.1",
                           user_agent="demo seed")

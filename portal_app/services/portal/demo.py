@@ -49,6 +49,9 @@ def seed_demo(db: Session, base_url: str, staff_password: str | None = None,
     from portal_app.services.documents.demo_documents import seed_documents
 
     seed_documents(db, staff, client)
+    from portal_app.services.automations.demo import seed_automations
+
+    seed_automations(db, staff)
     return {"staff_email": DEMO_STAFF_EMAIL, "staff_password": staff_password,
             "client_email": DEMO_CLIENT_EMAIL, "client_password": client_password}
 
