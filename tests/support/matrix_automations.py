@@ -12,9 +12,10 @@ from datetime import timedelta
 def automations_world(db, world) -> None:
     """Rules of workspace A (one to edit and run, two to delete) and two runs of the first: one
     waiting (to cancel), one whose step failed (to retry)."""
+    from sqlmodel import select
+
     from portal_app.models import AutomationRule, AutomationRun, AutomationRunStep, new_public_id, utcnow
     from portal_app.services.automations import rules
-    from sqlmodel import select
 
     def make(name: str) -> str:
         form = rules.blank_form()

@@ -83,8 +83,8 @@ def automations_page() -> rx.Component:
             rx.vstack(
                 rx.flex(
                     rx.text(INTRO, size="2", color_scheme="gray", high_contrast=True, max_width="60ch"),
-                    rx.link(rx.button(rx.icon("plus", size=16, aria_hidden="true"), "New automation", tab_index=-1),
-                            href="/staff/automations/new", flex_shrink="0", underline="none"),
+                    rx.button(rx.link(rx.icon("plus", size=16, aria_hidden="true"), "New automation", underline="none",
+                                      href="/staff/automations/new"), as_child=True, flex_shrink="0"),
                     spacing="3", justify="between", align=rx.breakpoints(initial="start", sm="center"),
                     direction=rx.breakpoints(initial="column", sm="row"), width="100%",
                 ),
