@@ -191,6 +191,7 @@ def test_automations_journey(server, browser, axe, tmp_path, monkeypatch):
     expect(run_row).to_contain_text("completed")
     expect(run_row).to_contain_text("Waiting")
     run_row.get_by_role("button", name=re.compile("^Open the run of")).click()
+    expect(staff.get_by_role("heading", name=f"Run for {CLIENT[0]} {CLIENT[1]}")).to_be_focused()
     steps = staff.get_by_role("list", name="Steps of this run")
     expect(steps.get_by_role("listitem").nth(0)).to_contain_text("Done")
     expect(steps.get_by_role("listitem").nth(1)).to_contain_text("Scheduled")

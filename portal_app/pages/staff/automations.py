@@ -29,8 +29,8 @@ def run_badge(status, label) -> rx.Component:
     )
 
 
-def _switch(row) -> rx.Component:
-    switch_id = "enabled-" + row["id"].to(str)
+def _switch(row, prefix: str = "enabled-") -> rx.Component:
+    switch_id = prefix + row["id"].to(str)
     return rx.hstack(
         rx.switch(id=switch_id, checked=row["enabled"], on_change=lambda v: S.set_enabled(row["id"], v),
                   high_contrast=True),
@@ -64,6 +64,47 @@ def _rule(row) -> rx.Component:
     )
 
 
+def _rule_card(row) -> rx.Component:
+    """A rule on a phone: the table's facts, one under the other."""
+    href = "/staff/automations/" + row["id"].to(str)
+    name = row["name"].to(str)
+    return rx.el.li(rx.card(rx.vstack(
+        rx.link(row["name"], href=href, weight="medium", size="3", style={"overflowWrap": "anywhere"}),
+        rx.text(row["trigger_label"], size="2"),
+        rx.text(row["steps"].to_string(), " steps · ", row["runs"].to_string(), " runs · last run ", row["last_run"],
+                size="2", color_scheme="gray", high_contrast=True),
+        rx.flex(
+            _switch(row, "enabled-m-"),
+            rx.link("Run history", href=href + "/runs", size="2", aria_label="Run history of " + name),
+            confirmed(rx.button("Delete", size="1", variant="soft", high_contrast=True, color_scheme="red",
+                                aria_label="Delete " + name),
+                      "Delete this automation?",
+                      "It starts no more runs and its runs under way are cancelled. Its run history is kept.",
+                      "Delete automation", S.delete(row["id"])),
+            spacing="4", align="center", wrap="wrap",
+        ),
+        spacing="2", align="start", width="100%",
+    ), width="100%"), style={"listStyle": "none"})
+
+
+def _rules() -> rx.Component:
+    """The rules: a table from a tablet's width up, cards on a phone (no sideways scrolling)."""
+    table = rx.box(rx.table.root(
+        rx.table.header(rx.table.row(
+            rx.table.column_header_cell("Name"), rx.table.column_header_cell("Trigger"),
+            rx.table.column_header_cell("Steps", text_align="right"),
+            rx.table.column_header_cell("Runs", text_align="right"),
+            rx.table.column_header_cell("Last run"), rx.table.column_header_cell("Enabled"),
+            rx.table.column_header_cell(rx.el.span("Actions")))),
+        rx.table.body(rx.foreach(S.rows, _rule)), variant="surface", width="100%"),
+        overflow_x="auto", width="100%", display=rx.breakpoints(initial="none", md="block"))
+    cards = rx.el.ul(rx.foreach(S.rows, _rule_card), aria_label="Automations",
+                     style={"margin": "0", "padding": "0", "display": "flex", "flexDirection": "column",
+                            "gap": "12px", "width": "100%"},
+                     display=rx.breakpoints(initial="flex", md="none"))
+    return rx.fragment(table, cards)
+
+
 def _empty() -> rx.Component:
     return callout(
         rx.vstack(
@@ -90,15 +131,7 @@ def automations_page() -> rx.Component:
                 ),
                 rx.cond(
                     S.rows.length() > 0,
-                    rx.box(rx.table.root(
-                        rx.table.header(rx.table.row(
-                            rx.table.column_header_cell("Name"), rx.table.column_header_cell("Trigger"),
-                            rx.table.column_header_cell("Steps", text_align="right"),
-                            rx.table.column_header_cell("Runs", text_align="right"),
-                            rx.table.column_header_cell("Last run"), rx.table.column_header_cell("Enabled"),
-                            rx.table.column_header_cell(rx.el.span("Actions")))),
-                        rx.table.body(rx.foreach(S.rows, _rule)), variant="surface", width="100%"),
-                        overflow_x="auto", width="100%"),
+                    _rules(),
                     rx.cond(S.loaded, _empty()),
                 ),
                 spacing="4", width="100%", align="stretch",
@@ -121,6 +154,37 @@ def _run_row(row) -> rx.Component:
                                 aria_label="Open the run of " + row["contact"].to(str) + ", " + row["started"].to(str))),
         background=rx.cond(R.run["id"] == row["id"], "var(--accent-a3)", "transparent"),
     )
+
+
+def _run_card(row) -> rx.Component:
+    """A run on a phone."""
+    return rx.el.li(rx.card(rx.vstack(
+        rx.flex(rx.text(row["contact"], weight="medium", size="2"), run_badge(row["status"], row["status_label"]),
+                spacing="2", align="center", wrap="wrap"),
+        rx.text(row["summary"], size="2", style={"overflowWrap": "anywhere"}),
+        rx.text("Started ", row["started"], " · version ", row["version"].to_string(), size="2", color_scheme="gray",
+                high_contrast=True),
+        rx.button("Open", size="1", variant="soft", high_contrast=True, on_click=R.open_run(row["id"]),
+                  aria_label="Open the run of " + row["contact"].to(str) + ", " + row["started"].to(str)),
+        spacing="2", align="start", width="100%",
+    ), width="100%", background=rx.cond(R.run["id"] == row["id"], "var(--accent-a3)", "var(--color-panel)")),
+        style={"listStyle": "none"})
+
+
+def _runs() -> rx.Component:
+    table = rx.box(rx.table.root(
+        rx.table.header(rx.table.row(
+            rx.table.column_header_cell("Contact"), rx.table.column_header_cell("Triggered by"),
+            rx.table.column_header_cell("Started"), rx.table.column_header_cell("Status"),
+            rx.table.column_header_cell("Version", text_align="right"),
+            rx.table.column_header_cell(rx.el.span("Actions")))),
+        rx.table.body(rx.foreach(R.runs, _run_row)), variant="surface", width="100%"),
+        overflow_x="auto", width="100%", display=rx.breakpoints(initial="none", md="block"))
+    cards = rx.el.ul(rx.foreach(R.runs, _run_card), aria_label="Runs",
+                     style={"margin": "0", "padding": "0", "display": "flex", "flexDirection": "column",
+                            "gap": "12px", "width": "100%"},
+                     display=rx.breakpoints(initial="flex", md="none"))
+    return rx.fragment(table, cards)
 
 
 def _step(step) -> rx.Component:
@@ -197,14 +261,7 @@ def automation_runs_page() -> rx.Component:
                 _run_detail(),
                 rx.cond(
                     R.runs.length() > 0,
-                    rx.box(rx.table.root(
-                        rx.table.header(rx.table.row(
-                            rx.table.column_header_cell("Contact"), rx.table.column_header_cell("Triggered by"),
-                            rx.table.column_header_cell("Started"), rx.table.column_header_cell("Status"),
-                            rx.table.column_header_cell("Version", text_align="right"),
-                            rx.table.column_header_cell(rx.el.span("Actions")))),
-                        rx.table.body(rx.foreach(R.runs, _run_row)), variant="surface", width="100%"),
-                        overflow_x="auto", width="100%"),
+                    _runs(),
                     rx.cond(R.loaded, callout("No runs yet: a run starts when the trigger happens while the "
                                               "automation is on.", color_scheme="gray", role="status")),
                 ),

@@ -128,6 +128,7 @@ class AutomationRunsState(BaseState):
             if view["rule_id"] != self.rule_id:
                 raise NotFound("This run does not exist.")
             self.run = view
+            return rx.set_focus("run-detail")  # the open run's heading (above the list)
 
         return await self._run(work)
 
