@@ -58,18 +58,20 @@ def _basics() -> rx.Component:
         _labelled("Name", "rule-name", rx.input(
             id="rule-name", default_value=S.name, key="name-" + v, max_length=limits.AUTOMATION_NAME, size="3",
             width="100%", required=True, on_change=S.set_name.debounce(DEBOUNCE_MS), on_blur=S.set_name,
+            aria_describedby="err-rule-name",
             aria_invalid=rx.cond(S.error_field == "name", "true", "false")), "name", max_width="560px"),
         rx.flex(
             _labelled("Trigger", "rule-trigger", rx.el.select(
                 rx.el.option("Choose a trigger…", value="", disabled=True),
                 rx.foreach(S.options["triggers"], lambda t: rx.el.option(t["label"], value=t["kind"])),
-                id="rule-trigger", value=S.trigger, on_change=S.set_trigger,
+                id="rule-trigger", value=S.trigger, on_change=S.set_trigger, aria_describedby="err-rule-trigger",
                 aria_invalid=rx.cond(S.error_field == "trigger", "true", "false"), style=SELECT_STYLE),
                 "trigger", max_width="420px"),
             rx.cond(S.trigger_option["has_days"], _labelled("Days", "rule-days", rx.input(
                 id="rule-days", default_value=S.trigger_days, key="days-" + v, max_length=limits.TERMS_DAYS,
                 input_mode="numeric", size="3", width="100%", on_change=S.set_trigger_days.debounce(DEBOUNCE_MS),
-                on_blur=S.set_trigger_days, aria_invalid=rx.cond(S.error_field == "trigger_days", "true", "false")),
+                on_blur=S.set_trigger_days, aria_describedby="err-rule-days",
+                aria_invalid=rx.cond(S.error_field == "trigger_days", "true", "false")),
                 "trigger_days", max_width="140px")),
             spacing="3", wrap="wrap", width="100%", align="start",
         ),

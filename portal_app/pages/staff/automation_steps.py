@@ -12,11 +12,12 @@ from portal_app.state.staff.automation_editor import AutomationEditorState as S
 DEBOUNCE_MS = 400
 
 
-def path_error(path) -> rx.Component:
-    """The service's message when it names this field (`steps.1.body`)."""
+def path_error(path, error_id=None) -> rx.Component:
+    """The service's message when it names this field (`steps.1.body`); the field's input points
+    at it (aria-describedby "err-<input id>")."""
     return rx.cond(S.error_field == path,
                    rx.text(S.error, size="2", color_scheme="red", high_contrast=True, role="alert",
-                           style={"overflowWrap": "anywhere"}))
+                           id=error_id, style={"overflowWrap": "anywhere"}))
 
 
 def label(text, html_for) -> rx.Component:
@@ -25,10 +26,10 @@ def label(text, html_for) -> rx.Component:
 
 def _labelled(text, input_id, control: rx.Component, path=None, hint=None, **props) -> rx.Component:
     children = [label(text, input_id), control]
+    if path is not None:
+        children.append(path_error(path, "err-" + input_id))
     if hint is not None:
         children.append(hint)
-    if path is not None:
-        children.append(path_error(path))
     return rx.vstack(*children, spacing="1", width="100%", min_width="0", align="start", **props)
 
 
@@ -40,7 +41,7 @@ def options(choices, *, blank: str | None = None) -> list:
 def select(input_id, value, on_change, choices, *, blank: str | None = None, path=None, autofocus=False,
            **style) -> rx.Component:
     return rx.el.select(*options(choices, blank=blank), id=input_id, value=value, on_change=on_change,
-                        auto_focus=autofocus,
+                        auto_focus=autofocus, aria_describedby="err-" + input_id,
                         aria_invalid=rx.cond(S.error_field == path, "true", "false") if path is not None else None,
                         style={**SELECT_STYLE, **style})
 
@@ -58,7 +59,7 @@ def condition_row(cond, index) -> rx.Component:
         select(value_id, cond["value"], lambda v: S.set_condition(key, "value", v), choices, path=path + ".value"),
         rx.input(id=value_id, default_value=cond["value"], max_length=limits.AUTOMATION_CONDITION, size="3",
                  width="100%", on_change=lambda v: S.set_condition(key, "value", v).debounce(DEBOUNCE_MS),
-                 on_blur=lambda v: S.set_condition(key, "value", v),
+                 on_blur=lambda v: S.set_condition(key, "value", v), aria_describedby="err-" + value_id,
                  aria_invalid=rx.cond(S.error_field == path + ".value", "true", "false")),
     )
     return rx.box(
@@ -93,7 +94,7 @@ def _text_input(step, name: str, text: str, max_length: int, path, *, autofocus=
     input_id = "step-" + name + "-" + key
     return _labelled(text, input_id, rx.input(
         id=input_id, default_value=step[name], max_length=max_length, size="3", width="100%",
-        auto_focus=autofocus,
+        auto_focus=autofocus, aria_describedby="err-" + input_id,
         on_change=lambda v: S.set_step(key, name, v).debounce(DEBOUNCE_MS),
         on_blur=lambda v: S.set_step(key, name, v),
         aria_invalid=rx.cond(S.error_field == path + "." + name, "true", "false"), **props,
@@ -105,7 +106,7 @@ def _text_area(step, name: str, text: str, path, *, hint=None) -> rx.Component:
     input_id = "step-" + name + "-" + key
     return _labelled(text, input_id, rx.text_area(
         id=input_id, default_value=step[name], max_length=limits.AUTOMATION_BODY, rows="7", width="100%",
-        size="3", resize="vertical",
+        size="3", resize="vertical", aria_describedby="err-" + input_id,
         on_change=lambda v: S.set_step(key, name, v).debounce(DEBOUNCE_MS),
         on_blur=lambda v: S.set_step(key, name, v),
         aria_invalid=rx.cond(S.error_field == path + "." + name, "true", "false"),
