@@ -59,6 +59,24 @@ STATUS_STYLES: dict[str, dict[str, StatusStyle]] = {
         "disabled": StatusStyle("Disabled", "red"),
         "none": StatusStyle("Not invited", "gray"),
     },
+    # models/automations.py: RUN_STATUSES (an automation's run) and STEP_STATUSES (one of its steps)
+    "automation_run": {
+        "running": StatusStyle("Running", "blue"),
+        "waiting": StatusStyle("Waiting", "cyan"),
+        "done": StatusStyle("Done", "green"),
+        "failed": StatusStyle("Failed", "red"),
+        "cancelled": StatusStyle("Cancelled", "gray", "outline"),
+        "skipped": StatusStyle("Skipped", "gray"),
+    },
+    "automation_step": {
+        "pending": StatusStyle("Pending", "gray"),
+        "scheduled": StatusStyle("Scheduled", "cyan"),
+        "running": StatusStyle("Running", "blue"),
+        "done": StatusStyle("Done", "green"),
+        "failed": StatusStyle("Failed", "red"),
+        "skipped": StatusStyle("Skipped", "gray"),
+        "cancelled": StatusStyle("Cancelled", "gray", "outline"),
+    },
     # a member of the staff team (services/accounts/team.py): active, invited or disabled
     "staff": {
         "active": StatusStyle("Active", "green"),

@@ -191,3 +191,29 @@ def test_waits_are_described_in_words():
     assert stepspec.describe_wait(wait(1, "hours"), labels) == "Wait 1 hour"
     assert stepspec.describe_wait(wait(-1, "days", "invoice.due_date"), labels) == \
         "Wait until 1 day before the invoice due date"
+
+
+def test_the_status_table_covers_every_run_and_step_status():
+    from portal_app.models.automations import RUN_STATUSES, RUN_TRANSITIONS, STEP_STATUSES, STEP_TRANSITIONS
+    from portal_app.models.status import STATUS_STYLES
+
+    assert set(STATUS_STYLES["automation_run"]) == set(RUN_STATUSES) == set(RUN_TRANSITIONS)
+    assert set(STATUS_STYLES["automation_step"]) == set(STEP_STATUSES) == set(STEP_TRANSITIONS)
+
+
+def test_status_moves_only_along_the_rules():
+    from portal_app.models.automations import AutomationRun, AutomationRunStep, StatusError
+
+    now = datetime(2026, 12, 7, tzinfo=UTC)
+    run = AutomationRun(status="running")
+    run.move_to("waiting", now)
+    run.move_to("cancelled", now)
+    assert run.finished_at == now and not run.can_cancel
+    with pytest.raises(StatusError):
+        run.move_to("running", now)
+    step = AutomationRunStep(status="done")
+    with pytest.raises(StatusError):
+        step.move_to("scheduled", now)
+    failed = AutomationRunStep(status="failed")
+    assert failed.can_retry
+    failed.move_to("scheduled", now)

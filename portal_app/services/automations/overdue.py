@@ -5,6 +5,9 @@ often the job runs and on however many workers, an invoice is overdue once (a la
 and a new due date do not raise it again). Rules "overdue by N days" wait for due date + N
 days themselves (engine.start_run): the run starts when the invoice becomes overdue and its
 first step is scheduled for due date + N days.
+
+"Ever used" is read from the outbox (its full index on unique_key): finished jobs are kept; a
+future pruning of old outbox rows must keep these (or move the mark onto the invoice).
 """
 
 from __future__ import annotations

@@ -9,13 +9,12 @@ from sqlmodel import Session, col, select
 from portal_app.access import Actor, require_manage_automations
 from portal_app.errors import Invalid, NotFound
 from portal_app.models import AutomationRule, AutomationRuleVersion, AutomationRun, AutomationRunStep, Contact, utcnow
+from portal_app.models.status import status_labels
 from portal_app.services.automations import engine, stepspec
 from portal_app.services.automations.views import RunRow, RunStepView, RunView
 
-RUN_LABELS = {"running": "Running", "waiting": "Waiting", "done": "Done", "failed": "Failed",
-              "cancelled": "Cancelled", "skipped": "Skipped"}
-STEP_LABELS = {"pending": "Pending", "scheduled": "Scheduled", "running": "Running", "done": "Done",
-               "failed": "Failed", "skipped": "Skipped", "cancelled": "Cancelled"}
+RUN_LABELS = status_labels("automation_run")
+STEP_LABELS = status_labels("automation_step")
 PUBLIC_ID_MAX = 40
 RUNS_MAX = 200
 
