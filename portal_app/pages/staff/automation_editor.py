@@ -10,6 +10,7 @@ from portal_app.components.confirm import confirmed
 from portal_app.components.fields import alert_box
 from portal_app.components.forms import SELECT_STYLE
 from portal_app.components.layout import staff_shell
+from portal_app.components.status import status_badge
 from portal_app.pages.staff.automation_steps import (
     DEBOUNCE_MS,
     _labelled,
@@ -19,7 +20,6 @@ from portal_app.pages.staff.automation_steps import (
     path_error,
     step_card,
 )
-from portal_app.pages.staff.automations import run_badge
 from portal_app.state.staff.automation_editor import AutomationEditorState as S
 
 SECTION = {"width": "100%"}
@@ -143,7 +143,7 @@ def _outcome(o) -> rx.Component:
     return rx.el.li(
         rx.flex(
             rx.text("Step ", (o["position"] + 1).to_string(), ": ", o["label"], weight="medium", size="2"),
-            run_badge(o["status"], o["status"]),
+            status_badge("automation_step", o["status"]),
             spacing="2", align="center", wrap="wrap",
         ),
         rx.text(o["detail"], size="2", style={"overflowWrap": "anywhere"}),

@@ -8,25 +8,14 @@ import reflex as rx
 from portal_app.components.confirm import confirmed
 from portal_app.components.fields import VISUALLY_HIDDEN, alert_box, callout
 from portal_app.components.layout import staff_shell
+from portal_app.components.status import status_badge
 from portal_app.components.tables import NAME_WIDTH, clipped, clipped_link
 from portal_app.state.staff.automations import AutomationRunsState as R
 from portal_app.state.staff.automations import AutomationsState as S
 
-# a run's or a step's status -> badge color (the words come from the service: status_label)
-STATUS_COLORS = {"done": "green", "failed": "red", "running": "amber", "waiting": "blue", "scheduled": "blue",
-                 "pending": "gray", "skipped": "gray", "cancelled": "gray"}
 INTRO = ("An automation does the follow-up for you: when something happens (a client signs a contract, an "
          "invoice is paid, a file is uploaded) it runs its steps in order for that client: send an email, "
          "wait a few days, share a folder, add a tag, draft an invoice, tell the team, call a webhook.")
-
-
-def run_badge(status, label) -> rx.Component:
-    props = {"high_contrast": True, "size": "2", "white_space": "nowrap", "variant": "soft"}
-    return rx.match(
-        status.to(str),
-        *[(key, rx.badge(label, color_scheme=color, **props)) for key, color in STATUS_COLORS.items()],
-        rx.badge(label, color_scheme="gray", **props),
-    )
 
 
 def _switch(row, prefix: str = "enabled-") -> rx.Component:
@@ -148,7 +137,7 @@ def _run_row(row) -> rx.Component:
         rx.table.row_header_cell(clipped(row["contact"], max_width=NAME_WIDTH)),
         rx.table.cell(clipped(row["summary"])),
         rx.table.cell(row["started"], white_space="nowrap"),
-        rx.table.cell(run_badge(row["status"], row["status_label"])),
+        rx.table.cell(status_badge("automation_run", row["status"])),
         rx.table.cell(row["version"], text_align="right"),
         rx.table.cell(rx.button("Open", size="1", variant="soft", high_contrast=True, on_click=R.open_run(row["id"]),
                                 aria_label="Open the run of " + row["contact"].to(str) + ", " + row["started"].to(str))),
@@ -159,7 +148,7 @@ def _run_row(row) -> rx.Component:
 def _run_card(row) -> rx.Component:
     """A run on a phone."""
     return rx.el.li(rx.card(rx.vstack(
-        rx.flex(rx.text(row["contact"], weight="medium", size="2"), run_badge(row["status"], row["status_label"]),
+        rx.flex(rx.text(row["contact"], weight="medium", size="2"), status_badge("automation_run", row["status"]),
                 spacing="2", align="center", wrap="wrap"),
         rx.text(row["summary"], size="2", style={"overflowWrap": "anywhere"}),
         rx.text("Started ", row["started"], " · version ", row["version"].to_string(), size="2", color_scheme="gray",
@@ -199,7 +188,7 @@ def _step(step) -> rx.Component:
                 spacing="1", align="start", min_width="0", flex="1",
             ),
             rx.hstack(
-                run_badge(step["status"], step["status_label"]),
+                status_badge("automation_step", step["status"]),
                 rx.cond(step["can_retry"],
                         rx.button("Retry step", size="1", variant="soft", high_contrast=True,
                                   on_click=R.retry_step(step["position"]),
@@ -220,7 +209,7 @@ def _run_detail() -> rx.Component:
             rx.vstack(
                 rx.flex(
                     rx.heading("Run for ", run["contact"], as_="h2", size="4", id="run-detail", tab_index=-1),
-                    run_badge(run["status"], run["status_label"]),
+                    status_badge("automation_run", run["status"]),
                     spacing="3", align="center", wrap="wrap",
                 ),
                 rx.text(run["summary"], " · started ", run["started"], " · version ", run["version"].to_string(),

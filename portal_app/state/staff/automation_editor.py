@@ -140,7 +140,7 @@ class AutomationEditorState(BaseState):
     @rx.var
     def error_elsewhere(self) -> str:
         """The service's message when no input on the page shows it (shown by Save)."""
-        if not self.error:
+        if not self.error or self.error_field == "steps":  # "steps": shown under the steps
             return ""
         parts = self.error_field.split(".")
         if parts[0] in ("name", "trigger", "trigger_days") and len(parts) == 1:
@@ -247,10 +247,12 @@ class AutomationEditorState(BaseState):
         if len(self.conditions) >= limits.AUTOMATION_CONDITIONS:
             return
         fields = self.trigger_option["condition_fields"]
-        first = fields[0] if fields else None
-        row: EditorCondition = {"key": self._new_key(), "field": first["field"] if first else "",
-                                "op": first["ops"][0]["id"] if first and first["ops"] else "",
-                                "value": first["choices"][0]["id"] if first and first["choices"] else ""}
+        if not fields:  # no trigger chosen yet: nothing to test
+            return
+        first = fields[0]
+        row: EditorCondition = {"key": self._new_key(), "field": first["field"],
+                                "op": first["ops"][0]["id"] if first["ops"] else "",
+                                "value": first["choices"][0]["id"] if first["choices"] else ""}
         self.conditions, self.last_added = [*self.conditions, row], row["key"]
 
     @rx.event
