@@ -138,8 +138,8 @@ def _preview(step, index) -> rx.Component:
                       rx.el.select(rx.el.option("Sample data", value="sample"),
                                    rx.foreach(S.options["contacts"], lambda c: rx.el.option(c["label"], value=c["id"])),
                                    id=contact_id, value=rx.cond(S.preview_contact == "", "sample", S.preview_contact),
-                                   on_change=S.set_preview_contact, style={**SELECT_STYLE, "minWidth": "200px"}),
-                      spacing="1", min_width="0", flex="1", max_width="360px"),
+                                   on_change=S.set_preview_contact, style=SELECT_STYLE),
+                      spacing="1", min_width="0", flex="1 1 200px", max_width="360px"),
             rx.button(rx.icon("eye", size=16, aria_hidden="true"), "Preview", type="button", variant="soft",
                       high_contrast=True, size="3", on_click=S.show_preview(index),
                       aria_label="Preview the email of step " + (index + 1).to_string()),
@@ -204,6 +204,14 @@ def _fields(step, index, path) -> rx.Component:
     )
 
 
+def _moved(button_id) -> dict:
+    """A move button's id, and after a move the focus on the moved step's button (a new React
+    key remounts it, autoFocus focuses it)."""
+    moved = S.move_focus == button_id
+    return {"id": button_id, "auto_focus": moved,
+            "key": rx.cond(moved, "moved-" + S.move_seq.to_string(), "still")}
+
+
 def step_card(step, index) -> rx.Component:
     key = step["key"].to(str)
     number = (index + 1).to_string()
@@ -218,11 +226,11 @@ def step_card(step, index) -> rx.Component:
                     rx.hstack(
                         rx.icon_button(rx.icon("arrow-up", size=16, aria_hidden="true"), **icon_button,
                                        aria_label="Move step " + number + " up", disabled=index == 0,
-                                       on_click=S.move_step(key, -1), id="step-up-" + key),
+                                       on_click=S.move_step(key, -1), **_moved("step-up-" + key)),
                         rx.icon_button(rx.icon("arrow-down", size=16, aria_hidden="true"), **icon_button,
                                        aria_label="Move step " + number + " down",
                                        disabled=index == S.steps.length() - 1,
-                                       on_click=S.move_step(key, 1), id="step-down-" + key),
+                                       on_click=S.move_step(key, 1), **_moved("step-down-" + key)),
                         rx.icon_button(rx.icon("trash-2", size=16, aria_hidden="true"), **{**icon_button,
                                                                                           "color_scheme": "red"},
                                        aria_label="Remove step " + number, on_click=S.remove_step(key)),

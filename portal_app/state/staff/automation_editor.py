@@ -97,6 +97,10 @@ class AutomationEditorState(BaseState):
     tested: bool = False
     test_error: str = ""
     last_added: str = ""              # the key of the row just added: its first input takes the focus
+    # after a move, the moved step's button ("step-down-<key>" or "step-up-<key>") takes the focus:
+    # remounted under a new React key (move_seq) with autoFocus, as React's reorder may blur it
+    move_focus: str = ""
+    move_seq: int = 0
     _next_key: int = 0
 
     # --- derived --------------------------------------------------------------------------
@@ -175,7 +179,7 @@ class AutomationEditorState(BaseState):
         self.steps = [cast(EditorStep, {"key": self._new_key(), **{k: s.get(k, "") for k in STEP_KEYS}})
                       for s in form["steps"]]
         self.form_version += 1
-        self.last_added = ""
+        self.last_added = self.move_focus = ""
 
     def _form(self) -> RuleForm:
         return {"name": self.name, "trigger": self.trigger, "trigger_days": self.trigger_days,
@@ -253,7 +257,7 @@ class AutomationEditorState(BaseState):
         row: EditorCondition = {"key": self._new_key(), "field": first["field"],
                                 "op": first["ops"][0]["id"] if first["ops"] else "",
                                 "value": first["choices"][0]["id"] if first["choices"] else ""}
-        self.conditions, self.last_added = [*self.conditions, row], row["key"]
+        self.conditions, self.last_added, self.move_focus = [*self.conditions, row], row["key"], ""
 
     @rx.event
     def remove_condition(self, key: str):
@@ -288,7 +292,7 @@ class AutomationEditorState(BaseState):
             return
         blank = svc.blank_step(self.new_step_type)
         step = cast(EditorStep, {"key": self._new_key(), **{k: blank.get(k, "") for k in STEP_KEYS}})
-        self.steps, self.last_added = [*self.steps, step], step["key"]
+        self.steps, self.last_added, self.move_focus = [*self.steps, step], step["key"], ""
 
     @rx.event
     def remove_step(self, key: str):
@@ -305,6 +309,9 @@ class AutomationEditorState(BaseState):
         steps = list(self.steps)
         steps[i], steps[j] = steps[j], steps[i]
         self.steps, self.preview_step = steps, -1
+        # the same button while it still leads somewhere, else the other one
+        down = j < len(steps) - 1 if int(delta) > 0 else j == 0
+        self.move_focus, self.move_seq = f"step-{'down' if down else 'up'}-{key}", self.move_seq + 1
 
     @rx.event
     def set_step(self, key: str, name: str, value: str):
