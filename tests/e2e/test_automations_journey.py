@@ -125,11 +125,10 @@ def test_automations_journey(server, browser, axe, tmp_path, monkeypatch):
     third.get_by_label("Body", exact=True).fill(f"Two days in: tell us how it goes. {marker}")
     # moving a step by keyboard keeps the focus on it: the wait down, then up again
     wait.get_by_role("button", name="Move step 2 down").press("Enter")
-    expect(staff.get_by_role("button", name="Move step 3 up")).to_be_focused()  # at the end: its other button
-    expect(_step(staff, 3, "Wait")).to_be_visible()
+    # at the end: its other button
+    expect(_step(staff, 3, "Wait").get_by_role("button", name="Move step 3 up")).to_be_focused()
     staff.keyboard.press("Enter")
-    expect(staff.get_by_role("button", name="Move step 2 up")).to_be_focused()
-    expect(_step(staff, 2, "Wait")).to_be_visible()
+    expect(_step(staff, 2, "Wait").get_by_role("button", name="Move step 2 up")).to_be_focused()
 
     # Save refuses the bad placeholder next to the body, and keeps what was typed
     staff.get_by_role("button", name="Save", exact=True).click()

@@ -209,7 +209,7 @@ def _moved(button_id) -> dict:
     key remounts it, autoFocus focuses it)."""
     moved = S.move_focus == button_id
     return {"id": button_id, "auto_focus": moved,
-            "key": rx.cond(moved, "moved-" + S.move_seq.to_string(), "still")}
+            "key": rx.cond(moved, button_id + "-moved-" + S.move_seq.to_string(), button_id)}
 
 
 def step_card(step, index) -> rx.Component:
