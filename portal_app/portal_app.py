@@ -23,6 +23,8 @@ from portal_app.pages.portal.home import home
 from portal_app.pages.portal.invoices import invoice_page, invoices_page
 from portal_app.pages.portal.profile import profile_page
 from portal_app.pages.portal.section import section_page
+from portal_app.pages.staff.automation_editor import automation_editor_page
+from portal_app.pages.staff.automations import automation_runs_page, automations_page
 from portal_app.pages.staff.configure_portal import configure_portal_page
 from portal_app.pages.staff.contacts import contact_record_page, contacts_page
 from portal_app.pages.staff.document_detail import staff_document_page
@@ -57,6 +59,8 @@ from portal_app.state.portal.profile import ProfileState
 from portal_app.state.portal.section import SectionState
 from portal_app.state.session_guard import SessionGuard, UploadGuard
 from portal_app.state.signing import SigningState
+from portal_app.state.staff.automation_editor import AutomationEditorState
+from portal_app.state.staff.automations import AutomationRunsState, AutomationsState
 from portal_app.state.staff.configure_portal import PortalConfigState
 from portal_app.state.staff.contacts import ContactRecordState, ContactsState
 from portal_app.state.staff.document_detail import StaffDocumentState
@@ -203,6 +207,10 @@ PAGES = [
     ("/staff/documents/new", new_document_page, NewDocumentState.load, "New document"),
     ("/staff/documents/[document_id]", staff_document_page, StaffDocumentState.load, "Document"),
     ("/staff/documents/[document_id]/sign", staff_sign_page, SigningState.load, "Countersign"),
+    ("/staff/automations", automations_page, AutomationsState.load, "Automations"),
+    ("/staff/automations/new", automation_editor_page, AutomationEditorState.load, "New automation"),
+    ("/staff/automations/[rule_id]", automation_editor_page, AutomationEditorState.load, "Automation"),
+    ("/staff/automations/[rule_id]/runs", automation_runs_page, AutomationRunsState.load, "Run history"),
     ("/staff/sites/portal", configure_portal_page, PortalConfigState.load, "Configure Portal"),
     ("/staff/outbox", outbox_page, OutboxState.load, "Dev outbox"),
     ("/staff/team", team_page, TeamState.load, "Team"),

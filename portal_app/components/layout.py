@@ -174,6 +174,7 @@ def _staff_nav() -> rx.Component:
         rx.flex(
             _nav_link("Contacts", "/staff/contacts", "users"),
             _nav_link("Files", "/staff/files", "folder"),
+            _nav_link("Automations", "/staff/automations", "workflow"),
             _nav_group("Payments"),
             _nav_link("Invoices", "/staff/invoices", "receipt"),
             _nav_link("Documents & Contracts", "/staff/documents", "file-pen-line"),

@@ -17,6 +17,7 @@ from pathlib import Path
 from PIL import Image
 from sqlmodel import select
 
+from tests.support.matrix_automations import automation_rows, automations_world
 from tests.support.matrix_documents import document_rows, documents_world
 from tests.support.world import HOST_A, HOST_B
 
@@ -59,6 +60,7 @@ def sign_in_actors(world, db) -> dict[str, tuple[str, str | None]]:
     documents_world(db, world)
     _dead_job(db, world)
     _webhook(db, world)
+    automations_world(db, world)
     db.commit()
     return tokens
 
@@ -264,6 +266,7 @@ def matrix(world):
                                                                           staff_b_on_b="denied")),
         (jobs.JobsState, "setvar", ("rows", []), "/staff/settings/jobs", "setvar"),
         *webhooks_rows(world),
+        *automation_rows(world, {"ADMIN": ADMIN, "grid": grid}),
     ]
     return rows
 

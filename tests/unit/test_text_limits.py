@@ -188,6 +188,10 @@ FORM_LIMITS = {
     "cheque_payable_to": limits.CHEQUE_PAYABLE_TO, "cheque_address": limits.CHEQUE_ADDRESS,
     "other_text": limits.OTHER_INSTRUCTIONS,
     "color-accent": 7, "color-primary": 7, "color-secondary": 7,  # "#2563eb"
+    # the automation editor (a step's or a condition's inputs: their id without the row key)
+    "rule-name": limits.AUTOMATION_NAME, "rule-days": limits.TERMS_DAYS, "step-subject": limits.AUTOMATION_SUBJECT,
+    "step-body": limits.AUTOMATION_BODY, "step-amount": limits.AMOUNT, "step-tag": limits.TAG,
+    "cond-value": limits.AUTOMATION_CONDITION,
 }
 NOT_TYPED = {"hidden", "file", "color", "date", "checkbox", "radio"}
 
