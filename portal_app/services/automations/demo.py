@@ -14,7 +14,7 @@ from portal_app.access import Staff
 from portal_app.services.automations import rules
 from portal_app.services.automations.views import RuleForm
 
-WELCOME = """Thank you for signing "{{ document.title }}". We are glad to have {{ contact.company }} on board.
+WELCOME = """Thank you for signing "{{ document.title }}". We are glad to be working with you.
 
 We have shared an Onboarding folder with you in your client portal: it has our kick-off checklist
 and the questionnaire we go through together.
