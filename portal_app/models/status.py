@@ -77,6 +77,12 @@ STATUS_STYLES: dict[str, dict[str, StatusStyle]] = {
         "skipped": StatusStyle("Skipped", "gray"),
         "cancelled": StatusStyle("Cancelled", "gray", "outline"),
     },
+    # a Test run's outcome of one step (services/automations/dry_run.py): nothing was done
+    "automation_test": {
+        "ok": StatusStyle("Would run", "green"),
+        "failed": StatusStyle("Would fail", "red"),
+        "skipped": StatusStyle("Skipped", "gray"),
+    },
     # a member of the staff team (services/accounts/team.py): active, invited or disabled
     "staff": {
         "active": StatusStyle("Active", "green"),

@@ -166,6 +166,7 @@ def test_automations_journey(server, browser, axe, tmp_path, monkeypatch):
     expect(outcome.get_by_role("listitem").nth(0)).to_contain_text(f"Welcome to the studio, {CLIENT[0]}")
     expect(outcome.get_by_role("listitem").nth(0)).to_contain_text(CLIENT[2])
     expect(outcome.get_by_role("listitem").nth(1)).to_contain_text("2 days")
+    expect(outcome.get_by_role("listitem").nth(0)).to_contain_text("Would run")  # nothing was done
     _look(j, staff, "staff-automation-editor")
 
     # switched on

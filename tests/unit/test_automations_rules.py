@@ -128,11 +128,22 @@ def test_test_run_says_what_would_happen_and_writes_nothing(db, world):
     assert out[1]["detail"].startswith("Would wait 2 days (until ")
     assert out[2]["detail"] == "Would tag Alice Client \u201cwelcomed\u201d"
     assert out[3]["detail"] == "Would email every owner and admin \u201cAlice Client is in\u201d"
+    assert [o["status"] for o in out] == ["ok"] * 4
     assert _count_rows(db) == before
     with pytest.raises(NotFound):
         rules.test_run(db, world.staff_a, f, world.contact_b1.public_id)  # another workspace's contact
     with pytest.raises(Invalid):
         rules.test_run(db, world.staff_a, f, "")
+
+
+def test_test_run_says_which_step_would_fail(db, world):
+    world.contact_a1.email = ""
+    db.add(world.contact_a1)
+    db.flush()
+    f = form(trigger="invoice.sent", conditions=[], steps=[email_step(), {**rules.blank_step("add_tag"), "tag": "welcomed"}])
+    out = rules.test_run(db, world.staff_a, f, world.contact_a1.public_id)
+    assert out[0]["status"] == "failed" and out[0]["detail"] == "Would fail: Alice Client has no email address."
+    assert out[1]["status"] == "ok"
 
 
 def test_test_run_skips_when_the_contacts_conditions_do_not_hold(db, world):

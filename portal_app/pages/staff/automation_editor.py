@@ -143,7 +143,7 @@ def _outcome(o) -> rx.Component:
     return rx.el.li(
         rx.flex(
             rx.text("Step ", (o["position"] + 1).to_string(), ": ", o["label"], weight="medium", size="2"),
-            status_badge("automation_step", o["status"]),
+            status_badge("automation_test", o["status"]),
             spacing="2", align="center", wrap="wrap",
         ),
         rx.text(o["detail"], size="2", style={"overflowWrap": "anywhere"}),

@@ -80,11 +80,15 @@ def test_run(db: Session, actor: Actor, form: RuleForm, contact_id: str) -> list
     at = utcnow()
     dates_labels = dict(trigger.date_fields)
     for i, s in enumerate(clean["steps"]):
-        out.append({"position": i, "label": stepspec.label(s["type"]), "status": "done",
-                    "detail": _would(db, ws, s, contact, vars_, at, dates_labels)})
+        detail = _would(db, ws, s, contact, vars_, at, dates_labels)
+        out.append({"position": i, "label": stepspec.label(s["type"]),
+                    "status": "failed" if detail.startswith(WOULD_FAIL) else "ok", "detail": detail})
         if s["type"] == "wait":
             at = stepspec.wait_until(s, at, {})
     return out
+
+
+WOULD_FAIL = "Would fail: "
 
 
 def _would(db: Session, ws: Workspace, s: dict[str, Any], contact: Contact, vars_: dict[str, Any], at,
@@ -94,7 +98,7 @@ def _would(db: Session, ws: Workspace, s: dict[str, Any], contact: Contact, vars
         if t == "email":
             subject = templates.render_text(s["subject"], vars_)
             if not contact.email:
-                return f"Would fail: {contact.display_name} has no email address."
+                return f"{WOULD_FAIL}{contact.display_name} has no email address."
             return f"Would email {contact.email} \u201c{subject}\u201d"
         if t == "notify_staff":
             subject = templates.render_text(s["subject"], vars_)
@@ -105,7 +109,7 @@ def _would(db: Session, ws: Workspace, s: dict[str, Any], contact: Contact, vars
                 who = u.email if u else "a staff member who no longer exists"
             return f"Would email {who} \u201c{subject}\u201d"
     except templates.TemplateProblem as exc:
-        return f"Would fail: {exc}"
+        return f"{WOULD_FAIL}{exc}"
     if t == "wait":
         text = stepspec.describe_wait(s, dates_labels)
         if s.get("until_field"):
@@ -113,12 +117,18 @@ def _would(db: Session, ws: Workspace, s: dict[str, Any], contact: Contact, vars
         return f"Would {text[0].lower()}{text[1:]} (until {when_text(stepspec.wait_until(s, at, {}))})"
     if t == "share":
         item = db.exec(select(FileItem).where(FileItem.workspace_id == ws.id, FileItem.public_id == s["target_id"])).first()
-        return f"Would share \u201c{item.name if item else '?'}\u201d with {contact.display_name}"
+        if item is None:
+            return f"{WOULD_FAIL}the folder or file to share no longer exists."
+        return f"Would share \u201c{item.name}\u201d with {contact.display_name}"
     if t == "draft_invoice":
         inv = db.exec(select(Invoice).where(Invoice.workspace_id == ws.id, Invoice.public_id == s["target_id"])).first()
-        return f"Would create a draft invoice for {contact.display_name} with the lines of {inv.number if inv else '?'}"
+        if inv is None:
+            return f"{WOULD_FAIL}the invoice to copy no longer exists."
+        return f"Would create a draft invoice for {contact.display_name} with the lines of {inv.number}"
     if t == "add_tag":
         return f"Would tag {contact.display_name} \u201c{s['tag']}\u201d"
     ep = db.exec(select(WebhookEndpoint).where(WebhookEndpoint.workspace_id == ws.id,
                                                WebhookEndpoint.public_id == s["target_id"])).first()
-    return f"Would POST the step to {ep.url if ep else '?'} (signed)"
+    if ep is None:
+        return f"{WOULD_FAIL}the webhook endpoint no longer exists."
+    return f"Would POST the step to {ep.url} (signed)"
