@@ -22,8 +22,8 @@ def _html(ws: Workspace, branding, heading: str, paragraphs: list[str], button_l
         logo = f'<strong style="font-size:18px">{escape(ws.name)}</strong>'
     body = "".join(f'<p style="margin:0 0 14px">{_para(p)}</p>' for p in paragraphs)
     return f"""<!doctype html><html><body style="margin:0;background:#f4f5f7;font-family:Arial,sans-serif;color:#1f2937">
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0"><tr><td align="center" style="padding:24px">
-<table role="presentation" width="560" cellpadding="0" cellspacing="0" style="background:#fff;border-radius:8px;border-top:4px solid {accent}">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0"><tr><td align="center" style="padding:24px 12px">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="max-width:560px;background:#fff;border-radius:8px;border-top:4px solid {accent}">
 <tr><td style="padding:24px 32px 8px">{logo}</td></tr>
 <tr><td style="padding:8px 32px 24px"><h1 style="font-size:20px;margin:0 0 16px">{escape(heading)}</h1>{body}
 <p style="margin:24px 0"><a href="{escape(button_url)}" style="background:{accent};color:#fff;padding:12px 20px;border-radius:6px;text-decoration:none;display:inline-block">{escape(button_label)}</a></p>
