@@ -30,16 +30,7 @@ import pytest
 from tests.support.app_copy import copy_app
 from tests.support.browser import ARTIFACTS, AXE, CHROMIUM, CHROMIUM_ARGS, ROOT
 from tests.support.services import REQUIRE_SERVICES, free_port, make_pg_database, require_service
-
-
-def until(find, timeout: float, failure: str):
-    """What `find()` returns once it is not None, asked again every 0.3 s: the server's worker
-    delivers mail in its own time. `timeout` only bounds a hang, it times nothing."""
-    deadline = time.monotonic() + timeout
-    while (found := find()) is None:
-        assert time.monotonic() < deadline, failure
-        time.sleep(0.3)
-    return found
+from tests.support.waiting import until
 
 
 @dataclass

@@ -24,11 +24,10 @@ from pathlib import Path
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from tests.e2e import test_documents_journey as documents
-from tests.e2e.conftest import until
-from tests.e2e.test_documents_journey import _place, _send, _sign_as_client, _upload
-from tests.e2e.test_shared_computer_journey import _frames
+from tests.support.frames import received_frames
 from tests.support.journey import Journey, accept_invite, invite_client, parked_look, staff_sign_in
+from tests.support.signing import place, send, sign_as_client, upload
+from tests.support.waiting import until
 
 CLIENT = ("Otto", "Onboard", "otto@onboard.example")
 SHOTS = Path("/tmp/shots-automations")
@@ -71,12 +70,11 @@ def _add_step(page, kind: str) -> None:
     page.get_by_role("button", name="Add step").click()
 
 
-def test_automations_journey(server, browser, axe, tmp_path, monkeypatch):
-    monkeypatch.setattr(documents, "CLIENT", CLIENT)  # the documents journey's helpers, for this client
+def test_automations_journey(server, browser, axe, tmp_path):
     j = Journey(server, browser, axe)
     staff_ctx, client_ctx = j.context(), j.context()
     staff, client = j.page(staff_ctx), j.page(client_ctx)
-    client_frames = _frames(client)
+    client_frames = received_frames(client)
     marker = f"TPL-{secrets.token_hex(5)}"
     name = f"Welcome journey {marker[-4:]}"
     staff_sign_in(j, staff)
@@ -180,10 +178,10 @@ def test_automations_journey(server, browser, axe, tmp_path, monkeypatch):
     assert len(_mails(server, CLIENT[2])) == sent_before  # Test run and Preview sent nothing
 
     # the client signs a contract: the welcome email arrives
-    doc = _upload(j, staff, tmp_path, f"Contract {marker[-4:]}", countersign=False)
-    _place(staff, "Signature", f"{CLIENT[0]} {CLIENT[1]}", 0.3, 0.84)
-    _send(staff)
-    _sign_as_client(j, client, doc, "automations-client-signing")
+    doc = upload(j, staff, tmp_path, f"Contract {marker[-4:]}", countersign=False, client_email=CLIENT[2])
+    place(staff, "Signature", f"{CLIENT[0]} {CLIENT[1]}", 0.3, 0.84)
+    send(staff)
+    sign_as_client(j, client, doc, "automations-client-signing")
     welcome = f"Welcome to the studio, {CLIENT[0]}"
     text = until(lambda: next((t for s, t in _mails(server, CLIENT[2]) if s == welcome), None), 90,
                  f"no '{welcome}' email reached {CLIENT[2]}")

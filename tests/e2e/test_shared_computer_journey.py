@@ -21,22 +21,12 @@ import urllib.request
 
 from playwright.sync_api import expect
 
+from tests.support.frames import received_frames as _frames
 from tests.support.journey import Journey, create_contact, emailed_link, staff_sign_in
 
 CLIENT = ("Sasha", "Shared", "sasha@shared.example")
 PASSWORD = "a-long-client-password"
 NAMESPACE = "/_event"  # Reflex's Socket.IO namespace, served at the same path
-
-
-def _frames(page) -> list[str]:
-    frames: list[str] = []
-
-    def on_socket(ws):
-        ws.on("framereceived", lambda payload: frames.append(payload if isinstance(payload, str)
-                                                               else payload.decode("utf-8", "replace")))
-
-    page.on("websocket", on_socket)
-    return frames
 
 
 def _write_note(staff, note: str) -> str:

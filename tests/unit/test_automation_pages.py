@@ -9,7 +9,7 @@ from __future__ import annotations
 from portal_app.state.staff.automation_editor import AutomationEditorState as E
 from portal_app.state.staff.automations import AutomationRunsState as R
 from portal_app.state.staff.automations import AutomationsState as L
-from tests.unit.test_invoice_pages_staff import Tab
+from tests.support.tabs import Tab
 
 NEW = "/staff/automations/new"
 
