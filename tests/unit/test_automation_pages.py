@@ -138,3 +138,16 @@ def test_the_list_and_a_stale_cancel(world, db, actors):
     other("load")
     other("open_run", world.auto_runs["waiting"])
     assert other.state._outcome == "denied" and other.state.run["id"] == ""
+
+
+def test_loading_the_form_already_shown_keeps_the_inputs_mounted(world, db, actors):
+    """A load that brings the form the page already shows (a new rule's blank form, while the
+    person types a name whose debounced change is not sent yet) does not remount the inputs,
+    which would drop the typing; a different form does."""
+    tab = _editor(actors)
+    version = tab.state.form_version
+    tab("load")
+    assert tab.state.form_version == version
+    tab("set_name", "Typed while loading")
+    tab("load")  # a different form (blank) replaces it: remounted
+    assert tab.state.form_version == version + 1 and tab.state.name == ""

@@ -174,6 +174,10 @@ class AutomationEditorState(BaseState):
         return f"k{self._next_key}"
 
     def _fill(self, form: RuleForm) -> None:
+        """Show `form`. The same form as shown keeps the inputs as they are: remounting them
+        would drop what a person typed while the page loaded (a debounced change not sent yet)."""
+        if form == self._form():
+            return
         self.name, self.trigger, self.trigger_days = form["name"], form["trigger"], form["trigger_days"]
         self.conditions = [cast(EditorCondition, {"key": self._new_key(), **c}) for c in form["conditions"]]
         self.steps = [cast(EditorStep, {"key": self._new_key(), **{k: s.get(k, "") for k in STEP_KEYS}})
