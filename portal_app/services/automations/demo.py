@@ -43,21 +43,11 @@ def seed_automations(db: Session, staff: Staff) -> str:
 
 
 def _onboarding_folder(db: Session, staff: Staff) -> str:
-    from portal_app.services.files.file_transfer import IncomingFile, store_upload
-    from portal_app.services.files.files import create_folder
-    from portal_app.services.portal.demo import _pdf
+    from portal_app.services.portal.demo import _pdf, folder_with_files
 
-    folder = create_folder(db, staff, name="Onboarding")
-    for name, data in [
+    return folder_with_files(db, staff, "Onboarding", [
         ("Kick-off checklist.pdf", _pdf(["Kick-off checklist", "", "1. Book the kick-off call",
                                          "2. Share your brand assets", "3. Name your project contact"])),
         ("Onboarding questionnaire.txt", b"Who are your customers?\nWhat should the new website do for them?\n"
                                          b"Which websites do you like, and why?\n"),
-    ]:
-        incoming = IncomingFile(name)
-        try:
-            incoming.write(data)
-            store_upload(db, staff, incoming, folder.public_id)
-        finally:
-            incoming.discard()
-    return folder.public_id
+    ]).public_id

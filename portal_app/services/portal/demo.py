@@ -94,25 +94,33 @@ def _png() -> bytes:
     return buf.getvalue()
 
 
-def _seed_files(db: Session, staff, client) -> None:
-    """A shared "Welcome pack" folder with three files, and a link, for the demo client."""
+def folder_with_files(db: Session, staff, name: str, files: list[tuple[str, bytes]]):
+    """A new folder holding `files` (name, bytes), stored as staff uploads; the folder."""
     from portal_app.services.files.file_transfer import IncomingFile, store_upload
-    from portal_app.services.files.files import add_link, create_folder, set_sharing
+    from portal_app.services.files.files import create_folder
 
-    folder = create_folder(db, staff, name="Welcome pack")
-    for name, data in [
-        ("Welcome guide.pdf", _pdf(["Welcome to Northwind Studio", "", "This guide explains how we work together:",
-                                    "1. Kick-off call", "2. Brand discovery", "3. Design rounds", "4. Launch"])),
-        ("Brand colors.png", _png()),
-        ("Project timeline.csv", b"Phase,Start,End\nDiscovery,2026-12-01,2026-12-12\nDesign,2026-12-15,2027-01-16\n"
-                                 b"Launch,2027-01-19,2027-01-30\n"),
-    ]:
-        incoming = IncomingFile(name)
+    folder = create_folder(db, staff, name=name)
+    for file_name, data in files:
+        incoming = IncomingFile(file_name)
         try:
             incoming.write(data)
             store_upload(db, staff, incoming, folder.public_id)
         finally:
             incoming.discard()
+    return folder
+
+
+def _seed_files(db: Session, staff, client) -> None:
+    """A shared "Welcome pack" folder with three files, and a link, for the demo client."""
+    from portal_app.services.files.files import add_link, set_sharing
+
+    folder = folder_with_files(db, staff, "Welcome pack", [
+        ("Welcome guide.pdf", _pdf(["Welcome to Northwind Studio", "", "This guide explains how we work together:",
+                                    "1. Kick-off call", "2. Brand discovery", "3. Design rounds", "4. Launch"])),
+        ("Brand colors.png", _png()),
+        ("Project timeline.csv", b"Phase,Start,End\nDiscovery,2026-12-01,2026-12-12\nDesign,2026-12-15,2027-01-16\n"
+                                 b"Launch,2027-01-19,2027-01-30\n"),
+    ])
     set_sharing(db, staff, folder.public_id, inherit=False, all_clients=False, contact_public_ids=[client.public_id])
     link = add_link(db, staff, title="Book a call with us", url="https://cal.example.com/northwind",
                     description="Pick a time that suits you for our next review.")
