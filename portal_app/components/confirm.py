@@ -1,5 +1,5 @@
 """A destructive action that asks first: an alert dialog (focus held inside; Escape or Cancel
-keeps things as they were), as Settings › Webhooks' Delete does."""
+keeps things as they were). Settings › Webhooks and Automations use it."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from portal_app import limits
+from portal_app.components.confirm import confirmed
 from portal_app.components.fields import alert_box, callout, field
 from portal_app.components.layout import staff_shell
 from portal_app.components.tables import clipped
@@ -60,23 +61,6 @@ def _secret() -> rx.Component:
     )
 
 
-def _confirmed(trigger: rx.Component, title: str, text: str, action: str, handler) -> rx.Component:
-    """A destructive action asks first: an alert dialog (focus held inside, Escape or Cancel keeps things)."""
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(trigger),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(title),
-            rx.alert_dialog.description(text, size="2"),
-            rx.flex(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray", high_contrast=True)),
-                rx.alert_dialog.action(rx.button(action, color_scheme="red", high_contrast=True, on_click=handler)),
-                spacing="3", justify="end", margin_top="16px", wrap="wrap",
-            ),
-            max_width="440px",
-        ),
-    )
-
-
 def _endpoint(row: dict) -> rx.Component:
     label = row["url"].to(str)
     return rx.table.row(
@@ -92,13 +76,13 @@ def _endpoint(row: dict) -> rx.Component:
                               aria_label="Disable " + label),
                     rx.button("Enable", size="1", variant="soft", high_contrast=True, on_click=S.set_enabled(row["id"], True),
                               aria_label="Enable " + label)),
-            _confirmed(rx.button("New secret", size="1", variant="soft", high_contrast=True,
+            confirmed(rx.button("New secret", size="1", variant="soft", high_contrast=True,
                                  aria_label="New secret for " + label),
                        "Replace the signing secret?",
                        "The current secret stops working at once: the receiver must be given the new one, "
                        "shown next, before it can verify deliveries again.",
                        "Replace the secret", S.rotate(row["id"])),
-            _confirmed(rx.button("Delete", size="1", variant="soft", high_contrast=True, color_scheme="red",
+            confirmed(rx.button("Delete", size="1", variant="soft", high_contrast=True, color_scheme="red",
                                  aria_label="Delete " + label),
                        "Delete this endpoint?",
                        "No more events are sent to it, and its delivery log goes with it.",
