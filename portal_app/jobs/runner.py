@@ -40,6 +40,7 @@ from portal_app.models.outbox import OutboxMessage
 log = logging.getLogger("portal.worker")
 
 MAINTAIN_EVERY = 5.0  # seconds between periodic enqueues and reaping of vanished workers' last attempts
+SLOW_JOB = 5.0  # seconds: a job that ran longer is logged (it held a thread others waited for)
 
 Deliver = Callable[[Session, OutboxMessage], None]
 Clock = Callable[[], datetime]
@@ -57,8 +58,11 @@ def run_claimed(engine: sa.Engine, job_id: int, wid: str, deliver: Deliver, cloc
         if msg is None or msg.locked_by != wid or msg.done_at is not None or msg.dead_at is not None:
             return False
         kind, attempt = msg.kind, msg.attempts
+        began = time.monotonic()
         try:
             deliver(db, msg)
+            if (took := time.monotonic() - began) >= SLOW_JOB:
+                log.info("job %s (%s) ran %.1f s", job_id, kind, took)
             if not queue.finish(db, job_id, wid, clock()):
                 db.rollback()
                 log.warning("job %s: lease lost before it finished; its work was rolled back", job_id)

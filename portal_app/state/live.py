@@ -44,9 +44,12 @@ def _tab_connected(state) -> bool:
     return token in namespace.token_to_sid
 
 
+TRIES = 3  # checks in a row that fail unexpectedly before a follower gives up
+
+
 def _quietly(*_args) -> None:
-    """A follower that fails (signed out, disabled, the object went away, or a bug, which
-    BaseState._run_background logs) just stops: the page's next event says what happened."""
+    """A follower refused by the services (signed out, disabled, the object went away) just
+    stops: the page's next event says what happened."""
 
 
 async def follow(state, marker: Callable[[Any, Any], Any], refresh: Callable[[Any, Any], object], *,
@@ -60,6 +63,7 @@ async def follow(state, marker: Callable[[Any, Any], Any], refresh: Callable[[An
                                          on_error=_quietly, on_unexpected=_quietly)
         if not ok:
             return
+    misses = 0
     for _ in range(int(minutes * 60 / every)):
         await asyncio.sleep(every)
         if not _tab_connected(state):
@@ -74,6 +78,12 @@ async def follow(state, marker: Callable[[Any, Any], Any], refresh: Callable[[An
                     refresh(db, actor)
                 return now
 
-            ok, last = await state._run_background(check, on_error=_quietly, on_unexpected=_quietly)
-            if not ok:
+            failed: list[bool] = []
+            ok, now = await state._run_background(check, on_error=_quietly,
+                                                  on_unexpected=lambda failed=failed: failed.append(True))
+            if ok:
+                last, misses = now, 0
+            elif failed and misses + 1 < TRIES:
+                misses += 1  # a passing fault (the database busy, say; logged): the next check tries again
+            else:
                 return

@@ -105,6 +105,38 @@ class Server:
             return ""
 
 
+def _jobs_report(server: Server) -> str:
+    """The server's unfinished jobs and its last finished ones: what a failing journey that
+    waited for the worker (a seal, an email) needs to tell "not run" from "run, not shown"."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(server.env["PORTAL_DATABASE_URL"])
+    cols = "id, kind, attempts, created_at, next_attempt_at, locked_by, done_at, dead_at, last_error"
+    try:
+        with engine.connect() as conn:
+            open_ = conn.execute(sa.text(f"SELECT {cols} FROM outbox_message WHERE done_at IS NULL "
+                                         "ORDER BY id DESC LIMIT 30")).all()
+            done = conn.execute(sa.text(f"SELECT {cols} FROM outbox_message WHERE done_at IS NOT NULL "
+                                        "ORDER BY done_at DESC LIMIT 15")).all()
+    except Exception as exc:  # the report must never hide the failure it explains
+        return f"(jobs unreadable: {exc})"
+    finally:
+        engine.dispose()
+    return "\n".join(["unfinished (newest first):", *map(str, open_), "last finished:", *map(str, done)])
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed journey carries its server's log tail and job table in the report (CI prints
+    only the report: the server's log stays on the machine that ran it)."""
+    outcome = yield
+    report = outcome.get_result()
+    srv = item.funcargs.get("server") if hasattr(item, "funcargs") else None
+    if report.when == "call" and report.failed and isinstance(srv, Server):
+        report.sections.append((f"server log ({srv.config}), last lines", srv.log_tail(80)))
+        report.sections.append((f"server jobs ({srv.config})", _jobs_report(srv)))
+
+
 def _wait_up(server: Server, timeout: float) -> None:
     """Until the app answers; `timeout` only bounds a hang (on the monotonic clock, as until())."""
     deadline = time.monotonic() + timeout

@@ -71,3 +71,44 @@ def test_a_live_follower_stops_when_the_tab_changes_hands(monkeypatch):
     asyncio.run(live.follow(tab, lambda db, a: next(marks), lambda db, a: refreshed.append(1),
                             every=1, minutes=1))
     assert len(refreshed) == 1 and len(ticks) == 2  # one refresh while it was hers, then it stopped
+
+
+def _faulty_follow(monkeypatch, faults: list[bool], *, refused: bool = False):
+    """A follower whose checks fail (True) or read the marker (False) in this order, then read."""
+    from portal_app.errors import NotFound
+
+    checks, refreshed = [], []
+    async def tick(_seconds):
+        pass
+
+    monkeypatch.setattr(live.asyncio, "sleep", tick)
+    monkeypatch.setattr(live, "_event_namespace", lambda: SimpleNamespace(token_to_sid={"tab-1": "sid-1"}))
+
+    def marker(db, actor):
+        checks.append(1)
+        if len(checks) > 1 and faults and faults.pop(0):
+            if refused:
+                raise NotFound("This document does not exist.")
+            raise RuntimeError("database is locked")
+        return len(checks) // 3  # changes every third check
+
+    asyncio.run(live.follow(Tab(), marker, lambda db, a: refreshed.append(1), every=1, minutes=0.25))
+    return checks, refreshed
+
+
+def test_a_passing_fault_does_not_end_the_follower(db, monkeypatch):
+    """A check that fails unexpectedly (logged) is tried again at the next tick: a page that
+    waits for the seal must not freeze for good on one busy moment of the database."""
+    checks, refreshed = _faulty_follow(monkeypatch, [True, True, False, True])
+    assert len(checks) == 16 and refreshed  # the first look and all 15 checks of the quarter minute
+
+
+def test_faults_in_a_row_end_the_follower(db, monkeypatch):
+    checks, _ = _faulty_follow(monkeypatch, [True] * live.TRIES)
+    assert len(checks) == 1 + live.TRIES
+
+
+def test_a_refusal_ends_the_follower_at_once(db, monkeypatch):
+    """Signed out, the object gone: the services refuse, and the follower stops (no retries)."""
+    checks, _ = _faulty_follow(monkeypatch, [True], refused=True)
+    assert len(checks) == 2
