@@ -434,3 +434,32 @@ def own_signer_clause(signer_model, actor: Actor):
     if isinstance(actor, Staff):
         return sa.and_(signer_model.role == "staff", signer_model.user_id == actor.user_id)
     return sa.false()
+
+
+# --- conversations -----------------------------------------------------------------------------
+
+def require_client_chat(actor: Actor, settings) -> Client:
+    """A client may chat only while the business has the chat widget switched on."""
+    client = require_client(actor)
+    if not settings.chat_widget:
+        raise NotFound("Chat is not available in this portal.")
+    return client
+
+
+def require_inbox(actor: Actor) -> Staff:
+    """Every staff member reads and answers the workspace's conversations."""
+    return require_staff(actor)
+
+
+def require_manage_canned_replies(actor: Actor) -> Staff:
+    return require_staff(actor, "admin")
+
+
+def client_may_see_message(client: Client, conversation, message) -> bool:
+    """A client sees the messages of their own conversation, never a staff note."""
+    return (conversation.workspace_id == client.workspace_id and conversation.contact_id == client.contact_id
+            and message.conversation_id == conversation.id and not message.internal)
+
+
+def staff_may_see_conversation(staff: Staff, conversation) -> bool:
+    return conversation.workspace_id == staff.workspace_id

@@ -93,3 +93,10 @@ TAG = 40                  # a contact's tag
 def table() -> dict[str, int]:
     """Every limit by name (the tests walk it)."""
     return {k: v for k, v in globals().items() if k.isupper() and isinstance(v, int)}
+
+# --- conversations ---------------------------------------------------------------------------
+CHAT_MESSAGE = 4000       # one chat message or internal note
+CHAT_PREVIEW = 200        # the inbox's one-line preview of the last message
+CANNED_REPLY_TITLE = 80
+CHAT_REPLY_TIME = 120     # "We usually reply within a few hours"
+CHAT_HOURS = 200          # "Mon-Fri 9:00-17:00 (Berlin)"

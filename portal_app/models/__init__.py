@@ -43,6 +43,13 @@ from portal_app.models.billing import (
     WorkspacePayments,
 )
 from portal_app.models.contacts import CONTACT_FIELDS, NOTES_MAX, Contact, EmailChange, Invitation, contact_name
+from portal_app.models.conversations import (
+    CannedReply,
+    Conversation,
+    ConversationMessage,
+    ConversationStaffRead,
+    TimelineEntry,
+)
 from portal_app.models.documents import (
     DOCUMENT_KINDS,
     DOCUMENT_STATUSES,
@@ -76,4 +83,5 @@ __all__ = [
     "LoginAttempt", "NOTES_MAX", "OutboxMessage",
     "PasswordReset", "PortalSettings", "SECTIONS", "StaffInvitation", "StaffRole", "StaffUser", "UTCDateTime", "Workspace",
     "new_public_id", "utcnow", "WebhookDelivery", "WebhookEndpoint",
+    "CannedReply", "Conversation", "ConversationMessage", "ConversationStaffRead", "TimelineEntry",
 ]

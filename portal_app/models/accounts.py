@@ -35,6 +35,8 @@ class StaffUser(SQLModel, table=True):
     role: str = Field(default=StaffRole.member.value, max_length=10)
     password_hash: str = Field(max_length=200)
     disabled: bool = Field(default=False)
+    # which unread chat messages reach this member by email: all | assigned (to them) | none
+    chat_email: str = Field(default="all", max_length=10, sa_column_kwargs={"server_default": "all"})
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
 
 

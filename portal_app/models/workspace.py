@@ -45,6 +45,10 @@ class PortalSettings(SQLModel, table=True):
     show_appointments: bool = True
     show_communications: bool = True
     chat_widget: bool = False
+    chat_reply_time: str = Field(default="", max_length=120, sa_column_kwargs={"server_default": ""})
+    chat_hours: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
+    # a chat message unread this many minutes is emailed to the other side (0: never)
+    chat_email_after_minutes: int = Field(default=5, sa_column_kwargs={"server_default": "5"})
     allow_client_uploads: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     updated_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
 

@@ -47,6 +47,8 @@ SHOWN: dict[type[ev.Event], str] = {
     ev.InviteAccepted: "the contact shows as Active on the staff pages; automations may follow; " + _LATER,
     ev.InvoiceOverdue: "raised once per invoice past its due date (services/automations/overdue.py); "
                        "automations may follow",
+    ev.MessageReceived: "the staff inbox shows it live; unread, it is emailed to staff (conversations/fallback.py)",
+    ev.MessageSent: "the client's chat shows it live; unread, it is emailed to the client (conversations/fallback.py)",
 }
 
 # Every kind goes to the workspace's webhook endpoints that want it (services/webhooks).

@@ -293,3 +293,25 @@ class InvoiceOverdue(Event):
     invoice: str
     number: str
     due_date: str  # ISO date
+
+
+# --- conversations (services/conversations) --------------------------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class MessageReceived(Event):
+    """A client wrote in their conversation with the business."""
+
+    kind: ClassVar[str] = "message.received"
+    conversation: str
+    message: str
+    contact: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessageSent(Event):
+    """Staff answered a client (a staff note raises nothing)."""
+
+    kind: ClassVar[str] = "message.sent"
+    conversation: str
+    message: str
+    contact: str

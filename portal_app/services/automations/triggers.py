@@ -187,6 +187,15 @@ def _invite_snapshot(db: Session, event: Any) -> Snapshot | None:
     return Snapshot(contact.id, f"{contact.display_name} accepted the portal invitation"[:300], vars_, facts, dates)
 
 
+def _message_snapshot(db: Session, event: Any) -> Snapshot | None:
+    contact = _contact(db, event.workspace_id, public_id=event.contact)
+    if contact is None:
+        return None
+    ws = db.get_one(Workspace, contact.workspace_id)
+    vars_, facts = _contact_part(db, ws, contact)
+    return Snapshot(contact.id, f"{contact.display_name} sent a chat message"[:300], vars_, facts, {})
+
+
 def _doc(verb: str, **kw: Any) -> Callable[[Session, Any], Snapshot | None]:
     return lambda db, e: _document_snapshot(db, e, verb, **kw)
 
@@ -234,6 +243,8 @@ TRIGGERS: dict[type[ev.Event], Trigger] = {
     ev.InviteAccepted: Trigger("invite.accepted", "Client accepted the portal invitation", (), COMMON,
                                (("contact.activated_at", "Date the invitation was accepted"),),
                                builder=_invite_snapshot),
+    ev.MessageReceived: Trigger("message.received", "Client sent a chat message", (), COMMON,
+                                builder=_message_snapshot),
 }
 
 NOT_TRIGGERS: dict[type[ev.Event], str] = {
@@ -242,6 +253,7 @@ NOT_TRIGGERS: dict[type[ev.Event], str] = {
     ev.InvoiceVoided: "staff's own action: the invoice is cancelled",
     ev.InvoiceRefunded: "a refund is staff's own action (or Stripe's echo of it)",
     ev.InvoiceDisputed: "a dispute goes through the bank, not a client sequence",
+    ev.MessageSent: "staff's own action: they just wrote to the client",
 }
 
 BY_KIND: dict[str, Trigger] = {t.kind: t for t in TRIGGERS.values()}
