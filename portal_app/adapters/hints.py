@@ -123,11 +123,11 @@ class RedisRelay:
     `deliver` (this process's subscribers: deliver_local). `process_id` tells one's own
     messages apart; two relays in one test stand for two processes."""
 
-    def __init__(self, redis_url: str, *, channel: str = CHANNEL, deliver: Callable[[str], None] = deliver_local,
+    def __init__(self, redis_url: str, *, channel: str | None = None, deliver: Callable[[str], None] = deliver_local,
                  process_id: str | None = None, listen: bool = True):
         import redis
 
-        self.channel, self.deliver, self.listen = channel, deliver, listen
+        self.channel, self.deliver, self.listen = channel or CHANNEL, deliver, listen
         self.process_id = process_id or f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
         self._redis = redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5,
                                            health_check_interval=30)
