@@ -63,12 +63,14 @@ TTL = 12 * 3600  # seconds a topic's Redis registry lives after its last follow 
 GRACE = 90.0  # seconds a follower may be disconnected (reconnecting) before it is dropped
 TYPING_EVERY = 2.0  # seconds between two typing hints of one tab on one topic
 KEY_PREFIX = "portal:follow:"
+SWEEP_EVERY = 200  # follows between two sweeps of the in-process registry
 
 _loop: asyncio.AbstractEventLoop | None = None
 _lock = threading.Lock()
 _pending: set[str] = set()  # topics whose delivery is scheduled and not yet started
 _missing: dict[tuple[str, str], float] = {}  # (topic, follower) -> when first seen disconnected
 _typed: dict[tuple[str, str], float] = {}  # (token, topic) -> when it last sent a typing hint
+_follows = 0
 
 
 # --- the registry ------------------------------------------------------------------------
@@ -288,7 +290,28 @@ async def follow(state, topic: str, handler_name: str) -> None:
         start(loop)
     follower = _follower(state)
     _missing.pop((topic, follower), None)
-    await registry().add(topic, follower, name)
+    reg = registry()
+    await reg.add(topic, follower, name)
+    global _follows
+    _follows += 1
+    if _follows % SWEEP_EVERY == 0 and isinstance(reg, LocalRegistry):
+        await _sweep(reg)
+
+
+async def _sweep(reg: LocalRegistry) -> None:
+    """Drop followers gone longer than GRACE from topics nobody hints (a delivery drops them
+    from the others; in Redis a topic's hash expires TTL after its last follow or delivery)."""
+    namespace = _event_namespace()
+    if namespace is None:
+        return
+    manager, now = namespace._token_manager, time.monotonic()
+    for topic, followers in list(reg.topics.items()):
+        for follower in list(followers):
+            if await manager.is_token_connected(follower.split(" ", 1)[0]):
+                _missing.pop((topic, follower), None)
+            elif now - _missing.setdefault((topic, follower), now) >= GRACE:
+                _missing.pop((topic, follower), None)
+                await reg.remove(topic, follower)
 
 
 async def unfollow(state, topic: str) -> None:

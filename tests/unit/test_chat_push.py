@@ -158,6 +158,23 @@ async def test_a_closed_tab_is_skipped_then_dropped_after_the_grace(namespace, m
     assert [token for token, _ in namespace.sent] == ["tab-a", "tab-a"]
 
 
+async def test_closed_tabs_of_topics_nobody_hints_are_swept(namespace, monkeypatch):
+    monkeypatch.setattr(chat_push, "SWEEP_EVERY", 3)
+    monkeypatch.setattr(chat_push, "_follows", 0)
+    now = [1000.0]
+    monkeypatch.setattr(chat_push.time, "monotonic", lambda: now[0])
+    namespace.connect("tab-a")
+    await chat_push.follow(tab_state("tab-gone"), "chat:1:contact:8", "load")
+    await chat_push.follow(tab_state("tab-a"), TOPIC, "load")
+    await chat_push.follow(tab_state("tab-a"), TOPIC, "load")  # the 3rd follow: a sweep (gone since now)
+    assert chat_push.registry().may_have("chat:1:contact:8")
+    now[0] += chat_push.GRACE + 1
+    for _ in range(3):
+        await chat_push.follow(tab_state("tab-a"), TOPIC, "load")
+    assert not chat_push.registry().may_have("chat:1:contact:8")
+    assert chat_push.registry().may_have(TOPIC)
+
+
 async def test_a_tab_back_within_the_grace_keeps_its_place(namespace, monkeypatch):
     await chat_push.follow(tab_state("tab-a"), TOPIC, "load")
     now = [1000.0]
