@@ -189,3 +189,24 @@ async def test_the_redis_registry_is_shared_by_the_workers(monkeypatch):
         await reg_two.redis.aclose()
         chat_push.stop()
         await asyncio.sleep(0)
+
+
+def test_another_process_publishing_like_cli_worker_reaches_this_one():
+    """A real second process (as `cli worker` does: start_redis_relay(listen=False), publish,
+    stop_redis_relay flushing on exit) on the real channel."""
+    import subprocess
+    import sys
+
+    require_service("Redis", "127.0.0.1", 6379)
+    topic = f"chat:test-{uuid.uuid4().hex}:staff"
+    inbox = Inbox()
+    here = _relay(hints.CHANNEL, lambda t: inbox(t) if t == topic else None)
+    try:
+        code = ("from portal_app.adapters import hints\n"
+                f"hints.start_redis_relay({REDIS_URL!r}, listen=False)\n"
+                f"hints.publish({topic!r})\n"
+                "hints.stop_redis_relay()\n")
+        subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+        assert inbox.wait_for(1) == [topic]
+    finally:
+        here.stop()
