@@ -281,7 +281,9 @@ def _follower(state) -> str:
 
 async def follow(state, topic: str, handler_name: str) -> None:
     """This tab wants `<its State>.handler_name` called whenever `topic` is hinted (until the
-    tab is gone or `unfollow`). Following again (a reload, a second call) is harmless."""
+    tab is gone or `unfollow`). Following again (a reload, a second call) is harmless; one
+    handler per State and topic (the last follow's). ValueError if the State has no such
+    handler (a typo fails at the first load, not silently)."""
     name = event_name(state, handler_name)
     if not _token(state):
         return  # not a served tab (a state driven without a socket)
