@@ -155,6 +155,27 @@ async def _outbox_worker():
 app.register_lifespan_task(_outbox_worker)
 
 
+async def _live_hints():
+    """Live push (state/chat_push.py): hints are delivered to this process's tabs on this loop;
+    with Redis, every hint also goes to and comes from the other processes (adapters/hints.py)."""
+    from portal_app.adapters import hints
+    from portal_app.state import chat_push
+
+    if get_settings().redis_url:
+        await asyncio.to_thread(hints.start_redis_relay, get_settings().redis_url)
+    chat_push.start(asyncio.get_running_loop())
+    try:
+        while True:
+            await asyncio.sleep(3600)
+    except asyncio.CancelledError:
+        chat_push.stop()
+        await asyncio.to_thread(hints.stop_redis_relay)
+        raise
+
+
+app.register_lifespan_task(_live_hints)
+
+
 log = logging.getLogger("portal.app")
 
 

@@ -227,6 +227,10 @@ def main(concurrency: int = 1, lease: float = queue.LEASE_SECONDS, grace: float 
     from portal_app.settings import get_settings
 
     configure_logging()
+    if get_settings().redis_url:  # hints of its jobs reach the app processes' tabs
+        from portal_app.adapters.hints import start_redis_relay
+
+        start_redis_relay(get_settings().redis_url, listen=False)
     stop = threading.Event()
 
     def on_signal(signum, _frame) -> None:
@@ -236,6 +240,9 @@ def main(concurrency: int = 1, lease: float = queue.LEASE_SECONDS, grace: float 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     left = make_runner(concurrency, lease, poll if poll is not None else get_settings().worker_interval, grace).run(stop)
+    from portal_app.adapters.hints import stop_redis_relay
+
+    stop_redis_relay()  # sends the hints still queued
     if left:  # jobs still running past the grace period: their leases are released, their
         # transactions roll back when the connections close; don't wait for their threads
         logging.shutdown()

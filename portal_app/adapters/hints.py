@@ -11,14 +11,24 @@ client's open tabs), `chat:<workspace id>:staff` (a workspace's inbox, for its s
     hints.subscribe(fn)                     # fn(topic) on every hint, in any thread
 
 This module is the in-process transport (one process: the embedded default); with Redis
-configured, `start_redis_relay()` (called by the app at start) also publishes every local
-hint to a Redis channel and delivers other processes' hints here.
+configured, `start_redis_relay(redis_url)` (called at start by the app, portal_app.py, and by
+`python -m portal_app.cli worker`) also publishes every local hint to the Redis pub/sub
+channel `CHANNEL` and delivers other processes' hints here: a publisher thread sends (a hint
+never waits for Redis, and keeps its order), a listener thread receives and skips its own
+process's messages (each carries the sender's process id). Redis pub/sub is at most once: a
+hint published while a listener is reconnecting is lost -- the next hint of that topic, or the
+page's next load, catches up (a hint carries no data, the database is the truth).
+How a hint reaches a browser: state/chat_push.py.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import queue
 import threading
+import uuid
 from collections.abc import Callable
 
 import sqlalchemy as sa
@@ -100,3 +110,120 @@ def _publish_after_commit(session: Session) -> None:
 @sa.event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
     session.info.pop(_PENDING, None)
+
+
+# --- the Redis relay: hints between the processes of a deployment -------------------------
+
+CHANNEL = "portal:hints"
+_STOP = object()
+
+
+class RedisRelay:
+    """Sends this process's hints to `channel`, delivers the other processes' hints to
+    `deliver` (this process's subscribers: deliver_local). `process_id` tells one's own
+    messages apart; two relays in one test stand for two processes."""
+
+    def __init__(self, redis_url: str, *, channel: str | None = None, deliver: Callable[[str], None] = deliver_local,
+                 process_id: str | None = None, listen: bool = True):
+        import redis
+
+        self.channel, self.deliver, self.listen = channel or CHANNEL, deliver, listen
+        self.process_id = process_id or f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        self._redis = redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5,
+                                           health_check_interval=30)
+        self._outbox: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self.subscribed = threading.Event()  # set once the listener listens (tests wait for it)
+        self._threads = [threading.Thread(target=self._send_loop, name="hints-relay-send", daemon=True)]
+        if listen:
+            self._threads.append(threading.Thread(target=self._listen_loop, name="hints-relay-listen", daemon=True))
+        for thread in self._threads:
+            thread.start()
+
+    def publish(self, topic: str) -> None:
+        """Queue `topic` for the other processes (never blocks)."""
+        if not self._stop.is_set():
+            self._outbox.put(topic)
+
+    def _send_loop(self) -> None:
+        while True:
+            topic = self._outbox.get()
+            if topic is _STOP:
+                return
+            message = json.dumps({"from": self.process_id, "topic": topic})
+            for attempt in (1, 2):
+                try:
+                    self._redis.publish(self.channel, message)
+                    break
+                except Exception:
+                    if attempt == 2 or self._stop.is_set():
+                        log.warning("a hint could not be sent to Redis: %s", topic, exc_info=True)
+                    else:
+                        self._stop.wait(0.5)
+
+    def _listen_loop(self) -> None:
+        while not self._stop.is_set():
+            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                pubsub.subscribe(self.channel)
+                self.subscribed.set()
+                while not self._stop.is_set():
+                    message = pubsub.get_message(timeout=1.0)
+                    if message is not None and message.get("type") == "message":
+                        self._received(message["data"])
+            except Exception:
+                if not self._stop.is_set():
+                    log.warning("the Redis hint listener lost its connection; reconnecting", exc_info=True)
+                    self._stop.wait(1.0)
+            finally:
+                self.subscribed.clear()
+                try:
+                    pubsub.close()
+                except Exception:
+                    pass
+
+    def _received(self, data: bytes | str) -> None:
+        try:
+            message = json.loads(data)
+            sender, topic = message["from"], message["topic"]
+        except (ValueError, KeyError, TypeError):
+            log.warning("an unreadable message on the hint channel was skipped")
+            return
+        if sender != self.process_id and isinstance(topic, str):
+            self.deliver(topic)
+
+    def stop(self, timeout: float = 3.0) -> None:
+        self._stop.set()
+        self._outbox.put(_STOP)
+        for thread in self._threads:
+            thread.join(timeout)
+        try:
+            self._redis.close()
+        except Exception:
+            pass
+
+
+_relay: RedisRelay | None = None
+
+
+def start_redis_relay(redis_url: str, *, listen: bool = True) -> RedisRelay:
+    """This process's relay (started once): every hint published here also goes to Redis,
+    other processes' hints are delivered here. `listen=False` for a process that only
+    publishes (the job worker: it has no tabs)."""
+    global _relay
+    with _lock:
+        if _relay is not None:
+            return _relay
+        _relay = RedisRelay(redis_url, listen=listen)
+    add_publisher(_relay.publish)
+    log.info("live hints relayed through Redis (channel %s, process %s)", CHANNEL, _relay.process_id)
+    return _relay
+
+
+def stop_redis_relay() -> None:
+    global _relay
+    with _lock:
+        relay, _relay = _relay, None
+    if relay is not None:
+        remove_publisher(relay.publish)
+        relay.stop()
