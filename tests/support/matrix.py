@@ -252,8 +252,8 @@ def matrix(world):
         (team.TeamState, "enable", (lambda: world.member_public_id,), "/staff/team",
          grid(ADMIN, staff_b_on_b="denied")),
         # every staff member sets their own chat emails (B's owner: B's own), nobody else
-        (team.TeamState, "set_chat_email", ("assigned",), "/staff/team", STAFF),
-        (team.TeamState, "set_chat_email", ("everything",), "/staff/team",
+        (team.TeamState, "choose_chat_email", ("assigned",), "/staff/team", STAFF),
+        (team.TeamState, "choose_chat_email", ("everything",), "/staff/team",
          grid(STAFF, staff_a="invalid", member_a="invalid", staff_b_on_b="invalid")),
         (team.TeamState, "setvar", ("rows", []), "/staff/team", "setvar"),
         (team.TeamState, "setvar", ("chat_email", "none"), "/staff/team", "setvar"),

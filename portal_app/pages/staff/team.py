@@ -109,7 +109,7 @@ def _notifications() -> rx.Component:
                 rx.select.trigger(id="chat-email", aria_label="Chat emails", aria_describedby="chat-email-help",
                                   min_width="260px", max_width="100%"),
                 rx.select.content(*[rx.select.item(label, value=key) for key, label in CHAT_EMAIL_CHOICES.items()]),
-                value=TeamState.chat_email, on_change=TeamState.set_chat_email,
+                value=TeamState.chat_email, on_change=TeamState.choose_chat_email,
             ),
             rx.text(CHAT_EMAIL_HELP, id="chat-email-help", size="1", color_scheme="gray", high_contrast=True),
             alert_box(TeamState.chat_email_error),

@@ -37,11 +37,11 @@ def chat_email_setting(db: Session, actor: Actor) -> str:
 
 def set_chat_email(db: Session, actor: Actor, value: object) -> str:
     """Change the signed-in staff member's own choice; returns it."""
+    user = _me(db, actor)
     choice = str(value or "").strip()[:20]
     if choice not in CHAT_EMAIL_CHOICES:
         raise Invalid("Choose which chat messages to get by email: every unread message, only your "
                       "conversations, or none.", "chat_email")
-    user = _me(db, actor)
     if user.chat_email != choice:
         user.chat_email = choice
         db.add(user)

@@ -91,7 +91,7 @@ class TeamState(BaseState):
 
 
     @rx.event
-    async def set_chat_email(self, value: str):
+    async def choose_chat_email(self, value: str):
         """The signed-in member's own chat emails, saved as chosen."""
         def work(db, ws, actor):
             self.chat_email = notifications.set_chat_email(db, actor, value)
