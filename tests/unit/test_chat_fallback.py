@@ -432,3 +432,10 @@ def test_the_choices_are_the_models(db):
     from portal_app.models.conversations import STAFF_CHAT_EMAIL
 
     assert tuple(notifications.CHAT_EMAIL_CHOICES) == STAFF_CHAT_EMAIL
+
+
+def test_a_staff_reply_counts_as_read_by_the_team(db, chat):
+    _client_says(db, chat, "Question?")
+    _staff_says(db, chat, "Answer.")
+    _after(chat, 6)
+    assert [m.to_addr for m in _mails(db)] == ["alice@client.example"]
