@@ -463,3 +463,24 @@ def client_may_see_message(client: Client, conversation, message) -> bool:
 
 def staff_may_see_conversation(staff: Staff, conversation) -> bool:
     return conversation.workspace_id == staff.workspace_id
+
+
+def staff_wants_chat_email(member, conversation) -> bool:
+    """Whether an unread client message of `conversation` is emailed to staff user `member` (a
+    StaffUser row), by their own setting (StaffUser.chat_email): "all" — every conversation of
+    their workspace; "assigned" — the conversations assigned to them, and, while one is assigned
+    to nobody, owners and admins; "none" — never. A disabled member gets nothing."""
+    if member.disabled or member.workspace_id != conversation.workspace_id:
+        return False
+    if member.chat_email == "all":
+        return True
+    if member.chat_email == "assigned":
+        if conversation.assigned_staff_id is None:
+            return ROLE_RANK.get(member.role, 0) >= ROLE_RANK["admin"]
+        return conversation.assigned_staff_id == member.id
+    return False
+
+
+def require_own_notifications(actor: Actor) -> Staff:
+    """Every staff member chooses which chat messages reach them by email — only their own."""
+    return require_staff(actor)

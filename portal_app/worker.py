@@ -89,6 +89,16 @@ def _deliver_webhook(db: Session, msg: OutboxMessage, payload: dict) -> None:
     delivery.deliver(db, msg, payload)
 
 
+def _chat_email(db: Session, msg: OutboxMessage, payload: dict) -> None:
+    """Chat messages still unread after the workspace's delay: one email per side and conversation
+    (services/conversations/fallback.py; scheduled by services/conversations/messages.py)."""
+    from portal_app.services.conversations import fallback
+
+    if msg.workspace_id is None:
+        raise ValueError("a chat email job belongs to a workspace")
+    fallback.email_unread(db, msg.workspace_id, payload)
+
+
 def _prune(db: Session, msg: OutboxMessage, payload: dict) -> None:
     """Periodic: finished commands and old webhook deliveries are deleted (jobs/prune.py)."""
     from portal_app.jobs import prune
@@ -112,6 +122,7 @@ HANDLERS: dict[str, Callable[[Session, OutboxMessage, dict], None]] = {
     "documents.expire": _expire_documents, "uploads.sweep": _sweep_uploads,
     "outbox.unknown_kinds": _warn_unknown, "webhook.deliver": _deliver_webhook, "jobs.prune": _prune,
     "automation.step": _automation_step, "invoices.overdue": _expire_invoices,
+    "conversation.email": _chat_email,
 }
 
 EXPIRE_EVERY_SECONDS = 60
@@ -128,6 +139,9 @@ queue.configure_kind("documents.expire", max_attempts=3, backoff_cap=30, priorit
 queue.configure_kind("uploads.sweep", max_attempts=3, backoff_cap=600, priority=10)
 queue.configure_kind("outbox.unknown_kinds", max_attempts=3, backoff_cap=600, priority=10)
 queue.configure_kind("jobs.prune", max_attempts=3, backoff_cap=600, priority=10)
+# a chat email is only worth it while the message is fresh: a few tries within minutes (the
+# email job it queues has its own retries)
+queue.configure_kind("conversation.email", max_attempts=5, backoff_cap=120)
 
 
 def runnable_kinds() -> list[str]:

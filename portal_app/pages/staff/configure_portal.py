@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from portal_app import limits
-from portal_app.components.fields import alert_box
+from portal_app.components.fields import alert_box, field
 from portal_app.components.layout import CLIENT_NAV, staff_shell
 from portal_app.settings import get_settings
 from portal_app.state.base import BaseState
@@ -172,6 +172,31 @@ def _sections_card() -> rx.Component:
     )
 
 
+def _chat_card() -> rx.Component:
+    """What the chat panel says about replies, and when unread chat messages are emailed."""
+    return rx.card(
+        rx.vstack(
+            rx.heading("Chat", as_="h2", size="4"),
+            field("We usually reply within …", "chat_reply_time", value=S.form_reply_time,
+                  on_change=S.set_reply_time, max_length=limits.CHAT_REPLY_TIME, placeholder="a few hours",
+                  hint="Shown in the client's chat panel. Leave it empty to say nothing.",
+                  aria_invalid=S.error_field == "chat_reply_time"),
+            field("Business hours", "chat_hours", value=S.form_hours, on_change=S.set_hours,
+                  max_length=limits.CHAT_HOURS, placeholder="Mon–Fri 9:00–17:00 (Berlin)",
+                  hint="Shown under it, e.g. when someone reads the chat.",
+                  aria_invalid=S.error_field == "chat_hours"),
+            field("Email unread chat messages after (minutes)", "chat_email_after_minutes", type_="number",
+                  value=S.form_email_after, on_change=S.set_email_after, min=0, max=1440, step=1,
+                  input_mode="numeric",
+                  hint="A message nobody has read by then is emailed to the other side, several in one "
+                       "email. 0: never email. Each team member chooses their own chat emails on the Team page.",
+                  aria_invalid=S.error_field == "chat_email_after_minutes"),
+            spacing="3", align="start", width="100%",
+        ),
+        width="100%",
+    )
+
+
 def _preview() -> rx.Component:
     nav = [rx.text("Home", size="1", weight="medium")]
     for key, label, _h, _i in CLIENT_NAV:
@@ -224,7 +249,7 @@ def configure_portal_page() -> rx.Component:
         alert_box(S.error),
         alert_box(S.saved, "green"),
         rx.grid(
-            rx.vstack(_logo_card(), _colors_card(), _sections_card(),
+            rx.vstack(_logo_card(), _colors_card(), _sections_card(), _chat_card(),
                       rx.button("Save settings", size="3", on_click=S.save),
                       spacing="4", width="100%", align="start"),
             rx.box(_preview(), width="100%"),

@@ -10,6 +10,7 @@ from portal_app.components.layout import brand_vars, staff_shell
 from portal_app.components.link_forms import choose_password_form, dead_link, link_page
 from portal_app.components.status import status_badge
 from portal_app.components.tables import NAME_WIDTH, clipped
+from portal_app.services.accounts.notifications import CHAT_EMAIL_CHOICES, CHAT_EMAIL_HELP
 from portal_app.state.base import BaseState
 from portal_app.state.staff.team import JoinState, TeamState
 
@@ -98,6 +99,27 @@ def _invite_dialog() -> rx.Component:
     )
 
 
+def _notifications() -> rx.Component:
+    """The signed-in member's own notification settings (each member sets only their own)."""
+    return rx.card(
+        rx.vstack(
+            rx.heading("Your notifications", as_="h2", size="4"),
+            rx.el.label("Chat emails", html_for="chat-email", style={"fontWeight": "500", "fontSize": "14px"}),
+            rx.select.root(
+                rx.select.trigger(id="chat-email", aria_label="Chat emails", aria_describedby="chat-email-help",
+                                  min_width="260px", max_width="100%"),
+                rx.select.content(*[rx.select.item(label, value=key) for key, label in CHAT_EMAIL_CHOICES.items()]),
+                value=TeamState.chat_email, on_change=TeamState.choose_chat_email,
+            ),
+            rx.text(CHAT_EMAIL_HELP, id="chat-email-help", size="1", color_scheme="gray", high_contrast=True),
+            alert_box(TeamState.chat_email_error),
+            rx.text(TeamState.chat_email_saved, size="2", role="status", color_scheme="green", high_contrast=True),
+            spacing="2", align="start", width="100%",
+        ),
+        width="100%", max_width="560px",
+    )
+
+
 def team_page() -> rx.Component:
     return staff_shell(
         rx.hstack(rx.text(ROLE_HELP, size="2", color_scheme="gray", high_contrast=True), rx.spacer(),
@@ -114,6 +136,7 @@ def team_page() -> rx.Component:
             ),
             overflow_x="auto", width="100%",
         ),
+        _notifications(),
         title="Team",
         crumbs=["Settings", "Team"],
     )

@@ -107,14 +107,16 @@ def section_settings(db: Session, workspace_id: int,
 def update_portal_settings(db: Session, actor: Actor, *, portal_title: str, accent_color: str,
                            brand_primary: str | None, brand_secondary: str | None,
                            sections: dict[str, bool], chat_widget: bool,
-                           allow_client_uploads: bool | None = None) -> None:
+                           allow_client_uploads: bool | None = None, chat_reply_time: object = None,
+                           chat_hours: object = None, chat_email_after_minutes: object = None) -> None:
+    """Saves Configure Portal. The chat lines and delay are kept as they are when not given (None)."""
     staff = require_configure_portal(actor)
     ps = _settings_row(db, staff.workspace_id)
     before = {
         "portal_title": ps.portal_title, "accent_color": ps.accent_color,
         "brand_primary": ps.brand_primary, "brand_secondary": ps.brand_secondary,
         **{f"show_{s}": ps.section_enabled(s) for s in SECTIONS}, "chat_widget": ps.chat_widget,
-        "allow_client_uploads": ps.allow_client_uploads,
+        "allow_client_uploads": ps.allow_client_uploads, **_chat_values(ps),
     }
     ps.portal_title = clean_text(portal_title, "portal_title", "Portal title", limits.PORTAL_TITLE, required=True)
     ps.accent_color = clean_color(accent_color, "accent_color", "Accent color")
@@ -125,19 +127,48 @@ def update_portal_settings(db: Session, actor: Actor, *, portal_title: str, acce
     ps.chat_widget = bool(chat_widget)
     if allow_client_uploads is not None:
         ps.allow_client_uploads = bool(allow_client_uploads)
+    if chat_reply_time is not None:
+        ps.chat_reply_time = clean_text(chat_reply_time, "chat_reply_time", "“We usually reply within”",
+                                        limits.CHAT_REPLY_TIME)
+    if chat_hours is not None:
+        ps.chat_hours = clean_text(chat_hours, "chat_hours", "Business hours", limits.CHAT_HOURS)
+    if chat_email_after_minutes is not None:
+        ps.chat_email_after_minutes = clean_email_delay(chat_email_after_minutes)
     ps.updated_at = utcnow()
     db.add(ps)
     after = {
         "portal_title": ps.portal_title, "accent_color": ps.accent_color,
         "brand_primary": ps.brand_primary, "brand_secondary": ps.brand_secondary,
         **{f"show_{s}": ps.section_enabled(s) for s in SECTIONS}, "chat_widget": ps.chat_widget,
-        "allow_client_uploads": ps.allow_client_uploads,
+        "allow_client_uploads": ps.allow_client_uploads, **_chat_values(ps),
     }
     changed = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
     if changed:
         ws = db.get_one(Workspace, staff.workspace_id)
         audit.record(db, staff.workspace_id, staff, "portal.settings_changed", "workspace",
                      ws.public_id, changed)
+
+
+CHAT_EMAIL_MAX_MINUTES = 1440
+CHAT_EMAIL_DELAY_HELP = f"Enter a whole number of minutes from 0 to {CHAT_EMAIL_MAX_MINUTES} (0: never email)."
+
+
+def clean_email_delay(value: object) -> int:
+    """"Email unread chat messages after N minutes": a whole number 0-1440, 0 meaning never."""
+    if isinstance(value, bool):
+        raise Invalid(CHAT_EMAIL_DELAY_HELP, "chat_email_after_minutes")
+    text = str(value).strip()
+    if len(text) > 6 or not text.isascii() or not text.isdigit():
+        raise Invalid(CHAT_EMAIL_DELAY_HELP, "chat_email_after_minutes")
+    minutes = int(text)
+    if minutes > CHAT_EMAIL_MAX_MINUTES:
+        raise Invalid(CHAT_EMAIL_DELAY_HELP, "chat_email_after_minutes")
+    return minutes
+
+
+def _chat_values(ps: PortalSettings) -> dict:
+    return {"chat_reply_time": ps.chat_reply_time, "chat_hours": ps.chat_hours,
+            "chat_email_after_minutes": ps.chat_email_after_minutes}
 
 
 def _sniff_image(data: bytes) -> str | None:

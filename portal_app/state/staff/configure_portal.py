@@ -1,9 +1,11 @@
-"""Configure Portal (/staff/sites/portal): branding, logo, which sections clients see."""
+"""Configure Portal (/staff/sites/portal): branding, logo, which sections clients see, the chat's
+lines and when unread chat messages are emailed."""
 
 from __future__ import annotations
 
 import reflex as rx
 
+from portal_app import limits
 from portal_app.access import require_configure_portal
 from portal_app.errors import ServiceError
 from portal_app.models import SECTIONS
@@ -19,6 +21,9 @@ class PortalConfigState(BaseState):
     form_sections: dict[str, bool] = {}
     form_chat: bool = False
     form_client_uploads: bool = False
+    form_reply_time: str = ""
+    form_hours: str = ""
+    form_email_after: str = "5"  # minutes, as typed (the service checks it)
     error: str = ""
     error_field: str = ""
     logo_error: str = ""
@@ -34,6 +39,9 @@ class PortalConfigState(BaseState):
         self.form_sections = {s: ps.section_enabled(s) for s in SECTIONS}
         self.form_chat = ps.chat_widget
         self.form_client_uploads = ps.allow_client_uploads
+        self.form_reply_time = ps.chat_reply_time
+        self.form_hours = ps.chat_hours
+        self.form_email_after = str(ps.chat_email_after_minutes)
 
     @rx.event
     async def load(self):
@@ -74,6 +82,18 @@ class PortalConfigState(BaseState):
         self.form_client_uploads = bool(value)
 
     @rx.event
+    def set_reply_time(self, value: str):
+        self.form_reply_time = str(value)[: limits.CHAT_REPLY_TIME + 20]
+
+    @rx.event
+    def set_hours(self, value: str):
+        self.form_hours = str(value)[: limits.CHAT_HOURS + 20]
+
+    @rx.event
+    def set_email_after(self, value: str):
+        self.form_email_after = str(value)[:10]
+
+    @rx.event
     def clear_brand_colors(self):
         self.form_primary = self.form_secondary = ""
 
@@ -84,7 +104,8 @@ class PortalConfigState(BaseState):
                 db, actor, portal_title=self.form_title, accent_color=self.form_accent,
                 brand_primary=self.form_primary or None, brand_secondary=self.form_secondary or None,
                 sections=dict(self.form_sections), chat_widget=self.form_chat,
-                allow_client_uploads=self.form_client_uploads)
+                allow_client_uploads=self.form_client_uploads, chat_reply_time=self.form_reply_time,
+                chat_hours=self.form_hours, chat_email_after_minutes=self.form_email_after)
             self.error = self.error_field = ""
             self._show_branding(portal_settings.branding_for(db, ws))
             self.saved = "Saved. Clients see the new settings now."

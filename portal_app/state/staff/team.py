@@ -8,7 +8,7 @@ import reflex as rx
 
 from portal_app.access import may_change_roles, may_manage_team, require_staff
 from portal_app.errors import ServiceError
-from portal_app.services.accounts import team
+from portal_app.services.accounts import notifications, team
 from portal_app.state.auth import FORM_ERRORS
 from portal_app.state.base import BaseState
 
@@ -29,6 +29,9 @@ class TeamState(BaseState):
     is_owner: bool = False
     invite_open: bool = False
     invite_error: str = ""
+    chat_email: str = "all"  # the signed-in member's own chat emails (all | assigned | none)
+    chat_email_error: str = ""
+    chat_email_saved: str = ""
 
     def _refresh(self, db, actor) -> None:
         staff = require_staff(actor)
@@ -37,6 +40,7 @@ class TeamState(BaseState):
                      for r in team.list_team(db, staff)]
         self.can_manage = may_manage_team(staff)
         self.is_owner = may_change_roles(staff)
+        self.chat_email = notifications.chat_email_setting(db, staff)
 
     @rx.event
     async def load(self):
@@ -84,6 +88,20 @@ class TeamState(BaseState):
     @rx.event
     async def enable(self, public_id: str):
         return await self._act(lambda db, a: team.set_disabled(db, a, str(public_id), False), "Account enabled.")
+
+
+    @rx.event
+    async def choose_chat_email(self, value: str):
+        """The signed-in member's own chat emails, saved as chosen."""
+        def work(db, ws, actor):
+            self.chat_email = notifications.set_chat_email(db, actor, value)
+            self.chat_email_error = ""
+            self.chat_email_saved = "Saved: " + notifications.CHAT_EMAIL_CHOICES[self.chat_email] + "."
+
+        def failed(exc: ServiceError):
+            self.chat_email_error, self.chat_email_saved = exc.message, ""
+
+        return await self._run(work, on_error=failed)
 
 
 class JoinState(BaseState):
