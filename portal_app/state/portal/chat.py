@@ -200,7 +200,7 @@ class ChatState(BaseState):
         return answer if answer is not None else (rx.set_focus("chat-composer") if self.open else None)
 
     def _close(self):
-        self.open = False
+        self._assign(open=False, error="")
         return rx.set_focus("chat-launcher")
 
     @rx.event
