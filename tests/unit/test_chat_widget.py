@@ -156,3 +156,19 @@ def test_chat_off_gives_a_client_nothing(world, db):
     assert not state.chat_on
     db.expire_all()
     assert len(db.exec(select(ConversationMessage)).all()) == 1
+
+
+def test_a_line_with_an_attachment_links_to_the_authorized_route():
+    from portal_app.services.conversations import threads
+    from portal_app.state.portal.chat import chat_line
+
+    view = threads.MessageView(id="msg_1", seq=7, author="staff", author_name="Ava", mine=False, body="See attached",
+                               internal=False, at="2026-12-07T14:05:00", read=False,
+                               attachment=threads.Attachment(name="plan.pdf", type="application/pdf", size=10,
+                                                             url=threads.attachment_url("msg_1"), image=False))
+    line = chat_line(view)
+    assert (line["att_url"], line["att_name"], line["att_image"]) == (
+        "/api/conversations/attachments/msg_1", "plan.pdf", False)
+    assert line["status"] == "" and line["time"] == "7 Dec 14:05 UTC"
+    mine = chat_line({**view, "mine": True, "read": True, "attachment": None})
+    assert (mine["status"], mine["att_url"]) == ("Read", "")
