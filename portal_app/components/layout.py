@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 from reflex.experimental.client_state import ClientStateVar
 
+from portal_app.components.chat_widget import chat_widget
 from portal_app.components.fields import VISUALLY_HIDDEN, callout
 from portal_app.components.native_form import native_form
 from portal_app.state.base import BaseState
@@ -157,7 +158,10 @@ def client_shell(*content: rx.Component, title: str = "") -> rx.Component:
                 padding=["20px 16px", "28px 24px"], align="stretch",
             ),
             id="main", tab_index=-1,
+            # room under the content for the chat launcher (bottom-right, fixed)
+            padding_bottom=rx.cond(BaseState.chat_on, "72px", "0"),
         ),
+        chat_widget(),
         style=brand_vars(),
         min_height="100vh",
         background="var(--gray-2)",

@@ -148,6 +148,9 @@ class BaseState(rx.State):
     # whether the staff navigation offers the dev outbox (access.may_read_dev_outbox)
     outbox_offered: bool = False
     no_portal: bool = False
+    # the workspace has the chat widget switched on (branding: public); the client shell mounts
+    # the widget (state/portal/chat.py) only then, so a portal without chat costs no event
+    chat_on: bool = False
     demo_mode: bool = False
     # The page-level message (shown by the shells as a status or alert callout). Handlers
     # never return toasts: those run through eval(), which our CSP forbids.
@@ -197,7 +200,8 @@ class BaseState(rx.State):
         self._assign(no_portal=False, business_name=b.business_name, portal_title=b.portal_title,
                      accent=b.accent_color, accent_text=contrast_text(b.accent_color), brand_primary=b.brand_primary,
                      brand_secondary=b.brand_secondary, logo_url=b.logo_url,
-                     sections=dict(b.sections))  # a copy: the cached one is shared
+                     sections=dict(b.sections),  # a copy: the cached one is shared
+                     chat_on=b.chat_widget)
 
     async def _run(self, work: Callable[[Any, Any, Any], Any], *, on_error: Callable[[ServiceError], Any] | None = None,
                    keep_notice: bool = False):

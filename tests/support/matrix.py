@@ -18,6 +18,7 @@ from PIL import Image
 from sqlmodel import select
 
 from tests.support.matrix_automations import automation_rows, automations_world
+from tests.support.matrix_chat import chat_rows, chat_world
 from tests.support.matrix_documents import document_rows, documents_world
 from tests.support.world import HOST_A, HOST_B
 
@@ -61,6 +62,7 @@ def sign_in_actors(world, db) -> dict[str, tuple[str, str | None]]:
     _dead_job(db, world)
     _webhook(db, world)
     automations_world(db, world)
+    chat_world(db, world)
     db.commit()
     return tokens
 
@@ -275,6 +277,7 @@ def matrix(world):
         (jobs.JobsState, "setvar", ("rows", []), "/staff/settings/jobs", "setvar"),
         *webhooks_rows(world),
         *automation_rows(world, {"ADMIN": ADMIN, "grid": grid}),
+        *chat_rows(world, {"CLIENT": CLIENT, "grid": grid}),
     ]
     return rows
 
