@@ -25,9 +25,10 @@ workspace, internal entries marked); newest first, keyset pages on (at, id), fil
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -93,8 +94,8 @@ def _money(minor: int, currency: str) -> str:
     return format_amount(minor, currency)
 
 
-def _on_invoice(db: Session, e: ev.Event) -> None:
-    inv = _invoice(db, e.workspace_id, getattr(e, "invoice"))
+def _on_invoice(db: Session, e: Any) -> None:
+    inv = _invoice(db, e.workspace_id, e.invoice)
     if inv is None:
         return
     number = inv.number or "draft"
@@ -127,8 +128,8 @@ def _on_invoice(db: Session, e: ev.Event) -> None:
          ref=f"event:{e.kind}", **links)
 
 
-def _on_document(db: Session, e: ev.Event) -> None:
-    doc = _document(db, e.workspace_id, getattr(e, "document"))
+def _on_document(db: Session, e: Any) -> None:
+    doc = _document(db, e.workspace_id, e.document)
     if doc is None:
         return
     signer: DocumentSigner | None = None
@@ -158,12 +159,12 @@ def _on_document(db: Session, e: ev.Event) -> None:
          client_link=f"/documents/{doc.public_id}", staff_link=f"/staff/documents/{doc.public_id}")
 
 
-def _on_file(db: Session, e: ev.Event) -> None:
+def _on_file(db: Session, e: Any) -> None:
     contact_id = _contact_id(db, e.workspace_id, getattr(e, "contact", None))
     if contact_id is None:  # shared with all clients: not recorded (see the module's docstring)
         return
     item = db.exec(select(FileItem).where(FileItem.workspace_id == e.workspace_id,
-                                          FileItem.public_id == getattr(e, "item"))).first()
+                                          FileItem.public_id == e.item)).first()
     if item is None:
         return
     # the client opens a folder shared with them, else their Files page (a file's folder may not be theirs)
@@ -189,10 +190,10 @@ def _parent_public_id(db: Session, item: FileItem) -> str | None:
     return db.exec(select(FileItem.public_id).where(FileItem.id == item.parent_id)).first()
 
 
-def _on_message(db: Session, e: ev.Event) -> None:
-    contact_id = _contact_id(db, e.workspace_id, getattr(e, "contact"))
+def _on_message(db: Session, e: Any) -> None:
+    contact_id = _contact_id(db, e.workspace_id, e.contact)
     msg = db.exec(select(ConversationMessage).where(ConversationMessage.workspace_id == e.workspace_id,
-                                                    ConversationMessage.public_id == getattr(e, "message"))).first()
+                                                    ConversationMessage.public_id == e.message)).first()
     if contact_id is None or msg is None or msg.internal:  # a staff note is never recorded
         return
     if msg.author == "client":
@@ -204,17 +205,17 @@ def _on_message(db: Session, e: ev.Event) -> None:
     if msg.attachment_name:
         detail = (detail + " " if detail else "") + f"(attachment: {msg.attachment_name})"
     _add(db, e.workspace_id, contact_id, "message", title, detail=detail, ref=msg.public_id,
-         staff_link="/staff/inbox?conversation=" + getattr(e, "conversation"))
+         staff_link="/staff/inbox?conversation=" + e.conversation)
 
 
-def _on_account(db: Session, e: ev.Event) -> None:
-    contact_id = _contact_id(db, e.workspace_id, getattr(e, "contact"))
+def _on_account(db: Session, e: Any) -> None:
+    contact_id = _contact_id(db, e.workspace_id, e.contact)
     if contact_id is not None:
         _add(db, e.workspace_id, contact_id, "account", "You joined the client portal", ref=f"event:{e.kind}",
              client_link="/profile", staff_link="")
 
 
-_RECORDED = {
+_RECORDED: dict[type[ev.Event], Callable[[Session, Any], None]] = {
     **dict.fromkeys((ev.InvoiceSent, ev.InvoiceViewed, ev.InvoicePaid, ev.InvoicePaymentReceived, ev.InvoiceVoided,
                      ev.InvoiceRefunded, ev.InvoiceDisputed, ev.InvoiceOverdue), _on_invoice),
     **dict.fromkeys((ev.DocumentSent, ev.DocumentViewed, ev.DocumentSigned, ev.DocumentDeclined,
@@ -258,9 +259,9 @@ def email_status(db: Session, outbox_id: int, status: str) -> int:
     """The worker sent an email (or its attempt failed): its entries' status; how many."""
     if status not in EMAIL_STATUSES:
         raise ValueError(f"unknown email status {status!r}")
-    return db.execute(sa.update(TimelineEntry).where(col(TimelineEntry.ref) == f"outbox:{outbox_id}",
-                                                     col(TimelineEntry.kind) == "email")
-                      .values(status=status)).rowcount
+    result = db.connection().execute(sa.update(TimelineEntry).where(
+        col(TimelineEntry.ref) == f"outbox:{outbox_id}", col(TimelineEntry.kind) == "email").values(status=status))
+    return result.rowcount
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -377,7 +378,7 @@ def _entry_id(entry_id: object) -> int:
 def email_body(db: Session, actor: Actor, entry_id: object, *, contact_public_id: str = "") -> str:
     """The text of one email entry (its one-time links redacted when it was recorded): the client
     whose entry it is, or staff of its workspace (on that contact's record)."""
-    where = [TimelineEntry.id == _entry_id(entry_id), TimelineEntry.kind == "email"]
+    where: list[Any] = [TimelineEntry.id == _entry_id(entry_id), TimelineEntry.kind == "email"]
     if contact_public_id:
         ws_id, contact = _staff_contact(db, actor, contact_public_id)
         where += [TimelineEntry.workspace_id == ws_id, TimelineEntry.contact_id == contact.id]
