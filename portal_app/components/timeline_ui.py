@@ -22,7 +22,7 @@ def _icon(kind) -> rx.Component:
         ("message", icon("message-circle")),
         ("email", icon("mail")),
         ("invoice", icon("receipt")),
-        ("document", icon("file-signature")),
+        ("document", icon("file-pen-line")),
         ("file", icon("folder")),
         ("account", icon("user")),
         ("appointment", icon("calendar")),

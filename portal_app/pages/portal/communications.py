@@ -15,7 +15,6 @@ def communications_page() -> rx.Component:
         rx.cond(
             S.available,
             rx.vstack(
-                rx.heading("Communications", as_="h1", size="7"),
                 rx.text("Your messages, the emails we sent you, and what happened to your invoices, documents and "
                         "files, newest first.", size="2", color_scheme="gray", high_contrast=True),
                 rx.card(timeline_list(S, staff=False, list_id="communications-list",
@@ -26,7 +25,7 @@ def communications_page() -> rx.Component:
             ),
             rx.cond(
                 S.refusal != "",
-                rx.vstack(rx.heading("Not available", as_="h1", size="7"), not_available(S.refusal),
+                rx.vstack(not_available(S.refusal),
                           rx.link("Back to your portal home", href="/"), spacing="4", align="start"),
                 rx.center(rx.spinner(size="3"), padding="40px"),
             ),

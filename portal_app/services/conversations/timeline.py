@@ -280,7 +280,7 @@ class TimelineItem(TypedDict):
     internal: bool   # staff only
 
 
-ICONS = {"message": "message-circle", "email": "mail", "invoice": "receipt", "document": "file-signature",
+ICONS = {"message": "message-circle", "email": "mail", "invoice": "receipt", "document": "file-pen-line",
          "file": "folder", "appointment": "calendar", "account": "user"}
 
 
