@@ -17,6 +17,7 @@ from portal_app.api.security_headers import SecurityHeaders
 from portal_app.logging_setup import configure_logging
 from portal_app.pages import auth as auth_pages
 from portal_app.pages.not_found import not_found_page
+from portal_app.pages.portal.communications import communications_page
 from portal_app.pages.portal.documents import documents_page, signing_page
 from portal_app.pages.portal.files import files_page
 from portal_app.pages.portal.home import home
@@ -51,6 +52,7 @@ from portal_app.state.auth import (
     SetupState,
 )
 from portal_app.state.not_found import NotFoundState
+from portal_app.state.portal.communications import CommunicationsState
 from portal_app.state.portal.documents import ClientDocumentsState
 from portal_app.state.portal.files import ClientFilesState
 from portal_app.state.portal.home import HomeState
@@ -210,7 +212,7 @@ PAGES = [
     ("/verify", verify_page, VerifyState.load, "Verify a signed PDF"),
     ("/files", files_page, ClientFilesState.load, "Files"),
     ("/appointments", section_page, SectionState.load, "Appointments"),
-    ("/communications", section_page, SectionState.load, "Communications"),
+    ("/communications", communications_page, CommunicationsState.load, "Communications"),
     ("/setup", auth_pages.setup, SetupState.load, "Set up your portal"),
     ("/forgot-password", auth_pages.forgot_password, ForgotPasswordState.load, "Forgot your password"),
     ("/staff/forgot-password", auth_pages.forgot_password, ForgotPasswordState.load, "Forgot your password"),

@@ -33,11 +33,25 @@ MAX_ATTEMPTS = queue.DEFAULT_MAX_ATTEMPTS
 
 
 def _send_email(db: Session, msg: OutboxMessage, payload: dict) -> None:
+    """Send one email; its Communications timeline entry (if it went to a contact) says sent, in
+    the same transaction. A failed attempt is rolled back and the entry says failed (in a
+    transaction of its own) until a retry sends it."""
+    from portal_app.services.conversations import timeline
+
     if msg.workspace_id is None:
         raise ValueError("an email job belongs to a workspace")
-    get_mailer().send(Mail(to=payload["to"], subject=payload["subject"], text=payload["text"],
-                           html=payload["html"], from_name=payload.get("from_name", "")),
-                      msg.workspace_id, db)
+    job_id = msg.id
+    try:
+        get_mailer().send(Mail(to=payload["to"], subject=payload["subject"], text=payload["text"],
+                               html=payload["html"], from_name=payload.get("from_name", "")),
+                          msg.workspace_id, db)
+    except Exception:
+        db.rollback()  # the attempt's own writes go; the runner records the failure after this
+        with Session(db.get_bind()) as other:
+            timeline.email_status(other, job_id, "failed")
+            other.commit()
+        raise
+    timeline.email_status(db, job_id, "sent")
     msg.payload = json.dumps({"to": payload["to"], "subject": payload["subject"], "scrubbed": True})
 
 

@@ -51,18 +51,28 @@ def render_branded(db: Session, ws: Workspace, *, heading: str, paragraphs: list
     return _html(ws, branding, heading, paragraphs, button_label, button_url, footer), text
 
 
-def queue_email(db: Session, ws: Workspace, *, to: str, subject: str, html: str, text: str) -> None:
-    """An email job (the worker sends it: the dev outbox, or SMTP in production)."""
-    outbox.enqueue(db, ws.id, "email", {
+def queue_email(db: Session, ws: Workspace, *, to: str, subject: str, html: str, text: str,
+                for_client: bool = True) -> None:
+    """An email job (the worker sends it: the dev outbox, or SMTP in production). Mail to a
+    contact of the workspace is recorded on their Communications timeline, in this transaction
+    (its one-time links redacted); `for_client=False` (mail to staff) never is, even when a
+    contact shares the address."""
+    msg = outbox.enqueue(db, ws.id, "email", {
         "to": to, "subject": subject, "text": text, "html": html, "from_name": ws.name,
     })
+    if for_client:
+        from portal_app.services.conversations import timeline
+
+        db.flush()  # the job's id: the entry's ref, matched when the worker sends it
+        timeline.record_email(db, ws.id, to=to, subject=subject, text=text, outbox_id=msg.id)
 
 
 def queue_branded_email(db: Session, ws: Workspace, *, to: str, subject: str, heading: str,
-                        paragraphs: list[str], button_label: str, button_url: str, footer: str) -> None:
+                        paragraphs: list[str], button_label: str, button_url: str, footer: str,
+                        for_client: bool = True) -> None:
     html, text = render_branded(db, ws, heading=heading, paragraphs=paragraphs, button_label=button_label,
                                 button_url=button_url, footer=footer)
-    queue_email(db, ws, to=to, subject=subject, html=html, text=text)
+    queue_email(db, ws, to=to, subject=subject, html=html, text=text, for_client=for_client)
 
 
 def invitation_email(db: Session, ws: Workspace, *, to: str, contact_name: str, link: str,
@@ -97,7 +107,7 @@ def email_change_email(db: Session, ws: Workspace, *, to: str, contact_name: str
 def staff_notice_email(db: Session, ws: Workspace, *, to: str, subject: str, text: str, link: str) -> None:
     queue_branded_email(db, ws, to=to, subject=subject, heading=subject, paragraphs=[text],
                         button_label="Open in the portal", button_url=link,
-                        footer=f"Sent by the {ws.name} client portal.")
+                        footer=f"Sent by the {ws.name} client portal.", for_client=False)
 
 
 def invoice_email(db: Session, ws: Workspace, *, to: str, contact_name: str, number: str, amount: str,

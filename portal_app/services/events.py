@@ -10,14 +10,22 @@ The row's payload is the event's fields (the workspace is the row's own column);
 whose value is None is left out, and a field may travel under another key (`key` in its
 metadata) where the payload's name would clash with the class attribute `kind`.
 
+Recorders: besides the outbox row, `raise_event` hands the event to every recorder (`fn(db,
+event)`, RECORDERS) at once, in the same transaction, for what must be written beside the
+change itself rather than later by the worker: the client's Communications timeline
+(services/conversations/timeline.py). A recorder writes rows and raises nothing for an event it
+does not follow; its modules register on first use (RECORDER_MODULES).
+
 Commands the worker carries out ("email", "storage.delete", "document.seal") are not events:
 services enqueue those directly.
 """
 
 from __future__ import annotations
 
+import importlib
 import types
 import typing
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field, fields
 from datetime import datetime
@@ -91,10 +99,38 @@ RECORD: ContextVar[tuple[str, datetime] | None] = ContextVar("event_record", def
 
 
 def raise_event(db: Session, event: Event) -> OutboxMessage:
-    """Record `event` in the caller's transaction (it commits or rolls back with the change)."""
+    """Record `event` in the caller's transaction (it commits or rolls back with the change),
+    and hand it to the recorders (`record`) in that same transaction."""
     if not event.kind:
         raise TypeError("An event needs a kind.")
-    return outbox.enqueue(db, event.workspace_id, event.kind, event.payload())
+    msg = outbox.enqueue(db, event.workspace_id, event.kind, event.payload())
+    record(db, event)
+    return msg
+
+
+Recorder = Callable[[Session, "Event"], None]
+# fn(db, event), called by raise_event inside the caller's transaction, in this order
+RECORDERS: list[Recorder] = []
+# the modules that register recorders (add_recorder) when imported: loaded on the first event
+RECORDER_MODULES = ("portal_app.services.conversations.timeline",)
+_recorders_loaded = False
+
+
+def add_recorder(fn: Recorder) -> None:
+    if fn not in RECORDERS:
+        RECORDERS.append(fn)
+
+
+def record(db: Session, event: Event) -> None:
+    """Hand an event to every recorder, in the caller's transaction (raise_event does; a caller
+    that writes the event's outbox row itself, e.g. with a unique key, calls it after)."""
+    global _recorders_loaded
+    if not _recorders_loaded:
+        for name in RECORDER_MODULES:
+            importlib.import_module(name)
+        _recorders_loaded = True
+    for fn in RECORDERS:
+        fn(db, event)
 
 
 def by_kind() -> dict[str, type[Event]]:

@@ -20,6 +20,7 @@ from sqlmodel import select
 from tests.support.matrix_automations import automation_rows, automations_world
 from tests.support.matrix_chat import chat_rows, chat_world
 from tests.support.matrix_documents import document_rows, documents_world
+from tests.support.matrix_timeline import timeline_rows, timeline_world
 from tests.support.world import HOST_A, HOST_B
 
 ACTORS = ["anon", "client_a1", "client_a2", "client_b_on_a", "staff_a", "member_a", "staff_b_on_b"]
@@ -63,6 +64,7 @@ def sign_in_actors(world, db) -> dict[str, tuple[str, str | None]]:
     _webhook(db, world)
     automations_world(db, world)
     chat_world(db, world)
+    timeline_world(db, world)
     db.commit()
     return tokens
 
@@ -278,6 +280,8 @@ def matrix(world):
         *webhooks_rows(world),
         *automation_rows(world, {"ADMIN": ADMIN, "grid": grid}),
         *chat_rows(world, {"CLIENT": CLIENT, "grid": grid}),
+        *timeline_rows(world, {"CLIENT": CLIENT, "STAFF_ON_A1": STAFF_ON_A1, "SIGNIN": SIGNIN_FOR_OTHERS,
+                               "grid": grid}),
     ]
     return rows
 

@@ -56,6 +56,8 @@ DATA_NOT_RULES = {
     ("remind", 'signer.role != "client"'): "a reminder is mailed only to a client signer",
     ("_document_snapshot", 'signer.role != "client"'): "an automation's \"signed by the client\" trigger "
                                                        "names a client signer's contact",
+    ("email_signer", 'signer.role == "client"'): "mail to a client signer goes on their Communications timeline",
+    ("_on_document", 'signer.role == "client"'): "the timeline says \"You signed\" for the client's own signature",
 }
 
 

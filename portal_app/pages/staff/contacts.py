@@ -11,6 +11,7 @@ from portal_app.components.fields import VISUALLY_HIDDEN, alert_box, callout, fi
 from portal_app.components.layout import brand_vars, staff_shell
 from portal_app.components.status import status_badge
 from portal_app.components.tables import clipped, clipped_link
+from portal_app.components.timeline_ui import timeline_list
 from portal_app.state.staff.contacts import ContactRecordState, ContactsState
 
 
@@ -192,6 +193,20 @@ def _history() -> rx.Component:
     )
 
 
+def _timeline() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Timeline", as_="h2", size="4", id="timeline"),
+            rx.text("Everything this client's history holds, newest first. Entries marked Internal are never "
+                    "shown to the client.", size="2", color_scheme="gray", high_contrast=True),
+            timeline_list(ContactRecordState, staff=True, list_id="contact-timeline",
+                          empty="Nothing yet: emails, messages and invoice, document and file events appear here."),
+            spacing="3", align="stretch", width="100%",
+        ),
+        width="100%",
+    )
+
+
 def _details_form() -> rx.Component:
     c = ContactRecordState.contact
     fields = [field("Email", "email", type_="email", required=True, default_value=c["email"],
@@ -260,6 +275,7 @@ def contact_record_page() -> rx.Component:
                     rx.vstack(_portal_card(), _files_card(), _history(), spacing="4", width="100%"),
                     columns=rx.breakpoints(initial="1", md="2"), spacing="4", width="100%",
                 ),
+                _timeline(),
                 spacing="3", width="100%", align="stretch",
             ),
             rx.vstack(rx.heading("Contact not found", as_="h1", size="7"),

@@ -87,7 +87,7 @@ def request_reset(db: Session, workspace_id: int, kind: str, email: str) -> None
                     f"The link works once and expires in {RESET_MINUTES} minutes. If you did not ask, "
                     "ignore this email: your password stays as it is."],
         button_label="Choose a new password", button_url=f"{ws.base_url}/reset-password?token={token}",
-        footer=f"Sent by the {ws.name} client portal.")
+        footer=f"Sent by the {ws.name} client portal.", for_client=kind == "client")
 
 
 def _end_links(db: Session, whose, now, *, keep: int | None = None) -> None:

@@ -96,7 +96,7 @@ def invite_staff(db: Session, actor: Actor, *, email: str, name: str, role: str)
         paragraphs=[f"{staff.name} invited you to work with clients in the {ws.name} portal as {role}.",
                     f"Open the link below to choose your password. It works once and expires in {days} days."],
         button_label="Join the team", button_url=f"{ws.base_url}/staff/join?token={token}",
-        footer="If you did not expect this, you can ignore it.")
+        footer="If you did not expect this, you can ignore it.", for_client=False)
     audit.record(db, staff.workspace_id, staff, "team.invited", "workspace", ws.public_id,
                  {"email": email, "role": role})
 

@@ -38,4 +38,5 @@ def raise_due(db: Session, limit: int = BATCH) -> int:
                                       due_date=inv.due_date.isoformat())
         # events.raise_event, with the unique key that makes it once per invoice
         outbox.enqueue(db, inv.workspace_id, event.kind, event.payload(), unique_key=unique_key(inv.id))
+        events.record(db, event)  # the timeline's line, in this transaction
     return len(candidates)

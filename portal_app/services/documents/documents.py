@@ -224,7 +224,8 @@ def email_signer(db: Session, ws: Workspace, doc: Document, signer: DocumentSign
     emails.queue_branded_email(db, ws, to=signer.email, subject=subject, heading=f"Please sign: {doc.title}",
                                paragraphs=paragraphs, button_label="Review and sign",
                                button_url=_link(ws, doc, signer.role),
-                               footer=f"You received this because {ws.name} works with you.")
+                               footer=f"You received this because {ws.name} works with you.",
+                               for_client=signer.role == "client")
 
 
 def current_signer(signers: list[DocumentSigner]) -> DocumentSigner | None:

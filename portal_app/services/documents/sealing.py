@@ -170,7 +170,7 @@ def complete(db: Session, document_public_id: str) -> Document | None:
                                    heading=f"“{doc.title}” is signed", paragraphs=[
                                        f"Hello {s.name},", "Everyone has signed. The sealed PDF is ready to download."],
                                    button_label="Download the signed copy", button_url=link,
-                                   footer=f"Sent by the {ws.name} client portal.")
+                                   footer=f"Sent by the {ws.name} client portal.", for_client=s.role == "client")
     if doc.kind == "estimate":
         _invoice_from_estimate(db, doc)
     return doc

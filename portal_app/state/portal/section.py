@@ -1,4 +1,5 @@
-"""A client portal section without a page of its own yet (/appointments, /communications)."""
+"""A client portal section without a page of its own yet (/appointments; /communications has its
+own: state/portal/communications.py)."""
 
 from __future__ import annotations
 

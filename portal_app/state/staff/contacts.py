@@ -1,5 +1,6 @@
 """Staff contacts (/staff/contacts) and one contact's record (/staff/contacts/[id]):
-details, portal invitation, and what the business shared with them."""
+details, portal invitation, what the business shared with them, and their Timeline (the
+client's whole history, internal entries marked: state/timeline.py)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import reflex as rx
 
 from portal_app.errors import ServiceError
 from portal_app.services.accounts import contacts, invites
+from portal_app.services.conversations import timeline
 from portal_app.services.files import files
 from portal_app.services.portal import staff_views
 from portal_app.state.base import BaseState
+from portal_app.state.timeline import TimelineMixin
 
 
 class ContactsState(BaseState):
@@ -72,7 +75,7 @@ class ContactsState(BaseState):
         return await self._run(work, on_error=failed)
 
 
-class ContactRecordState(BaseState):
+class ContactRecordState(TimelineMixin, BaseState):
     contact: contacts.ContactView = {}  # {} until loaded
     portal_status: str = ""
     invite_pending: bool = False
@@ -98,11 +101,18 @@ class ContactRecordState(BaseState):
                      shared_total=record["files"]["shared_total"], upload_folder=record["files"]["upload_folder"],
                      found=True)
 
+    def _tl_page(self, db, actor, kind: str, cursor) -> timeline.TimelinePage:
+        return timeline.staff_timeline(db, actor, self._public_id(), kind=kind, cursor=cursor)
+
+    def _tl_body(self, db, actor, entry_id: str) -> str:
+        return timeline.email_body(db, actor, entry_id, contact_public_id=self._public_id())
+
     @rx.event
     async def load(self):
         def work(db, ws, actor):
             self._assign(error="", saved="")
             self._refresh(db, actor)
+            self._tl_first(db, actor, "")
 
         def failed(exc: ServiceError):
             self.found, self.error = False, exc.message
