@@ -121,15 +121,20 @@ def send_with_file(db: Session, actor: Actor, body: object, file_name: object = 
         raise
 
 
+# SQLAlchemy sends after_commit / after_rollback for a SAVEPOINT's release or rollback too
+# (get_or_create makes a conversation inside one): only the outermost transaction decides.
+
 @sa.event.listens_for(Session, "after_commit")
 def _keep_after_commit(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+    if not session.in_nested_transaction():
+        session.info.pop(_PENDING, None)
 
 
 @sa.event.listens_for(Session, "after_rollback")
 def _remove_after_rollback(session: Session) -> None:
-    for key in sorted(session.info.pop(_PENDING, ())):
-        discard(key)
+    if not session.in_nested_transaction():
+        for key in sorted(session.info.pop(_PENDING, ())):
+            discard(key)
 
 
 @dataclass(frozen=True)
