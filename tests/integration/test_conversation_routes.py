@@ -307,3 +307,25 @@ def test_round_trip_on_s3(s3_store, send, fetch, world):
     # a refused send on S3 leaves no object either
     resp = send("alice", "", ("fake.png", b"nope" * 100, "image/png"))
     assert resp.status_code == 400 and chat_blobs(world.ws_a) == keys
+
+
+def test_a_file_past_the_default_body_limit_gets_through_the_apps_guard(sessions, world):
+    """In the app, BodyLimits sits in front of the api/ routes (1 MB for other requests):
+    this route has its own limit there (body_limits.route_limits)."""
+    import warnings
+
+    from portal_app.api.body_limits import BodyLimits
+    from portal_app.api.routes import build_api
+    from portal_app.api.security_headers import SecurityHeaders
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+    scan = pdf_bytes(3 * 1024 * 1024)
+    app = SecurityHeaders(BodyLimits(build_api(), upload_limits=lambda: {}))
+    with TestClient(app, base_url=f"https://{sessions['alice'][0]}", follow_redirects=False) as c:
+        resp = c.post("/api/conversations/messages", data={"body": "the scan"},
+                      files={"file": ("scan.pdf", scan, "application/pdf")}, headers=_headers(sessions, "alice"))
+        assert resp.status_code == 200, resp.text
+        got = c.get(resp.json()["message"]["attachment"]["url"], headers=_headers(sessions, "alice", origin=False))
+        assert got.status_code == 200 and got.content == scan
