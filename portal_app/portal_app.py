@@ -106,6 +106,7 @@ def _upload_handlers() -> dict[str, str]:
 def upload_limits() -> dict[str, int]:
     """The most body bytes `/_upload` reads for each handler: its own natural limit plus the
     multipart framing, read from the settings at request time."""
+    from portal_app.services.conversations import messages
     from portal_app.services.documents import sealing, verify
     from portal_app.services.files import file_transfer
 
@@ -117,6 +118,7 @@ def upload_limits() -> dict[str, int]:
         "logo": s.logo_max_bytes + slack,
         "pkcs12": sealing.PKCS12_MAX_BYTES + slack,
         "verify": verify.max_bytes() + slack,
+        "chat": messages.ATTACHMENT_MAX_BYTES + slack,  # a chat message's one attachment
     }
     return {name: by_kind[kind] for name, kind in _upload_handlers().items()}
 

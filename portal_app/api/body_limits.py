@@ -15,6 +15,8 @@ the frontend mount alike), and not in a handler:
 - `/_upload`: the limit is the named handler's own (`upload_limits`, wired by
   portal_app.py, which knows the State classes); no header or an unknown handler name is
   refused with 400 before a byte is read.
+- the api/ routes that take a file (`route_limits()`: POST /api/conversations/messages, a
+  chat message with its attachment) their own limit, which the route enforces again itself.
 - every other HTTP request: DEFAULT_MAX_BODY (the api/ routes keep their own, smaller caps:
   forms 16 KB, Stripe webhooks 512 KB).
 - A declared `Content-Length` over the limit gets 413 at once; a malformed one 400.
@@ -33,6 +35,13 @@ DEFAULT_MAX_BODY = 1024 * 1024
 MULTIPART_SLACK = 64 * 1024  # boundaries, part headers and the bound-args field of one upload
 
 Limits = Mapping[str, int]
+
+
+def route_limits() -> dict[str, int]:
+    """POST paths outside `/_upload` that accept more than DEFAULT_MAX_BODY."""
+    from portal_app.api.conversations import max_body
+
+    return {"/api/conversations/messages": max_body()}
 
 
 async def _plain(send, status: int, text: str) -> None:
@@ -60,6 +69,8 @@ class BodyLimits:
         """(limit, "") or (None, reason for a 400)."""
         path = scope.get("path", "")
         if path.rstrip("/") != UPLOAD_PATH or scope.get("method") != "POST":
+            if scope.get("method") == "POST":
+                return max(self.default_limit, route_limits().get(path, 0)), ""
             return self.default_limit, ""
         handler = ""
         for key, value in scope.get("headers", []):

@@ -9,30 +9,21 @@ images (type judged from the content at upload), under a sandboxing CSP.
 
 from __future__ import annotations
 
-import logging
 import re
 
 import sqlalchemy.exc
-from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.responses import RedirectResponse, Response
 
-from portal_app.adapters.storage import S3Storage, StorageError, content_disposition, get_storage
+from portal_app.adapters.storage import S3Storage, content_disposition, get_storage
 from portal_app.api import ranges
-from portal_app.api._common import NO_STORE, request_context
+from portal_app.api._common import NO_STORE, PREVIEW_CSP, request_context, stream_blob
 from portal_app.api._common import not_found as _not_found
 from portal_app.db import unit_of_work
 from portal_app.errors import NotSignedIn, ServiceError
 from portal_app.services.files import file_transfer
 from portal_app.settings import get_settings
-
-log = logging.getLogger("portal.api.files")
-
-PREVIEW_CSP = {
-    "application/pdf": "default-src 'none'; frame-ancestors 'self'",
-    "image": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox; frame-ancestors 'self'",
-}
-
 
 # what new_public_id("fi") makes; anything else (a NUL byte, 10 kB of junk) never reaches
 # the database (PostgreSQL refuses NUL in text: a 500 instead of a 404)
@@ -72,7 +63,7 @@ async def download(request: Request) -> Response:
     if isinstance(storage, S3Storage):
         url = storage.presigned_url(dl.key, expires=get_settings().download_link_seconds, filename=dl.name)
         return RedirectResponse(url, status_code=302, headers={"cache-control": NO_STORE})
-    return await _stream(request, storage, dl, "application/octet-stream", {
+    return await stream_blob(request, storage, dl, "application/octet-stream", {
         "content-disposition": content_disposition(dl.name),
         "content-security-policy": "default-src 'none'; sandbox",
     })
@@ -86,33 +77,8 @@ async def preview(request: Request) -> Response:
     except ServiceError:
         return _not_found()
     policy = PREVIEW_CSP.get(dl.content_type) or PREVIEW_CSP["image"]
-    return await _stream(request, get_storage(), dl, dl.content_type, {
+    return await stream_blob(request, get_storage(), dl, dl.content_type, {
         "content-disposition": content_disposition(dl.name, "inline"),
         "content-security-policy": policy,
         "x-frame-options": "SAMEORIGIN",
     })
-
-
-async def _stream(request: Request, storage, dl: file_transfer.Download, media_type: str,
-                  headers: dict[str, str]) -> Response:
-    """The file, or the one byte range asked for (206; 416 past the end), streamed."""
-    etag = f'"{dl.sha256}"' if dl.sha256 else ""
-    headers = {**headers, "cache-control": NO_STORE, "accept-ranges": "bytes"}
-    if etag:
-        headers["etag"] = etag
-    try:
-        wanted = ranges.requested_range(request.headers.get("range"), dl.size,
-                                        if_range=request.headers.get("if-range"), etag=etag)
-    except ranges.Unsatisfiable:
-        return Response(status_code=416, headers={**headers, "content-range": f"bytes */{dl.size}"})
-    first, last = wanted or (0, dl.size - 1)
-    try:
-        chunks = await run_in_threadpool(storage.iter_chunks, dl.key, first, last if wanted else None)
-    except StorageError:
-        log.error("file %s is listed but its blob is missing", request.path_params["file"])
-        return _not_found()
-    headers["content-length"] = str(last - first + 1)
-    if wanted:
-        headers["content-range"] = f"bytes {first}-{last}/{dl.size}"
-    return StreamingResponse(iterate_in_threadpool(chunks), status_code=206 if wanted else 200,
-                             media_type=media_type, headers=headers)

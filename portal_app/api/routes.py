@@ -3,8 +3,9 @@ rx.App(api_transformer=...)), and ROUTES says who may call each.
 
 The routes live with what they serve: auth_routes.py (sign-in/out), accounts.py (first-run
 setup, emailed links), health.py, branding.py (logo), files.py, invoices.py, documents.py,
-payments.py (Stripe webhooks). Shared pieces: _common.py (who is calling, the session
-cookie), forms.py (native form posts). Nothing imports this module for constants.
+payments.py (Stripe webhooks), conversations.py (a chat message with a file, its download).
+Shared pieces: _common.py (who is calling, the session cookie, streamed blobs), forms.py
+(native form posts). Nothing imports this module for constants.
 """
 
 from __future__ import annotations
@@ -12,7 +13,17 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from portal_app.api import accounts, auth_routes, branding, documents, files, health, invoices, payments
+from portal_app.api import (
+    accounts,
+    auth_routes,
+    branding,
+    conversations,
+    documents,
+    files,
+    health,
+    invoices,
+    payments,
+)
 
 
 def build_api() -> Starlette:
@@ -33,6 +44,8 @@ def build_api() -> Starlette:
         Route("/api/documents/{document}/original", documents.original, methods=["GET"]),
         Route("/api/documents/{document}/completed", documents.completed, methods=["GET"]),
         Route("/api/stripe/webhook/{workspace}", payments.stripe_webhook, methods=["POST"]),
+        Route("/api/conversations/messages", conversations.send_message, methods=["POST"]),
+        Route("/api/conversations/attachments/{message}", conversations.attachment, methods=["GET"]),
     ])
 
 
@@ -56,4 +69,8 @@ ROUTES = {
         "staff of the workspace; the document's client signer (never a draft)",
     ("GET", "/api/documents/{document}/original"): "staff of the workspace",
     ("GET", "/api/documents/{document}/completed"): "staff of the workspace; its client signer once completed",
+    ("POST", "/api/conversations/messages"):
+        "a client of a chat-enabled portal (own conversation); staff of the workspace (its conversations)",
+    ("GET", "/api/conversations/attachments/{message}"):
+        "the conversation's client (never a staff note's file); staff of the workspace",
 }

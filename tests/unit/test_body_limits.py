@@ -191,3 +191,22 @@ def test_every_upload_handler_of_the_app_has_a_limit():
             < s.logo_max_bytes + 100 * 1024)
     assert (s.document_max_bytes < by_suffix["portal_app___state___staff___documents____new_document_state.upload"]
             < s.document_max_bytes + 100 * 1024)
+
+
+async def test_the_chat_message_route_has_its_own_limit():
+    """POST /api/conversations/messages carries one attachment (up to 10 MB): its body limit is
+    the route's own (body_limits.route_limits), past the default; other paths keep the default."""
+    from portal_app.api.conversations import max_body
+
+    inner = FormApp()
+    echo = inner.app.router.routes[1]
+    inner.app.router.routes.append(Route("/api/conversations/messages", echo.endpoint, methods=["POST"]))
+    app = _guarded(inner)
+    fits = await _post(app, "/api/conversations/messages", content=_multipart(3 * MB), headers=_headers(None))
+    assert fits.status_code == 200 and inner.files[-1] == 3 * MB
+    over = await _post(app, "/api/conversations/messages", content=_multipart(max_body() + 1), headers=_headers(None))
+    assert over.status_code == 413
+    declared = await _post(app, "/api/conversations/messages", content=b"x",
+                           headers=_headers(None, **{"content-length": str(max_body() + 1)}))
+    assert declared.status_code == 413
+    assert (await _post(app, "/api/echo", content=_multipart(3 * MB), headers=_headers(None))).status_code == 413
