@@ -103,12 +103,16 @@ def publish_after_commit(db: Session, topic: str) -> None:
 
 @sa.event.listens_for(Session, "after_commit")
 def _publish_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a SAVEPOINT released: SQLAlchemy reports it as a commit too; the transaction goes on
     for topic in sorted(session.info.pop(_PENDING, ())):
         publish(topic)
 
 
 @sa.event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # back to a SAVEPOINT: what the transaction did before it still stands
     session.info.pop(_PENDING, None)
 
 

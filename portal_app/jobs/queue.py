@@ -95,6 +95,8 @@ def _mark_enqueued(db: Session) -> None:
 
 @sa.event.listens_for(Session, "after_commit")
 def _wake_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a SAVEPOINT released (reported as a commit too): the job is not committed yet
     if session.info.pop(_ENQUEUED, False):
         with _wakers_lock:
             wakers = list(_wakers)
@@ -104,6 +106,8 @@ def _wake_after_commit(session: Session) -> None:
 
 @sa.event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # back to a SAVEPOINT: a job queued before it is still in the transaction
     session.info.pop(_ENQUEUED, None)
 
 

@@ -158,3 +158,26 @@ def test_staff_start_a_conversation_from_the_contact_record(world, db):
     assert threads.start_for_contact(db, world.staff_a, world.contact_a2.public_id).id == conv.id
     with pytest.raises(NotFound):
         threads.start_for_contact(db, world.staff_b, world.contact_a2.public_id)
+
+
+def test_a_savepoint_neither_sends_nor_drops_the_hints(world, db):
+    """SQLAlchemy reports a SAVEPOINT's release and rollback as commit and rollback too: the
+    transaction's hints wait for its real commit, and survive a rolled-back savepoint."""
+    from portal_app.db import savepoint
+
+    got: list[str] = []
+    hints.subscribe(got.append)
+    try:
+        hints.publish_after_commit(db, "t:1")
+        with savepoint(db):
+            db.connection()
+        assert got == []
+        try:
+            with savepoint(db):
+                raise ValueError("lost a race")
+        except ValueError:
+            pass
+        db.commit()
+        assert got == ["t:1"]
+    finally:
+        hints.unsubscribe(got.append)
