@@ -19,6 +19,7 @@ from sqlmodel import select
 
 from tests.support.matrix_automations import automation_rows, automations_world
 from tests.support.matrix_documents import document_rows, documents_world
+from tests.support.matrix_inbox import inbox_rows, inbox_world
 from tests.support.world import HOST_A, HOST_B
 
 ACTORS = ["anon", "client_a1", "client_a2", "client_b_on_a", "staff_a", "member_a", "staff_b_on_b"]
@@ -61,6 +62,7 @@ def sign_in_actors(world, db) -> dict[str, tuple[str, str | None]]:
     _dead_job(db, world)
     _webhook(db, world)
     automations_world(db, world)
+    inbox_world(db, world)
     db.commit()
     return tokens
 
@@ -267,6 +269,7 @@ def matrix(world):
         (jobs.JobsState, "setvar", ("rows", []), "/staff/settings/jobs", "setvar"),
         *webhooks_rows(world),
         *automation_rows(world, {"ADMIN": ADMIN, "grid": grid}),
+        *inbox_rows(world, {"STAFF": STAFF, "STAFF_ON_A1": STAFF_ON_A1, "ADMIN": ADMIN, "grid": grid}),
     ]
     return rows
 

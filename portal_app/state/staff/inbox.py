@@ -213,9 +213,11 @@ class InboxState(BaseState):
     @rx.event
     async def load_older(self):
         def work(db, ws, actor):
-            if not self.selected or not self.thread:
+            before = self.thread[0]["seq"] if self.thread else None
+            older = threads.staff_messages(db, actor, self.selected, before=before)
+            if before is None:  # nothing shown yet: this is the newest page
+                self._assign(thread=[_shown(m) for m in older], has_older=len(older) >= threads.PAGE)
                 return
-            older = threads.staff_messages(db, actor, self.selected, before=self.thread[0]["seq"])
             self._assign(thread=[_shown(m) for m in older] + self.thread, has_older=len(older) >= threads.PAGE)
 
         return await self._run(work, keep_notice=True)
