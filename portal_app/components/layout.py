@@ -178,7 +178,7 @@ def _inbox_link() -> rx.Component:
     count = rx.cond(N.inbox_unread > 0, rx.badge(N.inbox_unread, rx.el.span(" unread", style=VISUALLY_HIDDEN),
                                                  color_scheme="blue", variant="solid", high_contrast=True,
                                                  radius="full", id="inbox-unread"))
-    return rx.box(_nav_link("Inbox", "/staff/inbox", "inbox", count), on_mount=N.load_count)
+    return rx.flex(_nav_link("Inbox", "/staff/inbox", "inbox", count), direction="column", on_mount=N.load_count)
 
 
 def _staff_nav() -> rx.Component:

@@ -32,7 +32,7 @@ def inbox_world(db, world) -> None:
 def inbox_rows(world, grids: dict) -> list:
     from portal_app.state.staff.contacts import ContactRecordState as C
     from portal_app.state.staff.inbox import InboxNavState as N
-    from portal_app.state.staff.inbox import InboxState as I  # noqa: E741
+    from portal_app.state.staff.inbox import InboxState as I
 
     STAFF, STAFF_ON_A1, ADMIN, grid = grids["STAFF"], grids["STAFF_ON_A1"], grids["ADMIN"], grids["grid"]
     top = "/staff/inbox"

@@ -11,7 +11,7 @@ from portal_app import limits
 from portal_app.components.confirm import confirmed
 from portal_app.components.fields import VISUALLY_HIDDEN, alert_box, callout, field
 from portal_app.components.forms import SELECT_STYLE, field_label
-from portal_app.components.layout import PHONE_NAV, staff_shell
+from portal_app.components.layout import PHONE_NAV, brand_vars, staff_shell
 from portal_app.components.tables import clipped_text
 from portal_app.state.staff.inbox import InboxState as S
 
@@ -225,7 +225,7 @@ def _canned_picker() -> rx.Component:
             field_label("Canned reply", "inbox-canned"),
             rx.el.select(rx.el.option("Insert…", value=""),
                          rx.foreach(S.canned, lambda c: rx.el.option(c["title"], value=c["id"])),
-                         id="inbox-canned", value="", on_change=S.use_canned,
+                         id="inbox-canned", name="canned", value="", on_change=S.use_canned,
                          style={**SELECT_STYLE, "width": "auto", "minWidth": "160px"}),
             align="center", spacing="2", wrap="wrap",
         ),
@@ -235,7 +235,7 @@ def _canned_picker() -> rx.Component:
 def _composer() -> rx.Component:
     return rx.form(
         rx.vstack(
-            rx.el.label(rx.cond(S.note_mode, "Internal note", "Reply"), html_for="inbox-body",
+            rx.el.label(rx.cond(S.note_mode, "Note for your team", "Reply"), html_for="inbox-body",
                         style={"fontWeight": "500", "fontSize": "14px"}),
             rx.text_area(id="inbox-body", name="body", default_value=S.composer_seed, key=S.form_version.to(str),
                          max_length=limits.CHAT_MESSAGE, rows="4", width="100%",
@@ -247,7 +247,7 @@ def _composer() -> rx.Component:
                     high_contrast=True),
             alert_box(S.send_error),
             rx.hstack(
-                rx.hstack(rx.switch(id="inbox-note", checked=S.note_mode, on_change=S.set_note_mode,
+                rx.hstack(rx.switch(id="inbox-note", name="internal", checked=S.note_mode, on_change=S.set_note_mode,
                                     color_scheme="amber"),
                           rx.el.label("Internal note", html_for="inbox-note", style={"fontSize": "14px"}),
                           spacing="2", align="center"),
@@ -351,6 +351,8 @@ def _canned_dialog() -> rx.Component:
                                                       high_contrast=True)), justify="end", width="100%"),
                     spacing="4", width="100%", margin_top="12px",
                 ),
+                # a dialog renders outside the page shell: give it the brand accent (contrast)
+                style=brand_vars(),
                 max_width="520px",
             ),
             open=S.canned_open, on_open_change=S.set_canned_open,

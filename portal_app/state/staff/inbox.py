@@ -15,7 +15,7 @@ import reflex as rx
 
 from portal_app import limits
 from portal_app.adapters import hints
-from portal_app.errors import ServiceError
+from portal_app.errors import NotFound, ServiceError
 from portal_app.services.conversations import canned, inbox, messages, threads
 from portal_app.state import chat_push
 from portal_app.state.base import BaseState
@@ -156,18 +156,24 @@ class InboxState(BaseState):
         def work(db, ws, actor):
             self._topic = hints.staff_topic(ws.id)
             self._assign(canned_open=False, canned_error="", send_error="")
-            self._list(db, actor)
             self._assign(colleagues=inbox.colleagues(db, actor), canned=canned.list_replies(db, actor),
                          can_manage_canned=canned.may_manage(actor))
-            listed["ok"] = True
+            missing: NotFound | None = None
             if wanted:
                 if wanted != self.selected:
                     self._assign(note_mode=False, composer_seed="")
                     self.form_version += 1
-                self._open(db, actor, wanted)
+                try:
+                    self._open(db, actor, wanted)  # marks it read: the list below shows it so
+                except NotFound as exc:
+                    missing = exc
             else:
                 self._close()
+            self._list(db, actor)
+            listed["ok"] = True
             nav._count(db, ws, actor)
+            if missing is not None:
+                raise missing
 
         def refused(exc: ServiceError):
             self._close()
