@@ -177,3 +177,27 @@ def test_canned_replies_admins_write_everyone_uses(world, db):
 def test_canned_reply_bad_input(world, db, title, body):
     with pytest.raises(Invalid):
         canned.create_reply(db, world.staff_a, title, body)
+
+
+def test_the_inbox_reads_a_fixed_number_of_queries(world, db):
+    """The list and an open thread's head cost the same few queries with 2 or 30 conversations."""
+    from portal_app.services.accounts.contacts import create_contact
+    from tests.unit.test_query_bounds import count_queries
+
+    def load() -> int:
+        with count_queries() as counter:
+            page = inbox.inbox(db, world.staff_a, q="client")
+            inbox.thread_head(db, world.staff_a, page["rows"][0]["id"])
+            inbox.unread_count(db, world.staff_a)
+        return counter["n"]
+
+    _client_says(db, world.client_a1, "Hi")
+    _client_says(db, world.client_a2, "Hello")
+    few = load()
+    for i in range(28):
+        contact = create_contact(db, world.staff_a, {"first_name": f"Load{i}", "last_name": "Client",
+                                                     "email": f"load{i}@client.example"})
+        threads.get_or_create(db, world.ws_a.id, contact.id)
+    db.commit()
+    assert inbox.inbox(db, world.staff_a, q="client")["total"] == 30
+    assert load() == few <= 10
