@@ -32,6 +32,7 @@ from portal_app.pages.staff.document_detail import staff_document_page
 from portal_app.pages.staff.document_sign import staff_sign_page
 from portal_app.pages.staff.documents import new_document_page, staff_documents_page
 from portal_app.pages.staff.files import staff_files_page
+from portal_app.pages.staff.inbox import inbox_page
 from portal_app.pages.staff.invoice_detail import staff_invoice_page
 from portal_app.pages.staff.invoice_editor import invoice_editor_page
 from portal_app.pages.staff.invoice_list import staff_invoices_page
@@ -69,6 +70,7 @@ from portal_app.state.staff.document_detail import StaffDocumentState
 from portal_app.state.staff.documents import NewDocumentState, StaffDocumentsState
 from portal_app.state.staff.files import StaffFilesState
 from portal_app.state.staff.home import StaffHomeState
+from portal_app.state.staff.inbox import InboxState
 from portal_app.state.staff.invoice_detail import StaffInvoiceState
 from portal_app.state.staff.invoice_editor import InvoiceEditorState
 from portal_app.state.staff.invoice_list import StaffInvoicesState
@@ -224,6 +226,8 @@ PAGES = [
     ("/staff/contacts", contacts_page, ContactsState.load, "Contacts"),
     ("/staff/contacts/[contact_id]", contact_record_page, ContactRecordState.load, "Contact"),
     ("/staff/files", staff_files_page, StaffFilesState.load, "Files"),
+    ("/staff/inbox", inbox_page, InboxState.load, "Inbox"),
+    ("/staff/inbox/[conversation_id]", inbox_page, InboxState.load, "Conversation"),
     ("/staff/invoices", staff_invoices_page, StaffInvoicesState.load, "Invoices"),
     ("/staff/invoices/new", invoice_editor_page, InvoiceEditorState.load, "New invoice"),
     ("/staff/invoices/[invoice_id]", staff_invoice_page, StaffInvoiceState.load, "Invoice"),

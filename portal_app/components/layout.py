@@ -78,13 +78,14 @@ def brand_mark(size: str = "40px") -> rx.Component:
 NAV_OPEN = ClientStateVar.create("portal_nav_open", default=False)
 
 
-def _nav_link(label: str, href: str, icon: str) -> rx.Component:
-    """A shell's navigation link; following it folds the phone menu again."""
+def _nav_link(label: str, href: str, icon: str, *extra: rx.Component) -> rx.Component:
+    """A shell's navigation link (`extra`: e.g. a count after the label); following it folds the
+    phone menu again."""
     path = rx.State.router.url.path
     current = (path == href) | (path == href + "/") | (
         (href not in ("/", "/staff")) & path.startswith(href + "/"))
     return rx.link(
-        rx.hstack(rx.icon(icon, size=16, aria_hidden="true"), rx.text(label), spacing="2", align="center"),
+        rx.hstack(rx.icon(icon, size=16, aria_hidden="true"), rx.text(label), *extra, spacing="2", align="center"),
         href=href, underline="none", color_scheme="gray", high_contrast=True,
         padding="8px 10px", border_radius="6px", white_space="nowrap",
         aria_current=rx.cond(current, "page", "false"),
@@ -173,9 +174,21 @@ def _nav_group(label: str) -> rx.Component:
                    padding="10px 10px 0", width="100%")
 
 
+def _inbox_link() -> rx.Component:
+    """Inbox, with the number of conversations holding client messages this member has not read
+    (read when the navigation appears, and again on each live hint: state/staff/inbox.py)."""
+    from portal_app.state.staff.inbox import InboxNavState as N
+
+    count = rx.cond(N.inbox_unread > 0, rx.badge(N.inbox_unread, rx.el.span(" unread", style=VISUALLY_HIDDEN),
+                                                 color_scheme="blue", variant="solid", high_contrast=True,
+                                                 radius="full", id="inbox-unread"))
+    return rx.flex(_nav_link("Inbox", "/staff/inbox", "inbox", count), direction="column", on_mount=N.load_count)
+
+
 def _staff_nav() -> rx.Component:
     return rx.el.nav(
         rx.flex(
+            _inbox_link(),
             _nav_link("Contacts", "/staff/contacts", "users"),
             _nav_link("Files", "/staff/files", "folder"),
             _nav_link("Automations", "/staff/automations", "workflow"),

@@ -20,6 +20,7 @@ from sqlmodel import select
 from tests.support.matrix_automations import automation_rows, automations_world
 from tests.support.matrix_chat import chat_rows, chat_world
 from tests.support.matrix_documents import document_rows, documents_world
+from tests.support.matrix_inbox import inbox_rows, inbox_world
 from tests.support.matrix_timeline import timeline_rows, timeline_world
 from tests.support.world import HOST_A, HOST_B
 
@@ -65,6 +66,7 @@ def sign_in_actors(world, db) -> dict[str, tuple[str, str | None]]:
     automations_world(db, world)
     chat_world(db, world)
     timeline_world(db, world)
+    inbox_world(db, world)
     db.commit()
     return tokens
 
@@ -282,6 +284,7 @@ def matrix(world):
         *chat_rows(world, {"CLIENT": CLIENT, "grid": grid}),
         *timeline_rows(world, {"CLIENT": CLIENT, "STAFF_ON_A1": STAFF_ON_A1, "SIGNIN": SIGNIN_FOR_OTHERS,
                                "grid": grid}),
+        *inbox_rows(world, {"STAFF": STAFF, "STAFF_ON_A1": STAFF_ON_A1, "ADMIN": ADMIN, "grid": grid}),
     ]
     return rows
 

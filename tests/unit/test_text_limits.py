@@ -18,6 +18,7 @@ from portal_app import limits
 from portal_app.errors import Invalid
 from portal_app.services.accounts import contacts, profile, team
 from portal_app.services.billing import invoices, payment_settings
+from portal_app.services.conversations import canned, inbox
 from portal_app.services.documents import documents, signing
 from portal_app.services.files import files
 from portal_app.services.portal import portal_settings, workspaces
@@ -124,6 +125,11 @@ CASES: dict[str, tuple[Callable, int, str, Callable[[int], str]]] = {
     "webhook description": (lambda db, w, v: webhook_endpoints.create_endpoint(
         db, w.staff_a, url="https://93.184.216.34/in", description=v), limits.WEBHOOK_DESCRIPTION, "Description",
         lambda n: "x" * n),
+    "canned reply title": (lambda db, w, v: canned.create_reply(db, w.staff_a, v, "Body"), limits.CANNED_REPLY_TITLE,
+                           "Title", lambda n: "x" * n),
+    "canned reply": (lambda db, w, v: canned.create_reply(db, w.staff_a, "Title", v), limits.CHAT_MESSAGE, "Reply",
+                     lambda n: "x" * n),
+    "inbox search": (lambda db, w, v: inbox.inbox(db, w.staff_a, q=v), limits.SEARCH, "Search", lambda n: "x" * n),
 }
 
 
@@ -192,6 +198,8 @@ FORM_LIMITS = {
     "rule-name": limits.AUTOMATION_NAME, "rule-days": limits.TERMS_DAYS, "step-subject": limits.AUTOMATION_SUBJECT,
     "step-body": limits.AUTOMATION_BODY, "step-amount": limits.AMOUNT, "step-tag": limits.TAG,
     "cond-value": limits.AUTOMATION_CONDITION,
+    # the staff inbox: the reply composer, canned replies
+    "body": limits.CHAT_MESSAGE, "canned_title": limits.CANNED_REPLY_TITLE, "canned_body": limits.CHAT_MESSAGE,
 }
 NOT_TYPED = {"hidden", "file", "color", "date", "checkbox", "radio"}
 

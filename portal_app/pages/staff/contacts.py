@@ -270,6 +270,8 @@ def contact_record_page() -> rx.Component:
                 # the record shows a long value whole (the list cuts it): it wraps, even without spaces
                 rx.heading(ContactRecordState.contact["name"], as_="h1", size="7", style={"overflowWrap": "anywhere"}),
                 rx.text(ContactRecordState.contact["company"], color_scheme="gray", style={"overflowWrap": "anywhere"}),
+                rx.button(rx.icon("message-square", size=16, aria_hidden="true"), "Message",
+                          on_click=ContactRecordState.message, variant="soft", high_contrast=True, width="fit-content"),
                 rx.grid(
                     rx.vstack(_details_form(), spacing="4", width="100%"),
                     rx.vstack(_portal_card(), _files_card(), _history(), spacing="4", width="100%"),

@@ -148,6 +148,16 @@ class ContactRecordState(TimelineMixin, BaseState):
         return await self._action(invites.revoke_invite, "Invitation revoked; the link no longer works.")
 
     @rx.event
+    async def message(self):
+        """"Message": the contact's conversation in the inbox (started now if they have none)."""
+        from portal_app.services.conversations import threads
+
+        def work(db, ws, actor):
+            return rx.redirect(f"/staff/inbox/{threads.start_for_contact(db, actor, self._public_id()).public_id}")
+
+        return await self._run(work)
+
+    @rx.event
     async def disable_access(self):
         return await self._action(lambda db, a, pid: invites.set_portal_access(db, a, pid, False),
                             "Portal access disabled; the client was signed out.")
