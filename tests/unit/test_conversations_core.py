@@ -181,3 +181,23 @@ def test_a_savepoint_neither_sends_nor_drops_the_hints(world, db):
         assert got == ["t:1"]
     finally:
         hints.unsubscribe(got.append)
+
+
+def test_the_home_card_counts_unread_messages_and_the_history(world, db):
+    from portal_app.services.portal import portal_home
+
+    def card(actor):
+        return next(s for s in portal_home.home_summary(db, actor)[1] if s.key == "communications")
+
+    messages.send_from_client(db, world.client_a1, "hello")
+    conv = db.exec(select(Conversation).where(Conversation.contact_id == world.contact_a1.id)).one()
+    messages.send_from_staff(db, world.staff_a, conv.public_id, "note", internal=True)
+    assert card(world.client_a1).count == 0  # a note is never unread for the client
+    messages.send_from_staff(db, world.staff_a, conv.public_id, "hi")
+    messages.send_from_staff(db, world.staff_a, conv.public_id, "there")
+    db.commit()
+    assert (card(world.client_a1).count, card(world.client_a1).empty_text) == (2, "2 unread messages from the team.")
+    assert card(world.client_a2).count == 0  # Bob's card counts Bob's thread only
+    messages.mark_read_client(db, world.client_a1, 10**9)
+    db.commit()
+    assert card(world.client_a1).count == 0 and "in your history" in card(world.client_a1).empty_text

@@ -58,7 +58,8 @@ def home_summary(db: Session, actor: Actor, sections: Mapping[str, object] | Non
     st = _statements()
     ids = {"ws": client.workspace_id, "contact": client.contact_id}
     visible = sorted(client_context(db, client)[1]) or [-1]
-    first_name, payable, sent, waiting, signed_total, files = run(db, st.counts, **ids, folders=visible).one()
+    first_name, payable, sent, waiting, signed_total, files, history, unread = run(
+        db, st.counts, **ids, folders=visible).one()
     counts = {"invoices": int(payable or 0), "documents": int(waiting or 0), "files": int(files or 0)}
     shown = [SectionSummary(key, SECTION_LABELS[key], counts.get(key, 0), EMPTY_TEXT[key])
              for key in SECTION_LABELS if sections.get(key)]
@@ -67,6 +68,9 @@ def home_summary(db: Session, actor: Actor, sections: Mapping[str, object] | Non
             summary.empty_text = _invoices_text(db, st, ids, int(payable or 0), int(sent or 0))
         elif summary.key == "documents":
             summary.empty_text = _documents_text(int(waiting or 0), int(signed_total or 0))
+        elif summary.key == "communications":
+            summary.count = int(unread or 0)
+            summary.empty_text = _communications_text(int(unread or 0), int(history or 0))
         elif summary.key == "files" and summary.count:  # (the card's text: what is there, or the honest empty state)
             summary.empty_text = ("1 file or link is shared with you." if summary.count == 1 else
                                   f"{summary.count} files and links are shared with you.")
@@ -86,7 +90,16 @@ def _statements() -> _Statements:
     then skips building, hashing and compiling them on every event."""
     from sqlmodel import col
 
-    from portal_app.models import Document, DocumentSigner, FileItem, FileShare, Invoice
+    from portal_app.models import (
+        Conversation,
+        ConversationMessage,
+        Document,
+        DocumentSigner,
+        FileItem,
+        FileShare,
+        Invoice,
+        TimelineEntry,
+    )
 
     client = bound_client()
     ws, contact = client.workspace_id, client.contact_id
@@ -105,6 +118,14 @@ def _statements() -> _Statements:
         documents.where(Document.open_clause(), col(DocumentSigner.status) == "pending").scalar_subquery(),
         documents.scalar_subquery(),
         files.scalar_subquery(),
+        sa.select(count).select_from(TimelineEntry).where(
+            col(TimelineEntry.workspace_id) == ws, col(TimelineEntry.contact_id) == contact,
+            col(TimelineEntry.client_visible).is_(True)).scalar_subquery(),
+        sa.select(count).select_from(ConversationMessage).join(
+            Conversation, col(Conversation.id) == ConversationMessage.conversation_id).where(
+            col(Conversation.workspace_id) == ws, col(Conversation.contact_id) == contact,
+            col(ConversationMessage.author) == "staff", col(ConversationMessage.internal).is_(False),
+            col(ConversationMessage.id) > Conversation.client_last_read_id).scalar_subquery(),
     )
     amounts = (sa.select(col(Invoice.currency), sa.func.sum(Invoice.balance_minor))
                .where(mine, Invoice.payable_clause()).group_by(Invoice.currency).order_by(Invoice.currency))
@@ -129,6 +150,15 @@ def _documents_text(waiting: int, total: int) -> str:
     if total:
         return f"Nothing to sign right now. {plural(total, 'document')} in your history."
     return EMPTY_TEXT["documents"]
+
+
+def _communications_text(unread: int, history: int) -> str:
+    """The communications card: unread chat messages first, else the size of the history."""
+    if unread:
+        return f"{plural(unread, 'unread message')} from the team."
+    if history:
+        return f"{plural(history, 'update')} in your history: messages, emails and what happened."
+    return EMPTY_TEXT["communications"]
 
 
 def open_section(db: Session, actor: Actor, section: str) -> SectionSummary:
