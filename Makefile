@@ -11,7 +11,7 @@ export REFLEX_USE_SYSTEM_BUN := 1
 export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := false
 
-.PHONY: prereqs install install-dev run serve lint test test-unit test-integration test-e2e bench bench-files bench-pdf bench-invoices bench-webhooks bench-automations bench-seal bench-preview bench-verify bench-load bench-soak clean
+.PHONY: prereqs install install-dev run serve lint test test-unit test-integration test-e2e bench bench-files bench-pdf bench-invoices bench-webhooks bench-automations bench-seal bench-preview bench-verify bench-load bench-soak bench-chat clean
 
 $(VENV)/.installed: requirements.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -129,6 +129,15 @@ bench-load: install-dev
 # 30 minutes at 200 users on the production configuration, a row every 5 minutes (RSS, errors).
 bench-soak: install-dev
 	$(PY) -m bench.loadgen --config production --steps 200,200,200,200,200,200 --hold 300 --json test-artifacts/bench/soak.json
+
+# Chat with CHAT_CLIENTS open conversations (client tabs with the widget loaded) and 3 staff tabs on the inbox:
+# message latency client -> staff and staff -> client (p50/p95/p99 of CHAT_MESSAGES each way, through the live
+# push) and the app's RSS growth per 100 open portal tabs; embedded, then production (2 workers, Redis, PostgreSQL).
+CHAT_CLIENTS ?= 200
+CHAT_MESSAGES ?= 100
+bench-chat: install-dev
+	$(PY) bench/chat_latency.py --clients $(CHAT_CLIENTS) --messages $(CHAT_MESSAGES)
+	$(PY) bench/chat_latency.py --config production --clients $(CHAT_CLIENTS) --messages $(CHAT_MESSAGES)
 
 clean:
 	rm -rf .web data uploaded_files test-artifacts

@@ -40,6 +40,8 @@ class Conversation(SQLModel, table=True):
         sa.UniqueConstraint("workspace_id", "contact_id", name="uq_conversation_contact"),
         # the inbox: a workspace's conversations by status, most recent first
         sa.Index("ix_conversation_inbox", "workspace_id", "status", "last_message_at"),
+        # the staff nav's unread count: a workspace's conversations with a client message
+        sa.Index("ix_conversation_unread", "workspace_id", "last_client_message_id"),
     )
 
     id: int = Field(default=None, primary_key=True)
@@ -52,6 +54,8 @@ class Conversation(SQLModel, table=True):
     last_message_preview: str = Field(default="", max_length=limits.CHAT_PREVIEW)
     last_message_from: str = Field(default="", max_length=10)  # client | staff
     client_last_read_id: int = Field(default=0)
+    # the newest client message's id (0: none yet): the unread count reads no message
+    last_client_message_id: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     client_emailed_up_to: int = Field(default=0)
     staff_emailed_up_to: int = Field(default=0)
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))

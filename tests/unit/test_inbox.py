@@ -201,3 +201,38 @@ def test_the_inbox_reads_a_fixed_number_of_queries(world, db):
     db.commit()
     assert inbox.inbox(db, world.staff_a, q="client")["total"] == 30
     assert load() == few <= 10
+
+
+def test_the_unread_count_is_one_statement_that_reads_no_message(world, db):
+    """The staff nav's count: one SQL statement whatever the number of conversations, over the
+    conversation and read-marker tables only; a staff reply or note never makes a thread unread,
+    the client's next message does."""
+    import sqlalchemy as sa
+
+    from portal_app.db import get_engine
+    from tests.unit.test_query_bounds import count_queries
+
+    alice = _client_says(db, world.client_a1, "Hello")
+    _client_says(db, world.client_a2, "Hello too")
+    seen: list[str] = []
+
+    def keep(conn, cursor, statement, params, context, executemany):
+        seen.append(statement)
+
+    sa.event.listen(get_engine(), "before_cursor_execute", keep)
+    try:
+        assert inbox.unread_count(db, world.staff_a) == 2
+    finally:
+        sa.event.remove(get_engine(), "before_cursor_execute", keep)
+    assert len(seen) == 1 and "conversation_message" not in seen[0] and "conversation_staff_read" in seen[0]
+    messages.send_from_staff(db, world.staff_a, alice, "On it")          # a reply reads the thread
+    messages.send_from_staff(db, world.staff_a, alice, "note", internal=True)
+    db.commit()
+    with count_queries() as counter:
+        assert inbox.unread_count(db, world.staff_a) == 1
+    assert counter["n"] == 1
+    assert inbox.unread_count(db, world.member_a) == 2                     # the member has read nothing
+    _client_says(db, world.client_a1, "Thanks! One more thing")
+    assert inbox.unread_count(db, world.staff_a) == 2
+    _c, conv = threads.client_conversation(db, world.client_a1)
+    assert conv.last_client_message_id == threads.staff_messages(db, world.staff_a, alice)[-1]["seq"]

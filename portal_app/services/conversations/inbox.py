@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TypedDict
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from portal_app import limits
@@ -97,17 +98,20 @@ def when(at: datetime | None) -> str:
     return at.strftime("%d %b, %H:%M UTC") if at else ""
 
 
-def _unread_clause(staff: Staff):
-    """True for a conversation with a client message past this staff member's read marker."""
-    newest_client = (sa.select(sa.func.max(ConversationMessage.id))
-                     .where(col(ConversationMessage.conversation_id) == Conversation.id,
-                            col(ConversationMessage.author) == "client")
-                     .correlate(Conversation).scalar_subquery())
-    read = (sa.select(col(ConversationStaffRead.last_read_id))
-            .where(col(ConversationStaffRead.conversation_id) == Conversation.id,
-                   col(ConversationStaffRead.staff_user_id) == staff.user_id)
-            .correlate(Conversation).scalar_subquery())
-    return sa.func.coalesce(newest_client, 0) > sa.func.coalesce(read, 0)
+def _read_marker():
+    """This staff member's read marker of the conversation (outer-joined: none reads as 0)."""
+    return aliased(ConversationStaffRead, name="my_read")
+
+
+def _with_read(stmt, read, staff: Staff):
+    return stmt.outerjoin(read, sa.and_(col(read.conversation_id) == Conversation.id,
+                                        col(read.staff_user_id) == staff.user_id))
+
+
+def _unread_clause(read):
+    """True for a conversation with a client message past this staff member's read marker: the
+    conversation carries its newest client message's id, so this reads no message."""
+    return col(Conversation.last_client_message_id) > sa.func.coalesce(col(read.last_read_id), 0)
 
 
 def _like(query: str) -> str:
@@ -129,13 +133,15 @@ def inbox(db: Session, actor: Actor, *, q: object = "", who: str = "all", status
         page_no = max(1, int(str(page or 1)))
     except ValueError:
         raise Invalid("The page number must be a whole number.", "page") from None
-    unread_expr = _unread_clause(staff)
+    read = _read_marker()
+    unread_expr = _unread_clause(read)
     unread = unread_expr.label("unread")
     stmt = (sa.select(col(Conversation.public_id), col(Conversation.status), col(Conversation.last_message_at),
                       col(Conversation.last_message_preview), col(Conversation.last_message_from),
                       col(Conversation.assigned_staff_id), col(Contact.first_name), col(Contact.last_name),
                       col(Contact.email), unread)
-            .join(Contact, col(Contact.id) == Conversation.contact_id)
+            .join(Contact, col(Contact.id) == Conversation.contact_id))
+    stmt = (_with_read(stmt, read, staff)
             .where(col(Conversation.workspace_id) == staff.workspace_id, col(Contact.workspace_id) == staff.workspace_id))
     if status != "all":
         stmt = stmt.where(col(Conversation.status) == status)
@@ -170,10 +176,14 @@ def inbox(db: Session, actor: Actor, *, q: object = "", who: str = "all", status
 
 def unread_count(db: Session, actor: Actor) -> int:
     """Conversations of the workspace with client messages newer than this staff member's read
-    marker (the number beside "Inbox" in the staff navigation)."""
+    marker (the number beside "Inbox" in the staff navigation). One statement: the workspace's
+    conversations with a client message (ix_conversation_unread), each outer-joined to this member's
+    read marker by its unique key; no message is read."""
     staff = require_inbox(actor)
-    stmt = (sa.select(sa.func.count()).select_from(Conversation)
-            .where(col(Conversation.workspace_id) == staff.workspace_id, _unread_clause(staff)))
+    read = _read_marker()
+    stmt = _with_read(sa.select(sa.func.count()).select_from(Conversation), read, staff).where(
+        col(Conversation.workspace_id) == staff.workspace_id, col(Conversation.last_client_message_id) > 0,
+        _unread_clause(read))
     return int(db.execute(stmt).scalar_one())
 
 

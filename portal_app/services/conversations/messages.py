@@ -78,6 +78,7 @@ def _store(db: Session, conv, message: ConversationMessage, attachment: StoredAt
         message.attachment_key, message.attachment_name = attachment.key, attachment.name[: limits.FILE_NAME]
         message.attachment_type, message.attachment_size = attachment.content_type, attachment.size
     db.add(message)
+    db.flush()  # its id: the conversation remembers its newest client message
     threads.touch(conv, message)
     db.add(conv)
     db.flush()

@@ -191,11 +191,13 @@ def client_unread(db: Session, actor: Actor) -> int:
 
 
 def touch(conv: Conversation, message: ConversationMessage) -> None:
-    """The conversation's summary after a message (notes do not move it for the client)."""
+    """The conversation's summary after a (flushed) message (notes do not move it for the client)."""
     if message.internal:
         conv.updated_at = utcnow()
         return
     preview = message.body.replace("\n", " ").strip() or (f"📎 {message.attachment_name}" if message.attachment_key else "")
     conv.last_message_at, conv.last_message_from = message.created_at, message.author
+    if message.author == "client":
+        conv.last_client_message_id = max(conv.last_client_message_id or 0, message.id or 0)
     conv.last_message_preview = preview[:200]
     conv.updated_at = utcnow()
