@@ -100,3 +100,4 @@ CHAT_PREVIEW = 200        # the inbox's one-line preview of the last message
 CANNED_REPLY_TITLE = 80
 CHAT_REPLY_TIME = 120     # "We usually reply within a few hours"
 CHAT_HOURS = 200          # "Mon-Fri 9:00-17:00 (Berlin)"
+MINUTES = 4               # a number of minutes typed as text (0-1440)

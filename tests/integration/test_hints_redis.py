@@ -143,7 +143,7 @@ class Connected(LocalTokenManager):
 
 async def test_the_redis_registry_is_shared_by_the_workers(monkeypatch):
     require_service("Redis", "127.0.0.1", 6379)
-    from tests.unit.test_chat_push import tab_state
+    from tests.support.states import tab_state
 
     topic = f"chat:test-{uuid.uuid4().hex}:staff"
     everywhere = {"tab-1", "tab-2"}

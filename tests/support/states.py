@@ -51,3 +51,18 @@ def call(state, handler: str, *args):
     """Another handler on the same state, as the page's next event (no middleware run again)."""
     result = type(state).event_handlers[handler].fn(state, *args)
     return asyncio.run(result) if asyncio.iscoroutine(result) else result
+
+
+def tab_state(token: str, cls=None):
+    """`cls`'s substate in a root whose router carries the tab token (as after a hydrate)."""
+    from reflex.istate.data import RouterData
+    from reflex.state import State
+
+    import portal_app.portal_app  # noqa: F401  (registers every state)
+    from portal_app.state.portal.home import HomeState
+
+    cls = cls or HomeState
+    root = State(_reflex_internal_init=True)
+    root.router_data = {"token": token, "headers": {"host": "a.test"}, "pathname": "/", "asPath": "/"}
+    root.router = RouterData.from_router_data(root.router_data)
+    return root.get_substate(cls.get_full_name().split(".")[1:])

@@ -13,6 +13,7 @@ from reflex.utils.token_manager import LocalTokenManager, SocketRecord
 
 from portal_app.adapters import hints
 from portal_app.state import chat_push
+from tests.support.states import tab_state
 
 TOPIC = "chat:1:contact:2"
 
@@ -47,19 +48,6 @@ def namespace(monkeypatch):
     chat_push.stop()
 
 
-def tab_state(token: str, cls=None):
-    """`cls`'s substate in a root whose router carries the tab token (as after a hydrate)."""
-    from reflex.istate.data import RouterData
-    from reflex.state import State
-
-    import portal_app.portal_app  # noqa: F401  (registers every state)
-    from portal_app.state.portal.home import HomeState
-
-    cls = cls or HomeState
-    root = State(_reflex_internal_init=True)
-    root.router_data = {"token": token, "headers": {"host": "a.test"}, "pathname": "/", "asPath": "/"}
-    root.router = RouterData.from_router_data(root.router_data)
-    return root.get_substate(cls.get_full_name().split(".")[1:])
 
 
 async def _until(condition, what: str, timeout: float = 5.0) -> None:

@@ -182,7 +182,7 @@ def test_canned_reply_bad_input(world, db, title, body):
 def test_the_inbox_reads_a_fixed_number_of_queries(world, db):
     """The list and an open thread's head cost the same few queries with 2 or 30 conversations."""
     from portal_app.services.accounts.contacts import create_contact
-    from tests.unit.test_query_bounds import count_queries
+    from tests.support.queries import count_queries
 
     def load() -> int:
         with count_queries() as counter:
@@ -210,7 +210,7 @@ def test_the_unread_count_is_one_statement_that_reads_no_message(world, db):
     import sqlalchemy as sa
 
     from portal_app.db import get_engine
-    from tests.unit.test_query_bounds import count_queries
+    from tests.support.queries import count_queries
 
     alice = _client_says(db, world.client_a1, "Hello")
     _client_says(db, world.client_a2, "Hello too")

@@ -5,28 +5,10 @@ rows, and their query counts must be equal and at most MOST's."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import event
 
-from portal_app.db import get_engine
+from tests.support.queries import count_queries
 from tests.support.states import HOST_A, run_handler
-
-
-@contextmanager
-def count_queries():
-    counter = {"n": 0}
-
-    def before(conn, cursor, statement, params, context, executemany):
-        counter["n"] += 1
-
-    engine = get_engine()
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield counter
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 def _add_contacts(db, staff, n: int, prefix: str) -> None:

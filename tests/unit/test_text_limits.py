@@ -200,6 +200,9 @@ FORM_LIMITS = {
     "cond-value": limits.AUTOMATION_CONDITION,
     # the staff inbox: the reply composer, canned replies
     "body": limits.CHAT_MESSAGE, "canned_title": limits.CANNED_REPLY_TITLE, "canned_body": limits.CHAT_MESSAGE,
+    # Configure Portal's chat card (services/portal/portal_settings.update_portal_settings)
+    "chat_reply_time": limits.CHAT_REPLY_TIME, "chat_hours": limits.CHAT_HOURS,
+    "chat_email_after_minutes": limits.MINUTES,  # 0-1440, checked as a number by the service
 }
 NOT_TYPED = {"hidden", "file", "color", "date", "checkbox", "radio"}
 

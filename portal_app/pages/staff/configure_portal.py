@@ -187,7 +187,7 @@ def _chat_card() -> rx.Component:
                   aria_invalid=S.error_field == "chat_hours"),
             field("Email unread chat messages after (minutes)", "chat_email_after_minutes", type_="number",
                   value=S.form_email_after, on_change=S.set_email_after, min=0, max=1440, step=1,
-                  input_mode="numeric",
+                  input_mode="numeric", max_length=limits.MINUTES,
                   hint="A message nobody has read by then is emailed to the other side, several in one "
                        "email. 0: never email. Each team member chooses their own chat emails on the Team page.",
                   aria_invalid=S.error_field == "chat_email_after_minutes"),

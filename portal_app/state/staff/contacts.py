@@ -112,7 +112,10 @@ class ContactRecordState(TimelineMixin, BaseState):
         def work(db, ws, actor):
             self._assign(error="", saved="")
             self._refresh(db, actor)
-            self._tl_first(db, actor, "")
+            # the timeline is a panel of its own, with its own pages: its first page comes in
+            # the next event (the record shows at once; another record's entries never linger)
+            self._assign(tl_items=[], tl_more=False, tl_loaded=False, tl_kind="")
+            return ContactRecordState.tl_filter("")  # type: ignore[operator]  # Reflex types the handler as its namespace
 
         def failed(exc: ServiceError):
             self.found, self.error = False, exc.message
