@@ -30,11 +30,11 @@ def inbox_world(db, world) -> None:
 
 
 def inbox_rows(world, grids: dict) -> list:
-    from tests.support.file_samples import png_bytes
-    from tests.support.matrix_chat import _upload
     from portal_app.state.staff.contacts import ContactRecordState as C
     from portal_app.state.staff.inbox import InboxNavState as N
     from portal_app.state.staff.inbox import InboxState as I
+    from tests.support.file_samples import png_bytes
+    from tests.support.matrix_chat import _upload
 
     STAFF, STAFF_ON_A1, ADMIN, grid = grids["STAFF"], grids["STAFF_ON_A1"], grids["ADMIN"], grids["grid"]
     top = "/staff/inbox"
