@@ -19,9 +19,10 @@ ACCEPT = {"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"], "image/gif": [
           "application/pdf": [".pdf"]}
 
 
-# "… is typing" fades out 4 s after the last hint (a new hint remounts it: the animation restarts)
+# "… is typing" goes 4 s after the last hint (a new hint remounts it: the animation restarts).
+# Only visibility changes (no fading: a half-transparent text fails the contrast check).
 TYPING_CSS = """
-@keyframes portal-chat-typing { 0%, 90% { opacity: 1 } 100% { opacity: 0; visibility: hidden } }
+@keyframes portal-chat-typing { from { visibility: visible } to { visibility: hidden } }
 .portal-chat-typing { animation: portal-chat-typing 4s forwards }
 """
 
