@@ -16,7 +16,14 @@ from reflex_base.event import passthrough_event_spec
 
 from portal_app import limits
 from portal_app.components.fields import VISUALLY_HIDDEN
-from portal_app.components.message_text import TYPING_CSS, TypingWatch, attach_button, attachment_view, message_text
+from portal_app.components.message_text import (
+    TYPING_CSS,
+    TypingWatch,
+    attach_button,
+    attachment_view,
+    message_text,
+    upload_bar,
+)
 from portal_app.state.base import BaseState
 from portal_app.state.portal.chat import ChatState
 
@@ -138,11 +145,11 @@ def _composer() -> rx.Component:
                 ),
                 every=3000, on_typing=ChatState.typing,
             ),
+            attach_button("chat-file", ChatState.send_file, ChatState.upload_progress, ChatState.attachment_refused),
             rx.button(rx.icon("send", size=16, aria_hidden="true"), "Send", type="submit", size="2"),
             align="end", spacing="2", width="100%",
         ),
-        attach_button("chat-file", ChatState.send_file, ChatState.upload_progress, ChatState.attachment_refused,
-                      ChatState.uploading, ChatState.upload_percent),
+        upload_bar(ChatState.uploading, ChatState.upload_percent),
         rx.text("Enter sends, Shift+Enter starts a new line.", id="chat-help", size="1", color_scheme="gray",
                 high_contrast=True),
         rx.text(ChatState.error, id=ERROR, role="alert", size="2", color_scheme="red",

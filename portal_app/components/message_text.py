@@ -81,30 +81,32 @@ def refused_by_chooser(handler):
     return refused
 
 
-def attach_button(upload_id: str, send, progress, refused, uploading, percent) -> rx.Component:
+def attach_button(upload_id: str, send, progress, refused) -> rx.Component:
     """The paperclip: choosing (or dropping) an image or PDF sends it at once as a message of its
-    own; the text in the composer stays. A progress bar while it uploads."""
-    return rx.hstack(
-        rx.el.label(
-            rx.upload(
-                rx.icon("paperclip", size=18, aria_hidden="true"),
-                rx.el.span("Attach an image or PDF (up to 10 MB)", style=VISUALLY_HIDDEN),
-                id=upload_id,
-                accept=ACCEPT,
-                max_files=1,
-                multiple=False,
-                no_click=True,
-                max_size=messages.ATTACHMENT_MAX_BYTES,
-                on_drop_rejected=refused_by_chooser(refused),
-                on_drop=send(rx.upload_files(upload_id=upload_id, on_upload_progress=progress)),
-                display="flex", align_items="center", justify_content="center", width="36px", height="36px",
-                border="1px solid var(--gray-a7)", border_radius="6px", background="white",
-                color="var(--gray-12)",
-            ),
-            title="Attach an image or PDF",
-            style={"display": "block", "cursor": "pointer"},
+    own; the text in the composer stays. The label names the dropzone's file input and opens the
+    file chooser on click (no_click stops the dropzone opening a second one)."""
+    return rx.el.label(
+        rx.upload(
+            rx.icon("paperclip", size=18, aria_hidden="true"),
+            rx.el.span("Attach an image or PDF (up to 10 MB)", style=VISUALLY_HIDDEN),
+            id=upload_id,
+            accept=ACCEPT,
+            max_files=1,
+            multiple=False,
+            no_click=True,
+            max_size=messages.ATTACHMENT_MAX_BYTES,
+            on_drop_rejected=refused_by_chooser(refused),
+            on_drop=send(rx.upload_files(upload_id=upload_id, on_upload_progress=progress)),
+            display="flex", align_items="center", justify_content="center", width="36px", height="36px",
+            padding="0", box_sizing="border-box", border="1px solid var(--gray-a7)", border_radius="6px",
+            background="white", color="var(--gray-12)",
         ),
-        rx.cond(uploading,
-                rx.progress(value=percent, max=100, width="120px", aria_label="Uploading the attachment")),
-        spacing="2", align="center",
+        title="Attach an image or PDF",
+        style={"display": "block", "cursor": "pointer", "flexShrink": "0"},
     )
+
+
+def upload_bar(uploading, percent) -> rx.Component:
+    """The attachment's progress while it uploads."""
+    return rx.cond(uploading, rx.progress(value=percent, max=100, width="100%", max_width="240px",
+                                          aria_label="Uploading the attachment"))

@@ -176,10 +176,20 @@ def _journey(j: Journey, staff, client, name: str, email: str, tag: str, tmp_pat
     # a link in a client's message is a link in the inbox too (text and <a>, never HTML)
     expect(staff_log.get_by_role("link", name=f"https://example.com/plan-{tag}")).to_be_visible()
 
+    # the paperclip refuses what is not an image or PDF, in words, and the text typed stays
+    composer.fill(f"Half-written {tag}")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("just text")
+    client.locator("#chat-file input[type=file]").set_input_files(str(notes))
+    expect(panel.get_by_role("alert")).to_contain_text("“notes.txt” cannot be attached")
+    expect(composer).to_have_value(f"Half-written {tag}")
+
     # the client attaches a PNG with the paperclip: a thumbnail in the inbox that opens
     png = tmp_path / "screenshot.png"
     png.write_bytes(png_bytes((64, 48)))
     client.locator("#chat-file input[type=file]").set_input_files(str(png))
+    expect(panel.get_by_role("alert")).to_have_count(0)
+    expect(composer).to_have_value(f"Half-written {tag}")
     expect(client_log.get_by_role("img", name="screenshot.png")).to_be_visible(timeout=LIVE)
     thumb = staff_log.get_by_role("img", name="screenshot.png")
     expect(thumb).to_be_visible(timeout=LIVE)
@@ -196,7 +206,7 @@ def _journey(j: Journey, staff, client, name: str, email: str, tag: str, tmp_pat
     # resolve; the client's next message opens it again, live
     staff.get_by_role("button", name="Resolve").click()
     expect(staff.get_by_role("button", name="Reopen")).to_be_visible()
-    composer.fill(f"One more thing {tag}")
+    composer.fill(f"One more thing {tag}")  # (what was half-written goes)
     composer.press("Enter")
     expect(staff_log).to_contain_text(f"One more thing {tag}", timeout=LIVE)
     expect(staff.get_by_role("button", name="Resolve")).to_be_visible(timeout=LIVE)

@@ -202,7 +202,7 @@ def test_inbox_journey(server, browser, axe):
 
         # the contact record's Message opens the same thread
         staff.goto(record)
-        staff.get_by_role("button", name="Message").click()
+        staff.get_by_role("button", name="Message", exact=True).click()
         staff.wait_for_url(re.compile(rf"/staff/inbox/{conversation}$"))
         expect(staff.get_by_role("heading", name=name)).to_be_visible()
 

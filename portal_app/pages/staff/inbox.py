@@ -12,7 +12,14 @@ from portal_app.components.confirm import confirmed
 from portal_app.components.fields import VISUALLY_HIDDEN, alert_box, callout, field
 from portal_app.components.forms import SELECT_STYLE, field_label
 from portal_app.components.layout import PHONE_NAV, brand_vars, staff_shell
-from portal_app.components.message_text import TYPING_CSS, TypingWatch, attach_button, attachment_view, message_text
+from portal_app.components.message_text import (
+    TYPING_CSS,
+    TypingWatch,
+    attach_button,
+    attachment_view,
+    message_text,
+    upload_bar,
+)
 from portal_app.components.tables import clipped_text
 from portal_app.state.staff.inbox import InboxState as S
 
@@ -246,8 +253,8 @@ def _composer() -> rx.Component:
                           rx.el.label("Internal note", html_for="inbox-note", style={"fontSize": "14px"}),
                           spacing="2", align="center"),
                 _canned_picker(),
-                attach_button("inbox-file", S.send_file, S.upload_progress, S.attachment_refused, S.uploading,
-                              S.upload_percent),
+                attach_button("inbox-file", S.send_file, S.upload_progress, S.attachment_refused),
+                upload_bar(S.uploading, S.upload_percent),
                 rx.spacer(),
                 rx.button(rx.icon("send", size=16, aria_hidden="true"), rx.cond(S.note_mode, "Add note", "Send"),
                           type="submit", color_scheme=rx.cond(S.note_mode, "amber", "accent"), high_contrast=True),
