@@ -53,6 +53,7 @@ from portal_app.state.auth import (
     SetupState,
 )
 from portal_app.state.not_found import NotFoundState
+from portal_app.state.portal.chat import ChatState
 from portal_app.state.portal.communications import CommunicationsState
 from portal_app.state.portal.documents import ClientDocumentsState
 from portal_app.state.portal.files import ClientFilesState
@@ -102,6 +103,8 @@ def _upload_handlers() -> dict[str, str]:
         _handler_name(PortalConfigState.upload_logo): "logo",
         _handler_name(SealingState.upload): "pkcs12",
         _handler_name(VerifyState.check): "verify",
+        _handler_name(ChatState.send_file): "chat",
+        _handler_name(InboxState.send_file): "chat",
     }
 
 

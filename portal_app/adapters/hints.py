@@ -49,6 +49,11 @@ def staff_topic(workspace_id: int) -> str:
     return f"chat:{workspace_id}:staff"
 
 
+def typing_topic(workspace_id: int, conversation_public_id: str, side: str) -> str:
+    """"<side> is typing in this conversation" (side: client | staff): the other side follows it."""
+    return f"typing:{workspace_id}:{conversation_public_id}:{side}"
+
+
 def subscribe(fn: Callable[[str], None]) -> None:
     with _lock:
         if fn not in _subscribers:

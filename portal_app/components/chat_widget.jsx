@@ -2,7 +2,8 @@
 // ChatComposer: a <textarea> where Enter sends (submits its form) and Shift+Enter starts a new
 // line; an IME composition's Enter is left alone. onDraft(text) when it loses focus.
 // ChatEscape: Escape anywhere inside it calls onEscape (the panel closes); it draws no box.
-import { forwardRef } from "react";
+// TypingWatch (below): the typing hint, throttled.
+import { forwardRef, useRef } from "react";
 
 export const ChatComposer = forwardRef(function ChatComposer({ onDraft, ...rest }, ref) {
   const keyDown = (e) => {
@@ -25,4 +26,17 @@ export function ChatEscape({ onEscape, children }) {
     }
   };
   return <div style={{ display: "contents" }} onKeyDown={keyDown}>{children}</div>;
+}
+
+// TypingWatch: calls onTyping when the user types inside it, at most once per `every` ms
+// (3000 by default): the other side sees "… is typing". It draws no box.
+export function TypingWatch({ onTyping, every, children }) {
+  const last = useRef(0);
+  const input = () => {
+    const now = Date.now();
+    if (!onTyping || now - last.current < (every || 3000)) return;
+    last.current = now;
+    onTyping();
+  };
+  return <div style={{ display: "contents" }} onInput={input}>{children}</div>;
 }

@@ -16,6 +16,14 @@ from reflex_base.event import passthrough_event_spec
 
 from portal_app import limits
 from portal_app.components.fields import VISUALLY_HIDDEN
+from portal_app.components.message_text import (
+    TYPING_CSS,
+    TypingWatch,
+    attach_button,
+    attachment_view,
+    message_text,
+    upload_bar,
+)
 from portal_app.state.base import BaseState
 from portal_app.state.portal.chat import ChatState
 
@@ -24,9 +32,7 @@ LAUNCHER, PANEL, TITLE, COMPOSER, ERROR = "chat-launcher", "chat-panel", "chat-t
 # at most this wide the panel fills the screen (a phone, 390 px, and a little more)
 PHONE = "@media screen and (max-width: 40em)"
 
-_CSS = """
-@keyframes portal-chat-typing { 0%, 90% { opacity: 1 } 100% { opacity: 0; visibility: hidden } }
-.portal-chat-typing { animation: portal-chat-typing 4s forwards }
+_CSS = TYPING_CSS + """
 .portal-chat-composer { width: 100%; min-height: 44px; max-height: 160px; resize: vertical; padding: 8px 10px;
   border: 1px solid var(--gray-a7); border-radius: 6px; font: inherit; font-size: 15px; line-height: 1.4;
   background: white; color: var(--gray-12) }
@@ -58,36 +64,11 @@ class ChatEscape(rx.Component):
     on_escape: rx.EventHandler[passthrough_event_spec()]
 
 
-def _part(part) -> rx.Component:
-    return rx.cond(
-        part["href"] != "",
-        rx.link(part["text"], href=part["href"], is_external=True, rel="noopener noreferrer nofollow",
-                underline="always", color="inherit", style={"wordBreak": "break-all"}),
-        rx.el.span(part["text"]),
-    )
-
-
-def _attachment(m) -> rx.Component:
-    return rx.cond(
-        m["att_url"] != "",
-        rx.cond(
-            m["att_image"],
-            rx.link(rx.image(src=m["att_url"], alt=m["att_name"], max_width="220px", max_height="180px",
-                             border_radius="6px", object_fit="cover", loading="lazy"),
-                    href=m["att_url"], is_external=True),
-            rx.link(rx.hstack(rx.icon("file-text", size=16, aria_hidden="true"), rx.text(m["att_name"]),
-                              spacing="1", align="center"),
-                    href=m["att_url"], is_external=True, color="inherit", underline="always"),
-        ),
-    )
-
-
 def _message(m) -> rx.Component:
     bubble = rx.box(
         rx.cond(~m["mine"], rx.text(m["author_name"], size="1", weight="bold")),
-        rx.text(rx.foreach(m["parts"], _part), as_="p", size="2",
-                style={"whiteSpace": "pre-wrap", "overflowWrap": "anywhere"}),
-        _attachment(m),
+        rx.cond(m["parts"].length() > 0, message_text(m["parts"])),
+        attachment_view(m["att_name"], m["att_url"], m["att_image"]),
         rx.hstack(
             rx.el.time(m["time"], date_time=m["at"]),
             rx.cond(m["mine"], rx.el.span("· ", m["status"])),
@@ -142,7 +123,8 @@ def _messages() -> rx.Component:
             ),
             rx.cond(ChatState.typing_seq > 0,
                     rx.text(BaseState.business_name, " is typing…", size="1", color_scheme="gray", high_contrast=True,
-                            class_name="portal-chat-typing", key=ChatState.typing_seq, role="status")),
+                            class_name="portal-chat-typing", key=ChatState.typing_seq, role="status",
+                            aria_live="polite", id="chat-typing")),
         ),
         flex="1", min_height="0", overflow_y="auto", padding="12px", background="var(--gray-2)",
         display="flex", flex_direction="column-reverse",
@@ -153,16 +135,21 @@ def _composer() -> rx.Component:
     return rx.form(
         rx.el.label("Message", html_for=COMPOSER, style=VISUALLY_HIDDEN),
         rx.hstack(
-            ChatComposer.create(
-                id=COMPOSER, name="body", rows=2, max_length=limits.CHAT_MESSAGE, default_value=ChatState.draft,
-                placeholder="Write a message…", key=ChatState.composer_key, on_draft=ChatState.set_draft,
-                class_name="portal-chat-composer",
-                custom_attrs={"aria-describedby": "chat-help " + ERROR,
-                              "aria-invalid": rx.cond(ChatState.error != "", "true", "false")},
+            TypingWatch.create(
+                ChatComposer.create(
+                    id=COMPOSER, name="body", rows=2, max_length=limits.CHAT_MESSAGE, default_value=ChatState.draft,
+                    placeholder="Write a message…", key=ChatState.composer_key, on_draft=ChatState.set_draft,
+                    class_name="portal-chat-composer",
+                    custom_attrs={"aria-describedby": "chat-help " + ERROR,
+                                  "aria-invalid": rx.cond(ChatState.error != "", "true", "false")},
+                ),
+                every=3000, on_typing=ChatState.typing,
             ),
+            attach_button("chat-file", ChatState.send_file, ChatState.upload_progress, ChatState.attachment_refused),
             rx.button(rx.icon("send", size=16, aria_hidden="true"), "Send", type="submit", size="2"),
             align="end", spacing="2", width="100%",
         ),
+        upload_bar(ChatState.uploading, ChatState.upload_percent),
         rx.text("Enter sends, Shift+Enter starts a new line.", id="chat-help", size="1", color_scheme="gray",
                 high_contrast=True),
         rx.text(ChatState.error, id=ERROR, role="alert", size="2", color_scheme="red",

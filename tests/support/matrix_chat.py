@@ -31,8 +31,18 @@ def chat_world(db, world) -> None:
     world.chat_conversations = {"a1": conv_a1.public_id, "a2": conv_a2.public_id}
 
 
+def _upload(name: str, data: bytes):
+    import io
+    from pathlib import Path
+
+    import reflex as rx
+
+    return lambda: [rx.UploadFile(file=io.BytesIO(data), path=Path(name))]
+
+
 def chat_rows(world, grids: dict) -> list:
     from portal_app.state.portal.chat import ChatState as C
+    from tests.support.file_samples import png_bytes
 
     CLIENT, grid = grids["CLIENT"], grids["grid"]
     # the quiet ones (load, on_hint): whoever may not chat is refused without a sign-in redirect
@@ -54,5 +64,14 @@ def chat_rows(world, grids: dict) -> list:
         (C, "on_hint", (), path, quiet, ("load",)),
         (C, "on_hint", (), path, quiet),  # a hint reaching a tab that never loaded the widget
         (C, "on_typing", (), path, "local"),
+        (C, "load", (), "/?chat=open", quiet),  # the chat email's link opens the panel
+        (C, "typing", (), path, CLIENT, ("load",)),
+        (C, "upload_progress", ({"progress": 0.5},), path, "local"),
+        (C, "attachment_refused", (["big.pdf"], [20_000_000], ["file-too-large"]), path, "local"),
+        (C, "send_file", (_upload("shot.png", png_bytes()),), path, CLIENT, ("load",)),
+        (C, "send_file", (_upload("shot.png", png_bytes()),), path, CLIENT),  # without a load
+        # not an image or PDF: refused beside the composer, nothing stored or written
+        (C, "send_file", (_upload("page.png", b"<html>hi</html>"),), path,
+         grid(CLIENT, client_a1="invalid", client_a2="invalid"), ("load",)),
         (C, "setvar", ("messages", []), path, "setvar"),
     ]

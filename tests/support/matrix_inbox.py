@@ -33,6 +33,8 @@ def inbox_rows(world, grids: dict) -> list:
     from portal_app.state.staff.contacts import ContactRecordState as C
     from portal_app.state.staff.inbox import InboxNavState as N
     from portal_app.state.staff.inbox import InboxState as I
+    from tests.support.file_samples import png_bytes
+    from tests.support.matrix_chat import _upload
 
     STAFF, STAFF_ON_A1, ADMIN, grid = grids["STAFF"], grids["STAFF_ON_A1"], grids["ADMIN"], grids["grid"]
     top = "/staff/inbox"
@@ -65,6 +67,16 @@ def inbox_rows(world, grids: dict) -> list:
         (I, "resolve", (), thread, STAFF_ON_A1, ("load",)),
         (I, "reopen", (), thread, STAFF_ON_A1, ("load", "resolve")),
         (I, "on_hint", (), thread, STAFF, ("load",)),
+        (I, "typing", (), thread, STAFF_ON_A1, ("load",)),
+        (I, "on_typing", (), thread, "local"),
+        (I, "upload_progress", ({"progress": 0.5},), thread, "local"),
+        (I, "attachment_refused", (["x.exe"], [10], ["file-invalid-type"]), thread, "local"),
+        (I, "send_file", (_upload("shot.png", png_bytes()),), thread, STAFF_ON_A1, ("load",)),
+        (I, "send_file", (_upload("shot.png", png_bytes()),), thread, STAFF_ON_A1,
+         ("load", ("set_note_mode", (True,)))),
+        # a forged send without a thread open: no such conversation, nothing stored
+        (I, "send_file", (_upload("shot.png", png_bytes()),), top, grid(STAFF_ON_A1, staff_a="denied",
+                                                                       member_a="denied")),
         (I, "set_canned_open", (True,), top, "local"),
         (I, "edit_canned", (lambda: world.canned_a,), top, "local"),
         (I, "save_canned", ({"canned_title": "Welcome", "canned_body": "Welcome aboard."},), top, ADMIN),

@@ -172,3 +172,71 @@ def test_a_line_with_an_attachment_links_to_the_authorized_route():
     assert line["status"] == "" and line["time"] == "7 Dec 14:05 UTC"
     mine = chat_line({**view, "mine": True, "read": True, "attachment": None})
     assert (mine["status"], mine["att_url"]) == ("Read", "")
+
+
+def _upload(name: str, data: bytes):
+    import io
+    from pathlib import Path
+
+    import reflex as rx
+
+    return [rx.UploadFile(file=io.BytesIO(data), path=Path(name))]
+
+
+def test_the_chat_email_link_opens_the_panel_and_reads(world, db):
+    from portal_app.models import Conversation
+
+    _chat(db, world)
+    conv_id = _staff_says(db, world, world.contact_a1, "We answered you")
+    state, _ = run_handler(ChatState, "load", (), HOST_A, _cookie(db, world.account_a1), "/?chat=open")
+    assert state._outcome == "ok" and state.open and _bodies(state) == ["We answered you"] and state.unread == 0
+    db.expire_all()
+    conv = db.exec(select(Conversation).where(Conversation.public_id == conv_id)).one()
+    assert conv.client_last_read_id == state.messages[-1]["seq"]
+    plain, _ = run_handler(ChatState, "load", (), HOST_A, _cookie(db, world.account_a1), "/invoices")
+    assert not plain.open
+
+
+def test_a_file_goes_as_its_own_message_and_a_refused_one_is_explained(world, db):
+    from portal_app.models import ConversationMessage
+    from tests.support.file_samples import png_bytes
+
+    _chat(db, world)
+    state, _ = run_handler(ChatState, "load", (), HOST_A, _cookie(db, world.account_a1), "/")
+    call(state, "set_draft", "The text I am still writing")
+    call(state, "upload_progress", {"progress": 0.42, "loaded": 42, "total": 100})
+    assert state.uploading and state.upload_percent == 42
+    call(state, "send_file", _upload("shot.png", png_bytes()))
+    assert state._outcome == "ok" and not state.uploading and state.error == ""
+    assert state.draft == "The text I am still writing" and state.composer_key == 0  # the composer is untouched
+    line = state.messages[-1]
+    assert line["att_image"] and line["att_name"] == "shot.png" and line["att_url"].startswith(
+        "/api/conversations/attachments/msg_")
+    call(state, "send_file", _upload("page.pdf", b"<html>not a pdf</html>"))
+    assert state._outcome == "invalid" and "page.pdf" in state.error and len(state.messages) == 1
+    call(state, "attachment_refused", ["huge.pdf"], [30_000_000], ["file-too-large"])
+    assert "huge.pdf" in state.error and "10 MB" in state.error
+    call(state, "attachment_refused", ["x.exe"], [10], ["file-invalid-type"])
+    assert "image" in state.error and "PDF" in state.error
+    db.expire_all()
+    assert len(db.exec(select(ConversationMessage)).all()) == 1
+
+
+def test_typing_hints_go_to_the_other_side_only(world, db):
+    from portal_app.adapters import hints
+    from portal_app.state import chat_push
+    _chat(db, world)
+    conv_id = _staff_says(db, world, world.contact_a1, "Hello")
+    seen: list[str] = []
+    hints.subscribe(seen.append)
+    try:
+        client, _ = run_handler(ChatState, "load", (), HOST_A, _cookie(db, world.account_a1), "/")
+        assert client._typing_in == hints.typing_topic(world.ws_a.id, conv_id, "staff")
+        chat_push.stop()
+        call(client, "typing")
+        assert seen == [hints.typing_topic(world.ws_a.id, conv_id, "client")]
+        call(client, "on_typing")
+        assert client.typing_seq == 1
+    finally:
+        hints.unsubscribe(seen.append)
+        chat_push.stop()

@@ -109,3 +109,45 @@ def test_a_member_picks_canned_replies_but_does_not_write_them(world, db, conv):
     call(state, "delete_canned", reply["id"])
     assert state._outcome == "denied"
     assert [c["title"] for c in canned.list_replies(db, world.staff_a)] == ["Thanks"]
+
+
+def test_links_files_and_typing_in_the_inbox(world, db, staff_cookie, conv):
+    import io
+    from pathlib import Path
+
+    import reflex as rx
+
+    from portal_app.adapters import hints
+    from portal_app.state import chat_push
+    from portal_app.state.staff.inbox import InboxState
+    from tests.support.file_samples import png_bytes
+
+    _say(db, world, "See https://example.com/x. <b>bold</b>")
+    state, _ = run_handler(InboxState, "load", (), HOST_A, staff_cookie, f"/staff/inbox/{conv}")
+    parts = state.thread[-1]["parts"]
+    assert parts[1] == {"text": "https://example.com/x", "href": "https://example.com/x"}
+    assert [p["href"] == "" for p in parts] == [True, False, True]
+    assert state._typing_in == hints.typing_topic(world.ws_a.id, conv, "client")
+    # a file goes as a message of its own; a refused one is explained beside the composer
+    version = state.form_version
+    call(state, "send_file", [rx.UploadFile(file=io.BytesIO(png_bytes()), path=Path("plan.png"))])
+    assert state._outcome == "ok" and state.thread[-1]["att_image"] and state.thread[-1]["att_name"] == "plan.png"
+    assert state.thread[-1]["body"] == "" and state.form_version == version  # the composer's text stays
+    call(state, "send_file", [rx.UploadFile(file=io.BytesIO(b"MZ\x90\x00"), path=Path("tool.exe"))])
+    assert state._outcome == "invalid" and "tool.exe" in state.send_error
+    # typing: a hint on the staff side's topic, never while writing a note
+    seen: list[str] = []
+    hints.subscribe(seen.append)
+    try:
+        chat_push.stop()
+        call(state, "set_note_mode", True)
+        call(state, "typing")
+        assert seen == []
+        call(state, "set_note_mode", False)
+        call(state, "typing")
+        assert seen == [hints.typing_topic(world.ws_a.id, conv, "staff")]
+    finally:
+        hints.unsubscribe(seen.append)
+        chat_push.stop()
+    call(state, "on_typing")
+    assert state.typing_seq == 1

@@ -12,12 +12,19 @@ from portal_app.components.confirm import confirmed
 from portal_app.components.fields import VISUALLY_HIDDEN, alert_box, callout, field
 from portal_app.components.forms import SELECT_STYLE, field_label
 from portal_app.components.layout import PHONE_NAV, brand_vars, staff_shell
+from portal_app.components.message_text import (
+    TYPING_CSS,
+    TypingWatch,
+    attach_button,
+    attachment_view,
+    message_text,
+    upload_bar,
+)
 from portal_app.components.tables import clipped_text
 from portal_app.state.staff.inbox import InboxState as S
 
 NOTE_BG = "var(--amber-3)"
 NOTE_BORDER = "1px dashed var(--amber-9)"
-TEXT_STYLE = {"whiteSpace": "pre-wrap", "overflowWrap": "anywhere", "wordBreak": "break-word"}
 
 
 def _filters() -> rx.Component:
@@ -118,15 +125,6 @@ def _list_column() -> rx.Component:
     )
 
 
-def _attachment(m: dict) -> rx.Component:
-    att = m["attachment"]
-    return rx.cond(
-        att,
-        rx.link(rx.icon("paperclip", size=14, aria_hidden="true"), att["name"].to(str), href=att["url"].to(str),
-                is_external=True, size="2"),
-    )
-
-
 def _message(m: dict) -> rx.Component:
     internal = m["internal"].bool()
     return rx.box(
@@ -137,8 +135,8 @@ def _message(m: dict) -> rx.Component:
                                       color_scheme="amber", high_contrast=True)),
             spacing="2", align="center", wrap="wrap",
         ),
-        rx.text(m["body"], size="2", style=TEXT_STYLE),
-        _attachment(m),
+        rx.cond(m["parts"].length() > 0, message_text(m["parts"])),
+        attachment_view(m["att_name"], m["att_url"], m["att_image"]),
         rx.cond(internal, rx.text("Only your team sees this", size="1", color_scheme="amber", high_contrast=True)),
         rx.cond(~internal & (m["author"] == "staff") & m["read"].bool(),
                 rx.text("Read", size="1", color_scheme="gray", high_contrast=True)),
@@ -237,11 +235,14 @@ def _composer() -> rx.Component:
         rx.vstack(
             rx.el.label(rx.cond(S.note_mode, "Note for your team", "Reply"), html_for="inbox-body",
                         style={"fontWeight": "500", "fontSize": "14px"}),
-            rx.text_area(id="inbox-body", name="body", default_value=S.composer_seed, key=S.form_version.to(str),
-                         max_length=limits.CHAT_MESSAGE, rows="4", width="100%",
-                         placeholder=rx.cond(S.note_mode, "A note for your team", "Write a reply"),
-                         aria_describedby="inbox-body-hint",
-                         style={"background": rx.cond(S.note_mode, NOTE_BG, "white")}),
+            TypingWatch.create(
+                rx.text_area(id="inbox-body", name="body", default_value=S.composer_seed, key=S.form_version.to(str),
+                             max_length=limits.CHAT_MESSAGE, rows="4", width="100%",
+                             placeholder=rx.cond(S.note_mode, "A note for your team", "Write a reply"),
+                             aria_describedby="inbox-body-hint",
+                             style={"background": rx.cond(S.note_mode, NOTE_BG, "white")}),
+                every=3000, on_typing=S.typing,
+            ),
             rx.text(rx.cond(S.note_mode, "Only your team sees this.", "The client sees this reply."),
                     id="inbox-body-hint", size="1", color_scheme=rx.cond(S.note_mode, "amber", "gray"),
                     high_contrast=True),
@@ -252,6 +253,8 @@ def _composer() -> rx.Component:
                           rx.el.label("Internal note", html_for="inbox-note", style={"fontSize": "14px"}),
                           spacing="2", align="center"),
                 _canned_picker(),
+                attach_button("inbox-file", S.send_file, S.upload_progress, S.attachment_refused),
+                upload_bar(S.uploading, S.upload_percent),
                 rx.spacer(),
                 rx.button(rx.icon("send", size=16, aria_hidden="true"), rx.cond(S.note_mode, "Add note", "Send"),
                           type="submit", color_scheme=rx.cond(S.note_mode, "amber", "accent"), high_contrast=True),
@@ -278,6 +281,11 @@ def _thread() -> rx.Component:
             role="log", aria_live="polite", aria_label="Messages",
             background="white", border="1px solid var(--gray-a5)", border_radius="8px", padding="12px", width="100%",
         ),
+        rx.el.style(TYPING_CSS),
+        rx.cond(S.typing_seq > 0,
+                rx.text(S.card["name"], " is typing…", size="1", color_scheme="gray", high_contrast=True,
+                        class_name="portal-chat-typing", key=S.typing_seq, role="status", aria_live="polite",
+                        id="inbox-typing")),
         _composer(),
         spacing="3", width="100%", align="stretch",
     )

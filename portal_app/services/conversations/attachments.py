@@ -54,6 +54,17 @@ def too_large_message() -> str:
     return f"An attachment can be at most {_limit_text()}. Nothing was sent."
 
 
+def refused_in_chooser(raw_name: object, reasons: list[str]) -> str:
+    """Why the browser's file chooser refused a file before sending it (react-dropzone's codes:
+    file-invalid-type, file-too-large, too-many-files), in the words `judge` uses."""
+    name = clean_file_name(str(raw_name or ""))
+    if "file-too-large" in reasons:
+        return f"“{name}” is too large: an attachment can be at most {_limit_text()}. Nothing was sent."
+    if "too-many-files" in reasons:
+        return "Attach one file at a time. Nothing was sent."
+    return f"“{name}” cannot be attached: attach an image (PNG, JPEG, GIF, WebP) or a PDF. Nothing was sent."
+
+
 def judge(raw_name: object, data: bytes) -> tuple[str, str]:
     """(clean file name, content type from the bytes), or Invalid (field "file") with a message
     that names the file: empty, too large, not an image or PDF, or content contradicting the name."""

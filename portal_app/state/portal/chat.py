@@ -9,7 +9,6 @@ what is newer than the last message shown (`after=`), so nothing is lost or show
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import TypedDict
 
@@ -19,24 +18,14 @@ from portal_app import limits
 from portal_app.access import is_client
 from portal_app.adapters import hints
 from portal_app.errors import NotFound, ServiceError
+from portal_app.services.conversations import attachments, threads
 from portal_app.services.conversations import messages as chat_messages
-from portal_app.services.conversations import threads
 from portal_app.services.portal.portal_settings import portal_settings_for
-from portal_app.state import chat_push
+from portal_app.services.wording import Part, message_parts
+from portal_app.state import chat_push, chat_upload
 from portal_app.state.base import BaseState
 
 KEEP = 300  # messages held in the tab at most (older pages scrolled back beyond it fall off the top)
-
-# http(s) addresses only: a link can never be javascript: or data:. Trailing punctuation
-# ("see https://x.example/a.") is not part of the address.
-_URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
-_TRAILING = ".,;:!?)]}'\""
-
-
-class Part(TypedDict):
-    text: str
-    href: str  # "" for plain text
-
 
 class ChatMessage(TypedDict):
     id: str
@@ -50,24 +39,6 @@ class ChatMessage(TypedDict):
     att_name: str
     att_url: str
     att_image: bool
-
-
-def message_parts(body: str) -> list[Part]:
-    """The body as plain text and link parts, in order (rendered as text and <a>, never HTML)."""
-    parts: list[Part] = []
-    pos = 0
-    for match in _URL.finditer(body or ""):
-        url = match.group(0).rstrip(_TRAILING)
-        start, end = match.start(), match.start() + len(url)
-        if len(url) <= len("https://"):
-            continue
-        if start > pos:
-            parts.append(Part(text=body[pos:start], href=""))
-        parts.append(Part(text=url, href=url))
-        pos = end
-    if pos < len(body or ""):
-        parts.append(Part(text=body[pos:], href=""))
-    return parts
 
 
 def _time_label(iso: str) -> str:
@@ -97,7 +68,11 @@ class ChatState(BaseState):
     error: str = ""                  # shown beside the composer
     reply_line: str = ""             # "We usually reply within …" · business hours
     typing_seq: int = 0              # bumped by on_typing: "… is typing" shows for 4 s
+    uploading: bool = False          # an attachment is on its way (the progress bar)
+    upload_percent: int = 0
     _topic: str = ""
+    _typing_in: str = ""             # the staff side's typing topic of this client's conversation
+    _typing_followed: str = ""
     _loaded: bool = False
 
     # --- helpers (not callable from the browser)
@@ -120,13 +95,18 @@ class ChatState(BaseState):
 
     def _clear(self) -> None:
         self._assign(enabled=False, open=False, messages=[], has_older=False, unread=0, draft="", error="",
-                     reply_line="")
-        self._topic, self._loaded = "", False
+                     reply_line="", uploading=False, upload_percent=0)
+        self._topic, self._loaded, self._typing_in = "", False, ""
+
+    def _note_conversation(self, client, conv) -> None:
+        """The staff side's typing topic, once the conversation exists."""
+        self._typing_in = hints.typing_topic(client.workspace_id, conv.public_id, "staff") if conv else ""
 
     def _catch_up(self, db, actor) -> None:
         """What is newer than the last message shown, the read marks of own messages, the badge;
         read up to the newest if the panel is open."""
         client, conv = threads.client_conversation(db, actor)
+        self._note_conversation(client, conv)
         newer = threads.client_messages(db, actor, after=self._last_seq(), limit=100) if conv else []
         self._merge(newer, threads.staff_read_upto(db, conv) if conv else 0)
         self._mark_read_here(db, actor)
@@ -137,7 +117,8 @@ class ChatState(BaseState):
             chat_messages.mark_read_client(db, actor, self._last_seq())
 
     def _fill(self, db, actor) -> str:
-        client, _conv = threads.client_conversation(db, actor)  # require_client_chat
+        client, conv = threads.client_conversation(db, actor)  # require_client_chat
+        self._note_conversation(client, conv)
         settings = portal_settings_for(db, client.workspace_id)
         page = threads.client_messages(db, actor)
         self.messages = []
@@ -157,6 +138,7 @@ class ChatState(BaseState):
         """`_run(work)`; a topic (str) it returns is followed for live hints (once per tab),
         anything else (a redirect to sign in) is the handler's answer."""
         result = await self._run(work, on_error=on_error, keep_notice=True)
+        await self._follow_typing()
         if isinstance(result, str):
             if result and result != self._topic:
                 self._topic = result
@@ -164,21 +146,40 @@ class ChatState(BaseState):
             return None
         return result
 
+    async def _follow_typing(self) -> None:
+        """Follow the staff side's typing hints once the conversation exists (once per tab)."""
+        if self._typing_in and self._typing_in != self._typing_followed:
+            await chat_push.follow(self, self._typing_in, "on_typing")
+            self._typing_followed = self._typing_in
+
+    def _wants_open(self) -> bool:
+        """The address asks for the panel (?chat=open: the link of the chat email)."""
+        return self._query("chat") == "open"
+
     # --- handlers
 
     @rx.event
     async def load(self):
         """The shell's widget appears (every client page): a first full read for this tab, or a
         catch-up after a page change. Quiet: a viewer who may not chat just gets no widget."""
+        wants_open = self._wants_open() and not self.open
+
         def work(db, ws, actor):
             if not is_client(actor):
                 raise NotFound("Chat is not available here.")
+            topic = None
+            if not self._loaded:
+                topic = self._fill(db, actor)
+            if wants_open:
+                self.open = True
             if self._loaded:
                 self._catch_up(db, actor)
-                return None
-            return self._fill(db, actor)
+            return topic
 
-        return await self._run_and_follow(work, self._refused)
+        answer = await self._run_and_follow(work, self._refused)
+        if answer is None and wants_open and self.open:
+            return rx.set_focus("chat-composer")
+        return answer
 
     @rx.event
     async def toggle_panel(self):
@@ -261,10 +262,66 @@ class ChatState(BaseState):
             if self._loaded:
                 self._catch_up(db, actor)
 
-        return await self._run(work, on_error=self._refused, keep_notice=True)
+        result = await self._run(work, on_error=self._refused, keep_notice=True)
+        await self._follow_typing()
+        return result
 
     @rx.event
     def on_typing(self):
         """Staff are typing (a hint): "… is typing" shows for 4 s (the page's animation)."""
         if self.enabled:
             self.typing_seq += 1
+
+    @rx.event
+    async def typing(self):
+        """The client is typing (the composer's watcher, at most every 3 s): staff who have this
+        conversation open see "… is typing". Nothing before the conversation exists."""
+        topic = {"t": ""}
+
+        def work(db, ws, actor):
+            client, conv = threads.client_conversation(db, actor)  # require_client_chat
+            if conv is not None:
+                topic["t"] = hints.typing_topic(client.workspace_id, conv.public_id, "client")
+
+        await self._run(work, on_error=lambda exc: None, keep_notice=True)
+        if topic["t"]:
+            await chat_push.typing(self, topic["t"])
+
+    # --- attachments (the paperclip: Reflex's upload, a buffered handler with the "chat" limit)
+
+    @rx.event
+    def upload_progress(self, prog: dict):
+        """The browser's upload progress (0..1) for the progress bar."""
+        try:
+            fraction = float((prog or {}).get("progress", 0) or 0)
+        except (TypeError, ValueError, AttributeError):
+            return
+        self._assign(uploading=True, upload_percent=max(0, min(100, int(fraction * 100))))
+
+    @rx.event
+    def attachment_refused(self, names: list, sizes: list, reasons: list):
+        """The file chooser refused a file before sending it (type, size): say why."""
+        name = str(names[0])[:255] if isinstance(names, list) and names else ""
+        codes = str(reasons[0])[:200].split(",") if isinstance(reasons, list) and reasons else []
+        self._assign(error=attachments.refused_in_chooser(name, codes[:5]), uploading=False, upload_percent=0)
+
+    @rx.event
+    async def send_file(self, files: list[rx.UploadFile]):
+        """An image or PDF chosen with the paperclip: sent at once as a message of its own (the
+        text in the composer stays where it is)."""
+        name, data = await chat_upload.read_one(files)
+        if name is None:
+            self._assign(uploading=False, upload_percent=0)
+            return None
+
+        def work(db, ws, actor):
+            attachments.send_with_file(db, actor, "", name, data)
+            topic = None if self._loaded else self._fill(db, actor)
+            self._catch_up(db, actor)
+            self._assign(error="", uploading=False, upload_percent=0)
+            return topic
+
+        def refused(exc: ServiceError):
+            self._assign(error=exc.message, uploading=False, upload_percent=0)
+
+        return await self._run_and_follow(work, refused)

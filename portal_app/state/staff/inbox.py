@@ -16,8 +16,9 @@ import reflex as rx
 from portal_app import limits
 from portal_app.adapters import hints
 from portal_app.errors import NotFound, ServiceError
-from portal_app.services.conversations import canned, inbox, messages, threads
-from portal_app.state import chat_push
+from portal_app.services.conversations import attachments, canned, inbox, messages, threads
+from portal_app.services.wording import Part, message_parts
+from portal_app.state import chat_push, chat_upload
 from portal_app.state.base import BaseState
 
 ID_MAX = 40
@@ -26,6 +27,10 @@ TOP = "/staff/inbox"
 
 class ShownMessage(threads.MessageView):
     when: str
+    parts: list[Part]  # the body as text and http(s) links (drawn as text and <a>)
+    att_name: str
+    att_url: str
+    att_image: bool
 
 
 def _shown(m: threads.MessageView) -> ShownMessage:
@@ -34,7 +39,9 @@ def _shown(m: threads.MessageView) -> ShownMessage:
         when = inbox.when(at)
     except ValueError:
         when = ""
-    return ShownMessage(**m, when=when)
+    att = m["attachment"]
+    return ShownMessage(**m, when=when, parts=message_parts(m["body"]), att_name=att["name"] if att else "",
+                        att_url=att["url"] if att else "", att_image=bool(att and att["image"]))
 
 
 def _conversation_in(path: str) -> str:
@@ -91,6 +98,9 @@ class InboxState(BaseState):
     composer_seed: str = ""     # what the composer starts with (a canned reply picked)
     form_version: int = 0       # remounts the composer (clears it, or puts the seed in)
     send_error: str = ""
+    uploading: bool = False     # an attachment is on its way (the progress bar)
+    upload_percent: int = 0
+    typing_seq: int = 0         # bumped by on_typing: "<client> is typing…" shows for 4 s
     # canned replies: everyone picks; owners and admins write and delete
     canned: rx.Field[list[canned.CannedView]] = rx.field(default_factory=list)
     can_manage_canned: bool = False
@@ -101,6 +111,8 @@ class InboxState(BaseState):
     canned_version: int = 0
     canned_error: str = ""
     _topic: str = ""
+    _typing_in: str = ""        # the open conversation's client-side typing topic
+    _typing_followed: str = ""
 
     # --- helpers (server-side only) -----------------------------------------------------
 
@@ -129,7 +141,9 @@ class InboxState(BaseState):
 
     def _close(self) -> None:
         self._assign(selected="", thread=[], has_older=False, head_status="", assigned_id="", assigned_name="",
-                     card={}, send_error="", note_mode=False, composer_seed="", thread_error="")
+                     card={}, send_error="", note_mode=False, composer_seed="", thread_error="", uploading=False,
+                     upload_percent=0, typing_seq=0)
+        self._typing_in = ""
 
     def _catch_up(self, db, actor) -> None:
         """Messages newer than the last one shown (a hint, or after a send): none twice."""
@@ -144,6 +158,12 @@ class InboxState(BaseState):
         """This tab wants `on_hint` on the workspace's staff topic."""
         if self._outcome == "ok" and self._topic:
             await chat_push.follow(self, self._topic, "on_hint")
+        if self._typing_in != self._typing_followed:
+            if self._typing_followed:
+                await chat_push.unfollow(self, self._typing_followed)
+            if self._typing_in:
+                await chat_push.follow(self, self._typing_in, "on_typing")
+            self._typing_followed = self._typing_in
 
     # --- handlers -----------------------------------------------------------------------
 
@@ -161,10 +181,11 @@ class InboxState(BaseState):
             missing: NotFound | None = None
             if wanted:
                 if wanted != self.selected:
-                    self._assign(note_mode=False, composer_seed="")
+                    self._assign(note_mode=False, composer_seed="", typing_seq=0)
                     self.form_version += 1
                 try:
                     self._open(db, actor, wanted)  # marks it read: the list below shows it so
+                    self._typing_in = hints.typing_topic(ws.id, wanted, "client")
                 except NotFound as exc:
                     missing = exc
             else:
@@ -363,5 +384,70 @@ class InboxState(BaseState):
 
         def failed(exc: ServiceError):
             self.canned_error = exc.message
+
+        return await self._run(work, on_error=failed)
+
+    # --- typing ------------------------------------------------------------------------------
+
+    @rx.event
+    async def typing(self):
+        """This staff member is typing a reply (the composer's watcher, at most every 3 s): the
+        client sees "… is typing". Never for an internal note."""
+        if not self.selected or self.note_mode:
+            return None
+        topic = {"t": ""}
+
+        def work(db, ws, actor):
+            staff, _conv = threads.staff_conversation(db, actor, self.selected)
+            topic["t"] = hints.typing_topic(staff.workspace_id, self.selected, "staff")
+
+        await self._run(work, on_error=lambda exc: None, keep_notice=True)
+        if topic["t"]:
+            await chat_push.typing(self, topic["t"])
+        return None
+
+    @rx.event
+    def on_typing(self):
+        """The client of the open conversation is typing (a hint): shown for 4 s."""
+        if self.selected:
+            self.typing_seq += 1
+
+    # --- attachments (the paperclip: Reflex's upload, a buffered handler with the "chat" limit)
+
+    @rx.event
+    def upload_progress(self, prog: dict):
+        try:
+            fraction = float((prog or {}).get("progress", 0) or 0)
+        except (TypeError, ValueError, AttributeError):
+            return
+        self._assign(uploading=True, upload_percent=max(0, min(100, int(fraction * 100))))
+
+    @rx.event
+    def attachment_refused(self, names: list, sizes: list, reasons: list):
+        """The file chooser refused a file before sending it (type, size): say why."""
+        name = str(names[0])[:255] if isinstance(names, list) and names else ""
+        codes = str(reasons[0])[:200].split(",") if isinstance(reasons, list) and reasons else []
+        self._assign(send_error=attachments.refused_in_chooser(name, codes[:5]), uploading=False, upload_percent=0)
+
+    @rx.event
+    async def send_file(self, files: list[rx.UploadFile]):
+        """An image or PDF chosen with the paperclip: sent at once as a message of its own (a
+        note in note mode); the text in the composer stays."""
+        name, data = await chat_upload.read_one(files)
+        if name is None:
+            self._assign(uploading=False, upload_percent=0)
+            return None
+        internal = self.note_mode
+        nav = await self.get_state(InboxNavState)
+
+        def work(db, ws, actor):
+            attachments.send_with_file(db, actor, "", name, data, conversation=self.selected, internal=internal)
+            self._catch_up(db, actor)
+            self._list(db, actor)
+            self._assign(send_error="", uploading=False, upload_percent=0)
+            nav._count(db, ws, actor)
+
+        def failed(exc: ServiceError):
+            self._assign(send_error=exc.message, uploading=False, upload_percent=0)
 
         return await self._run(work, on_error=failed)
