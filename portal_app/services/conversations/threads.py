@@ -195,7 +195,9 @@ def touch(conv: Conversation, message: ConversationMessage) -> None:
     if message.internal:
         conv.updated_at = utcnow()
         return
-    preview = message.body.replace("\n", " ").strip() or (f"📎 {message.attachment_name}" if message.attachment_key else "")
+    preview = message.body.replace("\n", " ").strip()
+    if not preview and message.attachment_key:
+        preview = f"Attachment: {message.attachment_name}"
     conv.last_message_at, conv.last_message_from = message.created_at, message.author
     if message.author == "client":
         conv.last_client_message_id = max(conv.last_client_message_id or 0, message.id or 0)
