@@ -33,3 +33,23 @@ async def read_one(files) -> tuple[str | None, bytes]:
     if not data and not name:
         return None, b""
     return name or "file", data
+
+
+def progress_percent(prog: object) -> int | None:
+    """The browser's upload progress ({"progress": 0..1}) as a whole percent; None if unreadable."""
+    if not isinstance(prog, dict):
+        return None
+    try:
+        fraction = float(prog.get("progress", 0) or 0)
+    except (TypeError, ValueError):
+        return None
+    return max(0, min(100, int(fraction * 100)))
+
+
+def chooser_refusal(names: object, reasons: object) -> str:
+    """Why the file chooser refused a file before sending it (type, size), in words."""
+    from portal_app.services.conversations import attachments
+
+    name = str(names[0])[:255] if isinstance(names, list) and names else ""
+    codes = str(reasons[0])[:200].split(",") if isinstance(reasons, list) and reasons else []
+    return attachments.refused_in_chooser(name, codes[:5])

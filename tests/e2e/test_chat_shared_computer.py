@@ -15,21 +15,14 @@ import secrets
 from playwright.sync_api import expect
 
 from tests.support.frames import received_frames
-from tests.support.journey import Journey, accept_invite, invite_client, staff_sign_in
+from tests.support.journey import Journey, accept_invite, invite_client, set_chat_widget, staff_sign_in
 
 A = ("Anya", "Alpha", "anya@shared-chat.example")
 B = ("Boris", "Beta", "boris@shared-chat.example")
 
 
 def _set_chat(j: Journey, staff, on: bool) -> None:
-    j.go(staff, "/staff/sites/portal")
-    switch = staff.get_by_role("switch", name="Chat widget")
-    expect(switch).to_be_visible()
-    if (switch.get_attribute("aria-checked") == "true") != on:
-        switch.click()
-    expect(switch).to_have_attribute("aria-checked", "true" if on else "false")
-    staff.get_by_role("button", name="Save settings").click()
-    expect(staff.get_by_text("Saved. Clients see the new settings now.")).to_be_visible()
+    set_chat_widget(j, staff, on)
 
 
 def _staff_writes(j: Journey, staff, conversation_url: str, text: str) -> None:

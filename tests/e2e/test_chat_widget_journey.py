@@ -19,14 +19,21 @@ browser, as the live push needs.
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import sqlalchemy as sa
 from playwright.sync_api import expect
 from sqlmodel import Session, select
 
-from tests.support.journey import Journey, accept_invite, invite_client, parked_look, staff_credentials, staff_sign_in
+from tests.support.journey import (
+    Journey,
+    accept_invite,
+    invite_client,
+    look_and_keep,
+    set_chat_widget,
+    staff_credentials,
+    staff_sign_in,
+)
 
 CLIENT = ("Cleo", "Chatter", "cleo@chat.example")
 SHOTS = Path("/tmp/shots-chat")
@@ -34,16 +41,7 @@ NAUGHTY = '<script>alert(1)</script> & <b>bold</b> "quotes" see https://example.
 
 
 def _look(j: Journey, page, name: str) -> None:
-    """axe + screenshots at 1280 and 390 px; at phone width the page never scrolls sideways."""
-    parked_look(j, page, name)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for width in ("1280", "390"):
-        shutil.copy2(j.shots / f"{name}-{width}.png", SHOTS / f"{j.s.config}-{name}-{width}.png")
-    size = page.viewport_size
-    page.set_viewport_size({"width": 390, "height": 844})
-    page.wait_for_timeout(200)
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390, f"{name} scrolls sideways on a phone"
-    page.set_viewport_size(size)
+    look_and_keep(j, page, name, SHOTS)
 
 
 def _staff_reply(j: Journey, body: str) -> None:
@@ -68,14 +66,7 @@ def _staff_reply(j: Journey, body: str) -> None:
 
 
 def _set_chat(j: Journey, staff, on: bool) -> None:
-    j.go(staff, "/staff/sites/portal")
-    switch = staff.get_by_role("switch", name="Chat widget")
-    expect(switch).to_be_visible()
-    if (switch.get_attribute("aria-checked") == "true") != on:
-        switch.click()
-    expect(switch).to_have_attribute("aria-checked", "true" if on else "false")
-    staff.get_by_role("button", name="Save settings").click()
-    expect(staff.get_by_text("Saved. Clients see the new settings now.")).to_be_visible()
+    set_chat_widget(j, staff, on)
 
 
 def _reply_line(j: Journey, reply_time: str, hours: str) -> None:

@@ -11,12 +11,11 @@ scans each page; screenshots at 1280 and 390 px (also copied to /tmp/shots-commu
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 from playwright.sync_api import expect
 
-from tests.support.journey import Journey, accept_invite, invite_client, parked_look, staff_sign_in
+from tests.support.journey import Journey, accept_invite, invite_client, look_and_keep, staff_sign_in
 from tests.support.waiting import until
 
 CLIENT = ("Cora", "Comms", "cora@comms.example")
@@ -24,15 +23,7 @@ SHOTS = Path("/tmp/shots-communications")
 
 
 def _look(j: Journey, page, name: str) -> None:
-    parked_look(j, page, name)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for width in ("1280", "390"):
-        shutil.copy2(j.shots / f"{name}-{width}.png", SHOTS / f"{j.s.config}-{name}-{width}.png")
-    size = page.viewport_size
-    page.set_viewport_size({"width": 390, "height": 844})
-    page.wait_for_timeout(200)
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390, f"{name} scrolls sideways on a phone"
-    page.set_viewport_size(size)
+    look_and_keep(j, page, name, SHOTS)
 
 
 def _send_invoice(j: Journey, staff, email: str) -> str:

@@ -25,43 +25,25 @@ from __future__ import annotations
 
 import re
 import secrets
-import shutil
 from pathlib import Path
 
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from tests.support.file_samples import png_bytes
-from tests.support.journey import Journey, accept_invite, invite_client, parked_look, staff_sign_in
+from tests.support.journey import Journey, accept_invite, invite_client, look_and_keep, set_chat_widget, staff_sign_in
 
 SHOTS = Path("/tmp/shots-conversations")
 LIVE = 10_000  # ms a live update may take (a hint, the browser's event, the re-read)
 
 
 def _look(j: Journey, page, name: str) -> None:
-    """axe + screenshots at 1280 and 390 px; at phone width the page never scrolls sideways."""
-    parked_look(j, page, name)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for width in ("1280", "390"):
-        shutil.copy2(j.shots / f"{name}-{width}.png", SHOTS / f"{j.s.config}-{name}-{width}.png")
-    size = page.viewport_size
-    page.set_viewport_size({"width": 390, "height": 844})
-    page.wait_for_timeout(200)
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390, f"{name} scrolls sideways on a phone"
-    page.set_viewport_size(size)
+    look_and_keep(j, page, name, SHOTS)
 
 
 def _portal_settings(j: Journey, staff, chat: bool, email_after: str) -> None:
     """The chat switch and the chat email's delay, through Configure portal."""
-    j.go(staff, "/staff/sites/portal")
-    switch = staff.get_by_role("switch", name="Chat widget")
-    expect(switch).to_be_visible()
-    if (switch.get_attribute("aria-checked") == "true") != chat:
-        switch.click()
-    expect(switch).to_have_attribute("aria-checked", "true" if chat else "false")
-    staff.get_by_label("Email unread chat messages after (minutes)").fill(email_after)
-    staff.get_by_role("button", name="Save settings").click()
-    expect(staff.get_by_text("Saved. Clients see the new settings now.")).to_be_visible()
+    set_chat_widget(j, staff, chat, email_after)
 
 
 def _chat_email_due_now(j: Journey, conversation: str) -> int:

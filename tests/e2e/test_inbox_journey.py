@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import re
 import secrets
-import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from tests.support.journey import Journey, create_contact, parked_look, staff_sign_in
+from tests.support.journey import Journey, create_contact, look_and_keep, staff_sign_in
 
 SHOTS = Path("/tmp/shots-inbox")
 
@@ -33,16 +32,7 @@ NAUGHTY = [
 
 
 def _look(j: Journey, page, name: str) -> None:
-    """axe + screenshots at 1280 and 390 px; at phone width the page never scrolls sideways."""
-    parked_look(j, page, name)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for width in ("1280", "390"):
-        shutil.copy2(j.shots / f"{name}-{width}.png", SHOTS / f"{j.s.config}-{name}-{width}.png")
-    size = page.viewport_size
-    page.set_viewport_size({"width": 390, "height": 844})
-    page.wait_for_timeout(200)
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390, f"{name} scrolls sideways on a phone"
-    page.set_viewport_size(size)
+    look_and_keep(j, page, name, SHOTS)
 
 
 @contextmanager

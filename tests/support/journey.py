@@ -8,6 +8,8 @@ created and invited, and the client accepts the emailed link. The fixtures (`ser
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 
 from playwright.sync_api import expect
 
@@ -149,3 +151,32 @@ def parked_look(j: Journey, page, name: str) -> None:
     axe would judge its hover color, which depends on where the last click happened)."""
     page.mouse.move(0, 0)
     j.look(page, name)
+
+
+def look_and_keep(j: Journey, page, name: str, shots: Path) -> None:
+    """parked_look (axe + screenshots at 1280 and 390 px), a copy of the screenshots in
+    `shots` to open and judge, and at phone width the page never scrolls sideways."""
+    parked_look(j, page, name)
+    shots.mkdir(parents=True, exist_ok=True)
+    for width in ("1280", "390"):
+        shutil.copy2(j.shots / f"{name}-{width}.png", shots / f"{j.s.config}-{name}-{width}.png")
+    size = page.viewport_size
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(200)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, f"{name} scrolls sideways on a phone"
+    page.set_viewport_size(size)
+
+
+def set_chat_widget(j: Journey, staff, on: bool, email_after: str | None = None) -> None:
+    """Configure Portal: the chat widget switched on or off (and the chat email's delay in
+    minutes, when given), saved."""
+    j.go(staff, "/staff/sites/portal")
+    switch = staff.get_by_role("switch", name="Chat widget")
+    expect(switch).to_be_visible()
+    if (switch.get_attribute("aria-checked") == "true") != on:
+        switch.click()
+    expect(switch).to_have_attribute("aria-checked", "true" if on else "false")
+    if email_after is not None:
+        staff.get_by_label("Email unread chat messages after (minutes)").fill(email_after)
+    staff.get_by_role("button", name="Save settings").click()
+    expect(staff.get_by_text("Saved. Clients see the new settings now.")).to_be_visible()

@@ -416,18 +416,15 @@ class InboxState(BaseState):
 
     @rx.event
     def upload_progress(self, prog: dict):
-        try:
-            fraction = float((prog or {}).get("progress", 0) or 0)
-        except (TypeError, ValueError, AttributeError):
-            return
-        self._assign(uploading=True, upload_percent=max(0, min(100, int(fraction * 100))))
+        """The browser's upload progress (0..1) for the progress bar."""
+        percent = chat_upload.progress_percent(prog)
+        if percent is not None:
+            self._assign(uploading=True, upload_percent=percent)
 
     @rx.event
     def attachment_refused(self, names: list, sizes: list, reasons: list):
         """The file chooser refused a file before sending it (type, size): say why."""
-        name = str(names[0])[:255] if isinstance(names, list) and names else ""
-        codes = str(reasons[0])[:200].split(",") if isinstance(reasons, list) and reasons else []
-        self._assign(send_error=attachments.refused_in_chooser(name, codes[:5]), uploading=False, upload_percent=0)
+        self._assign(send_error=chat_upload.chooser_refusal(names, reasons), uploading=False, upload_percent=0)
 
     @rx.event
     async def send_file(self, files: list[rx.UploadFile]):
