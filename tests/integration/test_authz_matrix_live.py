@@ -105,7 +105,7 @@ def world_live(world, db, actors):
     current = portal_settings_for(db, world.ws_a.id)
     update_portal_settings(db, world.staff_a, portal_title=current.portal_title, accent_color=current.accent_color,
                            brand_primary=None, brand_secondary=None, sections=dict.fromkeys(SECTIONS, True),
-                           chat_widget=False, allow_client_uploads=True)
+                           chat_widget=True, allow_client_uploads=True)
     db.commit()
     return world, actors
 
@@ -176,14 +176,22 @@ def _verdict_given(db, world, actor, tab) -> bool:
     return '"result_rx_state_": {' in tab.seen() and '"result_rx_state_": {}' not in tab.uploads[-1].body
 
 
+def _chat_file_sent(db, world, actor, tab) -> bool:
+    from portal_app.models import ConversationMessage
+
+    return _count(db, ConversationMessage, ConversationMessage.attachment_name == f"live-{actor}.png") == 1
+
+
 _P12: list = []
 
 
 def upload_rows() -> list[Row]:
+    from portal_app.state.portal.chat import ChatState
     from portal_app.state.portal.files import ClientFilesState
     from portal_app.state.staff.configure_portal import PortalConfigState
     from portal_app.state.staff.documents import NewDocumentState
     from portal_app.state.staff.files import StaffFilesState
+    from portal_app.state.staff.inbox import InboxState
     from portal_app.state.staff.sealing import SealingState
     from portal_app.state.verify import VerifyState
 
@@ -218,6 +226,12 @@ def upload_rows() -> list[Row]:
             files=lambda a: [("seal.p12", p12(a)[0], "application/x-pkcs12")], took_effect=_certificate_replaced),
         Row(VerifyState, "check", "/verify", PUBLIC,
             files=lambda a: [("sealed.pdf", pdf, "application/pdf")], took_effect=_verdict_given),
+        # chat attachments (the chat is on in workspace A): a client into their own thread, staff
+        # into A1's (B's owner finds no such conversation)
+        Row(ChatState, "send_file", "/", CLIENT,
+            files=lambda a: [(f"live-{a}.png", logo_png(), "image/png")], took_effect=_chat_file_sent),
+        Row(InboxState, "send_file", lambda w: f"/staff/inbox/{w.chat_conversations['a1']}", STAFF_ON_A1,
+            files=lambda a: [(f"live-{a}.png", logo_png(), "image/png")], took_effect=_chat_file_sent),
     ]
 
 
