@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 import uuid
 
 import pytest
@@ -55,11 +54,13 @@ def test_a_hint_reaches_the_other_process_once_and_in_order_and_not_its_own(chan
         topics = [f"chat:1:contact:{i}" for i in range(100)]
         for topic in topics:
             one.publish(topic)
+        one.publish("end:one")
+        assert two_in.wait_for(101) == [*topics, "end:one"]  # each once, in order
         two.publish("chat:1:staff")
-        assert two_in.wait_for(100) == topics  # each once, in order
+        # one's own 101 went through the channel before this: had they come back, they would be first
         assert one_in.wait_for(1) == ["chat:1:staff"]
-        time.sleep(0.2)
-        assert len(two_in.topics) == 100 and one_in.topics == ["chat:1:staff"]  # never its own
+        one.publish("end:two")  # published after two's own hint passed the channel
+        assert two_in.wait_for(102) == [*topics, "end:one", "end:two"]  # never its own
     finally:
         one.stop()
         two.stop()
@@ -81,24 +82,20 @@ def test_start_redis_relay_sends_every_local_hint(channel, monkeypatch):
     monkeypatch.setattr(hints, "CHANNEL", channel)
     other_in = Inbox()
     other = _relay(channel, other_in)
-    local: list[str] = []
-    hints.subscribe(local.append)
+    local = Inbox()
+    hints.subscribe(local)
     try:
         relay = hints.start_redis_relay(REDIS_URL)
         assert hints.start_redis_relay(REDIS_URL) is relay  # once per process
         assert relay.subscribed.wait(5)
         hints.publish("chat:7:staff")
         assert other_in.wait_for(1) == ["chat:7:staff"]
-        assert local == ["chat:7:staff"]  # here: delivered locally once, not again via Redis
+        assert local.topics == ["chat:7:staff"]  # here: delivered locally once
         other.publish("chat:7:contact:1")  # another process's hint is delivered here
-        for _ in range(500):
-            if len(local) == 2:
-                break
-            time.sleep(0.01)
-        time.sleep(0.1)
-        assert local == ["chat:7:staff", "chat:7:contact:1"]
+        # ours passed the channel before it: had it come back via Redis, it would be second here
+        assert local.wait_for(2) == ["chat:7:staff", "chat:7:contact:1"]
     finally:
-        hints.unsubscribe(local.append)
+        hints.unsubscribe(local)
         hints.stop_redis_relay()
         other.stop()
 
