@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from portal_app import limits
 from portal_app.access import Actor
@@ -129,9 +129,7 @@ def mark_read_client(db: Session, actor: Actor, up_to: int) -> bool:
     _client, conv = threads.client_conversation(db, actor)
     if conv is None:
         return False
-    newest = db.exec(select(ConversationMessage.id).where(ConversationMessage.conversation_id == conv.id)
-                     .order_by(ConversationMessage.id.desc()).limit(1)).first() or 0  # type: ignore[attr-defined]
-    up_to = min(int(up_to or 0), newest)
+    up_to = min(int(up_to or 0), _newest_id(db, conv.id))
     if up_to <= conv.client_last_read_id:
         return False
     conv.client_last_read_id = up_to
@@ -142,12 +140,16 @@ def mark_read_client(db: Session, actor: Actor, up_to: int) -> bool:
 
 def mark_read_staff(db: Session, actor: Actor, conversation_public_id: str, up_to: int) -> bool:
     staff, conv = threads.staff_conversation(db, actor, conversation_public_id)
-    newest = db.exec(select(ConversationMessage.id).where(ConversationMessage.conversation_id == conv.id)
-                     .order_by(ConversationMessage.id.desc()).limit(1)).first() or 0  # type: ignore[attr-defined]
-    moved = _mark_staff_read(db, conv.id, staff.user_id, min(int(up_to or 0), newest))
+    moved = _mark_staff_read(db, conv.id, staff.user_id, min(int(up_to or 0), _newest_id(db, conv.id)))
     if moved:
         _hint(db, conv)
     return moved
+
+
+def _newest_id(db: Session, conversation_id: int) -> int:
+    """The thread's newest message id (0 for none): a read marker never points past it."""
+    return db.exec(select(ConversationMessage.id).where(ConversationMessage.conversation_id == conversation_id)
+                   .order_by(col(ConversationMessage.id).desc()).limit(1)).first() or 0
 
 
 def _mark_staff_read(db: Session, conversation_id: int, staff_user_id: int, up_to: int) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TypedDict
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from portal_app.access import (
@@ -20,6 +21,7 @@ from portal_app.access import (
     require_inbox,
     staff_may_see_conversation,
 )
+from portal_app.db import begin_write, savepoint
 from portal_app.errors import NotFound
 from portal_app.models import Contact, Conversation, ConversationMessage, ConversationStaffRead, StaffUser, utcnow
 from portal_app.services.portal.portal_settings import portal_settings_for
@@ -64,8 +66,6 @@ def staff_conversation(db: Session, actor: Actor, public_id: str, *, lock: bool 
     staff = require_inbox(actor)
     q = select(Conversation).where(Conversation.public_id == str(public_id or "")[:40])
     if lock:
-        from portal_app.db import begin_write
-
         begin_write(db)
         q = q.execution_options(populate_existing=True)
         if db.get_bind().dialect.name == "postgresql":
@@ -79,14 +79,10 @@ def staff_conversation(db: Session, actor: Actor, public_id: str, *, lock: bool 
 def get_or_create(db: Session, workspace_id: int, contact_id: int) -> Conversation:
     """The contact's conversation, made now if they have none (a race on the unique key: the
     other transaction's row is read)."""
-    from portal_app.db import savepoint
-
     found = db.exec(select(Conversation).where(Conversation.workspace_id == workspace_id,
                                                Conversation.contact_id == contact_id)).first()
     if found is not None:
         return found
-    import sqlalchemy as sa
-
     try:
         with savepoint(db):
             conv = Conversation(workspace_id=workspace_id, contact_id=contact_id)
@@ -180,12 +176,11 @@ def staff_messages(db: Session, actor: Actor, public_id: str, *, before: int | N
 
 def client_unread(db: Session, actor: Actor) -> int:
     """Staff messages (not notes) the client has not read yet."""
-    from sqlalchemy import func
 
     _client, conv = client_conversation(db, actor)
     if conv is None:
         return 0
-    return int(db.exec(select(func.count()).select_from(ConversationMessage).where(
+    return int(db.exec(select(sa.func.count()).select_from(ConversationMessage).where(
         ConversationMessage.conversation_id == conv.id, ConversationMessage.author == "staff",
         col(ConversationMessage.internal).is_(False), ConversationMessage.id > conv.client_last_read_id)).one())
 
