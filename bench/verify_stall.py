@@ -99,7 +99,8 @@ async def _as_tab(base: str, data: bytes):
     hydrate = {"name": format_event_handler(State.event_handlers["hydrate_and_load"]), "payload": {},
                "router_data": {"pathname": "/verify", "query": {}, "asPath": "/verify"}}
     await sio.connect(f"{base}?token={token}", socketio_path="/_event", transports=["websocket"],
-                      headers={"Origin": base}, auth={"event": hydrate}, namespaces=["/_event"])
+                      headers={"Origin": base}, auth={"event": hydrate}, namespaces=["/_event"],
+                      wait_timeout=15)
     try:
         await asyncio.wait_for(hydrated.wait(), timeout=60)
         async with httpx.AsyncClient(timeout=300) as client:

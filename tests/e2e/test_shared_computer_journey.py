@@ -124,7 +124,8 @@ async def _replay_hydrate(url: str, tab_token: str, path: str, cookie: str | Non
     hydrate = {"name": _hydrate_name(), "payload": {},
                "router_data": {"pathname": path, "query": {}, "asPath": path}}
     await client.connect(f"{url}?token={tab_token}", socketio_path="/_event", transports=["websocket"],
-                         headers=headers, auth={"event": hydrate}, namespaces=[NAMESPACE])
+                         headers=headers, auth={"event": hydrate}, namespaces=[NAMESPACE],
+                         wait_timeout=15)
     try:
         await asyncio.wait_for(done.wait(), timeout=15)
         if until is None:

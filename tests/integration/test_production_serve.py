@@ -161,7 +161,7 @@ async def _tab(base: str, path: str, cookie: str | None) -> tuple[list[str], lis
     if cookie:
         headers["Cookie"] = f"portal_session={cookie}"
     await sio.connect(f"{base}?token={secrets.token_hex(16)}", socketio_path="/_event", transports=["websocket"],
-                      headers=headers, namespaces=["/_event"],
+                      headers=headers, namespaces=["/_event"], wait_timeout=15,
                       auth={"event": {"name": format_event_handler(State.event_handlers["hydrate_and_load"]),
                                       "payload": {}, "router_data": router}})
     try:

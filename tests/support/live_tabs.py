@@ -24,6 +24,10 @@ from dataclasses import dataclass, field
 import httpx
 
 NAMESPACE = "/_event"
+# python-socketio waits 1 s for the namespace by default: too short on a busy CI machine, where the
+# server's connect handler (it runs the hydrate) can take longer; then connect() fails with
+# "Unexpected connection error" although the server would have answered
+CONNECT_WAIT = 15
 
 
 def handler_name(state_cls, name: str) -> str:
@@ -81,7 +85,7 @@ class Tab:
         hydrate = {"name": _hydrate_name(), "payload": {}, "router_data": _router(self.path)}
         await self._client.connect(f"{self.served.url}?token={self.token}", socketio_path="/_event",
                                    transports=["websocket"], headers=headers, auth={"event": hydrate},
-                                   namespaces=[NAMESPACE])
+                                   namespaces=[NAMESPACE], wait_timeout=CONNECT_WAIT)
         await asyncio.wait_for(first.wait(), timeout)
         await self.idle()
         return self
