@@ -13,7 +13,7 @@ client's open tabs), `chat:<workspace id>:staff` (a workspace's inbox, for its s
 This module is the in-process transport (one process: the embedded default); with Redis
 configured, `start_redis_relay(redis_url)` (called at start by the app, portal_app.py, and by
 `python -m portal_app.cli worker`) also publishes every local hint to the Redis pub/sub
-channel `CHANNEL` and delivers other processes' hints here: a publisher thread sends (a hint
+channel `channel_for(redis_url)` and delivers other processes' hints here: a publisher thread sends (a hint
 never waits for Redis, and keeps its order), a listener thread receives and skips its own
 process's messages (each carries the sender's process id). Redis pub/sub is at most once: a
 hint published while a listener is reconnecting is lost -- the next hint of that topic, or the
@@ -127,6 +127,17 @@ CHANNEL = "portal:hints"
 _STOP = object()
 
 
+def channel_for(redis_url: str) -> str:
+    """`portal:hints:<db>`: Redis's pub/sub channels are one namespace for the whole server, not
+    one per database number, so two deployments (or a test run beside another) that share a Redis
+    server on different database numbers would otherwise hear each other's hints."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(redis_url)
+    db = parts.path.strip("/") or "0"
+    return f"{CHANNEL}:{db}"
+
+
 class RedisRelay:
     """Sends this process's hints to `channel`, delivers the other processes' hints to
     `deliver` (this process's subscribers: deliver_local). `process_id` tells one's own
@@ -136,7 +147,7 @@ class RedisRelay:
                  process_id: str | None = None, listen: bool = True):
         import redis
 
-        self.channel, self.deliver, self.listen = channel or CHANNEL, deliver, listen
+        self.channel, self.deliver, self.listen = channel or channel_for(redis_url), deliver, listen
         self.process_id = process_id or f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
         self._redis = redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5,
                                            health_check_interval=30)
@@ -225,7 +236,7 @@ def start_redis_relay(redis_url: str, *, listen: bool = True) -> RedisRelay:
             return _relay
         _relay = RedisRelay(redis_url, listen=listen)
     add_publisher(_relay.publish)
-    log.info("live hints relayed through Redis (channel %s, process %s)", CHANNEL, _relay.process_id)
+    log.info("live hints relayed through Redis (channel %s, process %s)", _relay.channel, _relay.process_id)
     return _relay
 
 

@@ -20,7 +20,7 @@ How a hint travels
 1. A service changes something and calls `hints.publish_after_commit(db, topic)`; when the
    transaction commits, `hints.publish(topic)` hands it to this process's subscribers and, with
    Redis, to the relay (adapters/hints.RedisRelay), which sends it on the pub/sub channel
-   `portal:hints`; every other process's relay delivers it to that process's subscribers. The
+   `portal:hints:<db>`; every other process's relay delivers it to that process's subscribers. The
    separate job worker (`cli worker`) publishes the same way. So every app process sees every
    hint, once.
 2. This module's subscriber (`_on_hint`, any thread) schedules a delivery on the app's event loop

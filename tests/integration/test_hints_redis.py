@@ -81,7 +81,7 @@ def test_a_publishing_only_process_reaches_the_app(channel):
 def test_start_redis_relay_sends_every_local_hint(channel, monkeypatch):
     monkeypatch.setattr(hints, "CHANNEL", channel)
     other_in = Inbox()
-    other = _relay(channel, other_in)
+    other = _relay(hints.channel_for(REDIS_URL), other_in)
     local = Inbox()
     hints.subscribe(local)
     try:
@@ -197,7 +197,7 @@ def test_another_process_publishing_like_cli_worker_reaches_this_one():
     require_service("Redis", "127.0.0.1", 6379)
     topic = f"chat:test-{uuid.uuid4().hex}:staff"
     inbox = Inbox()
-    here = _relay(hints.CHANNEL, lambda t: inbox(t) if t == topic else None)
+    here = _relay(hints.channel_for(REDIS_URL), lambda t: inbox(t) if t == topic else None)
     try:
         code = ("from portal_app.adapters import hints\n"
                 f"hints.start_redis_relay({REDIS_URL!r}, listen=False)\n"
@@ -207,3 +207,12 @@ def test_another_process_publishing_like_cli_worker_reaches_this_one():
         assert inbox.wait_for(1) == [topic]
     finally:
         here.stop()
+
+
+def test_the_channel_is_per_redis_database():
+    """Pub/sub channels are one namespace per Redis server: a deployment on database 3 must not
+    hear one on database 0 (their workspace ids would collide)."""
+    assert hints.channel_for("redis://127.0.0.1:6379/3") == "portal:hints:3"
+    assert hints.channel_for("redis://127.0.0.1:6379") == "portal:hints:0"
+    assert hints.channel_for("redis://:secret@redis.internal:6380/12") == "portal:hints:12"
+    assert hints.channel_for("redis://127.0.0.1:6379/0") != hints.channel_for("redis://127.0.0.1:6379/3")
