@@ -72,7 +72,20 @@ def journey(seed: dict) -> list[tuple[str, str, str, str, dict]]:
         ("staff", "/staff/contacts", "ContactsState", "load", {}),
         ("staff", f"/staff/contacts/{seed['contact']}", "ContactRecordState", "load", {"contact_id": seed["contact"]}),
         ("staff", "/staff/invoices", "StaffInvoicesState", "load", {}),
+        # a write: bench/page_load.py's round trip (Company alternates, so every save writes)
+        ("client", "/profile", "ProfileState", "save", {}),
     ]
+
+
+_COMPANIES = ("Acme Bakery", "Acme Bakery Ltd")
+
+
+def handler_args(state, handler: str, i: int) -> tuple:
+    """The event's payload: the profile form as the browser submits it (every field as loaded),
+    Company alternating."""
+    if (type(state).__name__, handler) != ("ProfileState", "save"):
+        return ()
+    return ({**state.values, "company": _COMPANIES[i % 2]},)
 
 
 def find_state(name: str):
@@ -118,13 +131,15 @@ def main() -> int:
     print(f"{'page':44s} {'handler':34s} {'cpu ms':>8s} {'no hop':>8s} {'SQL':>5s}")
     for who, path, state_name, handler, query in journey(seed):
         cls = find_state(state_name)
-        state, _ = run_handler(cls, handler, (), HOST, seed["tokens"][who], path)
+        turn = [0]
+        state, _ = run_handler(cls, "load" if handler == "save" else handler, (), HOST, seed["tokens"][who], path)
         if query:
             state.router_data["query"] = query
         fn = cls.event_handlers[handler].fn
 
-        def once(fn=fn, state=state):
-            result = fn(state)
+        def once(fn=fn, state=state, handler=handler, turn=turn):
+            turn[0] += 1
+            result = fn(state, *handler_args(state, handler, turn[0]))
             if asyncio.iscoroutine(result):
                 loop.run_until_complete(result)
 

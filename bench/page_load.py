@@ -328,7 +328,12 @@ NAV_TIMING = """
 () => {
   const n = performance.getEntriesByType('navigation')[0];
   const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+  const ws = window.__benchWs || {sent: [], recv: []};
+  const before = (xs) => xs.filter(t => t <= window.__benchReady);
   return {ready: window.__benchReady, ttfb: n ? n.responseStart : null,
+          ws_first_sent: ws.sent.length ? ws.sent[0] : null,
+          ws_last_recv: before(ws.recv).length ? before(ws.recv).slice(-1)[0] : null,
+          ws_frames: before(ws.sent).length + '/' + before(ws.recv).length,
           dcl: n ? n.domContentLoadedEventEnd : null, load: n ? n.loadEventEnd : null,
           fcp: fcp ? fcp.startTime : null, url: location.href};
 }
@@ -346,7 +351,14 @@ async ({button, timeout}) => {
   return await new Promise((resolve) => {
     let t0 = 0;
     const obs = new MutationObserver(() => {
-      if (done()) { const t1 = performance.now(); obs.disconnect(); resolve({ms: t1 - t0}); }
+      if (done()) {
+        const t1 = performance.now(); obs.disconnect();
+        const ws = window.__benchWs || {sent: [], recv: []};
+        const sent = ws.sent.find(t => t >= t0);
+        const recv = sent === undefined ? undefined : ws.recv.find(t => t >= sent);
+        resolve({ms: t1 - t0, to_send: sent === undefined ? null : sent - t0,
+                 server: recv === undefined ? null : recv - sent, render: recv === undefined ? null : t1 - recv});
+      }
     });
     obs.observe(document.body, {subtree: true, childList: true, characterData: true});
     setTimeout(() => {
@@ -359,6 +371,26 @@ async ({button, timeout}) => {
     btn.click();
   });
 }
+"""
+
+# Installed before any page script runs: timestamps every websocket frame the page sends and
+# receives (a 'message' listener added at construction runs before socket.io's own onmessage),
+# so a round trip splits into click -> frame sent, frame sent -> first answer, answer -> DOM.
+SOCKET_WATCH = """
+(() => {
+  const W = window.WebSocket;
+  window.__benchWs = {sent: [], recv: []};
+  const Watched = function (...args) {
+    const ws = new W(...args);
+    const send = ws.send.bind(ws);
+    ws.send = (d) => { window.__benchWs.sent.push(performance.now()); return send(d); };
+    ws.addEventListener('message', () => window.__benchWs.recv.push(performance.now()));
+    return ws;
+  };
+  Watched.prototype = W.prototype;
+  for (const k of ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED']) Watched[k] = W[k];
+  window.WebSocket = Watched;
+})();
 """
 
 # Waits inside the page (setTimeout polling) until COND holds; Playwright's
@@ -404,6 +436,7 @@ def open_and_wait_ready(ctx, url: str, predicate: str, label: str, problems: lis
     page = ctx.new_page()
     watcher = PageProblems(page, label)
     page.add_init_script(READY_WATCH % predicate)
+    page.add_init_script(SOCKET_WATCH)
     page.goto(url, wait_until="commit", timeout=NAV_TIMEOUT_MS)
     try:
         wait_in_page(page, "return window.__benchReady !== undefined;", READY_TIMEOUT_MS)
@@ -418,6 +451,7 @@ def open_and_wait_ready(ctx, url: str, predicate: str, label: str, problems: lis
         raise BenchError(f"{label}: {url} never became ready ({type(exc).__name__}); "
                          f"now at {page.url}; page errors: {watcher.items}; body text: {body!r}") from exc
     timing = page.evaluate(NAV_TIMING)
+    log(f"{label}: websocket frames sent/received before ready {timing['ws_frames']}")
     return page, watcher, timing
 
 
@@ -438,6 +472,12 @@ def sign_in(ctx, base: str) -> None:
     page.close()
 
 
+def add_breakdown(samples: Samples, r: dict) -> None:
+    samples.add("rtt_to_send", r.get("to_send"))
+    samples.add("rtt_server", r.get("server"))
+    samples.add("rtt_render", r.get("render"))
+
+
 def measure_ours(ctx, base: str, i: int, samples: Samples, problems: list[str]) -> None:
     # load-to-interactive on the home page
     page, watcher, t = open_and_wait_ready(ctx, base + "/", OURS_READY, "ours /", problems)
@@ -450,10 +490,13 @@ def measure_ours(ctx, base: str, i: int, samples: Samples, problems: list[str]) 
         samples.add("ttfb", t["ttfb"])
         samples.add("first_contentful_paint", t["fcp"])
         samples.add("dom_content_loaded", t["dcl"])
+        samples.add("ws_first_sent", t["ws_first_sent"])
+        samples.add("ws_last_recv", t["ws_last_recv"])
 
     # event round trip: save the contact details form on /profile
     page = ctx.new_page()
     watcher = PageProblems(page, "ours /profile")
+    page.add_init_script(SOCKET_WATCH)
     page.goto(base + "/profile", wait_until="commit", timeout=NAV_TIMEOUT_MS)
     company = page.get_by_label("Company")
     try:
@@ -476,6 +519,7 @@ def measure_ours(ctx, base: str, i: int, samples: Samples, problems: list[str]) 
         raise BenchError(f"ours /profile 'Save changes' round trip: {r['error']}; page errors: {watcher.items}")
     if i > 0:
         samples.add("event_round_trip", r["ms"])
+        add_breakdown(samples, r)
 
 
 def measure_blank(ctx, base: str, i: int, samples: Samples, problems: list[str]) -> None:
@@ -495,7 +539,10 @@ def measure_blank(ctx, base: str, i: int, samples: Samples, problems: list[str])
         samples.add("ttfb", t["ttfb"])
         samples.add("first_contentful_paint", t["fcp"])
         samples.add("dom_content_loaded", t["dcl"])
+        samples.add("ws_first_sent", t["ws_first_sent"])
+        samples.add("ws_last_recv", t["ws_last_recv"])
         samples.add("event_round_trip", r["ms"])
+        add_breakdown(samples, r)
 
 
 # ---------------------------------------------------------------------------- report
@@ -556,9 +603,14 @@ def machine_info() -> dict:
 LABELS = [
     ("load_to_interactive", "load-to-interactive (ms)"),
     ("event_round_trip", "event round trip (ms)"),
+    ("rtt_to_send", "  click -> frame sent (ms)"),
+    ("rtt_server", "  frame sent -> answer (ms)"),
+    ("rtt_render", "  answer -> DOM updated (ms)"),
     ("ttfb", "  time to first byte (ms)"),
     ("first_contentful_paint", "  first contentful paint (ms)"),
     ("dom_content_loaded", "  DOMContentLoaded (ms)"),
+    ("ws_first_sent", "  first websocket frame sent (ms)"),
+    ("ws_last_recv", "  last frame received before ready (ms)"),
 ]
 
 

@@ -68,6 +68,22 @@ def test_non_html_keeps_its_body_and_gets_a_nonce_free_csp():
     assert dict(seen[0]["headers"])[b"accept-encoding"] == b"gzip"  # assets may stay compressed
 
 
+def test_the_builds_hashed_bundles_are_cached_for_a_year_and_nothing_else_is():
+    js = b"application/javascript"
+    client = TestClient(SecurityHeaders(_app(js, [b"x"], [])), base_url=ORIGIN)
+    for path in ("/assets/entry.client-DMqNtF3h.js", "/assets/__reflex_global_styles-BTGT1nLB.css",
+                 "/assets/_staff_._files_._index-BeTfGkV0.js"):
+        assert client.get(path).headers["cache-control"] == "public, max-age=31536000, immutable", path
+    # a name without the build's content hash, a page, a route of the app: the browser asks again
+    for path in ("/assets/app.js", "/assets/x-DMqNtF3h.js/../secret", "/fonts.css", "/api/x", "/_upload"):
+        assert "cache-control" not in client.get(path).headers, path
+    page = TestClient(SecurityHeaders(_app(b"text/html", PAGE, [])), base_url=ORIGIN)
+    assert page.get("/assets/missing-DMqNtF3h.js").headers["cache-control"] == "no-store"  # the 404 page
+    own = [(b"cache-control", b"no-cache")]
+    mine = TestClient(SecurityHeaders(_app(js, [b"x"], [], own)), base_url=ORIGIN)
+    assert mine.get("/assets/entry.client-DMqNtF3h.js").headers.get_list("cache-control") == ["no-cache"]
+
+
 def test_a_routes_own_policy_stands_but_is_never_framable():
     own = [(b"content-security-policy", b"default-src 'none'; sandbox")]
     resp = TestClient(SecurityHeaders(_app(b"image/png", [b"\x89PNG"], [], own)), base_url=ORIGIN).get("/api/x")
