@@ -206,3 +206,34 @@ def test_profile_history_is_staff_only(db, world):
         with pytest.raises(error):
             contact_record(db, actor, world.contact_a1.public_id)
     assert contact_record(db, world.member_a, world.contact_a1.public_id)["portal_status"] == "active"
+
+
+def test_saving_what_the_form_shows_sends_no_values_and_a_tidied_save_refills_the_form(db, world):
+    """ProfileState.save: the form's inputs are uncontrolled, keyed on (value, form_rev). A save
+    storing exactly what was typed leaves `values` and `form_rev` alone (no values in the delta,
+    no re-render); one the service tidied refills the form with what was stored."""
+    from portal_app.services.accounts.auth import start_client_session
+    from portal_app.state.portal.profile import ProfileState
+    from tests.support.states import HOST_A, call, run_handler
+
+    cookie = start_client_session(db, world.account_a1)
+    db.commit()
+    state, _ = run_handler(ProfileState, "load", (), HOST_A, cookie, "/profile")
+    loaded, rev = dict(state.values), state.form_rev
+    state._clean()
+    call(state, "save", {**loaded, "company": "Alice Ltd"})
+    assert state.saved == "Your details were saved." and state.error == ""
+    assert "values" not in state.dirty_vars and state.form_rev == rev
+    db.expire_all()
+    assert db.get(Contact, world.contact_a1.id).company == "Alice Ltd"
+
+    call(state, "save", {**loaded, "company": "  Alice   Holdings  "})
+    db.expire_all()
+    stored = db.get(Contact, world.contact_a1.id).company
+    assert stored != "  Alice   Holdings  " and stored.strip() == stored  # tidied by the service
+    assert state.values["company"] == stored and state.form_rev == rev + 1
+
+    call(state, "save", {**loaded, "company": "x" * 10_000})  # refused: nothing saved, the form keeps what was typed
+    assert state.error and state.error_field == "company"
+    db.expire_all()
+    assert db.get(Contact, world.contact_a1.id).company == stored and state.form_rev == rev + 1

@@ -15,7 +15,7 @@ def profile_page() -> rx.Component:
     inputs = [
         field(label, name, default_value=ProfileState.values[name], max_length=max_len,
               autocomplete=ac, type_="tel" if name == "phone" else "text",
-              key=ProfileState.values[name])
+              key=ProfileState.values[name] + "#" + ProfileState.form_rev.to_string())
         for label, name, max_len, ac in EDITABLE
     ]
     return client_shell(

@@ -7,6 +7,7 @@ link works: a new request ends the earlier ones, and a confirmed change ends any
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import cast
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -48,11 +49,17 @@ def get_profile(db: Session, actor: Actor) -> dict:
     return data
 
 
+def tidy_values(values: dict) -> ProfileValues:
+    """The editable fields as `update_profile` stores them (trimmed, checked; Invalid if not)."""
+    return cast(ProfileValues, clean_contact_fields(values, CLIENT_EDITABLE))
+
+
 def update_profile(db: Session, actor: Actor, values: dict) -> list[str]:
-    """Saves the editable fields (never email, never notes); returns the changed field names."""
+    """Saves the editable fields (never email, never notes) as `tidy_values` makes them;
+    returns the changed field names."""
     client = require_client(actor)
     contact = _own_contact(db, actor)
-    clean = clean_contact_fields(values, CLIENT_EDITABLE)
+    clean = tidy_values(values)
     changes = {k: [getattr(contact, k), v] for k, v in clean.items() if getattr(contact, k) != v}
     if changes:
         for key, (_, new) in changes.items():
