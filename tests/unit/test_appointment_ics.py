@@ -191,3 +191,9 @@ def test_bad_input_raises_value_error():
         invitation(dataclasses.replace(EVENT, url="javascript:alert(1)"))
     with pytest.raises(ValueError, match="timezone-aware"):
         feed([EVENT], name="x", stamp=datetime(2026, 3, 1))
+
+
+def test_a_utc_appointment_is_written_in_utc_without_a_vtimezone():
+    data = invitation(dataclasses.replace(EVENT, zone="Etc/UTC"))
+    assert b"DTSTART:20260309T130000Z\r\n" in data and b"VTIMEZONE" not in data
+    assert only_event(parse(data)).decoded("dtstart") == EVENT.start

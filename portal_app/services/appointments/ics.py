@@ -16,8 +16,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 
-from icalendar import Calendar, Event, vCalAddress, vText
+from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 
 from portal_app.services.appointments.slots import load_zone, require_aware
 
@@ -29,8 +30,6 @@ MAX_LOCATION = 1_000
 MAX_URL = 2_000
 MAX_NAME = 200
 MAX_UID = 255
-# VTIMEZONE transitions are written for the events' span plus this margin on each side
-_ZONE_MARGIN = timedelta(days=366)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _EMAIL = re.compile(r"^[^@\s<>\"(),;:\\]+@[^@\s<>\"(),;:\\]+$")
@@ -73,7 +72,7 @@ def _address(email: str, name: str, what: str) -> vCalAddress:
 
 
 def _vevent(event: IcsEvent, *, stamp: datetime | None, method: str | None) -> tuple[Event, date, date]:
-    """The VEVENT of `event` and the local dates it spans (for the VTIMEZONE's range)."""
+    """The VEVENT of `event` and the local dates it spans (for its VTIMEZONE's range)."""
     uid = (event.uid or "").strip()
     if not uid or len(uid) > MAX_UID or _CONTROL.search(uid) or "\n" in uid:
         raise ValueError(f"The event UID is missing or not valid: {uid[:80]!r}.")
@@ -130,11 +129,31 @@ def _calendar(method: str | None) -> Calendar:
     return calendar
 
 
-def _finish(calendar: Calendar, first: date | None, last: date | None) -> bytes:
-    if first is not None and last is not None:
-        calendar.add_missing_timezones(first_date=first - _ZONE_MARGIN, last_date=last + _ZONE_MARGIN)
-    data: bytes = calendar.to_ical()
-    return data
+@lru_cache(maxsize=128)
+def _vtimezone(tzid: str, first_year: int, last_year: int) -> Timezone:
+    """The VTIMEZONE of `tzid` with its transitions from the year before the first event to
+    the year after the last one (a component shared read-only by every calendar written)."""
+    return Timezone.from_tzid(tzid, first_date=date(max(first_year - 1, 1), 1, 1),
+                              last_date=date(min(last_year + 1, 9999), 12, 31))
+
+
+class _Zones:
+    """The TZIDs the events were written with and the years they span."""
+
+    def __init__(self) -> None:
+        self.years: dict[str, tuple[int, int]] = {}
+
+    def note(self, vevent: Event, first: date, last: date) -> None:
+        tzid = vevent["dtstart"].params.get("TZID")
+        if tzid and tzid != "UTC":
+            low, high = self.years.get(tzid, (first.year, last.year))
+            self.years[tzid] = (min(low, first.year), max(high, last.year))
+
+    def finish(self, calendar: Calendar) -> bytes:
+        """`calendar` as bytes, a VTIMEZONE for every TZID first (RFC 5545 wants them before use)."""
+        calendar.subcomponents[:0] = [_vtimezone(tzid, *self.years[tzid]) for tzid in sorted(self.years)]
+        data: bytes = calendar.to_ical()
+        return data
 
 
 def invitation(event: IcsEvent, *, method: str = "REQUEST") -> bytes:
@@ -144,10 +163,11 @@ def invitation(event: IcsEvent, *, method: str = "REQUEST") -> bytes:
         raise ValueError(f"The method must be one of {', '.join(METHODS)}.")
     if event.stamp is None:
         raise ValueError("An invitation needs a DTSTAMP (pass the clock's now as event.stamp).")
-    calendar = _calendar(method)
+    calendar, zones = _calendar(method), _Zones()
     vevent, first, last = _vevent(event, stamp=None, method=method)
     calendar.add_component(vevent)
-    return _finish(calendar, first, last)
+    zones.note(vevent, first, last)
+    return zones.finish(calendar)
 
 
 def feed(events: list[IcsEvent], *, name: str, stamp: datetime) -> bytes:
@@ -158,11 +178,9 @@ def feed(events: list[IcsEvent], *, name: str, stamp: datetime) -> bytes:
     calendar.add("x-wr-calname", " ".join(_text(name, MAX_NAME).split()) or "Appointments")
     calendar.add("x-published-ttl", "PT1H")
     calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
-    first: date | None = None
-    last: date | None = None
+    zones = _Zones()
     for event in events:
-        vevent, start_day, end_day = _vevent(event, stamp=stamp_utc, method=None)
+        vevent, first, last = _vevent(event, stamp=stamp_utc, method=None)
         calendar.add_component(vevent)
-        first = start_day if first is None else min(first, start_day)
-        last = end_day if last is None else max(last, end_day)
-    return _finish(calendar, first, last)
+        zones.note(vevent, first, last)
+    return zones.finish(calendar)
