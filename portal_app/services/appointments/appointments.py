@@ -123,7 +123,9 @@ def create_appointment(db: Session, actor: Actor, *, contact: object, starts_at:
     fields = _clean_fields(title, location, client_notes, internal_notes)
     claims.lock_staff(db, member.id)
     a = Appointment(workspace_id=staff.workspace_id, contact_id=found.id, staff_id=member.id, starts_at=start,
-                    ends_at=end, zone=zone_name, created_by="staff", **fields)
+                    ends_at=end, zone=zone_name, created_by="staff", title=fields["title"],
+                    location=fields["location"], client_notes=fields["client_notes"],
+                    internal_notes=fields["internal_notes"])
     db.add(a)
     db.flush()
     claims.claim(db, a, taken_message=OVERLAP.format(name=member.name))

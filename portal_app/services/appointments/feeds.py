@@ -41,17 +41,20 @@ def reset_feed(db: Session, actor: Actor) -> str:
     now = utcnow()
     if is_client(actor):
         client = require_client_appointments(actor, portal_settings_for(db, actor.workspace_id))
-        ws_id, who = client.workspace_id, {"owner": "client", "contact_id": client.contact_id, "staff_id": None}
+        row = CalendarFeedToken(workspace_id=client.workspace_id, owner="client", contact_id=client.contact_id,
+                                token_hash="", created_at=now)
         mine = col(CalendarFeedToken.contact_id) == client.contact_id
     else:
         staff = require_staff(actor)
-        ws_id, who = staff.workspace_id, {"owner": "staff", "contact_id": None, "staff_id": staff.user_id}
+        row = CalendarFeedToken(workspace_id=staff.workspace_id, owner="staff", staff_id=staff.user_id,
+                                token_hash="", created_at=now)
         mine = col(CalendarFeedToken.staff_id) == staff.user_id
     db.connection().execute(sa.update(CalendarFeedToken).where(
-        col(CalendarFeedToken.workspace_id) == ws_id, mine, col(CalendarFeedToken.revoked_at).is_(None))
+        col(CalendarFeedToken.workspace_id) == row.workspace_id, mine, col(CalendarFeedToken.revoked_at).is_(None))
         .values(revoked_at=now))
     token = new_token()
-    db.add(CalendarFeedToken(workspace_id=ws_id, token_hash=hash_token(token), created_at=now, **who))
+    row.token_hash = hash_token(token)
+    db.add(row)
     db.flush()
     return token
 
@@ -66,7 +69,7 @@ def revoke_feed(db: Session, actor: Actor) -> int:
     else:  # pragma: no cover - require_own_feed refused
         raise NotFound()
     result = db.connection().execute(sa.update(CalendarFeedToken).where(
-        CalendarFeedToken.workspace_id == actor.workspace_id, mine, col(CalendarFeedToken.revoked_at).is_(None))
+        col(CalendarFeedToken.workspace_id) == actor.workspace_id, mine, col(CalendarFeedToken.revoked_at).is_(None))
         .values(revoked_at=utcnow()))
     return int(result.rowcount)
 
