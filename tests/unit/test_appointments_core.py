@@ -253,3 +253,49 @@ def test_staff_calendar_window_and_contact_record(world, db):
         "Kick-off"]
     with pytest.raises(NotFound):
         appts.contact_appointments(db, world.staff_b, world.contact_a2.public_id)
+
+
+def test_the_access_rules_and_their_sql_form_agree(world, db):
+    from portal_app import access
+
+    a = make(db, world)
+    b = make(db, world, contact=world.contact_a2.public_id, starts_at="2026-12-09T12:00", ends_at="2026-12-09T12:30")
+    for client in (world.client_a1, world.client_a2, world.client_b1):
+        by_rule = {x.id for x in (a, b) if access.client_may_see_appointment(client, x)}
+        by_sql = set(db.exec(select(Appointment.id).where(access.client_appointment_clause(Appointment, client))).all())
+        assert by_rule == by_sql
+    assert access.client_may_see_appointment(world.client_a1, a) and not access.client_may_see_appointment(
+        world.client_a2, a)
+    owner_id, member_id = world.staff_a.user_id, world.member_a.user_id
+    assert access.require_edit_availability(world.member_a, member_id) == world.member_a
+    assert access.require_edit_availability(world.staff_a, member_id) == world.staff_a  # an owner: anyone's
+    with pytest.raises(Forbidden):
+        access.require_edit_availability(world.member_a, owner_id)
+    with pytest.raises(Forbidden):
+        access.require_edit_availability(world.client_a1, member_id)
+    with pytest.raises(NotSignedIn):
+        access.require_edit_availability(world.anon, member_id)
+    assert access.may_edit_availability(world.staff_a, member_id)
+    assert not access.may_edit_availability(world.member_a, owner_id)
+    assert not access.may_edit_availability(world.client_a1, member_id)
+    with pytest.raises(NotSignedIn):
+        access.require_manage_appointments(world.anon)
+    with pytest.raises(Forbidden):
+        access.require_manage_appointments(world.client_a1)
+
+
+def test_a_booking_can_start_an_automation(world, db):
+    from portal_app.services import events
+    from portal_app.services.automations import triggers
+
+    a = make(db, world)
+    event = events.AppointmentBooked(workspace_id=world.ws_a.id, appointment=a.public_id,
+                                     contact=world.contact_a1.public_id, by="staff")
+    snap = triggers.build(db, event)
+    assert snap is not None and snap.contact_id == world.contact_a1.id
+    assert snap.vars["appointment"]["title"] == "Kick-off" and snap.vars["appointment"]["with"] == "Ava Owner"
+    assert snap.dates["appointment.starts_at"].startswith("2026-12-09T09:00")
+    assert "appointment.when" in triggers.BY_KIND["appointment.booked"].placeholders()
+    other = events.AppointmentBooked(workspace_id=world.ws_b.id, appointment=a.public_id,
+                                     contact=world.contact_a1.public_id, by="staff")
+    assert triggers.build(db, other) is None  # another workspace's event never reaches A's appointment

@@ -245,7 +245,7 @@ class ClientAppointments(TypedDict):
     past: list[views.AppointmentView]       # latest first (and cancelled ones)
 
 
-def _client(db: Session, actor: Actor) -> tuple[Client, int]:
+def client_and_cutoff(db: Session, actor: Actor) -> tuple[Client, int]:
     settings = portal_settings_for(db, getattr(actor, "workspace_id", 0) or 0)
     client = require_client_appointments(actor, settings)
     return client, settings.appointment_cancel_cutoff_hours
@@ -254,7 +254,7 @@ def _client(db: Session, actor: Actor) -> tuple[Client, int]:
 def client_appointments(db: Session, actor: Actor, *, zone: object = "UTC") -> ClientAppointments:
     """The signed-in client's appointments in their zone (a zone we do not know: UTC): upcoming
     (scheduled, not ended) soonest first, then past and cancelled ones, latest first."""
-    client, cutoff = _client(db, actor)
+    client, cutoff = client_and_cutoff(db, actor)
     tz, now = view_zone(zone), utcnow()
     mine = client_appointment_clause(Appointment, client)
     upcoming = list(db.exec(select(Appointment).where(mine, Appointment.status == "scheduled",
@@ -274,7 +274,7 @@ def client_appointments(db: Session, actor: Actor, *, zone: object = "UTC") -> C
 
 def client_appointment(db: Session, actor: Actor, public_id: object) -> tuple[Client, Appointment, int]:
     """One of the client's own appointments (anyone else's: not found), and the cut-off in hours."""
-    client, cutoff = _client(db, actor)
+    client, cutoff = client_and_cutoff(db, actor)
     a = db.exec(select(Appointment).where(client_appointment_clause(Appointment, client),
                                           Appointment.public_id == str(public_id or "")[:40])
                 .execution_options(populate_existing=True)).first()
@@ -304,7 +304,7 @@ def client_cancel(db: Session, actor: Actor, public_id: object) -> Appointment:
 def next_appointment(db: Session, actor: Actor, *, zone: object = "UTC") -> views.AppointmentView | None:
     """The client home's "Next appointment" (None: nothing upcoming, or the section is off)."""
     try:
-        client, cutoff = _client(db, actor)
+        client, cutoff = client_and_cutoff(db, actor)
     except NotFound:
         return None
     now = utcnow()

@@ -145,7 +145,7 @@ def _views(db: Session, rows: list[BookingType]) -> list[BookingTypeView]:
 
 def client_booking_types(db: Session, actor: Actor) -> list[BookingTypeView]:
     """The active types a client may book (the Appointments section on)."""
-    client, _cutoff = appts._client(db, actor)
+    client, _cutoff = appts.client_and_cutoff(db, actor)
     return _views(db, list(db.exec(select(BookingType).where(BookingType.workspace_id == client.workspace_id,
                                                              col(BookingType.active).is_(True))
                                    .order_by(col(BookingType.name), col(BookingType.id)).limit(TYPES_LIMIT)).all()))
@@ -182,7 +182,7 @@ def book(db: Session, actor: Actor, booking_type: object, starts_at: object, *, 
     """The client books `starts_at` (a free slot of the type) for themselves. `zone`: theirs (the
     appointment is made in it; a zone we do not know: UTC). `notes`: what they want to talk about
     (the appointment's notes for the client, which both sides see)."""
-    client, _cutoff = appts._client(db, actor)
+    client, _cutoff = appts.client_and_cutoff(db, actor)
     bt = bookable_type(db, client, booking_type)
     start = _start(starts_at)
     try:

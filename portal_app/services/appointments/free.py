@@ -27,7 +27,7 @@ def available_slots(db: Session, actor: Actor, booking_type_public_id: object, w
     # slots.py lands from a parallel branch; until it is merged mypy cannot see it
     from portal_app.services.appointments import slots  # type: ignore[attr-defined, unused-ignore]
 
-    client, _cutoff = appts._client(db, actor)
+    client, _cutoff = appts.client_and_cutoff(db, actor)
     bt = booking.bookable_type(db, client, booking_type_public_id)
     if window_start.tzinfo is None or window_end.tzinfo is None or now.tzinfo is None:
         raise Invalid("Times must carry their zone.")
