@@ -65,7 +65,7 @@ def test_staff_keep_booking_types_and_clients_see_the_active_ones(world, db, bt)
     ({"duration_minutes": 22}, "steps of 5 minutes"),
     ({"duration_minutes": "half an hour"}, "whole number"),
     ({"buffer_minutes": -5}, "between 0 and 240"),
-    ({"horizon_days": 0}, "between 1 and 365"),
+    ({"horizon_days": 0}, "between 1 and 365 days"),
     ({"description": "d" * 1001}, "at most 1000 characters"),
 ])
 def test_bad_booking_types_are_refused_in_words(world, db, values, message):
@@ -308,3 +308,27 @@ def test_available_slots_offers_free_times_only(world, db, bt):
     with pytest.raises(Invalid):
         free.available_slots(db, world.client_a1, bt.public_id, day, day + timedelta(days=40), day)
     assert db.exec(select(BookingType)).first() is not None
+
+
+# --- the workspace's settings ----------------------------------------------------------------
+
+def test_owners_and_admins_set_the_cut_off_and_reminders(world, db):
+    from portal_app.services.appointments import settings
+
+    assert settings.get_appointment_settings(db, world.staff_a) == {"cancel_cutoff_hours": 24,
+                                                                    "reminders": ["24h", "1h"]}
+    saved = settings.update_appointment_settings(db, world.staff_a, cancel_cutoff_hours="48", reminders=["1h", "48h"])
+    assert saved == {"cancel_cutoff_hours": 48, "reminders": ["48h", "1h"]}
+    assert db.get(PortalSettings, world.ws_a.id).appointment_reminders == "48h,1h"
+    assert settings.update_appointment_settings(db, world.staff_a, cancel_cutoff_hours=0, reminders="")["reminders"] == []
+    with pytest.raises(Forbidden):
+        settings.update_appointment_settings(db, world.member_a, cancel_cutoff_hours=1, reminders=[])
+    with pytest.raises(Forbidden):
+        settings.get_appointment_settings(db, world.client_a1)
+    with pytest.raises(Invalid, match="between 0 and 720 hours"):
+        settings.update_appointment_settings(db, world.staff_a, cancel_cutoff_hours=1000, reminders=[])
+    with pytest.raises(Invalid, match="whole number of hours"):
+        settings.update_appointment_settings(db, world.staff_a, cancel_cutoff_hours="a day", reminders=[])
+    with pytest.raises(Invalid, match="not '3h'"):
+        settings.update_appointment_settings(db, world.staff_a, cancel_cutoff_hours=1, reminders="24h,3h")
+    assert db.get(PortalSettings, world.ws_b.id).appointment_cancel_cutoff_hours == 24  # B untouched

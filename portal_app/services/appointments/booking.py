@@ -75,7 +75,7 @@ def _clean(values: dict) -> dict:
         "min_notice_minutes": clean_minutes(values.get("min_notice_minutes", 0), "min_notice_minutes",
                                             "Minimum notice", 0, limits.BOOKING_MAX_NOTICE_MINUTES),
         "horizon_days": clean_minutes(values.get("horizon_days", 60), "horizon_days", "Days ahead", 1,
-                                      limits.BOOKING_MAX_HORIZON_DAYS),
+                                      limits.BOOKING_MAX_HORIZON_DAYS, unit="days"),
         "active": bool(values.get("active", True)),
     }
 

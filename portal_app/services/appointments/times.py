@@ -83,15 +83,17 @@ def check_times(start: datetime, end: datetime) -> None:
         raise Invalid(f"An appointment can be at most {limits.APPOINTMENT_MAX_HOURS} hours long.", "ends_at")
 
 
-def clean_minutes(value: object, field: str, label: str, low: int, high: int, *, step: int = 1) -> int:
+def clean_minutes(value: object, field: str, label: str, low: int, high: int, *, step: int = 1,
+                  unit: str = "minutes") -> int:
+    """A whole number typed as text, low..high, a multiple of `step` (in `unit`)."""
     try:
         number = int(str(value).strip())
     except (TypeError, ValueError):
-        raise Invalid(f"{label} must be a whole number of minutes.", field) from None
+        raise Invalid(f"{label} must be a whole number of {unit}.", field) from None
     if not low <= number <= high:
-        raise Invalid(f"{label} must be between {low} and {high}.", field)
+        raise Invalid(f"{label} must be between {low} and {high} {unit}.", field)
     if number % step:
-        raise Invalid(f"{label} goes in steps of {step} minutes.", field)
+        raise Invalid(f"{label} goes in steps of {step} {unit}.", field)
     return number
 
 
