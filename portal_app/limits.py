@@ -101,3 +101,20 @@ CANNED_REPLY_TITLE = 80
 CHAT_REPLY_TIME = 120     # "We usually reply within a few hours"
 CHAT_HOURS = 200          # "Mon-Fri 9:00-17:00 (Berlin)"
 MINUTES = 4               # a number of minutes typed as text (0-1440)
+
+# --- appointments (models.appointments; services/appointments) --------------------------------
+APPOINTMENT_TITLE = 200
+APPOINTMENT_LOCATION = 500    # a place or a meeting link
+APPOINTMENT_NOTES = 2000      # notes for the client, and internal notes
+APPOINTMENT_MAX_HOURS = 24    # one appointment's length
+APPOINTMENT_GRID_MINUTES = 5  # start, end, hours and lengths fall on 5-minute marks (the slot claims' cells)
+TIME_ZONE = 64                # an IANA zone name ("America/Argentina/ComodRivadavia" is 32)
+BOOKING_TYPE_NAME = 120
+BOOKING_TYPE_DESCRIPTION = 1000
+BOOKING_MAX_MINUTES = 480     # a booking type's duration
+BOOKING_MAX_BUFFER = 240
+BOOKING_MAX_NOTICE_MINUTES = 60 * 24 * 30
+BOOKING_MAX_HORIZON_DAYS = 365
+WORKING_INTERVALS_PER_DAY = 6
+DAYS_OFF = 400                # days off one staff member keeps listed
+CANCEL_CUTOFF_HOURS = 720     # the workspace's cut-off, 0-720 h

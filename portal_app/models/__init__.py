@@ -18,6 +18,14 @@ from portal_app.models.accounts import (
     StaffRole,
     StaffUser,
 )
+from portal_app.models.appointments import (
+    APPOINTMENT_STATUSES,
+    Appointment,
+    AppointmentSlotClaim,
+    BookingType,
+    CalendarFeedToken,
+    StaffAvailability,
+)
 from portal_app.models.audit import AuditEvent
 from portal_app.models.automations import (
     AutomationRule,
@@ -83,5 +91,7 @@ __all__ = [
     "LoginAttempt", "NOTES_MAX", "OutboxMessage",
     "PasswordReset", "PortalSettings", "SECTIONS", "StaffInvitation", "StaffRole", "StaffUser", "UTCDateTime", "Workspace",
     "new_public_id", "utcnow", "WebhookDelivery", "WebhookEndpoint",
+    "APPOINTMENT_STATUSES", "Appointment", "AppointmentSlotClaim", "BookingType", "CalendarFeedToken",
+    "StaffAvailability",
     "CannedReply", "Conversation", "ConversationMessage", "ConversationStaffRead", "TimelineEntry",
 ]

@@ -83,6 +83,11 @@ STATUS_STYLES: dict[str, dict[str, StatusStyle]] = {
         "failed": StatusStyle("Would fail", "red"),
         "skipped": StatusStyle("Skipped", "gray"),
     },
+    # models/appointments.py: APPOINTMENT_STATUSES
+    "appointment": {
+        "scheduled": StatusStyle("Scheduled", "blue"),
+        "cancelled": StatusStyle("Cancelled", "gray", "outline"),
+    },
     # a member of the staff team (services/accounts/team.py): active, invited or disabled
     "staff": {
         "active": StatusStyle("Active", "green"),

@@ -50,6 +50,10 @@ class PortalSettings(SQLModel, table=True):
     # a chat message unread this many minutes is emailed to the other side (0: never)
     chat_email_after_minutes: int = Field(default=5, sa_column_kwargs={"server_default": "5"})
     allow_client_uploads: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    # a client may cancel or reschedule an appointment up to this many hours before it starts
+    appointment_cancel_cutoff_hours: int = Field(default=24, sa_column_kwargs={"server_default": "24"})
+    # when reminder emails go out before an appointment, comma-separated ("24h,1h"; "": none)
+    appointment_reminders: str = Field(default="24h,1h", max_length=40, sa_column_kwargs={"server_default": "24h,1h"})
     updated_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
 
     def section_enabled(self, section: str) -> bool:

@@ -49,6 +49,11 @@ SHOWN: dict[type[ev.Event], str] = {
                        "automations may follow",
     ev.MessageReceived: "the staff inbox shows it live; unread, it is emailed to staff (conversations/fallback.py)",
     ev.MessageSent: "the client's chat shows it live; unread, it is emailed to the client (conversations/fallback.py)",
+    ev.AppointmentBooked: "the client's and staff's appointment pages show it live; on the Communications timeline; "
+                          "automations may follow (the invitation email with its .ics comes with the pages)",
+    ev.AppointmentChanged: "the appointment pages show the new time or details live; on the Communications timeline",
+    ev.AppointmentCancelled: "the appointment pages show it cancelled and its time is free again; "
+                             "on the Communications timeline",
 }
 
 # Every kind goes to the workspace's webhook endpoints that want it (services/webhooks).

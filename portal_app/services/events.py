@@ -351,3 +351,37 @@ class MessageSent(Event):
     conversation: str
     message: str
     contact: str
+
+
+# --- appointments (services/appointments) ----------------------------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class AppointmentBooked(Event):
+    """An appointment was made for a contact: by staff, or booked by the client (`by`)."""
+
+    kind: ClassVar[str] = "appointment.booked"
+    appointment: str
+    contact: str
+    by: Literal["staff", "client"]
+    booking_type: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppointmentChanged(Event):
+    """Something the client sees changed (time, place, title, notes); `sequence` is the new one."""
+
+    kind: ClassVar[str] = "appointment.changed"
+    appointment: str
+    contact: str
+    by: Literal["staff", "client"]
+    sequence: int
+    rescheduled: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppointmentCancelled(Event):
+    kind: ClassVar[str] = "appointment.cancelled"
+    appointment: str
+    contact: str
+    by: Literal["staff", "client"]
+    sequence: int

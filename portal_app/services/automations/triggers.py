@@ -39,6 +39,7 @@ WORKSPACE_FIELDS = ("name",)
 DOCUMENT_FIELDS = ("title", "kind", "status", "link")
 INVOICE_FIELDS = ("number", "total", "amount_due", "due_date", "issue_date", "currency", "link")
 FILE_FIELDS = ("name", "kind", "link")
+APPOINTMENT_FIELDS = ("title", "when", "location", "with", "link")
 
 
 @dataclass
@@ -76,7 +77,8 @@ class Trigger:
         out: dict[str, tuple[str, ...]] = {"contact": CONTACT_FIELDS, "workspace": WORKSPACE_FIELDS,
                                            "portal_url": ()}
         for obj in self.objects:
-            out[obj] = {"document": DOCUMENT_FIELDS, "invoice": INVOICE_FIELDS, "file": FILE_FIELDS}[obj]
+            out[obj] = {"document": DOCUMENT_FIELDS, "invoice": INVOICE_FIELDS, "file": FILE_FIELDS,
+                        "appointment": APPOINTMENT_FIELDS}[obj]
         return out
 
     def placeholders(self) -> list[str]:
@@ -196,6 +198,26 @@ def _message_snapshot(db: Session, event: Any) -> Snapshot | None:
     return Snapshot(contact.id, f"{contact.display_name} sent a chat message"[:300], vars_, facts, {})
 
 
+def _appointment_snapshot(db: Session, event: Any) -> Snapshot | None:
+    from portal_app.models import Appointment, StaffUser
+    from portal_app.services.appointments.times import when_text
+
+    appt = db.exec(select(Appointment).where(Appointment.workspace_id == event.workspace_id,
+                                             Appointment.public_id == event.appointment)).first()
+    contact = _contact(db, event.workspace_id, public_id=event.contact)
+    if appt is None or contact is None:
+        return None
+    ws = db.get_one(Workspace, contact.workspace_id)
+    member = db.get(StaffUser, appt.staff_id)
+    vars_, facts = _contact_part(db, ws, contact)
+    vars_["appointment"] = {"title": appt.title, "when": when_text(appt.starts_at, appt.ends_at, appt.zone),
+                            "location": appt.location, "with": member.name if member else "",
+                            "link": f"{ws.base_url}/appointments"}
+    facts["appointment.booked_by"] = event.by
+    dates = {"appointment.starts_at": appt.starts_at.isoformat()}
+    return Snapshot(contact.id, f'Appointment "{appt.title}" booked'[:300], vars_, facts, dates)
+
+
 def _doc(verb: str, **kw: Any) -> Callable[[Session, Any], Snapshot | None]:
     return lambda db, e: _document_snapshot(db, e, verb, **kw)
 
@@ -245,6 +267,9 @@ TRIGGERS: dict[type[ev.Event], Trigger] = {
                                builder=_invite_snapshot),
     ev.MessageReceived: Trigger("message.received", "Client sent a chat message", (), COMMON,
                                 builder=_message_snapshot),
+    ev.AppointmentBooked: Trigger("appointment.booked", "Appointment booked (by the client or staff)",
+                                  ("appointment",), COMMON, (("appointment.starts_at", "Appointment start"),),
+                                  builder=_appointment_snapshot),
 }
 
 NOT_TRIGGERS: dict[type[ev.Event], str] = {
@@ -254,6 +279,8 @@ NOT_TRIGGERS: dict[type[ev.Event], str] = {
     ev.InvoiceRefunded: "a refund is staff's own action (or Stripe's echo of it)",
     ev.InvoiceDisputed: "a dispute goes through the bank, not a client sequence",
     ev.MessageSent: "staff's own action: they just wrote to the client",
+    ev.AppointmentChanged: "the appointment's own emails tell the client; no follow-up sequence yet",
+    ev.AppointmentCancelled: "the appointment's own emails tell the client; no follow-up sequence yet",
 }
 
 BY_KIND: dict[str, Trigger] = {t.kind: t for t in TRIGGERS.values()}
@@ -281,6 +308,8 @@ def sample(kind: str) -> dict[str, Any]:
         "invoice": {"number": "INV-0042", "total": "1,200.00 USD", "amount_due": "1,200.00 USD",
                     "due_date": "31 Dec 2026", "issue_date": "1 Dec 2026", "currency": "USD", "link": "#"},
         "file": {"name": "Brief.pdf", "kind": "file", "link": "#"},
+        "appointment": {"title": "30-min check-in", "when": "Tue 08 Dec 2026, 10:00\u201310:30 (Europe/Berlin)",
+                        "location": "https://meet.example.com/abc", "with": "Ava Owner", "link": "#"},
     }
     out: dict[str, Any] = {"workspace": {"name": "Your business"}, "portal_url": "#"}
     for root in trigger.schema():

@@ -51,7 +51,7 @@ from portal_app.services import events as ev
 PAGE = 20
 DETAIL_CHARS = 200  # a chat message's detail: its first 200 characters
 KIND_LABELS = {"message": "Messages", "email": "Emails", "invoice": "Invoices", "document": "Documents",
-               "file": "Files", "account": "Account"}
+               "file": "Files", "appointment": "Appointments", "account": "Account"}
 EMAIL_STATUSES = ("queued", "sent", "failed")
 _MAX = {"title": 300, "detail": 500, "client_link": 300, "staff_link": 300, "ref": 100}
 
@@ -215,6 +215,30 @@ def _on_account(db: Session, e: Any) -> None:
              client_link="/profile", staff_link="")
 
 
+def _on_appointment(db: Session, e: Any) -> None:
+    from portal_app.models import Appointment
+    from portal_app.services.appointments.times import when_text
+
+    a = db.exec(select(Appointment).where(Appointment.workspace_id == e.workspace_id,
+                                          Appointment.public_id == e.appointment)).first()
+    if a is None:
+        return
+    by_you = e.by == "client"
+    if isinstance(e, ev.AppointmentBooked):
+        title = f"You booked {a.title}" if by_you else f"Appointment scheduled: {a.title}"
+    elif isinstance(e, ev.AppointmentChanged):
+        if e.rescheduled:
+            title = f"You moved {a.title}" if by_you else f"Appointment moved: {a.title}"
+        else:
+            title = f"Appointment updated: {a.title}"
+    elif isinstance(e, ev.AppointmentCancelled):
+        title = f"You cancelled {a.title}" if by_you else f"Appointment cancelled: {a.title}"
+    else:
+        return
+    _add(db, e.workspace_id, a.contact_id, "appointment", title, detail=when_text(a.starts_at, a.ends_at, a.zone),
+         ref=f"event:{e.kind}", client_link="/appointments", staff_link=f"/staff/calendar?appointment={a.public_id}")
+
+
 _RECORDED: dict[type[ev.Event], Callable[[Session, Any], None]] = {
     **dict.fromkeys((ev.InvoiceSent, ev.InvoiceViewed, ev.InvoicePaid, ev.InvoicePaymentReceived, ev.InvoiceVoided,
                      ev.InvoiceRefunded, ev.InvoiceDisputed, ev.InvoiceOverdue), _on_invoice),
@@ -223,6 +247,7 @@ _RECORDED: dict[type[ev.Event], Callable[[Session, Any], None]] = {
     **dict.fromkeys((ev.FileShared, ev.FileDownloaded, ev.FileUploadedByClient), _on_file),
     **dict.fromkeys((ev.MessageReceived, ev.MessageSent), _on_message),
     ev.InviteAccepted: _on_account,
+    **dict.fromkeys((ev.AppointmentBooked, ev.AppointmentChanged, ev.AppointmentCancelled), _on_appointment),
 }
 
 
