@@ -81,7 +81,8 @@ def build_message(mail: Mail, sender: str, message_id: str) -> EmailMessage:
     if len(invitations) > 1:
         raise ValueError("an email carries at most one calendar invitation")
     for att, method in invitations:
-        # email.contentmanager.set_text_content: params are set on Content-Type after charset
+        # email.contentmanager.set_text_content sets params on Content-Type after charset; the
+        # default policy writes them quoted (method="REQUEST"), valid MIME (RFC 2045 §5.1)
         msg.add_alternative(att.data.decode("utf-8"), subtype="calendar", params={"method": method})
     for att in mail.attachments:
         if calendar_method(att):

@@ -157,9 +157,9 @@ def _attachments_of(db: Session, workspace_id: int, mail_ids: list[int]) -> dict
     if not mail_ids:
         return {}
     a = DevMailAttachment
-    found = db.exec(select(a.dev_mail_id, a.public_id, a.filename, a.content_type, a.size)
-                    .where(a.workspace_id == workspace_id, col(a.dev_mail_id).in_(mail_ids))
-                    .order_by(col(a.dev_mail_id), col(a.position))).all()
+    found = db.execute(sa.select(col(a.dev_mail_id), col(a.public_id), col(a.filename), col(a.content_type), col(a.size))
+                       .where(col(a.workspace_id) == workspace_id, col(a.dev_mail_id).in_(mail_ids))
+                       .order_by(col(a.dev_mail_id), col(a.position))).all()
     out: dict[int, list[DevMailAttachmentView]] = {}
     for mail_id, public_id, filename, content_type, size in found:
         out.setdefault(mail_id, []).append({"name": filename, "type": content_type, "size": human_size(size),
