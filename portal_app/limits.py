@@ -89,6 +89,13 @@ AUTOMATION_STEPS = 20     # steps in one rule (a count, not a length)
 AUTOMATION_CONDITIONS = 10  # conditions in one rule (a count)
 TAG = 40                  # a contact's tag
 
+# email attachments (services/mail_attachments.py): made by our code (a calendar invitation),
+# never uploaded by people, so anything past these is a bug and refused with a ValueError
+MAIL_ATTACHMENTS = 5                  # files on one email (a count)
+MAIL_ATTACHMENTS_BYTES = 1024 * 1024  # their bytes together (1 MiB, before base64)
+MAIL_ATTACHMENT_NAME = 100            # one file name, extension kept
+MAIL_CONTENT_TYPE = 100               # "text/calendar"
+
 
 def table() -> dict[str, int]:
     """Every limit by name (the tests walk it)."""

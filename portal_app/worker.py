@@ -36,6 +36,7 @@ def _send_email(db: Session, msg: OutboxMessage, payload: dict) -> None:
     """Send one email; its Communications timeline entry (if it went to a contact) says sent, in
     the same transaction. A failed attempt is rolled back and the entry says failed (in a
     transaction of its own) until a retry sends it."""
+    from portal_app.services import mail_attachments
     from portal_app.services.conversations import timeline
 
     if msg.workspace_id is None:
@@ -43,7 +44,8 @@ def _send_email(db: Session, msg: OutboxMessage, payload: dict) -> None:
     job_id = msg.id
     try:
         get_mailer().send(Mail(to=payload["to"], subject=payload["subject"], text=payload["text"],
-                               html=payload["html"], from_name=payload.get("from_name", "")),
+                               html=payload["html"], from_name=payload.get("from_name", ""),
+                               attachments=mail_attachments.from_payload(payload.get("attachments"))),
                           msg.workspace_id, db)
     except Exception:
         db.rollback()  # the attempt's own writes go; the runner records the failure after this

@@ -74,7 +74,7 @@ from portal_app.models.documents import (
     SealingIdentity,
 )
 from portal_app.models.files import ITEM_KINDS, FileDownload, FileItem, FileShare
-from portal_app.models.outbox import DevMail, OutboxMessage
+from portal_app.models.outbox import DevMail, DevMailAttachment, OutboxMessage
 from portal_app.models.webhooks import WebhookDelivery, WebhookEndpoint
 from portal_app.models.workspace import SECTIONS, Domain, PortalSettings, Workspace
 
@@ -84,7 +84,8 @@ __all__ = [
     "Invoice", "InvoiceLine", "LEDGER_KINDS", "LedgerEntry", "PAYMENT_METHODS",
     "PaymentAttempt", "PaymentInstructions", "StripeEvent", "WorkspacePayments", "AuthSession", "CONTACT_FIELDS", "ClientAccount",
     "ClientStatus", "Contact", "contact_name",
-    "DevMail", "DOCUMENT_KINDS", "DOCUMENT_STATUSES", "Document", "DocumentField", "DocumentSigner", "FIELD_KINDS",
+    "DevMail", "DevMailAttachment",
+    "DOCUMENT_KINDS", "DOCUMENT_STATUSES", "Document", "DocumentField", "DocumentSigner", "FIELD_KINDS",
     "FIELD_HINT_MAX", "FIELD_KIND_NAMES", "FIELD_LABEL_MAX",
     "OPEN_STATUSES", "SIGNER_ROLES", "VOIDABLE_STATUSES",
     "SealingIdentity", "Domain", "FileDownload", "FileItem", "FileShare", "ITEM_KINDS", "EmailChange", "Invitation",

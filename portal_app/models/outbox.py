@@ -13,7 +13,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from portal_app.models.base import ts_column, utcnow
+from portal_app import limits
+from portal_app.models.base import new_public_id, ts_column, utcnow
 
 # A job that is neither done nor dead: pending, scheduled, claimed or waiting for a retry.
 UNFINISHED_SQL = "done_at IS NULL AND dead_at IS NULL"
@@ -69,3 +70,24 @@ class DevMail(SQLModel, table=True):
     text_body: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
     html_body: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False, index=True))
+
+
+class DevMailAttachment(SQLModel, table=True):
+    """A file on a dev outbox mail (a calendar invitation's .ics), kept with it in the same
+    transaction (bytes in the row: at most limits.MAIL_ATTACHMENTS_BYTES per mail, and a storage
+    blob could outlive a rolled-back send). The outbox lists the names from (dev_mail_id,
+    position) without reading `data`; the owner downloads one by its public id
+    (GET /api/dev-outbox/attachments/{public_id})."""
+
+    __tablename__ = "dev_mail_attachment"
+    __table_args__ = (sa.Index("ix_dev_mail_attachment_mail", "dev_mail_id", "position"),)
+
+    id: int = Field(default=None, primary_key=True)
+    public_id: str = Field(default_factory=lambda: new_public_id("dma"), unique=True, max_length=40)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    dev_mail_id: int = Field(foreign_key="dev_mail.id")
+    position: int = Field(default=0)  # the order the email carries them in
+    filename: str = Field(max_length=limits.MAIL_ATTACHMENT_NAME)
+    content_type: str = Field(max_length=limits.MAIL_CONTENT_TYPE)
+    size: int = Field(default=0)
+    data: bytes = Field(sa_column=sa.Column(sa.LargeBinary(), nullable=False))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 
 from sqlmodel import Session
 
 from portal_app.models import Workspace
-from portal_app.services import outbox
+from portal_app.services import mail_attachments, outbox
+from portal_app.services.mail_attachments import Attachment
 from portal_app.services.portal.portal_settings import branding_for
 
 
@@ -52,14 +54,17 @@ def render_branded(db: Session, ws: Workspace, *, heading: str, paragraphs: list
 
 
 def queue_email(db: Session, ws: Workspace, *, to: str, subject: str, html: str, text: str,
-                for_client: bool = True) -> None:
+                for_client: bool = True, attachments: Sequence[Attachment] = ()) -> None:
     """An email job (the worker sends it: the dev outbox, or SMTP in production). Mail to a
     contact of the workspace is recorded on their Communications timeline, in this transaction
     (its one-time links redacted); `for_client=False` (mail to staff) never is, even when a
-    contact shares the address."""
-    msg = outbox.enqueue(db, ws.id, "email", {
-        "to": to, "subject": subject, "text": text, "html": html, "from_name": ws.name,
-    })
+    contact shares the address. `attachments` (services/mail_attachments.py: at most 5 files,
+    1 MiB together, else ValueError) travel in the payload; a calendar invitation among them
+    (`mail_attachments.calendar_invitation(ics)`) is sent so that calendars offer to add it."""
+    payload: dict = {"to": to, "subject": subject, "text": text, "html": html, "from_name": ws.name}
+    if attachments:
+        payload["attachments"] = mail_attachments.to_payload(attachments)
+    msg = outbox.enqueue(db, ws.id, "email", payload)
     if for_client:
         from portal_app.services.conversations import timeline
 
@@ -69,10 +74,11 @@ def queue_email(db: Session, ws: Workspace, *, to: str, subject: str, html: str,
 
 def queue_branded_email(db: Session, ws: Workspace, *, to: str, subject: str, heading: str,
                         paragraphs: list[str], button_label: str, button_url: str, footer: str,
-                        for_client: bool = True) -> None:
+                        for_client: bool = True, attachments: Sequence[Attachment] = ()) -> None:
     html, text = render_branded(db, ws, heading=heading, paragraphs=paragraphs, button_label=button_label,
                                 button_url=button_url, footer=footer)
-    queue_email(db, ws, to=to, subject=subject, html=html, text=text, for_client=for_client)
+    queue_email(db, ws, to=to, subject=subject, html=html, text=text, for_client=for_client,
+                attachments=attachments)
 
 
 def invitation_email(db: Session, ws: Workspace, *, to: str, contact_name: str, link: str,

@@ -311,3 +311,66 @@ def test_worker_keeps_the_message_when_smtp_is_down(world, db, configure, monkey
         assert row.done_at is None and row.attempts == 1 and row.last_error
         assert "token=" in json.loads(row.payload)["text"]  # kept for the retry
         assert row.next_attempt_at == clock.now + dt.timedelta(seconds=2)
+
+
+# --- attachments: a calendar invitation over SMTP (issue 16) -------------------------------
+
+def _invitation(method: str = "REQUEST") -> bytes:
+    from portal_app.services.appointments.ics import IcsEvent, invitation
+
+    return invitation(IcsEvent(
+        uid="ap_7Kq2@alpha.example.test", sequence=1,
+        start=dt.datetime(2026, 3, 9, 13, tzinfo=dt.UTC), end=dt.datetime(2026, 3, 9, 13, 30, tzinfo=dt.UTC),
+        zone="Europe/Berlin", summary="Tax review with Zoë", organizer_email="owner@alpha.example",
+        attendee_email="alice@client.example", stamp=dt.datetime(2026, 3, 1, tzinfo=dt.UTC)), method=method)
+
+
+def _calendar_parts(msg) -> tuple:
+    """(the text/calendar alternative, the .ics attachment) of a received message."""
+    assert msg.get_content_type() == "multipart/mixed"
+    alternative, *attached = msg.get_payload()
+    assert [p.get_content_type() for p in alternative.get_payload()] == ["text/plain", "text/html", "text/calendar"]
+    return alternative.get_payload()[2], attached
+
+
+@pytest.mark.parametrize("method", ["REQUEST", "CANCEL"])
+def test_a_calendar_invitation_arrives_as_calendar_part_and_attachment(smtp_server, configure, method):
+    from portal_app.services.mail_attachments import calendar_invitation
+
+    ics = _invitation(method)
+    handler, port = smtp_server()
+    mail = Mail(to=MAIL.to, subject=MAIL.subject, text=MAIL.text, html=MAIL.html, from_name=MAIL.from_name,
+                attachments=(calendar_invitation(ics),))
+    configure(port=port, security="none").send(mail, 1, None)
+    [(envelope, _auth, _tls)] = handler.envelopes
+    assert b"\r\nMETHOD:" + method.encode() + b"\r\n" in envelope.original_content  # CRLF lines on the wire
+    msg = _parse(envelope)
+    calendar, [attached] = _calendar_parts(msg)
+    assert calendar.get_param("method") == method and calendar.get_content_charset() == "utf-8"
+    assert calendar.get_content().replace("\n", "\r\n") == ics.decode("utf-8")
+    assert (attached.get_content_type(), attached.get_filename()) == ("application/ics", "invite.ics")
+    assert attached.get_content() == ics
+    assert msg.get_body(("plain",)).get_content().strip() == MAIL.text
+
+
+def test_an_invitation_goes_through_the_worker_to_smtp(world, db, smtp_server, configure):
+    from portal_app.services import emails
+    from portal_app.services.mail_attachments import calendar_invitation
+    from portal_app.worker import run_once
+
+    ics = _invitation()
+    handler, port = smtp_server()
+    emails.queue_branded_email(db, world.ws_a, to="alice@client.example", subject="Appointment booked: Tax review",
+                               heading="Hello Alice,", paragraphs=["Your appointment is booked."],
+                               button_label="Open", button_url=world.ws_a.base_url + "/appointments",
+                               footer="f", attachments=[calendar_invitation(ics)])
+    db.commit()
+    configure(port=port, security="none")
+    assert run_once() == 1
+    [(envelope, _auth, _tls)] = handler.envelopes
+    msg = _parse(envelope)
+    assert msg["Subject"] == "Appointment booked: Tax review"
+    calendar, [attached] = _calendar_parts(msg)
+    assert calendar.get_param("method") == "REQUEST"
+    assert "UID:ap_7Kq2@alpha.example.test" in calendar.get_content()
+    assert attached.get_content() == ics

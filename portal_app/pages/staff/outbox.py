@@ -5,9 +5,17 @@ from __future__ import annotations
 
 import reflex as rx
 
-from portal_app.components.fields import callout
+from portal_app.components.fields import DOWNLOAD_LINK, callout
 from portal_app.components.layout import staff_shell
 from portal_app.state.staff.outbox import OutboxState
+
+
+def _attachment(a: dict) -> rx.Component:
+    return rx.el.li(
+        rx.el.a(rx.icon("paperclip", size=14, aria_hidden="true"), a["name"], href=a["url"], **DOWNLOAD_LINK,
+                style={"display": "inline-flex", "alignItems": "center", "gap": "4px"}),
+        rx.text(" ", a["type"], ", ", a["size"], as_="span", size="1", color_scheme="gray"),
+    )
 
 
 def _mail(m: dict) -> rx.Component:
@@ -22,6 +30,9 @@ def _mail(m: dict) -> rx.Component:
                             size="2", color_scheme="gray")),
             rx.el.pre(m["text"], style={"whiteSpace": "pre-wrap", "overflowWrap": "anywhere",
                                         "fontSize": "13px", "margin": "0"}),
+            rx.cond(m["attachments"].length() > 0,
+                    rx.el.ul(rx.foreach(m["attachments"], _attachment), aria_label="Attachments",
+                             style={"margin": "0", "paddingLeft": "0", "listStyle": "none", "fontSize": "14px"})),
             spacing="2", align="stretch",
         ),
         width="100%",

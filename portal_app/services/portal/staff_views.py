@@ -1,8 +1,10 @@
-"""Read models for staff pages: the contact record's status and history, the dev outbox."""
+"""Read models for staff pages: the contact record's status and history, the dev outbox (and
+its mails' attachments)."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import TypedDict
 from urllib.parse import urlsplit, urlunsplit
 
@@ -12,10 +14,11 @@ from sqlmodel import Session, col, select
 from portal_app.access import Actor, may_see_links_in_dev_mail, require_manage_contacts, require_read_dev_outbox
 from portal_app.db import AnySelect, prebuilt, run
 from portal_app.errors import NotFound
-from portal_app.models import CONTACT_FIELDS, ClientAccount, Contact, DevMail, Invitation, utcnow
+from portal_app.models import CONTACT_FIELDS, ClientAccount, Contact, DevMail, DevMailAttachment, Invitation, utcnow
 from portal_app.services import audit
 from portal_app.services.accounts.contacts import ContactView, contact_view, portal_status
 from portal_app.services.files.files import ContactFiles
+from portal_app.services.files.filetypes import human_size
 from portal_app.settings import get_settings
 
 ACTION_TEXT = {
@@ -51,6 +54,14 @@ class ContactRecord(TypedDict):
     history: list[HistoryEntry]
 
 
+class DevMailAttachmentView(TypedDict):
+    """A file on a dev outbox mail: its name, type, size ("1.2 KB") and download link."""
+    name: str
+    type: str
+    size: str
+    url: str
+
+
 class DevMailView(TypedDict):
     """One mail of the dev outbox; `redacted` is "1" when its links were redacted."""
     id: str
@@ -60,6 +71,7 @@ class DevMailView(TypedDict):
     link: str
     redacted: str
     at: str
+    attachments: list[DevMailAttachmentView]
 
 
 def _describe(detail: dict) -> str:
@@ -126,6 +138,7 @@ def dev_outbox(db: Session, actor: Actor, limit: int = 50) -> list[DevMailView]:
     staff = require_read_dev_outbox(actor, get_settings().mail == "outbox")
     rows = db.exec(select(DevMail).where(DevMail.workspace_id == staff.workspace_id)
                    .order_by(sa.desc(col(DevMail.id))).limit(limit)).all()
+    files = _attachments_of(db, staff.workspace_id, [r.id for r in rows])
     out: list[DevMailView] = []
     for r in rows:
         own = may_see_links_in_dev_mail(staff, r.to_addr)
@@ -133,8 +146,54 @@ def dev_outbox(db: Session, actor: Actor, limit: int = 50) -> list[DevMailView]:
         out.append({"id": str(r.id), "to": r.to_addr, "subject": r.subject, "text": text,
                     "link": _first_link(text) if own or text == r.text_body else "",
                     "redacted": "" if text == r.text_body else "1",
-                    "at": r.created_at.strftime("%Y-%m-%d %H:%M:%S UTC")})
+                    "at": r.created_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+                    "attachments": files.get(r.id, [])})
     return out
+
+
+def _attachments_of(db: Session, workspace_id: int, mail_ids: list[int]) -> dict[int, list[DevMailAttachmentView]]:
+    """The listed mails' files by mail id, in the order the mail carries them: one statement,
+    which never reads their bytes."""
+    if not mail_ids:
+        return {}
+    a = DevMailAttachment
+    found = db.execute(sa.select(col(a.dev_mail_id), col(a.public_id), col(a.filename), col(a.content_type), col(a.size))
+                       .where(col(a.workspace_id) == workspace_id, col(a.dev_mail_id).in_(mail_ids))
+                       .order_by(col(a.dev_mail_id), col(a.position))).all()
+    out: dict[int, list[DevMailAttachmentView]] = {}
+    for mail_id, public_id, filename, content_type, size in found:
+        out.setdefault(mail_id, []).append({"name": filename, "type": content_type, "size": human_size(size),
+                                            "url": f"/api/dev-outbox/attachments/{public_id}"})
+    return out
+
+
+@dataclass(frozen=True)
+class DevMailFile:
+    """A dev outbox attachment to download (GET /api/dev-outbox/attachments/{public_id})."""
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def dev_mail_attachment(db: Session, actor: Actor, public_id: str) -> DevMailFile:
+    """One file of a dev outbox mail, for the workspace's owner under the outbox's own rule;
+    NotFound for another workspace's or an unknown id. Links in a text file (a calendar
+    invitation's description) of mail to anyone else are redacted as the mail's text is."""
+    staff = require_read_dev_outbox(actor, get_settings().mail == "outbox")
+    found = db.exec(select(DevMailAttachment, DevMail.to_addr)
+                    .join(DevMail, col(DevMail.id) == DevMailAttachment.dev_mail_id)
+                    .where(DevMailAttachment.workspace_id == staff.workspace_id,
+                           DevMailAttachment.public_id == str(public_id)[:40])).first()
+    if found is None:
+        raise NotFound("This attachment does not exist.")
+    att, to_addr = found
+    data = att.data
+    if att.content_type.startswith("text/") and not may_see_links_in_dev_mail(staff, to_addr):
+        text = data.decode("utf-8", errors="replace")
+        if att.content_type == "text/calendar":
+            text = re.sub(r"\r?\n[ \t]", "", text)  # unfold (RFC 5545 §3.1): a URL is whole again
+        data = redact_links(text).encode("utf-8")
+    return DevMailFile(filename=att.filename, content_type=att.content_type, data=data)
 
 
 REDACTED = "\u2022\u2022\u2022\u2022"  # ••••
