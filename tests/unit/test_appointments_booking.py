@@ -289,10 +289,9 @@ def test_a_feed_stops_with_the_section_or_the_account(world, db, bt):
         feeds.resolve_feed(db, staff_token)
 
 
-# --- free slots (slots.py comes from the parallel branch) ----------------------------------------
+# --- free slots ----------------------------------------------------------------------------------
 
 def test_available_slots_offers_free_times_only(world, db, bt):
-    pytest.importorskip("portal_app.services.appointments.slots")
     from portal_app.services.appointments import free
 
     booking.book(db, world.client_a2, bt.public_id, TUE_10_BERLIN)

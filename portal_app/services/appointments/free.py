@@ -25,7 +25,7 @@ def available_slots(db: Session, actor: Actor, booking_type_public_id: object, w
                     window_end: datetime, now: datetime) -> list[datetime]:
     """Start times (aware, UTC) a client may book of this type in [window_start, window_end)."""
     # slots.py lands from a parallel branch; until it is merged mypy cannot see it
-    from portal_app.services.appointments import slots  # type: ignore[attr-defined, unused-ignore]
+    from portal_app.services.appointments import slots
 
     client, _cutoff = appts.client_and_cutoff(db, actor)
     bt = booking.bookable_type(db, client, booking_type_public_id)
