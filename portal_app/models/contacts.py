@@ -50,6 +50,9 @@ class Contact(SQLModel, table=True):
     postal_code: str = Field(default="", max_length=limits.POSTAL_CODE)
     country: str = Field(default="", max_length=limits.COUNTRY)
     notes: str = Field(default="", max_length=NOTES_MAX)
+    # the IANA zone the client sees times in ("" until their browser told us or they chose one in
+    # Profile; views then use the time's own zone): appointments, reminders, the portal's dates
+    time_zone: str = Field(default="", max_length=limits.TIME_ZONE, sa_column_kwargs={"server_default": ""})
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
 
