@@ -116,3 +116,9 @@ def feed_appointments(db: Session, owner: FeedOwner) -> list[Appointment]:
     else:
         q = q.where(Appointment.staff_id == owner.staff_id)
     return list(db.exec(q.order_by(col(Appointment.starts_at), col(Appointment.id)).limit(FEED_LIMIT)).all())
+
+
+def feed_url(workspace, token: str) -> str:
+    """The feed's https address for a token: built from the workspace's configured base URL
+    (never a request's Host), the api/ route `GET /api/calendar/feed/<token>.ics`."""
+    return f"{str(workspace.base_url).rstrip('/')}/api/calendar/feed/{token}.ics"
