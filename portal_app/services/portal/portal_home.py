@@ -106,6 +106,7 @@ def _statements() -> _Statements:
         Invoice,
         TimelineEntry,
     )
+    from portal_app.models.base import UTCDateTime
 
     client = bound_client()
     ws, contact = client.workspace_id, client.contact_id
@@ -118,7 +119,7 @@ def _statements() -> _Statements:
         client_visible_clause(FileItem, FileShare, client, sa.bindparam("folders", expanding=True)),
         col(FileItem.kind) != "folder")
     upcoming = sa.and_(client_appointment_clause(Appointment, client), col(Appointment.status) == "scheduled",
-                       col(Appointment.ends_at) > sa.bindparam("now", type_=Appointment.__table__.c.ends_at.type))
+                       col(Appointment.ends_at) > sa.bindparam("now", type_=UTCDateTime()))
 
     def next_one(column):
         return (sa.select(column).where(upcoming).order_by(col(Appointment.starts_at), col(Appointment.id))

@@ -225,7 +225,8 @@ class AppointmentsState(BaseState):
         def failed(exc: ServiceError):
             self._assign(move_error=exc.message)
             if self.moving and (exc.message == TAKEN or exc.field == "starts_at"):
-                return AppointmentsState.reschedule_week(0)  # (delta 0 = this week again: fresh slots)
+                # delta 0: this week again, fresh slots (Reflex types the handler as its namespace)
+                return AppointmentsState.reschedule_week(0)  # type: ignore[operator]
             return None
 
         return await self._run(work, on_error=failed)
@@ -341,7 +342,7 @@ class BookState(BaseState):
             self._assign(error=exc.message, error_field=exc.field or "")
             if exc.message == TAKEN or exc.field == "starts_at":
                 self._assign(chosen_slot="", chosen_label="")
-                return BookState.change_week(0)
+                return BookState.change_week(0)  # type: ignore[operator]  # (fresh slots of this week)
             return None
 
         return await self._run(work, on_error=failed)
