@@ -20,7 +20,7 @@ export function ZoneProbe({ onZone }) {
   return null;
 }
 
-export function CopyText({ text, label, className, style }) {
+export function CopyText({ text, label, what, className, style }) {
   const [said, setSaid] = useState("");
   const copy = async () => {
     try {
@@ -32,7 +32,8 @@ export function CopyText({ text, label, className, style }) {
   };
   return (
     <span style={{ display: "inline-flex", alignItems: "center", gap: "8px", flexWrap: "wrap" }}>
-      <button type="button" onClick={copy} className={className} style={style}>{label || "Copy"}</button>
+      <button type="button" onClick={copy} className={className} style={style}
+              aria-label={what ? `${label || "Copy"} ${what}` : undefined}>{label || "Copy"}</button>
       <span role="status" aria-live="polite" style={{ fontSize: "13px" }}>{said}</span>
     </span>
   );

@@ -27,3 +27,5 @@ class CopyText(rx.Component):
 
     text: rx.Var[str]
     label: rx.Var[str]
+    # what is copied, for screen readers: "Copy" + what ("Copy the webcal link")
+    what: rx.Var[str]

@@ -109,7 +109,6 @@ class AppointmentsState(BaseState):
     refusal: str = ""
     upcoming: list[ApptRow] = []
     past: list[ApptRow] = []
-    cutoff_hours: int = 24
     error: str = ""
     # the reschedule panel
     moving: str = ""                 # the appointment being moved ("" = closed)
@@ -128,7 +127,7 @@ class AppointmentsState(BaseState):
         tz = self._zone_of(db, actor)
         lists = appts.client_appointments(db, actor, zone=tz.key)
         self._assign(upcoming=[_row(v, tz, cutoff) for v in lists["upcoming"]],
-                     past=[_row(v, tz, cutoff) for v in lists["past"]], cutoff_hours=cutoff,
+                     past=[_row(v, tz, cutoff) for v in lists["past"]],
                      has_feed=client_side.feeds.has_feed(db, actor), available=True, refusal="")
 
     def _zone_of(self, db, actor) -> ZoneInfo:
