@@ -167,7 +167,7 @@ def _feed_card() -> rx.Component:
                                      flex="1 1 240px"),
                             CopyText.create(text=S.feed_webcal, label="Copy", what="the calendar app link", style=COPY_STYLE),
                             gap="8px", wrap="wrap", width="100%", align="center"),
-                    rx.el.label("Web link (https)", html_for="feed-https",
+                    rx.el.label("Web link", html_for="feed-https",
                                 style={"fontWeight": "500", "fontSize": "14px"}),
                     rx.flex(rx.input(id="feed-https", value=S.feed_https, read_only=True, width="100%",
                                      flex="1 1 240px"),
