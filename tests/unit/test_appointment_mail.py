@@ -160,7 +160,7 @@ def test_a_client_booking_moving_and_cancelling_tells_the_staff_member(world, db
     open_hours(db, world.staff_a, zone="Europe/Berlin")
     bt = booking_type(db, world.staff_a)
     db.commit()
-    a = booking.book(db, world.client_a1, bt.public_id, "2026-12-09T09:00:00+00:00", zone="Europe/Berlin")
+    a = booking.book(db, world.client_a1, bt.public_id, "2026-12-09T09:00:00+00:00", zone="America/New_York")
     db.commit()
     run_events(db)
     mails = emails(db)
@@ -169,6 +169,8 @@ def test_a_client_booking_moving_and_cancelling_tells_the_staff_member(world, db
     assert "Your appointment is booked." in mails[0]["text"]
     assert mails[1]["subject"] == "Alice Client booked \u201c30-min check-in\u201d"
     assert "https://alpha.example.test/staff/calendar" in mails[1]["text"]
+    assert "Wed 09 Dec 2026, 10:00–10:30 (Europe/Berlin)" in mails[1]["text"]   # the staff member's own zone
+    assert "Wed 09 Dec 2026, 04:00–04:30 (America/New_York)" in mails[0]["subject"]  # the zone it was made in
     assert "attachments" not in mails[1]
     booking.client_reschedule(db, world.client_a1, a.public_id, "2026-12-09T10:00:00+00:00")
     db.commit()

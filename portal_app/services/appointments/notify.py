@@ -22,7 +22,16 @@ import logging
 
 from sqlmodel import Session, select
 
-from portal_app.models import Appointment, ClientAccount, ClientStatus, Contact, StaffUser, Workspace, utcnow
+from portal_app.models import (
+    Appointment,
+    ClientAccount,
+    ClientStatus,
+    Contact,
+    StaffAvailability,
+    StaffUser,
+    Workspace,
+    utcnow,
+)
 from portal_app.services import emails, events
 from portal_app.services.appointments import ics, invitations
 from portal_app.services.appointments.times import view_zone, when_text
@@ -91,8 +100,12 @@ def email_client(db: Session, a: Appointment, what: str, by: str) -> str:
     ws = db.get_one(Workspace, a.workspace_id)
     member = db.get(StaffUser, a.staff_id)
     cancelled = what == "cancelled"
-    data = ics.invitation(invitations.ics_event(ws, a, stamp=utcnow(), staff=member, contact=contact, people=True),
-                          method="CANCEL" if cancelled else "REQUEST")
+    method = "CANCEL" if cancelled else "REQUEST"
+    try:
+        data = ics.invitation(invitations.ics_event(ws, a, stamp=utcnow(), staff=member, contact=contact,
+                                                    people=True), method=method)
+    except ValueError:  # an address icalendar will not write (an old row): the invitation without people
+        data = ics.invitation(invitations.ics_event(ws, a, stamp=utcnow()), method=method)
     when = client_when(a, contact)
     label, by_staff, by_client = _WHAT[what]
     intro = (by_client if by == "client" else by_staff).format(ws=ws.name)
@@ -118,7 +131,8 @@ def notify_staff(db: Session, a: Appointment, what: str) -> str:
     contact = db.get(Contact, a.contact_id)
     client = contact.display_name if contact else "A client"
     verb = {"booked": "booked", "moved": "moved", "changed": "changed", "cancelled": "cancelled"}[what]
-    when = when_text(a.starts_at, a.ends_at, a.zone)
+    hours = db.exec(select(StaffAvailability).where(StaffAvailability.staff_id == member.id)).first()
+    when = when_text(a.starts_at, a.ends_at, view_zone(hours.zone).key if hours else a.zone)  # in their own zone
     emails.staff_notice_email(db, ws, to=member.email, subject=f"{client} {verb} “{a.title}”",
                               text=f"{client} {verb} “{a.title}” with you: {when}.",
                               link=invitations.staff_link(ws))

@@ -116,7 +116,8 @@ def send_due(db: Session, now: datetime, limit: int = BATCH) -> int:
                                col(Appointment.starts_at) <= now + latest))
     rows = db.exec(select(Appointment).where(Appointment.status == "scheduled", col(Appointment.starts_at) > now,
                                              col(Appointment.starts_at) <= now + LONGEST, sa.or_(*pending))
-                   .order_by(col(Appointment.starts_at), col(Appointment.id)).limit(limit)).all()
+                   .order_by(col(Appointment.starts_at), col(Appointment.id)).limit(limit)
+                   .execution_options(populate_existing=True)).all()
     settings: dict[int, list[str]] = {}
     sent = 0
     for a in rows:
