@@ -3,7 +3,7 @@ rx.App(api_transformer=...)), and ROUTES says who may call each.
 
 The routes live with what they serve: auth_routes.py (sign-in/out), accounts.py (first-run
 setup, emailed links), health.py, branding.py (logo), files.py, invoices.py, documents.py,
-payments.py (Stripe webhooks), conversations.py (a chat message with a file, its download),
+payments.py (Stripe webhooks), calendar.py (private iCal feeds), conversations.py (a chat message with a file, its download),
 dev_outbox.py (a dev outbox mail's attachment).
 Shared pieces: _common.py (who is calling, the session cookie, streamed blobs), forms.py
 (native form posts). Nothing imports this module for constants.
@@ -18,6 +18,7 @@ from portal_app.api import (
     accounts,
     auth_routes,
     branding,
+    calendar,
     conversations,
     dev_outbox,
     documents,
@@ -49,6 +50,7 @@ def build_api() -> Starlette:
         Route("/api/conversations/messages", conversations.send_message, methods=["POST"]),
         Route("/api/conversations/attachments/{message}", conversations.attachment, methods=["GET"]),
         Route("/api/dev-outbox/attachments/{attachment}", dev_outbox.attachment, methods=["GET"]),
+        Route("/api/calendar/feed/{token}.ics", calendar.feed, methods=["GET"]),
     ])
 
 
@@ -78,4 +80,6 @@ ROUTES = {
         "the conversation's client (never a staff note's file); staff of the workspace",
     ("GET", "/api/dev-outbox/attachments/{attachment}"):
         "the workspace's owner while PORTAL_MAIL=outbox (the dev outbox's rule); 404 for anyone else",
+    ("GET", "/api/calendar/feed/{token}.ics"):
+        "the holder of a live feed token (no session): its owner's appointments only; reset/unknown → 404",
 }
