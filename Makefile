@@ -55,8 +55,20 @@ lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
+# The whole suite, as two pytest processes at once: the browser journeys (tests/e2e: mostly waiting on
+# Chromium and the servers they start) beside the unit and integration tests (mostly CPU). Each process
+# makes its own PostgreSQL databases, free ports and temporary folders; Redis keys carry random tab
+# tokens and the live hints' channel is per database number. On 2 cores: 44 min one after the other,
+# about 30 side by side. The journeys' output is printed when both have ended; either failing fails.
 test: install-dev lint
-	$(PY) -m pytest -q tests
+	@mkdir -p test-artifacts; \
+	$(PY) -m pytest -q tests/e2e > test-artifacts/e2e.log 2>&1 & e2e=$$!; \
+	$(PY) -m pytest -q tests/unit tests/integration; rest=$$?; \
+	wait $$e2e; journeys=$$?; \
+	echo "=============================== tests/e2e ==============================="; \
+	cat test-artifacts/e2e.log; \
+	echo "make test: unit + integration exit $$rest, e2e exit $$journeys"; \
+	test $$rest -eq 0 && test $$journeys -eq 0
 
 test-unit: install-dev
 	$(PY) -m pytest -q tests/unit

@@ -206,15 +206,29 @@ def serve(host: str | None = None, port: int | None = None, build: str = "auto")
     _run_granian(p)
 
 
+# How long a worker keeps a tab's tree under its lease before writing it back to Redis, and how long
+# Redis keeps a lock nobody releases (a worker that died holding it). Reflex's defaults (10 s, half of
+# it held) end a lease in the middle of a person's visit of a few pages, so the next page reads and
+# unpickles the tree again: at 500 simulated users, 20 s held cut the app's CPU per visit by 10 %
+# (docs/performance.md). The price: a worker that dies holding a lease keeps its tabs' lock 30 s.
+OPLOCK_HOLD = "20s"
+LOCK_EXPIRATION_MS = "30000"
+
+
 def state_env(redis_url: str, environ) -> dict[str, str]:
     """With Redis: Reflex's opportunistic lock (REFLEX_OPLOCK_ENABLED), unless set otherwise. A
     worker then keeps a tab's state in memory while no other worker asks for its lock -- a tab's
     socket stays on one worker -- instead of locking, reading and writing it in Redis on every
     event: at 200 simulated users on 2 cores, p95 112 ms against 244 ms, 81 % of the cores
-    against 109 % (docs/performance.md)."""
-    if not redis_url or "REFLEX_OPLOCK_ENABLED" in environ:
+    against 109 % (docs/performance.md). The lease is held OPLOCK_HOLD (another worker asking
+    for the lock ends it at once); a setting already in the environment stands."""
+    if not redis_url or environ.get("REFLEX_OPLOCK_ENABLED", "true").lower() not in ("true", "1", "yes"):
         return {}
-    return {"REFLEX_OPLOCK_ENABLED": "true"}
+    wanted = {"REFLEX_OPLOCK_ENABLED": "true"}
+    if not {"REFLEX_OPLOCK_HOLD_TIME", "REFLEX_OPLOCK_HOLD_TIME_MS", "REFLEX_REDIS_LOCK_EXPIRATION"} & set(environ):
+        # both or neither: the hold must stay below the lock's expiration, or Reflex will not start
+        wanted.update(REFLEX_OPLOCK_HOLD_TIME=OPLOCK_HOLD, REFLEX_REDIS_LOCK_EXPIRATION=LOCK_EXPIRATION_MS)
+    return {k: v for k, v in wanted.items() if k not in environ}
 
 
 def _run_granian(p: Plan) -> None:

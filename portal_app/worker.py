@@ -98,6 +98,13 @@ def _expire_invoices(db: Session, msg: OutboxMessage, payload: dict) -> None:
     overdue.raise_due(db)
 
 
+def _remind_appointments(db: Session, msg: OutboxMessage, payload: dict) -> None:
+    """Periodic: appointment reminders due now, each sent once (services/appointments/reminders.py)."""
+    from portal_app.services.appointments import reminders
+
+    reminders.send_due(db, _now())
+
+
 def _deliver_webhook(db: Session, msg: OutboxMessage, payload: dict) -> None:
     """One attempt to POST an event to a webhook endpoint (services/webhooks/delivery.py)."""
     from portal_app.services.webhooks import delivery
@@ -138,7 +145,7 @@ HANDLERS: dict[str, Callable[[Session, OutboxMessage, dict], None]] = {
     "documents.expire": _expire_documents, "uploads.sweep": _sweep_uploads,
     "outbox.unknown_kinds": _warn_unknown, "webhook.deliver": _deliver_webhook, "jobs.prune": _prune,
     "automation.step": _automation_step, "invoices.overdue": _expire_invoices,
-    "conversation.email": _chat_email,
+    "conversation.email": _chat_email, "appointments.remind": _remind_appointments,
 }
 
 EXPIRE_EVERY_SECONDS = 60
@@ -150,6 +157,9 @@ periodic.every(SWEEP_EVERY_SECONDS, "jobs.prune")
 OVERDUE_EVERY_SECONDS = 900
 periodic.every(OVERDUE_EVERY_SECONDS, "invoices.overdue")
 queue.configure_kind("invoices.overdue", max_attempts=3, backoff_cap=60, priority=10)
+REMIND_EVERY_SECONDS = 60  # the shortest reminder window is 5 minutes (appointments/reminders.py)
+periodic.every(REMIND_EVERY_SECONDS, "appointments.remind")
+queue.configure_kind("appointments.remind", max_attempts=3, backoff_cap=30)
 # maintenance: a few tries (the next slot queues a fresh one), after the user-facing work
 queue.configure_kind("documents.expire", max_attempts=3, backoff_cap=30, priority=10)
 queue.configure_kind("uploads.sweep", max_attempts=3, backoff_cap=600, priority=10)

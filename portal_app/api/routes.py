@@ -3,9 +3,8 @@ rx.App(api_transformer=...)), and ROUTES says who may call each.
 
 The routes live with what they serve: auth_routes.py (sign-in/out), accounts.py (first-run
 setup, emailed links), health.py, branding.py (logo), files.py, invoices.py, documents.py,
-payments.py (Stripe webhooks), conversations.py (a chat message with a file, its download),
-dev_outbox.py (a dev outbox mail's attachment), appointments.py (a client's
-appointment as .ics).
+payments.py (Stripe webhooks), calendar.py (private iCal feeds), conversations.py (a chat message with a file, its download),
+dev_outbox.py (a dev outbox mail's attachment), appointments.py (a client's appointment as .ics).
 Shared pieces: _common.py (who is calling, the session cookie, streamed blobs), forms.py
 (native form posts). Nothing imports this module for constants.
 """
@@ -20,6 +19,7 @@ from portal_app.api import (
     appointments,
     auth_routes,
     branding,
+    calendar,
     conversations,
     dev_outbox,
     documents,
@@ -51,6 +51,7 @@ def build_api() -> Starlette:
         Route("/api/conversations/messages", conversations.send_message, methods=["POST"]),
         Route("/api/conversations/attachments/{message}", conversations.attachment, methods=["GET"]),
         Route("/api/dev-outbox/attachments/{attachment}", dev_outbox.attachment, methods=["GET"]),
+        Route("/api/calendar/feed/{token}.ics", calendar.feed, methods=["GET"]),
         Route("/api/appointments/{appointment}.ics", appointments.ics_download, methods=["GET"]),
     ])
 
@@ -81,6 +82,8 @@ ROUTES = {
         "the conversation's client (never a staff note's file); staff of the workspace",
     ("GET", "/api/dev-outbox/attachments/{attachment}"):
         "the workspace's owner while PORTAL_MAIL=outbox (the dev outbox's rule); 404 for anyone else",
+    ("GET", "/api/calendar/feed/{token}.ics"):
+        "the holder of a live feed token (no session): its owner's appointments only; reset/unknown → 404",
     ("GET", "/api/appointments/{appointment}.ics"):
         "the appointment's own client while the Appointments section is on; 404 for anyone else",
 }

@@ -18,6 +18,7 @@ from typing import Any
 from sqlmodel import Session
 
 from portal_app.services import events as ev
+from portal_app.services.appointments import notify as appointment_mail
 from portal_app.services.automations import engine, triggers
 from portal_app.services.billing import invoice_mail
 from portal_app.services.webhooks import delivery
@@ -50,15 +51,20 @@ SHOWN: dict[type[ev.Event], str] = {
     ev.MessageReceived: "the staff inbox shows it live; unread, it is emailed to staff (conversations/fallback.py)",
     ev.MessageSent: "the client's chat shows it live; unread, it is emailed to the client (conversations/fallback.py)",
     ev.AppointmentBooked: "the client's and staff's appointment pages show it live; on the Communications timeline; "
-                          "automations may follow (the invitation email with its .ics comes with the pages)",
-    ev.AppointmentChanged: "the appointment pages show the new time or details live; on the Communications timeline",
+                          "the client is emailed the invitation (.ics), the staff member when the client booked "
+                          "(appointments/notify.py); automations may follow",
+    ev.AppointmentChanged: "the appointment pages show the new time or details live; on the Communications timeline; "
+                           "the client is emailed the updated invitation (appointments/notify.py)",
     ev.AppointmentCancelled: "the appointment pages show it cancelled and its time is free again; "
-                             "on the Communications timeline",
+                             "on the Communications timeline; the client is emailed the cancellation (.ics)",
 }
 
 # Every kind goes to the workspace's webhook endpoints that want it (services/webhooks).
 HANDLERS: dict[type[ev.Event], list[Handler]] = {cls: [delivery.fan_out] for cls in SHOWN}
 HANDLERS[ev.InvoiceSent] = [invoice_mail.email_invoice_sent, delivery.fan_out]
+HANDLERS[ev.AppointmentBooked] = [appointment_mail.on_booked, delivery.fan_out]
+HANDLERS[ev.AppointmentChanged] = [appointment_mail.on_changed, delivery.fan_out]
+HANDLERS[ev.AppointmentCancelled] = [appointment_mail.on_cancelled, delivery.fan_out]
 # Automations (services/automations/engine.py): every trigger kind starts the runs of its rules.
 for _cls in triggers.TRIGGERS:
     HANDLERS[_cls] = [*HANDLERS[_cls], engine.on_event]

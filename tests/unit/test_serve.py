@@ -117,6 +117,27 @@ def test_a_build_is_current_only_with_its_stamp_and_assets(tmp_path, monkeypatch
 def test_with_redis_a_worker_keeps_its_tabs_state_under_reflexs_opportunistic_lock():
     from portal_app.serve import state_env
 
-    assert state_env("redis://127.0.0.1:6379/0", {}) == {"REFLEX_OPLOCK_ENABLED": "true"}
+    held = {"REFLEX_OPLOCK_ENABLED": "true", "REFLEX_OPLOCK_HOLD_TIME": "20s",
+            "REFLEX_REDIS_LOCK_EXPIRATION": "30000"}
+    assert state_env("redis://127.0.0.1:6379/0", {}) == held
     assert state_env("redis://127.0.0.1:6379/0", {"REFLEX_OPLOCK_ENABLED": "false"}) == {}  # an explicit choice stands
+    assert state_env("redis://127.0.0.1:6379/0", {"REFLEX_OPLOCK_ENABLED": "true"}) == {
+        "REFLEX_OPLOCK_HOLD_TIME": "20s", "REFLEX_REDIS_LOCK_EXPIRATION": "30000"}
+    # a hold time or a lock expiration of one's own: the other stays Reflex's (the hold must stay
+    # below the expiration, and Reflex's default hold is half of it)
+    assert state_env("redis://127.0.0.1:6379/0", {"REFLEX_OPLOCK_HOLD_TIME": "2s"}) == {"REFLEX_OPLOCK_ENABLED": "true"}
+    assert state_env("redis://127.0.0.1:6379/0", {"REFLEX_REDIS_LOCK_EXPIRATION": "5000"}) == {
+        "REFLEX_OPLOCK_ENABLED": "true"}
     assert state_env("", {}) == {}  # in-process state: nothing to lock
+
+
+def test_the_lease_reflex_is_given_is_shorter_than_its_lock():
+    """Reflex refuses to start when the hold time is not below the lock's expiration."""
+    from datetime import timedelta
+
+    from reflex_base.environment import interpret_timedelta_env
+
+    from portal_app.serve import LOCK_EXPIRATION_MS, OPLOCK_HOLD
+
+    hold = interpret_timedelta_env(OPLOCK_HOLD, "REFLEX_OPLOCK_HOLD_TIME")
+    assert timedelta(0) < hold < timedelta(milliseconds=int(LOCK_EXPIRATION_MS))

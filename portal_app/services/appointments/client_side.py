@@ -8,16 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
 from sqlmodel import Session, select
 
 from portal_app.access import Actor, require_client, require_own_contact
 from portal_app.errors import Invalid, NotFound
-from portal_app.models import Contact, StaffUser, Workspace, utcnow
+from portal_app.models import Contact, Workspace, utcnow
 from portal_app.services.appointments import appointments as appts
-from portal_app.services.appointments import feeds, ics
+from portal_app.services.appointments import feeds, ics, invitations
 from portal_app.services.appointments.times import clean_zone
 
 
@@ -75,26 +74,14 @@ class IcsFile:
     data: bytes
 
 
-def _host(db: Session, workspace_id: int) -> str:
-    ws = db.get(Workspace, workspace_id)
-    return (urlsplit(ws.base_url).hostname or "portal") if ws else "portal"
-
-
 def appointment_ics(db: Session, actor: Actor, public_id: object, *, now: datetime | None = None) -> IcsFile:
     """The client's own appointment as an iTIP invitation (METHOD:REQUEST; a cancelled one:
-    METHOD:CANCEL) with the UID and SEQUENCE its emails carry, so the calendar keeps one copy.
+    METHOD:CANCEL), the client's copy their emails carry (invitations.ics_event: the same UID
+    and SEQUENCE), so the calendar keeps one copy.
     Anyone else's appointment, or the section off: not found."""
     client, a, _cutoff = appts.client_appointment(db, actor, public_id)
     ws = db.get_one(Workspace, client.workspace_id)
-    member = db.exec(select(StaffUser).where(StaffUser.id == a.staff_id)).first()
-    description = a.client_notes
-    if member is not None:
-        description = f"With {member.name}" + (f"\n\n{a.client_notes}" if a.client_notes else "")
-    event = ics.IcsEvent(uid=f"{a.public_id}@{_host(db, client.workspace_id)}", sequence=a.sequence,
-                         start=a.starts_at, end=a.ends_at, zone=a.zone, summary=f"{a.title} ({ws.name})",
-                         description=description, location=a.location,
-                         url=f"{ws.base_url}/appointments" if ws.base_url.startswith(("https://", "http://")) else "",
-                         cancelled=not a.is_scheduled, stamp=now or utcnow())
+    event = invitations.ics_event(ws, a, stamp=now or utcnow())
     data = ics.invitation(event, method="REQUEST" if a.is_scheduled else "CANCEL")
     return IcsFile(filename=f"appointment-{a.starts_at:%Y-%m-%d}.ics", data=data)
 
@@ -111,8 +98,8 @@ def new_feed_links(db: Session, actor: Actor) -> FeedLinks:
     client, _cutoff = appts.client_and_cutoff(db, actor)
     token = feeds.reset_feed(db, actor)
     ws = db.get_one(Workspace, client.workspace_id)
-    url = feeds.feed_url(ws, token)
-    return FeedLinks(https=url, webcal="webcal://" + url.split("://", 1)[-1])
+    https, webcal = feeds.feed_url(ws, token)
+    return FeedLinks(https=https, webcal=webcal)
 
 
 def reschedule_slots(db: Session, actor: Actor, public_id: object, window_start: datetime, window_end: datetime,

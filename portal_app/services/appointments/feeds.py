@@ -5,20 +5,23 @@ A client (while the Appointments section is on) or a staff member makes their ow
 revokes every earlier token of that person at once. The api/ route resolves a token
 (`resolve_feed`) to its owner — a revoked or unknown token, a disabled account, a client whose
 section is off: not found — and lists that owner's appointments (`feed_appointments`): a client
-their own contact's, a staff member the ones they are with.
+their own contact's, a staff member the ones they are with. `feed_calendar` is the route's whole
+work (resolve, list, write the .ics); `feed_url` the (https, webcal) URLs the pages show.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from portal_app.access import Actor, is_client, is_staff, require_client_appointments, require_own_feed, require_staff
 from portal_app.errors import NotFound
-from portal_app.models import Appointment, CalendarFeedToken, ClientAccount, ClientStatus, StaffUser, utcnow
+from portal_app.models import Appointment, CalendarFeedToken, ClientAccount, ClientStatus, StaffUser, Workspace, utcnow
+from portal_app.services.appointments import ics, invitations, views
 from portal_app.services.portal.portal_settings import portal_settings_for
 from portal_app.services.security import hash_token, new_token
 
@@ -118,7 +121,29 @@ def feed_appointments(db: Session, owner: FeedOwner) -> list[Appointment]:
     return list(db.exec(q.order_by(col(Appointment.starts_at), col(Appointment.id)).limit(FEED_LIMIT)).all())
 
 
-def feed_url(workspace, token: str) -> str:
-    """The feed's https address for a token: built from the workspace's configured base URL
-    (never a request's Host), the api/ route `GET /api/calendar/feed/<token>.ics`."""
-    return f"{str(workspace.base_url).rstrip('/')}/api/calendar/feed/{token}.ics"
+FEED_PATH = "/api/calendar/feed/{token}.ics"
+
+
+def feed_url(workspace: Workspace, token: str) -> tuple[str, str]:
+    """(https_url, webcal_url) of a feed token, on the workspace's configured base URL (its
+    scheme for the first, as a browser opens it; webcal:// with its host and port for the second,
+    which calendar apps subscribe to)."""
+    base = workspace.base_url.rstrip("/")
+    path = FEED_PATH.format(token=token)
+    parts = urlsplit(base)
+    return f"{base}{path}", f"webcal://{parts.netloc}{parts.path.rstrip('/')}{path}"
+
+
+def feed_calendar(db: Session, token: object) -> bytes:
+    """The feed a token opens, as .ics bytes (NotFound for any token that opens nothing). Each
+    event's summary is the title (staff's: with the contact's name); descriptions are the notes
+    for the client; internal notes are never in a feed."""
+    owner = resolve_feed(db, token)
+    ws = db.get_one(Workspace, owner.workspace_id)
+    rows = feed_appointments(db, owner)
+    staff_feed = owner.contact_id is None
+    people = views.contacts(db, rows) if staff_feed else {}
+    now = utcnow()
+    events = [invitations.ics_event(ws, a, stamp=now, for_staff=staff_feed, contact=people.get(a.contact_id))
+              for a in rows]
+    return ics.feed(events, name=f"{ws.name} appointments", stamp=now)
