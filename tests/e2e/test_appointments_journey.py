@@ -5,9 +5,9 @@ staff pages come from another branch) → the client, whose browser is in Americ
 Appointments: their zone is detected and the times are shown in it, at desktop and phone width →
 they download the Kick-off's .ics and it parses (METHOD:REQUEST, the appointment's UID) → they
 reschedule it to another free time → cancel the other (a confirm dialog) → make their private
-calendar link (webcal:// and https://) → book a "30-min check-in" (a kind, a week, a time,
-confirm) → the home shows the next appointment. axe-core scans each page; screenshots at 1280
-and 390 px (also copied to /tmp/shots-appointments/).
+calendar link (webcal:// and https://; the feed answers with their appointments) → book a
+"30-min check-in" (a kind, a week, a time, confirm) → the home shows the next appointment.
+axe-core scans each page; screenshots at 1280 and 390 px (also copied to /tmp/shots-appointments/).
 """
 
 from __future__ import annotations
@@ -135,6 +135,8 @@ def test_appointments_journey(server, browser, axe):
     expect(webcal).to_have_value(re.compile(r"^webcal://.+/api/calendar/feed/.+\.ics$"))
     expect(client.get_by_label("Web link", exact=True)).to_have_value(re.compile(r"^https?://.+\.ics$"))
     expect(client.get_by_role("button", name="Reset link")).to_be_visible()
+    feed = client.request.get(client.get_by_label("Web link", exact=True).input_value())
+    assert feed.status == 200 and b"Kick-off" in feed.body() and b"BEGIN:VCALENDAR" in feed.body()
     _look(j, client, "client-appointments-feed")
 
     # Book: a kind, a time, confirm
