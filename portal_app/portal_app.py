@@ -17,13 +17,13 @@ from portal_app.api.security_headers import SecurityHeaders
 from portal_app.logging_setup import configure_logging
 from portal_app.pages import auth as auth_pages
 from portal_app.pages.not_found import not_found_page
+from portal_app.pages.portal.appointments import appointments_page, book_page
 from portal_app.pages.portal.communications import communications_page
 from portal_app.pages.portal.documents import documents_page, signing_page
 from portal_app.pages.portal.files import files_page
 from portal_app.pages.portal.home import home
 from portal_app.pages.portal.invoices import invoice_page, invoices_page
 from portal_app.pages.portal.profile import profile_page
-from portal_app.pages.portal.section import section_page
 from portal_app.pages.staff.automation_editor import automation_editor_page
 from portal_app.pages.staff.automations import automation_runs_page, automations_page
 from portal_app.pages.staff.configure_portal import configure_portal_page
@@ -53,6 +53,7 @@ from portal_app.state.auth import (
     SetupState,
 )
 from portal_app.state.not_found import NotFoundState
+from portal_app.state.portal.appointments import AppointmentsState, BookState
 from portal_app.state.portal.chat import ChatState
 from portal_app.state.portal.communications import CommunicationsState
 from portal_app.state.portal.documents import ClientDocumentsState
@@ -60,7 +61,6 @@ from portal_app.state.portal.files import ClientFilesState
 from portal_app.state.portal.home import HomeState
 from portal_app.state.portal.invoices import ClientInvoicesState, ClientInvoiceState
 from portal_app.state.portal.profile import ProfileState
-from portal_app.state.portal.section import SectionState
 from portal_app.state.session_guard import SessionGuard, UploadGuard
 from portal_app.state.signing import SigningState
 from portal_app.state.staff.automation_editor import AutomationEditorState
@@ -218,7 +218,8 @@ PAGES = [
     ("/documents/[document_id]", signing_page, SigningState.load, "Review and sign"),
     ("/verify", verify_page, VerifyState.load, "Verify a signed PDF"),
     ("/files", files_page, ClientFilesState.load, "Files"),
-    ("/appointments", section_page, SectionState.load, "Appointments"),
+    ("/appointments", appointments_page, AppointmentsState.load, "Appointments"),
+    ("/appointments/book", book_page, BookState.load, "Book an appointment"),
     ("/communications", communications_page, CommunicationsState.load, "Communications"),
     ("/setup", auth_pages.setup, SetupState.load, "Set up your portal"),
     ("/forgot-password", auth_pages.forgot_password, ForgotPasswordState.load, "Forgot your password"),

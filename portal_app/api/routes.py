@@ -4,7 +4,7 @@ rx.App(api_transformer=...)), and ROUTES says who may call each.
 The routes live with what they serve: auth_routes.py (sign-in/out), accounts.py (first-run
 setup, emailed links), health.py, branding.py (logo), files.py, invoices.py, documents.py,
 payments.py (Stripe webhooks), calendar.py (private iCal feeds), conversations.py (a chat message with a file, its download),
-dev_outbox.py (a dev outbox mail's attachment).
+dev_outbox.py (a dev outbox mail's attachment), appointments.py (a client's appointment as .ics).
 Shared pieces: _common.py (who is calling, the session cookie, streamed blobs), forms.py
 (native form posts). Nothing imports this module for constants.
 """
@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from portal_app.api import (
     accounts,
+    appointments,
     auth_routes,
     branding,
     calendar,
@@ -51,6 +52,7 @@ def build_api() -> Starlette:
         Route("/api/conversations/attachments/{message}", conversations.attachment, methods=["GET"]),
         Route("/api/dev-outbox/attachments/{attachment}", dev_outbox.attachment, methods=["GET"]),
         Route("/api/calendar/feed/{token}.ics", calendar.feed, methods=["GET"]),
+        Route("/api/appointments/{appointment}.ics", appointments.ics_download, methods=["GET"]),
     ])
 
 
@@ -82,4 +84,6 @@ ROUTES = {
         "the workspace's owner while PORTAL_MAIL=outbox (the dev outbox's rule); 404 for anyone else",
     ("GET", "/api/calendar/feed/{token}.ics"):
         "the holder of a live feed token (no session): its owner's appointments only; reset/unknown → 404",
+    ("GET", "/api/appointments/{appointment}.ics"):
+        "the appointment's own client while the Appointments section is on; 404 for anyone else",
 }

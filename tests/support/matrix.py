@@ -17,6 +17,7 @@ from pathlib import Path
 from PIL import Image
 from sqlmodel import select
 
+from tests.support.matrix_appointments import appointments_rows, appointments_world
 from tests.support.matrix_automations import automation_rows, automations_world
 from tests.support.matrix_chat import chat_rows, chat_world
 from tests.support.matrix_documents import document_rows, documents_world
@@ -67,6 +68,7 @@ def sign_in_actors(world, db) -> dict[str, tuple[str, str | None]]:
     chat_world(db, world)
     timeline_world(db, world)
     inbox_world(db, world)
+    appointments_world(db, world)
     db.commit()
     return tokens
 
@@ -171,7 +173,6 @@ def matrix(world):
     from portal_app.state import base, not_found
     from portal_app.state.portal import home as portal_home
     from portal_app.state.portal import profile as portal_profile
-    from portal_app.state.portal import section as portal_section
     from portal_app.state.staff import configure_portal, contacts, jobs, outbox, team
     from portal_app.state.staff import home as staff_home
 
@@ -200,8 +201,6 @@ def matrix(world):
         (auth_pages.ConfirmEmailState, "setvar", ("status", "done"), "/confirm-email", "setvar"),
         (portal_home.HomeState, "load", (), "/", grid(**SIGNIN_FOR_OTHERS, staff_b_on_b="ok")),
         (portal_home.HomeState, "setvar", ("cards", []), "/", "setvar"),
-        (portal_section.SectionState, "load", (), "/invoices", CLIENT),
-        (portal_section.SectionState, "setvar", ("available", True), "/invoices", "setvar"),
         (portal_profile.ProfileState, "load", (), "/profile", CLIENT),
         (portal_profile.ProfileState, "save", ({"first_name": "Zed", "phone": "+1 555 0123"},), "/profile", CLIENT),
         (portal_profile.ProfileState, "change_email", ({"new_email": "new@client.example"},), "/profile", CLIENT),
@@ -285,6 +284,7 @@ def matrix(world):
         *timeline_rows(world, {"CLIENT": CLIENT, "STAFF_ON_A1": STAFF_ON_A1, "SIGNIN": SIGNIN_FOR_OTHERS,
                                "grid": grid}),
         *inbox_rows(world, {"STAFF": STAFF, "STAFF_ON_A1": STAFF_ON_A1, "ADMIN": ADMIN, "grid": grid}),
+        *appointments_rows(world, {"CLIENT": CLIENT, "SIGNIN": SIGNIN_FOR_OTHERS, "grid": grid}),
     ]
     return rows
 

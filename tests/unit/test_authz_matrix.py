@@ -183,17 +183,19 @@ def test_client_sees_only_their_own_profile(world, db, actors):
 
 def test_disabled_section_is_refused_by_url(world, db, actors):
     from portal_app.services.portal.portal_settings import update_portal_settings
-    from portal_app.state.portal.section import SectionState
+    from portal_app.state.portal.appointments import AppointmentsState, BookState
+    from portal_app.state.portal.invoices import ClientInvoicesState
 
     update_portal_settings(db, world.staff_a, portal_title="P", accent_color="#123456", brand_primary=None,
                            brand_secondary=None, sections={"invoices": True, "appointments": False},
                            chat_widget=False)
     db.commit()
     host, cookie = actors["client_a1"]
-    state, _ = run_handler(SectionState, "load", (), host, cookie, "/appointments")
-    assert state._outcome == "denied" and not state.available and "not available" in state.refusal
-    state, _ = run_handler(SectionState, "load", (), host, cookie, "/invoices")
-    assert state._outcome == "ok" and state.available
+    for state_cls, path in ((AppointmentsState, "/appointments"), (BookState, "/appointments/book")):
+        state, _ = run_handler(state_cls, "load", (), host, cookie, path)
+        assert state._outcome == "denied" and not state.available and "not available" in state.refusal
+    state, _ = run_handler(ClientInvoicesState, "load", (), host, cookie, "/invoices")
+    assert state._outcome == "ok" and state.loaded
 
 
 def test_forged_invite_request_sends_nothing(world, db, actors):

@@ -170,7 +170,7 @@ FORM_LIMITS = {
     "first_name": limits.FIRST_NAME, "last_name": limits.LAST_NAME, "company": limits.COMPANY,
     "phone": limits.PHONE, "address_line1": limits.ADDRESS_LINE, "address_line2": limits.ADDRESS_LINE,
     "city": limits.CITY, "region": limits.REGION, "postal_code": limits.POSTAL_CODE, "country": limits.COUNTRY,
-    "notes": (limits.CONTACT_NOTES, limits.INVOICE_NOTES), "terms": limits.INVOICE_TERMS,
+    "notes": (limits.CONTACT_NOTES, limits.INVOICE_NOTES, limits.APPOINTMENT_NOTES), "terms": limits.INVOICE_TERMS,
     "email": limits.EMAIL, "new_email": limits.EMAIL, "username": limits.EMAIL,
     "password": limits.PASSWORD, "confirm": limits.PASSWORD,
     "workspace_name": limits.BUSINESS_NAME, "name": (limits.STAFF_NAME, limits.FILE_NAME),

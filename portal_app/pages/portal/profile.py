@@ -8,7 +8,36 @@ from portal_app import limits
 from portal_app.components.contact_fields import EDITABLE
 from portal_app.components.fields import alert_box, field
 from portal_app.components.layout import client_shell
-from portal_app.state.portal.profile import ProfileState
+from portal_app.state.portal.profile import ZONE_CHOICES, ProfileState
+
+
+def _zone_card() -> rx.Component:
+    return rx.card(
+        rx.form(
+            rx.vstack(
+                rx.heading("Time zone", as_="h2", size="4"),
+                alert_box(ProfileState.zone_error),
+                alert_box(ProfileState.zone_saved, "green"),
+                rx.el.label("Show appointment times in", html_for="f-time_zone",
+                            style={"fontWeight": "500", "fontSize": "14px"}),
+                rx.el.select(
+                    rx.el.option("Choose a time zone", value="", disabled=True),
+                    *[rx.el.option(z.replace("_", " "), value=z) for z in ZONE_CHOICES],
+                    id="f-time_zone", name="time_zone", required=True, aria_describedby="f-time_zone-hint",
+                    default_value=ProfileState.time_zone, key="tz-" + ProfileState.time_zone,
+                    style={"minHeight": "40px", "padding": "6px 8px", "borderRadius": "6px", "maxWidth": "100%",
+                           "border": "1px solid var(--gray-a8)", "font": "inherit", "background": "white"},
+                ),
+                rx.text("Your browser tells us its zone on your first visit to Appointments; change it here if it "
+                        "is wrong or you travel.", id="f-time_zone-hint", size="1", color_scheme="gray",
+                        high_contrast=True),
+                rx.button("Save time zone", type="submit", variant="outline", size="3"),
+                spacing="3", width="100%", align="start",
+            ),
+            on_submit=ProfileState.save_zone,
+        ),
+        id="time-zone",
+    )
 
 
 def profile_page() -> rx.Component:
@@ -54,4 +83,5 @@ def profile_page() -> rx.Component:
                 reset_on_submit=True,
             ),
         ),
+        _zone_card(),
     )

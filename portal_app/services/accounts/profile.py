@@ -46,6 +46,7 @@ def get_profile(db: Session, actor: Actor) -> dict:
         col(EmailChange.revoked_at).is_(None), EmailChange.expires_at > utcnow())
         .order_by(sa.desc(col(EmailChange.id)))).first()
     data["pending_email"] = pending.new_email if pending else ""
+    data["time_zone"] = contact.time_zone  # appointments are shown in it ("" = not known yet)
     return data
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -11,6 +12,7 @@ from sqlmodel import Session
 from portal_app.access import (
     Actor,
     bound_client,
+    client_appointment_clause,
     client_invoice_clause,
     client_visible_clause,
     own_signer_clause,
@@ -18,7 +20,7 @@ from portal_app.access import (
     require_portal_section,
 )
 from portal_app.db import prebuilt, run
-from portal_app.models import Contact
+from portal_app.models import Contact, utcnow
 from portal_app.services.billing.money import format_amount
 from portal_app.services.files.file_views import client_context
 from portal_app.services.portal.portal_settings import SECTION_LABELS, portal_settings_for
@@ -48,7 +50,7 @@ def home_summary(db: Session, actor: Actor, sections: Mapping[str, object] | Non
 
     Every event of the home page runs this, so it reads in at most three statements, each
     built once and run on the connection: the client's folders (files.client_context: what
-    they may open), then every count and the greeting in one, then the amounts to pay by
+    they may open), then every count, the next appointment and the greeting in one, then the amounts to pay by
     currency when there are any. `sections`: which sections are on, when the caller already
     has them (the event's cached branding); else they are read."""
     client = require_client(actor)
@@ -58,9 +60,10 @@ def home_summary(db: Session, actor: Actor, sections: Mapping[str, object] | Non
     st = _statements()
     ids = {"ws": client.workspace_id, "contact": client.contact_id}
     visible = sorted(client_context(db, client)[1]) or [-1]
-    first_name, payable, sent, waiting, signed_total, files, history, unread = run(
-        db, st.counts, **ids, folders=visible).one()
-    counts = {"invoices": int(payable or 0), "documents": int(waiting or 0), "files": int(files or 0)}
+    (first_name, payable, sent, waiting, signed_total, files, history, unread, upcoming, next_title, next_start,
+     next_end, zone) = run(db, st.counts, **ids, folders=visible, now=utcnow()).one()
+    counts = {"invoices": int(payable or 0), "documents": int(waiting or 0), "files": int(files or 0),
+              "appointments": int(upcoming or 0)}
     shown = [SectionSummary(key, SECTION_LABELS[key], counts.get(key, 0), EMPTY_TEXT[key])
              for key in SECTION_LABELS if sections.get(key)]
     for summary in shown:
@@ -71,6 +74,8 @@ def home_summary(db: Session, actor: Actor, sections: Mapping[str, object] | Non
         elif summary.key == "communications":
             summary.count = int(unread or 0)
             summary.empty_text = _communications_text(int(unread or 0), int(history or 0))
+        elif summary.key == "appointments" and next_start is not None:
+            summary.empty_text = _appointments_text(int(upcoming or 0), next_title, next_start, next_end, zone)
         elif summary.key == "files" and summary.count:  # (the card's text: what is there, or the honest empty state)
             summary.empty_text = ("1 file or link is shared with you." if summary.count == 1 else
                                   f"{summary.count} files and links are shared with you.")
@@ -91,6 +96,7 @@ def _statements() -> _Statements:
     from sqlmodel import col
 
     from portal_app.models import (
+        Appointment,
         Conversation,
         ConversationMessage,
         Document,
@@ -100,6 +106,7 @@ def _statements() -> _Statements:
         Invoice,
         TimelineEntry,
     )
+    from portal_app.models.base import UTCDateTime
 
     client = bound_client()
     ws, contact = client.workspace_id, client.contact_id
@@ -111,6 +118,13 @@ def _statements() -> _Statements:
     files = sa.select(count).select_from(FileItem).where(
         client_visible_clause(FileItem, FileShare, client, sa.bindparam("folders", expanding=True)),
         col(FileItem.kind) != "folder")
+    upcoming = sa.and_(client_appointment_clause(Appointment, client), col(Appointment.status) == "scheduled",
+                       col(Appointment.ends_at) > sa.bindparam("now", type_=UTCDateTime()))
+
+    def next_one(column):
+        return (sa.select(column).where(upcoming).order_by(col(Appointment.starts_at), col(Appointment.id))
+                .limit(1).scalar_subquery())
+
     counts = sa.select(
         sa.select(col(Contact.first_name)).where(col(Contact.id) == contact).scalar_subquery(),
         sa.select(count).select_from(Invoice).where(mine, Invoice.payable_clause()).scalar_subquery(),
@@ -126,6 +140,13 @@ def _statements() -> _Statements:
             col(Conversation.workspace_id) == ws, col(Conversation.contact_id) == contact,
             col(ConversationMessage.author) == "staff", col(ConversationMessage.internal).is_(False),
             col(ConversationMessage.id) > Conversation.client_last_read_id).scalar_subquery(),
+        # the Appointments card: how many are coming and the next one (title, start, end), and the
+        # client's zone to show it in
+        sa.select(count).select_from(Appointment).where(upcoming).scalar_subquery(),
+        next_one(col(Appointment.title)),
+        next_one(col(Appointment.starts_at)),
+        next_one(col(Appointment.ends_at)),
+        sa.select(col(Contact.time_zone)).where(col(Contact.id) == contact).scalar_subquery(),
     )
     amounts = (sa.select(col(Invoice.currency), sa.func.sum(Invoice.balance_minor))
                .where(mine, Invoice.payable_clause()).group_by(Invoice.currency).order_by(Invoice.currency))
@@ -141,6 +162,20 @@ def _invoices_text(db: Session, st: _Statements, ids: dict, payable: int, sent: 
     if sent:
         return f"Nothing to pay right now. {plural(sent, 'invoice')} in your history."
     return EMPTY_TEXT["invoices"]
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def _appointments_text(upcoming: int, title: str, start, end, zone: str) -> str:
+    """The appointments card: the next one in the client's zone (UTC while unknown), and how
+    many more are coming."""
+    from portal_app.services.appointments.times import view_zone, when_text
+
+    text = f"Next: {title}, {when_text(_aware(start), _aware(end), view_zone(zone or 'UTC'))}"
+    more = upcoming - 1
+    return text + (f" (and {plural(more, 'more appointment')})." if more > 0 else ".")
 
 
 def _documents_text(waiting: int, total: int) -> str:

@@ -1,4 +1,5 @@
-"""The client's profile (/profile): their contact details and a confirmed email change."""
+"""The client's profile (/profile): their contact details, a confirmed email change, and the
+time zone their appointments are shown in."""
 
 from __future__ import annotations
 
@@ -8,7 +9,11 @@ import reflex as rx
 
 from portal_app.errors import ServiceError
 from portal_app.services.accounts import profile
+from portal_app.services.appointments import client_side
 from portal_app.state.base import BaseState
+
+# every zone a client may choose (the select's options: compiled into the page, not state)
+ZONE_CHOICES = client_side.zone_choices()
 
 
 class ProfileState(BaseState):
@@ -25,6 +30,9 @@ class ProfileState(BaseState):
     saved: str = ""
     email_error: str = ""
     email_notice: str = ""
+    time_zone: str = ""      # "" while nobody knows it (the browser reports it on /appointments)
+    zone_error: str = ""
+    zone_saved: str = ""
 
     @rx.event
     async def load(self):
@@ -32,9 +40,11 @@ class ProfileState(BaseState):
             data = profile.get_profile(db, actor)
             self.email = data.pop("email")
             self.pending_email = data.pop("pending_email")
+            self.time_zone = data.pop("time_zone")
             self.values = cast(profile.ProfileValues, data)  # what is left: CLIENT_EDITABLE
             self.form_rev += 1
             self.error = self.error_field = self.saved = self.email_error = self.email_notice = ""
+            self.zone_error = self.zone_saved = ""
 
         return await self._run(work)
 
@@ -64,5 +74,16 @@ class ProfileState(BaseState):
 
         def failed(exc: ServiceError):
             self.email_error, self.email_notice = exc.message, ""
+
+        return await self._run(work, on_error=failed)
+
+    @rx.event
+    async def save_zone(self, form: dict):
+        def work(db, ws, actor):
+            self.time_zone = client_side.set_client_zone(db, actor, str(form.get("time_zone", ""))[:100])
+            self._assign(zone_error="", zone_saved=f"Times are now shown in {self.time_zone}.")
+
+        def failed(exc: ServiceError):
+            self._assign(zone_error=exc.message, zone_saved="")
 
         return await self._run(work, on_error=failed)
