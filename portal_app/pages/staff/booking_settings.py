@@ -129,7 +129,7 @@ def _type_row(t) -> rx.Component:
 def _type_input(label: str, name: str, *, type_: str = "text", max_length: int | None = None, hint: str = "",
                 required: bool = False) -> rx.Component:
     fid = f"bt-{name}"
-    extra = {"max_length": max_length} if max_length else {}
+    extra: dict[str, object] = {"max_length": max_length} if max_length else {}
     if hint:
         extra["aria_describedby"] = f"{fid}-hint"
     return rx.vstack(

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 import reflex as rx
 
+from portal_app.access import require_manage_appointments
 from portal_app.errors import Invalid, ServiceError
 from portal_app.models import utcnow
 from portal_app.services.accounts import contacts
@@ -141,6 +142,7 @@ class AppointmentDialogMixin(rx.State, mixin=True):
                 appts.update_appointment(db, actor, self.dlg_id, **fields)
                 done = "Appointment saved. The client gets the change by email."
             else:
+                require_manage_appointments(actor)  # who may, before what is missing
                 if not self.dlg_contact.get("public_id"):
                     raise Invalid("Choose the client this appointment is with.", "contact")
                 appts.create_appointment(db, actor, contact=self.dlg_contact["public_id"], **fields)

@@ -168,8 +168,8 @@ class BookingSettingsState(BaseState):
                                                   "min_notice_minutes": "240", "horizon_days": "60",
                                                   "staff": self.member or self._me})
         else:
-            self._assign(type_id=found["id"], type_values={k: str(found[k]) for k in TYPE_FIELDS if k != "staff"}
-                         | {"staff": found["staff"]})
+            shown = dict(found)
+            self._assign(type_id=found["id"], type_values={k: str(shown[k]) for k in TYPE_FIELDS})
         self._assign(type_errors={}, type_open=True)
         self.type_version += 1
 
