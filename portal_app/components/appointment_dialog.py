@@ -8,11 +8,17 @@ import reflex as rx
 from portal_app import limits
 from portal_app.components.confirm import confirmed
 from portal_app.components.fields import alert_box
-from portal_app.components.forms import LABEL_STYLE, SELECT_STYLE, field_error, field_label
+from portal_app.components.forms import LABEL_STYLE, SELECT_STYLE, field_label
 from portal_app.components.layout import brand_vars
 from portal_app.state.staff.appointment_dialog import ZONES
 
 TEXTAREA_STYLE = {"width": "100%"}
+
+
+def field_error(message) -> rx.Component:
+    """The refusal beside a field, when there is one (a key missing from the errors is
+    `undefined` in the browser: falsy, like "")."""
+    return rx.cond(message, rx.text(message, size="2", color_scheme="red", high_contrast=True, role="alert"))
 
 
 def _input(S, label: str, name: str, *, type_: str = "text", max_length: int | None = None,
@@ -41,7 +47,7 @@ def _area(S, label: str, name: str, hint: str) -> rx.Component:
 
 
 def _contact_picker(S) -> rx.Component:
-    chosen = S.dlg_contact["public_id"].to(str) != ""
+    chosen = S.dlg_contact["public_id"].to(str).bool()
     return rx.vstack(
         rx.cond(
             chosen,

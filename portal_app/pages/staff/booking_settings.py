@@ -6,8 +6,9 @@ from __future__ import annotations
 import reflex as rx
 
 from portal_app import limits
+from portal_app.components.appointment_dialog import field_error
 from portal_app.components.fields import alert_box, callout
-from portal_app.components.forms import LABEL_STYLE, SELECT_STYLE, field_error, field_label
+from portal_app.components.forms import LABEL_STYLE, SELECT_STYLE, field_label
 from portal_app.components.layout import brand_vars, staff_shell
 from portal_app.state.staff.appointment_dialog import ZONES
 from portal_app.state.staff.booking_settings import REMINDERS
