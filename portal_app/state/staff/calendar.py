@@ -196,23 +196,23 @@ class CalendarState(AppointmentDialogMixin, BaseState):
         return await self._run(lambda db, ws, actor: self._refresh(db, actor), on_error=lambda exc: None,
                                keep_notice=True)
 
-    async def _reload(self):
+    async def _calendar_again(self):
         return await self._run(lambda db, ws, actor: self._refresh(db, actor), keep_notice=True)
 
     @rx.event
     async def set_view(self, value: str):
         self.view = value if value in VIEWS else "week"
-        return await self._reload()
+        return await self._calendar_again()
 
     @rx.event
     async def set_who(self, value: str):
         self.who = value if value in WHO else "all"
-        return await self._reload()
+        return await self._calendar_again()
 
     @rx.event
     async def set_zone(self, value: str):
         self.zone = view_zone(str(value)[:64]).key
-        return await self._reload()
+        return await self._calendar_again()
 
     @rx.event
     async def go_week(self, delta: int):
@@ -221,9 +221,9 @@ class CalendarState(AppointmentDialogMixin, BaseState):
         except (TypeError, ValueError):
             step = 0
         self.week_start = (self._monday() + timedelta(weeks=step)).isoformat()
-        return await self._reload()
+        return await self._calendar_again()
 
     @rx.event
     async def this_week(self):
         self.week_start = monday_of(utcnow().astimezone(self._tz()).date()).isoformat()
-        return await self._reload()
+        return await self._calendar_again()
