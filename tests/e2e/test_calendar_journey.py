@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 
-from tests.support.journey import Journey, create_contact, look_and_keep, staff_sign_in
+from tests.support.journey import Journey, invite_client, look_and_keep, staff_sign_in
 
 SHOTS = Path("/tmp/shots-calendar")
 ZONE = "Europe/Berlin"
@@ -25,10 +25,10 @@ def _look(j: Journey, page, name: str) -> None:
 
 
 def _client(j: Journey, staff) -> tuple[str, str]:
-    """The demo's client (embedded), or one made now (a fresh install)."""
+    """The demo's client (embedded), or one invited now (a fresh install)."""
     if j.s.env["PORTAL_DEMO"] == "1":
         return "Casey Client", "Casey"
-    create_contact(j, staff, "Cora", "Calendar", "cora@calendar.example")
+    invite_client(j, staff, "Cora", "Calendar", "cora@calendar.example")
     return "Cora Calendar", "Cora"
 
 
@@ -121,7 +121,7 @@ def test_calendar_journey(server, browser, axe):
     _look(j, staff, "staff-calendar-week")
 
     staff.get_by_role("button", name="List", exact=True).click()
-    row = staff.get_by_role("table", name="Upcoming appointments").get_by_role("row").filter(has_text=name)
+    row = staff.locator("#calendar-list").get_by_role("row").filter(has_text=name)
     expect(row.first).to_contain_text("11:00\u201311:45")
     staff.get_by_label("Show", exact=True).select_option("mine")
     expect(row.first).to_be_visible()

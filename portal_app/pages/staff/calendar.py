@@ -156,7 +156,7 @@ def _list() -> rx.Component:
                     rx.table.column_header_cell("Status"),
                 )),
                 rx.table.body(rx.foreach(S.rows, _list_row)),
-                variant="surface", width="100%", aria_label="Upcoming appointments",
+                variant="surface", width="100%",
             ),
             overflow_x="auto", width="100%", id="calendar-list",
         ),
