@@ -334,3 +334,38 @@ def test_booking_link_needs_an_address_and_portal_access(world, db, staff_cookie
     state2, _ = run_handler(_panel(), "send_booking_link", (), HOST_A, staff_cookie,
                             f"/staff/contacts/{world.contact_a2.public_id}")
     assert state2._outcome == "invalid" and _link_mails(db) == []
+
+
+def test_a_change_hints_the_calendar_after_commit(world, db, clock):
+    from portal_app.adapters import hints
+
+    got: list[str] = []
+    hints.subscribe(got.append)
+    try:
+        _appointment(db, world)
+    finally:
+        hints.unsubscribe(got.append)
+    assert f"calendar:{world.ws_a.id}" in got
+
+
+def test_week_columns_across_the_spring_change():
+    """Berlin's clocks skip 02:00-03:00 on Sunday 28 Mar 2027: a 10:00 appointment that day and a
+    Monday 08:30 one sit at their wall times; one that runs past midnight ends at the day's end."""
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    from portal_app.state.staff.calendar import HOUR_PX, week_columns
+
+    def view(start: str, end: str) -> dict:
+        return {"id": start, "title": "T", "with_name": "C", "staff_name": "S", "status": "scheduled",
+                "status_label": "Scheduled", "starts_at": start, "ends_at": end}
+
+    rows = [view("2027-03-28T08:00:00+00:00", "2027-03-28T08:30:00+00:00"),    # 10:00 CEST
+            view("2027-03-22T07:30:00+00:00", "2027-03-22T08:00:00+00:00"),    # Monday 08:30 CET
+            view("2027-03-27T22:00:00+00:00", "2027-03-28T00:30:00+00:00")]    # Sat 23:00 → Sun 01:30
+    days, first, last = week_columns(rows, date(2027, 3, 22), ZoneInfo("Europe/Berlin"), date(2027, 3, 24))
+    assert (first, last) == (8, 24) and days[2]["today"]
+    assert [(i["time"], i["top"]) for i in days[6]["items"]] == [("10:00\u201310:30", f"{2 * HOUR_PX}px")]
+    assert [(i["time"], i["top"]) for i in days[0]["items"]] == [("08:30\u201309:00", f"{HOUR_PX // 2}px")]
+    [late] = days[5]["items"]
+    assert late["time"] == "23:00\u201301:30" and late["height"] == f"{59 * HOUR_PX // 60}px"
