@@ -47,13 +47,13 @@ def _hours_card() -> rx.Component:
             rx.text("When clients may book you. Tick the days you work; a second block is optional (for a lunch "
                     "break, leave a gap between the blocks).", size="2", color_scheme="gray", high_contrast=True),
             rx.cond(
-                S.colleagues.length() > 1,
+                S.can_configure & (S.colleagues.length() > 1),
                 rx.vstack(field_label("Whose hours", "bk-member"),
                           rx.el.select(rx.foreach(S.colleagues, lambda c: rx.el.option(c["name"], value=c["id"])),
                                        id="bk-member", value=S.member, on_change=S.choose_member,
                                        style=SELECT_STYLE | {"maxWidth": "320px"}),
-                          rx.text("Owners and admins can set a colleague's hours.", size="1", color_scheme="gray",
-                                  high_contrast=True),
+                          rx.text("As an owner or admin you can set a colleague's hours.", size="1",
+                                  color_scheme="gray", high_contrast=True),
                           spacing="1", width="100%"),
             ),
             alert_box(S.hours_saved, "green"),
