@@ -369,3 +369,33 @@ def test_week_columns_across_the_spring_change():
     assert [(i["time"], i["top"]) for i in days[0]["items"]] == [("08:30\u201309:00", f"{HOUR_PX // 2}px")]
     [late] = days[5]["items"]
     assert late["time"] == "23:00\u201301:30" and late["height"] == f"{59 * HOUR_PX // 60}px"
+
+
+def test_calendar_and_panel_queries_do_not_grow_with_appointments(world, db, staff_cookie, clock):
+    from portal_app.services.appointments import appointments
+    from tests.support.queries import count_queries
+
+    _appointment(db, world)
+    record = f"/staff/contacts/{world.contact_a1.public_id}"
+
+    def counts() -> tuple[int, ...]:
+        found = []
+        for cls, handler, path in [(_cal(), "load", TOP), (_cal(), "set_view", TOP), (_panel(), "load_panel", record)]:
+            args = ("list",) if handler == "set_view" else ()
+            run_handler(cls, handler, args, HOST_A, staff_cookie, path)   # the tab's context is cached after this
+            with count_queries() as counter:
+                state, _ = run_handler(cls, handler, args, HOST_A, staff_cookie, path)
+            assert state._outcome == "ok"
+            found.append(counter["n"])
+        return tuple(found)
+
+    few = counts()
+    for day in range(9, 13):
+        for hour in range(9, 17):
+            for contact in (world.contact_a1, world.contact_a2):
+                appointments.create_appointment(db, world.staff_a if contact is world.contact_a1 else world.member_a,
+                                                contact=contact.public_id, starts_at=f"2026-12-{day:02d}T{hour:02d}:00",
+                                                ends_at=f"2026-12-{day:02d}T{hour:02d}:30", zone="Europe/Berlin",
+                                                title="Busy")
+    db.commit()
+    assert counts() == few, few
