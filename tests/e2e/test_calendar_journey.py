@@ -82,7 +82,7 @@ def test_calendar_journey(server, browser, axe):
     next_week = day.weekday() == 0
     staff.get_by_role("button", name="New appointment").click()
     dialog = staff.get_by_role("dialog", name="New appointment")
-    dialog.get_by_label("Client").fill(search)
+    dialog.get_by_label("Client", exact=True).fill(search)
     dialog.get_by_role("button", name=re.compile(name)).click()
     expect(dialog.get_by_text(name)).to_be_visible()
     dialog.get_by_label("Date").fill(day.isoformat())
@@ -142,6 +142,8 @@ def test_calendar_journey(server, browser, axe):
 
     # cancel: asks first; the other tab shows it cancelled
     j.go(staff, "/staff/calendar")
+    expect(staff.get_by_role("button", name="List", exact=True)).to_have_attribute("aria-pressed", "true")  # kept
+    staff.get_by_role("button", name="Week", exact=True).click()
     if next_week:
         staff.get_by_role("button", name="Next week").click()
     _week_item(staff, "Kick-off call").click()

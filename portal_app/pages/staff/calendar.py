@@ -15,6 +15,7 @@ from portal_app.state.staff.appointment_dialog import ZONES
 from portal_app.state.staff.calendar import HOUR_PX
 from portal_app.state.staff.calendar import CalendarState as S
 
+ONE_LINE = {"overflow": "hidden", "textOverflow": "ellipsis", "whiteSpace": "nowrap"}
 HOUR_LINES = (f"repeating-linear-gradient(to bottom, var(--gray-a4) 0, var(--gray-a4) 1px, transparent 1px, "
               f"transparent {HOUR_PX}px)")
 
@@ -67,11 +68,12 @@ def _item(item) -> rx.Component:
         rx.el.button(
             rx.text(item["time"], size="1", weight="bold", as_="span", display="block"),
             rx.text(item["title"], size="1", as_="span", display="block",
-                    style={"textDecoration": rx.cond(cancelled, "line-through", "none"),
-                           "overflow": "hidden", "textOverflow": "ellipsis"}),
-            rx.text(item["contact"], size="1", as_="span", display="block", color_scheme="gray", high_contrast=True),
+                    style={"textDecoration": rx.cond(cancelled, "line-through", "none"), **ONE_LINE}),
+            rx.text(item["contact"], size="1", as_="span", display="block", color_scheme="gray", high_contrast=True,
+                    style=ONE_LINE),
             rx.cond(item["status"] != "scheduled", rx.text(item["status_label"], size="1", as_="span", weight="bold")),
             on_click=S.open_appointment(item["id"]),
+            title=item["title"] + " \u00b7 " + item["contact"],
             aria_label=item["time"] + ", " + item["contact"] + ", " + item["title"] + ", " + item["status_label"],
             class_name="cal-item",
             style={"width": "100%", "height": "100%", "textAlign": "left", "padding": "2px 6px", "cursor": "pointer",

@@ -43,9 +43,10 @@ def send_booking_link(db: Session, actor: Actor, contact: object) -> str:
                    .order_by(col(AuditEvent.seq).desc()).limit(1)).first()
     now = utcnow()
     if last is not None and now - last < BOOKING_LINK_EVERY:
-        minutes = max(1, int((now - last).total_seconds() // 60))
-        raise Invalid(f"A booking link went to {found.email} {minutes} minute{'s' if minutes != 1 else ''} ago. "
-                      f"You can send another in {int(BOOKING_LINK_EVERY.total_seconds() // 60)} minutes.")
+        ago = max(1, int((now - last).total_seconds() // 60))
+        wait = max(1, -int(-(BOOKING_LINK_EVERY - (now - last)).total_seconds() // 60))
+        raise Invalid(f"A booking link went to {found.email} {ago} minute{'s' if ago != 1 else ''} ago. "
+                      f"You can send another in {wait} minute{'s' if wait != 1 else ''}.")
     ws = db.get_one(Workspace, staff.workspace_id)
     emails.queue_branded_email(
         db, ws, to=found.email,
