@@ -26,7 +26,7 @@ def _day(row) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(
             rx.el.label(
-                rx.checkbox(name="d" + k + "_on", default_checked=row["on"], value="on"),
+                rx.checkbox(name="d" + k + "_on", default_checked=row["on"], value="on", aria_label=row["name"]),
                 rx.text(row["name"], as_="span", size="2"),
                 style={"display": "flex", "gap": "8px", "alignItems": "center"},
             ),
@@ -227,7 +227,7 @@ def _settings_card() -> rx.Component:
                           spacing="1"),
                 rx.el.fieldset(
                     rx.el.legend("Email reminders before an appointment", style=LABEL_STYLE),
-                    rx.hstack(*[rx.el.label(rx.checkbox(name=f"reminder_{r}", value="on",
+                    rx.hstack(*[rx.el.label(rx.checkbox(name=f"reminder_{r}", value="on", aria_label=f"{r} before",
                                                         default_checked=S.reminders.contains(r)),
                                             rx.text(r, as_="span", size="2"),
                                             style={"display": "flex", "gap": "6px", "alignItems": "center"})

@@ -74,7 +74,8 @@ def _item(item) -> rx.Component:
             rx.cond(item["status"] != "scheduled", rx.text(item["status_label"], size="1", as_="span", weight="bold")),
             on_click=S.open_appointment(item["id"]),
             title=item["title"] + " \u00b7 " + item["contact"],
-            aria_label=item["time"] + ", " + item["contact"] + ", " + item["title"] + ", " + item["status_label"],
+            # in the order it shows (axe: the visible text is part of the name), then the status
+            aria_label=item["time"] + ", " + item["title"] + ", " + item["contact"] + ", " + item["status_label"],
             class_name="cal-item",
             style={"width": "100%", "height": "100%", "textAlign": "left", "padding": "2px 6px", "cursor": "pointer",
                    "border": "none", "borderLeft": "3px solid var(--brand)", "borderRadius": "4px",
