@@ -108,7 +108,7 @@ def appointment_dialog(S) -> rx.Component:
             rx.dialog.title(rx.cond(S.dlg_id == "", "New appointment", "Edit appointment")),
             rx.dialog.description(
                 rx.cond(S.dlg_scheduled, "The client is emailed an invitation for their calendar when you save.",
-                        "This appointment was cancelled."), size="2"),
+                        "This appointment was cancelled."), size="2", margin_bottom="12px"),
             rx.form(
                 rx.vstack(
                     alert_box(S.dlg_error),
