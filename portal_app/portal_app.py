@@ -26,6 +26,8 @@ from portal_app.pages.portal.invoices import invoice_page, invoices_page
 from portal_app.pages.portal.profile import profile_page
 from portal_app.pages.staff.automation_editor import automation_editor_page
 from portal_app.pages.staff.automations import automation_runs_page, automations_page
+from portal_app.pages.staff.booking_settings import booking_settings_page
+from portal_app.pages.staff.calendar import calendar_page
 from portal_app.pages.staff.configure_portal import configure_portal_page
 from portal_app.pages.staff.contacts import contact_record_page, contacts_page
 from portal_app.pages.staff.document_detail import staff_document_page
@@ -65,6 +67,8 @@ from portal_app.state.session_guard import SessionGuard, UploadGuard
 from portal_app.state.signing import SigningState
 from portal_app.state.staff.automation_editor import AutomationEditorState
 from portal_app.state.staff.automations import AutomationRunsState, AutomationsState
+from portal_app.state.staff.booking_settings import BookingSettingsState
+from portal_app.state.staff.calendar import CalendarState
 from portal_app.state.staff.configure_portal import PortalConfigState
 from portal_app.state.staff.contacts import ContactRecordState, ContactsState
 from portal_app.state.staff.document_detail import StaffDocumentState
@@ -227,6 +231,8 @@ PAGES = [
     ("/reset-password", auth_pages.reset_password, ResetPasswordState.load, "Choose a new password"),
     ("/staff/login", auth_pages.staff_login, LoginState.load_staff, "Staff sign-in"),
     ("/staff", lambda: rx.center(rx.spinner(), min_height="100vh"), StaffHomeState.load, "Staff"),
+    ("/staff/calendar", calendar_page, CalendarState.load, "Calendar"),
+    ("/staff/settings/booking", booking_settings_page, BookingSettingsState.load, "Booking"),
     ("/staff/contacts", contacts_page, ContactsState.load, "Contacts"),
     ("/staff/contacts/[contact_id]", contact_record_page, ContactRecordState.load, "Contact"),
     ("/staff/files", staff_files_page, StaffFilesState.load, "Files"),

@@ -5,7 +5,8 @@ the push is a hint).
 
 Topics (strings): `chat:<workspace id>:contact:<contact id>` (a client's conversation, for that
 client's open tabs), `chat:<workspace id>:staff` (a workspace's inbox, for its staff's tabs),
-`typing:<workspace id>:<conversation public id>:<client|staff>`.
+`typing:<workspace id>:<conversation public id>:<client|staff>`, `calendar:<workspace id>` (a
+workspace's appointments, for the staff calendar).
 
     hints.publish_after_commit(db, topic)   # in a service, inside its transaction
     hints.subscribe(fn)                     # fn(topic) on every hint, in any thread
@@ -47,6 +48,11 @@ def contact_topic(workspace_id: int, contact_id: int) -> str:
 
 def staff_topic(workspace_id: int) -> str:
     return f"chat:{workspace_id}:staff"
+
+
+def calendar_topic(workspace_id: int) -> str:
+    """A workspace's appointments changed (the staff calendar's open tabs follow it)."""
+    return f"calendar:{workspace_id}"
 
 
 def typing_topic(workspace_id: int, conversation_public_id: str, side: str) -> str:

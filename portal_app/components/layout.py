@@ -189,6 +189,7 @@ def _staff_nav() -> rx.Component:
     return rx.el.nav(
         rx.flex(
             _inbox_link(),
+            _nav_link("Calendar", "/staff/calendar", "calendar-days"),
             _nav_link("Contacts", "/staff/contacts", "users"),
             _nav_link("Files", "/staff/files", "folder"),
             _nav_link("Automations", "/staff/automations", "workflow"),
@@ -200,6 +201,7 @@ def _staff_nav() -> rx.Component:
             _nav_group("Settings"),
             _nav_link("Team", "/staff/team", "users-round"),
             _nav_link("Payments", "/staff/settings/payments", "credit-card"),
+            _nav_link("Booking", "/staff/settings/booking", "calendar-clock"),
             _nav_link("Document sealing", "/staff/settings/sealing", "shield-check"),
             _nav_link("Webhooks", "/staff/settings/webhooks", "webhook"),
             _nav_link("Jobs", "/staff/settings/jobs", "list-restart"),

@@ -19,6 +19,7 @@ from sqlmodel import select
 
 from tests.support.matrix_appointments import appointments_rows, appointments_world
 from tests.support.matrix_automations import automation_rows, automations_world
+from tests.support.matrix_calendar import calendar_rows, calendar_world
 from tests.support.matrix_chat import chat_rows, chat_world
 from tests.support.matrix_documents import document_rows, documents_world
 from tests.support.matrix_inbox import inbox_rows, inbox_world
@@ -69,6 +70,7 @@ def sign_in_actors(world, db) -> dict[str, tuple[str, str | None]]:
     timeline_world(db, world)
     inbox_world(db, world)
     appointments_world(db, world)
+    calendar_world(db, world)
     db.commit()
     return tokens
 
@@ -285,6 +287,7 @@ def matrix(world):
                                "grid": grid}),
         *inbox_rows(world, {"STAFF": STAFF, "STAFF_ON_A1": STAFF_ON_A1, "ADMIN": ADMIN, "grid": grid}),
         *appointments_rows(world, {"CLIENT": CLIENT, "SIGNIN": SIGNIN_FOR_OTHERS, "grid": grid}),
+        *calendar_rows(world, {"STAFF": STAFF, "STAFF_ON_A1": STAFF_ON_A1, "ADMIN": ADMIN, "grid": grid}),
     ]
     return rows
 

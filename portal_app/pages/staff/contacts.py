@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from portal_app import limits
+from portal_app.components.contact_appointments import appointments_card
 from portal_app.components.contact_fields import EDITABLE
 from portal_app.components.counts import count_label
 from portal_app.components.fields import VISUALLY_HIDDEN, alert_box, callout, field
@@ -274,7 +275,8 @@ def contact_record_page() -> rx.Component:
                           on_click=ContactRecordState.message, variant="soft", high_contrast=True, width="fit-content"),
                 rx.grid(
                     rx.vstack(_details_form(), spacing="4", width="100%"),
-                    rx.vstack(_portal_card(), _files_card(), _history(), spacing="4", width="100%"),
+                    rx.vstack(_portal_card(), appointments_card(ContactRecordState.contact["public_id"]), _files_card(),
+                              _history(), spacing="4", width="100%"),
                     columns=rx.breakpoints(initial="1", md="2"), spacing="4", width="100%",
                 ),
                 _timeline(),

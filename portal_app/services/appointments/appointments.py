@@ -80,6 +80,7 @@ def contact_public_id(db: Session, a: Appointment) -> str:
 def _hint(db: Session, a: Appointment) -> None:
     hints.publish_after_commit(db, hints.contact_topic(a.workspace_id, a.contact_id))
     hints.publish_after_commit(db, hints.staff_topic(a.workspace_id))
+    hints.publish_after_commit(db, hints.calendar_topic(a.workspace_id))
 
 
 def raise_booked(db: Session, a: Appointment, by: By, booking_type: str | None = None) -> None:
@@ -219,6 +220,12 @@ def staff_appointments(db: Session, actor: Actor, *, start: datetime, end: datet
         q = q.where(Appointment.contact_id == _contact(db, staff.workspace_id, contact).id)
     rows = list(db.exec(q.order_by(col(Appointment.starts_at), col(Appointment.id)).limit(LIST_LIMIT)).all())
     return _staff_views(db, rows, zone)
+
+
+def staff_appointment_view(db: Session, actor: Actor, public_id: object) -> views.StaffAppointmentView:
+    """One appointment as staff see it (the calendar's edit dialog), times in its own zone."""
+    _staff, a = staff_appointment(db, actor, public_id)
+    return _staff_views(db, [a], None)[0]
 
 
 def contact_appointments(db: Session, actor: Actor, contact: object) -> list[views.StaffAppointmentView]:

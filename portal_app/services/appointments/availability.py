@@ -188,3 +188,11 @@ def check_bookable(db: Session, row: StaffAvailability | None, staff_id: int, ru
     if claims.busy(db, staff_id, start - rules.buffer, end + rules.buffer, except_id=except_id):
         raise Invalid(taken, "starts_at")
     return end
+
+
+def my_availability(db: Session, actor: Actor) -> AvailabilityView:
+    """The signed-in staff member's own hours (their calendar's zone; the settings page)."""
+    staff = require_staff(actor)
+    member = db.get_one(StaffUser, staff.user_id)
+    row = db.exec(select(StaffAvailability).where(StaffAvailability.staff_id == member.id)).first()
+    return _view(member, row, True)

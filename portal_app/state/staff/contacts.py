@@ -115,7 +115,10 @@ class ContactRecordState(TimelineMixin, BaseState):
             # the timeline is a panel of its own, with its own pages: its first page comes in
             # the next event (the record shows at once; another record's entries never linger)
             self._assign(tl_items=[], tl_more=False, tl_loaded=False, tl_kind="")
-            return ContactRecordState.tl_filter("")  # type: ignore[operator]  # Reflex types the handler as its namespace
+            from portal_app.state.staff.contact_appointments import ContactAppointmentsState
+
+            return [ContactRecordState.tl_filter(""),  # type: ignore[operator]  # Reflex types the handler as its namespace
+                    ContactAppointmentsState.load_panel]
 
         def failed(exc: ServiceError):
             self.found, self.error = False, exc.message
