@@ -175,7 +175,7 @@ FORM_LIMITS = {
     "password": limits.PASSWORD, "confirm": limits.PASSWORD,
     "workspace_name": limits.BUSINESS_NAME, "name": (limits.STAFF_NAME, limits.FILE_NAME),
     "portal-title": limits.PORTAL_TITLE,
-    "title": limits.FILE_NAME, "url": limits.LINK_URL, "description": (limits.LINK_DESCRIPTION,
+    "title": (limits.FILE_NAME, limits.APPOINTMENT_TITLE), "url": limits.LINK_URL, "description": (limits.LINK_DESCRIPTION,
                                                                         limits.LINE_DESCRIPTION),
     "quantity": limits.AMOUNT, "unit_price": limits.AMOUNT, "tax_rate": limits.TAX_RATE,
     "discount_value": limits.AMOUNT, "amount": limits.AMOUNT, "refund_amount": limits.AMOUNT,
@@ -203,8 +203,14 @@ FORM_LIMITS = {
     # Configure Portal's chat card (services/portal/portal_settings.update_portal_settings)
     "chat_reply_time": limits.CHAT_REPLY_TIME, "chat_hours": limits.CHAT_HOURS,
     "chat_email_after_minutes": limits.MINUTES,  # 0-1440, checked as a number by the service
+    # appointments: the staff calendar's dialog, Settings › Booking (numbers: as many digits as their maximum)
+    "client_notes": limits.APPOINTMENT_NOTES, "internal_notes": limits.APPOINTMENT_NOTES,
+    "location": limits.APPOINTMENT_LOCATION,
+    "duration_minutes": len(str(limits.BOOKING_MAX_MINUTES)), "buffer_minutes": len(str(limits.BOOKING_MAX_BUFFER)),
+    "min_notice_minutes": len(str(limits.BOOKING_MAX_NOTICE_MINUTES)),
+    "horizon_days": len(str(limits.BOOKING_MAX_HORIZON_DAYS)), "cutoff": len(str(limits.CANCEL_CUTOFF_HOURS)),
 }
-NOT_TYPED = {"hidden", "file", "color", "date", "checkbox", "radio"}
+NOT_TYPED = {"hidden", "file", "color", "date", "time", "checkbox", "radio"}  # pickers: no free text
 
 
 def _text_inputs(component) -> list[tuple[str, object]]:

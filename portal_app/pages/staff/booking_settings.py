@@ -152,12 +152,14 @@ def _type_dialog() -> rx.Component:
                 rx.vstack(
                     _type_input("Name", "name", max_length=limits.BOOKING_TYPE_NAME, required=True),
                     rx.grid(
-                        _type_input("Duration (minutes)", "duration_minutes", type_="number"),
+                        _type_input("Duration (minutes)", "duration_minutes", type_="number",
+                                    max_length=len(str(limits.BOOKING_MAX_MINUTES))),
                         _type_input("Buffer (minutes)", "buffer_minutes", type_="number",
-                                    hint="Free time kept before and after."),
-                        _type_input("Minimum notice (minutes)", "min_notice_minutes", type_="number"),
+                                    max_length=len(str(limits.BOOKING_MAX_BUFFER)), hint="Free time kept before and after."),
+                        _type_input("Minimum notice (minutes)", "min_notice_minutes", type_="number",
+                                    max_length=len(str(limits.BOOKING_MAX_NOTICE_MINUTES))),
                         _type_input("Days ahead", "horizon_days", type_="number",
-                                    hint="How far ahead clients can book."),
+                                    max_length=len(str(limits.BOOKING_MAX_HORIZON_DAYS)), hint="How far ahead clients can book."),
                         columns=rx.breakpoints(initial="1", sm="2"), spacing="3", width="100%",
                     ),
                     _type_input("Location or meeting link", "location", max_length=limits.APPOINTMENT_LOCATION),
@@ -223,7 +225,8 @@ def _settings_card() -> rx.Component:
                 alert_box(S.settings_error),
                 rx.vstack(field_label("Clients can cancel or reschedule up to (hours before)", "bk-cutoff"),
                           rx.input(id="bk-cutoff", name="cutoff", type="number", default_value=S.cutoff, size="3",
-                                   width="120px", min="0", max=str(limits.CANCEL_CUTOFF_HOURS)),
+                                   width="120px", min="0", max=str(limits.CANCEL_CUTOFF_HOURS),
+                                   max_length=len(str(limits.CANCEL_CUTOFF_HOURS))),
                           spacing="1"),
                 rx.el.fieldset(
                     rx.el.legend("Email reminders before an appointment", style=LABEL_STYLE),
