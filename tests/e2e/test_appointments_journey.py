@@ -102,7 +102,7 @@ def test_appointments_journey(server, browser, axe):
 
     # Add to calendar: the .ics parses, an invitation with the appointment's UID
     with client.expect_download() as got:
-        kick.get_by_role("link", name="Add Kick-off to your calendar (.ics file)").click()
+        kick.get_by_role("link", name="Add to calendar: Kick-off (.ics file)").click()
     cal = Calendar.from_ical(Path(got.value.path()).read_bytes())
     event = next(iter(cal.walk("VEVENT")))
     assert str(cal["method"]) == "REQUEST" and str(event["uid"]).startswith("ap_")

@@ -31,7 +31,7 @@ def _refused(state) -> rx.Component:
 
 def _zone_line(state) -> rx.Component:
     return rx.text("Times are shown in ", rx.text.strong(state.zone), ". ",
-                   rx.link("Change your time zone", href="/profile#time-zone"), size="2", color_scheme="gray",
+                   rx.link("Change your time zone", href="/profile#time-zone", underline="always"), size="2", color_scheme="gray",
                    high_contrast=True)
 
 
@@ -55,7 +55,7 @@ def _actions(row) -> rx.Component:
         rx.flex(
             rx.button(rx.el.a(rx.icon("calendar-plus", size=16, aria_hidden="true"), "Add to calendar",
                               href="/api/appointments/" + row["id"] + ".ics", **DOWNLOAD_LINK,
-                              aria_label="Add " + row["title"] + " to your calendar (.ics file)"),
+                              aria_label="Add to calendar: " + row["title"] + " (.ics file)"),
                       as_child=True, variant="outline", color_scheme="gray", high_contrast=True),
             rx.button("Reschedule", variant="outline", on_click=S.open_reschedule(row["id"]),
                       aria_label="Reschedule " + row["title"]),
@@ -126,10 +126,10 @@ def _week_picker(label, week, handler, days, slot_button, empty: str) -> rx.Comp
     return rx.vstack(
         rx.flex(
             rx.button(rx.icon("chevron-left", size=16, aria_hidden="true"), "Previous week", variant="soft",
-                      disabled=week <= 0, on_click=handler(-1)),
+                      high_contrast=True, disabled=week <= 0, on_click=handler(-1)),
             rx.text(label, weight="medium", size="3", aria_live="polite"),
             rx.button("Next week", rx.icon("chevron-right", size=16, aria_hidden="true"), variant="soft",
-                      on_click=handler(1)),
+                      high_contrast=True, on_click=handler(1)),
             gap="12px", align="center", wrap="wrap",
         ),
         rx.cond(
