@@ -73,7 +73,7 @@ def test_calendar_journey(server, browser, axe):
     # the calendar, in the staff navigation; a second staff tab follows it
     staff.get_by_role("navigation", name="Staff navigation").get_by_role("link", name="Calendar").click()
     staff.wait_for_url(re.compile(r"/staff/calendar$"))
-    expect(staff.get_by_role("heading", name="Calendar")).to_be_visible()
+    expect(staff.get_by_role("heading", name="Calendar", exact=True)).to_be_visible()
     expect(staff.get_by_label("Show times in")).to_have_value(ZONE)
     j.go(other, "/staff/calendar")
     other.get_by_label("Show times in").select_option(ZONE)
@@ -137,7 +137,7 @@ def test_calendar_journey(server, browser, axe):
     expect(web_link).to_have_value(re.compile(r"^https?://.+\.ics$"))
     first = web_link.input_value()
     assert webcal.input_value().split("://", 1)[1] == first.split("://", 1)[1]
-    expect(staff.get_by_role("button", name="Copy", exact=True).first).to_be_visible()
+    expect(staff.get_by_role("button", name="Copy the calendar app link")).to_be_visible()
     feed = staff.request.get(first)
     assert feed.status == 200 and "private" in feed.headers["cache-control"]
     events = Calendar.from_ical(feed.body()).walk("VEVENT")
