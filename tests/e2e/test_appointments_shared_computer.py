@@ -25,9 +25,10 @@ A = ("Amira", "Apptshare", "amira@appt-shared.example")
 B = ("Bruno", "Apptshare", "bruno@appt-shared.example")
 
 
-def _appointment(j: Journey, email: str, title: str, location: str, notes: str) -> None:
-    """An appointment of the client with `email`, three days ahead, made through the services
-    on the server's own database (as the appointments journey does)."""
+def _appointment(j: Journey, email: str, hour: int, title: str, location: str, notes: str) -> None:
+    """An appointment of the client with `email` with the owner, six days ahead at `hour`:05 in
+    Berlin (clear of the other journeys' times on the same server), made through the services on
+    the server's own database (as the appointments journey does)."""
     from portal_app.access import Staff
     from portal_app.models import Contact, StaffUser
     from portal_app.services.appointments import appointments as appts
@@ -39,8 +40,8 @@ def _appointment(j: Journey, email: str, title: str, location: str, notes: str) 
             staff = Staff(user.workspace_id, user.id, user.role, user.email, user.name)
             contact = db.exec(select(Contact).where(Contact.workspace_id == user.workspace_id,
                                                     Contact.email == email)).one()
-            day = datetime.now(UTC).date() + timedelta(days=3)
-            start = datetime(day.year, day.month, day.day, 10)
+            day = datetime.now(UTC).date() + timedelta(days=6)
+            start = datetime(day.year, day.month, day.day, hour, 5)
             appts.create_appointment(db, staff, contact=contact.public_id, zone="Europe/Berlin", title=title,
                                      starts_at=start.isoformat(), ends_at=(start + timedelta(minutes=30)).isoformat(),
                                      location=location, client_notes=notes)
@@ -61,8 +62,8 @@ def test_the_next_person_at_the_computer_gets_nothing_of_the_appointments(server
     staff_sign_in(j, staff)
     link_a = invite_client(j, staff, *A)
     link_b = invite_client(j, staff, *B)
-    _appointment(j, A[2], title, location, notes)
-    _appointment(j, B[2], b_title, "Room B", "")
+    _appointment(j, A[2], 7, title, location, notes)
+    _appointment(j, B[2], 8, b_title, "Room B", "")
 
     # client A: their appointment on screen, and their private calendar link
     accept_invite(tab, link_a, A[0])
