@@ -1,8 +1,9 @@
 """The staff calendar in Chromium against the production build (issue 16, staff side): the owner
 sets working hours and a booking type (Settings › Booking), creates an appointment for the client
 in the calendar's dialog (a missing title answered beside the field), edits and reschedules it,
-sees it in the week and the list view — and a second staff tab sees each change live, without a
-reload; the contact record lists it and sends a booking link; cancelling asks first.
+sees it in the week and the list view, subscribes to it with their private calendar feed
+(fetched and parsed; reset: the old link 404s) — and a second staff tab sees each change live,
+without a reload; the contact record lists it and sends a booking link; cancelling asks first.
 Screenshots at 1280 and 390 px (look_and_keep), axe clean."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from icalendar import Calendar
 from playwright.sync_api import expect
 
 from tests.support.journey import Journey, invite_client, look_and_keep, staff_sign_in
@@ -71,7 +73,7 @@ def test_calendar_journey(server, browser, axe):
     # the calendar, in the staff navigation; a second staff tab follows it
     staff.get_by_role("navigation", name="Staff navigation").get_by_role("link", name="Calendar").click()
     staff.wait_for_url(re.compile(r"/staff/calendar$"))
-    expect(staff.get_by_role("heading", name="Calendar")).to_be_visible()
+    expect(staff.get_by_role("heading", name="Calendar", exact=True)).to_be_visible()
     expect(staff.get_by_label("Show times in")).to_have_value(ZONE)
     j.go(other, "/staff/calendar")
     other.get_by_label("Show times in").select_option(ZONE)
@@ -126,6 +128,29 @@ def test_calendar_journey(server, browser, axe):
     staff.get_by_label("Show", exact=True).select_option("mine")
     expect(row.first).to_be_visible()
     _look(j, staff, "staff-calendar-list")
+
+    # my private calendar feed: made, copied, served with my appointment; a reset stops the old one
+    staff.get_by_role("button", name="Create my calendar link").click()
+    webcal = staff.get_by_label("Calendar app link (webcal)")
+    expect(webcal).to_have_value(re.compile(r"^webcal://.+/api/calendar/feed/.+\.ics$"))
+    web_link = staff.get_by_label("Web link", exact=True)
+    expect(web_link).to_have_value(re.compile(r"^https?://.+\.ics$"))
+    first = web_link.input_value()
+    assert webcal.input_value().split("://", 1)[1] == first.split("://", 1)[1]
+    expect(staff.get_by_role("button", name="Copy the calendar app link")).to_be_visible()
+    feed = staff.request.get(first)
+    assert feed.status == 200 and "private" in feed.headers["cache-control"]
+    events = Calendar.from_ical(feed.body()).walk("VEVENT")
+    assert any("Kick-off call (moved)" in str(e["SUMMARY"]) for e in events), [str(e["SUMMARY"]) for e in events]
+    assert b"Budget about 10k" not in feed.body()   # internal notes never in a feed
+    _look(j, staff, "staff-calendar-feed")
+    staff.get_by_role("button", name="Reset link").click()
+    confirm = staff.get_by_role("alertdialog")
+    expect(confirm).to_contain_text("stops working at once")
+    confirm.get_by_role("button", name="Reset link").click()
+    expect(web_link).not_to_have_value(first)
+    assert staff.request.get(first).status == 404
+    assert staff.request.get(web_link.input_value()).status == 200
 
     # the contact record: the appointment listed, a booking link sent (once; a second is refused)
     j.go(staff, "/staff/contacts")

@@ -1,5 +1,5 @@
 """Authorization matrix rows for the staff calendar, Settings › Booking and the contact record's
-Appointments panel (part of tests/support/matrix.py).
+Appointments panel, and a staff member's own calendar feed (part of tests/support/matrix.py).
 
 Every staff member of workspace A reads and changes A's appointments and booking types; B's owner
 finds none of them (an appointment or type of A: not found) and works in their own, empty,
@@ -34,6 +34,7 @@ def calendar_world(db, world) -> None:
 def calendar_rows(world, grids: dict) -> list:
     from portal_app.state.staff.booking_settings import BookingSettingsState as B
     from portal_app.state.staff.calendar import CalendarState as C
+    from portal_app.state.staff.calendar_feed import StaffFeedState as F
     from portal_app.state.staff.contact_appointments import ContactAppointmentsState as P
 
     STAFF, STAFF_ON_A1, ADMIN, grid = grids["STAFF"], grids["STAFF_ON_A1"], grids["ADMIN"], grids["grid"]
@@ -71,6 +72,12 @@ def calendar_rows(world, grids: dict) -> list:
         # a forged cancel without an appointment open: not found, nothing written
         (C, "cancel_appointment", (), top, grid(STAFF_ON_A1, staff_a="denied", member_a="denied")),
         (C, "setvar", ("dlg_id", "ap_x"), top, "setvar"),
+        # the viewer's own calendar feed: every staff member their own; a client is sent home
+        # before a token is made (nothing written), anyone signed out to the sign-in page
+        (F, "load_feed", (), top, STAFF),
+        (F, "new_feed_link", (), top, STAFF),
+        (F, "new_feed_link", (), top, STAFF, ("new_feed_link",)),
+        (F, "setvar", ("feed_https", "https://x"), top, "setvar"),
         (B, "load", (), settings, STAFF),
         # a member may not open a colleague's hours; B's owner finds no such person
         (B, "choose_member", (lambda: world.owner_a_public_id,), settings,

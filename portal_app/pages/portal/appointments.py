@@ -8,16 +8,13 @@ from __future__ import annotations
 import reflex as rx
 
 from portal_app import limits
-from portal_app.components.appointments_ui import CopyText, ZoneProbe
+from portal_app.components.appointments_ui import ZoneProbe
 from portal_app.components.confirm import confirmed
+from portal_app.components.feed_card import feed_card
 from portal_app.components.fields import DOWNLOAD_LINK, alert_box
 from portal_app.components.layout import client_shell, not_available
 from portal_app.state.portal.appointments import AppointmentsState as S
 from portal_app.state.portal.appointments import BookState as B
-
-COPY_STYLE = {"padding": "6px 12px", "borderRadius": "6px", "border": "1px solid var(--gray-a8)",
-              "background": "white", "font": "inherit", "fontSize": "14px", "cursor": "pointer",
-              "minHeight": "36px"}
 
 
 def _refused(state) -> rx.Component:
@@ -152,52 +149,8 @@ def _week_picker(label, week, handler, days, slot_button, empty: str) -> rx.Comp
 
 
 def _feed_card() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.heading("Subscribe in your calendar app", as_="h2", size="4"),
-            rx.text("A private link that keeps your calendar app (Apple Calendar, Google Calendar, Outlook) up to "
-                    "date with these appointments. Anyone with the link can see them: keep it to yourself.",
-                    size="2"),
-            rx.cond(
-                S.feed_https != "",
-                rx.vstack(
-                    rx.el.label("Calendar app link (webcal)", html_for="feed-webcal",
-                                style={"fontWeight": "500", "fontSize": "14px"}),
-                    rx.flex(rx.input(id="feed-webcal", value=S.feed_webcal, read_only=True, width="100%",
-                                     flex="1 1 240px"),
-                            CopyText.create(text=S.feed_webcal, label="Copy", what="the calendar app link", style=COPY_STYLE),
-                            gap="8px", wrap="wrap", width="100%", align="center"),
-                    rx.el.label("Web link", html_for="feed-https",
-                                style={"fontWeight": "500", "fontSize": "14px"}),
-                    rx.flex(rx.input(id="feed-https", value=S.feed_https, read_only=True, width="100%",
-                                     flex="1 1 240px"),
-                            CopyText.create(text=S.feed_https, label="Copy", what="the web link", style=COPY_STYLE),
-                            gap="8px", wrap="wrap", width="100%", align="center"),
-                    rx.el.a("Open in your calendar app", href=S.feed_webcal,
-                            style={"fontSize": "14px", "color": "var(--accent-11)"}),
-                    spacing="2", width="100%", align="start",
-                ),
-            ),
-            rx.cond(
-                S.has_feed,
-                rx.vstack(
-                    rx.cond(S.feed_https == "",
-                            rx.text("You made a link earlier. For security it is shown only once: reset it to see "
-                                    "a new one.", size="2", color_scheme="gray", high_contrast=True)),
-                    confirmed(rx.button("Reset link", variant="outline", color_scheme="red"),
-                              "Reset your calendar link?",
-                              "The current link stops working at once; calendar apps subscribed to it stop "
-                              "updating. You get a new link to subscribe again.",
-                              "Reset link", S.new_feed_link),
-                    spacing="2", align="start",
-                ),
-                rx.button(rx.icon("link", size=16, aria_hidden="true"), "Create my calendar link",
-                          on_click=S.new_feed_link),
-            ),
-            spacing="3", align="start", width="100%",
-        ),
-        width="100%",
-    )
+    return feed_card(S, "A private link that keeps your calendar app (Apple Calendar, Google Calendar, Outlook) up to "
+                        "date with these appointments. Anyone with the link can see them: keep it to yourself.")
 
 
 def appointments_page() -> rx.Component:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import reflex as rx
 
 from portal_app.components.appointment_dialog import appointment_dialog
+from portal_app.components.feed_card import feed_card
 from portal_app.components.fields import VISUALLY_HIDDEN, callout
 from portal_app.components.forms import SELECT_STYLE, field_label
 from portal_app.components.layout import PHONE_NAV, staff_shell
@@ -14,6 +15,7 @@ from portal_app.components.status import status_badge
 from portal_app.state.staff.appointment_dialog import ZONES
 from portal_app.state.staff.calendar import HOUR_PX
 from portal_app.state.staff.calendar import CalendarState as S
+from portal_app.state.staff.calendar_feed import StaffFeedState as F
 
 ONE_LINE = {"overflow": "hidden", "textOverflow": "ellipsis", "whiteSpace": "nowrap"}
 HOUR_LINES = (f"repeating-linear-gradient(to bottom, var(--gray-a4) 0, var(--gray-a4) 1px, transparent 1px, "
@@ -179,6 +181,11 @@ def calendar_page() -> rx.Component:
                 rx.cond(S.more, rx.text("Only the first 50 appointments are shown: choose My appointments to see "
                                         "fewer.", size="2", color_scheme="gray", high_contrast=True)),
                 rx.link("Availability and booking types", href="/staff/settings/booking", size="2"),
+                rx.box(feed_card(F, "A private link that keeps your calendar app (Apple Calendar, Google Calendar, "
+                                    "Outlook) up to date with the appointments you are with. Anyone with the link "
+                                    "can see them: keep it to yourself."),
+                       rx.cond(F.feed_error != "", callout(F.feed_error, color_scheme="red", role="alert")),
+                       on_mount=F.load_feed, id="calendar-feed", width="100%", max_width="720px"),
                 appointment_dialog(S),
                 spacing="4", width="100%", align="stretch",
             ),

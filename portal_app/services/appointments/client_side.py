@@ -86,20 +86,14 @@ def appointment_ics(db: Session, actor: Actor, public_id: object, *, now: dateti
     return IcsFile(filename=f"appointment-{a.starts_at:%Y-%m-%d}.ics", data=data)
 
 
-@dataclass(frozen=True)
-class FeedLinks:
-    https: str
-    webcal: str
+FeedLinks = feeds.FeedLinks
 
 
 def new_feed_links(db: Session, actor: Actor) -> FeedLinks:
     """A new private feed for the client (earlier links stop at once): its two addresses."""
     require_client(actor)
-    client, _cutoff = appts.client_and_cutoff(db, actor)
-    token = feeds.reset_feed(db, actor)
-    ws = db.get_one(Workspace, client.workspace_id)
-    https, webcal = feeds.feed_url(ws, token)
-    return FeedLinks(https=https, webcal=webcal)
+    appts.client_and_cutoff(db, actor)
+    return feeds.new_feed_links(db, actor)
 
 
 def reschedule_slots(db: Session, actor: Actor, public_id: object, window_start: datetime, window_end: datetime,

@@ -78,11 +78,13 @@ def revoke_feed(db: Session, actor: Actor) -> int:
 
 
 def has_feed(db: Session, actor: Actor) -> bool:
+    """Whether the signed-in person has a live feed (signed out: NotSignedIn)."""
+    require_own_feed(actor)
     if is_staff(actor):
         mine = col(CalendarFeedToken.staff_id) == actor.user_id
     elif is_client(actor):
         mine = col(CalendarFeedToken.contact_id) == actor.contact_id
-    else:
+    else:  # pragma: no cover - require_own_feed refused
         return False
     return db.exec(select(CalendarFeedToken.id).where(CalendarFeedToken.workspace_id == actor.workspace_id, mine,
                                                       col(CalendarFeedToken.revoked_at).is_(None))).first() is not None
@@ -132,6 +134,20 @@ def feed_url(workspace: Workspace, token: str) -> tuple[str, str]:
     path = FEED_PATH.format(token=token)
     parts = urlsplit(base)
     return f"{base}{path}", f"webcal://{parts.netloc}{parts.path.rstrip('/')}{path}"
+
+
+@dataclass(frozen=True)
+class FeedLinks:
+    https: str
+    webcal: str
+
+
+def new_feed_links(db: Session, actor: Actor) -> FeedLinks:
+    """A new private feed for the signed-in person, client or staff member (their earlier links
+    stop at once): its two addresses, shown this once."""
+    token = reset_feed(db, actor)
+    https, webcal = feed_url(db.get_one(Workspace, actor.workspace_id), token)
+    return FeedLinks(https=https, webcal=webcal)
 
 
 def feed_calendar(db: Session, token: object) -> bytes:
