@@ -130,7 +130,7 @@ def test_appointments_cross_journey(server, browser, axe):
     today = datetime.now(ZoneInfo(ZONE)).date()
     wednesday = today + timedelta(days=7 - today.weekday() + 2)
     j.go(staff, "/staff/calendar")
-    expect(staff.get_by_role("heading", name="Calendar")).to_be_visible()
+    expect(staff.get_by_role("heading", name="Calendar", exact=True)).to_be_visible()
     staff.get_by_label("Show times in").select_option(ZONE)
     staff.get_by_role("button", name="Next week").click()
     expect(staff.get_by_role("region", name=re.compile(f"^Week {wednesday - timedelta(days=2):%d %b}"))).to_be_visible()
