@@ -13,8 +13,8 @@ from portal_app.db import get_engine
 from portal_app.errors import Invalid
 from portal_app.models import Appointment, AppointmentSlotClaim
 from portal_app.services.appointments import booking
-from tests.conftest import World
 from tests.support.appointments import booking_type, freeze, open_hours
+from tests.support.world import World
 
 TAKEN = "That time was just taken. Please pick another one."
 
