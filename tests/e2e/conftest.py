@@ -26,11 +26,18 @@ from email import policy
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.support.app_copy import copy_app
 from tests.support.browser import ARTIFACTS, AXE, CHROMIUM, CHROMIUM_ARGS, ROOT
 from tests.support.services import REQUIRE_SERVICES, free_port, make_pg_database, require_service
 from tests.support.waiting import until
+
+# An assertion waits up to 15 s for what it expects (Playwright's default is 5 s), as the contexts'
+# actions wait 20 s (tests/support/journey.py): `make test` runs these journeys beside the unit and
+# integration tests on two cores, and a page's answer that arrives in 6 s on a starved machine is
+# not a failure. A passing expectation returns as soon as it holds.
+expect.set_options(timeout=15_000)
 
 
 @dataclass
