@@ -181,8 +181,9 @@ class AppointmentsState(BaseState):
 
     def _load_slots(self, db, actor) -> None:
         tz = view_zone(self.zone)
-        start, end, label = week_window(tz, self.move_week, utcnow())
-        found = client_side.reschedule_slots(db, actor, self.moving, start, end, utcnow())
+        now = utcnow()  # one instant for the week's window and the free times' notice
+        start, end, label = week_window(tz, self.move_week, now)
+        found = client_side.reschedule_slots(db, actor, self.moving, start, end, now)
         self._assign(move_days=group_days(found, tz), move_week_label=label)
 
     @rx.event
@@ -286,8 +287,9 @@ class BookState(BaseState):
 
     def _load_slots(self, db, actor) -> None:
         tz = view_zone(self.zone)
-        start, end, label = week_window(tz, self.week, utcnow())
-        found = free.available_slots(db, actor, self.chosen_type, start, end, utcnow())
+        now = utcnow()  # one instant for the week's window and the free times' notice
+        start, end, label = week_window(tz, self.week, now)
+        found = free.available_slots(db, actor, self.chosen_type, start, end, now)
         self._assign(days=group_days(found, tz), week_label=label)
 
     @rx.event
