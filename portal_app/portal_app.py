@@ -27,6 +27,7 @@ from portal_app.pages.portal.profile import profile_page
 from portal_app.pages.staff.automation_editor import automation_editor_page
 from portal_app.pages.staff.automations import automation_runs_page, automations_page
 from portal_app.pages.staff.booking_settings import booking_settings_page
+from portal_app.pages.staff.domains import domains_page
 from portal_app.pages.staff.calendar import calendar_page
 from portal_app.pages.staff.configure_portal import configure_portal_page
 from portal_app.pages.staff.contacts import contact_record_page, contacts_page
@@ -68,6 +69,7 @@ from portal_app.state.signing import SigningState
 from portal_app.state.staff.automation_editor import AutomationEditorState
 from portal_app.state.staff.automations import AutomationRunsState, AutomationsState
 from portal_app.state.staff.booking_settings import BookingSettingsState
+from portal_app.state.staff.domains import DomainsState
 from portal_app.state.staff.calendar import CalendarState
 from portal_app.state.staff.configure_portal import PortalConfigState
 from portal_app.state.staff.contacts import ContactRecordState, ContactsState
@@ -257,6 +259,7 @@ PAGES = [
     ("/staff/settings/sealing", sealing_page, SealingState.load, "Document sealing"),
     ("/staff/settings/jobs", jobs_page, JobsState.load, "Jobs"),
     ("/staff/settings/webhooks", webhooks_page, WebhooksState.load, "Webhooks"),
+    ("/staff/settings/domains", domains_page, DomainsState.load, "Domains"),
     ("/staff/join", join_page, JoinState.load, "Join the team"),
 ]
 

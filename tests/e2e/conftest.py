@@ -214,15 +214,16 @@ def _stop(proc: subprocess.Popen) -> None:
             pass
 
 
-def _serve(config: str, stripe_url: str):
+def _serve(config: str, stripe_url: str, extra_env: dict | None = None):
     """The app as `make run` starts it (migrate, seed, `reflex run --env prod --single-port`) in
     `config`; with `stripe_url`, its Stripe API and Stripe.js are that localstripe, else the app's
-    own (demo test payments, embedded only)."""
+    own (demo test payments, embedded only). `extra_env`: settings of this server's own (e.g. the
+    DNS server its domain checks ask)."""
     _require_chromium()
     stack: list = []
     tmp = Path(tempfile.mkdtemp(prefix=f"portal-e2e-{config}-"))
     port = free_port()
-    extra, mailbox = _start_services("embedded" if config == "demo" else config, stack)
+    extra, mailbox = _start_services("embedded" if config in ("demo", "domains") else config, stack)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "REFLEX_REDIS"))}
     tools = ROOT / ".tools" / "node_modules" / ".bin"
     env.update({
@@ -234,6 +235,7 @@ def _serve(config: str, stripe_url: str):
         "PORTAL_STORAGE_DIR": str(tmp / "files"),
         "PORTAL_WORKER_INTERVAL": "0.5",
         **extra,
+        **(extra_env or {}),
     })
     if stripe_url:  # Stripe: the API and Stripe.js of localstripe (the page loads its fake Stripe.js)
         env.update({"PORTAL_STRIPE_API_BASE": stripe_url, "PORTAL_STRIPE_JS_URL": f"{stripe_url}/js.stripe.com/v3/"})

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TypedDict
 
 import reflex as rx
 
+from portal_app.access import require_manage_domains
 from portal_app.db import unit_of_work
 from portal_app.errors import NotFound, ServiceError
+from portal_app.models.status import status_label
 from portal_app.services.portal import domains as svc
 from portal_app.state import live
 from portal_app.state.base import GENERIC, BaseState
@@ -26,12 +29,45 @@ from portal_app.state.common import clip
 log = logging.getLogger("portal.state")
 
 ID_MAX = 40
-HOSTNAME_MAX = 253      # a DNS name's longest; the service says why a longer one is refused
+HOSTNAME_MAX = svc.MAX_HOSTNAME  # a DNS name's longest; the service says why a longer one is refused
 FOLLOW_EVERY = 5.0      # seconds between two looks at the rows while the page is open
 
 
+class RecordRow(TypedDict):
+    type: str           # CNAME | TXT
+    name: str
+    value: str
+
+
+class DomainCard(TypedDict):
+    public_id: str
+    hostname: str
+    status: str         # pending | verified | failed
+    status_label: str
+    last_result: str    # the last check's verdict in words
+    last_checked: str   # "07 Dec 2026, 23:40 UTC", or "" before the first check
+    assigned: bool
+    is_primary: bool
+    records: list[RecordRow]
+
+
+def card(view: svc.DomainView) -> DomainCard:
+    """What the page shows of a domain: its service view, dates as words, the DNS records."""
+    checked = view.last_checked_at
+    return DomainCard(public_id=view.public_id, hostname=view.hostname, status=view.status,
+                      status_label=status_label("domain", view.status), last_result=view.last_result,
+                      last_checked=checked.strftime("%d %b %Y, %H:%M UTC") if checked else "",
+                      assigned=view.assigned, is_primary=view.is_primary,
+                      records=[RecordRow(type=r.type, name=r.name, value=r.value) for r in svc.dns_records(view)])
+
+
+def _manager(actor):
+    require_manage_domains(actor)
+    return actor
+
+
 class DomainsState(BaseState):
-    rows: rx.Field[list[svc.DomainView]] = rx.field(default_factory=list)
+    rows: rx.Field[list[DomainCard]] = rx.field(default_factory=list)
     refusal: str = ""
     form_error: str = ""
     form_version: int = 0     # remounts the add form (clears it) after a domain was added
@@ -42,19 +78,20 @@ class DomainsState(BaseState):
     # --- helpers (server-side only)
 
     def _refresh(self, db, actor) -> None:
-        self._assign(rows=svc.list_domains(db, actor), refusal="")
+        self._assign(rows=[card(v) for v in svc.list_domains(db, actor)], refusal="")
 
     def _find(self, db, actor, public_id: str) -> svc.DomainView:
         """The domain of this workspace with that public id (access first: list_domains asks
         access.require_manage_domains); another workspace's or a removed one is not found."""
         for view in svc.list_domains(db, actor):
-            if view["public_id"] == public_id:
+            if view.public_id == public_id:
                 return view
-        raise NotFound("That domain is not connected to this workspace (it may have been removed).")
+        raise NotFound("That domain is not connected to this portal (it may have been removed).")
 
     def _marker(self, db, actor):
-        return [(r["public_id"], r["status"], r["last_result"], r["last_checked"], r["assigned"], r["is_primary"])
-                for r in svc.list_domains(db, actor)]
+        """What changes when a check, or a colleague, changed a domain (a few small rows)."""
+        return [(v.public_id, v.status, v.last_result, v.last_checked_at, v.assigned, v.is_primary)
+                for v in svc.list_domains(db, actor)]
 
     # --- events
 
@@ -86,7 +123,7 @@ class DomainsState(BaseState):
             self.form_error = ""
             self.form_version += 1
             self._refresh(db, actor)
-            self._notify(f"{view['hostname']} added. Create the two DNS records shown on its card, then choose Verify.")
+            self._notify(f"{view.hostname} added. Create the two DNS records shown on its card, then choose Verify.")
 
         def failed(exc: ServiceError):
             self.form_error = exc.message
@@ -112,29 +149,28 @@ class DomainsState(BaseState):
         async with self:
             public_id, self._pending_check = self._pending_check, ""
             bound = self._bound_session
-            if not public_id or self.checking != public_id:
-                return
 
             def stop(message: str) -> None:
                 self.checking = ""
                 self._notify(message, "red")
 
-            ok, actor = await self._run_background(lambda db, _ws, actor: actor,
+            # the access check first (the actor resolved afresh from this event's socket)
+            ok, actor = await self._run_background(lambda db, _ws, actor: _manager(actor),
                                                    on_error=lambda exc: stop(exc.message),
                                                    on_unexpected=lambda: stop(GENERIC))
-            if not ok:
-                return
+            if not ok or not public_id or self.checking != public_id:
+                return  # refused, or no Verify asked for a check (a forged event): nothing to do
 
         def check():
             with unit_of_work() as db:
                 view = svc.verify_domain(db, actor, public_id)
-                return view, svc.list_domains(db, actor)
+                return view, [card(v) for v in svc.list_domains(db, actor)]
 
         message, tone, rows = "", "green", None
         try:
             view, rows = await asyncio.to_thread(check)
-            message = f"{view['hostname']}: {view['last_result']}"
-            tone = "green" if view["status"] == "verified" else "amber"
+            message = f"{view.hostname}: {view.last_result}"
+            tone = "green" if view.status == "verified" else "red"
         except ServiceError as exc:
             message, tone = exc.message, "red"
         except Exception:
@@ -155,7 +191,7 @@ class DomainsState(BaseState):
         def work(db, ws, actor):
             view = svc.assign_domain(db, actor, public_id)
             self._refresh(db, actor)
-            self._notify(f"{view['hostname']} now serves your Client Portal.")
+            self._notify(f"{view.hostname} now serves your Client Portal.")
 
         return await self._run(work)
 
@@ -166,7 +202,7 @@ class DomainsState(BaseState):
         def work(db, ws, actor):
             view = svc.make_primary(db, actor, public_id)
             self._refresh(db, actor)
-            self._notify(f"{view['hostname']} is now the primary address: links in emails and calendar feeds use it.")
+            self._notify(f"{view.hostname} is now the primary address: links in emails and calendar feeds use it.")
 
         return await self._run(work)
 
@@ -175,7 +211,7 @@ class DomainsState(BaseState):
         public_id = clip(public_id, ID_MAX + 1)
 
         def work(db, ws, actor):
-            hostname = self._find(db, actor, public_id)["hostname"]
+            hostname = self._find(db, actor, public_id).hostname
             svc.remove_domain(db, actor, public_id)
             if self.checking == public_id:
                 self.checking = ""
