@@ -312,3 +312,29 @@ def axe():
     if not AXE.exists():
         pytest.fail("axe-core is missing: run `make install` (npm install in .tools/)")
     return Axe()
+
+
+@pytest.fixture(scope="module")
+def domains_server():
+    """(server, zone): the embedded demo whose custom-domain checks ask a local DNS server on a
+    loopback port (tests/support/dns_server.py) answering from `zone`, a dict the journey fills
+    as staff would create records at their DNS provider (read at every question)."""
+    from tests.support.dns_server import local_dns
+
+    zone: dict = {}
+    with local_dns(zone) as address:
+        for srv in _serve("domains", "", {"PORTAL_DNS_SERVER": address}):
+            yield srv, zone
+
+
+@pytest.fixture(scope="module")
+def resolving_browser():
+    """Chromium that sends every *.test name to this machine: a custom domain (portal.acme.test)
+    reaches the app's own port, as DNS would send it to the deployment."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM,
+                               args=[*CHROMIUM_ARGS, "--host-resolver-rules=MAP *.test 127.0.0.1"])
+        yield b
+        b.close()

@@ -39,7 +39,7 @@ def _verify(page) -> None:
 
 
 def test_an_owner_connects_a_custom_domain_and_a_client_signs_in_there(domains_server, resolving_browser, axe):
-    server, dns = domains_server
+    server, zone = domains_server
     port = server.url.rsplit(":", 1)[1]
     j = Journey(server, resolving_browser, axe)
     ctx = j.context()
@@ -84,8 +84,8 @@ def test_an_owner_connects_a_custom_domain_and_a_client_signs_in_there(domains_s
     _look(j, staff, "staff-domains-pending")
 
     # the records are created at the "DNS provider"
-    dns.set(HOST, "CNAME", "localhost.")
-    dns.set(f"_portal-verify.{HOST}", "TXT", txt_value)
+    zone[HOST] = {"CNAME": "localhost."}
+    zone[f"_portal-verify.{HOST}"] = {"TXT": txt_value}
     _verify(staff)
     expect(card).to_contain_text("Verified: CNAME points to localhost and the TXT record matches.")
     expect(card.get_by_text("Verified", exact=True)).to_be_visible()

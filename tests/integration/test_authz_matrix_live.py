@@ -240,8 +240,8 @@ def background_rows() -> list[Row]:
     from portal_app.state.signing import SigningState
     from portal_app.state.staff.document_detail import StaffDocumentState
     from portal_app.state.staff.documents import StaffDocumentsState
-    from portal_app.state.staff.invoice_detail import StaffInvoiceState
     from portal_app.state.staff.domains import DomainsState
+    from portal_app.state.staff.invoice_detail import StaffInvoiceState
     from portal_app.state.staff.invoice_list import StaffInvoicesState
 
     pay = lambda w: f"/invoices/{w.client_invoices['sent']}"  # noqa: E731

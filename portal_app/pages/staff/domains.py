@@ -19,7 +19,8 @@ MONO = "ui-monospace, SFMono-Regular, Menlo, monospace"
 COPY_STYLE = {"padding": "4px 10px", "borderRadius": "6px", "border": "1px solid var(--gray-a8)",
               "background": "white", "font": "inherit", "fontSize": "13px", "cursor": "pointer",
               "minHeight": "32px", "color": "var(--gray-12)"}
-WRAP = {"wordBreak": "break-all", "overflowWrap": "anywhere"}
+WRAP = {"overflowWrap": "anywhere"}                  # prose: breaks a long hostname, not words
+CODE_WRAP = {"wordBreak": "break-all", "overflowWrap": "anywhere"}  # a token or name, anywhere
 
 
 def _add_form() -> rx.Component:
@@ -47,7 +48,7 @@ def _record(record, hostname) -> rx.Component:
             rx.el.dt(rx.text(label, size="1", weight="medium", color_scheme="gray", high_contrast=True)),
             rx.el.dd(
                 rx.flex(
-                    rx.el.code(value, style={**WRAP, "fontFamily": MONO, "fontSize": "13px", "minWidth": "0",
+                    rx.el.code(value, style={**CODE_WRAP, "fontFamily": MONO, "fontSize": "13px", "minWidth": "0",
                                              "flex": "1 1 12rem"}),
                     CopyText.create(text=value, label="Copy", what=copy_what, style=COPY_STYLE),
                     gap="8px", align="center", wrap="wrap", width="100%",
@@ -64,7 +65,10 @@ def _record(record, hostname) -> rx.Component:
                             style={"margin": "0"})),
             part("Name", record["name"], "the name of the " + what),
             part("Value", record["value"], "the value of the " + what),
-            style={"display": "grid", "gap": "8px", "margin": "0", "width": "100%"},
+            # stacked on a phone; side by side (type, name, value) from a tablet's width up
+            display="grid", gap="8px", margin="0", width="100%",
+            grid_template_columns=rx.breakpoints(initial="minmax(0, 1fr)",
+                                                 md="4rem minmax(0, 1fr) minmax(0, 1.3fr)"),
         ),
         style={"listStyle": "none", "padding": "10px 12px", "border": "1px solid var(--gray-a5)",
                "borderRadius": "8px", "background": "var(--gray-1)", "minWidth": "0"},

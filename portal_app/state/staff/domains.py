@@ -169,7 +169,7 @@ class DomainsState(BaseState):
         message, tone, rows = "", "green", None
         try:
             view, rows = await asyncio.to_thread(check)
-            message = f"{view.hostname}: {view.last_result}"
+            message = f"Checked just now: {view.last_result}"
             tone = "green" if view.status == "verified" else "red"
         except ServiceError as exc:
             message, tone = exc.message, "red"
