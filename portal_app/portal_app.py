@@ -11,7 +11,7 @@ from functools import lru_cache
 import reflex as rx
 
 from portal_app import state_manager
-from portal_app.api import body_limits
+from portal_app.api import body_limits, origins
 from portal_app.api.routes import build_api
 from portal_app.api.security_headers import SecurityHeaders
 from portal_app.logging_setup import configure_logging
@@ -134,6 +134,9 @@ def upload_limits() -> dict[str, int]:
     return {name: by_kind[kind] for name, kind in _upload_handlers().items()}
 
 
+# CORS and the websocket accept the configured origins and the served domains (api/origins.py):
+# Reflex builds its CORS middleware as ours, and its socket.io server asks us for each Origin.
+origins.install_cors()
 app = rx.App(
     # build_api() mounts the Reflex app under the api/ routes; UploadGuard (an upload must carry
     # the cookie of the session its tab's state is bound to) wraps both, BodyLimits wraps that
@@ -143,6 +146,7 @@ app = rx.App(
     # assets/fonts.css: the handwriting font of typed signatures (the PDF's own file)
     stylesheets=["/fonts.css"],
 )
+origins.install_socket(app)
 # First of all middlewares: what another session loaded is reset before anything runs.
 app.add_middleware(SessionGuard(), index=0)
 # With Redis: Reflex's manager, but a tab's lease given up at once to each waiting event of the

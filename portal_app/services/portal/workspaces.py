@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -38,6 +39,37 @@ class WorkspaceRef:
 
 def ref(ws: Workspace) -> WorkspaceRef:
     return WorkspaceRef(ws.id, ws.public_id, ws.name, ws.base_url)
+
+
+def request_host(hosts: Sequence[str], forwarded_hosts: Sequence[str] = (), trusted_proxy_hops: int = 0) -> str:
+    """The one Host a request names, or "" when it names none we may trust.
+
+    `hosts`: every Host header line as received (one entry per line; Reflex joins repeated
+    lines with ", ", which lands here as one entry with a comma). Two lines, or a comma in the
+    value, is a request that names two hosts: it reaches nothing. `forwarded_hosts`: the
+    X-Forwarded-Host lines, read only behind PORTAL_TRUSTED_PROXY_HOPS proxies, and then as
+    X-Forwarded-For is (api/forms.client_ip): the entry that many from the right, never
+    further; fewer entries than that (a proxy that sets none passes the client's Host on):
+    the Host header.
+    Without trusted proxies X-Forwarded-Host is ignored: anyone can send it."""
+    if trusted_proxy_hops > 0:
+        chain = [p.strip() for line in forwarded_hosts for p in (line or "").split(",") if p.strip()]
+        if len(chain) >= trusted_proxy_hops:
+            return chain[-trusted_proxy_hops]
+    lines = [h for h in hosts if h is not None]
+    if len(lines) != 1 or "," in lines[0]:
+        return ""
+    return lines[0].strip()
+
+
+def serving_hostnames(db: Session) -> frozenset[str]:
+    """Every hostname the portal answers on: what the websocket, CORS and form-post origin
+    checks accept (services/portal/origins.py caches it a few seconds per process).
+
+    The one place that reads which domain rows serve: status "verified" and assigned to the
+    Client Portal (base rows are both), as workspace_for_host reaches them."""
+    return frozenset(db.exec(select(Domain.hostname).where(Domain.status == "verified",
+                                                           col(Domain.assigned).is_(True))).all())
 
 
 def workspace_for_host(db: Session, host_header: str) -> Workspace | None:
