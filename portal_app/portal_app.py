@@ -27,13 +27,13 @@ from portal_app.pages.portal.profile import profile_page
 from portal_app.pages.staff.automation_editor import automation_editor_page
 from portal_app.pages.staff.automations import automation_runs_page, automations_page
 from portal_app.pages.staff.booking_settings import booking_settings_page
-from portal_app.pages.staff.domains import domains_page
 from portal_app.pages.staff.calendar import calendar_page
 from portal_app.pages.staff.configure_portal import configure_portal_page
 from portal_app.pages.staff.contacts import contact_record_page, contacts_page
 from portal_app.pages.staff.document_detail import staff_document_page
 from portal_app.pages.staff.document_sign import staff_sign_page
 from portal_app.pages.staff.documents import new_document_page, staff_documents_page
+from portal_app.pages.staff.domains import domains_page
 from portal_app.pages.staff.files import staff_files_page
 from portal_app.pages.staff.inbox import inbox_page
 from portal_app.pages.staff.invoice_detail import staff_invoice_page
@@ -69,12 +69,12 @@ from portal_app.state.signing import SigningState
 from portal_app.state.staff.automation_editor import AutomationEditorState
 from portal_app.state.staff.automations import AutomationRunsState, AutomationsState
 from portal_app.state.staff.booking_settings import BookingSettingsState
-from portal_app.state.staff.domains import DomainsState
 from portal_app.state.staff.calendar import CalendarState
 from portal_app.state.staff.configure_portal import PortalConfigState
 from portal_app.state.staff.contacts import ContactRecordState, ContactsState
 from portal_app.state.staff.document_detail import StaffDocumentState
 from portal_app.state.staff.documents import NewDocumentState, StaffDocumentsState
+from portal_app.state.staff.domains import DomainsState
 from portal_app.state.staff.files import StaffFilesState
 from portal_app.state.staff.home import StaffHomeState
 from portal_app.state.staff.inbox import InboxState
