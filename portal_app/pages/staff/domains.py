@@ -79,8 +79,10 @@ def _actions(row) -> rx.Component:
     host = row["hostname"].to(str)
     checking = S.checking == row["public_id"]
     return rx.flex(
+        # never disabled while checking (a disabled button would drop the keyboard focus); a
+        # second press while a check runs does nothing (state: one check at a time)
         rx.button(rx.cond(checking, "Checking…", "Verify"), on_click=S.verify(row["public_id"]),
-                  disabled=S.checking != "", loading=checking, aria_label="Verify " + host,
+                  aria_busy=rx.cond(checking, "true", "false"), aria_label="Verify " + host,
                   variant=rx.cond(row["status"] == "verified", "soft", "solid"), high_contrast=True),
         rx.cond((row["status"] == "verified") & ~row["assigned"],
                 rx.button("Assign to Client Portal", on_click=S.assign(row["public_id"]),
