@@ -446,13 +446,15 @@ def _allowed_statement() -> sa.Select:
             .limit(1))
 
 
-def allowed(db: Session, hostname: str) -> bool:
+def allowed(db: Session | sa.Connection, hostname: str) -> bool:
     """May a certificate be issued for this host: a verified domain assigned to the Client
     Portal (custom, or a workspace's own non-loopback base host). One look-up on the unique
-    hostname index."""
+    hostname index; `db` may be a plain connection (the ask route skips the ORM session)."""
     name = (hostname or "").strip().lower().rstrip(".")
     if not name or len(name) > MAX_HOSTNAME:
         return False
+    if isinstance(db, sa.Connection):
+        return db.execute(_allowed_statement(), {"name": name}).first() is not None
     return run(db, _allowed_statement(), name=name).first() is not None
 
 
