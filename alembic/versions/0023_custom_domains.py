@@ -88,5 +88,6 @@ def downgrade() -> None:
             batch.drop_column(name)
     # a primary custom domain's base URL returns to the workspace's own
     op.execute("UPDATE workspace SET base_url = origin_base_url WHERE origin_base_url <> ''")
-    with op.batch_alter_table('workspace', schema=None) as batch:
-        batch.drop_column('origin_base_url')
+    # not a batch (which would copy the table: SQLite refuses to drop a table other rows
+    # point at); ALTER TABLE … DROP COLUMN works on SQLite 3.35+ and PostgreSQL
+    op.execute("ALTER TABLE workspace DROP COLUMN origin_base_url")
