@@ -71,9 +71,12 @@ def upgrade() -> None:
                            server_default='pending', existing_nullable=False)
         batch.create_index(batch.f('ix_domain_next_check_at'), ['next_check_at'], unique=False)
         batch.drop_column('verified')
+    op.create_index('ux_domain_primary', 'domain', ['workspace_id'], unique=True,
+                    sqlite_where=sa.text('is_primary'), postgresql_where=sa.text('is_primary'))
 
 
 def downgrade() -> None:
+    op.drop_index('ux_domain_primary', table_name='domain')
     with op.batch_alter_table('domain', schema=None) as batch:
         batch.add_column(sa.Column('verified', sa.Boolean(), server_default=sa.false(), nullable=False))
     op.execute("UPDATE domain SET verified = (status = 'verified')")

@@ -383,3 +383,19 @@ def test_due_domains_are_queued_once_each_and_checked_at_their_cadence(world, db
     # a removed domain's queued check does nothing
     domains.remove_domain(db, world.staff_a, ok.public_id)
     assert domains.check_one(db, ok.public_id, FakeDns(), now=NOW) is None
+
+
+def test_the_database_holds_one_primary_per_workspace(world, db):
+    import sqlalchemy as sa
+    from sqlalchemy.exc import IntegrityError
+
+    one = verified(db, world.staff_a, "portal.acme.test")
+    two = verified(db, world.staff_a, "clients.acme.test")
+    domains.make_primary(db, world.staff_a, one.public_id)
+    db.commit()
+    with pytest.raises(IntegrityError):  # what a concurrent second make_primary would hit
+        db.execute(sa.update(Domain).where(Domain.public_id == two.public_id).values(is_primary=True))
+        db.flush()
+    db.rollback()
+    with pytest.raises(Invalid, match="already this portal's own address"):
+        domains.add_domain(db, world.staff_a, "alpha.example.test", now=NOW)

@@ -300,11 +300,13 @@ def add_domain(db: Session, actor: Actor, hostname: str, *, now: datetime | None
     staff = access.require_manage_domains(actor)
     name = clean_hostname(hostname)
     now = now or utcnow()
-    existing = db.exec(select(Domain.workspace_id).where(Domain.hostname == name)).first()
+    existing = db.exec(select(Domain.workspace_id, Domain.source).where(Domain.hostname == name)).first()
     if existing is not None:
-        if existing == staff.workspace_id:
-            raise Invalid("This domain is already in your list.", FIELD)
-        raise Invalid(TAKEN, FIELD)
+        if existing.workspace_id != staff.workspace_id:
+            raise Invalid(TAKEN, FIELD)
+        if existing.source == "base":
+            raise Invalid("That is already this portal's own address.", FIELD)
+        raise Invalid("This domain is already in your list.", FIELD)
     count = db.exec(select(sa.func.count()).select_from(Domain).where(
         Domain.workspace_id == staff.workspace_id, Domain.source == "custom")).one()
     if count >= MAX_DOMAINS:
@@ -386,6 +388,7 @@ def make_primary(db: Session, actor: Actor, public_id: str) -> DomainView:
                                               col(Domain.is_primary).is_(True))).all():
         other.is_primary = False
         db.add(other)
+    db.flush()  # the old primary is unset before the new one is set (one primary: ux_domain_primary)
     ws = db.get_one(Workspace, staff.workspace_id)
     if not ws.origin_base_url:
         ws.origin_base_url = ws.base_url
