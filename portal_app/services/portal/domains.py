@@ -302,9 +302,10 @@ def add_domain(db: Session, actor: Actor, hostname: str, *, now: datetime | None
     now = now or utcnow()
     existing = db.exec(select(Domain.workspace_id, Domain.source).where(Domain.hostname == name)).first()
     if existing is not None:
-        if existing.workspace_id != staff.workspace_id:
+        owner_id, source = existing
+        if owner_id != staff.workspace_id:
             raise Invalid(TAKEN, FIELD)
-        if existing.source == "base":
+        if source == "base":
             raise Invalid("That is already this portal's own address.", FIELD)
         raise Invalid("This domain is already in your list.", FIELD)
     count = db.exec(select(sa.func.count()).select_from(Domain).where(
