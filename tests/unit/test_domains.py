@@ -84,7 +84,7 @@ def test_clean_hostname_accepts_subdomains_in_their_dns_form(raw, stored):
     ("acme.com", "acme.com is a whole domain. Use a subdomain such as portal.acme.com"),  # apex
     ("ACME.com.", "acme.com is a whole domain"),
     ("example.co.uk", "is a whole domain"),  # apex under a two-level suffix
-    ("bäckerei.de", "xn--bckerei-5wa.de is a whole domain"),
+    ("Bäckerei.de", "bäckerei.de is a whole domain. Use a subdomain such as portal.bäckerei.de"),
     ("localhost", "local name"),
     ("*.acme.com", "Wildcard domains are not supported"),
     ("portal*.acme.com", "Wildcard"),

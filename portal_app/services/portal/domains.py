@@ -171,7 +171,8 @@ def clean_hostname(raw: str) -> str:
     if name in ours or any(name.endswith("." + host) for host in ours if host):
         raise Invalid("That is this service's own address; connect a domain of your business instead.", FIELD)
     if is_apex(name):
-        raise Invalid(APEX_MESSAGE.format(name=name), FIELD)
+        shown = text.lower().rstrip(".")  # as they typed it (an IDN in its letters, not punycode)
+        raise Invalid(APEX_MESSAGE.format(name=shown), FIELD)
     return name
 
 
