@@ -71,9 +71,12 @@ def upgrade() -> None:
                            server_default='pending', existing_nullable=False)
         batch.create_index(batch.f('ix_domain_next_check_at'), ['next_check_at'], unique=False)
         batch.drop_column('verified')
+    op.create_index('ux_domain_primary', 'domain', ['workspace_id'], unique=True,
+                    sqlite_where=sa.text('is_primary'), postgresql_where=sa.text('is_primary'))
 
 
 def downgrade() -> None:
+    op.drop_index('ux_domain_primary', table_name='domain')
     with op.batch_alter_table('domain', schema=None) as batch:
         batch.add_column(sa.Column('verified', sa.Boolean(), server_default=sa.false(), nullable=False))
     op.execute("UPDATE domain SET verified = (status = 'verified')")
@@ -88,5 +91,6 @@ def downgrade() -> None:
             batch.drop_column(name)
     # a primary custom domain's base URL returns to the workspace's own
     op.execute("UPDATE workspace SET base_url = origin_base_url WHERE origin_base_url <> ''")
-    with op.batch_alter_table('workspace', schema=None) as batch:
-        batch.drop_column('origin_base_url')
+    # not a batch (which would copy the table: SQLite refuses to drop a table other rows
+    # point at); ALTER TABLE … DROP COLUMN works on SQLite 3.35+ and PostgreSQL
+    op.execute("ALTER TABLE workspace DROP COLUMN origin_base_url")

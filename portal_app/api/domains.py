@@ -13,15 +13,16 @@ import asyncio
 from starlette.requests import Request
 from starlette.responses import Response
 
-from portal_app.db import unit_of_work
+from portal_app.db import get_engine
 from portal_app.services.portal import domains
 
 HEADERS = {"cache-control": "no-store"}
 
 
 def _allowed(name: str) -> bool:
-    with unit_of_work() as db:
-        return domains.allowed(db, name)
+    # a plain connection: one read, no ORM session, nothing to commit
+    with get_engine().connect() as conn:
+        return domains.allowed(conn, name)
 
 
 def _answer(status: int, text: str) -> Response:

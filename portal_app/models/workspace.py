@@ -81,6 +81,11 @@ class Domain(SQLModel, table=True):
     """
 
     __tablename__ = "domain"
+    __table_args__ = (
+        # at most one primary domain per workspace, whatever two admins do at once
+        sa.Index("ux_domain_primary", "workspace_id", unique=True,
+                 sqlite_where=sa.text("is_primary"), postgresql_where=sa.text("is_primary")),
+    )
 
     id: int = Field(default=None, primary_key=True)
     public_id: str = Field(default_factory=lambda: new_public_id("dom"), unique=True, max_length=40)

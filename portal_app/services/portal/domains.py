@@ -171,7 +171,8 @@ def clean_hostname(raw: str) -> str:
     if name in ours or any(name.endswith("." + host) for host in ours if host):
         raise Invalid("That is this service's own address; connect a domain of your business instead.", FIELD)
     if is_apex(name):
-        raise Invalid(APEX_MESSAGE.format(name=name), FIELD)
+        shown = text.lower().rstrip(".")  # as they typed it (an IDN in its letters, not punycode)
+        raise Invalid(APEX_MESSAGE.format(name=shown), FIELD)
     return name
 
 
@@ -300,11 +301,14 @@ def add_domain(db: Session, actor: Actor, hostname: str, *, now: datetime | None
     staff = access.require_manage_domains(actor)
     name = clean_hostname(hostname)
     now = now or utcnow()
-    existing = db.exec(select(Domain.workspace_id).where(Domain.hostname == name)).first()
+    existing = db.exec(select(Domain.workspace_id, Domain.source).where(Domain.hostname == name)).first()
     if existing is not None:
-        if existing == staff.workspace_id:
-            raise Invalid("This domain is already in your list.", FIELD)
-        raise Invalid(TAKEN, FIELD)
+        owner_id, source = existing
+        if owner_id != staff.workspace_id:
+            raise Invalid(TAKEN, FIELD)
+        if source == "base":
+            raise Invalid("That is already this portal's own address.", FIELD)
+        raise Invalid("This domain is already in your list.", FIELD)
     count = db.exec(select(sa.func.count()).select_from(Domain).where(
         Domain.workspace_id == staff.workspace_id, Domain.source == "custom")).one()
     if count >= MAX_DOMAINS:
@@ -386,6 +390,7 @@ def make_primary(db: Session, actor: Actor, public_id: str) -> DomainView:
                                               col(Domain.is_primary).is_(True))).all():
         other.is_primary = False
         db.add(other)
+    db.flush()  # the old primary is unset before the new one is set (one primary: ux_domain_primary)
     ws = db.get_one(Workspace, staff.workspace_id)
     if not ws.origin_base_url:
         ws.origin_base_url = ws.base_url
@@ -446,13 +451,15 @@ def _allowed_statement() -> sa.Select:
             .limit(1))
 
 
-def allowed(db: Session, hostname: str) -> bool:
+def allowed(db: Session | sa.Connection, hostname: str) -> bool:
     """May a certificate be issued for this host: a verified domain assigned to the Client
     Portal (custom, or a workspace's own non-loopback base host). One look-up on the unique
-    hostname index."""
+    hostname index; `db` may be a plain connection (the ask route skips the ORM session)."""
     name = (hostname or "").strip().lower().rstrip(".")
     if not name or len(name) > MAX_HOSTNAME:
         return False
+    if isinstance(db, sa.Connection):
+        return db.execute(_allowed_statement(), {"name": name}).first() is not None
     return run(db, _allowed_statement(), name=name).first() is not None
 
 
