@@ -18,7 +18,8 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
     ("PORTAL_DEMO", "1", "1 seeds a demo workspace (public passwords) when the database is empty; refused unless "
                          "PORTAL_BASE_URL is a local http address (localhost, 127.0.0.1, [::1], *.localhost, *.test). "
                          "A real install sets 0"),
-    ("PORTAL_CORS_ORIGINS", "(the base URL)", "Comma-separated origins allowed for CORS and the websocket"),
+    ("PORTAL_CORS_ORIGINS", "(the base URL)", "Comma-separated origins allowed for CORS, the websocket and form posts; the "
+                                                  "hostnames of verified domains are allowed too (https)"),
     ("PORTAL_SESSION_IDLE_MINUTES", "120", "A session unused this long ends"),
     ("PORTAL_SESSION_MAX_HOURS", "336", "A session ends this long after sign-in whatever happens"),
     ("PORTAL_INVITE_DAYS", "7", "Days an invitation link stays valid"),
@@ -57,7 +58,9 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
     ("PORTAL_STRIPE_JS_URL", "https://js.stripe.com/v3/", "Where the payment page loads Stripe.js from (localstripe "
                                                           "serves a stand-in at `/js.stripe.com/v3/`)"),
     ("PORTAL_TRUSTED_PROXY_HOPS", "0", "Reverse proxies in front of the app; >0 takes the client IP from "
-                                       "X-Forwarded-For (throttling, sessions, the IP recorded on signatures)"),
+                                       "X-Forwarded-For (throttling, sessions, the IP recorded on signatures) "
+                                       "and the host from X-Forwarded-Host, if the proxy sets it (0: both "
+                                       "headers are ignored)"),
     ("PORTAL_WORKER_INTERVAL", "1.0", "Seconds between job-queue polls of an idle worker "
      "(the in-process one, and `cli worker` without `--poll`)"),
     ("PORTAL_EVENT_THREADS", "8", "Threads per worker process that run event handlers' database work off the event loop "

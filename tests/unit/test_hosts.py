@@ -125,7 +125,7 @@ class FakeTable:
 
 def test_served_hosts_are_read_once_per_ttl_and_a_change_is_seen_after_it():
     table = FakeTable({"alpha.example.test"})
-    served = origins.ServedHosts(load=table.load, ttl=5.0, clock=table.clock)
+    served = origins.ServedHosts(load=table.load, ttl=5.0, clock=table.clock, spawn=lambda refresh: refresh())
     for _ in range(100):
         assert origins.origin_allowed("https://alpha.example.test", served)
     assert served.loads == 1  # not one query per request
@@ -138,6 +138,39 @@ def test_served_hosts_are_read_once_per_ttl_and_a_change_is_seen_after_it():
     table.now += 5.0
     assert not origins.origin_allowed("https://alpha.example.test", served)
     assert served.loads == 3
+
+
+def test_after_the_first_read_a_stale_list_answers_while_a_thread_reads_the_table():
+    """The checks run on the event loop: only the first question waits for the query."""
+    table, pending = FakeTable({"alpha.example.test"}), []
+    served = origins.ServedHosts(load=table.load, ttl=5.0, clock=table.clock, spawn=pending.append)
+    assert origins.origin_allowed("https://alpha.example.test", served) and served.loads == 1
+    table.hosts, table.now = frozenset({"new.example.test"}), table.now + 6
+    for _ in range(3):  # stale: answered from the old list, one refresh asked for
+        assert origins.origin_allowed("https://alpha.example.test", served)
+        assert not origins.origin_allowed("https://new.example.test", served)
+    assert len(pending) == 1 and served.loads == 1
+    pending.pop()()  # the thread's read lands
+    assert origins.origin_allowed("https://new.example.test", served)
+    assert not origins.origin_allowed("https://alpha.example.test", served)
+    # forget() voids a read begun before it, and the next question reads afresh
+    table.now += 6
+    assert origins.origin_allowed("https://new.example.test", served) and len(pending) == 1
+    table.hosts = frozenset({"later.example.test"})
+    served.forget()
+    assert origins.origin_allowed("https://later.example.test", served)
+    table.hosts = frozenset({"new.example.test"})
+    pending.pop()()
+    assert origins.origin_allowed("https://later.example.test", served)
+
+
+def test_a_table_that_cannot_be_read_allows_only_the_configured_origins():
+    def broken():
+        raise RuntimeError("database away")
+
+    served = origins.ServedHosts(load=broken)
+    assert not origins.origin_allowed("https://alpha.example.test", served)
+    assert origins.origin_allowed("https://portal.example.test", served)
 
 
 @pytest.mark.parametrize("origin, ok", [

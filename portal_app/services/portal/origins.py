@@ -10,11 +10,13 @@ there. Anything else -- an unverified or removed domain, an unknown host, `null`
 credentials in the value -- gets nothing. Never `*`.
 
 The served hostnames are read once per ORIGIN_TTL per process (one query, not one per
-request), so a newly verified domain works, and a removed one stops working, within seconds.
+request; off the event loop after the first: ServedHosts), so a newly verified domain works,
+and a removed one stops working, within seconds.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -23,6 +25,7 @@ from urllib.parse import urlsplit
 from portal_app.settings import LOCAL_HOSTS, get_settings, is_local_url
 
 ORIGIN_TTL = 5.0  # seconds a process keeps its list of served hostnames
+log = logging.getLogger("portal.origins")
 
 
 def _load_from_db() -> frozenset[str]:
@@ -35,33 +38,70 @@ def _load_from_db() -> frozenset[str]:
         return serving_hostnames(db)
 
 
+def _in_a_thread(fn: Callable[[], None]) -> None:
+    threading.Thread(target=fn, name="served-hosts", daemon=True).start()
+
+
 class ServedHosts:
-    """The hostnames the portal serves, read again at most every `ttl` seconds (`clock`:
-    monotonic seconds; tests pass their own, and their own `load`)."""
+    """The hostnames the portal serves, read again when `ttl` seconds old.
+
+    The checks run on the event loop (engine.io's origin callable, the CORS middleware), and
+    reading every served hostname is one query but not a free one (about 30 ms for 5,000
+    domains on SQLite): only a process's first question waits for it. After that a stale list
+    answers while a thread reads the table again (`spawn`; tests run it at once, or later), so
+    a domain verified or removed is seen one refresh later -- within seconds. `clock`:
+    monotonic seconds."""
 
     def __init__(self, load: Callable[[], frozenset[str]] = _load_from_db, ttl: float = ORIGIN_TTL,
-                 clock: Callable[[], float] = time.monotonic):
-        self._load, self._ttl, self._clock = load, ttl, clock
+                 clock: Callable[[], float] = time.monotonic,
+                 spawn: Callable[[Callable[[], None]], None] = _in_a_thread):
+        self._load, self._ttl, self._clock, self._spawn = load, ttl, clock, spawn
         self._hosts: frozenset[str] = frozenset()
         self._until: float | None = None
+        self._refreshing = False
+        self._generation = 0  # forget() makes an older refresh's answer void
         self._lock = threading.Lock()
         self.loads = 0  # how many times the table was read (tests)
 
     def get(self) -> frozenset[str]:
-        now = self._clock()
-        if self._until is not None and now < self._until:
+        if self._until is not None:
+            if self._clock() >= self._until:
+                self._refresh_later()
             return self._hosts
         with self._lock:
-            if self._until is None or self._clock() >= self._until:
-                self._hosts = self._load()
-                self.loads += 1
-                self._until = self._clock() + self._ttl
+            if self._until is None:  # the first question (or the first after forget): wait for it
+                self._store(self._load(), self._generation)
             return self._hosts
 
+    def _store(self, hosts: frozenset[str], generation: int) -> None:
+        if generation == self._generation:
+            self._hosts, self._until = hosts, self._clock() + self._ttl
+            self.loads += 1
+
+    def _refresh_later(self) -> None:
+        with self._lock:
+            if self._refreshing:
+                return
+            self._refreshing = True
+            generation = self._generation
+
+        def refresh() -> None:
+            try:
+                hosts = self._load()
+            except Exception:  # the database is away: keep the list, try again a TTL later
+                log.exception("could not read the served hostnames")
+                hosts = self._hosts
+            with self._lock:
+                self._store(hosts, generation)
+                self._refreshing = False
+
+        self._spawn(refresh)
+
     def forget(self) -> None:
-        """Read the table again at the next question (tests; a process that just changed it)."""
+        """Read the table again at the next question, and wait for it (tests)."""
         with self._lock:
             self._until = None
+            self._generation += 1
 
 
 SERVED = ServedHosts()
@@ -102,7 +142,11 @@ def origin_allowed(origin: str | None, served: ServedHosts | None = None) -> boo
         return False
     if scheme == "https" and port not in (None, 443) and not local:
         return False
-    return host in (served or SERVED).get()
+    try:
+        return host in (served or SERVED).get()
+    except Exception:  # no database to ask: only the configured origins
+        log.exception("could not read the served hostnames")
+        return False
 
 
 def socket_origin_allowed(origin: str | None, environ: dict | None = None) -> bool:
