@@ -8,7 +8,7 @@ the deployment's host, a TXT with the domain's token) → Verify while DNS has n
 record…", still waiting → the records are created (the local DNS server now answers them) →
 Verify: Verified → Assign to Client Portal → Make primary → http://portal.acme.test:<port> is the
 workspace's portal: its branding and sign-in; the demo client signs in there, and that cookie is
-worth nothing on the deployment's own host. Remove asks first. axe-core scans every page;
+worth nothing on the deployment's own host. Remove asks first, then removes it. axe-core scans every page;
 screenshots at 1280 and 390 px (no sideways scroll on a phone) under test-artifacts/e2e/.
 """
 
@@ -124,6 +124,13 @@ def test_an_owner_connects_a_custom_domain_and_a_client_signs_in_there(domains_s
     client.goto(server.url + "/invoices")
     client.wait_for_url(re.compile(r"/login"))
     expect(client.get_by_role("heading", name="Sign in to your portal")).to_be_visible()
+
+    # removed (after the confirmation): the card goes, the notice says what it means
+    card.get_by_role("button", name=f"Remove {HOST}").click()
+    staff.get_by_role("alertdialog", name="Remove this domain?").get_by_role("button", name="Remove domain").click()
+    expect(staff.get_by_role("status").filter(has_text=f"{HOST} removed")).to_be_visible()
+    expect(card).to_have_count(0)
+    expect(staff.get_by_text("No custom domain yet")).to_be_visible()
 
     assert not axe.serious(), axe.serious()
     assert not j.errors, j.errors
