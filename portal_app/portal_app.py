@@ -11,7 +11,7 @@ from functools import lru_cache
 import reflex as rx
 
 from portal_app import state_manager
-from portal_app.api import body_limits
+from portal_app.api import body_limits, origins
 from portal_app.api.routes import build_api
 from portal_app.api.security_headers import SecurityHeaders
 from portal_app.logging_setup import configure_logging
@@ -33,6 +33,7 @@ from portal_app.pages.staff.contacts import contact_record_page, contacts_page
 from portal_app.pages.staff.document_detail import staff_document_page
 from portal_app.pages.staff.document_sign import staff_sign_page
 from portal_app.pages.staff.documents import new_document_page, staff_documents_page
+from portal_app.pages.staff.domains import domains_page
 from portal_app.pages.staff.files import staff_files_page
 from portal_app.pages.staff.inbox import inbox_page
 from portal_app.pages.staff.invoice_detail import staff_invoice_page
@@ -73,6 +74,7 @@ from portal_app.state.staff.configure_portal import PortalConfigState
 from portal_app.state.staff.contacts import ContactRecordState, ContactsState
 from portal_app.state.staff.document_detail import StaffDocumentState
 from portal_app.state.staff.documents import NewDocumentState, StaffDocumentsState
+from portal_app.state.staff.domains import DomainsState
 from portal_app.state.staff.files import StaffFilesState
 from portal_app.state.staff.home import StaffHomeState
 from portal_app.state.staff.inbox import InboxState
@@ -132,6 +134,9 @@ def upload_limits() -> dict[str, int]:
     return {name: by_kind[kind] for name, kind in _upload_handlers().items()}
 
 
+# CORS and the websocket accept the configured origins and the served domains (api/origins.py):
+# Reflex builds its CORS middleware as ours, and its socket.io server asks us for each Origin.
+origins.install_cors()
 app = rx.App(
     # build_api() mounts the Reflex app under the api/ routes; UploadGuard (an upload must carry
     # the cookie of the session its tab's state is bound to) wraps both, BodyLimits wraps that
@@ -141,6 +146,7 @@ app = rx.App(
     # assets/fonts.css: the handwriting font of typed signatures (the PDF's own file)
     stylesheets=["/fonts.css"],
 )
+origins.install_socket(app)
 # First of all middlewares: what another session loaded is reset before anything runs.
 app.add_middleware(SessionGuard(), index=0)
 # With Redis: Reflex's manager, but a tab's lease given up at once to each waiting event of the
@@ -257,6 +263,7 @@ PAGES = [
     ("/staff/settings/sealing", sealing_page, SealingState.load, "Document sealing"),
     ("/staff/settings/jobs", jobs_page, JobsState.load, "Jobs"),
     ("/staff/settings/webhooks", webhooks_page, WebhooksState.load, "Webhooks"),
+    ("/staff/settings/domains", domains_page, DomainsState.load, "Domains"),
     ("/staff/join", join_page, JoinState.load, "Join the team"),
 ]
 

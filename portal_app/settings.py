@@ -18,7 +18,8 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
     ("PORTAL_DEMO", "1", "1 seeds a demo workspace (public passwords) when the database is empty; refused unless "
                          "PORTAL_BASE_URL is a local http address (localhost, 127.0.0.1, [::1], *.localhost, *.test). "
                          "A real install sets 0"),
-    ("PORTAL_CORS_ORIGINS", "(the base URL)", "Comma-separated origins allowed for CORS and the websocket"),
+    ("PORTAL_CORS_ORIGINS", "(the base URL)", "Comma-separated origins allowed for CORS, the websocket and form posts; the "
+                                                  "hostnames of verified domains are allowed too (https)"),
     ("PORTAL_SESSION_IDLE_MINUTES", "120", "A session unused this long ends"),
     ("PORTAL_SESSION_MAX_HOURS", "336", "A session ends this long after sign-in whatever happens"),
     ("PORTAL_INVITE_DAYS", "7", "Days an invitation link stays valid"),
@@ -57,7 +58,9 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
     ("PORTAL_STRIPE_JS_URL", "https://js.stripe.com/v3/", "Where the payment page loads Stripe.js from (localstripe "
                                                           "serves a stand-in at `/js.stripe.com/v3/`)"),
     ("PORTAL_TRUSTED_PROXY_HOPS", "0", "Reverse proxies in front of the app; >0 takes the client IP from "
-                                       "X-Forwarded-For (throttling, sessions, the IP recorded on signatures)"),
+                                       "X-Forwarded-For (throttling, sessions, the IP recorded on signatures) "
+                                       "and the host from X-Forwarded-Host, if the proxy sets it (0: both "
+                                       "headers are ignored)"),
     ("PORTAL_WORKER_INTERVAL", "1.0", "Seconds between job-queue polls of an idle worker "
      "(the in-process one, and `cli worker` without `--poll`)"),
     ("PORTAL_EVENT_THREADS", "8", "Threads per worker process that run event handlers' database work off the event loop "
@@ -70,6 +73,10 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
                                        "Redis); the bound on memory per tab"),
     ("PORTAL_WEBHOOKS_ALLOW_LOOPBACK", "0", "Tests only: 1 lets outbound webhooks reach a receiver on this machine "
                                             "(127.0.0.0/8, ::1); refused unless PORTAL_BASE_URL is a local http address"),
+    ("PORTAL_CNAME_TARGET", "(the base URL's host)", "Custom domains: the host a workspace's domain must point "
+                                                     "its CNAME record at (Settings › Domains shows it)"),
+    ("PORTAL_DNS_SERVER", "", "Custom domains: the DNS server (ip or ip:port) their records are checked with; "
+                              "empty: the system's resolvers"),
     ("PORTAL_LIBRARY_LOG_LEVEL", "WARNING", "Log level of third-party libraries (fontTools, pyhanko, pypdf, urllib3, "
                                            "boto3, stripe, SQLAlchemy): INFO or DEBUG to hear them again"),
 ]
@@ -159,6 +166,8 @@ class Settings:
     workers: int
     tab_state_minutes: int
     webhooks_allow_loopback: bool = False
+    cname_target: str = ""
+    dns_server: str = ""
 
     @property
     def dev_mode(self) -> bool:
@@ -247,7 +256,18 @@ def load_settings() -> Settings:
         workers=workers,
         tab_state_minutes=max(1, int(_env("PORTAL_TAB_STATE_MINUTES", "60"))),
         webhooks_allow_loopback=allow_loopback,
+        cname_target=_cname_target(base_url),
+        dns_server=_env("PORTAL_DNS_SERVER", ""),
     )
+
+
+def _cname_target(base_url: str) -> str:
+    target = _env("PORTAL_CNAME_TARGET", "").strip().lower().rstrip(".")
+    if not target:
+        return (urlsplit(base_url).hostname or "localhost").lower()
+    if "://" in target or "/" in target or ":" in target or " " in target:
+        raise SettingsError(f"PORTAL_CNAME_TARGET is a host name (such as portal.example.net), not {target!r}.")
+    return target
 
 
 @lru_cache(maxsize=1)

@@ -45,6 +45,7 @@ def _pdf_checks_outlast_a_busy_machine(monkeypatch):
 def _isolated_settings(tmp_path, monkeypatch):
     """Each test gets its own storage folder and fresh settings/adapters."""
     from portal_app.adapters import mail, storage
+    from portal_app.services.portal import origins
     from portal_app.settings import reset_settings_cache
 
     monkeypatch.setenv("PORTAL_STORAGE_DIR", str(tmp_path / "files"))
@@ -58,10 +59,12 @@ def _isolated_settings(tmp_path, monkeypatch):
     reset_settings_cache()
     storage.set_storage(None)
     mail.set_mailer(None)
+    origins.SERVED.forget()  # the served hostnames of the last test's database
     yield
     reset_settings_cache()
     storage.set_storage(None)
     mail.set_mailer(None)
+    origins.SERVED.forget()
 
 
 def _sqlite_url(directory) -> str:

@@ -38,14 +38,21 @@ def session_of(request: Request) -> str | None:
     return request.cookies.get(SESSION_COOKIE)
 
 
+def request_host(request: Request) -> str:
+    """The one Host this request names ("" for none we trust: two Host headers; see
+    workspaces.request_host for X-Forwarded-Host behind PORTAL_TRUSTED_PROXY_HOPS proxies)."""
+    return workspaces.request_host(request.headers.getlist("host"), request.headers.getlist("x-forwarded-host"),
+                                   get_settings().trusted_proxy_hops)
+
+
 def request_context(db: Session, request: Request) -> tuple[Workspace | None, Actor]:
     """(workspace or None, actor) for this request, in the caller's unit of work."""
-    return context_for(db, request.headers.get("host", ""), session_of(request))
+    return context_for(db, request_host(request), session_of(request))
 
 
 def workspace_id(db: Session, request: Request) -> int | None:
     """The workspace the Host reaches, for routes that start a session rather than read one."""
-    ws = workspaces.workspace_for_host(db, request.headers.get("host", ""))
+    ws = workspaces.workspace_for_host(db, request_host(request))
     return ws.id if ws else None
 
 

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from portal_app.api._common import set_session, workspace_id
+from portal_app.api._common import request_host, set_session, workspace_id
 from portal_app.api.forms import back, client_ip, read_form, same_origin
 from portal_app.db import unit_of_work
 from portal_app.errors import ServiceError
@@ -36,7 +36,8 @@ async def setup(request: Request) -> Response:
                     owner_email=form.get("email", ""), owner_name=form.get("name", ""),
                     owner_password=form.get("password", ""))
                 return auth.start_staff_session(db, owner, ip=client_ip(request),
-                                                user_agent=request.headers.get("user-agent", ""))
+                                                user_agent=request.headers.get("user-agent", ""),
+                                                host=request_host(request))
 
         token = await run_in_threadpool(first_run)
     except ServiceError as exc:
@@ -52,7 +53,7 @@ def _code_of(exc: ServiceError) -> str:
 async def _redeem_link(request: Request, page: str, messages: dict[str, str], redeem) -> Response:
     """The three "choose a password from an emailed link" forms (invitation, password reset,
     joining the staff): check the origin, run `redeem(db, token, password, confirm, ws_id,
-    ip, user_agent) -> (target, session token)`, set the cookie; on failure go back to
+    ip, user_agent, host) -> (target, session token)`, set the cookie; on failure go back to
     `page` with a fixed reason code for its message table."""
     form: dict = {}
     try:
@@ -67,7 +68,8 @@ async def _redeem_link(request: Request, page: str, messages: dict[str, str], re
                 if ws_id is None:
                     return None
                 return redeem(db, token, form.get("password", ""), form.get("confirm", ""),
-                              ws_id, client_ip(request), request.headers.get("user-agent", ""))
+                              ws_id, client_ip(request), request.headers.get("user-agent", ""),
+                              request_host(request))
 
         redeemed = await run_in_threadpool(run)
     except ServiceError as exc:
@@ -88,25 +90,25 @@ def _reason(exc: ServiceError, messages: dict[str, str]) -> str:
 
 
 async def accept_invite(request: Request) -> Response:
-    def redeem(db, token, password, confirm, ws_id, ip, ua):
+    def redeem(db, token, password, confirm, ws_id, ip, ua, host):
         return "/?welcome=1", invites.accept_invite(db, token, password, confirm, workspace_id=ws_id,
-                                                   ip=ip, user_agent=ua)
+                                                   ip=ip, user_agent=ua, host=host)
 
     return await _redeem_link(request, "/invite", invites.INVITE_MESSAGES, redeem)
 
 
 async def reset_password(request: Request) -> Response:
-    def redeem(db, token, password, confirm, ws_id, ip, ua):
+    def redeem(db, token, password, confirm, ws_id, ip, ua, host):
         kind, session = passwords.reset_password(db, token, password, confirm, workspace_id=ws_id,
-                                                 ip=ip, user_agent=ua)
+                                                 ip=ip, user_agent=ua, host=host)
         return ("/staff?password_changed=1" if kind == "staff" else "/?password_changed=1"), session
 
     return await _redeem_link(request, "/reset-password", passwords.RESET_MESSAGES, redeem)
 
 
 async def join_staff(request: Request) -> Response:
-    def redeem(db, token, password, confirm, ws_id, ip, ua):
+    def redeem(db, token, password, confirm, ws_id, ip, ua, host):
         return "/staff/contacts", team.accept_staff_invite(db, token, password, confirm, workspace_id=ws_id,
-                                                          ip=ip, user_agent=ua)
+                                                          ip=ip, user_agent=ua, host=host)
 
     return await _redeem_link(request, "/staff/join", team.STAFF_INVITE_MESSAGES, redeem)

@@ -16,7 +16,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from portal_app.access import is_staff
-from portal_app.api._common import clear_session, request_context, session_of, set_session, workspace_id
+from portal_app.api._common import (
+    clear_session,
+    request_context,
+    request_host,
+    session_of,
+    set_session,
+    workspace_id,
+)
 from portal_app.api.forms import back, client_ip, read_form, safe_next, same_origin
 from portal_app.db import unit_of_work
 from portal_app.errors import ServiceError, Throttled
@@ -36,7 +43,8 @@ async def _sign_in(request: Request, kind: str) -> Response:
             if ws_id is None:
                 return None
             return auth.sign_in(db, ws_id, kind, form.get("email", ""), form.get("password", ""),
-                                ip=client_ip(request), user_agent=request.headers.get("user-agent", ""))
+                                ip=client_ip(request), user_agent=request.headers.get("user-agent", ""),
+                                host=request_host(request))
 
     form: dict = {}
     try:

@@ -9,7 +9,9 @@ from urllib.parse import urlencode, urlsplit
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
+from portal_app.api._common import request_host
 from portal_app.errors import ServiceError
+from portal_app.services.portal import origins, workspaces
 from portal_app.settings import get_settings
 
 MAX_FORM_BYTES = 16 * 1024
@@ -40,18 +42,23 @@ def client_ip(request: Request) -> str:
 
 
 def same_origin(request: Request) -> bool:
-    """CSRF guard for form posts: Origin (or Referer) must be this host or a configured origin."""
+    """CSRF guard for form posts: Origin (or Referer) must be a configured origin
+    (settings.cors_origins), or a served domain's (services/portal/origins.py: https; plain
+    http only on a local install) that is this request's own host -- a page of one domain
+    posts nothing to another. An unverified, removed or unknown domain's page posts nothing."""
     source = request.headers.get("origin") or request.headers.get("referer") or ""
     if not source:
         return False
-    parts = urlsplit(source)
+    try:
+        parts = urlsplit(source)
+        hostname = parts.hostname
+    except ValueError:
+        return False
     origin = f"{parts.scheme}://{parts.netloc}"
-    settings = get_settings()
-    if origin in settings.cors_origins:
+    if origin in get_settings().cors_origins:
         return True
-    # Same host; and a deployment served over https accepts no plain-http origin.
-    return (parts.netloc == request.headers.get("host", "")
-            and (parts.scheme == "https" or not settings.secure_cookies))
+    return (hostname is not None and hostname == workspaces.hostname_of(request_host(request))
+            and origins.origin_allowed(origin))
 
 
 async def read_form(request: Request) -> dict[str, str]:

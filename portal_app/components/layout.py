@@ -203,6 +203,7 @@ def _staff_nav() -> rx.Component:
             _nav_link("Payments", "/staff/settings/payments", "credit-card"),
             _nav_link("Booking", "/staff/settings/booking", "calendar-clock"),
             _nav_link("Document sealing", "/staff/settings/sealing", "shield-check"),
+            _nav_link("Domains", "/staff/settings/domains", "globe"),
             _nav_link("Webhooks", "/staff/settings/webhooks", "webhook"),
             _nav_link("Jobs", "/staff/settings/jobs", "list-restart"),
             # owners only, while mail goes to the dev outbox (access.may_read_dev_outbox)

@@ -71,6 +71,11 @@ class AuthSession(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_column=ts_column())
     ip: str = Field(default="", max_length=64)
     user_agent: str = Field(default="", max_length=300)
+    # The hostname the session was signed in on (services/accounts/auth.py): the session
+    # works there only, so a cookie carried to another domain of the same or another
+    # workspace is worthless. NULL: a session from before sessions were per host (accepted
+    # on any host of its workspace until it ends).
+    host: str | None = Field(default=None, max_length=253, index=True)
 
 
 class LoginAttempt(SQLModel, table=True):

@@ -60,6 +60,12 @@ STATUS_STYLES: dict[str, dict[str, StatusStyle]] = {
         "none": StatusStyle("Not invited", "gray"),
     },
     # models/automations.py: RUN_STATUSES (an automation's run) and STEP_STATUSES (one of its steps)
+    # a custom domain's DNS verification (models/workspace.py Domain.status)
+    "domain": {
+        "pending": StatusStyle("Waiting for DNS", "amber"),
+        "verified": StatusStyle("Verified", "green"),
+        "failed": StatusStyle("Not verified", "red"),
+    },
     "automation_run": {
         "running": StatusStyle("Running", "blue"),
         "waiting": StatusStyle("Waiting", "cyan"),

@@ -39,9 +39,10 @@ def session_token(cookie_header: str | None) -> str | None:
 def context_for(db: Session, host: str | None, token: str | None) -> tuple[Workspace | None, Actor]:
     """(the workspace the Host reaches or None, the actor behind the token there).
 
-    No token, an unknown or expired session, or one of another workspace: Anonymous."""
+    `host`: the request's one trusted Host (workspaces.request_host). No token, an unknown or
+    expired session, one of another workspace or one signed in on another host: Anonymous."""
     ws = workspaces.workspace_for_host(db, host or "")
-    return ws, auth.resolve_actor(db, token, ws.id if ws else None)
+    return ws, auth.resolve_actor(db, token, ws.id if ws else None, host or "")
 
 
 # How long a resolved context may be reused without a fresh look-up, at most (its version
@@ -84,6 +85,6 @@ def resolve_context(db: Session, host: str | None, token: str | None) -> Resolve
     if ws is None:
         return ResolvedContext(None, auth.resolve_actor(db, token, None), None, 0, now + CONTEXT_TTL)
     ref = workspaces.ref(ws)
-    actor, until = auth.resolve_session(db, token, ws.id)
+    actor, until = auth.resolve_session(db, token, ws.id, host or "")
     good_until = min(until, now + CONTEXT_TTL) if until is not None else now + CONTEXT_TTL
     return ResolvedContext(ref, actor, portal_settings.branding_for(db, ref), ws.context_version, good_until)

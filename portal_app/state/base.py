@@ -30,6 +30,7 @@ from portal_app.access import is_signed_in, is_staff_area, may_enter_staff_area,
 from portal_app.db import unit_of_work
 from portal_app.errors import Forbidden, NotFound, NotSignedIn, ServiceError
 from portal_app.services import sessions
+from portal_app.services.portal import workspaces
 from portal_app.services.portal.portal_settings import Branding, Sections
 from portal_app.services.security import hash_token
 from portal_app.services.sessions import ResolvedContext, session_token
@@ -170,9 +171,18 @@ class BaseState(rx.State):
         """The session token of this event's socket (uploads: see session_guard.UploadGuard)."""
         return session_token(self.router.headers.cookie)
 
+    def _request_host(self) -> str:
+        """The one Host of this event's socket upgrade ("" for none we trust: repeated Host
+        lines, which Reflex joins with a comma; X-Forwarded-Host only behind
+        PORTAL_TRUSTED_PROXY_HOPS proxies): workspaces.request_host, as for the api/ routes."""
+        raw = self.router.headers.raw_headers
+        return workspaces.request_host([raw["host"]] if "host" in raw else [],
+                                       [raw["x-forwarded-host"]] if "x-forwarded-host" in raw else [],
+                                       get_settings().trusted_proxy_hops)
+
     def _context(self, db) -> ResolvedContext:
         """This event's (workspace, actor, branding): `event_context`."""
-        return event_context(db, self.router.headers.host, self._session_token())
+        return event_context(db, self._request_host(), self._session_token())
 
     def _assign(self, **values: Any) -> None:
         """Set vars that changed, and only those: Reflex sends every var a handler assigns

@@ -214,15 +214,16 @@ def _stop(proc: subprocess.Popen) -> None:
             pass
 
 
-def _serve(config: str, stripe_url: str):
+def _serve(config: str, stripe_url: str, extra_env: dict | None = None):
     """The app as `make run` starts it (migrate, seed, `reflex run --env prod --single-port`) in
     `config`; with `stripe_url`, its Stripe API and Stripe.js are that localstripe, else the app's
-    own (demo test payments, embedded only)."""
+    own (demo test payments, embedded only). `extra_env`: settings of this server's own (e.g. the
+    DNS server its domain checks ask)."""
     _require_chromium()
     stack: list = []
     tmp = Path(tempfile.mkdtemp(prefix=f"portal-e2e-{config}-"))
     port = free_port()
-    extra, mailbox = _start_services("embedded" if config == "demo" else config, stack)
+    extra, mailbox = _start_services("embedded" if config in ("demo", "domains") else config, stack)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "REFLEX_REDIS"))}
     tools = ROOT / ".tools" / "node_modules" / ".bin"
     env.update({
@@ -234,6 +235,7 @@ def _serve(config: str, stripe_url: str):
         "PORTAL_STORAGE_DIR": str(tmp / "files"),
         "PORTAL_WORKER_INTERVAL": "0.5",
         **extra,
+        **(extra_env or {}),
     })
     if stripe_url:  # Stripe: the API and Stripe.js of localstripe (the page loads its fake Stripe.js)
         env.update({"PORTAL_STRIPE_API_BASE": stripe_url, "PORTAL_STRIPE_JS_URL": f"{stripe_url}/js.stripe.com/v3/"})
@@ -310,3 +312,29 @@ def axe():
     if not AXE.exists():
         pytest.fail("axe-core is missing: run `make install` (npm install in .tools/)")
     return Axe()
+
+
+@pytest.fixture(scope="module")
+def domains_server():
+    """(server, zone): the embedded demo whose custom-domain checks ask a local DNS server on a
+    loopback port (tests/support/dns_server.py) answering from `zone`, a dict the journey fills
+    as staff would create records at their DNS provider (read at every question)."""
+    from tests.support.dns_server import local_dns
+
+    zone: dict = {}
+    with local_dns(zone) as address:
+        for srv in _serve("domains", "", {"PORTAL_DNS_SERVER": address}):
+            yield srv, zone
+
+
+@pytest.fixture(scope="module")
+def resolving_browser():
+    """Chromium that sends every *.test name to this machine: a custom domain (portal.acme.test)
+    reaches the app's own port, as DNS would send it to the deployment."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM,
+                               args=[*CHROMIUM_ARGS, "--host-resolver-rules=MAP *.test 127.0.0.1"])
+        yield b
+        b.close()

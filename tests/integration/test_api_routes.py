@@ -180,8 +180,13 @@ def test_next_is_only_ever_a_local_path(portal, client, nxt, expected):
 
 
 def test_unknown_host_has_no_portal(portal, client):
+    # an unknown host's own page is no origin of ours (services/portal/origins.py)...
+    own = client.post("/api/auth/staff/login", data={"email": "owner@portal.example", "password": PW},
+                      headers={"host": "elsewhere.test", "origin": "http://elsewhere.test"})
+    assert own.headers["location"] == "/staff/login?error=origin" and no_cookie(own)
+    # ...and from a configured origin the host still reaches no portal
     resp = client.post("/api/auth/staff/login", data={"email": "owner@portal.example", "password": PW},
-                       headers={"host": "elsewhere.test", "origin": "http://elsewhere.test"})
+                       headers={"host": "elsewhere.test", "origin": ORIGIN})
     assert resp.headers["location"] == "/staff/login?error=noportal"
     assert no_cookie(resp)
 
@@ -228,7 +233,7 @@ def test_accept_invite_then_reuse_and_forgery(portal, client):
     cross = accept(client, token, origin="http://evil.example")
     assert query(cross)["reason"] == ["origin"]
     nowhere = client.post("/api/invite/accept", data={"token": token, "password": PW, "confirm": PW},
-                          headers={"host": "elsewhere.test", "origin": "http://elsewhere.test"})
+                          headers={"host": "elsewhere.test", "origin": ORIGIN})
     assert query(nowhere)["reason"] == ["noportal"]
     assert no_cookie(nowhere)
 

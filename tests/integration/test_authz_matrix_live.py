@@ -240,6 +240,7 @@ def background_rows() -> list[Row]:
     from portal_app.state.signing import SigningState
     from portal_app.state.staff.document_detail import StaffDocumentState
     from portal_app.state.staff.documents import StaffDocumentsState
+    from portal_app.state.staff.domains import DomainsState
     from portal_app.state.staff.invoice_detail import StaffInvoiceState
     from portal_app.state.staff.invoice_list import StaffInvoicesState
 
@@ -258,6 +259,10 @@ def background_rows() -> list[Row]:
                                                                 ("pay_with_card", {"token": "tok_live"})),
             read_only=False),
         Row(ClientInvoiceState, "watch_payment", pay, PAYER, pre=(("open_pay", {}), ("action_done", {"message": ""}))),
+        # Settings › Domains: the page follows its domains (owners and admins; B's owner follows
+        # B's); a forged run_check with no Verify before it checks nothing and writes nothing
+        Row(DomainsState, "follow", "/staff/settings/domains", ADMIN),
+        Row(DomainsState, "run_check", "/staff/settings/domains", ADMIN),
     ]
 
 

@@ -206,3 +206,45 @@ def test_0015_acknowledges_the_invoice_sent_backlog_only(empty_db):
     assert [(kind, bool(done)) for kind, done, _ in rows] == [("invoice.sent", True), ("email", False),
                                                              ("document.sent", False)]
     assert rows[0][2].startswith("acknowledged at upgrade 0015")
+
+
+def test_custom_domains_migration_backfills_existing_rows(empty_db):
+    """0023 on a database with a workspace and its base-URL domains (as 0022 left them): each
+    row gets a public id, source "base", its status from the old flag, assigned; the
+    workspace keeps its base URL as origin_base_url. Downgrading restores the flag and drops
+    custom rows."""
+    cfg = _config(empty_db)
+    command.upgrade(cfg, "0022")
+    engine = sa.create_engine(empty_db)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO workspace (id, public_id, name, base_url, is_default, created_at, context_version) "
+                "VALUES (1, 'ws_x', 'Old Co', 'https://old.example.test', true, CURRENT_TIMESTAMP, 0)"))
+            conn.execute(sa.text(
+                "INSERT INTO domain (id, hostname, workspace_id, verified, created_at) VALUES "
+                "(1, 'old.example.test', 1, true, CURRENT_TIMESTAMP), "
+                "(2, 'never.example.test', 1, false, CURRENT_TIMESTAMP)"))
+        command.upgrade(cfg, "0023")
+        with engine.begin() as conn:
+            rows = conn.execute(sa.text(
+                "SELECT hostname, public_id, source, status, assigned, is_primary, verification_token "
+                "FROM domain ORDER BY id")).all()
+            origin = conn.execute(sa.text("SELECT origin_base_url FROM workspace")).scalar()
+            conn.execute(sa.text("INSERT INTO domain (id, hostname, workspace_id, public_id, created_at) "
+                                 "VALUES (3, 'raw.example.test', 1, 'dom_raw', CURRENT_TIMESTAMP)"))
+            raw = conn.execute(sa.text("SELECT source, status, assigned FROM domain WHERE public_id = 'dom_raw'")).one()
+        assert [(r[0], r[2], r[3], bool(r[4]), bool(r[5]), r[6]) for r in rows] == [
+            ("old.example.test", "base", "verified", True, False, ""),
+            ("never.example.test", "base", "pending", True, False, "")]
+        ids = [r[1] for r in rows]
+        assert all(i.startswith("dom_") and len(i) <= 40 for i in ids) and len(set(ids)) == 2
+        assert origin == "https://old.example.test"
+        # a row written without them is a pending custom domain, never a verified one
+        assert (raw[0], raw[1], bool(raw[2])) == ("custom", "pending", False)
+        command.downgrade(cfg, "0022")
+        with engine.begin() as conn:
+            assert conn.execute(sa.text("SELECT hostname, verified FROM domain ORDER BY id")).all() == [
+                ("old.example.test", True), ("never.example.test", False)]
+    finally:
+        engine.dispose()

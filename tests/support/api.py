@@ -45,11 +45,12 @@ def session_token(resp) -> str:
     return match.group(1).strip('"')
 
 
-def actor_for(token: str, ws_id: int):
+def actor_for(token: str, ws_id: int, host: str = HOST):
+    """Who the token is on `host` (sessions are per host: the one the test client posts to)."""
     from portal_app.services.accounts import auth
 
     with _db() as db:
-        return auth.resolve_actor(db, token, ws_id)
+        return auth.resolve_actor(db, token, ws_id, host)
 
 
 def session_count() -> int:

@@ -22,6 +22,7 @@ from tests.support.matrix_automations import automation_rows, automations_world
 from tests.support.matrix_calendar import calendar_rows, calendar_world
 from tests.support.matrix_chat import chat_rows, chat_world
 from tests.support.matrix_documents import document_rows, documents_world
+from tests.support.matrix_domains import domains_rows, domains_world
 from tests.support.matrix_inbox import inbox_rows, inbox_world
 from tests.support.matrix_timeline import timeline_rows, timeline_world
 from tests.support.world import HOST_A, HOST_B
@@ -71,6 +72,7 @@ def sign_in_actors(world, db) -> dict[str, tuple[str, str | None]]:
     inbox_world(db, world)
     appointments_world(db, world)
     calendar_world(db, world)
+    domains_world(db, world)
     db.commit()
     return tokens
 
@@ -288,6 +290,8 @@ def matrix(world):
         *inbox_rows(world, {"STAFF": STAFF, "STAFF_ON_A1": STAFF_ON_A1, "ADMIN": ADMIN, "grid": grid}),
         *appointments_rows(world, {"CLIENT": CLIENT, "SIGNIN": SIGNIN_FOR_OTHERS, "grid": grid}),
         *calendar_rows(world, {"STAFF": STAFF, "STAFF_ON_A1": STAFF_ON_A1, "ADMIN": ADMIN, "grid": grid}),
+        # last: making a domain primary changes workspace A's base URL
+        *domains_rows(world, {"ADMIN": ADMIN, "grid": grid}),
     ]
     return rows
 

@@ -240,3 +240,10 @@ def test_require_pay_invoice_deny_paths():
     for done in (inv(status="paid"), inv(status="void"), inv(balance_minor=0)):
         with pytest.raises(Invalid):
             access.require_pay_invoice(ALICE, done)
+
+
+def test_manage_domains_is_for_owners_and_admins():
+    assert access.require_manage_domains(OWNER) is OWNER and access.require_manage_domains(ADMIN) is ADMIN
+    for actor, error in ((MEMBER, Forbidden), (ALICE, Forbidden), (EVE, Forbidden), (ANON, NotSignedIn)):
+        with pytest.raises(error):
+            access.require_manage_domains(actor)

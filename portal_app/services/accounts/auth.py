@@ -11,6 +11,7 @@ from portal_app.access import Actor, Anonymous, Client, Staff, is_signed_in
 from portal_app.errors import Invalid, Throttled
 from portal_app.models import AuthSession, ClientAccount, ClientStatus, Contact, LoginAttempt, StaffUser, utcnow
 from portal_app.services import audit
+from portal_app.services.portal.workspaces import hostname_of
 from portal_app.services.security import hash_token, new_token, verify_password
 from portal_app.services.validation import clean_email
 from portal_app.settings import get_settings
@@ -55,7 +56,11 @@ def record_failed_sign_in(db: Session, workspace_id: int, email: str, ip: str) -
 
 
 def _start_session(db: Session, workspace_id: int, *, staff_user_id: int | None = None,
-                   client_account_id: int | None = None, ip: str = "", user_agent: str = "") -> str:
+                   client_account_id: int | None = None, ip: str = "", user_agent: str = "",
+                   host: str = "") -> str:
+    """A new session, bound to the hostname it was signed in on (`host`: the request's Host,
+    services/portal/workspaces.request_host): it works on that host only. No host (a test, a
+    script) makes a session valid on any host of the workspace, like one from before."""
     s = get_settings()
     token = new_token()  # a fresh token at every sign-in
     now = clock()
@@ -63,12 +68,12 @@ def _start_session(db: Session, workspace_id: int, *, staff_user_id: int | None 
                        staff_user_id=staff_user_id, client_account_id=client_account_id,
                        created_at=now, last_seen_at=now,
                        expires_at=now + timedelta(hours=s.session_max_hours),
-                       ip=ip[:64], user_agent=user_agent[:300]))
+                       ip=ip[:64], user_agent=user_agent[:300], host=hostname_of(host)[:253] or None))
     return token
 
 
 def sign_in(db: Session, workspace_id: int, kind: str, email: str, password: str, *,
-            ip: str = "", user_agent: str = "") -> str:
+            ip: str = "", user_agent: str = "", host: str = "") -> str:
     """Returns a new session token, or raises Invalid/Throttled with one message for
     every failure so that nobody learns whether an address has an account."""
     _check_throttle(db, _throttle_keys(workspace_id, email, ip))
@@ -82,7 +87,8 @@ def sign_in(db: Session, workspace_id: int, kind: str, email: str, password: str
                                                 StaffUser.email == email)).first()
         ok = verify_password(user.password_hash if user else None, password)
         if ok and user and not user.disabled:
-            token = _start_session(db, workspace_id, staff_user_id=user.id, ip=ip, user_agent=user_agent)
+            token = _start_session(db, workspace_id, staff_user_id=user.id, ip=ip, user_agent=user_agent,
+                                   host=host)
             audit.record(db, workspace_id, Staff(workspace_id, user.id, user.role, user.email, user.name),
                          "staff.signed_in", "staff_user", user.public_id, {"ip": ip})
             return token
@@ -97,20 +103,21 @@ def sign_in(db: Session, workspace_id: int, kind: str, email: str, password: str
             account.last_login_at = clock()
             db.add(account)
             token = _start_session(db, workspace_id, client_account_id=account.id, ip=ip,
-                                   user_agent=user_agent)
+                                   user_agent=user_agent, host=host)
             audit.record(db, workspace_id, _client_actor(account, contact), "client.signed_in",
                          "contact", contact.public_id, {"ip": ip})
             return token
     raise Invalid(BAD_LOGIN)
 
 
-def start_staff_session(db: Session, user: StaffUser, ip: str = "", user_agent: str = "") -> str:
-    return _start_session(db, user.workspace_id, staff_user_id=user.id, ip=ip, user_agent=user_agent)
+def start_staff_session(db: Session, user: StaffUser, ip: str = "", user_agent: str = "", host: str = "") -> str:
+    return _start_session(db, user.workspace_id, staff_user_id=user.id, ip=ip, user_agent=user_agent, host=host)
 
 
-def start_client_session(db: Session, account: ClientAccount, ip: str = "", user_agent: str = "") -> str:
+def start_client_session(db: Session, account: ClientAccount, ip: str = "", user_agent: str = "",
+                         host: str = "") -> str:
     return _start_session(db, account.workspace_id, client_account_id=account.id, ip=ip,
-                          user_agent=user_agent)
+                          user_agent=user_agent, host=host)
 
 
 def _client_actor(account: ClientAccount, contact: Contact, session_id: int | None = None) -> Client:
@@ -118,16 +125,18 @@ def _client_actor(account: ClientAccount, contact: Contact, session_id: int | No
                   email=contact.email, name=contact.display_name, session_id=session_id)
 
 
-def resolve_actor(db: Session, token: str | None, workspace_id: int | None) -> Actor:
+def resolve_actor(db: Session, token: str | None, workspace_id: int | None, host: str = "") -> Actor:
     """The actor behind a session token, on the workspace the request's host reaches.
 
-    Expired (idle or absolute), revoked, other-workspace or disabled-account sessions
-    resolve to Anonymous. Touches last_seen_at at most once a minute.
+    Expired (idle or absolute), revoked, other-workspace, other-host (`host`: the request's
+    Host; a session signed in on another hostname) or disabled-account sessions resolve to
+    Anonymous. Touches last_seen_at at most once a minute.
     """
-    return resolve_session(db, token, workspace_id)[0]
+    return resolve_session(db, token, workspace_id, host)[0]
 
 
-def resolve_session(db: Session, token: str | None, workspace_id: int | None) -> tuple[Actor, datetime | None]:
+def resolve_session(db: Session, token: str | None, workspace_id: int | None,
+                    host: str = "") -> tuple[Actor, datetime | None]:
     """(resolve_actor's actor, the moment this answer stops holding by time alone: the
     session's absolute expiry or its idle limit, whichever comes first; None for Anonymous).
     What a cache of the answer may keep it until (state/base.py), changes aside."""
@@ -137,6 +146,8 @@ def resolve_session(db: Session, token: str | None, workspace_id: int | None) ->
     sess = db.exec(select(AuthSession).where(AuthSession.token_hash == hash_token(token))).first()
     if sess is None or sess.revoked_at is not None or sess.workspace_id != workspace_id:
         return anon, None
+    if sess.host is not None and sess.host != hostname_of(host):
+        return anon, None  # signed in on another domain: the cookie is worthless here
     now = clock()
     idle = timedelta(minutes=get_settings().session_idle_minutes)
     if now >= sess.expires_at or now - sess.last_seen_at > idle:
@@ -182,5 +193,20 @@ def revoke_client_sessions(db: Session, account_id: int) -> int:
     result = db.exec(
         sa.update(AuthSession).where(col(AuthSession.client_account_id) == account_id,
                                      col(AuthSession.revoked_at).is_(None)).values(revoked_at=now)
+    )
+    return result.rowcount or 0
+
+
+def end_sessions_on_host(db: Session, workspace_id: int, hostname: str) -> int:
+    """Ends every open session of the workspace signed in on `hostname` (a custom domain
+    removed: services/portal/domains.remove_domain); returns how many. Open tabs on that host
+    drop to signed out at their next event: ending a session bumps the context version
+    (models/context_version.py: a bulk update of auth_session bumps every workspace)."""
+    name = hostname_of(hostname)
+    if not name:
+        return 0
+    result = db.exec(
+        sa.update(AuthSession).where(col(AuthSession.workspace_id) == workspace_id, col(AuthSession.host) == name,
+                                     col(AuthSession.revoked_at).is_(None)).values(revoked_at=clock())
     )
     return result.rowcount or 0

@@ -127,7 +127,7 @@ def check_invite(db: Session, token: str) -> InviteCheck:
 
 
 def accept_invite(db: Session, token: str, password: str, confirm: str, *, workspace_id: int | None,
-                  ip: str = "", user_agent: str = "") -> str:
+                  ip: str = "", user_agent: str = "", host: str = "") -> str:
     """Consume the invitation, set the password, activate the account; returns a session token."""
     inv = _find(db, token)
     status = _status(db, inv)
@@ -158,7 +158,7 @@ def accept_invite(db: Session, token: str, password: str, confirm: str, *, works
     audit.record(db, inv.workspace_id, _client_actor(account, contact), "invite.accepted", "contact",
                  contact.public_id, {"ip": ip})
     events.raise_event(db, events.InviteAccepted(workspace_id=inv.workspace_id, contact=contact.public_id))
-    return start_client_session(db, account, ip=ip, user_agent=user_agent)
+    return start_client_session(db, account, ip=ip, user_agent=user_agent, host=host)
 
 
 def request_new_invite(db: Session, token: str) -> bool:

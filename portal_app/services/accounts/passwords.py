@@ -123,7 +123,7 @@ def _check(row: PasswordReset | None) -> ResetCheck:
 
 
 def reset_password(db: Session, token: str, password: str, confirm: str, *, workspace_id: int | None,
-                   ip: str = "", user_agent: str = "") -> tuple[str, str]:
+                   ip: str = "", user_agent: str = "", host: str = "") -> tuple[str, str]:
     """Sets the new password; returns (kind, new session token)."""
     row = _find(db, token)
     check = _check(row)
@@ -144,7 +144,7 @@ def reset_password(db: Session, token: str, password: str, confirm: str, *, work
         db.add(user)
         revoke_staff_sessions(db, user.id)
         audit.record(db, user.workspace_id, None, "staff.password_reset", "staff_user", user.public_id, {"ip": ip})
-        return "staff", start_staff_session(db, user, ip=ip, user_agent=user_agent)
+        return "staff", start_staff_session(db, user, ip=ip, user_agent=user_agent, host=host)
     account = db.get(ClientAccount, row.client_account_id)
     if account is None or account.status != ClientStatus.active.value:
         raise Invalid("Portal access for this account is disabled. Contact the business.", "token")
@@ -153,4 +153,4 @@ def reset_password(db: Session, token: str, password: str, confirm: str, *, work
     revoke_client_sessions(db, account.id)
     contact = db.get_one(Contact, account.contact_id)
     audit.record(db, account.workspace_id, None, "client.password_reset", "contact", contact.public_id, {"ip": ip})
-    return "client", start_client_session(db, account, ip=ip, user_agent=user_agent)
+    return "client", start_client_session(db, account, ip=ip, user_agent=user_agent, host=host)

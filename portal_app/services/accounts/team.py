@@ -144,7 +144,7 @@ def check_staff_invite(db: Session, token: str) -> tuple[str, StaffInvitation | 
 
 
 def accept_staff_invite(db: Session, token: str, password: str, confirm: str, *, workspace_id: int | None,
-                        ip: str = "", user_agent: str = "") -> str:
+                        ip: str = "", user_agent: str = "", host: str = "") -> str:
     status, inv = check_staff_invite(db, token)
     if status != "valid" or inv is None or inv.workspace_id != workspace_id:
         raise Invalid(STAFF_INVITE_MESSAGES.get(status if status != "valid" else "invalid"), "token")
@@ -166,7 +166,7 @@ def accept_staff_invite(db: Session, token: str, password: str, confirm: str, *,
     db.flush()
     ws = db.get_one(Workspace, inv.workspace_id)
     audit.record(db, ws.id, None, "team.joined", "workspace", ws.public_id, {"email": inv.email, "role": inv.role})
-    return start_staff_session(db, user, ip=ip, user_agent=user_agent)
+    return start_staff_session(db, user, ip=ip, user_agent=user_agent, host=host)
 
 
 def _member(db: Session, staff: Staff, public_id: str) -> StaffUser:

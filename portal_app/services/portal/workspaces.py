@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -40,13 +41,47 @@ def ref(ws: Workspace) -> WorkspaceRef:
     return WorkspaceRef(ws.id, ws.public_id, ws.name, ws.base_url)
 
 
+def request_host(hosts: Sequence[str], forwarded_hosts: Sequence[str] = (), trusted_proxy_hops: int = 0) -> str:
+    """The one Host a request names, or "" when it names none we may trust.
+
+    `hosts`: every Host header line as received (one entry per line; Reflex joins repeated
+    lines with ", ", which lands here as one entry with a comma). Two lines, or a comma in the
+    value, is a request that names two hosts: it reaches nothing. `forwarded_hosts`: the
+    X-Forwarded-Host lines, read only behind PORTAL_TRUSTED_PROXY_HOPS proxies, and then as
+    X-Forwarded-For is (api/forms.client_ip): the entry that many from the right, never
+    further; fewer entries than that (a proxy that sets none passes the client's Host on):
+    the Host header.
+    Without trusted proxies X-Forwarded-Host is ignored: anyone can send it."""
+    if trusted_proxy_hops > 0:
+        chain = [p.strip() for line in forwarded_hosts for p in (line or "").split(",") if p.strip()]
+        if len(chain) >= trusted_proxy_hops:
+            return chain[-trusted_proxy_hops]
+    lines = [h for h in hosts if h is not None]
+    if len(lines) != 1 or "," in lines[0]:
+        return ""
+    return lines[0].strip()
+
+
+def serving_hostnames(db: Session) -> frozenset[str]:
+    """Every hostname the portal answers on: what the websocket, CORS and form-post origin
+    checks accept (services/portal/origins.py caches it a few seconds per process).
+
+    The one place that reads which domain rows serve: status "verified" and assigned to the
+    Client Portal (base rows are both), as workspace_for_host reaches them."""
+    return frozenset(db.exec(select(Domain.hostname).where(Domain.status == "verified",
+                                                           col(Domain.assigned).is_(True))).all())
+
+
 def workspace_for_host(db: Session, host_header: str) -> Workspace | None:
     name = hostname_of(host_header)
     if not name:
         return None
-    # every event asks this: one query, not two
+    # every event asks this: one query, not two (the domain's unique hostname index). Only a
+    # verified domain assigned to the Client Portal reaches a workspace: a custom domain
+    # added but not yet verified (or unassigned) reaches nothing. Base rows are both.
     return db.exec(select(Workspace).join(Domain, col(Domain.workspace_id) == Workspace.id)
-                   .where(Domain.hostname == name)).first()
+                   .where(Domain.hostname == name, Domain.status == "verified",
+                          col(Domain.assigned).is_(True))).first()
 
 
 def needs_setup(db: Session) -> bool:
@@ -60,7 +95,7 @@ def _map_base_url_hosts(db: Session, ws: Workspace) -> None:
         names |= set(LOOPBACK)  # a local install answers on every loopback name
     for name in sorted(names):
         if name and db.exec(select(Domain).where(Domain.hostname == name)).first() is None:
-            db.add(Domain(hostname=name, workspace_id=ws.id, verified=True))
+            db.add(Domain(hostname=name, workspace_id=ws.id, source="base", status="verified", assigned=True))
 
 
 def create_workspace(db: Session, *, name: str, base_url: str, owner_email: str,
@@ -71,7 +106,8 @@ def create_workspace(db: Session, *, name: str, base_url: str, owner_email: str,
     problem = password_problem(owner_password)
     if problem:
         raise Invalid(problem, "password")
-    ws = Workspace(name=name, base_url=base_url.rstrip("/"), is_default=is_default)
+    ws = Workspace(name=name, base_url=base_url.rstrip("/"), origin_base_url=base_url.rstrip("/"),
+                   is_default=is_default)
     db.add(ws)
     db.flush()
     title = f"{name} client portal"  # a business name near its limit is the title on its own
