@@ -145,7 +145,7 @@ class Pebble:
         _stop(self.proc)
 
 
-def caddyfile_for_test(*, upstream: str, base_host: str, pebble: Pebble, storage: Path,
+def caddyfile_for_test(*, upstream: str, client_build: Path, base_host: str, pebble: Pebble, storage: Path,
                        http_port: int, https_port: int) -> tuple[str, dict[str, str]]:
     """deploy/Caddyfile with the test-only global options inserted at the top of its global block,
     and the environment its placeholders read."""
@@ -166,7 +166,7 @@ def caddyfile_for_test(*, upstream: str, base_host: str, pebble: Pebble, storage
         "\t# --- the shipped global options follow ---",
     ]
     text = "\n".join(lines[:first + 1] + extra + lines[first + 1:]) + "\n"
-    return text, {"PORTAL_UPSTREAM": upstream, "PORTAL_BASE_HOST": base_host,
+    return text, {"PORTAL_UPSTREAM": upstream, "PORTAL_CLIENT_BUILD": str(client_build), "PORTAL_BASE_HOST": base_host,
                   "PORTAL_ACME_EMAIL": "ops@portal.test"}
 
 
@@ -174,11 +174,12 @@ class Caddy:
     """Caddy running deploy/Caddyfile (plus the test options) in `folder`: its storage, config and
     home are there, so nothing of the machine's Caddy (if any) is read or written."""
 
-    def __init__(self, folder: Path, *, upstream: str, base_host: str, pebble: Pebble):
+    def __init__(self, folder: Path, *, upstream: str, client_build: Path, base_host: str, pebble: Pebble):
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
         self.http_port, self.https_port = free_port(), free_port()
-        text, placeholders = caddyfile_for_test(upstream=upstream, base_host=base_host, pebble=pebble,
+        text, placeholders = caddyfile_for_test(upstream=upstream, client_build=client_build, base_host=base_host,
+                                                pebble=pebble,
                                                 storage=folder / "storage", http_port=self.http_port,
                                                 https_port=self.https_port)
         config = folder / "Caddyfile"
@@ -229,3 +230,96 @@ def issuer_cn(cert) -> str:
     from cryptography.x509.oid import NameOID
 
     return str(cert.issuer.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value)
+
+
+class Portal:
+    """The app as production runs it behind the proxy: `python -m portal_app.cli migrate`, `seed`
+    (demo workspace) and `serve` (granian, the production frontend build, one worker, SQLite) from a
+    copy of the sources, on a free loopback port, with PORTAL_TRUSTED_PROXY_HOPS=1."""
+
+    def __init__(self, folder: Path, timeout: float = 600):
+        import sys
+
+        import httpx
+
+        from tests.support.app_copy import copy_app
+
+        folder.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.upstream = f"127.0.0.1:{self.port}"
+        self.database_url = f"sqlite:///{folder / 'portal.db'}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "REFLEX_REDIS"))}
+        env.update({
+            "PATH": f"{ROOT / '.tools' / 'node_modules' / '.bin'}:{Path(sys.executable).parent}:{env.get('PATH', '')}",
+            "REFLEX_USE_SYSTEM_BUN": "1", "REFLEX_TELEMETRY_ENABLED": "false", "REFLEX_CHECK_LATEST_VERSION": "false",
+            "PORTAL_PORT": str(self.port), "PORTAL_BASE_URL": f"http://localhost:{self.port}", "PORTAL_DEMO": "1",
+            "PORTAL_DATABASE_URL": self.database_url, "PORTAL_WORKERS": "1", "PORTAL_TRUSTED_PROXY_HOPS": "1",
+            "PORTAL_STORAGE_DIR": str(folder / "files"), "PORTAL_SECRET_KEY_FILE": str(folder / "secret.key"),
+            "PORTAL_STRIPE_API_BASE": "http://127.0.0.1:9", "PORTAL_MAIL": "outbox",
+        })
+        app = copy_app(folder)
+        self.client_build = app / ".web" / "build" / "client"
+        for cmd in ("migrate", "seed"):
+            subprocess.run([sys.executable, "-m", "portal_app.cli", cmd], cwd=app, env=env, check=True,
+                           capture_output=True, timeout=300)
+        self.log = folder / "serve.log"
+        with open(self.log, "w") as out:
+            self.proc = subprocess.Popen([sys.executable, "-m", "portal_app.cli", "serve", "--host", "127.0.0.1"],
+                                         cwd=app, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
+        deadline = time.monotonic() + timeout  # the frontend build, then the worker imports the app
+        try:
+            while True:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"serve exited:\n{self.log.read_text()[-3000:]}")
+                try:
+                    if httpx.get(f"http://{self.upstream}/api/health", timeout=5).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"serve did not come up:\n{self.log.read_text()[-3000:]}")
+                time.sleep(0.5)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        _stop(self.proc)
+
+
+def websocket_open(port: int, hostname: str, path: str, origin: str, cafile: str, timeout: float = 30) -> tuple[str, bytes]:
+    """A websocket handshake over TLS (SNI and Host `hostname`, verified against `cafile`) on
+    127.0.0.1:`port`: the status line and the payload of the first frame the server sends
+    (engine.io's open packet for Reflex's /_event/ socket). Frames from a server are unmasked."""
+    import base64
+    import secrets
+
+    ctx = ssl.create_default_context(cafile=cafile)
+    request = (f"GET {path} HTTP/1.1\r\nHost: {hostname}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               f"Sec-WebSocket-Key: {base64.b64encode(secrets.token_bytes(16)).decode()}\r\n"
+               f"Sec-WebSocket-Version: 13\r\nOrigin: {origin}\r\n\r\n")
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as raw, \
+            ctx.wrap_socket(raw, server_hostname=hostname) as tls:
+        tls.sendall(request.encode())
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = tls.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        head, _, rest = data.partition(b"\r\n\r\n")
+        status = head.split(b"\r\n", 1)[0].decode()
+        if not status.startswith("HTTP/1.1 101"):
+            return status, b""
+        while len(rest) < 2:
+            rest += tls.recv(4096)
+        length = rest[1] & 0x7F
+        start = 2
+        if length == 126:
+            while len(rest) < 4:
+                rest += tls.recv(4096)
+            length, start = int.from_bytes(rest[2:4], "big"), 4
+        while len(rest) < start + length:
+            rest += tls.recv(4096)
+        return status, rest[start:start + length]
