@@ -134,6 +134,12 @@ def require_configure_portal(actor: Actor) -> Staff:
     return require_staff(actor, "admin")
 
 
+def require_manage_domains(actor: Actor) -> Staff:
+    """Settings › Domains: add, verify, assign, make primary and remove custom domains: owners
+    and admins (a domain decides where clients sign in and where every emailed link points)."""
+    return require_staff(actor, "admin")
+
+
 def require_manage_jobs(actor: Actor) -> Staff:
     """The workspace's dead jobs (failed emails, seals …) and their Retry: owners and admins."""
     return require_staff(actor, "admin")

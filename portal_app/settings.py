@@ -70,6 +70,10 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
                                        "Redis); the bound on memory per tab"),
     ("PORTAL_WEBHOOKS_ALLOW_LOOPBACK", "0", "Tests only: 1 lets outbound webhooks reach a receiver on this machine "
                                             "(127.0.0.0/8, ::1); refused unless PORTAL_BASE_URL is a local http address"),
+    ("PORTAL_CNAME_TARGET", "(the base URL's host)", "Custom domains: the host a workspace's domain must point "
+                                                     "its CNAME record at (Settings › Domains shows it)"),
+    ("PORTAL_DNS_SERVER", "", "Custom domains: the DNS server (ip or ip:port) their records are checked with; "
+                              "empty: the system's resolvers"),
     ("PORTAL_LIBRARY_LOG_LEVEL", "WARNING", "Log level of third-party libraries (fontTools, pyhanko, pypdf, urllib3, "
                                            "boto3, stripe, SQLAlchemy): INFO or DEBUG to hear them again"),
 ]
@@ -159,6 +163,8 @@ class Settings:
     workers: int
     tab_state_minutes: int
     webhooks_allow_loopback: bool = False
+    cname_target: str = ""
+    dns_server: str = ""
 
     @property
     def dev_mode(self) -> bool:
@@ -247,7 +253,18 @@ def load_settings() -> Settings:
         workers=workers,
         tab_state_minutes=max(1, int(_env("PORTAL_TAB_STATE_MINUTES", "60"))),
         webhooks_allow_loopback=allow_loopback,
+        cname_target=_cname_target(base_url),
+        dns_server=_env("PORTAL_DNS_SERVER", ""),
     )
+
+
+def _cname_target(base_url: str) -> str:
+    target = _env("PORTAL_CNAME_TARGET", "").strip().lower().rstrip(".")
+    if not target:
+        return (urlsplit(base_url).hostname or "localhost").lower()
+    if "://" in target or "/" in target or ":" in target or " " in target:
+        raise SettingsError(f"PORTAL_CNAME_TARGET is a host name (such as portal.example.net), not {target!r}.")
+    return target
 
 
 @lru_cache(maxsize=1)

@@ -105,6 +105,21 @@ def _remind_appointments(db: Session, msg: OutboxMessage, payload: dict) -> None
     reminders.send_due(db, _now())
 
 
+def _queue_domain_checks(db: Session, msg: OutboxMessage, payload: dict) -> None:
+    """Periodic: one domain.check job per custom domain whose DNS re-check is due
+    (services/portal/domains.py: pending/failed every 5 minutes, verified once a day)."""
+    from portal_app.services.portal import domains
+
+    domains.queue_due_checks(db, _now())
+
+
+def _check_domain(db: Session, msg: OutboxMessage, payload: dict) -> None:
+    """Ask DNS about one custom domain and record the verdict in words."""
+    from portal_app.services.portal import domains
+
+    domains.check_one(db, payload["domain"], now=_now())
+
+
 def _deliver_webhook(db: Session, msg: OutboxMessage, payload: dict) -> None:
     """One attempt to POST an event to a webhook endpoint (services/webhooks/delivery.py)."""
     from portal_app.services.webhooks import delivery
@@ -146,6 +161,7 @@ HANDLERS: dict[str, Callable[[Session, OutboxMessage, dict], None]] = {
     "outbox.unknown_kinds": _warn_unknown, "webhook.deliver": _deliver_webhook, "jobs.prune": _prune,
     "automation.step": _automation_step, "invoices.overdue": _expire_invoices,
     "conversation.email": _chat_email, "appointments.remind": _remind_appointments,
+    "domains.recheck": _queue_domain_checks, "domain.check": _check_domain,
 }
 
 EXPIRE_EVERY_SECONDS = 60
@@ -165,6 +181,12 @@ queue.configure_kind("documents.expire", max_attempts=3, backoff_cap=30, priorit
 queue.configure_kind("uploads.sweep", max_attempts=3, backoff_cap=600, priority=10)
 queue.configure_kind("outbox.unknown_kinds", max_attempts=3, backoff_cap=600, priority=10)
 queue.configure_kind("jobs.prune", max_attempts=3, backoff_cap=600, priority=10)
+DOMAINS_SCAN_EVERY_SECONDS = 60  # finds the due ones; each domain's own cadence is its next_check_at
+periodic.every(DOMAINS_SCAN_EVERY_SECONDS, "domains.recheck")
+queue.configure_kind("domains.recheck", max_attempts=3, backoff_cap=30, priority=10)
+# a DNS check that raised (a database error; DNS failures are verdicts, not errors): a few
+# quick tries, then the next scan queues a fresh one
+queue.configure_kind("domain.check", max_attempts=3, backoff_cap=60, priority=5)
 # a chat email is only worth it while the message is fresh: a few tries within minutes (the
 # email job it queues has its own retries)
 queue.configure_kind("conversation.email", max_attempts=5, backoff_cap=120)

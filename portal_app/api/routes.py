@@ -4,7 +4,8 @@ rx.App(api_transformer=...)), and ROUTES says who may call each.
 The routes live with what they serve: auth_routes.py (sign-in/out), accounts.py (first-run
 setup, emailed links), health.py, branding.py (logo), files.py, invoices.py, documents.py,
 payments.py (Stripe webhooks), calendar.py (private iCal feeds), conversations.py (a chat message with a file, its download),
-dev_outbox.py (a dev outbox mail's attachment), appointments.py (a client's appointment as .ics).
+dev_outbox.py (a dev outbox mail's attachment), appointments.py (a client's appointment as .ics),
+domains.py (Caddy's on-demand TLS question).
 Shared pieces: _common.py (who is calling, the session cookie, streamed blobs), forms.py
 (native form posts). Nothing imports this module for constants.
 """
@@ -23,6 +24,7 @@ from portal_app.api import (
     conversations,
     dev_outbox,
     documents,
+    domains,
     files,
     health,
     invoices,
@@ -53,6 +55,7 @@ def build_api() -> Starlette:
         Route("/api/dev-outbox/attachments/{attachment}", dev_outbox.attachment, methods=["GET"]),
         Route("/api/calendar/feed/{token}.ics", calendar.feed, methods=["GET"]),
         Route("/api/appointments/{appointment}.ics", appointments.ics_download, methods=["GET"]),
+        Route("/api/domains/allowed", domains.allowed, methods=["GET"]),
     ])
 
 
@@ -86,4 +89,7 @@ ROUTES = {
         "the holder of a live feed token (no session): its owner's appointments only; reset/unknown → 404",
     ("GET", "/api/appointments/{appointment}.ics"):
         "the appointment's own client while the Appointments section is on; 404 for anyone else",
+    ("GET", "/api/domains/allowed"):
+        "public, no session (Caddy's on-demand TLS ask): 200 only for a verified, assigned domain; "
+        "unverified, unassigned, removed, unknown → 404; missing/malformed → 400",
 }

@@ -26,6 +26,9 @@ class Workspace(SQLModel, table=True):
     # accounts, a contact's name, a session's end. Every event reads it (one indexed look-up)
     # to know whether its cached (workspace, actor, branding) still holds.
     context_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # the base URL the workspace was created with: base_url returns to it when its primary
+    # custom domain is unset or removed (services/portal/domains.py)
+    origin_base_url: str = Field(default="", max_length=300, sa_column_kwargs={"server_default": ""})
 
 
 class PortalSettings(SQLModel, table=True):
@@ -62,13 +65,47 @@ class PortalSettings(SQLModel, table=True):
         return bool(getattr(self, f"show_{section}"))
 
 
+DOMAIN_SOURCES = ("base", "custom")
+DOMAIN_STATUSES = ("pending", "verified", "failed")
+
+
 class Domain(SQLModel, table=True):
-    """A hostname that reaches a workspace's portal."""
+    """A hostname that reaches a workspace's portal.
+
+    `source` "base": the names create_workspace maps from the workspace's base URL (and, for a
+    local install, every loopback name); born verified and assigned, never checked by DNS,
+    never removable. "custom": added by staff in Settings › Domains; pending until its DNS
+    records are found (services/portal/domains.py), then verified (or failed), and it serves
+    the Client Portal only once assigned. `status` is the one source of truth for
+    verification (the old `verified` flag is gone, migration 0023).
+    """
 
     __tablename__ = "domain"
 
     id: int = Field(default=None, primary_key=True)
+    public_id: str = Field(default_factory=lambda: new_public_id("dom"), unique=True, max_length=40)
+    # unique: the ask endpoint and host resolution are one look-up on this index
     hostname: str = Field(max_length=253, unique=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
-    verified: bool = Field(default=False)
+    source: str = Field(default="custom", max_length=10, sa_column_kwargs={"server_default": "custom"})
+    status: str = Field(default="pending", max_length=12, sa_column_kwargs={"server_default": "pending"})
+    assigned: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    is_primary: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    verification_token: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
+    last_result: str = Field(default="", max_length=300, sa_column_kwargs={"server_default": ""})
+    # consecutive failed checks of a verified domain (it turns failed at the second)
+    failed_checks: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    last_checked_at: datetime | None = Field(default=None, sa_column=ts_column())
+    verified_at: datetime | None = Field(default=None, sa_column=ts_column())
+    # when the periodic re-check looks at it next (None: never, base rows)
+    next_check_at: datetime | None = Field(default=None, sa_column=ts_column(index=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+
+    @property
+    def is_verified(self) -> bool:
+        return self.status == "verified"
+
+    @property
+    def serves_portal(self) -> bool:
+        """The portal answers on this host: verified and assigned (base rows are both)."""
+        return self.status == "verified" and self.assigned

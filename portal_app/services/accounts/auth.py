@@ -184,3 +184,21 @@ def revoke_client_sessions(db: Session, account_id: int) -> int:
                                      col(AuthSession.revoked_at).is_(None)).values(revoked_at=now)
     )
     return result.rowcount or 0
+
+
+def end_sessions_on_host(db: Session, workspace_id: int, hostname: str) -> int:
+    """End every live session of this workspace that was started on `hostname` (a custom
+    domain being removed: services/portal/domains.py); how many ended.
+
+    Needs `auth_session.host` (the host a session was started on, per-host cookies: issue 17,
+    part B). Until that column exists no session records its host, so there is nothing to
+    select by and this ends nothing (returns 0) -- TODO(issue 17 B): drop the guard once the
+    column is merged."""
+    host_column = getattr(AuthSession, "host", None)
+    if host_column is None:
+        return 0
+    result = db.exec(
+        sa.update(AuthSession).where(col(AuthSession.workspace_id) == workspace_id, host_column == hostname,
+                                     col(AuthSession.revoked_at).is_(None)).values(revoked_at=clock())
+    )
+    return result.rowcount or 0

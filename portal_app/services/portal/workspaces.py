@@ -44,9 +44,12 @@ def workspace_for_host(db: Session, host_header: str) -> Workspace | None:
     name = hostname_of(host_header)
     if not name:
         return None
-    # every event asks this: one query, not two
+    # every event asks this: one query, not two (the domain's unique hostname index). Only a
+    # verified domain assigned to the Client Portal reaches a workspace: a custom domain
+    # added but not yet verified (or unassigned) reaches nothing. Base rows are both.
     return db.exec(select(Workspace).join(Domain, col(Domain.workspace_id) == Workspace.id)
-                   .where(Domain.hostname == name)).first()
+                   .where(Domain.hostname == name, Domain.status == "verified",
+                          col(Domain.assigned).is_(True))).first()
 
 
 def needs_setup(db: Session) -> bool:
@@ -60,7 +63,7 @@ def _map_base_url_hosts(db: Session, ws: Workspace) -> None:
         names |= set(LOOPBACK)  # a local install answers on every loopback name
     for name in sorted(names):
         if name and db.exec(select(Domain).where(Domain.hostname == name)).first() is None:
-            db.add(Domain(hostname=name, workspace_id=ws.id, verified=True))
+            db.add(Domain(hostname=name, workspace_id=ws.id, source="base", status="verified", assigned=True))
 
 
 def create_workspace(db: Session, *, name: str, base_url: str, owner_email: str,
@@ -71,7 +74,8 @@ def create_workspace(db: Session, *, name: str, base_url: str, owner_email: str,
     problem = password_problem(owner_password)
     if problem:
         raise Invalid(problem, "password")
-    ws = Workspace(name=name, base_url=base_url.rstrip("/"), is_default=is_default)
+    ws = Workspace(name=name, base_url=base_url.rstrip("/"), origin_base_url=base_url.rstrip("/"),
+                   is_default=is_default)
     db.add(ws)
     db.flush()
     title = f"{name} client portal"  # a business name near its limit is the title on its own
