@@ -10,7 +10,8 @@ PEBBLE_VA_ALWAYS_VALID=1 and no artificial sleeps, on loopback, so the figure is
 app's part plus an ACME exchange with no network and no real validation (a real CA validates over
 the internet: Let's Encrypt typically takes a few seconds). `--hosts` fresh domains are each added,
 verified and assigned through the services; each is visited once in a fresh browser page (time to
-the sign-in heading), then again (the certificate cached: the page alone).
+the sign-in heading), then again (the certificate cached: the page alone); as many other fresh domains get just a TLS
+handshake from Python (the certificate alone: the ask, the ACME order, the issuance).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench._common import ROOT, load_line, machine, temp_dir, write_json
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.custom_domains import connect_domain
-from tests.support.tls_stack import Caddy, Pebble, Portal, binaries_missing
+from tests.support.tls_stack import Caddy, Pebble, Portal, binaries_missing, handshake, names_of
 
 HEADING = "Sign in to your portal"
 
@@ -60,7 +61,8 @@ def main() -> None:
     stops = [portal.stop]
     try:
         hosts = [f"portal{i}.bench-tls.test" for i in range(args.hosts)]
-        for host in hosts:
+        bare = [f"tls{i}.bench-tls.test" for i in range(args.hosts)]
+        for host in hosts + bare:
             connect_domain(portal.database_url, host)
         pebble = Pebble(tmp / "pebble")
         stops.append(pebble.stop)
@@ -69,6 +71,11 @@ def main() -> None:
         stops.append(caddy.stop)
         first: list[float] = []
         again: list[float] = []
+        handshakes: list[float] = []
+        for host in bare:  # the certificate alone: a TLS handshake with a fresh name, no page
+            start = time.perf_counter()
+            assert names_of(handshake(caddy.https_port, host)) == [host]
+            handshakes.append((time.perf_counter() - start) * 1000)
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
                 *CHROMIUM_ARGS, "--host-resolver-rules=MAP *.test 127.0.0.1",
@@ -93,12 +100,15 @@ def main() -> None:
         "hosts": args.hosts, "app_start_with_build_s": round(app_s, 1),
         "first_visit_ms": {"p50": round(statistics.median(first), 1), "max": round(max(first), 1),
                            "all": [round(v, 1) for v in first]},
+        "first_handshake_ms": {"p50": round(statistics.median(handshakes), 1), "max": round(max(handshakes), 1)},
         "cached_certificate_visit_ms": {"p50": round(statistics.median(again), 1), "max": round(max(again), 1)},
         "load_average": load_avg, "machine": machine(),
     }
     print(f"TLS on demand (Caddy {_caddy_version()} + Pebble, loopback), {args.hosts} fresh hosts:")
     print(f"  first https visit -> served page (certificate issued): p50 {report['first_visit_ms']['p50']} ms, "
           f"max {report['first_visit_ms']['max']} ms")
+    print(f"  first TLS handshake alone (ask + ACME order + issuance): p50 "
+          f"{report['first_handshake_ms']['p50']} ms, max {report['first_handshake_ms']['max']} ms")
     print(f"  the same page again (certificate cached):              p50 "
           f"{report['cached_certificate_visit_ms']['p50']} ms")
     print(f"  (the app's start with its frontend build: {app_s:.1f} s)")
