@@ -13,9 +13,11 @@ TLS) -> Pebble (a real ACME server) for the certificate, after Caddy asked the a
   Client Portal through the domain services; portal.unverified.test is added but never verified;
   portal.unknown.test is in no table. The last two get no certificate: the handshake fails.
 
-Cost (2 shared cores): about 40 s, most of it the app's frontend build in its copy; the
-certificate itself is well under a second (printed, with the first visit's time to the page).
-bench/caddy_tls.py measures the first-visit time for several fresh hosts.
+Cost (2 shared cores, other work running, load 5-9): about 110 s for the module, of which 85-95 s
+are the app's start in its copy (migrate, seed, the frontend build: 25-30 s of it when the machine
+is idle) and the rest Chromium, Caddy and Pebble; the certificate itself takes well under a
+second. The first visit's time to the page and the next visit's are printed;
+bench/caddy_tls.py measures them for several fresh hosts.
 """
 
 from __future__ import annotations
