@@ -11,7 +11,7 @@ export REFLEX_USE_SYSTEM_BUN := 1
 export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := false
 
-.PHONY: prereqs install install-dev run serve lint test test-unit test-integration test-e2e bench bench-files bench-pdf bench-invoices bench-webhooks bench-automations bench-seal bench-preview bench-verify bench-load bench-soak bench-chat clean
+.PHONY: prereqs install install-dev run serve lint test test-unit test-integration test-e2e bench bench-files bench-pdf bench-invoices bench-webhooks bench-automations bench-seal bench-preview bench-verify bench-load bench-soak bench-chat bench-caddy clean
 
 $(VENV)/.installed: requirements.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ install: $(VENV)/.installed .tools/node_modules/.installed
 
 install-dev: install $(VENV)/.installed-dev
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	@# Caddy and Pebble (a local ACME server) for tests/integration/test_caddy_tls.py: the test runs its own
+	@# processes on free loopback ports, so the caddy service the package may start (on :80) is stopped again.
+	@(command -v caddy >/dev/null && command -v pebble >/dev/null) || \
+		(apt-get update -qq && apt-get install -y -qq caddy pebble >/dev/null && \
+		 (systemctl disable --now caddy.service >/dev/null 2>&1 || true))
 
 prereqs:
 	@$(PYTHON) portal_app/prereqs.py node
@@ -150,6 +155,10 @@ CHAT_MESSAGES ?= 100
 bench-chat: install-dev
 	$(PY) bench/chat_latency.py --clients $(CHAT_CLIENTS) --messages $(CHAT_MESSAGES)
 	$(PY) bench/chat_latency.py --config production --clients $(CHAT_CLIENTS) --messages $(CHAT_MESSAGES)
+
+# TLS on demand: first https visit of a custom domain to the served page (Caddy + Pebble on loopback)
+bench-caddy: install-dev
+	$(PY) bench/caddy_tls.py
 
 clean:
 	rm -rf .web data uploaded_files test-artifacts
