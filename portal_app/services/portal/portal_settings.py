@@ -17,8 +17,8 @@ from portal_app.adapters.storage import get_storage
 from portal_app.errors import Invalid, NotFound
 from portal_app.models import SECTIONS, PortalSettings, Workspace, utcnow
 from portal_app.services import audit, outbox
-from portal_app.services.portal.workspaces import WorkspaceRef
 from portal_app.services.portal import contrast
+from portal_app.services.portal.workspaces import WorkspaceRef
 from portal_app.services.validation import clean_color, clean_email, clean_text
 from portal_app.settings import get_settings
 
