@@ -171,6 +171,7 @@ def client_shell(*content: rx.Component, title: str = "") -> rx.Component:
                         text_overflow="ellipsis", max_width="1040px", margin="0 auto", id="portal-title",
                         padding=["0 16px", "0 24px"]),
                 background="var(--brand-primary)", color="var(--brand-primary-text)", padding_y="4px",
+                id="brand-band",
             ),
             rx.hstack(
                 _menu_button(PORTAL_NAV_ID),

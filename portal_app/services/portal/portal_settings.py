@@ -125,29 +125,34 @@ def update_portal_settings(db: Session, actor: Actor, *, portal_title: str, acce
         **{f"show_{s}": ps.section_enabled(s) for s in SECTIONS}, "chat_widget": ps.chat_widget,
         "allow_client_uploads": ps.allow_client_uploads, **_chat_values(ps), **_mail_values(ps),
     }
-    ps.portal_title = clean_text(portal_title, "portal_title", "Portal title", limits.PORTAL_TITLE, required=True)
-    ps.accent_color = contrast.check_text_on_white(clean_color(accent_color, "accent_color", "Accent color"),
-                                                   "accent_color", "Accent color")
-    primary = clean_color(brand_primary, "brand_primary", "Brand color 1", required=False)
-    secondary = clean_color(brand_secondary, "brand_secondary", "Brand color 2", required=False)
-    ps.brand_primary = primary and contrast.check_background(primary, "brand_primary", "Brand color 1")
-    ps.brand_secondary = secondary and contrast.check_background(secondary, "brand_secondary", "Brand color 2")
-    for section in SECTIONS:
-        setattr(ps, f"show_{section}", bool(sections.get(section, False)))
-    ps.chat_widget = bool(chat_widget)
+    # every value is checked before any is set: a refused save leaves the row untouched
+    values: dict[str, object] = {
+        "portal_title": clean_text(portal_title, "portal_title", "Portal title", limits.PORTAL_TITLE, required=True),
+        "accent_color": contrast.check_text_on_white(clean_color(accent_color, "accent_color", "Accent color"),
+                                                     "accent_color", "Accent color"),
+    }
+    for name, value, label in (("brand_primary", brand_primary, "Brand color 1"),
+                               ("brand_secondary", brand_secondary, "Brand color 2")):
+        color = clean_color(value, name, label, required=False)
+        values[name] = color and contrast.check_background(color, name, label)
+    values.update({f"show_{section}": bool(sections.get(section, False)) for section in SECTIONS})
+    values["chat_widget"] = bool(chat_widget)
     if allow_client_uploads is not None:
-        ps.allow_client_uploads = bool(allow_client_uploads)
+        values["allow_client_uploads"] = bool(allow_client_uploads)
     if chat_reply_time is not None:
-        ps.chat_reply_time = clean_text(chat_reply_time, "chat_reply_time", "“We usually reply within”",
-                                        limits.CHAT_REPLY_TIME)
+        values["chat_reply_time"] = clean_text(chat_reply_time, "chat_reply_time", "“We usually reply within”",
+                                               limits.CHAT_REPLY_TIME)
     if chat_hours is not None:
-        ps.chat_hours = clean_text(chat_hours, "chat_hours", "Business hours", limits.CHAT_HOURS)
+        values["chat_hours"] = clean_text(chat_hours, "chat_hours", "Business hours", limits.CHAT_HOURS)
     if chat_email_after_minutes is not None:
-        ps.chat_email_after_minutes = clean_email_delay(chat_email_after_minutes)
+        values["chat_email_after_minutes"] = clean_email_delay(chat_email_after_minutes)
     if sender_name is not None:
-        ps.sender_name = clean_sender_name(sender_name)
+        values["sender_name"] = clean_sender_name(sender_name)
     if reply_to is not None:
-        ps.reply_to = clean_email(reply_to, "reply_to", "Reply-to address", required=False)
+        values["reply_to"] = clean_email(reply_to, "reply_to", "Reply-to address", required=False)
+    for column, cleaned in values.items():
+        if getattr(ps, column) != cleaned:
+            setattr(ps, column, cleaned)
     ps.updated_at = utcnow()
     db.add(ps)
     after = {
