@@ -40,7 +40,13 @@ def brand_vars() -> dict:
     otherwise), so links may be drawn in it."""
     primary = rx.cond(BaseState.brand_primary != "", BaseState.brand_primary, BaseState.accent)
     secondary = rx.cond(BaseState.brand_secondary != "", BaseState.brand_secondary, BaseState.accent)
+    def tint(percent: int):
+        return f"color-mix(in srgb, {BaseState.accent} {percent}%, transparent)"
+
     return {
+        # soft and outline variants (badges, soft buttons, outline buttons): tints of the accent
+        "--accent-a2": tint(4), "--accent-a3": tint(8), "--accent-a4": tint(12), "--accent-a5": tint(16),
+        "--accent-a6": tint(24), "--accent-a7": tint(32), "--accent-a8": tint(48),
         "--accent-9": BaseState.accent,
         "--accent-10": BaseState.accent,
         "--accent-11": BaseState.accent,
@@ -95,7 +101,7 @@ def brand_mark(size: str = "40px") -> rx.Component:
     return rx.cond(
         BaseState.logo_url != "",
         rx.image(src=BaseState.logo_url, alt=BaseState.business_name, max_height=size,
-                 max_width="min(180px, 100%)", height="auto", object_fit="contain", display="block"),
+                 max_width="100%", height="auto", object_fit="contain", display="block"),
         rx.text(BaseState.business_name, weight="bold", size="5", white_space="nowrap", overflow="hidden",
                 text_overflow="ellipsis", display="block"),
     )
@@ -104,8 +110,9 @@ def brand_mark(size: str = "40px") -> rx.Component:
 def _brand_link(href: str, size: str) -> rx.Component:
     """The brand mark as the home link, in a header row: it takes the room the other items leave
     (min-width 0 lets it shrink below the logo's own width) so Sign out never leaves the screen."""
-    return rx.link(brand_mark(size), href=href, display="block", min_width="0", flex="0 1 auto",
-                   overflow="hidden")
+    return rx.link(brand_mark(size), href=href, display="block", min_width="0", flex="0 1 auto", overflow="hidden",
+                   # a logo at most 180 px wide; a business name as wide as it needs while there is room
+                   max_width=rx.cond(BaseState.logo_url != "", "180px", "360px"))
 
 
 # Whether a shell's navigation is unfolded on a phone: browser-side state (a React useState shared
@@ -323,7 +330,7 @@ def centered_card(*content: rx.Component, show_brand: bool = True) -> rx.Compone
     """Sign-in, invitation, reset and setup pages, in the workspace's branding (resolved from the
     Host): its logo (or name), its portal title on brand color 1, its accent on the buttons."""
     brand = [
-        rx.center(brand_mark("56px"), width="100%", padding_bottom="4px", min_width="0"),
+        rx.center(rx.box(brand_mark("56px"), max_width="240px", min_width="0"), width="100%", padding_bottom="4px"),
         rx.cond(BaseState.portal_title != "",
                 rx.text(BaseState.portal_title, size="2", weight="medium", text_align="center",
                         background="var(--brand-primary)", color="var(--brand-primary-text)",
