@@ -115,6 +115,36 @@ def _shoot(j: Journey, page, name: str, shots: Path) -> None:
     page.set_viewport_size(size)
 
 
+def _demo_client_at_320(j: Journey, browser, shots: Path) -> None:
+    """The demo's client (embedded config) has invoices, documents and shared files: their lists
+    and an invoice's page at 320 px, with the wide logo, never scroll sideways either."""
+    from portal_app.cli import DEMO_CLIENT_PASSWORD
+    from portal_app.services.portal.demo import DEMO_CLIENT_EMAIL
+
+    ctx = browser.new_context(viewport={"width": 320, "height": 700})
+    ctx.set_default_timeout(20_000)
+    page = j.page(ctx)
+    j.go(page, "/login")
+    page.get_by_label("Email").fill(DEMO_CLIENT_EMAIL)
+    page.get_by_label("Password").fill(DEMO_CLIENT_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name=re.compile("^Hello, "))).to_be_visible()
+    for path, filled in (("/invoices", re.compile(r"INV-\d+")), ("/documents", re.compile(".")),
+                         ("/files", re.compile("Welcome pack"))):
+        j.go(page, path)
+        expect(page.get_by_role("main").get_by_text(filled).first).to_be_visible()
+        page.wait_for_timeout(200)
+        _fits(page, path + " (with data)", 320)
+        page.screenshot(path=str(shots / f"demo-client{path.replace('/', '-')}-320.png"), full_page=True)
+    j.go(page, "/invoices")
+    page.locator("main a[href^='/invoices/']").first.click()
+    page.wait_for_url(re.compile(r"/invoices/[^/]+$"))
+    page.wait_for_load_state("networkidle")
+    _fits(page, "an invoice", 320)
+    page.screenshot(path=str(shots / "demo-client-invoice-320.png"), full_page=True)
+    ctx.close()
+
+
 def test_branding_journey(server, browser, axe, tmp_path):
     j = Journey(server, browser, axe)
     shots = j.shots / "branding"
@@ -132,7 +162,7 @@ def test_branding_journey(server, browser, axe, tmp_path):
     link = invite_client(j, staff, *CLIENT)
     if server.mailbox is not None:
         msg = next(m for m in reversed(server.mailbox.messages) if CLIENT[2] in str(m["To"]))
-        assert msg["From"].display_name == SENDER, msg["From"]
+        assert msg["From"].addresses[0].display_name == SENDER, str(msg["From"])
         assert str(msg["Reply-To"]) == REPLY_TO
         html = msg.get_body(preferencelist=("html",)).get_content()
         assert "Client Portal" not in html and "Client Portal" not in str(msg["Subject"])
@@ -176,6 +206,8 @@ def test_branding_journey(server, browser, axe, tmp_path):
         assert logo is not None and logo["x"] + logo["width"] <= 320
         name = "client" + (path.replace("/", "-") if path != "/" else "-home")
         client.screenshot(path=str(shots / f"{name}-320.png"), full_page=True)
+    if server.env["PORTAL_DEMO"] == "1":
+        _demo_client_at_320(j, browser, shots)
     client.set_viewport_size({"width": 1280, "height": 900})
     for path in ("/invoices", "/documents", "/files"):
         j.go(client, path)
