@@ -27,6 +27,7 @@ CONTACT_NOTES = 5000
 STAFF_NAME = 120          # a team member's name (invitation, sign-up)
 BUSINESS_NAME = 120       # the workspace's name (sign-up)
 PORTAL_TITLE = 120
+SENDER_NAME = 120         # the From name of the workspace's emails
 PASSWORD = 200            # an upper bound too: argon2 hashes what it is given
 CERTIFICATE_PASSWORD = 200  # the password of an uploaded PKCS#12 file
 SEARCH = 100              # every search box

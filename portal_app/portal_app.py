@@ -14,6 +14,7 @@ from portal_app import state_manager
 from portal_app.api import body_limits, origins
 from portal_app.api.routes import build_api
 from portal_app.api.security_headers import SecurityHeaders
+from portal_app.components.layout import page_title
 from portal_app.logging_setup import configure_logging
 from portal_app.pages import auth as auth_pages
 from portal_app.pages.not_found import not_found_page
@@ -107,6 +108,7 @@ def _upload_handlers() -> dict[str, str]:
         _handler_name(ClientFilesState.receive_upload): "files",
         _handler_name(NewDocumentState.upload): "document",
         _handler_name(PortalConfigState.upload_logo): "logo",
+        _handler_name(PortalConfigState.upload_favicon): "logo",
         _handler_name(SealingState.upload): "pkcs12",
         _handler_name(VerifyState.check): "verify",
         _handler_name(ChatState.send_file): "chat",
@@ -267,8 +269,11 @@ PAGES = [
     ("/staff/join", join_page, JoinState.load, "Join the team"),
 ]
 
+# A tab's title names the page and the workspace's portal title (staff pages: its business name),
+# never the product (components/layout.page_title).
 for route, component, on_load, title in PAGES:
-    app.add_page(component, route=route, on_load=on_load, title=f"{title} · Client Portal")
+    app.add_page(component, route=route, on_load=on_load,
+                 title=page_title(title, staff=route.startswith("/staff") and route != "/staff/forgot-password"))
 # Reflex's 404 route: the page every unknown address shows (the production server sends it
 # with status 404).
-app.add_page(not_found_page, route="404", on_load=NotFoundState.load, title="Page not found · Client Portal")
+app.add_page(not_found_page, route="404", on_load=NotFoundState.load, title=page_title("Page not found"))

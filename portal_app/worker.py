@@ -45,6 +45,7 @@ def _send_email(db: Session, msg: OutboxMessage, payload: dict) -> None:
     try:
         get_mailer().send(Mail(to=payload["to"], subject=payload["subject"], text=payload["text"],
                                html=payload["html"], from_name=payload.get("from_name", ""),
+                               reply_to=payload.get("reply_to", ""),
                                attachments=mail_attachments.from_payload(payload.get("attachments"))),
                           msg.workspace_id, db)
     except Exception:

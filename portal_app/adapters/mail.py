@@ -41,6 +41,7 @@ class Mail:
     text: str
     html: str
     from_name: str = ""
+    reply_to: str = ""  # the workspace's reply-to address (Configure Portal), "" for none
     attachments: tuple[Attachment, ...] = field(default=())
 
 
@@ -73,6 +74,8 @@ def build_message(mail: Mail, sender: str, message_id: str) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = formataddr((mail.from_name, sender)) if mail.from_name else sender
     msg["To"] = mail.to
+    if mail.reply_to:
+        msg["Reply-To"] = mail.reply_to
     msg["Subject"] = mail.subject
     msg["Message-ID"] = message_id
     msg.set_content(mail.text)

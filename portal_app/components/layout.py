@@ -32,15 +32,48 @@ def flash() -> rx.Component:
 
 
 def brand_vars() -> dict:
-    """Radix reads the accent from CSS variables: the workspace's color drives every
-    solid button and focus ring inside the shell."""
+    """The workspace's colors as CSS variables, set once on a shell (and on the dialogs it portals
+    out): Radix reads the accent from them, so it drives every solid button, link, accent badge
+    and focus ring inside; --brand-primary/--brand-secondary (the accent when unset) and the text
+    colors that read on them (services/portal/contrast.py) paint the header's title band, the
+    current section's marker and the footer. The accent reads as text on white (refused at save
+    otherwise), so links may be drawn in it."""
+    primary = rx.cond(BaseState.brand_primary != "", BaseState.brand_primary, BaseState.accent)
+    secondary = rx.cond(BaseState.brand_secondary != "", BaseState.brand_secondary, BaseState.accent)
+    def tint(percent: int):
+        return f"color-mix(in srgb, {BaseState.accent} {percent}%, transparent)"
+
     return {
+        # soft and outline variants (badges, soft buttons, outline buttons): tints of the accent
+        "--accent-a2": tint(4), "--accent-a3": tint(8), "--accent-a4": tint(12), "--accent-a5": tint(16),
+        "--accent-a6": tint(24), "--accent-a7": tint(32), "--accent-a8": tint(48),
         "--accent-9": BaseState.accent,
         "--accent-10": BaseState.accent,
+        "--accent-11": BaseState.accent,
+        "--accent-a11": BaseState.accent,
         "--accent-contrast": BaseState.accent_text,
         "--focus-8": BaseState.accent,
         "--brand": BaseState.accent,
+        "--brand-primary": primary,
+        "--brand-primary-text": BaseState.brand_primary_text,
+        "--brand-secondary": secondary,
+        "--brand-secondary-text": BaseState.brand_secondary_text,
     }
+
+
+def page_title(title: str, staff: bool = False):
+    """A page's browser-tab title: "Invoices · <portal title>" (staff pages: "· <business name>"),
+    the page's own name alone until the workspace is known. No product name: the portal is the
+    business's."""
+    suffix = BaseState.business_name if staff else BaseState.portal_title
+    return rx.cond(suffix != "", f"{title} · " + suffix, title)
+
+
+def favicon_link() -> rx.Component:
+    """The workspace's icon (/favicon.ico per Host, api/branding.py); the version in its address
+    makes a changed icon show at once (React puts the link in the document's head)."""
+    return rx.fragment(rx.el.link(rel="icon", href=BaseState.favicon_url),
+                       rx.el.link(rel="apple-touch-icon", href="/apple-touch-icon.png"))
 
 
 def skip_link() -> rx.Component:
@@ -63,12 +96,23 @@ def sign_out_button() -> rx.Component:
 
 
 def brand_mark(size: str = "40px") -> rx.Component:
+    """The logo (any shape: a wide one scales down to the room it has, never past it), or the
+    business name on one line, cut with an ellipsis on a narrow phone."""
     return rx.cond(
         BaseState.logo_url != "",
         rx.image(src=BaseState.logo_url, alt=BaseState.business_name, max_height=size,
-                 max_width="180px", object_fit="contain"),
-        rx.text(BaseState.business_name, weight="bold", size="5"),
+                 max_width="100%", height="auto", object_fit="contain", display="block"),
+        rx.text(BaseState.business_name, weight="bold", size="5", white_space="nowrap", overflow="hidden",
+                text_overflow="ellipsis", display="block"),
     )
+
+
+def _brand_link(href: str, size: str) -> rx.Component:
+    """The brand mark as the home link, in a header row: it takes the room the other items leave
+    (min-width 0 lets it shrink below the logo's own width) so Sign out never leaves the screen."""
+    return rx.link(brand_mark(size), href=href, display="block", min_width="0", flex="0 1 auto", overflow="hidden",
+                   # a logo at most 180 px wide; a business name as wide as it needs while there is room
+                   max_width=rx.cond(BaseState.logo_url != "", "180px", "360px"))
 
 
 # Whether a shell's navigation is unfolded on a phone: browser-side state (a React useState shared
@@ -91,7 +135,7 @@ def _nav_link(label: str, href: str, icon: str, *extra: rx.Component) -> rx.Comp
         aria_current=rx.cond(current, "page", "false"),
         font_weight=rx.cond(current, "600", "400"),
         background=rx.cond(current, "var(--gray-a3)", "transparent"),
-        box_shadow=rx.cond(current, "inset 3px 0 0 var(--brand)", "none"),
+        box_shadow=rx.cond(current, "inset 3px 0 0 var(--brand-secondary, var(--brand))", "none"),
         _hover={"background": "var(--gray-a3)"},
         on_click=NAV_OPEN.set_value(False),
     )
@@ -128,15 +172,23 @@ def client_shell(*content: rx.Component, title: str = "") -> rx.Component:
     return rx.box(
         skip_link(),
         rx.el.header(
+            # the portal title on brand color 1, in the text color that reads on it
+            rx.box(
+                rx.text(BaseState.portal_title, size="1", weight="medium", white_space="nowrap", overflow="hidden",
+                        text_overflow="ellipsis", max_width="1040px", margin="0 auto", id="portal-title",
+                        padding=["0 16px", "0 24px"]),
+                background="var(--brand-primary)", color="var(--brand-primary-text)", padding_y="4px",
+                id="brand-band",
+            ),
             rx.hstack(
                 _menu_button(PORTAL_NAV_ID),
-                rx.link(brand_mark(), href="/"),
+                _brand_link("/", "40px"),
                 rx.spacer(),
                 rx.text(BaseState.viewer_name, size="2", color_scheme="gray",
                         display=["none", "none", "block"]),
-                sign_out_button(),
+                rx.box(sign_out_button(), flex_shrink="0"),
                 align="center", width="100%", max_width="1040px", margin="0 auto",
-                padding=["12px 16px", "12px 24px"], spacing="3",
+                padding=["10px 12px", "12px 24px"], spacing=rx.breakpoints(initial="2", sm="3"),
             ),
             rx.el.nav(
                 # a row on a wide screen; on a narrow one, a column under Menu
@@ -147,7 +199,6 @@ def client_shell(*content: rx.Component, title: str = "") -> rx.Component:
                 aria_label="Portal sections", **_foldable(PORTAL_NAV_ID),
             ),
             background="white",
-            border_top=f"4px solid {BaseState.accent}",
             border_bottom="1px solid var(--gray-a5)",
         ),
         rx.el.main(
@@ -158,14 +209,22 @@ def client_shell(*content: rx.Component, title: str = "") -> rx.Component:
                 spacing="5", width="100%", max_width="1040px", margin="0 auto",
                 padding=["20px 16px", "28px 24px"], align="stretch",
             ),
-            id="main", tab_index=-1,
-            # room under the content for the chat launcher (bottom-right, fixed)
-            padding_bottom=rx.cond(BaseState.chat_on, "72px", "0"),
+            id="main", tab_index=-1, flex="1",
+        ),
+        rx.el.footer(
+            rx.text(BaseState.business_name, size="1", max_width="1040px", margin="0 auto", overflow_wrap="anywhere",
+                    padding=["0 16px", "0 24px"]),
+            background="var(--brand-secondary)", color="var(--brand-secondary-text)", padding_y="10px",
+            margin_top="24px",
+            # room under it for the chat launcher (bottom-right, fixed)
+            padding_bottom=rx.cond(BaseState.chat_on, "72px", "10px"),
         ),
         chat_widget(),
+        favicon_link(),
         style=brand_vars(),
         min_height="100vh",
         background="var(--gray-2)",
+        display="flex", flex_direction="column",
     )
 
 
@@ -238,11 +297,11 @@ def _staff_frame(*content: rx.Component, title: str = "", crumbs: list[str] | No
         rx.el.header(
             rx.hstack(
                 _menu_button(STAFF_NAV_ID),
-                rx.link(brand_mark("32px"), href="/staff"),
+                _brand_link("/staff", "32px"),
                 rx.badge("Staff", color_scheme="gray", display=["none", "inline-flex"]),
                 rx.spacer(),
                 rx.text(BaseState.viewer_name, size="2", color_scheme="gray", display=["none", "block"]),
-                sign_out_button(),
+                rx.box(sign_out_button(), flex_shrink="0"),
                 align="center", width="100%", padding="10px 16px", spacing="3",
             ),
             background="white", border_bottom="1px solid var(--gray-a5)",
@@ -261,6 +320,7 @@ def _staff_frame(*content: rx.Component, title: str = "", crumbs: list[str] | No
             flex_direction=rx.breakpoints(initial="column", md="row"),
             min_height="calc(100vh - 58px)",
         ),
+        favicon_link(),
         style=brand_vars(),
         background="var(--gray-2)",
         min_height="100vh",
@@ -268,20 +328,29 @@ def _staff_frame(*content: rx.Component, title: str = "", crumbs: list[str] | No
 
 
 def centered_card(*content: rx.Component, show_brand: bool = True) -> rx.Component:
-    """Sign-in, invitation and setup pages."""
+    """Sign-in, invitation, reset and setup pages, in the workspace's branding (resolved from the
+    Host): its logo (or name), its portal title on brand color 1, its accent on the buttons."""
+    brand = [
+        rx.center(rx.box(brand_mark("56px"), max_width="240px", min_width="0"), width="100%", padding_bottom="4px"),
+        rx.cond(BaseState.portal_title != "",
+                rx.text(BaseState.portal_title, size="2", weight="medium", text_align="center",
+                        background="var(--brand-primary)", color="var(--brand-primary-text)",
+                        padding="4px 10px", border_radius="6px", overflow_wrap="anywhere", id="portal-title")),
+    ] if show_brand else []
     return rx.center(
         rx.el.main(
             rx.card(
                 rx.vstack(
-                    *([rx.center(brand_mark("56px"), width="100%", padding_bottom="8px")] if show_brand else []),
+                    *brand,
                     *content,
                     spacing="4", width="100%", align="stretch",
                 ),
-                size="4", width="100%",
-                style={"borderTop": f"4px solid {BaseState.accent}"},
+                size=rx.breakpoints(initial="3", sm="4"), width="100%",
+                style={"borderTop": "4px solid var(--brand)"},
             ),
-            width="100%", max_width="440px",
+            width="100%", max_width="440px", min_width="0",
         ),
+        favicon_link(),
         style=brand_vars(),
         min_height="100vh", padding="16px", background="var(--gray-2)",
     )

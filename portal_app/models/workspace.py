@@ -42,6 +42,16 @@ class PortalSettings(SQLModel, table=True):
     logo_key: str | None = Field(default=None, max_length=300)
     logo_content_type: str | None = Field(default=None, max_length=40)
     logo_version: int = Field(default=0)
+    # the browser-tab icon: a 16+32 px .ico and a 180 px PNG (apple-touch-icon), derived from the
+    # logo when it is uploaded, or from an image uploaded as the favicon (favicon_uploaded: the
+    # logo then leaves them alone); none: the neutral default (assets/favicon.ico)
+    favicon_key: str | None = Field(default=None, max_length=300)
+    touch_icon_key: str | None = Field(default=None, max_length=300)
+    favicon_uploaded: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    favicon_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # emails: the From name ("" = the business name) and an optional Reply-To address
+    sender_name: str = Field(default="", max_length=120, sa_column_kwargs={"server_default": ""})
+    reply_to: str = Field(default="", max_length=254, sa_column_kwargs={"server_default": ""})
     show_invoices: bool = True
     show_documents: bool = True
     show_files: bool = True

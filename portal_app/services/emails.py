@@ -10,7 +10,7 @@ from sqlmodel import Session
 from portal_app.models import Workspace
 from portal_app.services import mail_attachments, outbox
 from portal_app.services.mail_attachments import Attachment
-from portal_app.services.portal.portal_settings import branding_for
+from portal_app.services.portal.portal_settings import branding_for, mail_identity
 
 
 def _html(ws: Workspace, branding, heading: str, paragraphs: list[str], button_label: str,
@@ -61,7 +61,10 @@ def queue_email(db: Session, ws: Workspace, *, to: str, subject: str, html: str,
     contact shares the address. `attachments` (services/mail_attachments.py: at most 5 files,
     1 MiB together, else ValueError) travel in the payload; a calendar invitation among them
     (`mail_attachments.calendar_invitation(ics)`) is sent so that calendars offer to add it."""
-    payload: dict = {"to": to, "subject": subject, "text": text, "html": html, "from_name": ws.name}
+    from_name, reply_to = mail_identity(db, ws)  # Configure Portal's sender name and reply-to
+    payload: dict = {"to": to, "subject": subject, "text": text, "html": html, "from_name": from_name}
+    if reply_to:
+        payload["reply_to"] = reply_to
     if attachments:
         payload["attachments"] = mail_attachments.to_payload(attachments)
     msg = outbox.enqueue(db, ws.id, "email", payload)

@@ -31,6 +31,7 @@ from portal_app.db import unit_of_work
 from portal_app.errors import Forbidden, NotFound, NotSignedIn, ServiceError
 from portal_app.services import sessions
 from portal_app.services.portal import workspaces
+from portal_app.services.portal.contrast import text_on
 from portal_app.services.portal.portal_settings import Branding, Sections
 from portal_app.services.security import hash_token
 from portal_app.services.sessions import ResolvedContext, session_token
@@ -42,17 +43,11 @@ GENERIC = "Something went wrong on our side. Nothing was changed; please try aga
 
 
 def contrast_text(hex_color: str) -> str:
-    """Black or white text, whichever reads better on the color (WCAG luminance)."""
+    """The text color that reads on `hex_color` (white or near-black: contrast.text_on)."""
     try:
-        r, g, b = (int(hex_color[i:i + 2], 16) / 255 for i in (1, 3, 5))
-    except (ValueError, IndexError):
+        return text_on(hex_color)
+    except ValueError:
         return "#ffffff"
-
-    def lin(c: float) -> float:
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-
-    lum = 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
-    return "#111827" if (lum + 0.05) / 0.05 > 1.05 / (lum + 0.05) else "#ffffff"
 
 
 UNBOUND = "unbound"  # what a new tree is bound to: never a binding_of() value
@@ -142,7 +137,11 @@ class BaseState(rx.State):
     accent_text: str = "#ffffff"
     brand_primary: str = ""
     brand_secondary: str = ""
+    # the text colors that read on the brand colors (services/portal/contrast.py)
+    brand_primary_text: str = "#ffffff"
+    brand_secondary_text: str = "#ffffff"
     logo_url: str = ""
+    favicon_url: str = "/favicon.ico"
     sections: Sections = {}
     viewer_name: str = ""
     viewer_kind: str = "anonymous"
@@ -209,7 +208,9 @@ class BaseState(rx.State):
             return
         self._assign(no_portal=False, business_name=b.business_name, portal_title=b.portal_title,
                      accent=b.accent_color, accent_text=contrast_text(b.accent_color), brand_primary=b.brand_primary,
-                     brand_secondary=b.brand_secondary, logo_url=b.logo_url,
+                     brand_secondary=b.brand_secondary, logo_url=b.logo_url, favicon_url=b.favicon_url,
+                     brand_primary_text=contrast_text(b.brand_primary or b.accent_color),
+                     brand_secondary_text=contrast_text(b.brand_secondary or b.accent_color),
                      sections=dict(b.sections),  # a copy: the cached one is shared
                      chat_on=b.chat_widget)
 

@@ -40,11 +40,11 @@ def configure_portal(j: Journey, page, tmp_path) -> None:
     expect(page.get_by_role("heading", name="Configure Portal")).to_be_visible()
     bad = tmp_path / "not-a-logo.png"
     bad.write_text("<html><script>alert(1)</script></html>")
-    page.locator("input[type=file]").set_input_files(str(bad))
+    page.locator("input[type=file]").first.set_input_files(str(bad))  # the logo's (the favicon's is next)
     expect(page.get_by_text("This file is not a PNG or JPEG image.")).to_be_visible()
     logo = tmp_path / "logo.png"
     logo.write_bytes(_logo_png())
-    page.locator("input[type=file]").set_input_files(str(logo))
+    page.locator("input[type=file]").first.set_input_files(str(logo))
     expect(page.get_by_role("img", name="Current logo")).to_be_visible()
     accent = page.get_by_label("Accent color", exact=True)
     accent.fill(ACCENT)
@@ -104,8 +104,9 @@ def test_foundation_journey(server, browser, axe, tmp_path):
 
     # Branding: logo, color, no Appointments; /appointments refused by URL.
     expect(c1.locator("header img")).to_have_attribute("src", re.compile(r"^/api/logo/ws_"))
-    border = c1.locator("header").first.evaluate("e => getComputedStyle(e).borderTopColor")
-    assert border == "rgb(185, 28, 28)", border
+    # no brand colors set: the header's title band is the accent
+    band = c1.locator("#brand-band").evaluate("e => getComputedStyle(e).backgroundColor")
+    assert band == "rgb(185, 28, 28)", band
     nav = c1.get_by_role("navigation", name="Portal sections")
     expect(nav.get_by_role("link", name="Invoices")).to_be_visible()
     expect(nav.get_by_role("link", name="Appointments")).to_have_count(0)

@@ -296,6 +296,41 @@ def test_logo(portal, client):
     assert_security_headers(resp)
 
 
+DEFAULT_ICON = (__import__("pathlib").Path(__file__).resolve().parents[2] / "assets" / "favicon.ico").read_bytes()
+
+
+def test_favicon_follows_the_hosts_workspace(portal, client):
+    """/favicon.ico: the default (never a 404) for an unknown host and for a workspace without a
+    logo; derived from the logo for its own host only, not for another workspace's host."""
+    from PIL import Image
+
+    from portal_app.services.portal.portal_settings import set_logo
+    from portal_app.services.portal.workspaces import create_workspace, owner_actor
+
+    with _db() as db:
+        create_workspace(db, name="Other Co", base_url="http://other.test", owner_email="owner@other.example",
+                         owner_name="Otto Other", owner_password=PW, is_default=False)
+        db.commit()
+    unknown = client.get("/favicon.ico", headers={"host": "nowhere.test"})
+    assert unknown.status_code == 200 and unknown.content == DEFAULT_ICON
+    assert unknown.headers["content-type"] == "image/x-icon"
+    assert client.get("/favicon.ico").content == DEFAULT_ICON  # no logo yet
+    touch = client.get("/apple-touch-icon.png", headers={"host": "nowhere.test"})
+    assert touch.status_code == 200 and Image.open(io.BytesIO(touch.content)).size == (180, 180)
+    with _db() as db:
+        set_logo(db, owner_actor(portal.owner), _png(size=(400, 40)), "logo.png")
+        db.commit()
+    own = client.get("/favicon.ico")
+    assert own.status_code == 200 and own.content != DEFAULT_ICON
+    icon = Image.open(io.BytesIO(own.content))
+    assert icon.format == "ICO" and {(16, 16), (32, 32)} <= set(icon.info["sizes"])
+    assert "sandbox" in own.headers["content-security-policy"]
+    assert_security_headers(own)
+    assert Image.open(io.BytesIO(client.get("/apple-touch-icon.png").content)).size == (180, 180)
+    # the other workspace's host: still the default, never this workspace's icon
+    assert client.get("/favicon.ico", headers={"host": "other.test"}).content == DEFAULT_ICON
+
+
 def test_a_chunked_form_past_the_limit_is_refused(portal, client):
     from portal_app.api.forms import MAX_FORM_BYTES
 

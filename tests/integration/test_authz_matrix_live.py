@@ -164,6 +164,15 @@ def _logo_stored(db, world, actor, tab) -> bool:
     return bool(row.logo_key) and '"logo_url_rx_state_": "/api/logo/' in tab.seen()
 
 
+def _favicon_stored(db, world, actor, tab) -> bool:
+    from portal_app.models import PortalSettings
+
+    db.expire_all()
+    ws = world.ws_b.id if actor == "staff_b_on_b" else world.ws_a.id
+    row = db.get(PortalSettings, ws)
+    return row.favicon_uploaded and bool(row.favicon_key) and '"favicon_url_rx_state_": "/favicon.ico?v=' in tab.seen()
+
+
 def _certificate_replaced(db, world, actor, tab) -> bool:
     from portal_app.models import SealingIdentity
 
@@ -221,6 +230,8 @@ def upload_rows() -> list[Row]:
             files=lambda a: [("offer.pdf", pdf, "application/pdf")], took_effect=_has_document),
         Row(PortalConfigState, "upload_logo", "/staff/sites/portal", ADMIN,
             files=lambda a: [("logo.png", logo_png(), "image/png")], took_effect=_logo_stored),
+        Row(PortalConfigState, "upload_favicon", "/staff/sites/portal", ADMIN,
+            files=lambda a: [("favicon.png", logo_png(), "image/png")], took_effect=_favicon_stored),
         Row(SealingState, "upload", "/staff/settings/sealing", ADMIN,
             pre=(("set_password", lambda w, a: {"value": p12(a)[1]}),),
             files=lambda a: [("seal.p12", p12(a)[0], "application/x-pkcs12")], took_effect=_certificate_replaced),

@@ -101,6 +101,9 @@ CASES: dict[str, tuple[Callable, int, str, Callable[[int], str]]] = {
                              limits.STAFF_NAME, "Name", lambda n: "x" * n),
     "business name": (_workspace, limits.BUSINESS_NAME, "Business name", lambda n: "x" * n),
     "portal title": (_portal_title, limits.PORTAL_TITLE, "Portal title", lambda n: "x" * n),
+    "sender name": (lambda db, w, v: portal_settings.update_portal_settings(
+        db, w.staff_a, portal_title="T", accent_color="#2563eb", brand_primary=None, brand_secondary=None,
+        sections={}, chat_widget=False, sender_name=v), limits.SENDER_NAME, "Sender name", lambda n: "x" * n),
     "folder name": (lambda db, w, v: files.create_folder(db, w.staff_a, name=v), limits.FILE_NAME, "Folder name",
                     lambda n: "x" * n),
     "link title": (lambda db, w, v: files.add_link(db, w.staff_a, title=v, url="https://example.com/"),
@@ -202,6 +205,7 @@ FORM_LIMITS = {
     "body": limits.CHAT_MESSAGE, "canned_title": limits.CANNED_REPLY_TITLE, "canned_body": limits.CHAT_MESSAGE,
     # Configure Portal's chat card (services/portal/portal_settings.update_portal_settings)
     "chat_reply_time": limits.CHAT_REPLY_TIME, "chat_hours": limits.CHAT_HOURS,
+    "sender_name": limits.SENDER_NAME, "reply_to": limits.EMAIL,
     "chat_email_after_minutes": limits.MINUTES,  # 0-1440, checked as a number by the service
     # appointments: the staff calendar's dialog, Settings › Booking (numbers: as many digits as their maximum)
     "client_notes": limits.APPOINTMENT_NOTES, "internal_notes": limits.APPOINTMENT_NOTES,

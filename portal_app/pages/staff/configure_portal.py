@@ -1,4 +1,5 @@
-"""Sites › Client Portal › Configure Portal: branding, colors, sections, with a live preview."""
+"""Sites › Client Portal › Configure Portal: branding (title, colors, logo, favicon), the emails'
+sender, sections, with a live preview."""
 
 from __future__ import annotations
 
@@ -115,6 +116,66 @@ def _logo_card() -> rx.Component:
     )
 
 
+def _favicon_card() -> rx.Component:
+    """The browser tab's icon: derived from the logo, unless an image of its own is uploaded."""
+    return rx.card(
+        rx.vstack(
+            rx.heading("Favicon", as_="h2", size="4"),
+            rx.hstack(
+                rx.image(src=BaseState.favicon_url, alt="Current favicon", width="32px", height="32px",
+                         border="1px solid var(--gray-a5)", border_radius="4px"),
+                rx.text(rx.cond(S.favicon_uploaded, "Your own favicon.",
+                                rx.cond(BaseState.logo_url != "", "Made from your logo.",
+                                        "A neutral icon until you upload a logo or a favicon.")),
+                        size="2"),
+                align="center", spacing="3",
+            ),
+            rx.el.label(
+                rx.upload(
+                    rx.vstack(
+                        rx.icon("image-up", size=20, aria_hidden="true"),
+                        rx.text("Drop a square PNG or JPEG here, or click to choose a favicon", size="2"),
+                        align="center", spacing="1",
+                    ),
+                    id="favicon",
+                    accept={"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"]},
+                    max_files=1, multiple=False, no_click=True,
+                    max_size=get_settings().logo_max_bytes,
+                    on_drop=S.upload_favicon(rx.upload_files(upload_id="favicon")),
+                    border="1px dashed var(--gray-a8)", border_radius="8px", padding="12px", width="100%",
+                ),
+                style={"display": "block", "width": "100%", "cursor": "pointer"},
+            ),
+            rx.cond(S.favicon_uploaded,
+                    rx.button("Use the logo instead", variant="soft", color_scheme="gray", high_contrast=True,
+                              on_click=S.remove_favicon)),
+            alert_box(S.favicon_error),
+            spacing="3", align="start", width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _emails_card() -> rx.Component:
+    """Who the workspace's emails come from, and where replies go."""
+    return rx.card(
+        rx.vstack(
+            rx.heading("Emails", as_="h2", size="4"),
+            field("Sender name", "sender_name", value=S.form_sender_name, on_change=S.set_sender_name,
+                  max_length=limits.SENDER_NAME, placeholder=BaseState.business_name,
+                  hint="The name your clients see as the sender of invitations, invoices and reminders. "
+                       "Empty: your business name.",
+                  aria_invalid=S.error_field == "sender_name"),
+            field("Reply-to address", "reply_to", type_="email", value=S.form_reply_to, on_change=S.set_reply_to,
+                  max_length=limits.EMAIL, placeholder="hello@yourbusiness.com", autocomplete="email",
+                  hint="Replies to those emails go here. Empty: no reply-to address.",
+                  aria_invalid=S.error_field == "reply_to"),
+            spacing="3", align="start", width="100%",
+        ),
+        width="100%",
+    )
+
+
 def _colors_card() -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -126,13 +187,16 @@ def _colors_card() -> rx.Component:
                 spacing="1", width="100%",
             ),
             _color_row("Accent color", "accent", S.form_accent, S.set_accent, False),
-            rx.text("Used for buttons, the top bar and focus rings. Text on it turns black or white "
-                    "automatically to stay readable.", size="1", color_scheme="gray"),
+            rx.text("Used for buttons, links and focus rings, so it must read as text on white: a contrast "
+                    "of at least 4.5:1 (a color too light is refused when you save).", size="1", color_scheme="gray"),
             rx.hstack(
                 _color_row("Brand color 1 (optional)", "primary", S.form_primary, S.set_primary, True),
                 _color_row("Brand color 2 (optional)", "secondary", S.form_secondary, S.set_secondary, True),
                 spacing="4", wrap="wrap",
             ),
+            rx.text("Brand color 1 fills the band with your portal title at the top of every page, brand "
+                    "color 2 the footer and the marker of the current section; their text turns white or "
+                    "near-black, whichever reads.", size="1", color_scheme="gray"),
             rx.button("Clear brand colors", variant="ghost", size="1", on_click=S.clear_brand_colors),
             spacing="3", align="start", width="100%",
         ),
@@ -203,38 +267,42 @@ def _preview() -> rx.Component:
         nav.append(rx.cond(S.form_sections[key], rx.text(label, size="1")))
     nav.append(rx.text("Profile", size="1"))
     accent = rx.cond(S.form_accent != "", S.form_accent, "#2563eb")
+    primary = rx.cond(S.form_primary != "", S.form_primary, accent)
+    secondary = rx.cond(S.form_secondary != "", S.form_secondary, accent)
     return rx.card(
         rx.vstack(
             rx.heading("Live preview", as_="h2", size="4"),
             rx.box(
-                rx.hstack(
-                    rx.cond(BaseState.logo_url != "",
-                            rx.image(src=BaseState.logo_url, alt="", max_height="28px", max_width="120px"),
-                            rx.text(BaseState.business_name, weight="bold", size="2")),
-                    rx.spacer(),
-                    rx.text(S.form_title, size="1", color_scheme="gray"),
-                    align="center", width="100%",
+                rx.text(S.form_title, size="1", weight="medium", padding="3px 10px", background=primary,
+                        color=S.preview_primary_text),
+                rx.box(
+                    rx.hstack(
+                        rx.cond(BaseState.logo_url != "",
+                                rx.image(src=BaseState.logo_url, alt="", max_height="28px", max_width="120px"),
+                                rx.text(BaseState.business_name, weight="bold", size="2")),
+                        align="center", width="100%",
+                    ),
+                    rx.hstack(*nav, spacing="3", wrap="wrap", padding_top="8px"),
+                    padding="10px", background="white",
                 ),
-                rx.hstack(*nav, spacing="3", wrap="wrap", padding_top="8px"),
-                border_top=f"4px solid {accent}",
-                padding="10px", background="white",
                 border_bottom="1px solid var(--gray-a5)",
                 aria_hidden="true",
             ),
             rx.box(
                 rx.text("Hello, Casey", weight="bold", size="3"),
                 rx.hstack(
-                    rx.box("Pay now", background=accent, color=rx.cond(S.form_accent != "", "white", "white"),
+                    rx.box("Pay now", background=accent, color=S.preview_accent_text,
                            padding="6px 12px", border_radius="6px", font_size="13px"),
-                    rx.cond(S.form_primary != "", rx.box(width="24px", height="24px", border_radius="4px",
-                                                         background=S.form_primary)),
-                    rx.cond(S.form_secondary != "", rx.box(width="24px", height="24px", border_radius="4px",
-                                                           background=S.form_secondary)),
-                    spacing="2", align="center", padding_top="8px",
+                    rx.text("A link", size="2", color=accent, text_decoration="underline"),
+                    spacing="3", align="center", padding_top="8px",
                 ),
                 padding="12px", background="var(--gray-2)",
                 aria_hidden="true",
             ),
+            rx.text(BaseState.business_name, size="1", padding="6px 10px", background=secondary,
+                    color=S.preview_secondary_text, aria_hidden="true", margin_top="-12px"),
+            rx.cond(S.preview_warning != "",
+                    rx.text(S.preview_warning, size="1", color_scheme="red", high_contrast=True, role="status")),
             rx.text("The preview follows your changes; clients see them after you save.", size="1",
                     color_scheme="gray"),
             spacing="3", width="100%", align="stretch",
@@ -249,7 +317,7 @@ def configure_portal_page() -> rx.Component:
         alert_box(S.error),
         alert_box(S.saved, "green"),
         rx.grid(
-            rx.vstack(_logo_card(), _colors_card(), _sections_card(), _chat_card(),
+            rx.vstack(_logo_card(), _favicon_card(), _colors_card(), _emails_card(), _sections_card(), _chat_card(),
                       rx.button("Save settings", size="3", on_click=S.save),
                       spacing="4", width="100%", align="start"),
             rx.box(_preview(), width="100%"),

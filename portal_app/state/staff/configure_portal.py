@@ -1,5 +1,6 @@
-"""Configure Portal (/staff/sites/portal): branding, logo, which sections clients see, the chat's
-lines and when unread chat messages are emailed."""
+"""Configure Portal (/staff/sites/portal): branding (title, colors, logo, favicon), the emails'
+sender name and reply-to, which sections clients see, the chat's lines and when unread chat
+messages are emailed."""
 
 from __future__ import annotations
 
@@ -9,8 +10,15 @@ from portal_app import limits
 from portal_app.access import require_configure_portal
 from portal_app.errors import ServiceError
 from portal_app.models import SECTIONS
-from portal_app.services.portal import portal_settings
+from portal_app.services.portal import contrast, portal_settings
 from portal_app.state.base import BaseState
+
+
+def _text_on(color: str) -> str:
+    try:
+        return contrast.text_on(color)
+    except ValueError:  # half typed
+        return "#ffffff"
 
 
 class PortalConfigState(BaseState):
@@ -24,9 +32,14 @@ class PortalConfigState(BaseState):
     form_reply_time: str = ""
     form_hours: str = ""
     form_email_after: str = "5"  # minutes, as typed (the service checks it)
+    form_sender_name: str = ""
+    form_reply_to: str = ""
+    # whether the favicon is an uploaded image of its own (else: derived from the logo, or the default)
+    favicon_uploaded: bool = False
     error: str = ""
     error_field: str = ""
     logo_error: str = ""
+    favicon_error: str = ""
     saved: str = ""
 
     def _fill(self, db, actor) -> None:
@@ -42,11 +55,36 @@ class PortalConfigState(BaseState):
         self.form_reply_time = ps.chat_reply_time
         self.form_hours = ps.chat_hours
         self.form_email_after = str(ps.chat_email_after_minutes)
+        self.form_sender_name = ps.sender_name
+        self.form_reply_to = ps.reply_to
+        self.favicon_uploaded = ps.favicon_uploaded
+
+    # The live preview's text colors and its contrast warning (the same rule the save applies:
+    # services/portal/contrast.py), computed in this browser's state as the colors are typed.
+    @rx.var
+    def preview_accent_text(self) -> str:
+        return _text_on(self.form_accent)
+
+    @rx.var
+    def preview_primary_text(self) -> str:
+        return _text_on(self.form_primary or self.form_accent)
+
+    @rx.var
+    def preview_secondary_text(self) -> str:
+        return _text_on(self.form_secondary or self.form_accent)
+
+    @rx.var
+    def preview_warning(self) -> str:
+        try:
+            contrast.check_text_on_white(self.form_accent.lower(), "accent_color", "Accent color")
+        except (ValueError, ServiceError) as exc:
+            return exc.message if isinstance(exc, ServiceError) else ""
+        return ""
 
     @rx.event
     async def load(self):
         def work(db, ws, actor):
-            self.error = self.error_field = self.logo_error = self.saved = ""
+            self.error = self.error_field = self.logo_error = self.favicon_error = self.saved = ""
             self._fill(db, actor)
 
         return await self._run(work)
@@ -94,6 +132,14 @@ class PortalConfigState(BaseState):
         self.form_email_after = str(value)[:10]
 
     @rx.event
+    def set_sender_name(self, value: str):
+        self.form_sender_name = str(value)[: limits.SENDER_NAME + 20]
+
+    @rx.event
+    def set_reply_to(self, value: str):
+        self.form_reply_to = str(value)[: limits.EMAIL + 20]
+
+    @rx.event
     def clear_brand_colors(self):
         self.form_primary = self.form_secondary = ""
 
@@ -105,7 +151,8 @@ class PortalConfigState(BaseState):
                 brand_primary=self.form_primary or None, brand_secondary=self.form_secondary or None,
                 sections=dict(self.form_sections), chat_widget=self.form_chat,
                 allow_client_uploads=self.form_client_uploads, chat_reply_time=self.form_reply_time,
-                chat_hours=self.form_hours, chat_email_after_minutes=self.form_email_after)
+                chat_hours=self.form_hours, chat_email_after_minutes=self.form_email_after,
+                sender_name=self.form_sender_name, reply_to=self.form_reply_to)
             self.error = self.error_field = ""
             self._show_branding(portal_settings.branding_for(db, ws))
             self.saved = "Saved. Clients see the new settings now."
@@ -158,5 +205,39 @@ class PortalConfigState(BaseState):
             portal_settings.remove_logo(db, actor)
             self._show_branding(portal_settings.branding_for(db, ws))
             self._notify("Logo removed.")
+
+        return await self._run(work)
+
+    @rx.event
+    async def upload_favicon(self, files: list[rx.UploadFile]):
+        """A favicon of its own (PNG or JPEG, the logo's limits): the browser tab's icon no longer
+        follows the logo."""
+        from portal_app.settings import get_settings
+
+        if not files:
+            return
+        upload = files[0]
+        data = await upload.read(get_settings().logo_max_bytes + 1)
+        name = upload.name or upload.filename or ""
+        size = upload.size if isinstance(upload.size, int) else None
+
+        def work(db, ws, actor):
+            portal_settings.set_favicon(db, actor, data, name, size)
+            self._show_branding(portal_settings.branding_for(db, ws))
+            self.favicon_uploaded, self.favicon_error = True, ""
+            self._notify("Favicon updated.")
+
+        def failed(exc: ServiceError):
+            self.favicon_error = exc.message
+
+        return await self._run(work, on_error=failed)
+
+    @rx.event
+    async def remove_favicon(self):
+        def work(db, ws, actor):
+            portal_settings.remove_favicon(db, actor)
+            self._show_branding(portal_settings.branding_for(db, ws))
+            self.favicon_uploaded = False
+            self._notify("Favicon removed: the browser tab shows your logo again.")
 
         return await self._run(work)
