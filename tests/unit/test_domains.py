@@ -306,10 +306,22 @@ def test_base_rows_are_never_listed_removed_or_asked_about_as_loopback(world, db
         assert not domains.allowed(db, name)
 
 
-def test_end_sessions_on_host_is_a_no_op_until_sessions_record_their_host(world, db):
-    from portal_app.services.accounts.auth import end_sessions_on_host
+def test_removing_a_domain_ends_the_sessions_signed_in_on_it_only(world, db):
+    from portal_app.access import Anonymous, Client
+    from portal_app.services.accounts import auth
 
-    assert end_sessions_on_host(db, world.ws_a.id, "portal.acme.test") == 0
+    one = verified(db, world.staff_a, "portal.acme.test")
+    verified(db, world.staff_a, "clients.acme.test")
+    on_removed = auth.start_client_session(db, world.account_a1, host="portal.acme.test")
+    on_other = auth.start_client_session(db, world.account_a1, host="clients.acme.test")
+    on_base = auth.start_client_session(db, world.account_a1, host="alpha.example.test")
+    db.commit()
+    domains.remove_domain(db, world.staff_a, one.public_id)
+    db.commit()
+    assert isinstance(auth.resolve_actor(db, on_removed, world.ws_a.id, "portal.acme.test"), Anonymous)
+    # the workspace's other hosts keep their sessions
+    assert isinstance(auth.resolve_actor(db, on_other, world.ws_a.id, "clients.acme.test"), Client)
+    assert isinstance(auth.resolve_actor(db, on_base, world.ws_a.id, "alpha.example.test"), Client)
 
 
 # --- who may ---------------------------------------------------------------------------------------
