@@ -70,8 +70,13 @@ def _row(row) -> rx.Component:
         rx.table.cell(rx.text(row["due_date"], **due_tone), white_space="nowrap",
                       display=["none", "table-cell"]),
         rx.table.cell(row["total"], white_space="nowrap", text_align="right", display=["none", "table-cell"]),
-        rx.table.cell(rx.text(row["balance"], weight="medium"), white_space="nowrap", text_align="right"),
-        rx.table.cell(status_badge("invoice", row["status"])),
+        rx.table.cell(rx.vstack(
+            rx.text(row["balance"], weight="medium"),
+            # on a phone the status rides under the balance (its column is hidden: at 320 px a third
+            # column was cut off at the table's edge)
+            rx.box(status_badge("invoice", row["status"]), display=["block", "none"]),
+            spacing="1", align="end"), white_space="nowrap", text_align="right"),
+        rx.table.cell(status_badge("invoice", row["status"]), display=["none", "table-cell"]),
         align="center",
     )
 
@@ -84,7 +89,7 @@ def _table() -> rx.Component:
             rx.table.column_header_cell("Due", display=["none", "table-cell"]),
             rx.table.column_header_cell("Total", text_align="right", display=["none", "table-cell"]),
             rx.table.column_header_cell("Balance", text_align="right"),
-            rx.table.column_header_cell("Status"),
+            rx.table.column_header_cell("Status", display=["none", "table-cell"]),
         )),
         rx.table.body(rx.foreach(L.rows, _row)),
         variant="surface", width="100%",
