@@ -128,6 +128,7 @@ def test_invoice_journey(server, browser, axe, tmp_path):
     parked_look(j, client, "client-invoices")
     row.get_by_role("link").first.click()
     client.wait_for_url(re.compile(rf"/invoices/{invoice_id}$"))
+    expect(client.get_by_text(LINE)).to_be_visible()  # the invoice's page, not the list it left
     expect(client.get_by_text("Sent", exact=True)).to_be_visible()
     expect(client.get_by_role("button", name="Pay now")).to_be_visible()
     parked_look(j, client, "client-invoice")
