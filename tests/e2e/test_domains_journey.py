@@ -8,7 +8,9 @@ the deployment's host, a TXT with the domain's token) → Verify while DNS has n
 record…", still waiting → the records are created (the local DNS server now answers them) →
 Verify: Verified → Assign to Client Portal → Make primary → http://portal.acme.test:<port> is the
 workspace's portal: its branding and sign-in; the demo client signs in there, and that cookie is
-worth nothing on the deployment's own host. Remove asks first, then removes it. axe-core scans every page;
+worth nothing on the deployment's own host nor on another workspace's (Harbor Bakery, on
+bakery.test, which shows its own branding), even when a copy of it is handed to those hosts.
+Remove asks first, then removes it. axe-core scans every page;
 screenshots at 1280 and 390 px (no sideways scroll on a phone) under test-artifacts/e2e/.
 """
 
@@ -32,6 +34,40 @@ def _look(j: Journey, page, name: str) -> None:
 
 def _card(page):
     return page.get_by_role("listitem").filter(has=page.get_by_role("heading", name=HOST, exact=True))
+
+
+def _second_workspace(server, port: str) -> str:
+    """Another business on the same deployment, answering on its own host: its base URL's host."""
+    import secrets
+
+    import sqlalchemy as sa
+    from sqlmodel import Session
+
+    from portal_app.services.portal.workspaces import create_workspace
+
+    host = "bakery.test"
+    engine = sa.create_engine(server.env["PORTAL_DATABASE_URL"])
+    try:
+        with Session(engine) as db:
+            create_workspace(db, name="Harbor Bakery", base_url=f"http://{host}:{port}",
+                             owner_email="owner@bakery.example", owner_name="Bree Baker",
+                             owner_password="Bakery-" + secrets.token_hex(8), is_default=False)
+            db.commit()
+    finally:
+        engine.dispose()
+    return host
+
+
+def _refused_with_a_copy(j: Journey, cookie: dict, url: str) -> None:
+    """A fresh browser handed the session cookie for `url`'s host lands on the sign-in page."""
+    ctx = j.context()
+    host = url.split("//", 1)[1].split(":", 1)[0]
+    ctx.add_cookies([{"name": cookie["name"], "value": cookie["value"], "domain": host, "path": "/"}])
+    page = j.page(ctx)
+    page.goto(url + "/invoices")
+    page.wait_for_url(re.compile(r"/login"))
+    expect(page.get_by_role("heading", name="Sign in to your portal")).to_be_visible()
+    ctx.close()
 
 
 def _verify(page) -> None:
@@ -124,6 +160,15 @@ def test_an_owner_connects_a_custom_domain_and_a_client_signs_in_there(domains_s
     client.goto(server.url + "/invoices")
     client.wait_for_url(re.compile(r"/login"))
     expect(client.get_by_role("heading", name="Sign in to your portal")).to_be_visible()
+    # a copy of it is worth nothing either: not on the base host, not on another workspace's host
+    session = next(c for c in client_ctx.cookies() if c["name"] == "portal_session" and c["domain"] == HOST)
+    bakery = f"http://{_second_workspace(server, port)}:{port}"
+    _refused_with_a_copy(j, session, server.url)
+    _refused_with_a_copy(j, session, bakery)
+    # each business's own branding on its own host
+    client.goto(bakery + "/login")
+    expect(client.get_by_text("Harbor Bakery").first).to_be_visible()
+    expect(client.get_by_text("Northwind Studio")).to_have_count(0)
 
     # removed (after the confirmation): the card goes, the notice says what it means
     card.get_by_role("button", name=f"Remove {HOST}").click()
