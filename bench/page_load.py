@@ -3,7 +3,7 @@
 
 Run with the project's virtualenv (Playwright lives there):
 
-    .venv/bin/python bench/page_load.py [--runs 10] [--json out.json]
+    .venv/bin/python bench/page_load.py [--runs 10] [--json out.json] [--trace]
 
 Both apps are production builds (`reflex run --env prod --single-port`) served on free
 ports from temporary copies, so a concurrent build in /work/main/.web is never touched:
@@ -29,6 +29,10 @@ with performance.now() (whose origin is the navigation start):
 Each iteration opens fresh pages (same browser context, so the HTTP cache is warm, as for a
 returning user); the iterations alternate between the two apps so background noise hits
 both alike. Iteration 0 is a warm-up and not counted.
+
+--trace: both servers also time the phases of each event inside the process (their Python
+processes load bench/event_trace/sitecustomize.py; tracer.py lists the phases), printed per
+event after the runs: where a round trip's server time goes, ours beside the blank app's.
 """
 
 from __future__ import annotations
@@ -647,6 +651,36 @@ def print_table(result: dict) -> None:
             print(f"  {p}")
 
 
+# ------------------------------------------------------------------------------ trace
+
+TRACE_DIR = Path(__file__).resolve().parent / "event_trace"
+TRACE_PHASES = ("task", "guard", "handler", "hop", "work", "context", "commit", "emit")
+
+
+def trace_into(server: Server, folder: Path) -> None:
+    """The server's Python processes load bench/event_trace (its sitecustomize), which writes
+    the phases of every event to `folder`."""
+    folder.mkdir()
+    server.env["PYTHONPATH"] = str(TRACE_DIR)
+    server.env["BENCH_TRACE_DIR"] = str(folder)
+
+
+def print_trace(name: str, folder: Path) -> None:
+    """p50 (and count) of each phase, per event, from the server's trace files."""
+    merged: dict[str, dict[str, list[float]]] = {}
+    for path in folder.glob("*.json"):
+        for event, phases in json.loads(path.read_text()).items():
+            for phase, values in phases.items():
+                merged.setdefault(event, {}).setdefault(phase, []).extend(values)
+    print(f"\nServer-side phases of each event, {name} (p50 ms, n; bench/event_trace/tracer.py says what each is):")
+    if not merged:
+        print("  (no trace written)")
+    for event in sorted(merged):
+        phases = merged[event]
+        cells = [f"{ph} {statistics.median(phases[ph]):.2f} ({len(phases[ph])})" for ph in TRACE_PHASES if ph in phases]
+        print(f"  {event[-48:]:48s} " + " | ".join(cells))
+
+
 # ------------------------------------------------------------------------------ main
 
 
@@ -657,6 +691,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--build-timeout", type=float, default=900,
                     help="seconds each app may take to build and start serving (default 900)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, builds)")
+    ap.add_argument("--trace", action="store_true",
+                    help="time each event's phases inside both servers (bench/event_trace) and print them")
     args = ap.parse_args(argv)
     if args.runs < 1:
         ap.error("--runs must be at least 1")
@@ -681,6 +717,9 @@ def main(argv: list[str] | None = None) -> int:
         ports: set[int] = set()
         ours = prepare_ours(tmp, free_port(ports), 300)
         blank = prepare_blank(tmp, free_port(ports), 300)
+        if args.trace:
+            for server in (ours, blank):
+                trace_into(server, tmp / f"trace-{server.name}")
         # Build one after the other: two concurrent vite builds on 2 cores help nobody.
         for server, paths in ((ours, ("/ping", "/api/health", "/login")), (blank, ("/ping", "/"))):
             servers.append(server)
@@ -711,6 +750,9 @@ def main(argv: list[str] | None = None) -> int:
                 browser.close()
 
         machine["loadavg_end"] = os.getloadavg()
+        if args.trace:
+            for server in (ours, blank):
+                print_trace(server.name, tmp / f"trace-{server.name}")
         result = {
             "runs": args.runs,
             "machine": machine,
