@@ -31,8 +31,10 @@ def field(label: str, name: str, *, type_: str = "text", value=None, default_val
         input_props["default_value"] = default_value
     if on_change is not None:
         input_props["on_change"] = on_change
-    if hint is not None:
-        input_props["aria_describedby"] = f"{field_id}-hint"
+    # the hint and the error (while one shows: an id that is absent is ignored) describe the input
+    described = [f"{field_id}-{part}" for part, there in (("hint", hint), ("error", error)) if there is not None]
+    if described:
+        input_props["aria_describedby"] = " ".join(described)
     children = [
         rx.hstack(
             rx.el.label(label, html_for=field_id, style={"fontWeight": "500", "fontSize": "14px"}),
@@ -46,7 +48,8 @@ def field(label: str, name: str, *, type_: str = "text", value=None, default_val
     if hint is not None:
         children.append(rx.text(hint, id=f"{field_id}-hint", size="1", color_scheme="gray"))
     if error is not None:
-        children.append(rx.cond(error != "", rx.text(error, size="2", color_scheme="red", role="alert")))
+        children.append(rx.cond(error != "", rx.text(error, id=f"{field_id}-error", size="2", color_scheme="red",
+                                                     role="alert")))
     return rx.vstack(*children, spacing="1", width="100%", align="start")
 
 
