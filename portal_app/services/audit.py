@@ -25,17 +25,28 @@ def _digest(prev_hash: str, ev: AuditEvent) -> str:
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
 
 
+@prebuilt
+def _last_link() -> AnySelect:
+    """The chain's newest (seq, hash) in a workspace: one row from the (workspace_id, seq) index."""
+    return (sa.select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.workspace_id == sa.bindparam("ws"))
+            .order_by(col(AuditEvent.seq).desc()).limit(1))
+
+
+@prebuilt
+def _append() -> sa.Insert:
+    return sa.insert(AuditEvent)
+
+
 def record(db: Session, workspace_id: int, actor, action: str, subject_type: str,
            subject_id: str, detail: dict | None = None) -> AuditEvent:
-    """Append one event in the caller's transaction.
+    """Append one event in the caller's transaction; returns it (not added to the session).
 
     The unique (workspace_id, seq) constraint makes two concurrent writers collide instead
-    of forking the chain; the loser's transaction fails and is retried by its caller.
+    of forking the chain; the loser's transaction fails and is retried by its caller. Core
+    statements built once: every audited action pays for this, and the ORM's loading of the
+    last event and its unit-of-work insert cost more than the two statements themselves.
     """
-    last = db.exec(
-        select(AuditEvent).where(AuditEvent.workspace_id == workspace_id)
-        .order_by(col(AuditEvent.seq).desc()).limit(1)
-    ).first()
+    last = run(db, _last_link(), ws=workspace_id).first()
     prev_hash = last.hash if last else GENESIS
     ev = AuditEvent(
         workspace_id=workspace_id,
@@ -51,9 +62,12 @@ def record(db: Session, workspace_id: int, actor, action: str, subject_type: str
         hash="",
     )
     ev.hash = _digest(prev_hash, ev)
-    db.add(ev)
-    db.flush()
+    run(db, _append(), **{k: getattr(ev, k) for k in _COLUMNS})
     return ev
+
+
+_COLUMNS = ("workspace_id", "seq", "at", "actor_kind", "actor_label", "action", "subject_type", "subject_id",
+            "detail", "prev_hash", "hash")
 
 
 def verify_chain(db: Session, workspace_id: int) -> tuple[bool, int | None]:
