@@ -28,8 +28,9 @@ def _digest(prev_hash: str, ev: AuditEvent) -> str:
 @prebuilt
 def _last_link() -> AnySelect:
     """The chain's newest (seq, hash) in a workspace: one row from the (workspace_id, seq) index."""
-    return (sa.select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.workspace_id == sa.bindparam("ws"))
-            .order_by(col(AuditEvent.seq).desc()).limit(1))
+    e = AuditEvent
+    return (sa.select(col(e.seq), col(e.hash)).where(col(e.workspace_id) == sa.bindparam("ws"))
+            .order_by(col(e.seq).desc()).limit(1))
 
 
 @prebuilt
