@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from portal_app.db import get_engine
-from portal_app.services.portal import domains
+from portal_app.services.portal import domains, hostnames
 
 HEADERS = {"cache-control": "no-store"}
 
@@ -35,7 +35,7 @@ async def allowed(request: Request) -> Response:
         return _answer(400, "one domain parameter is required")
     raw = values[0].strip().lower()
     name = raw[:-1] if raw.endswith(".") else raw
-    if not name.isascii() or domains.syntax_problem(name):
+    if not name.isascii() or hostnames.syntax_problem(name):
         return _answer(400, "malformed domain")
     if await asyncio.to_thread(_allowed, name):
         return _answer(200, "ok")
