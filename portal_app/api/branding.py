@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from portal_app.db import unit_of_work
-from portal_app.services.portal import portal_settings
+from portal_app.services.portal import brand_images
 
 log = logging.getLogger("portal.api")
 
@@ -19,7 +19,7 @@ log = logging.getLogger("portal.api")
 async def logo(request: Request) -> Response:
     try:
         with unit_of_work() as db:
-            data, content_type = portal_settings.logo_bytes(db, request.path_params["workspace"])
+            data, content_type = brand_images.logo_bytes(db, request.path_params["workspace"])
     except Exception:  # a missing or unreadable logo is a plain 404
         return Response("Not found", status_code=404, media_type="text/plain")
     return Response(data, media_type=content_type, headers={
@@ -39,7 +39,7 @@ def _icon(kind: str):
         changed icon is a new address; the plain address is kept an hour."""
         def load() -> tuple[bytes, str] | None:
             with unit_of_work() as db:
-                return portal_settings.icon_for_host(db, request.headers.get("host", ""), kind)
+                return brand_images.icon_for_host(db, request.headers.get("host", ""), kind)
 
         try:
             found = await run_in_threadpool(load)

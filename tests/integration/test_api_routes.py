@@ -280,7 +280,7 @@ def _png(color=(200, 30, 30), size=(40, 20)) -> bytes:
 def test_logo(portal, client):
     from PIL import Image
 
-    from portal_app.services.portal.portal_settings import set_logo
+    from portal_app.services.portal.brand_images import set_logo
     from portal_app.services.portal.workspaces import owner_actor
 
     assert client.get("/api/logo/ws_unknown").status_code == 404
@@ -304,7 +304,7 @@ def test_favicon_follows_the_hosts_workspace(portal, client):
     logo; derived from the logo for its own host only, not for another workspace's host."""
     from PIL import Image
 
-    from portal_app.services.portal.portal_settings import set_logo
+    from portal_app.services.portal.brand_images import set_logo
     from portal_app.services.portal.workspaces import create_workspace, owner_actor
 
     with _db() as db:

@@ -15,6 +15,7 @@ from portal_app.adapters.mail import Mail, build_message
 from portal_app.errors import Forbidden, Invalid, NotSignedIn
 from portal_app.models import SECTIONS, AuditEvent, PortalSettings
 from portal_app.services import emails
+from portal_app.services.portal import brand_images as images
 from portal_app.services.portal import contrast
 from portal_app.services.portal import portal_settings as ps
 from tests.support.outbox import outbox_payloads
@@ -92,7 +93,7 @@ def test_light_brand_colors_are_kept_and_paired_with_dark_text(db, world):
 # --- favicon -------------------------------------------------------------------------------
 
 def test_favicon_derivation_fits_a_wide_logo_into_a_square():
-    ico, touch = ps.derive_icons(_png((400, 100)))  # 4:1: an 8 px band in 32 px
+    ico, touch = images.derive_icons(_png((400, 100)))  # 4:1: an 8 px band in 32 px
     icon = Image.open(io.BytesIO(ico))
     assert icon.format == "ICO" and set(icon.info["sizes"]) == {(16, 16), (32, 32)}
     icon.size = (32, 32)
@@ -106,25 +107,25 @@ def test_favicon_derivation_fits_a_wide_logo_into_a_square():
 
 def test_logo_brings_a_favicon_an_uploaded_one_wins_and_removal_goes_back(db, world):
     host = "alpha.example.test"
-    assert ps.icon_for_host(db, host, "ico") is None  # the default is served
-    ps.set_logo(db, world.staff_a, _png(), "logo.png")
+    assert images.icon_for_host(db, host, "ico") is None  # the default is served
+    images.set_logo(db, world.staff_a, _png(), "logo.png")
     row = db.get(PortalSettings, world.ws_a.id)
     from_logo, version = row.favicon_key, row.favicon_version
     assert from_logo and row.touch_icon_key and not row.favicon_uploaded and version == 1
-    data, ctype = ps.icon_for_host(db, host, "ico")
+    data, ctype = images.icon_for_host(db, host, "ico")
     assert ctype == "image/x-icon" and Image.open(io.BytesIO(data)).format == "ICO"
     assert ps.branding_for(db, world.ws_a).favicon_url == "/favicon.ico?v=1"
-    assert ps.icon_for_host(db, "beta.example.test", "ico") is None  # another workspace: its own (none)
+    assert images.icon_for_host(db, "beta.example.test", "ico") is None  # another workspace: its own (none)
 
-    ps.set_favicon(db, world.staff_a, _png((64, 64), (200, 20, 20, 255)), "icon.png")
+    images.set_favicon(db, world.staff_a, _png((64, 64), (200, 20, 20, 255)), "icon.png")
     own = row.favicon_key
     assert row.favicon_uploaded and own != from_logo
-    ps.set_logo(db, world.staff_a, _png((300, 100)), "logo2.png")  # a new logo leaves it alone
+    images.set_logo(db, world.staff_a, _png((300, 100)), "logo2.png")  # a new logo leaves it alone
     assert row.favicon_key == own
-    ps.remove_favicon(db, world.staff_a)
+    images.remove_favicon(db, world.staff_a)
     assert not row.favicon_uploaded and row.favicon_key not in (own, None)  # from the logo again
-    ps.remove_logo(db, world.staff_a)
-    assert row.favicon_key is None and ps.icon_for_host(db, host, "ico") is None
+    images.remove_logo(db, world.staff_a)
+    assert row.favicon_key is None and images.icon_for_host(db, host, "ico") is None
     deleted = {p["key"] for p in outbox_payloads(db, world.ws_a.id) if "key" in p}
     assert {from_logo, own} <= deleted  # old files go, after the commit
     actions = db.exec(select(AuditEvent.action).where(AuditEvent.workspace_id == world.ws_a.id)).all()
@@ -133,7 +134,7 @@ def test_logo_brings_a_favicon_an_uploaded_one_wins_and_removal_goes_back(db, wo
 
 def test_favicon_upload_is_checked_like_a_logo(db, world):
     with pytest.raises(Invalid, match="SVG") as err:
-        ps.set_favicon(db, world.staff_a, b"<svg onload=alert(1)/>", "icon.svg")
+        images.set_favicon(db, world.staff_a, b"<svg onload=alert(1)/>", "icon.svg")
     assert err.value.field == "favicon"
     assert db.get(PortalSettings, world.ws_a.id).favicon_key is None
 
@@ -143,9 +144,9 @@ def test_favicon_upload_is_checked_like_a_logo(db, world):
 def test_only_owners_and_admins_change_the_favicon_or_the_sender(db, world, who, error):
     actor = getattr(world, who)
     with pytest.raises(error):
-        ps.set_favicon(db, actor, _png(), "icon.png")
+        images.set_favicon(db, actor, _png(), "icon.png")
     with pytest.raises(error):
-        ps.remove_favicon(db, actor)
+        images.remove_favicon(db, actor)
     with pytest.raises(error):
         _save(db, actor, sender_name="Hijacked", reply_to="evil@attacker.example")
     db.expire_all()

@@ -165,7 +165,8 @@ def test_branding_logo_and_accent_reach_the_pdf(world, db):
     from PIL import Image
 
     from portal_app.models.workspace import SECTIONS
-    from portal_app.services.portal.portal_settings import set_logo, update_portal_settings
+    from portal_app.services.portal.brand_images import set_logo
+    from portal_app.services.portal.portal_settings import update_portal_settings
 
     buf = io.BytesIO()
     Image.new("RGB", (60, 20), (20, 120, 60)).save(buf, format="PNG")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import reflex as rx
 
+from portal_app.services.portal import brand_images as images
 from portal_app.services.portal import portal_settings as ps
 from portal_app.settings import reset_settings_cache
 from portal_app.state.staff.configure_portal import PortalConfigState
@@ -35,7 +36,7 @@ def test_a_too_large_logo_is_told_its_own_size(world, db, actors):
 
 def test_without_a_size_the_message_does_not_invent_one():
     with pytest.raises(ps.Invalid) as err:
-        ps.check_logo(b"\x89PNG\r\n\x1a\n" + b"\x00" * (1024 * 1024 + 1), "big.png")
+        images.check_logo(b"\x89PNG\r\n\x1a\n" + b"\x00" * (1024 * 1024 + 1), "big.png")
     assert err.value.message == "The logo is too large: the limit is 1 MB."
 
 
@@ -48,7 +49,7 @@ def test_without_a_size_the_message_does_not_invent_one():
     ("a.png", 10, ["something-else"], "This file cannot be used as a logo. Please upload a PNG or JPEG."),
 ])
 def test_what_the_file_chooser_refused_is_explained(name, size, codes, said):
-    assert ps.refused_logo(name, size, codes) == said
+    assert images.refused_logo(name, size, codes) == said
 
 
 def test_the_page_says_why_the_chooser_refused_an_svg_and_bad_input_is_cut(world, db, actors):

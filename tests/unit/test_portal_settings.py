@@ -13,6 +13,7 @@ from sqlmodel import select
 from portal_app.access import Staff
 from portal_app.errors import Forbidden, Invalid, NotFound, NotSignedIn
 from portal_app.models import SECTIONS, AuditEvent, PortalSettings, StaffUser
+from portal_app.services.portal import brand_images as images
 from portal_app.services.portal import portal_home
 from portal_app.services.portal import portal_settings as ps
 from portal_app.services.security import hash_password
@@ -101,9 +102,9 @@ def test_only_owners_and_admins_configure(db, world, who, error):
     with pytest.raises(error):
         _update(db, actor, portal_title="Hijacked")
     with pytest.raises(error):
-        ps.set_logo(db, actor, _png(), "logo.png")
+        images.set_logo(db, actor, _png(), "logo.png")
     with pytest.raises(error):
-        ps.remove_logo(db, actor)
+        images.remove_logo(db, actor)
     db.expire_all()
     assert db.get(PortalSettings, world.ws_a.id).portal_title == "Alpha Studio client portal"
     assert db.get(PortalSettings, world.ws_a.id).logo_key is None
@@ -123,14 +124,14 @@ def test_other_workspace_owner_changes_only_its_own(db, world):
     (lambda: _jpeg(), "logo.jpg", "image/jpeg", b"\xff\xd8\xff"),
 ])
 def test_check_logo_accepts_png_and_jpeg(make, name, ctype, magic):
-    data, content_type = ps.check_logo(make(), name)
+    data, content_type = images.check_logo(make(), name)
     assert content_type == ctype and data.startswith(magic)
     assert Image.open(io.BytesIO(data)).size in {(120, 60), (80, 80)}
 
 
 def test_check_logo_reencodes_and_shrinks():
     png = _png((2048, 512)) + b"<script>trailing</script>"
-    data, _ = ps.check_logo(png, "big.png")
+    data, _ = images.check_logo(png, "big.png")
     assert b"<script>" not in data
     assert Image.open(io.BytesIO(data)).size == (1024, 256)
 
@@ -140,11 +141,11 @@ def test_oversized_logo_is_refused(monkeypatch):
     monkeypatch.setenv("PORTAL_LOGO_MAX_BYTES", str(len(data) - 1))
     reset_settings_cache()
     with pytest.raises(Invalid, match="too large") as err:
-        ps.check_logo(data, "logo.png")
+        images.check_logo(data, "logo.png")
     assert err.value.field == "logo"
     monkeypatch.setenv("PORTAL_LOGO_MAX_BYTES", str(len(data)))
     reset_settings_cache()
-    assert ps.check_logo(data, "logo.png")
+    assert images.check_logo(data, "logo.png")
 
 
 def _truncated_png() -> bytes:
@@ -175,7 +176,7 @@ def _bad_crc_png() -> bytes:
 ])
 def test_check_logo_refuses_bad_files(data, name, match):
     with pytest.raises(Invalid, match=match) as err:
-        ps.check_logo(data, name)
+        images.check_logo(data, name)
     assert err.value.field == "logo"
 
 
@@ -183,22 +184,22 @@ def test_check_logo_refuses_too_many_pixels():
     out = io.BytesIO()
     Image.new("1", (6000, 5000)).save(out, "PNG")  # 30 megapixels, a few KB
     with pytest.raises(Invalid, match="megapixels"):
-        ps.check_logo(out.getvalue(), "bomb.png")
+        images.check_logo(out.getvalue(), "bomb.png")
 
 
 def test_set_logo_stores_through_the_storage_adapter(db, world, tmp_path):
-    ps.set_logo(db, world.staff_a, _png(), "logo.png")
+    images.set_logo(db, world.staff_a, _png(), "logo.png")
     row = db.get(PortalSettings, world.ws_a.id)
     assert row.logo_key.startswith(f"{world.ws_a.public_id}/branding/logo-")
     assert (row.logo_content_type, row.logo_version) == ("image/png", 1)
     stored = tmp_path / "files" / row.logo_key
     assert stored.is_file()
-    data, ctype = ps.logo_bytes(db, world.ws_a.public_id)
+    data, ctype = images.logo_bytes(db, world.ws_a.public_id)
     assert ctype == "image/png" and data == stored.read_bytes()
     assert ps.branding_for(db, world.ws_a).logo_url == f"/api/logo/{world.ws_a.public_id}?v=1"
 
     first_key = row.logo_key
-    ps.set_logo(db, world.staff_a, _jpeg(), "new.jpg")
+    images.set_logo(db, world.staff_a, _jpeg(), "new.jpg")
     assert row.logo_version == 2 and row.logo_content_type == "image/jpeg"
     # the replaced logo stays until the change commits; then the worker deletes it
     assert (tmp_path / "files" / first_key).exists()
@@ -207,24 +208,24 @@ def test_set_logo_stores_through_the_storage_adapter(db, world, tmp_path):
 
     run_once()
     assert not (tmp_path / "files" / first_key).exists()
-    assert ps.logo_bytes(db, world.ws_a.public_id)[1] == "image/jpeg"
+    assert images.logo_bytes(db, world.ws_a.public_id)[1] == "image/jpeg"
     with pytest.raises(NotFound):
-        ps.logo_bytes(db, world.ws_b.public_id)  # B has no logo; A's is not B's
+        images.logo_bytes(db, world.ws_b.public_id)  # B has no logo; A's is not B's
 
-    ps.remove_logo(db, world.staff_a)
+    images.remove_logo(db, world.staff_a)
     assert row.logo_key is None and row.logo_version == 3
     db.commit()
     run_once()
     assert not list((tmp_path / "files").rglob("logo-*"))
     with pytest.raises(NotFound):
-        ps.logo_bytes(db, world.ws_a.public_id)
+        images.logo_bytes(db, world.ws_a.public_id)
     with pytest.raises(NotFound):
-        ps.logo_bytes(db, "ws_nope")
+        images.logo_bytes(db, "ws_nope")
 
 
 def test_refused_logo_changes_nothing(db, world, tmp_path):
     with pytest.raises(Invalid):
-        ps.set_logo(db, world.staff_a, b"<svg/>", "logo.svg")
+        images.set_logo(db, world.staff_a, b"<svg/>", "logo.svg")
     assert db.get(PortalSettings, world.ws_a.id).logo_key is None
     assert not (tmp_path / "files").exists() or not list((tmp_path / "files").rglob("*"))
 

@@ -10,7 +10,7 @@ from portal_app import limits
 from portal_app.access import require_configure_portal
 from portal_app.errors import ServiceError
 from portal_app.models import SECTIONS
-from portal_app.services.portal import contrast, portal_settings
+from portal_app.services.portal import brand_images, contrast, portal_settings
 from portal_app.state.base import BaseState
 
 
@@ -177,7 +177,7 @@ class PortalConfigState(BaseState):
         size = upload.size if isinstance(upload.size, int) else None  # the file's, for the message
 
         def work(db, ws, actor):
-            portal_settings.set_logo(db, actor, data, name, size)
+            brand_images.set_logo(db, actor, data, name, size)
             self._show_branding(portal_settings.branding_for(db, ws))
             self.logo_error = ""
             self._notify("Logo updated.")
@@ -197,12 +197,12 @@ class PortalConfigState(BaseState):
         raw_size = sizes[0] if isinstance(sizes, list) and sizes else None
         size = int(raw_size) if isinstance(raw_size, (int, float)) and 0 < raw_size < 2**53 else None
         codes = str(reasons[0])[:200].split(",") if isinstance(reasons, list) and reasons else []
-        self.logo_error = portal_settings.refused_logo(name, size, codes[:5])
+        self.logo_error = brand_images.refused_logo(name, size, codes[:5])
 
     @rx.event
     async def remove_logo(self):
         def work(db, ws, actor):
-            portal_settings.remove_logo(db, actor)
+            brand_images.remove_logo(db, actor)
             self._show_branding(portal_settings.branding_for(db, ws))
             self._notify("Logo removed.")
 
@@ -222,7 +222,7 @@ class PortalConfigState(BaseState):
         size = upload.size if isinstance(upload.size, int) else None
 
         def work(db, ws, actor):
-            portal_settings.set_favicon(db, actor, data, name, size)
+            brand_images.set_favicon(db, actor, data, name, size)
             self._show_branding(portal_settings.branding_for(db, ws))
             self.favicon_uploaded, self.favicon_error = True, ""
             self._notify("Favicon updated.")
@@ -235,7 +235,7 @@ class PortalConfigState(BaseState):
     @rx.event
     async def remove_favicon(self):
         def work(db, ws, actor):
-            portal_settings.remove_favicon(db, actor)
+            brand_images.remove_favicon(db, actor)
             self._show_branding(portal_settings.branding_for(db, ws))
             self.favicon_uploaded = False
             self._notify("Favicon removed: the browser tab shows your logo again.")
