@@ -21,7 +21,7 @@ from portal_app.services.billing import invoices, payment_settings
 from portal_app.services.conversations import canned, inbox
 from portal_app.services.documents import documents, signing
 from portal_app.services.files import files
-from portal_app.services.portal import portal_settings, workspaces
+from portal_app.services.portal import hostnames, portal_settings, workspaces
 from portal_app.services.security import password_problem
 from portal_app.services.webhooks import endpoints as webhook_endpoints
 from tests.support.docs import draft, sent
@@ -213,6 +213,8 @@ FORM_LIMITS = {
     "duration_minutes": len(str(limits.BOOKING_MAX_MINUTES)), "buffer_minutes": len(str(limits.BOOKING_MAX_BUFFER)),
     "min_notice_minutes": len(str(limits.BOOKING_MAX_NOTICE_MINUTES)),
     "horizon_days": len(str(limits.BOOKING_MAX_HORIZON_DAYS)), "cutoff": len(str(limits.CANCEL_CUTOFF_HOURS)),
+    # Settings › Domains: a DNS name's longest (services/portal/hostnames.clean_hostname refuses more)
+    "hostname": hostnames.MAX_HOSTNAME,
 }
 NOT_TYPED = {"hidden", "file", "color", "date", "time", "checkbox", "radio"}  # pickers: no free text
 
