@@ -158,6 +158,11 @@ def _journey(j: Journey, client, launcher, alerts: list[str]) -> None:
     expect(panel).to_be_visible()
     expect(log).to_contain_text("second line")
     expect(log.get_by_role("listitem")).to_have_count(1)
+    # the profile page has loaded (its form shows the client's details) before a key is pressed,
+    # as a person sees the page first: the full suite twice left the panel open after an Escape
+    # pressed while this page's load was in flight on the busy shared server (not understood
+    # yet; the closing note of the stop that added this wait says what is known)
+    expect(client.get_by_label("First name")).to_have_value(CLIENT[0])
 
     # Escape closes it, the focus is back on the launcher
     panel.get_by_label("Message", exact=True).focus()
