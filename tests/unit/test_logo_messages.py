@@ -69,3 +69,13 @@ def test_the_empty_drop_beside_a_refusal_does_not_hide_why(world, db, actors):
     call(state, "logo_refused", ["logo.svg"], [1234], ["file-invalid-type"])
     call(state, "upload_logo", [])
     assert state.logo_error.startswith("SVG logos are not accepted")
+
+
+def test_the_favicon_chooser_s_refusal_is_said_under_the_favicon_chooser(world, db, actors):
+    """The favicon's chooser refused a file silently (it had no on_drop_rejected): its reason now
+    shows under it, and the logo's message is left alone."""
+    state, _ = run_handler(PortalConfigState, "load", (), *actors["staff_a"], "/staff/sites/portal")
+    call(state, "logo_refused", ["icon.svg"], [1234], ["file-invalid-type"], "favicon")
+    assert state.favicon_error.startswith("SVG logos are not accepted") and state.logo_error == ""
+    call(state, "upload_favicon", [])  # the empty drop beside it
+    assert state.favicon_error.startswith("SVG logos are not accepted")

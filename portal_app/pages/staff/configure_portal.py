@@ -37,13 +37,39 @@ def _color_row(label: str, name: str, value, setter, optional: bool) -> rx.Compo
     )
 
 
-def _refused(rejected):
+def _refused(rejected, target: str):
     """react-dropzone's refusals (a File and its error codes each) as plain lists for the server."""
     files = rejected.to(list[dict])
     return S.logo_refused(
         files.map(lambda r: r["file"].to(dict)["name"]),
         files.map(lambda r: r["file"].to(dict)["size"]),
         files.map(lambda r: r["errors"].to(list[dict]).map(lambda e: e["code"]).join(",")),
+        target,
+    )
+
+
+def _image_dropzone(upload_id: str, prompt: str, on_drop, *, icon_size: int, padding: str) -> rx.Component:
+    """A PNG or JPEG chooser (the logo's, the favicon's) that uploads on drop or choice. The label
+    names the dropzone's file input and opens the file chooser on click (no_click stops the
+    dropzone opening a second one); the chooser refuses an SVG, another type or a file over the
+    limit before sending a byte, and the page says why under it (logo_refused)."""
+    return rx.el.label(
+        rx.upload(
+            rx.vstack(
+                rx.icon("image-up", size=icon_size, aria_hidden="true"),
+                rx.text(prompt, size="2"),
+                rx.text("Up to 1 MB. SVG is not accepted.", size="1", color_scheme="gray", high_contrast=True),
+                align="center", spacing="1",
+            ),
+            id=upload_id,
+            accept={"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"]},
+            max_files=1, multiple=False, no_click=True,
+            max_size=get_settings().logo_max_bytes,
+            on_drop_rejected=lambda rejected: _refused(rejected, upload_id),
+            on_drop=on_drop,
+            border="1px dashed var(--gray-a8)", border_radius="8px", padding=padding, width="100%",
+        ),
+        style={"display": "block", "width": "100%", "cursor": "pointer"},
     )
 
 
@@ -82,33 +108,8 @@ def _logo_card() -> rx.Component:
                 ),
                 rx.text("No logo yet: the portal shows your business name.", size="2", color_scheme="gray"),
             ),
-            # The label names the dropzone's file input; it also opens the file chooser on
-            # click (no_click stops the dropzone opening a second one).
-            rx.el.label(
-                rx.upload(
-                    rx.vstack(
-                        rx.icon("image-up", size=24, aria_hidden="true"),
-                        rx.text("Drop a PNG or JPEG here, or click to choose a logo", size="2"),
-                        rx.text("Up to 1 MB. SVG is not accepted.", size="1", color_scheme="gray",
-                                high_contrast=True),
-                        align="center", spacing="1",
-                    ),
-                    id="logo",
-                    accept={"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"]},
-                    max_files=1,
-                    multiple=False,
-                    no_click=True,
-                    # the chooser refuses an SVG, another type or a file over the limit before
-                    # sending a byte, and the page says why (logo_refused)
-                    max_size=get_settings().logo_max_bytes,
-                    on_drop_rejected=_refused,
-                    # choosing or dropping a file uploads it at once
-                    on_drop=S.upload_logo(rx.upload_files(upload_id="logo")),
-                    border="1px dashed var(--gray-a8)", border_radius="8px", padding="16px",
-                    width="100%",
-                ),
-                style={"display": "block", "width": "100%", "cursor": "pointer"},
-            ),
+            _image_dropzone("logo", "Drop a PNG or JPEG here, or click to choose a logo",
+                            S.upload_logo(rx.upload_files(upload_id="logo")), icon_size=24, padding="16px"),
             alert_box(S.logo_error),
             spacing="3", align="start", width="100%",
         ),
@@ -130,22 +131,8 @@ def _favicon_card() -> rx.Component:
                         size="2"),
                 align="center", spacing="3",
             ),
-            rx.el.label(
-                rx.upload(
-                    rx.vstack(
-                        rx.icon("image-up", size=20, aria_hidden="true"),
-                        rx.text("Drop a square PNG or JPEG here, or click to choose a favicon", size="2"),
-                        align="center", spacing="1",
-                    ),
-                    id="favicon",
-                    accept={"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"]},
-                    max_files=1, multiple=False, no_click=True,
-                    max_size=get_settings().logo_max_bytes,
-                    on_drop=S.upload_favicon(rx.upload_files(upload_id="favicon")),
-                    border="1px dashed var(--gray-a8)", border_radius="8px", padding="12px", width="100%",
-                ),
-                style={"display": "block", "width": "100%", "cursor": "pointer"},
-            ),
+            _image_dropzone("favicon", "Drop a square PNG or JPEG here, or click to choose a favicon",
+                            S.upload_favicon(rx.upload_files(upload_id="favicon")), icon_size=20, padding="12px"),
             rx.cond(S.favicon_uploaded,
                     rx.button("Use the logo instead", variant="soft", color_scheme="gray", high_contrast=True,
                               on_click=S.remove_favicon)),

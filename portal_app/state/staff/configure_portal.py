@@ -189,15 +189,20 @@ class PortalConfigState(BaseState):
         return await self._run(work, on_error=failed)
 
     @rx.event
-    def logo_refused(self, names: list, sizes: list, reasons: list):
-        """The file chooser refused a file before sending it (wrong type, over the size limit):
-        say why. Only this browser's message changes; what the browser says is one file's name,
-        size and react-dropzone's reason codes, cut to size."""
+    def logo_refused(self, names: list, sizes: list, reasons: list, target: str = "logo"):
+        """The file chooser (the logo's, or the favicon's: `target`) refused a file before sending
+        it (wrong type, over the size limit): say why under that chooser. Only this browser's
+        message changes; what the browser says is one file's name, size and react-dropzone's
+        reason codes, cut to size."""
         name = str(names[0])[:255] if isinstance(names, list) and names else ""
         raw_size = sizes[0] if isinstance(sizes, list) and sizes else None
         size = int(raw_size) if isinstance(raw_size, (int, float)) and 0 < raw_size < 2**53 else None
         codes = str(reasons[0])[:200].split(",") if isinstance(reasons, list) and reasons else []
-        self.logo_error = brand_images.refused_logo(name, size, codes[:5])
+        message = brand_images.refused_logo(name, size, codes[:5])
+        if target == "favicon":
+            self.favicon_error = message
+        else:
+            self.logo_error = message
 
     @rx.event
     async def remove_logo(self):
