@@ -92,6 +92,7 @@ class Runner:
         self._seen_slots: dict[str, int] = {}
         self.done = 0
         self.looks = 0  # claim passes so far (tests wait for the first before queueing)
+        self.listening = threading.Event()  # PostgreSQL: LISTEN is in place (a NOTIFY before it is not seen)
 
     # -- one job on a pool thread ---------------------------------------------------------
     def _run(self, job_id: int, stop: threading.Event) -> None:
@@ -131,10 +132,12 @@ class Runner:
             try:
                 with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as conn:
                     conn.execute(f"LISTEN {queue.WAKE_CHANNEL}")
+                    self.listening.set()
                     while not stop.is_set():  # a stop is seen within a second
                         for _ in conn.notifies(timeout=min(self.poll, 1.0), stop_after=1):
                             self._wake.set()
             except Exception:
+                self.listening.clear()
                 if stop.is_set():
                     return
                 log.warning("job wake-ups: listening on PostgreSQL failed; polling every %ss meanwhile", self.poll,

@@ -90,6 +90,9 @@ def test_postgresql_wakes_a_runner_of_another_process_by_notify(db, db_url, chai
     runner, stop, thread = _start()
     try:
         _idle(runner)
+        # LISTEN runs on its own thread and connection: a NOTIFY sent before it is in place is
+        # not delivered (CI's busy machine once committed first and the test waited in vain)
+        assert runner.listening.wait(BOUND), "the runner never started listening"
         queue.remove_waker(runner._wake.set)  # as if the enqueue happened in another process
         outbox.enqueue(db, None, "test.chain", {"name": "third"})
         db.commit()
