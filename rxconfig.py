@@ -4,6 +4,7 @@ import reflex as rx
 from reflex.constants import StateManagerMode
 from reflex.plugins import SitemapPlugin
 
+from portal_app.bundles import VendorChunk
 from portal_app.settings import SettingsError, load_settings
 
 try:
@@ -21,7 +22,9 @@ config = rx.Config(
     trusted_proxy_hops=_settings.trusted_proxy_hops,
     show_built_with_reflex=False,
     plugins=[rx.plugins.RadixThemesPlugin(
-        theme=rx.theme(appearance="light", accent_color="blue", gray_color="slate", radius="medium"))],
+        theme=rx.theme(appearance="light", accent_color="blue", gray_color="slate", radius="medium")),
+        # the browser's libraries in one chunk, not ~50 (portal_app/bundles.py)
+        VendorChunk()],
     # The sitemap would list every staff page; pages are not for crawlers.
     disable_plugins=[SitemapPlugin],
     # Where a tab's state lives (README, "Where a tab's state lives"): Redis when REFLEX_REDIS_URL is
