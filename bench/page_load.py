@@ -654,7 +654,7 @@ def print_table(result: dict) -> None:
 # ------------------------------------------------------------------------------ trace
 
 TRACE_DIR = Path(__file__).resolve().parent / "event_trace"
-TRACE_PHASES = ("task", "guard", "handler", "hop", "work", "context", "commit", "emit")
+TRACE_PHASES = ("task", "guard", "handler", "hop", "work", "work cpu", "context", "use case", "audit", "commit", "emit")
 
 
 def trace_into(server: Server, folder: Path) -> None:

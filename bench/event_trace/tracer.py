@@ -11,6 +11,9 @@ Phases (nested: a phase's time includes the ones under it):
   work       BaseState._run_here in the event thread: context, use case, commit
   context    event_context: the cached (workspace, actor, branding), checked or resolved
   commit     leaving the unit of work (the commit)
+  work cpu   the event thread's CPU time in `work` (wall beyond it: waiting for the GIL, the disk, a CPU)
+  use case   profile.update_profile (the round trip's save), inside `work`
+  audit      audit.record, inside the use case
 """
 
 from __future__ import annotations
@@ -103,6 +106,20 @@ def _ours_when_imported() -> None:
         base = sys.modules["portal_app.state.base"]
         _timed_async(base.BaseState, "_run", "hop")
         _timed_sync(base.BaseState, "_run_here", "work")
+        run_here = base.BaseState._run_here
+
+        @functools.wraps(run_here)
+        def counted(*a, **k):  # the work's own CPU time: wall beyond it is waiting (GIL, disk, the CPU)
+            started = time.thread_time()
+            try:
+                return run_here(*a, **k)
+            finally:
+                SAMPLES[EVENT.get()]["work cpu"].append((time.thread_time() - started) * 1000)
+        base.BaseState._run_here = counted
+        import portal_app.services.accounts.profile as profile
+        import portal_app.services.audit as audit
+        _timed_sync(profile, "update_profile", "use case")
+        _timed_sync(audit, "record", "audit")
         _timed_sync(base, "event_context", "context")
         orig_uow = base.unit_of_work
 
