@@ -138,13 +138,18 @@ class SmtpMailer:
 
 
 class OutboxMailer:
-    """Dev mode: keep the mail in the database; staff read it at /staff/outbox."""
+    """Dev mode: keep the mail in the database; staff read it at /staff/outbox, with the From
+    (sender name and PORTAL_MAIL_FROM) and Reply-To SMTP would have sent."""
 
     def send(self, mail: Mail, workspace_id: int, db: Session) -> None:
+        from portal_app import limits
         from portal_app.models import DevMail, DevMailAttachment
 
         row = DevMail(workspace_id=workspace_id, to_addr=mail.to, subject=mail.subject,
-                      text_body=mail.text, html_body=mail.html)
+                      text_body=mail.text, html_body=mail.html,
+                      from_name=_one_line(mail.from_name, limits.SENDER_NAME),
+                      from_addr=_one_line(get_settings().mail_from, limits.EMAIL),
+                      reply_to=_one_line(mail.reply_to, limits.EMAIL))
         db.add(row)
         if mail.attachments:
             db.flush()  # the mail's id
@@ -152,6 +157,11 @@ class OutboxMailer:
                 db.add(DevMailAttachment(workspace_id=workspace_id, dev_mail_id=row.id, position=position,
                                          filename=att.filename, content_type=att.content_type,
                                          size=len(att.data), data=att.data))
+
+
+def _one_line(value: str, limit: int) -> str:
+    """A header value as the outbox keeps it: no line breaks or control characters, capped."""
+    return " ".join("".join(c if c.isprintable() else " " for c in (value or "")).split())[:limit]
 
 
 _mailer: Mailer | None = None

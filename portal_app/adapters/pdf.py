@@ -8,6 +8,9 @@ the PDF cannot disagree with the screen. `discount` is what it takes off, a nega
 amount ("−12.00 USD", with the minus sign U+2212), and so is a refund in `payments`
 ("−50.00 USD"), exactly as format_amount writes them: the PDF prints them as given.
 
+Metadata: Title and Subject "Invoice <number>", Author and Creator the business's name (the
+invoice is the business's document, not the software's), Producer the library (fpdf2).
+
 The output is deterministic: the same `InvoicePdf` gives the same bytes (the creation date
 is the issue date at 00:00 UTC, the file id is a hash of the content), so a cache keyed by
 the content hash of the view model is safe.
@@ -43,6 +46,7 @@ FAMILY = "DejaVuSans"
 STATUSES = ("draft", "sent", "partially_paid", "paid", "void", "overdue")
 PAPERS = ("A4", "Letter")
 DEFAULT_ACCENT = "#1f4e79"
+PRODUCER = "fpdf2"  # the PDF's /Producer: the library that wrote it (Creator and Author: the business)
 
 # Caps on what one field may contribute (characters; lines once wrapped).
 MAX_SHORT = 300           # names, labels, amounts, numbers
@@ -264,9 +268,13 @@ class _Renderer:
         pdf.add_font(FAMILY, "", str(FONT_REGULAR))
         pdf.add_font(FAMILY, "B", str(FONT_BOLD))
         pdf.set_title(f"Invoice {self.number}")
-        pdf.set_author(self.business_name)
+        # the invoice is the business's document: Author and Creator name the business (none
+        # when it has no name); Producer says honestly which library wrote the bytes
+        if self.business_name:
+            pdf.set_author(self.business_name)
+            pdf.set_creator(self.business_name)
+        pdf.set_producer(PRODUCER)
         pdf.set_subject(f"Invoice {self.number}")
-        pdf.set_creator("Client Portal")
         pdf.set_lang("en")
         pdf.set_creation_date(datetime.combine(inv.issue_date, time(0, 0), tzinfo=UTC))
         self.pdf = pdf

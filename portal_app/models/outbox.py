@@ -66,6 +66,12 @@ class DevMail(SQLModel, table=True):
     id: int = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     to_addr: str = Field(max_length=254)
+    # the From and Reply-To an SMTP server would have received (mail.build_message): the
+    # workspace's sender name (Configure Portal; its business name by default), the
+    # deployment's PORTAL_MAIL_FROM, and its reply-to address ("" for none)
+    from_name: str = Field(default="", max_length=limits.SENDER_NAME, sa_column_kwargs={"server_default": ""})
+    from_addr: str = Field(default="", max_length=limits.EMAIL, sa_column_kwargs={"server_default": ""})
+    reply_to: str = Field(default="", max_length=limits.EMAIL, sa_column_kwargs={"server_default": ""})
     subject: str = Field(max_length=200)
     text_body: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
     html_body: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))

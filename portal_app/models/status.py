@@ -60,11 +60,13 @@ STATUS_STYLES: dict[str, dict[str, StatusStyle]] = {
         "none": StatusStyle("Not invited", "gray"),
     },
     # models/automations.py: RUN_STATUSES (an automation's run) and STEP_STATUSES (one of its steps)
-    # a custom domain's DNS verification (models/workspace.py Domain.status)
+    # a custom domain's DNS verification (models/workspace.py Domain.status), and "stopped"
+    # (shown, never stored: unverified for 7 days, no more automatic checks, Domain.shown_status)
     "domain": {
         "pending": StatusStyle("Waiting for DNS", "amber"),
         "verified": StatusStyle("Verified", "green"),
         "failed": StatusStyle("Not verified", "red"),
+        "stopped": StatusStyle("Checks stopped", "gray"),
     },
     "automation_run": {
         "running": StatusStyle("Running", "blue"),

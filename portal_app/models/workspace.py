@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import math
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -77,6 +78,15 @@ class PortalSettings(SQLModel, table=True):
 
 DOMAIN_SOURCES = ("base", "custom")
 DOMAIN_STATUSES = ("pending", "verified", "failed")
+# Shown, never stored: an unverified custom domain the periodic re-check has given up on
+# (`Domain.shown_status`); Verify still checks it.
+DOMAIN_CHECKS_STOPPED = "stopped"
+DOMAIN_SHOWN_STATUSES = (*DOMAIN_STATUSES, DOMAIN_CHECKS_STOPPED)
+RECHECK_UNVERIFIED = timedelta(minutes=5)  # a pending or failed domain's automatic re-checks
+RECHECK_VERIFIED = timedelta(days=1)       # a verified domain's
+AUTO_CHECK_DAYS = 7
+AUTO_CHECKS_FOR = timedelta(days=AUTO_CHECK_DAYS)  # an unverified domain is re-checked this long, then not
+MANUAL_CHECK_EVERY = timedelta(seconds=10)  # at most one Verify (a DNS question) per domain this often
 
 
 class Domain(SQLModel, table=True):
@@ -112,9 +122,14 @@ class Domain(SQLModel, table=True):
     failed_checks: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     last_checked_at: datetime | None = Field(default=None, sa_column=ts_column())
     verified_at: datetime | None = Field(default=None, sa_column=ts_column())
-    # when the periodic re-check looks at it next (None: never, base rows)
+    # when the periodic re-check looks at it next (None: never: base rows, and an unverified
+    # domain after AUTO_CHECKS_FOR; `next_check_after`)
     next_check_at: datetime | None = Field(default=None, sa_column=ts_column(index=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+    # since when it has been unverified: added, or turned failed (None while verified)
+    unverified_since: datetime | None = Field(default=None, sa_column=ts_column())
+    # the last Verify a person pressed (the throttle: `manual_check_wait`)
+    manual_check_at: datetime | None = Field(default=None, sa_column=ts_column())
 
     @property
     def is_verified(self) -> bool:
@@ -124,3 +139,36 @@ class Domain(SQLModel, table=True):
     def serves_portal(self) -> bool:
         """The portal answers on this host: verified and assigned (base rows are both)."""
         return self.status == "verified" and self.assigned
+
+    def next_check_after(self, now: datetime) -> datetime | None:
+        """When the periodic re-check looks at it next, after a check at `now` (the status
+        already set): a verified custom domain in a day; an unverified one in 5 minutes until it
+        has stayed unverified for AUTO_CHECKS_FOR, then never (None: only Verify checks it, and
+        a Verify that finds the records verifies it as ever). Base rows: never."""
+        if self.source != "custom":
+            return None
+        if self.status == "verified":
+            return now + RECHECK_VERIFIED
+        since = self.unverified_since or self.created_at
+        if since is not None and now - since >= AUTO_CHECKS_FOR:
+            return None
+        return now + RECHECK_UNVERIFIED
+
+    @property
+    def auto_checks_stopped(self) -> bool:
+        """An unverified custom domain the periodic re-check no longer looks at."""
+        return self.source == "custom" and self.status != "verified" and self.next_check_at is None
+
+    def shown_status(self) -> str:
+        """The status the page shows: the stored one, or "stopped" (automatic checks stopped)."""
+        return DOMAIN_CHECKS_STOPPED if self.auto_checks_stopped else self.status
+
+    def manual_check_wait(self, now: datetime) -> int:
+        """Whole seconds until Verify may ask DNS about it again (0: now): one manual check
+        per MANUAL_CHECK_EVERY. A check stamped in the future (a clock set back) waits at most
+        one window."""
+        if self.manual_check_at is None:
+            return 0
+        window = MANUAL_CHECK_EVERY.total_seconds()
+        left = (self.manual_check_at - now).total_seconds() + window
+        return 0 if left <= 0 else min(math.ceil(left), math.ceil(window))

@@ -70,8 +70,11 @@ def test_verification_asks_the_dns_server_step_by_step(world, db, dns):
     v = domains.add_domain(db, world.staff_a, "Portal.Acme.test.", now=NOW)
     db.commit()
 
+    presses = iter(range(100))
+
     def verify():
-        out = domains.verify_domain(db, world.staff_a, v.public_id, now=NOW)  # the settings' resolver
+        # a press a minute (Verify asks DNS at most once per domain every 10 s); the settings' resolver
+        out = domains.verify_domain(db, world.staff_a, v.public_id, now=NOW + timedelta(minutes=next(presses)))
         db.commit()
         return out
 
@@ -136,6 +139,43 @@ def test_the_worker_rechecks_through_the_job_queue(world, db, dns, monkeypatch):
     assert tick(NOW + timedelta(days=2, minutes=5)) == 1
     db.expire_all()
     assert db.exec(select(Domain.status).where(Domain.public_id == v.public_id)).one() == "verified"
+
+
+def test_the_worker_stops_rechecking_a_domain_unverified_for_seven_days(world, db, dns, monkeypatch):
+    """The periodic scan and the queued checks against the DNS server: a domain that never
+    verifies is re-checked for 7 days, then not again; Verify still asks, and verifies it."""
+    from portal_app import worker
+
+    zone, server = dns
+    v = domains.add_domain(db, world.staff_a, "portal.acme.test", now=NOW)
+    db.commit()
+
+    def tick(at: datetime) -> int:
+        monkeypatch.setattr(worker, "clock", lambda: at)
+        db.expire_all()
+        worker.HANDLERS["domains.recheck"](db, None, {})  # type: ignore[arg-type]  # the periodic scan
+        db.commit()
+        return worker.run_once()
+
+    def row() -> Domain:
+        db.expire_all()
+        return db.exec(select(Domain).where(Domain.public_id == v.public_id)).one()
+
+    assert tick(NOW + timedelta(minutes=5)) == 1
+    assert tick(NOW + timedelta(days=7, minutes=-5)) == 1
+    assert row().next_check_at == NOW + timedelta(days=7)
+    assert tick(NOW + timedelta(days=7)) == 1  # the last automatic check
+    stopped = row()
+    assert (stopped.status, stopped.next_check_at, stopped.shown_status()) == ("pending", None, "stopped")
+    asked = len(server.questions)
+    assert tick(NOW + timedelta(days=8)) == 0 and tick(NOW + timedelta(days=60)) == 0
+    assert len(server.questions) == asked  # DNS is not asked again by the worker
+    zone.update(records(v))
+    done = domains.verify_domain(db, world.staff_a, v.public_id, now=NOW + timedelta(days=60))
+    db.commit()
+    assert (done.status, done.shown_status) == ("verified", "verified")
+    assert row().next_check_at == NOW + timedelta(days=61)  # the daily re-checks resume
+    assert tick(NOW + timedelta(days=61)) == 1
 
 
 def test_a_dns_server_that_never_answers_is_a_timeout_verdict():

@@ -16,10 +16,10 @@ from portal_app.services.appointments.ics import (
     MAX_DESCRIPTION,
     MAX_LOCATION,
     MAX_SUMMARY,
-    PRODID,
     IcsEvent,
     feed,
     invitation,
+    prodid,
 )
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -44,11 +44,12 @@ def only_event(cal: Calendar):
 
 
 def test_request_invitation_round_trips():
-    data = invitation(EVENT)
+    data = invitation(EVENT, business="Alpha Studio")
     assert data.startswith(b"BEGIN:VCALENDAR\r\n") and data.endswith(b"END:VCALENDAR\r\n")
     assert b"\n" not in data.replace(b"\r\n", b"")  # CRLF only
     cal = parse(data)
-    assert str(cal["method"]) == "REQUEST" and str(cal["prodid"]) == PRODID and str(cal["version"]) == "2.0"
+    assert str(cal["method"]) == "REQUEST" and str(cal["version"]) == "2.0"
+    assert str(cal["prodid"]) == "-//Alpha Studio//Appointments//EN" and b"Client Portal" not in data
     ev = only_event(cal)
     assert str(ev["uid"]) == "ap_7Kq2@portal.example.test"
     assert ev.decoded("sequence") == 0
@@ -197,3 +198,31 @@ def test_a_utc_appointment_is_written_in_utc_without_a_vtimezone():
     data = invitation(dataclasses.replace(EVENT, zone="Etc/UTC"))
     assert b"DTSTART:20260309T130000Z\r\n" in data and b"VTIMEZONE" not in data
     assert only_event(parse(data)).decoded("dtstart") == EVENT.start
+
+
+# --- PRODID: the business's calendar -----------------------------------------------------------------
+
+@pytest.mark.parametrize("business, expected", [
+    ("Alpha Studio", "-//Alpha Studio//Appointments//EN"),
+    ("Zoë & Co. Café", "-//Zoë & Co. Café//Appointments//EN"),  # letters of any script stay
+    ("A/B Partners", "-//A B Partners//Appointments//EN"),  # a slash would split the identifier
+    ("Smith, Jones; Partners: Law", "-//Smith Jones Partners Law//Appointments//EN"),  # no TEXT escapes
+    ('Evil\r\nMETHOD:CANCEL\\ "x"', "-//Evil METHOD CANCEL x//Appointments//EN"),  # no line break, no quotes
+    ("  lots   of\tspace  ", "-//lots of space//Appointments//EN"),
+    ("x" * 500, "-//" + "x" * 80 + "//Appointments//EN"),  # cut
+    ("", "-//Portal//Appointments//EN"),
+    ("///", "-//Portal//Appointments//EN"),  # nothing left
+    ("Client Portal", "-//Client Portal//Appointments//EN"),  # a business may call itself that
+])
+def test_prodid_names_the_business_sanitised(business, expected):
+    assert prodid(business) == expected
+
+
+def test_invitations_and_feeds_carry_the_business_in_prodid_and_parse_back():
+    tricky = "Smith/Jones, Tax; Advice\nLtd"
+    for data in (invitation(EVENT, business=tricky), invitation(EVENT, method="CANCEL", business=tricky),
+                 feed([EVENT], name="Smith appointments", stamp=NOW, business=tricky)):
+        cal = parse(data)
+        assert str(cal["prodid"]) == "-//Smith Jones Tax Advice Ltd//Appointments//EN"
+        assert b"PRODID:-//Smith Jones Tax Advice Ltd//Appointments//EN\r\n" in data  # unescaped, one line
+        assert b"Client Portal" not in data

@@ -83,6 +83,8 @@ def test_create_change_cancel_each_email_the_client_an_ics_that_replaces_the_las
     assert "https://alpha.example.test/appointments" in booked["text"]
     cal, ev = ics_of(booked)
     assert str(cal["METHOD"]) == "REQUEST" and int(ev["SEQUENCE"]) == 0
+    assert str(cal["PRODID"]) == "-//Alpha Studio//Appointments//EN"            # the business's, not ours
+    assert b"Client Portal" not in base64.b64decode(booked["attachments"][0]["data"])
     assert str(ev["UID"]) == f"{a.public_id}@alpha.example.test"
     assert ev["DTSTART"].params["TZID"] == "Europe/Berlin" and ev["DTSTART"].dt.hour == 10
     assert "Upsell" not in base64.b64decode(booked["attachments"][0]["data"]).decode()

@@ -102,6 +102,7 @@ def test_the_client_downloads_her_appointment_as_an_invitation(world, db, setup)
     found = client_side.appointment_ics(db, world.client_a1, setup["a1"])
     cal = Calendar.from_ical(found.data)
     assert str(cal["method"]) == "REQUEST"
+    assert str(cal["prodid"]) == "-//Alpha Studio//Appointments//EN" and b"Client Portal" not in found.data
     event = next(c for c in cal.walk("VEVENT"))
     assert str(event["uid"]) == f"{setup['a1']}@alpha.example.test"
     assert int(event["sequence"]) == 0

@@ -86,6 +86,8 @@ def test_a_staff_member_makes_sees_and_resets_their_feed(world, db, staff_cookie
     summaries = [str(e["SUMMARY"]) for e in cal.walk("VEVENT")]
     assert len(summaries) == 1 and "Owner's review" in summaries[0]   # not the member's appointment
     assert b"Upsell" not in got.content                                 # internal notes never in a feed
+    assert str(cal["PRODID"]) == "-//Alpha Studio//Appointments//EN"     # the business's calendar
+    assert b"Client Portal" not in got.content
 
     call(state, "new_feed_link")   # Reset link
     second = state.feed_https

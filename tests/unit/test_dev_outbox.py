@@ -175,3 +175,54 @@ def test_navigation_offers_the_outbox_to_owners_only(db, world, monkeypatch):
     monkeypatch.setenv("PORTAL_MAIL", "smtp")
     reset_settings_cache()
     assert offered(cookies["owner"]) is False
+
+
+# --- From and Reply-To ---------------------------------------------------------------------------
+
+def _branded(db, world, **over) -> None:
+    from portal_app.models.workspace import SECTIONS
+    from portal_app.services.portal.portal_settings import update_portal_settings
+
+    update_portal_settings(db, world.staff_a, portal_title="Alpha portal", accent_color="#2563eb",
+                           brand_primary=None, brand_secondary=None, sections=dict.fromkeys(SECTIONS, True),
+                           chat_widget=False, **over)
+
+
+def test_the_outbox_shows_the_branded_sender_name_and_reply_to(db, world, monkeypatch):
+    """What SMTP would have sent as From and Reply-To (mail.build_message), kept and shown."""
+    from portal_app.services import emails
+
+    monkeypatch.setenv("PORTAL_MAIL_FROM", "portal@mail.example")
+    reset_settings_cache()
+    emails.queue_email(db, world.ws_a, to="alice@client.example", subject="Before", html="<p>x</p>", text="x")
+    _branded(db, world, sender_name="Alpha Studio Team", reply_to="hello@alpha.example")
+    emails.queue_email(db, world.ws_a, to="alice@client.example", subject="After", html="<p>x</p>", text="x")
+    db.commit()
+    assert worker.run_once() == 2
+    rows = {r["subject"]: r for r in staff_views.dev_outbox(db, world.staff_a)}
+    assert rows["After"]["sender"] == "Alpha Studio Team <portal@mail.example>"
+    assert rows["After"]["reply_to"] == "hello@alpha.example"
+    # before branding: the business name, no Reply-To
+    assert (rows["Before"]["sender"], rows["Before"]["reply_to"]) == ("Alpha Studio <portal@mail.example>", "")
+    # the page shows them (the owner's load)
+    owner = _load(_sessions(db, world)["owner"])
+    shown = {m["subject"]: m for m in owner.mails}
+    assert (shown["After"]["sender"], shown["After"]["reply_to"]) == ("Alpha Studio Team <portal@mail.example>",
+                                                                      "hello@alpha.example")
+
+
+def test_the_outbox_keeps_header_values_on_one_line_and_within_their_columns(db, world):
+    """The settings refuse such values (test_branding); the outbox never trusts that alone."""
+    from portal_app.adapters.mail import Mail, OutboxMailer
+    from portal_app.models import DevMail
+
+    OutboxMailer().send(Mail(to="a@client.example", subject="s", text="t", html="h",
+                             from_name="Alpha\r\nBcc: x@evil.example" + "n" * 300,
+                             reply_to="r@alpha.example\nX-Evil: 1"), world.ws_a.id, db)
+    db.commit()
+    row = db.exec(select(DevMail)).one()
+    assert row.from_name.startswith("Alpha Bcc: x@evil.example") and len(row.from_name) == 120
+    assert row.reply_to == "r@alpha.example X-Evil: 1" and "\n" not in row.from_name + row.reply_to
+    assert row.from_addr == "portal@localhost"  # PORTAL_MAIL_FROM's default
+    with pytest.raises(Forbidden):  # and only the owner reads it
+        staff_views.dev_outbox(db, world.member_a)

@@ -13,7 +13,7 @@ import pytest
 from sqlmodel import select
 
 from portal_app.adapters.dns import DnsError, DnsTimeout
-from portal_app.errors import Forbidden, Invalid, NotFound, NotSignedIn
+from portal_app.errors import Forbidden, Invalid, NotFound, NotSignedIn, Throttled
 from portal_app.models import AuditEvent, Domain, OutboxMessage, Workspace
 from portal_app.services.portal import domains
 from portal_app.services.portal.workspaces import workspace_for_host
@@ -41,6 +41,18 @@ class FakeDns:
 
     def txt(self, name: str) -> list[str]:
         return self._get(name, "TXT")
+
+
+class CountingDns(FakeDns):
+    """FakeDns that counts the DNS questions asked (a CNAME look-up starts every check)."""
+
+    def __init__(self, zone: dict | None = None):
+        super().__init__(zone)
+        self.asked = 0
+
+    def cname(self, name: str) -> list[str]:
+        self.asked += 1
+        return super().cname(name)
 
 
 def good_zone(view) -> dict:
@@ -411,3 +423,146 @@ def test_the_database_holds_one_primary_per_workspace(world, db):
     db.rollback()
     with pytest.raises(Invalid, match="already this portal's own address"):
         domains.add_domain(db, world.staff_a, "alpha.example.test", now=NOW)
+
+
+# --- Verify's throttle ---------------------------------------------------------------------------
+
+def _row(db, public_id: str) -> Domain:
+    db.flush()
+    db.expire_all()
+    return db.exec(select(Domain).where(Domain.public_id == public_id)).one()
+
+
+def test_verify_asks_dns_at_most_once_per_domain_every_ten_seconds(world, db):
+    v = domains.add_domain(db, world.staff_a, "portal.acme.test", now=NOW)
+    other = domains.add_domain(db, world.staff_a, "clients.acme.test", now=NOW)
+    dns = CountingDns()
+    first = domains.verify_domain(db, world.staff_a, v.public_id, dns, now=NOW)  # allowed
+    assert dns.asked == 1 and first.last_checked_at == NOW
+    db.commit()
+    for after, words in ((0, "10 seconds"), (3, "7 seconds"), (9.5, "1 second.")):
+        with pytest.raises(Throttled) as err:
+            domains.verify_domain(db, world.staff_a, v.public_id, dns, now=NOW + timedelta(seconds=after))
+        assert err.value.message.startswith("Checked a moment ago; try again in ") and words in err.value.message
+    assert err.value.message == "Checked a moment ago; try again in 1 second."
+    assert dns.asked == 1  # refused: no DNS question asked
+    db.rollback()
+    assert _row(db, v.public_id).last_checked_at == NOW  # … and nothing written
+    # per domain: another one is checked at once
+    domains.verify_domain(db, world.staff_a, other.public_id, dns, now=NOW + timedelta(seconds=3))
+    assert dns.asked == 2
+    # allowed again once the window has passed
+    again = domains.verify_domain(db, world.staff_a, v.public_id, dns, now=NOW + timedelta(seconds=10))
+    assert dns.asked == 3 and again.last_checked_at == NOW + timedelta(seconds=10)
+
+
+def test_verify_through_the_worker_shares_the_throttle_and_automatic_checks_do_not_count(world, db):
+    v = domains.add_domain(db, world.staff_a, "portal.acme.test", now=NOW)
+    domains.request_check(db, world.staff_a, v.public_id, now=NOW)
+    with pytest.raises(Throttled, match="try again in 5 seconds"):
+        domains.verify_domain(db, world.staff_a, v.public_id, CountingDns(), now=NOW + timedelta(seconds=5))
+    with pytest.raises(Throttled, match="try again in 4 seconds"):
+        domains.request_check(db, world.staff_a, v.public_id, now=NOW + timedelta(seconds=6))
+    db.commit()
+    jobs = db.exec(select(OutboxMessage).where(OutboxMessage.kind == "domain.check")).all()
+    assert len(jobs) == 1
+    # the worker's check is not a person's: Verify right after it is allowed
+    domains.check_one(db, v.public_id, FakeDns(), now=NOW + timedelta(seconds=20))
+    dns = CountingDns()
+    domains.verify_domain(db, world.staff_a, v.public_id, dns, now=NOW + timedelta(seconds=21))
+    assert dns.asked == 1
+
+
+def test_a_refused_press_costs_the_owner_nothing_and_a_clock_set_back_waits_one_window(world, db):
+    v = domains.add_domain(db, world.staff_a, "portal.acme.test", now=NOW)
+    dns = CountingDns()
+    for actor, error in ((world.member_a, Forbidden), (world.client_a1, Forbidden), (world.anon, NotSignedIn)):
+        with pytest.raises(error):
+            domains.verify_domain(db, actor, v.public_id, dns, now=NOW)
+    with pytest.raises(NotFound):  # another workspace's owner: not found, not throttled
+        domains.verify_domain(db, world.staff_b, v.public_id, dns, now=NOW)
+    with pytest.raises(NotFound):  # an unknown id (bad input)
+        domains.verify_domain(db, world.staff_a, "dom_nope", dns, now=NOW)
+    assert dns.asked == 0 and _row(db, v.public_id).manual_check_at is None
+    domains.verify_domain(db, world.staff_a, v.public_id, dns, now=NOW)  # the owner's press: allowed
+    assert dns.asked == 1
+    # a server clock set back an hour: one window at most, never an hour
+    with pytest.raises(Throttled, match="try again in 10 seconds"):
+        domains.verify_domain(db, world.staff_a, v.public_id, dns, now=NOW - timedelta(hours=1))
+
+
+@pytest.mark.parametrize("after, wait", [(None, 0), (0, 10), (0.001, 10), (1, 9), (9, 1), (9.999, 1), (10, 0),
+                                         (11, 0), (-3600, 10)])
+def test_manual_check_wait_at_its_boundaries(after, wait):
+    d = Domain(hostname="p.acme.test", workspace_id=1, created_at=NOW,
+               manual_check_at=None if after is None else NOW)
+    at = NOW + timedelta(seconds=after or 0)
+    assert d.manual_check_wait(at) == wait
+
+
+# --- automatic checks stop after 7 days unverified --------------------------------------------------
+
+def test_a_domain_unverified_for_seven_days_is_no_longer_rechecked_and_verify_still_works(world, db):
+    from portal_app.state.staff.domains import card
+
+    v = domains.add_domain(db, world.staff_a, "portal.acme.test", now=NOW)
+    assert _row(db, v.public_id).unverified_since == NOW
+    almost = NOW + timedelta(days=7, minutes=-5)
+    seen = domains.check_one(db, v.public_id, FakeDns(), now=almost)
+    assert seen is not None and seen.shown_status == "pending" and seen.note == ""
+    assert _row(db, v.public_id).next_check_at == almost + timedelta(minutes=5)
+    week = NOW + timedelta(days=7)
+    stopped = domains.check_one(db, v.public_id, FakeDns(), now=week)
+    assert stopped is not None and (stopped.status, stopped.shown_status) == ("pending", "stopped")
+    assert _row(db, v.public_id).next_check_at is None
+    assert stopped.note == domains.STOPPED_NOTE
+    assert "Automatic checks stopped" in stopped.note and "Verify still checks it" in stopped.note
+    shown = card(stopped)
+    assert (shown["status"], shown["shown_status"], shown["status_label"]) == ("pending", "stopped",
+                                                                               "Checks stopped")
+    assert shown["note"] == domains.STOPPED_NOTE
+    assert actions(db, world.ws_a.id)[-1] == "domain.checks_stopped"
+    db.commit()
+    assert domains.queue_due_checks(db, week + timedelta(days=30)) == 0  # never queued again
+    # a Verify that still finds nothing: still stopped, no second audit event
+    nothing = domains.verify_domain(db, world.staff_a, v.public_id, FakeDns(), now=week + timedelta(hours=1))
+    assert nothing.shown_status == "stopped" and _row(db, v.public_id).next_check_at is None
+    assert actions(db, world.ws_a.id).count("domain.checks_stopped") == 1
+    # a Verify that finds the records verifies it as before; the daily checks resume
+    later = week + timedelta(hours=2)
+    done = domains.verify_domain(db, world.staff_a, v.public_id, FakeDns(good_zone(v)), now=later)
+    assert (done.status, done.shown_status, done.note, done.verified_at) == ("verified", "verified", "", later)
+    row = _row(db, v.public_id)
+    assert row.next_check_at == later + timedelta(days=1) and row.unverified_since is None
+    assert actions(db, world.ws_a.id)[-1] == "domain.verified"
+
+
+def test_a_failed_domains_seven_days_count_from_its_failure_and_silence_stops_it_too(world, db):
+    v = verified(db, world.staff_a)
+    gone = FakeDns()
+    t1 = NOW + timedelta(days=30)
+    domains.check_one(db, v.public_id, gone, now=t1)
+    failed = domains.check_one(db, v.public_id, gone, now=t1 + timedelta(minutes=5))
+    assert failed is not None and failed.status == "failed"
+    fell = t1 + timedelta(minutes=5)
+    row = _row(db, v.public_id)
+    assert row.unverified_since == fell and row.next_check_at == fell + timedelta(minutes=5)  # not 30 days old
+    silent = FakeDns({"portal.acme.test": DnsTimeout("3 s")})
+    still = domains.check_one(db, v.public_id, silent, now=fell + timedelta(days=6))
+    assert still is not None and still.shown_status == "failed"
+    over = domains.check_one(db, v.public_id, silent, now=fell + timedelta(days=7))
+    assert over is not None and (over.status, over.shown_status) == ("failed", "stopped")
+    assert _row(db, v.public_id).next_check_at is None
+
+
+def test_the_recheck_rule_on_the_model():
+    base = Domain(hostname="acme.example", workspace_id=1, source="base", status="verified", created_at=NOW)
+    assert base.next_check_after(NOW) is None and not base.auto_checks_stopped  # base rows: never checked
+    pending = Domain(hostname="p.acme.test", workspace_id=1, created_at=NOW, unverified_since=None)
+    assert pending.next_check_after(NOW + timedelta(days=6)) == NOW + timedelta(days=6, minutes=5)  # created_at
+    assert pending.next_check_after(NOW + timedelta(days=7)) is None
+    pending.next_check_at = None
+    assert pending.auto_checks_stopped and pending.shown_status() == "stopped"
+    pending.status = "verified"
+    assert pending.next_check_after(NOW + timedelta(days=70)) == NOW + timedelta(days=71)
+    assert not pending.auto_checks_stopped and pending.shown_status() == "verified"

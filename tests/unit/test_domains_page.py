@@ -8,11 +8,13 @@ nothing and see nothing of A's domains."""
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
 from portal_app.models import Domain, Workspace
+from tests.support.clock import Clock
 from tests.support.matrix_domains import NoRecords, RightRecords
 from tests.support.states import HOST_A, call, run_handler
 
@@ -47,6 +49,15 @@ def _verify(state, public_id: str):
     assert state.checking == ""
 
 
+def _clock(monkeypatch) -> Clock:
+    """The injected "now" every utcnow() reads (Verify's 10 s throttle steps it, never sleeps)."""
+    from portal_app.models import base
+
+    clock = Clock()
+    monkeypatch.setattr(base, "clock", clock)
+    return clock
+
+
 def _custom_domains(db) -> list[tuple]:
     db.expire_all()
     return [(d.hostname, d.status, d.assigned, d.is_primary, d.last_checked_at)
@@ -54,6 +65,7 @@ def _custom_domains(db) -> list[tuple]:
 
 
 def test_an_owner_connects_a_domain_from_add_to_primary_and_removes_it(world, db, staff_cookie, monkeypatch):
+    clock = _clock(monkeypatch)
     state, _ = run_handler(_state(), "load", (), HOST_A, staff_cookie, PATH)
     assert state._outcome == "ok" and state.rows == [] and state.refusal == ""
 
@@ -85,6 +97,7 @@ def test_an_owner_connects_a_domain_from_add_to_primary_and_removes_it(world, db
     assert state._outcome == "invalid" and "Verify the domain first" in state.notice
     assert _custom_domains(db)[0][1:4] == ("pending", False, False)
 
+    clock.advance(seconds=10)  # Verify's throttle: one check per domain every 10 s
     _resolver(monkeypatch, RightRecords(_records(world, db, "portal.alpha-studio.test")))
     _verify(state, domain_id)
     [row] = state.rows
@@ -179,3 +192,54 @@ def test_a_run_check_without_verify_asks_nothing(world, db, staff_cookie, monkey
                            PATH, ("load",))
     call(state, "run_check")
     assert state.checking == "" and _custom_domains(db)[0][4] is None
+
+
+def test_a_second_verify_within_ten_seconds_says_when_to_try_again_and_asks_nothing(world, db, staff_cookie,
+                                                                                  monkeypatch):
+    clock = _clock(monkeypatch)
+    asked: list[str] = []
+
+    class Counting(NoRecords):
+        def cname(self, name: str) -> list[str]:
+            asked.append(name)
+            return []
+
+    _resolver(monkeypatch, Counting())
+    state, _ = run_handler(_state(), "add", ({"hostname": "portal.alpha-studio.test"},), HOST_A, staff_cookie,
+                           PATH, ("load",))
+    domain_id = state.rows[0]["public_id"]
+    _verify(state, domain_id)
+    assert asked == ["portal.alpha-studio.test"] and "No CNAME record" in state.notice
+    checked = _custom_domains(db)[0][4]
+    clock.advance(seconds=4)
+    _verify(state, domain_id)
+    # where Verify's result shows, in words; no DNS question, nothing written
+    assert state.notice == "Checked a moment ago; try again in 6 seconds." and state.notice_tone == "red"
+    assert asked == ["portal.alpha-studio.test"] and _custom_domains(db)[0][4] == checked
+    assert state.rows[0]["last_result"].startswith("No CNAME record")  # the card keeps the last verdict
+    clock.advance(seconds=6)
+    _verify(state, domain_id)
+    assert len(asked) == 2 and state.notice.startswith("Checked just now: No CNAME record")
+
+
+def test_a_domain_whose_automatic_checks_stopped_says_so_on_its_card(world, db, staff_cookie, monkeypatch):
+    from portal_app.services.portal import domains
+
+    clock = _clock(monkeypatch)
+    state, _ = run_handler(_state(), "add", ({"hostname": "portal.alpha-studio.test"},), HOST_A, staff_cookie,
+                           PATH, ("load",))
+    domain_id = state.rows[0]["public_id"]
+    assert state.rows[0]["note"] == "" and state.rows[0]["shown_status"] == "pending"
+    # the worker's re-check a week on (the session's clock stays: a week idle would sign the owner out)
+    domains.check_one(db, domain_id, NoRecords(), now=clock.now + timedelta(days=7))
+    db.commit()
+    call(state, "load")
+    assert state._outcome == "ok"
+    [row] = state.rows
+    assert (row["status"], row["shown_status"], row["status_label"]) == ("pending", "stopped", "Checks stopped")
+    assert row["note"].startswith("Automatic checks stopped") and "Verify still checks it" in row["note"]
+    # Verify still works, and a successful one verifies it
+    _resolver(monkeypatch, RightRecords(_records(world, db, "portal.alpha-studio.test")))
+    _verify(state, domain_id)
+    [row] = state.rows
+    assert (row["status"], row["shown_status"], row["note"]) == ("verified", "verified", "")

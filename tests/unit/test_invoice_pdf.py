@@ -108,9 +108,32 @@ def test_a_strict_pdf_with_its_metadata():
     meta = reader.metadata
     assert meta.title == "Invoice INV-0042"
     assert meta.author == BUSINESS_NAME
+    assert meta.creator == BUSINESS_NAME   # the business's document, not the software's
+    assert meta.producer == "fpdf2"        # … written by this library: said honestly
+    assert not any("Client Portal" in str(v) for v in meta.values())
     assert meta.creation_date.date() == date(2026, 3, 2)   # fixed from the issue date
     # compressed content streams
     assert b"/FlateDecode" in data
+
+
+@pytest.mark.parametrize("name, company, shown", [
+    ("Client Portal", "", "Client Portal"),       # a business may be called that: then it is its name
+    ("", "Northwind SARL", "Northwind SARL"),      # no trading name: the legal one
+    ("Evil\x00\x1b[31m Co\r\nX", "", "Evil[31m Co X"),  # control characters dropped, one line
+    ("N" * 400, "", "N" * 299 + "…"),              # capped as every short field is
+])
+def test_the_metadata_names_the_business_whatever_its_name(name, company, shown):
+    inv = build()
+    inv = dataclasses.replace(inv, business=dataclasses.replace(inv.business, name=name, company=company))
+    meta = read(render_invoice(inv)).metadata
+    assert (meta.author, meta.creator, meta.producer) == (shown, shown, "fpdf2")
+
+
+def test_a_business_without_any_name_gets_no_author_or_creator():
+    inv = build()
+    inv = dataclasses.replace(inv, business=dataclasses.replace(inv.business, name=" ", company=""))
+    meta = read(render_invoice(inv)).metadata
+    assert meta.author is None and meta.creator is None and meta.producer == "fpdf2"
 
 
 def test_the_same_invoice_gives_the_same_bytes():

@@ -67,6 +67,11 @@ def test_the_client_gets_her_invoice_pdf_with_number_lines_and_totals(world, db)
                      "Thank you for your business.", "Net 14."):
         assert expected in text, expected
     assert "PAID" not in text and "VOID" not in text
+    meta = PdfReader(io.BytesIO(pdf.data)).metadata
+    assert meta is not None
+    # the workspace's business name, not ours (its portal title is the default "Client Portal")
+    assert (meta.author, meta.creator, meta.producer) == ("Alpha Studio", "Alpha Studio", "fpdf2")
+    assert not any("Client Portal" in str(v) for v in meta.values())
 
 
 def test_staff_of_the_workspace_get_any_invoice_pdf_drafts_included(world, db):

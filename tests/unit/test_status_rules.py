@@ -27,6 +27,7 @@ from portal_app.models import (
     base,
 )
 from portal_app.models.status import STATUS_STYLES, status_label, status_labels
+from portal_app.models.workspace import DOMAIN_SHOWN_STATUSES
 from tests.support.clock import Clock
 
 TODAY = date(2026, 3, 10)
@@ -142,6 +143,7 @@ def test_the_table_covers_every_status_of_each_model():
     assert set(STATUS_STYLES["payment"]) == set(LEDGER_KINDS)
     assert set(STATUS_STYLES["contact"]) == {s.value for s in ClientStatus} | {"none"}
     assert set(STATUS_STYLES["staff"]) == {"active", "invited", "disabled"}
+    assert set(STATUS_STYLES["domain"]) == set(DOMAIN_SHOWN_STATUSES)  # and "stopped", shown only
 
 
 def test_every_style_is_one_the_badge_can_draw():

@@ -109,7 +109,7 @@ def _card(row) -> rx.Component:
                 rx.flex(
                     rx.heading(row["hostname"], as_="h3", size="4", id=heading_id, style=WRAP, min_width="0"),
                     rx.flex(
-                        status_badge("domain", row["status"]),
+                        status_badge("domain", row["shown_status"]),
                         rx.cond(row["assigned"], rx.badge("Client Portal", color_scheme="blue", high_contrast=True,
                                                           size="2")),
                         rx.cond(row["is_primary"], rx.badge("Primary", color_scheme="green", variant="solid",
@@ -120,6 +120,7 @@ def _card(row) -> rx.Component:
                 ),
                 rx.text(rx.cond(row["last_result"] != "", row["last_result"], "Not checked yet."), size="2",
                         style=WRAP),
+                rx.cond(row["note"] != "", rx.text(row["note"], size="2", weight="medium", style=WRAP)),
                 rx.text(rx.cond(row["last_checked"] != "", "Last checked " + row["last_checked"].to(str) + ".",
                                 "Choose Verify once the records below are in place."),
                         size="1", color_scheme="gray", high_contrast=True),
@@ -128,7 +129,9 @@ def _card(row) -> rx.Component:
                     rx.vstack(
                         rx.heading("DNS records to create", as_="h4", size="2"),
                         rx.text("At your DNS provider, add these records. Changes can take a few minutes to "
-                                "reach everyone; we check again every few minutes.", size="2"),
+                                "reach everyone; ",
+                                rx.cond(row["note"] != "", "choose Verify once they are in place.",
+                                        "we check again every few minutes."), size="2"),
                         rx.el.ul(rx.foreach(row["records"], lambda rec: _record(rec, row["hostname"])),
                                  style={"display": "grid", "gap": "8px", "padding": "0", "margin": "0",
                                         "width": "100%"}),

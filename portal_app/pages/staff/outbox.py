@@ -23,6 +23,9 @@ def _mail(m: dict) -> rx.Component:
         rx.vstack(
             rx.hstack(rx.text(m["subject"], weight="bold"), rx.spacer(),
                       rx.text(m["at"], size="1", color_scheme="gray"), width="100%", wrap="wrap"),
+            rx.cond(m["sender"] != "", rx.text("From: ", m["sender"], size="2", style={"overflowWrap": "anywhere"})),
+            rx.cond(m["reply_to"] != "", rx.text("Reply-To: ", m["reply_to"], size="2",
+                                                 style={"overflowWrap": "anywhere"})),
             rx.text("To: ", m["to"], size="2"),
             rx.cond(m["link"] != "", rx.link("Open the link in this email", href=m["link"], size="2")),
             rx.cond(m["redacted"] != "",

@@ -82,7 +82,7 @@ def appointment_ics(db: Session, actor: Actor, public_id: object, *, now: dateti
     client, a, _cutoff = appts.client_appointment(db, actor, public_id)
     ws = db.get_one(Workspace, client.workspace_id)
     event = invitations.ics_event(ws, a, stamp=now or utcnow())
-    data = ics.invitation(event, method="REQUEST" if a.is_scheduled else "CANCEL")
+    data = ics.invitation(event, method="REQUEST" if a.is_scheduled else "CANCEL", business=ws.name)
     return IcsFile(filename=f"appointment-{a.starts_at:%Y-%m-%d}.ics", data=data)
 
 

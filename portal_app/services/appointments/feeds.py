@@ -162,4 +162,4 @@ def feed_calendar(db: Session, token: object) -> bytes:
     now = utcnow()
     events = [invitations.ics_event(ws, a, stamp=now, for_staff=staff_feed, contact=people.get(a.contact_id))
               for a in rows]
-    return ics.feed(events, name=f"{ws.name} appointments", stamp=now)
+    return ics.feed(events, name=f"{ws.name} appointments", stamp=now, business=ws.name)

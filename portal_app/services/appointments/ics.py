@@ -9,6 +9,10 @@ every change: a calendar replaces the older copy instead of adding a second one.
 by icalendar (commas, semicolons, backslashes, newlines) and cut to sane lengths; control
 characters other than newline and tab are dropped. The portal takes no iMIP replies, so
 attendees are written with RSVP=FALSE.
+
+The calendar is the business's: its PRODID names the workspace's business
+(`-//<business>//Appointments//EN`, RFC 5545's formal identifier shape, the name sanitised by
+`prodid`), not the software that wrote it.
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 
 from portal_app.services.appointments.slots import load_zone, require_aware
 
-PRODID = "-//Client Portal//Appointments//EN"
+PRODID_FORMAT = "-//{owner}//Appointments//EN"  # RFC 5545 §3.7.3: owner, product, language
+PRODID_OWNER_FALLBACK = "Portal"  # a business whose name has nothing left once sanitised
+MAX_PRODID_OWNER = 80
 METHODS = ("REQUEST", "CANCEL")
 MAX_SUMMARY = 1_000
 MAX_DESCRIPTION = 10_000
@@ -32,6 +38,8 @@ MAX_NAME = 200
 MAX_UID = 255
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# what would break PRODID's //-separated shape or need TEXT escaping, and every control character
+_NOT_IN_PRODID = re.compile(r"[/\\,;:\"\x00-\x1f\x7f-\x9f]")
 _EMAIL = re.compile(r"^[^@\s<>\"(),;:\\]+@[^@\s<>\"(),;:\\]+$")
 
 
@@ -119,9 +127,17 @@ def _vevent(event: IcsEvent, *, stamp: datetime | None, method: str | None) -> t
     return vevent, local_start.date(), local_end.date()
 
 
-def _calendar(method: str | None) -> Calendar:
+def prodid(business: str) -> str:
+    """The PRODID of a calendar of `business`: `-//<business>//Appointments//EN`, the name with
+    slashes, backslashes, commas, semicolons, colons, quotes and control characters turned to
+    spaces, spaces collapsed, cut to MAX_PRODID_OWNER characters ("Portal" if nothing is left)."""
+    owner = " ".join(_NOT_IN_PRODID.sub(" ", business or "").split())[:MAX_PRODID_OWNER].strip()
+    return PRODID_FORMAT.format(owner=owner or PRODID_OWNER_FALLBACK)
+
+
+def _calendar(method: str | None, business: str) -> Calendar:
     calendar = Calendar()
-    calendar.add("prodid", PRODID)
+    calendar.add("prodid", prodid(business))
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     if method:
@@ -156,25 +172,26 @@ class _Zones:
         return data
 
 
-def invitation(event: IcsEvent, *, method: str = "REQUEST") -> bytes:
+def invitation(event: IcsEvent, *, method: str = "REQUEST", business: str = "") -> bytes:
     """An iTIP message with one VEVENT: METHOD:REQUEST for a new or changed appointment,
-    METHOD:CANCEL (STATUS:CANCELLED) for a cancelled one. Needs `event.stamp`."""
+    METHOD:CANCEL (STATUS:CANCELLED) for a cancelled one. Needs `event.stamp`; `business`
+    (the workspace's name) is named in PRODID."""
     if method not in METHODS:
         raise ValueError(f"The method must be one of {', '.join(METHODS)}.")
     if event.stamp is None:
         raise ValueError("An invitation needs a DTSTAMP (pass the clock's now as event.stamp).")
-    calendar, zones = _calendar(method), _Zones()
+    calendar, zones = _calendar(method, business), _Zones()
     vevent, first, last = _vevent(event, stamp=None, method=method)
     calendar.add_component(vevent)
     zones.note(vevent, first, last)
     return zones.finish(calendar)
 
 
-def feed(events: list[IcsEvent], *, name: str, stamp: datetime) -> bytes:
-    """A subscription calendar (no METHOD) with every event, named `name` (X-WR-CALNAME);
-    an event without its own stamp gets `stamp`."""
+def feed(events: list[IcsEvent], *, name: str, stamp: datetime, business: str = "") -> bytes:
+    """A subscription calendar (no METHOD) with every event, named `name` (X-WR-CALNAME), of
+    `business` (PRODID); an event without its own stamp gets `stamp`."""
     stamp_utc = require_aware(stamp, "The feed stamp").astimezone(UTC)
-    calendar = _calendar(None)
+    calendar = _calendar(None, business)
     calendar.add("x-wr-calname", " ".join(_text(name, MAX_NAME).split()) or "Appointments")
     calendar.add("x-published-ttl", "PT1H")
     calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})

@@ -103,9 +103,9 @@ def email_client(db: Session, a: Appointment, what: str, by: str) -> str:
     method = "CANCEL" if cancelled else "REQUEST"
     try:
         data = ics.invitation(invitations.ics_event(ws, a, stamp=utcnow(), staff=member, contact=contact,
-                                                    people=True), method=method)
+                                                    people=True), method=method, business=ws.name)
     except ValueError:  # an address icalendar will not write (an old row): the invitation without people
-        data = ics.invitation(invitations.ics_event(ws, a, stamp=utcnow()), method=method)
+        data = ics.invitation(invitations.ics_event(ws, a, stamp=utcnow()), method=method, business=ws.name)
     when = client_when(a, contact)
     label, by_staff, by_client = _WHAT[what]
     intro = (by_client if by == "client" else by_staff).format(ws=ws.name)

@@ -4,12 +4,18 @@ Where the flows start:
 - Staff (owners, admins: access.require_manage_domains) add a hostname (`add_domain`; checked
   by `clean_hostname`), create the two DNS records `dns_records` lists (a CNAME to the
   deployment's PORTAL_CNAME_TARGET, a TXT `_portal-verify.<host>` with the domain's token),
-  press Verify (`verify_domain`, or `request_check` to let the worker ask), then
-  `assign_domain` (the portal answers on the host) and `make_primary` (every link uses it).
+  press Verify (`verify_domain`, or `request_check` to let the worker ask; either at most once
+  per domain every 10 s, Domain.manual_check_wait: a press within that is refused with the
+  seconds to wait, and no DNS question is asked), then `assign_domain` (the portal answers on
+  the host) and `make_primary` (every link uses it).
   `remove_domain` deletes it: its sessions end, links fall back to the workspace's own base URL.
 - The worker re-checks (`queue_due_checks`, periodic, queues one `domain.check` job per due
   domain; `check_one` runs one): pending and failed domains every 5 minutes, verified ones
-  once a day (`next_check_at`).
+  once a day (`next_check_at`). A domain that has stayed unverified for 7 days
+  (`unverified_since`: added, or turned failed) is no longer re-checked: its card says so in
+  words (status shown "stopped", `STOPPED_NOTE`), and Verify still checks it -- a Verify that
+  finds the records verifies it as ever, and the daily re-checks resume
+  (Domain.next_check_after holds the rule).
 - Caddy's on-demand TLS asks `allowed(hostname)` (api/domains.py): verified and assigned only.
 
 Statuses. pending: added, its records not found yet (it stays pending, re-checked, until they
@@ -27,7 +33,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -38,9 +44,10 @@ from portal_app import access
 from portal_app.access import Actor
 from portal_app.adapters.dns import DnsError, DnsTimeout, Resolver, get_resolver
 from portal_app.db import prebuilt, run, savepoint
-from portal_app.errors import Invalid, NotFound
+from portal_app.errors import Invalid, NotFound, Throttled
 from portal_app.models import Domain, Workspace, utcnow
 from portal_app.models.base import one_of
+from portal_app.models.workspace import AUTO_CHECK_DAYS, RECHECK_UNVERIFIED
 from portal_app.services import audit
 from portal_app.services.portal.hostnames import FIELD, LOOPBACK, MAX_HOSTNAME, clean_hostname
 from portal_app.settings import get_settings
@@ -48,13 +55,13 @@ from portal_app.settings import get_settings
 MAX_DOMAINS = 20  # custom domains per workspace
 VERIFY_PREFIX = "_portal-verify"
 TOKEN_PREFIX = "portal-verify="
-RECHECK_UNVERIFIED = timedelta(minutes=5)
-RECHECK_VERIFIED = timedelta(days=1)
 MISSES_BEFORE_FAILED = 2
 CHECK_KIND = "domain.check"
 SCAN_KIND = "domains.recheck"
 SCAN_BATCH = 500  # due domains queued per scan (the next scan takes the rest)
 TAKEN = "This domain is already connected to another portal."
+STOPPED_NOTE = (f"Automatic checks stopped: this domain has not been verified for {AUTO_CHECK_DAYS} days. "
+                "Verify still checks it: choose Verify once its DNS records are in place.")
 
 
 # --- views ----------------------------------------------------------------------------------------
@@ -78,16 +85,26 @@ class DomainView:
     verified_at: datetime | None
     verification_token: str
     cname_target: str
+    shown_status: str = ""  # the status the page shows: status, or "stopped" (Domain.shown_status)
 
     @property
     def serves_portal(self) -> bool:
         return self.status == "verified" and self.assigned
 
+    @property
+    def auto_checks_stopped(self) -> bool:
+        return self.shown_status == "stopped"
+
+    @property
+    def note(self) -> str:
+        """What the card says beside the last result ("" for nothing)."""
+        return STOPPED_NOTE if self.auto_checks_stopped else ""
+
 
 def view(domain: Domain) -> DomainView:
     return DomainView(domain.public_id, domain.hostname, domain.status, domain.assigned, domain.is_primary,
                       domain.last_result, domain.last_checked_at, domain.verified_at, domain.verification_token,
-                      get_settings().cname_target)
+                      get_settings().cname_target, domain.shown_status())
 
 
 def verify_name(hostname: str) -> str:
@@ -134,29 +151,50 @@ def check_records(resolver: Resolver, hostname: str, token: str, target: str) ->
 
 def _apply(db: Session, domain: Domain, verdict: Verdict, now: datetime, actor: Any) -> None:
     """Record a check's verdict on the row: status, words, next check; audit a status change."""
-    before = domain.status
+    before, was_stopped = domain.status, domain.auto_checks_stopped
     domain.last_checked_at = now
     domain.last_result = verdict.words[:300]
     if verdict.ok:
         domain.status = "verified"
         domain.failed_checks = 0
+        domain.unverified_since = None
         if before != "verified":
             domain.verified_at = now
     elif verdict.answered and before == "verified":
         domain.failed_checks += 1
         if domain.failed_checks >= MISSES_BEFORE_FAILED:
             domain.status = "failed"
+            domain.unverified_since = now
             domain.assigned = False
             if domain.is_primary:
                 _unset_primary(db, domain.workspace_id)
         else:
             domain.last_result = (verdict.words + " (One more failed check and the portal stops answering "
                                                   "on this domain.)")[:300]
-    domain.next_check_at = now + (RECHECK_VERIFIED if domain.status == "verified" else RECHECK_UNVERIFIED)
+    domain.next_check_at = domain.next_check_after(now)
     db.add(domain)
     if domain.status != before:
         audit.record(db, domain.workspace_id, actor, f"domain.{domain.status}", "domain", domain.public_id,
                      {"hostname": domain.hostname, "result": domain.last_result})
+    if domain.auto_checks_stopped and not was_stopped:
+        audit.record(db, domain.workspace_id, actor, "domain.checks_stopped", "domain", domain.public_id,
+                     {"hostname": domain.hostname, "unverified_since": _iso(domain.unverified_since)})
+
+
+def _iso(at: datetime | None) -> str:
+    return at.isoformat() if at else ""
+
+
+def _claim_manual_check(domain: Domain, now: datetime) -> None:
+    """The Verify throttle: at most one manual check per domain every 10 s
+    (models/workspace.py MANUAL_CHECK_EVERY).
+    Refused (Throttled, nothing asked, nothing written) within it; otherwise stamped. A read
+    then a write, not a lock: two presses in the same instant from two tabs may both pass (a
+    tab runs one check at a time: state/staff/domains.py); a DNS look-up never holds a lock."""
+    wait = domain.manual_check_wait(now)
+    if wait:
+        raise Throttled(f"Checked a moment ago; try again in {wait} second{'s' if wait != 1 else ''}.")
+    domain.manual_check_at = now
 
 
 # --- use cases ----------------------------------------------------------------------------------
@@ -197,7 +235,7 @@ def add_domain(db: Session, actor: Actor, hostname: str, *, now: datetime | None
     domain = Domain(hostname=name, workspace_id=staff.workspace_id, source="custom", status="pending",
                     assigned=False, is_primary=False, verification_token=secrets.token_hex(16),
                     last_result="Not checked yet: create the two DNS records, then press Verify.",
-                    next_check_at=now + RECHECK_UNVERIFIED, created_at=now)
+                    next_check_at=now + RECHECK_UNVERIFIED, created_at=now, unverified_since=now)
     try:
         with savepoint(db):
             db.add(domain)
@@ -211,21 +249,27 @@ def add_domain(db: Session, actor: Actor, hostname: str, *, now: datetime | None
 def verify_domain(db: Session, actor: Actor, public_id: str, resolver: Resolver | None = None, *,
                   now: datetime | None = None) -> DomainView:
     """The Verify button: ask DNS now (up to two look-ups of at most 3 s each: run it off the
-    event loop) and record the verdict."""
+    event loop) and record the verdict. Throttled (no DNS question) within 10 s of the domain's
+    last manual check; works whether or not automatic checks have stopped."""
     staff = access.require_manage_domains(actor)
     domain = _domain(db, staff, public_id)
+    now = now or utcnow()
+    _claim_manual_check(domain, now)
     verdict = check_records(resolver or get_resolver(), domain.hostname, domain.verification_token,
                             get_settings().cname_target)
-    _apply(db, domain, verdict, now or utcnow(), staff)
+    _apply(db, domain, verdict, now, staff)
     return view(domain)
 
 
 def request_check(db: Session, actor: Actor, public_id: str, *, now: datetime | None = None) -> DomainView:
     """Verify through the worker instead (the page follows last_checked_at): one queued check
-    per domain at a time."""
+    per domain at a time, and under Verify's throttle."""
     staff = access.require_manage_domains(actor)
     domain = _domain(db, staff, public_id)
-    _queue_check(db, domain, now or utcnow())
+    now = now or utcnow()
+    _claim_manual_check(domain, now)
+    db.add(domain)
+    _queue_check(db, domain, now)
     return view(domain)
 
 

@@ -63,8 +63,11 @@ class DevMailAttachmentView(TypedDict):
 
 
 class DevMailView(TypedDict):
-    """One mail of the dev outbox; `redacted` is "1" when its links were redacted."""
+    """One mail of the dev outbox; `redacted` is "1" when its links were redacted. `sender`:
+    the From as sent ("Alpha Studio <portal@…>"); `reply_to`: its Reply-To, or ""."""
     id: str
+    sender: str
+    reply_to: str
     to: str
     subject: str
     text: str
@@ -143,12 +146,20 @@ def dev_outbox(db: Session, actor: Actor, limit: int = 50) -> list[DevMailView]:
     for r in rows:
         own = may_see_links_in_dev_mail(staff, r.to_addr)
         text = r.text_body if own else redact_links(r.text_body)
-        out.append({"id": str(r.id), "to": r.to_addr, "subject": r.subject, "text": text,
+        out.append({"id": str(r.id), "sender": _sender(r.from_name, r.from_addr), "reply_to": r.reply_to,
+                    "to": r.to_addr, "subject": r.subject, "text": text,
                     "link": _first_link(text) if own or text == r.text_body else "",
                     "redacted": "" if text == r.text_body else "1",
                     "at": r.created_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
                     "attachments": files.get(r.id, [])})
     return out
+
+
+def _sender(name: str, address: str) -> str:
+    """The From as a person reads it: "Name <address>", or whichever part there is."""
+    if name and address:
+        return f"{name} <{address}>"
+    return name or address
 
 
 def _attachments_of(db: Session, workspace_id: int, mail_ids: list[int]) -> dict[int, list[DevMailAttachmentView]]:

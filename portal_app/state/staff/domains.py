@@ -43,8 +43,10 @@ class DomainCard(TypedDict):
     public_id: str
     hostname: str
     status: str         # pending | verified | failed
+    shown_status: str   # status, or "stopped" (unverified for 7 days: no more automatic checks)
     status_label: str
     last_result: str    # the last check's verdict in words
+    note: str           # what the card adds in words ("automatic checks stopped…"), or ""
     last_checked: str   # "07 Dec 2026, 23:40 UTC", or "" before the first check
     assigned: bool
     is_primary: bool
@@ -54,8 +56,9 @@ class DomainCard(TypedDict):
 def card(view: svc.DomainView) -> DomainCard:
     """What the page shows of a domain: its service view, dates as words, the DNS records."""
     checked = view.last_checked_at
-    return DomainCard(public_id=view.public_id, hostname=view.hostname, status=view.status,
-                      status_label=status_label("domain", view.status), last_result=view.last_result,
+    shown = view.shown_status or view.status
+    return DomainCard(public_id=view.public_id, hostname=view.hostname, status=view.status, shown_status=shown,
+                      status_label=status_label("domain", shown), last_result=view.last_result, note=view.note,
                       last_checked=checked.strftime("%d %b %Y, %H:%M UTC") if checked else "",
                       assigned=view.assigned, is_primary=view.is_primary,
                       records=[RecordRow(type=r.type, name=r.name, value=r.value) for r in svc.dns_records(view)])
@@ -90,7 +93,7 @@ class DomainsState(BaseState):
 
     def _marker(self, db, actor):
         """What changes when a check, or a colleague, changed a domain (a few small rows)."""
-        return [(v.public_id, v.status, v.last_result, v.last_checked_at, v.assigned, v.is_primary)
+        return [(v.public_id, v.shown_status, v.last_result, v.last_checked_at, v.assigned, v.is_primary)
                 for v in svc.list_domains(db, actor)]
 
     # --- events
