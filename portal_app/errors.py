@@ -1,6 +1,6 @@
 """Errors a service (or an access rule) raises; each carries a human message safe to show.
 
-This module sits below access.py and the services, so both can raise them."""
+This module sits below the access package and the services, so both can raise them."""
 
 from __future__ import annotations
 

@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from portal_app.adapters.pdf import FAMILY, FONT_BOLD, FONT_REGULAR, _clean
 from portal_app.adapters.pdf_records import CertificateInfo, FieldValue, completed_at, utc_text
 from portal_app.adapters.pdf_stamp import FONT_SCRIPT, INK, SCRIPT, safe_png
+from portal_app.adapters.pdf_text import FAMILY, FONT_BOLD, FONT_REGULAR, _clean
 
 MARGIN = 16.0                 # mm
 MUTED = (96, 104, 113)

@@ -31,8 +31,8 @@ from datetime import UTC, datetime
 
 from fpdf import FPDF
 
-from portal_app.adapters.pdf import FAMILY, FONT_BOLD, FONT_DIR, FONT_REGULAR, _clean
 from portal_app.adapters.pdf_records import DocumentError, FieldValue
+from portal_app.adapters.pdf_text import FAMILY, FONT_BOLD, FONT_DIR, FONT_REGULAR, _clean
 
 FONT_SCRIPT = FONT_DIR / "Kristi.ttf"
 SCRIPT = "Kristi"

@@ -1,5 +1,5 @@
 """The use cases: plain Python, no Reflex. Each function takes the database session and the
-actor first, asks access.py before it touches data, and scopes every query by the actor's
+actor first, asks portal_app/access before it touches data, and scopes every query by the actor's
 workspace (and, for a client, contact).
 
 Areas, each with a docstring that says where its flows start:

@@ -1,4 +1,4 @@
-"""The rules in portal_app/access.py, one by one: who the actor is, the team's rules (role
+"""The rules in portal_app/access/, one by one: who the actor is, the team's rules (role
 rank, granting a role, not yourself, the last owner), whose signer row is whose, and which
 invoices a client sees; each with its deny paths. Pure functions: no database, except the
 SQL forms, which run on an in-memory SQLite table against their Python twins."""

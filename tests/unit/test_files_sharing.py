@@ -1,4 +1,4 @@
-"""Shared files: who sees what (services/files/file_views.py, the files section of access.py),
+"""Shared files: who sees what (services/files/file_views.py, access/files.py),
 sharing (set_sharing, sharing_view, contact_choices) and the staff operations in
 services/files/files.py (folders, links, rename, move, delete). Built through the services."""
 

@@ -1,7 +1,7 @@
 """Layering rules for authorization, checked on the source (ast, no imports needed).
 
-1. **access.py is the one place authorization rules live.** No module of portal_app/ other
-   than access.py may decide what someone may do by looking at a role or an actor kind:
+1. **portal_app/access/ is the one place authorization rules live** (the package `access`,
+   one module per area). No module of portal_app/ outside it may decide what someone may do by looking at a role or an actor kind:
    - a comparison (`==`, `!=`, `in`, `not in`) between something named `role` or `kind`
      (an attribute `x.role`/`x.kind`, a name `role`/`kind`, or `getattr(x, "role"|"kind")`)
      and a role or actor-kind value: the strings "owner", "admin", "member", "staff",
@@ -12,7 +12,7 @@
    - `require_staff(actor, "<role>")`: which role may do something is a named rule
      (`require_configure_portal`, `require_manage_team`, …); plain `require_staff(actor)`
      (any staff member) is fine.
-   Ask access.py instead (`is_staff`, `is_signed_in`, `has_role`, `roles_at_least`,
+   Ask `access` instead (`is_staff`, `is_signed_in`, `has_role`, `roles_at_least`,
    `is_own_signer`, `client_may_see_invoice`, …). The check is keyed on those values, so an
    unrelated `kind` (a document kind "contract", a file kind "folder", a ledger kind
    "refund") is not a finding.
@@ -20,7 +20,7 @@
    sign-in form or a reset link names; the label or link a signer gets in an email): they
    are listed in DATA_NOT_RULES, each with its reason, by function and source text. An
    entry that no longer matches anything fails too, so the list cannot go stale.
-2. **access.py and errors.py sit below the services.** They import nothing from
+2. **The access package and errors.py sit below the services.** They import nothing from
    portal_app.services, .state, .api, .pages or .components (not even inside a function).
 """
 
@@ -30,7 +30,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "portal_app"
-RULES_HOME = PACKAGE / "access.py"
+RULES_HOME = PACKAGE / "access"  # the package: every module in it
 ROLE_VALUES = {"owner", "admin", "member"}
 KIND_VALUES = {"staff", "client", "anonymous"}
 RULE_VALUES = ROLE_VALUES | KIND_VALUES
@@ -62,7 +62,7 @@ DATA_NOT_RULES = {
 
 
 def _modules() -> list[Path]:
-    return sorted(p for p in PACKAGE.rglob("*.py") if p != RULES_HOME and "__pycache__" not in p.parts)
+    return sorted(p for p in PACKAGE.rglob("*.py") if RULES_HOME not in p.parents and "__pycache__" not in p.parts)
 
 
 def _is_subject(node: ast.AST) -> bool:
@@ -119,7 +119,7 @@ def _finding(node: ast.AST) -> str | None:
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
         if name == "require_staff" and (any(_is_rule_value(a) for a in node.args[1:])
                                         or any(_is_rule_value(k.value) for k in node.keywords)):
-            return "a minimum role chosen outside access.py"
+            return "a minimum role chosen outside the access package"
     if isinstance(node, ast.Name) and node.id == "ROLE_RANK":
         return "ROLE_RANK"
     if isinstance(node, ast.Attribute) and node.attr == "ROLE_RANK":
@@ -130,7 +130,7 @@ def _finding(node: ast.AST) -> str | None:
 
 
 def _scan(path: Path):
-    """(line, enclosing function, source text, finding) for every rule outside access.py."""
+    """(line, enclosing function, source text, finding) for every rule outside the access package."""
     source = path.read_text()
     tree = ast.parse(source, str(path))
     found = []
@@ -148,7 +148,7 @@ def _scan(path: Path):
     return found
 
 
-def test_no_role_or_actor_kind_rule_outside_access_py():
+def test_no_role_or_actor_kind_rule_outside_the_access_package():
     problems, used = [], set()
     for path in _modules():
         for line, func, text, what in _scan(path):
@@ -157,7 +157,7 @@ def test_no_role_or_actor_kind_rule_outside_access_py():
                 used.add(key)
                 continue
             problems.append(f"{path.relative_to(PACKAGE.parent)}:{line}: {what} in {func}(): {text}")
-    assert not problems, ("Authorization rules belong in portal_app/access.py; ask it instead of comparing "
+    assert not problems, ("Authorization rules belong in portal_app/access/; ask it instead of comparing "
                           "roles or actor kinds here:\n" + "\n".join(problems))
     stale = sorted(set(DATA_NOT_RULES) - used)
     assert not stale, f"DATA_NOT_RULES entries that match nothing any more (remove them): {stale}"
@@ -202,8 +202,10 @@ def test_access_and_errors_import_nothing_from_the_layers_above():
     upper = tuple(f"portal_app.{layer}" for layer in UPPER_LAYERS)
     errors = PACKAGE / "errors.py"
     problems = [] if errors.exists() else ["errors.py: missing (the service errors live at portal_app/errors.py)"]
-    problems += [f"{path.name}:{line}: imports {module}"
-                 for path in (RULES_HOME, errors) if path.exists()
+    rules = sorted(RULES_HOME.rglob("*.py"))
+    problems += [] if rules else ["access/: missing (the authorization rules live in portal_app/access/)"]
+    problems += [f"{path.relative_to(PACKAGE)}:{line}: imports {module}"
+                 for path in [*rules, errors] if path.exists()
                  for line, module in _imported_modules(path)
                  if module in upper or module.startswith(tuple(u + "." for u in upper))]
-    assert not problems, "access.py and errors.py sit below the services:\n" + "\n".join(problems)
+    assert not problems, "the access package and errors.py sit below the services:\n" + "\n".join(problems)

@@ -2,7 +2,7 @@
 
 Owners and admins invite and disable; only owners change roles or invite owners. A
 workspace always keeps at least one active owner, and nobody disables or demotes
-themselves. Those rules are access.py's (require_manage_team, require_grant_role,
+themselves. Those rules are access/staff.py's (require_manage_team, require_grant_role,
 require_change_role, require_set_disabled); this module asks them.
 """
 

@@ -4,9 +4,9 @@ Authorization is invoice_detail's (services/billing/invoice_views.py `find_invoi
 invoice's workspace, or the invoice's own client while the Invoices section is on; a draft
 is never a client's; anything else is NotFound, exactly like an id that does not exist.
 
-The adapter (adapters/pdf.py) is deterministic, so the rendered bytes are cached in the
-storage adapter under a key derived from the content hash of the view model (plus the
-renderer's own source): any change — a payment, a voided invoice, a new logo or colour, a
+The adapter (adapters/pdf.py and the modules it draws with) is deterministic, so the rendered
+bytes are cached in the storage adapter under a key derived from the content hash of the view
+model (plus the renderer's own source): any change — a payment, a voided invoice, a new logo or colour, a
 due date passing (overdue) — gives another key, so a stale PDF is never served. A small
 pointer blob per invoice names the current version, so the one it replaces is deleted.
 """
@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 
 from portal_app.access import Actor
 from portal_app.adapters import pdf as pdf_adapter
+from portal_app.adapters import pdf_invoice_blocks, pdf_invoice_model, pdf_invoice_pages, pdf_text
 from portal_app.adapters.pdf import InvoicePdf, LinePdf, PartyPdf, PaymentPdf, PayMethodPdf, render_invoice
 from portal_app.adapters.storage import StorageError, get_storage
 from portal_app.db import AnyRow
@@ -51,8 +52,10 @@ METHOD_LABELS = {"card": "Card", "cash": "Cash", "check": "Check", "bank_transfe
                  "other": "Other"}
 KIND_LABELS = {"refund": "Refund", "dispute": "Dispute", "dispute_won": "Dispute won"}
 SIGN = {"payment": 1, "refund": -1, "dispute": -1, "dispute_won": 1}
-# the renderer's code is part of the cache key: a new layout never serves an old file
-_RENDERER = hashlib.sha256(Path(pdf_adapter.__file__).read_bytes()).hexdigest()[:16]
+# the renderer's code (every module of it) is part of the cache key: a new layout never serves an old file
+_RENDERER_FILES = (pdf_adapter.__file__, pdf_text.__file__, pdf_invoice_model.__file__, pdf_invoice_pages.__file__,
+                   pdf_invoice_blocks.__file__)
+_RENDERER = hashlib.sha256(b"".join(Path(f).read_bytes() for f in _RENDERER_FILES)).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
