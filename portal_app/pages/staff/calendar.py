@@ -86,9 +86,10 @@ def _item(item) -> rx.Component:
                    "color": "var(--gray-12)", "overflow": "hidden", "font": "inherit"},
         ),
         class_name="cal-slot",
-        style={"position": "absolute", "left": "2px", "right": "2px", "top": item["top"], "height": item["height"],
-               "listStyle": "none", "zIndex": "1",
-               PHONE_NAV: {"position": "static", "height": "auto", "marginBottom": "4px"}},
+        # side by side with the ones it overlaps: its lane's left and width (state: lanes.lay_out)
+        style={"position": "absolute", "left": item["left"], "width": item["width"], "top": item["top"],
+               "height": item["height"], "listStyle": "none", "zIndex": "1",
+               PHONE_NAV: {"position": "static", "height": "auto", "width": "auto", "marginBottom": "4px"}},
     )
 
 
