@@ -62,4 +62,11 @@ def test_the_week_view_places_overlapping_appointments_side_by_side():
     assert [(i["id"], i["lane"], i["lanes"]) for i in tuesday] == [("a", 0, 2), ("b", 1, 2)]
     assert tuesday[1]["left"] == "calc(1 * 100% / 2 + 2px)" and tuesday[1]["width"] == "calc(100% / 2 - 4px)"
     assert [(i["id"], i["lane"], i["lanes"], i["left"]) for i in wednesday] == [("c", 0, 1, "2px")]
+    # a lane too narrow for the whole time shows its start; the accessible name says what shows,
+    # in that order (axe: label-content-name-mismatch), then the end
+    assert [(i["time"], i["shown_time"], i["name"]) for i in tuesday] == [
+        ("09:00\u201310:00", "09:00", "09:00, T, C, Scheduled, until 10:00"),
+        ("09:30\u201310:00", "09:30", "09:30, T, C, Scheduled, until 10:00")]
+    assert wednesday[0]["shown_time"] == wednesday[0]["time"] == "09:00\u201309:30"
+    assert wednesday[0]["name"] == "09:00\u201309:30, T, C, Scheduled"
     assert [(i["id"], i["lane"], i["lanes"]) for i in thursday] == [("d", 0, 2), ("e", 1, 2)]

@@ -40,6 +40,8 @@ class CalItem(TypedDict):
     contact: str
     staff_name: str
     time: str           # "10:00–10:30" in the viewer's zone
+    shown_time: str     # what the box shows: the time, or only its start in a lane too narrow for both
+    name: str           # the box's accessible name: what it shows, in that order, then the status (and the end)
     status: str
     status_label: str
     top: str            # CSS px inside the day column
@@ -114,8 +116,12 @@ def week_columns(rows: list[StaffAppointmentView], monday: date, tz: ZoneInfo, t
         items: list[CalItem] = []
         for (a, s, e, minutes, length), (lane, count) in zip(placed, where, strict=True):
             left, width = lane_box(lane, count)
+            span = f"{s:%H:%M}\u2013{e:%H:%M}"
+            shown = span if count == 1 else f"{s:%H:%M}"
+            name = f"{shown}, {a['title']}, {a['with_name']}, {a['status_label']}"
             items.append(CalItem(id=a["id"], title=a["title"], contact=a["with_name"], staff_name=a["staff_name"],
-                                 time=f"{s:%H:%M}\u2013{e:%H:%M}", status=a["status"], status_label=a["status_label"],
+                                 time=span, shown_time=shown, name=name if count == 1 else f"{name}, until {e:%H:%M}",
+                                 status=a["status"], status_label=a["status_label"],
                                  top=f"{minutes * HOUR_PX // 60}px", height=f"{length * HOUR_PX // 60}px",
                                  lane=lane, lanes=count, left=left, width=width))
         days.append(DayColumn(date=day.isoformat(), label=f"{day:%a} {day.day} {day:%b}", today=day == today,
