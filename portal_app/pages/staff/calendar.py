@@ -69,7 +69,8 @@ def _item(item) -> rx.Component:
     return rx.el.li(
         rx.el.button(
             # (the spaces between the lines: what axe reads as the visible text, word by word)
-            rx.text(item["time"], size="1", weight="bold", as_="span", display="block"), " ",
+            # (side by side with another: only the start shows; the name ends with the end time)
+            rx.text(item["shown_time"], size="1", weight="bold", as_="span", display="block", style=ONE_LINE), " ",
             rx.text(item["title"], size="1", as_="span", display="block",
                     style={"textDecoration": rx.cond(cancelled, "line-through", "none"), **ONE_LINE}), " ",
             rx.text(item["contact"], size="1", as_="span", display="block", color_scheme="gray", high_contrast=True,
@@ -78,7 +79,7 @@ def _item(item) -> rx.Component:
             on_click=S.open_appointment(item["id"]),
             title=item["title"] + " \u00b7 " + item["contact"],
             # in the order it shows (axe: the visible text is part of the name), then the status
-            aria_label=item["time"] + ", " + item["title"] + ", " + item["contact"] + ", " + item["status_label"],
+            aria_label=item["name"],
             class_name="cal-item",
             style={"width": "100%", "height": "100%", "textAlign": "left", "padding": "2px 6px", "cursor": "pointer",
                    "border": "none", "borderLeft": "3px solid var(--brand)", "borderRadius": "4px",
@@ -86,9 +87,10 @@ def _item(item) -> rx.Component:
                    "color": "var(--gray-12)", "overflow": "hidden", "font": "inherit"},
         ),
         class_name="cal-slot",
-        style={"position": "absolute", "left": "2px", "right": "2px", "top": item["top"], "height": item["height"],
-               "listStyle": "none", "zIndex": "1",
-               PHONE_NAV: {"position": "static", "height": "auto", "marginBottom": "4px"}},
+        # side by side with the ones it overlaps: its lane's left and width (state: lanes.lay_out)
+        style={"position": "absolute", "left": item["left"], "width": item["width"], "top": item["top"],
+               "height": item["height"], "listStyle": "none", "zIndex": "1",
+               PHONE_NAV: {"position": "static", "height": "auto", "width": "auto", "marginBottom": "4px"}},
     )
 
 

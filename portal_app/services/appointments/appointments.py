@@ -11,6 +11,11 @@ Clients (access.require_client_appointments: the Appointments section on) read t
 contact's appointments, upcoming first then past, in their own zone, and cancel or reschedule
 (booking.client_reschedule) up to the workspace's cut-off (PortalSettings.appointment_cancel_cutoff_hours).
 A client asking for someone else's appointment gets not found.
+
+Every change is written to the workspace's audit log (services/audit.py, subject "appointment", its
+public id) in the change's own transaction, after the change succeeded: appointment.booked,
+.rescheduled (from/to times and staff member), .edited (which fields), .cancelled (by whom). A
+refused change writes nothing.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from portal_app.access import (
 from portal_app.adapters import hints
 from portal_app.errors import Invalid, NotFound
 from portal_app.models import Appointment, Contact, StaffUser, utcnow
-from portal_app.services import events
+from portal_app.services import audit, events
 from portal_app.services.appointments import claims, views
 from portal_app.services.appointments.times import check_times, clean_zone, local_to_utc, view_zone
 from portal_app.services.portal.portal_settings import portal_settings_for
@@ -81,6 +86,35 @@ def _hint(db: Session, a: Appointment) -> None:
     hints.publish_after_commit(db, hints.contact_topic(a.workspace_id, a.contact_id))
     hints.publish_after_commit(db, hints.staff_topic(a.workspace_id))
     hints.publish_after_commit(db, hints.calendar_topic(a.workspace_id))
+
+
+def _iso(t: datetime) -> str:
+    return t.isoformat()
+
+
+def _staff_ref(db: Session, staff_id: int) -> str:
+    """A staff member as the audit log names them: their public id (integer keys stay internal)."""
+    return db.get_one(StaffUser, staff_id).public_id
+
+
+def record_booked(db: Session, actor: Actor, a: Appointment, by: By, booking_type: str | None = None) -> None:
+    """The audit row of a new appointment (made by staff or booked by the client)."""
+    audit.record(db, a.workspace_id, actor, "appointment.booked", "appointment", a.public_id,
+                 {"by": by, "title": a.title, "starts_at": _iso(a.starts_at), "ends_at": _iso(a.ends_at),
+                  "zone": a.zone, "contact": contact_public_id(db, a), "staff": _staff_ref(db, a.staff_id),
+                  "booking_type": booking_type})
+
+
+def record_rescheduled(db: Session, actor: Actor, a: Appointment, by: By, *, starts_at: datetime,
+                       ends_at: datetime, staff_id: int, changed: list[str] | None = None) -> None:
+    """The audit row of a move: from (the times and staff member before) and to (now)."""
+    detail: dict = {"by": by, "from": {"starts_at": _iso(starts_at), "ends_at": _iso(ends_at)},
+                    "to": {"starts_at": _iso(a.starts_at), "ends_at": _iso(a.ends_at)}, "zone": a.zone}
+    if staff_id != a.staff_id:
+        detail["from"]["staff"], detail["to"]["staff"] = _staff_ref(db, staff_id), _staff_ref(db, a.staff_id)
+    if changed:
+        detail["changed"] = changed
+    audit.record(db, a.workspace_id, actor, "appointment.rescheduled", "appointment", a.public_id, detail)
 
 
 def raise_booked(db: Session, a: Appointment, by: By, booking_type: str | None = None) -> None:
@@ -130,6 +164,7 @@ def create_appointment(db: Session, actor: Actor, *, contact: object, starts_at:
     db.add(a)
     db.flush()
     claims.claim(db, a, taken_message=OVERLAP.format(name=member.name))
+    record_booked(db, staff, a, "staff")
     raise_booked(db, a, "staff")
     return a
 
@@ -160,6 +195,9 @@ def update_appointment(db: Session, actor: Actor, public_id: object, *, starts_a
     check_times(start, end)
     moved = (start, end, member.id) != (a.starts_at, a.ends_at, a.staff_id)
     seen = moved or zone_name != a.zone or any(fields[k] != current[k] for k in ("title", "location", "client_notes"))
+    changed = [k for k in ("title", "location", "client_notes", "internal_notes") if fields[k] != current[k]]
+    changed += ["zone"] if zone_name != a.zone else []
+    before = (a.starts_at, a.ends_at, a.staff_id)
     if moved:
         claims.lock_staff(db, member.id)
         claims.release(db, a)
@@ -175,6 +213,11 @@ def update_appointment(db: Session, actor: Actor, public_id: object, *, starts_a
     db.flush()
     if moved:
         claims.claim(db, a, taken_message=OVERLAP.format(name=member.name))
+        record_rescheduled(db, staff, a, "staff", starts_at=before[0], ends_at=before[1], staff_id=before[2],
+                           changed=changed)
+    elif changed:
+        audit.record(db, a.workspace_id, staff, "appointment.edited", "appointment", a.public_id,
+                     {"by": "staff", "changed": changed})
     if seen:
         raise_changed(db, a, "staff", rescheduled=moved)
     return a
@@ -185,23 +228,26 @@ def reschedule_appointment(db: Session, actor: Actor, public_id: object, *, star
     return update_appointment(db, actor, public_id, starts_at=starts_at, ends_at=ends_at, zone=zone)
 
 
-def cancel(db: Session, a: Appointment, by: By) -> None:
-    """Cancel a scheduled appointment (its time is free again): the status rule, the claims, the event."""
+def cancel(db: Session, actor: Actor, a: Appointment, by: By) -> None:
+    """Cancel a scheduled appointment (its time is free again): the status rule, the claims, the
+    audit row, the event."""
     a.move_to("cancelled")
     a.changed_for_client()
     claims.release(db, a)
     db.add(a)
     db.flush()
+    audit.record(db, a.workspace_id, actor, "appointment.cancelled", "appointment", a.public_id,
+                 {"by": by, "starts_at": _iso(a.starts_at), "ends_at": _iso(a.ends_at)})
     events.raise_event(db, events.AppointmentCancelled(workspace_id=a.workspace_id, appointment=a.public_id,
                                                        contact=contact_public_id(db, a), by=by, sequence=a.sequence))
     _hint(db, a)
 
 
 def cancel_appointment(db: Session, actor: Actor, public_id: object) -> Appointment:
-    _staff, a = staff_appointment(db, actor, public_id)
+    staff, a = staff_appointment(db, actor, public_id)
     if not a.is_scheduled:
         raise Invalid("This appointment is already cancelled.")
-    cancel(db, a, "staff")
+    cancel(db, staff, a, "staff")
     return a
 
 
@@ -300,11 +346,11 @@ def require_changeable(a: Appointment, cutoff_hours: int, verb: str) -> None:
 
 
 def client_cancel(db: Session, actor: Actor, public_id: object) -> Appointment:
-    _client_actor, a, cutoff = client_appointment(db, actor, public_id)
+    client, a, cutoff = client_appointment(db, actor, public_id)
     claims.lock_staff(db, a.staff_id)
     db.refresh(a)
     require_changeable(a, cutoff, "cancelled")
-    cancel(db, a, "client")
+    cancel(db, client, a, "client")
     return a
 
 

@@ -198,6 +198,7 @@ def book(db: Session, actor: Actor, booking_type: object, starts_at: object, *, 
     db.add(a)
     db.flush()
     claims.claim(db, a)
+    appts.record_booked(db, client, a, "client", bt.public_id)
     appts.raise_booked(db, a, "client", bt.public_id)
     return a
 
@@ -205,7 +206,7 @@ def book(db: Session, actor: Actor, booking_type: object, starts_at: object, *, 
 def client_reschedule(db: Session, actor: Actor, public_id: object, starts_at: object) -> Appointment:
     """The client moves their appointment to another free slot, up to the cut-off: a booked one
     by its type's rules; one staff made by its own length in the staff member's hours."""
-    _client, a, cutoff = appts.client_appointment(db, actor, public_id)
+    client, a, cutoff = appts.client_appointment(db, actor, public_id)
     start = _start(starts_at)
     row = claims.lock_staff(db, a.staff_id)
     db.refresh(a)
@@ -218,11 +219,13 @@ def client_reschedule(db: Session, actor: Actor, public_id: object, starts_at: o
         raise Invalid(f"Pick a time at least {cutoff} hours from now.", "starts_at")
     end = availability.check_bookable(db, row, a.staff_id, rules, start, utcnow(), except_id=a.id)
     claims.release(db, a)
+    before = (a.starts_at, a.ends_at)
     a.starts_at, a.ends_at = start, end
     a.reminder_24h_sent_at = a.reminder_1h_sent_at = None
     a.changed_for_client()
     db.add(a)
     db.flush()
     claims.claim(db, a)
+    appts.record_rescheduled(db, client, a, "client", starts_at=before[0], ends_at=before[1], staff_id=a.staff_id)
     appts.raise_changed(db, a, "client", rescheduled=True)
     return a

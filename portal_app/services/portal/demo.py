@@ -52,6 +52,7 @@ def seed_demo(db: Session, base_url: str, staff_password: str | None = None,
     from portal_app.services.automations.demo import seed_automations
 
     seed_automations(db, staff)
+    _seed_appointments(db, staff, owner.public_id, client)
     return {"staff_email": DEMO_STAFF_EMAIL, "staff_password": staff_password,
             "client_email": DEMO_CLIENT_EMAIL, "client_password": client_password}
 
@@ -125,6 +126,54 @@ def _seed_files(db: Session, staff, client) -> None:
     link = add_link(db, staff, title="Book a call with us", url="https://cal.example.com/northwind",
                     description="Pick a time that suits you for our next review.")
     set_sharing(db, staff, link.public_id, inherit=False, all_clients=False, contact_public_ids=[client.public_id])
+
+
+DEMO_ZONE = "America/Chicago"   # the studio's and the demo client's (Springfield, IL)
+DEMO_BOOKING_TYPES = ("Project check-in", "Discovery call")
+DEMO_APPOINTMENT = "Design review"
+
+
+def demo_appointment_day(today):
+    """The day of the demo client's upcoming appointment: a weekday at least two days after
+    `today` (the seed's date in DEMO_ZONE), so it is past the 24-hour cut-off and the client may
+    still move or cancel it."""
+    from datetime import timedelta
+
+    day = today + timedelta(days=2)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def _seed_appointments(db: Session, staff, owner_public_id: str, client) -> None:
+    """The owner's working hours (Monday to Friday 09:00–12:00 and 13:00–17:00 in Chicago), two
+    bookable kinds, and one upcoming appointment of the demo client, relative to the seed's clock.
+    Its time (15:00–15:45 in Chicago: evening in Europe) stays clear of the times the e2e
+    journeys make appointments at with the same owner (Berlin mornings and early afternoons)."""
+    from datetime import datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from portal_app.services.appointments import appointments, availability, booking
+
+    hours = {str(d): [["09:00", "12:00"], ["13:00", "17:00"]] for d in range(5)}
+    availability.set_availability(db, staff, owner_public_id, zone=DEMO_ZONE, days=hours, days_off=[])
+    check_in, discovery = DEMO_BOOKING_TYPES
+    booking.create_booking_type(db, staff, {
+        "name": check_in, "duration_minutes": 30, "buffer_minutes": 10, "min_notice_minutes": 24 * 60,
+        "horizon_days": 30, "location": "https://meet.example.com/northwind",
+        "description": "Half an hour on where your project stands and what comes next."})
+    booking.create_booking_type(db, staff, {
+        "name": discovery, "duration_minutes": 60, "buffer_minutes": 15, "min_notice_minutes": 48 * 60,
+        "horizon_days": 60, "location": "Northwind Studio, 400 Harbor Way, Springfield",
+        "description": "An hour to talk through a new project: goals, budget and timeline."})
+    day = demo_appointment_day(utcnow().astimezone(ZoneInfo(DEMO_ZONE)).date())
+    start = datetime.combine(day, time(15, 0))
+    appointments.create_appointment(
+        db, staff, contact=client.public_id, zone=DEMO_ZONE, title=DEMO_APPOINTMENT,
+        starts_at=start.isoformat(), ends_at=(start + timedelta(minutes=45)).isoformat(),
+        location="https://meet.example.com/northwind",
+        client_notes="We will walk through the homepage designs together.",
+        internal_notes="Casey prefers the blue direction.")
 
 
 def _seed_payment_details(db: Session, staff) -> None:

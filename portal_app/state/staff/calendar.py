@@ -20,7 +20,7 @@ from portal_app.adapters import hints
 from portal_app.errors import NotFound, ServiceError
 from portal_app.models import utcnow
 from portal_app.services.appointments import appointments as appts
-from portal_app.services.appointments import availability
+from portal_app.services.appointments import availability, lanes
 from portal_app.services.appointments.appointments import WINDOW_MAX
 from portal_app.services.appointments.times import view_zone
 from portal_app.services.appointments.views import StaffAppointmentView
@@ -40,10 +40,16 @@ class CalItem(TypedDict):
     contact: str
     staff_name: str
     time: str           # "10:00–10:30" in the viewer's zone
+    shown_time: str     # what the box shows: the time, or only its start in a lane too narrow for both
+    name: str           # the box's accessible name: what it shows, in that order, then the status (and the end)
     status: str
     status_label: str
     top: str            # CSS px inside the day column
     height: str
+    lane: int           # side by side with the appointments it overlaps (services/appointments/lanes.py)
+    lanes: int
+    left: str           # CSS inside the day column, from lane/lanes
+    width: str
 
 
 class DayColumn(TypedDict):
@@ -77,10 +83,19 @@ def _span(a: StaffAppointmentView, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return (datetime.fromisoformat(a["starts_at"]).astimezone(tz), datetime.fromisoformat(a["ends_at"]).astimezone(tz))
 
 
+def lane_box(lane: int, count: int) -> tuple[str, str]:
+    """CSS left and width of lane `lane` of `count` in a day column (each 2 px inside its lane)."""
+    if count <= 1:
+        return "2px", "calc(100% - 4px)"
+    return f"calc({lane} * 100% / {count} + 2px)", f"calc(100% / {count} - 4px)"
+
+
 def week_columns(rows: list[StaffAppointmentView], monday: date, tz: ZoneInfo, today: date,
                  ) -> tuple[list[DayColumn], int, int]:
     """Seven day columns (Monday first) with each appointment placed by its local start and
-    length, and the first and last hour the grid shows."""
+    length, overlapping ones side by side (lanes.lay_out over the boxes as drawn, so short
+    ones at their minimum height do not cover each other either), and the first and last hour
+    the grid shows."""
     first, last = FIRST_HOUR, LAST_HOUR
     spans = [(a, *_span(a, tz)) for a in rows]
     for _a, s, e in spans:
@@ -89,16 +104,26 @@ def week_columns(rows: list[StaffAppointmentView], monday: date, tz: ZoneInfo, t
     days: list[DayColumn] = []
     for offset in range(7):
         day = monday + timedelta(days=offset)
-        items: list[CalItem] = []
+        placed: list[tuple[StaffAppointmentView, datetime, datetime, int, int]] = []
         for a, s, e in spans:
             if s.date() != day:
                 continue
             end = e if e.date() == day else datetime.combine(day, time(23, 59), tz)
             minutes = (s.hour - first) * 60 + s.minute
             length = max(20, int((end - s).total_seconds() // 60))
+            placed.append((a, s, e, minutes, length))
+        where = lanes.lay_out([(m, m + length) for _a, _s, _e, m, length in placed])
+        items: list[CalItem] = []
+        for (a, s, e, minutes, length), (lane, count) in zip(placed, where, strict=True):
+            left, width = lane_box(lane, count)
+            span = f"{s:%H:%M}\u2013{e:%H:%M}"
+            shown = span if count == 1 else f"{s:%H:%M}"
+            name = f"{shown}, {a['title']}, {a['with_name']}, {a['status_label']}"
             items.append(CalItem(id=a["id"], title=a["title"], contact=a["with_name"], staff_name=a["staff_name"],
-                                 time=f"{s:%H:%M}\u2013{e:%H:%M}", status=a["status"], status_label=a["status_label"],
-                                 top=f"{minutes * HOUR_PX // 60}px", height=f"{length * HOUR_PX // 60}px"))
+                                 time=span, shown_time=shown, name=name if count == 1 else f"{name}, until {e:%H:%M}",
+                                 status=a["status"], status_label=a["status_label"],
+                                 top=f"{minutes * HOUR_PX // 60}px", height=f"{length * HOUR_PX // 60}px",
+                                 lane=lane, lanes=count, left=left, width=width))
         days.append(DayColumn(date=day.isoformat(), label=f"{day:%a} {day.day} {day:%b}", today=day == today,
                               items=items))
     return days, first, last
