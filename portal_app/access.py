@@ -538,3 +538,33 @@ def require_own_feed(actor: Actor) -> Actor:
     if isinstance(actor, Anonymous):
         raise NotSignedIn()
     return actor
+
+
+# --- one's own sign-in: sessions, password, email (the Security page) ---------------------------
+
+def require_own_account(actor: Actor) -> Staff | Client:
+    """Every signed-in person, staff or client, sees and ends their own sessions and changes
+    their own password -- only their own: the services scope every look-up by `owns_session`."""
+    if isinstance(actor, Anonymous):
+        raise NotSignedIn()
+    return actor
+
+
+def owns_session(actor: Actor, session) -> bool:
+    """Whether an AuthSession row is one of this actor's own (same workspace, same account)."""
+    if isinstance(actor, Anonymous) or session.workspace_id != actor.workspace_id:
+        return False
+    if isinstance(actor, Staff):
+        return session.staff_user_id == actor.user_id and session.client_account_id is None
+    return session.client_account_id == actor.account_id and session.staff_user_id is None
+
+
+def own_sessions_clause(model, actor: Staff | Client):
+    """SQL form of `owns_session`."""
+    import sqlalchemy as sa
+
+    if isinstance(actor, Staff):
+        return sa.and_(model.workspace_id == actor.workspace_id, model.staff_user_id == actor.user_id,
+                       model.client_account_id.is_(None))
+    return sa.and_(model.workspace_id == actor.workspace_id, model.client_account_id == actor.account_id,
+                   model.staff_user_id.is_(None))
