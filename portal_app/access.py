@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeGuard
+from typing import Any, Literal, TypeGuard
 
 from portal_app.errors import Forbidden, Invalid, NotFound, NotSignedIn
 
@@ -568,3 +568,11 @@ def own_sessions_clause(model, actor: Staff | Client):
                        model.client_account_id.is_(None))
     return sa.and_(model.workspace_id == actor.workspace_id, model.client_account_id == actor.account_id,
                    model.staff_user_id.is_(None))
+
+
+def own_account(actor: Staff | Client) -> tuple[Literal["staff", "client"], int]:
+    """The account a signed-in actor signs in as: ("staff", staff user id) or ("client",
+    client account id) -- what their sessions, password and known devices belong to."""
+    if isinstance(actor, Staff):
+        return "staff", actor.user_id
+    return "client", actor.account_id

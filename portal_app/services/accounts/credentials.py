@@ -11,12 +11,11 @@ of its own with `record_wrong_password(db, exc.throttle_key)`.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Literal
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from portal_app.access import Actor, Client, Staff, require_own_account
+from portal_app.access import Actor, Client, Staff, own_account, require_own_account
 from portal_app.errors import Invalid, NotFound, Throttled
 from portal_app.models import ClientAccount, Contact, LoginAttempt, StaffUser
 from portal_app.services import audit, events
@@ -39,8 +38,8 @@ class WrongPassword(Invalid):
 
 
 def _throttle_key(me: Staff | Client) -> str:
-    who = f"staff:{me.user_id}" if isinstance(me, Staff) else f"client:{me.account_id}"
-    return hash_token(f"reauth:{me.workspace_id}:{who}")
+    kind, account_id = own_account(me)
+    return hash_token(f"reauth:{me.workspace_id}:{kind}:{account_id}")
 
 
 def record_wrong_password(db: Session, throttle_key: str) -> None:
@@ -49,11 +48,9 @@ def record_wrong_password(db: Session, throttle_key: str) -> None:
 
 
 def _account(db: Session, me: Staff | Client) -> StaffUser | ClientAccount:
-    row: StaffUser | ClientAccount | None
-    if isinstance(me, Staff):
-        row = db.get(StaffUser, me.user_id)
-    else:
-        row = db.get(ClientAccount, me.account_id)
+    kind, account_id = own_account(me)
+    row: StaffUser | ClientAccount | None = (db.get(StaffUser, account_id) if kind == "staff"
+                                             else db.get(ClientAccount, account_id))
     if row is None or row.workspace_id != me.workspace_id:
         raise NotFound()
     return row
@@ -82,9 +79,10 @@ def require_current_password(db: Session, me: Staff | Client, password: object) 
 
 def account_public_id(db: Session, me: Staff | Client) -> str:
     """The public id events and audit records name this account by (staff user; client: contact)."""
-    if isinstance(me, Staff):
-        return db.get_one(StaffUser, me.user_id).public_id
-    return db.get_one(Contact, me.contact_id).public_id
+    kind, account_id = own_account(me)
+    if kind == "staff":
+        return db.get_one(StaffUser, account_id).public_id
+    return db.get_one(Contact, db.get_one(ClientAccount, account_id).contact_id).public_id
 
 
 def change_password(db: Session, actor: Actor, current: object, new: object, confirm: object) -> int:
@@ -99,7 +97,7 @@ def change_password(db: Session, actor: Actor, current: object, new: object, con
     account.password_hash = hash_password(new_text)
     db.add(account)
     ended = my_sessions.end_other_sessions(db, me)
-    kind: Literal["staff", "client"] = "staff" if isinstance(me, Staff) else "client"
+    kind, _ = own_account(me)
     public_id = account_public_id(db, me)
     audit.record(db, me.workspace_id, me, f"{kind}.password_changed",
                  "staff_user" if kind == "staff" else "contact", public_id, {"other_sessions_ended": ended})
