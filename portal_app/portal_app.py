@@ -25,6 +25,7 @@ from portal_app.pages.portal.files import files_page
 from portal_app.pages.portal.home import home
 from portal_app.pages.portal.invoices import invoice_page, invoices_page
 from portal_app.pages.portal.profile import profile_page
+from portal_app.pages.portal.security import security_page
 from portal_app.pages.staff.automation_editor import automation_editor_page
 from portal_app.pages.staff.automations import automation_runs_page, automations_page
 from portal_app.pages.staff.booking_settings import booking_settings_page
@@ -44,6 +45,7 @@ from portal_app.pages.staff.jobs import jobs_page
 from portal_app.pages.staff.outbox import outbox_page
 from portal_app.pages.staff.payments import payments_settings_page
 from portal_app.pages.staff.sealing import sealing_page
+from portal_app.pages.staff.security import staff_security_page
 from portal_app.pages.staff.team import join_page, team_page
 from portal_app.pages.staff.webhooks import webhooks_page
 from portal_app.pages.verify import verify_page
@@ -65,6 +67,7 @@ from portal_app.state.portal.files import ClientFilesState
 from portal_app.state.portal.home import HomeState
 from portal_app.state.portal.invoices import ClientInvoicesState, ClientInvoiceState
 from portal_app.state.portal.profile import ProfileState
+from portal_app.state.security import SecurityState
 from portal_app.state.session_guard import SessionGuard, UploadGuard
 from portal_app.state.signing import SigningState
 from portal_app.state.staff.automation_editor import AutomationEditorState
@@ -224,6 +227,7 @@ PAGES = [
     ("/invite", auth_pages.invite, InviteState.load, "Accept your invitation"),
     ("/confirm-email", auth_pages.confirm_email, ConfirmEmailState.load, "Confirm your email"),
     ("/profile", profile_page, ProfileState.load, "Your profile"),
+    ("/security", security_page, SecurityState.load, "Security"),
     ("/invoices", invoices_page, ClientInvoicesState.load, "Invoices"),
     ("/invoices/[invoice_id]", invoice_page, ClientInvoiceState.load, "Invoice"),
     ("/documents", documents_page, ClientDocumentsState.load, "Documents"),
@@ -261,6 +265,7 @@ PAGES = [
     ("/staff/sites/portal", configure_portal_page, PortalConfigState.load, "Configure Portal"),
     ("/staff/outbox", outbox_page, OutboxState.load, "Dev outbox"),
     ("/staff/team", team_page, TeamState.load, "Team"),
+    ("/staff/security", staff_security_page, SecurityState.load, "Security"),
     ("/staff/settings/payments", payments_settings_page, PaymentsSettingsState.load, "Payments"),
     ("/staff/settings/sealing", sealing_page, SealingState.load, "Document sealing"),
     ("/staff/settings/jobs", jobs_page, JobsState.load, "Jobs"),

@@ -13,6 +13,7 @@ The rules live in this package, one module per area; import them from here
   documents.py      documents, e-signatures, sealing
   conversations.py  chat, the inbox, chat email notifications
   appointments.py   appointments, availability, calendar feeds
+  sessions.py       one's own sessions, password and email (the Security page)
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ from portal_app.access.files import (
     require_client_upload,
     require_manage_files,
 )
+from portal_app.access.sessions import own_account, own_sessions_clause, owns_session, require_own_account
 from portal_app.access.staff import (
     may_change_roles,
     may_manage_team,
@@ -101,6 +103,10 @@ from portal_app.access.staff import (
 )
 
 __all__ = [
+    "own_account",
+    "own_sessions_clause",
+    "owns_session",
+    "require_own_account",
     "ROLE_RANK",
     "STAFF_ROLES",
     "Anonymous",

@@ -169,6 +169,7 @@ def client_shell(*content: rx.Component, title: str = "") -> rx.Component:
     for key, label, href, icon in CLIENT_NAV:
         nav_items.append(rx.cond(BaseState.sections[key], _nav_link(label, href, icon)))
     nav_items.append(_nav_link("Profile", "/profile", "user"))
+    nav_items.append(_nav_link("Security", "/security", "shield"))
     return rx.box(
         skip_link(),
         rx.el.header(
@@ -259,6 +260,7 @@ def _staff_nav() -> rx.Component:
             _nav_link("Configure Portal", "/staff/sites/portal", "palette"),
             _nav_group("Settings"),
             _nav_link("Team", "/staff/team", "users-round"),
+            _nav_link("Security", "/staff/security", "lock"),
             _nav_link("Payments", "/staff/settings/payments", "credit-card"),
             _nav_link("Booking", "/staff/settings/booking", "calendar-clock"),
             _nav_link("Document sealing", "/staff/settings/sealing", "shield-check"),

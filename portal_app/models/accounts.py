@@ -88,6 +88,23 @@ class LoginAttempt(SQLModel, table=True):
     attempted_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False, index=True))
 
 
+class KnownDevice(SQLModel, table=True):
+    """A device (browser and OS family, services/accounts/devices.py) an account has signed in
+    from: a sign-in from one not listed yet sends the "new sign-in" email. Keyed by the kind of
+    account and its id (a staff user or a client account); no address, no full user agent."""
+
+    __tablename__ = "known_device"
+    __table_args__ = (sa.UniqueConstraint("account_kind", "account_id", "device", name="uq_known_device"),)
+
+    id: int = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    account_kind: str = Field(max_length=10)  # staff | client
+    account_id: int
+    device: str = Field(max_length=80)  # "Firefox on Windows"
+    first_seen_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+
+
 class PasswordReset(SQLModel, table=True):
     """A single-use link to choose a new password (staff or client); stored hashed."""
 

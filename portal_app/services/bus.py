@@ -18,6 +18,7 @@ from typing import Any
 from sqlmodel import Session
 
 from portal_app.services import events as ev
+from portal_app.services.accounts import security_mail
 from portal_app.services.appointments import notify as appointment_mail
 from portal_app.services.automations import engine, triggers
 from portal_app.services.billing import invoice_mail
@@ -57,6 +58,8 @@ SHOWN: dict[type[ev.Event], str] = {
                            "the client is emailed the updated invitation (appointments/notify.py)",
     ev.AppointmentCancelled: "the appointment pages show it cancelled and its time is free again; "
                              "on the Communications timeline; the client is emailed the cancellation (.ics)",
+    ev.NewDeviceSignIn: "the account's owner is emailed (accounts/security_mail.py); the Security page lists the session",
+    ev.PasswordChanged: "the account's owner is emailed (accounts/security_mail.py)",
 }
 
 # Every kind goes to the workspace's webhook endpoints that want it (services/webhooks).
@@ -65,6 +68,8 @@ HANDLERS[ev.InvoiceSent] = [invoice_mail.email_invoice_sent, delivery.fan_out]
 HANDLERS[ev.AppointmentBooked] = [appointment_mail.on_booked, delivery.fan_out]
 HANDLERS[ev.AppointmentChanged] = [appointment_mail.on_changed, delivery.fan_out]
 HANDLERS[ev.AppointmentCancelled] = [appointment_mail.on_cancelled, delivery.fan_out]
+HANDLERS[ev.NewDeviceSignIn] = [security_mail.on_new_device, delivery.fan_out]
+HANDLERS[ev.PasswordChanged] = [security_mail.on_password_changed, delivery.fan_out]
 # Automations (services/automations/engine.py): every trigger kind starts the runs of its rules.
 for _cls in triggers.TRIGGERS:
     HANDLERS[_cls] = [*HANDLERS[_cls], engine.on_event]

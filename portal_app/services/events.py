@@ -319,6 +319,31 @@ class InviteAccepted(Event):
     contact: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class NewDeviceSignIn(Event):
+    """Someone signed in to an account from a device (browser and OS family) it had not used
+    before (services/accounts/devices.py); the account's owner is emailed."""
+
+    kind: ClassVar[str] = "account.new_device"
+    account_kind: Literal["staff", "client"]
+    account: str  # the staff user's or the client contact's public id
+    device: str   # "Firefox on Windows"
+    ip: str
+    at: str       # ISO time of the sign-in (UTC)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PasswordChanged(Event):
+    """An account's password changed: by its owner with the current one (`changed`) or by a
+    reset link (`reset`); the account's owner is emailed."""
+
+    kind: ClassVar[str] = "account.password_changed"
+    account_kind: Literal["staff", "client"]
+    account: str
+    how: Literal["changed", "reset"]
+    at: str
+
+
 # --- invoices, periodic (services/automations/overdue.py) ------------------------------------
 
 @dataclass(frozen=True, kw_only=True)

@@ -24,6 +24,7 @@ from tests.support.matrix_chat import chat_rows, chat_world
 from tests.support.matrix_documents import document_rows, documents_world
 from tests.support.matrix_domains import domains_rows, domains_world
 from tests.support.matrix_inbox import inbox_rows, inbox_world
+from tests.support.matrix_security import security_rows, security_world
 from tests.support.matrix_timeline import timeline_rows, timeline_world
 from tests.support.world import HOST_A, HOST_B
 
@@ -73,6 +74,7 @@ def sign_in_actors(world, db) -> dict[str, tuple[str, str | None]]:
     appointments_world(db, world)
     calendar_world(db, world)
     domains_world(db, world)
+    security_world(db, world)
     db.commit()
     return tokens
 
@@ -207,7 +209,11 @@ def matrix(world):
         (portal_home.HomeState, "setvar", ("cards", []), "/", "setvar"),
         (portal_profile.ProfileState, "load", (), "/profile", CLIENT),
         (portal_profile.ProfileState, "save", ({"first_name": "Zed", "phone": "+1 555 0123"},), "/profile", CLIENT),
-        (portal_profile.ProfileState, "change_email", ({"new_email": "new@client.example"},), "/profile", CLIENT),
+        (portal_profile.ProfileState, "change_email", ({"new_email": "new@client.example",
+                                                        "current_password": world.password},), "/profile", CLIENT),
+        # no current password: refused before anything is sent, nothing written
+        (portal_profile.ProfileState, "change_email", ({"new_email": "new@client.example"},), "/profile",
+         grid(CLIENT, client_a1="invalid", client_a2="invalid")),
         (portal_profile.ProfileState, "setvar", ("values", {}), "/profile", "setvar"),
         # the 404 page: anyone; at a /staff address a client is sent home (BaseState._kept_out)
         (not_found.NotFoundState, "load", (), "/no-such-page", PUBLIC),
@@ -295,6 +301,7 @@ def matrix(world):
         *inbox_rows(world, {"STAFF": STAFF, "STAFF_ON_A1": STAFF_ON_A1, "ADMIN": ADMIN, "grid": grid}),
         *appointments_rows(world, {"CLIENT": CLIENT, "SIGNIN": SIGNIN_FOR_OTHERS, "grid": grid}),
         *calendar_rows(world, {"STAFF": STAFF, "STAFF_ON_A1": STAFF_ON_A1, "ADMIN": ADMIN, "grid": grid}),
+        *security_rows(world, {"STAFF": STAFF, "SIGNIN": SIGNIN_FOR_OTHERS, "grid": grid}),
         # last: making a domain primary changes workspace A's base URL
         *domains_rows(world, {"ADMIN": ADMIN, "grid": grid}),
     ]

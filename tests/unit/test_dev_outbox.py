@@ -46,7 +46,7 @@ def mail(db, world):
     team.invite_staff(db, world.staff_a, email="nina@alpha.example", name="Nina New", role="member")
     db.flush()
     tokens["join"] = token_of(last_link(db, "/staff/join"))
-    profile.request_email_change(db, world.client_a1, "alice.new@client.example")
+    profile.request_email_change(db, world.client_a1, "alice.new@client.example", "correct horse battery")
     db.flush()
     tokens["email"] = token_of(last_link(db, "/confirm-email"))
     for kind, email in [("staff", "owner@alpha.example"), ("staff", "member@alpha.example"),

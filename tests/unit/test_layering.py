@@ -58,6 +58,11 @@ DATA_NOT_RULES = {
                                                        "names a client signer's contact",
     ("email_signer", 'signer.role == "client"'): "mail to a client signer goes on their Communications timeline",
     ("_on_document", 'signer.role == "client"'): "the timeline says \"You signed\" for the client's own signature",
+    ("_note_device", 'kind == "staff"'): "which account table holds the public id the new-device event names",
+    ("account_public_id", 'kind == "staff"'): "which account table holds the public id events and audit name",
+    ("change_password", 'kind == "staff"'): "the audit record names the kind of account changed",
+    ("_recipient", 'kind == "staff"'): "which account table the security email's recipient is in",
+    ("_security_url", 'kind == "staff"'): "the security email's button: the staff or the client Security page",
 }
 
 

@@ -166,7 +166,7 @@ def test_joining_ends_a_raced_second_link(db, world):
 # --- email-change confirmations ----------------------------------------------------------------
 
 def _change_link(db, actor, new_email: str) -> str:
-    profile.request_email_change(db, actor, new_email)
+    profile.request_email_change(db, actor, new_email, "correct horse battery")
     db.flush()
     return token_of(last_link(db, "/confirm-email"))
 

@@ -22,7 +22,7 @@ def _form(contact: Contact, **over) -> dict:
 
 
 def _request(db, actor, new_email: str) -> str:
-    profile.request_email_change(db, actor, new_email)
+    profile.request_email_change(db, actor, new_email, "correct horse battery")
     db.flush()
     return token_of(last_link(db, "/confirm-email"))
 
@@ -89,7 +89,7 @@ def test_update_profile_bad_input(db, world, over, field):
 @pytest.mark.parametrize("call", [
     lambda db, a: profile.get_profile(db, a),
     lambda db, a: profile.update_profile(db, a, {"first_name": "Hacked"}),
-    lambda db, a: profile.request_email_change(db, a, "new@client.example"),
+    lambda db, a: profile.request_email_change(db, a, "new@client.example", "correct horse battery"),
 ])
 def test_staff_and_anonymous_have_no_profile(db, world, call):
     for actor, error in [(world.staff_a, Forbidden), (world.member_a, Forbidden),
@@ -174,20 +174,20 @@ def test_forged_email_change_link(db, world, forged, token):
 def test_email_change_bad_input(db, world):
     for bad in ["", "not-an-email", "alice@client.example", "ALICE@client.example"]:
         with pytest.raises(Invalid) as err:
-            profile.request_email_change(db, world.client_a1, bad)
+            profile.request_email_change(db, world.client_a1, bad, "correct horse battery")
         assert err.value.field == "new_email"
     db.flush()
     assert outbox_payloads(db) == []
     # an address another contact uses is accepted at request time (the answer must not reveal
     # who is a client); opening the link then refuses it and nothing changes
-    assert profile.request_email_change(db, world.client_a1, "bob@client.example")
+    assert profile.request_email_change(db, world.client_a1, "bob@client.example", "correct horse battery")
     token = token_of(last_link(db, "/confirm-email"))
     with pytest.raises(Invalid, match="used by another contact"):
         profile.confirm_email_change(db, token)
     db.expire_all()
     assert db.get(Contact, world.contact_a1.id).email == "alice@client.example"
     # another workspace's contact address is no obstacle
-    assert profile.request_email_change(db, world.client_a1, "carol@client.example")
+    assert profile.request_email_change(db, world.client_a1, "carol@client.example", "correct horse battery")
 
 
 def test_confirm_refused_when_address_was_taken_meanwhile(db, world):

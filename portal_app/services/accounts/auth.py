@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Literal
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -10,7 +11,8 @@ from sqlmodel import Session, col, select
 from portal_app.access import Actor, Anonymous, Client, Staff, is_signed_in
 from portal_app.errors import Invalid, Throttled
 from portal_app.models import AuthSession, ClientAccount, ClientStatus, Contact, LoginAttempt, StaffUser, utcnow
-from portal_app.services import audit
+from portal_app.services import audit, events
+from portal_app.services.accounts import devices
 from portal_app.services.portal.workspaces import hostname_of
 from portal_app.services.security import hash_token, new_token, verify_password
 from portal_app.services.validation import clean_email
@@ -69,7 +71,30 @@ def _start_session(db: Session, workspace_id: int, *, staff_user_id: int | None 
                        created_at=now, last_seen_at=now,
                        expires_at=now + timedelta(hours=s.session_max_hours),
                        ip=ip[:64], user_agent=user_agent[:300], host=hostname_of(host)[:253] or None))
+    _note_device(db, workspace_id, staff_user_id, client_account_id, ip[:64], user_agent[:300], now)
     return token
+
+
+def _note_device(db: Session, workspace_id: int, staff_user_id: int | None, client_account_id: int | None,
+                 ip: str, user_agent: str, now: datetime) -> None:
+    """A sign-in from a device this account has not used before raises NewDeviceSignIn (its
+    owner is emailed: services/accounts/security_mail.py)."""
+    kind: Literal["staff", "client"]
+    if staff_user_id is not None:
+        kind, account_id = "staff", staff_user_id
+    elif client_account_id is not None:
+        kind, account_id = "client", client_account_id
+    else:
+        return
+    label = devices.note_device(db, workspace_id, kind, account_id, user_agent)
+    if label is None:
+        return
+    if kind == "staff":
+        public_id = db.get_one(StaffUser, account_id).public_id
+    else:
+        public_id = db.get_one(Contact, db.get_one(ClientAccount, account_id).contact_id).public_id
+    events.raise_event(db, events.NewDeviceSignIn(workspace_id=workspace_id, account_kind=kind, account=public_id,
+                                                  device=label, ip=ip, at=now.isoformat()))
 
 
 def sign_in(db: Session, workspace_id: int, kind: str, email: str, password: str, *,

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from portal_app.errors import Invalid
 from portal_app.models import ClientAccount, ClientStatus, Contact, PasswordReset, StaffUser, Workspace, utcnow
-from portal_app.services import audit, emails
+from portal_app.services import audit, emails, events
 from portal_app.services.accounts.auth import (
     revoke_client_sessions,
     revoke_staff_sessions,
@@ -144,6 +144,8 @@ def reset_password(db: Session, token: str, password: str, confirm: str, *, work
         db.add(user)
         revoke_staff_sessions(db, user.id)
         audit.record(db, user.workspace_id, None, "staff.password_reset", "staff_user", user.public_id, {"ip": ip})
+        events.raise_event(db, events.PasswordChanged(workspace_id=user.workspace_id, account_kind="staff",
+                                                      account=user.public_id, how="reset", at=now.isoformat()))
         return "staff", start_staff_session(db, user, ip=ip, user_agent=user_agent, host=host)
     account = db.get(ClientAccount, row.client_account_id)
     if account is None or account.status != ClientStatus.active.value:
@@ -153,4 +155,6 @@ def reset_password(db: Session, token: str, password: str, confirm: str, *, work
     revoke_client_sessions(db, account.id)
     contact = db.get_one(Contact, account.contact_id)
     audit.record(db, account.workspace_id, None, "client.password_reset", "contact", contact.public_id, {"ip": ip})
+    events.raise_event(db, events.PasswordChanged(workspace_id=account.workspace_id, account_kind="client",
+                                                  account=contact.public_id, how="reset", at=now.isoformat()))
     return "client", start_client_session(db, account, ip=ip, user_agent=user_agent, host=host)

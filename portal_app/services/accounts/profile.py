@@ -16,6 +16,7 @@ from portal_app.access import Actor, require_client, require_own_contact
 from portal_app.errors import Invalid, NotFound
 from portal_app.models import ClientAccount, ClientStatus, Contact, EmailChange, Workspace, utcnow
 from portal_app.services import audit, emails
+from portal_app.services.accounts import credentials
 from portal_app.services.accounts.contacts import ContactDetails, clean_contact_fields
 from portal_app.services.accounts.links import use_once
 from portal_app.services.security import hash_token, new_token
@@ -72,12 +73,16 @@ def update_profile(db: Session, actor: Actor, values: dict) -> list[str]:
     return sorted(changes)
 
 
-def request_email_change(db: Session, actor: Actor, new_email: str) -> str:
+def request_email_change(db: Session, actor: Actor, new_email: str, current_password: object) -> str:
+    """Sends the confirmation link to the new address, once the client has entered their
+    current password (credentials.require_current_password: a session left open elsewhere is
+    not enough to move the account to another address)."""
     client = require_client(actor)
     contact = _own_contact(db, actor)
     new_email = clean_email(new_email, "new_email", "New email")
     if new_email == contact.email:
         raise Invalid("This is already your email address.", "new_email")
+    credentials.require_current_password(db, client, current_password)
     # Whether another contact uses the address is checked when the link is opened, not
     # here: the answer must not tell a client who else is a client of the business.
     now = utcnow()

@@ -11,6 +11,7 @@ from portal_app.errors import ServiceError
 from portal_app.services.accounts import profile
 from portal_app.services.appointments import client_side
 from portal_app.state.base import BaseState
+from portal_app.state.security import record_wrong_password
 
 # every zone a client may choose (the select's options: compiled into the page, not state)
 ZONE_CHOICES = client_side.zone_choices()
@@ -67,12 +68,14 @@ class ProfileState(BaseState):
     @rx.event
     async def change_email(self, form: dict):
         def work(db, ws, actor):
-            new = profile.request_email_change(db, actor, str(form.get("new_email", "")))
+            new = profile.request_email_change(db, actor, str(form.get("new_email", "")),
+                                               form.get("current_password"))
             self.pending_email = new
             self.email_error = ""
             self.email_notice = f"We sent a confirmation link to {new}. Your email changes when you open it."
 
         def failed(exc: ServiceError):
+            record_wrong_password(exc)
             self.email_error, self.email_notice = exc.message, ""
 
         return await self._run(work, on_error=failed)
