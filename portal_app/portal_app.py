@@ -57,6 +57,7 @@ from portal_app.state.auth import (
     LoginState,
     ResetPasswordState,
     SetupState,
+    SignInLinkState,
 )
 from portal_app.state.not_found import NotFoundState
 from portal_app.state.portal.appointments import AppointmentsState, BookState
@@ -224,6 +225,7 @@ app.register_lifespan_task(_demo_test_payments)
 PAGES = [
     ("/", home, HomeState.load, "Home"),
     ("/login", auth_pages.client_login, LoginState.load_client, "Sign in"),
+    ("/login/link", auth_pages.sign_in_link, SignInLinkState.load, "Sign-in link"),
     ("/invite", auth_pages.invite, InviteState.load, "Accept your invitation"),
     ("/confirm-email", auth_pages.confirm_email, ConfirmEmailState.load, "Confirm your email"),
     ("/profile", profile_page, ProfileState.load, "Your profile"),

@@ -21,6 +21,11 @@ def require_configure_portal(actor: Actor) -> Staff:
     return require_staff(actor, "admin")
 
 
+def require_configure_sign_in(actor: Actor) -> Staff:
+    """How clients sign in (e.g. "clients sign in by email link only"): owners only."""
+    return require_staff(actor, "owner")
+
+
 def require_manage_domains(actor: Actor) -> Staff:
     """Settings › Domains: add, verify, assign, make primary and remove custom domains: owners
     and admins (a domain decides where clients sign in and where every emailed link points)."""

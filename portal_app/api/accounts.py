@@ -53,7 +53,7 @@ def _code_of(exc: ServiceError) -> str:
 async def _redeem_link(request: Request, page: str, messages: dict[str, str], redeem) -> Response:
     """The three "choose a password from an emailed link" forms (invitation, password reset,
     joining the staff): check the origin, run `redeem(db, token, password, confirm, ws_id,
-    ip, user_agent, host) -> (target, session token)`, set the cookie; on failure go back to
+    ip, user_agent, host, form) -> (target, session token)`, set the cookie; on failure go back to
     `page` with a fixed reason code for its message table."""
     form: dict = {}
     try:
@@ -69,7 +69,7 @@ async def _redeem_link(request: Request, page: str, messages: dict[str, str], re
                     return None
                 return redeem(db, token, form.get("password", ""), form.get("confirm", ""),
                               ws_id, client_ip(request), request.headers.get("user-agent", ""),
-                              request_host(request))
+                              request_host(request), form)
 
         redeemed = await run_in_threadpool(run)
     except ServiceError as exc:
@@ -86,19 +86,22 @@ def _reason(exc: ServiceError, messages: dict[str, str]) -> str:
     for code, text in messages.items():
         if exc.message == text:
             return code
-    return {"password": "weak", "confirm": "mismatch"}.get(exc.field or "", "other")
+    return {"password": "weak", "confirm": "mismatch", "link_only": "link_only_invite"}.get(exc.field or "", "other")
 
 
 async def accept_invite(request: Request) -> Response:
-    def redeem(db, token, password, confirm, ws_id, ip, ua, host):
+    """The invitation's form: `method` "password" (with password and confirm) or "link"
+    (no password: the client signs in by an emailed link each time)."""
+    def redeem(db, token, password, confirm, ws_id, ip, ua, host, form):
         return "/?welcome=1", invites.accept_invite(db, token, password, confirm, workspace_id=ws_id,
-                                                   ip=ip, user_agent=ua, host=host)
+                                                   ip=ip, user_agent=ua, host=host,
+                                                   method=form.get("method", "password"))
 
     return await _redeem_link(request, "/invite", invites.INVITE_MESSAGES, redeem)
 
 
 async def reset_password(request: Request) -> Response:
-    def redeem(db, token, password, confirm, ws_id, ip, ua, host):
+    def redeem(db, token, password, confirm, ws_id, ip, ua, host, form):
         kind, session = passwords.reset_password(db, token, password, confirm, workspace_id=ws_id,
                                                  ip=ip, user_agent=ua, host=host)
         return ("/staff?password_changed=1" if kind == "staff" else "/?password_changed=1"), session
@@ -107,7 +110,7 @@ async def reset_password(request: Request) -> Response:
 
 
 async def join_staff(request: Request) -> Response:
-    def redeem(db, token, password, confirm, ws_id, ip, ua, host):
+    def redeem(db, token, password, confirm, ws_id, ip, ua, host, form):
         return "/staff/contacts", team.accept_staff_invite(db, token, password, confirm, workspace_id=ws_id,
                                                           ip=ip, user_agent=ua, host=host)
 

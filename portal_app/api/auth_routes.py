@@ -1,5 +1,7 @@
 """Signing in and out: staff and client sign-in set the session cookie, sign-out ends the
-session and clears it.
+session and clears it; a client's emailed sign-in link (ask for one, open it: see
+services/accounts/sign_in_links.py) is bound to the asking browser by the HttpOnly
+LINK_NONCE_COOKIE set here.
 
 Every failure redirects back with a fixed error code that the page turns into a human
 message. Nothing slow on the event loop: the services are synchronous (SQL, and argon2
@@ -27,7 +29,9 @@ from portal_app.api._common import (
 from portal_app.api.forms import back, client_ip, read_form, safe_next, same_origin
 from portal_app.db import unit_of_work
 from portal_app.errors import ServiceError, Throttled
-from portal_app.services.accounts import auth
+from portal_app.services.accounts import auth, sign_in_links
+from portal_app.services.security import new_token
+from portal_app.settings import get_settings
 
 log = logging.getLogger("portal.api")
 
@@ -52,6 +56,8 @@ async def _sign_in(request: Request, kind: str) -> Response:
         token = await run_in_threadpool(sign_in, form)
     except Throttled:
         return back(login_page, error="throttled")
+    except auth.LinkOnly:
+        return back(login_page, error="link_only")
     except ServiceError:
         await run_in_threadpool(_record_failed_login, request, kind, form)
         return back(login_page, error="invalid")
@@ -95,4 +101,72 @@ async def logout(request: Request) -> Response:
     # Empties the tab's sessionStorage: the signed-out page gets a fresh Reflex tab token
     # (state/session_guard.py has the full story).
     resp.headers["clear-site-data"] = '"storage"'
+    return resp
+
+
+# The cookie binding an emailed sign-in link to the browser that asked for it: random, HttpOnly,
+# sent only to the route that opens links, and gone when the link's time is up.
+LINK_NONCE_COOKIE = "portal_link_nonce"
+LINK_PATH = "/api/auth/link"
+
+
+def _nonce_cookie_kwargs() -> dict:
+    return {"httponly": True, "samesite": "lax", "secure": get_settings().secure_cookies, "path": LINK_PATH}
+
+
+async def request_link(request: Request) -> Response:
+    """"Email me a sign-in link": one answer whether or not the address has an account (the
+    nonce cookie is set either way too); throttled, with a message that says nothing about
+    the address. `from` says which page asked, so the answer shows there."""
+    if not same_origin(request):
+        return back("/login", error="origin")
+    form: dict = {}
+    nonce = new_token()
+
+    def ask(form: dict) -> bool:
+        with unit_of_work() as db:
+            ws_id = workspace_id(db, request)
+            if ws_id is None:
+                return False
+            sign_in_links.request_link(db, ws_id, form.get("email", ""), nonce, ip=client_ip(request))
+            return True
+
+    page = "/login"
+    try:
+        form = await read_form(request)
+        page = "/login/link" if form.get("from") == "link" else "/login"
+        served = await run_in_threadpool(ask, form)
+    except Throttled:  # the refused request is not counted (its transaction rolled back)
+        return back(page, error="link_throttled")
+    except ServiceError:
+        return back(page, error="link_email")
+    if not served:
+        return back(page, error="noportal")
+    resp = back("/login", link="sent")
+    resp.set_cookie(LINK_NONCE_COOKIE, nonce, max_age=sign_in_links.LINK_MINUTES * 60, **_nonce_cookie_kwargs())
+    return resp
+
+
+async def open_link(request: Request) -> Response:
+    """The emailed link: in the browser that asked, sign in and land on the portal home;
+    anywhere else (or used, expired, replaced, forged) the link page says why, with a way to
+    get a new link. Never an error page."""
+    token = request.query_params.get("token", "")
+    nonce = request.cookies.get(LINK_NONCE_COOKIE)
+
+    def run() -> sign_in_links.LinkResult:
+        with unit_of_work() as db:
+            ws_id = workspace_id(db, request)
+            return sign_in_links.open_link(db, token, nonce, workspace_id=ws_id, ip=client_ip(request),
+                                           user_agent=request.headers.get("user-agent", ""),
+                                           host=request_host(request))
+
+    try:
+        result = await run_in_threadpool(run)
+    except ServiceError:
+        result = sign_in_links.LinkResult("invalid")
+    if result.status != "ok":
+        return back("/login/link", reason=result.status)
+    resp = set_session(RedirectResponse("/", status_code=303), result.session)
+    resp.delete_cookie(LINK_NONCE_COOKIE, **_nonce_cookie_kwargs())
     return resp

@@ -38,6 +38,8 @@ def build_api() -> Starlette:
         Route("/api/auth/staff/login", auth_routes.staff_login, methods=["POST"]),
         Route("/api/auth/client/login", auth_routes.client_login, methods=["POST"]),
         Route("/api/auth/logout", auth_routes.logout, methods=["POST"]),
+        Route("/api/auth/client/link", auth_routes.request_link, methods=["POST"]),
+        Route("/api/auth/link", auth_routes.open_link, methods=["GET"]),
         Route("/api/setup", accounts.setup, methods=["POST"]),
         Route("/api/invite/accept", accounts.accept_invite, methods=["POST"]),
         Route("/api/auth/reset", accounts.reset_password, methods=["POST"]),
@@ -68,6 +70,11 @@ ROUTES = {
     ("POST", "/api/auth/staff/login"): "public (credentials)",
     ("POST", "/api/auth/client/login"): "public (credentials)",
     ("POST", "/api/auth/logout"): "any session",
+    ("POST", "/api/auth/client/link"):
+        "public (asks for a client sign-in link: the same answer for every address; throttled)",
+    ("GET", "/api/auth/link"):
+        "holder of a valid sign-in link token, in the browser whose nonce cookie asked for it; "
+        "anyone else: the link page, nobody signed in",
     ("POST", "/api/setup"): "public, only before a workspace exists",
     ("POST", "/api/invite/accept"): "holder of a valid invitation token",
     ("POST", "/api/auth/reset"): "holder of a valid password-reset token",

@@ -17,8 +17,10 @@ DOWNLOAD_LINK = {"reload_document": True, "download": ""}
 
 def field(label: str, name: str, *, type_: str = "text", value=None, default_value=None,
           required: bool = False, autocomplete: str | None = None, max_length: int | None = None,
-          on_change=None, hint: str | None = None, error=None, **props) -> rx.Component:
-    field_id = f"f-{name}"
+          on_change=None, hint: str | None = None, error=None, field_id: str | None = None,
+          **props) -> rx.Component:
+    """`field_id`: the input's id when one page has two fields of the same name (default f-<name>)."""
+    field_id = field_id or f"f-{name}"
     input_props = dict(id=field_id, name=name, type=type_, required=required, width="100%",
                        size="3")
     if autocomplete:

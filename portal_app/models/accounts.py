@@ -122,6 +122,25 @@ class PasswordReset(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_column=ts_column())
 
 
+class SignInLink(SQLModel, table=True):
+    """A client's emailed sign-in link (services/accounts/sign_in_links.py): single use, valid
+    15 minutes, stored hashed, and bound to the browser that asked for it (`nonce_hash`: the
+    hash of the random nonce in that browser's HttpOnly cookie)."""
+
+    __tablename__ = "sign_in_link"
+
+    id: int = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    client_account_id: int = Field(foreign_key="client_account.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    nonce_hash: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False, index=True))
+    expires_at: datetime = Field(sa_column=ts_column(nullable=False))
+    used_at: datetime | None = Field(default=None, sa_column=ts_column())
+    # set when a newer link of the same account, or disabling its portal access, ends this one
+    revoked_at: datetime | None = Field(default=None, sa_column=ts_column())
+
+
 class StaffInvitation(SQLModel, table=True):
     """An invitation to join a workspace's staff; single use, stored hashed."""
 

@@ -68,6 +68,9 @@ class PortalSettings(SQLModel, table=True):
     appointment_cancel_cutoff_hours: int = Field(default=24, sa_column_kwargs={"server_default": "24"})
     # when reminder emails go out before an appointment, comma-separated ("24h,1h"; "": none)
     appointment_reminders: str = Field(default="24h,1h", max_length=40, sa_column_kwargs={"server_default": "24h,1h"})
+    # Clients sign in by emailed link only (services/accounts/sign_in_links.py): the client
+    # password form is hidden and client passwords are refused. Owners set it.
+    client_link_only: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     updated_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
 
     def section_enabled(self, section: str) -> bool:

@@ -6,8 +6,8 @@ import reflex as rx
 
 from portal_app.access import is_client, is_staff
 from portal_app.errors import ServiceError, Throttled
-from portal_app.services.accounts import invites, passwords, profile
-from portal_app.services.accounts.auth import BAD_LOGIN
+from portal_app.services.accounts import invites, passwords, profile, sign_in_links
+from portal_app.services.accounts.auth import BAD_LOGIN, LINK_ONLY, client_link_only
 from portal_app.services.portal import workspaces
 from portal_app.services.security import PASSWORD_MIN
 from portal_app.state.base import BaseState
@@ -25,6 +25,10 @@ FORM_ERRORS = {
     "workspace_name": "Enter your business name (at most 120 characters).",
     "forbidden": "This portal is already set up. Sign in instead.",
     "other": "That did not work. Please try again.",
+    "link_only": LINK_ONLY,
+    "link_only_invite": invites.LINK_ONLY_INVITE,
+    "link_throttled": sign_in_links.THROTTLED,
+    "link_email": sign_in_links.BAD_EMAIL,
 }
 
 
@@ -32,11 +36,16 @@ class LoginState(BaseState):
     error: str = ""
     notice: str = ""
     next_path: str = ""
+    # clients of this workspace sign in by email link only: no password form
+    link_only: bool = False
 
     async def _load(self, staff: bool):
         def work(db, ws, actor):
             self.error = FORM_ERRORS.get(self._query("error"), "")
             self.notice = "You have signed out." if self._query("signed_out") else ""
+            if not staff and self._query("link") == "sent":
+                self.notice = sign_in_links.SENT
+            self.link_only = bool(not staff and ws is not None and client_link_only(db, ws.id))
             nxt = self._query("next")
             self.next_path = nxt if nxt.startswith("/") and not nxt.startswith("//") else ""
             if workspaces.needs_setup(db):  # a fresh install: the first visitor sets it up
@@ -56,6 +65,31 @@ class LoginState(BaseState):
     @rx.event
     async def load_staff(self):
         return await self._load(staff=True)
+
+
+class SignInLinkState(BaseState):
+    """/login/link: why an emailed sign-in link did not sign this browser in, and a form to
+    send a new link from here. Shows only fixed messages (the query carries a code)."""
+
+    reason: str = ""
+    heading: str = "Send a sign-in link"
+    message: str = ""
+    error: str = ""
+
+    @rx.event
+    async def load(self):
+        def work(db, ws, actor):
+            reason = self._query("reason")
+            self.error = FORM_ERRORS.get(self._query("error"), "")
+            if reason not in sign_in_links.LINK_MESSAGES:
+                reason = "" if self.error else "invalid"
+            self.reason = reason
+            self.message = sign_in_links.LINK_MESSAGES.get(reason, "")
+            self.heading = ("This link was asked for in another browser" if reason == "other_browser"
+                            else "This sign-in link cannot be used" if reason else "Send a sign-in link")
+            return None
+
+        return await self._run(work)
 
 
 class SetupState(BaseState):
@@ -80,12 +114,14 @@ class InviteState(BaseState):
     invitee_email: str = ""
     requested: bool = False
     token: str = ""  # already in the visitor's address bar; the accept form posts it back
+    link_only: bool = False  # the workspace's clients sign in by email link only: no password choice
 
     @rx.event
     async def load(self):
         def work(db, ws, actor):
             self.token = self._query("token")
             self.requested = False
+            self.link_only = bool(ws is not None and client_link_only(db, ws.id))
             check = invites.check_invite(db, self.token)
             if check.status == "valid" and (ws is None or check.workspace_id != ws.id):
                 check = invites.InviteCheck("invalid")  # a link for another workspace's portal

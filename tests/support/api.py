@@ -73,7 +73,7 @@ def invite_token(portal: Portal, email: str) -> str:
         send_invite(db, staff, contact.public_id)
         db.commit()
         payloads = [json.loads(m.payload) for m in db.exec(select(OutboxMessage)).all()]
-    [text] = [p["text"] for p in payloads if p["to"] == email]
+    [text] = [p["text"] for p in payloads if p.get("to") == email]
     return re.search(r"/invite\?token=([A-Za-z0-9_\-]+)", text).group(1)
 
 

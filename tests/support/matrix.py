@@ -167,6 +167,7 @@ ADMIN = grid(**SIGNIN_FOR_OTHERS, client_a1="denied", client_a2="denied", member
 CLIENT = grid(**SIGNIN_FOR_OTHERS, staff_a="denied", member_a="denied", staff_b_on_b="denied")
 PAYER = grid(CLIENT, client_a2="denied")  # the client of client A1's invoice, and nobody else
 PUBLIC = grid()
+OWNER = grid(ADMIN)  # the grid has no admin actor: member_a is the deny among staff
 
 
 def _a1_path(world) -> str:
@@ -191,6 +192,8 @@ def matrix(world):
         (auth_pages.LoginState, "load_client", (), "/login", PUBLIC),
         (auth_pages.LoginState, "load_staff", (), "/staff/login", PUBLIC),
         (auth_pages.LoginState, "setvar", ("error", "x"), "/login", "setvar"),
+        (auth_pages.SignInLinkState, "load", (), "/login/link?reason=other_browser", PUBLIC),
+        (auth_pages.SignInLinkState, "setvar", ("message", "x"), "/login/link", "setvar"),
         (auth_pages.SetupState, "load", (), "/setup", PUBLIC),
         (auth_pages.SetupState, "setvar", ("error", "x"), "/setup", "setvar"),
         (auth_pages.InviteState, "load", (), "/invite?token=forged", PUBLIC),
@@ -259,6 +262,8 @@ def matrix(world):
         (configure_portal.PortalConfigState, "logo_refused", (["logo.svg"], [10], ["file-invalid-type"]),
          "/staff/sites/portal", "local"),
         (configure_portal.PortalConfigState, "setvar", ("form_title", "x"), "/staff/sites/portal", "setvar"),
+        # owners only (no admin actor in this grid: tests/unit/test_sign_in_links.py refuses an admin)
+        (configure_portal.PortalConfigState, "set_link_only", (True,), "/staff/sites/portal", OWNER),
         (team.TeamState, "load", (), "/staff/team", STAFF),
         (team.TeamState, "set_invite_open", (True,), "/staff/team", "local"),
         (team.TeamState, "invite", ({"email": "colleague@team.example", "name": "Col League", "role": "member"},),

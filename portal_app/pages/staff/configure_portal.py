@@ -223,6 +223,34 @@ def _sections_card() -> rx.Component:
     )
 
 
+def _sign_in_card() -> rx.Component:
+    """How clients sign in: owners switch "by email link only" (saved at once)."""
+    return rx.card(
+        rx.vstack(
+            rx.heading("Client sign-in", as_="h2", size="4"),
+            rx.hstack(
+                rx.switch(id="client-link-only", checked=S.form_link_only, on_change=S.set_link_only,
+                          disabled=~S.may_set_sign_in, aria_describedby="client-link-only-help"),
+                rx.vstack(rx.el.label("Clients sign in by email link only", html_for="client-link-only",
+                                      style={"fontWeight": "500"}),
+                          rx.text("Clients then get no password form: they ask for a link that signs them in "
+                                  "for 15 minutes, in the browser that asked. Passwords they chose stop "
+                                  "working for sign-in.", id="client-link-only-help", size="1",
+                                  color_scheme="gray"),
+                          spacing="0"),
+                align="center", spacing="3",
+            ),
+            rx.cond(~S.may_set_sign_in,
+                    rx.text("Only an owner can change how clients sign in.", size="1", color_scheme="gray",
+                            high_contrast=True)),
+            rx.cond(S.sign_in_saved != "",
+                    rx.text(S.sign_in_saved, size="2", color_scheme="green", high_contrast=True, role="status")),
+            spacing="3", align="start", width="100%",
+        ),
+        width="100%",
+    )
+
+
 def _chat_card() -> rx.Component:
     """What the chat panel says about replies, and when unread chat messages are emailed."""
     return rx.card(
@@ -304,7 +332,8 @@ def configure_portal_page() -> rx.Component:
         alert_box(S.error),
         alert_box(S.saved, "green"),
         rx.grid(
-            rx.vstack(_logo_card(), _favicon_card(), _colors_card(), _emails_card(), _sections_card(), _chat_card(),
+            rx.vstack(_logo_card(), _favicon_card(), _colors_card(), _emails_card(), _sections_card(), _sign_in_card(),
+                      _chat_card(),
                       rx.button("Save settings", size="3", on_click=S.save),
                       spacing="4", width="100%", align="start"),
             rx.box(_preview(), width="100%"),

@@ -10,7 +10,16 @@ from sqlmodel import Session, col, select
 
 from portal_app.access import Actor, Anonymous, Client, Staff, is_signed_in
 from portal_app.errors import Invalid, Throttled
-from portal_app.models import AuthSession, ClientAccount, ClientStatus, Contact, LoginAttempt, StaffUser, utcnow
+from portal_app.models import (
+    AuthSession,
+    ClientAccount,
+    ClientStatus,
+    Contact,
+    LoginAttempt,
+    PortalSettings,
+    StaffUser,
+    utcnow,
+)
 from portal_app.services import audit, events
 from portal_app.services.accounts import devices
 from portal_app.services.portal.workspaces import hostname_of
@@ -21,6 +30,20 @@ from portal_app.settings import get_settings
 clock = utcnow  # what "now" is for sessions (idle, absolute expiry) and the sign-in throttle window (tests set it)
 
 BAD_LOGIN = "That email and password do not match an account here."
+LINK_ONLY = ("This portal signs clients in by email link only, not by password. "
+             "Use “Email me a sign-in link” below.")
+
+
+class LinkOnly(Invalid):
+    """A client password sign-in on a workspace where clients sign in by email link only."""
+
+    message = LINK_ONLY
+
+
+def client_link_only(db: Session, workspace_id: int) -> bool:
+    """Whether the workspace's clients sign in by email link only (an owner's setting)."""
+    row = db.get(PortalSettings, workspace_id)
+    return bool(row and row.client_link_only)
 
 
 def _throttle_email(email: str) -> str:
@@ -100,7 +123,9 @@ def _note_device(db: Session, workspace_id: int, staff_user_id: int | None, clie
 def sign_in(db: Session, workspace_id: int, kind: str, email: str, password: str, *,
             ip: str = "", user_agent: str = "", host: str = "") -> str:
     """Returns a new session token, or raises Invalid/Throttled with one message for
-    every failure so that nobody learns whether an address has an account."""
+    every failure so that nobody learns whether an address has an account. A client password
+    where clients sign in by link only raises LinkOnly before any account is looked at (the
+    same for every address)."""
     _check_throttle(db, _throttle_keys(workspace_id, email, ip))
     try:
         email = clean_email(email)
@@ -118,6 +143,8 @@ def sign_in(db: Session, workspace_id: int, kind: str, email: str, password: str
                          "staff.signed_in", "staff_user", user.public_id, {"ip": ip})
             return token
     else:
+        if client_link_only(db, workspace_id):
+            raise LinkOnly()
         row = db.exec(
             select(ClientAccount, Contact).join(Contact, col(Contact.id) == ClientAccount.contact_id)
             .where(ClientAccount.workspace_id == workspace_id, Contact.email == email)
@@ -125,14 +152,23 @@ def sign_in(db: Session, workspace_id: int, kind: str, email: str, password: str
         account, contact = row if row else (None, None)
         ok = verify_password(account.password_hash if account else None, password)
         if ok and account and contact and account.status == ClientStatus.active.value:
-            account.last_login_at = clock()
-            db.add(account)
-            token = _start_session(db, workspace_id, client_account_id=account.id, ip=ip,
-                                   user_agent=user_agent, host=host)
-            audit.record(db, workspace_id, _client_actor(account, contact), "client.signed_in",
-                         "contact", contact.public_id, {"ip": ip})
-            return token
+            return client_signed_in(db, account, contact, method="password", ip=ip, user_agent=user_agent,
+                                    host=host)
     raise Invalid(BAD_LOGIN)
+
+
+def client_signed_in(db: Session, account: ClientAccount, contact: Contact, *, method: str, ip: str = "",
+                     user_agent: str = "", host: str = "") -> str:
+    """Where every client sign-in ends once the client is known (`method`: password | link):
+    the session starts here, per host, and the sign-in is audited. A further step (a second
+    factor, a new-device email) belongs here, once, for every way in."""
+    account.last_login_at = clock()
+    db.add(account)
+    token = _start_session(db, account.workspace_id, client_account_id=account.id, ip=ip,
+                           user_agent=user_agent, host=host)
+    audit.record(db, account.workspace_id, _client_actor(account, contact), "client.signed_in",
+                 "contact", contact.public_id, {"ip": ip, "method": method})
+    return token
 
 
 def start_staff_session(db: Session, user: StaffUser, ip: str = "", user_agent: str = "", host: str = "") -> str:

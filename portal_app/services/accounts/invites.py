@@ -12,9 +12,10 @@ from portal_app.access import Actor, require_manage_contacts, roles_at_least
 from portal_app.errors import Invalid, NotFound
 from portal_app.models import AuditEvent, ClientAccount, ClientStatus, Contact, Invitation, StaffUser, Workspace, utcnow
 from portal_app.services import audit, emails, events
-from portal_app.services.accounts.auth import revoke_client_sessions, start_client_session
+from portal_app.services.accounts.auth import client_link_only, revoke_client_sessions, start_client_session
 from portal_app.services.accounts.contacts import get_contact
 from portal_app.services.accounts.links import check_new_password, use_once
+from portal_app.services.accounts.sign_in_links import end_links_of
 from portal_app.services.security import hash_password, hash_token, new_token
 from portal_app.settings import get_settings
 
@@ -126,14 +127,26 @@ def check_invite(db: Session, token: str) -> InviteCheck:
     return InviteCheck(_status(db, inv), ws.id, ws.name, contact.display_name if contact else "", inv.email)
 
 
+SIGN_IN_METHODS = ("password", "link")
+LINK_ONLY_INVITE = ("This portal signs clients in by email link only: choose “Sign in with an email link "
+                    "each time”.")
+
+
 def accept_invite(db: Session, token: str, password: str, confirm: str, *, workspace_id: int | None,
-                  ip: str = "", user_agent: str = "", host: str = "") -> str:
-    """Consume the invitation, set the password, activate the account; returns a session token."""
+                  ip: str = "", user_agent: str = "", host: str = "", method: str = "password") -> str:
+    """Consume the invitation, activate the account and sign in; returns a session token.
+    `method` is how the client will sign in from now on: "password" (set from `password`,
+    `confirm`) or "link" (no password: an emailed link each time, services/accounts/sign_in_links.py)."""
     inv = _find(db, token)
     status = _status(db, inv)
     if inv is None or status != "valid" or (workspace_id is not None and inv.workspace_id != workspace_id):
         raise Invalid(INVITE_MESSAGES.get(status, INVITE_MESSAGES["invalid"]), "token")
-    check_new_password(password, confirm)
+    if method not in SIGN_IN_METHODS:
+        raise Invalid("Choose how you want to sign in.", "method")
+    if method == "password":
+        if client_link_only(db, inv.workspace_id):
+            raise Invalid(LINK_ONLY_INVITE, "link_only")
+        check_new_password(password, confirm)
     now = utcnow()
     if not use_once(db, Invitation, inv.id, now):
         raise Invalid(INVITE_MESSAGES["used"], "token")
@@ -146,7 +159,7 @@ def accept_invite(db: Session, token: str, password: str, confirm: str, *, works
         account = ClientAccount(workspace_id=inv.workspace_id, contact_id=inv.contact_id)
     if account.status == ClientStatus.disabled.value:
         raise Invalid("Portal access is disabled for this account. Contact the business.", "token")
-    account.password_hash = hash_password(password)
+    account.password_hash = hash_password(password) if method == "password" else None
     account.status = ClientStatus.active.value
     account.activated_at = account.activated_at or now
     account.last_login_at = now
@@ -156,7 +169,7 @@ def accept_invite(db: Session, token: str, password: str, confirm: str, *, works
     from portal_app.services.accounts.auth import _client_actor
 
     audit.record(db, inv.workspace_id, _client_actor(account, contact), "invite.accepted", "contact",
-                 contact.public_id, {"ip": ip})
+                 contact.public_id, {"ip": ip, "sign_in": method})
     events.raise_event(db, events.InviteAccepted(workspace_id=inv.workspace_id, contact=contact.public_id))
     return start_client_session(db, account, ip=ip, user_agent=user_agent, host=host)
 
@@ -209,6 +222,7 @@ def set_portal_access(db: Session, actor: Actor, contact_public_id: str, enabled
         account.status = ClientStatus.disabled.value
         db.add(account)
         ended = revoke_client_sessions(db, account.id)
+        end_links_of(db, account.id)  # an emailed sign-in link dies with the access
         now = utcnow()
         for inv in _pending(db, contact.id):
             inv.revoked_at = now

@@ -10,7 +10,7 @@ from typing import TypedDict, cast
 from sqlmodel import Session
 
 from portal_app import limits
-from portal_app.access import Actor, require_configure_portal
+from portal_app.access import Actor, require_configure_portal, require_configure_sign_in
 from portal_app.errors import Invalid
 from portal_app.models import SECTIONS, PortalSettings, Workspace, utcnow
 from portal_app.services import audit
@@ -161,6 +161,23 @@ def update_portal_settings(db: Session, actor: Actor, *, portal_title: str, acce
         ws = db.get_one(Workspace, staff.workspace_id)
         audit.record(db, staff.workspace_id, staff, "portal.settings_changed", "workspace",
                      ws.public_id, changed)
+
+
+def set_client_link_only(db: Session, actor: Actor, on: bool) -> bool:
+    """Owners: clients sign in by email link only (True), or by link or password (False).
+    With it on, the client sign-in page shows no password form and client passwords are
+    refused (services/accounts/auth.py); sessions already open stay open."""
+    staff = require_configure_sign_in(actor)
+    ps = settings_row(db, staff.workspace_id)
+    on = bool(on)
+    if ps.client_link_only != on:
+        ps.client_link_only = on
+        ps.updated_at = utcnow()
+        db.add(ps)
+        ws = db.get_one(Workspace, staff.workspace_id)
+        audit.record(db, staff.workspace_id, staff, "portal.client_sign_in_changed", "workspace", ws.public_id,
+                     {"client_link_only": on})
+    return on
 
 
 CHAT_EMAIL_MAX_MINUTES = 1440

@@ -7,7 +7,7 @@ from __future__ import annotations
 import reflex as rx
 
 from portal_app import limits
-from portal_app.access import require_configure_portal
+from portal_app.access import has_role, require_configure_portal
 from portal_app.errors import ServiceError
 from portal_app.models import SECTIONS
 from portal_app.services.portal import brand_images, contrast, portal_settings
@@ -36,6 +36,10 @@ class PortalConfigState(BaseState):
     form_reply_to: str = ""
     # whether the favicon is an uploaded image of its own (else: derived from the logo, or the default)
     favicon_uploaded: bool = False
+    # Client sign-in: by email link only (owners change it, saved at once; admins see it)
+    form_link_only: bool = False
+    may_set_sign_in: bool = False
+    sign_in_saved: str = ""
     error: str = ""
     error_field: str = ""
     logo_error: str = ""
@@ -58,6 +62,8 @@ class PortalConfigState(BaseState):
         self.form_sender_name = ps.sender_name
         self.form_reply_to = ps.reply_to
         self.favicon_uploaded = ps.favicon_uploaded
+        self.form_link_only = ps.client_link_only
+        self.may_set_sign_in = has_role(actor, "owner")
 
     # The live preview's text colors and its contrast warning (the same rule the save applies:
     # services/portal/contrast.py), computed in this browser's state as the colors are typed.
@@ -85,6 +91,7 @@ class PortalConfigState(BaseState):
     async def load(self):
         def work(db, ws, actor):
             self.error = self.error_field = self.logo_error = self.favicon_error = self.saved = ""
+            self.sign_in_saved = ""
             self._fill(db, actor)
 
         return await self._run(work)
@@ -138,6 +145,20 @@ class PortalConfigState(BaseState):
     @rx.event
     def set_reply_to(self, value: str):
         self.form_reply_to = str(value)[: limits.EMAIL + 20]
+
+    @rx.event
+    async def set_link_only(self, value: bool):
+        """Owners: clients sign in by email link only. Saved at once (a switch, not the form)."""
+        def work(db, ws, actor):
+            self.form_link_only = portal_settings.set_client_link_only(db, actor, bool(value))
+            self.error = self.error_field = ""
+            self.sign_in_saved = ("Saved. Clients now sign in by email link only." if self.form_link_only
+                                  else "Saved. Clients may sign in by password or by email link.")
+
+        def failed(exc: ServiceError):
+            self.error, self.error_field, self.sign_in_saved = exc.message, "", ""
+
+        return await self._run(work, on_error=failed)
 
     @rx.event
     def clear_brand_colors(self):
