@@ -57,7 +57,26 @@ class Client:
         return self.email
 
 
-Actor = Anonymous | Staff | Client
+@dataclass(frozen=True)
+class StaffEnrolling:
+    """A staff member signed in on a workspace that requires two-factor sign-in, who has not
+    set it up yet. Not a Staff: every staff rule refuses them (fail closed); the one thing they
+    may do is enrol (require_own_two_factor) -- or sign out. The state base sends every page of
+    theirs to the enrolment page (STAFF_TWO_FACTOR_PAGE)."""
+    workspace_id: int
+    user_id: int
+    role: str
+    email: str
+    name: str
+    session_id: int | None = None
+    kind: str = "enrolling"  # audit_event.actor_kind holds 10 characters
+
+    @property
+    def label(self) -> str:
+        return self.email
+
+
+Actor = Anonymous | Staff | Client | StaffEnrolling
 
 
 def bound_client(workspace_id: str = "ws", contact_id: str = "contact") -> Client:
@@ -84,8 +103,44 @@ def is_client(actor: Actor) -> TypeGuard[Client]:
     return isinstance(actor, Client)
 
 
-# Staff pages anyone may open: signing in, a forgotten password, joining a team by invitation.
-OPEN_STAFF_PAGES = ("/staff/login", "/staff/forgot-password", "/staff/join")
+def is_staff_person(actor: Actor) -> TypeGuard[Staff | StaffEnrolling]:
+    """A staff member, whether or not they may do anything yet (sign-out's way back, the
+    staff sign-in page)."""
+    return isinstance(actor, (Staff, StaffEnrolling))
+
+
+# Staff pages anyone may open: signing in (and its second step), a forgotten password, joining a
+# team by invitation.
+OPEN_STAFF_PAGES = ("/staff/login", "/staff/login/two-factor", "/staff/forgot-password", "/staff/join")
+
+# --- two-factor sign-in --------------------------------------------------------------------
+
+CLIENT_TWO_FACTOR_PAGE = "/security/two-factor"
+STAFF_TWO_FACTOR_PAGE = "/staff/security/two-factor"
+
+
+def must_enrol_two_factor(actor: Actor) -> TypeGuard[StaffEnrolling]:
+    """A staff member whose workspace requires two-factor and who has not set it up: they may
+    open the enrolment page only (state/base.py sends every other page there)."""
+    return isinstance(actor, StaffEnrolling)
+
+
+def require_own_two_factor(actor: Actor) -> Staff | Client | StaffEnrolling:
+    """Anyone signed in manages their own second factor (and nobody else's: the services
+    look it up by the actor's own account)."""
+    if isinstance(actor, Anonymous):
+        raise NotSignedIn()
+    return actor
+
+
+def require_set_staff_two_factor(actor: Actor) -> Staff:
+    """Whether the workspace requires two-factor for staff: owners decide."""
+    return require_staff(actor, "owner")
+
+
+def may_set_staff_two_factor(actor: Actor) -> bool:
+    """The same rule, asked by the team page deciding whether to offer the switch."""
+    return has_role(actor, "owner")
 
 
 def is_staff_area(path: str) -> bool:

@@ -38,6 +38,7 @@ def build_api() -> Starlette:
         Route("/api/auth/staff/login", auth_routes.staff_login, methods=["POST"]),
         Route("/api/auth/client/login", auth_routes.client_login, methods=["POST"]),
         Route("/api/auth/logout", auth_routes.logout, methods=["POST"]),
+        Route("/api/auth/two-factor", auth_routes.two_factor, methods=["POST"]),
         Route("/api/setup", accounts.setup, methods=["POST"]),
         Route("/api/invite/accept", accounts.accept_invite, methods=["POST"]),
         Route("/api/auth/reset", accounts.reset_password, methods=["POST"]),
@@ -68,6 +69,9 @@ ROUTES = {
     ("POST", "/api/auth/staff/login"): "public (credentials)",
     ("POST", "/api/auth/client/login"): "public (credentials)",
     ("POST", "/api/auth/logout"): "any session",
+    ("POST", "/api/auth/two-factor"):
+        "the holder of a live pending sign-in (cookie portal_2fa, after a right password) with a right code; "
+        "anyone else: back to sign-in, no session",
     ("POST", "/api/setup"): "public, only before a workspace exists",
     ("POST", "/api/invite/accept"): "holder of a valid invitation token",
     ("POST", "/api/auth/reset"): "holder of a valid password-reset token",

@@ -14,9 +14,12 @@ from portal_app.models.accounts import (
     ClientStatus,
     LoginAttempt,
     PasswordReset,
+    PendingSignIn,
+    RecoveryCode,
     StaffInvitation,
     StaffRole,
     StaffUser,
+    TwoFactor,
 )
 from portal_app.models.appointments import (
     APPOINTMENT_STATUSES,
@@ -90,7 +93,8 @@ __all__ = [
     "OPEN_STATUSES", "SIGNER_ROLES", "VOIDABLE_STATUSES",
     "SealingIdentity", "Domain", "FileDownload", "FileItem", "FileShare", "ITEM_KINDS", "EmailChange", "Invitation",
     "LoginAttempt", "NOTES_MAX", "OutboxMessage",
-    "PasswordReset", "PortalSettings", "SECTIONS", "StaffInvitation", "StaffRole", "StaffUser", "UTCDateTime", "Workspace",
+    "PasswordReset", "PendingSignIn", "PortalSettings", "RecoveryCode", "SECTIONS", "TwoFactor",
+    "StaffInvitation", "StaffRole", "StaffUser", "UTCDateTime", "Workspace",
     "new_public_id", "utcnow", "WebhookDelivery", "WebhookEndpoint",
     "APPOINTMENT_STATUSES", "Appointment", "AppointmentSlotClaim", "BookingType", "CalendarFeedToken",
     "StaffAvailability",

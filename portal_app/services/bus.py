@@ -18,6 +18,7 @@ from typing import Any
 from sqlmodel import Session
 
 from portal_app.services import events as ev
+from portal_app.services.accounts import two_factor
 from portal_app.services.appointments import notify as appointment_mail
 from portal_app.services.automations import engine, triggers
 from portal_app.services.billing import invoice_mail
@@ -65,6 +66,8 @@ HANDLERS[ev.InvoiceSent] = [invoice_mail.email_invoice_sent, delivery.fan_out]
 HANDLERS[ev.AppointmentBooked] = [appointment_mail.on_booked, delivery.fan_out]
 HANDLERS[ev.AppointmentChanged] = [appointment_mail.on_changed, delivery.fan_out]
 HANDLERS[ev.AppointmentCancelled] = [appointment_mail.on_cancelled, delivery.fan_out]
+# Security notices go to the person only: not to webhooks, automations or the timeline.
+HANDLERS[ev.TwoFactorChanged] = [two_factor.email_two_factor_changed]
 # Automations (services/automations/engine.py): every trigger kind starts the runs of its rules.
 for _cls in triggers.TRIGGERS:
     HANDLERS[_cls] = [*HANDLERS[_cls], engine.on_event]

@@ -25,6 +25,7 @@ FORM_ERRORS = {
     "workspace_name": "Enter your business name (at most 120 characters).",
     "forbidden": "This portal is already set up. Sign in instead.",
     "other": "That did not work. Please try again.",
+    "expired": "Your sign-in took too long. Please enter your email and password again.",
 }
 
 
