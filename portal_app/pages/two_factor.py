@@ -61,9 +61,10 @@ def _codes() -> rx.Component:
         rx.text("If you lose your phone, each of these codes signs you in once instead of a code from the app. "
                 "Keep them somewhere safe, such as a password manager. They are shown only now.", size="2"),
         rx.el.ul(
-            rx.foreach(S.recovery_codes, lambda c: rx.el.li(rx.code(c, size="3"))),
+            rx.foreach(S.recovery_codes, lambda c: rx.el.li(rx.code(c, size="3", style={"whiteSpace": "nowrap"}))),
             aria_label="Recovery codes",
-            style={"columns": "2", "columnGap": "24px", "listStyle": "none", "padding": "0", "margin": "0",
+            # two columns where two fit (each at least 13rem), else one: a code never breaks at its dashes
+            style={"columns": "2 13rem", "columnGap": "24px", "listStyle": "none", "padding": "0", "margin": "0",
                    "lineHeight": "2"},
         ),
         rx.button("I have saved my recovery codes", on_click=S.saved_codes, size="3"),

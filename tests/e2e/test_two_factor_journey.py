@@ -123,7 +123,7 @@ def test_two_factor_journey_and_the_next_person_gets_nothing(server, browser, ax
     _sign_out(tab)
     _password(tab, j, A[2])
     _code(tab, used)
-    tab.wait_for_url(re.compile(r"/login/two-factor\?.*error=code"))
+    tab.wait_for_url(re.compile(r"/login/two-factor/?\?.*error=code"))
     expect(tab.get_by_role("alert")).to_contain_text("already used")
     look_and_keep(j, tab, "client-2fa-code-refused", SHOTS)
     # a recovery code in its place: once
