@@ -29,6 +29,7 @@ BUSINESS_NAME = 120       # the workspace's name (sign-up)
 PORTAL_TITLE = 120
 SENDER_NAME = 120         # the From name of the workspace's emails
 PASSWORD = 200            # an upper bound too: argon2 hashes what it is given
+TWO_FACTOR_CODE = 40      # a sign-in code (6 digits) or a recovery code (19), spaces allowed
 CERTIFICATE_PASSWORD = 200  # the password of an uploaded PKCS#12 file
 SEARCH = 100              # every search box
 

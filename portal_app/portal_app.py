@@ -17,6 +17,7 @@ from portal_app.api.security_headers import SecurityHeaders
 from portal_app.components.layout import page_title
 from portal_app.logging_setup import configure_logging
 from portal_app.pages import auth as auth_pages
+from portal_app.pages import two_factor as two_factor_pages
 from portal_app.pages.not_found import not_found_page
 from portal_app.pages.portal.appointments import appointments_page, book_page
 from portal_app.pages.portal.communications import communications_page
@@ -92,6 +93,7 @@ from portal_app.state.staff.payments import PaymentsSettingsState
 from portal_app.state.staff.sealing import SealingState
 from portal_app.state.staff.team import JoinState, TeamState
 from portal_app.state.staff.webhooks import WebhooksState
+from portal_app.state.two_factor import TwoFactorLoginState, TwoFactorState
 from portal_app.state.verify import VerifyState
 
 configure_logging()
@@ -274,6 +276,12 @@ PAGES = [
     ("/staff/settings/webhooks", webhooks_page, WebhooksState.load, "Webhooks"),
     ("/staff/settings/domains", domains_page, DomainsState.load, "Domains"),
     ("/staff/join", join_page, JoinState.load, "Join the team"),
+    ("/security/two-factor", two_factor_pages.client_two_factor_page, TwoFactorState.load, "Two-factor sign-in"),
+    ("/staff/security/two-factor", two_factor_pages.staff_two_factor_page, TwoFactorState.load,
+     "Two-factor sign-in"),
+    ("/login/two-factor", two_factor_pages.client_code_page, TwoFactorLoginState.load_client, "Two-step verification"),
+    ("/staff/login/two-factor", two_factor_pages.staff_code_page, TwoFactorLoginState.load_staff,
+     "Two-step verification"),
 ]
 
 # A tab's title names the page and the workspace's portal title (staff pages: its business name),

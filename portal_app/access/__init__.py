@@ -19,20 +19,25 @@ The rules live in this package, one module per area; import them from here
 from __future__ import annotations
 
 from portal_app.access.actors import (
+    CLIENT_TWO_FACTOR_PAGE,
     OPEN_STAFF_PAGES,
     ROLE_RANK,
     STAFF_ROLES,
+    STAFF_TWO_FACTOR_PAGE,
     Actor,
     Anonymous,
     Client,
     Staff,
+    StaffEnrolling,
     bound_client,
     has_role,
     is_client,
     is_signed_in,
     is_staff,
     is_staff_area,
+    is_staff_person,
     may_enter_staff_area,
+    must_enrol_two_factor,
     require_client,
     require_own_contact,
     require_portal_section,
@@ -82,12 +87,19 @@ from portal_app.access.files import (
     require_client_upload,
     require_manage_files,
 )
-from portal_app.access.sessions import own_account, own_sessions_clause, owns_session, require_own_account
+from portal_app.access.sessions import (
+    own_account,
+    own_sessions_clause,
+    owns_session,
+    require_own_account,
+    require_own_two_factor,
+)
 from portal_app.access.staff import (
     may_change_roles,
     may_manage_team,
     may_read_dev_outbox,
     may_see_links_in_dev_mail,
+    may_set_staff_two_factor,
     require_change_role,
     require_change_roles,
     require_configure_portal,
@@ -101,9 +113,18 @@ from portal_app.access.staff import (
     require_manage_webhooks,
     require_read_dev_outbox,
     require_set_disabled,
+    require_set_staff_two_factor,
 )
 
 __all__ = [
+    "StaffEnrolling",
+    "is_staff_person",
+    "must_enrol_two_factor",
+    "CLIENT_TWO_FACTOR_PAGE",
+    "STAFF_TWO_FACTOR_PAGE",
+    "require_own_two_factor",
+    "require_set_staff_two_factor",
+    "may_set_staff_two_factor",
     "own_account",
     "own_sessions_clause",
     "owns_session",

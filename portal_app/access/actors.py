@@ -1,4 +1,5 @@
-"""Who the actor is: the three kinds of actor (Anonymous, Staff, Client), the staff roles and
+"""Who the actor is: the kinds of actor (Anonymous, Staff, Client, and StaffEnrolling: staff who
+must set up two-factor first), the staff roles and
 their ranking, the staff area's pages, and the two checks every area's rules build on:
 `require_staff` (with a minimum role) and `require_client` (with their own contact, an enabled
 portal section)."""
@@ -54,7 +55,26 @@ class Client:
         return self.email
 
 
-Actor = Anonymous | Staff | Client
+@dataclass(frozen=True)
+class StaffEnrolling:
+    """A staff member signed in on a workspace that requires two-factor sign-in, who has not
+    set it up yet. Not a Staff: every staff rule refuses them (fail closed); the one thing they
+    may do is enrol (require_own_two_factor) -- or sign out. The state base sends every page of
+    theirs to the enrolment page (STAFF_TWO_FACTOR_PAGE)."""
+    workspace_id: int
+    user_id: int
+    role: str
+    email: str
+    name: str
+    session_id: int | None = None
+    kind: str = "enrolling"  # audit_event.actor_kind holds 10 characters
+
+    @property
+    def label(self) -> str:
+        return self.email
+
+
+Actor = Anonymous | Staff | Client | StaffEnrolling
 
 
 def bound_client(workspace_id: str = "ws", contact_id: str = "contact") -> Client:
@@ -81,8 +101,25 @@ def is_client(actor: Actor) -> TypeGuard[Client]:
     return isinstance(actor, Client)
 
 
+def is_staff_person(actor: Actor) -> TypeGuard[Staff | StaffEnrolling]:
+    """A staff member, whether or not they may do anything yet (sign-out's way back, the
+    staff sign-in page)."""
+    return isinstance(actor, (Staff, StaffEnrolling))
+
+
 # Staff pages anyone may open: signing in, a forgotten password, joining a team by invitation.
-OPEN_STAFF_PAGES = ("/staff/login", "/staff/forgot-password", "/staff/join")
+OPEN_STAFF_PAGES = ("/staff/login", "/staff/login/two-factor", "/staff/forgot-password", "/staff/join")
+
+# --- two-factor sign-in --------------------------------------------------------------------
+
+CLIENT_TWO_FACTOR_PAGE = "/security/two-factor"
+STAFF_TWO_FACTOR_PAGE = "/staff/security/two-factor"
+
+
+def must_enrol_two_factor(actor: Actor) -> TypeGuard[StaffEnrolling]:
+    """A staff member whose workspace requires two-factor and who has not set it up: they may
+    open the enrolment page only (state/base.py sends every other page there)."""
+    return isinstance(actor, StaffEnrolling)
 
 
 def is_staff_area(path: str) -> bool:

@@ -1,25 +1,28 @@
-"""One's own sign-in: the sessions, password and email a person sees and changes on their
-Security page -- their own only."""
+"""One's own sign-in: the sessions, password, email and second factor a person sees and changes
+on their Security page -- their own only."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from portal_app.access.actors import Actor, Anonymous, Client, Staff
-from portal_app.errors import NotSignedIn
+from portal_app.access.actors import Actor, Anonymous, Client, Staff, StaffEnrolling
+from portal_app.errors import Forbidden, NotSignedIn
 
 
 def require_own_account(actor: Actor) -> Staff | Client:
     """Every signed-in person, staff or client, sees and ends their own sessions and changes
-    their own password -- only their own: the services scope every look-up by `owns_session`."""
+    their own password -- only their own: the services scope every look-up by `owns_session`.
+    Staff who must set up two-factor first do that before anything else (fail closed)."""
     if isinstance(actor, Anonymous):
         raise NotSignedIn()
+    if isinstance(actor, StaffEnrolling):
+        raise Forbidden("Set up two-factor sign-in first.")
     return actor
 
 
 def owns_session(actor: Actor, session) -> bool:
     """Whether an AuthSession row is one of this actor's own (same workspace, same account)."""
-    if isinstance(actor, Anonymous) or session.workspace_id != actor.workspace_id:
+    if isinstance(actor, (Anonymous, StaffEnrolling)) or session.workspace_id != actor.workspace_id:
         return False
     if isinstance(actor, Staff):
         return session.staff_user_id == actor.user_id and session.client_account_id is None
@@ -43,3 +46,11 @@ def own_account(actor: Staff | Client) -> tuple[Literal["staff", "client"], int]
     if isinstance(actor, Staff):
         return "staff", actor.user_id
     return "client", actor.account_id
+
+
+def require_own_two_factor(actor: Actor) -> Staff | Client | StaffEnrolling:
+    """Anyone signed in manages their own second factor (and nobody else's: the services
+    look it up by the actor's own account)."""
+    if isinstance(actor, Anonymous):
+        raise NotSignedIn()
+    return actor

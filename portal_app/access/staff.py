@@ -127,3 +127,13 @@ def _require_keeps_an_owner(member, role: str, disabled: bool, active_owners: Ca
     stays_owner = role == "owner" and not disabled
     if was_owner and not stays_owner and active_owners() <= 1:
         raise Invalid("A workspace needs at least one owner.")
+
+
+def require_set_staff_two_factor(actor: Actor) -> Staff:
+    """Whether the workspace requires two-factor for staff: owners decide."""
+    return require_staff(actor, "owner")
+
+
+def may_set_staff_two_factor(actor: Actor) -> bool:
+    """The same rule, asked by the team page deciding whether to offer the switch."""
+    return has_role(actor, "owner")

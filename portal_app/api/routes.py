@@ -40,6 +40,7 @@ def build_api() -> Starlette:
         Route("/api/auth/logout", auth_routes.logout, methods=["POST"]),
         Route("/api/auth/client/link", auth_routes.request_link, methods=["POST"]),
         Route("/api/auth/link", auth_routes.open_link, methods=["GET"]),
+        Route("/api/auth/two-factor", auth_routes.two_factor, methods=["POST"]),
         Route("/api/setup", accounts.setup, methods=["POST"]),
         Route("/api/invite/accept", accounts.accept_invite, methods=["POST"]),
         Route("/api/auth/reset", accounts.reset_password, methods=["POST"]),
@@ -75,6 +76,9 @@ ROUTES = {
     ("GET", "/api/auth/link"):
         "holder of a valid sign-in link token, in the browser whose nonce cookie asked for it; "
         "anyone else: the link page, nobody signed in",
+    ("POST", "/api/auth/two-factor"):
+        "the holder of a live pending sign-in (cookie portal_2fa, after a right password) with a right code; "
+        "anyone else: back to sign-in, no session",
     ("POST", "/api/setup"): "public, only before a workspace exists",
     ("POST", "/api/invite/accept"): "holder of a valid invitation token",
     ("POST", "/api/auth/reset"): "holder of a valid password-reset token",

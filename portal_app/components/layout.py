@@ -269,6 +269,8 @@ def _staff_nav() -> rx.Component:
             _nav_link("Jobs", "/staff/settings/jobs", "list-restart"),
             # owners only, while mail goes to the dev outbox (access.may_read_dev_outbox)
             rx.cond(BaseState.outbox_offered, _nav_link("Dev outbox", "/staff/outbox", "mail")),
+            _nav_group("Your account"),
+            _nav_link("Two-factor sign-in", "/staff/security/two-factor", "key-round"),
             direction="column", gap="4px", align="stretch",
         ),
         aria_label="Staff navigation",

@@ -6,6 +6,7 @@ A periodic job (`jobs.prune`, hourly) deletes, in bounded batches:
   Settings › Jobs, and domain events stay: their rows are the events' durable record.
 - webhook delivery attempts older than KEEP_DELIVERIES (the delivery log shows 30 days, as
   the payment providers' own logs do).
+- pending sign-ins (the second step of a two-factor sign-in) a day past their few minutes.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from portal_app.models import OutboxMessage, WebhookDelivery
+from portal_app.models import OutboxMessage, PendingSignIn, WebhookDelivery
 
 KEEP_DONE = timedelta(days=7)
 KEEP_DELIVERIES = timedelta(days=30)
+KEEP_PENDING_SIGN_INS = timedelta(days=1)
 BATCH = 1000
 MAX_BATCHES = 50  # one run deletes at most 50,000 rows of each; the next hour goes on
 
@@ -46,4 +48,5 @@ def prune(db: Session, now: datetime, command_kinds: Iterable[str]) -> dict[str,
         col(OutboxMessage.kind).in_(kinds), col(OutboxMessage.done_at).is_not(None),
         col(OutboxMessage.done_at) < now - KEEP_DONE))
     deliveries = _delete_batches(db, WebhookDelivery, col(WebhookDelivery.created_at) < now - KEEP_DELIVERIES)
-    return {"jobs": jobs, "webhook_deliveries": deliveries}
+    pending = _delete_batches(db, PendingSignIn, col(PendingSignIn.expires_at) < now - KEEP_PENDING_SIGN_INS)
+    return {"jobs": jobs, "webhook_deliveries": deliveries, "pending_sign_ins": pending}

@@ -15,10 +15,13 @@ from portal_app.models.accounts import (
     KnownDevice,
     LoginAttempt,
     PasswordReset,
+    PendingSignIn,
+    RecoveryCode,
     SignInLink,
     StaffInvitation,
     StaffRole,
     StaffUser,
+    TwoFactor,
 )
 from portal_app.models.appointments import (
     APPOINTMENT_STATUSES,
@@ -92,7 +95,7 @@ __all__ = [
     "OPEN_STATUSES", "SIGNER_ROLES", "VOIDABLE_STATUSES",
     "SealingIdentity", "Domain", "FileDownload", "FileItem", "FileShare", "ITEM_KINDS", "EmailChange", "Invitation",
     "KnownDevice", "LoginAttempt", "NOTES_MAX", "OutboxMessage",
-    "PasswordReset", "PortalSettings", "SECTIONS", "SignInLink",
+    "PasswordReset", "PendingSignIn", "PortalSettings", "RecoveryCode", "SECTIONS", "SignInLink", "TwoFactor",
     "StaffInvitation", "StaffRole", "StaffUser", "UTCDateTime", "Workspace",
     "new_public_id", "utcnow", "WebhookDelivery", "WebhookEndpoint",
     "APPOINTMENT_STATUSES", "Appointment", "AppointmentSlotClaim", "BookingType", "CalendarFeedToken",

@@ -157,3 +157,54 @@ class StaffInvitation(SQLModel, table=True):
     expires_at: datetime = Field(sa_column=ts_column(nullable=False))
     used_at: datetime | None = Field(default=None, sa_column=ts_column())
     revoked_at: datetime | None = Field(default=None, sa_column=ts_column())
+
+
+class TwoFactor(SQLModel, table=True):
+    """A person's TOTP second factor (staff user or client account: exactly one is set).
+
+    The row exists from the start of enrolment (`enabled_at` NULL: the secret shown, not yet
+    confirmed by a first code); 2FA is on once `enabled_at` is set. The secret is sealed with the
+    server's key (services/secret_box.py, as the Stripe keys are). `last_step`: the last TOTP
+    time step accepted (unix time // 30), so that no code is accepted twice."""
+
+    __tablename__ = "two_factor"
+
+    id: int = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    staff_user_id: int | None = Field(default=None, foreign_key="staff_user.id", unique=True)
+    client_account_id: int | None = Field(default=None, foreign_key="client_account.id", unique=True)
+    secret_sealed: str = Field(max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+    enabled_at: datetime | None = Field(default=None, sa_column=ts_column())
+    last_step: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+
+
+class RecoveryCode(SQLModel, table=True):
+    """One of a TwoFactor's single-use recovery codes, stored hashed (SHA-256 of the code:
+    128 random bits, so a fast hash is enough)."""
+
+    __tablename__ = "two_factor_recovery_code"
+
+    id: int = Field(default=None, primary_key=True)
+    two_factor_id: int = Field(foreign_key="two_factor.id", index=True)
+    code_hash: str = Field(max_length=64, unique=True)
+    used_at: datetime | None = Field(default=None, sa_column=ts_column())
+
+
+class PendingSignIn(SQLModel, table=True):
+    """A sign-in whose password was right, waiting for the second factor: short-lived, single
+    use, the browser holds its random token (hashed here) in an HttpOnly cookie."""
+
+    __tablename__ = "pending_sign_in"
+
+    id: int = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    staff_user_id: int | None = Field(default=None, foreign_key="staff_user.id", index=True)
+    client_account_id: int | None = Field(default=None, foreign_key="client_account.id", index=True)
+    ip: str = Field(default="", max_length=64)
+    user_agent: str = Field(default="", max_length=300)
+    host: str = Field(default="", max_length=253)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False, index=True))
+    expires_at: datetime = Field(sa_column=ts_column(nullable=False))
+    used_at: datetime | None = Field(default=None, sa_column=ts_column())

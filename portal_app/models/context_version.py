@@ -8,7 +8,8 @@ process sees a new version and resolves its context afresh.
 
 Watched: the workspace row, its domains and portal settings (any column); a staff user's
 role, name, email, password and disabled flag; a client account's status, password and
-links; a contact's name and email (a client's name is shown); a session's end
+links; a contact's name and email (a client's name is shown); a session's end; two-factor
+turned on or off
 (revoked, expiry, owner). Not watched: a session's `last_seen_at` touch (once a minute per
 session: it would invalidate everyone's context all the time), sign-in times, and new
 sessions (a new token was never cached). A bulk UPDATE/DELETE through the session on a
@@ -24,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from portal_app.models.accounts import AuthSession, ClientAccount, StaffUser
+from portal_app.models.accounts import AuthSession, ClientAccount, StaffUser, TwoFactor
 from portal_app.models.contacts import Contact
 from portal_app.models.workspace import Domain, PortalSettings, Workspace
 
@@ -38,6 +39,9 @@ WATCHED: dict[type, frozenset[str] | None] = {
     ClientAccount: frozenset({"workspace_id", "contact_id", "password_hash", "status"}),
     Contact: frozenset({"workspace_id", "first_name", "last_name", "email"}),
     AuthSession: frozenset({"workspace_id", "staff_user_id", "client_account_id", "expires_at", "revoked_at"}),
+    # two-factor turned on (or its row removed: off): a staff member who had to enrol may now
+    # do everything (access.StaffEnrolling)
+    TwoFactor: frozenset({"workspace_id", "staff_user_id", "client_account_id", "enabled_at"}),
 }
 # a new row of these changes what an existing context would resolve to (a host now reaching
 # a workspace, a workspace's first settings row)

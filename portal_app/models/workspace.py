@@ -30,6 +30,9 @@ class Workspace(SQLModel, table=True):
     # the base URL the workspace was created with: base_url returns to it when its primary
     # custom domain is unset or removed (services/portal/domains.py)
     origin_base_url: str = Field(default="", max_length=300, sa_column_kwargs={"server_default": ""})
+    # Settings › Team (owners): every staff member must use two-factor sign-in; one without it
+    # is sent to enrol right after signing in and can do nothing else until done (access.py).
+    require_staff_two_factor: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 class PortalSettings(SQLModel, table=True):

@@ -18,7 +18,7 @@ from typing import Any
 from sqlmodel import Session
 
 from portal_app.services import events as ev
-from portal_app.services.accounts import security_mail
+from portal_app.services.accounts import security_mail, two_factor
 from portal_app.services.appointments import notify as appointment_mail
 from portal_app.services.automations import engine, triggers
 from portal_app.services.billing import invoice_mail
@@ -70,6 +70,8 @@ HANDLERS[ev.AppointmentChanged] = [appointment_mail.on_changed, delivery.fan_out
 HANDLERS[ev.AppointmentCancelled] = [appointment_mail.on_cancelled, delivery.fan_out]
 HANDLERS[ev.NewDeviceSignIn] = [security_mail.on_new_device, delivery.fan_out]
 HANDLERS[ev.PasswordChanged] = [security_mail.on_password_changed, delivery.fan_out]
+# Security notices go to the person only: not to webhooks, automations or the timeline.
+HANDLERS[ev.TwoFactorChanged] = [two_factor.email_two_factor_changed]
 # Automations (services/automations/engine.py): every trigger kind starts the runs of its rules.
 for _cls in triggers.TRIGGERS:
     HANDLERS[_cls] = [*HANDLERS[_cls], engine.on_event]

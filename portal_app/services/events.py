@@ -344,6 +344,17 @@ class PasswordChanged(Event):
     at: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class TwoFactorChanged(Event):
+    """Two-factor sign-in was turned on or off for a person (services/accounts/two_factor.py):
+    `person` is the staff user's or the client's contact's public id."""
+
+    kind: ClassVar[str] = "account.two_factor_changed"
+    who: Literal["staff", "client"]
+    person: str
+    enabled: bool
+
+
 # --- invoices, periodic (services/automations/overdue.py) ------------------------------------
 
 @dataclass(frozen=True, kw_only=True)

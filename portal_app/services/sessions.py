@@ -21,19 +21,30 @@ from portal_app.services.accounts import auth
 from portal_app.services.portal import portal_settings, workspaces
 
 SESSION_COOKIE = "portal_session"
+# a sign-in waiting for its second factor (services/accounts/auth.py: PendingSignIn), for minutes
+PENDING_COOKIE = "portal_2fa"
+
+
+def _cookie(cookie_header: str | None, name: str) -> str | None:
+    try:
+        jar = SimpleCookie()
+        jar.load(cookie_header or "")
+    except CookieError:
+        return None
+    morsel = jar.get(name)
+    return morsel.value if morsel and morsel.value else None
 
 
 def session_token(cookie_header: str | None) -> str | None:
     """Our session token from a Cookie header (None when absent or unreadable): how events
     (BaseState._session_token) and uploads (session_guard.UploadGuard) read it. api/ routes
     take it from Starlette's parsed cookies under the same name."""
-    try:
-        jar = SimpleCookie()
-        jar.load(cookie_header or "")
-    except CookieError:
-        return None
-    morsel = jar.get(SESSION_COOKIE)
-    return morsel.value if morsel and morsel.value else None
+    return _cookie(cookie_header, SESSION_COOKIE)
+
+
+def pending_token(cookie_header: str | None) -> str | None:
+    """The pending sign-in's token from a Cookie header (the two-factor code page asks)."""
+    return _cookie(cookie_header, PENDING_COOKIE)
 
 
 def context_for(db: Session, host: str | None, token: str | None) -> tuple[Workspace | None, Actor]:

@@ -29,6 +29,7 @@ FORM_ERRORS = {
     "link_only_invite": invites.LINK_ONLY_INVITE,
     "link_throttled": sign_in_links.THROTTLED,
     "link_email": sign_in_links.BAD_EMAIL,
+    "expired": "Your sign-in took too long. Please enter your email and password again.",
 }
 
 

@@ -26,7 +26,14 @@ from typing import Any
 
 import reflex as rx
 
-from portal_app.access import is_signed_in, is_staff_area, may_enter_staff_area, may_read_dev_outbox
+from portal_app.access import (
+    STAFF_TWO_FACTOR_PAGE,
+    is_signed_in,
+    is_staff_area,
+    may_enter_staff_area,
+    may_read_dev_outbox,
+    must_enrol_two_factor,
+)
 from portal_app.db import unit_of_work
 from portal_app.errors import Forbidden, NotFound, NotSignedIn, ServiceError
 from portal_app.services import sessions
@@ -236,7 +243,7 @@ class BaseState(rx.State):
                 self._apply_branding(ctx)
                 if self._kept_out(ctx):
                     self._outcome = "denied"
-                    return rx.redirect("/")
+                    return rx.redirect(STAFF_TWO_FACTOR_PAGE if must_enrol_two_factor(ctx.actor) else "/")
                 result = work(db, ctx.workspace, ctx.actor)
                 self._outcome = "ok"
                 return result
@@ -296,8 +303,14 @@ class BaseState(rx.State):
         """Whether this event comes from a page of the staff area the actor may not enter (a
         client: access.may_enter_staff_area); `_run` then sends them to their portal home
         before the handler runs, so no staff data is read. The staff shell shows nothing until
-        the viewer is staff (components/layout.staff_shell)."""
-        return is_staff_area(self.router.url.path or "") and not may_enter_staff_area(ctx.actor)
+        the viewer is staff (components/layout.staff_shell).
+
+        A staff member who must set up two-factor sign-in first (access.must_enrol_two_factor)
+        is kept out of every page but the setup page, and sent there."""
+        path = self.router.url.path or ""
+        if must_enrol_two_factor(ctx.actor):
+            return (path.rstrip("/") or "/") != STAFF_TWO_FACTOR_PAGE
+        return is_staff_area(path) and not may_enter_staff_area(ctx.actor)
 
     def _notify(self, message: str, tone: str = "green") -> None:
         self.notice, self.notice_tone = message, tone

@@ -168,10 +168,42 @@ CLIENT = grid(**SIGNIN_FOR_OTHERS, staff_a="denied", member_a="denied", staff_b_
 PAYER = grid(CLIENT, client_a2="denied")  # the client of client A1's invoice, and nobody else
 PUBLIC = grid()
 OWNER = grid(ADMIN)  # the grid has no admin actor: member_a is the deny among staff
+STAFF_INVALID = grid(STAFF, staff_a="invalid", member_a="invalid", staff_b_on_b="invalid")
 
 
 def _a1_path(world) -> str:
     return f"/staff/contacts/{world.contact_a1.public_id}"
+
+
+SIGNED_IN = grid(**SIGNIN_FOR_OTHERS)  # anyone signed in on the workspace (each for their own account)
+SIGNED_IN_INVALID = grid(**SIGNIN_FOR_OTHERS, client_a1="invalid", client_a2="invalid", staff_a="invalid",
+                         member_a="invalid", staff_b_on_b="invalid")
+
+
+def two_factor_rows():
+    """Each person's own two-factor setup (client and staff pages) and the code page of a
+    sign-in's second step (anyone; without a pending sign-in it sends them back to sign in)."""
+    from portal_app.state import two_factor as tf
+
+    client, staff = "/security/two-factor", "/staff/security/two-factor"
+    return [
+        (tf.TwoFactorState, "load", (), client, SIGNED_IN),
+        (tf.TwoFactorState, "load", (), staff, grid(STAFF)),
+        (tf.TwoFactorState, "begin", (), client, SIGNED_IN),
+        (tf.TwoFactorState, "begin", (), staff, grid(STAFF)),
+        # a wrong code, a wrong password: refused for everyone, nothing written
+        (tf.TwoFactorState, "confirm", ({"code": "000000"},), client, SIGNED_IN_INVALID),
+        (tf.TwoFactorState, "confirm", ({"code": "000000"},), staff, grid(STAFF_INVALID)),
+        (tf.TwoFactorState, "disable", ({"password": "not the password"},), client, SIGNED_IN_INVALID),
+        (tf.TwoFactorState, "disable", ({"password": "not the password"},), staff, grid(STAFF_INVALID)),
+        (tf.TwoFactorState, "saved_codes", (), client, SIGNED_IN),
+        (tf.TwoFactorState, "cancel", (), client, "local"),
+        (tf.TwoFactorState, "setvar", ("recovery_codes", ["x"]), client, "setvar"),
+        (tf.TwoFactorState, "setvar", ("on", True), staff, "setvar"),
+        (tf.TwoFactorLoginState, "load_client", (), "/login/two-factor", PUBLIC),
+        (tf.TwoFactorLoginState, "load_staff", (), "/staff/login/two-factor", PUBLIC),
+        (tf.TwoFactorLoginState, "setvar", ("error", "x"), "/login/two-factor", "setvar"),
+    ]
 
 
 # Each row: (state module, class, handler, args(world), path(world), expected, label)
@@ -282,6 +314,10 @@ def matrix(world):
          grid(STAFF, staff_a="invalid", member_a="invalid", staff_b_on_b="invalid")),
         (team.TeamState, "setvar", ("rows", []), "/staff/team", "setvar"),
         (team.TeamState, "setvar", ("chat_email", "none"), "/staff/team", "setvar"),
+        # owners only (False: no change for the owner, so the rows after still run as plain staff)
+        (team.TeamState, "choose_staff_two_factor", (False,), "/staff/team", ADMIN),
+        (team.TeamState, "setvar", ("require_two_factor", True), "/staff/team", "setvar"),
+        *two_factor_rows(),
         (team.JoinState, "load", (), "/staff/join?token=forged", PUBLIC),
         (team.JoinState, "setvar", ("status", "valid"), "/staff/join", "setvar"),
         *files_rows(world),

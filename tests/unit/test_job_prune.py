@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from portal_app import worker
 from portal_app.jobs import periodic, prune, queue
-from portal_app.models import OutboxMessage, WebhookDelivery, WebhookEndpoint, Workspace
+from portal_app.models import OutboxMessage, PendingSignIn, WebhookDelivery, WebhookEndpoint, Workspace
 from portal_app.models import base as model_base
 from portal_app.services import outbox
 from tests.support.clock import Clock
@@ -45,11 +45,15 @@ def test_prune_deletes_old_finished_commands_and_keeps_the_rest(db, db_url, monk
         db.add(WebhookDelivery(public_id=f"wd_prune{i}", workspace_id=ws.id, endpoint_id=endpoint.id,
                                message_id=f"msg_{i}", event_id=f"evt_{i}", event_kind="invoice.sent",
                                body="{}", created_at=now - timedelta(days=age)))
+    for i, age in enumerate((timedelta(days=2), timedelta(minutes=3))):  # a two-factor sign-in's second step
+        db.add(PendingSignIn(token_hash=f"{i:064d}", workspace_id=ws.id, created_at=now - age,
+                             expires_at=now - age + timedelta(minutes=5)))
     db.commit()
 
     counts = prune.prune(db, now, worker.HANDLERS)
 
-    assert counts == {"jobs": 1, "webhook_deliveries": 1}
+    assert counts == {"jobs": 1, "webhook_deliveries": 1, "pending_sign_ins": 1}
+    assert db.exec(select(PendingSignIn.token_hash)).all() == [f"{1:064d}"]
     left = set(db.exec(select(OutboxMessage.id)).all())
     assert old_email not in left
     assert {recent_email, pending, dead, old_event} <= left

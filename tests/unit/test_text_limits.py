@@ -176,6 +176,7 @@ FORM_LIMITS = {
     "notes": (limits.CONTACT_NOTES, limits.INVOICE_NOTES, limits.APPOINTMENT_NOTES), "terms": limits.INVOICE_TERMS,
     "email": limits.EMAIL, "new_email": limits.EMAIL, "username": limits.EMAIL,
     "password": limits.PASSWORD, "confirm": limits.PASSWORD, "current_password": limits.PASSWORD,
+    "code": limits.TWO_FACTOR_CODE,
     "workspace_name": limits.BUSINESS_NAME, "name": (limits.STAFF_NAME, limits.FILE_NAME),
     "portal-title": limits.PORTAL_TITLE,
     "title": (limits.FILE_NAME, limits.APPOINTMENT_TITLE), "url": limits.LINK_URL, "description": (limits.LINK_DESCRIPTION,

@@ -87,4 +87,12 @@ def profile_page() -> rx.Component:
             ),
         ),
         _zone_card(),
+        rx.card(
+            rx.vstack(
+                rx.heading("Sign-in security", as_="h2", size="4"),
+                rx.text("Protect your account with a code from your phone when you sign in.", size="2"),
+                rx.link("Two-factor sign-in", href="/security/two-factor", size="2"),
+                spacing="2", align="start",
+            ),
+        ),
     )

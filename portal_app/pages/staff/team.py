@@ -120,6 +120,38 @@ def _notifications() -> rx.Component:
     )
 
 
+def _sign_in_security() -> rx.Component:
+    """The workspace's sign-in rule for staff (owners change it) and each member's own setup."""
+    return rx.card(
+        rx.vstack(
+            rx.heading("Sign-in security", as_="h2", size="4"),
+            rx.cond(
+                TeamState.can_require_two_factor,
+                rx.el.label(
+                    rx.hstack(
+                        rx.switch(checked=TeamState.require_two_factor, on_change=TeamState.choose_staff_two_factor,
+                                  aria_describedby="require-2fa-help", id="require-2fa"),
+                        rx.text("Require two-factor sign-in for staff", size="2", weight="medium"),
+                        spacing="2", align="center",
+                    ),
+                    html_for="require-2fa",
+                ),
+                rx.text("Two-factor sign-in for staff: ",
+                        rx.text.strong(rx.cond(TeamState.require_two_factor, "required", "each member's choice")),
+                        size="2"),
+            ),
+            rx.text("When it is required, a staff member without two-factor sign-in is sent to set it up right "
+                    "after signing in, and can open nothing else until it is done. Only owners change this.",
+                    id="require-2fa-help", size="1", color_scheme="gray", high_contrast=True),
+            alert_box(TeamState.two_factor_error),
+            rx.text(TeamState.two_factor_saved, size="2", role="status", color_scheme="green", high_contrast=True),
+            rx.link("Your own two-factor sign-in", href="/staff/security/two-factor", size="2"),
+            spacing="2", align="start", width="100%",
+        ),
+        width="100%", max_width="560px",
+    )
+
+
 def team_page() -> rx.Component:
     return staff_shell(
         rx.hstack(rx.text(ROLE_HELP, size="2", color_scheme="gray", high_contrast=True), rx.spacer(),
@@ -137,6 +169,7 @@ def team_page() -> rx.Component:
             overflow_x="auto", width="100%",
         ),
         _notifications(),
+        _sign_in_security(),
         title="Team",
         crumbs=["Settings", "Team"],
     )

@@ -8,20 +8,21 @@ from typing import Literal
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from portal_app.access import Actor, Anonymous, Client, Staff, is_signed_in
-from portal_app.errors import Invalid, Throttled
+from portal_app.access import Actor, Anonymous, Client, Staff, StaffEnrolling, is_signed_in
+from portal_app.errors import Invalid, ServiceError, Throttled
 from portal_app.models import (
     AuthSession,
     ClientAccount,
     ClientStatus,
     Contact,
     LoginAttempt,
+    PendingSignIn,
     PortalSettings,
     StaffUser,
     utcnow,
 )
 from portal_app.services import audit, events
-from portal_app.services.accounts import devices
+from portal_app.services.accounts import devices, two_factor
 from portal_app.services.portal.workspaces import hostname_of
 from portal_app.services.security import hash_token, new_token, verify_password
 from portal_app.services.validation import clean_email
@@ -44,6 +45,23 @@ def client_link_only(db: Session, workspace_id: int) -> bool:
     """Whether the workspace's clients sign in by email link only (an owner's setting)."""
     row = db.get(PortalSettings, workspace_id)
     return bool(row and row.client_link_only)
+
+
+PENDING_MINUTES = 5  # how long the second step of a sign-in waits for its code
+
+
+class TwoFactorNeeded(Exception):
+    """The password was right and the account has two-factor on: no session yet. The caller
+    commits (the pending sign-in is written), gives the browser `pending_token` (an HttpOnly
+    cookie: api/auth_routes.py) and asks for a code (`complete_two_factor`)."""
+
+    def __init__(self, pending_token: str, staff: bool):
+        super().__init__("a second factor is needed")
+        self.pending_token, self.staff = pending_token, staff
+
+
+class SignInExpired(ServiceError):
+    message = "Your sign-in took too long. Please enter your email and password again."
 
 
 def _throttle_email(email: str) -> str:
@@ -137,11 +155,7 @@ def sign_in(db: Session, workspace_id: int, kind: str, email: str, password: str
                                                 StaffUser.email == email)).first()
         ok = verify_password(user.password_hash if user else None, password)
         if ok and user and not user.disabled:
-            token = _start_session(db, workspace_id, staff_user_id=user.id, ip=ip, user_agent=user_agent,
-                                   host=host)
-            audit.record(db, workspace_id, Staff(workspace_id, user.id, user.role, user.email, user.name),
-                         "staff.signed_in", "staff_user", user.public_id, {"ip": ip})
-            return token
+            return signed_in(db, workspace_id, staff_user=user, ip=ip, user_agent=user_agent, host=host)
     else:
         if client_link_only(db, workspace_id):
             raise LinkOnly()
@@ -159,16 +173,116 @@ def sign_in(db: Session, workspace_id: int, kind: str, email: str, password: str
 
 def client_signed_in(db: Session, account: ClientAccount, contact: Contact, *, method: str, ip: str = "",
                      user_agent: str = "", host: str = "") -> str:
-    """Where every client sign-in ends once the client is known (`method`: password | link):
-    the session starts here, per host, and the sign-in is audited. A further step (a second
-    factor, a new-device email) belongs here, once, for every way in."""
-    account.last_login_at = clock()
-    db.add(account)
-    token = _start_session(db, account.workspace_id, client_account_id=account.id, ip=ip,
-                           user_agent=user_agent, host=host)
-    audit.record(db, account.workspace_id, _client_actor(account, contact), "client.signed_in",
-                 "contact", contact.public_id, {"ip": ip, "method": method})
+    """Where every client's first factor ends once the client is known (`method`: password |
+    link): `signed_in`, which asks for the second factor when the client has one."""
+    return signed_in(db, account.workspace_id, client_account=account, ip=ip, user_agent=user_agent, host=host,
+                     method=method)
+
+
+def signed_in(db: Session, workspace_id: int, *, staff_user: StaffUser | None = None,
+              client_account: ClientAccount | None = None, ip: str = "", user_agent: str = "",
+              host: str = "", method: str = "password") -> str:
+    """The one way a first factor (a password; an emailed link) ends: a new session token, or
+    -- when the person has two-factor on -- a pending sign-in and TwoFactorNeeded. Records the
+    sign-in (audit) when the session starts."""
+    factor = two_factor.enabled_for(db, staff_user_id=staff_user.id if staff_user else None,
+                                    client_account_id=client_account.id if client_account else None)
+    if factor is not None:
+        pending = new_token()
+        now = clock()
+        db.add(PendingSignIn(token_hash=hash_token(pending), workspace_id=workspace_id,
+                             staff_user_id=staff_user.id if staff_user else None,
+                             client_account_id=client_account.id if client_account else None,
+                             ip=ip[:64], user_agent=user_agent[:300], host=hostname_of(host)[:253],
+                             created_at=now, expires_at=now + timedelta(minutes=PENDING_MINUTES)))
+        raise TwoFactorNeeded(pending, staff=staff_user is not None)
+    return _open_session(db, workspace_id, staff_user=staff_user, client_account=client_account, ip=ip,
+                         user_agent=user_agent, host=host, method=method)
+
+
+def _open_session(db: Session, workspace_id: int, *, staff_user: StaffUser | None, client_account: ClientAccount | None,
+                  ip: str, user_agent: str, host: str, via: str = "password", method: str | None = "password") -> str:
+    """The session starts; the audit record says from where, for a client by which first factor
+    (`method`, None once a second step finishes: the pending sign-in does not keep it), and
+    `via` the second factor used, if any."""
+    detail = {"ip": ip} if via == "password" else {"ip": ip, "second_factor": via}
+    if staff_user is not None:
+        token = _start_session(db, workspace_id, staff_user_id=staff_user.id, ip=ip, user_agent=user_agent, host=host)
+        audit.record(db, workspace_id, Staff(workspace_id, staff_user.id, staff_user.role, staff_user.email,
+                                             staff_user.name), "staff.signed_in", "staff_user", staff_user.public_id,
+                     detail)
+        return token
+    assert client_account is not None
+    contact = db.get(Contact, client_account.contact_id)
+    client_account.last_login_at = clock()
+    db.add(client_account)
+    token = _start_session(db, workspace_id, client_account_id=client_account.id, ip=ip, user_agent=user_agent,
+                           host=host)
+    if contact is not None:
+        audit.record(db, workspace_id, _client_actor(client_account, contact), "client.signed_in", "contact",
+                     contact.public_id, {**detail, "method": method} if method else detail)
     return token
+
+
+def _pending(db: Session, workspace_id: int, pending_token: str | None, host: str) -> PendingSignIn:
+    """The live pending sign-in behind this token on this workspace and host, else SignInExpired."""
+    if not pending_token or len(pending_token) > 200:
+        raise SignInExpired()
+    row = db.exec(select(PendingSignIn).where(PendingSignIn.token_hash == hash_token(pending_token))).first()
+    if (row is None or row.workspace_id != workspace_id or row.used_at is not None or clock() >= row.expires_at
+            or row.host != hostname_of(host)[:253]):
+        raise SignInExpired()
+    return row
+
+
+def _second_step_keys(row: PendingSignIn, ip: str) -> tuple[str, str]:
+    who = f"staff:{row.staff_user_id}" if row.staff_user_id is not None else f"client:{row.client_account_id}"
+    return (hash_token(f"2fa:{row.workspace_id}:{who}"), hash_token(f"ip:{ip}"))
+
+
+def pending_for_staff(db: Session, workspace_id: int, pending_token: str | None, host: str) -> bool | None:
+    """For a live pending sign-in, whether it is a staff member's (True) or a client's (False);
+    None without one (the code page and its route ask)."""
+    try:
+        row = _pending(db, workspace_id, pending_token, host)
+    except SignInExpired:
+        return None
+    return row.staff_user_id is not None
+
+
+def complete_two_factor(db: Session, workspace_id: int, pending_token: str | None, code: str, *,
+                        ip: str = "", host: str = "") -> str:
+    """The second step: a current authenticator code (accepted once) or an unused recovery code
+    (once) turns the pending sign-in into a session; returns its token. Throttled like
+    passwords, per person and per address (the failure is recorded by
+    `record_failed_second_step`, in a transaction of its own)."""
+    row = _pending(db, workspace_id, pending_token, host)
+    _check_throttle(db, _second_step_keys(row, ip))
+    staff_user = db.get(StaffUser, row.staff_user_id) if row.staff_user_id is not None else None
+    account = db.get(ClientAccount, row.client_account_id) if row.client_account_id is not None else None
+    if (staff_user is None or staff_user.disabled) and (account is None or account.status != ClientStatus.active.value):
+        raise SignInExpired()
+    factor = two_factor.enabled_for(db, staff_user_id=row.staff_user_id, client_account_id=row.client_account_id)
+    if factor is None:
+        raise SignInExpired()
+    used = two_factor.check(db, factor, code, clock())
+    if used is None:
+        raise Invalid(two_factor.BAD_CODE, field="code")
+    row.used_at = clock()
+    db.add(row)
+    return _open_session(db, workspace_id, staff_user=staff_user, client_account=account, ip=ip,
+                         user_agent=row.user_agent, host=host, via=used, method=None)
+
+
+def record_failed_second_step(db: Session, workspace_id: int, pending_token: str | None, ip: str,
+                              host: str = "") -> None:
+    """Called in its own transaction after a wrong code (that attempt rolled back)."""
+    try:
+        row = _pending(db, workspace_id, pending_token, host)
+    except SignInExpired:
+        return
+    for key in _second_step_keys(row, ip):
+        db.add(LoginAttempt(key_hash=key, attempted_at=clock()))
 
 
 def start_staff_session(db: Session, user: StaffUser, ip: str = "", user_agent: str = "", host: str = "") -> str:
@@ -217,7 +331,10 @@ def resolve_session(db: Session, token: str | None, workspace_id: int | None,
     if sess.staff_user_id is not None:
         user = db.get(StaffUser, sess.staff_user_id)
         if user and not user.disabled and user.workspace_id == workspace_id:
-            actor = Staff(workspace_id, user.id, user.role, user.email, user.name, sess.id)
+            if two_factor.must_enrol(db, workspace_id, user.id):
+                actor = StaffEnrolling(workspace_id, user.id, user.role, user.email, user.name, sess.id)
+            else:
+                actor = Staff(workspace_id, user.id, user.role, user.email, user.name, sess.id)
     elif sess.client_account_id is not None:
         account = db.get(ClientAccount, sess.client_account_id)
         if account and account.status == ClientStatus.active.value and account.workspace_id == workspace_id:

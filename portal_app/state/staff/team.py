@@ -6,9 +6,9 @@ from typing import TypedDict
 
 import reflex as rx
 
-from portal_app.access import may_change_roles, may_manage_team, require_staff
+from portal_app.access import may_change_roles, may_manage_team, may_set_staff_two_factor, require_staff
 from portal_app.errors import ServiceError
-from portal_app.services.accounts import notifications, team
+from portal_app.services.accounts import notifications, team, two_factor
 from portal_app.state.auth import FORM_ERRORS
 from portal_app.state.base import BaseState
 
@@ -32,6 +32,10 @@ class TeamState(BaseState):
     chat_email: str = "all"  # the signed-in member's own chat emails (all | assigned | none)
     chat_email_error: str = ""
     chat_email_saved: str = ""
+    require_two_factor: bool = False  # the workspace requires two-factor sign-in of every staff member
+    can_require_two_factor: bool = False  # owners set it
+    two_factor_saved: str = ""
+    two_factor_error: str = ""
 
     def _refresh(self, db, actor) -> None:
         staff = require_staff(actor)
@@ -41,6 +45,8 @@ class TeamState(BaseState):
         self.can_manage = may_manage_team(staff)
         self.is_owner = may_change_roles(staff)
         self.chat_email = notifications.chat_email_setting(db, staff)
+        self.require_two_factor = two_factor.required_for_staff(db, staff.workspace_id)
+        self.can_require_two_factor = may_set_staff_two_factor(staff)
 
     @rx.event
     async def load(self):
@@ -100,6 +106,22 @@ class TeamState(BaseState):
 
         def failed(exc: ServiceError):
             self.chat_email_error, self.chat_email_saved = exc.message, ""
+
+        return await self._run(work, on_error=failed)
+
+
+    @rx.event
+    async def choose_staff_two_factor(self, value: bool):
+        def work(db, ws, actor):
+            two_factor.set_required_for_staff(db, actor, bool(value))
+            self.require_two_factor = two_factor.required_for_staff(db, ws.id)
+            self.two_factor_error = ""
+            self.two_factor_saved = ("Every staff member now signs in with two-factor; those without it set it up "
+                                     "at their next page." if self.require_two_factor
+                                     else "Two-factor sign-in is now each staff member's choice.")
+
+        def failed(exc: ServiceError):
+            self.two_factor_error, self.two_factor_saved = exc.message, ""
 
         return await self._run(work, on_error=failed)
 
