@@ -62,15 +62,15 @@ SHOWN: dict[type[ev.Event], str] = {
     ev.PasswordChanged: "the account's owner is emailed (accounts/security_mail.py)",
 }
 
-# Every kind goes to the workspace's webhook endpoints that want it (services/webhooks).
+# Every kind but the personal ones goes to the workspace's webhook endpoints that want it (services/webhooks).
 HANDLERS: dict[type[ev.Event], list[Handler]] = {cls: [delivery.fan_out] for cls in SHOWN}
 HANDLERS[ev.InvoiceSent] = [invoice_mail.email_invoice_sent, delivery.fan_out]
 HANDLERS[ev.AppointmentBooked] = [appointment_mail.on_booked, delivery.fan_out]
 HANDLERS[ev.AppointmentChanged] = [appointment_mail.on_changed, delivery.fan_out]
 HANDLERS[ev.AppointmentCancelled] = [appointment_mail.on_cancelled, delivery.fan_out]
-HANDLERS[ev.NewDeviceSignIn] = [security_mail.on_new_device, delivery.fan_out]
-HANDLERS[ev.PasswordChanged] = [security_mail.on_password_changed, delivery.fan_out]
-# Security notices go to the person only: not to webhooks, automations or the timeline.
+# Security notices (Event.personal) go to the person only: not to webhooks, automations or the timeline.
+HANDLERS[ev.NewDeviceSignIn] = [security_mail.on_new_device]
+HANDLERS[ev.PasswordChanged] = [security_mail.on_password_changed]
 HANDLERS[ev.TwoFactorChanged] = [two_factor.email_two_factor_changed]
 # Automations (services/automations/engine.py): every trigger kind starts the runs of its rules.
 for _cls in triggers.TRIGGERS:

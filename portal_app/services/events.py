@@ -42,6 +42,10 @@ class Event:
     """The base of every event; `kind` is the outbox row's kind."""
 
     kind: ClassVar[str] = ""
+    # A notice to one person about their own account (a new device, a password or second
+    # factor changed): it goes to that person only -- never to the workspace's webhooks, whose
+    # receivers would learn people's sign-in IPs and devices (services/bus.py, webhooks/endpoints.py).
+    personal: ClassVar[bool] = False
     workspace_id: int
 
     def __post_init__(self) -> None:
@@ -325,6 +329,7 @@ class NewDeviceSignIn(Event):
     before (services/accounts/devices.py); the account's owner is emailed."""
 
     kind: ClassVar[str] = "account.new_device"
+    personal: ClassVar[bool] = True
     account_kind: Literal["staff", "client"]
     account: str  # the staff user's or the client contact's public id
     device: str   # "Firefox on Windows"
@@ -338,6 +343,7 @@ class PasswordChanged(Event):
     reset link (`reset`); the account's owner is emailed."""
 
     kind: ClassVar[str] = "account.password_changed"
+    personal: ClassVar[bool] = True
     account_kind: Literal["staff", "client"]
     account: str
     how: Literal["changed", "reset"]
@@ -350,6 +356,7 @@ class TwoFactorChanged(Event):
     `person` is the staff user's or the client's contact's public id."""
 
     kind: ClassVar[str] = "account.two_factor_changed"
+    personal: ClassVar[bool] = True
     who: Literal["staff", "client"]
     person: str
     enabled: bool

@@ -236,9 +236,13 @@ def test_only_owners_and_admins_of_the_workspace_manage_webhooks(db, world, monk
     assert row.enabled and row.public_id == view["id"]
 
 
-def test_every_event_kind_reaches_the_webhooks():
-    assert endpoints.event_kinds() == bus.kinds() == sorted(events.by_kind())
-    assert all(delivery.fan_out in bus.HANDLERS[cls] for cls in events.by_kind().values())
+def test_every_event_kind_reaches_the_webhooks_but_a_persons_security_notices():
+    personal = {kind for kind, cls in events.by_kind().items() if cls.personal}
+    assert personal == {"account.new_device", "account.password_changed", "account.two_factor_changed"}
+    assert bus.kinds() == sorted(events.by_kind())
+    assert endpoints.event_kinds() == sorted(set(events.by_kind()) - personal)
+    for kind, cls in events.by_kind().items():
+        assert (delivery.fan_out in bus.HANDLERS[cls]) is not cls.personal, kind
 
 
 def test_the_page_shows_the_secret_once(db, world, actors):

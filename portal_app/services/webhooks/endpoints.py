@@ -51,8 +51,9 @@ class DeliveryView(TypedDict):
 
 
 def event_kinds() -> list[str]:
-    """Every event kind an endpoint may want (the event registry)."""
-    return sorted(events.by_kind())
+    """Every event kind an endpoint may want (the event registry), but the personal notices
+    (a person's new device, password, second factor: Event.personal)."""
+    return sorted(kind for kind, cls in events.by_kind().items() if not cls.personal)
 
 
 def new_secret() -> str:
