@@ -206,7 +206,8 @@ async def request_link(request: Request) -> Response:
             ws_id = workspace_id(db, request)
             if ws_id is None:
                 return False
-            sign_in_links.request_link(db, ws_id, form.get("email", ""), nonce, ip=client_ip(request))
+            sign_in_links.request_link(db, ws_id, form.get("email", ""), nonce, ip=client_ip(request),
+                                       host=request_host(request))
             return True
 
     page = "/login"

@@ -87,9 +87,9 @@ def password_card() -> rx.Component:
 def two_factor_card(href: str) -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading("Two-factor authentication", as_="h2", size="4"),
+            rx.heading("Two-factor sign-in", as_="h2", size="4"),
             rx.text("Ask for a code from an app on your phone as well as your password when you sign in.", size="2"),
-            rx.link("Two-factor authentication", href=href, size="3", weight="medium"),
+            rx.link("Set up or manage two-factor sign-in", href=href, size="3", weight="medium"),
             spacing="2", align="start",
         ),
         id="two-factor",

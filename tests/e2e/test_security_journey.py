@@ -91,7 +91,7 @@ def test_security_journey(server, browser, axe):
     expect(mine.get_by_role("button")).to_have_count(0)  # this device: Sign out at the top does that
     other = sessions.get_by_role("listitem").filter(has_text="Firefox on Windows")
     expect(other).to_contain_text("IP address")
-    expect(a.get_by_role("link", name="Two-factor authentication")).to_have_attribute("href", "/security/two-factor")
+    expect(a.get_by_role("link", name="Set up or manage two-factor sign-in")).to_have_attribute("href", "/security/two-factor")
     look_and_keep(j, a, "client-security", SHOTS)
 
     # A signs B out; B's open page lands on sign-in at its next event, and carries nothing on.

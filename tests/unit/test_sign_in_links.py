@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from portal_app.access import Client
 from portal_app.errors import Forbidden, Invalid, Throttled
-from portal_app.models import AuditEvent, ClientAccount, LoginAttempt, OutboxMessage, SignInLink
+from portal_app.models import AuditEvent, ClientAccount, Domain, LoginAttempt, OutboxMessage, SignInLink
 from portal_app.services.accounts import auth, invites, sign_in_links
 from portal_app.services.accounts.contacts import create_contact
 from portal_app.services.accounts.invites import set_portal_access
@@ -247,3 +247,33 @@ def test_an_invitation_refuses_an_unknown_method_and_a_password_where_links_only
         invites.accept_invite(db, token, world.password, world.password, workspace_id=world.ws_a.id)
     assert exc.value.message == invites.LINK_ONLY_INVITE
     assert invites.accept_invite(db, token, "", "", workspace_id=world.ws_a.id, method="link")
+
+
+# --- where the link points -------------------------------------------------------------------
+
+def _link_urls(db, to: str = ALICE) -> list[str]:
+    db.flush()
+    found = []
+    for m in db.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all():  # type: ignore[arg-type]
+        payload = json.loads(m.payload)
+        hit = re.search(r"(\S+)/api/auth/link\?token=", payload.get("text", ""))
+        if hit and payload["to"] == to:
+            found.append(hit.group(1))
+    return found
+
+
+@pytest.mark.parametrize("host, base", [
+    ("", "https://alpha.example.test"),                           # no Host: the base URL
+    ("alpha.example.test", "https://alpha.example.test"),         # the base host
+    ("portal.alpha.test:8443", "https://portal.alpha.test:8443"),  # a served custom domain, as asked
+    ("pending.alpha.test", "https://alpha.example.test"),         # not served (pending): the base URL
+    ("beta.example.test", "https://alpha.example.test"),          # another workspace's host
+    ("evil@portal.alpha.test", "https://alpha.example.test"),     # not a plain host
+    ("portal.alpha.test:notaport", "https://alpha.example.test"),
+])
+def test_the_link_points_to_the_host_the_client_asked_on_when_it_serves_the_workspace(db, world, clock, host, base):
+    db.add(Domain(hostname="portal.alpha.test", workspace_id=world.ws_a.id, status="verified", assigned=True))
+    db.add(Domain(hostname="pending.alpha.test", workspace_id=world.ws_a.id, status="pending"))
+    db.flush()
+    sign_in_links.request_link(db, world.ws_a.id, ALICE, NONCE, ip="10.0.0.1", host=host)
+    assert _link_urls(db)[-1] == base

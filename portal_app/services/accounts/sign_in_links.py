@@ -20,6 +20,7 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -29,6 +30,7 @@ from portal_app.models import ClientAccount, ClientStatus, Contact, LoginAttempt
 from portal_app.services import emails
 from portal_app.services.accounts import auth
 from portal_app.services.accounts.links import use_once
+from portal_app.services.portal import workspaces
 from portal_app.services.security import hash_token, new_token
 from portal_app.services.validation import clean_email
 from portal_app.settings import get_settings
@@ -103,11 +105,29 @@ def end_links_of(db: Session, account_id: int) -> None:
     _end_links(db, account_id, auth.clock())
 
 
-def request_link(db: Session, workspace_id: int, email: str, nonce: str, *, ip: str = "") -> None:
+def link_base(db: Session, ws: Workspace, host: str) -> str:
+    """Where the emailed link points: the host the client asked on when it serves this
+    workspace (the base host or a verified custom domain: the nonce cookie lives there, so a
+    link to another host would read as "another browser"), else the workspace's base URL. The
+    host is rebuilt from its parsed name and port, never pasted."""
+    try:
+        parts = urlsplit(f"//{host}")
+        name, port = (parts.hostname or ""), parts.port
+    except ValueError:
+        return ws.base_url
+    if not name or parts.username is not None or parts.path or parts.query or parts.fragment:
+        return ws.base_url
+    served = workspaces.workspace_for_host(db, host)
+    if served is None or served.id != ws.id:
+        return ws.base_url
+    return f"{urlsplit(ws.base_url).scheme or 'https'}://{name}{f':{port}' if port else ''}"
+
+
+def request_link(db: Session, workspace_id: int, email: str, nonce: str, *, ip: str = "", host: str = "") -> None:
     """Email a sign-in link if an active client account has this address; otherwise do
-    nothing. `nonce`: the random value the asking browser keeps in its HttpOnly cookie.
-    Raises Throttled (past the limits) or Invalid (not an address at all), the same for
-    everybody."""
+    nothing. `nonce`: the random value the asking browser keeps in its HttpOnly cookie;
+    `host`: the Host it asked on (`link_base`). Raises Throttled (past the limits) or Invalid
+    (not an address at all), the same for everybody."""
     _check_and_count(db, workspace_id, email, ip)
     try:
         address = clean_email((email or "")[:300])
@@ -137,7 +157,7 @@ def request_link(db: Session, workspace_id: int, email: str, nonce: str, *, ip: 
                     f"The button signs you in. It works once, for {LINK_MINUTES} minutes, and only in the "
                     "browser where you asked for it. If you did not ask, ignore this email: nobody can "
                     "use the link from another browser."],
-        button_label="Sign in", button_url=f"{ws.base_url}/api/auth/link?token={token}",
+        button_label="Sign in", button_url=f"{link_base(db, ws, host)}/api/auth/link?token={token}",
         footer=f"Sent by the {ws.name} client portal.", for_client=True)
 
 
