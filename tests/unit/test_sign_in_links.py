@@ -33,15 +33,20 @@ def clock(monkeypatch) -> Clock:
     return clock
 
 
-def _links_sent(db, to: str = ALICE) -> list[str]:
+def _links(db, to: str = ALICE) -> list[tuple[str, str]]:
+    """(where the link points, its token) of every sign-in link emailed to `to`, oldest first."""
     db.flush()
-    tokens = []
+    found = []
     for m in db.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all():  # type: ignore[arg-type]
         payload = json.loads(m.payload)
-        found = re.search(r"/api/auth/link\?token=([A-Za-z0-9_\-]+)", payload.get("text", ""))
-        if found and payload["to"] == to:
-            tokens.append(found.group(1))
-    return tokens
+        hit = re.search(r"(\S+)/api/auth/link\?token=([A-Za-z0-9_\-]+)", payload.get("text", ""))
+        if hit and payload["to"] == to:
+            found.append((hit.group(1), hit.group(2)))
+    return found
+
+
+def _links_sent(db, to: str = ALICE) -> list[str]:
+    return [token for _base, token in _links(db, to)]
 
 
 def _ask(db, world, email=ALICE, nonce=NONCE, ip="10.0.0.1") -> str | None:
@@ -251,17 +256,6 @@ def test_an_invitation_refuses_an_unknown_method_and_a_password_where_links_only
 
 # --- where the link points -------------------------------------------------------------------
 
-def _link_urls(db, to: str = ALICE) -> list[str]:
-    db.flush()
-    found = []
-    for m in db.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all():  # type: ignore[arg-type]
-        payload = json.loads(m.payload)
-        hit = re.search(r"(\S+)/api/auth/link\?token=", payload.get("text", ""))
-        if hit and payload["to"] == to:
-            found.append(hit.group(1))
-    return found
-
-
 @pytest.mark.parametrize("host, base", [
     ("", "https://alpha.example.test"),                           # no Host: the base URL
     ("alpha.example.test", "https://alpha.example.test"),         # the base host
@@ -276,4 +270,4 @@ def test_the_link_points_to_the_host_the_client_asked_on_when_it_serves_the_work
     db.add(Domain(hostname="pending.alpha.test", workspace_id=world.ws_a.id, status="pending"))
     db.flush()
     sign_in_links.request_link(db, world.ws_a.id, ALICE, NONCE, ip="10.0.0.1", host=host)
-    assert _link_urls(db)[-1] == base
+    assert _links(db)[-1][0] == base
