@@ -8,7 +8,7 @@ when the event concerns no contact of this workspace (a staff signer, a file sha
 client): no run starts.
 
 Event kinds that make no sense for a client automation are listed in NOT_TRIGGERS with the
-reason; tests/unit/test_automations_registry.py holds every kind to one of the two.
+reason; tests/unit/test_automations_parts.py holds every kind to one of the two.
 """
 
 from __future__ import annotations
@@ -281,6 +281,9 @@ NOT_TRIGGERS: dict[type[ev.Event], str] = {
     ev.MessageSent: "staff's own action: they just wrote to the client",
     ev.AppointmentChanged: "the appointment's own emails tell the client; no follow-up sequence yet",
     ev.AppointmentCancelled: "the appointment's own emails tell the client; no follow-up sequence yet",
+    ev.NewDeviceSignIn: "a person's own security notice (Event.personal): emailed to them, never a workspace rule",
+    ev.PasswordChanged: "a person's own security notice (Event.personal): emailed to them, never a workspace rule",
+    ev.TwoFactorChanged: "a person's own security notice (Event.personal): emailed to them, never a workspace rule",
 }
 
 BY_KIND: dict[str, Trigger] = {t.kind: t for t in TRIGGERS.values()}
