@@ -41,7 +41,7 @@ from portal_app.services.portal import workspaces
 from portal_app.services.portal.contrast import text_on
 from portal_app.services.portal.portal_settings import Branding, Sections
 from portal_app.services.security import hash_token
-from portal_app.services.sessions import ResolvedContext, session_token
+from portal_app.services.sessions import ResolvedContext, pending_token, session_token
 from portal_app.settings import get_settings
 
 log = logging.getLogger("portal.state")
@@ -176,6 +176,11 @@ class BaseState(rx.State):
     def _session_token(self) -> str | None:
         """The session token of this event's socket (uploads: see session_guard.UploadGuard)."""
         return session_token(self.router.headers.cookie)
+
+    def _pending_sign_in_token(self) -> str | None:
+        """The pending sign-in's token of this event's socket (the two-factor code page: a
+        right password, no session yet), read here beside the session's."""
+        return pending_token(self.router.headers.cookie)
 
     def _request_host(self) -> str:
         """The one Host of this event's socket upgrade ("" for none we trust: repeated Host

@@ -14,7 +14,6 @@ import reflex as rx
 from portal_app.access import is_staff_person
 from portal_app.errors import ServiceError, Throttled
 from portal_app.services.accounts import auth, two_factor
-from portal_app.services.sessions import pending_token
 from portal_app.state.auth import FORM_ERRORS
 from portal_app.state.base import BaseState
 
@@ -115,7 +114,7 @@ class TwoFactorLoginState(BaseState):
     next_path: str = ""
 
     async def _load(self, staff: bool):
-        pending = self._pending_token()
+        pending = self._pending_sign_in_token()
         host = self._request_host()
 
         def work(db, ws, actor):
@@ -128,9 +127,6 @@ class TwoFactorLoginState(BaseState):
             return None
 
         return await self._run(work)
-
-    def _pending_token(self) -> str | None:
-        return pending_token(self.router.headers.cookie)
 
     @rx.event
     async def load_client(self):
