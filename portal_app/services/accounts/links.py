@@ -1,6 +1,6 @@
-"""What every one-time link (invitation, staff invitation, password reset, email change)
-does when it is redeemed: the new password is checked the same way, and the link is used
-once even under a double submit."""
+"""What every one-time link (invitation, staff invitation, password reset, email change, sign-in
+link) does: the new password is checked the same way, the link is used once even under a
+double submit, and a newer link ends the open ones."""
 
 from __future__ import annotations
 
@@ -28,3 +28,12 @@ def use_once(db: Session, model, row_id: int, now: datetime) -> bool:
                                              col(model.revoked_at).is_(None))
                       .values(used_at=now)).rowcount
     return flipped == 1
+
+
+def end_open_links(db: Session, model, owner, owner_id: int, now: datetime, *, keep: int | None = None) -> None:
+    """Revoke the owner's links that are neither used nor revoked (`owner`: the model's column
+    naming whose links they are), but `keep`."""
+    clause = sa.and_(col(owner) == owner_id, col(model.used_at).is_(None), col(model.revoked_at).is_(None))
+    if keep is not None:
+        clause = sa.and_(clause, col(model.id) != keep)
+    db.execute(sa.update(model).where(clause).values(revoked_at=now))

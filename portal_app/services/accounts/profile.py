@@ -18,7 +18,7 @@ from portal_app.models import ClientAccount, ClientStatus, Contact, EmailChange,
 from portal_app.services import audit, emails
 from portal_app.services.accounts import credentials
 from portal_app.services.accounts.contacts import ContactDetails, clean_contact_fields
-from portal_app.services.accounts.links import use_once
+from portal_app.services.accounts.links import end_open_links, use_once
 from portal_app.services.security import hash_token, new_token
 from portal_app.services.validation import clean_email
 
@@ -108,11 +108,7 @@ EMAIL_CHANGE_MESSAGES = {
 
 
 def _end_links(db: Session, contact_id: int, now, *, keep: int | None = None) -> None:
-    clause = sa.and_(col(EmailChange.contact_id) == contact_id, col(EmailChange.used_at).is_(None),
-                     col(EmailChange.revoked_at).is_(None))
-    if keep is not None:
-        clause = sa.and_(clause, col(EmailChange.id) != keep)
-    db.execute(sa.update(EmailChange).where(clause).values(revoked_at=now))
+    end_open_links(db, EmailChange, EmailChange.contact_id, contact_id, now, keep=keep)
 
 
 def confirm_email_change(db: Session, token: str) -> str:

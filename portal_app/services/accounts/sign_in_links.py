@@ -29,7 +29,7 @@ from portal_app.errors import Invalid, Throttled
 from portal_app.models import ClientAccount, ClientStatus, Contact, LoginAttempt, SignInLink, Workspace
 from portal_app.services import emails
 from portal_app.services.accounts import auth
-from portal_app.services.accounts.links import use_once
+from portal_app.services.accounts.links import end_open_links, use_once
 from portal_app.services.portal import workspaces
 from portal_app.services.security import hash_token, new_token
 from portal_app.services.validation import clean_email
@@ -93,11 +93,7 @@ def _check_and_count(db: Session, workspace_id: int, email: str, ip: str) -> Non
 
 
 def _end_links(db: Session, account_id: int, now, *, keep: int | None = None) -> None:
-    clause = sa.and_(col(SignInLink.client_account_id) == account_id, col(SignInLink.used_at).is_(None),
-                     col(SignInLink.revoked_at).is_(None))
-    if keep is not None:
-        clause = sa.and_(clause, col(SignInLink.id) != keep)
-    db.execute(sa.update(SignInLink).where(clause).values(revoked_at=now))
+    end_open_links(db, SignInLink, SignInLink.client_account_id, account_id, now, keep=keep)
 
 
 def end_links_of(db: Session, account_id: int) -> None:
